@@ -1,0 +1,46 @@
+// Errors that carry a machine reason and field violations without knowing
+// about gRPC. The API edge (service/api/status_convert) turns the payloads
+// into collections.v1.ErrorInfo and BadRequest details.
+//
+// Use InvalidInput() for bad requests ("fix the request"), and the plain
+// absl constructors plus WithReason() for NotFound / FailedPrecondition.
+#ifndef COLLECTIONS_DOMAIN_ERRORS_H_
+#define COLLECTIONS_DOMAIN_ERRORS_H_
+
+#include <string>
+#include "absl/strings/string_view.h"
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace collections::domain {
+
+struct FieldViolation {
+  std::string field;        // e.g. "records[3].invoice.due_date"
+  std::string description;  // e.g. "before issue_date 2026-03-01"
+};
+
+// Attaches a machine reason such as "INVOICE_CURRENCY_MISMATCH".
+absl::Status WithReason(absl::Status status, absl::string_view reason);
+// Attaches one more field violation.
+absl::Status WithField(absl::Status status, absl::string_view field,
+                       absl::string_view description);
+
+// INVALID_ARGUMENT with a reason and one field violation; the message is
+// "<field>: <description>".
+absl::Status InvalidInput(absl::string_view reason, absl::string_view field,
+                          absl::string_view description);
+absl::Status NotFoundError(absl::string_view reason, absl::string_view message);
+absl::Status PreconditionError(absl::string_view reason, absl::string_view message);
+
+// Reads the payloads back (empty when absent).
+std::string ReasonOf(const absl::Status& status);
+std::vector<FieldViolation> FieldsOf(const absl::Status& status);
+
+// Prefixes every field path with `prefix` (e.g. "records[3].").
+absl::Status PrefixFields(const absl::Status& status, absl::string_view prefix);
+
+}  // namespace collections::domain
+
+#endif  // COLLECTIONS_DOMAIN_ERRORS_H_

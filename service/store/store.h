@@ -1,0 +1,196 @@
+// The storage interface of the sidecar. collectionsd talks to exactly one
+// Store, opened by URI ("sqlite:/path/ledger.db", "sqlite::memory:",
+// "postgresql://..."). Everything a request changes happens inside one
+// Transaction passed to Store::Run, so a mutation, its derived balances and
+// its audit event commit together or not at all.
+//
+// Records are stored as serialized collections.v1 messages plus the key and
+// index columns that queries need. Two shapes exist:
+//   * documents: customers, payments, credit notes and every later record
+//     kind (contacts, promises, plans, outbox ...), keyed by (tenant, kind,
+//     id) with an optional unique external reference and a customer column;
+//   * invoices: a dedicated table with the columns aging needs, plus the
+//     settlements (payment, credit, write-off allocations) that reduce them.
+#ifndef COLLECTIONS_STORE_STORE_H_
+#define COLLECTIONS_STORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace collections::store {
+
+// A generic stored record.
+struct Doc {
+  std::string kind;      // e.g. "customer", "payment", "credit_note"
+  std::string id;        // unique per (tenant, kind)
+  std::string customer;  // owning customer id, or empty
+  std::string ref;       // "source_system/id" external reference, or empty
+  std::string number;    // human number (invoice/credit-note number), or empty
+  std::string body;      // serialized message
+};
+
+// One allocation that reduces an invoice's amount due.
+struct SettlementRow {
+  std::string invoice_id;
+  std::string source_kind;  // "payment", "credit_note", "write_off"
+  std::string source_id;
+  int64_t day = 0;          // day number (dates.h DayNumber)
+  int64_t amount = 0;       // minor units, > 0
+};
+
+struct InvoiceRow {
+  std::string id;
+  std::string customer;
+  std::string ref;
+  std::string number;
+  std::string currency;
+  int64_t issue_day = 0;
+  int64_t due_day = 0;
+  int64_t total = 0;
+  int64_t amount_due = 0;  // derived; kept in step with settlements
+  int status = 0;          // collections.v1.Invoice.Status value
+  std::string body;        // serialized collections.v1.Invoice
+};
+
+struct InvoiceFilter {
+  std::string customer;          // empty = all
+  std::vector<int> statuses;     // empty = all
+  std::string currency;          // empty = all
+  std::optional<int64_t> overdue_as_of_day;  // amount_due > 0 and due_day < day
+  std::string after_id;          // keyset pagination: ids > after_id
+  int limit = 100;
+};
+
+struct EventRow {
+  int64_t sequence = 0;  // assigned by AppendEvent
+  std::string tenant;
+  std::string customer;
+  std::string resource;
+  std::string body;      // serialized collections.v1.Event (sequence filled on read)
+};
+
+struct EventFilter {
+  std::string customer;
+  std::string resource_prefix;
+  int64_t after_sequence = 0;
+  int limit = 100;
+};
+
+struct StoredRequest {
+  std::string method;
+  std::string request_hash;
+  std::string response;  // serialized response message
+};
+
+// Aging pushed down to the database (the report over a whole portfolio).
+struct AgingQuery {
+  int64_t as_of_day = 0;
+  std::vector<int> bucket_bounds;  // upper bounds, ascending (see domain::MakeBuckets)
+  bool by_customer = true;
+  std::string currency;            // filter, empty = all
+  std::vector<std::string> customers;  // filter, empty = all
+};
+struct AgingCell {
+  std::string customer;  // empty when grouped by currency only
+  std::string currency;
+  int bucket = 0;        // index into MakeBuckets(bucket_bounds)
+  int64_t amount = 0;
+  int64_t count = 0;
+};
+
+// All reads and writes of one unit of work. Not thread-safe; lives only
+// inside Store::Run. Methods return Internal/Unavailable on storage errors
+// and Aborted on a conflict that the store's retry loop handles.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+
+  // Documents.
+  virtual absl::StatusOr<std::optional<Doc>> GetDoc(absl::string_view kind, absl::string_view id) = 0;
+  virtual absl::StatusOr<std::optional<Doc>> FindDocByRef(absl::string_view kind,
+                                                          absl::string_view ref) = 0;
+  virtual absl::StatusOr<std::optional<Doc>> FindDocByNumber(absl::string_view kind,
+                                                             absl::string_view customer,
+                                                             absl::string_view number) = 0;
+  // Inserts or replaces by (kind, id). AlreadyExists if `ref` belongs to
+  // another id.
+  virtual absl::Status PutDoc(const Doc& doc) = 0;
+  virtual absl::Status DeleteDoc(absl::string_view kind, absl::string_view id) = 0;
+  // Ids ascending, after `after_id`; `customer` empty = all customers.
+  virtual absl::StatusOr<std::vector<Doc>> ListDocs(absl::string_view kind,
+                                                    absl::string_view customer,
+                                                    absl::string_view after_id, int limit) = 0;
+
+  // Invoices.
+  virtual absl::StatusOr<std::optional<InvoiceRow>> GetInvoice(absl::string_view id) = 0;
+  virtual absl::StatusOr<std::optional<InvoiceRow>> FindInvoiceByRef(absl::string_view ref) = 0;
+  virtual absl::StatusOr<std::optional<InvoiceRow>> FindInvoiceByNumber(
+      absl::string_view customer, absl::string_view number) = 0;
+  virtual absl::Status PutInvoice(const InvoiceRow& row) = 0;
+  virtual absl::StatusOr<std::vector<InvoiceRow>> ListInvoices(const InvoiceFilter& filter) = 0;
+
+  // Settlements.
+  virtual absl::StatusOr<std::vector<SettlementRow>> ListSettlements(
+      const std::vector<std::string>& invoice_ids) = 0;
+  virtual absl::StatusOr<std::vector<SettlementRow>> ListSettlementsBySource(
+      absl::string_view source_kind, absl::string_view source_id) = 0;
+  // Replaces every settlement of (source_kind, source_id) with `rows`.
+  virtual absl::Status ReplaceSettlements(absl::string_view source_kind,
+                                          absl::string_view source_id,
+                                          const std::vector<SettlementRow>& rows) = 0;
+
+  // Audit log. Returns the sequence assigned.
+  virtual absl::StatusOr<int64_t> AppendEvent(const EventRow& event) = 0;
+
+  // Idempotency records (request_id).
+  virtual absl::StatusOr<std::optional<StoredRequest>> GetRequest(absl::string_view request_id) = 0;
+  virtual absl::Status PutRequest(absl::string_view request_id, const StoredRequest& request) = 0;
+};
+
+enum class TxMode { kRead, kWrite };
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `fn` in one transaction of `tenant`. Commits when fn returns OK,
+  // rolls back otherwise (and returns fn's status). Write transactions that
+  // hit a serialization conflict are retried; Aborted once retries run out.
+  // Thread-safe.
+  virtual absl::Status Run(absl::string_view tenant, TxMode mode,
+                           const std::function<absl::Status(Transaction&)>& fn) = 0;
+
+  // Events of `tenant` in sequence order. Thread-safe.
+  virtual absl::StatusOr<std::vector<EventRow>> ListEvents(absl::string_view tenant,
+                                                           const EventFilter& filter) = 0;
+  // Blocks until an event with sequence > after_sequence may exist, or the
+  // deadline passes. Spurious wake-ups are allowed. Thread-safe.
+  virtual void WaitForEvents(int64_t after_sequence, absl::Time deadline) = 0;
+
+  // Aging over the whole tenant. Thread-safe.
+  virtual absl::StatusOr<std::vector<AgingCell>> Aging(absl::string_view tenant,
+                                                       const AgingQuery& query) = 0;
+
+  // Lists tenants that have any data (for migration and metrics).
+  virtual absl::StatusOr<std::vector<std::string>> ListTenants() = 0;
+
+  // A short name for logs and metrics: "sqlite", "postgresql".
+  virtual absl::string_view Backend() const = 0;
+};
+
+// Opens the store named by `uri`: "sqlite:<path>", "sqlite::memory:" or,
+// when built with PostgreSQL support, "postgresql://...". Migrates the schema
+// to the current version. InvalidArgument for an unknown scheme.
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view uri);
+
+}  // namespace collections::store
+
+#endif  // COLLECTIONS_STORE_STORE_H_
