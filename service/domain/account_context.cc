@@ -1,0 +1,132 @@
+#include "service/domain/account_context.h"
+
+#include <algorithm>
+
+namespace collections::domain {
+
+const char* StageName(Stage stage) {
+  switch (stage) {
+    case Stage::kNone: return "NONE";
+    case Stage::kPreDueReminder: return "PRE_DUE_REMINDER";
+    case Stage::kFriendlyReminder: return "FRIENDLY_REMINDER";
+    case Stage::kSecondReminder: return "SECOND_REMINDER_OR_CALL";
+    case Stage::kFormalNotice: return "FORMAL_NOTICE";
+    case Stage::kFinalDemand: return "FINAL_DEMAND";
+    case Stage::kAgencyReferral: return "AGENCY_REFERRAL";
+    case Stage::kLegalReview: return "LEGAL_REVIEW";
+    case Stage::kWriteOffReview: return "WRITE_OFF_REVIEW";
+  }
+  return "NONE";
+}
+
+const char* ChannelName(Channel channel) {
+  switch (channel) {
+    case Channel::kUnspecified: return "UNSPECIFIED";
+    case Channel::kEmail: return "EMAIL";
+    case Channel::kLetter: return "LETTER";
+    case Channel::kSms: return "SMS";
+    case Channel::kPhone: return "PHONE";
+    case Channel::kPortal: return "PORTAL";
+    case Channel::kInPerson: return "IN_PERSON";
+  }
+  return "UNSPECIFIED";
+}
+
+const char* OutcomeName(ContactOutcome outcome) {
+  switch (outcome) {
+    case ContactOutcome::kUnspecified: return "UNSPECIFIED";
+    case ContactOutcome::kNoAnswer: return "NO_ANSWER";
+    case ContactOutcome::kLeftMessage: return "LEFT_MESSAGE";
+    case ContactOutcome::kSpoke: return "SPOKE";
+    case ContactOutcome::kPromisedToPay: return "PROMISED_TO_PAY";
+    case ContactOutcome::kDisputed: return "DISPUTED";
+    case ContactOutcome::kRefused: return "REFUSED";
+    case ContactOutcome::kHardship: return "HARDSHIP";
+    case ContactOutcome::kSent: return "SENT";
+    case ContactOutcome::kBounced: return "BOUNCED";
+    case ContactOutcome::kFailed: return "FAILED";
+    case ContactOutcome::kDone: return "DONE";
+  }
+  return "UNSPECIFIED";
+}
+
+const char* ReasonName(NonPaymentReason reason) {
+  switch (reason) {
+    case NonPaymentReason::kUnspecified: return "UNSPECIFIED";
+    case NonPaymentReason::kOversight: return "OVERSIGHT";
+    case NonPaymentReason::kCashFlow: return "CASH_FLOW";
+    case NonPaymentReason::kDissatisfied: return "DISSATISFIED";
+    case NonPaymentReason::kDispute: return "DISPUTE";
+    case NonPaymentReason::kHardship: return "HARDSHIP";
+    case NonPaymentReason::kUnknown: return "UNKNOWN";
+  }
+  return "UNSPECIFIED";
+}
+
+bool ContactRecord::IsPhoneConversation() const {
+  if (channel != Channel::kPhone) return false;
+  switch (outcome) {
+    case ContactOutcome::kSpoke:
+    case ContactOutcome::kPromisedToPay:
+    case ContactOutcome::kDisputed:
+    case ContactOutcome::kRefused:
+    case ContactOutcome::kHardship:
+    case ContactOutcome::kDone:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool ContactRecord::Reached() const {
+  switch (outcome) {
+    case ContactOutcome::kUnspecified:
+    case ContactOutcome::kNoAnswer:
+    case ContactOutcome::kBounced:
+    case ContactOutcome::kFailed:
+      return false;
+    default:
+      return true;
+  }
+}
+
+namespace {
+bool Covers(const std::vector<std::string>& ids, absl::string_view id) {
+  if (ids.empty()) return true;
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+}  // namespace
+
+int64_t AccountContext::DisputedAmount(const InvoiceState& invoice, absl::CivilDay as_of) const {
+  const int64_t due = invoice.AmountDueAsOf(as_of);
+  if (due <= 0) return 0;
+  int64_t held = 0;
+  for (const auto& d : disputes) {
+    if (d.invoice_id != invoice.id || d.status != DisputeStatus::kOpen) continue;
+    if (d.opened_date > as_of) continue;
+    if (customer.kind == CustomerKind::kConsumer && d.validated) continue;
+    if (d.line_id.empty() || d.amount <= 0) return due;
+    held += d.amount;
+  }
+  return std::min(held, due);
+}
+
+const Promise* AccountContext::ActivePromiseFor(absl::string_view invoice_id,
+                                                absl::CivilDay as_of) const {
+  for (const auto& p : promises) {
+    if (p.status != PromiseStatus::kPending) continue;
+    if (p.grace_end < as_of) continue;
+    if (Covers(p.invoice_ids, invoice_id)) return &p;
+  }
+  return nullptr;
+}
+
+const PaymentPlan* AccountContext::ActivePlanFor(absl::string_view invoice_id) const {
+  for (const auto& p : plans) {
+    if (p.status != PlanStatus::kActive || p.in_arrears) continue;
+    if (Covers(p.invoice_ids, invoice_id)) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace collections::domain
