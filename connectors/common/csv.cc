@@ -1,0 +1,109 @@
+#include "connectors/common/csv.h"
+
+#include "absl/strings/str_cat.h"
+#include "service/domain/errors.h"
+#include "service/domain/status_macros.h"
+
+namespace collections::connectors {
+
+const std::string& CsvRecord::Value(size_t i) const {
+  static const std::string* empty = new std::string;
+  return i < fields.size() ? fields[i].value : *empty;
+}
+
+bool CsvRecord::IsBlank() const {
+  for (const CsvField& f : fields) {
+    if (!f.value.empty()) return false;
+  }
+  return true;
+}
+
+CsvReader::CsvReader(LineReader& lines, CsvOptions options)
+    : lines_(lines), options_(options) {}
+
+absl::StatusOr<bool> CsvReader::Next(CsvRecord* record) {
+  ASSIGN_OR_RETURN(bool got, lines_.Next(&line_));
+  if (!got) return false;
+  record->first_line = record->last_line = lines_.line_number();
+  size_t used = 0;
+  auto field_at = [&](size_t index) -> CsvField& {
+    if (record->fields.size() <= index) record->fields.emplace_back();
+    CsvField& f = record->fields[index];
+    f.value.clear();
+    f.quoted = false;
+    return f;
+  };
+
+  const char delim = options_.delimiter;
+  const char quote = options_.quote;
+  size_t total_bytes = line_.size();
+  size_t i = 0;
+  int64_t column = 1;  // of line_[i], in characters
+  auto advance = [&](size_t n = 1) {
+    for (size_t k = 0; k < n; ++k, ++i) {
+      if ((static_cast<unsigned char>(line_[i]) & 0xC0) != 0x80) ++column;
+    }
+  };
+
+  while (true) {  // one field per iteration
+    CsvField& field = field_at(used++);
+    field.line = lines_.line_number();
+    field.column = column;
+    if (i < line_.size() && line_[i] == quote) {
+      field.quoted = true;
+      const int64_t open_line = lines_.line_number();
+      advance();
+      bool closed = false;
+      while (!closed) {
+        if (i >= line_.size()) {
+          if (!options_.multiline_fields) break;
+          ASSIGN_OR_RETURN(bool more, lines_.Next(&line_));
+          if (!more) {
+            return domain::InvalidInput(
+                "CSV_UNTERMINATED_QUOTE", absl::StrCat("line ", open_line),
+                absl::StrCat("quoted field opened at line ", open_line, " column ",
+                             field.column, " is not closed before the end of the input"));
+          }
+          total_bytes += line_.size() + 1;
+          if (total_bytes > options_.max_record_bytes) {
+            return domain::InvalidInput(
+                "CSV_RECORD_TOO_LONG", absl::StrCat("line ", record->first_line),
+                absl::StrCat("record longer than ", options_.max_record_bytes, " bytes"));
+          }
+          record->last_line = lines_.line_number();
+          field.value.push_back('\n');
+          i = 0;
+          column = 1;
+          continue;
+        }
+        const char c = line_[i];
+        if (c == quote) {
+          if (i + 1 < line_.size() && line_[i + 1] == quote) {
+            field.value.push_back(quote);
+            advance(2);
+          } else {
+            advance();
+            closed = true;
+          }
+        } else {
+          field.value.push_back(c);
+          advance();
+        }
+      }
+    }
+    // Unquoted text, or text after a closing quote, up to the delimiter.
+    while (i < line_.size() && line_[i] != delim) {
+      field.value.push_back(line_[i]);
+      advance();
+    }
+    if (i < line_.size()) {  // at a delimiter: another field follows
+      advance();
+      continue;
+    }
+    break;
+  }
+  record->fields.resize(used);
+  return true;
+}
+
+}  // namespace collections::connectors

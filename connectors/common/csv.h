@@ -1,0 +1,80 @@
+// Streaming tokenizer for delimited text: RFC 4180 CSV (Xero, GnuCash CSV),
+// and with a tab delimiter the IIF and TSV files, where QuickBooks still
+// wraps fields that contain commas in double quotes. It yields one record at
+// a time with the line and column of each field, so that a parser can name
+// the exact cell it rejects; memory is bounded by the largest record.
+//
+// Quoting (RFC 4180 §2): a field that starts with the quote character is
+// quoted; inside it the delimiter and line breaks are data and a doubled
+// quote is one quote. Real exports bend the rules, so the reader is lenient
+// where no data is lost: a quote inside an unquoted field is literal, and
+// text after a closing quote is appended to the field. An unterminated
+// quoted field is an error. Not thread-safe.
+#ifndef COLLECTIONS_CONNECTORS_COMMON_CSV_H_
+#define COLLECTIONS_CONNECTORS_COMMON_CSV_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "connectors/common/text.h"
+
+namespace collections::connectors {
+
+struct CsvOptions {
+  char delimiter = ',';
+  char quote = '"';
+  // Quoted fields may contain line breaks (RFC 4180 §2.6); they are read
+  // back as "\n". When false, a line end inside quotes closes the field.
+  bool multiline_fields = true;
+  // A record (all its physical lines) longer than this is an error.
+  size_t max_record_bytes = size_t{16} << 20;
+};
+
+struct CsvField {
+  std::string value;
+  // Where the field starts: 1-based line and column (in characters).
+  int64_t line = 0;
+  int64_t column = 0;
+  // The field was quoted in the file.
+  bool quoted = false;
+};
+
+struct CsvRecord {
+  std::vector<CsvField> fields;
+  // Physical lines of the record, first and last (they differ when a quoted
+  // field spans lines).
+  int64_t first_line = 0;
+  int64_t last_line = 0;
+
+  size_t size() const { return fields.size(); }
+  // The value of field `i`, or "" when the record is shorter.
+  const std::string& Value(size_t i) const;
+  // True when every field is empty (a blank line, or only delimiters).
+  bool IsBlank() const;
+};
+
+class CsvReader {
+ public:
+  // `lines` must outlive the reader.
+  CsvReader(LineReader& lines, CsvOptions options = {});
+
+  // Reads the next record into `*record` (reusing its storage). Returns
+  // false at the end of input. Errors: InvalidArgument with reason
+  // CSV_UNTERMINATED_QUOTE or CSV_RECORD_TOO_LONG naming the line where the
+  // record starts, and the LineReader's errors.
+  absl::StatusOr<bool> Next(CsvRecord* record);
+
+  int64_t bytes_consumed() const { return lines_.bytes_consumed(); }
+
+ private:
+  LineReader& lines_;
+  CsvOptions options_;
+  std::string line_;
+};
+
+}  // namespace collections::connectors
+
+#endif  // COLLECTIONS_CONNECTORS_COMMON_CSV_H_

@@ -1,0 +1,179 @@
+#include "connectors/common/values.h"
+
+#include <cstdlib>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "service/domain/dates.h"
+#include "service/domain/errors.h"
+
+namespace collections::connectors {
+
+collections::v1::Date ToProtoDate(absl::CivilDay day) {
+  collections::v1::Date d;
+  d.set_year(static_cast<int32_t>(day.year()));
+  d.set_month(day.month());
+  d.set_day(day.day());
+  return d;
+}
+
+absl::StatusOr<absl::CivilDay> FromProtoDate(const collections::v1::Date& date) {
+  return domain::MakeDay(date.year(), date.month(), date.day());
+}
+
+collections::v1::Money ToProtoMoney(int64_t minor, absl::string_view currency) {
+  collections::v1::Money m;
+  m.set_currency_code(std::string(currency));
+  m.set_minor_units(minor);
+  return m;
+}
+
+absl::StatusOr<absl::CivilDay> ParseNumericDate(absl::string_view text, DateOrder order) {
+  const absl::string_view s = absl::StripAsciiWhitespace(text);
+  auto bad = [&](absl::string_view why) {
+    return domain::InvalidInput("INVALID_DATE", "date",
+                                absl::StrCat("\"", s, "\" is not a date: ", why));
+  };
+  if (s.empty()) return bad("empty");
+  char sep = 0;
+  for (char c : s) {
+    if (c == '/' || c == '-' || c == '.') {
+      sep = c;
+      break;
+    }
+  }
+  if (sep == 0) return bad("expected three numbers separated by '/', '-' or '.'");
+  std::vector<absl::string_view> parts = absl::StrSplit(s, sep);
+  if (parts.size() != 3) return bad("expected three numbers");
+  int n[3];
+  for (int k = 0; k < 3; ++k) {
+    if (parts[k].empty() || parts[k].size() > 4) return bad("bad number");
+    for (char c : parts[k]) {
+      if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return bad("bad number");
+    }
+    if (!absl::SimpleAtoi(parts[k], &n[k])) return bad("bad number");
+  }
+  int year, month, day;
+  if (parts[0].size() == 4) {  // ISO order, whatever the configured order
+    year = n[0], month = n[1], day = n[2];
+  } else {
+    if (parts[2].size() != 2 && parts[2].size() != 4) return bad("year must have 2 or 4 digits");
+    year = n[2];
+    if (parts[2].size() == 2) year += year >= 69 ? 1900 : 2000;
+    if (order == DateOrder::kMonthDayYear) {
+      month = n[0], day = n[1];
+    } else {
+      day = n[0], month = n[1];
+    }
+  }
+  auto d = domain::MakeDay(year, month, day);
+  if (!d.ok()) return bad("no such calendar day");
+  return *d;
+}
+
+absl::StatusOr<int64_t> ParseQuantityMilli(absl::string_view text, bool allow_grouping) {
+  absl::string_view s = absl::StripAsciiWhitespace(text);
+  auto bad = [&](absl::string_view why) {
+    return domain::InvalidInput("INVALID_QUANTITY", "quantity",
+                                absl::StrCat("\"", s, "\" is not a quantity: ", why));
+  };
+  bool negative = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  int64_t value = 0;
+  int digits = 0, frac_digits = 0;
+  bool in_frac = false;
+  for (char c : s) {
+    if (c == '.' && !in_frac) {
+      in_frac = true;
+      continue;
+    }
+    if (c == ',' && allow_grouping && !in_frac && digits > 0) continue;
+    if (c < '0' || c > '9') return bad("unexpected character");
+    if (in_frac && frac_digits == 3) {
+      if (c != '0') return bad("more than 3 decimal places");
+      continue;
+    }
+    if (__builtin_mul_overflow(value, 10, &value) ||
+        __builtin_add_overflow(value, c - '0', &value)) {
+      return bad("too large");
+    }
+    (in_frac ? frac_digits : digits)++;
+  }
+  if (digits + frac_digits == 0) return bad("no digits");
+  for (int k = frac_digits; k < 3; ++k) {
+    if (__builtin_mul_overflow(value, 10, &value)) return bad("too large");
+  }
+  return negative ? -value : value;
+}
+
+std::string FormatQuantityMilli(int64_t milli) {
+  const bool negative = milli < 0;
+  const uint64_t abs = negative ? 0 - static_cast<uint64_t>(milli) : static_cast<uint64_t>(milli);
+  std::string out = absl::StrCat(negative ? "-" : "", abs / 1000);
+  uint64_t frac = abs % 1000;
+  if (frac != 0) {
+    std::string f = absl::StrFormat("%03d", static_cast<int>(frac));
+    while (!f.empty() && f.back() == '0') f.pop_back();
+    absl::StrAppend(&out, ".", f);
+  }
+  return out;
+}
+
+uint64_t Fingerprint(absl::string_view text) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+std::string StableId(std::initializer_list<absl::string_view> parts) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  bool first = true;
+  for (absl::string_view p : parts) {
+    if (!first) {
+      h ^= 0x1F;
+      h *= 0x100000001b3ULL;
+    }
+    first = false;
+    for (char c : p) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 0x100000001b3ULL;
+    }
+  }
+  return absl::StrFormat("%016x", h);
+}
+
+ParsedRecord NewRecord(const Location& where) {
+  ParsedRecord r;
+  r.where = where;
+  r.record.set_source_location(where.ToString());
+  return r;
+}
+
+ParseIssue IssueFromStatus(const absl::Status& status, const Location& where,
+                           absl::string_view field, absl::string_view fallback_reason) {
+  ParseIssue issue;
+  issue.where = where;
+  issue.field = std::string(field);
+  issue.reason = domain::ReasonOf(status);
+  if (issue.reason.empty()) issue.reason = std::string(fallback_reason);
+  const auto violations = domain::FieldsOf(status);
+  issue.description =
+      violations.empty() ? std::string(status.message()) : violations.front().description;
+  return issue;
+}
+
+absl::Status InputError(absl::string_view reason, const Location& where,
+                        absl::string_view description) {
+  return domain::InvalidInput(reason, where.ToString(), description);
+}
+
+}  // namespace collections::connectors
