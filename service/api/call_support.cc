@@ -1,0 +1,73 @@
+#include "service/api/call_support.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+
+namespace collections::api {
+namespace {
+
+std::string JsonEscape(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppend(&out, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<app::CallContext> AnonymousAuthenticator(const grpc::CallbackServerContext& ctx,
+                                                        absl::string_view method,
+                                                        absl::string_view tenant) {
+  app::CallContext c;
+  const auto& md = ctx.client_metadata();
+  auto it = md.find("x-collections-actor");
+  if (it != md.end()) {
+    c.actor = std::string(it->second.data(), it->second.size());
+  } else {
+    c.actor = absl::StrCat("peer:", ctx.peer());
+  }
+  return c;
+}
+
+std::string TenantOf(absl::string_view name) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, absl::MaxSplits('/', 2));
+  if (parts.size() >= 2 && parts[0] == "tenants") return std::string(parts[1]);
+  return "";
+}
+
+void LogCall(absl::string_view method, absl::string_view tenant, const app::CallContext* caller,
+             grpc::StatusCode code, absl::Duration latency, absl::string_view message) {
+  std::string line = absl::StrCat(
+      "{\"ts\":\"", absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()),
+      "\",\"msg\":\"rpc\",\"method\":\"", JsonEscape(method), "\",\"tenant\":\"", JsonEscape(tenant),
+      "\",\"actor\":\"", caller ? JsonEscape(caller->actor) : "", "\",\"code\":", static_cast<int>(code),
+      ",\"latency_us\":", absl::ToInt64Microseconds(latency));
+  if (code != grpc::StatusCode::OK) absl::StrAppend(&line, ",\"error\":\"", JsonEscape(message), "\"");
+  line += "}\n";
+  std::fputs(line.c_str(), stderr);
+}
+
+void FinishCall(const ServiceEnv& env, absl::string_view method, absl::string_view tenant,
+                const app::CallContext* caller, const grpc::Status& status, absl::Time start) {
+  const absl::Duration latency = absl::Now() - start;
+  if (env.log_requests) {
+    LogCall(method, tenant, caller, status.error_code(), latency, status.error_message());
+  }
+  if (env.observe) env.observe(method, tenant, status.error_code(), latency);
+}
+
+}  // namespace collections::api

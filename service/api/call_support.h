@@ -1,0 +1,96 @@
+// Plumbing shared by every gRPC service of the sidecar: who the caller is
+// (the Authenticator hook), running a handler's blocking work on the worker
+// pool, mapping its absl::Status, and one structured log line per request.
+#ifndef COLLECTIONS_API_CALL_SUPPORT_H_
+#define COLLECTIONS_API_CALL_SUPPORT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "service/api/status_convert.h"
+#include "service/api/worker_pool.h"
+#include "service/app/app_common.h"
+
+namespace collections::api {
+
+// Establishes the caller of a request from its metadata or peer. Returning
+// an error refuses the call with that status (UNAUTHENTICATED, ...).
+// `method` is e.g. "LedgerService/GetCustomer"; `tenant` the tenant the
+// request names (empty when it names none).
+using Authenticator = std::function<absl::StatusOr<app::CallContext>(
+    const grpc::CallbackServerContext& ctx, absl::string_view method, absl::string_view tenant)>;
+
+// Accepts every caller, recording "x-collections-actor" metadata (or the
+// peer address) as the actor. The default for loopback deployments.
+absl::StatusOr<app::CallContext> AnonymousAuthenticator(const grpc::CallbackServerContext& ctx,
+                                                        absl::string_view method,
+                                                        absl::string_view tenant);
+
+// Observes finished calls (metrics, logs). Thread-safe.
+using CallObserver = std::function<void(absl::string_view method, absl::string_view tenant,
+                                        grpc::StatusCode code, absl::Duration latency)>;
+
+struct ServiceEnv {
+  WorkerPool* pool = nullptr;
+  Authenticator authenticate = AnonymousAuthenticator;
+  CallObserver observe;  // may be empty
+  bool log_requests = true;
+};
+
+// The tenant id named by a resource name ("tenants/acme/..." -> "acme").
+std::string TenantOf(absl::string_view resource_name);
+
+// Writes one JSON log line for a finished call to stderr.
+void LogCall(absl::string_view method, absl::string_view tenant, const app::CallContext* caller,
+             grpc::StatusCode code, absl::Duration latency, absl::string_view message);
+
+// Finishes a call's bookkeeping: log line and observer.
+void FinishCall(const ServiceEnv& env, absl::string_view method, absl::string_view tenant,
+                const app::CallContext* caller, const grpc::Status& status, absl::Time start);
+
+// Runs `fn(caller)` on the worker pool and finishes the unary call with its
+// result. `fn` returns absl::StatusOr<Resp>; on success it is moved into
+// *response.
+template <typename Resp, typename Fn>
+grpc::ServerUnaryReactor* HandleUnary(const ServiceEnv& env, grpc::CallbackServerContext* ctx,
+                                      const char* method, std::string tenant, Resp* response,
+                                      Fn fn) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  const absl::Time start = absl::Now();
+  auto work = [&env, ctx, method, tenant, response, reactor, start, fn = std::move(fn)]() mutable {
+    absl::StatusOr<app::CallContext> caller = env.authenticate(*ctx, method, tenant);
+    grpc::Status st;
+    if (!caller.ok()) {
+      st = ToGrpcStatus(caller.status());
+    } else if (ctx->IsCancelled()) {
+      st = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client");
+    } else if (absl::FromChrono(ctx->deadline()) < absl::Now()) {
+      st = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed before the work began");
+    } else {
+      absl::StatusOr<Resp> result = fn(*caller);
+      if (result.ok()) {
+        *response = *std::move(result);
+      } else {
+        st = ToGrpcStatus(result.status());
+      }
+    }
+    FinishCall(env, method, tenant, caller.ok() ? &*caller : nullptr, st, start);
+    reactor->Finish(st);
+  };
+  if (!env.pool->Submit(std::move(work))) {
+    grpc::Status busy(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      "the server is overloaded; retry with backoff");
+    FinishCall(env, method, tenant, nullptr, busy, start);
+    reactor->Finish(busy);
+  }
+  return reactor;
+}
+
+}  // namespace collections::api
+
+#endif  // COLLECTIONS_API_CALL_SUPPORT_H_

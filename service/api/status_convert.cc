@@ -1,0 +1,54 @@
+#include "service/api/status_convert.h"
+
+#include "collections/v1/error_details.pb.h"
+#include "service/domain/errors.h"
+
+namespace collections::api {
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  v1::Status details;
+  details.set_code(static_cast<int>(status.code()));
+  details.set_message(std::string(status.message()));
+  const std::string reason = domain::ReasonOf(status);
+  if (!reason.empty()) {
+    v1::ErrorInfo info;
+    info.set_reason(reason);
+    info.set_domain("collections.v1");
+    details.add_details()->PackFrom(info);
+  }
+  const auto fields = domain::FieldsOf(status);
+  if (!fields.empty()) {
+    v1::BadRequest bad;
+    for (const auto& f : fields) {
+      auto* v = bad.add_field_violations();
+      v->set_field(f.field);
+      v->set_description(f.description);
+    }
+    details.add_details()->PackFrom(bad);
+  }
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+                      details.SerializeAsString());
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  absl::Status out(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  v1::Status details;
+  if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
+    for (const auto& any : details.details()) {
+      v1::ErrorInfo info;
+      v1::BadRequest bad;
+      if (any.UnpackTo(&info)) {
+        out = domain::WithReason(std::move(out), info.reason());
+      } else if (any.UnpackTo(&bad)) {
+        for (const auto& v : bad.field_violations()) {
+          out = domain::WithField(std::move(out), v.field(), v.description());
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace collections::api

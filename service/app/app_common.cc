@@ -1,0 +1,173 @@
+#include "service/app/app_common.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "service/app/resource_names.h"
+#include "service/domain/errors.h"
+#include "service/domain/status_macros.h"
+
+namespace collections::app {
+
+absl::Status CheckTenant(const CallContext& ctx, absl::string_view tenant) {
+  if (ctx.allowed_tenant.empty() || ctx.allowed_tenant == tenant) return absl::OkStatus();
+  return domain::WithReason(
+      absl::PermissionDeniedError("the caller's credentials do not grant access to this tenant"),
+      "TENANT_ACCESS_DENIED");
+}
+
+absl::StatusOr<absl::CivilDay> ToDay(const v1::Date& date, absl::string_view field) {
+  auto day = domain::MakeDay(date.year(), date.month(), date.day());
+  if (!day.ok()) {
+    return domain::InvalidInput(
+        "INVALID_DATE", field,
+        absl::StrFormat("%04d-%02d-%02d is not a calendar day", date.year(), date.month(),
+                        date.day()));
+  }
+  return *day;
+}
+
+v1::Date ToProtoDate(absl::CivilDay day) {
+  v1::Date d;
+  d.set_year(static_cast<int32_t>(day.year()));
+  d.set_month(day.month());
+  d.set_day(day.day());
+  return d;
+}
+
+bool HasDate(const v1::Date& date) {
+  return date.year() != 0 || date.month() != 0 || date.day() != 0;
+}
+
+domain::Money ToMoney(const v1::Money& m) { return domain::Money{m.currency_code(), m.minor_units()}; }
+
+v1::Money ToProtoMoney(absl::string_view currency, int64_t minor) {
+  v1::Money m;
+  m.set_currency_code(std::string(currency));
+  m.set_minor_units(minor);
+  return m;
+}
+
+absl::Status CheckMoney(const v1::Money& m, absl::string_view currency, int64_t min,
+                        absl::string_view field) {
+  if (!domain::IsKnownCurrency(m.currency_code())) {
+    return domain::InvalidInput(
+        "UNKNOWN_CURRENCY", absl::StrCat(field, ".currency_code"),
+        absl::StrCat("\"", m.currency_code(), "\" is not an ISO 4217 currency code"));
+  }
+  if (!currency.empty() && m.currency_code() != currency) {
+    return domain::InvalidInput("CURRENCY_MISMATCH", absl::StrCat(field, ".currency_code"),
+                                absl::StrCat(m.currency_code(), " differs from ", currency));
+  }
+  if (m.minor_units() < min) {
+    return domain::InvalidInput(min > 0 ? "AMOUNT_NOT_POSITIVE" : "NEGATIVE_AMOUNT",
+                                absl::StrCat(field, ".minor_units"),
+                                absl::StrCat("must be at least ", min, ", got ", m.minor_units()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> PageSize(int requested, int def, int max) {
+  if (requested < 0) {
+    return domain::InvalidInput("INVALID_PAGE_SIZE", "page_size", "must not be negative");
+  }
+  if (requested == 0) return def;
+  return std::min(requested, max);
+}
+
+std::string EncodePageToken(absl::string_view last_key) {
+  return absl::WebSafeBase64Escape(absl::StrCat("k1:", last_key));
+}
+
+absl::StatusOr<std::string> DecodePageToken(absl::string_view token) {
+  if (token.empty()) return std::string();
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.rfind("k1:", 0) != 0) {
+    return domain::InvalidInput("INVALID_PAGE_TOKEN", "page_token",
+                                "not a page token returned by this API");
+  }
+  return raw.substr(3);
+}
+
+std::string ToJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+  return out;
+}
+
+std::string Fingerprint(const google::protobuf::Message& m) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream sos(&bytes);
+    google::protobuf::io::CodedOutputStream cos(&sos);
+    cos.SetSerializationDeterministic(true);
+    m.SerializeToCodedStream(&cos);
+  }
+  return absl::StrFormat("fnv1a64:%016x:%d", StableHash(bytes), bytes.size());
+}
+
+absl::Status RunIdempotent(store::Transaction& tx, absl::string_view request_id,
+                           absl::string_view method, const google::protobuf::Message& request,
+                           google::protobuf::Message* response,
+                           const std::function<absl::Status()>& mutate) {
+  if (request_id.empty()) return mutate();
+  if (request_id.size() > 128) {
+    return domain::InvalidInput("INVALID_REQUEST_ID", "request_id", "longer than 128 characters");
+  }
+  const std::string fp = Fingerprint(request);
+  ASSIGN_OR_RETURN(auto seen, tx.GetRequest(request_id));
+  if (seen.has_value()) {
+    if (seen->method != method || seen->request_hash != fp) {
+      return domain::InvalidInput(
+          "REQUEST_ID_REUSED", "request_id",
+          absl::StrCat("\"", request_id, "\" was already used for a different ", seen->method,
+                       " request"));
+    }
+    if (!response->ParseFromString(seen->response)) {
+      return absl::InternalError("stored response does not parse");
+    }
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(mutate());
+  return tx.PutRequest(request_id,
+                       store::StoredRequest{std::string(method), fp, response->SerializeAsString()});
+}
+
+absl::Status AppendEvent(store::Transaction& tx, const domain::Clock& clock,
+                         const CallContext& ctx, absl::string_view tenant, absl::string_view type,
+                         absl::string_view resource, absl::string_view customer_resource,
+                         const google::protobuf::Message* before,
+                         const google::protobuf::Message* after, absl::string_view request_id) {
+  v1::Event e;
+  *e.mutable_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(clock.Now()));
+  e.set_actor(ctx.actor);
+  e.set_type(std::string(type));
+  e.set_resource(std::string(resource));
+  e.set_customer(std::string(customer_resource));
+  if (before != nullptr) e.set_before_json(ToJson(*before));
+  if (after != nullptr) e.set_after_json(ToJson(*after));
+  e.set_request_id(std::string(request_id));
+  store::EventRow row;
+  row.tenant = std::string(tenant);
+  row.customer = std::string(customer_resource);
+  row.resource = std::string(resource);
+  row.body = e.SerializeAsString();
+  return tx.AppendEvent(row).status();
+}
+
+absl::StatusOr<v1::Event> EventFromRow(const store::EventRow& row) {
+  v1::Event e;
+  if (!e.ParseFromString(row.body)) return absl::InternalError("stored event does not parse");
+  e.set_sequence(row.sequence);
+  e.set_name(absl::StrCat("tenants/", row.tenant, "/events/", row.sequence));
+  return e;
+}
+
+}  // namespace collections::app

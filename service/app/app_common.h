@@ -1,0 +1,82 @@
+// Pieces every application service shares: the caller's context, proto
+// conversions of dates and money, page tokens, request_id idempotency and
+// audit events. Application services speak collections.v1 messages but know
+// nothing of gRPC: the API edge (service/api) calls them.
+#ifndef COLLECTIONS_APP_APP_COMMON_H_
+#define COLLECTIONS_APP_APP_COMMON_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "collections/v1/audit.pb.h"
+#include "collections/v1/types.pb.h"
+#include "google/protobuf/message.h"
+#include "service/domain/dates.h"
+#include "service/domain/money.h"
+#include "service/store/store.h"
+
+namespace collections::app {
+
+// Who is calling, as established by the API edge.
+struct CallContext {
+  // Recorded on every audit event: a token identity, "sync:<id>", ...
+  std::string actor = "anonymous";
+  // When non-empty, the only tenant this caller may touch (issue 8).
+  std::string allowed_tenant;
+};
+
+// Fails with PERMISSION_DENIED when the caller may not act for `tenant`.
+absl::Status CheckTenant(const CallContext& ctx, absl::string_view tenant);
+
+// Date <-> CivilDay. ToDay fails with INVALID_ARGUMENT naming `field`.
+absl::StatusOr<absl::CivilDay> ToDay(const v1::Date& date, absl::string_view field);
+v1::Date ToProtoDate(absl::CivilDay day);
+bool HasDate(const v1::Date& date);
+
+domain::Money ToMoney(const v1::Money& m);
+v1::Money ToProtoMoney(absl::string_view currency, int64_t minor);
+
+// Validates a Money field: known currency, matching `currency` when that is
+// non-empty; `min` is the smallest allowed value.
+absl::Status CheckMoney(const v1::Money& m, absl::string_view currency, int64_t min,
+                        absl::string_view field);
+
+// Page size: 0 means `def`; values above `max` are coerced to max; negative
+// is INVALID_ARGUMENT.
+absl::StatusOr<int> PageSize(int requested, int def = 100, int max = 1000);
+// Opaque page tokens carrying the last key of the previous page.
+std::string EncodePageToken(absl::string_view last_key);
+absl::StatusOr<std::string> DecodePageToken(absl::string_view token);
+
+// Deterministic proto JSON (for audit events and case files).
+std::string ToJson(const google::protobuf::Message& m);
+
+// A fingerprint of a request, stable across processes and versions of the
+// binary as long as the message's wire form is.
+std::string Fingerprint(const google::protobuf::Message& m);
+
+// Runs `mutate` unless `request_id` was seen before in this tenant, in which
+// case the first response is returned (and nothing is written). A request_id
+// replayed with a different request is INVALID_ARGUMENT REQUEST_ID_REUSED.
+// Call inside a write transaction. `response` receives the answer.
+absl::Status RunIdempotent(store::Transaction& tx, absl::string_view request_id,
+                           absl::string_view method, const google::protobuf::Message& request,
+                           google::protobuf::Message* response,
+                           const std::function<absl::Status()>& mutate);
+
+// Appends one audit event (before/after as JSON; either may be null).
+absl::Status AppendEvent(store::Transaction& tx, const domain::Clock& clock,
+                         const CallContext& ctx, absl::string_view tenant, absl::string_view type,
+                         absl::string_view resource, absl::string_view customer_resource,
+                         const google::protobuf::Message* before,
+                         const google::protobuf::Message* after, absl::string_view request_id);
+
+// Stored EventRow -> Event with its sequence and name filled.
+absl::StatusOr<v1::Event> EventFromRow(const store::EventRow& row);
+
+}  // namespace collections::app
+
+#endif  // COLLECTIONS_APP_APP_COMMON_H_

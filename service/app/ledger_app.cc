@@ -1,0 +1,666 @@
+#include "service/app/ledger_app.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "service/app/ledger_ops.h"
+#include "service/app/resource_names.h"
+#include "service/domain/errors.h"
+#include "service/domain/ledger.h"
+#include "service/domain/status_macros.h"
+
+namespace collections::app {
+namespace {
+
+using domain::InvalidInput;
+
+template <typename Msg>
+absl::StatusOr<Msg> ParseDoc(const store::Doc& d) {
+  Msg m;
+  if (!m.ParseFromString(d.body)) return absl::InternalError("stored record does not parse");
+  return m;
+}
+
+// Get a customer-owned document by resource name.
+template <typename Msg>
+absl::StatusOr<Msg> GetChildDoc(store::Store& store, const CallContext& ctx,
+                                const std::string& name, absl::string_view collection,
+                                absl::string_view kind, absl::string_view reason) {
+  ASSIGN_OR_RETURN(ChildName n, ParseChildName(name, collection, "name"));
+  RETURN_IF_ERROR(CheckTenant(ctx, n.tenant));
+  Msg out;
+  RETURN_IF_ERROR(store.Run(n.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kind, n.id));
+    if (!doc || doc->customer != n.customer) {
+      return domain::NotFoundError(reason, absl::StrCat(name, " does not exist"));
+    }
+    ASSIGN_OR_RETURN(out, ParseDoc<Msg>(*doc));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+template <typename Msg, typename Resp>
+absl::StatusOr<Resp> ListChildDocs(store::Store& store, const CallContext& ctx,
+                                   const std::string& parent, int page_size_in,
+                                   const std::string& token, absl::string_view kind,
+                                   google::protobuf::RepeatedPtrField<Msg>* (Resp::*field)()) {
+  ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(parent, "parent"));
+  RETURN_IF_ERROR(CheckTenant(ctx, cn.tenant));
+  ASSIGN_OR_RETURN(int page_size, PageSize(page_size_in));
+  ASSIGN_OR_RETURN(std::string after, DecodePageToken(token));
+  Resp resp;
+  RETURN_IF_ERROR(store.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kind, cn.customer, after, page_size + 1));
+    for (int i = 0; i < static_cast<int>(docs.size()) && i < page_size; ++i) {
+      ASSIGN_OR_RETURN(*(resp.*field)()->Add(), ParseDoc<Msg>(docs[i]));
+    }
+    if (static_cast<int>(docs.size()) > page_size) {
+      resp.set_next_page_token(EncodePageToken(docs[page_size - 1].id));
+    }
+    return absl::OkStatus();
+  }));
+  return resp;
+}
+
+// Runs one mutation of a customer-owned record in a write transaction with
+// request_id idempotency.
+template <typename Resp>
+absl::StatusOr<Resp> Mutate(store::Store& store, const domain::Clock& clock,
+                            const CallContext& ctx, const std::string& tenant,
+                            const std::string& request_id, absl::string_view method,
+                            const google::protobuf::Message& request,
+                            const std::function<absl::StatusOr<Resp>(LedgerOps&)>& fn) {
+  RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+  Resp resp;
+  RETURN_IF_ERROR(store.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) {
+    LedgerOps ops(tx, clock, ctx, tenant, request_id);
+    return RunIdempotent(tx, request_id, method, request, &resp, [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(resp, fn(ops));
+      return absl::OkStatus();
+    });
+  }));
+  return resp;
+}
+
+}  // namespace
+
+absl::StatusOr<absl::CivilDay> LedgerApp::AsOf(const v1::Date& date, absl::string_view field) const {
+  if (!HasDate(date)) return clock_.TodayUtc();
+  return ToDay(date, field);
+}
+
+absl::StatusOr<v1::Customer> LedgerApp::GetCustomer(const CallContext& ctx,
+                                                    const v1::GetCustomerRequest& r) {
+  ASSIGN_OR_RETURN(CustomerName n, ParseCustomerName(r.name(), "name"));
+  RETURN_IF_ERROR(CheckTenant(ctx, n.tenant));
+  v1::Customer out;
+  RETURN_IF_ERROR(store_.Run(n.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    LedgerOps ops(tx, clock_, ctx, n.tenant, "");
+    ASSIGN_OR_RETURN(out, ops.LoadCustomer(n.customer));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::ListCustomersResponse> LedgerApp::ListCustomers(
+    const CallContext& ctx, const v1::ListCustomersRequest& r) {
+  ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
+  RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+  ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
+  ASSIGN_OR_RETURN(std::string after, DecodePageToken(r.page_token()));
+  v1::ListCustomersResponse resp;
+  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kCustomerKind, "", after, page_size + 1));
+    for (int i = 0; i < static_cast<int>(docs.size()) && i < page_size; ++i) {
+      ASSIGN_OR_RETURN(*resp.add_customers(), ParseDoc<v1::Customer>(docs[i]));
+    }
+    if (static_cast<int>(docs.size()) > page_size) {
+      resp.set_next_page_token(EncodePageToken(docs[page_size - 1].id));
+    }
+    return absl::OkStatus();
+  }));
+  return resp;
+}
+
+absl::StatusOr<v1::Customer> LedgerApp::UpsertCustomer(const CallContext& ctx,
+                                                       const v1::UpsertCustomerRequest& r) {
+  ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
+  return Mutate<v1::Customer>(store_, clock_, ctx, tenant, r.request_id(), "UpsertCustomer", r,
+                              [&](LedgerOps& ops) -> absl::StatusOr<v1::Customer> {
+                                ASSIGN_OR_RETURN(ApplyResult res, ops.ApplyCustomer(r.customer()));
+                                ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(res.name, "name"));
+                                return ops.LoadCustomer(cn.customer);
+                              });
+}
+
+absl::StatusOr<v1::Invoice> LedgerApp::GetInvoice(const CallContext& ctx,
+                                                  const v1::GetInvoiceRequest& r) {
+  ASSIGN_OR_RETURN(ChildName n, ParseChildName(r.name(), kInvoices, "name"));
+  RETURN_IF_ERROR(CheckTenant(ctx, n.tenant));
+  v1::Invoice out;
+  RETURN_IF_ERROR(store_.Run(n.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    LedgerOps ops(tx, clock_, ctx, n.tenant, "");
+    ASSIGN_OR_RETURN(out, ops.LoadInvoice(n.customer, n.id));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::ListInvoicesResponse> LedgerApp::ListInvoices(
+    const CallContext& ctx, const v1::ListInvoicesRequest& r) {
+  std::string tenant, customer;
+  if (auto cn = ParseCustomerName(r.parent(), "parent"); cn.ok()) {
+    tenant = cn->tenant;
+    customer = cn->customer;
+  } else {
+    auto t = ParseTenantName(r.parent(), "parent");
+    if (!t.ok()) {
+      return InvalidInput("INVALID_RESOURCE_NAME", "parent",
+                          absl::StrCat("\"", r.parent(),
+                                       "\" is neither tenants/{tenant} nor "
+                                       "tenants/{tenant}/customers/{customer}"));
+    }
+    tenant = *t;
+  }
+  RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+  ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
+  store::InvoiceFilter f;
+  ASSIGN_OR_RETURN(f.after_id, DecodePageToken(r.page_token()));
+  f.customer = customer;
+  f.limit = page_size + 1;
+  for (int i = 0; i < r.statuses_size(); ++i) {
+    if (r.statuses(i) == v1::Invoice::STATUS_UNSPECIFIED) {
+      return InvalidInput("STATUS_UNSPECIFIED", absl::StrCat("statuses[", i, "]"),
+                          "STATUS_UNSPECIFIED is not a filter value");
+    }
+    f.statuses.push_back(r.statuses(i));
+  }
+  if (!r.currency_code().empty()) {
+    if (!domain::IsKnownCurrency(r.currency_code())) {
+      return InvalidInput("UNKNOWN_CURRENCY", "currency_code", "not an ISO 4217 code");
+    }
+    f.currency = r.currency_code();
+  }
+  if (r.has_overdue_as_of()) {
+    ASSIGN_OR_RETURN(absl::CivilDay d, ToDay(r.overdue_as_of(), "overdue_as_of"));
+    f.overdue_as_of_day = domain::DayNumber(d);
+  }
+  v1::ListInvoicesResponse resp;
+  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows, tx.ListInvoices(f));
+    for (int i = 0; i < static_cast<int>(rows.size()) && i < page_size; ++i) {
+      if (!resp.add_invoices()->ParseFromString(rows[i].body)) {
+        return absl::InternalError("stored invoice does not parse");
+      }
+    }
+    if (static_cast<int>(rows.size()) > page_size) {
+      resp.set_next_page_token(EncodePageToken(rows[page_size - 1].id));
+    }
+    return absl::OkStatus();
+  }));
+  return resp;
+}
+
+absl::StatusOr<v1::Invoice> LedgerApp::UpsertInvoice(const CallContext& ctx,
+                                                     const v1::UpsertInvoiceRequest& r) {
+  ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.parent(), "parent"));
+  return Mutate<v1::Invoice>(store_, clock_, ctx, cn.tenant, r.request_id(), "UpsertInvoice", r,
+                             [&](LedgerOps& ops) -> absl::StatusOr<v1::Invoice> {
+                               ASSIGN_OR_RETURN(ApplyResult res,
+                                                ops.ApplyInvoice(cn.customer, r.invoice()));
+                               ASSIGN_OR_RETURN(ChildName n, ParseChildName(res.name, kInvoices, "name"));
+                               return ops.LoadInvoice(cn.customer, n.id);
+                             });
+}
+
+absl::StatusOr<v1::Invoice> LedgerApp::VoidInvoice(const CallContext& ctx,
+                                                   const v1::VoidInvoiceRequest& r) {
+  ASSIGN_OR_RETURN(ChildName n, ParseChildName(r.name(), kInvoices, "name"));
+  return Mutate<v1::Invoice>(store_, clock_, ctx, n.tenant, r.request_id(), "VoidInvoice", r,
+                             [&](LedgerOps& ops) {
+                               return ops.VoidInvoice(n.customer, n.id, r.reason());
+                             });
+}
+
+absl::StatusOr<v1::Payment> LedgerApp::RecordPayment(const CallContext& ctx,
+                                                     const v1::RecordPaymentRequest& r) {
+  ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.parent(), "parent"));
+  v1::Payment p = r.payment();
+  if (!p.has_external_ref() && !r.request_id().empty()) {
+    // A payment entered through the API is keyed by its request id.
+    p.mutable_external_ref()->set_source_system("api");
+    p.mutable_external_ref()->set_id(r.request_id());
+  }
+  return Mutate<v1::Payment>(
+      store_, clock_, ctx, cn.tenant, r.request_id(), "RecordPayment", r,
+      [&](LedgerOps& ops) -> absl::StatusOr<v1::Payment> {
+        ASSIGN_OR_RETURN(ApplyResult res, ops.ApplyPayment(cn.customer, p));
+        ASSIGN_OR_RETURN(ChildName n, ParseChildName(res.name, kPayments, "name"));
+        ASSIGN_OR_RETURN(auto doc, ops.tx().GetDoc(kPaymentKind, n.id));
+        return ParseDoc<v1::Payment>(*doc);
+      });
+}
+
+absl::StatusOr<v1::Payment> LedgerApp::GetPayment(const CallContext& ctx,
+                                                  const v1::GetPaymentRequest& r) {
+  return GetChildDoc<v1::Payment>(store_, ctx, r.name(), kPayments, kPaymentKind,
+                                  "PAYMENT_NOT_FOUND");
+}
+
+absl::StatusOr<v1::ListPaymentsResponse> LedgerApp::ListPayments(
+    const CallContext& ctx, const v1::ListPaymentsRequest& r) {
+  return ListChildDocs<v1::Payment, v1::ListPaymentsResponse>(
+      store_, ctx, r.parent(), r.page_size(), r.page_token(), kPaymentKind,
+      &v1::ListPaymentsResponse::mutable_payments);
+}
+
+absl::StatusOr<v1::CreditNote> LedgerApp::RecordCreditNote(const CallContext& ctx,
+                                                           const v1::RecordCreditNoteRequest& r) {
+  ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.parent(), "parent"));
+  v1::CreditNote c = r.credit_note();
+  if (!c.has_external_ref() && !r.request_id().empty()) {
+    c.mutable_external_ref()->set_source_system("api");
+    c.mutable_external_ref()->set_id(r.request_id());
+  }
+  return Mutate<v1::CreditNote>(
+      store_, clock_, ctx, cn.tenant, r.request_id(), "RecordCreditNote", r,
+      [&](LedgerOps& ops) -> absl::StatusOr<v1::CreditNote> {
+        ASSIGN_OR_RETURN(ApplyResult res, ops.ApplyCreditNote(cn.customer, c));
+        ASSIGN_OR_RETURN(ChildName n, ParseChildName(res.name, kCreditNotes, "name"));
+        ASSIGN_OR_RETURN(auto doc, ops.tx().GetDoc(kCreditNoteKind, n.id));
+        return ParseDoc<v1::CreditNote>(*doc);
+      });
+}
+
+absl::StatusOr<v1::CreditNote> LedgerApp::GetCreditNote(const CallContext& ctx,
+                                                        const v1::GetCreditNoteRequest& r) {
+  return GetChildDoc<v1::CreditNote>(store_, ctx, r.name(), kCreditNotes, kCreditNoteKind,
+                                     "CREDIT_NOTE_NOT_FOUND");
+}
+
+absl::StatusOr<v1::ListCreditNotesResponse> LedgerApp::ListCreditNotes(
+    const CallContext& ctx, const v1::ListCreditNotesRequest& r) {
+  return ListChildDocs<v1::CreditNote, v1::ListCreditNotesResponse>(
+      store_, ctx, r.parent(), r.page_size(), r.page_token(), kCreditNoteKind,
+      &v1::ListCreditNotesResponse::mutable_credit_notes);
+}
+
+// ------------------------------------------------------------------- sync
+
+namespace {
+
+// Records are applied customers first, then invoices, credit notes and
+// payments, so a chunk may list them in any order.
+int ApplyRank(const v1::SyncRecord& r) {
+  switch (r.record_case()) {
+    case v1::SyncRecord::kCustomer: return 0;
+    case v1::SyncRecord::kInvoice: return 1;
+    case v1::SyncRecord::kCreditNote: return 2;
+    case v1::SyncRecord::kPayment: return 3;
+    default: return 4;
+  }
+}
+
+const v1::ExternalRef* RefOf(const v1::SyncRecord& r) {
+  switch (r.record_case()) {
+    case v1::SyncRecord::kCustomer: return &r.customer().external_ref();
+    case v1::SyncRecord::kInvoice: return &r.invoice().external_ref();
+    case v1::SyncRecord::kCreditNote: return &r.credit_note().external_ref();
+    case v1::SyncRecord::kPayment: return &r.payment().external_ref();
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
+absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRequest& chunk,
+                                  v1::SyncLedgerResponse* response) {
+  ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(chunk.parent(), "parent"));
+  RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+  if (chunk.sync_id().empty() || chunk.sync_id().size() > 128) {
+    return InvalidInput("INVALID_SYNC_ID", "sync_id", "required: 1..128 characters");
+  }
+  if (chunk.records_size() > 1000) {
+    return InvalidInput("CHUNK_TOO_LARGE", "records", "at most 1000 records per chunk");
+  }
+  response->set_sync_id(chunk.sync_id());
+  const int n = chunk.records_size();
+  std::vector<v1::RecordOutcome> outcomes(n);
+  for (int i = 0; i < n; ++i) {
+    outcomes[i].set_chunk_index(chunk.chunk_index());
+    outcomes[i].set_record_index(i);
+    outcomes[i].set_source_location(chunk.records(i).source_location());
+    if (const auto* ref = RefOf(chunk.records(i))) *outcomes[i].mutable_external_ref() = *ref;
+  }
+  std::vector<int> order(n);
+  for (int i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return ApplyRank(chunk.records(a)) < ApplyRank(chunk.records(b));
+  });
+
+  // Static validation of every record first, so a bad chunk reports all of
+  // its faulty records, not just the first.
+  bool bad = false;
+  auto reject = [&](int i, const absl::Status& st) {
+    bad = true;
+    auto& o = outcomes[i];
+    o.set_kind(v1::RecordOutcome::REJECTED);
+    o.set_reason(domain::ReasonOf(st).empty() ? absl::StatusCodeToString(st.code())
+                                              : domain::ReasonOf(st));
+    auto fields = domain::FieldsOf(st);
+    o.set_field(absl::StrCat("records[", i, "]", fields.empty() ? "" : ".",
+                             fields.empty() ? "" : fields[0].field));
+    o.set_description(std::string(st.message()));
+  };
+  for (int i = 0; i < n; ++i) {
+    const auto& rec = chunk.records(i);
+    absl::Status st;
+    switch (rec.record_case()) {
+      case v1::SyncRecord::kCustomer: st = LedgerOps::ValidateCustomer(rec.customer()); break;
+      case v1::SyncRecord::kInvoice: st = LedgerOps::ValidateInvoice(rec.invoice()); break;
+      case v1::SyncRecord::kCreditNote: st = LedgerOps::ValidateCreditNote(rec.credit_note()); break;
+      case v1::SyncRecord::kPayment: st = LedgerOps::ValidatePayment(rec.payment()); break;
+      default:
+        st = InvalidInput("EMPTY_RECORD", "record", "set one of customer, invoice, credit_note, payment");
+    }
+    if (!st.ok()) reject(i, st);
+  }
+
+  const std::string actor = ctx.actor;
+  CallContext sync_ctx = ctx;
+  sync_ctx.actor = absl::StrCat(actor, " sync:", chunk.sync_id());
+  if (!bad) {
+    absl::Status st = store_.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
+      LedgerOps ops(tx, clock_, sync_ctx, tenant, "");
+      for (int i : order) {
+        const auto& rec = chunk.records(i);
+        absl::StatusOr<ApplyResult> res;
+        if (rec.record_case() == v1::SyncRecord::kCustomer) {
+          res = ops.ApplyCustomer(rec.customer());
+        } else {
+          const v1::ExternalRef* ref = RefOf(rec);
+          auto customer = ops.ResolveCustomer(rec.customer_ref(), ref->source_system());
+          if (!customer.ok()) {
+            res = customer.status();
+          } else if (rec.has_invoice()) {
+            res = ops.ApplyInvoice(*customer, rec.invoice());
+          } else if (rec.has_credit_note()) {
+            res = ops.ApplyCreditNote(*customer, rec.credit_note());
+          } else {
+            res = ops.ApplyPayment(*customer, rec.payment());
+          }
+        }
+        if (!res.ok()) {
+          if (res.status().code() == absl::StatusCode::kInternal ||
+              res.status().code() == absl::StatusCode::kAborted ||
+              res.status().code() == absl::StatusCode::kUnavailable) {
+            return res.status();
+          }
+          reject(i, res.status());
+          return domain::WithReason(absl::CancelledError("chunk rejected"), "CHUNK_REJECTED");
+        }
+        outcomes[i].set_kind(res->kind);
+        outcomes[i].set_name(res->name);
+      }
+      if (chunk.validate_only()) {
+        return domain::WithReason(absl::CancelledError("validate only"), "VALIDATE_ONLY");
+      }
+      return absl::OkStatus();
+    });
+    if (!st.ok() && domain::ReasonOf(st) != "CHUNK_REJECTED" &&
+        domain::ReasonOf(st) != "VALIDATE_ONLY") {
+      return st;
+    }
+  }
+  if (bad) {
+    for (auto& o : outcomes) {
+      if (o.kind() != v1::RecordOutcome::REJECTED) {
+        o.set_kind(v1::RecordOutcome::REJECTED);
+        o.set_reason("CHUNK_REJECTED");
+        o.set_description("not applied: another record of this chunk was rejected");
+        o.clear_name();
+      }
+    }
+    response->set_chunks_rejected(response->chunks_rejected() + 1);
+  } else if (!chunk.validate_only()) {
+    response->set_chunks_applied(response->chunks_applied() + 1);
+  }
+  for (auto& o : outcomes) {
+    switch (o.kind()) {
+      case v1::RecordOutcome::CREATED: response->set_created(response->created() + 1); break;
+      case v1::RecordOutcome::UPDATED: response->set_updated(response->updated() + 1); break;
+      case v1::RecordOutcome::UNCHANGED: response->set_unchanged(response->unchanged() + 1); break;
+      default:
+        if (o.reason() != "CHUNK_REJECTED") response->set_rejected(response->rejected() + 1);
+        break;
+    }
+    *response->add_outcomes() = std::move(o);
+  }
+  return absl::OkStatus();
+}
+
+// ------------------------------------------------------------ account views
+
+namespace {
+
+absl::StatusOr<std::vector<domain::BucketSpec>> Buckets(
+    const google::protobuf::RepeatedField<int32_t>& bounds) {
+  std::vector<int> b(bounds.begin(), bounds.end());
+  if (b.empty()) b = domain::DefaultBucketBounds();
+  return domain::MakeBuckets(b);
+}
+
+void FillBuckets(const std::vector<domain::BucketSpec>& specs, const std::string& currency,
+                 const std::vector<domain::BucketTotal>& totals,
+                 google::protobuf::RepeatedPtrField<v1::AgingBucket>* out) {
+  for (size_t i = 0; i < specs.size(); ++i) {
+    auto* b = out->Add();
+    b->set_label(specs[i].label);
+    b->set_min_days(i == 0 ? 0 : specs[i].min_days);
+    b->set_max_days(specs[i].max_days);
+    *b->mutable_amount() = ToProtoMoney(currency, i < totals.size() ? totals[i].amount : 0);
+    b->set_invoice_count(i < totals.size() ? totals[i].count : 0);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<v1::AccountSummary> LedgerApp::GetAccountSummary(
+    const CallContext& ctx, const v1::GetAccountSummaryRequest& r) {
+  ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.customer(), "customer"));
+  RETURN_IF_ERROR(CheckTenant(ctx, cn.tenant));
+  ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of(), "as_of"));
+  ASSIGN_OR_RETURN(auto specs, Buckets(r.bucket_bounds()));
+  AccountSnapshot snap;
+  RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    LedgerOps ops(tx, clock_, ctx, cn.tenant, "");
+    ASSIGN_OR_RETURN(snap, ops.LoadAccount(cn.customer));
+    return absl::OkStatus();
+  }));
+  domain::AccountFacts facts =
+      domain::SummarizeAccount(snap.invoice_states, snap.credits, snap.payment_days, as_of, specs);
+  v1::AccountSummary out;
+  out.set_customer(r.customer());
+  *out.mutable_as_of() = ToProtoDate(as_of);
+  out.set_oldest_days_past_due(facts.oldest_days_past_due);
+  for (const auto& p : facts.positions) {
+    auto* pos = out.add_positions();
+    pos->set_currency_code(p.currency);
+    *pos->mutable_balance() = ToProtoMoney(p.currency, p.balance);
+    *pos->mutable_overdue() = ToProtoMoney(p.currency, p.overdue);
+    *pos->mutable_unapplied_credit() = ToProtoMoney(p.currency, p.unapplied);
+    *pos->mutable_net_balance() = ToProtoMoney(p.currency, p.balance - p.unapplied);
+    FillBuckets(specs, p.currency, p.buckets, pos->mutable_buckets());
+    pos->set_open_invoice_count(p.open_count);
+    pos->set_overdue_invoice_count(p.overdue_count);
+    pos->set_dso_centi(p.dso_centi);
+  }
+  auto* h = out.mutable_payment_history();
+  h->set_invoices_paid(facts.history.invoices_paid);
+  h->set_paid_late_bp(facts.history.paid_late_bp);
+  h->set_average_days_late_centi(facts.history.average_days_late_centi);
+  h->set_worst_days_late(facts.history.worst_days_late);
+  if (facts.history.last_payment_date) {
+    *h->mutable_last_payment_date() = ToProtoDate(*facts.history.last_payment_date);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::AgingReport> LedgerApp::GetAgingReport(const CallContext& ctx,
+                                                          const v1::GetAgingReportRequest& r) {
+  ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
+  RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+  ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of(), "as_of"));
+  ASSIGN_OR_RETURN(auto specs, Buckets(r.bucket_bounds()));
+  ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
+  ASSIGN_OR_RETURN(std::string after, DecodePageToken(r.page_token()));
+  if (!r.currency_code().empty() && !domain::IsKnownCurrency(r.currency_code())) {
+    return InvalidInput("UNKNOWN_CURRENCY", "currency_code", "not an ISO 4217 code");
+  }
+  const bool by_customer = r.group_by() != v1::GetAgingReportRequest::CURRENCY;
+  store::AgingQuery q;
+  q.as_of_day = domain::DayNumber(as_of);
+  q.bucket_bounds.assign(r.bucket_bounds().begin(), r.bucket_bounds().end());
+  if (q.bucket_bounds.empty()) q.bucket_bounds = domain::DefaultBucketBounds();
+  q.by_customer = true;  // rows are customer x currency; currency grouping sums them below
+  q.currency = r.currency_code();
+  std::map<std::string, v1::Customer> customers;  // only when filtering by kind
+  if (r.customer_kind() != v1::CUSTOMER_KIND_UNSPECIFIED) {
+    RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+      std::string last;
+      while (true) {
+        ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kCustomerKind, "", last, 1000));
+        if (docs.empty()) break;
+        last = docs.back().id;
+        for (const auto& d : docs) {
+          ASSIGN_OR_RETURN(v1::Customer c, ParseDoc<v1::Customer>(d));
+          if (c.kind() == r.customer_kind()) {
+            q.customers.push_back(d.id);
+            customers[d.id] = std::move(c);
+          }
+        }
+      }
+      return absl::OkStatus();
+    }));
+    if (q.customers.empty()) q.customers.push_back("\x01none");
+  }
+  ASSIGN_OR_RETURN(auto cells, store_.Aging(tenant, q));
+
+  struct Row {
+    std::vector<domain::BucketTotal> buckets;
+    int64_t total = 0, overdue = 0, count = 0;
+  };
+  // (customer, currency) -> row, ordered.
+  std::map<std::pair<std::string, std::string>, Row> rows;
+  std::map<std::string, Row> totals;
+  for (const auto& c : cells) {
+    const std::string key_customer = by_customer ? c.customer : "";
+    Row& row = rows[{key_customer, c.currency}];
+    Row& tot = totals[c.currency];
+    for (Row* x : {&row, &tot}) {
+      if (x->buckets.empty()) x->buckets.resize(specs.size());
+      x->buckets[c.bucket].amount += c.amount;
+      x->buckets[c.bucket].count += static_cast<int>(c.count);
+      x->total += c.amount;
+      if (c.bucket > 0) x->overdue += c.amount;
+      x->count += c.count;
+    }
+  }
+  v1::AgingReport out;
+  *out.mutable_as_of() = ToProtoDate(as_of);
+  for (const auto& [ccy, t] : totals) {
+    auto* row = out.add_currency_totals();
+    row->set_currency_code(ccy);
+    FillBuckets(specs, ccy, t.buckets, row->mutable_buckets());
+    *row->mutable_total() = ToProtoMoney(ccy, t.total);
+    *row->mutable_overdue() = ToProtoMoney(ccy, t.overdue);
+    row->set_invoice_count(static_cast<int>(t.count));
+  }
+  // Page over (customer, currency) keys.
+  int emitted = 0;
+  std::string last_key;
+  std::vector<std::string> page_customers;
+  for (const auto& [key, row] : rows) {
+    const std::string k = absl::StrCat(key.first, "\x1f", key.second);
+    if (!after.empty() && k <= after) continue;
+    if (r.overdue_only() && row.overdue == 0) continue;
+    if (emitted == page_size) {
+      out.set_next_page_token(EncodePageToken(last_key));
+      break;
+    }
+    auto* ar = out.add_rows();
+    if (by_customer) {
+      ar->set_customer(CustomerResource(tenant, key.first));
+      page_customers.push_back(key.first);
+    }
+    ar->set_currency_code(key.second);
+    FillBuckets(specs, key.second, row.buckets, ar->mutable_buckets());
+    *ar->mutable_total() = ToProtoMoney(key.second, row.total);
+    *ar->mutable_overdue() = ToProtoMoney(key.second, row.overdue);
+    ar->set_invoice_count(static_cast<int>(row.count));
+    last_key = k;
+    ++emitted;
+  }
+  if (by_customer && !page_customers.empty()) {
+    RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+      for (auto& row : *out.mutable_rows()) {
+        ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(row.customer(), "customer"));
+        auto it = customers.find(cn.customer);
+        if (it != customers.end()) {
+          row.set_display_name(it->second.display_name());
+          continue;
+        }
+        ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kCustomerKind, cn.customer));
+        if (doc) {
+          ASSIGN_OR_RETURN(v1::Customer c, ParseDoc<v1::Customer>(*doc));
+          row.set_display_name(c.display_name());
+        }
+      }
+      return absl::OkStatus();
+    }));
+  }
+  return out;
+}
+
+absl::StatusOr<v1::ListEventsResponse> LedgerApp::ListEvents(const CallContext& ctx,
+                                                             const v1::ListEventsRequest& r) {
+  ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
+  RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+  ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
+  ASSIGN_OR_RETURN(std::string after, DecodePageToken(r.page_token()));
+  store::EventFilter f;
+  f.limit = page_size + 1;
+  if (!after.empty() && !absl::SimpleAtoi(after, &f.after_sequence)) {
+    return InvalidInput("INVALID_PAGE_TOKEN", "page_token", "not a page token of ListEvents");
+  }
+  if (!r.customer().empty()) {
+    ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.customer(), "customer"));
+    if (cn.tenant != tenant) {
+      return InvalidInput("CROSS_TENANT_REFERENCE", "customer", "names another tenant");
+    }
+    f.customer = r.customer();
+  }
+  if (!r.resource().empty()) {
+    if (!absl::StartsWith(r.resource(), absl::StrCat(TenantName(tenant), "/"))) {
+      return InvalidInput("CROSS_TENANT_REFERENCE", "resource", "names another tenant");
+    }
+    f.resource_prefix = r.resource();
+  }
+  ASSIGN_OR_RETURN(auto rows, store_.ListEvents(tenant, f));
+  v1::ListEventsResponse resp;
+  for (int i = 0; i < static_cast<int>(rows.size()) && i < page_size; ++i) {
+    ASSIGN_OR_RETURN(*resp.add_events(), EventFromRow(rows[i]));
+  }
+  if (static_cast<int>(rows.size()) > page_size) {
+    resp.set_next_page_token(EncodePageToken(absl::StrCat(rows[page_size - 1].sequence)));
+  }
+  return resp;
+}
+
+}  // namespace collections::app

@@ -1,0 +1,860 @@
+#include "service/app/ledger_ops.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "google/protobuf/util/time_util.h"
+#include "service/app/resource_names.h"
+#include "service/domain/errors.h"
+#include "service/domain/status_macros.h"
+
+namespace collections::app {
+namespace {
+
+using domain::InvalidInput;
+using google::protobuf::util::MessageDifferencer;
+
+bool IsValidSourceSystem(absl::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::Status ValidateRef(const v1::ExternalRef& ref, absl::string_view field) {
+  if (!IsValidSourceSystem(ref.source_system())) {
+    return InvalidInput("INVALID_EXTERNAL_REF", absl::StrCat(field, ".source_system"),
+                        "required: 1..64 characters of [a-z0-9._-]");
+  }
+  if (ref.id().empty() || ref.id().size() > 256) {
+    return InvalidInput("INVALID_EXTERNAL_REF", absl::StrCat(field, ".id"),
+                        "required: 1..256 characters");
+  }
+  for (unsigned char c : ref.id()) {
+    if (c < 0x20 || c == 0x7f) {
+      return InvalidInput("INVALID_EXTERNAL_REF", absl::StrCat(field, ".id"),
+                          "contains a control character");
+    }
+  }
+  return absl::OkStatus();
+}
+
+google::protobuf::Timestamp NowTs(const domain::Clock& clock) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock.Now()));
+}
+
+// Fields the caller provides (everything that is not output only).
+v1::Customer CustomerInput(v1::Customer c) {
+  c.clear_name();
+  c.clear_create_time();
+  c.clear_update_time();
+  return c;
+}
+v1::Invoice InvoiceInput(v1::Invoice i) {
+  i.clear_name();
+  i.clear_status();
+  i.clear_amount_due();
+  i.clear_amount_paid();
+  i.clear_amount_credited();
+  i.clear_voided();
+  i.clear_amount_written_off();
+  i.clear_paid_date();
+  i.clear_create_time();
+  i.clear_update_time();
+  return i;
+}
+// Payment and credit-note inputs compare without allocations, which are
+// compared after resolution.
+v1::Payment PaymentInput(v1::Payment p) {
+  p.clear_name();
+  p.clear_unapplied();
+  p.clear_create_time();
+  p.clear_allocations();
+  return p;
+}
+v1::CreditNote CreditNoteInput(v1::CreditNote c) {
+  c.clear_name();
+  c.clear_unapplied();
+  c.clear_create_time();
+  c.clear_allocations();
+  c.clear_invoice();
+  c.clear_invoice_number();
+  return c;
+}
+
+// Normalises amounts that omit their currency to the document currency.
+void FillCurrency(v1::Money* m, const std::string& currency) {
+  if (m->currency_code().empty()) m->set_currency_code(currency);
+}
+
+}  // namespace
+
+std::string RefKey(const v1::ExternalRef& ref) {
+  return absl::StrCat(ref.source_system(), "/", ref.id());
+}
+
+// ---------------------------------------------------------------- validation
+
+absl::Status LedgerOps::ValidateCustomer(const v1::Customer& c) {
+  RETURN_IF_ERROR(ValidateRef(c.external_ref(), "customer.external_ref"));
+  if (c.display_name().empty() || c.display_name().size() > 200) {
+    return InvalidInput("INVALID_DISPLAY_NAME", "customer.display_name",
+                        "required: 1..200 characters");
+  }
+  if (c.kind() == v1::CUSTOMER_KIND_UNSPECIFIED) {
+    return InvalidInput("CUSTOMER_KIND_UNSPECIFIED", "customer.kind",
+                        "must be CUSTOMER_KIND_BUSINESS or CUSTOMER_KIND_CONSUMER");
+  }
+  if (!c.time_zone().empty()) {
+    absl::TimeZone tz;
+    if (!absl::LoadTimeZone(c.time_zone(), &tz)) {
+      return InvalidInput("INVALID_TIME_ZONE", "customer.time_zone",
+                          absl::StrCat("\"", c.time_zone(), "\" is not an IANA time zone"));
+    }
+  }
+  if (c.payment_terms_days() < 0 || c.payment_terms_days() > 3650) {
+    return InvalidInput("INVALID_PAYMENT_TERMS", "customer.payment_terms_days", "must be 0..3650");
+  }
+  if (c.has_credit_limit()) {
+    RETURN_IF_ERROR(CheckMoney(c.credit_limit(), "", 0, "customer.credit_limit"));
+  }
+  if (c.relationship().has_lifetime_revenue()) {
+    RETURN_IF_ERROR(CheckMoney(c.relationship().lifetime_revenue(), "", 0,
+                               "customer.relationship.lifetime_revenue"));
+  }
+  for (int i = 0; i < c.relationship().tags_size(); ++i) {
+    const auto& t = c.relationship().tags(i);
+    if (t.empty() || t.size() > 64) {
+      return InvalidInput("INVALID_TAG", absl::StrCat("customer.relationship.tags[", i, "]"),
+                          "tags are 1..64 characters");
+    }
+  }
+  for (int i = 0; i < c.contacts_size(); ++i) {
+    for (int j = 0; j < c.contacts(i).channels_size(); ++j) {
+      const auto& ch = c.contacts(i).channels(j);
+      std::string f = absl::StrCat("customer.contacts[", i, "].channels[", j, "]");
+      if (ch.type() == v1::ContactChannel::TYPE_UNSPECIFIED) {
+        return InvalidInput("CHANNEL_TYPE_UNSPECIFIED", absl::StrCat(f, ".type"),
+                            "must be EMAIL, PHONE, SMS or POSTAL");
+      }
+      if (ch.address().empty()) {
+        return InvalidInput("INVALID_CHANNEL_ADDRESS", absl::StrCat(f, ".address"), "required");
+      }
+    }
+  }
+  if (!c.country_code().empty() &&
+      (c.country_code().size() != 2 || !absl::ascii_isupper(c.country_code()[0]) ||
+       !absl::ascii_isupper(c.country_code()[1]))) {
+    return InvalidInput("INVALID_COUNTRY", "customer.country_code",
+                        "two upper-case ISO 3166 letters");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LedgerOps::ValidateInvoice(const v1::Invoice& inv) {
+  RETURN_IF_ERROR(ValidateRef(inv.external_ref(), "invoice.external_ref"));
+  if (inv.number().empty() || inv.number().size() > 64) {
+    return InvalidInput("INVALID_INVOICE_NUMBER", "invoice.number", "required: 1..64 characters");
+  }
+  if (!domain::IsKnownCurrency(inv.currency_code())) {
+    return InvalidInput("UNKNOWN_CURRENCY", "invoice.currency_code",
+                        absl::StrCat("\"", inv.currency_code(), "\" is not an ISO 4217 code"));
+  }
+  ASSIGN_OR_RETURN(absl::CivilDay issue, ToDay(inv.issue_date(), "invoice.issue_date"));
+  ASSIGN_OR_RETURN(absl::CivilDay due, ToDay(inv.due_date(), "invoice.due_date"));
+  if (due < issue) {
+    return InvalidInput("INVOICE_DUE_BEFORE_ISSUE", "invoice.due_date",
+                        absl::StrCat(domain::FormatIsoDay(due), " is before issue_date ",
+                                     domain::FormatIsoDay(issue)));
+  }
+  v1::Money total = inv.total();
+  FillCurrency(&total, inv.currency_code());
+  if (total.currency_code() != inv.currency_code()) {
+    return InvalidInput("CURRENCY_MISMATCH", "invoice.total.currency_code",
+                        absl::StrCat(total.currency_code(), " differs from the invoice currency ",
+                                     inv.currency_code()));
+  }
+  if (total.minor_units() < 0) {
+    return InvalidInput("INVOICE_NEGATIVE_TOTAL", "invoice.total.minor_units",
+                        "an invoice total is never negative; record a credit note instead");
+  }
+  if (inv.has_tax()) {
+    v1::Money tax = inv.tax();
+    FillCurrency(&tax, inv.currency_code());
+    RETURN_IF_ERROR(CheckMoney(tax, inv.currency_code(), 0, "invoice.tax"));
+    if (tax.minor_units() > total.minor_units()) {
+      return InvalidInput("INVOICE_TAX_ABOVE_TOTAL", "invoice.tax.minor_units",
+                          "tax is part of the total and cannot exceed it");
+    }
+  }
+  for (int i = 0; i < inv.lines_size(); ++i) {
+    const auto& l = inv.lines(i);
+    std::string f = absl::StrCat("invoice.lines[", i, "]");
+    for (const auto* m : {&l.unit_price(), &l.amount(), &l.tax()}) {
+      if (!m->currency_code().empty() && m->currency_code() != inv.currency_code()) {
+        return InvalidInput("CURRENCY_MISMATCH", f,
+                            absl::StrCat("line amounts must be in ", inv.currency_code()));
+      }
+    }
+  }
+  const auto& fee = inv.terms().late_fee();
+  if (fee.percentage_bp() < 0 || fee.annual_rate_bp() < 0) {
+    return InvalidInput("INVALID_LATE_FEE", "invoice.terms.late_fee", "rates are not negative");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LedgerOps::ValidatePayment(const v1::Payment& p) {
+  RETURN_IF_ERROR(ValidateRef(p.external_ref(), "payment.external_ref"));
+  RETURN_IF_ERROR(CheckMoney(p.amount(), "", 1, "payment.amount"));
+  RETURN_IF_ERROR(ToDay(p.received_date(), "payment.received_date").status());
+  int64_t sum = 0;
+  for (int i = 0; i < p.allocations_size(); ++i) {
+    const auto& a = p.allocations(i);
+    std::string f = absl::StrCat("payment.allocations[", i, "]");
+    v1::Money m = a.amount();
+    FillCurrency(&m, p.amount().currency_code());
+    RETURN_IF_ERROR(CheckMoney(m, p.amount().currency_code(), 1, absl::StrCat(f, ".amount")));
+    if (a.invoice().empty() && a.invoice_number().empty()) {
+      return InvalidInput("ALLOCATION_WITHOUT_INVOICE", absl::StrCat(f, ".invoice"),
+                          "name the invoice (resource name or invoice_number)");
+    }
+    if (domain::AddOverflows(sum, m.minor_units(), &sum) || sum > p.amount().minor_units()) {
+      return InvalidInput("PAYMENT_OVER_ALLOCATED", f,
+                          absl::StrCat("allocations exceed the payment amount ",
+                                       domain::FormatMoney(ToMoney(p.amount()))));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LedgerOps::ValidateCreditNote(const v1::CreditNote& cn) {
+  RETURN_IF_ERROR(ValidateRef(cn.external_ref(), "credit_note.external_ref"));
+  RETURN_IF_ERROR(CheckMoney(cn.amount(), "", 1, "credit_note.amount"));
+  RETURN_IF_ERROR(ToDay(cn.issue_date(), "credit_note.issue_date").status());
+  const bool targeted = !cn.invoice().empty() || !cn.invoice_number().empty();
+  if (targeted && cn.allocations_size() > 0) {
+    return InvalidInput("CREDIT_NOTE_TARGET_AMBIGUOUS", "credit_note.allocations",
+                        "give either the corrected invoice or allocations, not both");
+  }
+  int64_t sum = 0;
+  for (int i = 0; i < cn.allocations_size(); ++i) {
+    std::string f = absl::StrCat("credit_note.allocations[", i, "]");
+    v1::Money m = cn.allocations(i).amount();
+    FillCurrency(&m, cn.amount().currency_code());
+    RETURN_IF_ERROR(CheckMoney(m, cn.amount().currency_code(), 1, absl::StrCat(f, ".amount")));
+    sum += m.minor_units();
+    if (sum > cn.amount().minor_units()) {
+      return InvalidInput("CREDIT_NOTE_OVER_ALLOCATED", f, "allocations exceed the credit amount");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// ------------------------------------------------------------------ helpers
+
+absl::Status LedgerOps::Event(absl::string_view type, absl::string_view resource,
+                              absl::string_view customer_id,
+                              const google::protobuf::Message* before,
+                              const google::protobuf::Message* after) {
+  return AppendEvent(tx_, clock_, ctx_, tenant_, type, resource,
+                     CustomerResource(tenant_, customer_id), before, after, request_id_);
+}
+
+absl::StatusOr<std::string> LedgerOps::ChooseDocId(absl::string_view kind,
+                                                   const v1::ExternalRef& ref) {
+  std::string id = IdFromExternalRef(ref.source_system(), ref.id());
+  bool taken = false;
+  if (absl::string_view(kind) == "invoice") {
+    ASSIGN_OR_RETURN(auto row, tx_.GetInvoice(id));
+    taken = row.has_value();
+  } else {
+    ASSIGN_OR_RETURN(auto doc, tx_.GetDoc(kind, id));
+    taken = doc.has_value();
+  }
+  if (!taken) return id;
+  // Another source system already uses this id: fall back to the hash form,
+  // which is unique per (source_system, id).
+  return absl::StrFormat("x%016x", StableHash(RefKey(ref)));
+}
+
+absl::StatusOr<v1::Customer> LedgerOps::LoadCustomer(const std::string& customer_id) {
+  ASSIGN_OR_RETURN(auto doc, tx_.GetDoc(kCustomerKind, customer_id));
+  if (!doc) {
+    return domain::NotFoundError("CUSTOMER_NOT_FOUND",
+                                 absl::StrCat(CustomerResource(tenant_, customer_id),
+                                              " does not exist"));
+  }
+  v1::Customer c;
+  if (!c.ParseFromString(doc->body)) return absl::InternalError("stored customer does not parse");
+  return c;
+}
+
+absl::StatusOr<v1::Invoice> LedgerOps::LoadInvoice(const std::string& customer_id,
+                                                   const std::string& invoice_id) {
+  ASSIGN_OR_RETURN(auto row, tx_.GetInvoice(invoice_id));
+  if (!row || row->customer != customer_id) {
+    return domain::NotFoundError(
+        "INVOICE_NOT_FOUND",
+        absl::StrCat(ChildResource(tenant_, customer_id, kInvoices, invoice_id), " does not exist"));
+  }
+  v1::Invoice inv;
+  if (!inv.ParseFromString(row->body)) return absl::InternalError("stored invoice does not parse");
+  return inv;
+}
+
+absl::StatusOr<std::string> LedgerOps::ResolveCustomer(const std::string& ref,
+                                                       const std::string& source_system) {
+  if (absl::StartsWith(ref, "tenants/")) {
+    ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(ref, "customer_ref"));
+    if (cn.tenant != tenant_) {
+      return InvalidInput("CROSS_TENANT_REFERENCE", "customer_ref",
+                          "refers to a customer of another tenant");
+    }
+    RETURN_IF_ERROR(LoadCustomer(cn.customer).status());
+    return cn.customer;
+  }
+  if (ref.empty()) {
+    return InvalidInput("MISSING_CUSTOMER", "customer_ref",
+                        "name the customer by resource name or external id");
+  }
+  ASSIGN_OR_RETURN(auto doc, tx_.FindDocByRef(kCustomerKind, absl::StrCat(source_system, "/", ref)));
+  if (!doc) {
+    return domain::WithField(
+        domain::NotFoundError("CUSTOMER_NOT_FOUND",
+                              absl::StrCat("customer_ref: no customer with external id \"", ref,
+                                           "\" in source system \"", source_system, "\"")),
+        "customer_ref", "unknown customer");
+  }
+  return doc->id;
+}
+
+domain::InvoiceState LedgerOps::ToInvoiceState(const store::InvoiceRow& row,
+                                               const std::vector<store::SettlementRow>& settlements) {
+  domain::InvoiceState s;
+  s.id = row.id;
+  s.number = row.number;
+  s.customer = row.customer;
+  s.currency = row.currency;
+  s.issue_date = domain::DayFromNumber(row.issue_day);
+  s.due_date = domain::DayFromNumber(row.due_day);
+  s.total = row.total;
+  s.voided = row.status == v1::Invoice::VOID;
+  for (const auto& r : settlements) {
+    if (r.invoice_id != row.id) continue;
+    domain::SettlementKind k = r.source_kind == kPaymentKind      ? domain::SettlementKind::kPayment
+                               : r.source_kind == kWriteOffKind ? domain::SettlementKind::kWriteOff
+                                                                : domain::SettlementKind::kCreditNote;
+    s.settlements.push_back({k, domain::DayFromNumber(r.day), r.amount});
+  }
+  return s;
+}
+
+absl::Status LedgerOps::RefreshInvoice(const std::string& invoice_id) {
+  ASSIGN_OR_RETURN(auto row, tx_.GetInvoice(invoice_id));
+  if (!row) return absl::InternalError(absl::StrCat("invoice ", invoice_id, " vanished"));
+  ASSIGN_OR_RETURN(auto settlements, tx_.ListSettlements({invoice_id}));
+  domain::InvoiceState st = ToInvoiceState(*row, settlements);
+  v1::Invoice before;
+  if (!before.ParseFromString(row->body)) return absl::InternalError("stored invoice does not parse");
+  v1::Invoice after = before;
+  const std::string& ccy = row->currency;
+  const int64_t due = st.AmountDue();
+  if (due < 0) {
+    return domain::PreconditionError(
+        "INVOICE_OVER_SETTLED",
+        absl::StrCat(before.name(), " would be settled beyond its total (amount due ", due, ")"));
+  }
+  *after.mutable_amount_due() = ToProtoMoney(ccy, due);
+  *after.mutable_amount_paid() = ToProtoMoney(ccy, st.Settled(domain::SettlementKind::kPayment));
+  *after.mutable_amount_credited() =
+      ToProtoMoney(ccy, st.Settled(domain::SettlementKind::kCreditNote));
+  *after.mutable_amount_written_off() =
+      ToProtoMoney(ccy, st.Settled(domain::SettlementKind::kWriteOff));
+  domain::InvoiceStatus status = domain::DeriveStatus(st);
+  after.set_status(static_cast<v1::Invoice::Status>(static_cast<int>(status) + 1));
+  if (auto paid = st.PaidDate(); paid && status == domain::InvoiceStatus::kPaid) {
+    *after.mutable_paid_date() = ToProtoDate(*paid);
+  } else {
+    after.clear_paid_date();
+  }
+  if (MessageDifferencer::Equals(before, after)) return absl::OkStatus();
+  *after.mutable_update_time() = NowTs(clock_);
+  row->amount_due = due;
+  row->status = after.status();
+  row->body = after.SerializeAsString();
+  RETURN_IF_ERROR(tx_.PutInvoice(*row));
+  if (before.status() != after.status()) {
+    RETURN_IF_ERROR(Event("invoice.status_changed", after.name(), row->customer, &before, &after));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<store::InvoiceRow>> LedgerOps::LookupInvoice(
+    const std::string& customer_id, const std::string& invoice, const std::string& number,
+    const std::string& f) {
+  std::optional<store::InvoiceRow> row;
+  if (!invoice.empty()) {
+    auto name = ParseChildName(invoice, kInvoices, absl::StrCat(f, ".invoice"));
+    if (name.ok()) {
+      if (name->tenant != tenant_ || name->customer != customer_id) {
+        return InvalidInput("ALLOCATION_TO_OTHER_CUSTOMER", absl::StrCat(f, ".invoice"),
+                            "the invoice belongs to another customer");
+      }
+      ASSIGN_OR_RETURN(row, tx_.GetInvoice(name->id));
+    } else {
+      ASSIGN_OR_RETURN(row, tx_.FindInvoiceByNumber(customer_id, invoice));
+    }
+  } else {
+    ASSIGN_OR_RETURN(row, tx_.FindInvoiceByNumber(customer_id, number));
+  }
+  if (!row || row->customer != customer_id) {
+    return domain::WithField(
+        domain::NotFoundError("INVOICE_NOT_FOUND",
+                              absl::StrCat(f, ": no invoice \"", invoice.empty() ? number : invoice,
+                                           "\" for this customer")),
+        absl::StrCat(f, ".invoice"), "unknown invoice");
+  }
+  return row;
+}
+
+absl::StatusOr<std::vector<store::SettlementRow>> LedgerOps::ResolveAllocations(
+    const std::string& customer_id, const std::string& currency, int64_t amount,
+    absl::CivilDay day, const google::protobuf::RepeatedPtrField<v1::Allocation>& allocations,
+    const std::string& source_kind, const std::string& source_id, const std::string& field) {
+  // Amounts this source already holds on each invoice (an update replaces them).
+  ASSIGN_OR_RETURN(auto previous, tx_.ListSettlementsBySource(source_kind, source_id));
+  std::map<std::string, int64_t> held;
+  for (const auto& p : previous) held[p.invoice_id] += p.amount;
+
+  std::vector<store::SettlementRow> rows;
+  const int64_t day_number = domain::DayNumber(day);
+  if (allocations.empty()) {
+    // Default rule: oldest due first over the customer's open invoices.
+    std::vector<domain::InvoiceState> open;
+    std::string after;
+    while (true) {
+      store::InvoiceFilter f;
+      f.customer = customer_id;
+      f.currency = currency;
+      f.statuses = {v1::Invoice::OPEN, v1::Invoice::PARTIALLY_PAID, v1::Invoice::PAID};
+      f.after_id = after;
+      f.limit = 500;
+      ASSIGN_OR_RETURN(auto page, tx_.ListInvoices(f));
+      if (page.empty()) break;
+      after = page.back().id;
+      for (const auto& r : page) {
+        domain::InvoiceState s = ToInvoiceState(r, {});
+        // Amount due ignoring this source's own earlier allocation.
+        s.total = r.amount_due + held[r.id];
+        if (s.total > 0) open.push_back(std::move(s));
+      }
+    }
+    std::vector<const domain::InvoiceState*> ptrs;
+    for (const auto& s : open) ptrs.push_back(&s);
+    int64_t unapplied = 0;
+    for (const auto& line : domain::AllocateOldestFirst(ptrs, amount, &unapplied)) {
+      rows.push_back({line.invoice_id, source_kind, source_id, day_number, line.amount});
+    }
+    return rows;
+  }
+  std::map<std::string, int64_t> requested;
+  for (int i = 0; i < allocations.size(); ++i) {
+    const auto& a = allocations[i];
+    std::string f = absl::StrCat(field, ".allocations[", i, "]");
+    ASSIGN_OR_RETURN(std::optional<store::InvoiceRow> row,
+                     LookupInvoice(customer_id, a.invoice(), a.invoice_number(), f));
+    if (row->currency != currency) {
+      return InvalidInput("PAYMENT_CURRENCY_MISMATCH", absl::StrCat(f, ".amount.currency_code"),
+                          absl::StrCat("the payment is in ", currency, " but invoice ", row->number,
+                                       " is in ", row->currency));
+    }
+    if (row->status == v1::Invoice::VOID) {
+      return domain::WithField(
+          domain::PreconditionError("INVOICE_VOID",
+                                    absl::StrCat(f, ": invoice ", row->number, " is void")),
+          f, "void invoice");
+    }
+    const int64_t available = row->amount_due + held[row->id] - requested[row->id];
+    if (a.amount().minor_units() > available) {
+      return InvalidInput("INVOICE_OVER_ALLOCATED", absl::StrCat(f, ".amount"),
+                          absl::StrCat("invoice ", row->number, " has only ",
+                                       domain::FormatMoney({currency, available}), " due"));
+    }
+    requested[row->id] += a.amount().minor_units();
+    rows.push_back({row->id, source_kind, source_id, day_number, a.amount().minor_units()});
+  }
+  return rows;
+}
+
+absl::Status LedgerOps::ApplySettlements(const std::string& source_kind,
+                                         const std::string& source_id,
+                                         const std::vector<store::SettlementRow>& rows) {
+  ASSIGN_OR_RETURN(auto previous, tx_.ListSettlementsBySource(source_kind, source_id));
+  RETURN_IF_ERROR(tx_.ReplaceSettlements(source_kind, source_id, rows));
+  std::set<std::string> touched;
+  for (const auto& r : previous) touched.insert(r.invoice_id);
+  for (const auto& r : rows) touched.insert(r.invoice_id);
+  for (const auto& id : touched) RETURN_IF_ERROR(RefreshInvoice(id));
+  return absl::OkStatus();
+}
+
+// ----------------------------------------------------------------- mutations
+
+absl::StatusOr<ApplyResult> LedgerOps::ApplyCustomer(const v1::Customer& in) {
+  RETURN_IF_ERROR(ValidateCustomer(in));
+  const std::string ref = RefKey(in.external_ref());
+  ASSIGN_OR_RETURN(auto existing, tx_.FindDocByRef(kCustomerKind, ref));
+  v1::Customer next = CustomerInput(in);
+  if (existing) {
+    v1::Customer before;
+    if (!before.ParseFromString(existing->body)) return absl::InternalError("bad stored customer");
+    if (MessageDifferencer::Equals(CustomerInput(before), next)) {
+      return ApplyResult{v1::RecordOutcome::UNCHANGED, before.name()};
+    }
+    next.set_name(before.name());
+    *next.mutable_create_time() = before.create_time();
+    *next.mutable_update_time() = NowTs(clock_);
+    existing->body = next.SerializeAsString();
+    existing->number.clear();
+    RETURN_IF_ERROR(tx_.PutDoc(*existing));
+    RETURN_IF_ERROR(Event("customer.updated", next.name(), existing->id, &before, &next));
+    return ApplyResult{v1::RecordOutcome::UPDATED, next.name()};
+  }
+  std::string id;
+  if (!in.name().empty()) {
+    ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(in.name(), "customer.name"));
+    if (cn.tenant != tenant_) {
+      return InvalidInput("CROSS_TENANT_REFERENCE", "customer.name", "names another tenant");
+    }
+    ASSIGN_OR_RETURN(auto clash, tx_.GetDoc(kCustomerKind, cn.customer));
+    if (clash) {
+      return domain::WithReason(
+          absl::AlreadyExistsError(absl::StrCat(in.name(), " exists with another external_ref")),
+          "CUSTOMER_ID_TAKEN");
+    }
+    id = cn.customer;
+  } else {
+    ASSIGN_OR_RETURN(id, ChooseDocId(kCustomerKind, in.external_ref()));
+  }
+  next.set_name(CustomerResource(tenant_, id));
+  *next.mutable_create_time() = NowTs(clock_);
+  *next.mutable_update_time() = next.create_time();
+  RETURN_IF_ERROR(tx_.PutDoc(store::Doc{kCustomerKind, id, id, ref, "", next.SerializeAsString()}));
+  RETURN_IF_ERROR(Event("customer.created", next.name(), id, nullptr, &next));
+  return ApplyResult{v1::RecordOutcome::CREATED, next.name()};
+}
+
+absl::StatusOr<ApplyResult> LedgerOps::ApplyInvoice(const std::string& customer_id,
+                                                    const v1::Invoice& in) {
+  RETURN_IF_ERROR(ValidateInvoice(in));
+  RETURN_IF_ERROR(LoadCustomer(customer_id).status());
+  v1::Invoice next = InvoiceInput(in);
+  FillCurrency(next.mutable_total(), next.currency_code());
+  if (next.has_tax()) FillCurrency(next.mutable_tax(), next.currency_code());
+  const std::string ref = RefKey(in.external_ref());
+  ASSIGN_OR_RETURN(auto existing, tx_.FindInvoiceByRef(ref));
+  store::InvoiceRow row;
+  v1::Invoice before;
+  bool update = false;
+  if (existing) {
+    if (!before.ParseFromString(existing->body)) return absl::InternalError("bad stored invoice");
+    if (existing->customer != customer_id) {
+      return domain::WithField(
+          domain::PreconditionError(
+              "INVOICE_CUSTOMER_CHANGED",
+              absl::StrCat("invoice ", ref, " belongs to ", before.name(),
+                           "; moving an invoice to another customer is not supported")),
+          "customer_ref", "differs from the invoice's customer");
+    }
+    if (MessageDifferencer::Equals(InvoiceInput(before), next)) {
+      return ApplyResult{v1::RecordOutcome::UNCHANGED, before.name()};
+    }
+    const int64_t settled = existing->total - existing->amount_due;
+    if (before.currency_code() != next.currency_code() && settled > 0) {
+      return domain::PreconditionError(
+          "INVOICE_CURRENCY_LOCKED",
+          absl::StrCat(before.name(), " has allocations; its currency cannot change"));
+    }
+    if (next.total().minor_units() < settled) {
+      return domain::PreconditionError(
+          "INVOICE_TOTAL_BELOW_SETTLED",
+          absl::StrCat(before.name(), ": new total ",
+                       domain::FormatMoney(ToMoney(next.total())), " is below the ",
+                       domain::FormatMoney({existing->currency, settled}), " already settled"));
+    }
+    row = *existing;
+    update = true;
+    next.set_name(before.name());
+    next.set_voided(before.voided());
+    *next.mutable_create_time() = before.create_time();
+  } else {
+    ASSIGN_OR_RETURN(std::string id, ChooseDocId("invoice", in.external_ref()));
+    row.id = id;
+    row.customer = customer_id;
+    next.set_name(ChildResource(tenant_, customer_id, kInvoices, id));
+    *next.mutable_create_time() = NowTs(clock_);
+  }
+  *next.mutable_update_time() = NowTs(clock_);
+  ASSIGN_OR_RETURN(absl::CivilDay issue, ToDay(next.issue_date(), "invoice.issue_date"));
+  ASSIGN_OR_RETURN(absl::CivilDay due, ToDay(next.due_date(), "invoice.due_date"));
+  row.ref = ref;
+  row.number = next.number();
+  row.currency = next.currency_code();
+  row.issue_day = domain::DayNumber(issue);
+  row.due_day = domain::DayNumber(due);
+  row.total = next.total().minor_units();
+  const int64_t settled = update ? existing->total - existing->amount_due : 0;
+  row.amount_due = row.total - settled;
+  // Derived fields are finished by RefreshInvoice below.
+  *next.mutable_amount_due() = ToProtoMoney(row.currency, row.amount_due);
+  if (next.voided()) {
+    next.set_status(v1::Invoice::VOID);
+  } else {
+    next.set_status(row.amount_due == 0 ? v1::Invoice::PAID
+                    : settled > 0       ? v1::Invoice::PARTIALLY_PAID
+                                        : v1::Invoice::OPEN);
+  }
+  row.status = next.status();
+  row.body = next.SerializeAsString();
+  RETURN_IF_ERROR(tx_.PutInvoice(row));
+  if (update) {
+    RETURN_IF_ERROR(RefreshInvoice(row.id));
+    ASSIGN_OR_RETURN(v1::Invoice after, LoadInvoice(customer_id, row.id));
+    RETURN_IF_ERROR(Event("invoice.updated", after.name(), customer_id, &before, &after));
+    return ApplyResult{v1::RecordOutcome::UPDATED, after.name()};
+  }
+  RETURN_IF_ERROR(Event("invoice.created", next.name(), customer_id, nullptr, &next));
+  return ApplyResult{v1::RecordOutcome::CREATED, next.name()};
+}
+
+absl::StatusOr<ApplyResult> LedgerOps::ApplyPayment(const std::string& customer_id,
+                                                    const v1::Payment& in) {
+  RETURN_IF_ERROR(ValidatePayment(in));
+  RETURN_IF_ERROR(LoadCustomer(customer_id).status());
+  const std::string ref = RefKey(in.external_ref());
+  const std::string& ccy = in.amount().currency_code();
+  ASSIGN_OR_RETURN(auto existing, tx_.FindDocByRef(kPaymentKind, ref));
+  v1::Payment before;
+  std::string id;
+  if (existing) {
+    if (!before.ParseFromString(existing->body)) return absl::InternalError("bad stored payment");
+    if (existing->customer != customer_id) {
+      return domain::PreconditionError(
+          "PAYMENT_CUSTOMER_CHANGED",
+          absl::StrCat("payment ", ref, " belongs to ", before.name()));
+    }
+    id = existing->id;
+  } else {
+    ASSIGN_OR_RETURN(id, ChooseDocId(kPaymentKind, in.external_ref()));
+  }
+  ASSIGN_OR_RETURN(absl::CivilDay day, ToDay(in.received_date(), "payment.received_date"));
+  const bool same_input = existing && MessageDifferencer::Equals(PaymentInput(before), PaymentInput(in));
+  if (same_input && in.allocations().empty()) {
+    // A replay without explicit allocations keeps the allocation made first.
+    return ApplyResult{v1::RecordOutcome::UNCHANGED, before.name()};
+  }
+  ASSIGN_OR_RETURN(auto rows, ResolveAllocations(customer_id, ccy, in.amount().minor_units(), day,
+                                                 in.allocations(), kPaymentKind, id, "payment"));
+  v1::Payment next = PaymentInput(in);
+  next.set_name(ChildResource(tenant_, customer_id, kPayments, id));
+  int64_t allocated = 0;
+  for (const auto& r : rows) {
+    auto* a = next.add_allocations();
+    a->set_invoice(ChildResource(tenant_, customer_id, kInvoices, r.invoice_id));
+    *a->mutable_amount() = ToProtoMoney(ccy, r.amount);
+    allocated += r.amount;
+  }
+  *next.mutable_unapplied() = ToProtoMoney(ccy, in.amount().minor_units() - allocated);
+  if (existing) {
+    *next.mutable_create_time() = before.create_time();
+    if (MessageDifferencer::Equals(before, next)) {
+      return ApplyResult{v1::RecordOutcome::UNCHANGED, before.name()};
+    }
+  } else {
+    *next.mutable_create_time() = NowTs(clock_);
+  }
+  RETURN_IF_ERROR(ApplySettlements(kPaymentKind, id, rows));
+  RETURN_IF_ERROR(
+      tx_.PutDoc(store::Doc{kPaymentKind, id, customer_id, ref, "", next.SerializeAsString()}));
+  if (existing) {
+    RETURN_IF_ERROR(Event("payment.updated", next.name(), customer_id, &before, &next));
+    return ApplyResult{v1::RecordOutcome::UPDATED, next.name()};
+  }
+  RETURN_IF_ERROR(Event("payment.recorded", next.name(), customer_id, nullptr, &next));
+  return ApplyResult{v1::RecordOutcome::CREATED, next.name()};
+}
+
+absl::StatusOr<ApplyResult> LedgerOps::ApplyCreditNote(const std::string& customer_id,
+                                                       const v1::CreditNote& in) {
+  RETURN_IF_ERROR(ValidateCreditNote(in));
+  RETURN_IF_ERROR(LoadCustomer(customer_id).status());
+  const std::string ref = RefKey(in.external_ref());
+  const std::string& ccy = in.amount().currency_code();
+  ASSIGN_OR_RETURN(auto existing, tx_.FindDocByRef(kCreditNoteKind, ref));
+  v1::CreditNote before;
+  std::string id;
+  if (existing) {
+    if (!before.ParseFromString(existing->body)) return absl::InternalError("bad stored credit note");
+    if (existing->customer != customer_id) {
+      return domain::PreconditionError("CREDIT_NOTE_CUSTOMER_CHANGED",
+                                       absl::StrCat("credit note ", ref, " belongs to ", before.name()));
+    }
+    id = existing->id;
+  } else {
+    ASSIGN_OR_RETURN(id, ChooseDocId(kCreditNoteKind, in.external_ref()));
+  }
+  ASSIGN_OR_RETURN(absl::CivilDay day, ToDay(in.issue_date(), "credit_note.issue_date"));
+  // A credit note against one invoice credits it up to its amount due; the
+  // rest stays as account credit.
+  google::protobuf::RepeatedPtrField<v1::Allocation> allocations = in.allocations();
+  std::string target_name;
+  if (!in.invoice().empty() || !in.invoice_number().empty()) {
+    ASSIGN_OR_RETURN(auto inv_row, LookupInvoice(customer_id, in.invoice(), in.invoice_number(),
+                                                 "credit_note"));
+    if (inv_row->currency != ccy) {
+      return InvalidInput("CREDIT_NOTE_CURRENCY_MISMATCH", "credit_note.amount.currency_code",
+                          absl::StrCat("the credit note is in ", ccy, " but invoice ",
+                                       inv_row->number, " is in ", inv_row->currency));
+    }
+    ASSIGN_OR_RETURN(auto held, tx_.ListSettlementsBySource(kCreditNoteKind, id));
+    int64_t available = inv_row->amount_due;
+    for (const auto& h : held) {
+      if (h.invoice_id == inv_row->id) available += h.amount;
+    }
+    target_name = ChildResource(tenant_, customer_id, kInvoices, inv_row->id);
+    allocations.Clear();
+    const int64_t take = std::min(available, in.amount().minor_units());
+    if (take > 0) {
+      auto* a = allocations.Add();
+      a->set_invoice(target_name);
+      *a->mutable_amount() = ToProtoMoney(ccy, take);
+    }
+  }
+  std::vector<store::SettlementRow> rows;
+  if (!allocations.empty()) {
+    ASSIGN_OR_RETURN(rows, ResolveAllocations(customer_id, ccy, in.amount().minor_units(), day,
+                                              allocations, kCreditNoteKind, id, "credit_note"));
+  }
+  v1::CreditNote next = CreditNoteInput(in);
+  next.set_name(ChildResource(tenant_, customer_id, kCreditNotes, id));
+  next.set_invoice(target_name);
+  next.set_invoice_number(in.invoice_number());
+  int64_t allocated = 0;
+  for (const auto& r : rows) {
+    auto* a = next.add_allocations();
+    a->set_invoice(ChildResource(tenant_, customer_id, kInvoices, r.invoice_id));
+    *a->mutable_amount() = ToProtoMoney(ccy, r.amount);
+    allocated += r.amount;
+  }
+  *next.mutable_unapplied() = ToProtoMoney(ccy, in.amount().minor_units() - allocated);
+  if (existing) {
+    *next.mutable_create_time() = before.create_time();
+    if (MessageDifferencer::Equals(before, next)) {
+      return ApplyResult{v1::RecordOutcome::UNCHANGED, before.name()};
+    }
+  } else {
+    *next.mutable_create_time() = NowTs(clock_);
+  }
+  RETURN_IF_ERROR(ApplySettlements(kCreditNoteKind, id, rows));
+  RETURN_IF_ERROR(tx_.PutDoc(store::Doc{kCreditNoteKind, id, customer_id, ref, in.number(),
+                                        next.SerializeAsString()}));
+  if (existing) {
+    RETURN_IF_ERROR(Event("credit_note.updated", next.name(), customer_id, &before, &next));
+    return ApplyResult{v1::RecordOutcome::UPDATED, next.name()};
+  }
+  RETURN_IF_ERROR(Event("credit_note.recorded", next.name(), customer_id, nullptr, &next));
+  return ApplyResult{v1::RecordOutcome::CREATED, next.name()};
+}
+
+absl::StatusOr<v1::Invoice> LedgerOps::VoidInvoice(const std::string& customer_id,
+                                                   const std::string& invoice_id,
+                                                   const std::string& reason) {
+  ASSIGN_OR_RETURN(v1::Invoice before, LoadInvoice(customer_id, invoice_id));
+  if (before.voided()) return before;
+  ASSIGN_OR_RETURN(auto settlements, tx_.ListSettlements({invoice_id}));
+  if (!settlements.empty()) {
+    return domain::PreconditionError(
+        "INVOICE_HAS_ALLOCATIONS",
+        absl::StrCat(before.name(), " has payments or credits allocated; reverse them first"));
+  }
+  ASSIGN_OR_RETURN(auto row, tx_.GetInvoice(invoice_id));
+  v1::Invoice after = before;
+  after.set_voided(true);
+  after.set_status(v1::Invoice::VOID);
+  *after.mutable_amount_due() = ToProtoMoney(row->currency, 0);
+  *after.mutable_update_time() = NowTs(clock_);
+  row->status = v1::Invoice::VOID;
+  row->amount_due = 0;
+  row->body = after.SerializeAsString();
+  RETURN_IF_ERROR(tx_.PutInvoice(*row));
+  RETURN_IF_ERROR(Event("invoice.voided", after.name(), customer_id, &before, &after));
+  return after;
+}
+
+absl::StatusOr<AccountSnapshot> LedgerOps::LoadAccount(const std::string& customer_id) {
+  AccountSnapshot snap;
+  ASSIGN_OR_RETURN(snap.customer, LoadCustomer(customer_id));
+  std::vector<store::InvoiceRow> rows;
+  std::string after;
+  while (true) {
+    store::InvoiceFilter f;
+    f.customer = customer_id;
+    f.after_id = after;
+    f.limit = 1000;
+    ASSIGN_OR_RETURN(auto page, tx_.ListInvoices(f));
+    if (page.empty()) break;
+    after = page.back().id;
+    for (auto& r : page) rows.push_back(std::move(r));
+  }
+  std::vector<std::string> ids;
+  for (const auto& r : rows) ids.push_back(r.id);
+  ASSIGN_OR_RETURN(auto settlements, tx_.ListSettlements(ids));
+  std::map<std::string, std::vector<store::SettlementRow>> by_invoice;
+  for (auto& s : settlements) by_invoice[s.invoice_id].push_back(s);
+  for (const auto& r : rows) {
+    v1::Invoice inv;
+    if (!inv.ParseFromString(r.body)) return absl::InternalError("bad stored invoice");
+    snap.invoices.push_back(std::move(inv));
+    snap.invoice_states.push_back(ToInvoiceState(r, by_invoice[r.id]));
+  }
+  for (const char* kind : {kPaymentKind, kCreditNoteKind}) {
+    std::string after_doc;
+    while (true) {
+      ASSIGN_OR_RETURN(auto docs, tx_.ListDocs(kind, customer_id, after_doc, 1000));
+      if (docs.empty()) break;
+      after_doc = docs.back().id;
+      for (const auto& d : docs) {
+        if (absl::string_view(kind) == kPaymentKind) {
+          v1::Payment p;
+          if (!p.ParseFromString(d.body)) return absl::InternalError("bad stored payment");
+          ASSIGN_OR_RETURN(absl::CivilDay day, ToDay(p.received_date(), "received_date"));
+          snap.payment_days.push_back(day);
+          snap.credits.push_back({p.amount().currency_code(), day, p.unapplied().minor_units()});
+          snap.payments.push_back(std::move(p));
+        } else {
+          v1::CreditNote c;
+          if (!c.ParseFromString(d.body)) return absl::InternalError("bad stored credit note");
+          ASSIGN_OR_RETURN(absl::CivilDay day, ToDay(c.issue_date(), "issue_date"));
+          snap.credits.push_back({c.amount().currency_code(), day, c.unapplied().minor_units()});
+          snap.credit_notes.push_back(std::move(c));
+        }
+      }
+    }
+  }
+  return snap;
+}
+
+}  // namespace collections::app

@@ -1,0 +1,115 @@
+// The ledger's mutations inside one store transaction: validate, upsert by
+// external reference, allocate, refresh derived invoice state, append audit
+// events. LedgerApp's RPCs and SyncLedger chunks are built from these, and
+// other application services (arrangements: fee invoices, settlement credit
+// notes, write-offs) reuse them so balances are derived in exactly one place.
+#ifndef COLLECTIONS_APP_LEDGER_OPS_H_
+#define COLLECTIONS_APP_LEDGER_OPS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "collections/v1/ledger.pb.h"
+#include "service/app/app_common.h"
+#include "service/domain/ledger.h"
+#include "service/store/store.h"
+
+namespace collections::app {
+
+inline constexpr char kCustomerKind[] = "customer";
+inline constexpr char kPaymentKind[] = "payment";
+inline constexpr char kCreditNoteKind[] = "credit_note";
+inline constexpr char kWriteOffKind[] = "write_off";
+
+struct ApplyResult {
+  v1::RecordOutcome::Kind kind = v1::RecordOutcome::KIND_UNSPECIFIED;
+  std::string name;  // resource name
+};
+
+// Everything the ledger knows about one account, for summaries and the
+// recovery engine.
+struct AccountSnapshot {
+  v1::Customer customer;
+  std::vector<v1::Invoice> invoices;                 // every status
+  std::vector<domain::InvoiceState> invoice_states;  // same order
+  std::vector<v1::Payment> payments;
+  std::vector<v1::CreditNote> credit_notes;
+  std::vector<domain::CreditState> credits;          // unapplied amounts, dated
+  std::vector<absl::CivilDay> payment_days;
+};
+
+class LedgerOps {
+ public:
+  // `field_prefix` is prepended to field paths in errors (e.g. "records[3].").
+  LedgerOps(store::Transaction& tx, const domain::Clock& clock, const CallContext& ctx,
+            std::string tenant, std::string request_id)
+      : tx_(tx), clock_(clock), ctx_(ctx), tenant_(std::move(tenant)),
+        request_id_(std::move(request_id)) {}
+
+  // Static checks that need no stored state (shape, ranges, currencies).
+  static absl::Status ValidateCustomer(const v1::Customer& c);
+  static absl::Status ValidateInvoice(const v1::Invoice& inv);
+  static absl::Status ValidatePayment(const v1::Payment& p);
+  static absl::Status ValidateCreditNote(const v1::CreditNote& cn);
+
+  absl::StatusOr<ApplyResult> ApplyCustomer(const v1::Customer& in);
+  // `customer_id` must exist (NotFound otherwise).
+  absl::StatusOr<ApplyResult> ApplyInvoice(const std::string& customer_id, const v1::Invoice& in);
+  absl::StatusOr<ApplyResult> ApplyPayment(const std::string& customer_id, const v1::Payment& in);
+  absl::StatusOr<ApplyResult> ApplyCreditNote(const std::string& customer_id,
+                                              const v1::CreditNote& in);
+  absl::StatusOr<v1::Invoice> VoidInvoice(const std::string& customer_id,
+                                          const std::string& invoice_id, const std::string& reason);
+
+  // Resolves a customer reference of a record from `source_system`: a
+  // resource name of this tenant, or the customer's external id.
+  absl::StatusOr<std::string> ResolveCustomer(const std::string& ref,
+                                              const std::string& source_system);
+
+  // Recomputes amount due, status and paid date of an invoice from its
+  // settlements; writes and audits a status change.
+  absl::Status RefreshInvoice(const std::string& invoice_id);
+
+  absl::StatusOr<v1::Customer> LoadCustomer(const std::string& customer_id);
+  absl::StatusOr<v1::Invoice> LoadInvoice(const std::string& customer_id,
+                                          const std::string& invoice_id);
+  absl::StatusOr<AccountSnapshot> LoadAccount(const std::string& customer_id);
+
+  // Converts a stored invoice row and its settlements into domain state.
+  static domain::InvoiceState ToInvoiceState(const store::InvoiceRow& row,
+                                             const std::vector<store::SettlementRow>& settlements);
+
+  const std::string& tenant() const { return tenant_; }
+  store::Transaction& tx() { return tx_; }
+
+ private:
+  // Resolves allocations of a payment or credit note to settlement rows.
+  absl::StatusOr<std::vector<store::SettlementRow>> ResolveAllocations(
+      const std::string& customer_id, const std::string& currency, int64_t amount,
+      absl::CivilDay day, const google::protobuf::RepeatedPtrField<v1::Allocation>& allocations,
+      const std::string& source_kind, const std::string& source_id, const std::string& field);
+  absl::StatusOr<std::optional<store::InvoiceRow>> LookupInvoice(const std::string& customer_id,
+                                                                const std::string& invoice,
+                                                                const std::string& number,
+                                                                const std::string& field);
+  absl::Status ApplySettlements(const std::string& source_kind, const std::string& source_id,
+                                const std::vector<store::SettlementRow>& rows);
+  absl::Status Event(absl::string_view type, absl::string_view resource,
+                     absl::string_view customer_id, const google::protobuf::Message* before,
+                     const google::protobuf::Message* after);
+  absl::StatusOr<std::string> ChooseDocId(absl::string_view kind, const v1::ExternalRef& ref);
+
+  store::Transaction& tx_;
+  const domain::Clock& clock_;
+  const CallContext& ctx_;
+  std::string tenant_;
+  std::string request_id_;
+};
+
+// "source_system/id", the stored form of an ExternalRef.
+std::string RefKey(const v1::ExternalRef& ref);
+
+}  // namespace collections::app
+
+#endif  // COLLECTIONS_APP_LEDGER_OPS_H_

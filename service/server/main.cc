@@ -1,0 +1,92 @@
+// collectionsd: the collections sidecar.
+//
+//   collectionsd --listen=127.0.0.1:50051 --store=sqlite:/var/lib/collections/ledger.db
+//
+// Serves collections.v1 over gRPC with the standard health service and
+// server reflection. SIGTERM/SIGINT stop accepting, let in-flight calls
+// finish (up to --shutdown_grace), then close the store.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "service/server/server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "host:port to serve on; plaintext only on loopback unless --allow_insecure_remote");
+ABSL_FLAG(std::string, store, "sqlite:collections.db",
+          "store URI: sqlite:<path>, sqlite::memory: or postgresql://...");
+ABSL_FLAG(int, workers, 8, "worker threads for store work");
+ABSL_FLAG(int, max_queue, 4096, "queued calls beyond which RESOURCE_EXHAUSTED is answered");
+ABSL_FLAG(int, max_message_bytes, 16 << 20, "largest request or response message");
+ABSL_FLAG(std::string, policy, "", "collection policy file (proto text or JSON)");
+ABSL_FLAG(bool, allow_insecure_remote, false,
+          "allow plaintext gRPC on a non-loopback address (not recommended)");
+ABSL_FLAG(bool, log_requests, true, "one JSON log line per request on stderr");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "how long in-flight calls may run after SIGTERM");
+
+namespace {
+
+bool IsLoopback(const std::string& listen) {
+  return absl::StartsWith(listen, "127.") || absl::StartsWith(listen, "[::1]") ||
+         absl::StartsWith(listen, "localhost:") || absl::StartsWith(listen, "unix:");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "collectionsd --listen=127.0.0.1:50051 --store=sqlite:/path/ledger.db");
+  absl::ParseCommandLine(argc, argv);
+
+  // Block the stop signals in every thread; one thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  collections::server::ServerOptions opts;
+  opts.listen = absl::GetFlag(FLAGS_listen);
+  opts.store_uri = absl::GetFlag(FLAGS_store);
+  opts.workers = absl::GetFlag(FLAGS_workers);
+  opts.max_queue = absl::GetFlag(FLAGS_max_queue);
+  opts.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  opts.policy_file = absl::GetFlag(FLAGS_policy);
+  opts.log_requests = absl::GetFlag(FLAGS_log_requests);
+  if (!IsLoopback(opts.listen) && !absl::GetFlag(FLAGS_allow_insecure_remote) && !opts.credentials) {
+    std::fprintf(stderr,
+                 "collectionsd: refusing plaintext on non-loopback address %s; configure TLS or "
+                 "pass --allow_insecure_remote\n",
+                 opts.listen.c_str());
+    return 2;
+  }
+  auto server = collections::server::Server::Start(opts);
+  if (!server.ok()) {
+    std::fprintf(stderr, "collectionsd: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  std::string bound = opts.listen;
+  if (absl::EndsWith(bound, ":0")) {
+    bound = absl::StrCat(bound.substr(0, bound.size() - 1), (*server)->port());
+  }
+  std::fprintf(stderr,
+               "{\"msg\":\"serving\",\"listen\":\"%s\",\"store\":\"%s\",\"backend\":\"%s\"}\n",
+               bound.c_str(), opts.store_uri.c_str(),
+               std::string((*server)->store().Backend()).c_str());
+  std::fflush(stderr);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::fprintf(stderr, "{\"msg\":\"shutting down\",\"signal\":%d}\n", sig);
+  (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  std::fprintf(stderr, "{\"msg\":\"stopped\"}\n");
+  return 0;
+}

@@ -1,0 +1,88 @@
+#include "service/server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "service/api/ledger_service.h"
+#include "service/app/ledger_app.h"
+#include "service/domain/status_macros.h"
+
+namespace collections::server {
+
+struct Server::Impl {
+  ServerOptions options;
+  api::ServiceEnv env;
+  std::unique_ptr<api::WorkerPool> pool;
+  std::unique_ptr<app::LedgerApp> ledger;
+  std::vector<std::unique_ptr<grpc::Service>> services;
+  std::unique_ptr<grpc::Server> grpc_server;
+  absl::Mutex mu;
+  bool shut_down ABSL_GUARDED_BY(mu) = false;
+};
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
+  std::unique_ptr<Server> s(new Server());
+  s->impl_ = std::make_unique<Impl>();
+  Impl& impl = *s->impl_;
+  impl.options = std::move(options);
+  const domain::Clock& clock = impl.options.clock ? *impl.options.clock : domain::SystemClock();
+  ASSIGN_OR_RETURN(s->store_, store::OpenStore(impl.options.store_uri));
+  impl.pool = std::make_unique<api::WorkerPool>(impl.options.workers, impl.options.max_queue);
+  impl.env.pool = impl.pool.get();
+  impl.env.log_requests = impl.options.log_requests;
+  impl.env.observe = impl.options.observer;
+  if (impl.options.authenticator) impl.env.authenticate = impl.options.authenticator;
+  impl.ledger = std::make_unique<app::LedgerApp>(*s->store_, clock);
+  impl.services.push_back(std::make_unique<api::LedgerService>(impl.env, *impl.ledger));
+  impl.services.push_back(
+      std::make_unique<api::AuditService>(impl.env, *impl.ledger, impl.options.max_watch_streams));
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  if (!impl.options.listen.empty()) {
+    auto creds = impl.options.credentials ? impl.options.credentials
+                                          : grpc::InsecureServerCredentials();
+    builder.AddListeningPort(impl.options.listen, creds, &s->port_);
+  }
+  builder.SetMaxReceiveMessageSize(impl.options.max_message_bytes);
+  builder.SetMaxSendMessageSize(impl.options.max_message_bytes);
+  for (auto& svc : impl.services) builder.RegisterService(svc.get());
+  impl.grpc_server = builder.BuildAndStart();
+  if (!impl.grpc_server || (!impl.options.listen.empty() && s->port_ == 0)) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", impl.options.listen));
+  }
+  auto* health = impl.grpc_server->GetHealthCheckService();
+  if (health != nullptr) {
+    health->SetServingStatus(true);
+    health->SetServingStatus("collections.v1.LedgerService", true);
+    health->SetServingStatus("collections.v1.AuditService", true);
+  }
+  return s;
+}
+
+Server::~Server() { Shutdown(absl::Seconds(1)); }
+
+std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(impl_->options.max_message_bytes);
+  return impl_->grpc_server->InProcessChannel(args);
+}
+
+void Server::Shutdown(absl::Duration grace) {
+  {
+    absl::MutexLock l(&impl_->mu);
+    if (impl_->shut_down) return;
+    impl_->shut_down = true;
+  }
+  if (auto* health = impl_->grpc_server->GetHealthCheckService()) health->SetServingStatus(false);
+  impl_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  impl_->pool.reset();  // drains queued work
+  store_.reset();
+}
+
+void Server::Wait() { impl_->grpc_server->Wait(); }
+
+}  // namespace collections::server

@@ -1,0 +1,72 @@
+// The collectionsd server as a library, so that tests start exactly what
+// production runs: the store, the application services, the gRPC services
+// with health and reflection, on a TCP address and/or an in-process channel.
+#ifndef COLLECTIONS_SERVER_SERVER_H_
+#define COLLECTIONS_SERVER_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "service/api/call_support.h"
+#include "service/domain/dates.h"
+#include "service/store/store.h"
+
+namespace collections::server {
+
+struct ServerOptions {
+  // host:port; "127.0.0.1:0" picks a free port. Empty = in-process only.
+  std::string listen = "127.0.0.1:50051";
+  std::string store_uri = "sqlite::memory:";
+  // Worker threads for blocking store work, and the queue bound beyond which
+  // calls are refused with RESOURCE_EXHAUSTED.
+  int workers = 8;
+  int max_queue = 4096;
+  int max_message_bytes = 16 << 20;
+  int max_watch_streams = 64;
+  bool log_requests = true;
+  // Recovery policy file (proto text or JSON); empty = built-in default.
+  std::string policy_file;
+  // Replaces the authenticator (issue 8: tokens, mTLS). Empty = anonymous.
+  api::Authenticator authenticator;
+  // Server credentials; null = insecure (loopback only, see main.cc).
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  // Optional observer of finished calls (metrics).
+  api::CallObserver observer;
+  // The clock; null = the system clock.
+  const domain::Clock* clock = nullptr;
+};
+
+class Server {
+ public:
+  // Opens the store, builds the services and starts serving.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
+  ~Server();
+
+  // The port bound when listen ended in ":0" (0 when in-process only).
+  int port() const { return port_; }
+  // A channel to this server without a socket.
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+  store::Store& store() { return *store_; }
+
+  // Stops accepting, lets in-flight calls finish until `grace`, cancels the
+  // rest, then closes the store. Idempotent.
+  void Shutdown(absl::Duration grace = absl::Seconds(10));
+  // Blocks until Shutdown() completes.
+  void Wait();
+
+ private:
+  Server() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<store::Store> store_;
+  int port_ = 0;
+};
+
+}  // namespace collections::server
+
+#endif  // COLLECTIONS_SERVER_SERVER_H_
