@@ -1,5 +1,6 @@
 #include "connectors/common/csv.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "service/domain/errors.h"
 #include "service/domain/status_macros.h"
@@ -104,6 +105,75 @@ absl::StatusOr<bool> CsvReader::Next(CsvRecord* record) {
   }
   record->fields.resize(used);
   return true;
+}
+
+std::string ColumnMap::Normalize(absl::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  for (char c : name) {
+    if (c == ' ' || c == '*' || c == '\t') continue;
+    out.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+void ColumnMap::Reset(const CsvRecord& header, size_t first) {
+  first_ = first;
+  names_.clear();
+  spelling_.clear();
+  for (size_t i = first; i < header.fields.size(); ++i) {
+    names_.push_back(Normalize(header.fields[i].value));
+    spelling_.push_back(header.fields[i].value);
+  }
+}
+
+namespace {
+// normalized == Normalize(name), without allocating.
+bool MatchesNormalized(absl::string_view normalized, absl::string_view name) {
+  size_t k = 0;
+  for (char c : name) {
+    if (c == ' ' || c == '*' || c == '\t') continue;
+    if (k == normalized.size() || normalized[k] != absl::ascii_toupper(static_cast<unsigned char>(c))) {
+      return false;
+    }
+    ++k;
+  }
+  return k == normalized.size();
+}
+}  // namespace
+
+int ColumnMap::Find(absl::string_view name) const {
+  for (size_t i = 0; i < names_.size(); ++i) {
+    if (!names_[i].empty() && MatchesNormalized(names_[i], name)) {
+      return static_cast<int>(i + first_);
+    }
+  }
+  return -1;
+}
+
+std::string ColumnMap::Spelling(int index) const {
+  const size_t i = static_cast<size_t>(index) - first_;
+  return index >= 0 && i < spelling_.size() ? spelling_[i] : std::string();
+}
+
+void AppendCsvRecord(const std::vector<std::string>& fields, char delimiter,
+                     absl::string_view eol, std::string* out) {
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out->push_back(delimiter);
+    const std::string& f = fields[i];
+    const bool quote = f.find_first_of(std::string{delimiter, '"', '\r', '\n'}) != std::string::npos;
+    if (!quote) {
+      out->append(f);
+      continue;
+    }
+    out->push_back('"');
+    for (char c : f) {
+      if (c == '"') out->push_back('"');
+      out->push_back(c);
+    }
+    out->push_back('"');
+  }
+  out->append(eol.data(), eol.size());
 }
 
 }  // namespace collections::connectors

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "connectors/common/text.h"
 
 namespace collections::connectors {
@@ -74,6 +75,35 @@ class CsvReader {
   CsvOptions options_;
   std::string line_;
 };
+
+// The columns of a header row, looked up by name the way export formats
+// need: case-insensitive, ignoring spaces and the '*' that marks mandatory
+// columns in templates ("*InvoiceDate" = "InvoiceDate", IIF's
+// "NAMEIS TAXABLE" = "NAMEISTAXABLE"). Use it to map columns by header, never
+// by position, since the column set varies per file.
+class ColumnMap {
+ public:
+  // Takes the header from `header.fields[first..]`; index 0 of the map is
+  // field `first` of the header (IIF rows keep their keyword in field 0).
+  void Reset(const CsvRecord& header, size_t first = 0);
+  // Index into the record's fields, or -1 when the header lacks the column.
+  int Find(absl::string_view name) const;
+  // The header text as spelled in the file (for issue reports).
+  std::string Spelling(int index) const;
+  size_t size() const { return names_.size(); }
+  // Normalized form of a column name.
+  static std::string Normalize(absl::string_view name);
+
+ private:
+  std::vector<std::string> names_;     // normalized
+  std::vector<std::string> spelling_;  // as in the file
+  size_t first_ = 0;
+};
+
+// Appends one delimited record (RFC 4180 quoting: a field containing the
+// delimiter, a quote, CR or LF is quoted and its quotes doubled) and `eol`.
+void AppendCsvRecord(const std::vector<std::string>& fields, char delimiter,
+                     absl::string_view eol, std::string* out);
 
 }  // namespace collections::connectors
 

@@ -74,11 +74,12 @@ absl::StatusOr<absl::CivilDay> ParseNumericDate(absl::string_view text, DateOrde
   return *d;
 }
 
-absl::StatusOr<int64_t> ParseQuantityMilli(absl::string_view text, bool allow_grouping) {
+absl::StatusOr<int64_t> ParseScaledDecimal(absl::string_view text, int scale,
+                                           bool allow_grouping) {
   absl::string_view s = absl::StripAsciiWhitespace(text);
   auto bad = [&](absl::string_view why) {
-    return domain::InvalidInput("INVALID_QUANTITY", "quantity",
-                                absl::StrCat("\"", s, "\" is not a quantity: ", why));
+    return domain::InvalidInput("INVALID_NUMBER", "number",
+                                absl::StrCat("\"", s, "\" is not a number: ", why));
   };
   bool negative = false;
   if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
@@ -95,8 +96,8 @@ absl::StatusOr<int64_t> ParseQuantityMilli(absl::string_view text, bool allow_gr
     }
     if (c == ',' && allow_grouping && !in_frac && digits > 0) continue;
     if (c < '0' || c > '9') return bad("unexpected character");
-    if (in_frac && frac_digits == 3) {
-      if (c != '0') return bad("more than 3 decimal places");
+    if (in_frac && frac_digits == scale) {
+      if (c != '0') return bad(absl::StrCat("more than ", scale, " decimal places"));
       continue;
     }
     if (__builtin_mul_overflow(value, 10, &value) ||
@@ -106,10 +107,24 @@ absl::StatusOr<int64_t> ParseQuantityMilli(absl::string_view text, bool allow_gr
     (in_frac ? frac_digits : digits)++;
   }
   if (digits + frac_digits == 0) return bad("no digits");
-  for (int k = frac_digits; k < 3; ++k) {
+  for (int k = frac_digits; k < scale; ++k) {
     if (__builtin_mul_overflow(value, 10, &value)) return bad("too large");
   }
   return negative ? -value : value;
+}
+
+absl::StatusOr<int64_t> ParseQuantityMilli(absl::string_view text, bool allow_grouping) {
+  auto v = ParseScaledDecimal(text, 3, allow_grouping);
+  if (!v.ok()) {
+    return domain::InvalidInput(
+        "INVALID_QUANTITY", "quantity",
+        absl::StrCat("\"", absl::StripAsciiWhitespace(text), "\" is not a quantity (",
+                     domain::FieldsOf(v.status()).empty()
+                         ? std::string(v.status().message())
+                         : domain::FieldsOf(v.status()).front().description,
+                     ")"));
+  }
+  return *v;
 }
 
 std::string FormatQuantityMilli(int64_t milli) {

@@ -37,6 +37,12 @@ absl::StatusOr<absl::CivilDay> ParseNumericDate(absl::string_view text, DateOrde
 // the unit of InvoiceLine.quantity_milli. InvalidArgument (INVALID_QUANTITY)
 // for non-numeric text or more than three non-zero decimals.
 absl::StatusOr<int64_t> ParseQuantityMilli(absl::string_view text, bool allow_grouping = false);
+// Decimal text as an integer count of 10^-`scale` units ("2.5" at scale 4
+// is 25000), for prices that carry more decimals than their currency.
+// InvalidArgument (INVALID_NUMBER) for non-numeric text, more than `scale`
+// non-zero decimals, or overflow.
+absl::StatusOr<int64_t> ParseScaledDecimal(absl::string_view text, int scale,
+                                           bool allow_grouping = false);
 // Thousandths back to the shortest decimal text ("2.5", "-25").
 std::string FormatQuantityMilli(int64_t milli);
 

@@ -1,0 +1,135 @@
+// Helpers shared by the connector parser tests: collecting what a parser
+// emits, locating the public samples, generating large inputs without
+// holding them in memory, and reading this process's memory use.
+#ifndef COLLECTIONS_TESTS_CONNECTORS_COMMON_PARSE_TEST_UTIL_H_
+#define COLLECTIONS_TESTS_CONNECTORS_COMMON_PARSE_TEST_UTIL_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <streambuf>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "connectors/common/records.h"
+
+namespace collections::connectors::testing {
+
+struct Collected {
+  absl::Status status;
+  std::vector<ParsedRecord> records;
+  std::vector<ParseIssue> issues;
+
+  std::string IssuesText() const {
+    std::vector<std::string> lines;
+    for (const auto& i : issues) lines.push_back(i.ToString());
+    return absl::StrJoin(lines, "\n");
+  }
+  // Records of one kind, in order.
+  std::vector<const collections::v1::SyncRecord*> Of(collections::v1::SyncRecord::RecordCase kind) const {
+    std::vector<const collections::v1::SyncRecord*> out;
+    for (const auto& r : records) {
+      if (r.record.record_case() == kind) out.push_back(&r.record);
+    }
+    return out;
+  }
+};
+
+// Runs `parse(in, on_record, on_issue)` over `in`.
+template <typename ParseFn>
+Collected Collect(std::istream& in, ParseFn parse) {
+  Collected c;
+  c.status = parse(
+      in, [&](ParsedRecord r) { c.records.push_back(std::move(r)); },
+      [&](ParseIssue i) { c.issues.push_back(std::move(i)); });
+  return c;
+}
+template <typename ParseFn>
+Collected CollectString(const std::string& text, ParseFn parse) {
+  std::istringstream in(text);
+  return Collect(in, parse);
+}
+
+// The folder of public samples (COLLECTIONS_SAMPLES_DIR), e.g. "…/samples/iif".
+inline std::string SampleDir(const std::string& format) {
+  return absl::StrCat(COLLECTIONS_SAMPLES_DIR, "/", format);
+}
+inline bool HaveSamples(const std::string& format) {
+  return std::filesystem::is_directory(SampleDir(format));
+}
+inline std::string SamplePath(const std::string& format, const std::string& name) {
+  return absl::StrCat(SampleDir(format), "/", name);
+}
+inline std::string TestData(const std::string& relative) {
+  return absl::StrCat(COLLECTIONS_TESTDATA_DIR, "/", relative);
+}
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A read-only stream buffer that produces `header` once, then `body(i)` for
+// i = 0, 1, ... until `total_bytes` have been produced, so that a test can
+// parse a large input while holding only one chunk of it.
+class GeneratedInput : public std::streambuf {
+ public:
+  GeneratedInput(std::string header, std::function<std::string(int64_t)> body, int64_t total_bytes)
+      : chunk_(std::move(header)), body_(std::move(body)), remaining_(total_bytes) {
+    Reset();
+  }
+  int64_t produced() const { return produced_; }
+  int64_t chunks() const { return next_; }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    if (remaining_ <= 0) return traits_type::eof();
+    chunk_.clear();
+    while (chunk_.size() < 64 * 1024 && remaining_ - static_cast<int64_t>(chunk_.size()) > 0) {
+      chunk_ += body_(next_++);
+    }
+    Reset();
+    return chunk_.empty() ? traits_type::eof() : traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  void Reset() {
+    remaining_ -= static_cast<int64_t>(chunk_.size());
+    produced_ += static_cast<int64_t>(chunk_.size());
+    setg(chunk_.data(), chunk_.data(), chunk_.data() + chunk_.size());
+  }
+  std::string chunk_;
+  std::function<std::string(int64_t)> body_;
+  int64_t remaining_;
+  int64_t produced_ = 0;
+  int64_t next_ = 0;
+};
+
+// A field of /proc/self/status in kB ("VmRSS", "VmHWM"), or -1.
+inline int64_t ProcStatusKb(const std::string& key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) == 0) {
+      int64_t kb = -1;
+      std::string digits;
+      for (char c : line.substr(key.size() + 1)) {
+        if (c >= '0' && c <= '9') digits.push_back(c);
+      }
+      if (absl::SimpleAtoi(digits, &kb)) return kb;
+    }
+  }
+  return -1;
+}
+
+}  // namespace collections::connectors::testing
+
+#endif  // COLLECTIONS_TESTS_CONNECTORS_COMMON_PARSE_TEST_UTIL_H_
