@@ -146,10 +146,21 @@ class SyncReactor : public grpc::ServerReadReactor<v1::SyncLedgerRequest> {
       Done(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
       return;
     }
-    absl::Status st = app_.SyncChunk(caller_, chunk_, response_);
+    absl::Status st = app_.SyncChunk(caller_, chunk_, response_, &validated_);
     if (!st.ok()) {
       Done(ToGrpcStatus(st));
       return;
+    }
+    if (chunk_.validate_only()) {
+      validated_records_ += chunk_.records_size();
+      if (validated_records_ > kMaxValidateOnlyRecords) {
+        Done(ToGrpcStatus(domain::PreconditionError(
+            "VALIDATE_ONLY_STREAM_TOO_LARGE",
+            "a validate_only stream is limited to 100000 records; validate large files in parts "
+            "or parse-only")));
+        return;
+      }
+      validated_.push_back(chunk_);
     }
     StartRead(&chunk_);
   }
@@ -165,8 +176,11 @@ class SyncReactor : public grpc::ServerReadReactor<v1::SyncLedgerRequest> {
   v1::SyncLedgerResponse* response_;
   v1::SyncLedgerRequest chunk_;
   absl::Time start_;
+  static constexpr int kMaxValidateOnlyRecords = 100000;
   bool first_ = true;
   std::string parent_, sync_id_, tenant_;
+  std::vector<v1::SyncLedgerRequest> validated_;  // earlier validate_only chunks
+  int validated_records_ = 0;
   app::CallContext caller_;
 };
 

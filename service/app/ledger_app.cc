@@ -320,7 +320,8 @@ const v1::ExternalRef* RefOf(const v1::SyncRecord& r) {
 }  // namespace
 
 absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRequest& chunk,
-                                  v1::SyncLedgerResponse* response) {
+                                  v1::SyncLedgerResponse* response,
+                                  const std::vector<v1::SyncLedgerRequest>* earlier) {
   ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(chunk.parent(), "parent"));
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   if (chunk.sync_id().empty() || chunk.sync_id().size() > 128) {
@@ -378,6 +379,24 @@ absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRe
   if (!bad) {
     absl::Status st = store_.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
       LedgerOps ops(tx, clock_, sync_ctx, tenant, "");
+      if (chunk.validate_only() && earlier != nullptr) {
+        // Replay the stream so far; its own outcomes were reported already.
+        for (const auto& prev : *earlier) {
+          for (const auto& rec : prev.records()) {
+            if (rec.has_customer()) {
+              ops.ApplyCustomer(rec.customer()).IgnoreError();
+              continue;
+            }
+            const v1::ExternalRef* ref = RefOf(rec);
+            if (ref == nullptr) continue;
+            auto customer = ops.ResolveCustomer(rec.customer_ref(), ref->source_system());
+            if (!customer.ok()) continue;
+            if (rec.has_invoice()) ops.ApplyInvoice(*customer, rec.invoice()).IgnoreError();
+            if (rec.has_credit_note()) ops.ApplyCreditNote(*customer, rec.credit_note()).IgnoreError();
+            if (rec.has_payment()) ops.ApplyPayment(*customer, rec.payment()).IgnoreError();
+          }
+        }
+      }
       for (int i : order) {
         const auto& rec = chunk.records(i);
         absl::StatusOr<ApplyResult> res;

@@ -49,8 +49,13 @@ class LedgerApp {
   // the stream goes on. `expected_parent` pins the tenant and sync id of the
   // first message. Errors returned are those of the stream itself (bad
   // parent, storage failure).
+  //
+  // A validate_only chunk is checked as if `earlier` (the previous chunks of
+  // the same validate-only stream) had been applied first, in one
+  // transaction that is rolled back.
   absl::Status SyncChunk(const CallContext& ctx, const v1::SyncLedgerRequest& chunk,
-                         v1::SyncLedgerResponse* response);
+                         v1::SyncLedgerResponse* response,
+                         const std::vector<v1::SyncLedgerRequest>* earlier = nullptr);
 
   absl::StatusOr<v1::AccountSummary> GetAccountSummary(const CallContext& ctx,
                                                        const v1::GetAccountSummaryRequest& r);

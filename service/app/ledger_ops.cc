@@ -331,6 +331,11 @@ absl::StatusOr<std::string> LedgerOps::ResolveCustomer(const std::string& ref,
                         "name the customer by resource name or external id");
   }
   ASSIGN_OR_RETURN(auto doc, tx_.FindDocByRef(kCustomerKind, absl::StrCat(source_system, "/", ref)));
+  if (!doc && ref.find('/') != std::string::npos) {
+    // "source_system/id": a customer known in another system (a bank
+    // payment for an ERP customer).
+    ASSIGN_OR_RETURN(doc, tx_.FindDocByRef(kCustomerKind, ref));
+  }
   if (!doc) {
     return domain::WithField(
         domain::NotFoundError("CUSTOMER_NOT_FOUND",
