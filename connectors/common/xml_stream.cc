@@ -128,18 +128,18 @@ absl::Status XmlStreamReader::Open() {
     return absl::InternalError(absl::StrCat("cannot create an XML reader for ", source_name_));
   }
   reader_ = r;
-  // A captureless lambda inside a member has access to ErrorState.
-  xmlTextReaderSetErrorHandler(
+  // A captureless lambda inside a member has access to ErrorState. The
+  // structured handler gives the parser's line at the error, which is where
+  // the user must look (the reader's current node may be earlier).
+  xmlTextReaderSetStructuredErrorHandler(
       r,
-      [](void* arg, const char* msg, xmlParserSeverities severity,
-         xmlTextReaderLocatorPtr locator) {
-        if (severity != XML_PARSER_SEVERITY_ERROR && severity != XML_PARSER_SEVERITY_VALIDITY_ERROR) {
-          return;  // warnings do not fail a parse
-        }
+      [](void* arg, xmlErrorPtr error) {
+        if (error == nullptr || error->level < XML_ERR_ERROR) return;  // warnings pass
         auto* state = static_cast<ErrorState*>(arg);
-        if (!state->message.empty()) return;  // keep the first error: later ones follow from it
-        state->message = std::string(absl::StripTrailingAsciiWhitespace(msg == nullptr ? "" : msg));
-        state->line = locator == nullptr ? 0 : xmlTextReaderLocatorLineNumber(locator);
+        if (!state->message.empty()) return;  // keep the first: later ones follow from it
+        state->message = std::string(
+            absl::StripTrailingAsciiWhitespace(error->message == nullptr ? "" : error->message));
+        state->line = error->line;
       },
       &error_);
   return absl::OkStatus();
@@ -179,6 +179,15 @@ absl::StatusOr<std::unique_ptr<XmlStreamReader>> XmlStreamReader::FromBytes(
 
 int XmlStreamReader::line() const {
   if (reader_ == nullptr) return 0;
+  // The node's own line (its start tag) when libxml2 recorded it; the
+  // parser's position runs ahead of the node by up to one input chunk.
+  // Element lines saturate at 65535 in libxml2 2.9, so beyond that the
+  // parser position is the better answer.
+  xmlNodePtr node = xmlTextReaderCurrentNode(AsReader(reader_));
+  if (node != nullptr) {
+    long l = xmlGetLineNo(node);
+    if (l > 0 && l < 65535) return static_cast<int>(l);
+  }
   return xmlTextReaderGetParserLineNumber(AsReader(reader_));
 }
 
@@ -209,8 +218,10 @@ absl::StatusOr<bool> XmlStreamReader::Next() {
     pop_pending_ = false;
   }
   int rc = xmlTextReaderRead(AsReader(reader_));
-  if (rc < 0 || !error_.message.empty() || read_failed_) {
-    if (read_failed_) return MalformedError("read error in the underlying source");
+  // libxml2 parses ahead of the reader: nodes before an error are still
+  // delivered (rc 1), so the error surfaces when the reader reaches it.
+  if (read_failed_) return MalformedError("read error in the underlying source");
+  if (rc < 0 || (rc == 0 && !error_.message.empty())) {
     return MalformedError(error_.message.empty() ? "malformed XML" : error_.message);
   }
   if (rc == 0) {
