@@ -105,7 +105,7 @@ int64_t AccountContext::DisputedAmount(const InvoiceState& invoice, absl::CivilD
     if (d.invoice_id != invoice.id || d.status != DisputeStatus::kOpen) continue;
     if (d.opened_date > as_of) continue;
     if (customer.kind == CustomerKind::kConsumer && d.validated) continue;
-    if (d.line_id.empty() || d.amount <= 0) return due;
+    if (d.amount <= 0) return due;  // the whole amount due is disputed
     held += d.amount;
   }
   return std::min(held, due);

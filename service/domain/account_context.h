@@ -263,9 +263,10 @@ struct AccountContext {
   std::optional<absl::CivilDay> reason_date;
 
   // Minor units of `invoice`'s amount due (as of `as_of`) held back by open
-  // disputes that still pause collection: a whole-invoice dispute holds all
-  // of it, a line dispute its `amount`. For consumer debts a validated
-  // dispute no longer pauses (FDCPA §809(b)). Never more than the amount due.
+  // disputes that still pause collection: a dispute holds its `amount` (a
+  // line's amount, or part of the invoice), or all of it when amount is 0.
+  // For consumer debts a validated dispute no longer pauses (FDCPA §809(b)).
+  // Never more than the amount due.
   int64_t DisputedAmount(const InvoiceState& invoice, absl::CivilDay as_of) const;
   // A pending promise covering `invoice_id` whose grace_end >= as_of.
   const Promise* ActivePromiseFor(absl::string_view invoice_id, absl::CivilDay as_of) const;
