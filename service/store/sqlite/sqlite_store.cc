@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "service/domain/errors.h"
 #include "service/domain/status_macros.h"
+#include "service/store/event_signal.h"
 
 namespace collections::store {
 namespace {
@@ -450,10 +451,7 @@ class SqliteStore : public Store {
       writer_->ExecScript("ROLLBACK").IgnoreError();
       return c;
     }
-    if (tx.wrote_event()) {
-      absl::MutexLock l(&event_mu_);
-      ++event_generation_;
-    }
+    if (tx.wrote_event()) events_.Notify();
     return absl::OkStatus();
   }
 
@@ -487,12 +485,7 @@ class SqliteStore : public Store {
   }
 
   void WaitForEvents(int64_t after_sequence, absl::Time deadline) override {
-    absl::MutexLock l(&event_mu_);
-    const int64_t gen = event_generation_;
-    auto changed = [this, gen]() ABSL_SHARED_LOCKS_REQUIRED(event_mu_) {
-      return event_generation_ != gen;
-    };
-    event_mu_.AwaitWithDeadline(absl::Condition(&changed), deadline);
+    events_.Wait(deadline);
   }
 
   absl::StatusOr<std::vector<AgingCell>> Aging(absl::string_view tenant,
@@ -650,8 +643,7 @@ class SqliteStore : public Store {
   std::unique_ptr<Connection> writer_;
   absl::Mutex pool_mu_;
   std::vector<std::unique_ptr<Connection>> pool_ ABSL_GUARDED_BY(pool_mu_);
-  absl::Mutex event_mu_;
-  int64_t event_generation_ ABSL_GUARDED_BY(event_mu_) = 0;
+  EventSignal events_;
 };
 
 }  // namespace

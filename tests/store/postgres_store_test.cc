@@ -1,0 +1,247 @@
+// What only the PostgreSQL store promises beyond the conformance suite:
+// URI handling, migrations shared by replicas that start together, retries of
+// serialization failures (and Aborted once they run out), a bounded pool, and
+// WaitForEvents woken by other processes' commits.
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "service/domain/status_macros.h"
+#include "service/store/store.h"
+#include "tests/store/pg_harness.h"
+
+namespace collections::store {
+namespace {
+
+using ::collections::testing::FreshPostgresDatabase;
+using ::collections::testing::PostgresRequired;
+
+// Runs one SQL statement outside the store; returns the first column of the
+// first row ("" when none).
+absl::StatusOr<std::string> Sql(const std::string& uri, const std::string& sql) {
+  PGconn* c = PQconnectdb(uri.c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(c);
+    PQfinish(c);
+    return absl::UnavailableError(msg);
+  }
+  PGresult* r = PQexec(c, sql.c_str());
+  absl::StatusOr<std::string> out;
+  if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+    out = PQntuples(r) > 0 ? std::string(PQgetvalue(r, 0, 0)) : "";
+  } else if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+    out = "";
+  } else {
+    out = absl::InternalError(PQresultErrorMessage(r));
+  }
+  PQclear(r);
+  PQfinish(c);
+  return out;
+}
+
+class PostgresStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::string> uri = FreshPostgresDatabase();
+    if (!uri.ok()) {
+      if (PostgresRequired()) FAIL() << uri.status();
+      GTEST_SKIP() << uri.status();
+    }
+    uri_ = *uri;
+  }
+  std::unique_ptr<Store> Open(const std::string& suffix = "") {
+    absl::StatusOr<std::unique_ptr<Store>> s = OpenStore(uri_ + suffix);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *std::move(s) : nullptr;
+  }
+  static absl::StatusOr<int64_t> AppendEvent(Transaction& tx) {
+    return tx.AppendEvent(EventRow{0, "", "c", "r", "body"});
+  }
+
+  std::string uri_;
+};
+
+TEST(PostgresUri, MalformedUriIsInvalidArgument) {
+  for (const char* uri : {"postgresql:///db?host=/nonexistent&pool_size=0",
+                          "postgresql:///db?pool_size=many", "postgres:///db?pool_size=1001",
+                          "postgresql:///db?user=a=b", "postgresql:///db?no_such_option=1"}) {
+    absl::StatusOr<std::unique_ptr<Store>> s = OpenStore(uri);
+    EXPECT_TRUE(absl::IsInvalidArgument(s.status())) << uri << ": " << s.status();
+  }
+}
+
+TEST(PostgresUri, UnreachableServerIsUnavailable) {
+  absl::StatusOr<std::unique_ptr<Store>> s =
+      OpenStore("postgresql:///db?host=/nonexistent-collections-socket-dir&connect_timeout=2");
+  EXPECT_TRUE(absl::IsUnavailable(s.status())) << s.status();
+}
+
+TEST_F(PostgresStoreTest, ReplicasStartingTogetherMigrateOnce) {
+  std::vector<std::thread> threads;
+  std::atomic<int> opened{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      if (Open("&pool_size=2") != nullptr) ++opened;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(opened.load(), 4);
+  absl::StatusOr<std::string> rows = Sql(uri_, "SELECT count(*) FROM schema_version");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(*rows, "1");
+  absl::StatusOr<std::string> backend = Sql(uri_, "SELECT 1");
+  ASSERT_TRUE(backend.ok());
+}
+
+TEST_F(PostgresStoreTest, NewerSchemaIsRefused) {
+  ASSERT_NE(Open(), nullptr);
+  ASSERT_TRUE(Sql(uri_, "INSERT INTO schema_version(version) VALUES (99)").ok());
+  absl::StatusOr<std::unique_ptr<Store>> s = OpenStore(uri_);
+  EXPECT_TRUE(absl::IsFailedPrecondition(s.status())) << s.status();
+}
+
+TEST_F(PostgresStoreTest, BackendNameIsPostgresql) {
+  std::unique_ptr<Store> store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->Backend(), "postgresql");
+}
+
+// A write that always loses its race: between its read and its write another
+// replica commits a change to the same row. Run retries, then gives up with
+// Aborted, and the loser wrote nothing.
+TEST_F(PostgresStoreTest, SerializationFailuresAreRetriedThenAborted) {
+  std::unique_ptr<Store> store = Open();
+  std::unique_ptr<Store> rival = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_NE(rival, nullptr);
+  ASSERT_TRUE(store->Run("acme", TxMode::kWrite, [](Transaction& tx) {
+                     return tx.PutDoc(Doc{"counter", "n", "", "", "", "0"});
+                   }).ok());
+  auto bump = [&]() {
+    return rival->Run("acme", TxMode::kWrite, [](Transaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(std::optional<Doc> d, tx.GetDoc("counter", "n"));
+      int n = 0;
+      if (!d || !absl::SimpleAtoi(d->body, &n)) return absl::InternalError("no counter");
+      return tx.PutDoc(Doc{"counter", "n", "", "", "", absl::StrCat(n + 1)});
+    });
+  };
+  // Loses the first `losses` attempts.
+  auto contested = [&](int losses, int* attempts) {
+    *attempts = 0;
+    return store->Run("acme", TxMode::kWrite, [&](Transaction& tx) -> absl::Status {
+      ++*attempts;
+      ASSIGN_OR_RETURN(std::optional<Doc> d, tx.GetDoc("counter", "n"));
+      int n = 0;
+      if (!d || !absl::SimpleAtoi(d->body, &n)) return absl::InternalError("no counter");
+      if (*attempts <= losses) RETURN_IF_ERROR(bump());
+      RETURN_IF_ERROR(AppendEvent(tx).status());
+      return tx.PutDoc(Doc{"counter", "n", "", "", "", absl::StrCat(n + 100)});
+    });
+  };
+  int attempts = 0;
+  absl::Status st = contested(2, &attempts);
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_EQ(attempts, 3);
+
+  st = contested(1000, &attempts);
+  EXPECT_TRUE(absl::IsAborted(st)) << st;
+  EXPECT_EQ(attempts, 20);
+  // 2 rival increments, +100 by the contested write that won, then 20 more
+  // rival increments; only the winning contested write's event exists.
+  ASSERT_TRUE(store->Run("acme", TxMode::kRead, [](Transaction& tx) -> absl::Status {
+                     ASSIGN_OR_RETURN(std::optional<Doc> d, tx.GetDoc("counter", "n"));
+                     EXPECT_TRUE(d.has_value() && d->body == "122") << (d ? d->body : "none");
+                     return absl::OkStatus();
+                   }).ok());
+  absl::StatusOr<std::vector<EventRow>> events = store->ListEvents("acme", {});
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(events->size(), 1u);
+}
+
+TEST_F(PostgresStoreTest, PoolOfOneServesManyThreads) {
+  std::unique_ptr<Store> store = Open("&pool_size=1");
+  ASSERT_NE(store, nullptr);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) {
+        if (store->Run("acme", TxMode::kWrite, [](Transaction& tx) {
+                   return AppendEvent(tx).status();
+                 }).ok()) {
+          ++ok;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 30);
+  absl::StatusOr<std::string> backends = Sql(
+      uri_, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+            "application_name = 'collectionsd'");
+  ASSERT_TRUE(backends.ok()) << backends.status();
+  // One pooled connection plus the listener.
+  EXPECT_EQ(*backends, "2");
+}
+
+// Waits on one store while `commit` writes elsewhere, repeating the commit
+// (paced) until the waiter reports, because the waiter may begin waiting
+// after any single commit. Returns how long the wake-up took.
+absl::Duration WakeUpTime(Store& waiter_store, const std::function<absl::Status()>& commit) {
+  std::atomic<bool> woke{false};
+  const absl::Time start = absl::Now();
+  std::thread waiter([&] {
+    waiter_store.WaitForEvents(0, start + absl::Seconds(60));
+    woke = true;
+  });
+  while (!woke && absl::Now() - start < absl::Seconds(30)) {
+    absl::Status st = commit();
+    EXPECT_TRUE(st.ok()) << st;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  waiter.join();
+  return absl::Now() - start;
+}
+
+TEST_F(PostgresStoreTest, WaitForEventsWakesForAnotherReplicasCommit) {
+  std::unique_ptr<Store> mine = Open();
+  std::unique_ptr<Store> theirs = Open();
+  ASSERT_NE(mine, nullptr);
+  ASSERT_NE(theirs, nullptr);
+  const absl::Duration took = WakeUpTime(*mine, [&] {
+    return theirs->Run("acme", TxMode::kWrite, [](Transaction& tx) {
+      return AppendEvent(tx).status();
+    });
+  });
+  EXPECT_LT(took, absl::Seconds(30));
+}
+
+// An event row written without NOTIFY (as if the notification were lost)
+// still wakes waiters through the polling fallback.
+TEST_F(PostgresStoreTest, WaitForEventsFallsBackToPolling) {
+  std::unique_ptr<Store> mine = Open();
+  ASSERT_NE(mine, nullptr);
+  const absl::Duration took = WakeUpTime(*mine, [&] {
+    return Sql(uri_,
+               "INSERT INTO events(tenant, customer, resource, body) "
+               "VALUES ('acme', 'c', 'r', '\\x00')")
+        .status();
+  });
+  EXPECT_LT(took, absl::Seconds(30));
+  absl::StatusOr<std::vector<EventRow>> events = mine->ListEvents("acme", {});
+  ASSERT_TRUE(events.ok());
+  EXPECT_FALSE(events->empty());
+}
+
+}  // namespace
+}  // namespace collections::store
