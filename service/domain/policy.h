@@ -1,0 +1,119 @@
+// The collection policy on plain types: the ladder of stages with their
+// conditions, per-segment variants, the economics that costly escalations
+// are weighed with, business hours and what counts as a valued relationship.
+// The API edge converts collections.v1.CollectionPolicy to and from this;
+// ValidatePolicy() is the one place the rules are checked, with field paths
+// that match the proto ("segments[1].rules.stages[2].max_attempts").
+#ifndef COLLECTIONS_DOMAIN_POLICY_H_
+#define COLLECTIONS_DOMAIN_POLICY_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "service/domain/account_context.h"
+#include "service/domain/money.h"
+
+namespace collections::domain {
+
+enum class Tone { kUnspecified, kFriendly, kNeutral, kFirm, kFormal };
+const char* ToneName(Tone tone);
+
+// One rung of the ladder (see recovery.proto StageRule for the semantics).
+struct StageRule {
+  Stage stage = Stage::kNone;
+  int min_days_past_due = 0;
+  std::vector<Money> min_overdue_amount;  // per currency
+  int min_overdue_invoices = 0;
+  int min_days_since_last_contact = 0;
+  int max_attempts = 1;
+  Channel channel = Channel::kUnspecified;
+  Tone tone = Tone::kUnspecified;
+  std::string template_id;
+};
+
+struct PolicyRules {
+  std::vector<int> pre_due_reminder_days;  // days before the due date
+  std::vector<Money> minimum_balance;      // per currency
+  std::vector<StageRule> stages;           // ascending, no PRE_DUE_REMINDER
+  int neglected_after_days = 21;
+
+  // The rule of `stage`, or nullptr when the ladder does not use it.
+  const StageRule* Find(Stage stage) const;
+};
+
+struct SegmentMatch {
+  CustomerKind kind = CustomerKind::kUnspecified;  // kUnspecified = any
+  std::vector<std::string> tags_any;
+  std::vector<Money> overdue_at_least;  // inclusive, per currency
+  std::vector<Money> overdue_below;     // exclusive, per currency
+};
+
+struct SegmentPolicy {
+  std::string id;
+  SegmentMatch match;
+  PolicyRules rules;
+};
+
+struct Economics {
+  int agency_commission_bp = 2500;
+  int agency_recovery_bp = 5000;
+  int agency_months = 6;
+  int legal_months = 12;
+  std::vector<Money> legal_cost;             // per currency
+  int legal_recovery_bp = 6000;
+  std::vector<Money> staff_cost_per_action;  // per currency
+  int annual_discount_rate_bp = 800;
+};
+
+struct BusinessHours {
+  int start_minute = 9 * 60;
+  int end_minute = 17 * 60;
+  std::vector<int> days;  // ISO weekdays 1..7; empty = Monday..Friday
+};
+
+struct RelationshipRules {
+  int long_standing_years = 3;
+  std::vector<Money> high_value_revenue;  // per currency
+  int recent_order_days = 90;
+  std::vector<std::string> valued_tags = {"strategic"};
+};
+
+struct CollectionPolicy {
+  int64_t version = 1;
+  PolicyRules default_rules;
+  std::vector<SegmentPolicy> segments;  // first match wins
+  Economics economics;
+  BusinessHours business_hours;
+  RelationshipRules relationship;
+};
+
+// The amount of `currency` in a per-currency list, if present.
+std::optional<int64_t> AmountFor(const std::vector<Money>& amounts, absl::string_view currency);
+
+// Checks every rule; InvalidArgument with reason INVALID_POLICY and one field
+// violation per problem (all problems, not only the first):
+//   stages ascending and unique, PRE_DUE_REMINDER only through
+//   pre_due_reminder_days, day counts within their ranges, per-currency lists
+//   with known currencies, no duplicates and non-negative amounts,
+//   basis points 0..10000, business hours start < end within a day, weekdays
+//   1..7, segment ids unique and well formed.
+absl::Status ValidatePolicy(const CollectionPolicy& policy);
+
+// The shipped policy: a seven-step ladder for business debts, a gentler one
+// for customers tagged "strategic", and a letter-first one for consumers.
+// Always passes ValidatePolicy().
+CollectionPolicy DefaultPolicy();
+
+// The rules for an account: the first segment whose match holds for the
+// customer and its collectible overdue amounts, else the default rules.
+// `segment_id` receives the segment id or "default".
+const PolicyRules& RulesFor(const CollectionPolicy& policy, const CustomerFacts& customer,
+                            const std::vector<Money>& overdue, std::string* segment_id);
+
+}  // namespace collections::domain
+
+#endif  // COLLECTIONS_DOMAIN_POLICY_H_
