@@ -87,7 +87,23 @@ uint64_t StableHash(absl::string_view data) {
 
 std::string IdFromExternalRef(absl::string_view source_system, absl::string_view external_id) {
   if (IsValidResourceId(external_id)) return std::string(external_id);
-  return absl::StrFormat("x%016x", StableHash(absl::StrCat(source_system, "/", external_id)));
+  // A readable slug plus a hash that keeps distinct external ids apart:
+  // "Melton, Johnny" -> "melton-johnny-3f2a9c".
+  std::string slug;
+  for (char c : external_id) {
+    if (slug.size() >= 40) break;
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+      slug += c;
+    } else if (c >= 'A' && c <= 'Z') {
+      slug += static_cast<char>(c - 'A' + 'a');
+    } else if (!slug.empty() && slug.back() != '-') {
+      slug += '-';
+    }
+  }
+  if (!slug.empty() && slug.back() != '-') slug += '-';
+  if (slug.empty()) slug = "x";
+  return absl::StrFormat("%s%06x", slug,
+                         StableHash(absl::StrCat(source_system, "/", external_id)) & 0xffffff);
 }
 
 }  // namespace collections::app

@@ -45,9 +45,9 @@ std::string ChildResource(absl::string_view tenant, absl::string_view customer,
                           absl::string_view collection, absl::string_view id);
 
 // A deterministic resource id for a record known by its external id: the
-// external id itself when it is a valid resource id, otherwise "x" + 16 hex
-// digits of a stable hash of "source/id". The same input gives the same id
-// on every replica.
+// external id itself when it is a valid resource id, otherwise a lower-case
+// slug of it plus 6 hex digits of a stable hash of "source/id". The same
+// input gives the same id on every replica.
 std::string IdFromExternalRef(absl::string_view source_system, absl::string_view external_id);
 
 // Stable 64-bit FNV-1a hash (for ids and request fingerprints).

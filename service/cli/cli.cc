@@ -1,0 +1,82 @@
+#include "service/cli/cli.h"
+
+#include <cstdio>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "service/api/status_convert.h"
+#include "service/domain/errors.h"
+
+namespace collections::cli {
+
+std::string Context::CustomerName(const std::string& id_or_name) const {
+  if (id_or_name.rfind("tenants/", 0) == 0) return id_or_name;
+  return absl::StrCat(TenantName(), "/customers/", id_or_name);
+}
+
+int Fail(const grpc::Status& status) {
+  absl::Status st = api::FromGrpcStatus(status);
+  std::fprintf(stderr, "error: %s: %s\n", absl::StatusCodeToString(st.code()).c_str(),
+               std::string(st.message()).c_str());
+  std::string reason = domain::ReasonOf(st);
+  if (!reason.empty()) std::fprintf(stderr, "  reason: %s\n", reason.c_str());
+  for (const auto& f : domain::FieldsOf(st)) {
+    std::fprintf(stderr, "  field %s: %s\n", f.field.c_str(), f.description.c_str());
+  }
+  switch (status.error_code()) {
+    case grpc::StatusCode::NOT_FOUND: return kExitNotFound;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::OUT_OF_RANGE: return kExitInvalid;
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::ABORTED: return kExitConflict;
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return kExitUnavailable;
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED: return kExitDenied;
+    default: return kExitError;
+  }
+}
+
+int Usage(const Command& c) {
+  std::fprintf(stderr, "usage: collectionsctl %s\n  %s\n", c.usage.c_str(), c.help.c_str());
+  return kExitUsage;
+}
+
+void PrintJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+  std::cout << out << "\n";
+}
+
+std::string Table(const std::vector<std::vector<std::string>>& rows,
+                  const std::vector<bool>& right_align) {
+  std::vector<size_t> width;
+  for (const auto& r : rows) {
+    if (width.size() < r.size()) width.resize(r.size(), 0);
+    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  std::string out;
+  for (size_t ri = 0; ri < rows.size(); ++ri) {
+    const auto& r = rows[ri];
+    for (size_t i = 0; i < r.size(); ++i) {
+      const bool right = i < right_align.size() && right_align[i];
+      const std::string pad(width[i] - r[i].size(), ' ');
+      out += right ? pad + r[i] : r[i] + (i + 1 < r.size() ? pad : "");
+      if (i + 1 < r.size()) out += "  ";
+    }
+    out += "\n";
+    if (ri == 0) {
+      size_t total = 0;
+      for (size_t i = 0; i < width.size(); ++i) total += width[i] + (i + 1 < width.size() ? 2 : 0);
+      out += std::string(total, '-') + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace collections::cli

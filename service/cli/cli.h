@@ -1,0 +1,69 @@
+// collectionsctl's plumbing: the command table, the connection, output in
+// tables or --json, and exit codes that scripts can test. Each command group
+// lives in its own file and registers itself from main.cc.
+#ifndef COLLECTIONS_CLI_CLI_H_
+#define COLLECTIONS_CLI_CLI_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "google/protobuf/message.h"
+
+namespace collections::cli {
+
+// Exit codes (documented in README "collectionsctl").
+enum ExitCode {
+  kExitOk = 0,
+  kExitError = 1,           // anything else
+  kExitUsage = 2,           // bad command line
+  kExitNotFound = 3,        // NOT_FOUND
+  kExitInvalid = 4,         // INVALID_ARGUMENT / OUT_OF_RANGE
+  kExitConflict = 5,        // FAILED_PRECONDITION / ALREADY_EXISTS / ABORTED
+  kExitUnavailable = 6,     // UNAVAILABLE / DEADLINE_EXCEEDED / RESOURCE_EXHAUSTED
+  kExitDenied = 7,          // UNAUTHENTICATED / PERMISSION_DENIED
+};
+
+struct Context {
+  std::string server;   // host:port
+  std::string tenant;   // tenant id
+  bool json = false;
+  std::shared_ptr<grpc::Channel> channel;
+  // Adds deadline and credentials metadata to a call.
+  std::function<void(grpc::ClientContext*)> prepare;
+
+  std::string TenantName() const { return "tenants/" + tenant; }
+  // Accepts a customer id ("C-1") or a full resource name.
+  std::string CustomerName(const std::string& id_or_name) const;
+};
+
+using CommandFn = std::function<int(Context& ctx, const std::vector<std::string>& args)>;
+struct Command {
+  std::string usage;  // e.g. "summary <customer> [--as_of=YYYY-MM-DD]"
+  std::string help;
+  CommandFn run;
+};
+using CommandTable = std::map<std::string, Command>;
+
+// Prints a gRPC failure (message, reason, field violations) to stderr and
+// returns the exit code for it.
+int Fail(const grpc::Status& status);
+// Prints usage of one command and returns kExitUsage.
+int Usage(const Command& c);
+// Prints a message as JSON (one object per line).
+void PrintJson(const google::protobuf::Message& m);
+// Formats aligned columns; the first row is the header.
+std::string Table(const std::vector<std::vector<std::string>>& rows,
+                  const std::vector<bool>& right_align = {});
+
+// Command groups.
+void RegisterLedgerCommands(CommandTable& table);
+
+}  // namespace collections::cli
+
+#endif  // COLLECTIONS_CLI_CLI_H_
