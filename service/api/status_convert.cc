@@ -27,6 +27,13 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     }
     details.add_details()->PackFrom(bad);
   }
+  if (const absl::Duration delay = domain::RetryDelayOf(status); delay > absl::ZeroDuration()) {
+    v1::RetryInfo retry;
+    const int64_t ns = absl::ToInt64Nanoseconds(delay);
+    retry.mutable_retry_delay()->set_seconds(ns / 1000000000);
+    retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(ns % 1000000000));
+    details.add_details()->PackFrom(retry);
+  }
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
                       details.SerializeAsString());
 }
@@ -39,12 +46,17 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
     for (const auto& any : details.details()) {
       v1::ErrorInfo info;
       v1::BadRequest bad;
+      v1::RetryInfo retry;
       if (any.UnpackTo(&info)) {
         out = domain::WithReason(std::move(out), info.reason());
       } else if (any.UnpackTo(&bad)) {
         for (const auto& v : bad.field_violations()) {
           out = domain::WithField(std::move(out), v.field(), v.description());
         }
+      } else if (any.UnpackTo(&retry)) {
+        out = domain::WithRetryDelay(std::move(out),
+                                     absl::Seconds(retry.retry_delay().seconds()) +
+                                         absl::Nanoseconds(retry.retry_delay().nanos()));
       }
     }
   }

@@ -1,6 +1,7 @@
 #include "service/domain/errors.h"
 
 #include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
@@ -8,6 +9,7 @@ namespace collections::domain {
 namespace {
 constexpr char kReasonUrl[] = "collections.v1/reason";
 constexpr char kFieldsUrl[] = "collections.v1/fields";
+constexpr char kRetryUrl[] = "collections.v1/retry_delay_ns";
 }  // namespace
 
 absl::Status WithReason(absl::Status status, absl::string_view reason) {
@@ -52,6 +54,19 @@ std::vector<FieldViolation> FieldsOf(const absl::Status& status) {
     out.push_back({kv.first, kv.second});
   }
   return out;
+}
+
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay) {
+  status.SetPayload(kRetryUrl, absl::Cord(absl::StrCat(absl::ToInt64Nanoseconds(delay))));
+  return status;
+}
+
+absl::Duration RetryDelayOf(const absl::Status& status) {
+  int64_t ns = 0;
+  if (auto p = status.GetPayload(kRetryUrl); p && absl::SimpleAtoi(std::string(*p), &ns)) {
+    return absl::Nanoseconds(ns);
+  }
+  return absl::ZeroDuration();
 }
 
 absl::Status PrefixFields(const absl::Status& status, absl::string_view prefix) {

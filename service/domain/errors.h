@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
 namespace collections::domain {
 
@@ -37,6 +38,12 @@ absl::Status PreconditionError(absl::string_view reason, absl::string_view messa
 // Reads the payloads back (empty when absent).
 std::string ReasonOf(const absl::Status& status);
 std::vector<FieldViolation> FieldsOf(const absl::Status& status);
+
+// Attaches how long the caller should wait before retrying (a rate limit or
+// overload answer); the API edge sends it as collections.v1.RetryInfo.
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay);
+// The delay attached by WithRetryDelay, or absl::ZeroDuration() when none.
+absl::Duration RetryDelayOf(const absl::Status& status);
 
 // Prefixes every field path with `prefix` (e.g. "records[3].").
 absl::Status PrefixFields(const absl::Status& status, absl::string_view prefix);

@@ -1,0 +1,92 @@
+#include "service/auth/scopes.h"
+
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "service/domain/errors.h"
+
+namespace collections::auth {
+namespace {
+
+const absl::flat_hash_map<std::string, Scope>& MethodScopes() {
+  static const auto* table = [] {
+    auto* t = new absl::flat_hash_map<std::string, Scope>();
+    const std::pair<const char*, std::initializer_list<const char*>> read[] = {
+        {"LedgerService",
+         {"GetCustomer", "ListCustomers", "GetInvoice", "ListInvoices", "GetPayment",
+          "ListPayments", "GetCreditNote", "ListCreditNotes", "GetAccountSummary",
+          "GetAgingReport"}},
+        {"AuditService", {"ListEvents", "WatchEvents"}},
+        {"RecoveryService",
+         {"GetPolicy", "GetRecommendation", "ListRecommendations", "ListWorkQueue",
+          "ListContacts", "ExportCaseFile", "RenderMessage", "GetPaymentRisk"}},
+        // GetPaymentPlan may mark a plan DEFAULTED, but only as the derived
+        // consequence of time passing, as a read of an invoice's status is.
+        {"ArrangementService",
+         {"ListPromises", "GetPaymentPlan", "AssessFees", "ListArrangements"}},
+    };
+    const std::pair<const char*, std::initializer_list<const char*>> write[] = {
+        {"LedgerService",
+         {"UpsertCustomer", "UpsertInvoice", "VoidInvoice", "RecordPayment",
+          "RecordCreditNote", "SyncLedger"}},
+        // StreamActions hands outbox work to a delivery worker, which then
+        // reports with CompleteAction: both belong to the writer.
+        {"RecoveryService", {"RecordContact", "RunCollections", "StreamActions", "CompleteAction"}},
+        {"ArrangementService",
+         {"RecordPromise", "ProposePaymentPlan", "AcceptPaymentPlan", "ExtendTerms",
+          "ProposeSettlement", "AcceptSettlement", "ApplyLateFees", "OpenDispute",
+          "ResolveDispute", "WriteOff", "ReverseWriteOff", "ReferToAgency", "ReferToLegal",
+          "RecordAgencyCollection", "RecallReferral"}},
+    };
+    for (const auto& [service, methods] : read) {
+      for (const char* m : methods) (*t)[absl::StrCat(service, "/", m)] = Scope::kRead;
+    }
+    for (const auto& [service, methods] : write) {
+      for (const char* m : methods) (*t)[absl::StrCat(service, "/", m)] = Scope::kWrite;
+    }
+    // RecoveryService/ReplacePolicy changes how every debtor is pursued.
+    (*t)["RecoveryService/ReplacePolicy"] = Scope::kAdmin;
+    return t;
+  }();
+  return *table;
+}
+
+}  // namespace
+
+absl::StatusOr<Scope> ParseScope(absl::string_view text) {
+  const std::string s = absl::AsciiStrToLower(text);
+  if (s == "read") return Scope::kRead;
+  if (s == "write") return Scope::kWrite;
+  if (s == "admin") return Scope::kAdmin;
+  return domain::InvalidInput("UNKNOWN_SCOPE", "scope",
+                              absl::StrCat("\"", text, "\" is not one of read, write, admin"));
+}
+
+absl::string_view ScopeName(Scope scope) {
+  switch (scope) {
+    case Scope::kRead: return "read";
+    case Scope::kWrite: return "write";
+    case Scope::kAdmin: return "admin";
+  }
+  return "admin";
+}
+
+Scope RequiredScope(absl::string_view method) {
+  const auto& table = MethodScopes();
+  auto it = table.find(method);
+  return it == table.end() ? Scope::kAdmin : it->second;
+}
+
+absl::Status CheckScope(Scope granted, absl::string_view method) {
+  const Scope needed = RequiredScope(method);
+  if (static_cast<int>(granted) >= static_cast<int>(needed)) return absl::OkStatus();
+  return domain::WithReason(
+      absl::PermissionDeniedError(absl::StrCat(method, " needs the ", ScopeName(needed),
+                                               " scope; the credentials grant ",
+                                               ScopeName(granted))),
+      "INSUFFICIENT_SCOPE");
+}
+
+}  // namespace collections::auth
