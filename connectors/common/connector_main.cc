@@ -1,0 +1,387 @@
+#include "connectors/common/connector_main.h"
+
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "connectors/common/checkpoint.h"
+#include "connectors/common/watch.h"
+
+namespace collections::connectors {
+
+std::string FlagValues::Get(absl::string_view name) const {
+  if (auto it = values_.find(name); it != values_.end()) return it->second;
+  if (auto it = defaults_.find(name); it != defaults_.end()) return it->second;
+  return "";
+}
+
+bool FlagValues::Bool(absl::string_view name) const {
+  const std::string v = absl::AsciiStrToLower(Get(name));
+  return v == "true" || v == "1" || v == "yes";
+}
+
+bool FlagValues::Given(absl::string_view name) const { return values_.contains(name); }
+
+absl::StatusOr<FlagValues> ParseFlags(const std::vector<FlagDef>& defs,
+                                      const std::vector<std::string>& args,
+                                      std::vector<std::string>* positional) {
+  FlagValues out;
+  for (const FlagDef& d : defs) out.defaults_[d.name] = d.default_value;
+  auto find = [&](absl::string_view name) -> const FlagDef* {
+    for (const FlagDef& d : defs) {
+      if (d.name == name) return &d;
+    }
+    return nullptr;
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view a = args[i];
+    if (!absl::ConsumePrefix(&a, "--")) {
+      positional->push_back(args[i]);
+      continue;
+    }
+    const size_t eq = a.find('=');
+    const std::string name(a.substr(0, eq));
+    const FlagDef* def = find(name);
+    if (def == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    std::string value;
+    if (eq != absl::string_view::npos) {
+      value = std::string(a.substr(eq + 1));
+    } else if (def->boolean) {
+      value = "true";
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+    }
+    out.values_[name] = std::move(value);
+  }
+  return out;
+}
+
+absl::StatusOr<ExportSet> CollectExport(LedgerClient& client, const std::string& tenant,
+                                        const std::string& source_system) {
+  ExportSet out;
+  std::string token;
+  do {
+    v1::ListCustomersRequest req;
+    req.set_parent(absl::StrCat("tenants/", tenant));
+    req.set_page_size(1000);
+    req.set_page_token(token);
+    auto page = client.ListCustomers(req);
+    if (!page.ok()) return page.status();
+    for (const v1::Customer& customer : page->customers()) {
+      bool owns = false;
+      auto add = [&](v1::SyncRecord rec) {
+        rec.set_customer_ref(customer.external_ref().id());
+        out.records.push_back(std::move(rec));
+        owns = true;
+      };
+      std::string inv_token;
+      do {
+        v1::ListInvoicesRequest ir;
+        ir.set_parent(customer.name());
+        ir.set_page_size(1000);
+        ir.set_page_token(inv_token);
+        auto invoices = client.ListInvoices(ir);
+        if (!invoices.ok()) return invoices.status();
+        for (const v1::Invoice& inv : invoices->invoices()) {
+          if (inv.external_ref().source_system() != source_system) continue;
+          v1::SyncRecord rec;
+          *rec.mutable_invoice() = inv;
+          add(std::move(rec));
+        }
+        inv_token = invoices->next_page_token();
+      } while (!inv_token.empty());
+      std::string cn_token;
+      do {
+        v1::ListCreditNotesRequest cr;
+        cr.set_parent(customer.name());
+        cr.set_page_size(1000);
+        cr.set_page_token(cn_token);
+        auto notes = client.ListCreditNotes(cr);
+        if (!notes.ok()) return notes.status();
+        for (const v1::CreditNote& cn : notes->credit_notes()) {
+          if (cn.external_ref().source_system() != source_system) continue;
+          v1::SyncRecord rec;
+          *rec.mutable_credit_note() = cn;
+          add(std::move(rec));
+        }
+        cn_token = notes->next_page_token();
+      } while (!cn_token.empty());
+      if (owns) out.customers.push_back(customer);
+    }
+    token = page->next_page_token();
+  } while (!token.empty());
+  return out;
+}
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void OnSignal(int) { g_interrupted.store(true); }
+
+void InstallSignalHandlers() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  // A second Ctrl-C kills at once; the checkpoint still allows a resume.
+  sa.sa_flags = SA_RESETHAND;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::vector<FlagDef> CommonFlags(const ConnectorSpec& spec) {
+  return {
+      {"server", "127.0.0.1:50051", "collectionsd address host:port"},
+      {"tenant", "", "tenant id (required, except for a --dry-run without --server)"},
+      {"source-system", spec.default_source_system,
+       "ExternalRef.source_system of the imported records"},
+      {"file", "", "the export file to sync"},
+      {"watch", "", "watch this folder for new export files (see --once)"},
+      {"once", "false", "with --watch: process the files present, then exit", true},
+      {"poll-interval", "2", "with --watch: seconds between scans"},
+      {"settle", "1", "with --watch: seconds a file must stay unchanged before it is taken"},
+      {"dry-run", "false",
+       "validate and report; nothing is written. Server-side validation only when --server "
+       "is given explicitly, else parse-only",
+       true},
+      {"quarantine", "false",
+       "apply the good records; write bad ones with reasons to <file>.rejected.jsonl "
+       "(default: reject the whole file when any record is bad)",
+       true},
+      {"state-dir", "",
+       "folder for checkpoints (default: <file>.checkpoint next to the input; "
+       "<watch>/.state in watch mode)"},
+      {"chunk-size", "500", "records per SyncLedger chunk, 1..1000"},
+      {"currency", spec.default_currency, "ISO 4217 currency for amounts the file does not qualify"},
+      {"encoding", "auto", "text encoding: auto, utf-8 or windows-1252"},
+      {"customer-kind", "consumer",
+       "kind of customers whose kind the file does not state: consumer or business"},
+      {"deadline", "60", "seconds allowed per call"},
+      {"max-attempts", "8", "attempts per call when the server is unavailable"},
+      {"token", "", "bearer token for the server (or env COLLECTIONS_TOKEN)"},
+      {"progress", "auto", "progress bar on stderr: auto (only on a terminal), always, never"},
+      {"quiet", "false", "print the report only when the run did not succeed", true},
+      {"out", "-", "export: output file ('-' = stdout)"},
+      {"export-source", "collections",
+       "export: the ExternalRef.source_system of the documents to export"},
+      {"help", "false", "show this help", true},
+  };
+}
+
+std::string Usage(const ConnectorSpec& spec, const std::vector<FlagDef>& flags) {
+  std::string out = absl::StrCat(
+      spec.program, ": ", spec.summary, "\n\nUsage:\n  ", spec.program,
+      " --tenant=T --file=PATH [--dry-run] [--quarantine] [flags]\n  ", spec.program,
+      " --tenant=T --watch=DIR [--once] [flags]\n");
+  if (spec.write_export) {
+    absl::StrAppend(&out, "  ", spec.program, " export --tenant=T [--out=PATH] [flags]\n");
+  }
+  absl::StrAppend(&out, "\nFlags:\n");
+  for (const FlagDef& f : flags) {
+    absl::StrAppend(&out, "  --", f.name, f.boolean ? "" : "=...", "\n      ", f.help);
+    if (!f.default_value.empty() && !f.boolean) {
+      absl::StrAppend(&out, " (default ", f.default_value, ")");
+    }
+    absl::StrAppend(&out, "\n");
+  }
+  absl::StrAppend(&out, "\n", ExitCodeTable());
+  return out;
+}
+
+int UsageError(const ConnectorSpec& spec, absl::string_view message) {
+  std::fprintf(stderr, "%s: %.*s\nRun %s --help for the flags.\n", spec.program.c_str(),
+               static_cast<int>(message.size()), message.data(), spec.program.c_str());
+  return kExitUsage;
+}
+
+absl::StatusOr<TextEncoding> EncodingOf(absl::string_view v) {
+  if (v == "auto") return TextEncoding::kAuto;
+  if (v == "utf-8" || v == "utf8") return TextEncoding::kUtf8;
+  if (v == "windows-1252" || v == "cp1252") return TextEncoding::kWindows1252;
+  return absl::InvalidArgumentError(absl::StrCat("--encoding: unknown encoding \"", v, "\""));
+}
+
+int ExportMain(const ConnectorSpec& spec, const FlagValues& flags, LedgerClient& client) {
+  auto set = CollectExport(client, flags.Get("tenant"), flags.Get("export-source"));
+  if (!set.ok()) {
+    std::fprintf(stderr, "%s export: %s\n", spec.program.c_str(), set.status().ToString().c_str());
+    return set.status().code() == absl::StatusCode::kUnavailable ? kExitUnavailable
+                                                                  : kExitServerRefused;
+  }
+  std::ostringstream text;
+  absl::Status st = spec.write_export(*set, flags, text);
+  if (!st.ok()) {
+    std::fprintf(stderr, "%s export: %s\n", spec.program.c_str(), st.ToString().c_str());
+    return kExitInputRejected;
+  }
+  const std::string out = flags.Get("out");
+  if (out == "-" || out.empty()) {
+    std::cout << text.str();
+    std::cout.flush();
+  } else {
+    st = WriteFileAtomically(out, text.str());
+    if (!st.ok()) {
+      std::fprintf(stderr, "%s export: %s\n", spec.program.c_str(), st.ToString().c_str());
+      return kExitLocalError;
+    }
+  }
+  std::fprintf(stderr, "%s export: %zu documents of %zu customers\n", spec.program.c_str(),
+               set->records.size(), set->customers.size());
+  return kExitOk;
+}
+
+}  // namespace
+
+int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv) {
+  std::vector<FlagDef> defs = CommonFlags(spec);
+  defs.insert(defs.end(), spec.flags.begin(), spec.flags.end());
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::vector<std::string> positional;
+  auto flags = ParseFlags(defs, args, &positional);
+  if (!flags.ok()) return UsageError(spec, flags.status().message());
+  if (flags->Bool("help") || (!positional.empty() && positional[0] == "help")) {
+    std::cout << Usage(spec, defs);
+    return kExitOk;
+  }
+  std::string command = positional.empty() ? "sync" : positional[0];
+  if (positional.size() > 1 || (command != "sync" && command != "export")) {
+    return UsageError(spec, absl::StrCat("unexpected argument \"", positional.back(), "\""));
+  }
+  const bool dry_run = flags->Bool("dry-run");
+  const std::string tenant = flags->Get("tenant");
+
+  ClientOptions copts;
+  double deadline = 0;
+  if (!absl::SimpleAtod(flags->Get("deadline"), &deadline) || deadline <= 0) {
+    return UsageError(spec, "--deadline must be a positive number of seconds");
+  }
+  copts.call_timeout = absl::Seconds(deadline);
+  if (!absl::SimpleAtoi(flags->Get("max-attempts"), &copts.max_attempts) ||
+      copts.max_attempts < 1) {
+    return UsageError(spec, "--max-attempts must be at least 1");
+  }
+  copts.bearer_token = flags->Get("token");
+  if (copts.bearer_token.empty() && std::getenv("COLLECTIONS_TOKEN") != nullptr) {
+    copts.bearer_token = std::getenv("COLLECTIONS_TOKEN");
+  }
+  copts.interrupted = &g_interrupted;
+  copts.log = [](absl::string_view line) {
+    std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+  };
+  InstallSignalHandlers();
+
+  const bool use_server = !dry_run || flags->Given("server");
+  if (use_server && tenant.empty()) return UsageError(spec, "--tenant is required");
+  std::unique_ptr<LedgerClient> client;
+  if (use_server || command == "export") {
+    client = std::make_unique<LedgerClient>(MakeConnectorChannel(flags->Get("server")), copts);
+  }
+
+  if (command == "export") {
+    if (!spec.write_export) return UsageError(spec, "this connector has no export");
+    if (tenant.empty()) return UsageError(spec, "--tenant is required");
+    return ExportMain(spec, *flags, *client);
+  }
+
+  const std::string file = flags->Get("file");
+  const std::string watch = flags->Get("watch");
+  if (file.empty() == watch.empty()) return UsageError(spec, "give exactly one of --file and --watch");
+
+  RunOptions base;
+  base.format = spec.format;
+  base.tenant = tenant;
+  base.dry_run = dry_run;
+  base.quarantine = flags->Bool("quarantine");
+  base.state_dir = flags->Get("state-dir");
+  base.interrupted = &g_interrupted;
+  if (!absl::SimpleAtoi(flags->Get("chunk-size"), &base.chunk_size) || base.chunk_size < 1 ||
+      base.chunk_size > 1000) {
+    return UsageError(spec, "--chunk-size must be 1..1000");
+  }
+  const std::string progress = flags->Get("progress");
+  if (progress == "always") {
+    base.progress = ProgressMode::kAlways;
+  } else if (progress == "never") {
+    base.progress = ProgressMode::kNever;
+  } else if (progress != "auto") {
+    return UsageError(spec, "--progress must be auto, always or never");
+  }
+  ParseOptions& po = base.parse;
+  po.source_system = flags->Get("source-system");
+  po.default_currency = flags->Get("currency");
+  auto encoding = EncodingOf(flags->Get("encoding"));
+  if (!encoding.ok()) return UsageError(spec, encoding.status().message());
+  po.encoding = *encoding;
+  const std::string kind = flags->Get("customer-kind");
+  if (kind == "consumer") {
+    po.default_customer_kind = v1::CUSTOMER_KIND_CONSUMER;
+  } else if (kind == "business") {
+    po.default_customer_kind = v1::CUSTOMER_KIND_BUSINESS;
+  } else {
+    return UsageError(spec, "--customer-kind must be consumer or business");
+  }
+  auto parse = spec.make_parser(*flags, po, &base.format_options);
+  if (!parse.ok()) return UsageError(spec, parse.status().message());
+  const bool quiet = flags->Bool("quiet");
+
+  auto run_one = [&](const std::string& path, const std::string& display,
+                     const std::string& rejected) {
+    RunOptions o = base;
+    o.input_path = path;
+    o.parse.file_name = display;
+    o.rejected_path = rejected;
+    return RunFile(o, *parse, client.get());
+  };
+
+  if (!file.empty()) {
+    RunResult result = run_one(file, file, "");
+    if (!quiet || result.exit_code != kExitOk) {
+      (result.exit_code == kExitOk ? std::cout : std::cerr) << result.Report();
+    }
+    return result.exit_code;
+  }
+
+  WatchOptions w;
+  w.dir = watch;
+  w.once = flags->Bool("once");
+  w.stop = &g_interrupted;
+  double poll = 0, settle = 0;
+  if (!absl::SimpleAtod(flags->Get("poll-interval"), &poll) || poll <= 0 ||
+      !absl::SimpleAtod(flags->Get("settle"), &settle) || settle < 0) {
+    return UsageError(spec, "--poll-interval must be > 0 and --settle >= 0 seconds");
+  }
+  w.poll_interval = absl::Seconds(poll);
+  w.settle = absl::Seconds(settle);
+  if (base.state_dir.empty()) {
+    base.state_dir = (std::filesystem::path(watch) / ".state").string();
+    std::error_code ec;
+    std::filesystem::create_directories(base.state_dir, ec);
+    if (ec) {
+      std::fprintf(stderr, "cannot create %s: %s\n", base.state_dir.c_str(), ec.message().c_str());
+      return kExitLocalError;
+    }
+  }
+  return WatchFolder(
+      w,
+      [&](const std::string& path, const std::string& rejected) {
+        const std::string display = std::filesystem::path(path).filename().string();
+        return run_one(path, display, rejected);
+      },
+      std::cout);
+}
+
+}  // namespace collections::connectors

@@ -1,0 +1,101 @@
+// The command line shared by every connector executable (collections-iif,
+// collections-xero, ...): flags, the sync of one file or a watched folder,
+// and the `export` subcommand. A format's main.cc only describes itself in a
+// ConnectorSpec (its parser, its writer, its own flags) and calls
+// ConnectorMain, so every connector behaves alike and has the same exit
+// codes (runner.h).
+//
+//   collections-iif --tenant=acme --file=export.iif [--dry-run] [--quarantine]
+//   collections-iif --tenant=acme --watch=/srv/exports
+//   collections-iif export --tenant=acme --out=fees.iif
+#ifndef COLLECTIONS_CONNECTORS_COMMON_CONNECTOR_MAIN_H_
+#define COLLECTIONS_CONNECTORS_COMMON_CONNECTOR_MAIN_H_
+
+#include <functional>
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "collections/v1/ledger.pb.h"
+#include "connectors/common/client.h"
+#include "connectors/common/runner.h"
+
+namespace collections::connectors {
+
+// A --name=value flag. Boolean flags are given as --name or --name=false.
+struct FlagDef {
+  std::string name;
+  std::string default_value;
+  std::string help;
+  bool boolean = false;
+};
+
+class FlagValues {
+ public:
+  // The value given, else the default.
+  std::string Get(absl::string_view name) const;
+  bool Bool(absl::string_view name) const;
+  // True when the flag was given on the command line.
+  bool Given(absl::string_view name) const;
+
+ private:
+  friend absl::StatusOr<FlagValues> ParseFlags(const std::vector<FlagDef>& defs,
+                                               const std::vector<std::string>& args,
+                                               std::vector<std::string>* positional);
+  std::map<std::string, std::string, std::less<>> values_;
+  std::map<std::string, std::string, std::less<>> defaults_;
+};
+
+// Parses "--name=value", "--name value" and "--flag" against `defs`.
+// InvalidArgument naming the flag for an unknown flag or a missing value.
+absl::StatusOr<FlagValues> ParseFlags(const std::vector<FlagDef>& defs,
+                                      const std::vector<std::string>& args,
+                                      std::vector<std::string>* positional);
+
+// What the service produced, for a format's writer: fee invoices and
+// settlement credit notes whose ExternalRef.source_system is the export
+// source ("collections" for documents the service created).
+struct ExportSet {
+  // The customers owning at least one exported document.
+  std::vector<v1::Customer> customers;
+  // Invoices and credit notes; customer_ref is the owner's ExternalRef.id in
+  // the host system (the name the host knows the customer by). Ordered by
+  // customer, invoices before credit notes, then as listed by the server.
+  std::vector<v1::SyncRecord> records;
+};
+
+// Reads every invoice and credit note of `tenant` whose ExternalRef
+// source_system is `source_system`. Errors are the client's.
+absl::StatusOr<ExportSet> CollectExport(LedgerClient& client, const std::string& tenant,
+                                        const std::string& source_system);
+
+struct ConnectorSpec {
+  std::string program;                // "collections-iif"
+  std::string format;                 // "iif"
+  std::string summary;                // one line for --help
+  std::string default_source_system;  // "quickbooks"
+  // Currency of amounts the format does not qualify ("" = none).
+  std::string default_currency;
+  // Format-specific flags (e.g. --date-format for Xero).
+  std::vector<FlagDef> flags;
+  // Completes `options` from the flags and returns the parser. `fingerprint`
+  // receives the format-specific options that change the records (part of
+  // the sync id). InvalidArgument = a usage error.
+  std::function<absl::StatusOr<ParseFn>(const FlagValues&, ParseOptions& options,
+                                        std::string* fingerprint)>
+      make_parser;
+  // Writes an export in the format; empty = the format has no export.
+  std::function<absl::Status(const ExportSet&, const FlagValues&, std::ostream&)> write_export;
+};
+
+// The whole connector process: parses argv, runs, prints the report on
+// stdout (errors and retries on stderr) and returns the exit code.
+int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv);
+
+}  // namespace collections::connectors
+
+#endif  // COLLECTIONS_CONNECTORS_COMMON_CONNECTOR_MAIN_H_

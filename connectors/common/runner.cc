@@ -1,0 +1,740 @@
+#include "connectors/common/runner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "connectors/common/checkpoint.h"
+#include "connectors/common/values.h"
+#include "service/domain/errors.h"
+#include "service/domain/status_macros.h"
+
+namespace collections::connectors {
+
+absl::string_view ExitCodeName(int code) {
+  switch (code) {
+    case kExitOk: return "OK";
+    case kExitUsage: return "USAGE";
+    case kExitInputRejected: return "INPUT_REJECTED";
+    case kExitServerRefused: return "SERVER_REFUSED";
+    case kExitUnavailable: return "UNAVAILABLE";
+    case kExitQuarantined: return "QUARANTINED";
+    case kExitLocalError: return "LOCAL_ERROR";
+    case kExitInterrupted: return "INTERRUPTED";
+    default: return "UNKNOWN";
+  }
+}
+
+std::string ExitCodeTable() {
+  return
+      "Exit codes:\n"
+      "  0    OK              every record applied (dry run: every record valid)\n"
+      "  1    USAGE           bad flags or arguments\n"
+      "  2    INPUT_REJECTED  bad records or an unusable file; nothing was applied\n"
+      "  3    SERVER_REFUSED  the server refused a call or a chunk (see the report)\n"
+      "  4    UNAVAILABLE     the server stayed unreachable after the retries;\n"
+      "                       run again to resume from the checkpoint\n"
+      "  5    QUARANTINED     --quarantine: good records applied, bad ones in\n"
+      "                       <file>.rejected.jsonl\n"
+      "  6    LOCAL_ERROR     cannot read the input or write checkpoint/report files\n"
+      "  130  INTERRUPTED     SIGINT/SIGTERM; run again to resume from the checkpoint\n";
+}
+
+namespace {
+
+void AppendJsonString(absl::string_view s, std::string* out) {
+  out->push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (c < 0x20) {
+          absl::StrAppend(out, absl::StrFormat("\\u%04x", c));
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+}  // namespace
+
+std::string Rejection::ToString() const {
+  return absl::StrCat(location.empty() ? "<input>" : location, ": ",
+                      field.empty() ? "" : absl::StrCat(field, ": "), description, " (", reason,
+                      ")");
+}
+
+std::string Rejection::ToJson() const {
+  std::string out = "{";
+  const std::pair<absl::string_view, const std::string*> fields[] = {
+      {"stage", &stage},     {"location", &location},       {"field", &field},
+      {"reason", &reason},   {"description", &description}, {"external_id", &external_id}};
+  bool first = true;
+  for (const auto& [name, value] : fields) {
+    if (value->empty() && name == "external_id") continue;
+    if (!first) out.push_back(',');
+    first = false;
+    AppendJsonString(name, &out);
+    out.push_back(':');
+    AppendJsonString(*value, &out);
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string RunResult::Report() const {
+  std::string out;
+  const double seconds = std::max(absl::ToDoubleSeconds(elapsed), 1e-6);
+  absl::StrAppend(&out, input, ": ", ExitCodeName(exit_code), " (exit ", exit_code, ")",
+                  dry_run ? ", dry run" : "", quarantine ? ", quarantine mode" : "", "\n");
+  if (!sync_id.empty()) absl::StrAppend(&out, "  sync id: ", sync_id, "\n");
+  if (resumed_from_chunk >= 0) {
+    absl::StrAppend(&out, "  resumed from the checkpoint at chunk ", resumed_from_chunk, "\n");
+  }
+  absl::StrAppend(&out, "  records: ", records, " (customers ", customers, ", invoices ", invoices,
+                  ", credit notes ", credit_notes, ", payments ", payments, ")",
+                  absl::StrFormat(", %.1f MB in %.2fs", static_cast<double>(bytes) / 1048576.0,
+                                  seconds),
+                  "\n");
+  if (dry_run) {
+    absl::StrAppend(&out, "  nothing was written\n");
+    if (deferred > 0) {
+      absl::StrAppend(&out, "  ", deferred,
+                      " records refer to customers or invoices defined earlier in the file; "
+                      "their server checks happen when applied\n");
+    }
+  } else {
+    absl::StrAppend(&out, "  applied: ", chunks, " chunks; ", created, " created, ", updated,
+                    " updated, ", unchanged, " unchanged\n");
+  }
+  if (retries > 0) absl::StrAppend(&out, "  retries: ", retries, "\n");
+  if (rejected > 0) {
+    absl::StrAppend(&out, "  rejected: ", rejected, " records");
+    if (quarantine && !dry_run) {
+      absl::StrAppend(&out, ", written to ", rejected_path);
+    } else if (!dry_run && exit_code == kExitInputRejected) {
+      absl::StrAppend(&out, "; nothing was applied");
+    }
+    absl::StrAppend(&out, "\n");
+    for (const Rejection& r : rejections) absl::StrAppend(&out, "    ", r.ToString(), "\n");
+    if (static_cast<int64_t>(rejections.size()) < rejected) {
+      absl::StrAppend(&out, "    ... and ", rejected - static_cast<int64_t>(rejections.size()),
+                      " more\n");
+    }
+  }
+  if (!error.ok()) absl::StrAppend(&out, "  error: ", error.ToString(), "\n");
+  return out;
+}
+
+namespace {
+
+constexpr size_t kMaxKeptRejections = 1000;
+
+// A streambuf over a file descriptor that knows how many bytes have been
+// consumed, for the progress bar. 1 MiB reads, sequential read-ahead hint.
+class CountingFileBuf : public std::streambuf {
+ public:
+  CountingFileBuf() : buf_(1 << 20) {}
+  ~CountingFileBuf() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool Open(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return false;
+#ifdef POSIX_FADV_SEQUENTIAL
+    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    return true;
+  }
+  int64_t consumed() const { return read_ - (egptr() - gptr()); }
+  bool failed() const { return failed_; }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    for (;;) {
+      const ssize_t n = ::read(fd_, buf_.data(), buf_.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        failed_ = n < 0;
+        return traits_type::eof();
+      }
+      read_ += n;
+      setg(buf_.data(), buf_.data(), buf_.data() + n);
+      return traits_type::to_int_type(*gptr());
+    }
+  }
+
+ private:
+  std::vector<char> buf_;
+  int fd_ = -1;
+  int64_t read_ = 0;
+  bool failed_ = false;
+};
+
+// Thrown by a sink to stop the parser early (server refused, interrupted);
+// caught in ParseOnce, never escapes this file.
+struct StopParse {};
+
+// Maps a failed server call to an exit code.
+int ExitCodeForCall(const absl::Status& st) {
+  switch (st.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kAborted:
+      return kExitUnavailable;
+    case absl::StatusCode::kCancelled:
+      return domain::ReasonOf(st) == "INTERRUPTED" ? kExitInterrupted : kExitServerRefused;
+    default:
+      return kExitServerRefused;
+  }
+}
+
+int64_t EnvInt(const char* name) {
+  const char* v = std::getenv(name);
+  int64_t n = 0;
+  if (v == nullptr || !absl::SimpleAtoi(v, &n)) return 0;
+  return n;
+}
+
+const v1::ExternalRef* RefOf(const v1::SyncRecord& r) {
+  switch (r.record_case()) {
+    case v1::SyncRecord::kCustomer: return &r.customer().external_ref();
+    case v1::SyncRecord::kInvoice: return &r.invoice().external_ref();
+    case v1::SyncRecord::kCreditNote: return &r.credit_note().external_ref();
+    case v1::SyncRecord::kPayment: return &r.payment().external_ref();
+    default: return nullptr;
+  }
+}
+
+// Fingerprints of the customers and invoices seen so far in the file (see
+// "Validation across chunks" in runner.h). Keys are tagged by kind.
+class SeenKeys {
+ public:
+  void Add(const v1::SyncRecord& r) {
+    if (r.has_customer()) {
+      keys_.insert(Key("c", r.customer().external_ref().id()));
+    } else if (r.has_invoice()) {
+      keys_.insert(Key("i", r.invoice().external_ref().id()));
+      keys_.insert(Key("i", r.invoice().number()));
+    }
+  }
+  // True when the rejection is only about a reference to a record seen
+  // earlier in the file.
+  bool Explains(const v1::SyncRecord& r, absl::string_view reason) const {
+    if (reason == "CUSTOMER_NOT_FOUND") return Has("c", r.customer_ref());
+    if (reason != "INVOICE_NOT_FOUND") return false;
+    std::vector<std::string> refs;
+    auto add_alloc = [&](const v1::Allocation& a) {
+      refs.push_back(!a.invoice().empty() ? a.invoice() : a.invoice_number());
+    };
+    if (r.has_credit_note()) {
+      const auto& cn = r.credit_note();
+      if (!cn.invoice().empty()) refs.push_back(cn.invoice());
+      if (!cn.invoice_number().empty()) refs.push_back(cn.invoice_number());
+      for (const auto& a : cn.allocations()) add_alloc(a);
+    } else if (r.has_payment()) {
+      for (const auto& a : r.payment().allocations()) add_alloc(a);
+    }
+    if (refs.empty()) return false;
+    for (const std::string& ref : refs) {
+      // A resource name ends with the invoice id.
+      const size_t slash = ref.rfind('/');
+      if (!Has("i", slash == std::string::npos ? ref : ref.substr(slash + 1))) return false;
+    }
+    return true;
+  }
+
+ private:
+  static uint64_t Key(absl::string_view kind, absl::string_view id) {
+    return Fingerprint(absl::StrCat(kind, ":", id));
+  }
+  bool Has(absl::string_view kind, absl::string_view id) const {
+    return !id.empty() && keys_.contains(Key(kind, id));
+  }
+  absl::flat_hash_set<uint64_t> keys_;
+};
+
+// Strips the "records[12]." prefix the server puts on field paths: the
+// location already says which record.
+std::string FieldOfOutcome(const v1::RecordOutcome& o) {
+  absl::string_view f = o.field();
+  if (absl::ConsumePrefix(&f, "records[")) {
+    const size_t close = f.find("]");
+    if (close != absl::string_view::npos) f.remove_prefix(close + 1);
+    absl::ConsumePrefix(&f, ".");
+  }
+  return std::string(f);
+}
+
+class Runner {
+ public:
+  Runner(const RunOptions& options, const ParseFn& parse, LedgerClient* client)
+      : o_(options), parse_(parse), client_(client) {
+    if (o_.parse.file_name.empty()) o_.parse.file_name = o_.input_path;
+    if (o_.rejected_path.empty()) o_.rejected_path = o_.input_path + ".rejected.jsonl";
+    o_.chunk_size = std::clamp(o_.chunk_size, 1, 1000);
+    r_.input = o_.parse.file_name;
+    r_.dry_run = o_.dry_run;
+    r_.quarantine = o_.quarantine;
+    r_.rejected_path = o_.rejected_path;
+    kill_after_ack_ = EnvInt(kKillAfterAckEnv);
+    kill_after_checkpoint_ = EnvInt(kKillAfterCheckpointEnv);
+  }
+
+  RunResult Execute() {
+    const absl::Time start = absl::Now();
+    r_.exit_code = Run();
+    if (client_ != nullptr) r_.retries = client_->retries();
+    r_.elapsed = absl::Now() - start;
+    return std::move(r_);
+  }
+
+ private:
+  int Fail(int code, absl::Status st) {
+    r_.error = std::move(st);
+    return code;
+  }
+
+  int Run() {
+    if (client_ != nullptr && o_.tenant.empty()) {
+      return Fail(kExitUsage, absl::InvalidArgumentError("--tenant is required"));
+    }
+    auto id = IdentifyFile(o_.input_path);
+    if (!id.ok()) return Fail(kExitLocalError, id.status());
+    file_ = *id;
+    r_.bytes = file_.size;
+    options_fp_ = Sha256Hex(absl::StrCat(
+        o_.format, "\x1f", o_.tenant, "\x1f", o_.parse.source_system, "\x1f",
+        o_.parse.default_currency, "\x1f", static_cast<int>(o_.parse.date_order), "\x1f",
+        static_cast<int>(o_.parse.encoding), "\x1f",
+        static_cast<int>(o_.parse.default_customer_kind), "\x1f", o_.chunk_size, "\x1f",
+        o_.format_options));
+    r_.sync_id = absl::StrCat(o_.format, "-",
+                              Sha256Hex(absl::StrCat(file_.sha256, options_fp_)).substr(0, 40));
+    if (o_.dry_run) return ValidatePass();
+
+    const std::string ckpt_path = CheckpointPath(o_.state_dir, o_.input_path, file_, options_fp_);
+    std::optional<Checkpoint> resume;
+    auto existing = ReadCheckpoint(ckpt_path);
+    if (!existing.ok()) {
+      std::fprintf(stderr, "warning: ignoring checkpoint: %s\n",
+                   existing.status().ToString().c_str());
+    } else if (existing->has_value()) {
+      Checkpoint want = NewCheckpoint();
+      if ((*existing)->SameRun(want)) {
+        resume = **existing;
+      } else {
+        std::fprintf(stderr, "warning: %s belongs to another file or other options; starting over\n",
+                     ckpt_path.c_str());
+      }
+    }
+    if (!resume && !o_.quarantine) {
+      const int code = ValidatePass();
+      if (code != kExitOk) return code;
+      ResetCounts();
+    }
+    return ApplyPass(ckpt_path, resume);
+  }
+
+  Checkpoint NewCheckpoint() const {
+    Checkpoint c;
+    c.format = o_.format;
+    c.sync_id = r_.sync_id;
+    c.file = file_;
+    c.options = options_fp_;
+    return c;
+  }
+
+  void ResetCounts() {
+    r_.records = r_.customers = r_.invoices = r_.credit_notes = r_.payments = 0;
+    r_.deferred = 0;
+  }
+
+  void CountRecord(const v1::SyncRecord& rec) {
+    ++r_.records;
+    switch (rec.record_case()) {
+      case v1::SyncRecord::kCustomer: ++r_.customers; break;
+      case v1::SyncRecord::kInvoice: ++r_.invoices; break;
+      case v1::SyncRecord::kCreditNote: ++r_.credit_notes; break;
+      case v1::SyncRecord::kPayment: ++r_.payments; break;
+      default: break;
+    }
+  }
+
+  void Keep(Rejection rej) {
+    ++r_.rejected;
+    if (r_.rejections.size() < kMaxKeptRejections) r_.rejections.push_back(std::move(rej));
+  }
+
+  static Rejection FromIssue(const ParseIssue& issue) {
+    Rejection rej;
+    rej.stage = "parse";
+    rej.location = issue.where.ToString();
+    rej.field = issue.field;
+    rej.reason = issue.reason;
+    rej.description = issue.description;
+    return rej;
+  }
+
+  static Rejection FromOutcome(const v1::RecordOutcome& o, const ParsedRecord& rec) {
+    Rejection rej;
+    rej.stage = "server";
+    rej.location = o.source_location().empty() ? rec.where.ToString() : o.source_location();
+    rej.field = FieldOfOutcome(o);
+    rej.reason = o.reason();
+    rej.description = o.description();
+    if (const auto* ref = RefOf(rec.record)) rej.external_id = ref->id();
+    return rej;
+  }
+
+  v1::SyncLedgerRequest NewChunk(int64_t index, bool validate_only) const {
+    v1::SyncLedgerRequest req;
+    req.set_parent(absl::StrCat("tenants/", o_.tenant));
+    req.set_sync_id(r_.sync_id);
+    req.set_chunk_index(index);
+    req.set_validate_only(validate_only);
+    return req;
+  }
+
+  // Parses the input once. `on_record` / `on_issue` return a non-OK status
+  // to stop the parse; that status is returned. A parser error (the input
+  // as a whole is unusable) is returned with *parser_failed set.
+  absl::Status ParseOnce(absl::string_view phase,
+                         const std::function<absl::Status(ParsedRecord)>& on_record,
+                         const std::function<absl::Status(ParseIssue)>& on_issue,
+                         bool* parser_failed) {
+    *parser_failed = false;
+    CountingFileBuf buf;
+    if (!buf.Open(o_.input_path)) {
+      return domain::WithReason(absl::NotFoundError(absl::StrCat(
+                                    "cannot open ", o_.input_path, ": ", std::strerror(errno))),
+                                "INPUT_NOT_FOUND");
+    }
+    std::istream in(&buf);
+    ProgressBar bar(absl::StrCat(phase, " ", r_.input), file_.size,
+                    ProgressEnabled(o_.progress));
+    int64_t n = 0;
+    absl::Status stop;
+    RecordSink record_sink = [&](ParsedRecord rec) {
+      bar.Update(buf.consumed(), ++n);
+      if (o_.interrupted != nullptr && o_.interrupted->load()) {
+        stop = domain::WithReason(absl::CancelledError("interrupted"), "INTERRUPTED");
+        throw StopParse{};
+      }
+      absl::Status st = on_record(std::move(rec));
+      if (!st.ok()) {
+        stop = std::move(st);
+        throw StopParse{};
+      }
+    };
+    IssueSink issue_sink = [&](ParseIssue issue) {
+      absl::Status st = on_issue(std::move(issue));
+      if (!st.ok()) {
+        stop = std::move(st);
+        throw StopParse{};
+      }
+    };
+    absl::Status parsed;
+    try {
+      parsed = parse_(in, o_.input_path, o_.parse, record_sink, issue_sink);
+    } catch (const StopParse&) {
+      return stop;
+    }
+    bar.Finish();
+    if (buf.failed()) {
+      return absl::DataLossError(absl::StrCat("read error on ", o_.input_path));
+    }
+    if (!parsed.ok()) *parser_failed = true;
+    return parsed;
+  }
+
+  // The validation pass: parse every record, and with a client send each
+  // chunk with validate_only. Returns kExitOk when every record is valid.
+  int ValidatePass() {
+    SeenKeys seen;
+    std::vector<ParsedRecord> chunk;
+    int64_t chunk_index = 0;
+    auto flush = [&]() -> absl::Status {
+      if (chunk.empty()) return absl::OkStatus();
+      if (client_ != nullptr) {
+        v1::SyncLedgerRequest req = NewChunk(chunk_index, /*validate_only=*/true);
+        for (const ParsedRecord& p : chunk) *req.add_records() = p.record;
+        auto resp = client_->SyncChunk(req);
+        if (!resp.ok()) return resp.status();
+        for (const v1::RecordOutcome& o : resp->outcomes()) {
+          if (o.kind() != v1::RecordOutcome::REJECTED || o.reason() == "CHUNK_REJECTED") continue;
+          if (o.record_index() < 0 || o.record_index() >= static_cast<int>(chunk.size())) continue;
+          const ParsedRecord& rec = chunk[o.record_index()];
+          if (seen.Explains(rec.record, o.reason())) {
+            ++r_.deferred;
+          } else {
+            Keep(FromOutcome(o, rec));
+          }
+        }
+        for (const ParsedRecord& p : chunk) seen.Add(p.record);
+      }
+      ++chunk_index;
+      chunk.clear();
+      return absl::OkStatus();
+    };
+    bool parser_failed = false;
+    absl::Status st = ParseOnce(
+        "validate",
+        [&](ParsedRecord rec) -> absl::Status {
+          CountRecord(rec.record);
+          chunk.push_back(std::move(rec));
+          if (static_cast<int>(chunk.size()) >= o_.chunk_size) return flush();
+          return absl::OkStatus();
+        },
+        [&](ParseIssue issue) {
+          Keep(FromIssue(issue));
+          return absl::OkStatus();
+        },
+        &parser_failed);
+    if (st.ok()) st = flush();
+    if (!st.ok()) {
+      if (parser_failed) {
+        Keep(RejectionFromParserError(st));
+        return Fail(kExitInputRejected, st);
+      }
+      if (st.code() == absl::StatusCode::kNotFound ||
+          st.code() == absl::StatusCode::kDataLoss) {
+        return Fail(kExitLocalError, st);
+      }
+      if (st.code() == absl::StatusCode::kCancelled) return Fail(kExitInterrupted, st);
+      return Fail(ExitCodeForCall(st), st);
+    }
+    return r_.rejected > 0 ? kExitInputRejected : kExitOk;
+  }
+
+  Rejection RejectionFromParserError(const absl::Status& st) const {
+    Rejection rej;
+    rej.stage = "parse";
+    const auto fields = domain::FieldsOf(st);
+    rej.location = fields.empty() ? r_.input : fields[0].field;
+    rej.reason = domain::ReasonOf(st).empty() ? "UNUSABLE_INPUT" : domain::ReasonOf(st);
+    rej.description = fields.empty() ? std::string(st.message()) : fields[0].description;
+    return rej;
+  }
+
+  // Appends quarantined records to the report file.
+  class Report {
+   public:
+    absl::Status Open(const std::string& path, int64_t keep_bytes) {
+      path_ = path;
+      fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (fd_ < 0) return Errno("cannot open");
+      if (::ftruncate(fd_, keep_bytes) != 0 || ::lseek(fd_, keep_bytes, SEEK_SET) < 0) {
+        return Errno("cannot truncate");
+      }
+      bytes_ = keep_bytes;
+      return absl::OkStatus();
+    }
+    ~Report() {
+      if (fd_ >= 0) ::close(fd_);
+    }
+    absl::Status Append(const Rejection& rej) {
+      pending_ += rej.ToJson();
+      pending_ += "\n";
+      return absl::OkStatus();
+    }
+    // Writes what is pending and fsyncs; afterwards bytes() is durable.
+    absl::Status Sync() {
+      size_t done = 0;
+      while (done < pending_.size()) {
+        const ssize_t n = ::write(fd_, pending_.data() + done, pending_.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return Errno("cannot write");
+        done += static_cast<size_t>(n);
+      }
+      bytes_ += static_cast<int64_t>(pending_.size());
+      pending_.clear();
+      if (::fsync(fd_) != 0) return Errno("fsync of");
+      return absl::OkStatus();
+    }
+    int64_t bytes() const { return bytes_; }
+
+   private:
+    absl::Status Errno(absl::string_view what) const {
+      return domain::WithReason(
+          absl::InternalError(absl::StrCat(what, " ", path_, ": ", std::strerror(errno))),
+          "LOCAL_IO_ERROR");
+    }
+    std::string path_;
+    int fd_ = -1;
+    int64_t bytes_ = 0;
+    std::string pending_;
+  };
+
+  int ApplyPass(const std::string& ckpt_path, const std::optional<Checkpoint>& resume) {
+    Checkpoint ckpt = resume ? *resume : NewCheckpoint();
+    if (resume) r_.resumed_from_chunk = resume->next_chunk;
+    Report report;
+    if (o_.quarantine) {
+      absl::Status st = report.Open(o_.rejected_path, ckpt.report_bytes);
+      if (!st.ok()) return Fail(kExitLocalError, st);
+    }
+    int64_t records_seen = 0;
+    int64_t issues_seen = 0;
+    int64_t acks = 0;
+    std::vector<ParsedRecord> chunk;
+    absl::Status local_error;  // checkpoint / report I/O: exit 6
+
+    auto quarantine = [&](Rejection rej) -> absl::Status {
+      ++ckpt.quarantined;
+      Keep(rej);
+      return report.Append(rej);
+    };
+
+    auto flush = [&]() -> absl::Status {
+      if (chunk.empty()) return absl::OkStatus();
+      const int64_t size = static_cast<int64_t>(chunk.size());
+      std::vector<ParsedRecord> pending = std::move(chunk);
+      chunk.clear();
+      for (;;) {
+        v1::SyncLedgerRequest req = NewChunk(ckpt.next_chunk, /*validate_only=*/false);
+        for (const ParsedRecord& p : pending) *req.add_records() = p.record;
+        auto resp = client_->SyncChunk(req);
+        if (!resp.ok()) return resp.status();
+        if (resp->chunks_rejected() == 0) {
+          ckpt.created += resp->created();
+          ckpt.updated += resp->updated();
+          ckpt.unchanged += resp->unchanged();
+          break;
+        }
+        std::vector<ParsedRecord> retry;
+        int bad = 0;
+        for (const v1::RecordOutcome& o : resp->outcomes()) {
+          const int i = o.record_index();
+          if (i < 0 || i >= static_cast<int>(pending.size())) continue;
+          if (o.kind() == v1::RecordOutcome::REJECTED && o.reason() != "CHUNK_REJECTED") {
+            ++bad;
+            if (o_.quarantine) {
+              RETURN_IF_ERROR(quarantine(FromOutcome(o, pending[i])));
+            } else {
+              Keep(FromOutcome(o, pending[i]));
+            }
+          } else {
+            retry.push_back(std::move(pending[i]));
+          }
+        }
+        if (!o_.quarantine || bad == 0) {
+          return domain::WithReason(
+              absl::FailedPreconditionError(absl::StrCat(
+                  "the server rejected chunk ", ckpt.next_chunk,
+                  "; the chunks before it are applied, nothing of it or after it")),
+              "CHUNK_REJECTED");
+        }
+        if (retry.empty()) break;
+        pending = std::move(retry);
+      }
+      // Acknowledged.
+      ++acks;
+      if (kill_after_ack_ > 0 && acks == kill_after_ack_) ::raise(SIGKILL);
+      if (o_.quarantine) {
+        local_error = report.Sync();
+        if (!local_error.ok()) return local_error;
+        ckpt.report_bytes = report.bytes();
+      }
+      ++ckpt.next_chunk;
+      ckpt.records_done += size;
+      ckpt.issues_done = issues_seen;
+      local_error = WriteCheckpoint(ckpt_path, ckpt);
+      if (!local_error.ok()) return local_error;
+      if (kill_after_checkpoint_ > 0 && acks == kill_after_checkpoint_) ::raise(SIGKILL);
+      return absl::OkStatus();
+    };
+
+    bool parser_failed = false;
+    absl::Status st = ParseOnce(
+        "sync",
+        [&](ParsedRecord rec) -> absl::Status {
+          CountRecord(rec.record);
+          if (records_seen++ < ckpt.records_done) return absl::OkStatus();
+          chunk.push_back(std::move(rec));
+          if (static_cast<int>(chunk.size()) >= o_.chunk_size) return flush();
+          return absl::OkStatus();
+        },
+        [&](ParseIssue issue) -> absl::Status {
+          if (issues_seen++ < ckpt.issues_done) {
+            if (o_.quarantine) Keep(FromIssue(issue));  // reported by the earlier run
+            return absl::OkStatus();
+          }
+          if (!o_.quarantine) {
+            Keep(FromIssue(issue));
+            return domain::WithReason(absl::InvalidArgumentError(
+                                          "the input changed between the validation and the "
+                                          "apply pass"),
+                                      "INPUT_CHANGED");
+          }
+          return quarantine(FromIssue(issue));
+        },
+        &parser_failed);
+    if (st.ok()) st = flush();
+    if (st.ok() && o_.quarantine) st = local_error = report.Sync();
+
+    r_.chunks = ckpt.next_chunk;
+    r_.created = ckpt.created;
+    r_.updated = ckpt.updated;
+    r_.unchanged = ckpt.unchanged;
+    r_.quarantined = ckpt.quarantined;
+    if (o_.quarantine) r_.rejected = ckpt.quarantined;
+
+    if (!st.ok()) {
+      if (parser_failed) {
+        Keep(RejectionFromParserError(st));
+        return Fail(kExitInputRejected, st);
+      }
+      if (!local_error.ok() || st.code() == absl::StatusCode::kNotFound ||
+          st.code() == absl::StatusCode::kDataLoss) {
+        return Fail(kExitLocalError, st);
+      }
+      if (domain::ReasonOf(st) == "INPUT_CHANGED") return Fail(kExitInputRejected, st);
+      if (st.code() == absl::StatusCode::kCancelled) return Fail(kExitInterrupted, st);
+      return Fail(ExitCodeForCall(st), st);
+    }
+    absl::Status rm = RemoveCheckpoint(ckpt_path);
+    if (!rm.ok()) return Fail(kExitLocalError, rm);
+    if (o_.quarantine && ckpt.quarantined == 0) ::unlink(o_.rejected_path.c_str());
+    return ckpt.quarantined > 0 ? kExitQuarantined : kExitOk;
+  }
+
+  RunOptions o_;
+  const ParseFn& parse_;
+  LedgerClient* client_;
+  RunResult r_;
+  FileIdentity file_;
+  std::string options_fp_;
+  int64_t kill_after_ack_ = 0;
+  int64_t kill_after_checkpoint_ = 0;
+};
+
+}  // namespace
+
+RunResult RunFile(const RunOptions& options, const ParseFn& parse, LedgerClient* client) {
+  return Runner(options, parse, client).Execute();
+}
+
+}  // namespace collections::connectors
