@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -164,6 +165,29 @@ std::string StableId(std::initializer_list<absl::string_view> parts) {
     }
   }
   return absl::StrFormat("%016x", h);
+}
+
+namespace {
+constexpr absl::string_view kCreditPrefix = "Credit for invoice #";
+}  // namespace
+
+std::string CreditReferenceText(absl::string_view invoice_number, absl::string_view reason) {
+  return absl::StrCat(kCreditPrefix, invoice_number, reason.empty() ? "" : ": ", reason);
+}
+
+std::string InvoiceNumberFromCreditText(absl::string_view text, std::string* rest) {
+  text = absl::StripAsciiWhitespace(text);
+  if (text.size() <= kCreditPrefix.size() ||
+      !absl::EqualsIgnoreCase(text.substr(0, kCreditPrefix.size()), kCreditPrefix)) {
+    return "";
+  }
+  absl::string_view tail = text.substr(kCreditPrefix.size());
+  const size_t colon = tail.find(": ");
+  const absl::string_view number = absl::StripAsciiWhitespace(tail.substr(0, colon));
+  if (rest != nullptr) {
+    *rest = colon == absl::string_view::npos ? "" : std::string(tail.substr(colon + 2));
+  }
+  return std::string(number);
 }
 
 ParsedRecord NewRecord(const Location& where) {

@@ -53,6 +53,15 @@ std::string StableId(std::initializer_list<absl::string_view> parts);
 // The 64-bit FNV-1a hash behind StableId, for duplicate detection.
 uint64_t Fingerprint(absl::string_view text);
 
+// The text convention the writers use to carry the invoice a credit note
+// corrects in formats that have no field for it (IIF MEMO, Xero Reference):
+// "Credit for invoice #<number>[: <reason>]".
+std::string CreditReferenceText(absl::string_view invoice_number, absl::string_view reason);
+// The invoice number of such a text ("" when `text` does not follow the
+// convention, so that free text never becomes a bogus link); `*rest`
+// receives the reason.
+std::string InvoiceNumberFromCreditText(absl::string_view text, std::string* rest = nullptr);
+
 // A record located at `where`, with record.source_location filled in.
 ParsedRecord NewRecord(const Location& where);
 

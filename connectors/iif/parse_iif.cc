@@ -24,7 +24,6 @@ namespace {
 namespace v1 = ::collections::v1;
 
 constexpr absl::string_view kDefaultSourceSystem = "quickbooks";
-constexpr absl::string_view kCreditMemoPrefix = "credit for invoice #";
 
 // A data row with the header of its keyword.
 struct Row {
@@ -447,7 +446,7 @@ class IifParser {
     *cn->mutable_issue_date() = ToProtoDate(date);
     *cn->mutable_amount() = ToProtoMoney(-total, currency);
     std::string reason;
-    const std::string invoice = InvoiceNumberFromMemo(t.Get("MEMO"), &reason);
+    const std::string invoice = InvoiceNumberFromCreditText(t.Get("MEMO"), &reason);
     if (!invoice.empty()) cn->set_invoice_number(invoice);
     cn->set_reason(invoice.empty() ? std::string(t.Get("MEMO")) : reason);
     return true;
@@ -519,21 +518,6 @@ std::optional<IifTerms> IifTermsTable::Find(absl::string_view name) const {
     return t;
   }
   return std::nullopt;
-}
-
-std::string InvoiceNumberFromMemo(absl::string_view memo, std::string* rest) {
-  memo = absl::StripAsciiWhitespace(memo);
-  if (memo.size() <= kCreditMemoPrefix.size() ||
-      !absl::EqualsIgnoreCase(memo.substr(0, kCreditMemoPrefix.size()), kCreditMemoPrefix)) {
-    return "";
-  }
-  absl::string_view tail = memo.substr(kCreditMemoPrefix.size());
-  const size_t colon = tail.find(": ");
-  const absl::string_view number = absl::StripAsciiWhitespace(tail.substr(0, colon));
-  if (rest != nullptr) {
-    *rest = colon == absl::string_view::npos ? "" : std::string(tail.substr(colon + 2));
-  }
-  return std::string(number);
 }
 
 absl::Status ParseIif(std::istream& in, const ParseOptions& options, const RecordSink& on_record,

@@ -88,11 +88,6 @@ absl::Status ParseIif(std::istream& in, const ParseOptions& options,
                       const RecordSink& on_record, const IssueSink& on_issue,
                       IifTermsTable* terms = nullptr, const IifParseOptions& iif = {});
 
-// The credit memo MEMO convention used by WriteIif to carry the corrected
-// invoice, which IIF has no field for: "Credit for invoice #<number>[: reason]".
-// Returns the number, or "" when the memo does not follow it.
-std::string InvoiceNumberFromMemo(absl::string_view memo, std::string* rest = nullptr);
-
 }  // namespace collections::connectors
 
 #endif  // COLLECTIONS_CONNECTORS_IIF_PARSE_IIF_H_

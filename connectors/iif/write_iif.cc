@@ -167,8 +167,7 @@ absl::Status IifWriter::WriteCreditMemo(const v1::CreditNote& cn, absl::string_v
   if (amount <= 0) return Bad("INVALID_AMOUNT", "credit_note.amount", "must be positive");
   std::string memo = cn.reason();
   if (!cn.invoice_number().empty()) {
-    memo = absl::StrCat("Credit for invoice #", cn.invoice_number(),
-                        cn.reason().empty() ? "" : ": ", cn.reason());
+    memo = CreditReferenceText(cn.invoice_number(), cn.reason());
   }
   std::string text;
   const std::string& eol = options_.line_end;
