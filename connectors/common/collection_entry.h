@@ -8,7 +8,11 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "absl/types/span.h"
+#include "service/domain/errors.h"
 #include "service/domain/money.h"
 
 namespace collections::connectors {
@@ -37,6 +41,39 @@ struct CollectionEntry {
   // Due date of a fee invoice; `date` when unset.
   std::optional<absl::CivilDay> due_date;
 };
+
+// The entry's description, or "Late fee for invoice INV-1" and the like.
+inline std::string DescribeEntry(const CollectionEntry& e) {
+  if (!e.description.empty()) return e.description;
+  const char* what = e.kind == CollectionEntry::Kind::kFee        ? "Late fee"
+                     : e.kind == CollectionEntry::Kind::kInterest ? "Late payment interest"
+                                                                  : "Write-off";
+  return e.invoice_number.empty() ? what : absl::StrCat(what, " for invoice ", e.invoice_number);
+}
+
+// What every writer needs before writing anything: an id, a customer, a
+// positive amount in a known currency; with `invoices_only`, no write-offs.
+// InvalidArgument naming "entries[i].field" otherwise.
+inline absl::Status ValidateEntries(absl::Span<const CollectionEntry> entries,
+                                    bool invoices_only = false) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const CollectionEntry& e = entries[i];
+    std::string field = absl::StrCat("entries[", i, "]");
+    if (invoices_only && e.kind == CollectionEntry::Kind::kWriteOff) {
+      return domain::InvalidInput("UNSUPPORTED_ENTRY", field,
+                                  "a write-off is not an invoice; use a transaction export");
+    }
+    if (e.id.empty()) return domain::InvalidInput("MISSING_FIELD", field + ".id", "required");
+    if (e.customer.empty()) {
+      return domain::InvalidInput("MISSING_FIELD", field + ".customer", "required");
+    }
+    if (e.amount.minor <= 0 || !domain::IsKnownCurrency(e.amount.currency)) {
+      return domain::InvalidInput("INVALID_AMOUNT", field + ".amount",
+                                  "a positive amount in a known currency is required");
+    }
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace collections::connectors
 

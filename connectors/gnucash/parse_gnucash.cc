@@ -114,6 +114,13 @@ absl::StatusOr<absl::CivilDay> ParseGnuCashDate(absl::string_view text) {
   return domain::ParseIsoDay(text.substr(0, 10));
 }
 
+void AddChannel(v1::Contact* contact, v1::ContactChannel::Type type, const std::string& address) {
+  if (address.empty()) return;
+  v1::ContactChannel* ch = contact->add_channels();
+  ch->set_type(type);
+  ch->set_address(address);
+}
+
 std::optional<absl::CivilDay> OptionalDate(absl::string_view text) {
   if (text.empty()) return std::nullopt;
   absl::StatusOr<absl::CivilDay> d = ParseGnuCashDate(text);
@@ -414,16 +421,8 @@ class Emitter {
         v1::Contact* contact = out->add_contacts();
         contact->set_name(c.contact_name);
         contact->set_primary(true);
-        if (!c.email.empty()) {
-          auto* ch = contact->add_channels();
-          ch->set_type(v1::ContactChannel::EMAIL);
-          ch->set_address(c.email);
-        }
-        if (!c.phone.empty()) {
-          auto* ch = contact->add_channels();
-          ch->set_type(v1::ContactChannel::PHONE);
-          ch->set_address(c.phone);
-        }
+        AddChannel(contact, v1::ContactChannel::EMAIL, c.email);
+        AddChannel(contact, v1::ContactChannel::PHONE, c.phone);
       }
       ++stats_.customers;
       on_record_(std::move(rec));
@@ -909,21 +908,9 @@ absl::Status ParseGnuCashCustomersCsv(std::istream& in, const ParseOptions& opti
     for (size_t i = 3; i <= 6; ++i) {
       if (!field(i).empty()) address.push_back(field(i));
     }
-    if (!address.empty()) {
-      auto* ch = contact->add_channels();
-      ch->set_type(v1::ContactChannel::POSTAL);
-      ch->set_address(absl::StrJoin(address, ", "));
-    }
-    if (!field(7).empty()) {
-      auto* ch = contact->add_channels();
-      ch->set_type(v1::ContactChannel::PHONE);
-      ch->set_address(field(7));
-    }
-    if (!field(9).empty()) {
-      auto* ch = contact->add_channels();
-      ch->set_type(v1::ContactChannel::EMAIL);
-      ch->set_address(field(9));
-    }
+    AddChannel(contact, v1::ContactChannel::POSTAL, absl::StrJoin(address, ", "));
+    AddChannel(contact, v1::ContactChannel::PHONE, field(7));
+    AddChannel(contact, v1::ContactChannel::EMAIL, field(9));
     on_record(std::move(rec));
   }
   return absl::OkStatus();

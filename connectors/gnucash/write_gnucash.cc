@@ -10,41 +10,10 @@
 #include "service/domain/money.h"
 
 namespace collections::connectors {
-namespace {
-
-absl::Status Validate(absl::Span<const CollectionEntry> entries, bool invoices_only) {
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const CollectionEntry& e = entries[i];
-    std::string field = absl::StrCat("entries[", i, "]");
-    if (invoices_only && e.kind == CollectionEntry::Kind::kWriteOff) {
-      return domain::InvalidInput("UNSUPPORTED_ENTRY", field,
-                                  "a write-off is not an invoice; use the transaction CSV");
-    }
-    if (e.id.empty()) return domain::InvalidInput("MISSING_FIELD", field + ".id", "required");
-    if (e.customer.empty()) {
-      return domain::InvalidInput("MISSING_FIELD", field + ".customer", "required");
-    }
-    if (e.amount.minor <= 0 || !domain::IsKnownCurrency(e.amount.currency)) {
-      return domain::InvalidInput("INVALID_AMOUNT", field + ".amount",
-                                  "a positive amount in a known currency is required");
-    }
-  }
-  return absl::OkStatus();
-}
-
-std::string Description(const CollectionEntry& e) {
-  if (!e.description.empty()) return e.description;
-  const char* what = e.kind == CollectionEntry::Kind::kFee        ? "Late fee"
-                     : e.kind == CollectionEntry::Kind::kInterest ? "Late payment interest"
-                                                                  : "Write-off";
-  return e.invoice_number.empty() ? what : absl::StrCat(what, " for invoice ", e.invoice_number);
-}
-
-}  // namespace
 
 absl::Status WriteGnuCashInvoiceCsv(std::ostream& out, absl::Span<const CollectionEntry> entries,
                                     const GnuCashWriteOptions& options) {
-  if (absl::Status s = Validate(entries, /*invoices_only=*/true); !s.ok()) return s;
+  if (absl::Status s = ValidateEntries(entries, /*invoices_only=*/true); !s.ok()) return s;
   std::string text;
   for (const CollectionEntry& e : entries) {
     std::string date = domain::FormatIsoDay(e.date);
@@ -59,7 +28,7 @@ absl::Status WriteGnuCashInvoiceCsv(std::ostream& out, absl::Span<const Collecti
         e.invoice_number,                          // billingid: the invoice chased
         absl::StrCat("collections entry ", e.id),  // notes
         date,                                      // date
-        Description(e),                            // desc
+        DescribeEntry(e),                            // desc
         "",                                        // action
         income,                                    // account
         "1",                                       // quantity
@@ -69,7 +38,7 @@ absl::Status WriteGnuCashInvoiceCsv(std::ostream& out, absl::Span<const Collecti
         options.post_invoices ? date : "",         // date_posted
         options.post_invoices ? due : "",          // due_date
         options.post_invoices ? options.receivable_account : "",  // account_posted
-        options.post_invoices ? Description(e) : "",              // memo_posted
+        options.post_invoices ? DescribeEntry(e) : "",              // memo_posted
         "N",                                       // accu_splits
     };
     AppendCsvRecord(fields, options.separator, "\n", &text);
@@ -81,7 +50,7 @@ absl::Status WriteGnuCashInvoiceCsv(std::ostream& out, absl::Span<const Collecti
 absl::Status WriteGnuCashTransactionCsv(std::ostream& out,
                                         absl::Span<const CollectionEntry> entries,
                                         const GnuCashWriteOptions& options) {
-  if (absl::Status s = Validate(entries, /*invoices_only=*/false); !s.ok()) return s;
+  if (absl::Status s = ValidateEntries(entries); !s.ok()) return s;
   std::string text;
   AppendCsvRecord({"Date", "Transaction ID", "Number", "Description", "Notes",
                    "Commodity/Currency", "Void Reason", "Action", "Memo", "Full Account Name",
@@ -111,7 +80,7 @@ absl::Status WriteGnuCashTransactionCsv(std::ostream& out,
       return colon == std::string::npos ? full : full.substr(colon + 1);
     };
     std::string memo = absl::StrCat("customer ", e.customer);
-    AppendCsvRecord({domain::FormatIsoDay(e.date), e.id, e.invoice_number, Description(e),
+    AppendCsvRecord({domain::FormatIsoDay(e.date), e.id, e.invoice_number, DescribeEntry(e),
                      e.customer_name, absl::StrCat("CURRENCY::", e.amount.currency), "", "", memo,
                      debit_account, leaf(debit_account), "", amount, "", amount, "n", "", "1"},
                     ',', "\n", &text);

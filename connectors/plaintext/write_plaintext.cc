@@ -65,30 +65,11 @@ std::string Text(absl::string_view s, Dialect dialect) {
   return out;
 }
 
-std::string Describe(const CollectionEntry& e) {
-  if (!e.description.empty()) return e.description;
-  const char* what = e.kind == CollectionEntry::Kind::kFee        ? "Late fee"
-                     : e.kind == CollectionEntry::Kind::kInterest ? "Late payment interest"
-                                                                  : "Write-off";
-  return e.invoice_number.empty() ? what : absl::StrCat(what, " for invoice ", e.invoice_number);
-}
-
 }  // namespace
 
 absl::Status WriteJournal(std::ostream& out, absl::Span<const CollectionEntry> entries,
                           const JournalWriteOptions& options) {
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const CollectionEntry& e = entries[i];
-    std::string field = absl::StrCat("entries[", i, "]");
-    if (e.id.empty()) return domain::InvalidInput("MISSING_FIELD", field + ".id", "required");
-    if (e.customer.empty()) {
-      return domain::InvalidInput("MISSING_FIELD", field + ".customer", "required");
-    }
-    if (e.amount.minor <= 0 || !domain::IsKnownCurrency(e.amount.currency)) {
-      return domain::InvalidInput("INVALID_AMOUNT", field + ".amount",
-                                  "a positive amount in a known currency is required");
-    }
-  }
+  if (absl::Status s = ValidateEntries(entries); !s.ok()) return s;
   const Dialect d = options.dialect;
   std::string text;
   if (d == Dialect::kBeancount && !entries.empty()) {
@@ -124,7 +105,7 @@ absl::Status WriteJournal(std::ostream& out, absl::Span<const CollectionEntry> e
     std::string payee = Text(e.customer_name.empty() ? e.customer : e.customer_name, d);
     std::string date = domain::FormatIsoDay(e.date);
     if (d == Dialect::kLedger) {
-      absl::StrAppend(&text, date, " * (", Text(e.id, d), ") ", payee, " | ", Text(Describe(e), d),
+      absl::StrAppend(&text, date, " * (", Text(e.id, d), ") ", payee, " | ", Text(DescribeEntry(e), d),
                       "\n");
       absl::StrAppend(&text, "    ; collections-entry: ", Text(e.id, d));
       if (!e.invoice_number.empty()) {
@@ -132,7 +113,7 @@ absl::Status WriteJournal(std::ostream& out, absl::Span<const CollectionEntry> e
       }
       text += "\n";
     } else {
-      absl::StrAppend(&text, date, " * \"", payee, "\" \"", Text(Describe(e), d), "\"\n");
+      absl::StrAppend(&text, date, " * \"", payee, "\" \"", Text(DescribeEntry(e), d), "\"\n");
       absl::StrAppend(&text, "  collections-entry: \"", Text(e.id, d), "\"\n");
       if (!e.invoice_number.empty()) {
         absl::StrAppend(&text, "  for-invoice: \"", Text(e.invoice_number, d), "\"\n");
