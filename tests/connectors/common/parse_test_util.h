@@ -4,7 +4,10 @@
 #ifndef COLLECTIONS_TESTS_CONNECTORS_COMMON_PARSE_TEST_UTIL_H_
 #define COLLECTIONS_TESTS_CONNECTORS_COMMON_PARSE_TEST_UTIL_H_
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -18,6 +21,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "connectors/common/records.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
 
 namespace collections::connectors::testing {
 
@@ -128,6 +133,74 @@ inline int64_t ProcStatusKb(const std::string& key) {
     }
   }
   return -1;
+}
+
+inline collections::v1::Date ProtoDay(int year, int month, int day) {
+  collections::v1::Date d;
+  d.set_year(year);
+  d.set_month(month);
+  d.set_day(day);
+  return d;
+}
+inline collections::v1::Money ProtoMoney(const std::string& currency, int64_t minor) {
+  collections::v1::Money m;
+  m.set_currency_code(currency);
+  m.set_minor_units(minor);
+  return m;
+}
+
+// Round-trip check: `got` (as parsed back) equals `want` apart from its
+// source location.
+inline void ExpectSameRecord(const collections::v1::SyncRecord& want,
+                             collections::v1::SyncRecord got) {
+  got.clear_source_location();
+  google::protobuf::util::MessageDifferencer diff;
+  std::string report;
+  diff.ReportDifferencesToString(&report);
+  EXPECT_TRUE(diff.Compare(want, got)) << report;
+}
+
+// What a streaming run over generated input cost.
+struct StreamMeasure {
+  absl::Status status;
+  int64_t records = 0;
+  int64_t issues = 0;
+  int64_t bytes = 0;
+  double seconds = 0;
+  int64_t rss_before_kb = 0;
+  int64_t rss_max_kb = 0;  // sampled every 10000 records and at the end
+
+  int64_t growth_kb() const { return rss_max_kb - rss_before_kb; }
+  void Print(const std::string& what) const {
+    std::printf("[ measure ] %s: %.1f MB, %lld records in %.2f s = %.1f MB/s, %.0f records/s; "
+                "RSS before %lld kB, max during %lld kB (growth %lld kB)\n",
+                what.c_str(), bytes / 1048576.0, static_cast<long long>(records), seconds,
+                bytes / 1048576.0 / seconds, records / seconds,
+                static_cast<long long>(rss_before_kb), static_cast<long long>(rss_max_kb),
+                static_cast<long long>(growth_kb()));
+  }
+};
+
+// Runs `parse(in, on_record, on_issue)` over `source`, passing every record
+// to `inspect` and sampling this process's RSS as it goes.
+template <typename ParseFn>
+StreamMeasure MeasureStreaming(GeneratedInput& source, ParseFn parse,
+                               const std::function<void(const ParsedRecord&)>& inspect) {
+  StreamMeasure m;
+  std::istream in(&source);
+  m.rss_before_kb = m.rss_max_kb = ProcStatusKb("VmRSS");
+  const auto start = std::chrono::steady_clock::now();
+  m.status = parse(
+      in,
+      [&](ParsedRecord r) {
+        inspect(r);
+        if (++m.records % 10000 == 0) m.rss_max_kb = std::max(m.rss_max_kb, ProcStatusKb("VmRSS"));
+      },
+      [&](ParseIssue) { ++m.issues; });
+  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  m.rss_max_kb = std::max(m.rss_max_kb, ProcStatusKb("VmRSS"));
+  m.bytes = source.produced();
+  return m;
 }
 
 }  // namespace collections::connectors::testing

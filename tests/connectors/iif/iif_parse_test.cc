@@ -1,4 +1,3 @@
-#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -362,34 +361,23 @@ TEST(IifParse, MemoryStaysFlatOnA50MbExport) {
         "SPL\t\tINVOICE\t3/1/26\tIncome\t\t-234.56\t\tExpenses\t-1\t234.56\tExp\n",
         "ENDTRNS\n");
   };
-  const int64_t kBytes = 50 << 20;
-  testing::GeneratedInput source(header, body, kBytes);
-  std::istream in(&source);
-  int64_t invoices = 0, issues = 0, total = 0;
-  const int64_t rss_before = testing::ProcStatusKb("VmRSS");
-  int64_t rss_max = rss_before;
-  const auto start = std::chrono::steady_clock::now();
-  absl::Status st = ParseIif(
-      in, Usd("generated.iif"),
-      [&](ParsedRecord r) {
-        total += r.record.invoice().total().minor_units();
-        if (++invoices % 20000 == 0) rss_max = std::max(rss_max, testing::ProcStatusKb("VmRSS"));
+  testing::GeneratedInput source(header, body, int64_t{50} << 20);
+  int64_t invoices = 0, total = 0;
+  testing::StreamMeasure m = testing::MeasureStreaming(
+      source,
+      [](std::istream& in, auto on_record, auto on_issue) {
+        return ParseIif(in, Usd("generated.iif"), on_record, on_issue);
       },
-      [&](ParseIssue) { ++issues; });
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  ASSERT_TRUE(st.ok()) << st;
-  EXPECT_EQ(issues, 0);
+      [&](const ParsedRecord& r) {
+        ++invoices;
+        total += r.record.invoice().total().minor_units();
+      });
+  ASSERT_TRUE(m.status.ok()) << m.status;
+  m.Print("IIF invoices (3-row transactions)");
+  EXPECT_EQ(m.issues, 0);
   EXPECT_GT(invoices, 100000);
   EXPECT_EQ(total, invoices * 123456);
-  const int64_t growth_kb = rss_max - rss_before;
-  std::printf("[ measure ] IIF: %.1f MB, %lld invoices in %.2f s = %.1f MB/s, "
-              "%.0f invoices/s; RSS before %lld kB, max during %lld kB (growth %lld kB)\n",
-              source.produced() / 1048576.0, static_cast<long long>(invoices), seconds,
-              source.produced() / 1048576.0 / seconds, invoices / seconds,
-              static_cast<long long>(rss_before), static_cast<long long>(rss_max),
-              static_cast<long long>(growth_kb));
-  EXPECT_LT(growth_kb, 8 * 1024) << "memory grew with the input";
+  EXPECT_LT(m.growth_kb(), 8 * 1024) << "memory grew with the input";
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include "connectors/iif/parse_iif.h"
 #include "connectors/iif/write_iif.h"
 #include "gtest/gtest.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "service/domain/errors.h"
 #include "tests/connectors/common/parse_test_util.h"
 
@@ -12,19 +11,8 @@ namespace {
 
 namespace v1 = ::collections::v1;
 
-v1::Date D(int y, int m, int d) {
-  v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
-v1::Money Usd(int64_t minor) {
-  v1::Money m;
-  m.set_currency_code("USD");
-  m.set_minor_units(minor);
-  return m;
-}
+v1::Date D(int y, int m, int d) { return testing::ProtoDay(y, m, d); }
+v1::Money Usd(int64_t minor) { return testing::ProtoMoney("USD", minor); }
 
 v1::SyncRecord FeeInvoice() {
   v1::SyncRecord r;
@@ -98,17 +86,8 @@ TEST(IifWrite, RoundTripsFeeInvoicesAndCreditMemos) {
       "Late fee, invoice 1001, stage 1");
   want_invoice.mutable_invoice()->mutable_lines(1)->set_description(
       "Interest 30 days '8%', Caf\xC3\xA9");
-  v1::SyncRecord got = back[0].record;
-  got.clear_source_location();
-  google::protobuf::util::MessageDifferencer diff;
-  std::string report;
-  diff.ReportDifferencesToString(&report);
-  EXPECT_TRUE(diff.Compare(want_invoice, got)) << report;
-
-  got = back[1].record;
-  got.clear_source_location();
-  report.clear();
-  EXPECT_TRUE(diff.Compare(credit, got)) << report;
+  testing::ExpectSameRecord(want_invoice, back[0].record);
+  testing::ExpectSameRecord(credit, back[1].record);
 }
 
 TEST(IifWrite, FileShapeIsWhatQuickBooksImports) {

@@ -2,28 +2,17 @@
 
 #include "connectors/xero/parse_xero.h"
 #include "connectors/xero/write_xero.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "service/domain/errors.h"
+#include "tests/connectors/common/parse_test_util.h"
 
 namespace collections::connectors {
 namespace {
 
 namespace v1 = ::collections::v1;
 
-v1::Date D(int y, int m, int d) {
-  v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
-v1::Money Eur(int64_t minor) {
-  v1::Money m;
-  m.set_currency_code("EUR");
-  m.set_minor_units(minor);
-  return m;
-}
+v1::Date D(int y, int m, int d) { return testing::ProtoDay(y, m, d); }
+v1::Money Eur(int64_t minor) { return testing::ProtoMoney("EUR", minor); }
 
 v1::SyncRecord FeeInvoice() {
   v1::SyncRecord r;
@@ -79,14 +68,6 @@ std::vector<ParsedRecord> Reparse(const std::string& csv, DateOrder order,
   return out;
 }
 
-void ExpectSame(const v1::SyncRecord& want, v1::SyncRecord got) {
-  got.clear_source_location();
-  google::protobuf::util::MessageDifferencer diff;
-  std::string report;
-  diff.ReportDifferencesToString(&report);
-  EXPECT_TRUE(diff.Compare(want, got)) << report;
-}
-
 TEST(XeroWrite, InvoicesRoundTripInBothDateOrders) {
   for (DateOrder order : {DateOrder::kDayMonthYear, DateOrder::kMonthDayYear}) {
     std::ostringstream out;
@@ -99,7 +80,7 @@ TEST(XeroWrite, InvoicesRoundTripInBothDateOrders) {
     ASSERT_TRUE(issues.empty()) << issues[0].ToString();
     ASSERT_EQ(back.size(), 2u);  // the contact, then the invoice
     EXPECT_EQ(back[0].record.customer().display_name(), "Smith & Jones, Ltd");
-    ExpectSame(FeeInvoice(), back[1].record);
+    testing::ExpectSameRecord(FeeInvoice(), back[1].record);
   }
 }
 
@@ -111,7 +92,7 @@ TEST(XeroWrite, CreditNotesRoundTripWithTheirInvoiceLink) {
   auto back = Reparse(out.str(), DateOrder::kDayMonthYear, &issues);
   ASSERT_TRUE(issues.empty()) << issues[0].ToString();
   ASSERT_EQ(back.size(), 2u);
-  ExpectSame(Credit(), back[1].record);
+  testing::ExpectSameRecord(Credit(), back[1].record);
 }
 
 TEST(XeroWrite, FileIsXerosTemplate) {
