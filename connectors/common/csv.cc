@@ -40,10 +40,12 @@ absl::StatusOr<bool> CsvReader::Next(CsvRecord* record) {
   size_t total_bytes = line_.size();
   size_t i = 0;
   int64_t column = 1;  // of line_[i], in characters
-  auto advance = [&](size_t n = 1) {
-    for (size_t k = 0; k < n; ++k, ++i) {
-      if ((static_cast<unsigned char>(line_[i]) & 0xC0) != 0x80) ++column;
-    }
+  // Appends line_[i, end) to `out` and moves past it.
+  auto take = [&](size_t end, std::string* out) {
+    const absl::string_view chunk(line_.data() + i, end - i);
+    out->append(chunk.data(), chunk.size());
+    column += Utf8Length(chunk);
+    i = end;
   };
 
   while (true) {  // one field per iteration
@@ -53,10 +55,11 @@ absl::StatusOr<bool> CsvReader::Next(CsvRecord* record) {
     if (i < line_.size() && line_[i] == quote) {
       field.quoted = true;
       const int64_t open_line = lines_.line_number();
-      advance();
-      bool closed = false;
-      while (!closed) {
-        if (i >= line_.size()) {
+      ++i, ++column;
+      while (true) {
+        const size_t q = line_.find(quote, i);
+        if (q == std::string::npos) {
+          take(line_.size(), &field.value);
           if (!options_.multiline_fields) break;
           ASSIGN_OR_RETURN(bool more, lines_.Next(&line_));
           if (!more) {
@@ -77,28 +80,22 @@ absl::StatusOr<bool> CsvReader::Next(CsvRecord* record) {
           column = 1;
           continue;
         }
-        const char c = line_[i];
-        if (c == quote) {
-          if (i + 1 < line_.size() && line_[i + 1] == quote) {
-            field.value.push_back(quote);
-            advance(2);
-          } else {
-            advance();
-            closed = true;
-          }
-        } else {
-          field.value.push_back(c);
-          advance();
+        take(q, &field.value);
+        if (q + 1 < line_.size() && line_[q + 1] == quote) {  // "" is one quote
+          field.value.push_back(quote);
+          i += 2, column += 2;
+          continue;
         }
+        ++i, ++column;  // the closing quote
+        break;
       }
     }
     // Unquoted text, or text after a closing quote, up to the delimiter.
-    while (i < line_.size() && line_[i] != delim) {
-      field.value.push_back(line_[i]);
-      advance();
-    }
+    size_t end = line_.find(delim, i);
+    if (end == std::string::npos) end = line_.size();
+    take(end, &field.value);
     if (i < line_.size()) {  // at a delimiter: another field follows
-      advance();
+      ++i, ++column;
       continue;
     }
     break;
@@ -121,9 +118,12 @@ void ColumnMap::Reset(const CsvRecord& header, size_t first) {
   first_ = first;
   names_.clear();
   spelling_.clear();
+  index_.clear();
   for (size_t i = first; i < header.fields.size(); ++i) {
     names_.push_back(Normalize(header.fields[i].value));
     spelling_.push_back(header.fields[i].value);
+    // The first column of a name wins, as in a linear search.
+    if (!names_.back().empty()) index_.emplace(names_.back(), static_cast<int>(i));
   }
 }
 
@@ -143,6 +143,16 @@ bool MatchesNormalized(absl::string_view normalized, absl::string_view name) {
 }  // namespace
 
 int ColumnMap::Find(absl::string_view name) const {
+  char key[128];
+  if (name.size() <= sizeof(key)) {  // normalize on the stack, then one hash lookup
+    size_t n = 0;
+    for (char c : name) {
+      if (c == ' ' || c == '*' || c == '\t') continue;
+      key[n++] = absl::ascii_toupper(static_cast<unsigned char>(c));
+    }
+    auto it = index_.find(absl::string_view(key, n));
+    return it == index_.end() ? -1 : it->second;
+  }
   for (size_t i = 0; i < names_.size(); ++i) {
     if (!names_[i].empty() && MatchesNormalized(names_[i], name)) {
       return static_cast<int>(i + first_);

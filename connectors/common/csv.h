@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "connectors/common/text.h"
@@ -97,6 +98,7 @@ class ColumnMap {
  private:
   std::vector<std::string> names_;     // normalized
   std::vector<std::string> spelling_;  // as in the file
+  absl::flat_hash_map<std::string, int> index_;  // normalized name -> field index
   size_t first_ = 0;
 };
 

@@ -154,22 +154,27 @@ class IifParser {
       }
       return;  // other lists (ACCNT, INVITEM, HDR, ...) are not ours
     }
-    Row row{record.first_line, record.fields,
-            header == headers_.end() ? nullptr : &header->second};
+    const ColumnMap* columns = header == headers_.end() ? nullptr : &header->second;
     if (key == "TRNS") {
       if (trns_) {
         Issue(*trns_, "ENDTRNS", "MISSING_ENDTRNS",
               "a TRNS row starts before this transaction's ENDTRNS");
       }
-      trns_ = std::move(row);
-      spl_.clear();
+      Fill(record, columns, &trns_row_);
+      trns_ = &trns_row_;
+      spl_count_ = 0;
       in_bad_transaction_ = false;
     } else if (key == "SPL") {
       if (!trns_) {
-        if (!in_bad_transaction_) Issue(row, "", "SPL_WITHOUT_TRNS", "SPL row outside a transaction");
+        if (!in_bad_transaction_) {
+          Row row{record.first_line, record.fields, columns};
+          Issue(row, "", "SPL_WITHOUT_TRNS", "SPL row outside a transaction");
+        }
         return;
       }
-      spl_.push_back(std::move(row));
+      // Rows keep their storage between transactions: no allocation per row.
+      if (spl_count_ == spl_rows_.size()) spl_rows_.emplace_back();
+      Fill(record, columns, &spl_rows_[spl_count_++]);
     } else if (key == "ENDTRNS") {
       if (!trns_) {
         if (!in_bad_transaction_) {
@@ -181,13 +186,21 @@ class IifParser {
         return;
       }
       FinishTransaction();
-      trns_.reset();
-      spl_.clear();
+      trns_ = nullptr;
+      spl_count_ = 0;
     } else if (key == "CUST") {
-      HandleCustomer(row);
+      Fill(record, columns, &list_row_);
+      HandleCustomer(list_row_);
     } else if (key == "TERMS") {
-      HandleTerms(row);
+      Fill(record, columns, &list_row_);
+      HandleTerms(list_row_);
     }
+  }
+
+  static void Fill(const CsvRecord& record, const ColumnMap* columns, Row* row) {
+    row->line = record.first_line;
+    row->fields = record.fields;  // copy-assignment reuses the strings' capacity
+    row->columns = columns;
   }
 
   // ------------------------------------------------------------ conversions
@@ -325,7 +338,8 @@ class IifParser {
     if (!date || !total) return;
     std::vector<int64_t> split_amounts;
     int64_t sum = *total;
-    for (const Row& s : spl_) {
+    for (size_t k = 0; k < spl_count_; ++k) {
+      const Row& s = spl_rows_[k];
       auto a = Amount(s, "AMOUNT", currency, int64_t{0});
       if (!a) return;
       split_amounts.push_back(*a);
@@ -393,8 +407,8 @@ class IifParser {
 
     int64_t tax = 0;
     int line_no = 0;
-    for (size_t i = 0; i < spl_.size(); ++i) {
-      const Row& s = spl_[i];
+    for (size_t i = 0; i < spl_count_; ++i) {
+      const Row& s = spl_rows_[i];
       const int64_t amount = -split_amounts[i];  // income lines are credits
       if (Upper(s.Get("EXTRA")) == "AUTOSTAX") {
         tax += amount;
@@ -479,8 +493,13 @@ class IifParser {
   IifParseOptions iif_;
   std::string source_;
   absl::flat_hash_map<std::string, ColumnMap> headers_;
-  std::optional<Row> trns_;
-  std::vector<Row> spl_;
+  // The open transaction: trns_ points at trns_row_ while one is open; its
+  // SPL rows are spl_rows_[0, spl_count_).
+  Row trns_row_;
+  Row* trns_ = nullptr;
+  std::vector<Row> spl_rows_;
+  size_t spl_count_ = 0;
+  Row list_row_;
   // Set after a TRNS/SPL row that could not be read, so that its SPL and
   // ENDTRNS rows do not each add an issue.
   bool in_bad_transaction_ = false;
