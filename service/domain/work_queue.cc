@@ -36,7 +36,9 @@ WorkQueueEntry ScoreAccount(const AccountContext& ctx, const Recommendation& rec
         static_cast<int>(as_of - absl::ToCivilDay(*rec.last_contact_time, tz));
   }
   const PolicyRules& rules = RulesFor(policy, ctx.customer, rec.amounts, nullptr);
-  const bool overdue = !rec.amounts.empty() && rec.oldest_days_past_due > 0;
+  // Trifles below the minimum balance are left alone on purpose.
+  const bool overdue = !rec.amounts.empty() && rec.oldest_days_past_due > 0 &&
+                       !rec.HasReason("BELOW_MINIMUM_BALANCE");
   if (overdue && rec.action != Action::kPause) {
     const int idle = e.days_since_last_contact >= 0 ? e.days_since_last_contact
                                                      : rec.oldest_days_past_due;

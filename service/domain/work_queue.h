@@ -35,9 +35,9 @@ struct WorkQueueEntry {
 };
 
 // Scores one account. `rec` is Recommend()'s answer for the same as_of.
-// NEGLECTED: collectible overdue and no contact for the policy's
-// neglected_after_days (the segment's), or never contacted and that long
-// overdue.
+// NEGLECTED: collectible overdue (not below the minimum balance) and no
+// contact for the segment's neglected_after_days, or never contacted and
+// that long overdue.
 WorkQueueEntry ScoreAccount(const AccountContext& ctx, const Recommendation& rec,
                             const CollectionPolicy& policy, absl::CivilDay as_of);
 
