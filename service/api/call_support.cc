@@ -1,7 +1,10 @@
 #include "service/api/call_support.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <random>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
@@ -43,6 +46,25 @@ absl::StatusOr<app::CallContext> AnonymousAuthenticator(const grpc::CallbackServ
   return c;
 }
 
+std::string RequestIdOf(grpc::CallbackServerContext* ctx) {
+  std::string id;
+  const auto& md = ctx->client_metadata();
+  if (auto it = md.find("x-request-id"); it != md.end()) {
+    absl::string_view v(it->second.data(), it->second.size());
+    const bool valid = !v.empty() && v.size() <= 128 && std::all_of(v.begin(), v.end(), [](char c) {
+      return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+             c == ':' || c == '-';
+    });
+    if (valid) id = std::string(v);
+  }
+  if (id.empty()) {
+    thread_local std::mt19937_64 gen{std::random_device{}()};
+    id = absl::StrCat(absl::Hex(gen(), absl::kZeroPad16), absl::Hex(gen(), absl::kZeroPad16));
+  }
+  ctx->AddInitialMetadata("x-request-id", id);
+  return id;
+}
+
 std::string TenantOf(absl::string_view name) {
   std::vector<absl::string_view> parts = absl::StrSplit(name, absl::MaxSplits('/', 2));
   if (parts.size() >= 2 && parts[0] == "tenants") return std::string(parts[1]);
@@ -50,22 +72,26 @@ std::string TenantOf(absl::string_view name) {
 }
 
 void LogCall(absl::string_view method, absl::string_view tenant, const app::CallContext* caller,
-             grpc::StatusCode code, absl::Duration latency, absl::string_view message) {
+             grpc::StatusCode code, absl::Duration latency, absl::string_view message,
+             absl::string_view request_id) {
   std::string line = absl::StrCat(
       "{\"ts\":\"", absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()),
       "\",\"msg\":\"rpc\",\"method\":\"", JsonEscape(method), "\",\"tenant\":\"", JsonEscape(tenant),
       "\",\"actor\":\"", caller ? JsonEscape(caller->actor) : "", "\",\"code\":", static_cast<int>(code),
       ",\"latency_us\":", absl::ToInt64Microseconds(latency));
+  if (!request_id.empty()) absl::StrAppend(&line, ",\"request_id\":\"", JsonEscape(request_id), "\"");
   if (code != grpc::StatusCode::OK) absl::StrAppend(&line, ",\"error\":\"", JsonEscape(message), "\"");
   line += "}\n";
   std::fputs(line.c_str(), stderr);
 }
 
 void FinishCall(const ServiceEnv& env, absl::string_view method, absl::string_view tenant,
-                const app::CallContext* caller, const grpc::Status& status, absl::Time start) {
+                const app::CallContext* caller, const grpc::Status& status, absl::Time start,
+                absl::string_view request_id) {
   const absl::Duration latency = absl::Now() - start;
   if (env.log_requests) {
-    LogCall(method, tenant, caller, status.error_code(), latency, status.error_message());
+    LogCall(method, tenant, caller, status.error_code(), latency, status.error_message(),
+            request_id);
   }
   if (env.observe) env.observe(method, tenant, status.error_code(), latency);
 }

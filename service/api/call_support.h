@@ -35,23 +35,37 @@ absl::StatusOr<app::CallContext> AnonymousAuthenticator(const grpc::CallbackServ
 using CallObserver = std::function<void(absl::string_view method, absl::string_view tenant,
                                         grpc::StatusCode code, absl::Duration latency)>;
 
+// Counts business events for metrics, e.g. ("sync_records", "acme",
+// "created", 12). Thread-safe.
+using EventCounter = std::function<void(absl::string_view name, absl::string_view tenant,
+                                        absl::string_view label, int64_t n)>;
+
 struct ServiceEnv {
   WorkerPool* pool = nullptr;
   Authenticator authenticate = AnonymousAuthenticator;
   CallObserver observe;  // may be empty
+  EventCounter count;    // may be empty
   bool log_requests = true;
 };
+
+// The call's request id: the client's "x-request-id" metadata when it is 1..128
+// characters of [A-Za-z0-9._:-], otherwise a new random one. Also sent back
+// to the client as "x-request-id" initial metadata, so either side can quote
+// it. Call once per call, before the first response is sent.
+std::string RequestIdOf(grpc::CallbackServerContext* ctx);
 
 // The tenant id named by a resource name ("tenants/acme/..." -> "acme").
 std::string TenantOf(absl::string_view resource_name);
 
 // Writes one JSON log line for a finished call to stderr.
 void LogCall(absl::string_view method, absl::string_view tenant, const app::CallContext* caller,
-             grpc::StatusCode code, absl::Duration latency, absl::string_view message);
+             grpc::StatusCode code, absl::Duration latency, absl::string_view message,
+             absl::string_view request_id = "");
 
 // Finishes a call's bookkeeping: log line and observer.
 void FinishCall(const ServiceEnv& env, absl::string_view method, absl::string_view tenant,
-                const app::CallContext* caller, const grpc::Status& status, absl::Time start);
+                const app::CallContext* caller, const grpc::Status& status, absl::Time start,
+                absl::string_view request_id = "");
 
 // Runs `fn(caller)` on the worker pool and finishes the unary call with its
 // result. `fn` returns absl::StatusOr<Resp>; on success it is moved into
@@ -62,7 +76,9 @@ grpc::ServerUnaryReactor* HandleUnary(const ServiceEnv& env, grpc::CallbackServe
                                       Fn fn) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   const absl::Time start = absl::Now();
-  auto work = [&env, ctx, method, tenant, response, reactor, start, fn = std::move(fn)]() mutable {
+  std::string request_id = RequestIdOf(ctx);
+  auto work = [&env, ctx, method, tenant, response, reactor, start, request_id,
+               fn = std::move(fn)]() mutable {
     absl::StatusOr<app::CallContext> caller = env.authenticate(*ctx, method, tenant);
     grpc::Status st;
     if (!caller.ok()) {
@@ -79,13 +95,13 @@ grpc::ServerUnaryReactor* HandleUnary(const ServiceEnv& env, grpc::CallbackServe
         st = ToGrpcStatus(result.status());
       }
     }
-    FinishCall(env, method, tenant, caller.ok() ? &*caller : nullptr, st, start);
+    FinishCall(env, method, tenant, caller.ok() ? &*caller : nullptr, st, start, request_id);
     reactor->Finish(st);
   };
   if (!env.pool->Submit(std::move(work))) {
     grpc::Status busy(grpc::StatusCode::RESOURCE_EXHAUSTED,
                       "the server is overloaded; retry with backoff");
-    FinishCall(env, method, tenant, nullptr, busy, start);
+    FinishCall(env, method, tenant, nullptr, busy, start, request_id);
     reactor->Finish(busy);
   }
   return reactor;

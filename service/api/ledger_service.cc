@@ -107,7 +107,8 @@ class SyncReactor : public grpc::ServerReadReactor<v1::SyncLedgerRequest> {
  public:
   SyncReactor(const ServiceEnv& env, app::LedgerApp& app, CallbackServerContext* ctx,
               v1::SyncLedgerResponse* response)
-      : env_(env), app_(app), ctx_(ctx), response_(response), start_(absl::Now()) {
+      : env_(env), app_(app), ctx_(ctx), response_(response), start_(absl::Now()),
+        request_id_(RequestIdOf(ctx)) {
     StartRead(&chunk_);
   }
 
@@ -166,7 +167,14 @@ class SyncReactor : public grpc::ServerReadReactor<v1::SyncLedgerRequest> {
   }
 
   void Done(const grpc::Status& st) {
-    FinishCall(env_, "LedgerService/SyncLedger", tenant_, first_ ? nullptr : &caller_, st, start_);
+    FinishCall(env_, "LedgerService/SyncLedger", tenant_, first_ ? nullptr : &caller_, st, start_,
+               request_id_);
+    if (env_.count && !first_) {
+      env_.count("sync_records", tenant_, "created", response_->created());
+      env_.count("sync_records", tenant_, "updated", response_->updated());
+      env_.count("sync_records", tenant_, "unchanged", response_->unchanged());
+      env_.count("sync_records", tenant_, "rejected", response_->rejected());
+    }
     Finish(st);
   }
 
@@ -176,6 +184,7 @@ class SyncReactor : public grpc::ServerReadReactor<v1::SyncLedgerRequest> {
   v1::SyncLedgerResponse* response_;
   v1::SyncLedgerRequest chunk_;
   absl::Time start_;
+  std::string request_id_;
   static constexpr int kMaxValidateOnlyRecords = 100000;
   bool first_ = true;
   std::string parent_, sync_id_, tenant_;
@@ -199,8 +208,9 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::Event> {
       : env_(env), app_(app), ctx_(ctx), req_(req), watchers_(watchers),
         state_(std::make_shared<WatchState>()), start_(absl::Now()) {}
 
-  void Start(const app::CallContext& caller) {
+  void Start(const app::CallContext& caller, std::string request_id) {
     caller_ = caller;
+    request_id_ = std::move(request_id);
     std::thread([this, state = state_] { Feed(state); }).detach();
   }
 
@@ -267,7 +277,8 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::Event> {
       }
       if (stop) break;
     }
-    FinishCall(env_, "AuditService/WatchEvents", tenant, &caller_, final_status, start_);
+    FinishCall(env_, "AuditService/WatchEvents", tenant, &caller_, final_status, start_,
+               request_id_);
     Finish(final_status);  // the reactor may be deleted from here on
   }
 
@@ -279,6 +290,7 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::Event> {
   std::shared_ptr<WatchState> state_;
   absl::Time start_;
   app::CallContext caller_;
+  std::string request_id_;
   v1::Event event_;
 };
 
@@ -307,10 +319,11 @@ grpc::ServerWriteReactor<v1::Event>* AuditService::WatchEvents(CallbackServerCon
                                                                 const v1::WatchEventsRequest* r) {
   using Reject = RejectReactor<grpc::ServerWriteReactor<v1::Event>>;
   const absl::Time start = absl::Now();
+  std::string request_id = RequestIdOf(c);
   auto tenant = app::ParseTenantName(r->parent(), "parent");
   if (!tenant.ok()) {
     grpc::Status st = ToGrpcStatus(tenant.status());
-    FinishCall(env_, "AuditService/WatchEvents", "", nullptr, st, start);
+    FinishCall(env_, "AuditService/WatchEvents", "", nullptr, st, start, request_id);
     return new Reject(st);
   }
   auto who = env_.authenticate(*c, "AuditService/WatchEvents", *tenant);
@@ -320,17 +333,17 @@ grpc::ServerWriteReactor<v1::Event>* AuditService::WatchEvents(CallbackServerCon
   }
   if (!allowed.ok()) {
     grpc::Status st = ToGrpcStatus(allowed);
-    FinishCall(env_, "AuditService/WatchEvents", *tenant, nullptr, st, start);
+    FinishCall(env_, "AuditService/WatchEvents", *tenant, nullptr, st, start, request_id);
     return new Reject(st);
   }
   if (watchers_.fetch_add(1) >= max_watchers_) {
     watchers_.fetch_sub(1);
     grpc::Status st(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many WatchEvents streams; retry later");
-    FinishCall(env_, "AuditService/WatchEvents", *tenant, &*who, st, start);
+    FinishCall(env_, "AuditService/WatchEvents", *tenant, &*who, st, start, request_id);
     return new Reject(st);
   }
   auto* reactor = new WatchReactor(env_, app_, c, *r, watchers_);
-  reactor->Start(*who);
+  reactor->Start(*who, std::move(request_id));
   return reactor;
 }
 

@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "service/server/production_flags.h"
 #include "service/server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);  // reload TLS files and the mTLS identity map
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   collections::server::ServerOptions opts;
@@ -61,6 +63,14 @@ int main(int argc, char** argv) {
   opts.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   opts.policy_file = absl::GetFlag(FLAGS_policy);
   opts.log_requests = absl::GetFlag(FLAGS_log_requests);
+  collections::server::ProductionOptions prod_opts =
+      collections::server::ProductionOptionsFromFlags();
+  prod_opts.allow_insecure_remote = absl::GetFlag(FLAGS_allow_insecure_remote);
+  auto production = collections::server::Production::Prepare(prod_opts, &opts);
+  if (!production.ok()) {
+    std::fprintf(stderr, "collectionsd: %s\n", production.status().ToString().c_str());
+    return 2;
+  }
   if (!IsLoopback(opts.listen) && !absl::GetFlag(FLAGS_allow_insecure_remote) && !opts.credentials) {
     std::fprintf(stderr,
                  "collectionsd: refusing plaintext on non-loopback address %s; configure TLS or "
@@ -73,19 +83,31 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "collectionsd: %s\n", server.status().ToString().c_str());
     return 1;
   }
+  if (absl::Status st = (*production)->Attach(**server); !st.ok()) {
+    std::fprintf(stderr, "collectionsd: %s\n", st.ToString().c_str());
+    return 1;
+  }
   std::string bound = opts.listen;
   if (absl::EndsWith(bound, ":0")) {
     bound = absl::StrCat(bound.substr(0, bound.size() - 1), (*server)->port());
   }
   std::fprintf(stderr,
-               "{\"msg\":\"serving\",\"listen\":\"%s\",\"store\":\"%s\",\"backend\":\"%s\"}\n",
+               "{\"msg\":\"serving\",\"listen\":\"%s\",\"store\":\"%s\",\"backend\":\"%s\","
+               "\"auth\":\"%s\",\"tls\":%s,\"http_port\":%d}\n",
                bound.c_str(), opts.store_uri.c_str(),
-               std::string((*server)->store().Backend()).c_str());
+               std::string((*server)->store().Backend()).c_str(), prod_opts.auth.c_str(),
+               opts.credentials ? "true" : "false", (*production)->http_port());
   std::fflush(stderr);
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
+    absl::Status st = (*production)->Reload();
+    std::fprintf(stderr, "{\"msg\":\"reload\",\"ok\":%s,\"error\":\"%s\"}\n",
+                 st.ok() ? "true" : "false", std::string(st.message()).c_str());
+    std::fflush(stderr);
+  }
   std::fprintf(stderr, "{\"msg\":\"shutting down\",\"signal\":%d}\n", sig);
+  (*production)->Detach();
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
   std::fprintf(stderr, "{\"msg\":\"stopped\"}\n");
   return 0;

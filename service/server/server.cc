@@ -28,7 +28,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   Impl& impl = *s->impl_;
   impl.options = std::move(options);
   const domain::Clock& clock = impl.options.clock ? *impl.options.clock : domain::SystemClock();
-  ASSIGN_OR_RETURN(s->store_, store::OpenStore(impl.options.store_uri));
+  if (impl.options.open_store) {
+    ASSIGN_OR_RETURN(s->store_, impl.options.open_store());
+  } else {
+    ASSIGN_OR_RETURN(s->store_, store::OpenStore(impl.options.store_uri));
+  }
   impl.pool = std::make_unique<api::WorkerPool>(impl.options.workers, impl.options.max_queue);
   impl.env.pool = impl.pool.get();
   impl.env.log_requests = impl.options.log_requests;
@@ -39,6 +43,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl.services.push_back(
       std::make_unique<api::AuditService>(impl.env, *impl.ledger, impl.options.max_watch_streams));
 
+  impl.env.count = impl.options.event_counter;
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -86,3 +91,5 @@ void Server::Shutdown(absl::Duration grace) {
 void Server::Wait() { impl_->grpc_server->Wait(); }
 
 }  // namespace collections::server
+int Server::QueueDepth() { return impl_->pool ? impl_->pool->QueueDepth() : 0; }
+

@@ -6,6 +6,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,11 @@ struct ServerOptions {
   std::shared_ptr<grpc::ServerCredentials> credentials;
   // Optional observer of finished calls (metrics).
   api::CallObserver observer;
+  // Optional counter of business events (metrics: sync records applied).
+  api::EventCounter event_counter;
+  // When set, opens the store instead of store_uri (issue 8 wraps the store
+  // with timing and shares it with the token store). Called once.
+  std::function<absl::StatusOr<std::unique_ptr<store::Store>>()> open_store;
   // The clock; null = the system clock.
   const domain::Clock* clock = nullptr;
 };
@@ -52,6 +58,8 @@ class Server {
   // A channel to this server without a socket.
   std::shared_ptr<grpc::Channel> InProcessChannel();
   store::Store& store() { return *store_; }
+  // Calls waiting for a worker (metrics, readiness).
+  int QueueDepth();
 
   // Stops accepting, lets in-flight calls finish until `grace`, cancels the
   // rest, then closes the store. Idempotent.

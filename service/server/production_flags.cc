@@ -1,0 +1,42 @@
+#include "service/server/production_flags.h"
+
+#include "absl/flags/flag.h"
+
+ABSL_FLAG(std::string, auth, "none",
+          "tokens (bearer API tokens), mtls (client certificates mapped by --mtls_identities) "
+          "or none (anonymous; loopback or unix: addresses only)");
+ABSL_FLAG(std::string, tls_cert, "", "server certificate chain (PEM); reloaded on SIGHUP");
+ABSL_FLAG(std::string, tls_key, "", "server private key (PEM); reloaded on SIGHUP");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "CA bundle (PEM) for client certificates; turns on mutual TLS");
+ABSL_FLAG(std::string, mtls_identities, "",
+          "file mapping client certificate identities (SAN or CN) to tenant and scope");
+ABSL_FLAG(double, rate_limit_qps, 0, "per-tenant requests per second; 0 = unlimited");
+ABSL_FLAG(double, rate_limit_burst, 0, "per-tenant burst; 0 = twice --rate_limit_qps");
+ABSL_FLAG(std::string, http_listen, "",
+          "host:port for /metrics, /healthz and /readyz, e.g. 127.0.0.1:9464; empty = off");
+ABSL_FLAG(absl::Duration, business_metrics_interval, absl::Seconds(30),
+          "how long receivables gauges are cached between scrapes");
+ABSL_FLAG(std::string, bootstrap_token_file, "",
+          "at first start, create an admin token for --bootstrap_tenant and write it here");
+ABSL_FLAG(std::string, bootstrap_tenant, "", "tenant of the bootstrap token");
+
+namespace collections::server {
+
+ProductionOptions ProductionOptionsFromFlags() {
+  ProductionOptions o;
+  o.auth = absl::GetFlag(FLAGS_auth);
+  o.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  o.tls_key = absl::GetFlag(FLAGS_tls_key);
+  o.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  o.mtls_identities = absl::GetFlag(FLAGS_mtls_identities);
+  o.rate_limit_qps = absl::GetFlag(FLAGS_rate_limit_qps);
+  o.rate_limit_burst = absl::GetFlag(FLAGS_rate_limit_burst);
+  o.http_listen = absl::GetFlag(FLAGS_http_listen);
+  o.business_metrics_interval = absl::GetFlag(FLAGS_business_metrics_interval);
+  o.bootstrap_token_file = absl::GetFlag(FLAGS_bootstrap_token_file);
+  o.bootstrap_tenant = absl::GetFlag(FLAGS_bootstrap_tenant);
+  return o;
+}
+
+}  // namespace collections::server
