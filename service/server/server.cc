@@ -88,8 +88,8 @@ void Server::Shutdown(absl::Duration grace) {
   store_.reset();
 }
 
+int Server::QueueDepth() { return impl_->pool ? impl_->pool->QueueDepth() : 0; }
+
 void Server::Wait() { impl_->grpc_server->Wait(); }
 
 }  // namespace collections::server
-int Server::QueueDepth() { return impl_->pool ? impl_->pool->QueueDepth() : 0; }
-
