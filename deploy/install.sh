@@ -12,7 +12,8 @@ PACKAGES=(
   libxml2-dev zlib1g-dev
   libkainjow-mustache-dev
   libpq-dev postgresql
-  python3 python3-grpcio python3-grpc-tools
+  python3 python3-grpcio python3-grpc-tools python3-yaml
+  libssl-dev openssl systemd
   hledger ledger
   clang libclang-rt-14-dev
 )
