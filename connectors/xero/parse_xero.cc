@@ -337,7 +337,44 @@ class XeroParser {
       if (tax_total != 0) *inv->mutable_tax() = ToProtoMoney(tax_total, cur);
       for (auto& l : lines) *inv->add_lines() = std::move(l);
     }
+    std::optional<ParsedRecord> paid;
+    if (!g.credit && !BuildPaid(*issue, total, &paid)) return;
     on_record_(std::move(out));
+    if (paid) on_record_(std::move(*paid));
+  }
+
+  // Xero's export states how much of an invoice is paid (InvoiceAmountPaid)
+  // but not when: the amount becomes one payment allocated to the invoice,
+  // dated the invoice date, with id "paid:<number>" so that a later export
+  // updates it. false (with an issue) when the figure is unusable.
+  bool BuildPaid(absl::CivilDay issue, int64_t total, std::optional<ParsedRecord>* out) {
+    const Group& g = *group_;
+    const int col = columns_.Find("InvoiceAmountPaid");
+    if (First(col).empty()) return true;
+    auto paid = domain::ParseMinorUnits(First(col), g.currency, true);
+    if (!paid.ok()) {
+      on_issue_(IssueFromStatus(paid.status(), g.where, columns_.Spelling(col)));
+      return false;
+    }
+    if (*paid < 0 || *paid > total) {
+      GroupIssue(col, "INVALID_AMOUNT",
+                 absl::StrCat("InvoiceAmountPaid ", First(col), " is not between 0 and the total"));
+      return false;
+    }
+    if (*paid == 0) return true;
+    out->emplace(NewRecord(g.where));
+    (*out)->record.set_customer_ref(std::string(First(contact_)));
+    v1::Payment* p = (*out)->record.mutable_payment();
+    p->mutable_external_ref()->set_source_system(source_);
+    p->mutable_external_ref()->set_id(absl::StrCat("paid:", g.number));
+    *p->mutable_amount() = ToProtoMoney(*paid, g.currency);
+    *p->mutable_received_date() = ToProtoDate(issue);
+    p->set_method(v1::Payment::OTHER);
+    p->set_remittance_text("Xero InvoiceAmountPaid (the export has no payment date)");
+    auto* a = p->add_allocations();
+    a->set_invoice_number(g.number);
+    *a->mutable_amount() = ToProtoMoney(*paid, g.currency);
+    return true;
   }
 
   void EmitCustomer() {

@@ -13,7 +13,9 @@
 // tax-inclusive or exclusive as chosen in the import dialog; Currency is
 // optional. The export flavour (no '*', extra columns such as Type, Status,
 // InvoiceAmountDue) reads the same way; its Total, when present, must agree
-// with the lines.
+// with the lines, and InvoiceAmountPaid becomes a Payment ("paid:<number>",
+// dated the invoice date since the export has no payment date) allocated to
+// the invoice.
 //
 // Streaming: lines of one invoice are consecutive in Xero's files, so one
 // invoice is held at a time. A number that reappears after another invoice

@@ -171,13 +171,20 @@ TEST(XeroParse, ExportFlavourMonthFirstWithCreditNote) {
                           Opts("export-us.csv", DateOrder::kMonthDayYear, ""));
   ASSERT_TRUE(c.status.ok()) << c.status;
   EXPECT_TRUE(c.issues.empty()) << c.IssuesText();
-  ASSERT_EQ(c.records.size(), 3u);
+  ASSERT_EQ(c.records.size(), 4u);
   const v1::Invoice& inv = c.records[1].record.invoice();
   EXPECT_EQ(inv.number(), "INV-0100");
   EXPECT_EQ(Day(inv.issue_date()), "2026-3-15");
   EXPECT_EQ(inv.total().minor_units(), 66000);
   EXPECT_EQ(inv.currency_code(), "USD");
-  const v1::SyncRecord& cn = c.records[2].record;
+  // InvoiceAmountPaid 100.00 of 660.00: a payment allocated to the invoice.
+  const v1::Payment& paid = c.records[2].record.payment();
+  EXPECT_EQ(paid.external_ref().id(), "paid:INV-0100");
+  EXPECT_EQ(paid.amount().minor_units(), 10000);
+  ASSERT_EQ(paid.allocations_size(), 1);
+  EXPECT_EQ(paid.allocations(0).invoice_number(), "INV-0100");
+  EXPECT_EQ(c.records[2].record.customer_ref(), "Acme Corp");
+  const v1::SyncRecord& cn = c.records[3].record;
   ASSERT_TRUE(cn.has_credit_note());
   EXPECT_EQ(cn.customer_ref(), "Acme Corp");
   EXPECT_EQ(cn.credit_note().number(), "CN-0007");
