@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "connectors/common/checkpoint.h"
+#include "connectors/common/values.h"
 #include "connectors/common/watch.h"
 
 namespace collections::connectors {
@@ -124,6 +125,46 @@ absl::StatusOr<ExportSet> CollectExport(LedgerClient& client, const std::string&
     }
     token = page->next_page_token();
   } while (!token.empty());
+  return out;
+}
+
+absl::StatusOr<std::vector<CollectionEntry>> CollectionEntriesOf(const ExportSet& set) {
+  std::map<std::string, std::string, std::less<>> display;
+  for (const v1::Customer& c : set.customers) display[c.external_ref().id()] = c.display_name();
+  std::vector<CollectionEntry> out;
+  for (const v1::SyncRecord& rec : set.records) {
+    CollectionEntry e;
+    e.customer = rec.customer_ref();
+    e.customer_name = display[rec.customer_ref()];
+    if (rec.has_invoice()) {
+      const v1::Invoice& inv = rec.invoice();
+      const std::string first_line = inv.lines().empty() ? "" : inv.lines(0).description();
+      e.kind = absl::StrContains(absl::AsciiStrToLower(first_line), "interest")
+                   ? CollectionEntry::Kind::kInterest
+                   : CollectionEntry::Kind::kFee;
+      e.id = inv.external_ref().id();
+      auto date = FromProtoDate(inv.issue_date());
+      if (!date.ok()) return date.status();
+      e.date = *date;
+      auto due = FromProtoDate(inv.due_date());
+      if (due.ok()) e.due_date = *due;
+      e.description = first_line.empty() ? absl::StrCat("Invoice ", inv.number()) : first_line;
+      e.amount = domain::Money{inv.total().currency_code(), inv.total().minor_units()};
+    } else if (rec.has_credit_note()) {
+      const v1::CreditNote& cn = rec.credit_note();
+      e.kind = CollectionEntry::Kind::kWriteOff;
+      e.id = cn.external_ref().id();
+      auto date = FromProtoDate(cn.issue_date());
+      if (!date.ok()) return date.status();
+      e.date = *date;
+      e.invoice_number = cn.invoice_number();
+      e.description = cn.reason().empty() ? absl::StrCat("Credit note ", cn.number()) : cn.reason();
+      e.amount = domain::Money{cn.amount().currency_code(), cn.amount().minor_units()};
+    } else {
+      continue;
+    }
+    out.push_back(std::move(e));
+  }
   return out;
 }
 

@@ -22,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "collections/v1/ledger.pb.h"
 #include "connectors/common/client.h"
+#include "connectors/common/collection_entry.h"
 #include "connectors/common/runner.h"
 
 namespace collections::connectors {
@@ -72,6 +73,13 @@ struct ExportSet {
 // source_system is `source_system`. Errors are the client's.
 absl::StatusOr<ExportSet> CollectExport(LedgerClient& client, const std::string& tenant,
                                         const std::string& source_system);
+
+// The export as collection entries, for the ledgers whose writers take
+// them (GnuCash, plain-text journals): an invoice becomes a fee (kInterest
+// when its first line's description mentions interest), a credit note (a
+// settlement's forgiven part) a write-off of the invoice it credits.
+// InvalidArgument naming the document when a date is not a calendar day.
+absl::StatusOr<std::vector<CollectionEntry>> CollectionEntriesOf(const ExportSet& set);
 
 struct ConnectorSpec {
   std::string program;                // "collections-iif"

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -113,8 +114,10 @@ std::string RunResult::Report() const {
   }
   absl::StrAppend(&out, "  records: ", records, " (customers ", customers, ", invoices ", invoices,
                   ", credit notes ", credit_notes, ", payments ", payments, ")",
-                  absl::StrFormat(", %.1f MB in %.2fs", static_cast<double>(bytes) / 1048576.0,
-                                  seconds),
+                  absl::StrFormat(", %.1f MB in %.2fs (%.1f MB/s), peak memory %.1f MB",
+                                  static_cast<double>(bytes) / 1048576.0, seconds,
+                                  static_cast<double>(bytes) / 1048576.0 / seconds,
+                                  static_cast<double>(peak_rss_kib) / 1024.0),
                   "\n");
   if (dry_run) {
     absl::StrAppend(&out, "  nothing was written\n");
@@ -308,6 +311,8 @@ class Runner {
     r_.exit_code = Run();
     if (client_ != nullptr) r_.retries = client_->retries();
     r_.elapsed = absl::Now() - start;
+    struct rusage usage = {};
+    if (getrusage(RUSAGE_SELF, &usage) == 0) r_.peak_rss_kib = usage.ru_maxrss;
     return std::move(r_);
   }
 

@@ -130,6 +130,8 @@ struct RunResult {
   // The first 1000 rejections (all are counted in `rejected`).
   std::vector<Rejection> rejections;
   absl::Duration elapsed;
+  // Peak resident memory of the process so far (getrusage), in KiB.
+  int64_t peak_rss_kib = 0;
 
   // The human-readable report printed at the end of a run.
   std::string Report() const;

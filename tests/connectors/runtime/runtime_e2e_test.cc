@@ -1,0 +1,376 @@
+// End-to-end tests of the connector runtime through a real collectionsd on
+// 127.0.0.1:0: in process through RunFile, and as the collections-iif
+// executable in a subprocess for the crash-resume guarantee and watch mode.
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "connectors/common/runner.h"
+#include "connectors/iif/parse_iif.h"
+#include "tests/connectors/runtime/runtime_test_support.h"
+
+namespace collections::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using connectors::GenExportOptions;
+using connectors::RunOptions;
+using connectors::RunResult;
+
+const connectors::ParseFn kParseIif = [](std::istream& in, const std::string&,
+                                         const connectors::ParseOptions& o,
+                                         const connectors::RecordSink& r,
+                                         const connectors::IssueSink& i) {
+  return connectors::ParseIif(in, o, r, i);
+};
+
+RunOptions Options(const std::string& file, int chunk_size = 100) {
+  RunOptions o;
+  o.input_path = file;
+  o.format = "iif";
+  o.tenant = "acme";
+  o.parse.default_currency = "USD";
+  o.chunk_size = chunk_size;
+  o.progress = connectors::ProgressMode::kNever;
+  return o;
+}
+
+GenExportOptions Gen(int64_t transactions, int64_t customers = 25, int64_t bad_every = 0) {
+  GenExportOptions g;
+  g.transactions = transactions;
+  g.customers = customers;
+  g.bad_every = bad_every;
+  return g;
+}
+
+int CustomerCount(connectors::LedgerClient& client) {
+  v1::ListCustomersRequest req;
+  req.set_parent("tenants/acme");
+  auto r = client.ListCustomers(req);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? r->customers_size() : -1;
+}
+
+TEST(ConnectorRuntime, SyncsAFileAndARerunChangesNothing) {
+  TempDir dir;
+  LoopbackServer server(dir.path());
+  const auto stats = WriteIif(dir.File("export.iif"), Gen(1200));
+  const int64_t records = stats.customers + stats.invoices + stats.payments + stats.credit_memos;
+  auto client = server.Client();
+
+  RunResult first = connectors::RunFile(Options(dir.File("export.iif")), kParseIif, client.get());
+  ASSERT_EQ(first.exit_code, connectors::kExitOk) << first.Report();
+  EXPECT_EQ(first.records, records);
+  EXPECT_EQ(first.created, records);
+  EXPECT_EQ(first.chunks, (records + 99) / 100);
+  EXPECT_FALSE(fs::exists(dir.File("export.iif.checkpoint"))) << "removed after success";
+  const int events = server.EventCount("acme");
+  EXPECT_GE(events, records);
+  const std::string ledger = DumpLedger(*client, "acme");
+
+  RunResult again = connectors::RunFile(Options(dir.File("export.iif")), kParseIif, client.get());
+  ASSERT_EQ(again.exit_code, connectors::kExitOk) << again.Report();
+  EXPECT_EQ(again.sync_id, first.sync_id) << "the sync id is derived from the content";
+  EXPECT_EQ(again.unchanged, records);
+  EXPECT_EQ(again.created, 0);
+  EXPECT_EQ(again.updated, 0);
+  EXPECT_EQ(server.EventCount("acme"), events) << "a re-run writes no events";
+  EXPECT_EQ(DumpLedger(*client, "acme"), ledger);
+}
+
+TEST(ConnectorRuntime, DryRunWritesNothing) {
+  TempDir dir;
+  LoopbackServer server(dir.path());
+  const auto stats = WriteIif(dir.File("export.iif"), Gen(600));
+  auto client = server.Client();
+  RunOptions o = Options(dir.File("export.iif"));
+  o.dry_run = true;
+
+  RunResult with_server = connectors::RunFile(o, kParseIif, client.get());
+  EXPECT_EQ(with_server.exit_code, connectors::kExitOk) << with_server.Report();
+  EXPECT_EQ(with_server.invoices, stats.invoices);
+  EXPECT_GT(with_server.deferred, 0) << "records after the first chunk refer to its customers";
+  EXPECT_EQ(with_server.rejected, 0);
+
+  RunResult offline = connectors::RunFile(o, kParseIif, nullptr);
+  EXPECT_EQ(offline.exit_code, connectors::kExitOk) << offline.Report();
+  EXPECT_EQ(offline.records, with_server.records);
+
+  EXPECT_EQ(server.EventCount("acme"), 0);
+  EXPECT_EQ(CustomerCount(*client), 0);
+  EXPECT_FALSE(fs::exists(dir.File("export.iif.checkpoint")));
+}
+
+TEST(ConnectorRuntime, BadRecordsRejectTheWholeFile) {
+  TempDir dir;
+  LoopbackServer server(dir.path());
+  const auto stats = WriteIif(dir.File("export.iif"), Gen(700, 25, /*bad_every=*/97));
+  ASSERT_GT(stats.bad, 0);
+  auto client = server.Client();
+
+  RunResult r = connectors::RunFile(Options(dir.File("export.iif")), kParseIif, client.get());
+  EXPECT_EQ(r.exit_code, connectors::kExitInputRejected) << r.Report();
+  EXPECT_EQ(r.rejected, stats.bad);
+  ASSERT_FALSE(r.rejections.empty());
+  for (const auto& rej : r.rejections) {
+    EXPECT_EQ(rej.stage, "parse");
+    EXPECT_EQ(rej.field, "AMOUNT");
+    EXPECT_FALSE(rej.reason.empty());
+    // file:line:column
+    std::vector<std::string> parts = absl::StrSplit(rej.location, ':');
+    ASSERT_EQ(parts.size(), 3u) << rej.location;
+    EXPECT_EQ(parts[0], dir.File("export.iif"));
+  }
+  EXPECT_TRUE(absl::StrContains(r.Report(), "nothing was applied")) << r.Report();
+  EXPECT_EQ(server.EventCount("acme"), 0);
+  EXPECT_EQ(CustomerCount(*client), 0);
+}
+
+TEST(ConnectorRuntime, ServerSideRejectionRejectsTheWholeFile) {
+  TempDir dir;
+  LoopbackServer server(dir.path());
+  const std::string file = std::string(COLLECTIONS_RUNTIME_TESTDATA) + "/server_rejects.iif";
+  auto client = server.Client();
+  RunResult r = connectors::RunFile(Options(file), kParseIif, client.get());
+  EXPECT_EQ(r.exit_code, connectors::kExitInputRejected) << r.Report();
+  ASSERT_EQ(r.rejections.size(), 1u) << r.Report();
+  EXPECT_EQ(r.rejections[0].stage, "server");
+  EXPECT_EQ(r.rejections[0].reason, "INVOICE_DUE_BEFORE_ISSUE");
+  EXPECT_EQ(r.rejections[0].field, "invoice.due_date");
+  EXPECT_EQ(r.rejections[0].external_id, "A-2");
+  EXPECT_TRUE(absl::StrContains(r.rejections[0].location, "server_rejects.iif:9"))
+      << r.rejections[0].location;
+  EXPECT_EQ(server.EventCount("acme"), 0);
+  EXPECT_EQ(CustomerCount(*client), 0);
+}
+
+TEST(ConnectorRuntime, QuarantineAppliesTheGoodRecords) {
+  TempDir dir;
+  LoopbackServer server(dir.path());
+  const std::string file = std::string(COLLECTIONS_RUNTIME_TESTDATA) + "/server_rejects.iif";
+  fs::copy_file(file, dir.File("mixed.iif"));
+  const auto stats = WriteIif(dir.File("export.iif"), Gen(700, 25, /*bad_every=*/97));
+  const int64_t good =
+      stats.customers + stats.invoices + stats.payments + stats.credit_memos - stats.bad;
+  auto client = server.Client();
+  RunOptions o = Options(dir.File("export.iif"));
+  o.quarantine = true;
+
+  RunResult r = connectors::RunFile(o, kParseIif, client.get());
+  EXPECT_EQ(r.exit_code, connectors::kExitQuarantined) << r.Report();
+  EXPECT_EQ(r.quarantined, stats.bad);
+  EXPECT_EQ(r.created, good);
+  const std::string report = ReadFile(dir.File("export.iif.rejected.jsonl"));
+  std::vector<std::string> lines = absl::StrSplit(report, '\n', absl::SkipEmpty());
+  ASSERT_EQ(static_cast<int64_t>(lines.size()), stats.bad);
+  EXPECT_TRUE(absl::StartsWith(lines[0], "{\"stage\":\"parse\",\"location\":\"")) << lines[0];
+  EXPECT_TRUE(absl::StrContains(lines[0], "\"field\":\"AMOUNT\"")) << lines[0];
+  EXPECT_EQ(CustomerCount(*client), 25);
+
+  // A server-side rejection is quarantined too; its chunk's good records apply.
+  RunOptions m = Options(dir.File("mixed.iif"));
+  m.quarantine = true;
+  RunResult mixed = connectors::RunFile(m, kParseIif, client.get());
+  EXPECT_EQ(mixed.exit_code, connectors::kExitQuarantined) << mixed.Report();
+  EXPECT_EQ(mixed.quarantined, 1);
+  EXPECT_EQ(mixed.created, 2);  // Ann Buyer and A-1
+  EXPECT_TRUE(absl::StrContains(ReadFile(dir.File("mixed.iif.rejected.jsonl")),
+                                "\"reason\":\"INVOICE_DUE_BEFORE_ISSUE\""));
+}
+
+TEST(ConnectorRuntime, RetriesUntilTheServerComesUp) {
+  TempDir dir;
+  WriteIif(dir.File("export.iif"), Gen(300));
+  const int port = FreePort();
+  connectors::ClientOptions co;
+  co.max_attempts = 40;
+  co.initial_backoff = absl::Milliseconds(50);
+  co.max_backoff = absl::Milliseconds(300);
+  connectors::LedgerClient client(
+      connectors::MakeConnectorChannel(absl::StrCat("127.0.0.1:", port)), co);
+  RunResult result;
+  std::thread runner([&] {
+    result = connectors::RunFile(Options(dir.File("export.iif")), kParseIif, &client);
+  });
+  // The client is already failing and backing off; now the server starts.
+  while (client.retries() < 2) absl::SleepFor(absl::Milliseconds(20));
+  LoopbackServer server(dir.path(), port);
+  runner.join();
+  EXPECT_EQ(result.exit_code, connectors::kExitOk) << result.Report();
+  EXPECT_GE(result.retries, 2);
+  EXPECT_EQ(result.created, result.records);
+}
+
+TEST(ConnectorRuntime, GivesUpWithExit4WhenTheServerStaysDown) {
+  TempDir dir;
+  WriteIif(dir.File("export.iif"), Gen(50));
+  connectors::ClientOptions co;
+  co.max_attempts = 3;
+  co.initial_backoff = absl::Milliseconds(10);
+  connectors::LedgerClient client(
+      connectors::MakeConnectorChannel(absl::StrCat("127.0.0.1:", FreePort())), co);
+  RunResult r = connectors::RunFile(Options(dir.File("export.iif")), kParseIif, &client);
+  EXPECT_EQ(r.exit_code, connectors::kExitUnavailable) << r.Report();
+  EXPECT_EQ(r.error.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(r.retries, 2);
+}
+
+// ------------------------------------------------------- subprocess tests
+
+std::vector<std::string> Connector(const LoopbackServer& server, const std::string& file,
+                                   std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv = {COLLECTIONS_IIF_BIN, "--server=" + server.address(),
+                                   "--tenant=acme",     "--file=" + file,
+                                   "--chunk-size=50",   "--progress=never"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return argv;
+}
+
+TEST(ConnectorExecutable, HelpAndUsageErrors) {
+  ProcessResult help = RunProcess({COLLECTIONS_IIF_BIN, "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(help.out, "--quarantine"));
+  EXPECT_TRUE(absl::StrContains(help.out, "INPUT_REJECTED"));
+  ProcessResult bad = RunProcess({COLLECTIONS_IIF_BIN, "--no-such-flag"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(bad.err, "unknown flag --no-such-flag")) << bad.err;
+  ProcessResult neither = RunProcess({COLLECTIONS_IIF_BIN, "--tenant=acme"});
+  EXPECT_EQ(neither.exit_code, 1);
+}
+
+// The crash-resume guarantee: kill -9 at many points, restart each time;
+// the ledger (and even the audit trail) ends identical to an uninterrupted
+// run's.
+TEST(ConnectorExecutable, KilledAtManyPointsEndsWithTheSameLedger) {
+  TempDir dir;
+  const auto stats = WriteIif(dir.File("export.iif"), Gen(1500, 40));
+  const int64_t records = stats.customers + stats.invoices + stats.payments + stats.credit_memos;
+  const int64_t chunks = (records + 49) / 50;
+  ASSERT_GE(chunks, 25);
+
+  TempDir ref_dir;
+  LoopbackServer reference(ref_dir.path());
+  ProcessResult clean = RunProcess(Connector(reference, dir.File("export.iif")));
+  ASSERT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+  auto ref_client = reference.Client();
+  const std::string want = DumpLedger(*ref_client, "acme");
+  const int want_events = reference.EventCount("acme");
+  ASSERT_FALSE(want.empty());
+
+  TempDir crash_dir;
+  LoopbackServer server(crash_dir.path());
+  // Kill points: after the k-th acknowledged chunk of a run, before its
+  // checkpoint (the chunk is applied but the checkpoint does not know) or
+  // just after the checkpoint. Each restart resumes from the checkpoint.
+  const std::pair<const char*, int> kills[] = {
+      {connectors::kKillAfterAckEnv, 1},        {connectors::kKillAfterCheckpointEnv, 1},
+      {connectors::kKillAfterAckEnv, 3},        {connectors::kKillAfterCheckpointEnv, 2},
+      {connectors::kKillAfterAckEnv, 1},        {connectors::kKillAfterAckEnv, 2},
+      {connectors::kKillAfterCheckpointEnv, 5}, {connectors::kKillAfterAckEnv, 4},
+  };
+  for (const auto& [env, k] : kills) {
+    ProcessResult r = RunProcess(Connector(server, dir.File("export.iif")),
+                                 {{env, std::to_string(k)}});
+    ASSERT_TRUE(r.killed) << env << "=" << k << " exit " << r.exit_code << "\n" << r.out << r.err;
+    EXPECT_EQ(r.signal, SIGKILL);
+    ASSERT_TRUE(fs::exists(dir.File("export.iif.checkpoint")) ||
+                std::string(env) == connectors::kKillAfterAckEnv);
+  }
+  // Kills at random moments (during validation, parsing, a call, a
+  // checkpoint write).
+  std::mt19937 rng(7);
+  for (int i = 0; i < 6; ++i) {
+    const pid_t pid = StartProcess(Connector(server, dir.File("export.iif")));
+    absl::SleepFor(absl::Milliseconds(std::uniform_int_distribution<int>(20, 400)(rng)));
+    kill(pid, SIGKILL);
+    WaitProcess(pid);
+  }
+  ProcessResult last = RunProcess(Connector(server, dir.File("export.iif")));
+  ASSERT_EQ(last.exit_code, 0) << last.out << last.err;
+  EXPECT_FALSE(fs::exists(dir.File("export.iif.checkpoint")));
+
+  auto client = server.Client();
+  EXPECT_EQ(DumpLedger(*client, "acme"), want);
+  EXPECT_EQ(server.EventCount("acme"), want_events) << "no record was applied twice";
+}
+
+TEST(ConnectorExecutable, QuarantineReportSurvivesKills) {
+  TempDir dir;
+  WriteIif(dir.File("export.iif"), Gen(1200, 30, /*bad_every=*/41));
+  fs::copy_file(dir.File("export.iif"), dir.File("clean.iif"));
+
+  TempDir ref_dir;
+  LoopbackServer reference(ref_dir.path());
+  ProcessResult clean = RunProcess(Connector(reference, dir.File("clean.iif"), {"--quarantine"}));
+  ASSERT_EQ(clean.exit_code, 5) << clean.out << clean.err;
+  const std::string want_report = ReadFile(dir.File("clean.iif.rejected.jsonl"));
+  ASSERT_FALSE(want_report.empty());
+  auto ref_client = reference.Client();
+  const std::string want = DumpLedger(*ref_client, "acme");
+
+  TempDir crash_dir;
+  LoopbackServer server(crash_dir.path());
+  for (int k : {2, 1, 3, 2}) {
+    ProcessResult r = RunProcess(Connector(server, dir.File("export.iif"), {"--quarantine"}),
+                                 {{connectors::kKillAfterAckEnv, std::to_string(k)}});
+    ASSERT_TRUE(r.killed) << r.out << r.err;
+  }
+  ProcessResult last = RunProcess(Connector(server, dir.File("export.iif"), {"--quarantine"}));
+  ASSERT_EQ(last.exit_code, 5) << last.out << last.err;
+  // Same lines as the uninterrupted run, apart from the file name.
+  std::string got = ReadFile(dir.File("export.iif.rejected.jsonl"));
+  EXPECT_EQ(absl::StrReplaceAll(got, {{"export.iif", "clean.iif"}}), want_report);
+  auto client = server.Client();
+  EXPECT_EQ(DumpLedger(*client, "acme"), want);
+}
+
+TEST(ConnectorExecutable, WatchModeFilesIntoDoneAndFailed) {
+  TempDir dir;
+  LoopbackServer server(dir.path());
+  const std::string watch = dir.File("inbox");
+  fs::create_directories(watch);
+  WriteIif(watch + "/a-good.iif", Gen(200));
+  WriteIif(watch + "/b-bad.iif", Gen(200, 25, /*bad_every=*/50));
+  fs::copy_file(std::string(COLLECTIONS_RUNTIME_TESTDATA) + "/server_rejects.iif",
+                watch + "/c-refused.iif");
+  WriteIif(watch + "/.hidden.iif", Gen(10));
+  WriteIif(watch + "/d-partial.iif.part", Gen(10));
+
+  ProcessResult r = RunProcess({COLLECTIONS_IIF_BIN, "--server=" + server.address(),
+                                "--tenant=acme", "--watch=" + watch, "--once", "--settle=0",
+                                "--progress=never"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_TRUE(fs::exists(watch + "/done/a-good.iif"));
+  EXPECT_TRUE(absl::StrContains(ReadFile(watch + "/done/a-good.iif.report.txt"), "OK (exit 0)"));
+  EXPECT_TRUE(fs::exists(watch + "/failed/b-bad.iif"));
+  EXPECT_TRUE(absl::StrContains(ReadFile(watch + "/failed/b-bad.iif.report.txt"),
+                                "b-bad.iif:"));
+  EXPECT_TRUE(fs::exists(watch + "/failed/c-refused.iif"));
+  EXPECT_TRUE(absl::StrContains(ReadFile(watch + "/failed/c-refused.iif.report.txt"),
+                                "INVOICE_DUE_BEFORE_ISSUE"));
+  EXPECT_TRUE(fs::exists(watch + "/.hidden.iif"));
+  EXPECT_TRUE(fs::exists(watch + "/d-partial.iif.part"));
+  EXPECT_TRUE(fs::is_empty(watch + "/processing"));
+  EXPECT_EQ(CustomerCount(*server.Client()), 25) << "only a-good.iif was applied";
+
+  // Quarantine in watch mode: the bad file goes to done/ with its report.
+  WriteIif(watch + "/e-mixed.iif", Gen(200, 25, /*bad_every=*/50));
+  ProcessResult q = RunProcess({COLLECTIONS_IIF_BIN, "--server=" + server.address(),
+                                "--tenant=acme", "--watch=" + watch, "--once", "--settle=0",
+                                "--quarantine", "--progress=never"});
+  EXPECT_EQ(q.exit_code, 0) << q.out << q.err;
+  EXPECT_TRUE(fs::exists(watch + "/done/e-mixed.iif"));
+  EXPECT_TRUE(fs::exists(watch + "/done/e-mixed.iif.rejected.jsonl"));
+}
+
+}  // namespace
+}  // namespace collections::testing
