@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
+#include "service/domain/cash_matching.h"
 #include "service/domain/errors.h"
 
 namespace collections::connectors {
@@ -297,6 +298,61 @@ TEST(ParseCamt, SameStatementTwiceGivesTheSameIds) {
     EXPECT_EQ(Ids(a), Ids(b)) << f;
     EXPECT_FALSE(Ids(a).empty()) << f;
   }
+}
+
+// ------------------------------------------------------- cash application
+
+// What the service's cash application does with a parsed payment: the
+// bank's facts become the matcher's input (the wiring lives in the service).
+domain::IncomingPayment ToIncoming(const v1::Payment& p) {
+  domain::IncomingPayment in;
+  in.amount = domain::Money{p.amount().currency_code(), p.amount().minor_units()};
+  if (p.has_instructed_amount()) {
+    in.instructed_amount =
+        domain::Money{p.instructed_amount().currency_code(), p.instructed_amount().minor_units()};
+  }
+  in.payer_name = p.payer_name();
+  in.unstructured_text = p.remittance_text();
+  for (const std::string& r : p.creditor_references()) in.structured_references.push_back(r);
+  for (const auto& d : p.remitted_documents()) {
+    domain::ReferredDocument doc{d.number(), d.credit_note(), std::nullopt};
+    if (d.has_amount()) doc.amount = domain::Money{d.amount().currency_code(), d.amount().minor_units()};
+    in.referred_documents.push_back(doc);
+  }
+  return in;
+}
+
+TEST(CamtCashApplication, FixturePaymentsMatchTheDemoBook) {
+  Parsed p = ParseFixture("camt053_v08_structured_fx.xml");
+  ASSERT_EQ(p.records.size(), 2u);
+  auto item = [](const char* id, const char* number, const char* customer, const char* name,
+                 int64_t minor, const char* currency, domain::OpenItem::Kind kind) {
+    domain::OpenItem it;
+    it.kind = kind;
+    it.id = id;
+    it.number = number;
+    it.customer = customer;
+    it.customer_name = name;
+    it.amount_due = domain::Money{currency, minor};
+    it.due_date = absl::CivilDay(2026, 3, 1);
+    return it;
+  };
+  std::vector<domain::OpenItem> book = {
+      item("i1", "INV-1001", "acme", "ACME Trading GmbH", 10000, "EUR", domain::OpenItem::Kind::kInvoice),
+      item("i2", "INV-1002", "acme", "ACME Trading GmbH", 5000, "EUR", domain::OpenItem::Kind::kInvoice),
+      item("c1", "CN-9001", "acme", "ACME Trading GmbH", 3000, "EUR", domain::OpenItem::Kind::kCreditNote),
+      item("g1", "G-77001", "globex", "Globex Corporation", 10000, "USD", domain::OpenItem::Kind::kInvoice),
+  };
+  // Referred documents net of a credit note: applied automatically.
+  domain::MatchResult a = domain::MatchPayment(ToIncoming(p.payment(0)), book);
+  ASSERT_EQ(a.decision, domain::MatchResult::Decision::kAutoApply);
+  EXPECT_EQ(a.candidates[0].allocations.size(), 3u);
+  EXPECT_EQ(a.candidates[0].unapplied.minor, 0);
+  // The FX payment names its invoice and matches on the instructed USD.
+  domain::MatchResult b = domain::MatchPayment(ToIncoming(p.payment(1)), book);
+  ASSERT_EQ(b.decision, domain::MatchResult::Decision::kAutoApply);
+  EXPECT_EQ(b.candidates[0].allocations[0].item_id, "g1");
+  EXPECT_EQ(b.candidates[0].allocations[0].amount, (domain::Money{"USD", 10000}));
 }
 
 // ------------------------------------------------------------- samples
