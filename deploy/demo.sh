@@ -47,6 +47,7 @@ section "Generating the demo company's QuickBooks export"
 python3 "$ROOT/deploy/demo/make_demo_exports.py" "$WORK" --as-of="$AS_OF"
 
 section "Syncing it through the QuickBooks IIF connector"
+mkdir -p "$WORK/state"
 "$BUILD/connectors/iif/collections-iif" --server="$ADDR" --tenant="$TENANT" \
   --file="$WORK/quickbooks-demo.iif" --state-dir="$WORK/state"
 

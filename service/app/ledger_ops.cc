@@ -516,6 +516,43 @@ absl::Status LedgerOps::ApplySettlements(const std::string& source_kind,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<store::Doc>> LedgerOps::FindOwnedDoc(
+    const std::string& kind, const v1::ExternalRef& ref, const std::string& customer_id,
+    const std::string& moved_reason, google::protobuf::Message* before, std::string* id) {
+  ASSIGN_OR_RETURN(auto existing, tx_.FindDocByRef(kind, RefKey(ref)));
+  if (!existing) {
+    ASSIGN_OR_RETURN(*id, ChooseDocId(kind, ref));
+    return existing;
+  }
+  if (!before->ParseFromString(existing->body)) {
+    return absl::InternalError(absl::StrCat("stored ", kind, " does not parse"));
+  }
+  if (existing->customer != customer_id) {
+    return domain::PreconditionError(
+        moved_reason, absl::StrCat(kind, " ", RefKey(ref), " belongs to customer ",
+                                   existing->customer, "; moving it is not supported"));
+  }
+  *id = existing->id;
+  return existing;
+}
+
+absl::StatusOr<ApplyResult> LedgerOps::StoreSettlingDoc(
+    const std::string& kind, absl::string_view event_noun, const std::string& id,
+    const std::string& customer_id, const std::string& ref, const std::string& number,
+    const google::protobuf::Message* before, const google::protobuf::Message& next,
+    const std::vector<store::SettlementRow>& rows) {
+  const std::string name = ChildResource(tenant_, customer_id,
+                                         kind == kPaymentKind ? kPayments : kCreditNotes, id);
+  if (before != nullptr && MessageDifferencer::Equals(*before, next)) {
+    return ApplyResult{v1::RecordOutcome::UNCHANGED, name};
+  }
+  RETURN_IF_ERROR(ApplySettlements(kind, id, rows));
+  RETURN_IF_ERROR(tx_.PutDoc(store::Doc{kind, id, customer_id, ref, number, next.SerializeAsString()}));
+  RETURN_IF_ERROR(Event(absl::StrCat(event_noun, before ? ".updated" : ".recorded"), name,
+                        customer_id, before, &next));
+  return ApplyResult{before ? v1::RecordOutcome::UPDATED : v1::RecordOutcome::CREATED, name};
+}
+
 // ----------------------------------------------------------------- mutations
 
 absl::StatusOr<ApplyResult> LedgerOps::ApplyCustomer(const v1::Customer& in) {
@@ -651,20 +688,10 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyPayment(const std::string& customer_
   RETURN_IF_ERROR(LoadCustomer(customer_id).status());
   const std::string ref = RefKey(in.external_ref());
   const std::string& ccy = in.amount().currency_code();
-  ASSIGN_OR_RETURN(auto existing, tx_.FindDocByRef(kPaymentKind, ref));
   v1::Payment before;
   std::string id;
-  if (existing) {
-    if (!before.ParseFromString(existing->body)) return absl::InternalError("bad stored payment");
-    if (existing->customer != customer_id) {
-      return domain::PreconditionError(
-          "PAYMENT_CUSTOMER_CHANGED",
-          absl::StrCat("payment ", ref, " belongs to ", before.name()));
-    }
-    id = existing->id;
-  } else {
-    ASSIGN_OR_RETURN(id, ChooseDocId(kPaymentKind, in.external_ref()));
-  }
+  ASSIGN_OR_RETURN(auto existing, FindOwnedDoc(kPaymentKind, in.external_ref(), customer_id,
+                                               "PAYMENT_CUSTOMER_CHANGED", &before, &id));
   ASSIGN_OR_RETURN(absl::CivilDay day, ToDay(in.received_date(), "payment.received_date"));
   const bool same_input = existing && MessageDifferencer::Equals(PaymentInput(before), PaymentInput(in));
   if (same_input && in.allocations().empty()) {
@@ -683,23 +710,9 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyPayment(const std::string& customer_
     allocated += r.amount;
   }
   *next.mutable_unapplied() = ToProtoMoney(ccy, in.amount().minor_units() - allocated);
-  if (existing) {
-    *next.mutable_create_time() = before.create_time();
-    if (MessageDifferencer::Equals(before, next)) {
-      return ApplyResult{v1::RecordOutcome::UNCHANGED, before.name()};
-    }
-  } else {
-    *next.mutable_create_time() = NowTs(clock_);
-  }
-  RETURN_IF_ERROR(ApplySettlements(kPaymentKind, id, rows));
-  RETURN_IF_ERROR(
-      tx_.PutDoc(store::Doc{kPaymentKind, id, customer_id, ref, "", next.SerializeAsString()}));
-  if (existing) {
-    RETURN_IF_ERROR(Event("payment.updated", next.name(), customer_id, &before, &next));
-    return ApplyResult{v1::RecordOutcome::UPDATED, next.name()};
-  }
-  RETURN_IF_ERROR(Event("payment.recorded", next.name(), customer_id, nullptr, &next));
-  return ApplyResult{v1::RecordOutcome::CREATED, next.name()};
+  *next.mutable_create_time() = existing ? before.create_time() : NowTs(clock_);
+  return StoreSettlingDoc(kPaymentKind, "payment", id, customer_id, ref, "",
+                          existing ? &before : nullptr, next, rows);
 }
 
 absl::StatusOr<ApplyResult> LedgerOps::ApplyCreditNote(const std::string& customer_id,
@@ -708,19 +721,10 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCreditNote(const std::string& custom
   RETURN_IF_ERROR(LoadCustomer(customer_id).status());
   const std::string ref = RefKey(in.external_ref());
   const std::string& ccy = in.amount().currency_code();
-  ASSIGN_OR_RETURN(auto existing, tx_.FindDocByRef(kCreditNoteKind, ref));
   v1::CreditNote before;
   std::string id;
-  if (existing) {
-    if (!before.ParseFromString(existing->body)) return absl::InternalError("bad stored credit note");
-    if (existing->customer != customer_id) {
-      return domain::PreconditionError("CREDIT_NOTE_CUSTOMER_CHANGED",
-                                       absl::StrCat("credit note ", ref, " belongs to ", before.name()));
-    }
-    id = existing->id;
-  } else {
-    ASSIGN_OR_RETURN(id, ChooseDocId(kCreditNoteKind, in.external_ref()));
-  }
+  ASSIGN_OR_RETURN(auto existing, FindOwnedDoc(kCreditNoteKind, in.external_ref(), customer_id,
+                                               "CREDIT_NOTE_CUSTOMER_CHANGED", &before, &id));
   ASSIGN_OR_RETURN(absl::CivilDay day, ToDay(in.issue_date(), "credit_note.issue_date"));
   // A credit note against one invoice credits it up to its amount due; the
   // rest stays as account credit.
@@ -765,23 +769,9 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCreditNote(const std::string& custom
     allocated += r.amount;
   }
   *next.mutable_unapplied() = ToProtoMoney(ccy, in.amount().minor_units() - allocated);
-  if (existing) {
-    *next.mutable_create_time() = before.create_time();
-    if (MessageDifferencer::Equals(before, next)) {
-      return ApplyResult{v1::RecordOutcome::UNCHANGED, before.name()};
-    }
-  } else {
-    *next.mutable_create_time() = NowTs(clock_);
-  }
-  RETURN_IF_ERROR(ApplySettlements(kCreditNoteKind, id, rows));
-  RETURN_IF_ERROR(tx_.PutDoc(store::Doc{kCreditNoteKind, id, customer_id, ref, in.number(),
-                                        next.SerializeAsString()}));
-  if (existing) {
-    RETURN_IF_ERROR(Event("credit_note.updated", next.name(), customer_id, &before, &next));
-    return ApplyResult{v1::RecordOutcome::UPDATED, next.name()};
-  }
-  RETURN_IF_ERROR(Event("credit_note.recorded", next.name(), customer_id, nullptr, &next));
-  return ApplyResult{v1::RecordOutcome::CREATED, next.name()};
+  *next.mutable_create_time() = existing ? before.create_time() : NowTs(clock_);
+  return StoreSettlingDoc(kCreditNoteKind, "credit_note", id, customer_id, ref, in.number(),
+                          existing ? &before : nullptr, next, rows);
 }
 
 absl::StatusOr<v1::Invoice> LedgerOps::VoidInvoice(const std::string& customer_id,

@@ -71,6 +71,30 @@ class LedgerOps {
   // settlements; writes and audits a status change.
   absl::Status RefreshInvoice(const std::string& invoice_id);
 
+  // Replaces every settlement of (source_kind, source_id) with `rows` and
+  // refreshes the invoices touched (before and after). Used directly by
+  // write-offs ("write_off" rows); payments and credit notes go through
+  // ApplyPayment / ApplyCreditNote.
+  // Finds the payment or credit note with external reference `ref`, parsed
+  // into *before, refusing one owned by another customer; sets *id to its id
+  // or to a new one.
+  absl::StatusOr<std::optional<store::Doc>> FindOwnedDoc(const std::string& kind,
+                                                         const v1::ExternalRef& ref,
+                                                         const std::string& customer_id,
+                                                         const std::string& moved_reason,
+                                                         google::protobuf::Message* before,
+                                                         std::string* id);
+  // Writes a payment or credit note with its settlements and audit event;
+  // UNCHANGED (and nothing written) when `next` equals `before`.
+  absl::StatusOr<ApplyResult> StoreSettlingDoc(const std::string& kind, absl::string_view event_noun,
+                                               const std::string& id, const std::string& customer_id,
+                                               const std::string& ref, const std::string& number,
+                                               const google::protobuf::Message* before,
+                                               const google::protobuf::Message& next,
+                                               const std::vector<store::SettlementRow>& rows);
+  absl::Status ApplySettlements(const std::string& source_kind, const std::string& source_id,
+                                const std::vector<store::SettlementRow>& rows);
+
   absl::StatusOr<v1::Customer> LoadCustomer(const std::string& customer_id);
   absl::StatusOr<v1::Invoice> LoadInvoice(const std::string& customer_id,
                                           const std::string& invoice_id);
@@ -93,8 +117,6 @@ class LedgerOps {
                                                                 const std::string& invoice,
                                                                 const std::string& number,
                                                                 const std::string& field);
-  absl::Status ApplySettlements(const std::string& source_kind, const std::string& source_id,
-                                const std::vector<store::SettlementRow>& rows);
   absl::Status Event(absl::string_view type, absl::string_view resource,
                      absl::string_view customer_id, const google::protobuf::Message* before,
                      const google::protobuf::Message* after);
