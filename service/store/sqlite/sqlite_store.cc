@@ -418,6 +418,35 @@ class SqliteTransaction : public Transaction {
   bool wrote_event_ = false;
 };
 
+}  // namespace
+
+std::string SqliteAgingSql(const AgingQuery& q, bool as_stored) {
+  std::string bucket = "CASE WHEN ?1 - due_day <= 0 THEN 0 ";
+  for (size_t b = 0; b < q.bucket_bounds.size(); ++b) {
+    absl::StrAppend(&bucket, "WHEN ?1 - due_day <= ", q.bucket_bounds[b], " THEN ", b + 1, " ");
+  }
+  absl::StrAppend(&bucket, "ELSE ", q.bucket_bounds.size() + 1, " END");
+  const std::string group = q.by_customer ? "customer, currency" : "currency";
+  std::string filter;
+  if (!q.currency.empty()) filter += " AND currency=?3";
+  if (as_stored) {
+    return absl::StrCat("SELECT ", q.by_customer ? "customer" : "''", ", currency, ", bucket,
+                        " AS b, SUM(amount_due), COUNT(*) FROM invoices INDEXED BY invoices_aging "
+                        "WHERE tenant=?2 AND status IN (1,2)",
+                        filter, " GROUP BY ", group, ", b ORDER BY ", group, ", b");
+  }
+  return absl::StrCat(
+      "SELECT ", q.by_customer ? "customer" : "''", ", currency, ", bucket,
+      " AS b, SUM(due), COUNT(*) FROM (SELECT customer, currency, due_day, total - "
+      "COALESCE((SELECT SUM(s.amount) FROM settlements s INDEXED BY settlements_invoice "
+      "WHERE s.tenant=i.tenant AND "
+      "s.invoice_id=i.id AND s.day<=?1), 0) AS due FROM invoices i WHERE tenant=?2 AND "
+      "status!=4 AND issue_day<=?1",
+      filter, ") WHERE due>0 GROUP BY ", group, ", b ORDER BY ", group, ", b");
+}
+
+namespace {
+
 class SqliteStore : public Store {
  public:
   explicit SqliteStore(std::string path) : path_(std::move(path)) {}
@@ -503,29 +532,7 @@ class SqliteStore : public Store {
         ASSIGN_OR_RETURN(bool row, s->Step());
         exact_now = row && s->Int(0) != 0;
       }
-      std::string bucket = "CASE WHEN ?1 - due_day <= 0 THEN 0 ";
-      for (size_t b = 0; b < q.bucket_bounds.size(); ++b) {
-        absl::StrAppend(&bucket, "WHEN ?1 - due_day <= ", q.bucket_bounds[b], " THEN ", b + 1, " ");
-      }
-      absl::StrAppend(&bucket, "ELSE ", q.bucket_bounds.size() + 1, " END");
-      const std::string group = q.by_customer ? "customer, currency" : "currency";
-      std::string filter;
-      if (!q.currency.empty()) filter += " AND currency=?3";
-      std::string sql;
-      if (exact_now) {
-        sql = absl::StrCat("SELECT ", q.by_customer ? "customer" : "''", ", currency, ", bucket,
-                           " AS b, SUM(amount_due), COUNT(*) FROM invoices INDEXED BY invoices_aging "
-                           "WHERE tenant=?2 AND status IN (1,2)",
-                           filter, " GROUP BY ", group, ", b ORDER BY ", group, ", b");
-      } else {
-        sql = absl::StrCat(
-            "SELECT ", q.by_customer ? "customer" : "''", ", currency, ", bucket,
-            " AS b, SUM(due), COUNT(*) FROM (SELECT customer, currency, due_day, total - "
-            "COALESCE((SELECT SUM(s.amount) FROM settlements s WHERE s.tenant=i.tenant AND "
-            "s.invoice_id=i.id AND s.day<=?1), 0) AS due FROM invoices i WHERE tenant=?2 AND "
-            "status!=4 AND issue_day<=?1",
-            filter, ") WHERE due>0 GROUP BY ", group, ", b ORDER BY ", group, ", b");
-      }
+      const std::string sql = SqliteAgingSql(q, exact_now);
       PREPARE_OR_RETURN(s, c, sql);
       s->Bind(1, q.as_of_day).Bind(2, tenant);
       if (!q.currency.empty()) s->Bind(3, q.currency);

@@ -5,6 +5,7 @@
 #define COLLECTIONS_STORE_SQLITE_SQLITE_STORE_H_
 
 #include <memory>
+#include <string>
 #include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
@@ -14,6 +15,15 @@ namespace collections::store {
 
 // `path` is a file name or ":memory:" (then one shared in-memory database).
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(absl::string_view path);
+
+// The SQL that Store::Aging runs for `q`: `as_stored` = the fast path, which
+// sums the stored amount_due of open invoices through the covering index
+// invoices_aging (used when nothing was issued or settled after as_of);
+// otherwise amounts due are replayed from settlements as of the day.
+// Parameters: ?1 = as_of day number, ?2 = tenant, ?3 = currency (when
+// q.currency is set). Exposed so that tests can pin its query plan and the
+// benchmarks can time the same SQL without the service around it.
+std::string SqliteAgingSql(const AgingQuery& q, bool as_stored);
 
 }  // namespace collections::store
 
