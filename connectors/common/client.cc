@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -20,7 +23,29 @@ std::shared_ptr<grpc::Channel> MakeConnectorChannel(const std::string& target) {
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetMaxReceiveMessageSize(64 << 20);
   args.SetMaxSendMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  // TLS when COLLECTIONS_TLS_CA names the CA bundle of the server's
+  // certificate; mutual TLS adds COLLECTIONS_TLS_CERT and COLLECTIONS_TLS_KEY
+  // (docs/erp-guide.md). Plaintext otherwise (a loopback sidecar).
+  const char* ca = std::getenv("COLLECTIONS_TLS_CA");
+  if (ca == nullptr || *ca == '\0') {
+    return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  }
+  auto read = [](const char* path) {
+    std::ifstream in(path ? path : "", std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = read(ca);
+  if (const char* cert = std::getenv("COLLECTIONS_TLS_CERT"); cert && *cert) {
+    tls.pem_cert_chain = read(cert);
+    tls.pem_private_key = read(std::getenv("COLLECTIONS_TLS_KEY"));
+  }
+  if (const char* name = std::getenv("COLLECTIONS_TLS_SERVER_NAME"); name && *name) {
+    args.SetSslTargetNameOverride(name);
+  }
+  return grpc::CreateCustomChannel(target, grpc::SslCredentials(tls), args);
 }
 
 bool IsRetryable(grpc::StatusCode code) {

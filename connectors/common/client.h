@@ -57,9 +57,12 @@ struct ClientOptions {
   std::function<void(absl::string_view)> log;
 };
 
-// An insecure channel to `target` ("127.0.0.1:50051") whose reconnect
-// backoff is short (0.1..2 s), so that a restarted server is found again
-// within the client's own retry schedule.
+// A channel to `target` ("127.0.0.1:50051") whose reconnect backoff is short
+// (0.1..2 s), so that a restarted server is found again within the client's
+// own retry schedule. Plaintext, unless $COLLECTIONS_TLS_CA names a CA bundle
+// (PEM): then TLS, with a client certificate from $COLLECTIONS_TLS_CERT and
+// $COLLECTIONS_TLS_KEY when set, and $COLLECTIONS_TLS_SERVER_NAME overriding
+// the name checked against the server certificate.
 std::shared_ptr<grpc::Channel> MakeConnectorChannel(const std::string& target);
 
 // Which failures are retried (see the header comment).

@@ -1,6 +1,6 @@
 #include "service/auth/scopes.h"
 
-#include <utility>
+#include <initializer_list>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
@@ -13,41 +13,39 @@ namespace {
 const absl::flat_hash_map<std::string, Scope>& MethodScopes() {
   static const auto* table = [] {
     auto* t = new absl::flat_hash_map<std::string, Scope>();
-    const std::pair<const char*, std::initializer_list<const char*>> read[] = {
-        {"LedgerService",
-         {"GetCustomer", "ListCustomers", "GetInvoice", "ListInvoices", "GetPayment",
-          "ListPayments", "GetCreditNote", "ListCreditNotes", "GetAccountSummary",
-          "GetAgingReport"}},
-        {"AuditService", {"ListEvents", "WatchEvents"}},
-        {"RecoveryService",
-         {"GetPolicy", "GetRecommendation", "ListRecommendations", "ListWorkQueue",
-          "ListContacts", "ExportCaseFile", "RenderMessage", "GetPaymentRisk"}},
-        // GetPaymentPlan may mark a plan DEFAULTED, but only as the derived
-        // consequence of time passing, as a read of an invoice's status is.
-        {"ArrangementService",
-         {"ListPromises", "GetPaymentPlan", "AssessFees", "ListArrangements"}},
+    auto add = [t](const char* service, std::initializer_list<const char*> methods, Scope scope) {
+      for (const char* m : methods) (*t)[absl::StrCat(service, "/", m)] = scope;
     };
-    const std::pair<const char*, std::initializer_list<const char*>> write[] = {
-        {"LedgerService",
-         {"UpsertCustomer", "UpsertInvoice", "VoidInvoice", "RecordPayment",
-          "RecordCreditNote", "SyncLedger"}},
-        // StreamActions hands outbox work to a delivery worker, which then
-        // reports with CompleteAction: both belong to the writer.
-        {"RecoveryService", {"RecordContact", "RunCollections", "StreamActions", "CompleteAction"}},
-        {"ArrangementService",
-         {"RecordPromise", "ProposePaymentPlan", "AcceptPaymentPlan", "ExtendTerms",
-          "ProposeSettlement", "AcceptSettlement", "ApplyLateFees", "OpenDispute",
-          "ResolveDispute", "WriteOff", "ReverseWriteOff", "ReferToAgency", "ReferToLegal",
-          "RecordAgencyCollection", "RecallReferral"}},
-    };
-    for (const auto& [service, methods] : read) {
-      for (const char* m : methods) (*t)[absl::StrCat(service, "/", m)] = Scope::kRead;
-    }
-    for (const auto& [service, methods] : write) {
-      for (const char* m : methods) (*t)[absl::StrCat(service, "/", m)] = Scope::kWrite;
-    }
+    add("LedgerService",
+        {"GetCustomer", "ListCustomers", "GetInvoice", "ListInvoices", "GetPayment",
+         "ListPayments", "GetCreditNote", "ListCreditNotes", "GetAccountSummary",
+         "GetAgingReport"},
+        Scope::kRead);
+    add("AuditService", {"ListEvents", "WatchEvents"}, Scope::kRead);
+    add("RecoveryService",
+        {"GetPolicy", "GetRecommendation", "ListRecommendations", "ListWorkQueue", "ListContacts",
+         "ExportCaseFile", "RenderMessage", "GetPaymentRisk"},
+        Scope::kRead);
+    // GetPaymentPlan may mark a plan DEFAULTED, but only as the derived
+    // consequence of time passing, as a read of an invoice's status is.
+    add("ArrangementService", {"ListPromises", "GetPaymentPlan", "AssessFees", "ListArrangements"},
+        Scope::kRead);
+    add("LedgerService",
+        {"UpsertCustomer", "UpsertInvoice", "VoidInvoice", "RecordPayment", "RecordCreditNote",
+         "SyncLedger"},
+        Scope::kWrite);
+    // StreamActions hands outbox work to a delivery worker, which then
+    // reports with CompleteAction: both belong to the writer.
+    add("RecoveryService", {"RecordContact", "RunCollections", "StreamActions", "CompleteAction"},
+        Scope::kWrite);
+    add("ArrangementService",
+        {"RecordPromise", "ProposePaymentPlan", "AcceptPaymentPlan", "ExtendTerms",
+         "ProposeSettlement", "AcceptSettlement", "ApplyLateFees", "OpenDispute", "ResolveDispute",
+         "WriteOff", "ReverseWriteOff", "ReferToAgency", "ReferToLegal", "RecordAgencyCollection",
+         "RecallReferral"},
+        Scope::kWrite);
     // RecoveryService/ReplacePolicy changes how every debtor is pursued.
-    (*t)["RecoveryService/ReplacePolicy"] = Scope::kAdmin;
+    add("RecoveryService", {"ReplacePolicy"}, Scope::kAdmin);
     return t;
   }();
   return *table;

@@ -12,3 +12,16 @@ if(COLLECTIONS_DEBIAN_PYTHON3)
   # 77: python3-grpcio missing outside CI (in CI it is a failure).
   set_tests_properties(python_client_test PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 180)
 endif()
+
+add_library(prod_test_support STATIC prod_support.cc)
+target_include_directories(prod_test_support PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(prod_test_support PUBLIC collections_server_prod GTest::gtest)
+
+foreach(t auth_test limits_test metrics_test tls_test)
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${t}.cc)
+    add_executable(${t} ${t}.cc)
+    target_compile_options(${t} PRIVATE ${COLLECTIONS_WARNINGS})
+    target_link_libraries(${t} prod_test_support GTest::gtest_main)
+    gtest_discover_tests(${t})
+  endif()
+endforeach()
