@@ -89,20 +89,21 @@ std::string IdFromExternalRef(absl::string_view source_system, absl::string_view
   if (IsValidResourceId(external_id)) return std::string(external_id);
   // A readable slug plus a hash that keeps distinct external ids apart:
   // "Melton, Johnny" -> "melton-johnny-3f2a9c".
-  std::string slug;
+  char slug[48];
+  size_t n = 0;
   for (char c : external_id) {
-    if (slug.size() >= 40) break;
+    if (n >= 40) break;
     if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-      slug += c;
+      slug[n++] = c;
     } else if (c >= 'A' && c <= 'Z') {
-      slug += static_cast<char>(c - 'A' + 'a');
-    } else if (!slug.empty() && slug.back() != '-') {
-      slug += '-';
+      slug[n++] = static_cast<char>(c - 'A' + 'a');
+    } else if (n > 0 && slug[n - 1] != '-') {
+      slug[n++] = '-';
     }
   }
-  if (!slug.empty() && slug.back() != '-') slug += '-';
-  if (slug.empty()) slug = "x";
-  return absl::StrFormat("%s%06x", slug,
+  if (n > 0 && slug[n - 1] != '-') slug[n++] = '-';
+  if (n == 0) slug[n++] = 'x';
+  return absl::StrFormat("%s%06x", absl::string_view(slug, n),
                          StableHash(absl::StrCat(source_system, "/", external_id)) & 0xffffff);
 }
 
