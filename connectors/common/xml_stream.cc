@@ -21,6 +21,13 @@ std::string FromXmlChar(const xmlChar* s) {
   return s == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(s));
 }
 
+// With an undeclared prefix libxml2 keeps the whole QName ("gnc:book") as
+// the local name; the part after the colon is what callers match.
+std::string LocalPart(std::string name) {
+  size_t colon = name.find(':');
+  return colon == std::string::npos ? name : name.substr(colon + 1);
+}
+
 void InitLibxmlOnce() {
   static std::once_flag once;
   std::call_once(once, [] { xmlInitParser(); });
@@ -135,6 +142,10 @@ absl::Status XmlStreamReader::Open() {
       r,
       [](void* arg, xmlErrorPtr error) {
         if (error == nullptr || error->level < XML_ERR_ERROR) return;  // warnings pass
+        // Undeclared prefixes (GnuCash 1.8 books have no xmlns at all) are
+        // namespace errors, not well-formedness errors: the element is still
+        // there, and local-name matching does not need the namespace.
+        if (error->domain == XML_FROM_NAMESPACE) return;
         auto* state = static_cast<ErrorState*>(arg);
         if (!state->message.empty()) return;  // keep the first: later ones follow from it
         state->message = std::string(
@@ -234,7 +245,7 @@ absl::StatusOr<bool> XmlStreamReader::Next() {
   switch (xmlTextReaderNodeType(r)) {
     case XML_READER_TYPE_ELEMENT: {
       kind_ = NodeKind::kStartElement;
-      local_name_ = FromXmlChar(xmlTextReaderConstLocalName(r));
+      local_name_ = LocalPart(FromXmlChar(xmlTextReaderConstLocalName(r)));
       namespace_uri_ = FromXmlChar(xmlTextReaderConstNamespaceUri(r));
       empty_element_ = xmlTextReaderIsEmptyElement(r) == 1;
       auto& counts = stack_.empty() ? root_counts_ : stack_.back().child_counts;
@@ -247,7 +258,7 @@ absl::StatusOr<bool> XmlStreamReader::Next() {
     }
     case XML_READER_TYPE_END_ELEMENT:
       kind_ = NodeKind::kEndElement;
-      local_name_ = FromXmlChar(xmlTextReaderConstLocalName(r));
+      local_name_ = LocalPart(FromXmlChar(xmlTextReaderConstLocalName(r)));
       namespace_uri_ = FromXmlChar(xmlTextReaderConstNamespaceUri(r));
       pop_pending_ = true;
       break;
@@ -289,7 +300,7 @@ std::optional<std::string> XmlStreamReader::Attribute(absl::string_view local_na
   std::optional<std::string> out;
   if (xmlTextReaderMoveToFirstAttribute(r) != 1) return out;
   do {
-    if (FromXmlChar(xmlTextReaderConstLocalName(r)) == local_name) {
+    if (LocalPart(FromXmlChar(xmlTextReaderConstLocalName(r))) == local_name) {
       out = FromXmlChar(xmlTextReaderConstValue(r));
       break;
     }
@@ -313,7 +324,7 @@ absl::StatusOr<XmlElement> XmlStreamReader::ReadSubtree() {
       do {
         // Namespace declarations are not data.
         if (xmlTextReaderIsNamespaceDecl(r) == 1) continue;
-        e.attributes.emplace_back(FromXmlChar(xmlTextReaderConstLocalName(r)),
+        e.attributes.emplace_back(LocalPart(FromXmlChar(xmlTextReaderConstLocalName(r))),
                                   FromXmlChar(xmlTextReaderConstValue(r)));
       } while (xmlTextReaderMoveToNextAttribute(r) == 1);
       xmlTextReaderMoveToElement(r);

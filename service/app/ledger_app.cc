@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "service/app/arrangements_app.h"
 #include "service/app/ledger_ops.h"
 #include "service/app/resource_names.h"
 #include "service/domain/errors.h"
@@ -497,9 +498,11 @@ absl::StatusOr<v1::AccountSummary> LedgerApp::GetAccountSummary(
   ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of(), "as_of"));
   ASSIGN_OR_RETURN(auto specs, Buckets(r.bucket_bounds()));
   AccountSnapshot snap;
+  v1::AccountArrangements arrangements;
   RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
     LedgerOps ops(tx, clock_, ctx, cn.tenant, "");
     ASSIGN_OR_RETURN(snap, ops.LoadAccount(cn.customer));
+    ASSIGN_OR_RETURN(arrangements, LoadAccountArrangements(tx, cn.tenant, cn.customer, as_of));
     return absl::OkStatus();
   }));
   domain::AccountFacts facts =
@@ -507,6 +510,7 @@ absl::StatusOr<v1::AccountSummary> LedgerApp::GetAccountSummary(
   v1::AccountSummary out;
   out.set_customer(r.customer());
   *out.mutable_as_of() = ToProtoDate(as_of);
+  *out.mutable_arrangements() = std::move(arrangements);
   out.set_oldest_days_past_due(facts.oldest_days_past_due);
   for (const auto& p : facts.positions) {
     auto* pos = out.add_positions();

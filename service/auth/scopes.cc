@@ -26,8 +26,8 @@ const absl::flat_hash_map<std::string, Scope>& MethodScopes() {
         {"GetPolicy", "GetRecommendation", "ListRecommendations", "ListWorkQueue", "ListContacts",
          "ExportCaseFile", "RenderMessage", "GetPaymentRisk"},
         Scope::kRead);
-    // GetPaymentPlan may mark a plan DEFAULTED, but only as the derived
-    // consequence of time passing, as a read of an invoice's status is.
+    // Reads evaluate promises and plans as of a day and store nothing;
+    // RefreshArrangements (a write) records what they decided.
     add("ArrangementService", {"ListPromises", "GetPaymentPlan", "AssessFees", "ListArrangements"},
         Scope::kRead);
     add("LedgerService",
@@ -42,7 +42,7 @@ const absl::flat_hash_map<std::string, Scope>& MethodScopes() {
         {"RecordPromise", "ProposePaymentPlan", "AcceptPaymentPlan", "ExtendTerms",
          "ProposeSettlement", "AcceptSettlement", "ApplyLateFees", "OpenDispute", "ResolveDispute",
          "WriteOff", "ReverseWriteOff", "ReferToAgency", "ReferToLegal", "RecordAgencyCollection",
-         "RecallReferral"},
+         "RecallReferral", "RefreshArrangements"},
         Scope::kWrite);
     // RecoveryService/ReplacePolicy changes how every debtor is pursued.
     add("RecoveryService", {"ReplacePolicy"}, Scope::kAdmin);

@@ -5,7 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "service/api/arrangement_service.h"
 #include "service/api/ledger_service.h"
+#include "service/app/arrangements_app.h"
 #include "service/app/ledger_app.h"
 #include "service/domain/status_macros.h"
 
@@ -16,6 +18,7 @@ struct Server::Impl {
   api::ServiceEnv env;
   std::unique_ptr<api::WorkerPool> pool;
   std::unique_ptr<app::LedgerApp> ledger;
+  std::unique_ptr<app::ArrangementsApp> arrangements;
   std::vector<std::unique_ptr<grpc::Service>> services;
   std::unique_ptr<grpc::Server> grpc_server;
   absl::Mutex mu;
@@ -42,6 +45,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl.services.push_back(std::make_unique<api::LedgerService>(impl.env, *impl.ledger));
   impl.services.push_back(
       std::make_unique<api::AuditService>(impl.env, *impl.ledger, impl.options.max_watch_streams));
+  impl.arrangements = std::make_unique<app::ArrangementsApp>(*s->store_, clock);
+  impl.services.push_back(
+      std::make_unique<api::ArrangementService>(impl.env, *impl.arrangements));
 
   impl.env.count = impl.options.event_counter;
   grpc::EnableDefaultHealthCheckService(true);
@@ -64,6 +70,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     health->SetServingStatus(true);
     health->SetServingStatus("collections.v1.LedgerService", true);
     health->SetServingStatus("collections.v1.AuditService", true);
+    health->SetServingStatus("collections.v1.ArrangementService", true);
   }
   return s;
 }

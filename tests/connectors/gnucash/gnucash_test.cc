@@ -190,6 +190,19 @@ TEST(GnuCashXml, GzipBookReadsTheSame) {
   fs::remove(gz);
 }
 
+// GnuCash 1.8 wrote no namespace declarations (wiki "GnuCash XML format"):
+// the prefixes are undeclared, the book is the same.
+TEST(GnuCashXml, BookWithoutNamespaceDeclarations) {
+  std::string xml = ReadFile(Fixture("small_book.gnucash"));
+  size_t open = xml.find("<gnc-v2");
+  size_t close = xml.find('>', open);
+  xml.replace(open, close - open + 1, "<gnc-v2>");
+  ASSERT_EQ(xml.find("xmlns"), std::string::npos);
+  Parsed p = ParseXmlText(xml, "old.gnucash");
+  ASSERT_TRUE(p.status.ok()) << p.status;
+  EXPECT_EQ(Summary(p), kSmallBookSummary);
+}
+
 TEST(GnuCashXml, OtherInputsAreRefused) {
   const std::string inputs[] = {"", "hello", "<Document/>", std::string("SQLite format 3\0rest", 20)};
   for (const std::string& text : inputs) {
