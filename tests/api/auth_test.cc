@@ -16,17 +16,6 @@ namespace {
 
 using auth::Scope;
 
-v1::Customer Customer(const std::string& id, const std::string& name) {
-  v1::Customer c;
-  c.mutable_external_ref()->set_source_system("erp");
-  c.mutable_external_ref()->set_id(id);
-  c.set_display_name(name);
-  c.set_kind(v1::CUSTOMER_KIND_BUSINESS);
-  return c;
-}
-
-std::string Reason(const grpc::Status& st) { return domain::ReasonOf(api::FromGrpcStatus(st)); }
-
 class AuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -38,8 +27,8 @@ class AuthTest : public ::testing::Test {
     acme_write_ = srv_.Token("acme", Scope::kWrite);
     acme_read_ = srv_.Token("acme", Scope::kRead);
     beta_write_ = srv_.Token("beta", Scope::kWrite);
-    acme_customer_ = Upsert(acme_write_, "acme", Customer("C-1", "Acme's debtor"));
-    beta_customer_ = Upsert(beta_write_, "beta", Customer("B-1", "Beta's debtor"));
+    acme_customer_ = Upsert(acme_write_, "acme", MakeCustomer("C-1", "Acme's debtor"));
+    beta_customer_ = Upsert(beta_write_, "beta", MakeCustomer("B-1", "Beta's debtor"));
   }
 
   std::string Upsert(const std::string& token, const std::string& tenant, const v1::Customer& c,
@@ -90,9 +79,9 @@ class AuthTest : public ::testing::Test {
 TEST_F(AuthTest, NoTokenIsUnauthenticatedAndWritesNothing) {
   const size_t before = Events().size();
   grpc::Status st;
-  Upsert("", "acme", Customer("C-2", "Nobody's"), &st);
+  Upsert("", "acme", MakeCustomer("C-2", "Nobody's"), &st);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(Reason(st), "INVALID_CREDENTIALS");
+  EXPECT_EQ(ReasonOf(st), "INVALID_CREDENTIALS");
   EXPECT_EQ(Get("", acme_customer_).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(Events().size(), before);
 }
@@ -136,9 +125,9 @@ TEST_F(AuthTest, RevokedTokenIsRefusedFromTheNextCall) {
 TEST_F(AuthTest, ReadOnlyTokenCannotWrite) {
   const size_t before = Events().size();
   grpc::Status st;
-  Upsert(acme_read_, "acme", Customer("C-3", "Written by a reader"), &st);
+  Upsert(acme_read_, "acme", MakeCustomer("C-3", "Written by a reader"), &st);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(Reason(st), "INSUFFICIENT_SCOPE");
+  EXPECT_EQ(ReasonOf(st), "INSUFFICIENT_SCOPE");
   // A sync is a write too.
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", "Bearer " + acme_read_);
@@ -147,7 +136,7 @@ TEST_F(AuthTest, ReadOnlyTokenCannotWrite) {
   v1::SyncLedgerRequest chunk;
   chunk.set_parent("tenants/acme");
   chunk.set_sync_id("s1");
-  *chunk.add_records()->mutable_customer() = Customer("C-4", "Synced by a reader");
+  *chunk.add_records()->mutable_customer() = MakeCustomer("C-4", "Synced by a reader");
   writer->Write(chunk);
   writer->WritesDone();
   EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
@@ -165,11 +154,11 @@ TEST_F(AuthTest, OtherTenantByNameIsDeniedWithoutRevealingExistence) {
   EXPECT_EQ(missing_st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(existing_st.error_message(), missing_st.error_message());
   EXPECT_EQ(existing_st.error_details(), missing_st.error_details());
-  EXPECT_EQ(Reason(existing_st), "TENANT_ACCESS_DENIED");
+  EXPECT_EQ(ReasonOf(existing_st), "TENANT_ACCESS_DENIED");
   // Writing into the other tenant is denied and writes nothing there.
   const size_t before = Events("beta").size();
   grpc::Status st;
-  Upsert(acme_admin_, "beta", Customer("X-1", "Planted"), &st);
+  Upsert(acme_admin_, "beta", MakeCustomer("X-1", "Planted"), &st);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Events("beta").size(), before);
 }
@@ -196,7 +185,7 @@ TEST_F(AuthTest, OtherTenantByEventStreamIsDenied) {
   EXPECT_FALSE(reader->Read(&ev));  // not one event of beta
   grpc::Status st = reader->Finish();
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(Reason(st), "TENANT_ACCESS_DENIED");
+  EXPECT_EQ(ReasonOf(st), "TENANT_ACCESS_DENIED");
   // Without a token the stream is refused as unauthenticated.
   auto anon = Ctx("");
   auto reader2 = audit_->WatchEvents(anon.get(), req);
@@ -212,7 +201,7 @@ TEST_F(AuthTest, OtherTenantBySyncIsDenied) {
   v1::SyncLedgerRequest chunk;
   chunk.set_parent("tenants/beta");
   chunk.set_sync_id("s1");
-  *chunk.add_records()->mutable_customer() = Customer("X-2", "Planted by sync");
+  *chunk.add_records()->mutable_customer() = MakeCustomer("X-2", "Planted by sync");
   writer->Write(chunk);
   writer->WritesDone();
   EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);

@@ -17,15 +17,6 @@
 namespace collections::testing {
 namespace {
 
-v1::Customer Customer(const std::string& id, const std::string& name) {
-  v1::Customer c;
-  c.mutable_external_ref()->set_source_system("erp");
-  c.mutable_external_ref()->set_id(id);
-  c.set_display_name(name);
-  c.set_kind(v1::CUSTOMER_KIND_BUSINESS);
-  return c;
-}
-
 int CustomerCount(v1::LedgerService::Stub& stub, const std::string& token = "") {
   v1::ListCustomersRequest req;
   req.set_parent("tenants/acme");
@@ -105,7 +96,7 @@ TEST(Limits, OversizedMessageIsRefusedAndWritesNothing) {
   auto stub = v1::LedgerService::NewStub((*srv)->InProcessChannel());
   v1::UpsertCustomerRequest req;
   req.set_parent("tenants/acme");
-  *req.mutable_customer() = Customer("C-1", std::string(100 << 10, 'x'));
+  *req.mutable_customer() = MakeCustomer("C-1", std::string(100 << 10, 'x'));
   v1::Customer out;
   grpc::Status st = stub->UpsertCustomer(Ctx("").get(), req, &out);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
@@ -151,7 +142,7 @@ TEST(Limits, FullQueueAnswersAtOnceDeadlinesAreHonouredHealthStillAnswers) {
   b_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
   v1::UpsertCustomerRequest b_req;
   b_req.set_parent("tenants/acme");
-  *b_req.mutable_customer() = Customer("C-late", "Too late");
+  *b_req.mutable_customer() = MakeCustomer("C-late", "Too late");
   v1::Customer b_out;
   grpc::Status b_status;
   absl::Notification b_done;

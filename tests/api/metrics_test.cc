@@ -31,14 +31,6 @@ std::map<std::string, double> Parse(const std::string& text) {
   return out;
 }
 
-v1::Date D(int y, int m, int d) {
-  v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
-
 class MetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -67,26 +59,14 @@ TEST_F(MetricsTest, ScrapeDuringAnEndToEndRunHasTheDocumentedSeries) {
     v1::SyncLedgerRequest chunk;
     chunk.set_parent("tenants/acme");
     chunk.set_sync_id("nightly-1");
-    auto* c = chunk.add_records()->mutable_customer();
-    c->mutable_external_ref()->set_source_system("erp");
-    c->mutable_external_ref()->set_id("C-1");
-    c->set_display_name("Northwind");
-    c->set_kind(v1::CUSTOMER_KIND_BUSINESS);
-    const std::pair<const char*, std::pair<v1::Date, int64_t>> invoices[] = {
-        {"INV-1", {D(2026, 10, 1), 125000}}, {"INV-2", {D(2026, 12, 1), 5000}}};
-    for (const auto& [number, due_total] : invoices) {
-      auto* rec = chunk.add_records();
-      rec->set_customer_ref("C-1");
-      auto* inv = rec->mutable_invoice();
-      inv->mutable_external_ref()->set_source_system("erp");
-      inv->mutable_external_ref()->set_id(number);
-      inv->set_number(number);
-      *inv->mutable_issue_date() = D(2026, 9, 1);
-      *inv->mutable_due_date() = due_total.first;
-      inv->set_currency_code("EUR");
-      inv->mutable_total()->set_currency_code("EUR");
-      inv->mutable_total()->set_minor_units(due_total.second);
-    }
+    *chunk.add_records()->mutable_customer() = MakeCustomer("C-1", "Northwind");
+    // INV-1 due 2026-10-01 (50 days late), INV-2 due 2026-12-01 (current).
+    auto* one = chunk.add_records();
+    one->set_customer_ref("C-1");
+    *one->mutable_invoice() = MakeInvoice("INV-1", D(2026, 9, 1), D(2026, 10, 1), "EUR", 125000);
+    auto* two = chunk.add_records();
+    two->set_customer_ref("C-1");
+    *two->mutable_invoice() = MakeInvoice("INV-2", D(2026, 9, 1), D(2026, 12, 1), "EUR", 5000);
     ASSERT_TRUE(writer->Write(chunk));
     writer->WritesDone();
     grpc::Status st = writer->Finish();

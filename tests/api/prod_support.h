@@ -15,6 +15,7 @@
 #include "service/domain/dates.h"
 #include "service/server/production.h"
 #include "service/server/server.h"
+#include "tests/api/test_server.h"
 
 namespace collections::testing {
 

@@ -15,7 +15,7 @@ endif()
 
 add_library(prod_test_support STATIC prod_support.cc)
 target_include_directories(prod_test_support PUBLIC ${PROJECT_SOURCE_DIR})
-target_link_libraries(prod_test_support PUBLIC collections_server_prod GTest::gtest)
+target_link_libraries(prod_test_support PUBLIC collections_server_prod api_test_support GTest::gtest)
 
 foreach(t auth_test limits_test metrics_test tls_test)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${t}.cc)

@@ -31,11 +31,7 @@ grpc::Status UpsertCustomer(const std::shared_ptr<grpc::Channel>& ch, const std:
   auto stub = v1::LedgerService::NewStub(ch);
   v1::UpsertCustomerRequest req;
   req.set_parent("tenants/" + tenant);
-  auto* c = req.mutable_customer();
-  c->mutable_external_ref()->set_source_system("erp");
-  c->mutable_external_ref()->set_id("C-1");
-  c->set_display_name("Northwind");
-  c->set_kind(v1::CUSTOMER_KIND_BUSINESS);
+  *req.mutable_customer() = MakeCustomer("C-1", "Northwind");
   v1::Customer out;
   auto ctx = Ctx(token);
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
