@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -334,6 +335,16 @@ void MatchStructuredReferences(const IncomingPayment& p, absl::Span<const OpenIt
     if (ref.empty()) continue;
     MatchBasis basis = MatchBasis::kOtherReference;
     std::string what = absl::StrCat("reference ", raw);
+    if (absl::StartsWith(ref, "+++") || absl::StartsWith(ref, "***")) {
+      // Belgian OGM: compare the 12 digits only.
+      if (!IsValidBelgianStructuredReference(ref)) {
+        notes.push_back(absl::StrCat("structured communication ", raw,
+                                     " has invalid check digits; ignored"));
+        continue;
+      }
+      ref = AlnumKey(ref);
+      what = absl::StrCat("structured communication ", raw, " (valid mod-97 check digits)");
+    }
     if (absl::StartsWith(ref, "RF")) {
       if (!IsValidRfReference(ref)) {
         notes.push_back(absl::StrCat("RF reference ", raw, " has invalid check digits; ignored"));
@@ -352,7 +363,11 @@ void MatchStructuredReferences(const IncomingPayment& p, absl::Span<const OpenIt
     std::vector<const OpenItem*> by_reference, by_number, by_embedded_number;
     for (const OpenItem& it : items) {
       if (it.kind != OpenItem::Kind::kInvoice) continue;
-      if (!it.payment_reference.empty() && NormalizeReference(it.payment_reference) == ref) {
+      std::string wanted = NormalizeReference(it.payment_reference);
+      if (absl::StartsWith(wanted, "+++") || absl::StartsWith(wanted, "***")) {
+        wanted = AlnumKey(wanted);
+      }
+      if (!wanted.empty() && wanted == ref) {
         by_reference.push_back(&it);
         continue;
       }
@@ -603,6 +618,25 @@ bool IsValidSwissReference(absl::string_view reference) {
   std::string r = NormalizeReference(reference);
   if ((r.size() != 27 && r.size() != 16) || !AllDigits(r)) return false;
   return SwissMod10CheckDigit(absl::string_view(r).substr(0, r.size() - 1)) == r.back() - '0';
+}
+
+bool IsValidBelgianStructuredReference(absl::string_view reference) {
+  std::string digits;
+  for (char c : reference) {
+    if (c == '+' || c == '*' || c == '/' || absl::ascii_isspace(static_cast<unsigned char>(c))) {
+      continue;
+    }
+    if (!IsDigit(c)) return false;
+    digits.push_back(c);
+  }
+  if (digits.size() != 12) return false;
+  int64_t base = 0, check = 0;
+  if (!absl::SimpleAtoi(digits.substr(0, 10), &base) ||
+      !absl::SimpleAtoi(digits.substr(10), &check)) {
+    return false;
+  }
+  int64_t expected = base % 97;
+  return check == (expected == 0 ? 97 : expected);
 }
 
 absl::string_view MatchBasisName(MatchBasis basis) {

@@ -50,6 +50,11 @@ int SwissMod10CheckDigit(absl::string_view digits);
 // ignored. The 16-digit ISR variant is accepted too.
 bool IsValidSwissReference(absl::string_view reference);
 
+// Belgian structured communication (OGM/VCS, Febelfin; camt CdtrRefInf with
+// Issr BBA): 12 digits, printed "+++123/4567/89012+++" or with '*', whose
+// last two digits are the first ten mod 97 (97 when that is 0).
+bool IsValidBelgianStructuredReference(absl::string_view reference);
+
 // --------------------------------------------------------------- the inputs
 
 // An open receivable the payment may settle.

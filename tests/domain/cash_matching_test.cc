@@ -74,6 +74,23 @@ TEST(SwissReference, Mod10RecursiveCheckDigit) {
   EXPECT_TRUE(IsValidSwissReference(body16 + std::to_string(SwissMod10CheckDigit(body16))));
 }
 
+TEST(BelgianReference, Mod97CheckDigits) {
+  const RefCase cases[] = {
+      {"+++090/9337/55493+++", true},
+      {"***090/9337/55493***", true},
+      {"090933755493", true},
+      {"+++090/9337/55494+++", false},
+      {"+++123/4567/89002+++", true},   // 1234567890 mod 97 = 2
+      {"+++000/0000/00097+++", true},   // 0 mod 97 = 0 -> 97
+      {"+++000/0000/00000+++", false},
+      {"+++090/9337/5549+++", false},   // 11 digits
+      {"+++090/9337/5549X+++", false},
+  };
+  for (const RefCase& c : cases) {
+    EXPECT_EQ(IsValidBelgianStructuredReference(c.reference), c.valid) << c.reference;
+  }
+}
+
 // --------------------------------------------------------------- matching
 
 Money Eur(int64_t minor) { return Money{"EUR", minor}; }
@@ -312,6 +329,17 @@ TEST(MatchPayment, PolicyThresholdsDecide) {
   MatchPolicy one;
   one.max_candidates = 1;
   EXPECT_EQ(MatchPayment(Pay(5000), Book(), one).candidates.size(), 1u);
+}
+
+TEST(MatchPayment, BelgianStructuredCommunication) {
+  std::vector<OpenItem> book = Book();
+  book[1].payment_reference = "+++090/9337/55493+++";
+  MatchResult r = MatchPayment(Pay(5000, "", "", {"***090/9337/55493***"}), book);
+  ASSERT_EQ(r.decision, MatchResult::Decision::kAutoApply);
+  EXPECT_EQ(Allocations(r.candidates[0]), "inv-a2=5000");
+  MatchResult bad = MatchPayment(Pay(5000, "", "", {"+++090/9337/55494+++"}), book);
+  EXPECT_NE(bad.decision, MatchResult::Decision::kAutoApply);
+  ASSERT_EQ(bad.notes.size(), 1u);
 }
 
 }  // namespace

@@ -78,7 +78,10 @@ GenExportStats GenerateIif(const GenExportOptions& options, std::ostream& out) {
     const std::string name = CustomerName(customer);
     const absl::CivilDay date = start + (t / options.customers) % 600;
     const bool bad = options.bad_every > 0 && t % options.bad_every == 0;
-    if (t % 50 == 0 && last_invoice[customer] > 0) {
+    // Each customer in turn: an invoice, then a payment; every fifth turn
+    // a credit memo instead of the payment.
+    const int64_t cycle = (t - 1) / options.customers;
+    if (cycle % 10 == 5 && last_invoice[customer] > 0) {
       // A credit memo for this customer's previous invoice.
       const int64_t cents = rng.Uniform(100, 2000);
       const std::string doc = absl::StrFormat("CM-%08d", t);
@@ -90,7 +93,7 @@ GenExportStats GenerateIif(const GenExportOptions& options, std::ostream& out) {
                         "\tGoodwill credit\t\t\t"));
       emit("ENDTRNS");
       ++stats.credit_memos;
-    } else if (t % 2 == 0 && invoice_no > 0) {
+    } else if (cycle % 2 == 1 && last_invoice[customer] > 0) {
       const int64_t cents = rng.Uniform(500, 20000);
       const std::string doc = absl::StrFormat("PMT-%08d", t);
       emit(absl::StrCat("TRNS\t\tPAYMENT\t", Mdy(date), "\tUndeposited Funds\t", name, "\t",

@@ -4,9 +4,9 @@
 // options always give the same bytes, so a benchmark can be rerun exactly.
 //
 // The file holds a !CUST list of `customers` customers, then transactions
-// round-robin over them: per customer-cycle an INVOICE (2 lines), and for
-// every other invoice a PAYMENT of part of it, and every 50th a CREDIT
-// MEMO for an earlier invoice. Amounts are exact decimals; dates MM/DD/YYYY.
+// round-robin over them: each customer's turns alternate between an INVOICE
+// (2 lines) and a PAYMENT, and every fifth payment turn is a CREDIT MEMO
+// for the customer's last invoice instead. Amounts are exact decimals; dates MM/DD/YYYY.
 #ifndef COLLECTIONS_CONNECTORS_COMMON_TOOLS_GEN_EXPORT_H_
 #define COLLECTIONS_CONNECTORS_COMMON_TOOLS_GEN_EXPORT_H_
 

@@ -1,0 +1,95 @@
+// collections-ubl: syncs UBL 2.1 Invoice and CreditNote documents (Peppol
+// BIS Billing 3.0 / EN 16931) into the ledger, and exports the fee invoices
+// and settlement credit notes the service created as BIS 3 documents, one
+// file per document.
+//
+//   collections-ubl --tenant=acme --file=invoice.xml
+//   collections-ubl --tenant=acme --watch=/srv/peppol/inbox
+//   collections-ubl export --tenant=acme --out-dir=outbox
+//       --supplier-endpoint=0088:5790000435968 --supplier-name="Acme Ltd"
+//       --supplier-country=DK
+#include <filesystem>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "connectors/common/checkpoint.h"
+#include "connectors/common/connector_main.h"
+#include "connectors/ubl/parse_ubl.h"
+#include "connectors/ubl/write_ubl.h"
+
+namespace cc = collections::connectors;
+
+namespace {
+
+// A document number as a file name: anything but [A-Za-z0-9._-] becomes '_'.
+std::string FileNameOf(const std::string& number) {
+  std::string out = number.empty() ? "document" : number;
+  for (char& c : out) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) c = '_';
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cc::ConnectorSpec spec;
+  spec.program = "collections-ubl";
+  spec.format = "ubl";
+  spec.summary = "UBL 2.1 / Peppol BIS 3 invoices and credit notes into the ledger, and back";
+  spec.default_source_system = "peppol";
+  spec.flags = {
+      {"out-dir", "", "export: folder for the documents, one <number>.xml each (required)"},
+      {"supplier-endpoint", "", "export: the seller's Peppol id as <scheme>:<id>, e.g. 0088:5790000435968"},
+      {"supplier-name", "", "export: the seller's legal name"},
+      {"supplier-country", "", "export: the seller's ISO 3166 country code"},
+      {"supplier-vat-id", "", "export: the seller's VAT id"},
+      {"payee-account", "", "export: the account to pay to (IBAN)"},
+      {"vat-percent", "", "export: VAT rate of documents with tax"},
+  };
+  spec.make_parser = [](const cc::FlagValues&, cc::ParseOptions&,
+                        std::string*) -> absl::StatusOr<cc::ParseFn> {
+    return cc::ParseFn([](std::istream& in, const std::string&, const cc::ParseOptions& o,
+                          const cc::RecordSink& on_record, const cc::IssueSink& on_issue) {
+      return cc::ParseUbl(in, o, on_record, on_issue);
+    });
+  };
+  spec.write_export = [](const cc::ExportSet& set, const cc::FlagValues& flags,
+                         std::ostream& out) -> absl::Status {
+    const std::string dir = flags.Get("out-dir");
+    if (dir.empty()) return absl::InvalidArgumentError("--out-dir is required: one file per document");
+    cc::UblWriteOptions w;
+    const std::pair<std::string, std::string> endpoint =
+        absl::StrSplit(flags.Get("supplier-endpoint"), absl::MaxSplits(':', 1));
+    w.supplier.endpoint_scheme = endpoint.first;
+    w.supplier.endpoint_id = endpoint.second;
+    w.supplier.registration_name = flags.Get("supplier-name");
+    w.supplier.country_code = flags.Get("supplier-country");
+    w.supplier.vat_id = flags.Get("supplier-vat-id");
+    w.payee_account = flags.Get("payee-account");
+    w.vat_percent = flags.Get("vat-percent");
+    std::map<std::string, collections::v1::Customer> customers;
+    for (const auto& c : set.customers) customers[c.external_ref().id()] = c;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+    for (const auto& record : set.records) {
+      const cc::UblParty buyer = cc::UblPartyFromCustomer(customers[record.customer_ref()]);
+      absl::StatusOr<std::string> doc =
+          record.has_invoice() ? cc::WriteUblInvoice(record.invoice(), buyer, w)
+                               : cc::WriteUblCreditNote(record.credit_note(), buyer, w);
+      if (!doc.ok()) return doc.status();
+      const std::string number =
+          record.has_invoice() ? record.invoice().number() : record.credit_note().number();
+      const std::string path = (std::filesystem::path(dir) / (FileNameOf(number) + ".xml")).string();
+      absl::Status st = cc::WriteFileAtomically(path, *doc);
+      if (!st.ok()) return st;
+      out << path << "\n";
+    }
+    return absl::OkStatus();
+  };
+  return cc::ConnectorMain(spec, argc, argv);
+}
