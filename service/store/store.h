@@ -19,10 +19,12 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
+#include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace collections::store {
@@ -153,6 +155,28 @@ class Transaction {
   // Idempotency records (request_id).
   virtual absl::StatusOr<std::optional<StoredRequest>> GetRequest(absl::string_view request_id) = 0;
   virtual absl::Status PutRequest(absl::string_view request_id, const StoredRequest& request) = 0;
+
+  // Enumeration of everything a tenant holds, for copying a tenant between
+  // stores (copy_tenant.h). The backends implement these; a wrapper that
+  // does not forward them answers Unimplemented.
+  //
+  // Every document kind the tenant has, ascending.
+  virtual absl::StatusOr<std::vector<std::string>> ListDocKinds() {
+    return absl::UnimplementedError("ListDocKinds");
+  }
+  // Idempotency records with request id > after_id, ascending by id.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, StoredRequest>>> ListRequests(
+      absl::string_view after_id, int limit) {
+    return absl::UnimplementedError("ListRequests");
+  }
+  // The tenant's settlements in insertion order, each with its position in
+  // that order; those after position `after` (0 = from the start). The rows
+  // of one source are always contiguous (ReplaceSettlements writes them
+  // together), so replaying runs of equal source reproduces the order.
+  virtual absl::StatusOr<std::vector<std::pair<int64_t, SettlementRow>>> ListSettlementsInOrder(
+      int64_t after, int limit) {
+    return absl::UnimplementedError("ListSettlementsInOrder");
+  }
 };
 
 enum class TxMode { kRead, kWrite };

@@ -57,8 +57,10 @@ std::string LogTail(const std::string& path) {
 
 // Starts argv[0] with output appended to `log`. In the child only
 // async-signal-safe calls happen (the test process may have threads).
+// `death_signal` (0 = none) is sent to the child when the forking thread
+// exits.
 absl::StatusOr<pid_t> Spawn(const Identity& who, const std::vector<std::string>& args,
-                            const std::string& log, bool die_with_parent) {
+                            const std::string& log, int death_signal) {
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -77,8 +79,8 @@ absl::StatusOr<pid_t> Spawn(const Identity& who, const std::vector<std::string>&
       if (setgroups(0, nullptr) != 0 || setgid(who.gid) != 0 || setuid(who.uid) != 0) _exit(126);
     }
     // After setuid: a credential change clears the parent-death signal.
-    if (die_with_parent) {
-      prctl(PR_SET_PDEATHSIG, SIGQUIT);  // SIGQUIT = immediate shutdown
+    if (death_signal != 0) {
+      prctl(PR_SET_PDEATHSIG, death_signal);
       if (getppid() != parent) _exit(125);
     }
     execv(argv[0], argv.data());
@@ -89,7 +91,7 @@ absl::StatusOr<pid_t> Spawn(const Identity& who, const std::vector<std::string>&
 
 absl::Status RunToCompletion(const Identity& who, const std::vector<std::string>& args,
                              const std::string& log) {
-  absl::StatusOr<pid_t> pid = Spawn(who, args, log, /*die_with_parent=*/false);
+  absl::StatusOr<pid_t> pid = Spawn(who, args, log, /*death_signal=*/0);
   if (!pid.ok()) return pid.status();
   int status = 0;
   while (waitpid(*pid, &status, 0) < 0 && errno == EINTR) {
@@ -174,22 +176,6 @@ void StopAtExit() {
   fs::remove_all(g_running->dir, ec);
 }
 
-absl::Status Execute(const std::string& uri, const std::string& sql) {
-  PGconn* c = PQconnectdb(uri.c_str());
-  if (PQstatus(c) != CONNECTION_OK) {
-    std::string msg = PQerrorMessage(c);
-    PQfinish(c);
-    return absl::UnavailableError(absl::StrCat("connect ", uri, ": ", msg));
-  }
-  PGresult* r = PQexec(c, sql.c_str());
-  absl::Status st = PQresultStatus(r) == PGRES_COMMAND_OK
-                        ? absl::OkStatus()
-                        : absl::InternalError(absl::StrCat(sql, ": ", PQresultErrorMessage(r)));
-  PQclear(r);
-  PQfinish(c);
-  return st;
-}
-
 }  // namespace
 
 // Starts the server once; see the header for the layout.
@@ -242,7 +228,7 @@ class PgClusterStarter {
         {(*bin / "postgres").string(), "-D", data.string(), "-k", dir.string(), "-c",
          "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c",
          "full_page_writes=off", "-c", "max_connections=200"},
-        log, main_thread);
+        log, main_thread ? SIGQUIT : 0);  // SIGQUIT = immediate shutdown
     if (!pid.ok()) return pid.status();
     g_running->server = *pid;
     const std::string uri =
@@ -317,10 +303,36 @@ absl::StatusOr<std::string> PgCluster::CreateDatabase() {
   const std::string name = absl::StrCat("t_", getpid(), "_", next_db_++);
   // FILE_COPY: copying the template's files is faster than WAL-logging them
   // (PostgreSQL 15's default), and this server does not keep WAL anyway.
-  absl::Status st = Execute(uri_, absl::StrCat("CREATE DATABASE ", name, " STRATEGY FILE_COPY"));
-  if (!st.ok()) st = Execute(uri_, absl::StrCat("CREATE DATABASE ", name));  // before 15
+  absl::Status st = PgQuery(uri_, absl::StrCat("CREATE DATABASE ", name, " STRATEGY FILE_COPY"))
+                        .status();
+  if (!st.ok()) st = PgQuery(uri_, absl::StrCat("CREATE DATABASE ", name)).status();  // before 15
   if (!st.ok()) return st;
   return UriFor(name);
+}
+
+absl::StatusOr<std::string> PgQuery(const std::string& uri, const std::string& sql) {
+  PGconn* c = PQconnectdb(uri.c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(c);
+    PQfinish(c);
+    return absl::UnavailableError(absl::StrCat("connect ", uri, ": ", msg));
+  }
+  PGresult* r = PQexec(c, sql.c_str());
+  absl::StatusOr<std::string> out;
+  if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+    out = PQntuples(r) > 0 && PQnfields(r) > 0 ? std::string(PQgetvalue(r, 0, 0)) : "";
+  } else if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+    out = "";
+  } else {
+    out = absl::InternalError(absl::StrCat(sql, ": ", PQresultErrorMessage(r)));
+  }
+  PQclear(r);
+  PQfinish(c);
+  return out;
+}
+
+absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& args, const std::string& log) {
+  return Spawn(Identity{}, args, log, SIGKILL);
 }
 
 absl::StatusOr<std::string> FreshPostgresDatabase() {
@@ -332,6 +344,15 @@ absl::StatusOr<std::string> FreshPostgresDatabase() {
                                      pg.status().message()));
   }
   return (*pg)->CreateDatabase();
+}
+
+void PostgresTest::SetUp() {
+  absl::StatusOr<std::string> uri = FreshPostgresDatabase();
+  if (!uri.ok()) {
+    if (PostgresRequired()) FAIL() << uri.status();
+    GTEST_SKIP() << uri.status();
+  }
+  uri_ = *uri;
 }
 
 }  // namespace collections::testing

@@ -19,21 +19,21 @@
 //   CI=true                  PostgreSQL is required: a missing server fails
 //                            the test instead of skipping it.
 //
-// Typical use in a fixture's SetUp:
-//   absl::StatusOr<std::string> uri = FreshPostgresDatabase();
-//   if (!uri.ok()) {
-//     if (PostgresRequired()) FAIL() << uri.status();
-//     GTEST_SKIP() << uri.status();
-//   }
+// Typical use: derive the fixture from PostgresTest (below), which puts a
+// fresh database's URI in uri_.
 #ifndef COLLECTIONS_TESTS_STORE_PG_HARNESS_H_
 #define COLLECTIONS_TESTS_STORE_PG_HARNESS_H_
+
+#include <sys/types.h>
 
 #include <atomic>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
 
 namespace collections::testing {
 
@@ -68,6 +68,26 @@ class PgCluster {
 // PgCluster::Get() then CreateDatabase(): the URI of a new empty database,
 // or why there is none (prefixed with what the caller should do about it).
 absl::StatusOr<std::string> FreshPostgresDatabase();
+
+// A fixture base for tests that need a fresh database: SetUp() puts its URI
+// in uri_, skips the test without PostgreSQL, and fails it when CI=true. A
+// subclass that overrides SetUp() calls PostgresTest::SetUp() first and
+// returns when IsSkipped() || HasFatalFailure().
+class PostgresTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  std::string uri_;
+};
+
+// Runs one SQL statement on `uri` with its own connection; returns the first
+// column of the first row as text ("" when there is none).
+absl::StatusOr<std::string> PgQuery(const std::string& uri, const std::string& sql);
+
+// Starts `args` (args[0] an absolute path) with stdout and stderr appended to
+// `log`. The child is killed (SIGKILL) if the calling thread exits first, so
+// a crashed test leaves no servers behind; stop it yourself (kill + waitpid)
+// for an orderly end. Used for collectionsd replicas in tests.
+absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& args, const std::string& log);
 
 }  // namespace collections::testing
 

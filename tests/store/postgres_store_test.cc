@@ -2,8 +2,6 @@
 // URI handling, migrations shared by replicas that start together, retries of
 // serialization failures (and Aborted once they run out), a bounded pool, and
 // WaitForEvents woken by other processes' commits.
-#include <libpq-fe.h>
-
 #include <atomic>
 #include <memory>
 #include <string>
@@ -23,42 +21,11 @@
 namespace collections::store {
 namespace {
 
-using ::collections::testing::FreshPostgresDatabase;
-using ::collections::testing::PostgresRequired;
+using PostgresTestBase = ::collections::testing::PostgresTest;
+using ::collections::testing::PgQuery;
 
-// Runs one SQL statement outside the store; returns the first column of the
-// first row ("" when none).
-absl::StatusOr<std::string> Sql(const std::string& uri, const std::string& sql) {
-  PGconn* c = PQconnectdb(uri.c_str());
-  if (PQstatus(c) != CONNECTION_OK) {
-    std::string msg = PQerrorMessage(c);
-    PQfinish(c);
-    return absl::UnavailableError(msg);
-  }
-  PGresult* r = PQexec(c, sql.c_str());
-  absl::StatusOr<std::string> out;
-  if (PQresultStatus(r) == PGRES_TUPLES_OK) {
-    out = PQntuples(r) > 0 ? std::string(PQgetvalue(r, 0, 0)) : "";
-  } else if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-    out = "";
-  } else {
-    out = absl::InternalError(PQresultErrorMessage(r));
-  }
-  PQclear(r);
-  PQfinish(c);
-  return out;
-}
-
-class PostgresStoreTest : public ::testing::Test {
+class PostgresStoreTest : public PostgresTestBase {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::string> uri = FreshPostgresDatabase();
-    if (!uri.ok()) {
-      if (PostgresRequired()) FAIL() << uri.status();
-      GTEST_SKIP() << uri.status();
-    }
-    uri_ = *uri;
-  }
   std::unique_ptr<Store> Open(const std::string& suffix = "") {
     absl::StatusOr<std::unique_ptr<Store>> s = OpenStore(uri_ + suffix);
     EXPECT_TRUE(s.ok()) << s.status();
@@ -67,8 +34,6 @@ class PostgresStoreTest : public ::testing::Test {
   static absl::StatusOr<int64_t> AppendEvent(Transaction& tx) {
     return tx.AppendEvent(EventRow{0, "", "c", "r", "body"});
   }
-
-  std::string uri_;
 };
 
 TEST(PostgresUri, MalformedUriIsInvalidArgument) {
@@ -96,16 +61,14 @@ TEST_F(PostgresStoreTest, ReplicasStartingTogetherMigrateOnce) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(opened.load(), 4);
-  absl::StatusOr<std::string> rows = Sql(uri_, "SELECT count(*) FROM schema_version");
+  absl::StatusOr<std::string> rows = PgQuery(uri_, "SELECT count(*) FROM schema_version");
   ASSERT_TRUE(rows.ok()) << rows.status();
   EXPECT_EQ(*rows, "1");
-  absl::StatusOr<std::string> backend = Sql(uri_, "SELECT 1");
-  ASSERT_TRUE(backend.ok());
 }
 
 TEST_F(PostgresStoreTest, NewerSchemaIsRefused) {
   ASSERT_NE(Open(), nullptr);
-  ASSERT_TRUE(Sql(uri_, "INSERT INTO schema_version(version) VALUES (99)").ok());
+  ASSERT_TRUE(PgQuery(uri_, "INSERT INTO schema_version(version) VALUES (99)").ok());
   absl::StatusOr<std::unique_ptr<Store>> s = OpenStore(uri_);
   EXPECT_TRUE(absl::IsFailedPrecondition(s.status())) << s.status();
 }
@@ -186,12 +149,32 @@ TEST_F(PostgresStoreTest, PoolOfOneServesManyThreads) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 30);
-  absl::StatusOr<std::string> backends = Sql(
+  absl::StatusOr<std::string> backends = PgQuery(
       uri_, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
             "application_name = 'collectionsd'");
   ASSERT_TRUE(backends.ok()) << backends.status();
   // One pooled connection plus the listener.
   EXPECT_EQ(*backends, "2");
+}
+
+// Aging SQL embeds the caller's bucket bounds: past the per-connection
+// cache of named statements, queries still run (unnamed) and answer right.
+TEST_F(PostgresStoreTest, ManyDistinctStatementsStillAnswer) {
+  std::unique_ptr<Store> store = Open("&pool_size=1");
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Run("acme", TxMode::kWrite, [](Transaction& tx) {
+                     return tx.PutInvoice(InvoiceRow{"i1", "c1", "", "N1", "EUR", 0, 100, 500,
+                                                     500, 1, "b"});
+                   }).ok());
+  for (int bound = 1; bound <= 300; ++bound) {
+    absl::StatusOr<std::vector<AgingCell>> cells =
+        store->Aging("acme", AgingQuery{200, {bound}, true, "", {}});
+    ASSERT_TRUE(cells.ok()) << cells.status();
+    ASSERT_EQ(cells->size(), 1u);
+    // 100 days past due: bucket 1 while 100 <= bound, else bucket 2.
+    EXPECT_EQ((*cells)[0].bucket, bound >= 100 ? 1 : 2) << bound;
+    EXPECT_EQ((*cells)[0].amount, 500);
+  }
 }
 
 // Waits on one store while `commit` writes elsewhere, repeating the commit
@@ -232,7 +215,7 @@ TEST_F(PostgresStoreTest, WaitForEventsFallsBackToPolling) {
   std::unique_ptr<Store> mine = Open();
   ASSERT_NE(mine, nullptr);
   const absl::Duration took = WakeUpTime(*mine, [&] {
-    return Sql(uri_,
+    return PgQuery(uri_,
                "INSERT INTO events(tenant, customer, resource, body) "
                "VALUES ('acme', 'c', 'r', '\\x00')")
         .status();

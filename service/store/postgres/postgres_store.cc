@@ -73,6 +73,7 @@ constexpr int kMaxAttempts = 20;
 constexpr absl::Duration kFirstBackoff = absl::Milliseconds(2);
 constexpr absl::Duration kMaxBackoff = absl::Milliseconds(250);
 constexpr absl::Duration kPoolWait = absl::Seconds(30);
+constexpr size_t kMaxPrepared = 256;  // named statements per connection
 // WaitForEvents' fallback when a notification is lost (listener reconnecting).
 constexpr int kPollIntervalMs = 1000;
 constexpr char kChannel[] = "collections_events";
@@ -289,8 +290,9 @@ class PgConn {
   PgConn& operator=(const PgConn&) = delete;
 
   static absl::StatusOr<std::unique_ptr<PgConn>> Open(const std::string& uri) {
-    const char* keys[] = {"dbname", "fallback_application_name", nullptr};
-    const char* values[] = {uri.c_str(), "collectionsd", nullptr};
+    // Later entries win: the URI's own connect_timeout overrides ours.
+    const char* keys[] = {"connect_timeout", "dbname", "fallback_application_name", nullptr};
+    const char* values[] = {"10", uri.c_str(), "collectionsd", nullptr};
     std::unique_ptr<PgConn> c(new PgConn(PQconnectdbParams(keys, values, /*expand_dbname=*/1)));
     if (c->c_ == nullptr) return absl::ResourceExhaustedError("libpq: out of memory");
     if (PQstatus(c->c_) != CONNECTION_OK) {
@@ -316,18 +318,29 @@ class PgConn {
     return absl::OkStatus();
   }
 
-  // Prepares `sql` once per connection and runs it with `p`.
+  // Prepares `sql` once per connection and runs it with `p`. Past
+  // kMaxPrepared distinct texts (aging SQL embeds caller-chosen bucket
+  // bounds) statements run unnamed, so the server-side cache stays bounded.
   absl::StatusOr<Rows> Query(const std::string& sql, const Params& p) {
+    std::vector<const char*> values;
+    std::vector<int> lengths, formats;
+    p.Pointers(&values, &lengths, &formats);
     auto it = prepared_.find(sql);
+    if (it == prepared_.end() && prepared_.size() >= kMaxPrepared) {
+      ResultPtr r(PQexecParams(c_, sql.c_str(), p.size(), p.types(), values.data(),
+                               lengths.data(), formats.data(), /*resultFormat=*/1));
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK &&
+          PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+        return Failed(r.get(), sql);
+      }
+      return Rows(std::move(r));
+    }
     if (it == prepared_.end()) {
       std::string name = absl::StrCat("c", prepared_.size());
       ResultPtr r(PQprepare(c_, name.c_str(), sql.c_str(), p.size(), p.types()));
       if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return Failed(r.get(), sql);
       it = prepared_.emplace(sql, std::move(name)).first;
     }
-    std::vector<const char*> values;
-    std::vector<int> lengths, formats;
-    p.Pointers(&values, &lengths, &formats);
     ResultPtr r(PQexecPrepared(c_, it->second.c_str(), p.size(), values.data(), lengths.data(),
                                formats.data(), /*resultFormat=*/1));
     if (PQresultStatus(r.get()) != PGRES_COMMAND_OK &&
@@ -668,6 +681,37 @@ class PgTransaction : public Transaction {
           absl::StrCat("postgresql: request_id \"", request_id, "\" is already recorded"));
     }
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<std::string>> ListDocKinds() override {
+    ASSIGN_OR_RETURN(Rows r, Q("SELECT DISTINCT kind FROM docs WHERE tenant=$1 ORDER BY kind",
+                               Params().Text(tenant_)));
+    std::vector<std::string> out;
+    for (int i = 0; i < r.size(); ++i) out.push_back(r.Str(i, 0));
+    return out;
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, StoredRequest>>> ListRequests(
+      absl::string_view after_id, int limit) override {
+    ASSIGN_OR_RETURN(Rows r, Q("SELECT request_id, method, request_hash, response FROM requests "
+                               "WHERE tenant=$1 AND request_id>$2 ORDER BY request_id LIMIT $3",
+                               Params().Text(tenant_).Text(after_id).Int(limit)));
+    std::vector<std::pair<std::string, StoredRequest>> out;
+    for (int i = 0; i < r.size(); ++i) {
+      out.emplace_back(r.Str(i, 0), StoredRequest{r.Str(i, 1), r.Str(i, 2), r.Str(i, 3)});
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<std::pair<int64_t, SettlementRow>>> ListSettlementsInOrder(
+      int64_t after, int limit) override {
+    ASSIGN_OR_RETURN(Rows r, Q("SELECT id, invoice_id, source_kind, source_id, day, amount "
+                               "FROM settlements WHERE tenant=$1 AND id>$2 ORDER BY id LIMIT $3",
+                               Params().Text(tenant_).Int(after).Int(limit)));
+    std::vector<std::pair<int64_t, SettlementRow>> out;
+    for (int i = 0; i < r.size(); ++i) {
+      out.emplace_back(r.Int(i, 0), SettlementRow{r.Str(i, 1), r.Str(i, 2), r.Str(i, 3),
+                                                  r.Int(i, 4), r.Int(i, 5)});
+    }
+    return out;
   }
 
   bool wrote_event() const { return wrote_event_; }

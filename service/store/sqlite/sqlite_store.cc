@@ -390,6 +390,47 @@ class SqliteTransaction : public Transaction {
     return s->Exec();
   }
 
+  absl::StatusOr<std::vector<std::string>> ListDocKinds() override {
+    PREPARE_OR_RETURN(s, c_, "SELECT DISTINCT kind FROM docs WHERE tenant=? ORDER BY kind");
+    s->Bind(1, tenant_);
+    std::vector<std::string> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      out.push_back(s->Text(0));
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, StoredRequest>>> ListRequests(
+      absl::string_view after_id, int limit) override {
+    PREPARE_OR_RETURN(s, c_,
+                      "SELECT request_id, method, request_hash, response FROM requests "
+                      "WHERE tenant=? AND request_id>? ORDER BY request_id LIMIT ?");
+    s->Bind(1, tenant_).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
+    std::vector<std::pair<std::string, StoredRequest>> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      out.emplace_back(s->Text(0), StoredRequest{s->Text(1), s->Text(2), s->Text(3)});
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<std::pair<int64_t, SettlementRow>>> ListSettlementsInOrder(
+      int64_t after, int limit) override {
+    PREPARE_OR_RETURN(s, c_,
+                      "SELECT rowid, invoice_id, source_kind, source_id, day, amount "
+                      "FROM settlements WHERE tenant=? AND rowid>? ORDER BY rowid LIMIT ?");
+    s->Bind(1, tenant_).Bind(2, after).Bind(3, static_cast<int64_t>(limit));
+    std::vector<std::pair<int64_t, SettlementRow>> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      out.emplace_back(s->Int(0),
+                       SettlementRow{s->Text(1), s->Text(2), s->Text(3), s->Int(4), s->Int(5)});
+    }
+    return out;
+  }
+
   bool wrote_event() const { return wrote_event_; }
 
  private:
