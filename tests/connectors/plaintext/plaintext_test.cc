@@ -152,6 +152,44 @@ TEST(PlaintextJournal, UnitlessWithoutDefaultCurrencyIsAnIssue) {
   EXPECT_EQ(q.issues[0].reason, "UNBALANCED_TRANSACTION");
 }
 
+TEST(PlaintextJournal, Utf8AccountsAndApplyTagBlocks) {
+  std::istringstream in(
+      "apply tag client\n"
+      "2025-05-02 * (F-17) Société Générale | facture\n"
+      "    actifs:créances:Société Générale    1 200,50 EUR\n"
+      "    produits:ventes\n"
+      "end apply tag\n"
+      "\n"
+      "2025-05-03 * (С-1) Ромашка\n"
+      "    assets:receivable:Ромашка    ₽ 3500\n"
+      "    income\n"
+      "2025-05-04 (発注-9) 株式会社 | 請求\n"
+      "    Assets:Receivable:株式会社    ¥15000\n"
+      "    Income:売上\n");
+  ParseOptions o;
+  o.file_name = "utf8.journal";
+  PlaintextParseOptions po;
+  po.receivable_marker = "réanc";  // "créances" in a French chart of accounts
+  Parsed fr;
+  fr.status = ParsePlaintextJournal(
+      in, o, [&](ParsedRecord r) { fr.records.push_back(std::move(r)); },
+      [&](ParseIssue i) { fr.issues.push_back(std::move(i)); }, po, &fr.stats);
+  ASSERT_TRUE(fr.status.ok());
+  EXPECT_TRUE(fr.issues.empty()) << fr.issues[0].ToString();
+  EXPECT_EQ(Summary(fr),
+            "customer Société Générale \"Société Générale\" @2\n"
+            "invoice F-17 Société Générale 120050 EUR 2025-5-2 due 2025-5-2 @3");
+  in.clear();
+  in.seekg(0);
+  Parsed all = Parse(in, "utf8.journal");
+  EXPECT_TRUE(all.issues.empty()) << all.issues[0].ToString();
+  EXPECT_EQ(Summary(all),
+            "customer Ромашка \"Ромашка\" @7\n"
+            "invoice С-1 Ромашка 350000 RUB 2025-5-3 due 2025-5-3 @8\n"
+            "customer 株式会社 \"株式会社\" @10\n"
+            "invoice 発注-9 株式会社 15000 JPY 2025-5-4 due 2025-5-4 @11");
+}
+
 struct AmountCase {
   const char* text;
   int64_t minor;
