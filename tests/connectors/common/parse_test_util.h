@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -118,6 +119,16 @@ class GeneratedInput : public std::streambuf {
   int64_t produced_ = 0;
   int64_t next_ = 0;
 };
+
+// Size of the generated inputs of the streaming tests: 50 MB, or
+// $COLLECTIONS_STREAM_TEST_MB (e.g. 1024 for the 1 GB benchmark run).
+inline int64_t StreamTestBytes() {
+  int64_t mb = 50;
+  if (const char* env = std::getenv("COLLECTIONS_STREAM_TEST_MB")) {
+    if (!absl::SimpleAtoi(env, &mb) || mb <= 0) mb = 50;
+  }
+  return mb << 20;
+}
 
 // A field of /proc/self/status in kB ("VmRSS", "VmHWM"), or -1.
 inline int64_t ProcStatusKb(const std::string& key) {
