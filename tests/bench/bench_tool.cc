@@ -24,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -451,6 +452,7 @@ std::string CustomerName(int64_t i) {
 int Dump() {
   const std::string method = absl::GetFlag(FLAGS_method);
   grpc::ClientContext ctx;
+  const auto t0 = Clock::now();
   grpc::Status st;
   std::string bytes;
   if (method == "summary") {
@@ -474,10 +476,12 @@ int Dump() {
     Emit(absl::StrFormat("\"kind\":\"dump\",\"method\":\"%s\",\"available\":false", method));
     return 3;
   }
+  const double secs = Seconds(Clock::now() - t0);
   if (!st.ok()) Fail(absl::StrCat("dump ", method, ": ", st.error_message()));
   std::ofstream(absl::GetFlag(FLAGS_out), std::ios::binary) << bytes;
-  Emit(absl::StrFormat("\"kind\":\"dump\",\"method\":\"%s\",\"available\":true,\"bytes\":%d",
-                       method, bytes.size()));
+  Emit(absl::StrFormat(
+      "\"kind\":\"dump\",\"method\":\"%s\",\"available\":true,\"bytes\":%d,\"s\":%.4f",
+      method, bytes.size(), secs));
   return 0;
 }
 
@@ -524,48 +528,46 @@ class Recorder {
 // API and arranges for `done` to run on completion.
 using StartCall = std::function<void(int channel, Rng& rng, std::function<void(grpc::Status)> done)>;
 
-StartCall MakeStartCall(const std::string& method,
-                        const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
+// The same closed/paced load for any unary read keyed by a customer: a
+// uniformly random customer of the generated ledger per call.
+template <typename Req, typename Resp, typename Stub, typename Invoke>
+StartCall MakeCustomerCall(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+                           Invoke invoke) {
+  auto stubs = std::make_shared<std::vector<std::unique_ptr<typename Stub::Stub>>>();
+  for (const auto& ch : channels) stubs->push_back(Stub::NewStub(ch));
   const int64_t customers = absl::GetFlag(FLAGS_customers);
   const v1::Date as_of = ToDate(AsOf());
-  if (method == "summary") {
-    auto stubs = std::make_shared<std::vector<std::unique_ptr<v1::LedgerService::Stub>>>();
-    for (const auto& ch : channels) stubs->push_back(v1::LedgerService::NewStub(ch));
-    return [stubs, customers, as_of](int channel, Rng& rng, std::function<void(grpc::Status)> done) {
-      struct Call {
-        grpc::ClientContext ctx;
-        v1::GetAccountSummaryRequest req;
-        v1::AccountSummary resp;
-      };
-      auto* call = new Call;
-      call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-      call->req.set_customer(CustomerName(rng.Between(0, customers - 1)));
-      *call->req.mutable_as_of() = as_of;
-      (*stubs)[channel]->async()->GetAccountSummary(
-          &call->ctx, &call->req, &call->resp, [call, done = std::move(done)](grpc::Status st) {
-            delete call;
-            done(std::move(st));
-          });
-    };
-  }
-  auto stubs = std::make_shared<std::vector<std::unique_ptr<v1::RecoveryService::Stub>>>();
-  for (const auto& ch : channels) stubs->push_back(v1::RecoveryService::NewStub(ch));
-  return [stubs, customers, as_of](int channel, Rng& rng, std::function<void(grpc::Status)> done) {
+  return [stubs, customers, as_of, invoke](int channel, Rng& rng,
+                                           std::function<void(grpc::Status)> done) {
     struct Call {
       grpc::ClientContext ctx;
-      v1::GetRecommendationRequest req;
-      v1::Recommendation resp;
+      Req req;
+      Resp resp;
     };
     auto* call = new Call;
-    call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
     call->req.set_customer(CustomerName(rng.Between(0, customers - 1)));
     *call->req.mutable_as_of() = as_of;
-    (*stubs)[channel]->async()->GetRecommendation(
-        &call->ctx, &call->req, &call->resp, [call, done = std::move(done)](grpc::Status st) {
-          delete call;
-          done(std::move(st));
-        });
+    invoke(*(*stubs)[channel], &call->ctx, &call->req, &call->resp,
+           [call, done = std::move(done)](grpc::Status st) {
+             delete call;
+             done(std::move(st));
+           });
   };
+}
+
+StartCall MakeStartCall(const std::string& method,
+                        const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
+  if (method == "summary") {
+    return MakeCustomerCall<v1::GetAccountSummaryRequest, v1::AccountSummary, v1::LedgerService>(
+        channels, [](auto& stub, auto* ctx, auto* req, auto* resp, auto cb) {
+          stub.async()->GetAccountSummary(ctx, req, resp, std::move(cb));
+        });
+  }
+  return MakeCustomerCall<v1::GetRecommendationRequest, v1::Recommendation, v1::RecoveryService>(
+      channels, [](auto& stub, auto* ctx, auto* req, auto* resp, auto cb) {
+        stub.async()->GetRecommendation(ctx, req, resp, std::move(cb));
+      });
 }
 
 float Percentile(const std::vector<float>& sorted, double p) {
@@ -650,18 +652,22 @@ int Load() {
     if (outstanding.fetch_sub(1) == 1) all_done.Notify();
   }
   std::this_thread::sleep_until(window_end);
-  if (!all_done.WaitForNotificationWithTimeout(absl::Seconds(60))) Fail("calls did not finish");
+  // Calls still running 60 s after the window are reported as unfinished;
+  // the process then exits without waiting for them.
+  const bool finished = all_done.WaitForNotificationWithTimeout(absl::Seconds(60));
   std::vector<float> lat = rec.Latencies();
   std::sort(lat.begin(), lat.end());
   const int64_t errors = rec.errors();
   Emit(absl::StrFormat(
       "\"kind\":\"load\",\"method\":\"%s\",\"mode\":\"%s\",\"channels\":%d,\"inflight\":%d,"
       "\"rate\":%.1f,\"duration_s\":%.2f,\"calls\":%d,\"errors\":%d,\"shed\":%d,\"qps\":%.1f,"
-      "\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f%s%s",
+      "\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f%s%s%s",
       method, rate > 0 ? "paced" : "closed", n_channels, inflight, rate, duration, lat.size(),
       errors, shed.load(), lat.size() / duration, Percentile(lat, 0.5), Percentile(lat, 0.9),
       Percentile(lat, 0.99), lat.empty() ? 0.0f : lat.back(), LabelField(),
-      errors > 0 ? absl::StrFormat(",\"first_error\":\"%s\"", rec.first_error()) : ""));
+      errors > 0 ? absl::StrFormat(",\"first_error\":\"%s\"", rec.first_error()) : "",
+      finished ? "" : absl::StrFormat(",\"unfinished\":%d", outstanding.load())));
+  if (!finished) std::_Exit(0);
   return 0;
 }
 
