@@ -77,6 +77,12 @@ CUSTOMER=$("${CTL[@]}" --json aging --as_of="$AS_OF" --overdue_only |
 section "Account summary of the most overdue customer"
 "${CTL[@]}" summary "$CUSTOMER" --as_of="$AS_OF"
 
+section "Work queue: who needs action today, most urgent first"
+"${CTL[@]}" queue --as_of="$AS_OF" --limit=8
+
+section "The next best action for that customer, with its reasons"
+"${CTL[@]}" recommend "$CUSTOMER" --as_of="$AS_OF"
+
 section "A payment plan proposal for that customer (3 installments)"
 "${CTL[@]}" plan propose "$CUSTOMER" --currency=USD --installments=3 --request_id=demo-plan-1
 

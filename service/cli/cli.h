@@ -63,6 +63,7 @@ std::string Table(const std::vector<std::vector<std::string>>& rows,
 
 // Command groups.
 void RegisterLedgerCommands(CommandTable& table);
+void RegisterRecoveryCommands(CommandTable& table);  // recovery_commands.cc
 void RegisterMigrateCommands(CommandTable& table);  // migrate_tenant.cc
 void RegisterArrangementCommands(CommandTable& table);  // arrangement_commands.cc
 void RegisterTokenCommands(CommandTable& table);  // token_commands.cc

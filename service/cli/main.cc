@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   using collections::cli::CommandTable;
   CommandTable table;
   collections::cli::RegisterLedgerCommands(table);
+  collections::cli::RegisterRecoveryCommands(table);
   collections::cli::RegisterMigrateCommands(table);
   collections::cli::RegisterArrangementCommands(table);
   collections::cli::RegisterTokenCommands(table);

@@ -529,12 +529,13 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
     const StageRule* cur_rule = rules.Find(current);
     const int cur_days = cur_rule != nullptr ? cur_rule->min_days_past_due : 0;
     const absl::CivilDay reanchored = *last_payment - cur_days;
-    if (reanchored > anchor) {
-      anchor = reanchored;
+    // Said only while the payment is what the account waits for.
+    if (reanchored > anchor && as_of < reanchored + rule->min_days_past_due) {
       b.Fact("REANCHORED_AFTER_PARTIAL_PAYMENT",
              absl::StrCat("part paid on ", absl::FormatCivilTime(*last_payment),
                           ", so the next step is timed from that payment"));
     }
+    anchor = std::max(anchor, reanchored);
   }
   absl::CivilDay ready = anchor + rule->min_days_past_due;
   if (rec.last_contact_time) {

@@ -7,8 +7,10 @@
 #include "absl/synchronization/mutex.h"
 #include "service/api/arrangement_service.h"
 #include "service/api/ledger_service.h"
+#include "service/api/recovery_service.h"
 #include "service/app/arrangements_app.h"
 #include "service/app/ledger_app.h"
+#include "service/app/recovery_app.h"
 #include "service/domain/status_macros.h"
 
 namespace collections::server {
@@ -18,6 +20,7 @@ struct Server::Impl {
   api::ServiceEnv env;
   std::unique_ptr<api::WorkerPool> pool;
   std::unique_ptr<app::LedgerApp> ledger;
+  std::unique_ptr<app::RecoveryApp> recovery;
   std::unique_ptr<app::ArrangementsApp> arrangements;
   std::vector<std::unique_ptr<grpc::Service>> services;
   std::unique_ptr<grpc::Server> grpc_server;
@@ -45,6 +48,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl.services.push_back(std::make_unique<api::LedgerService>(impl.env, *impl.ledger));
   impl.services.push_back(
       std::make_unique<api::AuditService>(impl.env, *impl.ledger, impl.options.max_watch_streams));
+  app::RecoveryConfig recovery_config;
+  if (!impl.options.policy_file.empty()) {
+    ASSIGN_OR_RETURN(recovery_config.policy, app::LoadPolicyFile(impl.options.policy_file));
+  }
+  impl.recovery = std::make_unique<app::RecoveryApp>(*s->store_, clock, std::move(recovery_config));
+  impl.services.push_back(std::make_unique<api::RecoveryService>(impl.env, *impl.recovery));
   impl.arrangements = std::make_unique<app::ArrangementsApp>(*s->store_, clock);
   impl.services.push_back(
       std::make_unique<api::ArrangementService>(impl.env, *impl.arrangements));
@@ -70,6 +79,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     health->SetServingStatus(true);
     health->SetServingStatus("collections.v1.LedgerService", true);
     health->SetServingStatus("collections.v1.AuditService", true);
+    health->SetServingStatus("collections.v1.RecoveryService", true);
     health->SetServingStatus("collections.v1.ArrangementService", true);
   }
   return s;

@@ -1,0 +1,69 @@
+// gRPC edge of RecoveryService: authenticates, hands the work to the pool,
+// maps the status; StreamActions feeds the outbox from a cursor on its own
+// thread. All logic lives in app::RecoveryApp.
+#ifndef COLLECTIONS_API_RECOVERY_SERVICE_H_
+#define COLLECTIONS_API_RECOVERY_SERVICE_H_
+
+#include <atomic>
+
+#include "collections/v1/recovery.grpc.pb.h"
+#include "service/api/call_support.h"
+#include "service/app/recovery_app.h"
+
+namespace collections::api {
+
+class RecoveryService final : public v1::RecoveryService::CallbackService {
+ public:
+  // At most `max_streams` StreamActions calls run at once; more get
+  // RESOURCE_EXHAUSTED.
+  RecoveryService(const ServiceEnv& env, app::RecoveryApp& app, int max_streams = 64)
+      : env_(env), app_(app), max_streams_(max_streams) {}
+
+  grpc::ServerUnaryReactor* GetPolicy(grpc::CallbackServerContext* c, const v1::GetPolicyRequest* r,
+                                      v1::CollectionPolicy* out) override;
+  grpc::ServerUnaryReactor* ReplacePolicy(grpc::CallbackServerContext* c,
+                                          const v1::ReplacePolicyRequest* r,
+                                          v1::CollectionPolicy* out) override;
+  grpc::ServerUnaryReactor* GetRecommendation(grpc::CallbackServerContext* c,
+                                              const v1::GetRecommendationRequest* r,
+                                              v1::Recommendation* out) override;
+  grpc::ServerUnaryReactor* ListRecommendations(grpc::CallbackServerContext* c,
+                                                const v1::ListRecommendationsRequest* r,
+                                                v1::ListRecommendationsResponse* out) override;
+  grpc::ServerUnaryReactor* ListWorkQueue(grpc::CallbackServerContext* c,
+                                          const v1::ListWorkQueueRequest* r,
+                                          v1::ListWorkQueueResponse* out) override;
+  grpc::ServerUnaryReactor* RecordContact(grpc::CallbackServerContext* c,
+                                          const v1::RecordContactRequest* r,
+                                          v1::ContactRecord* out) override;
+  grpc::ServerUnaryReactor* ListContacts(grpc::CallbackServerContext* c,
+                                         const v1::ListContactsRequest* r,
+                                         v1::ListContactsResponse* out) override;
+  grpc::ServerUnaryReactor* ExportCaseFile(grpc::CallbackServerContext* c,
+                                           const v1::ExportCaseFileRequest* r,
+                                           v1::ExportCaseFileResponse* out) override;
+  grpc::ServerUnaryReactor* RenderMessage(grpc::CallbackServerContext* c,
+                                          const v1::RenderMessageRequest* r,
+                                          v1::RenderMessageResponse* out) override;
+  grpc::ServerUnaryReactor* RunCollections(grpc::CallbackServerContext* c,
+                                           const v1::RunCollectionsRequest* r,
+                                           v1::RunCollectionsResponse* out) override;
+  grpc::ServerWriteReactor<v1::OutboxAction>* StreamActions(
+      grpc::CallbackServerContext* c, const v1::StreamActionsRequest* r) override;
+  grpc::ServerUnaryReactor* CompleteAction(grpc::CallbackServerContext* c,
+                                           const v1::CompleteActionRequest* r,
+                                           v1::OutboxAction* out) override;
+  grpc::ServerUnaryReactor* GetPaymentRisk(grpc::CallbackServerContext* c,
+                                           const v1::GetPaymentRiskRequest* r,
+                                           v1::PaymentRisk* out) override;
+
+ private:
+  const ServiceEnv& env_;
+  app::RecoveryApp& app_;
+  const int max_streams_;
+  std::atomic<int> streams_{0};
+};
+
+}  // namespace collections::api
+
+#endif  // COLLECTIONS_API_RECOVERY_SERVICE_H_

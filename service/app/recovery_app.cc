@@ -1,0 +1,931 @@
+#include "service/app/recovery_app.h"
+
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <tuple>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "service/app/arrangements_app.h"
+#include "service/app/ledger_ops.h"
+#include "service/app/resource_names.h"
+#include "service/domain/compliance.h"
+#include "service/domain/errors.h"
+#include "service/domain/recommend.h"
+#include "service/domain/risk.h"
+#include "service/domain/status_macros.h"
+#include "service/domain/templates.h"
+#include "service/domain/work_queue.h"
+
+namespace collections::app {
+namespace {
+
+using domain::InvalidInput;
+using google::protobuf::util::TimeUtil;
+
+constexpr char kOutboxCollection[] = "outboxActions";
+constexpr char kContacts[] = "contacts";
+constexpr char kCounterKind[] = "counter";
+
+template <typename Msg>
+absl::StatusOr<Msg> ParseDoc(const store::Doc& d) {
+  Msg m;
+  if (!m.ParseFromString(d.body)) {
+    return absl::InternalError(absl::StrCat("stored ", d.kind, " ", d.id, " does not parse"));
+  }
+  return m;
+}
+
+google::protobuf::Timestamp Ts(absl::Time t) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+absl::Time FromTs(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(ts));
+}
+
+// Every document of `kind` (of one customer, or all when empty), by id.
+absl::StatusOr<std::vector<store::Doc>> AllDocs(store::Transaction& tx, absl::string_view kind,
+                                                absl::string_view customer) {
+  std::vector<store::Doc> out;
+  std::string after;
+  while (true) {
+    ASSIGN_OR_RETURN(auto page, tx.ListDocs(kind, customer, after, 1000));
+    if (page.empty()) break;
+    after = page.back().id;
+    for (auto& d : page) out.push_back(std::move(d));
+  }
+  return out;
+}
+
+// Every customer id of the tenant, ascending.
+absl::StatusOr<std::vector<std::string>> AllCustomers(store::Transaction& tx) {
+  ASSIGN_OR_RETURN(auto docs, AllDocs(tx, kCustomerKind, ""));
+  std::vector<std::string> ids;
+  for (const auto& d : docs) ids.push_back(d.id);
+  return ids;
+}
+
+// The outbox action id of (customer, as_of, stage): deterministic, so a
+// second run for the same day finds the first run's action.
+std::string OutboxId(absl::string_view customer, absl::CivilDay as_of, domain::Stage stage) {
+  return absl::StrFormat("%04d%02d%02d-%016x", as_of.year(), as_of.month(), as_of.day(),
+                         StableHash(absl::StrCat(customer, "|", absl::FormatCivilTime(as_of), "|",
+                                                 domain::StageName(stage))));
+}
+
+std::string OutboxName(absl::string_view tenant, absl::string_view id) {
+  return absl::StrCat(TenantName(tenant), "/", kOutboxCollection, "/", id);
+}
+
+struct OutboxName2 {
+  std::string tenant;
+  std::string id;
+};
+absl::StatusOr<OutboxName2> ParseOutboxName(absl::string_view name) {
+  std::vector<std::string> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 4 || parts[0] != "tenants" || parts[2] != kOutboxCollection ||
+      !IsValidTenantId(parts[1]) || !IsValidResourceId(parts[3])) {
+    return InvalidInput("INVALID_RESOURCE_NAME", "name",
+                        "expected tenants/{tenant}/outboxActions/{action}");
+  }
+  return OutboxName2{parts[1], parts[3]};
+}
+
+// Contact ids sort by time: nanoseconds since the epoch, zero-padded, and a
+// short hash against collisions.
+std::string ContactId(absl::Time t, absl::string_view salt) {
+  return absl::StrFormat("k%019d-%06x", absl::ToUnixNanos(t), StableHash(salt) & 0xffffff);
+}
+
+absl::Status CheckLength(const std::string& s, size_t max, absl::string_view field) {
+  if (s.size() > max) {
+    return InvalidInput("FIELD_TOO_LONG", field, absl::StrCat("at most ", max, " characters"));
+  }
+  return absl::OkStatus();
+}
+
+const domain::ChannelAddress* AddressOf(const domain::CustomerFacts& c, domain::Channel ch) {
+  for (const auto& a : c.channels) {
+    if (a.channel == ch) return &a;
+  }
+  return nullptr;
+}
+
+bool IsComplianceReason(absl::string_view code) {
+  return absl::StartsWith(code, "REG_F_") || absl::StartsWith(code, "FDCPA_") ||
+         absl::StartsWith(code, "POLICY_") || absl::StartsWith(code, "DEBTOR_TIME_ZONE");
+}
+
+// Everything the engine needs about a portfolio on one day.
+struct Portfolio {
+  std::vector<domain::AccountContext> accounts;  // by customer id
+  domain::PortfolioPrior prior;
+};
+
+}  // namespace
+
+absl::StatusOr<domain::CollectionPolicy> ToDomainPolicy(const v1::CollectionPolicy& p) {
+  domain::CollectionPolicy d = PolicyFromProto(p);
+  RETURN_IF_ERROR(domain::ValidatePolicy(d));
+  return d;
+}
+
+absl::StatusOr<v1::CollectionPolicy> LoadPolicyFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read policy file ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  v1::CollectionPolicy p;
+  const std::string trimmed(absl::StripLeadingAsciiWhitespace(text));
+  if (!trimmed.empty() && trimmed[0] == '{') {
+    auto st = google::protobuf::util::JsonStringToMessage(text, &p);
+    if (!st.ok()) {
+      return InvalidInput("INVALID_POLICY", "policy", absl::StrCat(path, ": ", st.ToString()));
+    }
+  } else if (!google::protobuf::TextFormat::ParseFromString(text, &p)) {
+    return InvalidInput("INVALID_POLICY", "policy", absl::StrCat(path, ": not valid proto text"));
+  }
+  p.set_version(1);
+  RETURN_IF_ERROR(ToDomainPolicy(p).status());
+  return p;
+}
+
+// ------------------------------------------------------------ loading
+
+absl::StatusOr<domain::AccountContext> RecoveryApp::LoadContext(store::Transaction& tx,
+                                                                const std::string& tenant,
+                                                                const std::string& customer,
+                                                                absl::CivilDay as_of) {
+  static const CallContext kSystem{"system", ""};
+  LedgerOps ops(tx, clock_, kSystem, tenant, "");
+  ASSIGN_OR_RETURN(AccountSnapshot snap, ops.LoadAccount(customer));
+  domain::AccountContext ctx;
+  ctx.customer = CustomerFactsOf(customer, snap.customer);
+  for (auto& s : snap.invoice_states) {
+    domain::InvoiceContext inv;
+    inv.state = std::move(s);
+    ctx.invoices.push_back(std::move(inv));
+  }
+  ctx.credits = std::move(snap.credits);
+  ASSIGN_OR_RETURN(auto contacts, AllDocs(tx, kContactKind, customer));
+  for (const auto& d : contacts) {
+    ASSIGN_OR_RETURN(v1::ContactRecord c, ParseDoc<v1::ContactRecord>(d));
+    ctx.contacts.push_back(ContactOf(c));
+    if (c.cease_communication()) {
+      const absl::Time t = FromTs(c.time());
+      ctx.customer.cease_communication = true;
+      if (!ctx.customer.cease_communication_time || t < *ctx.customer.cease_communication_time) {
+        ctx.customer.cease_communication_time = t;
+      }
+    }
+  }
+  std::stable_sort(ctx.contacts.begin(), ctx.contacts.end(),
+                   [](const auto& a, const auto& b) { return a.time < b.time; });
+  ASSIGN_OR_RETURN(auto outbox, AllDocs(tx, kOutboxKind, customer));
+  for (const auto& d : outbox) {
+    ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
+    if (a.status() != v1::OutboxAction::PENDING) continue;
+    ASSIGN_OR_RETURN(absl::CivilDay day, ToDay(a.as_of(), "as_of"));
+    if (day > as_of) continue;
+    ctx.pending.push_back({d.id, StageOf(a.recommendation().stage()),
+                           ChannelOf(a.recommendation().channel()), day});
+  }
+  RETURN_IF_ERROR(LoadArrangementContext(tx, tenant, customer, as_of, &ctx));
+  return ctx;
+}
+
+absl::StatusOr<v1::CollectionPolicy> RecoveryApp::TenantPolicy(store::Transaction& tx) {
+  ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kPolicyKind, "current"));
+  if (!doc) return config_.policy;
+  return ParseDoc<v1::CollectionPolicy>(*doc);
+}
+
+absl::StatusOr<absl::CivilDay> RecoveryApp::AsOf(const v1::Date& d) const {
+  if (!HasDate(d)) return clock_.TodayUtc();
+  return ToDay(d, "as_of");
+}
+
+namespace {
+
+absl::StatusOr<Portfolio> LoadPortfolio(RecoveryApp& app, store::Transaction& tx,
+                                        const std::string& tenant, absl::CivilDay as_of) {
+  Portfolio p;
+  ASSIGN_OR_RETURN(auto ids, AllCustomers(tx));
+  for (const auto& id : ids) {
+    ASSIGN_OR_RETURN(domain::AccountContext ctx, app.LoadContext(tx, tenant, id, as_of));
+    p.accounts.push_back(std::move(ctx));
+  }
+  std::vector<const domain::AccountContext*> ptrs;
+  for (const auto& a : p.accounts) ptrs.push_back(&a);
+  p.prior = domain::EstimatePortfolioPrior(ptrs, as_of);
+  return p;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------ policy
+
+absl::StatusOr<v1::CollectionPolicy> RecoveryApp::GetPolicy(const CallContext& ctx,
+                                                            const v1::GetPolicyRequest& r) {
+  ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(absl::StripSuffix(r.name(),
+                                                                         "/collectionPolicy"),
+                                                       "name"));
+  RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+  v1::CollectionPolicy out;
+  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(out, TenantPolicy(tx));
+    return absl::OkStatus();
+  }));
+  out.set_name(absl::StrCat(TenantName(tenant), "/collectionPolicy"));
+  return out;
+}
+
+absl::StatusOr<v1::CollectionPolicy> RecoveryApp::ReplacePolicy(const CallContext& ctx,
+                                                                const v1::ReplacePolicyRequest& r) {
+  ASSIGN_OR_RETURN(std::string tenant,
+                   ParseTenantName(absl::StripSuffix(r.policy().name(), "/collectionPolicy"),
+                                   "policy.name"));
+  RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+  if (auto st = ToDomainPolicy(r.policy()).status(); !st.ok()) {
+    return domain::PrefixFields(st, "policy.");
+  }
+  v1::CollectionPolicy out;
+  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) {
+    return RunIdempotent(tx, r.request_id(), "RecoveryService/ReplacePolicy", r, &out,
+                         [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(v1::CollectionPolicy current, TenantPolicy(tx));
+      if (r.expected_version() > 0 && r.expected_version() != current.version()) {
+        return domain::WithReason(
+            absl::AbortedError(absl::StrCat("the policy is at version ", current.version(),
+                                            ", not ", r.expected_version())),
+            "POLICY_VERSION_MISMATCH");
+      }
+      out = r.policy();
+      out.set_name(absl::StrCat(TenantName(tenant), "/collectionPolicy"));
+      out.set_version(std::max<int64_t>(1, current.version()) + 1);
+      *out.mutable_update_time() = Ts(clock_.Now());
+      out.set_updated_by(ctx.actor);
+      store::Doc doc{kPolicyKind, "current", "", "", "", out.SerializeAsString()};
+      RETURN_IF_ERROR(tx.PutDoc(doc));
+      return AppendEvent(tx, clock_, ctx, tenant, "policy.replaced", out.name(), "", &current, &out,
+                         r.request_id());
+    });
+  }));
+  return out;
+}
+
+// ------------------------------------------------------------ recommendations
+
+absl::StatusOr<v1::Recommendation> RecoveryApp::GetRecommendation(
+    const CallContext& ctx, const v1::GetRecommendationRequest& r) {
+  ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.customer(), "customer"));
+  RETURN_IF_ERROR(CheckTenant(ctx, cn.tenant));
+  ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
+  v1::Recommendation out;
+  RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
+    const domain::CollectionPolicy policy = PolicyFromProto(pp);
+    ASSIGN_OR_RETURN(Portfolio portfolio, LoadPortfolio(*this, tx, cn.tenant, as_of));
+    for (const auto& account : portfolio.accounts) {
+      if (account.customer.id != cn.customer) continue;
+      out = ToProtoRecommendation(cn.tenant,
+                                  domain::Recommend(account, policy, portfolio.prior, as_of));
+      return absl::OkStatus();
+    }
+    return domain::NotFoundError("CUSTOMER_NOT_FOUND", absl::StrCat(r.customer(), " does not exist"));
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::ListRecommendationsResponse> RecoveryApp::ListRecommendations(
+    const CallContext& ctx, const v1::ListRecommendationsRequest& r) {
+  ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
+  RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+  ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
+  ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
+  ASSIGN_OR_RETURN(std::string after, DecodePageToken(r.page_token()));
+  v1::ListRecommendationsResponse out;
+  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
+    const domain::CollectionPolicy policy = PolicyFromProto(pp);
+    ASSIGN_OR_RETURN(Portfolio portfolio, LoadPortfolio(*this, tx, tenant, as_of));
+    for (const auto& account : portfolio.accounts) {
+      if (!after.empty() && account.customer.id <= after) continue;
+      const domain::Recommendation rec = domain::Recommend(account, policy, portfolio.prior, as_of);
+      if (r.actionable_only() && !rec.Actionable()) continue;
+      if (out.recommendations_size() == page_size) {
+        out.set_next_page_token(EncodePageToken(
+            out.recommendations(page_size - 1).customer().substr(
+                out.recommendations(page_size - 1).customer().rfind('/') + 1)));
+        break;
+      }
+      *out.add_recommendations() = ToProtoRecommendation(tenant, rec);
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::ListWorkQueueResponse> RecoveryApp::ListWorkQueue(
+    const CallContext& ctx, const v1::ListWorkQueueRequest& r) {
+  ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
+  RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+  ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
+  ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
+  ASSIGN_OR_RETURN(std::string token, DecodePageToken(r.page_token()));
+  int offset = 0;
+  if (!token.empty() && (!absl::SimpleAtoi(token, &offset) || offset < 0)) {
+    return InvalidInput("INVALID_PAGE_TOKEN", "page_token", "not a token of this list");
+  }
+  v1::ListWorkQueueResponse out;
+  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
+    const domain::CollectionPolicy policy = PolicyFromProto(pp);
+    ASSIGN_OR_RETURN(Portfolio portfolio, LoadPortfolio(*this, tx, tenant, as_of));
+    std::vector<domain::WorkQueueEntry> entries;
+    for (const auto& account : portfolio.accounts) {
+      const domain::Recommendation rec = domain::Recommend(account, policy, portfolio.prior, as_of);
+      domain::WorkQueueEntry e = domain::ScoreAccount(account, rec, policy, as_of);
+      if (r.customer_kind() == v1::CUSTOMER_KIND_CONSUMER &&
+          e.kind != domain::CustomerKind::kConsumer) {
+        continue;
+      }
+      if (r.customer_kind() == v1::CUSTOMER_KIND_BUSINESS &&
+          e.kind != domain::CustomerKind::kBusiness) {
+        continue;
+      }
+      if (!r.assignee().empty() && rec.assignee != r.assignee() &&
+          account.customer.account_owner != r.assignee()) {
+        continue;
+      }
+      if (r.min_stage() != v1::COLLECTION_STAGE_UNSPECIFIED && rec.stage < StageOf(r.min_stage())) {
+        continue;
+      }
+      if (r.alerts_size() > 0) {
+        bool any = false;
+        for (domain::Alert a : e.alerts) {
+          for (int want : r.alerts()) any = any || static_cast<int>(a) + 1 == want;
+        }
+        if (!any) continue;
+      }
+      entries.push_back(std::move(e));
+    }
+    const std::vector<domain::WorkQueueEntry> ranked = domain::RankWorkQueue(std::move(entries));
+    out.set_total_size(static_cast<int>(ranked.size()));
+    for (int i = offset; i < static_cast<int>(ranked.size()) && i < offset + page_size; ++i) {
+      *out.add_items() = ToProtoWorkItem(tenant, ranked[i]);
+    }
+    if (offset + page_size < static_cast<int>(ranked.size())) {
+      out.set_next_page_token(EncodePageToken(absl::StrCat(offset + page_size)));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+// ------------------------------------------------------------ contacts
+
+namespace {
+
+absl::Status ValidateContact(const v1::ContactRecord& c) {
+  if (c.channel() == v1::CHANNEL_UNSPECIFIED || !v1::Channel_IsValid(c.channel())) {
+    return InvalidInput("INVALID_CONTACT", "contact.channel", "required");
+  }
+  if (c.direction() == v1::ContactRecord::DIRECTION_UNSPECIFIED) {
+    return InvalidInput("INVALID_CONTACT", "contact.direction", "required");
+  }
+  if (c.outcome() == v1::ContactRecord::OUTCOME_UNSPECIFIED) {
+    return InvalidInput("INVALID_CONTACT", "contact.outcome", "required");
+  }
+  RETURN_IF_ERROR(CheckLength(c.summary(), 4000, "contact.summary"));
+  RETURN_IF_ERROR(CheckLength(c.agreement(), 2000, "contact.agreement"));
+  RETURN_IF_ERROR(CheckLength(c.actor(), 200, "contact.actor"));
+  if (c.override_rule().empty() != c.override_reason().empty()) {
+    return InvalidInput("INVALID_OVERRIDE", c.override_rule().empty() ? "contact.override_rule"
+                                                                       : "contact.override_reason",
+                        "an override needs both the rule and the reason");
+  }
+  if (!c.override_reason().empty() &&
+      (c.override_reason().size() < 10 || c.override_reason().size() > 1000)) {
+    return InvalidInput("INVALID_OVERRIDE", "contact.override_reason", "10..1000 characters");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ContactRecord> RecoveryApp::RecordContact(const CallContext& ctx,
+                                                            const v1::RecordContactRequest& r) {
+  ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.parent(), "parent"));
+  RETURN_IF_ERROR(CheckTenant(ctx, cn.tenant));
+  RETURN_IF_ERROR(ValidateContact(r.contact()));
+  std::vector<std::string> invoice_ids;
+  for (int i = 0; i < r.contact().invoices_size(); ++i) {
+    ASSIGN_OR_RETURN(ChildName n, ParseChildName(r.contact().invoices(i), kInvoices,
+                                                 absl::StrCat("contact.invoices[", i, "]")));
+    if (n.tenant != cn.tenant || n.customer != cn.customer) {
+      return InvalidInput("CROSS_CUSTOMER_REFERENCE", absl::StrCat("contact.invoices[", i, "]"),
+                          "names an invoice of another customer");
+    }
+    invoice_ids.push_back(n.id);
+  }
+  v1::ContactRecord out;
+  RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kWrite, [&](store::Transaction& tx) {
+    return RunIdempotent(tx, r.request_id(), "RecoveryService/RecordContact", r, &out,
+                         [&]() -> absl::Status {
+      out = r.contact();
+      if (!out.has_time()) *out.mutable_time() = Ts(clock_.Now());
+      const absl::Time when = FromTs(out.time());
+      ASSIGN_OR_RETURN(domain::AccountContext account,
+                       LoadContext(tx, cn.tenant, cn.customer, absl::ToCivilDay(when, absl::UTCTimeZone())));
+      for (size_t i = 0; i < invoice_ids.size(); ++i) {
+        const bool known = std::any_of(account.invoices.begin(), account.invoices.end(),
+                                       [&](const auto& inv) { return inv.state.id == invoice_ids[i]; });
+        if (!known) {
+          return domain::NotFoundError("INVOICE_NOT_FOUND",
+                                       absl::StrCat(r.contact().invoices(i), " does not exist"));
+        }
+      }
+      ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
+      domain::ProposedContact proposed;
+      proposed.time = when;
+      proposed.channel = ChannelOf(out.channel());
+      proposed.direction = out.direction() == v1::ContactRecord::INBOUND
+                               ? domain::Direction::kInbound
+                               : domain::Direction::kOutbound;
+      proposed.invoice_ids = invoice_ids;
+      proposed.override_rule = out.override_rule();
+      proposed.override_reason = out.override_reason();
+      const domain::ComplianceVerdict verdict =
+          domain::CheckContact(account, PolicyFromProto(pp), proposed);
+      RETURN_IF_ERROR(domain::VerdictStatus(verdict));
+      if (!verdict.overridden) {
+        out.clear_override_rule();
+        out.clear_override_reason();
+      }
+      const std::string id =
+          ContactId(when, absl::StrCat(cn.customer, r.request_id(), out.SerializeAsString()));
+      out.set_name(ChildResource(cn.tenant, cn.customer, kContacts, id));
+      if (out.actor().empty()) out.set_actor(ctx.actor);
+      RETURN_IF_ERROR(tx.PutDoc({kContactKind, id, cn.customer, "", "", out.SerializeAsString()}));
+      const std::string customer_resource = CustomerResource(cn.tenant, cn.customer);
+      if (verdict.overridden) {
+        RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, cn.tenant, "compliance.overridden",
+                                    out.name(), customer_resource, nullptr, &out, r.request_id()));
+      }
+      return AppendEvent(tx, clock_, ctx, cn.tenant, "contact.recorded", out.name(),
+                         customer_resource, nullptr, &out, r.request_id());
+    });
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::ListContactsResponse> RecoveryApp::ListContacts(
+    const CallContext& ctx, const v1::ListContactsRequest& r) {
+  ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.parent(), "parent"));
+  RETURN_IF_ERROR(CheckTenant(ctx, cn.tenant));
+  ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
+  ASSIGN_OR_RETURN(std::string after, DecodePageToken(r.page_token()));
+  v1::ListContactsResponse out;
+  RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kContactKind, cn.customer, after, page_size + 1));
+    for (int i = 0; i < static_cast<int>(docs.size()) && i < page_size; ++i) {
+      ASSIGN_OR_RETURN(*out.add_contacts(), ParseDoc<v1::ContactRecord>(docs[i]));
+    }
+    if (static_cast<int>(docs.size()) > page_size) {
+      out.set_next_page_token(EncodePageToken(docs[page_size - 1].id));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+// ------------------------------------------------------------ messages
+
+namespace {
+
+absl::StatusOr<domain::RenderedMessage> RenderFor(const domain::AccountContext& account,
+                                                  const domain::Recommendation& rec,
+                                                  const std::string& template_id,
+                                                  const std::string& company) {
+  ASSIGN_OR_RETURN(domain::MessageTemplate t,
+                   domain::FindTemplate(domain::DefaultTemplates(), template_id,
+                                        account.customer.locale));
+  ASSIGN_OR_RETURN(domain::RenderedMessage m,
+                   domain::Render(t, domain::MakeRenderInput(account, rec, company)));
+  RETURN_IF_ERROR(domain::CheckTone(absl::StrCat(m.subject, "\n", m.body), account.customer.kind));
+  return m;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::RenderMessageResponse> RecoveryApp::RenderMessage(
+    const CallContext& ctx, const v1::RenderMessageRequest& r) {
+  ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.customer(), "customer"));
+  RETURN_IF_ERROR(CheckTenant(ctx, cn.tenant));
+  ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
+  RETURN_IF_ERROR(CheckLength(r.template_id(), 128, "template_id"));
+  v1::RenderMessageResponse out;
+  RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
+    ASSIGN_OR_RETURN(Portfolio portfolio, LoadPortfolio(*this, tx, cn.tenant, as_of));
+    for (const auto& account : portfolio.accounts) {
+      if (account.customer.id != cn.customer) continue;
+      const domain::Recommendation rec =
+          domain::Recommend(account, PolicyFromProto(pp), portfolio.prior, as_of);
+      const std::string id = r.template_id().empty() ? rec.template_id : r.template_id();
+      if (id.empty()) {
+        return domain::PreconditionError("NO_MESSAGE",
+                                         "the recommendation has no message; name a template_id");
+      }
+      ASSIGN_OR_RETURN(domain::RenderedMessage m, RenderFor(account, rec, id, config_.company_name));
+      out.set_template_id(absl::StrCat(m.template_id, ".", m.locale));
+      out.set_subject(m.subject);
+      out.set_body(m.body);
+      return absl::OkStatus();
+    }
+    return domain::NotFoundError("CUSTOMER_NOT_FOUND", absl::StrCat(r.customer(), " does not exist"));
+  }));
+  return out;
+}
+
+// ------------------------------------------------------------ outbox
+
+absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
+    const CallContext& ctx, const v1::RunCollectionsRequest& r) {
+  ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
+  RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+  ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
+  v1::RunCollectionsResponse out;
+  const store::TxMode mode = r.dry_run() ? store::TxMode::kRead : store::TxMode::kWrite;
+  RETURN_IF_ERROR(store_.Run(tenant, mode, [&](store::Transaction& tx) -> absl::Status {
+    out.Clear();
+    ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
+    const domain::CollectionPolicy policy = PolicyFromProto(pp);
+    ASSIGN_OR_RETURN(Portfolio portfolio, LoadPortfolio(*this, tx, tenant, as_of));
+    ASSIGN_OR_RETURN(auto counter, tx.GetDoc(kCounterKind, kOutboxKind));
+    int64_t sequence = 0;
+    if (counter && !absl::SimpleAtoi(counter->body, &sequence)) {
+      return absl::InternalError("bad outbox counter");
+    }
+    for (const auto& account : portfolio.accounts) {
+      out.set_evaluated(out.evaluated() + 1);
+      const std::string& customer = account.customer.id;
+      // One run per customer and day: a second run finds the first one's
+      // actions and creates nothing.
+      ASSIGN_OR_RETURN(auto existing, AllDocs(tx, kOutboxKind, customer));
+      bool present = false;
+      for (const auto& d : existing) {
+        present = present || absl::StartsWith(
+                                 d.id, absl::StrFormat("%04d%02d%02d-", as_of.year(),
+                                                       as_of.month(), as_of.day()));
+      }
+      if (present) {
+        out.set_already_present(out.already_present() + 1);
+        continue;
+      }
+      const domain::Recommendation rec = domain::Recommend(account, policy, portfolio.prior, as_of);
+      if (!rec.reasons.empty() && IsComplianceReason(rec.reasons.back().code)) {
+        v1::RecommendationReason* refused = out.add_refused();
+        refused->set_code(rec.reasons.back().code);
+        refused->set_text(absl::StrCat(CustomerResource(tenant, customer), ": ",
+                                       rec.reasons.back().text));
+      }
+      if (!rec.Actionable() || rec.action == domain::Action::kPause) continue;
+      v1::OutboxAction action;
+      const std::string id = OutboxId(customer, as_of, rec.stage);
+      action.set_name(OutboxName(tenant, id));
+      action.set_customer(CustomerResource(tenant, customer));
+      *action.mutable_as_of() = ToProtoDate(as_of);
+      *action.mutable_recommendation() = ToProtoRecommendation(tenant, rec);
+      auto message = RenderFor(account, rec, rec.template_id, config_.company_name);
+      if (message.ok()) {
+        action.set_subject(message->subject);
+        action.set_body(message->body);
+      } else if (absl::IsFailedPrecondition(message.status())) {
+        // The tone check refused the template for this debtor: do not send.
+        v1::RecommendationReason* refused = out.add_refused();
+        refused->set_code(domain::ReasonOf(message.status()));
+        refused->set_text(absl::StrCat(CustomerResource(tenant, customer), ": ",
+                                       message.status().message()));
+        continue;
+      } else {
+        action.set_subject(rec.explanation);
+      }
+      if (const domain::ChannelAddress* a = AddressOf(account.customer, rec.channel)) {
+        action.set_recipient(a->address);
+      }
+      action.set_status(v1::OutboxAction::PENDING);
+      *action.mutable_create_time() = Ts(clock_.Now());
+      if (!r.dry_run()) {
+        action.set_sequence(++sequence);
+        RETURN_IF_ERROR(tx.PutDoc({kOutboxKind, id, customer, "", "", action.SerializeAsString()}));
+        RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, tenant, "outbox.created", action.name(),
+                                    action.customer(), nullptr, &action, ""));
+      }
+      *out.add_created() = std::move(action);
+    }
+    if (!r.dry_run()) {
+      RETURN_IF_ERROR(tx.PutDoc({kCounterKind, kOutboxKind, "", "", "", absl::StrCat(sequence)}));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::OutboxAction>> RecoveryApp::ListActions(
+    const CallContext& ctx, const v1::StreamActionsRequest& r, int limit) {
+  ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
+  RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+  if (r.after_sequence() < 0) {
+    return InvalidInput("INVALID_CURSOR", "after_sequence", "must not be negative");
+  }
+  std::vector<v1::OutboxAction> out;
+  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(auto docs, AllDocs(tx, kOutboxKind, ""));
+    for (const auto& d : docs) {
+      ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
+      if (a.sequence() <= r.after_sequence()) continue;
+      if (r.pending_only() && a.status() != v1::OutboxAction::PENDING) continue;
+      out.push_back(std::move(a));
+    }
+    return absl::OkStatus();
+  }));
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.sequence() < b.sequence(); });
+  if (static_cast<int>(out.size()) > limit) out.resize(limit);
+  return out;
+}
+
+absl::StatusOr<v1::OutboxAction> RecoveryApp::CompleteAction(const CallContext& ctx,
+                                                            const v1::CompleteActionRequest& r) {
+  ASSIGN_OR_RETURN(OutboxName2 n, ParseOutboxName(r.name()));
+  RETURN_IF_ERROR(CheckTenant(ctx, n.tenant));
+  if (r.status() != v1::OutboxAction::SENT && r.status() != v1::OutboxAction::BOUNCED &&
+      r.status() != v1::OutboxAction::FAILED && r.status() != v1::OutboxAction::DONE) {
+    return InvalidInput("INVALID_STATUS", "status", "SENT, BOUNCED, FAILED or DONE");
+  }
+  RETURN_IF_ERROR(CheckLength(r.detail(), 2000, "detail"));
+  v1::OutboxAction out;
+  RETURN_IF_ERROR(store_.Run(n.tenant, store::TxMode::kWrite, [&](store::Transaction& tx) {
+    return RunIdempotent(tx, r.request_id(), "RecoveryService/CompleteAction", r, &out,
+                         [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kOutboxKind, n.id));
+      if (!doc) return domain::NotFoundError("ACTION_NOT_FOUND", absl::StrCat(r.name(), " does not exist"));
+      ASSIGN_OR_RETURN(v1::OutboxAction before, ParseDoc<v1::OutboxAction>(*doc));
+      if (before.status() != v1::OutboxAction::PENDING) {
+        return domain::PreconditionError(
+            "ACTION_ALREADY_COMPLETED",
+            absl::StrCat(r.name(), " is already ", v1::OutboxAction::Status_Name(before.status())));
+      }
+      out = before;
+      const absl::Time when = r.has_time() ? FromTs(r.time()) : clock_.Now();
+      out.set_status(r.status());
+      out.set_status_detail(r.detail());
+      *out.mutable_complete_time() = Ts(when);
+      RETURN_IF_ERROR(tx.PutDoc({kOutboxKind, n.id, doc->customer, "", "", out.SerializeAsString()}));
+      const std::string customer_resource = out.customer();
+      RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, n.tenant, "outbox.completed", out.name(),
+                                  customer_resource, &before, &out, r.request_id()));
+      // The delivery becomes part of the contact log the engine reads.
+      const v1::Recommendation& rec = out.recommendation();
+      if (rec.channel() == v1::CHANNEL_UNSPECIFIED && r.status() != v1::OutboxAction::DONE) {
+        return absl::OkStatus();
+      }
+      v1::ContactRecord contact;
+      *contact.mutable_time() = Ts(when);
+      contact.set_channel(rec.channel());
+      contact.set_direction(v1::ContactRecord::OUTBOUND);
+      switch (r.status()) {
+        case v1::OutboxAction::SENT: contact.set_outcome(v1::ContactRecord::SENT); break;
+        case v1::OutboxAction::BOUNCED: contact.set_outcome(v1::ContactRecord::BOUNCED); break;
+        case v1::OutboxAction::FAILED: contact.set_outcome(v1::ContactRecord::FAILED); break;
+        default:
+          contact.set_outcome(r.call_outcome() != v1::ContactRecord::OUTCOME_UNSPECIFIED
+                                  ? r.call_outcome()
+                                  : v1::ContactRecord::DONE);
+      }
+      contact.set_stage(rec.stage());
+      *contact.mutable_invoices() = rec.invoices();
+      contact.set_summary(absl::StrCat(v1::Recommendation::Action_Name(rec.action()), " ",
+                                       rec.template_id(), " ",
+                                       v1::OutboxAction::Status_Name(r.status()),
+                                       r.detail().empty() ? "" : ": ", r.detail()));
+      contact.set_actor(ctx.actor);
+      contact.set_outbox_action(out.name());
+      const std::string customer_id = doc->customer;
+      const std::string id = ContactId(when, out.name());
+      contact.set_name(ChildResource(n.tenant, customer_id, kContacts, id));
+      RETURN_IF_ERROR(tx.PutDoc({kContactKind, id, customer_id, "", "", contact.SerializeAsString()}));
+      return AppendEvent(tx, clock_, ctx, n.tenant, "contact.recorded", contact.name(),
+                         customer_resource, nullptr, &contact, r.request_id());
+    });
+  }));
+  return out;
+}
+
+// ------------------------------------------------------------ risk
+
+absl::StatusOr<v1::PaymentRisk> RecoveryApp::GetPaymentRisk(const CallContext& ctx,
+                                                           const v1::GetPaymentRiskRequest& r) {
+  std::string tenant, customer, invoice;
+  if (auto child = ParseChildName(r.name(), kInvoices, "name"); child.ok()) {
+    tenant = child->tenant;
+    customer = child->customer;
+    invoice = child->id;
+  } else {
+    ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.name(), "name"));
+    tenant = cn.tenant;
+    customer = cn.customer;
+  }
+  RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+  ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
+  v1::PaymentRisk out;
+  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(Portfolio portfolio, LoadPortfolio(*this, tx, tenant, as_of));
+    for (const auto& account : portfolio.accounts) {
+      if (account.customer.id != customer) continue;
+      if (invoice.empty()) {
+        out = ToProtoRisk(r.name(), domain::EstimateAccountRisk(account, portfolio.prior, as_of));
+        return absl::OkStatus();
+      }
+      for (const auto& inv : account.invoices) {
+        if (inv.state.id != invoice) continue;
+        out = ToProtoRisk(r.name(),
+                          domain::EstimateInvoiceRisk(account, inv.state, portfolio.prior, as_of));
+        return absl::OkStatus();
+      }
+    }
+    return domain::NotFoundError("NOT_FOUND", absl::StrCat(r.name(), " does not exist"));
+  }));
+  return out;
+}
+
+// ------------------------------------------------------------ case file
+
+absl::StatusOr<v1::ExportCaseFileResponse> RecoveryApp::ExportCaseFile(
+    const CallContext& ctx, const v1::ExportCaseFileRequest& r) {
+  ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.customer(), "customer"));
+  RETURN_IF_ERROR(CheckTenant(ctx, cn.tenant));
+  ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
+  const std::string customer_resource = CustomerResource(cn.tenant, cn.customer);
+  std::vector<std::string> json_parts;
+  std::string text;
+  RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    static const CallContext kSystem{"system", ""};
+    LedgerOps ops(tx, clock_, kSystem, cn.tenant, "");
+    ASSIGN_OR_RETURN(AccountSnapshot snap, ops.LoadAccount(cn.customer));
+    // Everything in date order.
+    auto day_key = [](const v1::Date& d) { return std::tuple(d.year(), d.month(), d.day()); };
+    std::stable_sort(snap.invoices.begin(), snap.invoices.end(), [&](const auto& a, const auto& b) {
+      return day_key(a.issue_date()) < day_key(b.issue_date());
+    });
+    std::stable_sort(snap.payments.begin(), snap.payments.end(), [&](const auto& a, const auto& b) {
+      return day_key(a.received_date()) < day_key(b.received_date());
+    });
+    std::stable_sort(snap.credit_notes.begin(), snap.credit_notes.end(),
+                     [&](const auto& a, const auto& b) {
+                       return day_key(a.issue_date()) < day_key(b.issue_date());
+                     });
+    ASSIGN_OR_RETURN(auto contacts, AllDocs(tx, kContactKind, cn.customer));
+
+    ASSIGN_OR_RETURN(auto outbox, AllDocs(tx, kOutboxKind, cn.customer));
+    ASSIGN_OR_RETURN(auto arrangements, ListAccountArrangements(tx, cn.customer));
+    ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
+    ASSIGN_OR_RETURN(Portfolio portfolio, LoadPortfolio(*this, tx, cn.tenant, as_of));
+    domain::Recommendation rec;
+    for (const auto& a : portfolio.accounts) {
+      if (a.customer.id == cn.customer) rec = domain::Recommend(a, PolicyFromProto(pp), portfolio.prior, as_of);
+    }
+    auto list = [](const std::vector<std::string>& items) {
+      return absl::StrCat("[", absl::StrJoin(items, ","), "]");
+    };
+    std::vector<std::string> items;
+    json_parts.push_back(absl::StrCat("\"customer\":", ToJson(snap.customer)));
+    json_parts.push_back(absl::StrCat("\"asOf\":\"", absl::FormatCivilTime(as_of), "\""));
+    for (const auto& inv : snap.invoices) items.push_back(ToJson(inv));
+    json_parts.push_back(absl::StrCat("\"invoices\":", list(items)));
+    items.clear();
+    for (const auto& p : snap.payments) items.push_back(ToJson(p));
+    json_parts.push_back(absl::StrCat("\"payments\":", list(items)));
+    items.clear();
+    for (const auto& c : snap.credit_notes) items.push_back(ToJson(c));
+    json_parts.push_back(absl::StrCat("\"creditNotes\":", list(items)));
+    items.clear();
+    std::vector<v1::ContactRecord> contact_msgs;
+    for (const auto& d : contacts) {
+      ASSIGN_OR_RETURN(v1::ContactRecord c, ParseDoc<v1::ContactRecord>(d));
+      items.push_back(ToJson(c));
+      contact_msgs.push_back(std::move(c));
+    }
+    json_parts.push_back(absl::StrCat("\"contacts\":", list(items)));
+    items.clear();
+    for (const auto& a : arrangements) items.push_back(ToJson(a));
+    json_parts.push_back(absl::StrCat("\"arrangements\":", list(items)));
+    items.clear();
+    std::vector<v1::OutboxAction> actions;
+    for (const auto& d : outbox) {
+      ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
+      items.push_back(ToJson(a));
+      actions.push_back(std::move(a));
+    }
+    json_parts.push_back(absl::StrCat("\"outboxActions\":", list(items)));
+    const v1::Recommendation prec = ToProtoRecommendation(cn.tenant, rec);
+    json_parts.push_back(absl::StrCat("\"recommendation\":", ToJson(prec)));
+
+    // The printable document.
+    absl::StrAppend(&text, "COLLECTION CASE FILE\n", std::string(60, '='), "\n");
+    absl::StrAppend(&text, "Debtor:     ", snap.customer.display_name(), " (", customer_resource,
+                    ")\n");
+    absl::StrAppend(&text, "Kind:       ", v1::CustomerKind_Name(snap.customer.kind()), "\n");
+    absl::StrAppend(&text, "As of:      ", absl::FormatCivilTime(as_of), "\n\n");
+    absl::StrAppend(&text, "INVOICES\n");
+    for (const auto& inv : snap.invoices) {
+      absl::StrAppend(&text, absl::StrFormat(
+                                 "  %-14s issued %s due %s total %s due now %s %s\n", inv.number(),
+                                 absl::StrFormat("%04d-%02d-%02d", inv.issue_date().year(),
+                                                 inv.issue_date().month(), inv.issue_date().day()),
+                                 absl::StrFormat("%04d-%02d-%02d", inv.due_date().year(),
+                                                 inv.due_date().month(), inv.due_date().day()),
+                                 domain::FormatMoney(ToMoney(inv.total())),
+                                 domain::FormatMoney(ToMoney(inv.amount_due())),
+                                 v1::Invoice::Status_Name(inv.status())));
+    }
+    absl::StrAppend(&text, "\nPAYMENTS AND CREDITS\n");
+    for (const auto& p : snap.payments) {
+      absl::StrAppend(&text, absl::StrFormat("  payment    %04d-%02d-%02d %s\n",
+                                             p.received_date().year(), p.received_date().month(),
+                                             p.received_date().day(),
+                                             domain::FormatMoney(ToMoney(p.amount()))));
+    }
+    for (const auto& c : snap.credit_notes) {
+      absl::StrAppend(&text, absl::StrFormat("  credit     %04d-%02d-%02d %s %s\n",
+                                             c.issue_date().year(), c.issue_date().month(),
+                                             c.issue_date().day(),
+                                             domain::FormatMoney(ToMoney(c.amount())), c.reason()));
+    }
+    absl::StrAppend(&text, "\nCONTACT HISTORY\n");
+    for (const auto& c : contact_msgs) {
+      absl::StrAppend(&text, "  ", absl::FormatTime("%Y-%m-%d %H:%M UTC", FromTs(c.time()),
+                                                    absl::UTCTimeZone()),
+                      "  ", v1::Channel_Name(c.channel()), " ",
+                      v1::ContactRecord::Direction_Name(c.direction()), " ",
+                      v1::ContactRecord::Outcome_Name(c.outcome()),
+                      c.stage() != v1::COLLECTION_STAGE_UNSPECIFIED
+                          ? absl::StrCat(" [", v1::CollectionStage_Name(c.stage()), "]")
+                          : "",
+                      "\n");
+      if (!c.summary().empty()) absl::StrAppend(&text, "      ", c.summary(), "\n");
+      if (!c.agreement().empty()) absl::StrAppend(&text, "      Agreement: ", c.agreement(), "\n");
+      if (!c.override_rule().empty()) {
+        absl::StrAppend(&text, "      Compliance override of ", c.override_rule(), ": ",
+                        c.override_reason(), "\n");
+      }
+    }
+    absl::StrAppend(&text, "\nARRANGEMENTS (promises, plans, settlements, fees, disputes, end states)\n");
+    for (const auto& a : arrangements) absl::StrAppend(&text, "  ", ToJson(a), "\n");
+    absl::StrAppend(&text, "\nACTIONS ISSUED\n");
+    for (const auto& a : actions) {
+      absl::StrAppend(&text, "  #", a.sequence(), " ",
+                      absl::StrFormat("%04d-%02d-%02d", a.as_of().year(), a.as_of().month(),
+                                      a.as_of().day()),
+                      " ", v1::Recommendation::Action_Name(a.recommendation().action()), " ",
+                      v1::OutboxAction::Status_Name(a.status()), "  ", a.subject(), "\n");
+    }
+    absl::StrAppend(&text, "\nCURRENT ASSESSMENT\n  ", rec.explanation, "\n  ",
+                    rec.risk.explanation, "\n");
+    return absl::OkStatus();
+  }));
+  // The status history comes from the audit log.
+  store::EventFilter filter;
+  filter.customer = customer_resource;
+  filter.limit = 10000;
+  ASSIGN_OR_RETURN(auto rows, store_.ListEvents(cn.tenant, filter));
+  std::vector<std::string> events;
+  absl::StrAppend(&text, "\nAUDIT TRAIL\n");
+  for (const auto& row : rows) {
+    ASSIGN_OR_RETURN(v1::Event e, EventFromRow(row));
+    events.push_back(ToJson(e));
+    absl::StrAppend(&text, "  #", e.sequence(), " ",
+                    absl::FormatTime("%Y-%m-%d %H:%M UTC", FromTs(e.time()), absl::UTCTimeZone()),
+                    " ", e.type(), " ", e.resource(), " by ", e.actor(), "\n");
+  }
+  json_parts.push_back(absl::StrCat("\"events\":[", absl::StrJoin(events, ","), "]"));
+  v1::ExportCaseFileResponse out;
+  out.set_json(absl::StrCat("{", absl::StrJoin(json_parts, ","), "}"));
+  out.set_text(std::move(text));
+  return out;
+}
+
+}  // namespace collections::app

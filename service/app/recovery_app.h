@@ -1,0 +1,100 @@
+// RecoveryApp: the RecoveryService operations on collections.v1 messages,
+// without gRPC. It loads an AccountContext per customer from the store (the
+// ledger snapshot, contacts, outbox actions and the arrangements of issue 4),
+// runs the pure engine (service/domain: recommend, compliance, risk,
+// work_queue, templates) and writes contacts and outbox actions as store
+// documents of kinds "contact" and "outbox"; the tenant's policy, once
+// replaced over the API, is the document ("policy", "current"). Every
+// mutation runs in one write transaction with request_id idempotency and
+// appends its audit event in that transaction. Thread-safe.
+#ifndef COLLECTIONS_APP_RECOVERY_APP_H_
+#define COLLECTIONS_APP_RECOVERY_APP_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "collections/v1/recovery.pb.h"
+#include "service/app/app_common.h"
+#include "service/app/recovery_convert.h"
+#include "service/domain/account_context.h"
+#include "service/domain/policy.h"
+#include "service/store/store.h"
+
+namespace collections::app {
+
+inline constexpr char kContactKind[] = "contact";
+inline constexpr char kOutboxKind[] = "outbox";
+inline constexpr char kPolicyKind[] = "policy";
+
+// Policy proto -> domain, validated (INVALID_ARGUMENT, reason
+// INVALID_POLICY, field paths as in the proto).
+absl::StatusOr<domain::CollectionPolicy> ToDomainPolicy(const v1::CollectionPolicy& p);
+
+// Reads a policy file: proto text format, or JSON when the content starts
+// with '{'. Validated; version 1.
+absl::StatusOr<v1::CollectionPolicy> LoadPolicyFile(const std::string& path);
+
+struct RecoveryConfig {
+  // The policy every tenant starts with (from --policy=, else the default).
+  v1::CollectionPolicy policy = ToProtoPolicy(domain::DefaultPolicy());
+  // The creditor's name in rendered messages.
+  std::string company_name = "Our company";
+};
+
+class RecoveryApp {
+ public:
+  RecoveryApp(store::Store& store, const domain::Clock& clock, RecoveryConfig config = {})
+      : store_(store), clock_(clock), config_(std::move(config)) {}
+
+  absl::StatusOr<v1::CollectionPolicy> GetPolicy(const CallContext& ctx,
+                                                 const v1::GetPolicyRequest& r);
+  absl::StatusOr<v1::CollectionPolicy> ReplacePolicy(const CallContext& ctx,
+                                                     const v1::ReplacePolicyRequest& r);
+  absl::StatusOr<v1::Recommendation> GetRecommendation(const CallContext& ctx,
+                                                       const v1::GetRecommendationRequest& r);
+  absl::StatusOr<v1::ListRecommendationsResponse> ListRecommendations(
+      const CallContext& ctx, const v1::ListRecommendationsRequest& r);
+  absl::StatusOr<v1::ListWorkQueueResponse> ListWorkQueue(const CallContext& ctx,
+                                                          const v1::ListWorkQueueRequest& r);
+  // FAILED_PRECONDITION with the rule code as reason when the compliance
+  // guard refuses and no matching override is given; nothing is written.
+  absl::StatusOr<v1::ContactRecord> RecordContact(const CallContext& ctx,
+                                                  const v1::RecordContactRequest& r);
+  absl::StatusOr<v1::ListContactsResponse> ListContacts(const CallContext& ctx,
+                                                        const v1::ListContactsRequest& r);
+  absl::StatusOr<v1::ExportCaseFileResponse> ExportCaseFile(const CallContext& ctx,
+                                                            const v1::ExportCaseFileRequest& r);
+  absl::StatusOr<v1::RenderMessageResponse> RenderMessage(const CallContext& ctx,
+                                                          const v1::RenderMessageRequest& r);
+  // Deterministic for one as_of; a second run finds the same action ids and
+  // creates nothing.
+  absl::StatusOr<v1::RunCollectionsResponse> RunCollections(const CallContext& ctx,
+                                                            const v1::RunCollectionsRequest& r);
+  // Outbox actions with sequence > after_sequence, ascending (at most `limit`).
+  absl::StatusOr<std::vector<v1::OutboxAction>> ListActions(const CallContext& ctx,
+                                                            const v1::StreamActionsRequest& r,
+                                                            int limit);
+  absl::StatusOr<v1::OutboxAction> CompleteAction(const CallContext& ctx,
+                                                  const v1::CompleteActionRequest& r);
+  absl::StatusOr<v1::PaymentRisk> GetPaymentRisk(const CallContext& ctx,
+                                                 const v1::GetPaymentRiskRequest& r);
+
+  // The engine's input for one customer, inside the caller's transaction.
+  absl::StatusOr<domain::AccountContext> LoadContext(store::Transaction& tx,
+                                                     const std::string& tenant,
+                                                     const std::string& customer,
+                                                     absl::CivilDay as_of);
+
+ private:
+  absl::StatusOr<v1::CollectionPolicy> TenantPolicy(store::Transaction& tx);
+  absl::StatusOr<absl::CivilDay> AsOf(const v1::Date& d) const;
+
+  store::Store& store_;
+  const domain::Clock& clock_;
+  RecoveryConfig config_;
+};
+
+}  // namespace collections::app
+
+#endif  // COLLECTIONS_APP_RECOVERY_APP_H_

@@ -1,0 +1,420 @@
+// RecoveryService end to end through a real server on a real SQLite file:
+// a deterministic, idempotent RunCollections over a demo-like ledger,
+// StreamActions resumed from a cursor, CompleteAction feeding the contact
+// log, compliance refusals as FAILED_PRECONDITION naming the rule (and
+// nothing written), overrides, policy replacement, work queue, case file.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collections/v1/recovery.grpc.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "service/app/recovery_app.h"
+#include "service/domain/errors.h"
+#include "tests/api/test_server.h"
+
+namespace collections::testing {
+namespace {
+
+const char kTenant[] = "tenants/acme";
+
+// The demo-like portfolio, as of 2026-11-20.
+class RecoveryE2E : public ::testing::Test {
+ protected:
+  RecoveryE2E() : recovery_(v1::RecoveryService::NewStub(srv_.channel())) {}
+
+  void SetUp() override { Seed(srv_, &names_); }
+
+  // Loads the same ledger into `srv`; fills customer resource names by key.
+  static void Seed(TestServer& srv, std::map<std::string, std::string>* names) {
+    auto upsert = [&](const std::string& key, v1::Customer c) {
+      grpc::ClientContext ctx;
+      v1::UpsertCustomerRequest req;
+      req.set_parent(kTenant);
+      *req.mutable_customer() = c;
+      v1::Customer out;
+      grpc::Status st = srv.ledger().UpsertCustomer(&ctx, req, &out);
+      ASSERT_TRUE(st.ok()) << st.error_message();
+      (*names)[key] = out.name();
+    };
+    auto invoice = [&](const std::string& key, v1::Invoice inv) {
+      grpc::ClientContext ctx;
+      v1::UpsertInvoiceRequest req;
+      req.set_parent((*names)[key]);
+      *req.mutable_invoice() = inv;
+      v1::Invoice out;
+      grpc::Status st = srv.ledger().UpsertInvoice(&ctx, req, &out);
+      ASSERT_TRUE(st.ok()) << st.error_message();
+    };
+    v1::Customer northwind = MakeCustomer("northwind", "Northwind Traders Ltd");
+    *northwind.mutable_relationship()->mutable_customer_since() = D(2018, 4, 1);
+    *northwind.mutable_relationship()->mutable_lifetime_revenue() = M("GBP", 6000000);
+    northwind.mutable_relationship()->set_account_owner("maria@acme.example");
+    auto* person = northwind.add_contacts();
+    person->set_name("Ana Ortiz");
+    person->set_primary(true);
+    auto* mail = person->add_channels();
+    mail->set_type(v1::ContactChannel::EMAIL);
+    mail->set_address("ap@northwind.example");
+    upsert("northwind", northwind);
+    invoice("northwind", MakeInvoice("N-1", D(2026, 8, 21), D(2026, 9, 20), "GBP", 480000));
+    invoice("northwind", MakeInvoice("N-2", D(2026, 10, 1), D(2026, 10, 31), "GBP", 120000));
+
+    upsert("fabrikam", MakeCustomer("fabrikam", "Fabrikam GmbH"));
+    invoice("fabrikam", MakeInvoice("F-1", D(2026, 9, 15), D(2026, 10, 15), "EUR", 300000));
+
+    v1::Customer sam = MakeCustomer("sam", "Sam Lee", v1::CUSTOMER_KIND_CONSUMER);
+    sam.set_time_zone("America/New_York");
+    upsert("sam", sam);
+    invoice("sam", MakeInvoice("S-1", D(2026, 10, 11), D(2026, 11, 10), "USD", 45000));
+
+    upsert("tiny", MakeCustomer("tiny", "Tiny Things"));
+    invoice("tiny", MakeInvoice("T-1", D(2026, 9, 1), D(2026, 10, 1), "EUR", 300));
+
+    upsert("soon", MakeCustomer("soon", "Soon Due Co"));
+    invoice("soon", MakeInvoice("D-1", D(2026, 10, 23), D(2026, 11, 22), "EUR", 99000));
+  }
+
+  v1::RunCollectionsResponse Run(v1::RecoveryService::Stub& stub, bool dry_run = false) {
+    grpc::ClientContext ctx;
+    v1::RunCollectionsRequest req;
+    req.set_parent(kTenant);
+    *req.mutable_as_of() = D(2026, 11, 20);
+    req.set_dry_run(dry_run);
+    v1::RunCollectionsResponse out;
+    grpc::Status st = stub.RunCollections(&ctx, req, &out);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return out;
+  }
+
+  std::vector<v1::OutboxAction> Stream(int64_t after) {
+    grpc::ClientContext ctx;
+    v1::StreamActionsRequest req;
+    req.set_parent(kTenant);
+    req.set_after_sequence(after);
+    auto reader = recovery_->StreamActions(&ctx, req);
+    std::vector<v1::OutboxAction> out;
+    v1::OutboxAction a;
+    while (reader->Read(&a)) out.push_back(a);
+    grpc::Status st = reader->Finish();
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return out;
+  }
+
+  v1::Recommendation Recommend(const std::string& customer, v1::Date as_of) {
+    grpc::ClientContext ctx;
+    v1::GetRecommendationRequest req;
+    req.set_customer(customer);
+    *req.mutable_as_of() = as_of;
+    v1::Recommendation out;
+    grpc::Status st = recovery_->GetRecommendation(&ctx, req, &out);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return out;
+  }
+
+  grpc::Status Record(const std::string& customer, const v1::ContactRecord& c,
+                      v1::ContactRecord* out, const std::string& request_id = "") {
+    grpc::ClientContext ctx;
+    v1::RecordContactRequest req;
+    req.set_parent(customer);
+    *req.mutable_contact() = c;
+    req.set_request_id(request_id);
+    return recovery_->RecordContact(&ctx, req, out);
+  }
+
+  int ContactCount(const std::string& customer) {
+    grpc::ClientContext ctx;
+    v1::ListContactsRequest req;
+    req.set_parent(customer);
+    v1::ListContactsResponse out;
+    EXPECT_TRUE(recovery_->ListContacts(&ctx, req, &out).ok());
+    return out.contacts_size();
+  }
+
+  TestServer srv_;
+  std::unique_ptr<v1::RecoveryService::Stub> recovery_;
+  std::map<std::string, std::string> names_;
+};
+
+google::protobuf::Timestamp Utc(int y, int m, int d, int h, int min) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(
+      absl::FromCivil(absl::CivilSecond(y, m, d, h, min, 0), absl::UTCTimeZone())));
+}
+
+TEST_F(RecoveryE2E, RunCollectionsIsDeterministicAndIdempotent) {
+  // A dry run writes nothing.
+  const int events = srv_.EventCount();
+  const v1::RunCollectionsResponse dry = Run(*recovery_, /*dry_run=*/true);
+  EXPECT_EQ(srv_.EventCount(), events);
+  EXPECT_TRUE(Stream(0).empty());
+
+  const v1::RunCollectionsResponse first = Run(*recovery_);
+  EXPECT_EQ(first.evaluated(), 5);
+  ASSERT_EQ(first.created_size(), 4);  // northwind, fabrikam, sam, soon; tiny is a trifle
+  EXPECT_EQ(dry.created_size(), first.created_size());
+  std::map<std::string, v1::CollectionStage> stage_by_customer;
+  for (const auto& a : first.created()) {
+    stage_by_customer[a.customer()] = a.recommendation().stage();
+    EXPECT_EQ(a.status(), v1::OutboxAction::PENDING);
+    EXPECT_FALSE(a.body().empty());
+  }
+  // Even 61 days past due, the first step is the first rung.
+  EXPECT_EQ(stage_by_customer[names_["northwind"]], v1::STAGE_FRIENDLY_REMINDER);
+  EXPECT_EQ(stage_by_customer[names_["soon"]], v1::STAGE_PRE_DUE_REMINDER);
+  EXPECT_EQ(stage_by_customer.count(names_["tiny"]), 0u);
+
+  // A second run the same day creates nothing.
+  const int after_first = srv_.EventCount();
+  const v1::RunCollectionsResponse second = Run(*recovery_);
+  EXPECT_EQ(second.created_size(), 0);
+  EXPECT_EQ(second.already_present(), 4);
+  EXPECT_EQ(srv_.EventCount(), after_first);
+
+  // The same ledger on another server gives the same outbox.
+  TestServer other;
+  std::map<std::string, std::string> other_names;
+  Seed(other, &other_names);
+  auto other_stub = v1::RecoveryService::NewStub(other.channel());
+  const v1::RunCollectionsResponse replay = Run(*other_stub);
+  ASSERT_EQ(replay.created_size(), first.created_size());
+  for (int i = 0; i < first.created_size(); ++i) {
+    v1::OutboxAction a = first.created(i);
+    v1::OutboxAction b = replay.created(i);
+    a.clear_create_time();
+    b.clear_create_time();
+    EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString()) << a.DebugString() << b.DebugString();
+  }
+}
+
+TEST_F(RecoveryE2E, StreamActionsResumesAndCompleteActionFeedsTheContactLog) {
+  Run(*recovery_);
+  const std::vector<v1::OutboxAction> all = Stream(0);
+  ASSERT_EQ(all.size(), 4u);
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].sequence(), static_cast<int64_t>(i + 1));
+  const std::vector<v1::OutboxAction> rest = Stream(all[1].sequence());
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[0].name(), all[2].name());
+
+  const v1::OutboxAction* northwind = nullptr;
+  for (const auto& a : all) {
+    if (a.customer() == names_["northwind"]) northwind = &a;
+  }
+  ASSERT_NE(northwind, nullptr);
+  EXPECT_EQ(northwind->recipient(), "ap@northwind.example");
+  EXPECT_NE(northwind->body().find("Invoice N-1: GBP 4,800.00, due 2026-09-20 (61 days overdue)"),
+            std::string::npos)
+      << northwind->body();
+
+  grpc::ClientContext ctx;
+  v1::CompleteActionRequest req;
+  req.set_name(northwind->name());
+  req.set_status(v1::OutboxAction::SENT);
+  req.set_detail("smtp 250");
+  *req.mutable_time() = Utc(2026, 11, 20, 10, 0);
+  req.set_request_id("complete-1");
+  v1::OutboxAction done;
+  grpc::Status st = recovery_->CompleteAction(&ctx, req, &done);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(done.status(), v1::OutboxAction::SENT);
+  // The replay returns the first answer; another completion is refused.
+  {
+    grpc::ClientContext again;
+    v1::OutboxAction replay;
+    ASSERT_TRUE(recovery_->CompleteAction(&again, req, &replay).ok());
+    EXPECT_EQ(replay.SerializeAsString(), done.SerializeAsString());
+    grpc::ClientContext other;
+    req.set_request_id("complete-2");
+    st = recovery_->CompleteAction(&other, req, &replay);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(ReasonOf(st), "ACTION_ALREADY_COMPLETED");
+  }
+  grpc::ClientContext lctx;
+  v1::ListContactsRequest lreq;
+  lreq.set_parent(names_["northwind"]);
+  v1::ListContactsResponse contacts;
+  ASSERT_TRUE(recovery_->ListContacts(&lctx, lreq, &contacts).ok());
+  ASSERT_EQ(contacts.contacts_size(), 1);
+  EXPECT_EQ(contacts.contacts(0).outcome(), v1::ContactRecord::SENT);
+  EXPECT_EQ(contacts.contacts(0).stage(), v1::STAGE_FRIENDLY_REMINDER);
+  EXPECT_EQ(contacts.contacts(0).outbox_action(), northwind->name());
+
+  // The engine now stands on the first rung and waits for the second.
+  const v1::Recommendation next = Recommend(names_["northwind"], D(2026, 11, 21));
+  EXPECT_EQ(next.current_stage(), v1::STAGE_FRIENDLY_REMINDER);
+  EXPECT_EQ(next.action(), v1::Recommendation::NO_ACTION);
+  const v1::Recommendation later = Recommend(names_["northwind"], D(2026, 11, 27));
+  EXPECT_EQ(later.stage(), v1::STAGE_SECOND_REMINDER_OR_CALL);
+  EXPECT_FALSE(later.explanation().empty());
+  EXPECT_EQ(later.reasons(0).code(), "DAYS_PAST_DUE");
+}
+
+TEST_F(RecoveryE2E, FollowingStreamDeliversActionsOfALaterRun) {
+  grpc::ClientContext ctx;
+  v1::StreamActionsRequest req;
+  req.set_parent(kTenant);
+  req.set_follow(true);
+  req.set_pending_only(true);
+  auto reader = recovery_->StreamActions(&ctx, req);
+  // The stream is open before the run; the run's actions arrive on it.
+  Run(*recovery_);
+  std::vector<int64_t> sequences;
+  v1::OutboxAction a;
+  while (sequences.size() < 4 && reader->Read(&a)) sequences.push_back(a.sequence());
+  EXPECT_EQ(sequences, (std::vector<int64_t>{1, 2, 3, 4}));
+  ctx.TryCancel();
+  while (reader->Read(&a)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(RecoveryE2E, ComplianceRefusalNamesTheRuleAndWritesNothing) {
+  const std::string sam = names_["sam"];
+  v1::ContactRecord call;
+  call.set_channel(v1::CHANNEL_PHONE);
+  call.set_direction(v1::ContactRecord::OUTBOUND);
+  call.set_outcome(v1::ContactRecord::NO_ANSWER);
+  *call.mutable_time() = Utc(2026, 11, 20, 4, 0);  // 23:00 the evening before in New York
+  const int events = srv_.EventCount();
+  v1::ContactRecord out;
+  grpc::Status st = Record(sam, call, &out, "late-call");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ReasonOf(st), "REG_F_1006_6_B_1_INCONVENIENT_TIME");
+  EXPECT_NE(st.error_message().find("§1006.6(b)(1)(i)"), std::string::npos) << st.error_message();
+  EXPECT_EQ(srv_.EventCount(), events);
+  EXPECT_EQ(ContactCount(sam), 0);
+
+  // With an explicit override the contact is recorded, and audited as such.
+  call.set_override_rule("REG_F_1006_6_B_1_INCONVENIENT_TIME");
+  call.set_override_reason("the consumer asked to be called after 22:00 on this day");
+  st = Record(sam, call, &out, "late-call-override");
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(out.override_rule(), "REG_F_1006_6_B_1_INCONVENIENT_TIME");
+  EXPECT_EQ(srv_.EventCount(), events + 2);  // compliance.overridden + contact.recorded
+
+  // A written cease request stops every later outbound contact.
+  v1::ContactRecord cease;
+  cease.set_channel(v1::CHANNEL_LETTER);
+  cease.set_direction(v1::ContactRecord::INBOUND);
+  cease.set_outcome(v1::ContactRecord::REFUSED);
+  cease.set_cease_communication(true);
+  *cease.mutable_time() = Utc(2026, 11, 20, 15, 0);
+  ASSERT_TRUE(Record(sam, cease, &out).ok());
+  v1::ContactRecord email;
+  email.set_channel(v1::CHANNEL_EMAIL);
+  email.set_direction(v1::ContactRecord::OUTBOUND);
+  email.set_outcome(v1::ContactRecord::SENT);
+  *email.mutable_time() = Utc(2026, 11, 20, 16, 0);
+  st = Record(sam, email, &out);
+  EXPECT_EQ(ReasonOf(st), "REG_F_1006_6_C_CEASE_COMMUNICATION");
+  const v1::Recommendation rec = Recommend(sam, D(2026, 11, 21));
+  EXPECT_EQ(rec.action(), v1::Recommendation::NO_ACTION);
+
+  // Bad input: INVALID_ARGUMENT with the field, nothing written.
+  const int before_bad = srv_.EventCount();
+  v1::ContactRecord bad = call;
+  bad.set_channel(v1::CHANNEL_UNSPECIFIED);
+  st = Record(sam, bad, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldOf(st), "contact.channel");
+  EXPECT_EQ(srv_.EventCount(), before_bad);
+}
+
+TEST_F(RecoveryE2E, WorkQueueRiskCaseFileAndPolicy) {
+  grpc::ClientContext qctx;
+  v1::ListWorkQueueRequest qreq;
+  qreq.set_parent(kTenant);
+  *qreq.mutable_as_of() = D(2026, 11, 20);
+  qreq.set_page_size(2);
+  v1::ListWorkQueueResponse queue;
+  ASSERT_TRUE(recovery_->ListWorkQueue(&qctx, qreq, &queue).ok());
+  EXPECT_EQ(queue.total_size(), 4);
+  ASSERT_EQ(queue.items_size(), 2);
+  EXPECT_EQ(queue.items(0).customer(), names_["northwind"]);  // largest and oldest
+  EXPECT_FALSE(queue.next_page_token().empty());
+  bool neglected = false;
+  for (int a : queue.items(0).alerts()) neglected = neglected || a == v1::WorkQueueItem::NEGLECTED;
+  EXPECT_TRUE(neglected);
+
+  grpc::ClientContext rctx;
+  v1::GetPaymentRiskRequest rreq;
+  rreq.set_name(names_["northwind"] + "/invoices/N-1");
+  *rreq.mutable_as_of() = D(2026, 11, 20);
+  v1::PaymentRisk risk;
+  grpc::Status st = recovery_->GetPaymentRisk(&rctx, rreq, &risk);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(risk.late_probability_bp(), 10000);
+  EXPECT_FALSE(risk.explanation().empty());
+
+  grpc::ClientContext cctx;
+  v1::ExportCaseFileRequest creq;
+  creq.set_customer(names_["northwind"]);
+  *creq.mutable_as_of() = D(2026, 11, 20);
+  v1::ExportCaseFileResponse file;
+  ASSERT_TRUE(recovery_->ExportCaseFile(&cctx, creq, &file).ok());
+  EXPECT_NE(file.text().find("COLLECTION CASE FILE"), std::string::npos);
+  EXPECT_NE(file.text().find("N-1"), std::string::npos);
+  EXPECT_EQ(file.json().front(), '{');
+  EXPECT_NE(file.json().find("\"invoices\":["), std::string::npos);
+
+  // Policy: an invalid replacement names the field; a valid one bumps the version.
+  grpc::ClientContext gctx;
+  v1::GetPolicyRequest greq;
+  greq.set_name(std::string(kTenant) + "/collectionPolicy");
+  v1::CollectionPolicy policy;
+  ASSERT_TRUE(recovery_->GetPolicy(&gctx, greq, &policy).ok());
+  EXPECT_EQ(policy.version(), 1);
+  v1::ReplacePolicyRequest preq;
+  *preq.mutable_policy() = policy;
+  preq.mutable_policy()->mutable_default_rules()->mutable_stages(1)->set_max_attempts(99);
+  v1::CollectionPolicy replaced;
+  grpc::ClientContext p1;
+  st = recovery_->ReplacePolicy(&p1, preq, &replaced);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldOf(st), "policy.default_rules.stages[1].max_attempts");
+  preq.mutable_policy()->mutable_default_rules()->mutable_stages(1)->set_max_attempts(2);
+  preq.set_expected_version(1);
+  grpc::ClientContext p2;
+  st = recovery_->ReplacePolicy(&p2, preq, &replaced);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(replaced.version(), 2);
+  grpc::ClientContext p3;
+  st = recovery_->ReplacePolicy(&p3, preq, &replaced);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::ABORTED);
+}
+
+TEST(PolicyFile, ShippedExampleIsTheDefaultAndBadFilesNameTheField) {
+  auto loaded = app::LoadPolicyFile(RECOVERY_POLICY_EXAMPLE);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  v1::CollectionPolicy want = app::ToProtoPolicy(domain::DefaultPolicy());
+  EXPECT_EQ(loaded->SerializeAsString(), want.SerializeAsString());
+
+  char dir_tmpl[] = "/tmp/recovery-policy-XXXXXX";
+  const std::string dir = mkdtemp(dir_tmpl);
+  const std::string json_path = dir + "/policy.json";
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(want, &json).ok());
+  std::ofstream(json_path) << json;
+  auto from_json = app::LoadPolicyFile(json_path);
+  ASSERT_TRUE(from_json.ok()) << from_json.status();
+  EXPECT_EQ(from_json->default_rules().stages_size(), want.default_rules().stages_size());
+
+  const std::string bad_path = dir + "/bad.textproto";
+  std::ofstream(bad_path) << "default_rules { stages { stage: STAGE_FORMAL_NOTICE } "
+                             "stages { stage: STAGE_FRIENDLY_REMINDER } }";
+  auto bad = app::LoadPolicyFile(bad_path);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(domain::ReasonOf(bad.status()), "INVALID_POLICY");
+  EXPECT_EQ(domain::FieldsOf(bad.status())[0].field, "default_rules.stages[1].stage");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace collections::testing
