@@ -254,6 +254,47 @@ class ProductionConfigTest(unittest.TestCase):
         self.assertIn("collections_worker_queue_depth 0", body)
         self.assertEqual(self.http("/missing")[0], 404)
 
+    def test_collectionsctl_tokens_create_list_revoke(self):
+        """Tokens made by collectionsctl on the store the running daemon uses
+        work at once, are listed without their secret, and stop working
+        from the call after their revocation."""
+        import grpc
+        if not ARGS.collectionsctl:
+            self.skipTest("no --collectionsctl given")
+        store = "--store=sqlite:" + os.path.join(self.tmp, "ledger.db")
+
+        def ctl(*args):
+            r = subprocess.run([ARGS.collectionsctl, "--tenant=acme", "--json", "tokens"] + list(args)
+                               + [store], capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+
+        created = ctl("create", "--scope=read", "--description=python test")[0]
+        self.assertEqual((created["tenant"], created["scope"]), ("acme", "read"))
+        client = self.cc.CollectionsClient(self.daemon.target, token=created["token"])
+        try:
+            from collections.v1 import ledger_pb2
+            listing = client.ledger.ListCustomers(  # raises unless the token is accepted
+                ledger_pb2.ListCustomersRequest(parent="tenants/acme"), timeout=10,
+                metadata=[("authorization", "Bearer " + created["token"])])
+            self.assertIsNotNone(listing)
+            with self.assertRaises(grpc.RpcError) as cm:  # read scope cannot write
+                client.upsert_customer("acme", "erp", "C-12", "Reader")
+            self.assertEqual(cm.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
+            listed = {t["id"]: t for t in ctl("list")}
+            self.assertIn(created["id"], listed)
+            self.assertNotIn("token", listed[created["id"]])
+            self.assertFalse(listed[created["id"]]["revoked"])
+            r = subprocess.run([ARGS.collectionsctl, "tokens", "revoke", created["id"], store],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with self.assertRaises(grpc.RpcError) as cm:
+                client.account_summary("tenants/acme/customers/C-9")
+            self.assertEqual(cm.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
+            self.assertTrue({t["id"]: t for t in ctl("list")}[created["id"]]["revoked"])
+        finally:
+            client.close()
+
     def test_sighup_reloads(self):
         import signal
         self.daemon.proc.send_signal(signal.SIGHUP)
@@ -274,6 +315,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--collectionsd", required=True)
     p.add_argument("--repo", required=True)
+    p.add_argument("--collectionsctl", default="")
     ARGS, rest = p.parse_known_args()
     _require_packages()
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
