@@ -81,32 +81,49 @@ std::string IdOf(absl::string_view resource_name) {
 
 domain::PromiseStatus FromProto(v1::PromiseToPay::Status s) {
   switch (s) {
-    case v1::PromiseToPay::KEPT: return domain::PromiseStatus::kKept;
-    case v1::PromiseToPay::PARTLY_KEPT: return domain::PromiseStatus::kPartlyKept;
-    case v1::PromiseToPay::BROKEN: return domain::PromiseStatus::kBroken;
-    case v1::PromiseToPay::CANCELLED: return domain::PromiseStatus::kCancelled;
-    default: return domain::PromiseStatus::kPending;
+    case v1::PromiseToPay::KEPT:
+      return domain::PromiseStatus::kKept;
+    case v1::PromiseToPay::PARTLY_KEPT:
+      return domain::PromiseStatus::kPartlyKept;
+    case v1::PromiseToPay::BROKEN:
+      return domain::PromiseStatus::kBroken;
+    case v1::PromiseToPay::CANCELLED:
+      return domain::PromiseStatus::kCancelled;
+    default:
+      return domain::PromiseStatus::kPending;
   }
 }
 v1::PromiseToPay::Status ToProto(domain::PromiseStatus s) {
   switch (s) {
-    case domain::PromiseStatus::kPending: return v1::PromiseToPay::PENDING;
-    case domain::PromiseStatus::kKept: return v1::PromiseToPay::KEPT;
-    case domain::PromiseStatus::kPartlyKept: return v1::PromiseToPay::PARTLY_KEPT;
-    case domain::PromiseStatus::kBroken: return v1::PromiseToPay::BROKEN;
-    case domain::PromiseStatus::kCancelled: return v1::PromiseToPay::CANCELLED;
+    case domain::PromiseStatus::kPending:
+      return v1::PromiseToPay::PENDING;
+    case domain::PromiseStatus::kKept:
+      return v1::PromiseToPay::KEPT;
+    case domain::PromiseStatus::kPartlyKept:
+      return v1::PromiseToPay::PARTLY_KEPT;
+    case domain::PromiseStatus::kBroken:
+      return v1::PromiseToPay::BROKEN;
+    case domain::PromiseStatus::kCancelled:
+      return v1::PromiseToPay::CANCELLED;
   }
   return v1::PromiseToPay::STATUS_UNSPECIFIED;
 }
 domain::Channel ChannelOf(v1::PromiseToPay::Channel c) {
   switch (c) {
-    case v1::PromiseToPay::EMAIL: return domain::Channel::kEmail;
-    case v1::PromiseToPay::LETTER: return domain::Channel::kLetter;
-    case v1::PromiseToPay::SMS: return domain::Channel::kSms;
-    case v1::PromiseToPay::PHONE: return domain::Channel::kPhone;
-    case v1::PromiseToPay::PORTAL: return domain::Channel::kPortal;
-    case v1::PromiseToPay::IN_PERSON: return domain::Channel::kInPerson;
-    default: return domain::Channel::kUnspecified;
+    case v1::PromiseToPay::EMAIL:
+      return domain::Channel::kEmail;
+    case v1::PromiseToPay::LETTER:
+      return domain::Channel::kLetter;
+    case v1::PromiseToPay::SMS:
+      return domain::Channel::kSms;
+    case v1::PromiseToPay::PHONE:
+      return domain::Channel::kPhone;
+    case v1::PromiseToPay::PORTAL:
+      return domain::Channel::kPortal;
+    case v1::PromiseToPay::IN_PERSON:
+      return domain::Channel::kInPerson;
+    default:
+      return domain::Channel::kUnspecified;
   }
 }
 
@@ -127,18 +144,23 @@ domain::Promise PromiseOf(const v1::PromiseToPay& p) {
 
 domain::PlanStatus FromProto(v1::PaymentPlan::State s) {
   switch (s) {
-    case v1::PaymentPlan::PROPOSED: return domain::PlanStatus::kProposed;
-    case v1::PaymentPlan::COMPLETED: return domain::PlanStatus::kCompleted;
-    case v1::PaymentPlan::DEFAULTED: return domain::PlanStatus::kDefaulted;
-    case v1::PaymentPlan::CANCELLED: return domain::PlanStatus::kCancelled;
-    default: return domain::PlanStatus::kActive;
+    case v1::PaymentPlan::PROPOSED:
+      return domain::PlanStatus::kProposed;
+    case v1::PaymentPlan::COMPLETED:
+      return domain::PlanStatus::kCompleted;
+    case v1::PaymentPlan::DEFAULTED:
+      return domain::PlanStatus::kDefaulted;
+    case v1::PaymentPlan::CANCELLED:
+      return domain::PlanStatus::kCancelled;
+    default:
+      return domain::PlanStatus::kActive;
   }
 }
 domain::PaymentPlan PlanOf(const v1::PaymentPlan& p) {
   domain::PaymentPlan d;
   d.id = IdOf(p.name());
   d.kind = p.kind() == v1::PaymentPlan::EXTENDED_TERMS ? domain::PlanKind::kExtendedTerms
-                                                        : domain::PlanKind::kInstallments;
+                                                       : domain::PlanKind::kInstallments;
   d.status = FromProto(p.state());
   d.currency = p.currency_code();
   for (const auto& inv : p.invoices()) d.invoice_ids.push_back(IdOf(inv));
@@ -167,20 +189,30 @@ domain::PlanPolicy PlanPolicyOf(const v1::ArrangementPolicy& p, const std::strin
 
 domain::FeeKind FeeKindOf(v1::Fee::Kind k) {
   switch (k) {
-    case v1::Fee::PERCENTAGE_FEE: return domain::FeeKind::kPercentageFee;
-    case v1::Fee::CONTRACT_INTEREST: return domain::FeeKind::kContractInterest;
-    case v1::Fee::STATUTORY_INTEREST: return domain::FeeKind::kStatutoryInterest;
-    case v1::Fee::STATUTORY_COMPENSATION: return domain::FeeKind::kStatutoryCompensation;
-    default: return domain::FeeKind::kFixedStageFee;
+    case v1::Fee::PERCENTAGE_FEE:
+      return domain::FeeKind::kPercentageFee;
+    case v1::Fee::CONTRACT_INTEREST:
+      return domain::FeeKind::kContractInterest;
+    case v1::Fee::STATUTORY_INTEREST:
+      return domain::FeeKind::kStatutoryInterest;
+    case v1::Fee::STATUTORY_COMPENSATION:
+      return domain::FeeKind::kStatutoryCompensation;
+    default:
+      return domain::FeeKind::kFixedStageFee;
   }
 }
 v1::Fee::Kind ToProto(domain::FeeKind k) {
   switch (k) {
-    case domain::FeeKind::kFixedStageFee: return v1::Fee::FIXED_STAGE_FEE;
-    case domain::FeeKind::kPercentageFee: return v1::Fee::PERCENTAGE_FEE;
-    case domain::FeeKind::kContractInterest: return v1::Fee::CONTRACT_INTEREST;
-    case domain::FeeKind::kStatutoryInterest: return v1::Fee::STATUTORY_INTEREST;
-    case domain::FeeKind::kStatutoryCompensation: return v1::Fee::STATUTORY_COMPENSATION;
+    case domain::FeeKind::kFixedStageFee:
+      return v1::Fee::FIXED_STAGE_FEE;
+    case domain::FeeKind::kPercentageFee:
+      return v1::Fee::PERCENTAGE_FEE;
+    case domain::FeeKind::kContractInterest:
+      return v1::Fee::CONTRACT_INTEREST;
+    case domain::FeeKind::kStatutoryInterest:
+      return v1::Fee::STATUTORY_INTEREST;
+    case domain::FeeKind::kStatutoryCompensation:
+      return v1::Fee::STATUTORY_COMPENSATION;
   }
   return v1::Fee::KIND_UNSPECIFIED;
 }
@@ -197,12 +229,18 @@ domain::LateFeeTerms TermsOf(const v1::LateFeeTerms& t) {
 
 const char* DisputeReasonName(v1::Dispute::Reason r) {
   switch (r) {
-    case v1::Dispute::PRICING: return "PRICING";
-    case v1::Dispute::QUALITY: return "QUALITY";
-    case v1::Dispute::NOT_RECEIVED: return "NOT_RECEIVED";
-    case v1::Dispute::DUPLICATE_BILLING: return "DUPLICATE_BILLING";
-    case v1::Dispute::OTHER: return "OTHER";
-    default: return "";
+    case v1::Dispute::PRICING:
+      return "PRICING";
+    case v1::Dispute::QUALITY:
+      return "QUALITY";
+    case v1::Dispute::NOT_RECEIVED:
+      return "NOT_RECEIVED";
+    case v1::Dispute::DUPLICATE_BILLING:
+      return "DUPLICATE_BILLING";
+    case v1::Dispute::OTHER:
+      return "OTHER";
+    default:
+      return "";
   }
 }
 
@@ -213,9 +251,9 @@ domain::Dispute DisputeOf(const v1::Dispute& p) {
   d.line_id = p.line_id();
   d.reason = DisputeReasonName(p.reason());
   d.amount = p.amount().minor_units();
-  d.status = p.state() == v1::Dispute::OPEN ? domain::DisputeStatus::kOpen
+  d.status = p.state() == v1::Dispute::OPEN         ? domain::DisputeStatus::kOpen
              : p.outcome() == v1::Dispute::REJECTED ? domain::DisputeStatus::kRejected
-                                                   : domain::DisputeStatus::kResolved;
+                                                    : domain::DisputeStatus::kResolved;
   d.opened_date = absl::ToCivilDay(FromTs(p.open_time()), absl::UTCTimeZone());
   if (p.has_resolve_time()) {
     d.resolved_date = absl::ToCivilDay(FromTs(p.resolve_time()), absl::UTCTimeZone());
@@ -259,9 +297,14 @@ class ArrangementOps {
   ArrangementOps(store::Transaction& tx, const domain::Clock& clock, const CallContext& ctx,
                  const ArrangementConfig& config, std::string tenant, std::string customer,
                  std::string request_id)
-      : tx_(tx), clock_(clock), ctx_(ctx), config_(config),
-        policy_(EffectivePolicy(config.policy)), tenant_(std::move(tenant)),
-        customer_(std::move(customer)), request_id_(std::move(request_id)),
+      : tx_(tx),
+        clock_(clock),
+        ctx_(ctx),
+        config_(config),
+        policy_(EffectivePolicy(config.policy)),
+        tenant_(std::move(tenant)),
+        customer_(std::move(customer)),
+        request_id_(std::move(request_id)),
         ledger_(tx, clock, ctx, tenant_, request_id_) {}
 
   store::Transaction& tx() { return tx_; }
@@ -337,8 +380,8 @@ class ArrangementOps {
 
   absl::Status PutDoc(absl::string_view kind, const google::protobuf::Message& m,
                       absl::string_view name) {
-    return tx_.PutDoc(store::Doc{std::string(kind), IdOf(name), customer_, "", "",
-                                 m.SerializeAsString()});
+    return tx_.PutDoc(
+        store::Doc{std::string(kind), IdOf(name), customer_, "", "", m.SerializeAsString()});
   }
 
   absl::Status Event(absl::string_view type, absl::string_view resource,
@@ -382,7 +425,8 @@ class ArrangementOps {
       if (absl::StartsWith(ref, "tenants/")) {
         ASSIGN_OR_RETURN(ChildName n, ParseChildName(ref, kInvoices, f));
         if (n.tenant != tenant_ || n.customer != customer_) {
-          return InvalidInput("CROSS_CUSTOMER_REFERENCE", f, "the invoice belongs to another customer");
+          return InvalidInput("CROSS_CUSTOMER_REFERENCE", f,
+                              "the invoice belongs to another customer");
         }
         id = n.id;
       }
@@ -396,7 +440,8 @@ class ArrangementOps {
       }
       if (found < 0) {
         return domain::WithField(
-            domain::NotFoundError("INVOICE_NOT_FOUND", absl::StrCat(f, ": no invoice \"", ref, "\"")),
+            domain::NotFoundError("INVOICE_NOT_FOUND",
+                                  absl::StrCat(f, ": no invoice \"", ref, "\"")),
             f, "unknown invoice");
       }
       if (!seen.insert(found).second) return InvalidInput("DUPLICATE_INVOICE", f, "listed twice");
@@ -405,14 +450,14 @@ class ArrangementOps {
         return InvalidInput("CURRENCY_MISMATCH", f, "all invoices must share one currency");
       }
       if (!currency.empty() && inv.currency_code() != currency) {
-        return InvalidInput("CURRENCY_MISMATCH", f, absl::StrCat("the invoice is in ",
-                                                                 inv.currency_code()));
+        return InvalidInput("CURRENCY_MISMATCH", f,
+                            absl::StrCat("the invoice is in ", inv.currency_code()));
       }
       if (require_open && (inv.voided() || snap->invoice_states[found].AmountDue() <= 0)) {
-        return domain::WithField(
-            domain::PreconditionError("INVOICE_NOT_OPEN",
-                                      absl::StrCat(f, ": invoice ", inv.number(), " has nothing due")),
-            f, "nothing due");
+        return domain::WithField(domain::PreconditionError(
+                                     "INVOICE_NOT_OPEN", absl::StrCat(f, ": invoice ", inv.number(),
+                                                                      " has nothing due")),
+                                 f, "nothing due");
       }
       out.push_back(found);
     }
@@ -462,14 +507,23 @@ class ArrangementOps {
     ASSIGN_OR_RETURN(auto pays, PaymentsTo(d.invoice_ids, d.currency));
     const domain::PlanEvaluation ev =
         domain::EvaluatePlan(d, pays, PlanPolicyOf(policy_, d.currency), as_of);
-    for (int i = 0; i < p.installments_size() && i < static_cast<int>(ev.installments.size()); ++i) {
+    for (int i = 0; i < p.installments_size() && i < static_cast<int>(ev.installments.size());
+         ++i) {
       auto* inst = p.mutable_installments(i);
       *inst->mutable_paid_amount() = ToProtoMoney(d.currency, ev.installments[i].paid);
       switch (ev.statuses[i]) {
-        case domain::InstallmentStatus::kUpcoming: inst->set_status(v1::PlanInstallment::UPCOMING); break;
-        case domain::InstallmentStatus::kDue: inst->set_status(v1::PlanInstallment::DUE); break;
-        case domain::InstallmentStatus::kPaid: inst->set_status(v1::PlanInstallment::PAID); break;
-        case domain::InstallmentStatus::kMissed: inst->set_status(v1::PlanInstallment::MISSED); break;
+        case domain::InstallmentStatus::kUpcoming:
+          inst->set_status(v1::PlanInstallment::UPCOMING);
+          break;
+        case domain::InstallmentStatus::kDue:
+          inst->set_status(v1::PlanInstallment::DUE);
+          break;
+        case domain::InstallmentStatus::kPaid:
+          inst->set_status(v1::PlanInstallment::PAID);
+          break;
+        case domain::InstallmentStatus::kMissed:
+          inst->set_status(v1::PlanInstallment::MISSED);
+          break;
       }
     }
     *p.mutable_remaining() = ToProtoMoney(d.currency, ev.remaining);
@@ -482,8 +536,7 @@ class ArrangementOps {
   }
 
   // The fee input of one invoice (index into the snapshot).
-  absl::StatusOr<domain::FeeInput> FeeInputFor(int idx, int stage,
-                                               const std::vector<v1::Fee>& fees,
+  absl::StatusOr<domain::FeeInput> FeeInputFor(int idx, int stage, const std::vector<v1::Fee>& fees,
                                                const std::vector<v1::Dispute>& disputes,
                                                const std::vector<v1::PaymentPlan>& plans,
                                                absl::CivilDay as_of) {
@@ -513,7 +566,8 @@ class ArrangementOps {
       for (const auto& i : p.invoices()) covers |= IdOf(i) == in.invoice.id;
       if (!covers) continue;
       ASSIGN_OR_RETURN(v1::PaymentPlan ev, Evaluate(p, as_of));
-      if (!ev.in_arrears()) in.paused_reason = absl::StrCat("payment plan ", p.name(), " in good standing");
+      if (!ev.in_arrears())
+        in.paused_reason = absl::StrCat("payment plan ", p.name(), " in good standing");
     }
     return in;
   }
@@ -615,12 +669,18 @@ class ArrangementOps {
 
   static std::string FeeKindAbbrev(v1::Fee::Kind k) {
     switch (k) {
-      case v1::Fee::FIXED_STAGE_FEE: return "stage";
-      case v1::Fee::PERCENTAGE_FEE: return "pct";
-      case v1::Fee::CONTRACT_INTEREST: return "int";
-      case v1::Fee::STATUTORY_INTEREST: return "sint";
-      case v1::Fee::STATUTORY_COMPENSATION: return "comp";
-      default: return "x";
+      case v1::Fee::FIXED_STAGE_FEE:
+        return "stage";
+      case v1::Fee::PERCENTAGE_FEE:
+        return "pct";
+      case v1::Fee::CONTRACT_INTEREST:
+        return "int";
+      case v1::Fee::STATUTORY_INTEREST:
+        return "sint";
+      case v1::Fee::STATUTORY_COMPENSATION:
+        return "comp";
+      default:
+        return "x";
     }
   }
 
@@ -633,8 +693,7 @@ class ArrangementOps {
     for (const auto& n : s.invoices()) ids.push_back(IdOf(n));
     const std::string ccy = s.amount().currency_code();
     ASSIGN_OR_RETURN(auto pays, PaymentsTo(ids, ccy));
-    const absl::CivilDay since =
-        absl::ToCivilDay(FromTs(s.create_time()), absl::UTCTimeZone());
+    const absl::CivilDay since = absl::ToCivilDay(FromTs(s.create_time()), absl::UTCTimeZone());
     int64_t paid = 0;
     for (const auto& p : pays) {
       if (p.day >= since && p.day <= as_of) paid += p.amount;
@@ -716,16 +775,18 @@ absl::StatusOr<Resp> ReadAccount(store::Store& store, const domain::Clock& clock
                                  const std::function<absl::StatusOr<Resp>(ArrangementOps&)>& fn) {
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   Resp resp;
-  RETURN_IF_ERROR(store.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    ArrangementOps ops(tx, clock, ctx, config, tenant, customer, "");
-    RETURN_IF_ERROR(ops.ledger().LoadCustomer(customer).status());
-    ASSIGN_OR_RETURN(resp, fn(ops));
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      store.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        ArrangementOps ops(tx, clock, ctx, config, tenant, customer, "");
+        RETURN_IF_ERROR(ops.ledger().LoadCustomer(customer).status());
+        ASSIGN_OR_RETURN(resp, fn(ops));
+        return absl::OkStatus();
+      }));
   return resp;
 }
 
-absl::StatusOr<absl::CivilDay> DayOr(const v1::Date& d, absl::CivilDay def, absl::string_view field) {
+absl::StatusOr<absl::CivilDay> DayOr(const v1::Date& d, absl::CivilDay def,
+                                     absl::string_view field) {
   if (!HasDate(d)) return def;
   return ToDay(d, field);
 }
@@ -796,7 +857,8 @@ absl::StatusOr<v1::ListPromisesResponse> ArrangementsApp::ListPromises(
       store_, clock_, config_, ctx, cn.tenant, cn.customer,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::ListPromisesResponse> {
         v1::ListPromisesResponse resp;
-        ASSIGN_OR_RETURN(auto docs, ops.tx().ListDocs(kPromiseKind, cn.customer, after, page_size + 1));
+        ASSIGN_OR_RETURN(auto docs,
+                         ops.tx().ListDocs(kPromiseKind, cn.customer, after, page_size + 1));
         for (int i = 0; i < static_cast<int>(docs.size()) && i < page_size; ++i) {
           ASSIGN_OR_RETURN(v1::PromiseToPay p, Parse<v1::PromiseToPay>(docs[i]));
           ASSIGN_OR_RETURN(*resp.add_promises(), ops.Evaluate(p, as_of));
@@ -840,7 +902,8 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::ProposePaymentPlan(
           ccy = old.currency_code();
           balance = ev.remaining;
         } else {
-          ASSIGN_OR_RETURN(auto idx, ops.ResolveInvoices(r.invoices(), r.currency_code(), "invoices"));
+          ASSIGN_OR_RETURN(auto idx,
+                           ops.ResolveInvoices(r.invoices(), r.currency_code(), "invoices"));
           for (int i : idx) plan.add_invoices(snap->invoices[i].name());
           ccy = snap->invoices[idx[0]].currency_code();
           balance = SumDue(*snap, idx);
@@ -850,20 +913,21 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::ProposePaymentPlan(
         // acceptance).
         ASSIGN_OR_RETURN(auto plans, ops.ListDocs<v1::PaymentPlan>(kPlanKind));
         for (const auto& other : plans) {
-          if (other.state() != v1::PaymentPlan::ACTIVE || other.name() == r.renegotiate_plan()) continue;
+          if (other.state() != v1::PaymentPlan::ACTIVE || other.name() == r.renegotiate_plan())
+            continue;
           for (const auto& n : other.invoices()) {
             if (covered.count(IdOf(n))) {
               return domain::PreconditionError(
-                  "PLAN_ALREADY_ACTIVE",
-                  absl::StrCat(n, " is already scheduled by ", other.name(),
-                               "; renegotiate that plan instead"));
+                  "PLAN_ALREADY_ACTIVE", absl::StrCat(n, " is already scheduled by ", other.name(),
+                                                      "; renegotiate that plan instead"));
             }
           }
         }
         domain::PlanRequest req;
         req.currency = ccy;
         req.balance = balance;
-        ASSIGN_OR_RETURN(req.first_due, DayOr(r.first_due_date(), ops.Today() + 14, "first_due_date"));
+        ASSIGN_OR_RETURN(req.first_due,
+                         DayOr(r.first_due_date(), ops.Today() + 14, "first_due_date"));
         if (req.first_due < ops.Today()) {
           return InvalidInput("INVALID_PLAN", "first_due_date", "before today");
         }
@@ -903,14 +967,16 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::AcceptPaymentPlan(
   return MutateAccount<v1::PaymentPlan>(
       store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), "AcceptPaymentPlan", r,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::PaymentPlan> {
-        ASSIGN_OR_RETURN(v1::PaymentPlan plan,
-                         ops.GetDoc<v1::PaymentPlan>(kPlanKind, r.name(), kPlans, "PLAN_NOT_FOUND"));
+        ASSIGN_OR_RETURN(v1::PaymentPlan plan, ops.GetDoc<v1::PaymentPlan>(
+                                                   kPlanKind, r.name(), kPlans, "PLAN_NOT_FOUND"));
         if (plan.state() != v1::PaymentPlan::PROPOSED) {
           return domain::PreconditionError("PLAN_NOT_PROPOSED",
                                            absl::StrCat(r.name(), " is not PROPOSED"));
         }
-        ASSIGN_OR_RETURN(absl::CivilDay day, DayOr(r.accepted_date(), ops.Today(), "accepted_date"));
-        if (day > ops.Today()) return InvalidInput("INVALID_PLAN", "accepted_date", "in the future");
+        ASSIGN_OR_RETURN(absl::CivilDay day,
+                         DayOr(r.accepted_date(), ops.Today(), "accepted_date"));
+        if (day > ops.Today())
+          return InvalidInput("INVALID_PLAN", "accepted_date", "in the future");
         if (!plan.previous_plan().empty()) {
           ASSIGN_OR_RETURN(v1::PaymentPlan old,
                            ops.GetDoc<v1::PaymentPlan>(kPlanKind, plan.previous_plan(), kPlans,
@@ -936,15 +1002,15 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::AcceptPaymentPlan(
       });
 }
 
-absl::StatusOr<v1::PaymentPlan> ArrangementsApp::GetPaymentPlan(const CallContext& ctx,
-                                                                const v1::GetPaymentPlanRequest& r) {
+absl::StatusOr<v1::PaymentPlan> ArrangementsApp::GetPaymentPlan(
+    const CallContext& ctx, const v1::GetPaymentPlanRequest& r) {
   ASSIGN_OR_RETURN(ChildName n, Child(r.name(), kPlans));
   ASSIGN_OR_RETURN(absl::CivilDay as_of, DayOr(r.as_of(), clock_.TodayUtc(), "as_of"));
   return ReadAccount<v1::PaymentPlan>(
       store_, clock_, config_, ctx, n.tenant, n.customer,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::PaymentPlan> {
-        ASSIGN_OR_RETURN(v1::PaymentPlan plan,
-                         ops.GetDoc<v1::PaymentPlan>(kPlanKind, r.name(), kPlans, "PLAN_NOT_FOUND"));
+        ASSIGN_OR_RETURN(v1::PaymentPlan plan, ops.GetDoc<v1::PaymentPlan>(
+                                                   kPlanKind, r.name(), kPlans, "PLAN_NOT_FOUND"));
         return ops.Evaluate(plan, as_of);
       });
 }
@@ -965,8 +1031,9 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::ExtendTerms(const CallContext& 
         }
         for (int i : idx) {
           if (new_due <= snap->invoice_states[i].due_date) {
-            return InvalidInput("INVALID_EXTENDED_TERMS", "new_due_date",
-                                absl::StrCat("not after the due date of ", snap->invoices[i].number()));
+            return InvalidInput(
+                "INVALID_EXTENDED_TERMS", "new_due_date",
+                absl::StrCat("not after the due date of ", snap->invoices[i].number()));
           }
         }
         std::vector<domain::PlanInstallment> milestones;
@@ -979,7 +1046,8 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::ExtendTerms(const CallContext& 
           milestones.push_back({d, m.amount().minor_units(), 0});
         }
         const int64_t balance = SumDue(*snap, idx);
-        ASSIGN_OR_RETURN(auto schedule, domain::ExtendedTermsSchedule(balance, new_due, milestones));
+        ASSIGN_OR_RETURN(auto schedule,
+                         domain::ExtendedTermsSchedule(balance, new_due, milestones));
         v1::PaymentPlan plan;
         plan.set_kind(v1::PaymentPlan::EXTENDED_TERMS);
         plan.set_state(v1::PaymentPlan::ACTIVE);
@@ -1028,8 +1096,9 @@ absl::StatusOr<v1::Settlement> ArrangementsApp::ProposeSettlement(
       const auto path = static_cast<domain::RecoveryPath>(static_cast<int>(a.path()) - 1);
       domain::SettlementAlternative d{path, a.probability_bp(), a.expected_days(),
                                       a.commission_bp(), a.cost().minor_units()};
-      auto it = std::find_if(alts.begin(), alts.end(),
-                             [&](const domain::SettlementAlternative& x) { return x.path == path; });
+      auto it = std::find_if(alts.begin(), alts.end(), [&](const domain::SettlementAlternative& x) {
+        return x.path == path;
+      });
       if (it != alts.end()) {
         *it = d;
       } else {
@@ -1102,18 +1171,18 @@ absl::StatusOr<v1::Settlement> ArrangementsApp::AcceptSettlement(
   return MutateAccount<v1::Settlement>(
       store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), "AcceptSettlement", r,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::Settlement> {
-        ASSIGN_OR_RETURN(v1::Settlement s, ops.GetDoc<v1::Settlement>(kSettlementDocKind, r.name(),
-                                                                     kSettlements,
-                                                                     "SETTLEMENT_NOT_FOUND"));
+        ASSIGN_OR_RETURN(v1::Settlement s,
+                         ops.GetDoc<v1::Settlement>(kSettlementDocKind, r.name(), kSettlements,
+                                                    "SETTLEMENT_NOT_FOUND"));
         if (s.state() != v1::Settlement::PROPOSED) {
           return domain::PreconditionError("SETTLEMENT_NOT_PROPOSED",
                                            absl::StrCat(r.name(), " is not PROPOSED"));
         }
         ASSIGN_OR_RETURN(absl::CivilDay pay_by, ToDay(s.pay_by(), "pay_by"));
         if (ops.Today() > pay_by) {
-          return domain::PreconditionError("SETTLEMENT_LAPSED",
-                                           absl::StrCat(r.name(), " had to be paid by ",
-                                                        domain::FormatIsoDay(pay_by)));
+          return domain::PreconditionError(
+              "SETTLEMENT_LAPSED",
+              absl::StrCat(r.name(), " had to be paid by ", domain::FormatIsoDay(pay_by)));
         }
         const v1::Settlement before = s;
         s.set_state(v1::Settlement::ACCEPTED);
@@ -1208,7 +1277,8 @@ absl::StatusOr<v1::Dispute> ArrangementsApp::OpenDispute(const CallContext& ctx,
         ASSIGN_OR_RETURN(auto idx, ops.ResolveInvoices(one, "", "dispute.invoice"));
         const v1::Invoice& inv = snap->invoices[idx[0]];
         const domain::InvoiceState& st = snap->invoice_states[idx[0]];
-        if (in.has_amount()) RETURN_IF_ERROR(CheckMoney(in.amount(), inv.currency_code(), 1, "dispute.amount"));
+        if (in.has_amount())
+          RETURN_IF_ERROR(CheckMoney(in.amount(), inv.currency_code(), 1, "dispute.amount"));
         std::vector<domain::DisputableLine> lines;
         for (const auto& l : inv.lines()) {
           lines.push_back({l.line_id(), l.amount().minor_units() + l.tax().minor_units()});
@@ -1224,7 +1294,8 @@ absl::StatusOr<v1::Dispute> ArrangementsApp::OpenDispute(const CallContext& ctx,
         RETURN_IF_ERROR(domain::PrepareDispute(d, st, lines, existing, ops.Today()));
         v1::Dispute out = in;
         out.set_invoice(inv.name());
-        *out.mutable_amount() = ToProtoMoney(inv.currency_code(), d.amount > 0 ? d.amount : st.AmountDue());
+        *out.mutable_amount() =
+            ToProtoMoney(inv.currency_code(), d.amount > 0 ? d.amount : st.AmountDue());
         out.set_state(v1::Dispute::OPEN);
         out.clear_outcome();
         out.clear_resolution_note();
@@ -1253,23 +1324,25 @@ absl::StatusOr<v1::Dispute> ArrangementsApp::ResolveDispute(const CallContext& c
       store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), "ResolveDispute", r,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::Dispute> {
         ASSIGN_OR_RETURN(v1::Dispute d, ops.GetDoc<v1::Dispute>(kDisputeKind, r.name(), kDisputes,
-                                                               "DISPUTE_NOT_FOUND"));
+                                                                "DISPUTE_NOT_FOUND"));
         ASSIGN_OR_RETURN(const AccountSnapshot* snap, ops.Account());
         const std::string inv_id = IdOf(d.invoice());
         auto it = std::find_if(snap->invoice_states.begin(), snap->invoice_states.end(),
                                [&](const domain::InvoiceState& s) { return s.id == inv_id; });
-        if (it == snap->invoice_states.end()) return absl::InternalError("disputed invoice vanished");
+        if (it == snap->invoice_states.end())
+          return absl::InternalError("disputed invoice vanished");
         domain::Dispute dd = DisputeOf(d);
-        const auto outcome = r.outcome() == v1::Dispute::CREDIT_NOTE ? domain::DisputeOutcome::kCreditNote
+        const auto outcome = r.outcome() == v1::Dispute::CREDIT_NOTE
+                                 ? domain::DisputeOutcome::kCreditNote
                              : r.outcome() == v1::Dispute::CORRECTED_INVOICE
                                  ? domain::DisputeOutcome::kCorrectedInvoice
                                  : domain::DisputeOutcome::kRejected;
         if (r.has_credit_amount()) {
           RETURN_IF_ERROR(CheckMoney(r.credit_amount(), it->currency, 1, "credit_amount"));
         }
-        ASSIGN_OR_RETURN(domain::DisputeResolution res,
-                         domain::ResolveDispute(dd, outcome, r.credit_amount().minor_units(), *it,
-                                                ops.Today()));
+        ASSIGN_OR_RETURN(
+            domain::DisputeResolution res,
+            domain::ResolveDispute(dd, outcome, r.credit_amount().minor_units(), *it, ops.Today()));
         const v1::Dispute before = d;
         if (outcome == domain::DisputeOutcome::kCreditNote) {
           v1::CreditNote cn;
@@ -1311,7 +1384,8 @@ absl::StatusOr<v1::WriteOff> ArrangementsApp::WriteOff(const CallContext& ctx,
         ASSIGN_OR_RETURN(const AccountSnapshot* snap, ops.Account());
         ASSIGN_OR_RETURN(absl::CivilDay day,
                          DayOr(in.write_off_date(), ops.Today(), "write_off.write_off_date"));
-        if (day > ops.Today()) return InvalidInput("INVALID_WRITE_OFF", "write_off.write_off_date", "in the future");
+        if (day > ops.Today())
+          return InvalidInput("INVALID_WRITE_OFF", "write_off.write_off_date", "in the future");
         std::vector<domain::WriteOffLine> requested;
         for (int k = 0; k < in.items_size(); ++k) {
           const auto& item = in.items(k);
@@ -1332,8 +1406,9 @@ absl::StatusOr<v1::WriteOff> ArrangementsApp::WriteOff(const CallContext& ctx,
         w.clear_items();
         std::vector<store::SettlementRow> rows;
         for (const auto& line : lines) {
-          const auto it = std::find_if(snap->invoice_states.begin(), snap->invoice_states.end(),
-                                       [&](const domain::InvoiceState& s) { return s.id == line.invoice_id; });
+          const auto it =
+              std::find_if(snap->invoice_states.begin(), snap->invoice_states.end(),
+                           [&](const domain::InvoiceState& s) { return s.id == line.invoice_id; });
           auto* item = w.add_items();
           item->set_invoice(ops.Res(kInvoices, line.invoice_id));
           *item->mutable_amount() = ToProtoMoney(it->currency, line.amount);
@@ -1360,8 +1435,9 @@ absl::StatusOr<v1::WriteOff> ArrangementsApp::ReverseWriteOff(const CallContext&
   return MutateAccount<v1::WriteOff>(
       store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), "ReverseWriteOff", r,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::WriteOff> {
-        ASSIGN_OR_RETURN(v1::WriteOff w, ops.GetDoc<v1::WriteOff>(kWriteOffDocKind, r.name(),
-                                                                 kWriteOffs, "WRITE_OFF_NOT_FOUND"));
+        ASSIGN_OR_RETURN(v1::WriteOff w,
+                         ops.GetDoc<v1::WriteOff>(kWriteOffDocKind, r.name(), kWriteOffs,
+                                                  "WRITE_OFF_NOT_FOUND"));
         if (w.reversed()) {
           return domain::PreconditionError("WRITE_OFF_REVERSED",
                                            absl::StrCat(r.name(), " is already reversed"));
@@ -1408,11 +1484,13 @@ absl::StatusOr<v1::Referral> ArrangementsApp::Refer(const CallContext& ctx,
               break;
             }
           }
-          if (ccy.empty()) return domain::PreconditionError("NOTHING_DUE", "nothing is due to refer");
+          if (ccy.empty())
+            return domain::PreconditionError("NOTHING_DUE", "nothing is due to refer");
         }
         ASSIGN_OR_RETURN(auto idx, ops.ResolveInvoices(names, ccy, "referral.invoices"));
         ccy = snap->invoices[idx[0]].currency_code();
-        if (in.has_fixed_cost()) RETURN_IF_ERROR(CheckMoney(in.fixed_cost(), ccy, 0, "referral.fixed_cost"));
+        if (in.has_fixed_cost())
+          RETURN_IF_ERROR(CheckMoney(in.fixed_cost(), ccy, 0, "referral.fixed_cost"));
         ASSIGN_OR_RETURN(auto referrals, ops.ListDocs<v1::Referral>(kReferralKind));
         domain::Referral current;
         v1::Referral* active = nullptr;
@@ -1449,21 +1527,24 @@ absl::StatusOr<v1::Referral> ArrangementsApp::Refer(const CallContext& ctx,
         out.clear_recall_reason();
         *out.mutable_create_time() = Ts(ops.Now());
         *out.mutable_update_time() = out.create_time();
-        ASSIGN_OR_RETURN(std::string id,
-                         ops.NewId(kReferralKind, kind == v1::Referral::LEGAL ? "legal" : "agency"));
+        ASSIGN_OR_RETURN(
+            std::string id,
+            ops.NewId(kReferralKind, kind == v1::Referral::LEGAL ? "legal" : "agency"));
         out.set_name(ops.Res(kReferrals, id));
-        if (out.case_file().empty()) out.set_case_file(absl::StrCat(ops.CustomerRes(), ":caseFile"));
+        if (out.case_file().empty())
+          out.set_case_file(absl::StrCat(ops.CustomerRes(), ":caseFile"));
         RETURN_IF_ERROR(ops.PutDoc(kReferralKind, out, out.name()));
-        RETURN_IF_ERROR(ops.Event(kind == v1::Referral::LEGAL ? "referral.legal" : "referral.agency",
-                                  out.name(), nullptr, &out));
+        RETURN_IF_ERROR(
+            ops.Event(kind == v1::Referral::LEGAL ? "referral.legal" : "referral.agency",
+                      out.name(), nullptr, &out));
         return out;
       });
 }
 
 absl::StatusOr<v1::Referral> ArrangementsApp::ReferToAgency(const CallContext& ctx,
                                                             const v1::ReferToAgencyRequest& r) {
-  return Refer(ctx, r.parent(), r.referral(), v1::Referral::AGENCY, r.request_id(),
-               "ReferToAgency", r);
+  return Refer(ctx, r.parent(), r.referral(), v1::Referral::AGENCY, r.request_id(), "ReferToAgency",
+               r);
 }
 
 absl::StatusOr<v1::Referral> ArrangementsApp::ReferToLegal(const CallContext& ctx,
@@ -1479,15 +1560,17 @@ absl::StatusOr<v1::Referral> ArrangementsApp::RecordAgencyCollection(
   return MutateAccount<v1::Referral>(
       store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), "RecordAgencyCollection",
       r, [&](ArrangementOps& ops) -> absl::StatusOr<v1::Referral> {
-        ASSIGN_OR_RETURN(v1::Referral ref, ops.GetDoc<v1::Referral>(kReferralKind, r.name(),
-                                                                   kReferrals, "REFERRAL_NOT_FOUND"));
+        ASSIGN_OR_RETURN(
+            v1::Referral ref,
+            ops.GetDoc<v1::Referral>(kReferralKind, r.name(), kReferrals, "REFERRAL_NOT_FOUND"));
         const std::string ccy = ref.referred_amount().currency_code();
         RETURN_IF_ERROR(CheckMoney(r.gross(), ccy, 1, "gross"));
-        if (day > ops.Today()) return InvalidInput("INVALID_COLLECTION", "collected_date", "in the future");
+        if (day > ops.Today())
+          return InvalidInput("INVALID_COLLECTION", "collected_date", "in the future");
         ASSIGN_OR_RETURN(domain::ReferralCollection c,
-                         domain::SplitCollection(ReferralOf(ref), ref.referred_amount().minor_units(),
-                                                 ref.collected_gross().minor_units(),
-                                                 r.gross().minor_units(), day));
+                         domain::SplitCollection(
+                             ReferralOf(ref), ref.referred_amount().minor_units(),
+                             ref.collected_gross().minor_units(), r.gross().minor_units(), day));
         // The debtor paid the gross amount: a payment in the ledger, to the
         // referred invoices oldest first.
         ASSIGN_OR_RETURN(const AccountSnapshot* snap, ops.Account());
@@ -1521,7 +1604,8 @@ absl::StatusOr<v1::Referral> ArrangementsApp::RecordAgencyCollection(
         *col->mutable_commission() = ToProtoMoney(ccy, c.commission);
         *col->mutable_net() = ToProtoMoney(ccy, c.net);
         col->set_payment(pr.name);
-        *ref.mutable_collected_gross() = ToProtoMoney(ccy, ref.collected_gross().minor_units() + c.gross);
+        *ref.mutable_collected_gross() =
+            ToProtoMoney(ccy, ref.collected_gross().minor_units() + c.gross);
         *ref.mutable_collected_net() = ToProtoMoney(ccy, ref.collected_net().minor_units() + c.net);
         if (ref.collected_gross().minor_units() >= ref.referred_amount().minor_units()) {
           ref.set_state(v1::Referral::CLOSED);
@@ -1540,8 +1624,9 @@ absl::StatusOr<v1::Referral> ArrangementsApp::RecallReferral(const CallContext& 
   return MutateAccount<v1::Referral>(
       store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), "RecallReferral", r,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::Referral> {
-        ASSIGN_OR_RETURN(v1::Referral ref, ops.GetDoc<v1::Referral>(kReferralKind, r.name(),
-                                                                   kReferrals, "REFERRAL_NOT_FOUND"));
+        ASSIGN_OR_RETURN(
+            v1::Referral ref,
+            ops.GetDoc<v1::Referral>(kReferralKind, r.name(), kReferrals, "REFERRAL_NOT_FOUND"));
         if (ref.state() != v1::Referral::ACTIVE) {
           return domain::PreconditionError("REFERRAL_NOT_ACTIVE",
                                            absl::StrCat(r.name(), " is not ACTIVE"));
@@ -1562,9 +1647,9 @@ absl::StatusOr<v1::Referral> ArrangementsApp::RecallReferral(const CallContext& 
 namespace {
 
 const std::vector<std::string>& AllKinds() {
-  static const auto* kinds = new std::vector<std::string>{
-      kPromiseKind, kPlanKind, kSettlementDocKind, kFeeKind, kDisputeKind, kWriteOffDocKind,
-      kReferralKind};
+  static const auto* kinds =
+      new std::vector<std::string>{kPromiseKind, kPlanKind,        kSettlementDocKind, kFeeKind,
+                                   kDisputeKind, kWriteOffDocKind, kReferralKind};
   return *kinds;
 }
 
@@ -1578,7 +1663,8 @@ absl::StatusOr<v1::Arrangement> ArrangementOfDoc(const store::Doc& d) {
   if (d.kind == kDisputeKind) ok = a.mutable_dispute()->ParseFromString(d.body);
   if (d.kind == kWriteOffDocKind) ok = a.mutable_write_off()->ParseFromString(d.body);
   if (d.kind == kReferralKind) ok = a.mutable_referral()->ParseFromString(d.body);
-  if (!ok) return absl::InternalError(absl::StrCat("stored ", d.kind, " ", d.id, " does not parse"));
+  if (!ok)
+    return absl::InternalError(absl::StrCat("stored ", d.kind, " ", d.id, " does not parse"));
   return a;
 }
 
@@ -1680,7 +1766,8 @@ absl::StatusOr<v1::RefreshArrangementsResponse> ArrangementsApp::RefreshArrangem
             *next.mutable_waived_fees() = ToProtoMoney(ccy, waived);
           } else if (ev.status == domain::PlanStatus::kDefaulted) {
             domain::PaymentPlan d = PlanOf(p);
-            ASSIGN_OR_RETURN(auto outcome, domain::DefaultPlan(d, ev, {}, PlanPolicyOf(ops.policy(), ccy)));
+            ASSIGN_OR_RETURN(auto outcome,
+                             domain::DefaultPlan(d, ev, {}, PlanPolicyOf(ops.policy(), ccy)));
             (void)outcome;
             next.set_state(v1::PaymentPlan::DEFAULTED);
             next.set_in_arrears(true);
@@ -1695,9 +1782,9 @@ absl::StatusOr<v1::RefreshArrangementsResponse> ArrangementsApp::RefreshArrangem
           }
           *next.mutable_update_time() = Ts(ops.Now());
           RETURN_IF_ERROR(ops.PutDoc(kPlanKind, next, next.name()));
-          RETURN_IF_ERROR(ops.Event(next.state() == v1::PaymentPlan::COMPLETED ? "plan.completed"
-                                                                               : "plan.defaulted",
-                                    next.name(), &p, &next));
+          RETURN_IF_ERROR(ops.Event(
+              next.state() == v1::PaymentPlan::COMPLETED ? "plan.completed" : "plan.defaulted",
+              next.name(), &p, &next));
           *resp.add_changed()->mutable_plan() = next;
         }
         // Settlements: accepted and paid → closed; proposed past pay_by → lapsed.
@@ -1789,7 +1876,7 @@ absl::StatusOr<v1::AccountArrangements> LoadAccountArrangements(store::Transacti
     if (r.state() != v1::Referral::ACTIVE) continue;
     *out.mutable_referral() = r;
     out.set_end_state(r.kind() == v1::Referral::LEGAL ? v1::AccountArrangements::IN_LEGAL
-                                                       : v1::AccountArrangements::AT_AGENCY);
+                                                      : v1::AccountArrangements::AT_AGENCY);
   }
   ASSIGN_OR_RETURN(auto write_offs, ops.ListDocs<v1::WriteOff>(kWriteOffDocKind));
   for (const auto& w : write_offs) {

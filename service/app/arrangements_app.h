@@ -87,8 +87,8 @@ class ArrangementsApp {
                                              const v1::ReferToAgencyRequest& r);
   absl::StatusOr<v1::Referral> ReferToLegal(const CallContext& ctx,
                                             const v1::ReferToLegalRequest& r);
-  absl::StatusOr<v1::Referral> RecordAgencyCollection(
-      const CallContext& ctx, const v1::RecordAgencyCollectionRequest& r);
+  absl::StatusOr<v1::Referral> RecordAgencyCollection(const CallContext& ctx,
+                                                      const v1::RecordAgencyCollectionRequest& r);
   absl::StatusOr<v1::Referral> RecallReferral(const CallContext& ctx,
                                               const v1::RecallReferralRequest& r);
   absl::StatusOr<v1::ListArrangementsResponse> ListArrangements(

@@ -63,7 +63,8 @@ bool Amount(const std::string& text, v1::Money* out) {
 
 template <typename Field>
 void AddInvoices(Field* field) {
-  for (absl::string_view s : absl::StrSplit(absl::GetFlag(FLAGS_invoices), ',', absl::SkipEmpty())) {
+  for (absl::string_view s :
+       absl::StrSplit(absl::GetFlag(FLAGS_invoices), ',', absl::SkipEmpty())) {
     field->Add(std::string(s));
   }
 }
@@ -145,7 +146,8 @@ int PlanCmd(Context& ctx, const std::vector<std::string>& args) {
     if (!first.empty() && !Date(first, req.mutable_first_due_date())) return kExitInvalid;
     const std::string cap = absl::GetFlag(FLAGS_capacity);
     if (!cap.empty() && !Amount(cap, req.mutable_monthly_capacity())) return kExitInvalid;
-    for (absl::string_view w : absl::StrSplit(absl::GetFlag(FLAGS_weights), ',', absl::SkipEmpty())) {
+    for (absl::string_view w :
+         absl::StrSplit(absl::GetFlag(FLAGS_weights), ',', absl::SkipEmpty())) {
       int v = 0;
       if (!absl::SimpleAtoi(w, &v)) return kExitUsage;
       req.add_seasonal_weights(v);
@@ -203,17 +205,17 @@ int SettleCmd(Context& ctx, const std::vector<std::string>& args) {
       return kExitOk;
     }
     const auto& f = s.figures();
-    std::vector<std::vector<std::string>> rows = {{"ALTERNATIVE", "CHANCE", "DAYS", "NET", "TODAY"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"ALTERNATIVE", "CHANCE", "DAYS", "NET", "TODAY"}};
     for (const auto& a : f.alternatives()) {
       rows.push_back({v1::RecoveryAlternative::Path_Name(a.path()),
                       absl::StrCat(a.probability_bp() / 100, "%"), absl::StrCat(a.expected_days()),
                       Dec(a.net_expected()), Dec(a.present_value())});
     }
-    std::cout << (s.name().empty() ? "(not stored)" : s.name()) << "  balance "
-              << Dec(f.balance()) << "  offer " << Dec(s.amount()) << "  discount "
-              << Dec(s.discount()) << "  pay by "
-              << domain::FormatIsoDay(absl::CivilDay(s.pay_by().year(), s.pay_by().month(),
-                                                     s.pay_by().day()))
+    std::cout << (s.name().empty() ? "(not stored)" : s.name()) << "  balance " << Dec(f.balance())
+              << "  offer " << Dec(s.amount()) << "  discount " << Dec(s.discount()) << "  pay by "
+              << domain::FormatIsoDay(
+                     absl::CivilDay(s.pay_by().year(), s.pay_by().month(), s.pay_by().day()))
               << "\n"
               << Table(rows, {false, true, true, true, true});
     for (const auto& r : f.reasons()) std::cout << "  - " << r << "\n";
@@ -296,7 +298,8 @@ int WriteOffCmd(Context& ctx, const std::vector<std::string>& args) {
     if (!v1::WriteOff::Reason_Parse(args[2], &reason)) return kExitUsage;
     req.mutable_write_off()->set_reason(reason);
     req.mutable_write_off()->set_note(absl::GetFlag(FLAGS_reason));
-    for (absl::string_view s : absl::StrSplit(absl::GetFlag(FLAGS_invoices), ',', absl::SkipEmpty())) {
+    for (absl::string_view s :
+         absl::StrSplit(absl::GetFlag(FLAGS_invoices), ',', absl::SkipEmpty())) {
       req.mutable_write_off()->add_items()->set_invoice(std::string(s));
     }
     return Run<v1::WriteOffRequest, v1::WriteOff>(ctx, req, &S::WriteOff);
@@ -379,34 +382,40 @@ int ArrangementsCmd(Context& ctx, const std::vector<std::string>& args) {
 }  // namespace
 
 void RegisterArrangementCommands(CommandTable& table) {
-  table["promise"] = {"promise record <customer> <amount> <YYYY-MM-DD> --currency=C [--by=NAME] "
-                      "[--channel=PHONE] [--invoices=N1,N2] | promise list <customer>",
-                      "record a promise to pay, or list promises with their status", PromiseCmd};
-  table["plan"] = {"plan propose <customer> [--invoices=..|--currency=C] [--installments=N] "
-                   "[--first_due=D] [--capacity=X] [--weights=12 ints] [--renegotiate=PLAN] | "
-                   "plan accept|get <plan> | plan extend <customer> <new due> --invoices=..",
-                   "payment plans and extended terms", PlanCmd};
-  table["settle"] = {"settle propose|check <customer> [--invoices=..|--currency=C] [--amount=X] | "
-                     "settle accept <settlement>",
-                     "settlement figures and offers (check = figures only, nothing stored)",
-                     SettleCmd};
+  table["promise"] = {
+      "promise record <customer> <amount> <YYYY-MM-DD> --currency=C [--by=NAME] "
+      "[--channel=PHONE] [--invoices=N1,N2] | promise list <customer>",
+      "record a promise to pay, or list promises with their status", PromiseCmd};
+  table["plan"] = {
+      "plan propose <customer> [--invoices=..|--currency=C] [--installments=N] "
+      "[--first_due=D] [--capacity=X] [--weights=12 ints] [--renegotiate=PLAN] | "
+      "plan accept|get <plan> | plan extend <customer> <new due> --invoices=..",
+      "payment plans and extended terms", PlanCmd};
+  table["settle"] = {
+      "settle propose|check <customer> [--invoices=..|--currency=C] [--amount=X] | "
+      "settle accept <settlement>",
+      "settlement figures and offers (check = figures only, nothing stored)", SettleCmd};
   table["fees"] = {"fees assess|apply <customer> [--as_of=D] [--stage=N] [--invoices=..]",
                    "late fees and interest where the terms allow them", FeesCmd};
-  table["dispute"] = {"dispute open <customer> <invoice> <PRICING|QUALITY|NOT_RECEIVED|"
-                      "DUPLICATE_BILLING|OTHER> --by=OWNER [--line=ID] [--amount=X] | "
-                      "dispute resolve <dispute> <CREDIT_NOTE|CORRECTED_INVOICE|REJECTED> --by=WHO",
-                      "open and resolve disputes", DisputeCmd};
-  table["writeoff"] = {"writeoff record <customer> <UNECONOMIC|UNCOLLECTIBLE|INSOLVENCY|"
-                       "STATUTE_BARRED|OTHER> [--invoices=..] | writeoff reverse <name> --reason=..",
-                       "write off (and reverse) balances", WriteOffCmd};
-  table["refer"] = {"refer agency|legal <customer> <party> [--commission_bp=N] | refer collect "
-                    "<referral> <amount> <YYYY-MM-DD> --currency=C | refer recall <referral>",
-                    "agency and legal referrals", ReferCmd};
-  table["arrangements"] = {"arrangements [list] <customer> [--kinds=plan,..] | arrangements "
-                           "refresh <customer> [--as_of=D]",
-                           "every arrangement of an account; refresh records what payments and "
-                           "time decided",
-                           ArrangementsCmd};
+  table["dispute"] = {
+      "dispute open <customer> <invoice> <PRICING|QUALITY|NOT_RECEIVED|"
+      "DUPLICATE_BILLING|OTHER> --by=OWNER [--line=ID] [--amount=X] | "
+      "dispute resolve <dispute> <CREDIT_NOTE|CORRECTED_INVOICE|REJECTED> --by=WHO",
+      "open and resolve disputes", DisputeCmd};
+  table["writeoff"] = {
+      "writeoff record <customer> <UNECONOMIC|UNCOLLECTIBLE|INSOLVENCY|"
+      "STATUTE_BARRED|OTHER> [--invoices=..] | writeoff reverse <name> --reason=..",
+      "write off (and reverse) balances", WriteOffCmd};
+  table["refer"] = {
+      "refer agency|legal <customer> <party> [--commission_bp=N] | refer collect "
+      "<referral> <amount> <YYYY-MM-DD> --currency=C | refer recall <referral>",
+      "agency and legal referrals", ReferCmd};
+  table["arrangements"] = {
+      "arrangements [list] <customer> [--kinds=plan,..] | arrangements "
+      "refresh <customer> [--as_of=D]",
+      "every arrangement of an account; refresh records what payments and "
+      "time decided",
+      ArrangementsCmd};
 }
 
 }  // namespace collections::cli
