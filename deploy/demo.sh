@@ -89,11 +89,5 @@ section "A payment plan proposal for that customer (3 installments)"
 section "A settlement proposal for that customer: what a lump sum now is worth"
 "${CTL[@]}" settle propose "$CUSTOMER" --currency=USD --request_id=demo-settlement-1
 
-section "A payment plan proposal for that customer (3 installments)"
-"${CTL[@]}" plan propose "$CUSTOMER" --currency=USD --installments=3 --request_id=demo-plan-1
-
-section "A settlement proposal for that customer: what a lump sum now is worth"
-"${CTL[@]}" settle propose "$CUSTOMER" --currency=USD --request_id=demo-settlement-1
-
 section "Done"
 echo "The sidecar was started, fed through a connector, and queried; it stops now."
