@@ -16,6 +16,9 @@
 //                            instead of starting one;
 //   COLLECTIONS_PG_BINDIR    where initdb and postgres live (default: the
 //                            newest /usr/lib/postgresql/*/bin);
+//   COLLECTIONS_PG_TMPDIR    where cluster folders go (default: /dev/shm when
+//                            it has 1 GB free, else /tmp); a pristine initdb
+//                            result is cached there and copied per cluster;
 //   CI=true                  PostgreSQL is required: a missing server fails
 //                            the test instead of skipping it.
 //
