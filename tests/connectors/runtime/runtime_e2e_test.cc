@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -62,7 +63,7 @@ int CustomerCount(connectors::LedgerClient& client) {
 
 TEST(ConnectorRuntime, SyncsAFileAndARerunChangesNothing) {
   TempDir dir;
-  LoopbackServer server(dir.path());
+  LoopbackServer server;
   const auto stats = WriteIif(dir.File("export.iif"), Gen(1200));
   const int64_t records = stats.customers + stats.invoices + stats.payments + stats.credit_memos;
   auto client = server.Client();
@@ -89,7 +90,7 @@ TEST(ConnectorRuntime, SyncsAFileAndARerunChangesNothing) {
 
 TEST(ConnectorRuntime, DryRunWritesNothing) {
   TempDir dir;
-  LoopbackServer server(dir.path());
+  LoopbackServer server;
   const auto stats = WriteIif(dir.File("export.iif"), Gen(600));
   auto client = server.Client();
   RunOptions o = Options(dir.File("export.iif"));
@@ -112,7 +113,7 @@ TEST(ConnectorRuntime, DryRunWritesNothing) {
 
 TEST(ConnectorRuntime, BadRecordsRejectTheWholeFile) {
   TempDir dir;
-  LoopbackServer server(dir.path());
+  LoopbackServer server;
   const auto stats = WriteIif(dir.File("export.iif"), Gen(700, 25, /*bad_every=*/97));
   ASSERT_GT(stats.bad, 0);
   auto client = server.Client();
@@ -137,7 +138,7 @@ TEST(ConnectorRuntime, BadRecordsRejectTheWholeFile) {
 
 TEST(ConnectorRuntime, ServerSideRejectionRejectsTheWholeFile) {
   TempDir dir;
-  LoopbackServer server(dir.path());
+  LoopbackServer server;
   const std::string file = std::string(COLLECTIONS_RUNTIME_TESTDATA) + "/server_rejects.iif";
   auto client = server.Client();
   RunResult r = connectors::RunFile(Options(file), kParseIif, client.get());
@@ -155,7 +156,7 @@ TEST(ConnectorRuntime, ServerSideRejectionRejectsTheWholeFile) {
 
 TEST(ConnectorRuntime, QuarantineAppliesTheGoodRecords) {
   TempDir dir;
-  LoopbackServer server(dir.path());
+  LoopbackServer server;
   const std::string file = std::string(COLLECTIONS_RUNTIME_TESTDATA) + "/server_rejects.iif";
   fs::copy_file(file, dir.File("mixed.iif"));
   const auto stats = WriteIif(dir.File("export.iif"), Gen(700, 25, /*bad_every=*/97));
@@ -203,7 +204,7 @@ TEST(ConnectorRuntime, RetriesUntilTheServerComesUp) {
   });
   // The client is already failing and backing off; now the server starts.
   while (client.retries() < 2) absl::SleepFor(absl::Milliseconds(20));
-  LoopbackServer server(dir.path(), port);
+  LoopbackServer server(port);
   runner.join();
   EXPECT_EQ(result.exit_code, connectors::kExitOk) << result.Report();
   EXPECT_GE(result.retries, 2);
@@ -257,8 +258,7 @@ TEST(ConnectorExecutable, KilledAtManyPointsEndsWithTheSameLedger) {
   const int64_t chunks = (records + 49) / 50;
   ASSERT_GE(chunks, 25);
 
-  TempDir ref_dir;
-  LoopbackServer reference(ref_dir.path());
+  LoopbackServer reference;
   ProcessResult clean = RunProcess(Connector(reference, dir.File("export.iif")));
   ASSERT_EQ(clean.exit_code, 0) << clean.out << clean.err;
   auto ref_client = reference.Client();
@@ -266,8 +266,7 @@ TEST(ConnectorExecutable, KilledAtManyPointsEndsWithTheSameLedger) {
   const int want_events = reference.EventCount("acme");
   ASSERT_FALSE(want.empty());
 
-  TempDir crash_dir;
-  LoopbackServer server(crash_dir.path());
+  LoopbackServer server;
   // Kill points: after the k-th acknowledged chunk of a run, before its
   // checkpoint (the chunk is applied but the checkpoint does not know) or
   // just after the checkpoint. Each restart resumes from the checkpoint.
@@ -308,8 +307,7 @@ TEST(ConnectorExecutable, QuarantineReportSurvivesKills) {
   WriteIif(dir.File("export.iif"), Gen(1200, 30, /*bad_every=*/41));
   fs::copy_file(dir.File("export.iif"), dir.File("clean.iif"));
 
-  TempDir ref_dir;
-  LoopbackServer reference(ref_dir.path());
+  LoopbackServer reference;
   ProcessResult clean = RunProcess(Connector(reference, dir.File("clean.iif"), {"--quarantine"}));
   ASSERT_EQ(clean.exit_code, 5) << clean.out << clean.err;
   const std::string want_report = ReadFile(dir.File("clean.iif.rejected.jsonl"));
@@ -317,8 +315,7 @@ TEST(ConnectorExecutable, QuarantineReportSurvivesKills) {
   auto ref_client = reference.Client();
   const std::string want = DumpLedger(*ref_client, "acme");
 
-  TempDir crash_dir;
-  LoopbackServer server(crash_dir.path());
+  LoopbackServer server;
   for (int k : {2, 1, 3, 2}) {
     ProcessResult r = RunProcess(Connector(server, dir.File("export.iif"), {"--quarantine"}),
                                  {{connectors::kKillAfterAckEnv, std::to_string(k)}});
@@ -335,7 +332,7 @@ TEST(ConnectorExecutable, QuarantineReportSurvivesKills) {
 
 TEST(ConnectorExecutable, WatchModeFilesIntoDoneAndFailed) {
   TempDir dir;
-  LoopbackServer server(dir.path());
+  LoopbackServer server;
   const std::string watch = dir.File("inbox");
   fs::create_directories(watch);
   WriteIif(watch + "/a-good.iif", Gen(200));
@@ -370,6 +367,62 @@ TEST(ConnectorExecutable, WatchModeFilesIntoDoneAndFailed) {
   EXPECT_EQ(q.exit_code, 0) << q.out << q.err;
   EXPECT_TRUE(fs::exists(watch + "/done/e-mixed.iif"));
   EXPECT_TRUE(fs::exists(watch + "/done/e-mixed.iif.rejected.jsonl"));
+}
+
+// `export` reads what the service produced (source system "collections")
+// and writes it in the format; importing that file gives the same document.
+TEST(ConnectorExecutable, ExportWritesTheServiceDocumentsBackAsIif) {
+  TempDir dir;
+  LoopbackServer server;
+  WriteIif(dir.File("export.iif"), Gen(100, 5));
+  ASSERT_EQ(RunProcess(Connector(server, dir.File("export.iif"))).exit_code, 0);
+  auto client = server.Client();
+  v1::ListCustomersRequest lr;
+  lr.set_parent("tenants/acme");
+  auto customers = client->ListCustomers(lr);
+  ASSERT_TRUE(customers.ok() && customers->customers_size() == 5);
+  const v1::Customer& customer = customers->customers(0);
+
+  // A late-fee invoice as the service creates it.
+  v1::SyncLedgerRequest req;
+  req.set_parent("tenants/acme");
+  req.set_sync_id("fees-1");
+  v1::SyncRecord* rec = req.add_records();
+  rec->set_customer_ref(customer.name());
+  v1::Invoice* fee = rec->mutable_invoice();
+  fee->mutable_external_ref()->set_source_system("collections");
+  fee->mutable_external_ref()->set_id("FEE-1");
+  fee->set_number("FEE-1");
+  fee->set_currency_code("USD");
+  *fee->mutable_issue_date() = D(2026, 11, 20);
+  *fee->mutable_due_date() = D(2026, 12, 4);
+  *fee->mutable_total() = M("USD", 4000);
+  v1::InvoiceLine* line = fee->add_lines();
+  line->set_description("Late fee for invoice INV-00000001");
+  line->set_quantity_milli(1000);
+  *line->mutable_unit_price() = M("USD", 4000);
+  *line->mutable_amount() = M("USD", 4000);
+  auto applied = client->SyncChunk(req);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  ASSERT_EQ(applied->created(), 1) << applied->DebugString();
+
+  ProcessResult out = RunProcess({COLLECTIONS_IIF_BIN, "export", "--server=" + server.address(),
+                                  "--tenant=acme", "--out=" + dir.File("fees.iif")});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_TRUE(absl::StrContains(out.err, "1 documents of 1 customers")) << out.err;
+
+  std::vector<connectors::ParsedRecord> back;
+  std::ifstream in(dir.File("fees.iif"), std::ios::binary);
+  connectors::ParseOptions po;
+  po.default_currency = "USD";
+  ASSERT_TRUE(connectors::ParseIif(
+                  in, po, [&](connectors::ParsedRecord r) { back.push_back(std::move(r)); },
+                  [](connectors::ParseIssue i) { ADD_FAILURE() << i.ToString(); })
+                  .ok());
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].record.customer_ref(), customer.external_ref().id());
+  EXPECT_EQ(back[0].record.invoice().number(), "FEE-1");
+  EXPECT_EQ(back[0].record.invoice().total().minor_units(), 4000);
 }
 
 }  // namespace

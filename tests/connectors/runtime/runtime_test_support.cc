@@ -17,7 +17,6 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
-#include "collections/v1/audit.grpc.pb.h"
 #include "google/protobuf/text_format.h"
 
 extern char** environ;
@@ -34,30 +33,10 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-LoopbackServer::LoopbackServer(const std::string& dir, int port)
-    : clock_(absl::FromCivil(absl::CivilSecond(2026, 11, 20, 12, 0, 0), absl::UTCTimeZone())) {
-  server::ServerOptions opts;
-  opts.listen = absl::StrCat("127.0.0.1:", port);
-  opts.store_uri = absl::StrCat("sqlite:", dir, "/ledger.db");
-  opts.workers = 2;
-  opts.log_requests = false;
-  opts.clock = &clock_;
-  auto s = server::Server::Start(opts);
-  if (!s.ok()) {
-    ADD_FAILURE() << "server did not start: " << s.status();
-    std::abort();
-  }
-  server_ = *std::move(s);
-  port_ = server_->port();
-}
-
-LoopbackServer::~LoopbackServer() { Stop(); }
-
-void LoopbackServer::Stop() {
-  if (server_ == nullptr) return;
-  server_->Shutdown(absl::Seconds(2));
-  server_.reset();
-}
+LoopbackServer::LoopbackServer(int port)
+    : server_(absl::FromCivil(absl::CivilSecond(2026, 11, 20, 12, 0, 0), absl::UTCTimeZone()),
+              absl::StrCat("127.0.0.1:", port)),
+      port_(server_.server().port()) {}
 
 std::unique_ptr<connectors::LedgerClient> LoopbackServer::Client(int max_attempts) {
   connectors::ClientOptions o;
@@ -68,26 +47,6 @@ std::unique_ptr<connectors::LedgerClient> LoopbackServer::Client(int max_attempt
   o.call_timeout = absl::Seconds(30);
   return std::make_unique<connectors::LedgerClient>(
       connectors::MakeConnectorChannel(address()), o);
-}
-
-int LoopbackServer::EventCount(const std::string& tenant) {
-  auto stub = v1::AuditService::NewStub(server_->InProcessChannel());
-  int n = 0;
-  std::string token;
-  do {
-    grpc::ClientContext ctx;
-    v1::ListEventsRequest req;
-    req.set_parent("tenants/" + tenant);
-    req.set_page_size(1000);
-    req.set_page_token(token);
-    v1::ListEventsResponse resp;
-    grpc::Status st = stub->ListEvents(&ctx, req, &resp);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    if (!st.ok()) return -1;
-    n += resp.events_size();
-    token = resp.next_page_token();
-  } while (!token.empty());
-  return n;
 }
 
 int FreePort() {

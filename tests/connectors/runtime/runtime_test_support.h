@@ -14,8 +14,7 @@
 
 #include "connectors/common/client.h"
 #include "connectors/common/tools/gen_export.h"
-#include "service/domain/dates.h"
-#include "service/server/server.h"
+#include "tests/api/test_server.h"
 
 namespace collections::testing {
 
@@ -31,23 +30,21 @@ class TempDir {
   std::string path_;
 };
 
+// tests/api's TestServer (temporary SQLite store, fixed clock) listening on
+// 127.0.0.1, for connectors that reach it over TCP.
 class LoopbackServer {
  public:
-  // Starts on `port` (0 = a free one) with a store in `dir`, clock fixed.
-  explicit LoopbackServer(const std::string& dir, int port = 0);
-  ~LoopbackServer();
-  void Stop();
+  // Starts on `port` (0 = a free one).
+  explicit LoopbackServer(int port = 0);
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  server::Server& server() { return *server_; }
   // A connector client over TCP with short backoff.
   std::unique_ptr<connectors::LedgerClient> Client(int max_attempts = 3);
   // Number of audit events of `tenant`.
-  int EventCount(const std::string& tenant);
+  int EventCount(const std::string& tenant) { return server_.EventCount(tenant); }
 
  private:
-  domain::FixedClock clock_;
-  std::unique_ptr<server::Server> server_;
+  TestServer server_;
   int port_ = 0;
 };
 
