@@ -1,7 +1,7 @@
 // Limits (issue 8): message size, deadlines honoured by queued work, a full
 // worker queue answered at once with RESOURCE_EXHAUSTED while the health
-// service keeps answering, and per-tenant rate limits with RetryInfo that
-// recover after the advised delay.
+// service keeps answering, bounded WatchEvents streams, and per-tenant rate
+// limits with RetryInfo that recover after the advised delay.
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
@@ -175,6 +175,52 @@ TEST(Limits, FullQueueAnswersAtOnceDeadlinesAreHonouredHealthStillAnswers) {
   // ...and the queued work, run after A, sees the passed deadline and writes
   // nothing (this list runs after B on the single worker).
   EXPECT_EQ(CustomerCount(*stub), 0);
+}
+
+TEST(Limits, WatchStreamsAreBoundedAndFreedWhenClientsLeave) {
+  TempDir dir;
+  server::ServerOptions opts;
+  opts.listen = "";
+  opts.store_uri = "sqlite:" + dir.File("ledger.db");
+  opts.log_requests = false;
+  opts.max_watch_streams = 1;
+  auto srv = server::Server::Start(opts);
+  ASSERT_TRUE(srv.ok()) << srv.status();
+  auto channel = (*srv)->InProcessChannel();
+  auto ledger = v1::LedgerService::NewStub(channel);
+  auto audit = v1::AuditService::NewStub(channel);
+  v1::UpsertCustomerRequest up;
+  up.set_parent("tenants/acme");
+  *up.mutable_customer() = MakeCustomer("C-1", "Northwind");
+  v1::Customer c;
+  ASSERT_TRUE(ledger->UpsertCustomer(Ctx("").get(), up, &c).ok());
+
+  v1::WatchEventsRequest req;
+  req.set_parent("tenants/acme");
+  grpc::ClientContext first;
+  auto first_reader = audit->WatchEvents(&first, req);
+  v1::Event ev;
+  ASSERT_TRUE(first_reader->Read(&ev));  // the first stream is being served
+
+  auto second_ctx = Ctx("");
+  auto second = audit->WatchEvents(second_ctx.get(), req);
+  EXPECT_FALSE(second->Read(&ev));
+  EXPECT_EQ(second->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  first.TryCancel();
+  EXPECT_EQ(first_reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  // The slot is released when the server side of the first stream is done.
+  bool accepted = false;
+  for (int i = 0; i < 100 && !accepted; ++i) {
+    grpc::ClientContext again;
+    again.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    auto reader = audit->WatchEvents(&again, req);
+    accepted = reader->Read(&ev);
+    again.TryCancel();
+    reader->Finish().IgnoreError();
+    if (!accepted) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(accepted);
 }
 
 TEST(RateLimiter, RefillsAtTheRateUpToTheBurstPerTenant) {
