@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "service/app/arrangements_app.h"
+#include "service/app/cash_application.h"
 #include "service/app/ledger_ops.h"
 #include "service/app/resource_names.h"
 #include "service/domain/errors.h"
@@ -403,6 +404,9 @@ absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRe
         absl::StatusOr<ApplyResult> res;
         if (rec.record_case() == v1::SyncRecord::kCustomer) {
           res = ops.ApplyCustomer(rec.customer());
+        } else if (rec.has_payment() && rec.customer_ref().empty()) {
+          // A bank payment: cash application finds the customer (issue 6).
+          res = ApplyBankPayment(ops, clock_, sync_ctx, rec.payment());
         } else {
           const v1::ExternalRef* ref = RefOf(rec);
           auto customer = ops.ResolveCustomer(rec.customer_ref(), ref->source_system());

@@ -44,6 +44,8 @@ const absl::flat_hash_map<std::string, Scope>& MethodScopes() {
          "WriteOff", "ReverseWriteOff", "ReferToAgency", "ReferToLegal", "RecordAgencyCollection",
          "RecallReferral", "RefreshArrangements"},
         Scope::kWrite);
+    add("CashApplicationService", {"ListUnappliedCash"}, Scope::kRead);
+    add("CashApplicationService", {"ApplyUnappliedCash", "DismissUnappliedCash"}, Scope::kWrite);
     // RecoveryService/ReplacePolicy changes how every debtor is pursued.
     add("RecoveryService", {"ReplacePolicy"}, Scope::kAdmin);
     return t;

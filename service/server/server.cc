@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "service/api/arrangement_service.h"
+#include "service/api/cash_service.h"
 #include "service/api/ledger_service.h"
 #include "service/api/recovery_service.h"
 #include "service/app/arrangements_app.h"
@@ -22,6 +23,7 @@ struct Server::Impl {
   std::unique_ptr<app::LedgerApp> ledger;
   std::unique_ptr<app::RecoveryApp> recovery;
   std::unique_ptr<app::ArrangementsApp> arrangements;
+  std::unique_ptr<app::CashApp> cash;
   std::vector<std::unique_ptr<grpc::Service>> services;
   std::unique_ptr<grpc::Server> grpc_server;
   absl::Mutex mu;
@@ -57,6 +59,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl.arrangements = std::make_unique<app::ArrangementsApp>(*s->store_, clock);
   impl.services.push_back(
       std::make_unique<api::ArrangementService>(impl.env, *impl.arrangements));
+  impl.cash = std::make_unique<app::CashApp>(*s->store_, clock);
+  impl.services.push_back(std::make_unique<api::CashService>(impl.env, *impl.cash));
 
   impl.env.count = impl.options.event_counter;
   grpc::EnableDefaultHealthCheckService(true);
@@ -81,6 +85,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     health->SetServingStatus("collections.v1.AuditService", true);
     health->SetServingStatus("collections.v1.RecoveryService", true);
     health->SetServingStatus("collections.v1.ArrangementService", true);
+    health->SetServingStatus("collections.v1.CashApplicationService", true);
   }
   return s;
 }
