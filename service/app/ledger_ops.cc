@@ -812,7 +812,11 @@ absl::StatusOr<AccountSnapshot> LedgerOps::LoadAccount(const std::string& custom
     ASSIGN_OR_RETURN(auto page, tx_.ListInvoices(f));
     if (page.empty()) break;
     after = page.back().id;
+    const bool last = static_cast<int>(page.size()) < f.limit;
     for (auto& r : page) rows.push_back(std::move(r));
+    // A short page is the last one: no query for an empty page (most
+    // accounts fit one page; this saves a query per LoadAccount).
+    if (last) break;
   }
   std::vector<std::string> ids;
   for (const auto& r : rows) ids.push_back(r.id);
@@ -828,9 +832,11 @@ absl::StatusOr<AccountSnapshot> LedgerOps::LoadAccount(const std::string& custom
   for (const char* kind : {kPaymentKind, kCreditNoteKind}) {
     std::string after_doc;
     while (true) {
-      ASSIGN_OR_RETURN(auto docs, tx_.ListDocs(kind, customer_id, after_doc, 1000));
+      constexpr int kPage = 1000;
+      ASSIGN_OR_RETURN(auto docs, tx_.ListDocs(kind, customer_id, after_doc, kPage));
       if (docs.empty()) break;
       after_doc = docs.back().id;
+      const bool last = static_cast<int>(docs.size()) < kPage;
       for (const auto& d : docs) {
         if (absl::string_view(kind) == kPaymentKind) {
           v1::Payment p;
@@ -847,6 +853,7 @@ absl::StatusOr<AccountSnapshot> LedgerOps::LoadAccount(const std::string& custom
           snap.credit_notes.push_back(std::move(c));
         }
       }
+      if (last) break;
     }
   }
   return snap;

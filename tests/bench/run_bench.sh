@@ -15,6 +15,8 @@
 # BENCH_CONNECTOR_MB, BENCH_SEED, BENCH_LOG_REQUESTS (true|false), and the
 # repetitions of the long scenarios: BENCH_INGEST_REPS (ingest and its floor)
 # and BENCH_SLOW_REPS (RunCollections, calls that take seconds each).
+# BENCH_REUSE_DB=<ledger.db> skips (b) and measures the other scenarios on a
+# database an earlier run ingested (same seed and sizes).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -109,6 +111,12 @@ echo "{\"kind\":\"machine\",\"nproc\":$(nproc),\"cpu\":\"$(grep -m1 'model name'
 echo "{\"kind\":\"params\",\"smoke\":$SMOKE,\"customers\":$CUSTOMERS,\"invoices\":$INVOICES,\"reps\":$REPS,\"duration_s\":$DURATION,\"warmup_s\":$WARMUP,\"channels\":$CHANNELS,\"inflight\":$INFLIGHT,\"connector_mb\":$CONNECTOR_MB,\"seed\":$SEED,\"ingest_reps\":$INGEST_REPS,\"slow_reps\":$SLOW_REPS,\"log_requests\":$LOG_REQUESTS,\"as_of\":\"$AS_OF\",\"command\":\"tests/bench/run_bench.sh ${ARGS[*]:-}\"}" >> "$RESULTS"
 
 # ---------------------------------------- (b) ingest, and (e) memory after it
+if [[ -n "${BENCH_REUSE_DB:-}" ]]; then
+  log "b: skipped, reusing $BENCH_REUSE_DB"
+  echo "{\"kind\":\"note\",\"text\":\"(b) not run: database reused from an earlier run\"}" >> "$RESULTS"
+  INGEST_REPS=0
+  start_collectionsd "$BENCH_REUSE_DB" "$WORK/collectionsd-reuse.log"
+fi
 for rep in $(seq 1 "$INGEST_REPS"); do
   log "b: raw SQLite insert floor, rep $rep"
   tool raw-insert "${COMMON[@]}" --db="$WORK/floor.db" --label=b.floor
@@ -120,7 +128,7 @@ for rep in $(seq 1 "$INGEST_REPS"); do
   rss_line "$SERVER_PID" e.after_ingest
   if [[ $rep -lt $INGEST_REPS ]]; then stop_pid "$SERVER_PID"; fi
 done
-DB=$WORK/ledger.db
+DB=${BENCH_REUSE_DB:-$WORK/ledger.db}
 TARGET=127.0.0.1:$SERVER_PORT
 
 # ------------------------------------------------ (c) aging, RunCollections
@@ -156,7 +164,9 @@ for m in "${METHODS[@]}"; do
   single=$(grep "\"kind\":\"dump\",\"method\":\"$m\"" "$RESULTS" | sed -n 's/.*"s":\([0-9.]*\).*/\1/p' | tail -1)
   if awk -v s="${single:-0}" 'BEGIN {exit !(s > 0.5)}'; then
     log "a: $m takes ${single}s per call; sequential calls only"
-    for rep in $(seq 1 "$SLOW_REPS"); do
+    grep "\"kind\":\"dump\",\"method\":\"$m\"" "$RESULTS" | tail -1 |
+      sed 's/"kind":"dump"/"kind":"single_call","label":"a.service.'"$m"'.single"/' >> "$RESULTS"
+    for rep in $(seq 2 "$SLOW_REPS"); do
       "$TOOL" dump "${COMMON[@]}" --target="$TARGET" --method="$m" --out="$WORK/$m.bin" |
         sed 's/"kind":"dump"/"kind":"single_call","label":"a.service.'"$m"'.single"/' | tee -a "$RESULTS" >&2
     done
