@@ -176,6 +176,51 @@ TEST_F(CashApplication, ReversalRestoresTheInvoiceBalanceOnce) {
   EXPECT_EQ(Get(Inv("C-1", "INV-1001")).amount_due().minor_units(), 100000);
 }
 
+TEST_F(CashApplication, ReversalOfAQueuedOrUnknownPaymentStaysInTheQueue) {
+  SyncStatement("cash_statement.xml");
+  const std::string queued = Queue().items(0).name();
+  v1::SyncLedgerResponse rev = SyncStatement("cash_reversal_queued.xml");
+  ASSERT_EQ(rev.outcomes_size(), 2);
+  EXPECT_EQ(rev.created(), 2);
+  // The queued item is closed as reversed; the unknown reversal is queued
+  // for a person, and cannot be applied to a customer.
+  EXPECT_EQ(rev.outcomes(0).name(), queued);
+  v1::ListUnappliedCashResponse q = Queue();
+  ASSERT_EQ(q.items_size(), 2);
+  const v1::UnappliedCash* reversed = nullptr;
+  const v1::UnappliedCash* unknown = nullptr;
+  for (const auto& item : q.items()) (item.name() == queued ? reversed : unknown) = &item;
+  ASSERT_NE(reversed, nullptr);
+  ASSERT_NE(unknown, nullptr);
+  EXPECT_EQ(reversed->status(), v1::UnappliedCash::REVERSED);
+  EXPECT_EQ(unknown->name(), rev.outcomes(1).name());
+  EXPECT_TRUE(unknown->payment().reversal());
+  EXPECT_EQ(unknown->status(), v1::UnappliedCash::OPEN);
+  EXPECT_FALSE(unknown->notes().empty());
+  EXPECT_EQ(Get(Inv("C-3", "INV-3001")).amount_due().minor_units(), 25000);
+  {
+    grpc::ClientContext ctx;
+    v1::ListUnappliedCashRequest open_only;
+    open_only.set_parent(kTenant);
+    open_only.set_status(v1::UnappliedCash::OPEN);
+    v1::ListUnappliedCashResponse out;
+    ASSERT_TRUE(cash_->ListUnappliedCash(&ctx, open_only, &out).ok());
+    ASSERT_EQ(out.items_size(), 1);
+    EXPECT_EQ(out.items(0).name(), unknown->name());
+  }
+
+  const int events = srv_.EventCount();
+  v1::ApplyUnappliedCashRequest req;
+  req.set_name(unknown->name());
+  req.set_customer("tenants/acme/customers/C-3");
+  v1::UnappliedCash out;
+  grpc::Status st = Apply(req, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ReasonOf(st), "UNAPPLIED_CASH_IS_REVERSAL");
+  EXPECT_EQ(SyncStatement("cash_reversal_queued.xml").unchanged(), 2);
+  EXPECT_EQ(srv_.EventCount(), events);
+}
+
 TEST_F(CashApplication, ApplyingAQueuedItemRecordsThePaymentAndIsAudited) {
   SyncStatement("cash_statement.xml");
   const std::string item = Queue().items(0).name();
