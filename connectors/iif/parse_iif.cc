@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -138,7 +139,16 @@ class IifParser {
   void HandleRow(const CsvRecord& record) {
     const std::string key = Upper(record.fields[0].value);
     if (absl::StartsWith(key, "!")) {
-      headers_[key.substr(1)].Reset(record, 0);
+      const std::string keyword = key.substr(1);
+      if (trns_ && (keyword == "TRNS" || keyword == "SPL" || keyword == "ENDTRNS")) {
+        // The open transaction's rows were read with the old columns.
+        Issue(*trns_, "ENDTRNS", "MISSING_ENDTRNS",
+              absl::StrCat("a !", keyword, " header row interrupts this transaction"));
+        trns_ = nullptr;
+        spl_count_ = 0;
+        in_bad_transaction_ = true;
+      }
+      headers_[keyword].Reset(record, 0);
       return;
     }
     auto header = headers_.find(key);
@@ -492,7 +502,9 @@ class IifParser {
   IifTermsTable* terms_;
   IifParseOptions iif_;
   std::string source_;
-  absl::flat_hash_map<std::string, ColumnMap> headers_;
+  // Node-based: rows keep pointers to their header's ColumnMap while new
+  // header rows are added.
+  absl::node_hash_map<std::string, ColumnMap> headers_;
   // The open transaction: trns_ points at trns_row_ while one is open; its
   // SPL rows are spl_rows_[0, spl_count_).
   Row trns_row_;

@@ -336,6 +336,31 @@ TEST(IifParse, RowsBeforeTheirHeader) {
   EXPECT_EQ(c.issues[1].where.line, 4);
 }
 
+TEST(IifParse, HeaderRowsInsideATransaction) {
+  // Found by fuzz_iif: new header rows while a transaction is open used to
+  // move the column maps its rows point at (heap-use-after-free under ASan).
+  std::string text =
+      "!TRNS\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\n!SPL\tTRNSTYPE\tAMOUNT\n!ENDTRNS\n"
+      "TRNS\tINVOICE\t1/1/26\tAR\tX\t5\tA1\n";
+  for (int i = 0; i < 40; ++i) absl::StrAppend(&text, "!LIST", i, "\tNAME\n");
+  absl::StrAppend(&text, "SPL\tINVOICE\t-5\nENDTRNS\n");
+  Collected c = ParseText(text);
+  ASSERT_TRUE(c.status.ok());
+  ASSERT_EQ(c.records.size(), 1u) << c.IssuesText();
+  EXPECT_EQ(c.records[0].record.invoice().total().minor_units(), 500);
+
+  // Redefining !SPL inside a transaction abandons it, with one issue.
+  c = ParseText(
+      "!TRNS\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\n!SPL\tTRNSTYPE\tAMOUNT\n"
+      "TRNS\tINVOICE\t1/1/26\tAR\tX\t5\tA1\n!SPL\tAMOUNT\tTRNSTYPE\nSPL\t-5\tINVOICE\n"
+      "ENDTRNS\n");
+  ASSERT_TRUE(c.status.ok());
+  EXPECT_TRUE(c.records.empty());
+  ASSERT_EQ(c.issues.size(), 1u) << c.IssuesText();
+  EXPECT_EQ(c.issues[0].reason, "MISSING_ENDTRNS");
+  EXPECT_EQ(c.issues[0].where.line, 3);
+}
+
 TEST(IifParse, UnreadableInputIsAFileError) {
   ParseOptions o = Usd("huge.iif");
   std::string text = "!CUST\tNAME\nCUST\t" + std::string(17 << 20, 'x') + "\n";
