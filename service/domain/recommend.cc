@@ -343,10 +343,16 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
                         absl::StrCat(e.text, "; collect nothing until it is resolved"));
       }
     }
+    int promised = 0;
+    for (const auto& e : rec.excluded) promised += e.code == "PROMISE_PENDING" ? 1 : 0;
     for (const auto& e : rec.excluded) {
-      if (e.code == "PROMISE_PENDING") {
-        return b.Decide(Action::kPause, "PROMISE_PENDING", e.text);
-      }
+      if (e.code != "PROMISE_PENDING") continue;
+      if (promised == 1) return b.Decide(Action::kPause, "PROMISE_PENDING", e.text);
+      const Promise* p = ctx.ActivePromiseFor(e.invoice_id, as_of);
+      return b.Decide(Action::kPause, "PROMISE_PENDING",
+                      absl::StrCat(promised, " invoices are promised for ",
+                                   absl::FormatCivilTime(p->promised_date), " (paused until ",
+                                   absl::FormatCivilTime(p->grace_end), ")"));
     }
     // Pre-due reminders: one per configured threshold passed.
     std::vector<const InvoiceState*> remind;
