@@ -35,6 +35,17 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
 
 namespace {
 
+// The store URI for logs: a password in "postgresql://user:secret@host/db"
+// becomes "***".
+std::string RedactedUri(const std::string& uri) {
+  const size_t scheme = uri.find("://");
+  const size_t at = uri.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return uri;
+  const size_t colon = uri.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return uri;
+  return uri.substr(0, colon + 1) + "***" + uri.substr(at);
+}
+
 bool IsLoopback(const std::string& listen) {
   return absl::StartsWith(listen, "127.") || absl::StartsWith(listen, "[::1]") ||
          absl::StartsWith(listen, "localhost:") || absl::StartsWith(listen, "unix:");
@@ -94,7 +105,7 @@ int main(int argc, char** argv) {
   std::fprintf(stderr,
                "{\"msg\":\"serving\",\"listen\":\"%s\",\"store\":\"%s\",\"backend\":\"%s\","
                "\"auth\":\"%s\",\"tls\":%s,\"http_port\":%d}\n",
-               bound.c_str(), opts.store_uri.c_str(),
+               bound.c_str(), RedactedUri(opts.store_uri).c_str(),
                std::string((*server)->store().Backend()).c_str(), prod_opts.auth.c_str(),
                opts.credentials ? "true" : "false", (*production)->http_port());
   std::fflush(stderr);
