@@ -71,9 +71,10 @@ def main(src, md_path, json_path):
         single = pick(rows, kind="single_call", label=f"a.service.{method}.single")
         if single and not peak:
             s = spread([r["s"] for r in single])
-            a[method] = {"available": False, "single_call_s": s,
-                         "reason": f"one call takes {fmt(s, 2)} s on this ledger, too slow for a "
-                                   "bounded load run; sequential calls timed instead"}
+            more = "more than " if any(r.get("timed_out") for r in single) else ""
+            a[method] = {"available": False, "single_call_s": s, "timed_out": bool(more),
+                         "reason": f"one call takes {more}{fmt(s, 2)} s on this ledger, too slow "
+                                   "for a bounded load run; sequential calls timed instead"}
             target(f"a.{method}.throughput", "≥ 0.7 of the no-op floor's throughput", 0.0, False)
             target(f"a.{method}.p99_half_load", "p99 < 5 ms at half the peak load (µs)",
                    s["max"] * 1e6, False)
@@ -137,10 +138,11 @@ def main(src, md_path, json_path):
     rc_rows = pick(rows, kind="run_collections")
     rc_avail = any(r.get("available") for r in rc_rows)
     rc = spread([r["s"] for r in rc_rows if r.get("available")])
+    rc_timed_out = any(r.get("timed_out") for r in rc_rows)
     c = {"aging_rpc_s": rpc, "aging_rpc_by_currency_s": rpc_ccy, "sql_floor_s": variants,
          "best_sql": best_name, "ratio_to_best_sql": ratio(rpc, best),
          "open_invoices": open_inv,
-         "run_collections": {"available": rc_avail, "s": rc,
+         "run_collections": {"available": rc_avail, "s": rc, "timed_out": rc_timed_out,
                              "evaluated": next((r.get("evaluated") for r in rc_rows
                                                 if r.get("available")), None),
                              "reason": None if rc_avail else
@@ -163,12 +165,16 @@ def main(src, md_path, json_path):
         small = pick(rows, kind="exec", label=f"d.{f}.parse_small")
         floor = pick(rows, kind="read_file", label=f"d.{f}.floor")
         mbps = spread([size / 1e6 / p["s"] for p in parse if p["exit"] == 0])
+        # On a shared machine wall time measures the CPU share the process
+        # got; MB per CPU-second (user + sys) is the figure that travels.
+        cpu_mbps = spread([size / 1e6 / max(1e-9, p["user_s"] + p["sys_s"])
+                           for p in parse if p["exit"] == 0])
         floor_mbps = spread([p["mb_per_s"] for p in floor])
         rss = spread([p["peak_rss_kb"] for p in parse])
         rss_small = small[0]["peak_rss_kb"] if small else None
         xml = f in ("camt", "ubl", "gnucash")
         d[f] = {"available": True, "bytes": size, "small_bytes": r["small_bytes"],
-                "mb_per_s": mbps, "floor_mb_per_s": floor_mbps,
+                "mb_per_s": mbps, "mb_per_cpu_s": cpu_mbps, "floor_mb_per_s": floor_mbps,
                 "ratio_to_floor": ratio(mbps, floor_mbps),
                 "peak_rss_kb": rss, "peak_rss_kb_quarter_file": rss_small,
                 "exit_codes": sorted({p["exit"] for p in parse}),
@@ -257,7 +263,8 @@ def render(rep):
     out += [f"| ratio to the best plain SQL ({c['best_sql']}) | {fmt(c['ratio_to_best_sql'], 2)} |"]
     rc = c["run_collections"]
     if rc["available"]:
-        out.append(f"| RunCollections ({rc['evaluated']} accounts evaluated) | {fmt(rc['s'], 3)} |")
+        more = "more than " if rc.get("timed_out") else ""
+        out.append(f"| RunCollections ({rc['evaluated'] or 'all'} accounts) | {more}{fmt(rc['s'], 3)} |")
     else:
         out += ["", f"RunCollections: not measured — {rc['reason']}."]
     out.append("")
@@ -267,15 +274,16 @@ def render(rep):
     if not d:
         out.append("No connector executables in this build.")
     else:
-        out += ["| format | file MB | parse MB/s | read floor MB/s | ratio | peak RSS MB | "
-                "peak RSS MB, ¼ file |", "|---|---|---|---|---|---|---|"]
+        out += ["| format | file MB | parse MB/s (wall) | parse MB per CPU-s | read floor MB/s | "
+                "ratio (wall) | peak RSS MB | peak RSS MB, ¼ file |",
+                "|---|---|---|---|---|---|---|---|"]
         for f, s in d.items():
             if not s["available"]:
-                out.append(f"| {f} | — | not measured: {s['reason']} | | | | |")
+                out.append(f"| {f} | — | not measured: {s['reason']} | | | | | |")
                 continue
             rss = s["peak_rss_kb"]
             out.append(
-                f"| {f} | {s['bytes'] / 1e6:.0f} | {fmt(s['mb_per_s'])} | "
+                f"| {f} | {s['bytes'] / 1e6:.0f} | {fmt(s['mb_per_s'])} | {fmt(s['mb_per_cpu_s'])} | "
                 f"{fmt(s['floor_mb_per_s'])} | {fmt(s['ratio_to_floor'], 3)} | "
                 f"{fmt(rss['median'] / 1024 if rss else None)} | "
                 f"{fmt((s['peak_rss_kb_quarter_file'] or 0) / 1024)} |")

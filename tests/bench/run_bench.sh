@@ -15,6 +15,9 @@
 # BENCH_CONNECTOR_MB, BENCH_SEED, BENCH_LOG_REQUESTS (true|false), and the
 # repetitions of the long scenarios: BENCH_INGEST_REPS (ingest and its floor)
 # and BENCH_SLOW_REPS (RunCollections, calls that take seconds each).
+# BENCH_SLOW_TIMEOUT (seconds, default 900) bounds RunCollections and the
+# first GetRecommendation: past it the figure is reported as "more than" and
+# collectionsd is restarted so the abandoned work does not load later runs.
 # BENCH_REUSE_DB=<ledger.db> skips (b) and measures the other scenarios on a
 # database an earlier run ingested (same seed and sizes).
 set -euo pipefail
@@ -48,6 +51,7 @@ fi
 CHANNELS=${BENCH_CHANNELS:-2}; INFLIGHT=${BENCH_INFLIGHT:-8}; SEED=${BENCH_SEED:-42}
 LOG_REQUESTS=${BENCH_LOG_REQUESTS:-true}
 INGEST_REPS=${BENCH_INGEST_REPS:-$REPS}; SLOW_REPS=${BENCH_SLOW_REPS:-$REPS}
+SLOW_TIMEOUT=${BENCH_SLOW_TIMEOUT:-900}
 AS_OF=2026-06-30
 
 mkdir -p "$OUT"
@@ -134,7 +138,17 @@ TARGET=127.0.0.1:$SERVER_PORT
 # ------------------------------------------------ (c) aging, RunCollections
 log "c: GetAgingReport and RunCollections"
 tool aging-rpc "${COMMON[@]}" --target="$TARGET" --reps="$REPS" --label=c.service
-tool run-collections "${COMMON[@]}" --target="$TARGET" --reps="$SLOW_REPS" --label=c.service || true
+restart_collectionsd() {
+  kill -9 "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  start_collectionsd "$DB" "$WORK/collectionsd-restart-$RANDOM.log"
+  TARGET=127.0.0.1:$SERVER_PORT
+}
+if ! timeout "$SLOW_TIMEOUT" "$TOOL" run-collections "${COMMON[@]}" --target="$TARGET" \
+       --reps="$SLOW_REPS" --label=c.service | tee -a "$RESULTS" >&2; then
+  echo "{\"kind\":\"run_collections\",\"available\":true,\"timed_out\":true,\"s\":$SLOW_TIMEOUT,\"label\":\"c.service\"}" >> "$RESULTS"
+  restart_collectionsd
+fi
 log "c: plain SQL aging floor"
 tool sql-aging "${COMMON[@]}" --db="$DB" --reps="$REPS" --label=c.floor
 
@@ -142,10 +156,14 @@ tool sql-aging "${COMMON[@]}" --db="$DB" --reps="$REPS" --label=c.floor
 "$TOOL" dump "${COMMON[@]}" --target="$TARGET" --method=summary --out="$WORK/summary.bin" >> "$RESULTS"
 METHODS=(summary)
 NOOP_ARGS=(--summary_response="$WORK/summary.bin")
-if "$TOOL" dump "${COMMON[@]}" --target="$TARGET" --method=recommendation \
-     --out="$WORK/recommendation.bin" >> "$RESULTS"; then
+timeout "$SLOW_TIMEOUT" "$TOOL" dump "${COMMON[@]}" --target="$TARGET" --method=recommendation \
+  --out="$WORK/recommendation.bin" >> "$RESULTS" && rc=0 || rc=$?
+if [[ $rc == 0 ]]; then
   METHODS+=(recommendation)
   NOOP_ARGS+=(--recommendation_response="$WORK/recommendation.bin")
+elif [[ $rc == 124 ]]; then
+  echo "{\"kind\":\"single_call\",\"label\":\"a.service.recommendation.single\",\"timed_out\":true,\"s\":$SLOW_TIMEOUT}" >> "$RESULTS"
+  restart_collectionsd
 fi
 "$NOOP" --listen=127.0.0.1:0 "${NOOP_ARGS[@]}" > "$WORK/noop.log" 2>&1 &
 NOOP_PID=$!
