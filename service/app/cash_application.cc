@@ -1,5 +1,6 @@
 #include "service/app/cash_application.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <vector>
@@ -43,10 +44,9 @@ absl::StatusOr<std::string> NewDocId(store::Transaction& tx, absl::string_view k
 // The tenant's open invoices in `currencies`, as matcher inputs. Display
 // names of their customers go to *names.
 absl::StatusOr<std::vector<domain::OpenItem>> GatherOpenItems(
-    LedgerOps& ops, const std::set<std::string>& currencies,
-    std::map<std::string, std::string>* names) {
+    LedgerOps& ops, const std::string& ccy, std::map<std::string, std::string>* names) {
   std::vector<domain::OpenItem> items;
-  for (const auto& ccy : currencies) {
+  {
     std::string after;
     while (true) {
       store::InvoiceFilter f;
@@ -249,6 +249,23 @@ std::string UnappliedCashName(absl::string_view tenant, absl::string_view id) {
 absl::StatusOr<ApplyResult> ApplyBankPayment(LedgerOps& ops, const domain::Clock& clock,
                                              const CallContext& ctx, const v1::Payment& payment,
                                              const domain::MatchPolicy& policy) {
+  return BankPaymentApplier(ops, clock, ctx, policy).Apply(payment);
+}
+
+absl::StatusOr<const std::vector<domain::OpenItem>*> BankPaymentApplier::OpenItems(
+    const std::string& currency) {
+  auto it = open_.find(currency);
+  if (it == open_.end()) {
+    ASSIGN_OR_RETURN(auto items, GatherOpenItems(ops_, currency, &names_));
+    it = open_.emplace(currency, std::move(items)).first;
+  }
+  return &it->second;
+}
+
+absl::StatusOr<ApplyResult> BankPaymentApplier::Apply(const v1::Payment& payment) {
+  LedgerOps& ops = ops_;
+  const domain::Clock& clock = clock_;
+  const CallContext& ctx = ctx_;
   RETURN_IF_ERROR(LedgerOps::ValidatePayment(payment));
   store::Transaction& tx = ops.tx();
   const std::string key = RefKey(payment.external_ref());
@@ -268,14 +285,15 @@ absl::StatusOr<ApplyResult> ApplyBankPayment(LedgerOps& ops, const domain::Clock
     return ApplyResult{v1::RecordOutcome::UNCHANGED, p.name()};
   }
 
-  std::map<std::string, std::string> names;
   if (payment.reversal()) {
     ASSIGN_OR_RETURN(auto undone, Reverse(ops, clock, ctx, payment));
+    // Balances came back: the cached open items are stale.
+    open_.clear();
     if (undone) return *undone;
     // The reversed payment is unknown (an earlier statement not imported):
     // a person has to look at it.
     return StoreReviewItem(
-        ops, clock, ctx, payment, domain::MatchResult{}, names,
+        ops, clock, ctx, payment, domain::MatchResult{}, names_,
         {absl::StrCat("reversal: no payment with end-to-end id \"", payment.payer_reference(),
                       "\" and amount ", domain::FormatMoney(ToMoney(payment.amount())),
                       " is known")});
@@ -285,15 +303,41 @@ absl::StatusOr<ApplyResult> ApplyBankPayment(LedgerOps& ops, const domain::Clock
   if (payment.has_instructed_amount() && !payment.instructed_amount().currency_code().empty()) {
     currencies.insert(payment.instructed_amount().currency_code());
   }
-  ASSIGN_OR_RETURN(auto items, GatherOpenItems(ops, currencies, &names));
-  domain::MatchResult match = domain::MatchPayment(ToIncoming(payment), items, policy);
+  std::vector<domain::OpenItem> items;
+  for (const auto& ccy : currencies) {
+    ASSIGN_OR_RETURN(const std::vector<domain::OpenItem>* some, OpenItems(ccy));
+    items.insert(items.end(), some->begin(), some->end());
+  }
+  domain::MatchResult match = domain::MatchPayment(ToIncoming(payment), items, policy_);
   if (match.decision == domain::MatchResult::Decision::kAutoApply && !match.candidates.empty()) {
     const domain::MatchCandidate& best = match.candidates.front();
     if (auto allocated = AllocatedPayment(ops.tenant(), payment, best)) {
-      return ops.ApplyPayment(best.customer, *allocated);
+      absl::StatusOr<ApplyResult> applied = ops.ApplyPayment(best.customer, *allocated);
+      if (!applied.ok() && domain::ReasonOf(applied.status()) == "INVOICE_OVER_ALLOCATED" &&
+          !retrying_) {
+        // Another record of the chunk paid the invoice since the cache was
+        // filled (nothing was written): match once more on fresh balances.
+        open_.clear();
+        retrying_ = true;
+        absl::StatusOr<ApplyResult> again = Apply(payment);
+        retrying_ = false;
+        return again;
+      }
+      ASSIGN_OR_RETURN(ApplyResult res, std::move(applied));
+      // Keep the cache in step: what the payment settled is no longer due.
+      auto& cached = open_[payment.amount().currency_code()];
+      for (const auto& a : best.allocations) {
+        for (auto& item : cached) {
+          if (item.id == a.item_id) item.amount_due.minor -= a.amount.minor;
+        }
+      }
+      cached.erase(std::remove_if(cached.begin(), cached.end(),
+                                  [](const domain::OpenItem& i) { return i.amount_due.minor <= 0; }),
+                   cached.end());
+      return res;
     }
   }
-  return StoreReviewItem(ops, clock, ctx, payment, match, names, {});
+  return StoreReviewItem(ops, clock, ctx, payment, match, names_, {});
 }
 
 // ------------------------------------------------------------ the queue

@@ -13,7 +13,9 @@
 #ifndef COLLECTIONS_APP_CASH_APPLICATION_H_
 #define COLLECTIONS_APP_CASH_APPLICATION_H_
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "collections/v1/cash.pb.h"
@@ -30,6 +32,31 @@ inline constexpr char kUnappliedCashCollection[] = "unappliedCash";
 
 // tenants/{tenant}/unappliedCash/{id}.
 std::string UnappliedCashName(absl::string_view tenant, absl::string_view id);
+
+// Applies customer-less bank payments inside one write transaction,
+// remembering the tenant's open invoices between payments (a statement of
+// N lines reads them once, not N times). Invoices must not change behind
+// its back except through Apply: create one per SyncLedger chunk, after the
+// chunk's invoices and credit notes were applied. Not thread-safe.
+class BankPaymentApplier {
+ public:
+  BankPaymentApplier(LedgerOps& ops, const domain::Clock& clock, const CallContext& ctx,
+                     domain::MatchPolicy policy = {})
+      : ops_(ops), clock_(clock), ctx_(ctx), policy_(policy) {}
+  // As ApplyBankPayment below.
+  absl::StatusOr<ApplyResult> Apply(const v1::Payment& payment);
+
+ private:
+  absl::StatusOr<const std::vector<domain::OpenItem>*> OpenItems(const std::string& currency);
+
+  LedgerOps& ops_;
+  const domain::Clock& clock_;
+  const CallContext& ctx_;
+  domain::MatchPolicy policy_;
+  std::map<std::string, std::vector<domain::OpenItem>> open_;  // by currency
+  std::map<std::string, std::string> names_;                   // customer id -> display name
+  bool retrying_ = false;
+};
 
 // Applies one customer-less bank payment inside `ops`' write transaction.
 // Outcomes: CREATED with the payment's resource name (applied

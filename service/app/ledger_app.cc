@@ -381,6 +381,7 @@ absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRe
   if (!bad) {
     absl::Status st = store_.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
       LedgerOps ops(tx, clock_, sync_ctx, tenant, "");
+      BankPaymentApplier bank_payments(ops, clock_, sync_ctx);
       if (chunk.validate_only() && earlier != nullptr) {
         // Replay the stream so far; its own outcomes were reported already.
         for (const auto& prev : *earlier) {
@@ -406,7 +407,7 @@ absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRe
           res = ops.ApplyCustomer(rec.customer());
         } else if (rec.has_payment() && rec.customer_ref().empty()) {
           // A bank payment: cash application finds the customer (issue 6).
-          res = ApplyBankPayment(ops, clock_, sync_ctx, rec.payment());
+          res = bank_payments.Apply(rec.payment());
         } else {
           const v1::ExternalRef* ref = RefOf(rec);
           auto customer = ops.ResolveCustomer(rec.customer_ref(), ref->source_system());
