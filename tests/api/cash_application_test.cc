@@ -12,104 +12,28 @@
 
 #include "collections/v1/cash.grpc.pb.h"
 #include "connectors/camt/parse_camt.h"
-#include "tests/api/test_server.h"
+#include "tests/api/cash_ledger_fixture.h"
 
 namespace collections::testing {
 namespace {
 
-const char kTenant[] = "tenants/acme";
-const char kRf[] = "RF18539007547034";
-
-std::string Inv(const std::string& customer, const std::string& number) {
-  return "tenants/acme/customers/" + customer + "/invoices/" + number;
-}
-
-class CashApplication : public ::testing::Test {
+class CashApplication : public CashLedger {
  protected:
-  void SetUp() override {
-    cash_ = v1::CashApplicationService::NewStub(srv_.channel());
-    std::vector<v1::SyncRecord> recs;
-    auto customer = [&](const char* id, const char* name) {
-      v1::SyncRecord r;
-      *r.mutable_customer() = MakeCustomer(id, name);
-      recs.push_back(r);
-    };
-    auto invoice = [&](const char* cust, const char* number, int64_t total, const char* ref) {
-      v1::SyncRecord r;
-      *r.mutable_invoice() = MakeInvoice(number, D(2026, 10, 1), D(2026, 10, 31), "EUR", total);
-      r.mutable_invoice()->set_payment_reference(ref);
-      r.set_customer_ref(cust);
-      recs.push_back(r);
-    };
-    customer("C-1", "Alpha GmbH");
-    customer("C-2", "Beta Ltd");
-    customer("C-3", "Gamma SA");
-    invoice("C-1", "INV-1001", 100000, kRf);
-    invoice("C-1", "INV-1002", 77700, "");
-    invoice("C-2", "INV-2001", 30000, "");
-    invoice("C-2", "INV-2002", 20000, "");
-    invoice("C-3", "INV-3001", 25000, "");
-    v1::SyncLedgerResponse resp = Sync("erp-1", recs);
-    ASSERT_EQ(resp.created(), 8);
-  }
-
-  v1::SyncLedgerResponse Sync(const std::string& sync_id, const std::vector<v1::SyncRecord>& recs) {
-    grpc::ClientContext ctx;
-    v1::SyncLedgerResponse resp;
-    auto writer = srv_.ledger().SyncLedger(&ctx, &resp);
-    v1::SyncLedgerRequest chunk;
-    chunk.set_parent(kTenant);
-    chunk.set_sync_id(sync_id);
-    for (const auto& r : recs) *chunk.add_records() = r;
-    EXPECT_TRUE(writer->Write(chunk));
-    writer->WritesDone();
-    grpc::Status st = writer->Finish();
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    return resp;
-  }
-
   // Parses a camt fixture with the connector and syncs it in one chunk.
   v1::SyncLedgerResponse SyncStatement(const std::string& file) {
-    std::ifstream in(std::string(CASH_TESTDATA) + "/" + file);
-    EXPECT_TRUE(in.good()) << file;
-    std::vector<v1::SyncRecord> recs;
-    connectors::ParseOptions opts;
-    opts.file_name = file;
-    absl::Status st = connectors::ParseCamt(
-        in, opts, [&](connectors::ParsedRecord r) { recs.push_back(r.record); },
-        [&](connectors::ParseIssue issue) { ADD_FAILURE() << issue.ToString(); });
-    EXPECT_TRUE(st.ok()) << st;
-    for (const auto& r : recs) EXPECT_TRUE(r.customer_ref().empty());
-    return Sync("bank-" + file, recs);
-  }
-
-  v1::Invoice Get(const std::string& name) {
-    grpc::ClientContext ctx;
-    v1::GetInvoiceRequest req;
-    req.set_name(name);
-    v1::Invoice out;
-    grpc::Status st = srv_.ledger().GetInvoice(&ctx, req, &out);
-    EXPECT_TRUE(st.ok()) << name << ": " << st.error_message();
-    return out;
-  }
-
-  v1::ListUnappliedCashResponse Queue() {
-    grpc::ClientContext ctx;
-    v1::ListUnappliedCashRequest req;
-    req.set_parent(kTenant);
-    v1::ListUnappliedCashResponse out;
-    grpc::Status st = cash_->ListUnappliedCash(&ctx, req, &out);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    return out;
+    return CashLedger::SyncStatement(
+        std::string(CASH_TESTDATA) + "/" + file,
+        [&](std::istream& in, const connectors::RecordSink& r, const connectors::IssueSink& i) {
+          connectors::ParseOptions opts;
+          opts.file_name = file;
+          return connectors::ParseCamt(in, opts, r, i);
+        });
   }
 
   grpc::Status Apply(const v1::ApplyUnappliedCashRequest& req, v1::UnappliedCash* out) {
     grpc::ClientContext ctx;
     return cash_->ApplyUnappliedCash(&ctx, req, out);
   }
-
-  TestServer srv_;
-  std::unique_ptr<v1::CashApplicationService::Stub> cash_;
 };
 
 TEST_F(CashApplication, ReferencedPaymentsAreAppliedAndTheRestQueued) {
