@@ -1727,6 +1727,91 @@ absl::StatusOr<v1::ListArrangementsResponse> ArrangementsApp::ListArrangements(
       });
 }
 
+namespace {
+
+// Decides what the passing of days decides: promises kept or broken, plans
+// completed or defaulted (with their consequences), settlements paid or
+// lapsed. Appends the audit events of every change.
+absl::StatusOr<v1::RefreshArrangementsResponse> RefreshInOps(ArrangementOps& ops,
+                                                             absl::CivilDay as_of) {
+  v1::RefreshArrangementsResponse resp;
+  // Promises: decided ones become final.
+  ASSIGN_OR_RETURN(auto promises, ops.ListDocs<v1::PromiseToPay>(kPromiseKind));
+  for (auto& p : promises) {
+    if (p.status() != v1::PromiseToPay::PENDING) continue;
+    ASSIGN_OR_RETURN(v1::PromiseToPay ev, ops.Evaluate(p, as_of));
+    if (ev.status() == v1::PromiseToPay::PENDING) continue;
+    *ev.mutable_update_time() = Ts(ops.Now());
+    RETURN_IF_ERROR(ops.PutDoc(kPromiseKind, ev, ev.name()));
+    const char* type = ev.status() == v1::PromiseToPay::KEPT     ? "promise.kept"
+                       : ev.status() == v1::PromiseToPay::BROKEN ? "promise.broken"
+                                                                 : "promise.partly_kept";
+    RETURN_IF_ERROR(ops.Event(type, ev.name(), &p, &ev));
+    *resp.add_changed()->mutable_promise() = ev;
+  }
+  // Plans: completed or defaulted.
+  ASSIGN_OR_RETURN(auto plans, ops.ListDocs<v1::PaymentPlan>(kPlanKind));
+  for (auto& p : plans) {
+    if (p.state() != v1::PaymentPlan::ACTIVE) continue;
+    domain::PlanEvaluation ev;
+    ASSIGN_OR_RETURN(v1::PaymentPlan next, ops.Evaluate(p, as_of, &ev));
+    std::set<std::string> ids;
+    for (const auto& n : p.invoices()) ids.insert(IdOf(n));
+    const std::string ccy = p.currency_code();
+    if (ev.status == domain::PlanStatus::kCompleted) {
+      next.set_state(v1::PaymentPlan::COMPLETED);
+      *next.mutable_completed_date() = ToProtoDate(ev.completed_date.value_or(as_of));
+      ASSIGN_OR_RETURN(int64_t waived, ops.WaiveFees(ids, as_of, "payment plan completed"));
+      *next.mutable_waived_fees() = ToProtoMoney(ccy, waived);
+    } else if (ev.status == domain::PlanStatus::kDefaulted) {
+      domain::PaymentPlan d = PlanOf(p);
+      ASSIGN_OR_RETURN(auto outcome,
+                       domain::DefaultPlan(d, ev, {}, PlanPolicyOf(ops.policy(), ccy)));
+      (void)outcome;
+      next.set_state(v1::PaymentPlan::DEFAULTED);
+      next.set_in_arrears(true);
+      *next.mutable_defaulted_date() = ToProtoDate(ev.default_date.value_or(as_of));
+      if (!ops.policy().restore_waived_fees_on_default()) {
+        ASSIGN_OR_RETURN(int64_t waived,
+                         ops.WaiveFees(ids, as_of, "policy waives fees on default"));
+        *next.mutable_waived_fees() = ToProtoMoney(ccy, waived);
+      }
+    } else {
+      continue;
+    }
+    *next.mutable_update_time() = Ts(ops.Now());
+    RETURN_IF_ERROR(ops.PutDoc(kPlanKind, next, next.name()));
+    RETURN_IF_ERROR(ops.Event(
+        next.state() == v1::PaymentPlan::COMPLETED ? "plan.completed" : "plan.defaulted",
+        next.name(), &p, &next));
+    *resp.add_changed()->mutable_plan() = next;
+  }
+  // Settlements: accepted and paid → closed; proposed past pay_by → lapsed.
+  ASSIGN_OR_RETURN(auto settlements, ops.ListDocs<v1::Settlement>(kSettlementDocKind));
+  for (auto& s : settlements) {
+    if (s.state() == v1::Settlement::ACCEPTED) {
+      ASSIGN_OR_RETURN(bool closed, ops.CloseSettlementIfPaid(s, as_of));
+      if (closed) {
+        *resp.add_changed()->mutable_settlement() = s;
+        continue;
+      }
+    }
+    auto pay_by = OptDay(s.pay_by());
+    if ((s.state() == v1::Settlement::PROPOSED || s.state() == v1::Settlement::ACCEPTED) &&
+        pay_by && as_of > *pay_by) {
+      const v1::Settlement before = s;
+      s.set_state(v1::Settlement::LAPSED);
+      *s.mutable_update_time() = Ts(ops.Now());
+      RETURN_IF_ERROR(ops.PutDoc(kSettlementDocKind, s, s.name()));
+      RETURN_IF_ERROR(ops.Event("settlement.lapsed", s.name(), &before, &s));
+      *resp.add_changed()->mutable_settlement() = s;
+    }
+  }
+  return resp;
+}
+
+}  // namespace
+
 absl::StatusOr<v1::RefreshArrangementsResponse> ArrangementsApp::RefreshArrangements(
     const CallContext& ctx, const v1::RefreshArrangementsRequest& r) {
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.customer(), "customer"));
@@ -1734,82 +1819,16 @@ absl::StatusOr<v1::RefreshArrangementsResponse> ArrangementsApp::RefreshArrangem
   if (as_of > clock_.TodayUtc()) return InvalidInput("INVALID_DATE", "as_of", "in the future");
   return MutateAccount<v1::RefreshArrangementsResponse>(
       store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), "RefreshArrangements",
-      r, [&](ArrangementOps& ops) -> absl::StatusOr<v1::RefreshArrangementsResponse> {
-        v1::RefreshArrangementsResponse resp;
-        // Promises: decided ones become final.
-        ASSIGN_OR_RETURN(auto promises, ops.ListDocs<v1::PromiseToPay>(kPromiseKind));
-        for (auto& p : promises) {
-          if (p.status() != v1::PromiseToPay::PENDING) continue;
-          ASSIGN_OR_RETURN(v1::PromiseToPay ev, ops.Evaluate(p, as_of));
-          if (ev.status() == v1::PromiseToPay::PENDING) continue;
-          *ev.mutable_update_time() = Ts(ops.Now());
-          RETURN_IF_ERROR(ops.PutDoc(kPromiseKind, ev, ev.name()));
-          const char* type = ev.status() == v1::PromiseToPay::KEPT     ? "promise.kept"
-                             : ev.status() == v1::PromiseToPay::BROKEN ? "promise.broken"
-                                                                       : "promise.partly_kept";
-          RETURN_IF_ERROR(ops.Event(type, ev.name(), &p, &ev));
-          *resp.add_changed()->mutable_promise() = ev;
-        }
-        // Plans: completed or defaulted.
-        ASSIGN_OR_RETURN(auto plans, ops.ListDocs<v1::PaymentPlan>(kPlanKind));
-        for (auto& p : plans) {
-          if (p.state() != v1::PaymentPlan::ACTIVE) continue;
-          domain::PlanEvaluation ev;
-          ASSIGN_OR_RETURN(v1::PaymentPlan next, ops.Evaluate(p, as_of, &ev));
-          std::set<std::string> ids;
-          for (const auto& n : p.invoices()) ids.insert(IdOf(n));
-          const std::string ccy = p.currency_code();
-          if (ev.status == domain::PlanStatus::kCompleted) {
-            next.set_state(v1::PaymentPlan::COMPLETED);
-            *next.mutable_completed_date() = ToProtoDate(ev.completed_date.value_or(as_of));
-            ASSIGN_OR_RETURN(int64_t waived, ops.WaiveFees(ids, as_of, "payment plan completed"));
-            *next.mutable_waived_fees() = ToProtoMoney(ccy, waived);
-          } else if (ev.status == domain::PlanStatus::kDefaulted) {
-            domain::PaymentPlan d = PlanOf(p);
-            ASSIGN_OR_RETURN(auto outcome,
-                             domain::DefaultPlan(d, ev, {}, PlanPolicyOf(ops.policy(), ccy)));
-            (void)outcome;
-            next.set_state(v1::PaymentPlan::DEFAULTED);
-            next.set_in_arrears(true);
-            *next.mutable_defaulted_date() = ToProtoDate(ev.default_date.value_or(as_of));
-            if (!ops.policy().restore_waived_fees_on_default()) {
-              ASSIGN_OR_RETURN(int64_t waived,
-                               ops.WaiveFees(ids, as_of, "policy waives fees on default"));
-              *next.mutable_waived_fees() = ToProtoMoney(ccy, waived);
-            }
-          } else {
-            continue;
-          }
-          *next.mutable_update_time() = Ts(ops.Now());
-          RETURN_IF_ERROR(ops.PutDoc(kPlanKind, next, next.name()));
-          RETURN_IF_ERROR(ops.Event(
-              next.state() == v1::PaymentPlan::COMPLETED ? "plan.completed" : "plan.defaulted",
-              next.name(), &p, &next));
-          *resp.add_changed()->mutable_plan() = next;
-        }
-        // Settlements: accepted and paid → closed; proposed past pay_by → lapsed.
-        ASSIGN_OR_RETURN(auto settlements, ops.ListDocs<v1::Settlement>(kSettlementDocKind));
-        for (auto& s : settlements) {
-          if (s.state() == v1::Settlement::ACCEPTED) {
-            ASSIGN_OR_RETURN(bool closed, ops.CloseSettlementIfPaid(s, as_of));
-            if (closed) {
-              *resp.add_changed()->mutable_settlement() = s;
-              continue;
-            }
-          }
-          auto pay_by = OptDay(s.pay_by());
-          if ((s.state() == v1::Settlement::PROPOSED || s.state() == v1::Settlement::ACCEPTED) &&
-              pay_by && as_of > *pay_by) {
-            const v1::Settlement before = s;
-            s.set_state(v1::Settlement::LAPSED);
-            *s.mutable_update_time() = Ts(ops.Now());
-            RETURN_IF_ERROR(ops.PutDoc(kSettlementDocKind, s, s.name()));
-            RETURN_IF_ERROR(ops.Event("settlement.lapsed", s.name(), &before, &s));
-            *resp.add_changed()->mutable_settlement() = s;
-          }
-        }
-        return resp;
-      });
+      r, [&](ArrangementOps& ops) { return RefreshInOps(ops, as_of); });
+}
+
+absl::StatusOr<v1::RefreshArrangementsResponse> RefreshArrangementsInTx(
+    store::Transaction& tx, const domain::Clock& clock, const CallContext& ctx,
+    const std::string& tenant, const std::string& customer, absl::CivilDay as_of) {
+  static const ArrangementConfig* kConfig = new ArrangementConfig();
+  ArrangementOps ops(tx, clock, ctx, *kConfig, tenant, customer, "");
+  RETURN_IF_ERROR(ops.ledger().LoadCustomer(customer).status());
+  return RefreshInOps(ops, as_of);
 }
 
 // ----------------------------------------------- for other application code
@@ -1836,6 +1855,22 @@ absl::Status LoadArrangementContext(store::Transaction& tx, const std::string& t
   }
   ASSIGN_OR_RETURN(auto disputes, ops.ListDocs<v1::Dispute>(kDisputeKind));
   for (const auto& d : disputes) account->disputes.push_back(DisputeOf(d));
+  ASSIGN_OR_RETURN(auto settlements, ops.ListDocs<v1::Settlement>(kSettlementDocKind));
+  for (const auto& s : settlements) {
+    domain::SettlementHold h;
+    h.id = IdOf(s.name());
+    switch (s.state()) {
+      case v1::Settlement::PROPOSED: h.status = domain::SettlementStatus::kProposed; break;
+      case v1::Settlement::ACCEPTED: h.status = domain::SettlementStatus::kAccepted; break;
+      case v1::Settlement::PAID: h.status = domain::SettlementStatus::kPaid; break;
+      case v1::Settlement::LAPSED: h.status = domain::SettlementStatus::kLapsed; break;
+      default: h.status = domain::SettlementStatus::kOther; break;
+    }
+    for (const auto& n : s.invoices()) h.invoice_ids.push_back(IdOf(n));
+    h.amount = ToMoney(s.amount());
+    h.pay_by = OptDay(s.pay_by());
+    account->settlements.push_back(std::move(h));
+  }
   ASSIGN_OR_RETURN(auto fees, ops.ListDocs<v1::Fee>(kFeeKind));
   for (const auto& f : fees) {
     domain::FeeCharge c;

@@ -111,6 +111,12 @@ class ArrangementsApp {
 
 // ------------------------------------------------- for other app services
 
+// RefreshArrangements inside the caller's write transaction, for the daily
+// run: promises, plans and settlements decided as of `as_of`.
+absl::StatusOr<v1::RefreshArrangementsResponse> RefreshArrangementsInTx(
+    store::Transaction& tx, const domain::Clock& clock, const CallContext& ctx,
+    const std::string& tenant, const std::string& customer, absl::CivilDay as_of);
+
 // Fills the arrangement parts of an AccountContext (promises with their
 // status as of `as_of`, plans with in_arrears, disputes, fees, the end
 // state) from the store, inside the caller's transaction. The recovery

@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "service/app/arrangements_app.h"
+#include "service/app/cases_app.h"
 #include "service/app/ledger_ops.h"
 #include "service/app/resource_names.h"
 #include "service/domain/compliance.h"
@@ -195,9 +196,10 @@ absl::StatusOr<domain::AccountContext> RecoveryApp::LoadContext(store::Transacti
   ASSIGN_OR_RETURN(auto outbox, AllDocs(tx, kOutboxKind, customer));
   for (const auto& d : outbox) {
     ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
-    if (a.status() != v1::OutboxAction::PENDING) continue;
     ASSIGN_OR_RETURN(absl::CivilDay day, ToDay(a.as_of(), "as_of"));
     if (day > as_of) continue;
+    if (!ctx.last_outbox_day || day > *ctx.last_outbox_day) ctx.last_outbox_day = day;
+    if (a.status() != v1::OutboxAction::PENDING) continue;
     ctx.pending.push_back({d.id, StageOf(a.recommendation().stage()),
                            ChannelOf(a.recommendation().channel()), day});
   }
@@ -567,80 +569,95 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
   ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
+  if (cases_ == nullptr) return absl::FailedPreconditionError("cases are not kept by this server");
   v1::RunCollectionsResponse out;
   const store::TxMode mode = r.dry_run() ? store::TxMode::kRead : store::TxMode::kWrite;
-  RETURN_IF_ERROR(store_.Run(tenant, mode, [&](store::Transaction& tx) -> absl::Status {
-    out.Clear();
-    ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
-    const domain::CollectionPolicy policy = PolicyFromProto(pp);
-    ASSIGN_OR_RETURN(Portfolio portfolio, LoadPortfolio(*this, tx, tenant, as_of));
-    ASSIGN_OR_RETURN(auto counter, tx.GetDoc(kCounterKind, kOutboxKind));
-    int64_t sequence = 0;
-    if (counter && !absl::SimpleAtoi(counter->body, &sequence)) {
-      return absl::InternalError("bad outbox counter");
-    }
-    for (const auto& account : portfolio.accounts) {
-      out.set_evaluated(out.evaluated() + 1);
-      const std::string& customer = account.customer.id;
-      // One run per customer and day: a second run finds the first one's
-      // actions and creates nothing.
-      ASSIGN_OR_RETURN(auto existing, AllDocs(tx, kOutboxKind, customer));
-      bool present = false;
-      for (const auto& d : existing) {
-        present = present || absl::StartsWith(
-                                 d.id, absl::StrFormat("%04d%02d%02d-", as_of.year(),
-                                                       as_of.month(), as_of.day()));
+  // Only the cases whose due day has come, a bounded batch per transaction:
+  // each batch commits its cases and their actions together, so a run that
+  // stops half-way resumes where it stopped (advanced cases are no longer
+  // due today) and never writes an action twice.
+  constexpr int kBatch = 200;
+  std::string after;
+  while (true) {
+    std::vector<std::string> due;
+    v1::RunCollectionsResponse batch_out;
+    RETURN_IF_ERROR(store_.Run(tenant, mode, [&](store::Transaction& tx) -> absl::Status {
+      batch_out.Clear();
+      ASSIGN_OR_RETURN(due, tx.ListDueCases(domain::DayNumber(as_of), after, kBatch));
+      if (due.empty()) return absl::OkStatus();
+      ASSIGN_OR_RETURN(auto counter, tx.GetDoc(kCounterKind, kOutboxKind));
+      int64_t sequence = 0;
+      if (counter && !absl::SimpleAtoi(counter->body, &sequence)) {
+        return absl::InternalError("bad outbox counter");
       }
-      if (present) {
-        out.set_already_present(out.already_present() + 1);
-        continue;
+      for (const std::string& customer : due) {
+        batch_out.set_evaluated(batch_out.evaluated() + 1);
+        if (!r.dry_run()) {
+          // The passing of days decides promises, plans and settlements first.
+          RETURN_IF_ERROR(
+              RefreshArrangementsInTx(tx, clock_, ctx, tenant, customer, as_of).status());
+        }
+        ASSIGN_OR_RETURN(CaseAdvance adv, cases_->Advance(tx, tenant, customer, "day.passed",
+                                                          as_of, true, !r.dry_run()));
+        const domain::Recommendation& rec = adv.outcome.recommendation;
+        const domain::AccountContext& account = adv.account;
+        if (!rec.reasons.empty() && IsComplianceReason(rec.reasons.back().code)) {
+          v1::RecommendationReason* refused = batch_out.add_refused();
+          refused->set_code(rec.reasons.back().code);
+          refused->set_text(absl::StrCat(CustomerResource(tenant, customer), ": ",
+                                         rec.reasons.back().text));
+        }
+        if (!adv.outcome.action) {
+          if (rec.Actionable() && rec.action != domain::Action::kPause) {
+            batch_out.set_already_present(batch_out.already_present() + 1);
+          }
+          continue;
+        }
+        v1::OutboxAction action;
+        const std::string id = OutboxId(customer, as_of, rec.stage);
+        action.set_name(OutboxName(tenant, id));
+        action.set_customer(CustomerResource(tenant, customer));
+        *action.mutable_as_of() = ToProtoDate(as_of);
+        *action.mutable_recommendation() = ToProtoRecommendation(tenant, rec);
+        auto message = RenderFor(account, rec, rec.template_id, config_.company_name);
+        if (message.ok()) {
+          action.set_subject(message->subject);
+          action.set_body(message->body);
+        } else if (absl::IsFailedPrecondition(message.status())) {
+          // The tone check refused the template for this debtor: do not send.
+          v1::RecommendationReason* refused = batch_out.add_refused();
+          refused->set_code(domain::ReasonOf(message.status()));
+          refused->set_text(absl::StrCat(CustomerResource(tenant, customer), ": ",
+                                         message.status().message()));
+          continue;
+        } else {
+          action.set_subject(rec.explanation);
+        }
+        if (const domain::ChannelAddress* a = AddressOf(account.customer, rec.channel)) {
+          action.set_recipient(a->address);
+        }
+        action.set_status(v1::OutboxAction::PENDING);
+        *action.mutable_create_time() = Ts(clock_.Now());
+        if (!r.dry_run()) {
+          action.set_sequence(++sequence);
+          RETURN_IF_ERROR(tx.PutDoc({kOutboxKind, id, customer, "", "", action.SerializeAsString()}));
+          RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, tenant, "outbox.created", action.name(),
+                                      action.customer(), nullptr, &action, ""));
+        }
+        *batch_out.add_created() = std::move(action);
       }
-      const domain::Recommendation rec = domain::Recommend(account, policy, portfolio.prior, as_of);
-      if (!rec.reasons.empty() && IsComplianceReason(rec.reasons.back().code)) {
-        v1::RecommendationReason* refused = out.add_refused();
-        refused->set_code(rec.reasons.back().code);
-        refused->set_text(absl::StrCat(CustomerResource(tenant, customer), ": ",
-                                       rec.reasons.back().text));
-      }
-      if (!rec.Actionable() || rec.action == domain::Action::kPause) continue;
-      v1::OutboxAction action;
-      const std::string id = OutboxId(customer, as_of, rec.stage);
-      action.set_name(OutboxName(tenant, id));
-      action.set_customer(CustomerResource(tenant, customer));
-      *action.mutable_as_of() = ToProtoDate(as_of);
-      *action.mutable_recommendation() = ToProtoRecommendation(tenant, rec);
-      auto message = RenderFor(account, rec, rec.template_id, config_.company_name);
-      if (message.ok()) {
-        action.set_subject(message->subject);
-        action.set_body(message->body);
-      } else if (absl::IsFailedPrecondition(message.status())) {
-        // The tone check refused the template for this debtor: do not send.
-        v1::RecommendationReason* refused = out.add_refused();
-        refused->set_code(domain::ReasonOf(message.status()));
-        refused->set_text(absl::StrCat(CustomerResource(tenant, customer), ": ",
-                                       message.status().message()));
-        continue;
-      } else {
-        action.set_subject(rec.explanation);
-      }
-      if (const domain::ChannelAddress* a = AddressOf(account.customer, rec.channel)) {
-        action.set_recipient(a->address);
-      }
-      action.set_status(v1::OutboxAction::PENDING);
-      *action.mutable_create_time() = Ts(clock_.Now());
       if (!r.dry_run()) {
-        action.set_sequence(++sequence);
-        RETURN_IF_ERROR(tx.PutDoc({kOutboxKind, id, customer, "", "", action.SerializeAsString()}));
-        RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, tenant, "outbox.created", action.name(),
-                                    action.customer(), nullptr, &action, ""));
+        RETURN_IF_ERROR(tx.PutDoc({kCounterKind, kOutboxKind, "", "", "", absl::StrCat(sequence)}));
       }
-      *out.add_created() = std::move(action);
-    }
-    if (!r.dry_run()) {
-      RETURN_IF_ERROR(tx.PutDoc({kCounterKind, kOutboxKind, "", "", "", absl::StrCat(sequence)}));
-    }
-    return absl::OkStatus();
-  }));
+      return absl::OkStatus();
+    }));
+    out.set_evaluated(out.evaluated() + batch_out.evaluated());
+    out.set_already_present(out.already_present() + batch_out.already_present());
+    for (auto& a : *batch_out.mutable_created()) *out.add_created() = std::move(a);
+    for (auto& a : *batch_out.mutable_refused()) *out.add_refused() = std::move(a);
+    if (static_cast<int>(due.size()) < kBatch) break;
+    after = due.back();
+  }
   return out;
 }
 

@@ -23,6 +23,8 @@
 
 namespace collections::app {
 
+class CaseKeeper;
+
 inline constexpr char kContactKind[] = "contact";
 inline constexpr char kOutboxKind[] = "outbox";
 inline constexpr char kPolicyKind[] = "policy";
@@ -86,13 +88,19 @@ class RecoveryApp {
                                                      const std::string& customer,
                                                      absl::CivilDay as_of);
 
- private:
+  // The case keeper that RunCollections advances cases with (cases_app.h).
+  void set_cases(CaseKeeper* cases) { cases_ = cases; }
+
+  // The tenant's policy (the configured default until one is replaced).
   absl::StatusOr<v1::CollectionPolicy> TenantPolicy(store::Transaction& tx);
+
+ private:
   absl::StatusOr<absl::CivilDay> AsOf(const v1::Date& d) const;
 
   store::Store& store_;
   const domain::Clock& clock_;
   RecoveryConfig config_;
+  CaseKeeper* cases_ = nullptr;
 };
 
 }  // namespace collections::app

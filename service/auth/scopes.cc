@@ -45,6 +45,8 @@ const absl::flat_hash_map<std::string, Scope>& MethodScopes() {
          "RecallReferral", "RefreshArrangements"},
         Scope::kWrite);
     add("CashApplicationService", {"ListUnappliedCash"}, Scope::kRead);
+    add("CaseService", {"GetCase", "ListCases"}, Scope::kRead);
+    add("CaseService", {"RebuildCases"}, Scope::kWrite);
     add("CashApplicationService", {"ApplyUnappliedCash", "DismissUnappliedCash"}, Scope::kWrite);
     // RecoveryService/ReplacePolicy changes how every debtor is pursued.
     add("RecoveryService", {"ReplacePolicy"}, Scope::kAdmin);

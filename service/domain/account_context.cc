@@ -129,4 +129,22 @@ const PaymentPlan* AccountContext::ActivePlanFor(absl::string_view invoice_id) c
   return nullptr;
 }
 
+const PaymentPlan* AccountContext::GoverningPlanFor(absl::string_view invoice_id) const {
+  for (const auto& p : plans) {
+    if (p.status != PlanStatus::kActive) continue;
+    if (Covers(p.invoice_ids, invoice_id)) return &p;
+  }
+  return nullptr;
+}
+
+const SettlementHold* AccountContext::ActiveSettlementFor(absl::string_view invoice_id,
+                                                          absl::CivilDay as_of) const {
+  for (const auto& s : settlements) {
+    if (s.status != SettlementStatus::kAccepted) continue;
+    if (s.pay_by && *s.pay_by < as_of) continue;
+    if (Covers(s.invoice_ids, invoice_id)) return &s;
+  }
+  return nullptr;
+}
+
 }  // namespace collections::domain

@@ -222,6 +222,18 @@ struct FeeCharge {
   bool waived = false;
 };
 
+enum class SettlementStatus { kProposed, kAccepted, kPaid, kLapsed, kOther };
+
+// A settlement of some invoices for a reduced sum. An accepted one holds its
+// invoices until its pay-by day.
+struct SettlementHold {
+  std::string id;
+  SettlementStatus status = SettlementStatus::kProposed;
+  std::vector<std::string> invoice_ids;
+  Money amount;
+  std::optional<absl::CivilDay> pay_by;
+};
+
 enum class EndState { kNone, kAgency, kLegal, kWrittenOff };
 
 // Where the account left internal collection.
@@ -254,9 +266,12 @@ struct AccountContext {
   std::vector<Promise> promises;
   std::vector<PaymentPlan> plans;
   std::vector<Dispute> disputes;
+  std::vector<SettlementHold> settlements;
   std::vector<FeeCharge> fees;
   Referral referral;
   std::vector<PendingAction> pending;
+  // The run day of the newest outbox action of the account, pending or not.
+  std::optional<absl::CivilDay> last_outbox_day;
   // The latest non-payment reason recorded (also derivable from contacts;
   // issue 4 may set it from a hardship or dispute record).
   NonPaymentReason reason = NonPaymentReason::kUnspecified;
@@ -272,6 +287,13 @@ struct AccountContext {
   const Promise* ActivePromiseFor(absl::string_view invoice_id, absl::CivilDay as_of) const;
   // An active plan, not in arrears, covering the invoice.
   const PaymentPlan* ActivePlanFor(absl::string_view invoice_id) const;
+  // An active plan covering the invoice, in arrears or not: while it is
+  // active (in its cure period too) the plan governs its invoices.
+  const PaymentPlan* GoverningPlanFor(absl::string_view invoice_id) const;
+  // An accepted settlement covering the invoice whose pay-by day has not
+  // passed on `as_of`.
+  const SettlementHold* ActiveSettlementFor(absl::string_view invoice_id,
+                                            absl::CivilDay as_of) const;
 };
 
 }  // namespace collections::domain

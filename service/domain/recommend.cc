@@ -41,6 +41,8 @@ namespace {
 // A call is worth a staff member's time when this share of the overdue
 // amount exceeds the staff cost (a rough uplift of a personal call).
 constexpr int kCallUpliftBp = 2000;
+// Plan reminders while an installment is in arrears: at most one a week.
+constexpr int kPlanReminderIntervalDays = 7;
 
 struct Collectible {
   const InvoiceState* invoice = nullptr;
@@ -281,9 +283,24 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
                                        " is disputed: paused until the dispute is resolved"));
       continue;
     }
-    if (const PaymentPlan* plan = ctx.ActivePlanFor(s.id)) {
-      exclude("IN_PAYMENT_PLAN", absl::StrCat("invoice ", s.number, " is in payment plan ",
-                                              plan->id));
+    if (const SettlementHold* st = ctx.ActiveSettlementFor(s.id, as_of)) {
+      exclude("IN_SETTLEMENT",
+              absl::StrCat("invoice ", s.number, " is in settlement ", st->id,
+                           st->pay_by ? absl::StrCat(" (to be paid by ",
+                                                     absl::FormatCivilTime(*st->pay_by), ")")
+                                      : ""));
+      continue;
+    }
+    // A plan governs its invoices while it is active, in its cure period
+    // too: arrears get plan reminders, never the ladder's demands.
+    if (const PaymentPlan* plan = ctx.GoverningPlanFor(s.id)) {
+      if (plan->in_arrears) {
+        exclude("PLAN_IN_ARREARS", absl::StrCat("invoice ", s.number, " is in payment plan ",
+                                                plan->id, ", which has an installment in arrears"));
+      } else {
+        exclude("IN_PAYMENT_PLAN", absl::StrCat("invoice ", s.number, " is in payment plan ",
+                                                plan->id));
+      }
       continue;
     }
     if (const Promise* p = ctx.ActivePromiseFor(s.id, as_of)) {
@@ -389,6 +406,47 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
                                       " due by ", absl::FormatCivilTime(remind.front()->due_date)));
       return b.Decide(ActionFor(rec.stage, rec.channel), "PRE_DUE_REMINDER",
                       "send a courtesy reminder before the due date");
+    }
+    for (const auto& e : rec.excluded) {
+      if (e.code != "IN_SETTLEMENT") continue;
+      return b.Decide(Action::kPause, "SETTLEMENT_PENDING",
+                      absl::StrCat(e.text, "; collect nothing until then"));
+    }
+    for (const auto& e : rec.excluded) {
+      if (e.code != "PLAN_IN_ARREARS") continue;
+      b.Fact("PLAN_IN_ARREARS", e.text);
+      // One reminder per week at most while the cure period runs.
+      std::optional<absl::Time> last_out;
+      for (const auto& c : ctx.contacts) {
+        if (c.direction == Direction::kOutbound && c.time < day_end) last_out = c.time;
+      }
+      bool pending = false;
+      for (const auto& p : ctx.pending) pending = pending || p.stage == Stage::kNone;
+      if (pending) {
+        return b.Decide(Action::kNoAction, "ACTION_PENDING",
+                        "a plan reminder is already in the outbox");
+      }
+      if (last_out && absl::ToCivilDay(*last_out, tz) + kPlanReminderIntervalDays > as_of) {
+        rec.next_action_date = absl::ToCivilDay(*last_out, tz) + kPlanReminderIntervalDays;
+        return b.Decide(Action::kNoAction, "WAITING",
+                        absl::StrCat("the next plan reminder is due on ",
+                                     absl::FormatCivilTime(*rec.next_action_date)));
+      }
+      for (const auto& x : rec.excluded) {
+        if (x.code == "PLAN_IN_ARREARS") rec.invoice_ids.push_back(x.invoice_id);
+      }
+      rec.stage = Stage::kNone;
+      rec.channel = OptedOut(customer, Channel::kEmail) ? Channel::kLetter : Channel::kEmail;
+      rec.tone = Tone::kNeutral;
+      rec.template_id = absl::StrCat("plan_arrears_reminder.", Lower(ChannelName(rec.channel)));
+      auto t = EarliestAllowed(ctx, policy, rec.channel, rec.invoice_ids, day_start);
+      if (!t.ok()) {
+        return b.Decide(Action::kNoAction, std::string(ReasonOf(t.status())),
+                        absl::StrCat("compliance: ", t.status().message()));
+      }
+      rec.earliest_time = *t;
+      return b.Decide(ActionFor(Stage::kNone, rec.channel), "PLAN_REMINDER",
+                      "remind the customer of the missed installment before the plan defaults");
     }
     if (!rec.excluded.empty() && rec.excluded.front().code == "IN_PAYMENT_PLAN") {
       return b.Decide(Action::kNoAction, "IN_PAYMENT_PLAN", rec.excluded.front().text);

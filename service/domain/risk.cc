@@ -9,11 +9,7 @@ namespace collections::domain {
 
 namespace {
 
-struct History {
-  int paid = 0;
-  int late = 0;
-  int64_t days_late_sum = 0;
-};
+using History = PaidRecord;
 
 // Invoices fully paid (not written off or voided) on or before as_of.
 History PaidHistory(const AccountContext& ctx, absl::CivilDay as_of) {
@@ -48,6 +44,19 @@ std::string Percent(int bp) { return absl::StrFormat("%d%%", (bp + 50) / 100); }
 
 }  // namespace
 
+PaidRecord PaidRecordOf(const AccountContext& ctx, absl::CivilDay as_of) {
+  return PaidHistory(ctx, as_of);
+}
+
+PortfolioPrior PriorFromTotals(const PaidRecord& all) {
+  PortfolioPrior prior;
+  if (all.paid <= 0) return prior;
+  prior.invoices = static_cast<int>(std::min<int64_t>(all.paid, INT32_MAX));
+  prior.late_bp = static_cast<int>(all.late * 10000 / all.paid);
+  prior.mean_days_late_centi = static_cast<int>(std::min<int64_t>(all.days_late_sum * 100 / all.paid, INT32_MAX));
+  return prior;
+}
+
 PortfolioPrior EstimatePortfolioPrior(const std::vector<const AccountContext*>& accounts,
                                       absl::CivilDay as_of) {
   History all;
@@ -57,12 +66,7 @@ PortfolioPrior EstimatePortfolioPrior(const std::vector<const AccountContext*>& 
     all.late += h.late;
     all.days_late_sum += h.days_late_sum;
   }
-  PortfolioPrior prior;
-  if (all.paid == 0) return prior;
-  prior.invoices = all.paid;
-  prior.late_bp = static_cast<int>(int64_t{all.late} * 10000 / all.paid);
-  prior.mean_days_late_centi = static_cast<int>(all.days_late_sum * 100 / all.paid);
-  return prior;
+  return PriorFromTotals(all);
 }
 
 RiskEstimate EstimateAccountRisk(const AccountContext& ctx, const PortfolioPrior& prior,

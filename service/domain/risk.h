@@ -29,6 +29,22 @@ struct PortfolioPrior {
   int invoices = 0;                // how many paid invoices it came from
 };
 
+// Paid invoices of one account (or summed over many): the portfolio prior's
+// raw material. Fully paid invoices (not written off or voided) count.
+struct PaidRecord {
+  int64_t paid = 0;
+  int64_t late = 0;
+  int64_t days_late_sum = 0;
+
+  bool operator==(const PaidRecord&) const = default;
+};
+
+// The account's paid invoices on or before `as_of`.
+PaidRecord PaidRecordOf(const AccountContext& ctx, absl::CivilDay as_of);
+
+// The prior from totals over the portfolio; the defaults above when empty.
+PortfolioPrior PriorFromTotals(const PaidRecord& totals);
+
 struct RiskEstimate {
   std::string subject;     // customer id or invoice id
   int late_probability_bp = 0;

@@ -6,10 +6,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "service/api/arrangement_service.h"
+#include "service/api/case_service.h"
 #include "service/api/cash_service.h"
 #include "service/api/ledger_service.h"
 #include "service/api/recovery_service.h"
 #include "service/app/arrangements_app.h"
+#include "service/app/cases_app.h"
 #include "service/app/ledger_app.h"
 #include "service/app/recovery_app.h"
 #include "service/domain/status_macros.h"
@@ -24,6 +26,9 @@ struct Server::Impl {
   std::unique_ptr<app::RecoveryApp> recovery;
   std::unique_ptr<app::ArrangementsApp> arrangements;
   std::unique_ptr<app::CashApp> cash;
+  std::unique_ptr<app::RecoveryApp> case_loader;
+  std::unique_ptr<app::CaseKeeper> keeper;
+  std::unique_ptr<app::CasesApp> cases;
   std::vector<std::unique_ptr<grpc::Service>> services;
   std::unique_ptr<grpc::Server> grpc_server;
   absl::Mutex mu;
@@ -41,6 +46,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   } else {
     ASSIGN_OR_RETURN(s->store_, store::OpenStore(impl.options.store_uri));
   }
+  // Every write moves the cases of the customers it touched (cases_app.h).
+  // The keeper reads through the undecorated store's transactions.
+  app::CaseKeepingStore* keeping = nullptr;
+  s->store_ = app::WithCaseKeeping(std::move(s->store_), &keeping);
   impl.pool = std::make_unique<api::WorkerPool>(impl.options.workers, impl.options.max_queue);
   impl.env.pool = impl.pool.get();
   impl.env.log_requests = impl.options.log_requests;
@@ -54,7 +63,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (!impl.options.policy_file.empty()) {
     ASSIGN_OR_RETURN(recovery_config.policy, app::LoadPolicyFile(impl.options.policy_file));
   }
+  impl.case_loader = std::make_unique<app::RecoveryApp>(*s->store_, clock, recovery_config);
+  impl.keeper = std::make_unique<app::CaseKeeper>(clock, *impl.case_loader);
+  app::SetKeeper(keeping, impl.keeper.get());
+  impl.cases = std::make_unique<app::CasesApp>(*s->store_, *impl.keeper);
+  RETURN_IF_ERROR(impl.cases->MigrateStore());
+  impl.services.push_back(std::make_unique<api::CaseService>(impl.env, *impl.cases));
   impl.recovery = std::make_unique<app::RecoveryApp>(*s->store_, clock, std::move(recovery_config));
+  impl.recovery->set_cases(impl.keeper.get());
   impl.services.push_back(std::make_unique<api::RecoveryService>(impl.env, *impl.recovery));
   impl.arrangements = std::make_unique<app::ArrangementsApp>(*s->store_, clock);
   impl.services.push_back(
@@ -86,6 +102,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     health->SetServingStatus("collections.v1.RecoveryService", true);
     health->SetServingStatus("collections.v1.ArrangementService", true);
     health->SetServingStatus("collections.v1.CashApplicationService", true);
+    health->SetServingStatus("collections.v1.CaseService", true);
   }
   return s;
 }

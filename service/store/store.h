@@ -86,6 +86,39 @@ struct EventFilter {
   int limit = 100;
 };
 
+// A collection case (collections.v1.Case) with the columns its lists need.
+// One per customer. `due_day` is the next day the daily run must look at the
+// case (kNoDueDay when only an event can move it).
+inline constexpr int64_t kNoDueDay = INT64_MAX;
+struct CaseRow {
+  std::string customer;
+  int state = 0;             // collections.v1.Case.State value
+  int stage = 0;             // collections.v1.CollectionStage value
+  bool paused = false;
+  std::string owner;
+  int64_t priority = 0;
+  std::string currency;      // main currency of the overdue amount
+  int64_t overdue = 0;       // minor units of `currency`
+  int64_t due_day = kNoDueDay;
+  std::string body;          // serialized collections.v1.Case
+};
+
+// Cases by priority (descending), ties by customer (ascending): keyset
+// pagination continues after (after_priority, after_customer).
+struct CaseFilter {
+  std::vector<int> states;   // empty = all
+  int stage = 0;             // 0 = all
+  std::optional<bool> paused;
+  std::string owner;         // empty = all
+  std::optional<int64_t> min_overdue;  // inclusive
+  std::optional<int64_t> max_overdue;  // inclusive
+  bool overdue_only = false;
+  bool has_after = false;
+  int64_t after_priority = 0;
+  std::string after_customer;
+  int limit = 100;
+};
+
 struct StoredRequest {
   std::string method;
   std::string request_hash;
@@ -148,6 +181,15 @@ class Transaction {
   virtual absl::Status ReplaceSettlements(absl::string_view source_kind,
                                           absl::string_view source_id,
                                           const std::vector<SettlementRow>& rows) = 0;
+
+  // Collection cases.
+  virtual absl::StatusOr<std::optional<CaseRow>> GetCase(absl::string_view customer) = 0;
+  virtual absl::Status PutCase(const CaseRow& row) = 0;
+  virtual absl::StatusOr<std::vector<CaseRow>> ListCases(const CaseFilter& filter) = 0;
+  // Customers whose case has due_day <= `day`, ascending, after `after`.
+  virtual absl::StatusOr<std::vector<std::string>> ListDueCases(int64_t day,
+                                                                absl::string_view after,
+                                                                int limit) = 0;
 
   // Audit log. Returns the sequence assigned.
   virtual absl::StatusOr<int64_t> AppendEvent(const EventRow& event) = 0;

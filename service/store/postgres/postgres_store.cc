@@ -135,6 +135,17 @@ CREATE TABLE requests (
   method TEXT NOT NULL, request_hash TEXT NOT NULL, response BYTEA NOT NULL,
   PRIMARY KEY (tenant, request_id));
 )sql",
+    R"sql(
+CREATE TABLE cases (
+  tenant TEXT COLLATE "C" NOT NULL, customer TEXT COLLATE "C" NOT NULL,
+  state INTEGER NOT NULL, stage INTEGER NOT NULL, paused INTEGER NOT NULL,
+  owner TEXT COLLATE "C" NOT NULL, priority BIGINT NOT NULL, currency TEXT COLLATE "C" NOT NULL,
+  overdue BIGINT NOT NULL, due_day BIGINT NOT NULL, body BYTEA NOT NULL,
+  PRIMARY KEY (tenant, customer));
+CREATE INDEX cases_priority ON cases(tenant, priority DESC, customer);
+CREATE INDEX cases_due ON cases(tenant, due_day, customer);
+CREATE INDEX cases_owner ON cases(tenant, owner, priority DESC, customer);
+)sql",
 };
 
 void PutBe32(std::string* out, uint32_t v) {
@@ -463,6 +474,25 @@ std::vector<SettlementRow> ReadSettlements(const Rows& r) {
   return out;
 }
 
+constexpr char kCaseCols[] =
+    "SELECT customer, state, stage, paused, owner, priority, currency, "
+    "overdue, due_day, body FROM cases ";
+
+CaseRow ReadCase(const Rows& r, int i) {
+  CaseRow c;
+  c.customer = r.Str(i, 0);
+  c.state = static_cast<int>(r.Int(i, 1));
+  c.stage = static_cast<int>(r.Int(i, 2));
+  c.paused = r.Int(i, 3) != 0;
+  c.owner = r.Str(i, 4);
+  c.priority = r.Int(i, 5);
+  c.currency = r.Str(i, 6);
+  c.overdue = r.Int(i, 7);
+  c.due_day = r.Int(i, 8);
+  c.body = r.Str(i, 9);
+  return c;
+}
+
 class PgTransaction : public Transaction {
  public:
   PgTransaction(PgConn& c, std::string tenant) : c_(c), tenant_(std::move(tenant)) {}
@@ -681,6 +711,65 @@ class PgTransaction : public Transaction {
           absl::StrCat("postgresql: request_id \"", request_id, "\" is already recorded"));
     }
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::optional<CaseRow>> GetCase(absl::string_view customer) override {
+    ASSIGN_OR_RETURN(Rows r, Q(absl::StrCat(kCaseCols, "WHERE tenant=$1 AND customer=$2"),
+                               Params().Text(tenant_).Text(customer)));
+    if (r.size() == 0) return std::optional<CaseRow>();
+    return std::optional<CaseRow>(ReadCase(r, 0));
+  }
+  absl::Status PutCase(const CaseRow& c) override {
+    RETURN_IF_ERROR(LockTenant());
+    return Q("INSERT INTO cases(tenant, customer, state, stage, paused, owner, priority, currency, "
+             "overdue, due_day, body) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) "
+             "ON CONFLICT (tenant, customer) DO UPDATE SET state=EXCLUDED.state, "
+             "stage=EXCLUDED.stage, paused=EXCLUDED.paused, owner=EXCLUDED.owner, "
+             "priority=EXCLUDED.priority, currency=EXCLUDED.currency, overdue=EXCLUDED.overdue, "
+             "due_day=EXCLUDED.due_day, body=EXCLUDED.body",
+             Params().Text(tenant_).Text(c.customer).Int(c.state).Int(c.stage)
+                 .Int(c.paused ? 1 : 0).Text(c.owner).Int(c.priority).Text(c.currency)
+                 .Int(c.overdue).Int(c.due_day).Bytea(c.body))
+        .status();
+  }
+  absl::StatusOr<std::vector<CaseRow>> ListCases(const CaseFilter& f) override {
+    std::string sql = absl::StrCat(kCaseCols, "WHERE tenant=$1 ");
+    Params p;
+    p.Text(tenant_);
+    int n = 1;
+    if (!f.states.empty()) {
+      absl::StrAppend(&sql, "AND state IN (", absl::StrJoin(f.states, ","), ") ");
+    }
+    if (f.stage != 0) absl::StrAppend(&sql, "AND stage=", f.stage, " ");
+    if (f.paused) absl::StrAppend(&sql, "AND paused=", *f.paused ? 1 : 0, " ");
+    if (!f.owner.empty()) {
+      absl::StrAppend(&sql, "AND owner=$", ++n, " ");
+      p.Text(f.owner);
+    }
+    if (f.min_overdue) absl::StrAppend(&sql, "AND overdue>=", *f.min_overdue, " ");
+    if (f.max_overdue) absl::StrAppend(&sql, "AND overdue<=", *f.max_overdue, " ");
+    if (f.overdue_only) absl::StrAppend(&sql, "AND overdue>0 ");
+    if (f.has_after) {
+      absl::StrAppend(&sql, "AND (priority<$", n + 1, " OR (priority=$", n + 1,
+                      " AND customer>$", n + 2, ")) ");
+      n += 2;
+      p.Int(f.after_priority).Text(f.after_customer);
+    }
+    absl::StrAppend(&sql, "ORDER BY priority DESC, customer LIMIT $", ++n);
+    p.Int(f.limit);
+    ASSIGN_OR_RETURN(Rows r, Q(sql, p));
+    std::vector<CaseRow> out;
+    for (int i = 0; i < r.size(); ++i) out.push_back(ReadCase(r, i));
+    return out;
+  }
+  absl::StatusOr<std::vector<std::string>> ListDueCases(int64_t day, absl::string_view after,
+                                                        int limit) override {
+    ASSIGN_OR_RETURN(Rows r, Q("SELECT customer FROM cases WHERE tenant=$1 AND due_day<=$2 "
+                               "AND customer>$3 ORDER BY customer LIMIT $4",
+                               Params().Text(tenant_).Int(day).Text(after).Int(limit)));
+    std::vector<std::string> out;
+    for (int i = 0; i < r.size(); ++i) out.push_back(r.Str(i, 0));
+    return out;
   }
 
   absl::StatusOr<std::vector<std::string>> ListDocKinds() override {

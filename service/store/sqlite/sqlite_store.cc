@@ -57,6 +57,17 @@ CREATE TABLE requests (
   request_hash TEXT NOT NULL, response BLOB NOT NULL,
   PRIMARY KEY (tenant, request_id));
 )sql",
+    R"sql(
+CREATE TABLE cases (
+  tenant TEXT NOT NULL, customer TEXT NOT NULL, state INTEGER NOT NULL,
+  stage INTEGER NOT NULL, paused INTEGER NOT NULL, owner TEXT NOT NULL,
+  priority INTEGER NOT NULL, currency TEXT NOT NULL, overdue INTEGER NOT NULL,
+  due_day INTEGER NOT NULL, body BLOB NOT NULL,
+  PRIMARY KEY (tenant, customer));
+CREATE INDEX cases_priority ON cases(tenant, priority DESC, customer);
+CREATE INDEX cases_due ON cases(tenant, due_day, customer);
+CREATE INDEX cases_owner ON cases(tenant, owner, priority DESC, customer);
+)sql",
 };
 
 absl::Status SqlError(sqlite3* db, absl::string_view what) {
@@ -200,6 +211,25 @@ InvoiceRow ReadInvoice(const Stmt& s) {
   r.amount_due = s.Int(8);
   r.status = static_cast<int>(s.Int(9));
   r.body = s.Text(10);
+  return r;
+}
+
+constexpr char kCaseCols[] =
+    "SELECT customer, state, stage, paused, owner, priority, currency, overdue, due_day, body "
+    "FROM cases ";
+
+CaseRow ReadCase(const Stmt& s) {
+  CaseRow r;
+  r.customer = s.Text(0);
+  r.state = static_cast<int>(s.Int(1));
+  r.stage = static_cast<int>(s.Int(2));
+  r.paused = s.Int(3) != 0;
+  r.owner = s.Text(4);
+  r.priority = s.Int(5);
+  r.currency = s.Text(6);
+  r.overdue = s.Int(7);
+  r.due_day = s.Int(8);
+  r.body = s.Text(9);
   return r;
 }
 
@@ -427,6 +457,70 @@ class SqliteTransaction : public Transaction {
       if (!row) break;
       out.emplace_back(s->Int(0),
                        SettlementRow{s->Text(1), s->Text(2), s->Text(3), s->Int(4), s->Int(5)});
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::optional<CaseRow>> GetCase(absl::string_view customer) override {
+    PREPARE_OR_RETURN(s, c_, absl::StrCat(kCaseCols, "WHERE tenant=? AND customer=?"));
+    s->Bind(1, tenant_).Bind(2, customer);
+    ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return std::optional<CaseRow>();
+    return std::optional<CaseRow>(ReadCase(*s));
+  }
+  absl::Status PutCase(const CaseRow& r) override {
+    PREPARE_OR_RETURN(s, c_,
+                      "INSERT INTO cases(tenant, customer, state, stage, paused, owner, priority, "
+                      "currency, overdue, due_day, body) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                      "ON CONFLICT(tenant, customer) DO UPDATE SET state=excluded.state, "
+                      "stage=excluded.stage, paused=excluded.paused, owner=excluded.owner, "
+                      "priority=excluded.priority, currency=excluded.currency, "
+                      "overdue=excluded.overdue, due_day=excluded.due_day, body=excluded.body");
+    s->Bind(1, tenant_).Bind(2, r.customer).Bind(3, int64_t{r.state}).Bind(4, int64_t{r.stage});
+    s->Bind(5, int64_t{r.paused ? 1 : 0}).Bind(6, r.owner).Bind(7, r.priority);
+    s->Bind(8, r.currency).Bind(9, r.overdue).Bind(10, r.due_day).BindBlob(11, r.body);
+    return s->Exec();
+  }
+  absl::StatusOr<std::vector<CaseRow>> ListCases(const CaseFilter& f) override {
+    std::string sql = absl::StrCat(kCaseCols, "WHERE tenant=? ");
+    if (!f.states.empty()) {
+      absl::StrAppend(&sql, "AND state IN (", absl::StrJoin(f.states, ","), ") ");
+    }
+    if (f.stage != 0) absl::StrAppend(&sql, "AND stage=", f.stage, " ");
+    if (f.paused) absl::StrAppend(&sql, "AND paused=", *f.paused ? 1 : 0, " ");
+    if (!f.owner.empty()) absl::StrAppend(&sql, "AND owner=? ");
+    if (f.min_overdue) absl::StrAppend(&sql, "AND overdue>=", *f.min_overdue, " ");
+    if (f.max_overdue) absl::StrAppend(&sql, "AND overdue<=", *f.max_overdue, " ");
+    if (f.overdue_only) absl::StrAppend(&sql, "AND overdue>0 ");
+    if (f.has_after) absl::StrAppend(&sql, "AND (priority<? OR (priority=? AND customer>?)) ");
+    absl::StrAppend(&sql, "ORDER BY priority DESC, customer LIMIT ?");
+    PREPARE_OR_RETURN(s, c_, sql);
+    int i = 1;
+    s->Bind(i++, tenant_);
+    if (!f.owner.empty()) s->Bind(i++, f.owner);
+    if (f.has_after) {
+      s->Bind(i++, f.after_priority).Bind(i++, f.after_priority).Bind(i++, f.after_customer);
+    }
+    s->Bind(i++, static_cast<int64_t>(f.limit));
+    std::vector<CaseRow> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      out.push_back(ReadCase(*s));
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<std::string>> ListDueCases(int64_t day, absl::string_view after,
+                                                        int limit) override {
+    PREPARE_OR_RETURN(s, c_,
+                      "SELECT customer FROM cases WHERE tenant=? AND due_day<=? AND customer>? "
+                      "ORDER BY customer LIMIT ?");
+    s->Bind(1, tenant_).Bind(2, day).Bind(3, after).Bind(4, static_cast<int64_t>(limit));
+    std::vector<std::string> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      out.push_back(s->Text(0));
     }
     return out;
   }

@@ -1,0 +1,109 @@
+// Collection cases in the application layer: keeping them, reading them and
+// advancing them.
+//
+//  * CaseKeeper moves the case of every customer a write transaction touched,
+//    inside that transaction: a store decorator (WithCaseKeeping) watches the
+//    audit events each write appends (every mutation appends one naming its
+//    customer), and before the transaction ends feeds the event to
+//    domain::Transition with the customer's snapshot after the change. So no
+//    write path can forget its case, and a case never disagrees with the
+//    ledger it was committed with.
+//  * The tenant's portfolio prior (risk.h) is an aggregate document updated
+//    by each case's change of contribution, never recomputed by a scan.
+//  * CasesApp serves CaseService (GetCase, ListCases, RebuildCases) and the
+//    daily advance that RunCollections drives: only cases whose due day has
+//    come are loaded.
+#ifndef COLLECTIONS_APP_CASES_APP_H_
+#define COLLECTIONS_APP_CASES_APP_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "collections/v1/cases.pb.h"
+#include "service/app/app_common.h"
+#include "service/app/recovery_app.h"
+#include "service/domain/cases.h"
+#include "service/store/store.h"
+
+namespace collections::app {
+
+// Domain case <-> proto case.
+v1::Case ToProtoCase(const std::string& tenant, const domain::Case& c);
+domain::Case CaseFromProto(const v1::Case& c);
+
+struct CaseAdvance {
+  domain::CaseOutcome outcome;
+  domain::AccountContext account;
+};
+
+class CaseKeeper {
+ public:
+  // `loader` supplies account snapshots and the tenant policy; it must not
+  // be used for writes through the keeper's own store.
+  CaseKeeper(const domain::Clock& clock, RecoveryApp& loader) : clock_(clock), loader_(loader) {}
+
+  // Feeds `event_type` on `day` to the customer's case and stores the
+  // result; the tenant's prior aggregate follows. `daily_run` is the passing
+  // of days (the outcome may carry an action for the caller to write).
+  absl::StatusOr<CaseAdvance> Advance(store::Transaction& tx, const std::string& tenant,
+                                      const std::string& customer, absl::string_view event_type,
+                                      absl::CivilDay day, bool daily_run, bool write = true);
+
+  // The stored case, if any.
+  absl::StatusOr<std::optional<domain::Case>> Load(store::Transaction& tx,
+                                                   const std::string& customer);
+
+  // The tenant's portfolio prior from its aggregate.
+  absl::StatusOr<domain::PortfolioPrior> Prior(store::Transaction& tx);
+
+  const domain::Clock& clock() const { return clock_; }
+  RecoveryApp& loader() { return loader_; }
+
+ private:
+  absl::Status Put(store::Transaction& tx, const std::string& tenant, const domain::Case& c,
+                   const std::optional<domain::Case>& before);
+
+  const domain::Clock& clock_;
+  RecoveryApp& loader_;
+};
+
+// Wraps `inner` so that every write transaction moves the cases of the
+// customers it touched, in the same transaction. `keeper` may be set later
+// (SetKeeper) and must outlive the store.
+class CaseKeepingStore;
+std::unique_ptr<store::Store> WithCaseKeeping(std::unique_ptr<store::Store> inner,
+                                              CaseKeepingStore** handle);
+void SetKeeper(CaseKeepingStore* store, CaseKeeper* keeper);
+// Marks `customer` as already handled in the current transaction (the
+// daily run advances its cases itself). No-op outside a keeping transaction.
+void MarkCaseHandled(store::Transaction& tx, const std::string& customer);
+
+class CasesApp {
+ public:
+  CasesApp(store::Store& store, CaseKeeper& keeper) : store_(store), keeper_(keeper) {}
+
+  absl::StatusOr<v1::Case> GetCase(const CallContext& ctx, const v1::GetCaseRequest& r);
+  absl::StatusOr<v1::ListCasesResponse> ListCases(const CallContext& ctx,
+                                                  const v1::ListCasesRequest& r);
+  absl::StatusOr<v1::RebuildCasesResponse> RebuildCases(const CallContext& ctx,
+                                                        const v1::RebuildCasesRequest& r);
+
+  // Rebuilds every case of `tenant` from its ledger, contacts and
+  // arrangements as of `day`, in transactions of a few hundred customers.
+  // Also rebuilds the prior aggregate from scratch.
+  absl::StatusOr<v1::RebuildCasesResponse> RebuildTenant(const std::string& tenant,
+                                                         absl::CivilDay day);
+  // Builds the cases of every tenant that has customers but no cases (an
+  // older store opened by this version).
+  absl::Status MigrateStore();
+
+ private:
+  store::Store& store_;
+  CaseKeeper& keeper_;
+};
+
+}  // namespace collections::app
+
+#endif  // COLLECTIONS_APP_CASES_APP_H_
