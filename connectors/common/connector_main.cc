@@ -19,6 +19,7 @@
 #include "connectors/common/checkpoint.h"
 #include "connectors/common/values.h"
 #include "connectors/common/watch.h"
+#include "service/domain/status_macros.h"
 
 namespace collections::connectors {
 
@@ -209,6 +210,18 @@ std::vector<FlagDef> CommonFlags(const ConnectorSpec& spec) {
       {"chunk-size", "500", "records per SyncLedger chunk, 1..1000"},
       {"currency", spec.default_currency, "ISO 4217 currency for amounts the file does not qualify"},
       {"encoding", "auto", "text encoding: auto, utf-8 or windows-1252"},
+      {"number-format", spec.number_format.ToString(),
+       spec.number_format_fixed
+           ? "how amounts are written; fixed by this format's specification"
+           : "how amounts are written, as an example: 1,234.56 1234.56 1.234,56 1234,56 "
+             "'1 234,56' 1'234.56 (a group mark only between groups of three digits)"},
+      {"round", "false",
+       "round amounts with more decimals than their currency allows, half away from zero "
+       "(default: refuse them)",
+       true},
+      {"max-amount", absl::StrCat(kDefaultCeilingMajor),
+       "largest amount of one document, in major units of its currency; larger ones are "
+       "refused"},
       {"customer-kind", "consumer",
        "kind of customers whose kind the file does not state: consumer or business"},
       {"deadline", "60", "seconds allowed per call"},
@@ -254,6 +267,28 @@ absl::StatusOr<TextEncoding> EncodingOf(absl::string_view v) {
   if (v == "utf-8" || v == "utf8") return TextEncoding::kUtf8;
   if (v == "windows-1252" || v == "cp1252") return TextEncoding::kWindows1252;
   return absl::InvalidArgumentError(absl::StrCat("--encoding: unknown encoding \"", v, "\""));
+}
+
+absl::StatusOr<AmountRules> AmountRulesFromFlags(const ConnectorSpec& spec,
+                                                const FlagValues& flags) {
+  AmountRules rules;
+  rules.format = spec.number_format;
+  if (flags.Given("number-format")) {
+    ASSIGN_OR_RETURN(NumberFormat f, ParseNumberFormat(flags.Get("number-format")));
+    if (spec.number_format_fixed && !(f == spec.number_format)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--number-format: ", spec.format, " files always write ",
+          spec.number_format.ToString(), " (fixed by the format's specification)"));
+    }
+    rules.format = f;
+  }
+  rules.round = flags.Bool("round");
+  if (!absl::SimpleAtoi(flags.Get("max-amount"), &rules.ceiling_major) ||
+      rules.ceiling_major < 1 || rules.ceiling_major > kMaxCeilingMajor) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max-amount must be a whole number of major units, 1..", kMaxCeilingMajor));
+  }
+  return rules;
 }
 
 int ExportMain(const ConnectorSpec& spec, const FlagValues& flags, LedgerClient& client) {
@@ -375,8 +410,13 @@ int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv) {
   } else {
     return UsageError(spec, "--customer-kind must be consumer or business");
   }
+  auto amounts = AmountRulesFromFlags(spec, *flags);
+  if (!amounts.ok()) return UsageError(spec, amounts.status().message());
+  po.amounts = *amounts;
   auto parse = spec.make_parser(*flags, po, &base.format_options);
   if (!parse.ok()) return UsageError(spec, parse.status().message());
+  absl::StrAppend(&base.format_options, base.format_options.empty() ? "" : ";",
+                  po.amounts.Fingerprint());
   const bool quiet = flags->Bool("quiet");
 
   auto run_one = [&](const std::string& path, const std::string& display,

@@ -88,6 +88,11 @@ struct ConnectorSpec {
   std::string default_source_system;  // "quickbooks"
   // Currency of amounts the format does not qualify ("" = none).
   std::string default_currency;
+  // How the format writes numbers (amount.h). When `number_format_fixed`
+  // the format's specification fixes it (xsd:decimal in XML formats) and
+  // --number-format is refused; otherwise it is the default of the flag.
+  NumberFormat number_format = kXsdDecimal;
+  bool number_format_fixed = true;
   // Format-specific flags (e.g. --date-format for Xero).
   std::vector<FlagDef> flags;
   // Completes `options` from the flags and returns the parser. `fingerprint`

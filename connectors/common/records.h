@@ -22,6 +22,7 @@
 #include <string>
 
 #include "collections/v1/ledger.pb.h"
+#include "connectors/common/amount.h"
 #include "connectors/common/location.h"
 #include "connectors/common/text.h"
 
@@ -79,6 +80,10 @@ struct ParseOptions {
   // unknown debtor is never contacted more aggressively than the law allows.
   collections::v1::CustomerKind default_customer_kind =
       collections::v1::CUSTOMER_KIND_CONSUMER;
+  // How amounts are read (amount.h): the number format (the format's own,
+  // or --number-format for formats that follow the exporter's locale),
+  // --round and the per-document ceiling --max-amount.
+  AmountRules amounts;
 };
 
 }  // namespace collections::connectors

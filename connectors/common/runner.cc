@@ -199,6 +199,45 @@ class CountingFileBuf : public std::streambuf {
 // caught in ParseOnce, never escapes this file.
 struct StopParse {};
 
+// A record's size on the wire is bounded so that it always fits a chunk, and
+// a chunk is closed early by size so that it stays under the server's
+// default 16 MiB message limit (server.h): at most 8 MiB + one record.
+constexpr size_t kMaxRecordBytes = 4 << 20;
+constexpr size_t kChunkBytes = 8 << 20;
+
+// Why a parsed record must not be sent, checked here for every format:
+// an amount above the ceiling (amount.h) or a record too large to send
+// (which no retry could ever deliver).
+absl::Status RecordProblem(const ParsedRecord& rec, const AmountRules& rules) {
+  const size_t bytes = rec.record.ByteSizeLong();
+  if (bytes > kMaxRecordBytes) {
+    return domain::InvalidInput(
+        "RECORD_TOO_LARGE", "record",
+        absl::StrCat("the record is ", bytes, " bytes once encoded, more than the ",
+                     kMaxRecordBytes, " a record may have (a field holds far more text than "
+                                      "a ledger record should)"));
+  }
+  return CheckRecordAmounts(rec.record, rules);
+}
+
+ParseIssue IssueOf(const absl::Status& problem, const ParsedRecord& rec) {
+  ParseIssue issue = IssueFromStatus(problem, rec.where, "");
+  const auto fields = domain::FieldsOf(problem);
+  if (!fields.empty()) issue.field = fields.front().field;
+  return issue;
+}
+
+// Appends `rec` to `chunk`; true when the chunk is now full (by count or by
+// size), after which the caller flushes it and `bytes` starts again at 0.
+bool AppendToChunk(std::vector<ParsedRecord>& chunk, size_t& bytes, int max_records,
+                   ParsedRecord rec) {
+  bytes += rec.record.ByteSizeLong();
+  chunk.push_back(std::move(rec));
+  if (static_cast<int>(chunk.size()) < max_records && bytes < kChunkBytes) return false;
+  bytes = 0;
+  return true;
+}
+
 // Maps a failed server call to an exit code.
 int ExitCodeForCall(const absl::Status& st) {
   switch (st.code()) {
@@ -448,7 +487,8 @@ class Runner {
         stop = domain::WithReason(absl::CancelledError("interrupted"), "INTERRUPTED");
         throw StopParse{};
       }
-      absl::Status st = on_record(std::move(rec));
+      absl::Status st = RecordProblem(rec, o_.parse.amounts);
+      st = st.ok() ? on_record(std::move(rec)) : on_issue(IssueOf(st, rec));
       if (!st.ok()) {
         stop = std::move(st);
         throw StopParse{};
@@ -480,6 +520,7 @@ class Runner {
   int ValidatePass() {
     SeenKeys seen;
     std::vector<ParsedRecord> chunk;
+    size_t chunk_bytes = 0;
     int64_t chunk_index = 0;
     auto flush = [&]() -> absl::Status {
       if (chunk.empty()) return absl::OkStatus();
@@ -509,8 +550,7 @@ class Runner {
         "validate",
         [&](ParsedRecord rec) -> absl::Status {
           CountRecord(rec.record);
-          chunk.push_back(std::move(rec));
-          if (static_cast<int>(chunk.size()) >= o_.chunk_size) return flush();
+          if (AppendToChunk(chunk, chunk_bytes, o_.chunk_size, std::move(rec))) return flush();
           return absl::OkStatus();
         },
         [&](ParseIssue issue) {
@@ -605,6 +645,7 @@ class Runner {
     int64_t issues_seen = 0;
     int64_t acks = 0;
     std::vector<ParsedRecord> chunk;
+    size_t chunk_bytes = 0;
     absl::Status local_error;  // checkpoint / report I/O: exit 6
 
     auto quarantine = [&](Rejection rej) -> absl::Status {
@@ -678,8 +719,7 @@ class Runner {
         [&](ParsedRecord rec) -> absl::Status {
           CountRecord(rec.record);
           if (records_seen++ < ckpt.records_done) return absl::OkStatus();
-          chunk.push_back(std::move(rec));
-          if (static_cast<int>(chunk.size()) >= o_.chunk_size) return flush();
+          if (AppendToChunk(chunk, chunk_bytes, o_.chunk_size, std::move(rec))) return flush();
           return absl::OkStatus();
         },
         [&](ParseIssue issue) -> absl::Status {

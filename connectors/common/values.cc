@@ -1,5 +1,7 @@
 #include "connectors/common/values.h"
 
+#include "connectors/common/amount.h"
+
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
@@ -77,41 +79,7 @@ absl::StatusOr<absl::CivilDay> ParseNumericDate(absl::string_view text, DateOrde
 
 absl::StatusOr<int64_t> ParseScaledDecimal(absl::string_view text, int scale,
                                            bool allow_grouping) {
-  absl::string_view s = absl::StripAsciiWhitespace(text);
-  auto bad = [&](absl::string_view why) {
-    return domain::InvalidInput("INVALID_NUMBER", "number",
-                                absl::StrCat("\"", s, "\" is not a number: ", why));
-  };
-  bool negative = false;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-    negative = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  int64_t value = 0;
-  int digits = 0, frac_digits = 0;
-  bool in_frac = false;
-  for (char c : s) {
-    if (c == '.' && !in_frac) {
-      in_frac = true;
-      continue;
-    }
-    if (c == ',' && allow_grouping && !in_frac && digits > 0) continue;
-    if (c < '0' || c > '9') return bad("unexpected character");
-    if (in_frac && frac_digits == scale) {
-      if (c != '0') return bad(absl::StrCat("more than ", scale, " decimal places"));
-      continue;
-    }
-    if (__builtin_mul_overflow(value, 10, &value) ||
-        __builtin_add_overflow(value, c - '0', &value)) {
-      return bad("too large");
-    }
-    (in_frac ? frac_digits : digits)++;
-  }
-  if (digits + frac_digits == 0) return bad("no digits");
-  for (int k = frac_digits; k < scale; ++k) {
-    if (__builtin_mul_overflow(value, 10, &value)) return bad("too large");
-  }
-  return negative ? -value : value;
+  return ParseScaled(text, scale, allow_grouping ? kPointDecimalGrouped : kXsdDecimal);
 }
 
 absl::StatusOr<int64_t> ParseQuantityMilli(absl::string_view text, bool allow_grouping) {

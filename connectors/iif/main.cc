@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
   spec.format = "iif";
   spec.summary = "QuickBooks Desktop IIF exports into the collections ledger, and back";
   spec.default_source_system = "quickbooks";
+  // The exporting program writes numbers in its locale; US/UK/AU by default.
+  spec.number_format = cc::kPointDecimalGrouped;
+  spec.number_format_fixed = false;
   spec.default_currency = "USD";  // IIF has no currency; QuickBooks Desktop US
   spec.flags = {
       {"jobs-as-customers", "false",

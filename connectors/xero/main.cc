@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
   spec.format = "xero";
   spec.summary = "Xero sales invoice and credit note CSV into the collections ledger, and back";
   spec.default_source_system = "xero";
+  // The exporting program writes numbers in its locale; US/UK/AU by default.
+  spec.number_format = cc::kPointDecimalGrouped;
+  spec.number_format_fixed = false;
   spec.flags = {
       {"date-format", "dmy",
        "numeric date order of the organisation: dmy (UK/EU/AU/NZ) or mdy (US)"},

@@ -221,7 +221,7 @@ TEST(XeroParse, MalformedRowsAreEachNamed) {
   } want[] = {
       {2, "*InvoiceDate", "INVALID_DATE"},
       {3, "*Quantity", "INVALID_QUANTITY"},
-      {5, "*UnitAmount", "INVALID_NUMBER"},
+      {5, "*UnitAmount", "TOO_MANY_DECIMALS"},
       {6, "*InvoiceNumber", "DUPLICATE_INVOICE_NUMBER"},
       {8, "*ContactName", "INCONSISTENT_INVOICE_ROWS"},
       {9, "*InvoiceNumber", "MISSING_FIELD"},
