@@ -586,6 +586,7 @@ absl::StatusOr<v1::RebuildCasesResponse> CasesApp::RebuildCases(
   ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   const absl::CivilDay today = keeper_.clock().TodayUtc();
+  if (r.verify_only()) return VerifyTenant(tenant, r.customer());
   if (r.customer().empty()) return RebuildTenant(tenant, today);
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.customer(), "customer"));
   if (cn.tenant != tenant) {
@@ -644,6 +645,60 @@ absl::StatusOr<v1::RebuildCasesResponse> CasesApp::RebuildTenant(const std::stri
   RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) {
     return PutTotals(tx, totals);
   }));
+  return out;
+}
+
+absl::StatusOr<v1::RebuildCasesResponse> CasesApp::VerifyTenant(const std::string& tenant,
+                                                                 const std::string& only) {
+  constexpr int kMaxDifferences = 20;
+  std::string only_id;
+  if (!only.empty()) {
+    ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(only, "customer"));
+    only_id = cn.customer;
+  }
+  v1::RebuildCasesResponse out;
+  std::string after;
+  while (true) {
+    std::vector<std::string> batch;
+    RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+      batch.clear();
+      std::vector<store::Doc> docs;
+      if (!only_id.empty()) {
+        ASSIGN_OR_RETURN(auto d, tx.GetDoc(kCustomerKind2, only_id));
+        if (d) docs.push_back(*d);
+      } else {
+        ASSIGN_OR_RETURN(docs, tx.ListDocs(kCustomerKind2, "", after, kBatch));
+      }
+      ASSIGN_OR_RETURN(v1::CollectionPolicy pp, keeper_.loader().TenantPolicy(tx));
+      const domain::CollectionPolicy policy = PolicyFromProto(pp);
+      ASSIGN_OR_RETURN(domain::PortfolioPrior prior, keeper_.Prior(tx));
+      for (const auto& d : docs) {
+        batch.push_back(d.id);
+        out.set_rebuilt(out.rebuilt() + 1);
+        ASSIGN_OR_RETURN(auto stored, keeper_.Load(tx, d.id));
+        std::string diff = "no case";
+        bool same = false;
+        if (stored && stored->evaluated_day) {
+          const absl::CivilDay day = *stored->evaluated_day;
+          ASSIGN_OR_RETURN(domain::AccountContext account,
+                           keeper_.loader().LoadContext(tx, tenant, d.id, day));
+          const domain::CaseOutcome again = domain::Transition(
+              *stored, {"cases.verified", day, false}, account, policy, prior);
+          same = domain::SameCaseState(*stored, again.after, &diff);
+        }
+        if (!same) {
+          out.set_changed(out.changed() + 1);
+          if (out.differences_size() < kMaxDifferences) {
+            out.add_differences(absl::StrCat(d.id, ": ", diff));
+          }
+        }
+      }
+      return absl::OkStatus();
+    }));
+    if (batch.empty() || !only_id.empty()) break;
+    after = batch.back();
+    if (static_cast<int>(batch.size()) < kBatch) break;
+  }
   return out;
 }
 

@@ -95,6 +95,10 @@ class CasesApp {
   // Also rebuilds the prior aggregate from scratch.
   absl::StatusOr<v1::RebuildCasesResponse> RebuildTenant(const std::string& tenant,
                                                          absl::CivilDay day);
+  // Recomputes each stored case as of the day it was last evaluated and
+  // counts (and names) those that differ; writes nothing.
+  absl::StatusOr<v1::RebuildCasesResponse> VerifyTenant(const std::string& tenant,
+                                                        const std::string& only_customer);
   // Builds the cases of every tenant that has customers but no cases (an
   // older store opened by this version).
   absl::Status MigrateStore();

@@ -209,7 +209,11 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
     const absl::CivilDay d = absl::ToCivilDay(k.time, tz);
     if (d > day) continue;
     if (!c.last_step.day || d >= *c.last_step.day) {
-      c.last_step = {k.stage, ActionOfChannel(k.channel, k.stage), d, k.outbox_action};
+      // The contact names its outbox action by resource name; the case
+      // keeps the action id.
+      const std::string& action = k.outbox_action;
+      c.last_step = {k.stage, ActionOfChannel(k.channel, k.stage), d,
+                     action.substr(action.rfind('/') + 1)};
     }
   }
 
@@ -302,10 +306,10 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
   const bool outbox_today = ctx.last_outbox_day && *ctx.last_outbox_day == day;
   if (event.daily_run && !ran_today && !outbox_today && rec.Actionable() &&
       rec.action != Action::kPause) {
+    // The step becomes the last step once its outbox action is written
+    // (the caller's write moves the case again).
     out.action = rec;
     c.last_run_day = day;
-    c.last_step = {rec.stage, rec.action, day, ""};
-    c.next_step = {};
   } else if (event.daily_run) {
     c.last_run_day = day;
   }
