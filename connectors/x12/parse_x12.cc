@@ -1,0 +1,842 @@
+#include "connectors/x12/parse_x12.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "connectors/common/text.h"
+#include "connectors/common/values.h"
+#include "connectors/einvoice/document.h"
+#include "connectors/einvoice/edi_segments.h"
+#include "service/domain/errors.h"
+#include "service/domain/money.h"
+#include "service/domain/status_macros.h"
+
+namespace collections::connectors {
+namespace {
+
+namespace v1 = ::collections::v1;
+
+constexpr absl::string_view kDefaultSourceSystem = "x12";
+
+// X12 text is ASCII in the basic and extended character sets; producers
+// write UTF-8 or a Windows code page beyond that.
+std::string Text(const std::string& s) { return IsValidUtf8(s) ? s : Windows1252ToUtf8(s); }
+
+// An amount of X12 data type N2 (an integer with two implied decimals,
+// TDS01, SAC05) in minor units of `currency`.
+absl::StatusOr<int64_t> ParseN2(absl::string_view text, absl::string_view currency) {
+  const std::string s(absl::StripAsciiWhitespace(text));
+  int64_t hundredths = 0;
+  bool digits = !s.empty();
+  for (size_t i = (s.size() > 0 && s[0] == '-') ? 1 : 0; i < s.size(); ++i) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(s[i]))) digits = false;
+  }
+  if (!digits || !absl::SimpleAtoi(s, &hundredths)) {
+    return domain::InvalidInput("INVALID_AMOUNT", "amount",
+                                absl::StrCat("\"", s, "\" is not an N2 amount (digits, two implied decimals)"));
+  }
+  const int exp = domain::CurrencyExponent(currency).value_or(2);
+  if (exp >= 2) {
+    int64_t factor = 1;
+    for (int k = 2; k < exp; ++k) factor *= 10;
+    int64_t r = 0;
+    if (__builtin_mul_overflow(hundredths, factor, &r)) {
+      return domain::InvalidInput("AMOUNT_OVERFLOW", "amount", absl::StrCat("\"", s, "\" overflows"));
+    }
+    return r;
+  }
+  const int64_t divisor = exp == 1 ? 10 : 100;
+  if (hundredths % divisor != 0) {
+    return domain::InvalidInput("INVALID_AMOUNT", "amount",
+                                absl::StrCat("\"", s, "\" has cents but ", currency, " has ", exp,
+                                             " decimals"));
+  }
+  return hundredths / divisor;
+}
+
+// X12 dates: CCYYMMDD (DT of 8) or YYMMDD (DT of 6, versions before 004010).
+absl::StatusOr<absl::CivilDay> ParseX12Date(absl::string_view text) {
+  const absl::string_view s = absl::StripAsciiWhitespace(text);
+  return ParseDateFormat(s, s.size() == 6 ? "101" : "102");
+}
+
+// What one transaction set turns into; fed segment by segment.
+class TransactionSet {
+ public:
+  virtual ~TransactionSet() = default;
+  // A segment between ST and SE. Returns false after a fatal issue (the
+  // rest of the set is then only counted).
+  virtual void OnSegment(const EdiSegment& s) = 0;
+  // At SE: emits the records or the issue.
+  virtual void Finish() = 0;
+};
+
+// Shared by both set types: issue helpers and the currency.
+class SetBase : public TransactionSet {
+ public:
+  SetBase(const std::string& file, const ParseOptions& options, const RecordSink& on_record,
+          const IssueSink& on_issue, const EdiSegment& st)
+      : file_(file), options_(options), on_record_(on_record), on_issue_(on_issue),
+        start_{file, st.line, st.column, ""} {}
+
+ protected:
+  Location At(const EdiSegment& s, size_t element) const {
+    return Location{file_, s.line, s.ColumnOf(element), ""};
+  }
+  static std::string Field(const EdiSegment& s, size_t element) {
+    return element == 0 ? s.tag : absl::StrCat(s.tag, element < 10 ? "0" : "", element);
+  }
+  void Fail(const EdiSegment& s, size_t element, absl::string_view reason, absl::string_view why) {
+    if (failed_) return;
+    failed_ = true;
+    on_issue_(ParseIssue{At(s, element), Field(s, element), std::string(reason), std::string(why)});
+  }
+  void FailFrom(const EdiSegment& s, size_t element, const absl::Status& st) {
+    if (failed_) return;
+    failed_ = true;
+    on_issue_(IssueFromStatus(st, At(s, element), Field(s, element)));
+  }
+  std::string Source() const {
+    return options_.source_system.empty() ? std::string(kDefaultSourceSystem) : options_.source_system;
+  }
+  // A decimal (type R) amount of element `i`; nullopt (with an issue) when
+  // malformed, or when absent and `required`.
+  std::optional<int64_t> Decimal(const EdiSegment& s, size_t i, bool required) {
+    const std::string text = s.Get(i);
+    if (text.empty()) {
+      if (required) Fail(s, i, "MISSING_FIELD", absl::StrCat(Field(s, i), " is required"));
+      return std::nullopt;
+    }
+    if (!domain::IsKnownCurrency(currency_)) {
+      Fail(s, i, "MISSING_CURRENCY",
+           "no CUR segment names the currency and no --currency was given");
+      return std::nullopt;
+    }
+    auto v = ParseEInvoiceAmount(text, currency_);
+    if (!v.ok()) {
+      FailFrom(s, i, v.status());
+      return std::nullopt;
+    }
+    return *v;
+  }
+  void OnCur(const EdiSegment& s) {
+    const std::string c = absl::AsciiStrToUpper(s.Get(2));
+    if (!domain::IsKnownCurrency(c)) {
+      return Fail(s, 2, "UNKNOWN_CURRENCY", absl::StrCat("\"", c, "\" is not an ISO 4217 code"));
+    }
+    currency_ = c;
+    currency_at_ = At(s, 2);
+  }
+
+  const std::string& file_;
+  const ParseOptions& options_;
+  const RecordSink& on_record_;
+  const IssueSink& on_issue_;
+  Location start_;
+  std::string currency_ = absl::AsciiStrToUpper(options_.default_currency);
+  Location currency_at_ = start_;
+  bool failed_ = false;
+};
+
+// ------------------------------------------------------------------- 810
+
+class Invoice810 : public SetBase {
+ public:
+  using SetBase::SetBase;
+
+  void OnSegment(const EdiSegment& s) override {
+    if (failed_) return;
+    const std::string& t = s.tag;
+    if (t == "BIG") return OnBig(s);
+    if (t == "CUR") return OnCur(s);
+    if (t == "REF") {
+      if (s.Get(1) == "OI" && !s.Get(2).empty()) doc_.referenced_invoices.push_back(Text(s.Get(2)));
+      return;
+    }
+    if (t == "N1") return OnN1(s);
+    if (party_ != nullptr && (t == "N2" || t == "N3")) {
+      for (size_t i = 1; i <= s.size(); ++i) {
+        if (!s.Get(i).empty()) party_->address_lines.push_back(Text(s.Get(i)));
+      }
+      return;
+    }
+    if (party_ != nullptr && t == "N4") {
+      const std::string line = absl::StrJoin({s.Get(1), s.Get(2), s.Get(3)}, " ");
+      if (!absl::StripAsciiWhitespace(line).empty()) {
+        party_->address_lines.push_back(Text(std::string(absl::StripAsciiWhitespace(line))));
+      }
+      if (s.Get(4).size() == 2) party_->country_code = absl::AsciiStrToUpper(s.Get(4));
+      if (!s.Get(4).empty()) party_->address_lines.push_back(s.Get(4));
+      return;
+    }
+    if (party_ != nullptr && t == "PER") return OnPer(s);
+    if (t == "ITD") return OnItd(s);
+    if (t == "IT1") return OnIt1(s);
+    if (t == "PID") {
+      if (!doc_.lines.empty() && in_line_ && doc_.lines.back().description.empty()) {
+        doc_.lines.back().description = Text(s.Get(5));
+      }
+      return;
+    }
+    if (t == "TDS") return OnTds(s);
+    if (t == "TXI" && after_tds_) {
+      auto tax = Decimal(s, 2, false);
+      if (tax && !AddChecked(&tax_, *tax)) Fail(s, 2, "AMOUNT_OVERFLOW", "the tax total overflows");
+      has_tax_ = true;
+      return;
+    }
+    if (t == "CTT") {
+      int64_t n = 0;
+      if (absl::SimpleAtoi(s.Get(1), &n)) ctt_ = std::make_pair(n, s);
+      return;
+    }
+    if (t != "N2" && t != "N3" && t != "N4" && t != "PER") party_ = nullptr;
+  }
+
+  void Finish() override {
+    if (failed_) return;
+    if (!saw_big_) {
+      return Fail(Segment(), 0, "MISSING_FIELD", "the 810 has no BIG segment (date and number)");
+    }
+    doc_.currency = currency_;
+    doc_.where["currency"] = currency_at_;
+    doc_.field_names["currency"] = "CUR02";
+    if (has_tax_) doc_.tax = tax_;
+    if (!doc_.total && !failed_) {
+      doc_.where["total"] = start_;
+      doc_.field_names["total"] = "TDS01";
+    }
+    EInvoiceParty* buyer = nullptr;
+    for (const char* code : {"BT", "PR", "BY"}) {
+      if (parties_.count(code)) {
+        buyer = &parties_[code];
+        break;
+      }
+    }
+    if (buyer == nullptr) {
+      doc_.where["buyer"] = start_;
+      doc_.field_names["buyer"] = "N1";
+      return Fail(Segment(), 0, "MISSING_FIELD", "the 810 names no bill-to (N1*BT), payer (N1*PR) or buyer (N1*BY)");
+    }
+    doc_.buyer = *buyer;
+    doc_.where["buyer"] = party_at_[buyer];
+    doc_.field_names["buyer"] = "N1";
+    MappedEInvoice mapped = MapEInvoice(doc_, EInvoiceMapOptions{Source(), options_.default_customer_kind});
+    if (mapped.issue) {
+      failed_ = true;
+      return on_issue_(*mapped.issue);
+    }
+    for (ParsedRecord& r : mapped.records) on_record_(std::move(r));
+  }
+
+  // CTT01 against the IT1 count, for the envelope's warnings.
+  std::optional<std::pair<int64_t, EdiSegment>> ctt() const { return ctt_; }
+  int64_t it1_count() const { return doc_.line_count; }
+
+ private:
+  EdiSegment Segment() const {
+    EdiSegment s;
+    s.tag = "ST";
+    s.line = start_.line;
+    s.column = start_.column;
+    return s;
+  }
+
+  void OnBig(const EdiSegment& s) {
+    saw_big_ = true;
+    doc_.document = At(s, 0);
+    auto day = ParseX12Date(s.Get(1));
+    if (!day.ok()) return FailFrom(s, 1, day.status());
+    doc_.issue_date = *day;
+    doc_.where["issue_date"] = At(s, 1);
+    doc_.number = Text(s.Get(2));
+    doc_.where["number"] = At(s, 2);
+    doc_.field_names["number"] = "BIG02";
+    const std::string type = s.Get(7);
+    // X12 data element 640: CR credit memo, CN credit invoice.
+    doc_.type_code = (type == "CR" || type == "CN") ? "381" : "380";
+    doc_.where["type"] = At(s, 7);
+    doc_.field_names["type"] = "BIG07";
+    if (s.Get(8) == "01") {
+      return Fail(s, 8, "X12_CANCELLATION",
+                  "BIG08 01 cancels an earlier invoice; the ledger cannot void from a file, "
+                  "void the invoice in the service");
+    }
+  }
+
+  void OnN1(const EdiSegment& s) {
+    const std::string code = s.Get(1);
+    if (code != "BT" && code != "PR" && code != "BY") {
+      party_ = nullptr;
+      return;
+    }
+    EInvoiceParty& p = parties_[code];
+    p.name = Text(s.Get(2));
+    if (!s.Get(4).empty()) p.id = s.Get(3).empty() ? Text(s.Get(4)) : absl::StrCat(s.Get(3), ":", Text(s.Get(4)));
+    party_ = &p;
+    party_at_[&p] = At(s, 0);
+  }
+
+  void OnPer(const EdiSegment& s) {
+    if (party_->contact_name.empty()) party_->contact_name = Text(s.Get(2));
+    for (size_t i = 3; i + 1 <= s.size(); i += 2) {
+      const std::string q = s.Get(i), v = Text(s.Get(i + 1));
+      if (q == "TE" && party_->phone.empty()) party_->phone = v;
+      if (q == "EM" && party_->email.empty()) party_->email = v;
+    }
+  }
+
+  void OnItd(const EdiSegment& s) {
+    std::vector<std::string> parts;
+    const std::string percent = s.Get(3), discount_date = s.Get(4), discount_days = s.Get(5);
+    const std::string net_date = s.Get(6), net_days = s.Get(7), text = Text(s.Get(12));
+    if (!percent.empty()) {
+      std::string p = absl::StrCat(percent, " % discount");
+      if (!discount_days.empty()) absl::StrAppend(&p, " within ", discount_days, " days");
+      if (!discount_date.empty()) absl::StrAppend(&p, " (until ", discount_date, ")");
+      parts.push_back(p);
+    }
+    if (!net_days.empty() || !net_date.empty()) {
+      std::string p = "net";
+      if (!net_days.empty()) absl::StrAppend(&p, " ", net_days, " days");
+      if (!net_date.empty()) absl::StrAppend(&p, " (due ", net_date, ")");
+      parts.push_back(p);
+    }
+    if (!text.empty()) parts.push_back(text);
+    if (!doc_.terms_text.empty() && !parts.empty()) doc_.terms_text += "\n";
+    doc_.terms_text += absl::StrJoin(parts, ", ");
+    if (!net_date.empty() && !doc_.due_date) {
+      auto d = ParseX12Date(net_date);
+      if (!d.ok()) return FailFrom(s, 6, d.status());
+      doc_.due_date = *d;
+      doc_.where["due_date"] = At(s, 6);
+      doc_.field_names["due_date"] = "ITD06";
+    }
+    int days = 0;
+    if (!net_days.empty() && !doc_.terms_net_days) {
+      if (!absl::SimpleAtoi(net_days, &days) || days < 0 || days > 3650) {
+        return Fail(s, 7, "INVALID_VALUE", absl::StrCat("ITD07 \"", net_days, "\" is not a number of days"));
+      }
+      doc_.terms_net_days = days;
+      if (!doc_.where.count("due_date")) {
+        doc_.where["due_date"] = At(s, 7);
+        doc_.field_names["due_date"] = "ITD07";
+      }
+    }
+  }
+
+  void OnIt1(const EdiSegment& s) {
+    ++doc_.line_count;
+    in_line_ = false;
+    if (static_cast<int64_t>(doc_.lines.size()) >= kMaxKeptLines) return;
+    EInvoiceLine line;
+    line.line_id = Text(s.Get(1));
+    if (!s.Get(2).empty()) {
+      auto q = ParseQuantityMilli(s.Get(2));
+      if (!q.ok()) return FailFrom(s, 2, q.status());
+      line.quantity_milli = *q;
+    }
+    if (!s.Get(4).empty()) {
+      if (!domain::IsKnownCurrency(currency_)) {
+        return Fail(s, 4, "MISSING_CURRENCY", "no CUR segment names the currency and no --currency was given");
+      }
+      auto price = ParseUnitPrice(s.Get(4), currency_);
+      if (!price.ok()) return FailFrom(s, 4, price.status());
+      line.unit_price = *price;
+      if (line.quantity_milli) {
+        auto amount = LineAmount(*line.quantity_milli, *price);
+        if (!amount) return Fail(s, 4, "AMOUNT_OVERFLOW", "quantity x price overflows");
+        line.amount = *amount;
+      }
+    }
+    doc_.lines.push_back(std::move(line));
+    in_line_ = true;
+  }
+
+  void OnTds(const EdiSegment& s) {
+    after_tds_ = true;
+    doc_.where["total"] = At(s, 1);
+    doc_.field_names["total"] = "TDS01";
+    if (!domain::IsKnownCurrency(currency_)) {
+      return Fail(s, 1, "MISSING_CURRENCY", "no CUR segment names the currency and no --currency was given");
+    }
+    auto total = ParseN2(s.Get(1), currency_);
+    if (!total.ok()) return FailFrom(s, 1, total.status());
+    doc_.total = *total;
+  }
+
+  EInvoice doc_;
+  std::map<std::string, EInvoiceParty> parties_;
+  std::map<const EInvoiceParty*, Location> party_at_;
+  EInvoiceParty* party_ = nullptr;
+  bool saw_big_ = false;
+  bool in_line_ = false;
+  bool after_tds_ = false;
+  bool has_tax_ = false;
+  int64_t tax_ = 0;
+  std::optional<std::pair<int64_t, EdiSegment>> ctt_;
+};
+
+// ------------------------------------------------------------------- 820
+
+// Invoice-naming RMR01 qualifiers (X12 data element 128).
+bool NamesInvoice(absl::string_view q) { return q == "IV" || q == "OI" || q == "AP"; }
+bool NamesCreditMemo(absl::string_view q) { return q == "CM"; }
+
+class Remittance820 : public SetBase {
+ public:
+  Remittance820(const std::string& file, const ParseOptions& options, const RecordSink& on_record,
+                const IssueSink& on_issue, const EdiSegment& st, const X12Options& x12,
+                std::string fallback_date, std::string sender, X12Stats* stats)
+      : SetBase(file, options, on_record, on_issue, st), x12_(x12),
+        fallback_date_(std::move(fallback_date)), sender_(std::move(sender)), st02_(st.Get(2)),
+        stats_(stats) {}
+
+  void OnSegment(const EdiSegment& s) override {
+    if (failed_) return;
+    const std::string& t = s.tag;
+    if (t == "BPR") return OnBpr(s);
+    if (t == "TRN") {
+      if (trace_.empty()) trace_ = Text(s.Get(2));
+      return;
+    }
+    if (t == "CUR") return OnCur(s);
+    if (t == "DTM" && items_.empty() && !in_entity_ && header_date_.empty()) {
+      header_date_ = s.Get(2);
+      return;
+    }
+    if (t == "N1" && !in_entity_) {
+      if (s.Get(1) == "PR") {
+        payer_name_ = Text(s.Get(2));
+        if (!s.Get(4).empty()) payer_id_ = s.Get(3).empty() ? Text(s.Get(4)) : absl::StrCat(s.Get(3), ":", Text(s.Get(4)));
+      }
+      return;
+    }
+    if (t == "ENT") {
+      in_entity_ = true;
+      current_ = -1;
+      return;
+    }
+    if (t == "RMR") return OnRmr(s);
+    if (t == "ADX") return OnAdx(s);
+  }
+
+  void Finish() override {
+    if (failed_) return;
+    if (!bpr_) return Fail(st_segment(), 0, "MISSING_FIELD", "the 820 has no BPR segment (amount, date)");
+    const EdiSegment& bpr = *bpr_;
+    if (bpr.Get(1) == "P") {
+      ++stats_->skipped;
+      return Warn(bpr, 1, "X12_PRENOTIFICATION", "BPR01 P is a prenotification: no money moves, skipped");
+    }
+    auto amount = Decimal(bpr, 2, true);
+    if (!amount) return;
+    if (*amount == 0) {
+      ++stats_->skipped;
+      return Warn(bpr, 2, "X12_ZERO_PAYMENT", "a payment of 0 moves no money: skipped");
+    }
+    if (*amount < 0) return Fail(bpr, 2, "UNEXPECTED_SIGN", "a payment amount is not negative");
+    std::string date_text = bpr.Get(16);
+    size_t date_element = 16;
+    const EdiSegment* date_seg = &bpr;
+    if (date_text.empty()) date_text = header_date_.empty() ? fallback_date_ : header_date_;
+    auto day = ParseX12Date(date_text);
+    if (!day.ok()) return FailFrom(*date_seg, date_element, day.status());
+
+    ParsedRecord out = NewRecord(start_);
+    v1::Payment* p = out.record.mutable_payment();
+    p->mutable_external_ref()->set_source_system(Source());
+    p->mutable_external_ref()->set_id(
+        !trace_.empty() ? absl::StrCat("trn:", trace_)
+                        : absl::StrCat("set:", StableId({sender_, st02_, bpr.Get(2), date_text})));
+    *p->mutable_amount() = ToProtoMoney(*amount, currency_);
+    *p->mutable_received_date() = ToProtoDate(*day);
+    const std::string method = bpr.Get(4);
+    p->set_method(method == "CHK"                                      ? v1::Payment::CHECK
+                  : (method == "ACH" || method == "FWT" || method == "BOP") ? v1::Payment::BANK_TRANSFER
+                                                                          : v1::Payment::OTHER);
+    p->set_payer_reference(trace_);
+    p->set_payer_name(payer_name_);
+    if (x12_.payer_is_customer && !payer_id_.empty()) out.record.set_customer_ref(payer_id_);
+
+    std::vector<std::string> text;
+    int64_t invoices_sum = 0;
+    bool fits = true;
+    for (const Item& item : items_) {
+      int64_t net = 0;
+      if (!ItemNet(item, &net)) return;
+      text.push_back(absl::StrCat(item.qualifier, " ", item.reference, " ",
+                                  domain::FormatDecimal(net, currency_)));
+      if (NamesInvoice(item.qualifier) && net > 0) {
+        AddRemitted(p, item.reference, false, net);
+        if (!AddChecked(&invoices_sum, net)) fits = false;
+      } else if (NamesInvoice(item.qualifier) || NamesCreditMemo(item.qualifier)) {
+        if (net != 0) AddRemitted(p, item.reference, true, net < 0 ? -net : net);
+      }
+    }
+    for (const Adjustment& a : entity_adjustments_) {
+      text.push_back(absl::StrCat("ADX ", a.reason, " ", a.ref_qualifier, " ", a.reference, " ",
+                                  domain::FormatDecimal(a.amount, currency_)));
+      if (a.amount < 0 && !a.reference.empty()) AddRemitted(p, a.reference, true, -a.amount);
+    }
+    p->set_remittance_text(absl::StrJoin(text, "\n"));
+    // Explicit allocations only when they can all hold: the named invoices'
+    // amounts fit in the payment. Otherwise (deductions the ledger does not
+    // know) the remitted documents let cash application decide.
+    if (fits && invoices_sum > 0 && invoices_sum <= *amount) {
+      for (const Item& item : items_) {
+        int64_t net = 0;
+        (void)ItemNet(item, &net);
+        if (!NamesInvoice(item.qualifier) || net <= 0) continue;
+        v1::Allocation* a = p->add_allocations();
+        a->set_invoice_number(item.reference);
+        *a->mutable_amount() = ToProtoMoney(net, currency_);
+      }
+    } else if (invoices_sum > *amount) {
+      Warn(bpr, 2, "X12_REMITTANCE_EXCEEDS_PAYMENT",
+           absl::StrCat("the invoices named add up to ", domain::FormatDecimal(invoices_sum, currency_),
+                        ", more than the payment ", domain::FormatDecimal(*amount, currency_),
+                        " (deductions): no explicit allocations, cash application decides"));
+    }
+    ++stats_->payments;
+    on_record_(std::move(out));
+  }
+
+ private:
+  struct Adjustment {
+    int64_t amount = 0;
+    std::string reason, ref_qualifier, reference;
+  };
+  struct Item {
+    std::string qualifier, reference;
+    std::optional<int64_t> paid, invoice_amount, discount;
+    std::vector<Adjustment> adjustments;
+    EdiSegment segment;
+  };
+
+  EdiSegment st_segment() const {
+    EdiSegment s;
+    s.tag = "ST";
+    s.line = start_.line;
+    s.column = start_.column;
+    return s;
+  }
+
+  void Warn(const EdiSegment& s, size_t element, absl::string_view reason, absl::string_view why) {
+    ++stats_->warnings;
+    if (x12_.on_warning) {
+      x12_.on_warning(ParseIssue{At(s, element), Field(s, element), std::string(reason), std::string(why)});
+    }
+  }
+
+  void OnBpr(const EdiSegment& s) {
+    bpr_ = s;
+    start_ = At(s, 0);
+  }
+
+  void OnRmr(const EdiSegment& s) {
+    Item item;
+    item.qualifier = s.Get(1);
+    item.reference = Text(s.Get(2));
+    item.segment = s;
+    for (size_t i : {4, 5, 6}) {
+      if (s.Get(i).empty()) continue;
+      auto v = Decimal(s, i, false);
+      if (!v) return;
+      (i == 4 ? item.paid : i == 5 ? item.invoice_amount : item.discount) = *v;
+    }
+    if (item.reference.empty()) return Fail(s, 2, "MISSING_FIELD", "RMR02 names no document");
+    items_.push_back(std::move(item));
+    current_ = static_cast<int64_t>(items_.size()) - 1;
+  }
+
+  void OnAdx(const EdiSegment& s) {
+    Adjustment a;
+    auto v = Decimal(s, 1, true);
+    if (!v) return;
+    a.amount = *v;
+    a.reason = s.Get(2);
+    a.ref_qualifier = s.Get(3);
+    a.reference = Text(s.Get(4));
+    if (current_ >= 0) {
+      items_[static_cast<size_t>(current_)].adjustments.push_back(std::move(a));
+    } else {
+      entity_adjustments_.push_back(std::move(a));
+    }
+  }
+
+  // RMR04 when given; else RMR05 - RMR06 + the item's adjustments.
+  bool ItemNet(const Item& item, int64_t* net) {
+    if (item.paid) {
+      *net = *item.paid;
+      return true;
+    }
+    if (!item.invoice_amount) {
+      Fail(item.segment, 4, "MISSING_FIELD", "RMR04 (amount paid) or RMR05 (invoice amount) is required");
+      return false;
+    }
+    int64_t v = *item.invoice_amount;
+    bool ok = AddChecked(&v, -item.discount.value_or(0));
+    for (const Adjustment& a : item.adjustments) ok = ok && AddChecked(&v, a.amount);
+    if (!ok) {
+      Fail(item.segment, 5, "AMOUNT_OVERFLOW", "RMR05 - RMR06 + adjustments overflows");
+      return false;
+    }
+    *net = v;
+    return true;
+  }
+
+  void AddRemitted(v1::Payment* p, const std::string& number, bool credit, int64_t amount) {
+    v1::RemittedDocument* d = p->add_remitted_documents();
+    d->set_number(number);
+    d->set_credit_note(credit);
+    *d->mutable_amount() = ToProtoMoney(amount, currency_);
+  }
+
+  const X12Options& x12_;
+  std::string fallback_date_;
+  std::string sender_;
+  std::string st02_;
+  X12Stats* stats_;
+  std::optional<EdiSegment> bpr_;
+  std::string trace_, header_date_, payer_name_, payer_id_;
+  bool in_entity_ = false;
+  int64_t current_ = -1;
+  std::vector<Item> items_;
+  std::vector<Adjustment> entity_adjustments_;
+};
+
+// ------------------------------------------------------------- envelope
+
+class X12Parser {
+ public:
+  X12Parser(std::istream& in, const ParseOptions& options, const RecordSink& on_record,
+            const IssueSink& on_issue, const X12Options& x12, X12Stats* stats)
+      : reader_(in), options_(options), file_(options.file_name.empty() ? "<input>" : options.file_name),
+        on_record_(on_record), on_issue_(on_issue), x12_(x12), stats_(stats) {}
+
+  absl::Status Run() {
+    RETURN_IF_ERROR(reader_.SkipNoise());
+    ASSIGN_OR_RETURN(absl::string_view head, reader_.Peek(3));
+    if (head != "ISA") {
+      return InputError("X12_NO_ISA", Location{file_, reader_.line(), reader_.column(), ""},
+                        "an X12 interchange starts with an ISA segment");
+    }
+    EdiSegment s;
+    while (true) {
+      RETURN_IF_ERROR(reader_.SkipNoise());
+      ASSIGN_OR_RETURN(head, reader_.Peek(3));
+      if (head.empty()) break;
+      if (head == "ISA") RETURN_IF_ERROR(ReadDelimiters());
+      absl::StatusOr<bool> more = reader_.Next(&s);
+      if (!more.ok()) return Located(more.status());
+      if (!*more) break;
+      if (s.tag == "ISA") reader_.set_delimiters(EdiDelimiters{delims_.element, component_, delims_.terminator, '\0'});
+      OnSegment(s);
+    }
+    if (set_) {
+      on_issue_(ParseIssue{set_start_, "SE", "X12_UNTERMINATED_SET",
+                           absl::StrCat("transaction set ", set_code_, " ", set_control_,
+                                        " has no SE segment: the file is truncated")});
+      set_.reset();
+    }
+    if (in_interchange_) {
+      Warn(last_, 0, "X12_MISSING_IEA", "the interchange has no IEA segment (truncated file?)");
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status Located(const absl::Status& st) {
+    return InputError(domain::ReasonOf(st).empty() ? "X12_UNREADABLE" : domain::ReasonOf(st),
+                      Location{file_, reader_.line(), reader_.column(), ""}, st.message());
+  }
+
+  // ISA: the byte after "ISA" separates elements; ISA16 (after the 16th
+  // separator) is the component separator and the byte after it ends the
+  // segment.
+  absl::Status ReadDelimiters() {
+    ASSIGN_OR_RETURN(absl::string_view isa, reader_.Peek(512));
+    const Location at{file_, reader_.line(), reader_.column(), ""};
+    if (isa.size() < 4) return InputError("X12_BAD_ISA", at, "the ISA segment is truncated");
+    const char element = isa[3];
+    if (absl::ascii_isalnum(static_cast<unsigned char>(element)) || element == ' ') {
+      return InputError("X12_BAD_ISA", at, "ISA is not followed by an element separator");
+    }
+    int seps = 0;
+    size_t i = 3;
+    for (; i < isa.size() && seps < 16; ++i) {
+      if (isa[i] == element) ++seps;
+    }
+    if (seps < 16 || i + 1 >= isa.size()) {
+      return InputError("X12_BAD_ISA", at, "the ISA segment does not have 16 elements");
+    }
+    component_ = isa[i];
+    const char terminator = isa[i + 1];
+    if (terminator == element || absl::ascii_isalnum(static_cast<unsigned char>(terminator))) {
+      return InputError("X12_BAD_ISA", at, "no segment terminator after ISA16");
+    }
+    delims_ = EdiDelimiters{element, '\0', terminator, '\0'};
+    reader_.set_delimiters(delims_);
+    return absl::OkStatus();
+  }
+
+  void Warn(const EdiSegment& s, size_t element, absl::string_view reason, absl::string_view why) {
+    ++stats_->warnings;
+    if (!x12_.on_warning) return;
+    x12_.on_warning(ParseIssue{Location{file_, s.line, s.ColumnOf(element), ""},
+                               element == 0 ? s.tag : absl::StrCat(s.tag, element < 10 ? "0" : "", element),
+                               std::string(reason), std::string(why)});
+  }
+  void CheckCount(const EdiSegment& s, size_t element, int64_t actual, absl::string_view what) {
+    int64_t stated = 0;
+    if (!absl::SimpleAtoi(s.Get(element), &stated) || stated != actual) {
+      Warn(s, element, "X12_COUNT_MISMATCH",
+           absl::StrCat(s.tag, element < 10 ? "0" : "", element, " says ", s.Get(element), " ", what,
+                        ", the file has ", actual));
+    }
+  }
+  void CheckControl(const EdiSegment& s, size_t element, const std::string& opening,
+                    absl::string_view opener) {
+    if (TrimZeros(s.Get(element)) != TrimZeros(opening)) {
+      Warn(s, element, "X12_CONTROL_MISMATCH",
+           absl::StrCat(s.tag, element < 10 ? "0" : "", element, " control number ", s.Get(element),
+                        " does not match ", opener, " ", opening));
+    }
+  }
+  static std::string TrimZeros(const std::string& s) {
+    size_t k = 0;
+    while (k + 1 < s.size() && s[k] == '0') ++k;
+    return s.substr(k);
+  }
+
+  void OnSegment(const EdiSegment& s) {
+    last_ = s;
+    const std::string& t = s.tag;
+    if (set_) {
+      ++set_segments_;
+      if (t == "SE") return EndSet(s);
+      if (t == "ST" || t == "GE" || t == "IEA" || t == "ISA" || t == "GS") {
+        on_issue_(ParseIssue{set_start_, "SE", "X12_UNTERMINATED_SET",
+                             absl::StrCat("transaction set ", set_code_, " ", set_control_,
+                                          " ends without its SE segment (", t, " at line ", s.line, ")")});
+        set_.reset();
+      } else {
+        return set_->OnSegment(s);
+      }
+    }
+    if (t == "ISA") {
+      ++stats_->interchanges;
+      in_interchange_ = true;
+      isa_control_ = s.Get(13);
+      sender_ = absl::StrCat(s.Get(5), ":", s.Get(6));
+      groups_ = 0;
+      return;
+    }
+    if (t == "IEA") {
+      CheckCount(s, 1, groups_, "functional groups");
+      CheckControl(s, 2, isa_control_, "ISA13");
+      in_interchange_ = false;
+      return;
+    }
+    if (t == "GS") {
+      ++stats_->groups;
+      ++groups_;
+      gs_control_ = s.Get(6);
+      gs_date_ = s.Get(4);
+      sets_ = 0;
+      return;
+    }
+    if (t == "GE") {
+      CheckCount(s, 1, sets_, "transaction sets");
+      CheckControl(s, 2, gs_control_, "GS06");
+      return;
+    }
+    if (t == "ST") return StartSet(s);
+    Warn(s, 0, "X12_UNEXPECTED_SEGMENT", absl::StrCat("segment ", t, " outside a transaction set: ignored"));
+  }
+
+  void StartSet(const EdiSegment& s) {
+    ++stats_->transaction_sets;
+    ++sets_;
+    set_code_ = s.Get(1);
+    set_control_ = s.Get(2);
+    set_start_ = Location{file_, s.line, s.column, ""};
+    set_segments_ = 1;
+    invoice_ = nullptr;
+    if (set_code_ == "810") {
+      auto inv = std::make_unique<Invoice810>(file_, options_, on_record_, on_issue_, s);
+      invoice_ = inv.get();
+      set_ = std::move(inv);
+    } else if (set_code_ == "820") {
+      set_ = std::make_unique<Remittance820>(file_, options_, on_record_, on_issue_, s, x12_,
+                                             gs_date_, sender_, stats_);
+    } else {
+      ++stats_->skipped;
+      Warn(s, 1, "X12_UNSUPPORTED_SET",
+           absl::StrCat("transaction set ", set_code_, " is not an 810 or 820: skipped"));
+      set_ = std::make_unique<Skipped>();
+    }
+  }
+
+  void EndSet(const EdiSegment& se) {
+    CheckCount(se, 1, set_segments_, "segments");
+    CheckControl(se, 2, set_control_, "ST02");
+    if (invoice_ != nullptr) {
+      if (auto ctt = invoice_->ctt(); ctt && ctt->first != invoice_->it1_count()) {
+        Warn(ctt->second, 1, "X12_COUNT_MISMATCH",
+             absl::StrCat("CTT01 says ", ctt->first, " line items, the invoice has ", invoice_->it1_count()));
+      }
+    }
+    set_->Finish();
+    set_.reset();
+    invoice_ = nullptr;
+  }
+
+  class Skipped : public TransactionSet {
+    void OnSegment(const EdiSegment&) override {}
+    void Finish() override {}
+  };
+
+  EdiSegmentReader reader_;
+  const ParseOptions& options_;
+  std::string file_;
+  const RecordSink& on_record_;
+  const IssueSink& on_issue_;
+  const X12Options& x12_;
+  X12Stats* stats_;
+  EdiDelimiters delims_;
+  char component_ = '>';
+  bool in_interchange_ = false;
+  std::string isa_control_, gs_control_, gs_date_, sender_, set_code_, set_control_;
+  int64_t groups_ = 0, sets_ = 0, set_segments_ = 0;
+  Location set_start_;
+  std::unique_ptr<TransactionSet> set_;
+  Invoice810* invoice_ = nullptr;
+  EdiSegment last_;
+};
+
+}  // namespace
+
+absl::Status ParseX12(std::istream& in, const ParseOptions& options, const RecordSink& on_record,
+                      const IssueSink& on_issue, const X12Options& x12, X12Stats* stats) {
+  X12Stats local;
+  if (stats == nullptr) stats = &local;
+  // Count the 810s that became records.
+  RecordSink counting = [&](ParsedRecord r) {
+    if (r.record.has_invoice() || r.record.has_credit_note()) ++stats->invoices;
+    on_record(std::move(r));
+  };
+  X12Parser parser(in, options, counting, on_issue, x12, stats);
+  return parser.Run();
+}
+
+}  // namespace collections::connectors
