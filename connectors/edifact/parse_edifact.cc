@@ -450,6 +450,7 @@ class InvoicMessage : public Message {
 
   void OnTerms(const EdiSegment& s) {
     group_ = s.tag;
+    if (!s.Get(3, 4).empty()) doc_.terms_text_is_free = false;
     // C112 (PAT element 3): reference 5 (invoice date), relation 3 (after),
     // period unit D/W/M, number of periods.
     const std::string ref = s.Get(3, 1), relation = s.Get(3, 2), unit = s.Get(3, 3);
@@ -565,7 +566,7 @@ class RemadvMessage : public Message {
     p->set_payer_name(payer_);
     *p->mutable_received_date() = ToProtoDate(*date_);
     p->set_method(v1::Payment::BANK_TRANSFER);
-    int64_t invoices = 0, net = 0;
+    int64_t net = 0;
     std::vector<std::string> text;
     for (const Doc& d : docs_) {
       int64_t amount = 0;
@@ -588,7 +589,6 @@ class RemadvMessage : public Message {
       rd->set_credit_note(credit);
       *rd->mutable_amount() = ToProtoMoney(amount < 0 ? -amount : amount, currency_);
       text.push_back(absl::StrCat(d.code, " ", d.number, " ", domain::FormatDecimal(amount, currency_)));
-      if (!credit && !AddChecked(&invoices, amount)) return Overflow(d.where);
       if (!AddChecked(&net, credit ? -(amount < 0 ? -amount : amount) : amount)) return Overflow(d.where);
     }
     const int64_t total = total_.value_or(net);
@@ -598,15 +598,7 @@ class RemadvMessage : public Message {
     }
     *p->mutable_amount() = ToProtoMoney(total, currency_);
     p->set_remittance_text(absl::StrJoin(text, "\n"));
-    if (invoices > 0 && invoices <= total) {
-      for (int i = 0; i < p->remitted_documents_size(); ++i) {
-        const auto& rd = p->remitted_documents(i);
-        if (rd.credit_note()) continue;
-        v1::Allocation* a = p->add_allocations();
-        a->set_invoice_number(rd.number());
-        *a->mutable_amount() = rd.amount();
-      }
-    }
+    AllocateRemittance(p);
     on_record_(std::move(out));
   }
 
@@ -648,6 +640,8 @@ class EdifactParser {
         on_record_(on_record), on_issue_(on_issue), edifact_(edifact), stats_(stats) {}
 
   absl::Status Run() {
+    // ISO 9735 defaults, in force without UNA: : + . ? (space) '.
+    reader_.set_delimiters(EdiDelimiters{'+', ':', '\'', '?'});
     RETURN_IF_ERROR(reader_.SkipNoise());
     ASSIGN_OR_RETURN(absl::string_view head, reader_.Peek(3));
     if (head != "UNA" && head != "UNB" && head != "UNH") {

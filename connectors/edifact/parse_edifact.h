@@ -44,9 +44,9 @@
 // (remitted amount) after UNS, else the sum of the documents; each DOC
 // group names a document (DOC's C002 code: an invoice code an invoice, a
 // credit-note code a credit note) with MOA+12 its remitted amount (else
-// MOA+9 amount due less MOA+52 discount). Invoices whose amounts fit in the
-// payment become its explicit allocations; all documents are kept as
-// remitted documents for cash application.
+// MOA+9 amount due less MOA+52 discount). Every document is kept as a
+// remitted document, and the invoices get explicit allocations in the
+// payer's order (AllocateRemittance in connectors/einvoice/document.h).
 //
 // Streaming: one message's state at a time.
 #ifndef COLLECTIONS_CONNECTORS_EDIFACT_PARSE_EDIFACT_H_

@@ -158,7 +158,7 @@ class Mapper {
       due = *doc_.due_date;
     } else if (doc_.terms_net_days) {
       due = doc_.issue_date + *doc_.terms_net_days;
-    } else if (auto days = NetDaysInTerms(doc_.terms_text)) {
+    } else if (auto days = doc_.terms_text_is_free ? NetDaysInTerms(doc_.terms_text) : std::nullopt) {
       due = doc_.issue_date + *days;
     }
     if (due < doc_.issue_date) {
@@ -242,6 +242,23 @@ DocumentKind KindOfDocumentCode(absl::string_view code) {
 
 MappedEInvoice MapEInvoice(const EInvoice& doc, const EInvoiceMapOptions& options) {
   return Mapper(doc, options).Run();
+}
+
+int64_t AllocateRemittance(v1::Payment* payment) {
+  int64_t left = payment->amount().minor_units();
+  int64_t shortfall = 0;
+  for (const v1::RemittedDocument& d : payment->remitted_documents()) {
+    if (d.credit_note() || d.amount().minor_units() <= 0) continue;
+    const int64_t want = d.amount().minor_units();
+    const int64_t give = std::min(want, left);
+    if (!AddChecked(&shortfall, want - give)) shortfall = INT64_MAX;
+    if (give <= 0) continue;
+    left -= give;
+    v1::Allocation* a = payment->add_allocations();
+    a->set_invoice_number(d.number());
+    *a->mutable_amount() = ToProtoMoney(give, d.amount().currency_code());
+  }
+  return shortfall;
 }
 
 std::optional<int> NetDaysInTerms(absl::string_view terms) {

@@ -105,6 +105,10 @@ struct EInvoice {
   std::string terms_text;
   // Net days of the payment terms when the format states them.
   std::optional<int> terms_net_days;
+  // Whether `terms_text` is free text that may say "N days" about the net
+  // term. False when the parser composed it from structured terms (X12
+  // ITD, EDIFACT PAT), whose day counts may be discount periods.
+  bool terms_text_is_free = true;
   std::vector<std::string> referenced_invoices;  // BT-25, in document order
   std::string payment_reference;                 // BT-83
   std::string mandate_reference;                 // BT-89
@@ -128,6 +132,14 @@ struct MappedEInvoice {
   std::optional<ParseIssue> issue;
 };
 MappedEInvoice MapEInvoice(const EInvoice& doc, const EInvoiceMapOptions& options);
+
+// Gives `payment` explicit allocations to the invoices among its remitted
+// documents (not the credit notes), in the payer's order, each its remitted
+// amount while the payment's amount lasts: when the payer deducted credits
+// or claims, the invoices named last get less, and stay open by the amount
+// deducted. Returns that shortfall (0 when everything fits). A remittance
+// names exactly the invoices it pays, so no other invoice is touched.
+int64_t AllocateRemittance(collections::v1::Payment* payment);
 
 // Net days of payment terms written as text: the XRechnung coding
 // "#SKONTO#TAGE=n#PROZENT=0.00#" (the line without discount is the net

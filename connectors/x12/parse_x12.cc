@@ -295,6 +295,7 @@ class Invoice810 : public SetBase {
   }
 
   void OnItd(const EdiSegment& s) {
+    doc_.terms_text_is_free = false;
     std::vector<std::string> parts;
     const std::string percent = s.Get(3), discount_date = s.Get(4), discount_days = s.Get(5);
     const std::string net_date = s.Get(6), net_days = s.Get(7), text = Text(s.Get(12));
@@ -469,7 +470,6 @@ class Remittance820 : public SetBase {
 
     std::vector<std::string> text;
     int64_t invoices_sum = 0;
-    bool fits = true;
     for (const Item& item : items_) {
       int64_t net = 0;
       if (!ItemNet(item, &net)) return;
@@ -477,7 +477,7 @@ class Remittance820 : public SetBase {
                                   domain::FormatDecimal(net, currency_)));
       if (NamesInvoice(item.qualifier) && net > 0) {
         AddRemitted(p, item.reference, false, net);
-        if (!AddChecked(&invoices_sum, net)) fits = false;
+        if (!AddChecked(&invoices_sum, net)) return Fail(item.segment, 4, "AMOUNT_OVERFLOW", "the amounts remitted overflow");
       } else if (NamesInvoice(item.qualifier) || NamesCreditMemo(item.qualifier)) {
         if (net != 0) AddRemitted(p, item.reference, true, net < 0 ? -net : net);
       }
@@ -488,23 +488,12 @@ class Remittance820 : public SetBase {
       if (a.amount < 0 && !a.reference.empty()) AddRemitted(p, a.reference, true, -a.amount);
     }
     p->set_remittance_text(absl::StrJoin(text, "\n"));
-    // Explicit allocations only when they can all hold: the named invoices'
-    // amounts fit in the payment. Otherwise (deductions the ledger does not
-    // know) the remitted documents let cash application decide.
-    if (fits && invoices_sum > 0 && invoices_sum <= *amount) {
-      for (const Item& item : items_) {
-        int64_t net = 0;
-        (void)ItemNet(item, &net);
-        if (!NamesInvoice(item.qualifier) || net <= 0) continue;
-        v1::Allocation* a = p->add_allocations();
-        a->set_invoice_number(item.reference);
-        *a->mutable_amount() = ToProtoMoney(net, currency_);
-      }
-    } else if (invoices_sum > *amount) {
+    if (const int64_t shortfall = AllocateRemittance(p); shortfall > 0) {
       Warn(bpr, 2, "X12_REMITTANCE_EXCEEDS_PAYMENT",
            absl::StrCat("the invoices named add up to ", domain::FormatDecimal(invoices_sum, currency_),
                         ", more than the payment ", domain::FormatDecimal(*amount, currency_),
-                        " (deductions): no explicit allocations, cash application decides"));
+                        ": the last ones named stay open by ", domain::FormatDecimal(shortfall, currency_),
+                        " (deductions)"));
     }
     ++stats_->payments;
     on_record_(std::move(out));

@@ -39,8 +39,10 @@
 // deductions not tied to a document (credit memos, debit memos; ADX04 the
 // reference). The payment carries every named document as a remitted
 // document (with its amount, credit memos and negative items as
-// credit notes) and, when the named invoices' amounts fit in the payment,
-// the explicit allocations to exactly those invoices. RMR items with other
+// credit notes) and explicit allocations to exactly the invoices named, in
+// the payer's order (AllocateRemittance: when deductions make the invoices
+// exceed the payment, the last ones named get less, with a warning). RMR
+// items with other
 // qualifiers (PO, ...) cannot name an invoice and are kept in the
 // remittance text. BPR01 P (prenotification) and zero amounts move no money
 // and are skipped with a warning.
