@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -27,6 +28,7 @@
 #include "absl/strings/str_split.h"
 #include "connectors/common/records.h"
 #include "gtest/gtest.h"
+#include "service/domain/errors.h"
 #include "service/domain/money.h"
 
 namespace collections::connectors::testing {
@@ -106,6 +108,74 @@ inline std::string RecordLine(const ParsedRecord& r) {
 
 inline std::string IssueLine(const ParseIssue& i) {
   return absl::StrCat("issue line=", i.where.line, " field=", i.field, " reason=", i.reason);
+}
+
+// The expectation lines of one parse: its status, the parser's counts
+// (`stats`, one line), every record and every issue.
+inline std::vector<std::string> ParseLines(const absl::Status& status, const std::string& stats,
+                                           const std::vector<ParsedRecord>& records,
+                                           const std::vector<ParseIssue>& issues) {
+  std::vector<std::string> lines;
+  lines.push_back(status.ok() ? "status OK" : absl::StrCat("status ", domain::ReasonOf(status)));
+  lines.push_back(absl::StrCat("stats ", stats));
+  for (const ParsedRecord& r : records) lines.push_back(RecordLine(r));
+  for (const ParseIssue& i : issues) lines.push_back(IssueLine(i));
+  return lines;
+}
+
+// Runs `check(path, name)` on every sample file of `format` (SOURCES.md and
+// other .md files aside) and returns how many there were.
+template <typename CheckFn>
+int ForEachSample(const std::string& format, CheckFn check) {
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(
+           absl::StrCat(COLLECTIONS_SAMPLES_DIR, "/", format))) {
+    std::string name = entry.path().filename().string();
+    if (absl::EndsWith(name, ".md")) continue;
+    ++files;
+    SCOPED_TRACE(name);
+    check(entry.path().string(), name);
+  }
+  return files;
+}
+
+// For the bad-input corpora, testdata/bad/<REASON>[_what].<ext>: calls
+// `check(path, name)` on every file, and expects the file's REASON among
+// the reasons of what `check` returns (the input's error or an issue), and
+// every issue located and explained. Returns the number of files.
+struct BadInputResult {
+  absl::Status status;
+  std::vector<ParseIssue> issues;
+};
+template <typename CheckFn>
+int ForEachBadInput(CheckFn check) {
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(absl::StrCat(COLLECTIONS_TESTDATA_DIR, "/bad"))) {
+    ++files;
+    std::string name = entry.path().filename().string();
+    SCOPED_TRACE(name);
+    std::string reason = name.substr(0, name.find('.'));
+    for (size_t i = 0; i + 1 < reason.size(); ++i) {
+      if (reason[i] == '_' && reason[i + 1] >= 'a' && reason[i + 1] <= 'z') {
+        reason.resize(i);
+        break;
+      }
+    }
+    BadInputResult got = check(entry.path().string(), name);
+    std::vector<std::string> reasons;
+    if (!got.status.ok()) {
+      reasons.push_back(domain::ReasonOf(got.status));
+      EXPECT_TRUE(absl::StrContains(got.status.ToString(), name + ":")) << got.status;
+    }
+    for (const ParseIssue& i : got.issues) {
+      reasons.push_back(i.reason);
+      EXPECT_GT(i.where.line, 0) << i.ToString();
+      EXPECT_FALSE(i.description.empty()) << i.ToString();
+    }
+    EXPECT_NE(std::find(reasons.begin(), reasons.end(), reason), reasons.end())
+        << "got: " << absl::StrJoin(reasons, ", ") << " " << got.status;
+  }
+  return files;
 }
 
 // Compares `actual` lines with the expectation file, or writes it when

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "connectors/common/records.h"
+#include "service/domain/money.h"
 
 namespace collections::connectors::fuzz {
 
@@ -20,6 +21,17 @@ inline void CheckRecord(const ParsedRecord& r) {
 inline void CheckIssue(const ParseIssue& i) {
   if (i.reason.empty() || i.description.empty()) std::abort();
   if (i.where.line <= 0 && i.where.xpath.empty()) std::abort();
+}
+
+// A bank payment (camt, MT940, OFX): positive, in a known currency, with an
+// external id.
+inline void CheckBankPayment(const ParsedRecord& r) {
+  CheckRecord(r);
+  const auto& p = r.record.payment();
+  if (!r.record.has_payment() || p.amount().minor_units() <= 0 ||
+      !domain::IsKnownCurrency(p.amount().currency_code()) || p.external_ref().id().empty()) {
+    std::abort();
+  }
 }
 
 }  // namespace collections::connectors::fuzz
