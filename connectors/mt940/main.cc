@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
   spec.format = "mt940";
   spec.summary = "SWIFT MT940 bank statements into the ledger as payments";
   spec.default_source_system = "mt940";
+  // SWIFT fixes the decimal comma and forbids grouping.
+  spec.number_format = cc::kCommaDecimal;
+  spec.number_format_fixed = true;
   spec.make_parser = [](const cc::FlagValues&, cc::ParseOptions&,
                         std::string*) -> absl::StatusOr<cc::ParseFn> {
     return cc::ParseFn([](std::istream& in, const std::string&, const cc::ParseOptions& o,

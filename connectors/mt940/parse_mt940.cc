@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "connectors/common/amount.h"
 #include "connectors/common/bank_text.h"
 #include "connectors/common/text.h"
 #include "connectors/common/values.h"
@@ -49,6 +50,17 @@ absl::string_view TagOf(absl::string_view line) {
   return tag;
 }
 
+// The machine reason of a conversion error, or `fallback`.
+std::string ReasonOr(const absl::Status& st, absl::string_view fallback) {
+  std::string r = domain::ReasonOf(st);
+  return r.empty() ? std::string(fallback) : r;
+}
+// The sentence of a conversion error.
+std::string Why(const absl::Status& st) {
+  auto fields = domain::FieldsOf(st);
+  return fields.empty() ? std::string(st.message()) : fields.front().description;
+}
+
 // An error at `column` (1-based, in the field's first line) of `f`.
 struct FieldError {
   std::string reason;
@@ -57,31 +69,22 @@ struct FieldError {
 };
 
 // SWIFT amount (15d): digits with a decimal comma ("1147,95", "0,5",
-// "000000000127,50", "100,"), at most 15 characters. A missing comma is read
-// as a whole amount; a '.' or any other character is an error.
-absl::StatusOr<int64_t> ParseSwiftAmount(absl::string_view text, absl::string_view currency) {
+// "000000000127,50", "100,"), at most 15 characters, unsigned (the D/C mark
+// is the sign). The grammar, decimals and ceiling are the shared amount
+// rules (amount.h) with the comma decimal the SWIFT standard fixes.
+absl::StatusOr<int64_t> ParseSwiftAmount(absl::string_view text, absl::string_view currency,
+                                         const AmountRules& rules) {
   auto bad = [&](absl::string_view why) {
     return domain::InvalidInput("INVALID_AMOUNT", "amount",
                                 absl::StrCat("\"", text, "\" is not a SWIFT amount: ", why));
   };
   if (text.empty()) return bad("empty");
   if (text.size() > 15) return bad("more than 15 characters");
-  size_t comma = text.find(',');
-  absl::string_view whole = text.substr(0, comma);
-  absl::string_view fraction =
-      comma == absl::string_view::npos ? absl::string_view() : text.substr(comma + 1);
-  if (whole.empty()) return bad("no digit before the decimal comma");
-  for (char c : absl::StrCat(whole, fraction)) {
-    if (!IsDigit(c)) return bad("only digits and one decimal comma are allowed");
-  }
-  std::string decimal(whole);
-  if (!fraction.empty()) absl::StrAppend(&decimal, ".", fraction);
-  absl::StatusOr<int64_t> minor = domain::ParseMinorUnits(decimal, currency);
-  if (!minor.ok()) {
-    return domain::InvalidInput("INVALID_AMOUNT", "amount",
-                                absl::StrCat("\"", text, "\": ", minor.status().message()));
-  }
-  return *minor;
+  if (text[0] == '-' || text[0] == '+') return bad("signed; the debit/credit mark is the sign");
+  if (text[0] == ',') return bad("no digit before the decimal comma");
+  AmountRules swift = rules;
+  swift.format = kCommaDecimal;
+  return ParseAmount(text, currency, swift);
 }
 
 // YYMMDD; years 80..99 are 1980..1999, 00..79 are 2000..2079.
@@ -106,7 +109,8 @@ struct Balance {
 };
 
 // "C200219EUR3085,00": mark, YYMMDD, currency, amount.
-std::optional<Balance> ParseBalance(absl::string_view s, FieldError* error) {
+std::optional<Balance> ParseBalance(absl::string_view s, const AmountRules& rules,
+                                    FieldError* error) {
   auto fail = [&](absl::string_view reason, std::string why, int64_t column) {
     *error = FieldError{std::string(reason), std::move(why), column};
     return std::nullopt;
@@ -117,17 +121,15 @@ std::optional<Balance> ParseBalance(absl::string_view s, FieldError* error) {
     return fail("INVALID_VALUE", absl::StrCat("debit/credit mark \"", s.substr(0, 1), "\" is not C or D"), 1);
   }
   absl::StatusOr<absl::CivilDay> date = ParseYymmdd(s.substr(1, 6));
-  if (!date.ok()) return fail("INVALID_DATE", std::string(domain::FieldsOf(date.status()).front().description), 2);
+  if (!date.ok()) return fail("INVALID_DATE", Why(date.status()), 2);
   Balance b;
   b.date = *date;
   b.currency = std::string(s.substr(7, 3));
   if (!domain::IsKnownCurrency(b.currency)) {
     return fail("INVALID_CURRENCY", absl::StrCat("\"", b.currency, "\" is not an ISO 4217 currency"), 8);
   }
-  absl::StatusOr<int64_t> minor = ParseSwiftAmount(s.substr(10), b.currency);
-  if (!minor.ok()) {
-    return fail("INVALID_AMOUNT", std::string(domain::FieldsOf(minor.status()).front().description), 11);
-  }
+  absl::StatusOr<int64_t> minor = ParseSwiftAmount(s.substr(10), b.currency, rules);
+  if (!minor.ok()) return fail(ReasonOr(minor.status(), "INVALID_AMOUNT"), Why(minor.status()), 11);
   b.signed_minor = s[0] == 'D' ? -*minor : *minor;
   return b;
 }
@@ -146,7 +148,8 @@ struct Entry {
   bool has_narrative = false;
 };
 
-std::optional<Entry> ParseEntry(const Field& f, absl::string_view currency, FieldError* error) {
+std::optional<Entry> ParseEntry(const Field& f, absl::string_view currency, const AmountRules& rules,
+                                FieldError* error) {
   auto fail = [&](absl::string_view reason, std::string why, size_t pos) {
     *error = FieldError{std::string(reason), std::move(why), static_cast<int64_t>(pos) + 1};
     return std::nullopt;
@@ -157,7 +160,7 @@ std::optional<Entry> ParseEntry(const Field& f, absl::string_view currency, Fiel
   if (s.size() < 6) return fail("INVALID_DATE", "the line does not start with a value date YYMMDD", 0);
   absl::StatusOr<absl::CivilDay> value = ParseYymmdd(s.substr(0, 6));
   if (!value.ok()) {
-    return fail("INVALID_DATE", absl::StrCat("value date: ", domain::FieldsOf(value.status()).front().description), 0);
+    return fail("INVALID_DATE", absl::StrCat("value date: ", Why(value.status())), 0);
   }
   e.value_date = *value;
   size_t p = 6;
@@ -184,8 +187,9 @@ std::optional<Entry> ParseEntry(const Field& f, absl::string_view currency, Fiel
   size_t amount_start = p;
   // A point is read too, to be refused with a clear message.
   while (p < s.size() && (IsDigit(s[p]) || s[p] == ',' || s[p] == '.')) ++p;
-  absl::StatusOr<int64_t> minor = ParseSwiftAmount(s.substr(amount_start, p - amount_start), currency);
-  if (!minor.ok()) return fail("INVALID_AMOUNT", std::string(domain::FieldsOf(minor.status()).front().description), amount_start);
+  absl::StatusOr<int64_t> minor =
+      ParseSwiftAmount(s.substr(amount_start, p - amount_start), currency, rules);
+  if (!minor.ok()) return fail(ReasonOr(minor.status(), "INVALID_AMOUNT"), Why(minor.status()), amount_start);
   e.minor = *minor;
   while (p < s.size() && s[p] == ' ') ++p;  // seen: "D12,35 NRTI" (Commerzbank)
   if (p < s.size() && s[p] != 'N' && s[p] != 'F' && s[p] != 'S') {
@@ -244,6 +248,7 @@ class Mt940Parser {
               Mt940Stats& stats)
       : file_(options.file_name.empty() ? "<input>" : options.file_name),
         source_system_(options.source_system.empty() ? "mt940" : options.source_system),
+        rules_(options.amounts),
         on_record_(on_record),
         on_issue_(on_issue),
         stats_(stats) {}
@@ -378,7 +383,7 @@ class Mt940Parser {
     } else {  // :64:, :65:
       FinishEntry();
       FieldError e;
-      if (!ParseBalance(f.first(), &e).has_value()) FieldIssue(f, e);
+      if (!ParseBalance(f.first(), rules_, &e).has_value()) FieldIssue(f, e);
     }
   }
 
@@ -390,7 +395,7 @@ class Mt940Parser {
       return;
     }
     FieldError e;
-    st_.opening = ParseBalance(f.first(), &e);
+    st_.opening = ParseBalance(f.first(), rules_, &e);
     if (!st_.opening.has_value()) {
       FieldIssue(f, e);
       Broken(f.line);
@@ -413,14 +418,18 @@ class Mt940Parser {
       return;
     }
     FieldError e;
-    entry_ = ParseEntry(f, st_.opening->currency, &e);
+    entry_ = ParseEntry(f, st_.opening->currency, rules_, &e);
     if (!entry_.has_value()) {
       FieldIssue(f, e);
       Broken(f.line);
       return;
     }
     bool adds = entry_->mark == "C" || entry_->mark == "RD";
-    if (domain::AddOverflows(st_.sum, adds ? entry_->minor : -entry_->minor, &st_.sum)) {
+    absl::StatusOr<int64_t> sum =
+        CheckedAdd(st_.sum, adds ? entry_->minor : -entry_->minor, "statement total");
+    if (sum.ok()) {
+      st_.sum = *sum;
+    } else {
       st_.overflow = true;
     }
   }
@@ -475,7 +484,7 @@ class Mt940Parser {
       if (code != "OCMT" || value.size() < 4) continue;
       std::string ccy = value.substr(0, 3);
       if (ccy == currency || !domain::IsKnownCurrency(ccy)) continue;
-      absl::StatusOr<int64_t> m = ParseSwiftAmount(value.substr(3), ccy);
+      absl::StatusOr<int64_t> m = ParseSwiftAmount(value.substr(3), ccy, rules_);
       if (m.ok() && *m > 0) *p->mutable_instructed_amount() = ToProtoMoney(*m, ccy);
     }
     // A name on the :61: second line (ASN, some Dutch banks) when :86: has none.
@@ -521,7 +530,7 @@ class Mt940Parser {
     }
     st_.closed = true;
     FieldError e;
-    std::optional<Balance> closing = ParseBalance(f.first(), &e);
+    std::optional<Balance> closing = ParseBalance(f.first(), rules_, &e);
     if (!closing.has_value()) {
       FieldIssue(f, e);
       Broken(f.line);
@@ -539,12 +548,13 @@ class Mt940Parser {
       Withhold("has its opening and closing balances in different currencies");
       return;
     }
-    int64_t expected = 0;
-    if (st_.overflow || domain::AddOverflows(o.signed_minor, st_.sum, &expected)) {
-      Issue(f.line, 0, f.tag, "AMOUNT_OVERFLOW", "the statement's amounts overflow 64 bits");
+    absl::StatusOr<int64_t> expected_or = CheckedAdd(o.signed_minor, st_.sum, "statement total");
+    if (st_.overflow || !expected_or.ok()) {
+      Issue(f.line, 0, f.tag, "MONEY_OVERFLOW", "the statement's amounts overflow 64 bits");
       Withhold("has amounts that overflow");
       return;
     }
+    const int64_t expected = *expected_or;
     if (expected != closing->signed_minor) {
       std::string why = absl::StrCat(
           "opening balance ", Signed(o.signed_minor), " + statement lines ", Signed(st_.sum), " = ",
@@ -558,8 +568,8 @@ class Mt940Parser {
   }
 
   std::string Signed(int64_t minor) const {
-    return (minor < 0 ? "-" : "") +
-           domain::FormatDecimal(minor < 0 ? -minor : minor, st_.opening->currency);
+    return absl::StrCat(minor < 0 ? "-" : "",
+                        domain::FormatDecimal(minor < 0 ? -minor : minor, st_.opening->currency));
   }
   std::string StatementName() const {
     return absl::StrCat("statement :20:", st_.reference, st_.number.empty() ? "" : " :28C:",
@@ -605,6 +615,7 @@ class Mt940Parser {
 
   std::string file_;
   std::string source_system_;
+  AmountRules rules_;
   const RecordSink& on_record_;
   const IssueSink& on_issue_;
   Mt940Stats& stats_;

@@ -14,6 +14,9 @@ int main(int argc, char** argv) {
   spec.format = "ofx";
   spec.summary = "OFX/QFX bank statements (1.x SGML, 2.x XML) into the ledger as payments";
   spec.default_source_system = "ofx";
+  // OFX fixes the notation: no grouping, a period (or a comma, read as well).
+  spec.number_format = cc::kXsdDecimal;
+  spec.number_format_fixed = true;
   spec.make_parser = [](const cc::FlagValues&, cc::ParseOptions&,
                         std::string*) -> absl::StatusOr<cc::ParseFn> {
     return cc::ParseFn([](std::istream& in, const std::string&, const cc::ParseOptions& o,

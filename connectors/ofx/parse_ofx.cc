@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "connectors/common/amount.h"
 #include "connectors/common/bank_text.h"
 #include "connectors/common/text.h"
 #include "connectors/common/values.h"
@@ -187,37 +188,15 @@ std::string DecodeEntities(absl::string_view s) {
 // ------------------------------------------------------------ values
 
 // Signed decimal with '.' or ',' as the decimal mark and no grouping
-// ("-5.50", "200,00", "+100", "-80").
-absl::StatusOr<int64_t> ParseOfxAmount(absl::string_view text, absl::string_view currency) {
+// ("-5.50", "200,00", "+100", "-80"): OFX 2.1.1 section 3.2.9 lets the
+// decimal mark be a period or a comma. With no grouping either reading is
+// unambiguous; the rest is the shared amount rules (amount.h).
+absl::StatusOr<int64_t> ParseOfxAmount(absl::string_view text, absl::string_view currency,
+                                       const AmountRules& rules) {
   absl::string_view s = absl::StripAsciiWhitespace(text);
-  auto bad = [&](absl::string_view why) {
-    return domain::InvalidInput("INVALID_AMOUNT", "TRNAMT",
-                                absl::StrCat("\"", s, "\" is not an OFX amount: ", why));
-  };
-  bool negative = false;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-    negative = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  if (s.empty()) return bad("no digits");
-  std::string decimal;
-  int marks = 0;
-  for (char c : s) {
-    if (c == '.' || c == ',') {
-      if (++marks > 1) return bad("more than one decimal mark (no thousands separators in OFX)");
-      decimal.push_back('.');
-    } else if (IsDigit(c)) {
-      decimal.push_back(c);
-    } else {
-      return bad(absl::StrCat("unexpected '", std::string(1, c), "'"));
-    }
-  }
-  if (decimal == ".") return bad("no digits");
-  if (decimal[0] == '.') decimal.insert(decimal.begin(), '0');
-  if (decimal.back() == '.') decimal.pop_back();
-  absl::StatusOr<int64_t> minor = domain::ParseMinorUnits(decimal, currency);
-  if (!minor.ok()) return bad(minor.status().message());
-  return negative ? -*minor : *minor;
+  AmountRules ofx = rules;
+  ofx.format = absl::StrContains(s, ',') && !absl::StrContains(s, '.') ? kCommaDecimal : kXsdDecimal;
+  return ParseAmount(s, currency, ofx);
 }
 
 // YYYYMMDD[HHMMSS[.XXX]][[+-h[.mm]:TZ]]: the day as written.
@@ -284,6 +263,7 @@ class OfxParser {
             OfxStats& stats)
       : file_(options.file_name.empty() ? "<input>" : options.file_name),
         source_system_(options.source_system.empty() ? "ofx" : options.source_system),
+        rules_(options.amounts),
         on_record_(on_record),
         on_issue_(on_issue),
         stats_(stats) {}
@@ -487,7 +467,7 @@ class OfxParser {
                              : absl::StrCat("\"", currency, "\" is not an ISO 4217 currency"));
       return;
     }
-    absl::StatusOr<int64_t> amount = ParseOfxAmount(amount_text->text, currency);
+    absl::StatusOr<int64_t> amount = ParseOfxAmount(amount_text->text, currency, rules_);
     if (!amount.ok()) {
       Issue(amount_text->line, "TRNAMT", amount.status(), "INVALID_AMOUNT");
       return;
@@ -554,6 +534,7 @@ class OfxParser {
 
   std::string file_;
   std::string source_system_;
+  AmountRules rules_;
   const RecordSink& on_record_;
   const IssueSink& on_issue_;
   OfxStats& stats_;

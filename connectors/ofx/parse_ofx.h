@@ -23,7 +23,8 @@
 //   STMTTRN               TRNTYPE, DTPOSTED (YYYYMMDD[HHMMSS[.XXX]][[offset:TZ]];
 //                         the day is the one written, in the stated zone),
 //                         TRNAMT (signed: positive is money in; '.' or ','
-//                         as decimal mark, as OFX allows), FITID, NAME or
+//                         as decimal mark, section 3.2.9; amount.h rules
+//                         otherwise: --round, --max-amount), FITID, NAME or
 //                         PAYEE/NAME, MEMO, CHECKNUM, REFNUM, CURRENCY/CURSYM
 //                         (the amount is in that currency), CORRECTACTION
 // Payments, for cash application as camt and MT940 entries:

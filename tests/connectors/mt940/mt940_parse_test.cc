@@ -25,11 +25,13 @@ struct Parsed : Collected {
   const v1::Payment& payment(size_t i) const { return records.at(i).record.payment(); }
 };
 
-Parsed Parse(const std::string& text, const std::string& name = "stmt.sta") {
+Parsed Parse(const std::string& text, const std::string& name = "stmt.sta",
+             AmountRules rules = {}) {
   Parsed out;
   std::istringstream in(text);
   ParseOptions o;
   o.file_name = name;
+  o.amounts = rules;
   out.status = ParseMt940(
       in, o, [&](ParsedRecord r) { out.records.push_back(std::move(r)); },
       [&](ParseIssue i) { out.issues.push_back(std::move(i)); }, &out.stats);
@@ -183,6 +185,27 @@ TEST(Mt940, ReferencesTypedIntoTheTextBecomeStructured) {
   ASSERT_EQ(p.payment(0).creditor_references_size(), 2);
   EXPECT_EQ(p.payment(0).creditor_references(0), "RF18539007547034");
   EXPECT_EQ(p.payment(0).creditor_references(1), "+++090/9337/55493+++");
+}
+
+TEST(Mt940, SharedAmountRulesRoundAndCeiling) {
+  std::string s = Statement(":61:260302C10,005NTRF//A\n", "C260301EUR0,00", "C260302EUR10,01");
+  Parsed strict = Parse(s);
+  ASSERT_FALSE(strict.issues.empty());
+  EXPECT_EQ(strict.issues[0].reason, "TOO_MANY_DECIMALS");
+  EXPECT_EQ(strict.issues[0].where.column, 12);  // where the amount starts
+  AmountRules round;
+  round.round = true;
+  Parsed rounded = Parse(s, "stmt.sta", round);
+  ASSERT_EQ(rounded.records.size(), 1u) << rounded.IssuesText();
+  EXPECT_EQ(rounded.payment(0).amount().minor_units(), 1001);
+  AmountRules low;
+  low.ceiling_major = 5;
+  Parsed capped = Parse(Statement(":61:260302C1,00NTRF//A\n", "C260301EUR0,00", "C260302EUR6,00"),
+                        "stmt.sta", low);
+  EXPECT_TRUE(capped.records.empty());
+  ASSERT_FALSE(capped.issues.empty());
+  EXPECT_EQ(capped.issues[0].reason, "AMOUNT_ABOVE_CEILING");
+  EXPECT_EQ(capped.issues[0].field, ":62F:");
 }
 
 // --------------------------------------------------------- reconciliation
