@@ -163,7 +163,7 @@ class CiiParser {
             absl::StrCat("currencyID ", *cur, " differs from InvoiceCurrencyCode ", doc_.currency));
       return std::nullopt;
     }
-    auto v = ParseEInvoiceAmount(e->text, doc_.currency);
+    auto v = ParseAmount(e->text, doc_.currency, options_.amounts);
     if (!v.ok()) {
       IssueFrom(At(*e), name, v.status());
       return std::nullopt;
@@ -312,7 +312,7 @@ class CiiParser {
       EInvoiceLine line;
       line.line_id = raw.line_id;
       line.description = raw.description;
-      auto amount = ParseEInvoiceAmount(raw.amount, doc_.currency);
+      auto amount = ParseAmount(raw.amount, doc_.currency, options_.amounts);
       if (!amount.ok()) {
         return IssueFrom(raw.where, "ram:LineTotalAmount", amount.status());
       }
@@ -328,7 +328,7 @@ class CiiParser {
           auto b = ParseQuantityMilli(raw.price_basis);
           if (b.ok() && *b > 0) basis = *b;
         }
-        auto price = ParseUnitPrice(raw.price, doc_.currency, basis);
+        auto price = ParseUnitPrice(raw.price, doc_.currency, basis, options_.amounts);
         if (!price.ok()) return IssueFrom(raw.where, "ram:ChargeAmount", price.status());
         line.unit_price = *price;
       }

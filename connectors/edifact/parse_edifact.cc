@@ -112,8 +112,10 @@ std::string FieldName(const EdiSegment& s, size_t element) {
 // The issue helpers both message kinds share.
 class Message {
  public:
-  Message(const std::string& file, const IssueSink& on_issue, const Decoder& decode, const EdiSegment& unh)
-      : file_(file), on_issue_(on_issue), decode_(decode), start_{file, unh.line, unh.column, ""} {}
+  Message(const std::string& file, const AmountRules& amounts, const IssueSink& on_issue,
+          const Decoder& decode, const EdiSegment& unh)
+      : file_(file), amounts_(amounts), on_issue_(on_issue), decode_(decode),
+        start_{file, unh.line, unh.column, ""} {}
   virtual ~Message() = default;
   virtual void OnSegment(const EdiSegment& s) = 0;
   virtual void Finish() = 0;
@@ -160,7 +162,7 @@ class Message {
     // ISO 9735 v4 allows either decimal mark; EDIFACT never groups digits.
     std::string text = s.Get(i, j);
     std::replace(text.begin(), text.end(), ',', '.');
-    auto v = ParseEInvoiceAmount(text, currency);
+    auto v = ParseAmount(text, currency, amounts_);
     if (!v.ok()) {
       FailFrom(s, i, v.status());
       return std::nullopt;
@@ -179,6 +181,7 @@ class Message {
   }
 
   const std::string& file_;
+  const AmountRules& amounts_;
   const IssueSink& on_issue_;
   const Decoder& decode_;
   Location start_;
@@ -191,7 +194,7 @@ class InvoicMessage : public Message {
  public:
   InvoicMessage(const std::string& file, const ParseOptions& options, const RecordSink& on_record,
                 const IssueSink& on_issue, const Decoder& decode, const EdiSegment& unh)
-      : Message(file, on_issue, decode, unh), options_(options), on_record_(on_record) {
+      : Message(file, options.amounts, on_issue, decode, unh), options_(options), on_record_(on_record) {
     doc_.document = start_;
     currency_ = absl::AsciiStrToUpper(options.default_currency);
   }
@@ -268,7 +271,7 @@ class InvoicMessage : public Message {
           auto b = ParseQuantityMilli(s.Get(1, 5));
           if (b.ok() && *b > 0) basis = *b;
         }
-        auto p = ParseUnitPrice(text, cur, basis);
+        auto p = ParseUnitPrice(text, cur, basis, amounts_);
         if (!p.ok()) return FailFrom(s, 1, p.status());
         line_->unit_price = *p;
       }
@@ -512,7 +515,7 @@ class RemadvMessage : public Message {
  public:
   RemadvMessage(const std::string& file, const ParseOptions& options, const RecordSink& on_record,
                 const IssueSink& on_issue, const Decoder& decode, const EdiSegment& unh)
-      : Message(file, on_issue, decode, unh), options_(options), on_record_(on_record) {
+      : Message(file, options.amounts, on_issue, decode, unh), options_(options), on_record_(on_record) {
     currency_ = absl::AsciiStrToUpper(options.default_currency);
   }
 
@@ -802,7 +805,7 @@ class EdifactParser {
     } else {
       ++stats_->skipped;
       Warn(s, 2, "EDIFACT_UNSUPPORTED_MESSAGE", absl::StrCat("message type ", type, " is not INVOIC or REMADV: skipped"));
-      message_ = std::make_unique<Skipped>(file_, on_issue_, decode_, s);
+      message_ = std::make_unique<Skipped>(file_, options_.amounts, on_issue_, decode_, s);
       kind_ = nullptr;
     }
   }

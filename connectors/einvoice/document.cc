@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <climits>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -339,48 +340,21 @@ absl::StatusOr<absl::CivilDay> ParseDateFormat(absl::string_view text, absl::str
   return *d;
 }
 
-absl::StatusOr<int64_t> ParseEInvoiceAmount(absl::string_view text, absl::string_view currency,
-                                            char decimal_mark) {
-  std::string s(absl::StripAsciiWhitespace(text));
-  if (decimal_mark != '.') {
-    if (s.find('.') != std::string::npos) {
-      return domain::InvalidInput("INVALID_AMOUNT", "amount",
-                                  absl::StrCat("\"", s, "\" uses '.' but the decimal mark is '",
-                                               std::string(1, decimal_mark), "'"));
-    }
-    std::replace(s.begin(), s.end(), decimal_mark, '.');
-  }
-  return domain::ParseMinorUnits(s, currency);
-}
-
-namespace {
-int64_t DivideRounded(__int128 num, __int128 den) {
-  const __int128 half = den / 2;
-  return static_cast<int64_t>(num >= 0 ? (num + half) / den : -((-num + half) / den));
-}
-}  // namespace
-
 absl::StatusOr<int64_t> ParseUnitPrice(absl::string_view text, absl::string_view currency,
-                                       int64_t basis_milli) {
-  const int exp = domain::CurrencyExponent(currency).value_or(2);
-  auto scaled = ParseScaledDecimal(absl::StripAsciiWhitespace(text), exp + 4);
+                                       int64_t basis_milli, const AmountRules& rules) {
+  auto exp = domain::CurrencyExponent(currency);
+  if (!exp.ok()) return exp.status();
+  auto scaled = ParseScaled(absl::StripAsciiWhitespace(text), *exp + 4, kXsdDecimal, rules.round);
   if (!scaled.ok()) return scaled.status();
-  if (basis_milli <= 0) basis_milli = 1000;
-  return DivideRounded(static_cast<__int128>(*scaled) * 1000,
-                       static_cast<__int128>(basis_milli) * 10000);
-}
-
-std::optional<int64_t> LineAmount(int64_t quantity_milli, int64_t unit_price) {
-  const __int128 r = static_cast<__int128>(quantity_milli) * unit_price;
-  const __int128 v = r >= 0 ? (r + 500) / 1000 : -((-r + 500) / 1000);
-  if (v > INT64_MAX || v < INT64_MIN) return std::nullopt;
-  return static_cast<int64_t>(v);
+  if (basis_milli <= 0 || basis_milli > 1'000'000'000'000) basis_milli = 1000;
+  // price per basis at exp+4 decimals -> per unit at exp decimals.
+  return ScaledProduct(*scaled, 1000, basis_milli * 10000, /*round=*/true, "unit price");
 }
 
 bool AddChecked(int64_t* sum, int64_t v) {
-  int64_t r = 0;
-  if (__builtin_add_overflow(*sum, v, &r)) return false;
-  *sum = r;
+  auto r = CheckedAdd(*sum, v);
+  if (!r.ok()) return false;
+  *sum = *r;
   return true;
 }
 

@@ -32,7 +32,8 @@ std::string Text(const std::string& s) { return IsValidUtf8(s) ? s : Windows1252
 
 // An amount of X12 data type N2 (an integer with two implied decimals,
 // TDS01, SAC05) in minor units of `currency`.
-absl::StatusOr<int64_t> ParseN2(absl::string_view text, absl::string_view currency) {
+absl::StatusOr<int64_t> ParseN2(absl::string_view text, absl::string_view currency,
+                                const AmountRules& rules) {
   const std::string s(absl::StripAsciiWhitespace(text));
   int64_t hundredths = 0;
   bool digits = !s.empty();
@@ -43,23 +44,11 @@ absl::StatusOr<int64_t> ParseN2(absl::string_view text, absl::string_view curren
     return domain::InvalidInput("INVALID_AMOUNT", "amount",
                                 absl::StrCat("\"", s, "\" is not an N2 amount (digits, two implied decimals)"));
   }
-  const int exp = domain::CurrencyExponent(currency).value_or(2);
-  if (exp >= 2) {
-    int64_t factor = 1;
-    for (int k = 2; k < exp; ++k) factor *= 10;
-    int64_t r = 0;
-    if (__builtin_mul_overflow(hundredths, factor, &r)) {
-      return domain::InvalidInput("AMOUNT_OVERFLOW", "amount", absl::StrCat("\"", s, "\" overflows"));
-    }
-    return r;
-  }
-  const int64_t divisor = exp == 1 ? 10 : 100;
-  if (hundredths % divisor != 0) {
-    return domain::InvalidInput("INVALID_AMOUNT", "amount",
-                                absl::StrCat("\"", s, "\" has cents but ", currency, " has ", exp,
-                                             " decimals"));
-  }
-  return hundredths / divisor;
+  auto exp = domain::CurrencyExponent(currency);
+  if (!exp.ok()) return exp.status();
+  int64_t scale = 1;
+  for (int k = 0; k < *exp; ++k) scale *= 10;
+  return ScaledProduct(hundredths, scale, 100, rules.round, "N2 amount");
 }
 
 // X12 dates: CCYYMMDD (DT of 8) or YYMMDD (DT of 6, versions before 004010).
@@ -120,7 +109,7 @@ class SetBase : public TransactionSet {
            "no CUR segment names the currency and no --currency was given");
       return std::nullopt;
     }
-    auto v = ParseEInvoiceAmount(text, currency_);
+    auto v = ParseAmount(text, currency_, options_.amounts);
     if (!v.ok()) {
       FailFrom(s, i, v.status());
       return std::nullopt;
@@ -349,12 +338,12 @@ class Invoice810 : public SetBase {
       if (!domain::IsKnownCurrency(currency_)) {
         return Fail(s, 4, "MISSING_CURRENCY", "no CUR segment names the currency and no --currency was given");
       }
-      auto price = ParseUnitPrice(s.Get(4), currency_);
+      auto price = ParseUnitPrice(s.Get(4), currency_, 1000, options_.amounts);
       if (!price.ok()) return FailFrom(s, 4, price.status());
       line.unit_price = *price;
       if (line.quantity_milli) {
-        auto amount = LineAmount(*line.quantity_milli, *price);
-        if (!amount) return Fail(s, 4, "AMOUNT_OVERFLOW", "quantity x price overflows");
+        auto amount = ScaledProduct(*line.quantity_milli, *price, 1000, /*round=*/true, "quantity x price");
+        if (!amount.ok()) return FailFrom(s, 4, amount.status());
         line.amount = *amount;
       }
     }
@@ -369,7 +358,7 @@ class Invoice810 : public SetBase {
     if (!domain::IsKnownCurrency(currency_)) {
       return Fail(s, 1, "MISSING_CURRENCY", "no CUR segment names the currency and no --currency was given");
     }
-    auto total = ParseN2(s.Get(1), currency_);
+    auto total = ParseN2(s.Get(1), currency_, options_.amounts);
     if (!total.ok()) return FailFrom(s, 1, total.status());
     doc_.total = *total;
   }
