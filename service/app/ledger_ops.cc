@@ -409,7 +409,7 @@ absl::Status LedgerOps::RefreshInvoice(const std::string& invoice_id) {
 
 absl::StatusOr<std::optional<store::InvoiceRow>> LedgerOps::LookupInvoice(
     const std::string& customer_id, const std::string& invoice, const std::string& number,
-    const std::string& f) {
+    const std::string& f, const std::string& source_system) {
   std::optional<store::InvoiceRow> row;
   if (!invoice.empty()) {
     auto name = ParseChildName(invoice, kInvoices, absl::StrCat(f, ".invoice"));
@@ -420,7 +420,19 @@ absl::StatusOr<std::optional<store::InvoiceRow>> LedgerOps::LookupInvoice(
       }
       ASSIGN_OR_RETURN(row, tx_.GetInvoice(name->id));
     } else {
-      ASSIGN_OR_RETURN(row, tx_.FindInvoiceByNumber(customer_id, invoice));
+      // Allocation.invoice: "the invoice's external id or number"; the id
+      // in the referring document's source system, or "source_system/id"
+      // like SyncRecord.customer_ref.
+      v1::ExternalRef ref;
+      ref.set_source_system(source_system);
+      ref.set_id(invoice);
+      ASSIGN_OR_RETURN(row, tx_.FindInvoiceByRef(RefKey(ref)));
+      if ((!row || row->customer != customer_id) && absl::StrContains(invoice, '/')) {
+        ASSIGN_OR_RETURN(row, tx_.FindInvoiceByRef(invoice));
+      }
+      if (!row || row->customer != customer_id) {
+        ASSIGN_OR_RETURN(row, tx_.FindInvoiceByNumber(customer_id, invoice));
+      }
     }
   } else {
     ASSIGN_OR_RETURN(row, tx_.FindInvoiceByNumber(customer_id, number));
@@ -438,7 +450,8 @@ absl::StatusOr<std::optional<store::InvoiceRow>> LedgerOps::LookupInvoice(
 absl::StatusOr<std::vector<store::SettlementRow>> LedgerOps::ResolveAllocations(
     const std::string& customer_id, const std::string& currency, int64_t amount,
     absl::CivilDay day, const google::protobuf::RepeatedPtrField<v1::Allocation>& allocations,
-    const std::string& source_kind, const std::string& source_id, const std::string& field) {
+    const std::string& source_kind, const std::string& source_id, const std::string& field,
+    const std::string& source_system) {
   // Amounts this source already holds on each invoice (an update replaces them).
   ASSIGN_OR_RETURN(auto previous, tx_.ListSettlementsBySource(source_kind, source_id));
   std::map<std::string, int64_t> held;
@@ -480,7 +493,7 @@ absl::StatusOr<std::vector<store::SettlementRow>> LedgerOps::ResolveAllocations(
     const auto& a = allocations[i];
     std::string f = absl::StrCat(field, ".allocations[", i, "]");
     ASSIGN_OR_RETURN(std::optional<store::InvoiceRow> row,
-                     LookupInvoice(customer_id, a.invoice(), a.invoice_number(), f));
+                     LookupInvoice(customer_id, a.invoice(), a.invoice_number(), f, source_system));
     if (row->currency != currency) {
       return InvalidInput("PAYMENT_CURRENCY_MISMATCH", absl::StrCat(f, ".amount.currency_code"),
                           absl::StrCat("the payment is in ", currency, " but invoice ", row->number,
@@ -679,6 +692,7 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyInvoice(const std::string& customer_
     return ApplyResult{v1::RecordOutcome::UPDATED, after.name()};
   }
   RETURN_IF_ERROR(Event("invoice.created", next.name(), customer_id, nullptr, &next));
+  RETURN_IF_ERROR(ApplyWaitingCredits(customer_id, next));
   return ApplyResult{v1::RecordOutcome::CREATED, next.name()};
 }
 
@@ -699,7 +713,8 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyPayment(const std::string& customer_
     return ApplyResult{v1::RecordOutcome::UNCHANGED, before.name()};
   }
   ASSIGN_OR_RETURN(auto rows, ResolveAllocations(customer_id, ccy, in.amount().minor_units(), day,
-                                                 in.allocations(), kPaymentKind, id, "payment"));
+                                                 in.allocations(), kPaymentKind, id, "payment",
+                                                 in.external_ref().source_system()));
   v1::Payment next = PaymentInput(in);
   next.set_name(ChildResource(tenant_, customer_id, kPayments, id));
   int64_t allocated = 0;
@@ -730,9 +745,24 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCreditNote(const std::string& custom
   // rest stays as account credit.
   google::protobuf::RepeatedPtrField<v1::Allocation> allocations = in.allocations();
   std::string target_name;
+  std::string waiting_reference;
+  absl::StatusOr<std::optional<store::InvoiceRow>> found;
   if (!in.invoice().empty() || !in.invoice_number().empty()) {
-    ASSIGN_OR_RETURN(auto inv_row, LookupInvoice(customer_id, in.invoice(), in.invoice_number(),
-                                                 "credit_note"));
+    found = LookupInvoice(customer_id, in.invoice(), in.invoice_number(), "credit_note",
+                               in.external_ref().source_system());
+    // EN 16931 BG-3: the preceding invoice reference is information, not a
+    // precondition. A credit note naming an invoice the service does not
+    // hold (yet) is kept as unapplied credit with the reference, and
+    // applied when that invoice arrives (ApplyWaitingCredits).
+    const bool by_name = absl::StartsWith(in.invoice(), "tenants/");
+    if (!found.ok() && domain::ReasonOf(found.status()) == "INVOICE_NOT_FOUND" && !by_name) {
+      waiting_reference = in.invoice().empty() ? in.invoice_number() : in.invoice();
+    } else if (!found.ok()) {
+      return found.status();
+    }
+  }
+  if (waiting_reference.empty() && (!in.invoice().empty() || !in.invoice_number().empty())) {
+    const store::InvoiceRow* inv_row = &**found;
     if (inv_row->currency != ccy) {
       return InvalidInput("CREDIT_NOTE_CURRENCY_MISMATCH", "credit_note.amount.currency_code",
                           absl::StrCat("the credit note is in ", ccy, " but invoice ",
@@ -755,12 +785,13 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCreditNote(const std::string& custom
   std::vector<store::SettlementRow> rows;
   if (!allocations.empty()) {
     ASSIGN_OR_RETURN(rows, ResolveAllocations(customer_id, ccy, in.amount().minor_units(), day,
-                                              allocations, kCreditNoteKind, id, "credit_note"));
+                                              allocations, kCreditNoteKind, id, "credit_note",
+                                              in.external_ref().source_system()));
   }
   v1::CreditNote next = CreditNoteInput(in);
   next.set_name(ChildResource(tenant_, customer_id, kCreditNotes, id));
   next.set_invoice(target_name);
-  next.set_invoice_number(in.invoice_number());
+  next.set_invoice_number(waiting_reference.empty() ? in.invoice_number() : waiting_reference);
   int64_t allocated = 0;
   for (const auto& r : rows) {
     auto* a = next.add_allocations();
@@ -772,6 +803,41 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCreditNote(const std::string& custom
   *next.mutable_create_time() = existing ? before.create_time() : NowTs(clock_);
   return StoreSettlingDoc(kCreditNoteKind, "credit_note", id, customer_id, ref, in.number(),
                           existing ? &before : nullptr, next, rows);
+}
+
+absl::Status LedgerOps::ApplyWaitingCredits(const std::string& customer_id,
+                                            const v1::Invoice& invoice) {
+  std::vector<v1::CreditNote> waiting;
+  std::string after;
+  for (;;) {
+    ASSIGN_OR_RETURN(auto docs, tx_.ListDocs(kCreditNoteKind, customer_id, after, 500));
+    for (const store::Doc& d : docs) {
+      v1::CreditNote cn;
+      if (!cn.ParseFromString(d.body)) return absl::InternalError("bad stored credit note");
+      const std::string& named = cn.invoice_number();
+      if (!cn.invoice().empty() || named.empty() || cn.unapplied().minor_units() <= 0 ||
+          cn.amount().currency_code() != invoice.currency_code() ||
+          (named != invoice.number() || invoice.number().empty()) &&
+              (named != invoice.external_ref().id() ||
+               cn.external_ref().source_system() != invoice.external_ref().source_system())) {
+        continue;
+      }
+      waiting.push_back(std::move(cn));
+    }
+    if (docs.size() < 500) break;
+    after = docs.back().id;
+  }
+  for (v1::CreditNote& cn : waiting) {
+    const std::string reference = cn.invoice_number();
+    v1::CreditNote input = CreditNoteInput(std::move(cn));
+    input.set_invoice_number(reference);
+    if (reference != invoice.number()) {
+      input.clear_invoice_number();
+      input.set_invoice(reference);  // an external id
+    }
+    RETURN_IF_ERROR(ApplyCreditNote(customer_id, input).status());
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::Invoice> LedgerOps::VoidInvoice(const std::string& customer_id,

@@ -112,11 +112,20 @@ class LedgerOps {
   absl::StatusOr<std::vector<store::SettlementRow>> ResolveAllocations(
       const std::string& customer_id, const std::string& currency, int64_t amount,
       absl::CivilDay day, const google::protobuf::RepeatedPtrField<v1::Allocation>& allocations,
-      const std::string& source_kind, const std::string& source_id, const std::string& field);
+      const std::string& source_kind, const std::string& source_id, const std::string& field,
+      const std::string& source_system);
+  // The customer's invoice that `invoice` names: its resource name, else its
+  // ExternalRef.id in `source_system` (the referring document's), else its
+  // number; `number` alone is looked up as a number (ledger.proto,
+  // Allocation.invoice). NotFound (INVOICE_NOT_FOUND) when none matches.
   absl::StatusOr<std::optional<store::InvoiceRow>> LookupInvoice(const std::string& customer_id,
                                                                 const std::string& invoice,
                                                                 const std::string& number,
-                                                                const std::string& field);
+                                                                const std::string& field,
+                                                                const std::string& source_system);
+  // Applies the customer's unapplied credit notes that name `invoice` (by
+  // number or external id) but arrived before it.
+  absl::Status ApplyWaitingCredits(const std::string& customer_id, const v1::Invoice& invoice);
   absl::Status Event(absl::string_view type, absl::string_view resource,
                      absl::string_view customer_id, const google::protobuf::Message* before,
                      const google::protobuf::Message* after);

@@ -337,6 +337,86 @@ TEST_F(LedgerE2E, CreditNoteAgainstInvoiceAndAccount) {
   EXPECT_EQ(after.amount_credited().minor_units(), 10000);
 }
 
+// Issue 14 D1: ledger.proto's Allocation.invoice accepts "the invoice's
+// external id or number"; journals and GnuCash books send the external id.
+TEST_F(LedgerE2E, AllocationNamesTheInvoiceByExternalIdOrNumber) {
+  v1::Customer c = Upsert(MakeCustomer("C-1", "Ortiz Bakery"));
+  v1::Invoice inv = MakeInvoice("INV-1", D(2026, 8, 1), D(2026, 8, 31), "EUR", 10000);
+  inv.mutable_external_ref()->set_id("guid-7f3a");  // external id != number
+  v1::Invoice stored;
+  ASSERT_TRUE(UpsertInvoice(c.name(), inv, &stored).ok());
+  v1::Payment by_id = MakePayment("TX-1", "EUR", 3000, D(2026, 9, 1));
+  by_id.mutable_external_ref()->set_source_system("erp");  // the invoice's system
+  auto* a = by_id.add_allocations();
+  a->set_invoice("guid-7f3a");
+  *a->mutable_amount() = M("EUR", 3000);
+  v1::Payment out;
+  grpc::Status st = Pay(c.name(), by_id, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(out.allocations(0).invoice(), stored.name());
+  v1::Payment by_number = MakePayment("TX-2", "EUR", 2000, D(2026, 9, 2));
+  a = by_number.add_allocations();
+  a->set_invoice("INV-1");
+  *a->mutable_amount() = M("EUR", 2000);
+  a = by_number.add_allocations();
+  a->set_invoice("erp/guid-7f3a");  // another system's document, qualified
+  *a->mutable_amount() = M("EUR", 1000);
+  by_number.mutable_amount()->set_minor_units(3000);
+  st = Pay(c.name(), by_number, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(Get(stored.name()).amount_due().minor_units(), 4000);
+  v1::Payment unknown = MakePayment("TX-3", "EUR", 1000, D(2026, 9, 3));
+  a = unknown.add_allocations();
+  a->set_invoice("guid-nope");
+  *a->mutable_amount() = M("EUR", 1000);
+  EXPECT_EQ(Pay(c.name(), unknown, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// Issue 14 D4: EN 16931 BG-3 (the preceding invoice) is information. A
+// credit note naming an invoice the service does not hold is kept as
+// unapplied credit with the reference, and applied when the invoice arrives.
+TEST_F(LedgerE2E, CreditNoteForAnUnknownInvoiceWaitsForIt) {
+  v1::Customer c = Upsert(MakeCustomer("C-1", "Ortiz Bakery"));
+  v1::CreditNote cn;
+  cn.mutable_external_ref()->set_source_system("erp");
+  cn.mutable_external_ref()->set_id("CN-1");
+  cn.set_number("CN-1");
+  *cn.mutable_issue_date() = D(2026, 9, 2);
+  *cn.mutable_amount() = M("EUR", 1000);
+  cn.set_invoice_number("INV-9");
+  grpc::ClientContext ctx;
+  v1::RecordCreditNoteRequest req;
+  req.set_parent(c.name());
+  *req.mutable_credit_note() = cn;
+  v1::CreditNote out;
+  grpc::Status st = srv_.ledger().RecordCreditNote(&ctx, req, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(out.invoice(), "");
+  EXPECT_EQ(out.invoice_number(), "INV-9");
+  EXPECT_EQ(out.unapplied().minor_units(), 1000);
+
+  v1::Invoice inv;
+  ASSERT_TRUE(UpsertInvoice(c.name(), MakeInvoice("INV-9", D(2026, 8, 1), D(2026, 8, 31), "EUR", 10000), &inv).ok());
+  v1::Invoice after = Get(inv.name());
+  EXPECT_EQ(after.amount_credited().minor_units(), 1000);
+  EXPECT_EQ(after.amount_due().minor_units(), 9000);
+  grpc::ClientContext ctx2;
+  v1::GetCreditNoteRequest get;
+  get.set_name(out.name());
+  v1::CreditNote applied;
+  ASSERT_TRUE(srv_.ledger().GetCreditNote(&ctx2, get, &applied).ok());
+  EXPECT_EQ(applied.invoice(), inv.name());
+  EXPECT_EQ(applied.unapplied().minor_units(), 0);
+  // A resource name that does not exist is still an error, not a reference.
+  grpc::ClientContext ctx3;
+  cn.mutable_external_ref()->set_id("CN-2");
+  cn.clear_invoice_number();
+  cn.set_invoice(c.name() + "/invoices/missing");
+  *req.mutable_credit_note() = cn;
+  EXPECT_EQ(srv_.ledger().RecordCreditNote(&ctx3, req, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
 // ---------------------------------------------------------------------- sync
 
 v1::SyncLedgerRequest Chunk(int index, std::vector<v1::SyncRecord> records) {
