@@ -570,7 +570,6 @@ class RemadvMessage : public Message {
     *p->mutable_received_date() = ToProtoDate(*date_);
     p->set_method(v1::Payment::BANK_TRANSFER);
     int64_t net = 0;
-    std::vector<std::string> text;
     for (const Doc& d : docs_) {
       int64_t amount = 0;
       if (auto it = d.moa.find("12"); it != d.moa.end()) {
@@ -591,7 +590,6 @@ class RemadvMessage : public Message {
       rd->set_number(d.number);
       rd->set_credit_note(credit);
       *rd->mutable_amount() = ToProtoMoney(amount < 0 ? -amount : amount, currency_);
-      text.push_back(absl::StrCat(d.code, " ", d.number, " ", domain::FormatDecimal(amount, currency_)));
       if (!AddChecked(&net, credit ? -(amount < 0 ? -amount : amount) : amount)) return Overflow(d.where);
     }
     const int64_t total = total_.value_or(net);
@@ -600,7 +598,6 @@ class RemadvMessage : public Message {
       return on_issue_(ParseIssue{start_, "MOA+12", "UNEXPECTED_SIGN", "the remitted total is not positive"});
     }
     *p->mutable_amount() = ToProtoMoney(total, currency_);
-    p->set_remittance_text(absl::StrJoin(text, "\n"));
     AllocateRemittance(p);
     on_record_(std::move(out));
   }

@@ -459,22 +459,28 @@ class Remittance820 : public SetBase {
 
     std::vector<std::string> text;
     int64_t invoices_sum = 0;
+    // Documents go into remitted_documents; the text keeps what names no
+    // document (purchase orders, unreferenced adjustments) for a person.
     for (const Item& item : items_) {
       int64_t net = 0;
       if (!ItemNet(item, &net)) return;
-      text.push_back(absl::StrCat(item.qualifier, " ", item.reference, " ",
-                                  domain::FormatDecimal(net, currency_)));
       if (NamesInvoice(item.qualifier) && net > 0) {
         AddRemitted(p, item.reference, false, net);
         if (!AddChecked(&invoices_sum, net)) return Fail(item.segment, 4, "AMOUNT_OVERFLOW", "the amounts remitted overflow");
-      } else if (NamesInvoice(item.qualifier) || NamesCreditMemo(item.qualifier)) {
-        if (net != 0) AddRemitted(p, item.reference, true, net < 0 ? -net : net);
+      } else if ((NamesInvoice(item.qualifier) || NamesCreditMemo(item.qualifier)) && net != 0) {
+        AddRemitted(p, item.reference, true, net < 0 ? -net : net);
+      } else {
+        text.push_back(absl::StrCat(item.qualifier, " ", item.reference, " ",
+                                    domain::FormatDecimal(net, currency_)));
       }
     }
     for (const Adjustment& a : entity_adjustments_) {
-      text.push_back(absl::StrCat("ADX ", a.reason, " ", a.ref_qualifier, " ", a.reference, " ",
-                                  domain::FormatDecimal(a.amount, currency_)));
-      if (a.amount < 0 && !a.reference.empty()) AddRemitted(p, a.reference, true, -a.amount);
+      if (a.amount < 0 && !a.reference.empty()) {
+        AddRemitted(p, a.reference, true, -a.amount);
+      } else {
+        text.push_back(absl::StrCat("ADX ", a.reason, " ", a.ref_qualifier, " ", a.reference, " ",
+                                    domain::FormatDecimal(a.amount, currency_)));
+      }
     }
     p->set_remittance_text(absl::StrJoin(text, "\n"));
     if (const int64_t shortfall = AllocateRemittance(p); shortfall > 0) {

@@ -63,18 +63,7 @@ class CashLedger : public ::testing::Test {
   }
 
   v1::SyncLedgerResponse Sync(const std::string& sync_id, const std::vector<v1::SyncRecord>& recs) {
-    grpc::ClientContext ctx;
-    v1::SyncLedgerResponse resp;
-    auto writer = srv_.ledger().SyncLedger(&ctx, &resp);
-    v1::SyncLedgerRequest chunk;
-    chunk.set_parent(kTenant);
-    chunk.set_sync_id(sync_id);
-    for (const auto& r : recs) *chunk.add_records() = r;
-    EXPECT_TRUE(writer->Write(chunk));
-    writer->WritesDone();
-    grpc::Status st = writer->Finish();
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    return resp;
+    return SyncChunk(srv_, kTenant, sync_id, recs);
   }
 
   // Parses `path` with `parse` (the records.h signature without options)

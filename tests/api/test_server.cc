@@ -108,6 +108,22 @@ v1::Payment MakePayment(const std::string& ext_id, const std::string& ccy, int64
   return p;
 }
 
+v1::SyncLedgerResponse SyncChunk(TestServer& srv, const std::string& parent,
+                                 const std::string& sync_id, const std::vector<v1::SyncRecord>& recs) {
+  grpc::ClientContext ctx;
+  v1::SyncLedgerResponse resp;
+  auto writer = srv.ledger().SyncLedger(&ctx, &resp);
+  v1::SyncLedgerRequest chunk;
+  chunk.set_parent(parent);
+  chunk.set_sync_id(sync_id);
+  for (const auto& r : recs) *chunk.add_records() = r;
+  EXPECT_TRUE(writer->Write(chunk));
+  writer->WritesDone();
+  grpc::Status st = writer->Finish();
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  return resp;
+}
+
 std::string ReasonOf(const grpc::Status& st) {
   return domain::ReasonOf(api::FromGrpcStatus(st));
 }

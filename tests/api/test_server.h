@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "collections/v1/audit.grpc.pb.h"
 #include "collections/v1/ledger.grpc.pb.h"
@@ -52,6 +53,11 @@ v1::Invoice MakeInvoice(const std::string& number, v1::Date issue, v1::Date due,
                         const std::string& ccy, int64_t total);
 v1::Payment MakePayment(const std::string& ext_id, const std::string& ccy, int64_t amount,
                         v1::Date received);
+
+// Syncs `recs` as one SyncLedger chunk of run `sync_id` under `parent`
+// ("tenants/acme"), expecting the call itself to succeed.
+v1::SyncLedgerResponse SyncChunk(TestServer& srv, const std::string& parent,
+                                 const std::string& sync_id, const std::vector<v1::SyncRecord>& recs);
 
 // The machine reason and first field violation of a failed call.
 std::string ReasonOf(const grpc::Status& st);

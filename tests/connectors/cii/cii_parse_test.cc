@@ -8,7 +8,7 @@
 #include "gtest/gtest.h"
 #include "service/domain/errors.h"
 #include "tests/connectors/common/parse_test_util.h"
-#include "tests/connectors/einvoice/bad_corpus.h"
+#include "tests/connectors/common/expected_records.h"
 
 namespace collections::connectors {
 namespace {
@@ -197,12 +197,18 @@ TEST(CiiParse, IssuesAreLocatedByXPathAndLine) {
 }
 
 TEST(CiiParse, EveryBadInputIsRefusedWithItsReasonAndNoRecord) {
-  testing::ExpectBadCorpusRefused(testing::TestData("bad"), [](std::istream& in, const std::string& name,
-                                                              const RecordSink& r, const IssueSink& i) {
+  // testdata/bad/<REASON>[_what].<ext> (expected_records.h).
+  const int files = testing::ForEachBadInput([](const std::string& path, const std::string& name) {
+    std::ifstream in(path, std::ios::binary);
     ParseOptions o;
     o.file_name = name;
-    return ParseCii(in, o, r, i);
+    testing::BadInputResult got;
+    int records = 0;
+    got.status = ParseCii(in, o, [&](ParsedRecord) { ++records; }, [&](ParseIssue i) { got.issues.push_back(std::move(i)); });
+    EXPECT_EQ(records, 0) << name;
+    return got;
   });
+  EXPECT_GE(files, 10);
 }
 
 TEST(CiiParse, PdfWithoutAnInvoiceIsRefused) {
