@@ -7,6 +7,7 @@
 #include <set>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -66,11 +67,13 @@ domain::CaseStep StepOf(const v1::CaseStep& s) {
 std::string QualifiedArrangement(const std::string& tenant, const std::string& customer,
                                  const std::string& rel) {
   if (rel.empty()) return "";
+  if (absl::StartsWith(rel, "outboxActions/")) return absl::StrCat(TenantName(tenant), "/", rel);
   return absl::StrCat(CustomerResource(tenant, customer), "/", rel);
 }
 std::string RelativeArrangement(const std::string& name) {
   // tenants/t/customers/c/<collection>/<id> -> <collection>/<id>
   std::vector<std::string> parts = absl::StrSplit(name, '/');
+  if (parts.size() == 4) return absl::StrCat(parts[2], "/", parts[3]);  // tenant-level
   if (parts.size() < 6) return name;
   return absl::StrCat(parts[4], "/", parts[5]);
 }

@@ -201,7 +201,8 @@ absl::StatusOr<domain::AccountContext> RecoveryApp::LoadContext(store::Transacti
     if (!ctx.last_outbox_day || day > *ctx.last_outbox_day) ctx.last_outbox_day = day;
     if (a.status() != v1::OutboxAction::PENDING) continue;
     ctx.pending.push_back({d.id, StageOf(a.recommendation().stage()),
-                           ChannelOf(a.recommendation().channel()), day});
+                           ChannelOf(a.recommendation().channel()), day,
+                           a.recommendation().action() == v1::Recommendation::APPROVE_REFERRAL});
   }
   RETURN_IF_ERROR(LoadArrangementContext(tx, tenant, customer, as_of, &ctx));
   return ctx;

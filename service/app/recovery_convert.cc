@@ -34,6 +34,10 @@ domain::PolicyRules RulesFromProto(const v1::PolicyRules& p) {
   r.pre_due_reminder_days = Vec(p.pre_due_reminder_days());
   r.minimum_balance = MoneyList(p.minimum_balance());
   r.neglected_after_days = p.neglected_after_days() == 0 ? 21 : p.neglected_after_days();
+  if (p.has_formal_notice_entry_days()) r.formal_notice_entry_days = p.formal_notice_entry_days();
+  if (p.has_notice_before_referral_days()) {
+    r.notice_before_referral_days = p.notice_before_referral_days();
+  }
   for (const auto& s : p.stages()) {
     domain::StageRule rule;
     rule.stage = StageOf(s.stage());
@@ -55,6 +59,8 @@ v1::PolicyRules RulesToProto(const domain::PolicyRules& r) {
   for (int d : r.pre_due_reminder_days) p.add_pre_due_reminder_days(d);
   AddMoney(r.minimum_balance, p.mutable_minimum_balance());
   p.set_neglected_after_days(r.neglected_after_days);
+  p.set_formal_notice_entry_days(r.formal_notice_entry_days);
+  p.set_notice_before_referral_days(r.notice_before_referral_days);
   for (const auto& rule : r.stages) {
     v1::StageRule* s = p.add_stages();
     s->set_stage(ToProtoStage(rule.stage));
@@ -114,6 +120,7 @@ domain::CollectionPolicy PolicyFromProto(const v1::CollectionPolicy& p) {
     d.economics.legal_recovery_bp = e.legal_recovery_bp();
     d.economics.staff_cost_per_action = MoneyList(e.staff_cost_per_action());
     d.economics.annual_discount_rate_bp = e.annual_discount_rate_bp();
+    if (e.has_allow_direct_legal()) d.economics.allow_direct_legal = e.allow_direct_legal();
   }
   if (p.has_business_hours()) {
     d.business_hours.start_minute = p.business_hours().start_minute();
@@ -126,6 +133,7 @@ domain::CollectionPolicy PolicyFromProto(const v1::CollectionPolicy& p) {
     d.relationship.high_value_revenue = MoneyList(r.high_value_revenue());
     d.relationship.recent_order_days = r.recent_order_days() == 0 ? 90 : r.recent_order_days();
     d.relationship.valued_tags = Vec(r.valued_tags());
+    if (r.has_wait_factor_pct()) d.relationship.wait_factor_pct = r.wait_factor_pct();
   }
   return d;
 }
@@ -156,6 +164,7 @@ v1::CollectionPolicy ToProtoPolicy(const domain::CollectionPolicy& d) {
   e->set_legal_recovery_bp(d.economics.legal_recovery_bp);
   AddMoney(d.economics.staff_cost_per_action, e->mutable_staff_cost_per_action());
   e->set_annual_discount_rate_bp(d.economics.annual_discount_rate_bp);
+  e->set_allow_direct_legal(d.economics.allow_direct_legal);
   auto* h = p.mutable_business_hours();
   h->set_start_minute(d.business_hours.start_minute);
   h->set_end_minute(d.business_hours.end_minute);
@@ -165,6 +174,7 @@ v1::CollectionPolicy ToProtoPolicy(const domain::CollectionPolicy& d) {
   AddMoney(d.relationship.high_value_revenue, r->mutable_high_value_revenue());
   r->set_recent_order_days(d.relationship.recent_order_days);
   for (const auto& t : d.relationship.valued_tags) r->add_valued_tags(t);
+  r->set_wait_factor_pct(d.relationship.wait_factor_pct);
   return p;
 }
 
@@ -289,6 +299,10 @@ v1::Recommendation ToProtoRecommendation(const std::string& tenant,
     out->set_text(x.text);
   }
   p.set_assignee(rec.assignee);
+  p.set_consequence_stage(ToProtoStage(rec.consequence_stage));
+  if (rec.consequence_date) *p.mutable_consequence_date() = ToProtoDate(*rec.consequence_date);
+  p.set_offer_payment_plan(rec.offer_payment_plan);
+  if (rec.next_action_date) *p.mutable_next_action_date() = ToProtoDate(*rec.next_action_date);
   p.set_policy_segment(rec.segment);
   p.set_policy_version(rec.policy_version);
   return p;

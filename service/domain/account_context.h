@@ -252,6 +252,8 @@ struct PendingAction {
   Stage stage = Stage::kNone;
   Channel channel = Channel::kUnspecified;
   absl::CivilDay as_of;  // the run day that created it
+  // A task asking the account owner to approve a referral.
+  bool approval = false;
 };
 
 // ------------------------------------------------------------ snapshot

@@ -264,6 +264,13 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
     c.pauses.push_back({PauseKind::kManualHold, "", {inv.state.id}, inv.hold_until,
                         inv.hold_reason.empty() ? "on hold" : inv.hold_reason});
   }
+  bool awaiting_approval = false;
+  for (const auto& p : ctx.pending) {
+    if (!p.approval) continue;
+    awaiting_approval = true;
+    c.pauses.push_back({PauseKind::kReferralApproval, absl::StrCat("outboxActions/", p.id), {},
+                        std::nullopt, "until the account owner decides on the referral"});
+  }
   if (ctx.customer.kind == CustomerKind::kConsumer && ctx.customer.cease_communication) {
     c.pauses.push_back({PauseKind::kCease, "", {}, std::nullopt,
                         "the consumer asked that communication cease"});
@@ -284,6 +291,8 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
     c.state = CaseState::kReferred;
   } else if (open.empty()) {
     c.state = CaseState::kClear;
+  } else if (awaiting_approval) {
+    c.state = CaseState::kAwaitingApproval;
   } else if (rec.action == Action::kPause || decision == "IN_PAYMENT_PLAN") {
     c.state = CaseState::kPaused;
   } else if (IsStall(decision)) {

@@ -85,6 +85,8 @@ void CheckRules(const PolicyRules& rules, const std::string& path, Violations& v
   }
   v.Amounts(path + ".minimum_balance", rules.minimum_balance);
   v.Range(path + ".neglected_after_days", rules.neglected_after_days, 1, 365);
+  v.Range(path + ".formal_notice_entry_days", rules.formal_notice_entry_days, 1, 3650);
+  v.Range(path + ".notice_before_referral_days", rules.notice_before_referral_days, 0, 365);
   if (rules.stages.empty()) v.Add(path + ".stages", "the ladder needs at least one stage");
   int previous_stage = 0;
   int previous_days = -1;
@@ -159,6 +161,7 @@ absl::Status ValidatePolicy(const CollectionPolicy& policy) {
   const RelationshipRules& rel = policy.relationship;
   v.Range("relationship.long_standing_years", rel.long_standing_years, 0, 100);
   v.Range("relationship.recent_order_days", rel.recent_order_days, 0, 3650);
+  v.Range("relationship.wait_factor_pct", rel.wait_factor_pct, 100, 1000);
   v.Amounts("relationship.high_value_revenue", rel.high_value_revenue);
   return v.ToStatus();
 }

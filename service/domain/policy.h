@@ -40,6 +40,10 @@ struct PolicyRules {
   std::vector<Money> minimum_balance;      // per currency
   std::vector<StageRule> stages;           // ascending, no PRE_DUE_REMINDER
   int neglected_after_days = 21;
+  // A debt first chased at this age opens with the formal notice.
+  int formal_notice_entry_days = 60;
+  // Days between the letter that named the consequence and a referral.
+  int notice_before_referral_days = 14;
 
   // The rule of `stage`, or nullptr when the ladder does not use it.
   const StageRule* Find(Stage stage) const;
@@ -67,6 +71,8 @@ struct Economics {
   int legal_recovery_bp = 6000;
   std::vector<Money> staff_cost_per_action;  // per currency
   int annual_discount_rate_bp = 800;
+  // Legal review without an agency referral first (when it pays).
+  bool allow_direct_legal = false;
 };
 
 struct BusinessHours {
@@ -80,6 +86,8 @@ struct RelationshipRules {
   std::vector<Money> high_value_revenue;  // per currency
   int recent_order_days = 90;
   std::vector<std::string> valued_tags = {"strategic"};
+  // Every wait of the ladder, in percent, for a valued relationship.
+  int wait_factor_pct = 150;
 };
 
 struct CollectionPolicy {

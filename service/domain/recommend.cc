@@ -25,6 +25,7 @@ const char* ActionName(Action action) {
     case Action::kLegalReview: return "LEGAL_REVIEW";
     case Action::kWriteOffReview: return "WRITE_OFF_REVIEW";
     case Action::kNoAction: return "NO_ACTION";
+    case Action::kApproveReferral: return "APPROVE_REFERRAL";
   }
   return "NO_ACTION";
 }
@@ -43,6 +44,8 @@ namespace {
 constexpr int kCallUpliftBp = 2000;
 // Plan reminders while an installment is in arrears: at most one a week.
 constexpr int kPlanReminderIntervalDays = 7;
+// A complaint not recorded as a dispute pauses the account this long.
+constexpr int kComplaintPauseDays = 14;
 
 struct Collectible {
   const InvoiceState* invoice = nullptr;
@@ -541,10 +544,30 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
     reason = ctx.reason;
   }
 
+  std::string why_valued;
+  const bool valued =
+      IsValuedRelationship(customer, policy.relationship, as_of, &why_valued);
+  // Every wait is longer for a valued relationship.
+  auto wait = [&](int days) {
+    return valued ? static_cast<int>(int64_t{days} * policy.relationship.wait_factor_pct / 100)
+                  : days;
+  };
+
   // 4. The candidate stage: retry the one in progress, else the next rung.
   const StageRule* rule = nullptr;
   if (in_progress != Stage::kNone) {
     rule = rules.Find(in_progress);
+  }
+  // A debt never chased until it is old opens with the formal notice: a
+  // reminder saying it "may have been overlooked" would not be credible.
+  if (rule == nullptr && current == Stage::kNone &&
+      rec.oldest_days_past_due >= rules.formal_notice_entry_days) {
+    if (const StageRule* notice = rules.Find(Stage::kFormalNotice)) {
+      rule = notice;
+      b.Fact("NEGLECTED_DEBT",
+             absl::StrCat("first chased at ", rec.oldest_days_past_due,
+                          " days past due: collection opens with the formal notice"));
+    }
   }
   std::vector<std::string> passed_over;
   if (rule == nullptr) {
@@ -601,10 +624,65 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
     }
     anchor = std::max(anchor, reanchored);
   }
-  absl::CivilDay ready = anchor + rule->min_days_past_due;
+  // A referral only after a letter that named that consequence was sent,
+  // and not before the notice period since that letter has passed.
+  std::optional<absl::CivilDay> stated_on;
+  for (const ContactRecord* c : episode) {
+    if ((c->stage == Stage::kFormalNotice || c->stage == Stage::kFinalDemand) &&
+        c->direction == Direction::kOutbound && c->Reached()) {
+      stated_on = absl::ToCivilDay(c->time, tz);
+    }
+  }
+  if ((rule->stage == Stage::kAgencyReferral || rule->stage == Stage::kLegalReview) &&
+      !stated_on) {
+    const StageRule* letter = rules.Find(Stage::kFinalDemand);
+    if (letter == nullptr) letter = rules.Find(Stage::kFormalNotice);
+    if (letter != nullptr) {
+      b.Fact("CONSEQUENCE_NOT_YET_STATED",
+             absl::StrCat("no letter has named ", StagePhrase(rule->stage),
+                          " as the consequence yet"));
+      rule = letter;
+    }
+  }
+  absl::CivilDay ready = anchor + wait(rule->min_days_past_due);
   if (rec.last_contact_time) {
     ready = std::max(ready, absl::ToCivilDay(*rec.last_contact_time, tz) +
-                                rule->min_days_since_last_contact);
+                                wait(rule->min_days_since_last_contact));
+  }
+  if ((rule->stage == Stage::kAgencyReferral || rule->stage == Stage::kLegalReview) &&
+      stated_on) {
+    const absl::CivilDay notice_end = *stated_on + wait(rules.notice_before_referral_days);
+    if (notice_end > ready) {
+      ready = notice_end;
+      if (as_of < ready) {
+        b.Fact("NOTICE_PERIOD", absl::StrCat("the consequence was stated on ",
+                                             absl::FormatCivilTime(*stated_on),
+                                             "; the notice period runs to ",
+                                             absl::FormatCivilTime(notice_end)));
+      }
+    }
+  }
+  // A broken promise: the firmer step is taken at once, not after the
+  // ladder's usual wait.
+  for (const auto& p : ctx.promises) {
+    if (p.status != PromiseStatus::kBroken || !p.resolved_date || *p.resolved_date > as_of ||
+        as_of - *p.resolved_date > 30) {
+      continue;
+    }
+    bool contacted_since = false;
+    for (const ContactRecord* c : episode) {
+      contacted_since = contacted_since || (c->direction == Direction::kOutbound &&
+                                            absl::ToCivilDay(c->time, tz) >= *p.resolved_date);
+    }
+    if (!contacted_since && rule->stage != Stage::kAgencyReferral &&
+        rule->stage != Stage::kLegalReview) {
+      ready = std::min(ready, as_of);
+    }
+  }
+  if (valued && wait(1) != 1 && as_of < ready) {
+    b.Fact("VALUED_RELATIONSHIP_WAITS",
+           absl::StrCat(why_valued, ": every wait is ", policy.relationship.wait_factor_pct,
+                        "% of the policy's"));
   }
   rec.stage = rule->stage;
 
@@ -616,9 +694,20 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
                                           reason == NonPaymentReason::kDispute
                                               ? "a dispute"
                                               : "dissatisfaction"));
-    rec.stage = Stage::kNone;
-    return b.Decide(Action::kPause, "PAUSE_TO_RESOLVE",
-                    "pause collection and resolve the complaint first (record it as a dispute)");
+    // A complaint pauses the account for a while, to record it as a dispute
+    // (which holds the disputed invoices); it never stops the ladder for good.
+    const absl::CivilDay reported =
+        reason_time ? absl::ToCivilDay(*reason_time, tz)
+                    : ctx.reason_date.value_or(as_of);
+    if (as_of < reported + kComplaintPauseDays) {
+      rec.stage = Stage::kNone;
+      rec.next_action_date = reported + kComplaintPauseDays;
+      return b.Decide(Action::kPause, "PAUSE_TO_RESOLVE",
+                      absl::StrCat("pause collection until ",
+                                   absl::FormatCivilTime(*rec.next_action_date),
+                                   " and resolve the complaint (record it as a dispute)"));
+    }
+    b.Fact("UNRESOLVED_COMPLAINT", "the complaint was not recorded as a dispute in time");
   }
   if (as_of < ready) {
     rec.next_action_date = ready;
@@ -653,6 +742,21 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
         break;
       }
     }
+    if (next != nullptr && rule->stage == Stage::kAgencyReferral &&
+        next->stage == Stage::kLegalReview && !policy.economics.allow_direct_legal) {
+      // Legal action follows an agency referral unless the policy allows it
+      // directly: without the agency, the ladder goes past legal.
+      b.Fact("LEGAL_FOLLOWS_AGENCY",
+             "legal action only after an agency referral (policy), so it is passed over");
+      const StageRule* after_legal = nullptr;
+      for (const auto& r : rules.stages) {
+        if (r.stage > Stage::kLegalReview) {
+          after_legal = &r;
+          break;
+        }
+      }
+      next = after_legal;
+    }
     if (next == nullptr) {
       rec.stage = Stage::kNone;
       return b.Decide(Action::kNoAction, "NO_ECONOMIC_ESCALATION",
@@ -677,16 +781,18 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
     b.Fact("REASON_CASH_FLOW", reason == NonPaymentReason::kHardship
                                    ? "the customer reported hardship"
                                    : "the customer reported a cash-flow problem");
-    if (!plan_failed) action = Action::kOfferPaymentPlan;
+    // From the formal notice on the letter is kept (it states the
+    // consequence) and offers the plan; earlier rungs become the offer.
+    if (!plan_failed) {
+      rec.offer_payment_plan = true;
+      if (rule->stage < Stage::kFormalNotice) action = Action::kOfferPaymentPlan;
+    }
   } else if (reason == NonPaymentReason::kOversight) {
     b.Fact("REASON_OVERSIGHT", "the customer reported an oversight");
   }
 
   // 5. A valued relationship gets a call by the account owner before a
   // formal notice or a final demand.
-  std::string why_valued;
-  const bool valued =
-      IsValuedRelationship(customer, policy.relationship, as_of, &why_valued);
   bool softened = false;
   if (valued && !phone_contact && action != Action::kOfferPaymentPlan &&
       (rule->stage == Stage::kFormalNotice || rule->stage == Stage::kFinalDemand)) {
@@ -756,11 +862,42 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
     }
   }
 
+  // Referrals of a valued customer are the account owner's decision.
+  if (valued && (rec.stage == Stage::kAgencyReferral || rec.stage == Stage::kLegalReview)) {
+    b.Fact("VALUED_RELATIONSHIP", why_valued);
+    action = Action::kApproveReferral;
+    rec.assignee = customer.account_owner;
+    rec.template_id = "approve_referral.task";
+  }
+  // From the formal notice on, the letter names the consequence and its day.
+  if (!internal && rec.stage >= Stage::kFormalNotice && !softened) {
+    for (const auto& r : rules.stages) {
+      if (r.stage != Stage::kAgencyReferral && r.stage != Stage::kLegalReview) continue;
+      rec.consequence_stage = r.stage;
+      rec.consequence_date = std::max(as_of + wait(rules.notice_before_referral_days),
+                                      anchor + wait(r.min_days_past_due));
+      break;
+    }
+  }
+
   std::string decision;
-  if (softened) {
+  if (action == Action::kApproveReferral) {
+    decision = absl::StrCat("ask the account owner to approve ", StagePhrase(rec.stage),
+                            rec.economics ? absl::StrCat(" (expected net ",
+                                                         FormatMoney(rec.economics->net), ")")
+                                          : "");
+  } else if (softened) {
     decision = absl::StrCat("call before ", StagePhrase(rule->stage));
   } else if (action == Action::kOfferPaymentPlan) {
     decision = absl::StrCat("offer a payment plan with ", StagePhrase(rec.stage));
+  } else if (rec.offer_payment_plan) {
+    decision = absl::StrCat("send ", StagePhrase(rec.stage), " by ",
+                            Lower(ChannelName(channel)), " that offers a payment plan",
+                            rec.consequence_date
+                                ? absl::StrCat(" and names ", StagePhrase(rec.consequence_stage),
+                                               " from ",
+                                               absl::FormatCivilTime(*rec.consequence_date))
+                                : "");
   } else if (rec.stage == Stage::kAgencyReferral) {
     decision = absl::StrCat("refer to a collection agency (expected net ",
                             FormatMoney(rec.economics->net), ")");

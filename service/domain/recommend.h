@@ -50,6 +50,9 @@ enum class Action {
   kLegalReview,
   kWriteOffReview,
   kNoAction,
+  // A task for the account owner: approve or decline a referral of a valued
+  // customer (never automatic for them).
+  kApproveReferral,
 };
 const char* ActionName(Action action);
 
@@ -96,6 +99,12 @@ struct Recommendation {
   std::optional<absl::Time> last_contact_time;
   // When waiting: the first day the next stage becomes due.
   std::optional<absl::CivilDay> next_action_date;
+  // From the formal notice on, the letter names the consequence of not
+  // paying: the first external step of the ladder and its earliest day.
+  Stage consequence_stage = Stage::kNone;
+  std::optional<absl::CivilDay> consequence_date;
+  // The message offers a payment plan (cash-flow trouble or hardship).
+  bool offer_payment_plan = false;
 
   bool Actionable() const { return action != Action::kNoAction; }
   bool HasReason(absl::string_view code) const;

@@ -65,7 +65,7 @@ class RecoveryE2E : public ::testing::Test {
     mail->set_type(v1::ContactChannel::EMAIL);
     mail->set_address("ap@northwind.example");
     upsert("northwind", northwind);
-    invoice("northwind", MakeInvoice("N-1", D(2026, 8, 21), D(2026, 9, 20), "GBP", 480000));
+    invoice("northwind", MakeInvoice("N-1", D(2026, 9, 10), D(2026, 10, 10), "GBP", 480000));
     invoice("northwind", MakeInvoice("N-2", D(2026, 10, 1), D(2026, 10, 31), "GBP", 120000));
 
     upsert("fabrikam", MakeCustomer("fabrikam", "Fabrikam GmbH"));
@@ -168,7 +168,7 @@ TEST_F(RecoveryE2E, RunCollectionsIsDeterministicAndIdempotent) {
     EXPECT_EQ(a.status(), v1::OutboxAction::PENDING);
     EXPECT_FALSE(a.body().empty());
   }
-  // Even 61 days past due, the first step is the first rung.
+  // 41 days past due and never chased: the first rung.
   EXPECT_EQ(stage_by_customer[names_["northwind"]], v1::STAGE_FRIENDLY_REMINDER);
   EXPECT_EQ(stage_by_customer[names_["soon"]], v1::STAGE_PRE_DUE_REMINDER);
   EXPECT_EQ(stage_by_customer.count(names_["tiny"]), 0u);
@@ -211,7 +211,7 @@ TEST_F(RecoveryE2E, StreamActionsResumesAndCompleteActionFeedsTheContactLog) {
   }
   ASSERT_NE(northwind, nullptr);
   EXPECT_EQ(northwind->recipient(), "ap@northwind.example");
-  EXPECT_NE(northwind->body().find("Invoice N-1: GBP 4,800.00, due 2026-09-20 (61 days overdue)"),
+  EXPECT_NE(northwind->body().find("Invoice N-1: GBP 4,800.00, due 2026-10-10 (41 days overdue)"),
             std::string::npos)
       << northwind->body();
 
@@ -252,7 +252,9 @@ TEST_F(RecoveryE2E, StreamActionsResumesAndCompleteActionFeedsTheContactLog) {
   const v1::Recommendation next = Recommend(names_["northwind"], D(2026, 11, 21));
   EXPECT_EQ(next.current_stage(), v1::STAGE_FRIENDLY_REMINDER);
   EXPECT_EQ(next.action(), v1::Recommendation::NO_ACTION);
-  const v1::Recommendation later = Recommend(names_["northwind"], D(2026, 11, 27));
+  ASSERT_TRUE(next.has_next_action_date());
+  const v1::Date due = next.next_action_date();
+  const v1::Recommendation later = Recommend(names_["northwind"], due);
   EXPECT_EQ(later.stage(), v1::STAGE_SECOND_REMINDER_OR_CALL);
   EXPECT_FALSE(later.explanation().empty());
   EXPECT_EQ(later.reasons(0).code(), "DAYS_PAST_DUE");

@@ -128,19 +128,32 @@ TEST(RecommendLadder, NoStageSkippedWhenRunsAreMissed) {
                                      Stage::kFormalNotice,     Stage::kFinalDemand,
                                      Stage::kAgencyReferral,   Stage::kLegalReview,
                                      Stage::kWriteOffReview};
-  // The first run happens 100 days after the due date: it still starts with
-  // a friendly reminder, and later runs climb one rung at a time.
+  // Chased from day 1, with runs missed: every rung in order, one at a time.
   for (int step : {1, 3, 10, 30}) {
     SCOPED_TRACE(step);
     const std::vector<Stage> taken =
-        Simulate(OneInvoice(testing::NewBusiness()), Day(2026, 5, 11), step, 400);
+        Simulate(OneInvoice(testing::NewBusiness()), Day(2026, 2, 1), step, 500);
     EXPECT_EQ(taken, ladder);
   }
-  // The very first recommendation on day 100 is the friendly reminder.
+  // First chased 100 days after the due date: a reminder saying the debt
+  // may have been overlooked is not credible, so collection opens with the
+  // formal notice and climbs one rung at a time from there.
+  const std::vector<Stage> neglected(ladder.begin() + 2, ladder.end());
+  for (int step : {1, 3, 10, 30}) {
+    SCOPED_TRACE(step);
+    const std::vector<Stage> taken =
+        Simulate(OneInvoice(testing::NewBusiness()), Day(2026, 5, 11), step, 500);
+    EXPECT_EQ(taken, neglected);
+  }
   const Recommendation first =
       Recommend(OneInvoice(testing::NewBusiness()), DefaultPolicy(), kPrior, Day(2026, 5, 11));
-  EXPECT_EQ(first.stage, Stage::kFriendlyReminder);
+  EXPECT_EQ(first.stage, Stage::kFormalNotice);
+  EXPECT_TRUE(first.HasReason("NEGLECTED_DEBT"));
   EXPECT_EQ(first.oldest_days_past_due, 100);
+  // From the formal notice on the message names the consequence and its day.
+  EXPECT_EQ(first.consequence_stage, Stage::kAgencyReferral);
+  ASSERT_TRUE(first.consequence_date.has_value());
+  EXPECT_GE(*first.consequence_date, Day(2026, 5, 11) + 14);
 }
 
 TEST(RecommendLadder, PartialPaymentReanchorsTimingInsteadOfJumping) {
@@ -341,7 +354,9 @@ TEST(RecommendEconomics, AgencyWithheldWhenExpectedNetRecoveryIsNegative) {
   EXPECT_NE(small.action, Action::kReferToAgency);
   EXPECT_EQ(small.action, Action::kWriteOffReview);
   EXPECT_TRUE(small.HasReason("AGENCY_NOT_WORTH_COST"));
-  EXPECT_TRUE(small.HasReason("LEGAL_NOT_WORTH_COST"));
+  // Legal follows an agency referral unless the policy allows it directly.
+  EXPECT_TRUE(small.HasReason("LEGAL_FOLLOWS_AGENCY"));
+  EXPECT_FALSE(small.HasReason("LEGAL_NOT_WORTH_COST"));
   EXPECT_NE(small.explanation.find("net EUR -0.58"), std::string::npos) << small.explanation;
 }
 
