@@ -356,12 +356,10 @@ class OfxParser {
     }
   }
 
-  const std::string& Parent() const { return stack_.back(); }
-  bool Inside(absl::string_view name) const {
-    for (const std::string& s : stack_) {
-      if (s == name) return true;
-    }
-    return false;
+  // The innermost open aggregate ("" after the root was closed).
+  const std::string& Parent() const {
+    static const std::string* const kNone = new std::string();
+    return stack_.empty() ? *kNone : stack_.back();
   }
 
   void OnStart(const Token& tok) {

@@ -99,6 +99,10 @@ inline std::string RecordLine(const ParsedRecord& r) {
       f.push_back(absl::StrCat("id=", Quoted(c.external_ref().id())));
       f.push_back(absl::StrCat("name=", Quoted(c.display_name())));
       f.push_back(absl::StrCat("kind=", collections::v1::CustomerKind_Name(c.kind())));
+      if (!c.country_code().empty()) f.push_back(absl::StrCat("country=", c.country_code()));
+      for (const auto& contact : c.contacts()) {
+        for (const auto& ch : contact.channels()) f.push_back(absl::StrCat("contact=", Quoted(ch.address())));
+      }
       return absl::StrCat("customer ", absl::StrJoin(f, " "));
     }
     default:

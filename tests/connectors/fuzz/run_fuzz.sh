@@ -6,7 +6,7 @@
 #
 #   tests/connectors/fuzz/run_fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
-# SECONDS_PER_TARGET defaults to 60; TARGETs default to "iif xero ubl camt gnucash plaintext mt940 ofx cii x12 edifact cash_matching".
+# SECONDS_PER_TARGET defaults to 60; TARGETs default to "iif xero ubl camt gnucash plaintext mt940 ofx datev cii x12 edifact cash_matching".
 # Environment: FUZZ_BUILD_DIR (default <repo>/build-fuzz), SAMPLES_DIR
 # (default <repo>/../shared/samples), FUZZ_JOBS (ninja -j, default 2).
 # Exit status: 0 when every fuzzer ran its time without finding a crash;
@@ -21,7 +21,7 @@ main() {
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-if [ "${#targets[@]}" -eq 0 ]; then targets=(iif xero ubl camt gnucash plaintext mt940 ofx cii x12 edifact cash_matching); fi
+if [ "${#targets[@]}" -eq 0 ]; then targets=(iif xero ubl camt gnucash plaintext mt940 ofx datev cii x12 edifact cash_matching); fi
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 build="${FUZZ_BUILD_DIR:-$repo/build-fuzz}"
@@ -47,6 +47,7 @@ declare -A seeds=(
   [plaintext]="$repo/tests/connectors/plaintext/testdata $samples/plaintext"
   [mt940]="$repo/tests/connectors/mt940/testdata $repo/tests/connectors/mt940/testdata/bad $samples/mt940"
   [ofx]="$repo/tests/connectors/ofx/testdata $repo/tests/connectors/ofx/testdata/bad $samples/ofx"
+  [datev]="$repo/tests/connectors/datev/testdata $repo/tests/connectors/datev/testdata/bad $samples/datev"
   [cii]="$repo/tests/connectors/cii/testdata $repo/tests/connectors/cii/testdata/bad $samples/cii"
   [x12]="$repo/tests/connectors/x12/testdata $repo/tests/connectors/x12/testdata/bad $samples/x12"
   [edifact]="$repo/tests/connectors/edifact/testdata $repo/tests/connectors/edifact/testdata/bad $samples/edifact"

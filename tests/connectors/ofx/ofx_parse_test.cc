@@ -138,6 +138,14 @@ TEST(Ofx, Windows1252NamesBecomeUtf8) {
   EXPECT_EQ(p.payment(0).payer_name(), "M\u00fcller \u2013 Caf\u00e9");
 }
 
+TEST(Ofx, ElementsAfterTheClosedRootAreIgnored) {
+  // Found by fuzzing: a leaf after </OFX> once read an empty element stack.
+  Parsed p = Parse(Sgml("<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261118<TRNAMT>1<FITID>U1<NAME>A</STMTTRN>\n") +
+                   "<STMTTRN><TRNAMT>5<FITID>X</STMTTRN><A>text</B>");
+  ASSERT_TRUE(p.status.ok()) << p.status;
+  EXPECT_EQ(p.records.size(), 1u);
+}
+
 TEST(Ofx, SameFileTwiceGivesTheSameIds) {
   std::string s = Sgml("<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261118<TRNAMT>1<FITID>U1<NAME>A</STMTTRN>\n");
   EXPECT_EQ(Parse(s).payment(0).external_ref().id(), Parse(s).payment(0).external_ref().id());
