@@ -171,6 +171,7 @@ domain::PaymentPlan PlanOf(const v1::PaymentPlan& p) {
   d.accepted_date = OptDay(p.accepted_date());
   d.renegotiations = p.renegotiation_count();
   d.in_arrears = p.in_arrears();
+  d.defaulted_date = OptDay(p.defaulted_date());
   return d;
 }
 

@@ -106,6 +106,13 @@ v1::Case ToProtoCase(const std::string& tenant, const domain::Case& c) {
   out.set_name(absl::StrCat(CustomerResource(tenant, c.customer), "/case"));
   out.set_customer(CustomerResource(tenant, c.customer));
   out.set_display_name(c.display_name);
+  out.set_customer_kind(c.kind == domain::CustomerKind::kConsumer   ? v1::CUSTOMER_KIND_CONSUMER
+                        : c.kind == domain::CustomerKind::kBusiness ? v1::CUSTOMER_KIND_BUSINESS
+                                                                    : v1::CUSTOMER_KIND_UNSPECIFIED);
+  if (!c.customer.empty() && (c.recommendation.as_of != absl::CivilDay() ||
+                              !c.recommendation.reasons.empty())) {
+    *out.mutable_recommendation() = ToProtoRecommendation(tenant, c.recommendation);
+  }
   out.set_state(static_cast<v1::Case::State>(c.state));
   out.set_stage(ToProtoStage(c.stage));
   SetDay(c.stage_entered, out.mutable_stage_entered_date());
@@ -160,6 +167,9 @@ domain::Case CaseFromProto(const v1::Case& p) {
   domain::Case c;
   if (auto cn = ParseCustomerName(p.customer(), "customer"); cn.ok()) c.customer = cn->customer;
   c.display_name = p.display_name();
+  c.kind = p.customer_kind() == v1::CUSTOMER_KIND_CONSUMER ? domain::CustomerKind::kConsumer
+           : p.customer_kind() == v1::CUSTOMER_KIND_BUSINESS ? domain::CustomerKind::kBusiness
+                                                              : domain::CustomerKind::kUnspecified;
   c.state = static_cast<domain::CaseState>(p.state());
   c.stage = StageOf(p.stage());
   c.stage_entered = DayOf(p.stage_entered_date());
@@ -360,6 +370,9 @@ class TrackingTransaction : public store::Transaction {
   absl::Status PutCase(const store::CaseRow& row) override { return inner_.PutCase(row); }
   absl::StatusOr<std::vector<store::CaseRow>> ListCases(const store::CaseFilter& f) override {
     return inner_.ListCases(f);
+  }
+  absl::StatusOr<int64_t> CountCases(const store::CaseFilter& f) override {
+    return inner_.CountCases(f);
   }
   absl::StatusOr<std::vector<std::string>> ListDueCases(int64_t day, absl::string_view after,
                                                         int limit) override {

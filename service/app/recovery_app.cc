@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "service/app/arrangements_app.h"
 #include "service/app/cases_app.h"
+#include "collections/v1/cases.pb.h"
 #include "service/app/ledger_ops.h"
 #include "service/app/resource_names.h"
 #include "service/domain/compliance.h"
@@ -237,6 +238,58 @@ absl::StatusOr<Portfolio> LoadPortfolio(RecoveryApp& app, store::Transaction& tx
 
 }  // namespace
 
+namespace {
+
+// A work-queue item from a stored case.
+v1::WorkQueueItem WorkItemOfCase(const v1::Case& c, const domain::CollectionPolicy& policy,
+                                 absl::CivilDay as_of) {
+  v1::WorkQueueItem item;
+  item.set_customer(c.customer());
+  item.set_display_name(c.display_name());
+  item.set_priority(c.priority());
+  *item.mutable_recommendation() = c.recommendation();
+  *item.mutable_overdue() = c.overdue();
+  item.set_oldest_days_past_due(c.oldest_days_past_due());
+  int since = -1;
+  if (c.has_last_contact_time()) {
+    since = static_cast<int>(as_of - absl::ToCivilDay(FromTs(c.last_contact_time()),
+                                                      absl::UTCTimeZone()));
+  }
+  item.set_days_since_last_contact(since);
+  int neglected_after = policy.default_rules.neglected_after_days;
+  for (const auto& seg : policy.segments) {
+    if (seg.id == c.policy_segment()) neglected_after = seg.rules.neglected_after_days;
+  }
+  const bool overdue = c.oldest_days_past_due() > 0;
+  if (overdue && (since >= neglected_after ||
+                  (since < 0 && c.oldest_days_past_due() >= neglected_after))) {
+    item.add_alerts(v1::WorkQueueItem::NEGLECTED);
+  }
+  for (const auto& reason : c.reasons()) {
+    if (reason.code() == "BROKEN_PROMISE") item.add_alerts(v1::WorkQueueItem::BROKEN_PROMISE);
+  }
+  bool dispute = false, promise_due = false;
+  for (const auto& p : c.pauses()) {
+    dispute = dispute || p.kind() == v1::CasePause::DISPUTE;
+    if (p.kind() == v1::CasePause::PROMISE && HasDate(p.until())) {
+      auto until = ToDay(p.until(), "until");
+      promise_due = promise_due || (until.ok() && *until - as_of <= 7);
+    }
+  }
+  if (dispute) item.add_alerts(v1::WorkQueueItem::OPEN_DISPUTE);
+  if (promise_due) item.add_alerts(v1::WorkQueueItem::PROMISE_DUE);
+  const v1::CaseStep& next = c.next_step();
+  item.set_priority_explanation(
+      HasDate(next.date()) && c.state() == v1::Case::ACTIVE
+          ? absl::StrCat(c.priority_explanation(), "; next step on ",
+                         absl::StrFormat("%04d-%02d-%02d", next.date().year(), next.date().month(),
+                                         next.date().day()))
+          : c.priority_explanation());
+  return item;
+}
+
+}  // namespace
+
 // ------------------------------------------------------------ policy
 
 absl::StatusOr<v1::CollectionPolicy> RecoveryApp::GetPolicy(const CallContext& ctx,
@@ -342,55 +395,86 @@ absl::StatusOr<v1::ListRecommendationsResponse> RecoveryApp::ListRecommendations
 
 absl::StatusOr<v1::ListWorkQueueResponse> RecoveryApp::ListWorkQueue(
     const CallContext& ctx, const v1::ListWorkQueueRequest& r) {
+  // The queue is the case index: every account with something overdue, by
+  // stored priority (cases_app.h), keyset pages. Nothing is recomputed per
+  // request; as_of only dates "days since the last contact" and the alerts.
   ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
-  ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
-  ASSIGN_OR_RETURN(std::string token, DecodePageToken(r.page_token()));
-  int offset = 0;
-  if (!token.empty() && (!absl::SimpleAtoi(token, &offset) || offset < 0)) {
-    return InvalidInput("INVALID_PAGE_TOKEN", "page_token", "not a token of this list");
+  ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size(), 50, 500));
+  v1::ListWorkQueueRequest fingerprint = r;
+  fingerprint.clear_page_token();
+  fingerprint.clear_page_size();
+  const std::string filter_id = absl::StrCat(StableHash(fingerprint.SerializeAsString()));
+  store::CaseFilter f;
+  f.overdue_only = true;
+  f.owner = r.assignee();
+  if (!r.page_token().empty()) {
+    ASSIGN_OR_RETURN(std::string token, DecodePageToken(r.page_token()));
+    std::vector<std::string> parts = absl::StrSplit(token, absl::MaxSplits('|', 2));
+    if (parts.size() != 3 || parts[0] != filter_id ||
+        !absl::SimpleAtoi(parts[1], &f.after_priority)) {
+      return InvalidInput("INVALID_PAGE_TOKEN", "page_token",
+                          "not a token of this list with these filters");
+    }
+    f.has_after = true;
+    f.after_customer = parts[2];
   }
+  const bool post_filter = r.customer_kind() != v1::CUSTOMER_KIND_UNSPECIFIED ||
+                           r.alerts_size() > 0 ||
+                           r.min_stage() != v1::COLLECTION_STAGE_UNSPECIFIED;
   v1::ListWorkQueueResponse out;
   RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
     const domain::CollectionPolicy policy = PolicyFromProto(pp);
-    ASSIGN_OR_RETURN(Portfolio portfolio, LoadPortfolio(*this, tx, tenant, as_of));
-    std::vector<domain::WorkQueueEntry> entries;
-    for (const auto& account : portfolio.accounts) {
-      const domain::Recommendation rec = domain::Recommend(account, policy, portfolio.prior, as_of);
-      domain::WorkQueueEntry e = domain::ScoreAccount(account, rec, policy, as_of);
-      if (r.customer_kind() == v1::CUSTOMER_KIND_CONSUMER &&
-          e.kind != domain::CustomerKind::kConsumer) {
-        continue;
-      }
-      if (r.customer_kind() == v1::CUSTOMER_KIND_BUSINESS &&
-          e.kind != domain::CustomerKind::kBusiness) {
-        continue;
-      }
-      if (!r.assignee().empty() && rec.assignee != r.assignee() &&
-          account.customer.account_owner != r.assignee()) {
-        continue;
-      }
-      if (r.min_stage() != v1::COLLECTION_STAGE_UNSPECIFIED && rec.stage < StageOf(r.min_stage())) {
-        continue;
-      }
-      if (r.alerts_size() > 0) {
-        bool any = false;
-        for (domain::Alert a : e.alerts) {
-          for (int want : r.alerts()) any = any || static_cast<int>(a) + 1 == want;
+    if (!post_filter) {
+      ASSIGN_OR_RETURN(int64_t total, tx.CountCases(f));
+      out.set_total_size(static_cast<int>(std::min<int64_t>(total, INT32_MAX)));
+    }
+    // Post-filters read on until the page is full (bounded: a page never
+    // reads more than 20 batches).
+    std::string last_customer;
+    int64_t last_priority = 0;
+    bool more = false;
+    for (int round = 0; round < 20 && out.items_size() < page_size; ++round) {
+      f.limit = page_size + 1;
+      ASSIGN_OR_RETURN(auto rows, tx.ListCases(f));
+      more = static_cast<int>(rows.size()) > page_size;
+      for (const auto& row : rows) {
+        if (out.items_size() == page_size) {
+          more = true;
+          break;
         }
-        if (!any) continue;
+        f.has_after = true;
+        f.after_priority = row.priority;
+        f.after_customer = row.customer;
+        v1::Case c;
+        if (!c.ParseFromString(row.body)) return absl::InternalError("stored case does not parse");
+        v1::WorkQueueItem item = WorkItemOfCase(c, policy, as_of);
+        if (r.customer_kind() != v1::CUSTOMER_KIND_UNSPECIFIED &&
+            c.customer_kind() != r.customer_kind()) {
+          continue;
+        }
+        if (r.min_stage() != v1::COLLECTION_STAGE_UNSPECIFIED &&
+            item.recommendation().stage() < r.min_stage()) {
+          continue;
+        }
+        if (r.alerts_size() > 0) {
+          bool any = false;
+          for (int a : item.alerts()) {
+            for (int want : r.alerts()) any = any || a == want;
+          }
+          if (!any) continue;
+        }
+        last_customer = row.customer;
+        last_priority = row.priority;
+        *out.add_items() = std::move(item);
       }
-      entries.push_back(std::move(e));
+      if (!more) break;
     }
-    const std::vector<domain::WorkQueueEntry> ranked = domain::RankWorkQueue(std::move(entries));
-    out.set_total_size(static_cast<int>(ranked.size()));
-    for (int i = offset; i < static_cast<int>(ranked.size()) && i < offset + page_size; ++i) {
-      *out.add_items() = ToProtoWorkItem(tenant, ranked[i]);
-    }
-    if (offset + page_size < static_cast<int>(ranked.size())) {
-      out.set_next_page_token(EncodePageToken(absl::StrCat(offset + page_size)));
+    if (more && !last_customer.empty()) {
+      out.set_next_page_token(
+          EncodePageToken(absl::StrCat(filter_id, "|", last_priority, "|", last_customer)));
     }
     return absl::OkStatus();
   }));

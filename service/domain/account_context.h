@@ -193,6 +193,8 @@ struct PaymentPlan {
   int renegotiations = 0;
   // An installment is past due plus grace and unpaid (computed by issue 4).
   bool in_arrears = false;
+  // When the plan defaulted (status kDefaulted).
+  std::optional<absl::CivilDay> defaulted_date;
 };
 
 enum class DisputeStatus { kOpen, kResolved, kRejected };

@@ -162,6 +162,7 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
   Case& c = out.after;
   c.customer = ctx.customer.id;
   c.display_name = ctx.customer.display_name;
+  c.kind = ctx.customer.kind;
   c.owner = ctx.customer.account_owner;
   c.policy_version = policy.version;
   c.history = before.history;
@@ -172,6 +173,7 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
 
   const Recommendation rec = Recommend(ctx, policy, prior, day);
   out.recommendation = rec;
+  c.recommendation = rec;
   c.risk = rec.risk;
   c.segment = rec.segment;
   c.reasons = rec.reasons;
@@ -351,10 +353,11 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
       if (p.status != PlanStatus::kActive) continue;
       if (p.in_arrears) consider(day + 1);
       for (const auto& i : p.installments) {
-        if (i.paid < i.amount && i.due_date >= day) {
-          consider(i.due_date + 1);
-          break;
-        }
+        if (i.paid >= i.amount) continue;
+        // Unpaid: the day after it falls due, then daily through its grace
+        // and cure period until it is paid or the plan defaults.
+        consider(i.due_date >= day ? i.due_date + 1 : day + 1);
+        break;
       }
     }
     for (const auto& s : ctx.settlements) {
@@ -462,6 +465,7 @@ bool SameCaseState(const Case& a, const Case& b, std::string* diff) {
     return false;
   };
   if (a.customer != b.customer) return differ("customer");
+  if (a.kind != b.kind) return differ("kind");
   if (a.state != b.state) return differ("state");
   if (a.stage != b.stage) return differ("stage");
   if (a.stage_entered != b.stage_entered) return differ("stage_entered");

@@ -107,6 +107,7 @@ struct CaseTransitionRecord {
 struct Case {
   std::string customer;
   std::string display_name;
+  CustomerKind kind = CustomerKind::kBusiness;
   CaseState state = CaseState::kUnspecified;
   Stage stage = Stage::kNone;
   std::optional<absl::CivilDay> stage_entered;
@@ -129,6 +130,8 @@ struct Case {
   std::optional<absl::CivilDay> evaluated_day;
   std::optional<absl::CivilDay> last_run_day;
   std::vector<Reason> reasons;
+  // The engine's evaluation on `evaluated_day` (not read back by Transition).
+  Recommendation recommendation;
   std::vector<CaseTransitionRecord> history;
   // The customer's contribution to the tenant's portfolio prior: kept on
   // the case so the tenant aggregate is updated by differences.

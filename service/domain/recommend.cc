@@ -662,6 +662,33 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
       }
     }
   }
+  // A defaulted plan: the ladder resumes where it paused, at once, and the
+  // letter states the default.
+  for (const auto& p : ctx.plans) {
+    if (p.status != PlanStatus::kDefaulted || !p.defaulted_date || *p.defaulted_date > as_of) {
+      continue;
+    }
+    bool covers = false;
+    for (const auto& c : collectible) {
+      covers = covers || std::find(p.invoice_ids.begin(), p.invoice_ids.end(),
+                                   c.invoice->id) != p.invoice_ids.end();
+    }
+    if (!covers) continue;
+    bool contacted_since = false;
+    for (const ContactRecord* c : episode) {
+      contacted_since = contacted_since || (c->direction == Direction::kOutbound &&
+                                            c->stage != Stage::kNone &&
+                                            absl::ToCivilDay(c->time, tz) >= *p.defaulted_date);
+    }
+    if (!contacted_since) {
+      b.Fact("PLAN_DEFAULTED", absl::StrCat("payment plan ", p.id, " defaulted on ",
+                                            absl::FormatCivilTime(*p.defaulted_date),
+                                            ": collection resumes"));
+      if (rule->stage != Stage::kAgencyReferral && rule->stage != Stage::kLegalReview) {
+        ready = std::min(ready, as_of);
+      }
+    }
+  }
   // A broken promise: the firmer step is taken at once, not after the
   // ladder's usual wait.
   for (const auto& p : ctx.promises) {

@@ -186,6 +186,8 @@ class Transaction {
   virtual absl::StatusOr<std::optional<CaseRow>> GetCase(absl::string_view customer) = 0;
   virtual absl::Status PutCase(const CaseRow& row) = 0;
   virtual absl::StatusOr<std::vector<CaseRow>> ListCases(const CaseFilter& filter) = 0;
+  // How many cases match `filter` (its keyset and limit are ignored).
+  virtual absl::StatusOr<int64_t> CountCases(const CaseFilter& filter) = 0;
   // Customers whose case has due_day <= `day`, ascending, after `after`.
   virtual absl::StatusOr<std::vector<std::string>> ListDueCases(int64_t day,
                                                                 absl::string_view after,

@@ -355,8 +355,8 @@ class CasesProperty : public ::testing::TestWithParam<const char*> {
 
 TEST_P(CasesProperty, IncrementalCasesEqualCasesRecomputedFromHistory) {
   const bool pg = std::string(GetParam()) == "postgresql";
-  const int customers = EnvInt("CASES_PROPERTY_CUSTOMERS", pg ? 120 : 400);
-  const int days = EnvInt("CASES_PROPERTY_DAYS", 40);
+  const int customers = EnvInt("CASES_PROPERTY_CUSTOMERS", pg ? 80 : 400);
+  const int days = EnvInt("CASES_PROPERTY_DAYS", pg ? 30 : 40);
   const uint64_t seed = static_cast<uint64_t>(EnvInt("CASES_PROPERTY_SEED", 20261202));
   rng_.seed(seed);
   SCOPED_TRACE(absl::StrCat("seed ", seed));

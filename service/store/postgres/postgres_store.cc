@@ -732,10 +732,20 @@ class PgTransaction : public Transaction {
                  .Int(c.overdue).Int(c.due_day).Bytea(c.body))
         .status();
   }
-  absl::StatusOr<std::vector<CaseRow>> ListCases(const CaseFilter& f) override {
-    std::string sql = absl::StrCat(kCaseCols, "WHERE tenant=$1 ");
+  absl::StatusOr<int64_t> CountCases(const CaseFilter& filter) override {
+    CaseFilter f = filter;
+    f.has_after = false;
+    std::string sql = "SELECT COUNT(*) FROM cases WHERE tenant=$1 ";
     Params p;
     p.Text(tenant_);
+    AppendCaseConditions(f, &sql, &p);
+    ASSIGN_OR_RETURN(Rows r, Q(sql, p));
+    return r.size() > 0 ? r.Int(0, 0) : 0;
+  }
+  // Appends the filter's conditions (and parameters after $1).
+  static int AppendCaseConditions(const CaseFilter& f, std::string* out, Params* out_p) {
+    std::string& sql = *out;
+    Params& p = *out_p;
     int n = 1;
     if (!f.states.empty()) {
       absl::StrAppend(&sql, "AND state IN (", absl::StrJoin(f.states, ","), ") ");
@@ -755,6 +765,13 @@ class PgTransaction : public Transaction {
       n += 2;
       p.Int(f.after_priority).Text(f.after_customer);
     }
+    return n;
+  }
+  absl::StatusOr<std::vector<CaseRow>> ListCases(const CaseFilter& f) override {
+    std::string sql = absl::StrCat(kCaseCols, "WHERE tenant=$1 ");
+    Params p;
+    p.Text(tenant_);
+    int n = AppendCaseConditions(f, &sql, &p);
     absl::StrAppend(&sql, "ORDER BY priority DESC, customer LIMIT $", ++n);
     p.Int(f.limit);
     ASSIGN_OR_RETURN(Rows r, Q(sql, p));

@@ -481,8 +481,19 @@ class SqliteTransaction : public Transaction {
     s->Bind(8, r.currency).Bind(9, r.overdue).Bind(10, r.due_day).BindBlob(11, r.body);
     return s->Exec();
   }
-  absl::StatusOr<std::vector<CaseRow>> ListCases(const CaseFilter& f) override {
-    std::string sql = absl::StrCat(kCaseCols, "WHERE tenant=? ");
+  absl::StatusOr<int64_t> CountCases(const CaseFilter& filter) override {
+    CaseFilter f = filter;
+    f.has_after = false;
+    std::string sql = absl::StrCat("SELECT COUNT(*) FROM cases WHERE tenant=? ",
+                                   CaseConditions(f));
+    PREPARE_OR_RETURN(s, c_, sql);
+    s->Bind(1, tenant_);
+    if (!f.owner.empty()) s->Bind(2, f.owner);
+    ASSIGN_OR_RETURN(bool row, s->Step());
+    return row ? s->Int(0) : 0;
+  }
+  static std::string CaseConditions(const CaseFilter& f) {
+    std::string sql;
     if (!f.states.empty()) {
       absl::StrAppend(&sql, "AND state IN (", absl::StrJoin(f.states, ","), ") ");
     }
@@ -493,6 +504,10 @@ class SqliteTransaction : public Transaction {
     if (f.max_overdue) absl::StrAppend(&sql, "AND overdue<=", *f.max_overdue, " ");
     if (f.overdue_only) absl::StrAppend(&sql, "AND overdue>0 ");
     if (f.has_after) absl::StrAppend(&sql, "AND (priority<? OR (priority=? AND customer>?)) ");
+    return sql;
+  }
+  absl::StatusOr<std::vector<CaseRow>> ListCases(const CaseFilter& f) override {
+    std::string sql = absl::StrCat(kCaseCols, "WHERE tenant=? ", CaseConditions(f));
     absl::StrAppend(&sql, "ORDER BY priority DESC, customer LIMIT ?");
     PREPARE_OR_RETURN(s, c_, sql);
     int i = 1;
