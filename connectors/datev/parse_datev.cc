@@ -385,7 +385,9 @@ class DatevParser {
       pending_->rec.record.set_customer_ref(absl::StrCat(debtor));
       v1::Invoice* inv = pending_->rec.record.mutable_invoice();
       inv->mutable_external_ref()->set_source_system(source_system_);
-      inv->mutable_external_ref()->set_id(absl::StrCat(debtor, "/", number));
+      // Invoice numbers are unique within a client's books (§ 14 (4) Nr. 4
+      // UStG asks for a unique sequence), so the number is the id.
+      inv->mutable_external_ref()->set_id(number);
       inv->set_number(number);
       inv->set_currency_code(currency);
       *inv->mutable_issue_date() = ToProtoDate(date);
@@ -454,8 +456,8 @@ class DatevParser {
     if (!seen_ids_.insert(Fingerprint(p.rec.record.invoice().external_ref().id())).second) {
       ++stats_.rejected;
       on_issue_(ParseIssue{p.rec.where, "Belegfeld 1", "DUPLICATE_DOCUMENT",
-                           absl::StrCat("invoice ", p.number, " of debtor ", p.debtor,
-                                        " was booked earlier in the file, apart from this booking")});
+                           absl::StrCat("invoice number ", p.number, " (debtor ", p.debtor,
+                                        ") was used earlier in the file, apart from this booking")});
       return;
     }
     ++stats_.invoices;
@@ -512,7 +514,7 @@ class DatevParser {
     rec.record.set_customer_ref(absl::StrCat(debtor));
     v1::CreditNote* c = rec.record.mutable_credit_note();
     c->mutable_external_ref()->set_source_system(source_system_);
-    c->mutable_external_ref()->set_id(RepeatNumbered(absl::StrCat(debtor, "/", number)));
+    c->mutable_external_ref()->set_id(RepeatNumbered(number));
     c->set_number(number);
     *c->mutable_issue_date() = ToProtoDate(date);
     *c->mutable_amount() = ToProtoMoney(amount, currency);

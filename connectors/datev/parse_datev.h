@@ -42,10 +42,10 @@
 // person's name and first name, Adressattyp (1 person, 2 company), short
 // name, country, e-mail; creditors are counted and skipped.
 //
-// External ids: customers "<account>"; invoices "<account>/<Belegfeld 1>";
-// credit notes "<account>/<number>"; payments "<account>/pay-<fingerprint of
-// the booking>" (DATEV bookings have no id), numbered on repeats, so a
-// re-import of the same file changes nothing.
+// External ids: customers "<account>"; invoices their number (unique in a
+// client's books); credit notes their number; payments "<account>/pay-
+// <fingerprint of the booking>" (DATEV bookings have no id); repeats are
+// numbered "#2", so a re-import of the same file changes nothing.
 //
 // Memory: one booking group at a time plus a 64-bit fingerprint per
 // document (to report an invoice number booked twice apart,

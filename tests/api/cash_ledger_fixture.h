@@ -21,9 +21,29 @@
 
 namespace collections::testing {
 
-class CashLedger : public ::testing::Test {
+// A real in-process server with the ledger calls the connector tests need.
+class InProcessLedger : public ::testing::Test {
  protected:
   static constexpr char kTenant[] = "tenants/acme";
+
+  v1::SyncLedgerResponse Sync(const std::string& sync_id, const std::vector<v1::SyncRecord>& recs) {
+    return SyncChunk(srv_, kTenant, sync_id, recs);
+  }
+
+  v1::Invoice Get(const std::string& name) {
+    grpc::ClientContext ctx;
+    v1::GetInvoiceRequest req;
+    req.set_name(name);
+    v1::Invoice out;
+    grpc::Status st = srv_.ledger().GetInvoice(&ctx, req, &out);
+    EXPECT_TRUE(st.ok()) << name << ": " << st.error_message();
+    return out;
+  }
+  TestServer srv_;
+};
+
+class CashLedger : public InProcessLedger {
+ protected:
   static constexpr char kRf[] = "RF18539007547034";
 
   static std::string Inv(const std::string& customer, const std::string& number) {
@@ -62,10 +82,6 @@ class CashLedger : public ::testing::Test {
     ASSERT_EQ(resp.created(), 8);
   }
 
-  v1::SyncLedgerResponse Sync(const std::string& sync_id, const std::vector<v1::SyncRecord>& recs) {
-    return SyncChunk(srv_, kTenant, sync_id, recs);
-  }
-
   // Parses `path` with `parse` (the records.h signature without options)
   // and syncs the payments in one chunk; every record must be customer-less.
   template <typename ParseFn>
@@ -81,15 +97,6 @@ class CashLedger : public ::testing::Test {
     return Sync("bank-" + path, recs);
   }
 
-  v1::Invoice Get(const std::string& name) {
-    grpc::ClientContext ctx;
-    v1::GetInvoiceRequest req;
-    req.set_name(name);
-    v1::Invoice out;
-    grpc::Status st = srv_.ledger().GetInvoice(&ctx, req, &out);
-    EXPECT_TRUE(st.ok()) << name << ": " << st.error_message();
-    return out;
-  }
   int64_t Due(const std::string& customer, const std::string& number) {
     return Get(Inv(customer, number)).amount_due().minor_units();
   }
@@ -104,7 +111,6 @@ class CashLedger : public ::testing::Test {
     return out;
   }
 
-  TestServer srv_;
   std::unique_ptr<v1::CashApplicationService::Stub> cash_;
 };
 

@@ -84,7 +84,7 @@ TEST(DatevBookings, WhatEachBookingBecomes) {
   const v1::SyncRecord& inv = p.rec(0);
   EXPECT_EQ(inv.customer_ref(), "10000");
   EXPECT_EQ(inv.invoice().number(), "RE-100");
-  EXPECT_EQ(inv.invoice().external_ref().id(), "10000/RE-100");
+  EXPECT_EQ(inv.invoice().external_ref().id(), "RE-100");
   EXPECT_EQ(inv.invoice().total().minor_units(), 107000);
   ASSERT_EQ(inv.invoice().lines_size(), 2);
   EXPECT_EQ(inv.invoice().lines(1).description(), "B\u00fccher");
