@@ -402,7 +402,8 @@ class OfxParser {
     return absl::OkStatus();
   }
 
-  void CloseUpTo(const std::string& name) {
+  // `name` by value: it may be an element of stack_, which this pops.
+  void CloseUpTo(std::string name) {
     bool open = false;
     for (const std::string& s : stack_) open |= s == name;
     if (!open) return;  // a stray end tag

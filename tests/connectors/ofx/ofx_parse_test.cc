@@ -146,6 +146,15 @@ TEST(Ofx, ElementsAfterTheClosedRootAreIgnored) {
   EXPECT_EQ(p.records.size(), 1u);
 }
 
+TEST(Ofx, ATruncatedFileClosesItsOpenAggregates) {
+  // Found by an ASan fuzz run: closing the aggregates left open at the end
+  // compared a name with a stack element it had just popped.
+  std::string whole = Sgml("<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261118<TRNAMT>1<FITID>U1<NAME>A</STMTTRN>\n");
+  Parsed p = Parse(whole.substr(0, whole.find("</BANKTRANLIST>")));
+  ASSERT_TRUE(p.status.ok()) << p.status;
+  EXPECT_EQ(p.records.size(), 1u);
+}
+
 TEST(Ofx, SameFileTwiceGivesTheSameIds) {
   std::string s = Sgml("<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261118<TRNAMT>1<FITID>U1<NAME>A</STMTTRN>\n");
   EXPECT_EQ(Parse(s).payment(0).external_ref().id(), Parse(s).payment(0).external_ref().id());
