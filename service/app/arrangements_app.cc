@@ -1870,6 +1870,7 @@ absl::Status LoadArrangementContext(store::Transaction& tx, const std::string& t
     for (const auto& n : s.invoices()) h.invoice_ids.push_back(IdOf(n));
     h.amount = ToMoney(s.amount());
     h.pay_by = OptDay(s.pay_by());
+    h.accepted_date = OptDay(s.accepted_date());
     account->settlements.push_back(std::move(h));
   }
   ASSIGN_OR_RETURN(auto fees, ops.ListDocs<v1::Fee>(kFeeKind));

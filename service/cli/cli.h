@@ -67,6 +67,7 @@ void RegisterRecoveryCommands(CommandTable& table);  // recovery_commands.cc
 void RegisterMigrateCommands(CommandTable& table);  // migrate_tenant.cc
 void RegisterArrangementCommands(CommandTable& table);  // arrangement_commands.cc
 void RegisterTokenCommands(CommandTable& table);  // token_commands.cc
+void RegisterCaseCommands(CommandTable& table);  // case_commands.cc
 
 }  // namespace collections::cli
 

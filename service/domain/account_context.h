@@ -234,6 +234,7 @@ struct SettlementHold {
   std::vector<std::string> invoice_ids;
   Money amount;
   std::optional<absl::CivilDay> pay_by;
+  std::optional<absl::CivilDay> accepted_date;
 };
 
 enum class EndState { kNone, kAgency, kLegal, kWrittenOff };

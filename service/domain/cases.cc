@@ -241,7 +241,7 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
   const PaymentPlan* governing_plan = nullptr;
   for (const auto& p : ctx.plans) {
     if (p.status != PlanStatus::kActive) continue;
-    c.pauses.push_back({PauseKind::kPlan, absl::StrCat("paymentPlans/", p.id),
+    c.pauses.push_back({PauseKind::kPlan, absl::StrCat("plans/", p.id),
                         held(p.invoice_ids), std::nullopt,
                         p.in_arrears ? "an installment is in arrears: cure period running"
                                      : "while the installments are paid"});
@@ -280,7 +280,7 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
   if (governing_settlement != nullptr) {
     c.governing_arrangement = absl::StrCat("settlements/", governing_settlement->id);
   } else if (governing_plan != nullptr) {
-    c.governing_arrangement = absl::StrCat("paymentPlans/", governing_plan->id);
+    c.governing_arrangement = absl::StrCat("plans/", governing_plan->id);
   } else if (governing_promise != nullptr) {
     c.governing_arrangement = absl::StrCat("promises/", governing_promise->id);
   }
@@ -364,6 +364,23 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
       if ((s.status == SettlementStatus::kAccepted || s.status == SettlementStatus::kProposed) &&
           s.pay_by) {
         consider(std::max(*s.pay_by + 1, day));
+      }
+      // Paid in full: the daily run closes it (and the case) at once.
+      if (s.status == SettlementStatus::kAccepted && s.accepted_date) {
+        int64_t paid = 0;
+        for (const auto& inv : ctx.invoices) {
+          if (std::find(s.invoice_ids.begin(), s.invoice_ids.end(), inv.state.id) ==
+              s.invoice_ids.end()) {
+            continue;
+          }
+          for (const auto& st : inv.state.settlements) {
+            if (st.kind == SettlementKind::kPayment && st.day >= *s.accepted_date &&
+                st.day <= day) {
+              paid += st.amount;
+            }
+          }
+        }
+        if (s.amount.minor > 0 && paid >= s.amount.minor) consider(day);
       }
     }
     for (const auto& inv : ctx.invoices) {

@@ -258,6 +258,7 @@ class CasesProperty : public ::testing::TestWithParam<const char*> {
       req.set_parent(a.name);
       req.mutable_dispute()->set_invoice(inv);
       req.mutable_dispute()->set_reason(v1::Dispute::QUALITY);
+      req.mutable_dispute()->set_owner("dana");
       req.mutable_dispute()->set_description("goods arrived damaged");
       v1::Dispute d;
       if (Call(*arr_, &v1::ArrangementService::Stub::OpenDispute, req, &d).ok()) {
