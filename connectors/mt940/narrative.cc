@@ -41,6 +41,9 @@ std::string JoinWrapped(const std::vector<std::string>& lines, char separator) {
 
 // ---------------------------------------------------------------- German
 
+// A Verwendungszweck subfield holds up to 27 characters.
+constexpr size_t kSubfieldWidth = 27;
+
 // ZKA SEPA keywords inside the Verwendungszweck.
 constexpr std::array<absl::string_view, 15> kSepaKeywords = {
     "EREF+", "KREF+", "MREF+", "CRED+", "DEBT+", "COAM+", "OAMT+", "SVWZ+",
@@ -54,8 +57,11 @@ absl::string_view KeywordAt(absl::string_view text, size_t i) {
   return "";
 }
 
+// `purpose` is the Verwendungszweck subfields joined directly (SEPA splits
+// its text every 27 characters, mid-word); `lines` the same subfields
+// joined as lines, for the text without SEPA keywords.
 void ReadSepaKeywords(absl::string_view purpose, const std::vector<size_t>& boundaries,
-                      Mt940Narrative& n) {
+                      const std::string& lines, Mt940Narrative& n) {
   struct Hit {
     size_t at;
     absl::string_view keyword;
@@ -72,7 +78,7 @@ void ReadSepaKeywords(absl::string_view purpose, const std::vector<size_t>& boun
     }
   }
   if (hits.empty()) {
-    n.remittance = Trimmed(purpose);
+    n.remittance = Trimmed(lines);
     return;
   }
   std::string leading = Trimmed(purpose.substr(0, hits[0].at));
@@ -105,7 +111,8 @@ void ParseGerman(absl::string_view text, Mt940Narrative& n) {
   n.dialect = Mt940Narrative::Dialect::kGermanSubfields;
   n.transaction_code = std::string(text.substr(0, 3));
   const char sep = text[3];
-  std::string purpose, name;
+  std::string purpose, lines, name;
+  size_t last_subfield_size = kSubfieldWidth;
   std::vector<size_t> boundaries;
   size_t i = 3;
   while (i < text.size()) {
@@ -125,6 +132,12 @@ void ParseGerman(absl::string_view text, Mt940Narrative& n) {
     } else if ((c >= 20 && c <= 29) || (c >= 60 && c <= 63)) {
       boundaries.push_back(purpose.size());
       absl::StrAppend(&purpose, value);
+      // Without SEPA keywords (the older layout) each subfield is a line of
+      // up to 27 characters: a full one continues in the next, a shorter one
+      // ended at a word.
+      if (!lines.empty() && last_subfield_size < kSubfieldWidth) lines.push_back(' ');
+      absl::StrAppend(&lines, value);
+      last_subfield_size = value.size();
     } else if (c == 30) {
       n.counterparty_bic = Trimmed(value);
     } else if (c == 31) {
@@ -135,7 +148,7 @@ void ParseGerman(absl::string_view text, Mt940Narrative& n) {
     i = to;
   }
   n.counterparty_name = Trimmed(name);
-  ReadSepaKeywords(purpose, boundaries, n);
+  ReadSepaKeywords(purpose, boundaries, lines, n);
 }
 
 // ------------------------------------------------------------ slash codes

@@ -132,8 +132,10 @@ TEST(Mt940Narrative, GermanSubfieldsWithSepaKeywords) {
 }
 
 TEST(Mt940Narrative, GermanWithoutKeywordsKeepsTheWholePurpose) {
-  Mt940Narrative n = ParseNarrative({"051?00UEBERWEISUNGSGUTSCHRIFT?20RE 4711 KD 55?32Meier"});
-  EXPECT_EQ(n.remittance, "RE 4711 KD 55");
+  // Older layout: each ?2x a line; a full 27-character one runs on.
+  Mt940Narrative n = ParseNarrative({"051?00UEBERWEISUNGSGUTSCHRIFT?20RE 4711?21KD 55?22Lieferung vom 01.02.2026 un",
+                                     "?23d 03.02.2026?32Meier"});
+  EXPECT_EQ(n.remittance, "RE 4711 KD 55 Lieferung vom 01.02.2026 und 03.02.2026");
   EXPECT_EQ(n.counterparty_name, "Meier");
   EXPECT_TRUE(n.end_to_end_id.empty());
 }
