@@ -945,6 +945,12 @@ absl::StatusOr<v1::ExportCaseFileResponse> RecoveryApp::ExportCaseFile(
     json_parts.push_back(absl::StrCat("\"outboxActions\":", list(items)));
     const v1::Recommendation prec = ToProtoRecommendation(cn.tenant, rec);
     json_parts.push_back(absl::StrCat("\"recommendation\":", ToJson(prec)));
+    // The case as stored, with its transition history.
+    v1::Case stored_case;
+    ASSIGN_OR_RETURN(auto case_row, tx.GetCase(cn.customer));
+    if (case_row && stored_case.ParseFromString(case_row->body)) {
+      json_parts.push_back(absl::StrCat("\"case\":", ToJson(stored_case)));
+    }
 
     // The printable document.
     absl::StrAppend(&text, "COLLECTION CASE FILE\n", std::string(60, '='), "\n");
@@ -1007,6 +1013,19 @@ absl::StatusOr<v1::ExportCaseFileResponse> RecoveryApp::ExportCaseFile(
     }
     absl::StrAppend(&text, "\nCURRENT ASSESSMENT\n  ", rec.explanation, "\n  ",
                     rec.risk.explanation, "\n");
+    if (stored_case.state() != v1::Case::STATE_UNSPECIFIED) {
+      absl::StrAppend(&text, "\nCASE\n  ", v1::Case::State_Name(stored_case.state()), ", stage ",
+                      v1::CollectionStage_Name(stored_case.stage()), "\n");
+      for (const auto& h : stored_case.history()) {
+        absl::StrAppend(
+            &text, "  ",
+            absl::StrFormat("%04d-%02d-%02d", h.date().year(), h.date().month(), h.date().day()),
+            "  ", v1::Case::State_Name(h.from_state()), " -> ", v1::Case::State_Name(h.to_state()),
+            " (", v1::CollectionStage_Name(h.to_stage()), ") on ", h.event(),
+            h.reasons().empty() ? "" : ": ",
+            h.reasons().empty() ? "" : h.reasons(h.reasons_size() - 1).text(), "\n");
+      }
+    }
     return absl::OkStatus();
   }));
   // The status history comes from the audit log.

@@ -235,6 +235,23 @@ TEST_F(CaseScenario, PlanGovernsTheLadderAndDefaultsOnTheDailyRun) {
   const v1::Case resumed = Case(c);
   EXPECT_FALSE(HasPause(resumed, v1::CasePause::PLAN));
   EXPECT_EQ(resumed.state(), v1::Case::ACTIVE);
+  // The history shows the pause and the resumption, and the case file an
+  // agency would receive carries it.
+  bool paused_seen = false, resumed_seen = false;
+  for (const auto& h : resumed.history()) {
+    paused_seen = paused_seen || h.to_state() == v1::Case::PAUSED;
+    resumed_seen = resumed_seen || (h.from_state() == v1::Case::PAUSED &&
+                                    h.to_state() == v1::Case::ACTIVE);
+  }
+  EXPECT_TRUE(paused_seen);
+  EXPECT_TRUE(resumed_seen);
+  v1::ExportCaseFileRequest ex;
+  ex.set_customer(c);
+  grpc::ClientContext ectx;
+  v1::ExportCaseFileResponse file;
+  ASSERT_TRUE(recovery_->ExportCaseFile(&ectx, ex, &file).ok());
+  EXPECT_NE(file.text().find("PAUSED -> ACTIVE"), std::string::npos);
+  EXPECT_NE(file.json().find("\"history\""), std::string::npos);
 }
 
 // 3b. An accepted settlement pauses the case until its pay-by day; paid in
