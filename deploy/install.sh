@@ -9,7 +9,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libgtest-dev libgmock-dev
   libsqlite3-dev sqlite3
-  libxml2-dev zlib1g-dev libqpdf-dev
+  libxml2-dev zlib1g-dev libqpdf-dev libcairo2-dev liblcms2-dev fonts-dejavu-core
   libkainjow-mustache-dev
   libpq-dev postgresql
   python3 python3-grpcio python3-grpc-tools python3-yaml

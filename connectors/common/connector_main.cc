@@ -1,5 +1,7 @@
 #include "connectors/common/connector_main.h"
 
+#include <map>
+
 #include <signal.h>
 
 #include <atomic>
@@ -7,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <utility>
@@ -127,6 +130,29 @@ absl::StatusOr<ExportSet> CollectExport(LedgerClient& client, const std::string&
     token = page->next_page_token();
   } while (!token.empty());
   return out;
+}
+
+absl::Status WriteOneFilePerDocument(const ExportSet& set, const std::string& dir,
+                                     const std::string& extension, const RenderDocument& render,
+                                     std::ostream& out) {
+  if (dir.empty()) return absl::InvalidArgumentError("--out-dir is required: one file per document");
+  std::map<std::string, v1::Customer> customers;
+  for (const auto& c : set.customers) customers[c.external_ref().id()] = c;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  for (const auto& record : set.records) {
+    const std::string number =
+        record.has_invoice() ? record.invoice().number() : record.credit_note().number();
+    absl::StatusOr<std::string> doc = render(record, customers[record.customer_ref()]);
+    if (!doc.ok()) {
+      return absl::Status(doc.status().code(), absl::StrCat(number, ": ", doc.status().message()));
+    }
+    const std::string path = (std::filesystem::path(dir) / (SafeFileName(number) + extension)).string();
+    if (absl::Status st = WriteFileAtomically(path, *doc); !st.ok()) return st;
+    out << path << "\n";
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<CollectionEntry>> CollectionEntriesOf(const ExportSet& set) {

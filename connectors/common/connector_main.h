@@ -81,6 +81,18 @@ absl::StatusOr<ExportSet> CollectExport(LedgerClient& client, const std::string&
 // InvalidArgument naming the document when a date is not a calendar day.
 absl::StatusOr<std::vector<CollectionEntry>> CollectionEntriesOf(const ExportSet& set);
 
+// For formats with one file per document (UBL, CII): writes
+// `dir`/<SafeFileName(number)><extension> atomically for every record of
+// `set`, with the bytes `render(record, owner)` makes from the record and
+// the customer that owns it, and prints each path on `out`. The first
+// render error is returned prefixed with the document number; nothing
+// after it is written.
+using RenderDocument =
+    std::function<absl::StatusOr<std::string>(const v1::SyncRecord&, const v1::Customer&)>;
+absl::Status WriteOneFilePerDocument(const ExportSet& set, const std::string& dir,
+                                     const std::string& extension, const RenderDocument& render,
+                                     std::ostream& out);
+
 struct ConnectorSpec {
   std::string program;                // "collections-iif"
   std::string format;                 // "iif"

@@ -158,6 +158,16 @@ std::string InvoiceNumberFromCreditText(absl::string_view text, std::string* res
   return std::string(number);
 }
 
+std::string SafeFileName(const std::string& number) {
+  std::string out = number.empty() ? "document" : number;
+  for (char& c : out) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) c = '_';
+  }
+  return out;
+}
+
 ParsedRecord NewRecord(const Location& where) {
   ParsedRecord r;
   r.where = where;

@@ -62,6 +62,11 @@ std::string CreditReferenceText(absl::string_view invoice_number, absl::string_v
 // receives the reason.
 std::string InvoiceNumberFromCreditText(absl::string_view text, std::string* rest = nullptr);
 
+// A document number as a file name: anything but [A-Za-z0-9._-] becomes
+// '_' ("document" when empty), for exporters that write one file per
+// document.
+std::string SafeFileName(const std::string& number);
+
 // A record located at `where`, with record.source_location filled in.
 ParsedRecord NewRecord(const Location& where);
 

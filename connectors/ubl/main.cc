@@ -8,32 +8,14 @@
 //   collections-ubl export --tenant=acme --out-dir=outbox
 //       --supplier-endpoint=0088:5790000435968 --supplier-name="Acme Ltd"
 //       --supplier-country=DK
-#include <filesystem>
-#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "connectors/common/checkpoint.h"
 #include "connectors/common/connector_main.h"
 #include "connectors/ubl/parse_ubl.h"
 #include "connectors/ubl/write_ubl.h"
 
 namespace cc = collections::connectors;
-
-namespace {
-
-// A document number as a file name: anything but [A-Za-z0-9._-] becomes '_'.
-std::string FileNameOf(const std::string& number) {
-  std::string out = number.empty() ? "document" : number;
-  for (char& c : out) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) c = '_';
-  }
-  return out;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   cc::ConnectorSpec spec;
@@ -60,7 +42,6 @@ int main(int argc, char** argv) {
   spec.write_export = [](const cc::ExportSet& set, const cc::FlagValues& flags,
                          std::ostream& out) -> absl::Status {
     const std::string dir = flags.Get("out-dir");
-    if (dir.empty()) return absl::InvalidArgumentError("--out-dir is required: one file per document");
     cc::UblWriteOptions w;
     const std::pair<std::string, std::string> endpoint =
         absl::StrSplit(flags.Get("supplier-endpoint"), absl::MaxSplits(':', 1));
@@ -71,25 +52,14 @@ int main(int argc, char** argv) {
     w.supplier.vat_id = flags.Get("supplier-vat-id");
     w.payee_account = flags.Get("payee-account");
     w.vat_percent = flags.Get("vat-percent");
-    std::map<std::string, collections::v1::Customer> customers;
-    for (const auto& c : set.customers) customers[c.external_ref().id()] = c;
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
-    for (const auto& record : set.records) {
-      const cc::UblParty buyer = cc::UblPartyFromCustomer(customers[record.customer_ref()]);
-      absl::StatusOr<std::string> doc =
-          record.has_invoice() ? cc::WriteUblInvoice(record.invoice(), buyer, w)
-                               : cc::WriteUblCreditNote(record.credit_note(), buyer, w);
-      if (!doc.ok()) return doc.status();
-      const std::string number =
-          record.has_invoice() ? record.invoice().number() : record.credit_note().number();
-      const std::string path = (std::filesystem::path(dir) / (FileNameOf(number) + ".xml")).string();
-      absl::Status st = cc::WriteFileAtomically(path, *doc);
-      if (!st.ok()) return st;
-      out << path << "\n";
-    }
-    return absl::OkStatus();
+    return cc::WriteOneFilePerDocument(
+        set, dir, ".xml",
+        [&](const collections::v1::SyncRecord& record, const collections::v1::Customer& owner) {
+          const cc::UblParty buyer = cc::UblPartyFromCustomer(owner);
+          return record.has_invoice() ? cc::WriteUblInvoice(record.invoice(), buyer, w)
+                                      : cc::WriteUblCreditNote(record.credit_note(), buyer, w);
+        },
+        out);
   };
   return cc::ConnectorMain(spec, argc, argv);
 }

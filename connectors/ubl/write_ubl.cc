@@ -1,7 +1,5 @@
 #include "connectors/ubl/write_ubl.h"
 
-#include <libxml/xmlwriter.h>
-
 #include <memory>
 #include <vector>
 
@@ -9,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "connectors/common/values.h"
+#include "connectors/common/xml_writer.h"
 #include "service/domain/errors.h"
 #include "service/domain/money.h"
 #include "service/domain/status_macros.h"
@@ -20,66 +19,6 @@ namespace v1 = ::collections::v1;
 
 constexpr char kCacNs[] = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2";
 constexpr char kCbcNs[] = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2";
-
-const xmlChar* X(const char* s) { return reinterpret_cast<const xmlChar*>(s); }
-
-// A document under construction with libxml2's xmlTextWriter, which does
-// the escaping; the first failing call is remembered.
-class XmlOut {
- public:
-  XmlOut() {
-    buffer_ = xmlBufferCreate();
-    writer_ = xmlNewTextWriterMemory(buffer_, 0);
-    if (writer_ == nullptr) ok_ = false;
-    if (ok_) Check(xmlTextWriterSetIndent(writer_, 1));
-    if (ok_) Check(xmlTextWriterSetIndentString(writer_, X("  ")));
-    if (ok_) Check(xmlTextWriterStartDocument(writer_, nullptr, "UTF-8", nullptr));
-  }
-  ~XmlOut() {
-    if (writer_ != nullptr) xmlFreeTextWriter(writer_);
-    xmlBufferFree(buffer_);
-  }
-  XmlOut(const XmlOut&) = delete;
-  XmlOut& operator=(const XmlOut&) = delete;
-
-  void Start(const std::string& name) {
-    if (ok_) Check(xmlTextWriterStartElement(writer_, X(name.c_str())));
-  }
-  void Attr(const std::string& name, const std::string& value) {
-    if (ok_) Check(xmlTextWriterWriteAttribute(writer_, X(name.c_str()), X(value.c_str())));
-  }
-  void End() {
-    if (ok_) Check(xmlTextWriterEndElement(writer_));
-  }
-  // <name attr="value">text</name>; nothing when `text` is empty and
-  // `optional`.
-  void Leaf(const std::string& name, const std::string& text, const std::string& attr = "",
-            const std::string& attr_value = "") {
-    Start(name);
-    if (!attr.empty()) Attr(attr, attr_value);
-    if (ok_) Check(xmlTextWriterWriteString(writer_, X(text.c_str())));
-    End();
-  }
-  void Optional(const std::string& name, const std::string& text) {
-    if (!text.empty()) Leaf(name, text);
-  }
-
-  absl::StatusOr<std::string> Finish() {
-    if (ok_) Check(xmlTextWriterEndDocument(writer_));
-    if (ok_) Check(xmlTextWriterFlush(writer_));
-    if (!ok_) return absl::InternalError("libxml2 text writer failed");
-    return std::string(reinterpret_cast<const char*>(xmlBufferContent(buffer_)),
-                       static_cast<size_t>(xmlBufferLength(buffer_)));
-  }
-
- private:
-  void Check(int rc) {
-    if (rc < 0) ok_ = false;
-  }
-  xmlBufferPtr buffer_ = nullptr;
-  xmlTextWriterPtr writer_ = nullptr;
-  bool ok_ = true;
-};
 
 absl::Status Missing(absl::string_view term, absl::string_view what) {
   return domain::InvalidInput("PEPPOL_MISSING_ELEMENT", term, what);

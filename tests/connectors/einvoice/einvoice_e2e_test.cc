@@ -7,7 +7,9 @@
 // Then the 820's promise: a remittance pays exactly the invoices it names.
 #include <grpcpp/grpcpp.h>
 
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <functional>
 #include <map>
 #include <string>
@@ -16,6 +18,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "connectors/cii/parse_cii.h"
+#include "connectors/cii/write_cii.h"
+#include "connectors/common/client.h"
+#include "connectors/common/connector_main.h"
 #include "connectors/edifact/parse_edifact.h"
 #include "connectors/x12/parse_x12.h"
 #include "gtest/gtest.h"
@@ -247,6 +252,76 @@ TEST_F(X12RemittanceE2E, WithoutCustomerCashApplicationFollowsTheRemittance) {
   // Matched by the documents it names, whose amounts add up to the payment.
   EXPECT_EQ(resp.outcomes(0).name().rfind(customer_ + "/payments/", 0), 0u) << resp.outcomes(0).name();
   ExpectOnlyTheNamedInvoicesPaid();
+}
+
+// ------------------------------------------------ CII export round trip
+
+// The service's own documents (a fee invoice with VAT, a settlement credit
+// note), exported as collections-cii export does (CollectExport, then one
+// Factur-X PDF per document) and imported into a second server: the same
+// amounts come back.
+TEST(CiiExportE2E, FacturXExportReimportsWithTheSameAmounts) {
+  TestServer source;
+  v1::SyncRecord customer;
+  *customer.mutable_customer() = collections::testing::MakeCustomer("0088:4000001123452", "Kunde AG");
+  customer.mutable_customer()->set_country_code("DE");
+  v1::SyncRecord fee;
+  *fee.mutable_invoice() = collections::testing::MakeInvoice("FEE-1", collections::testing::D(2026, 11, 20),
+                                                             collections::testing::D(2026, 12, 4), "EUR", 4760);
+  fee.mutable_invoice()->mutable_external_ref()->set_source_system("collections");
+  *fee.mutable_invoice()->mutable_tax() = collections::testing::M("EUR", 760);
+  fee.set_customer_ref("erp/0088:4000001123452");
+  v1::SyncRecord credit;
+  v1::CreditNote* cn = credit.mutable_credit_note();
+  cn->mutable_external_ref()->set_source_system("collections");
+  cn->mutable_external_ref()->set_id("SET-1");
+  cn->set_number("SET-1");
+  *cn->mutable_issue_date() = collections::testing::D(2026, 11, 21);
+  *cn->mutable_amount() = collections::testing::M("EUR", 1000);
+  cn->set_invoice_number("FEE-1");
+  credit.set_customer_ref("erp/0088:4000001123452");
+  v1::SyncLedgerResponse seeded = collections::testing::SyncChunk(source, kTenant, "seed", {customer, fee, credit});
+  ASSERT_EQ(seeded.rejected(), 0) << seeded.ShortDebugString();
+
+  LedgerClient client(source.channel());
+  absl::StatusOr<ExportSet> set = CollectExport(client, "acme", "collections");
+  ASSERT_TRUE(set.ok()) << set.status();
+  ASSERT_EQ(set->records.size(), 2u);
+  CiiWriteOptions w;
+  w.seller.name = "Acme Inkasso GmbH";
+  w.seller.country_code = "DE";
+  w.seller.vat_id = "DE123456789";
+  w.payee_iban = "DE89370400440532013000";
+  w.vat_percent = "19";
+  const std::string dir = ::testing::TempDir() + "/cii-export";
+  std::filesystem::remove_all(dir);
+  std::ostringstream written;
+  absl::Status st = WriteOneFilePerDocument(
+      *set, dir, ".pdf",
+      [&](const v1::SyncRecord& r, const v1::Customer& owner) { return WriteCiiDocument(r, owner, w, true); },
+      written);
+  ASSERT_TRUE(st.ok()) << st;
+
+  std::vector<v1::SyncRecord> imported;
+  for (const char* file : {"FEE-1.pdf", "SET-1.pdf"}) {
+    Parsed p = ParsePath(dir + "/" + file, file, [](std::istream& in, const ParseOptions& o, const RecordSink& r,
+                                                     const IssueSink& i) { return ParseCii(in, o, r, i); });
+    ASSERT_TRUE(p.status.ok()) << p.status;
+    ASSERT_TRUE(p.issues.empty()) << file;
+    imported.insert(imported.end(), p.records.begin(), p.records.end());
+  }
+  Ledger target;
+  v1::SyncLedgerResponse resp = target.Sync("reimport", imported);
+  ASSERT_EQ(resp.rejected(), 0) << resp.ShortDebugString();
+  std::vector<std::string> lines;
+  for (int k = 0; k < resp.outcomes_size(); ++k) {
+    lines.push_back(target.Describe(imported[static_cast<size_t>(k)], resp.outcomes(k)));
+  }
+  EXPECT_EQ(lines, (std::vector<std::string>{
+                       R"(customer id="0088:4000001123452" name="Kunde AG" kind=CUSTOMER_KIND_BUSINESS country=DE)",
+                       R"(invoice "FEE-1" customer="0088:4000001123452" issued=2026-11-20 due=2026-12-04 total=EUR 47.60 tax=EUR 7.60 amount_due=EUR 37.60 status=PARTIALLY_PAID lines=1 reference="" terms="")",
+                       R"(customer id="0088:4000001123452" name="Kunde AG" kind=CUSTOMER_KIND_BUSINESS country=DE)",
+                       R"(credit_note "SET-1" customer="0088:4000001123452" issued=2026-11-21 amount=EUR 10.00 corrects="FEE-1" unapplied=EUR 0.00)"}));
 }
 
 }  // namespace
