@@ -242,5 +242,46 @@ TEST(CiiParse, LongDocumentsStreamWithBoundedLineDetail) {
   EXPECT_EQ(c.records[1].record.invoice().lines_size(), kMaxKeptLines);
 }
 
+TEST(CiiStreaming, OneHugeDocumentKeepsMemoryFlat) {
+  // An EN 16931 invoice with as many lines as fit in the test size (50 MB
+  // in CI, COLLECTIONS_STREAM_TEST_MB for the benchmark), each line 1.00.
+  const std::string xml = testing::ReadFile(testing::TestData("minimum-profile.xml"));
+  const size_t cut = xml.find("<rsm:SupplyChainTradeTransaction>") + 34;
+  const std::string line =
+      "<ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument><ram:LineID>1</ram:LineID>"
+      "</ram:AssociatedDocumentLineDocument><ram:SpecifiedTradeProduct><ram:Name>Consulting hour</ram:Name>"
+      "</ram:SpecifiedTradeProduct><ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice>"
+      "<ram:ChargeAmount>1.00</ram:ChargeAmount></ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement>"
+      "<ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode=\"HUR\">1</ram:BilledQuantity>"
+      "</ram:SpecifiedLineTradeDelivery><ram:SpecifiedLineTradeSettlement>"
+      "<ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>1.00</ram:LineTotalAmount>"
+      "</ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement>"
+      "</ram:IncludedSupplyChainTradeLineItem>\n";
+  const std::string head = xml.substr(0, cut), tail = xml.substr(cut);
+  const int64_t n = (testing::StreamTestBytes() - static_cast<int64_t>(head.size() + tail.size())) /
+                    static_cast<int64_t>(line.size());
+  testing::GeneratedInput source(
+      head, [&](int64_t i) { return i < n ? line : i == n ? tail : std::string(); },
+      static_cast<int64_t>(head.size() + tail.size()) + n * static_cast<int64_t>(line.size()));
+  CiiStats stats;
+  int64_t kept = 0;
+  testing::StreamMeasure m = testing::MeasureStreaming(
+      source,
+      [&](std::istream& in, const RecordSink& r, const IssueSink& i) {
+        ParseOptions o;
+        o.file_name = "generated.xml";
+        return ParseCii(in, o, r, i, &stats);
+      },
+      [&](const ParsedRecord& r) {
+        if (r.record.has_invoice()) kept = r.record.invoice().lines_size();
+      });
+  ASSERT_TRUE(m.status.ok()) << m.status;
+  m.Print("cii");
+  EXPECT_EQ(m.issues, 0);
+  EXPECT_EQ(stats.lines, n);
+  EXPECT_EQ(kept, kMaxKeptLines);
+  EXPECT_LT(m.growth_kb(), 16384) << "RSS grew while streaming";
+}
+
 }  // namespace
 }  // namespace collections::connectors

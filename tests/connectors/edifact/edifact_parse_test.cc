@@ -194,5 +194,32 @@ TEST(EdifactParse, EveryBadInputIsRefusedWithItsReasonAndNoRecord) {
   EXPECT_GE(files, 10);
 }
 
+TEST(EdifactStreaming, ManyMessagesKeepMemoryFlat) {
+  auto message = [](int64_t i) {
+    return absl::StrCat("UNH+", i, "+INVOIC:D:96A:UN:EAN008'\nBGM+380+INV", i, "+9'\nDTM+137:20260105:102'\n"
+                        "NAD+BY+", 4000001000000 + i % 1000, "::9++Kunde ", i % 1000, "'\nCUX+2:EUR:4'\n"
+                        "PAT+1++5:3:D:30'\nLIN+1++4000862141404:SRV'\nIMD+F++:::Beratung'\nQTY+47:2'\n"
+                        "MOA+203:200.00'\nPRI+AAA:100'\nUNS+S'\nMOA+77:238.00'\nMOA+176:38.00'\nUNT+15+", i, "'\n");
+  };
+  testing::GeneratedInput source("UNA:+.? 'UNB+UNOC:3+SELLER:14+BUYER:14+260105:1200+REF1'\n", message,
+                                 testing::StreamTestBytes());
+  int64_t total = 0;
+  testing::StreamMeasure m = testing::MeasureStreaming(
+      source,
+      [](std::istream& in, const RecordSink& r, const IssueSink& i) {
+        ParseOptions o;
+        o.file_name = "generated.edi";
+        return ParseEdifact(in, o, r, i);
+      },
+      [&](const ParsedRecord& r) {
+        if (r.record.has_invoice()) total += r.record.invoice().total().minor_units();
+      });
+  ASSERT_TRUE(m.status.ok()) << m.status;
+  m.Print("edifact");
+  EXPECT_EQ(m.issues, 0);
+  EXPECT_EQ(total, m.records / 2 * 23800);
+  EXPECT_LT(m.growth_kb(), 8192) << "RSS grew while streaming";
+}
+
 }  // namespace
 }  // namespace collections::connectors

@@ -255,5 +255,40 @@ TEST(X12Parse, EveryBadInputIsRefusedWithItsReasonAndNoRecord) {
   EXPECT_GE(files, 10);
 }
 
+TEST(X12Streaming, ManyTransactionSetsKeepMemoryFlat) {
+  // One interchange of alternating 810 invoices (2 lines each) and 820
+  // remittances paying them; the trailer never comes (a warning).
+  const std::string isa =
+      "ISA*00*          *00*          *ZZ*SELLER         *ZZ*BUYER          *260105*1200*^*00501*000000042*0*P*:~\n"
+      "GS*IN*SELLER*BUYER*20260105*1200*7*X*005010~\n";
+  auto set = [](int64_t i) {
+    if (i % 2 == 0) {
+      return absl::StrCat("ST*810*", i, "~\nBIG*20260105*INV-", i, "~\nCUR*SE*USD~\nN1*BT*CUSTOMER ", i % 1000,
+                          "*92*C-", i % 1000, "~\nITD*01*3*****30~\nIT1*1*3*EA*25.50**VP*W-1~\nPID*F****WIDGET~\n"
+                          "IT1*2*1*EA*100**VP*S-1~\nTDS*17650~\nCTT*2~\nSE*11*", i, "~\n");
+    }
+    return absl::StrCat("ST*820*", i, "~\nBPR*C*176.50*C*ACH*CCP*01*011000015*DA*1*2**01*021000021*DA*9*20260120~\n"
+                        "TRN*1*T", i, "~\nCUR*PR*USD~\nN1*PR*CUSTOMER*92*C-1~\nENT*1~\nRMR*IV*INV-", i - 1,
+                        "*PI*176.50~\nSE*8*", i, "~\n");
+  };
+  testing::GeneratedInput source(isa, set, testing::StreamTestBytes());
+  int64_t paid = 0;
+  testing::StreamMeasure m = testing::MeasureStreaming(
+      source,
+      [](std::istream& in, const RecordSink& r, const IssueSink& i) {
+        ParseOptions o;
+        o.file_name = "generated.x12";
+        return ParseX12(in, o, r, i);
+      },
+      [&](const ParsedRecord& r) {
+        if (r.record.has_payment()) paid += r.record.payment().allocations(0).amount().minor_units();
+      });
+  ASSERT_TRUE(m.status.ok()) << m.status;
+  m.Print("x12");
+  EXPECT_EQ(m.issues, 0);
+  EXPECT_GT(paid, 0);
+  EXPECT_LT(m.growth_kb(), 8192) << "RSS grew while streaming";
+}
+
 }  // namespace
 }  // namespace collections::connectors
