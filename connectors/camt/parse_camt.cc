@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "connectors/common/values.h"
@@ -40,7 +41,8 @@ absl::StatusOr<absl::CivilDay> ParseCamtDate(const XmlElement& parent, absl::str
 }
 
 // An <Amt Ccy="EUR">12.30</Amt>-shaped element.
-absl::StatusOr<domain::Money> ParseAmountElement(const XmlElement& amt) {
+absl::StatusOr<domain::Money> ParseAmountElement(const XmlElement& amt,
+                                                 const AmountRules& rules) {
   std::optional<std::string> ccy = amt.Attribute("Ccy");
   if (!ccy.has_value() || ccy->empty()) {
     return domain::InvalidInput("MISSING_CURRENCY", "Ccy", "the amount has no Ccy attribute");
@@ -51,7 +53,8 @@ absl::StatusOr<domain::Money> ParseAmountElement(const XmlElement& amt) {
     return domain::InvalidInput("INVALID_AMOUNT", "Amt",
                                 absl::StrCat("signed amount \"", text, "\"; camt amounts are unsigned"));
   }
-  return domain::ParseMoney(text, *ccy);
+  ASSIGN_OR_RETURN(int64_t minor, ParseAmount(text, *ccy, rules));
+  return domain::Money{*ccy, minor};
 }
 
 const XmlElement* FirstOf(const XmlElement& e, std::initializer_list<absl::string_view> paths) {
@@ -96,6 +99,7 @@ class CamtParser {
              CamtStats& stats)
       : file_(options.file_name.empty() ? "<input>" : options.file_name),
         source_system_(options.source_system.empty() ? "camt" : options.source_system),
+        amounts_(options.amounts),
         on_record_(on_record),
         on_issue_(on_issue),
         stats_(stats) {}
@@ -204,12 +208,16 @@ class CamtParser {
             "MISSING_FIELD");
       return;
     }
-    absl::StatusOr<domain::Money> entry_amount = ParseAmountElement(*amt);
+    absl::StatusOr<domain::Money> entry_amount = ParseAmountElement(*amt, amounts_);
     if (!entry_amount.ok()) {
       Issue(*amt, "Amt", entry_amount.status(), "INVALID_AMOUNT");
       return;
     }
     std::vector<const XmlElement*> txs = ntry.FindAll("NtryDtls/TxDtls");
+    if (absl::Status st = ReconcileDetails(ntry, txs, indicator, *entry_amount); !st.ok()) {
+      Issue(ntry, "NtryDtls", st, "ENTRY_DETAILS_MISMATCH");
+      return;
+    }
     if (txs.empty()) {
       ReadTransaction(st, ntry, nullptr, 0, 1, indicator, reversal, *entry_amount);
       return;
@@ -218,6 +226,53 @@ class CamtParser {
       ReadTransaction(st, ntry, txs[i], static_cast<int>(i), static_cast<int>(txs.size()),
                       indicator, reversal, *entry_amount);
     }
+  }
+
+  // An entry and its details must tell one story (camt.053 Ntry/NtryDtls):
+  // the stated batch count (Btch/NbOfTxs) is the number of TxDtls, and the
+  // details' amounts in the entry currency, signed by their own CdtDbtInd
+  // (the entry's when absent), sum to the entry's signed amount. Otherwise
+  // a contradictory file could create receipts that never happened (a CRDT
+  // detail inside a DBIT entry), so the whole entry is refused.
+  absl::Status ReconcileDetails(const XmlElement& ntry, const std::vector<const XmlElement*>& txs,
+                                absl::string_view indicator, const domain::Money& entry_amount) {
+    int64_t stated = 0;
+    const std::string count = ntry.TextAt("NtryDtls/Btch/NbOfTxs");
+    if (!count.empty() && (!absl::SimpleAtoi(count, &stated) ||
+                           stated != static_cast<int64_t>(txs.size()))) {
+      return domain::InvalidInput(
+          "ENTRY_DETAILS_MISMATCH", "NtryDtls/Btch/NbOfTxs",
+          absl::StrCat("the batch states ", count, " transactions but the entry holds ",
+                       txs.size()));
+    }
+    if (txs.empty()) return absl::OkStatus();
+    const int64_t entry_signed = indicator == "DBIT" ? -entry_amount.minor : entry_amount.minor;
+    AmountTotal sum(entry_amount.currency, amounts_, "the entry's details");
+    for (size_t i = 0; i < txs.size(); ++i) {
+      const XmlElement& tx = *txs[i];
+      std::string tx_indicator = tx.TextAt("CdtDbtInd");
+      if (tx_indicator.empty()) tx_indicator = std::string(indicator);
+      const XmlElement* at = &tx;
+      absl::StatusOr<domain::Money> m =
+          TransactionAmount(tx, static_cast<int>(txs.size()), entry_amount, &at);
+      // A detail without a usable amount is reported when it is read.
+      if (!m.ok()) return absl::OkStatus();
+      RETURN_IF_ERROR(sum.Add(tx_indicator == "DBIT" ? -m->minor : m->minor));
+      if (txs.size() == 1 && tx_indicator != indicator) {
+        return domain::InvalidInput(
+            "ENTRY_DETAILS_MISMATCH", "NtryDtls/TxDtls/CdtDbtInd",
+            absl::StrCat("a ", tx_indicator, " transaction inside a ", indicator, " entry"));
+      }
+    }
+    if (sum.value() != entry_signed) {
+      return domain::InvalidInput(
+          "ENTRY_DETAILS_MISMATCH", "NtryDtls/TxDtls",
+          absl::StrCat("the ", txs.size(), " transactions sum to ",
+                       domain::FormatDecimal(sum.value(), entry_amount.currency), " ",
+                       entry_amount.currency, " but the ", indicator, " entry is ",
+                       domain::FormatDecimal(entry_signed, entry_amount.currency)));
+    }
+    return absl::OkStatus();
   }
 
   // The transaction's amount in the account (entry) currency.
@@ -229,7 +284,7 @@ class CamtParser {
       const XmlElement* e = tx.Find(path);
       if (e == nullptr) continue;
       *at = e;
-      ASSIGN_OR_RETURN(domain::Money m, ParseAmountElement(*e));
+      ASSIGN_OR_RETURN(domain::Money m, ParseAmountElement(*e, amounts_));
       if (m.currency == entry_amount.currency) return m;
     }
     if (tx_count == 1) return entry_amount;
@@ -271,8 +326,10 @@ class CamtParser {
             "INVALID_AMOUNT");
       return;
     }
+    // The value date, else the booking date; a value date that is stated
+    // but is no calendar day is an error, not a reason to fall back.
     absl::StatusOr<absl::CivilDay> day = ParseCamtDate(ntry, "ValDt");
-    if (!day.ok()) day = ParseCamtDate(ntry, "BookgDt");
+    if (!day.ok() && ntry.Child("ValDt") == nullptr) day = ParseCamtDate(ntry, "BookgDt");
     if (!day.ok()) {
       Issue(ntry, "ValDt", day.status(), "INVALID_DATE");
       return;
@@ -296,7 +353,7 @@ class CamtParser {
       p->set_payer_name(FirstText(*tx, {"RltdPties/Dbtr/Nm", "RltdPties/Dbtr/Pty/Nm",
                                          "RltdPties/UltmtDbtr/Nm", "RltdPties/UltmtDbtr/Pty/Nm"}));
       if (const XmlElement* instd = tx->Find("AmtDtls/InstdAmt/Amt"); instd != nullptr) {
-        absl::StatusOr<domain::Money> m = ParseAmountElement(*instd);
+        absl::StatusOr<domain::Money> m = ParseAmountElement(*instd, amounts_);
         if (!m.ok()) {
           Issue(*instd, "InstdAmt", m.status(), "INVALID_AMOUNT");
           return;
@@ -358,7 +415,7 @@ class CamtParser {
                                     ? FirstOf(*strd, {"RfrdDocAmt/CdtNoteAmt"})
                                     : FirstOf(*strd, {"RfrdDocAmt/RmtdAmt", "RfrdDocAmt/DuePyblAmt"});
         if (amt == nullptr) continue;
-        absl::StatusOr<domain::Money> m = ParseAmountElement(*amt);
+        absl::StatusOr<domain::Money> m = ParseAmountElement(*amt, amounts_);
         if (!m.ok()) {
           Issue(*amt, "RfrdDocAmt", m.status(), "INVALID_AMOUNT");
           return false;
@@ -406,6 +463,7 @@ class CamtParser {
 
   std::string file_;
   std::string source_system_;
+  AmountRules amounts_;  // camt amounts are xsd:decimal (ActiveOrHistoricCurrencyAndAmount)
   const RecordSink& on_record_;
   const IssueSink& on_issue_;
   CamtStats& stats_;

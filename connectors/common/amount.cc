@@ -166,6 +166,12 @@ std::string AmountRules::Fingerprint() const {
                       ";max=", ceiling_major);
 }
 
+AmountRules LocaleRules(const AmountRules& rules, NumberFormat format_default) {
+  AmountRules out = rules;
+  if (!rules.format_chosen) out.format = format_default;
+  return out;
+}
+
 absl::StatusOr<int64_t> CeilingMinor(absl::string_view currency, const AmountRules& rules) {
   absl::StatusOr<int> exp = domain::CurrencyExponent(currency);
   if (!exp.ok()) return exp.status();

@@ -85,6 +85,10 @@ inline constexpr int64_t kMaxCeilingMajor = 100'000'000'000'000;
 
 struct AmountRules {
   NumberFormat format = kXsdDecimal;
+  // True when the user chose `format` (--number-format). A parser of a
+  // format that follows the exporter's locale keeps its own default
+  // otherwise (LocaleRules).
+  bool format_chosen = false;
   // --round: round excess decimals half away from zero instead of refusing.
   bool round = false;
   // --max-amount: the per-document ceiling in major units, 1..kMaxCeilingMajor.
@@ -93,6 +97,10 @@ struct AmountRules {
   // The options as text, for the sync id ("fmt=1,234.56;round=0;max=...").
   std::string Fingerprint() const;
 };
+
+// `rules` with `format_default` as the number format unless the user chose
+// one: for parsers of locale-following formats (IIF, Xero CSV, journals).
+AmountRules LocaleRules(const AmountRules& rules, NumberFormat format_default);
 
 // The ceiling in minor units of `currency` (ceiling_major x 10^exponent);
 // NotFound (UNKNOWN_CURRENCY) for an unknown currency.

@@ -307,6 +307,7 @@ absl::StatusOr<AmountRules> AmountRulesFromFlags(const ConnectorSpec& spec,
           spec.number_format.ToString(), " (fixed by the format's specification)"));
     }
     rules.format = f;
+    rules.format_chosen = true;
   }
   rules.round = flags.Bool("round");
   if (!absl::SimpleAtoi(flags.Get("max-amount"), &rules.ceiling_major) ||

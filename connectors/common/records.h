@@ -34,6 +34,11 @@ struct ParsedRecord {
   // CSV row, an XML document's root). Also copied into
   // record.source_location as Location::ToString().
   Location where;
+  // A customer the file only names (an IIF transaction's NAME without a
+  // !CUST row): the runtime sends it only when the tenant has no customer
+  // with its external ref, so that it never overwrites a customer's
+  // details imported from a customer list.
+  bool implied_customer = false;
 };
 
 // A rejected record. `reason` is a machine code (INVALID_AMOUNT,

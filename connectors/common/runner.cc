@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -219,6 +220,32 @@ absl::Status RecordProblem(const ParsedRecord& rec, const AmountRules& rules) {
   }
   return CheckRecordAmounts(rec.record, rules);
 }
+
+// The invoices and credit notes of one file, by external id: a second
+// document with the same id would silently replace the first (the last one
+// wins), so it is refused. 8 bytes per document.
+class DocumentKeys {
+ public:
+  absl::Status Add(const v1::SyncRecord& r) {
+    absl::string_view kind, id, number;
+    if (r.has_invoice()) {
+      kind = "invoice", id = r.invoice().external_ref().id(), number = r.invoice().number();
+    } else if (r.has_credit_note()) {
+      kind = "credit note", id = r.credit_note().external_ref().id(),
+      number = r.credit_note().number();
+    } else {
+      return absl::OkStatus();
+    }
+    if (keys_.insert(Fingerprint(absl::StrCat(kind, "\x1f", id))).second) return absl::OkStatus();
+    return domain::InvalidInput(
+        "DUPLICATE_DOCUMENT", kind == "invoice" ? "invoice.number" : "credit_note.number",
+        absl::StrCat("a second ", kind, " ", number.empty() ? id : number,
+                     " in this file; the first one is kept and this one refused"));
+  }
+
+ private:
+  absl::flat_hash_set<uint64_t> keys_;
+};
 
 ParseIssue IssueOf(const absl::Status& problem, const ParsedRecord& rec) {
   ParseIssue issue = IssueFromStatus(problem, rec.where, "");
@@ -462,6 +489,40 @@ class Runner {
     return req;
   }
 
+  // Removes from `records` the implied customers (records.h) whose external
+  // ref the tenant already has. The tenant's customer refs are listed once,
+  // at the first implied customer of the run. Chunks keep their place in
+  // the file (records_done counts parsed records), so a resumed run that
+  // now finds the customer simply does not send it again.
+  absl::Status DropKnownImpliedCustomers(std::vector<ParsedRecord>& records) {
+    const bool any = std::any_of(records.begin(), records.end(),
+                                 [](const ParsedRecord& r) { return r.implied_customer; });
+    if (!any || client_ == nullptr) return absl::OkStatus();
+    if (!known_customers_) {
+      known_customers_.emplace();
+      std::string token;
+      do {
+        v1::ListCustomersRequest req;
+        req.set_parent(absl::StrCat("tenants/", o_.tenant));
+        req.set_page_size(1000);
+        req.set_page_token(token);
+        auto page = client_->ListCustomers(req);
+        if (!page.ok()) return page.status();
+        for (const v1::Customer& c : page->customers()) {
+          known_customers_->insert(
+              absl::StrCat(c.external_ref().source_system(), "/", c.external_ref().id()));
+        }
+        token = page->next_page_token();
+      } while (!token.empty());
+    }
+    std::erase_if(records, [&](const ParsedRecord& r) {
+      if (!r.implied_customer) return false;
+      const auto& ref = r.record.customer().external_ref();
+      return known_customers_->contains(absl::StrCat(ref.source_system(), "/", ref.id()));
+    });
+    return absl::OkStatus();
+  }
+
   // Parses the input once. `on_record` / `on_issue` return a non-OK status
   // to stop the parse; that status is returned. A parser error (the input
   // as a whole is unusable) is returned with *parser_failed set.
@@ -481,6 +542,7 @@ class Runner {
                     ProgressEnabled(o_.progress));
     int64_t n = 0;
     absl::Status stop;
+    DocumentKeys documents;
     RecordSink record_sink = [&](ParsedRecord rec) {
       bar.Update(buf.consumed(), ++n);
       if (o_.interrupted != nullptr && o_.interrupted->load()) {
@@ -488,6 +550,7 @@ class Runner {
         throw StopParse{};
       }
       absl::Status st = RecordProblem(rec, o_.parse.amounts);
+      if (st.ok()) st = documents.Add(rec.record);
       st = st.ok() ? on_record(std::move(rec)) : on_issue(IssueOf(st, rec));
       if (!st.ok()) {
         stop = std::move(st);
@@ -525,6 +588,7 @@ class Runner {
     auto flush = [&]() -> absl::Status {
       if (chunk.empty()) return absl::OkStatus();
       if (client_ != nullptr) {
+        RETURN_IF_ERROR(DropKnownImpliedCustomers(chunk));
         v1::SyncLedgerRequest req = NewChunk(chunk_index, /*validate_only=*/true);
         for (const ParsedRecord& p : chunk) *req.add_records() = p.record;
         auto resp = client_->SyncChunk(req);
@@ -659,7 +723,8 @@ class Runner {
       const int64_t size = static_cast<int64_t>(chunk.size());
       std::vector<ParsedRecord> pending = std::move(chunk);
       chunk.clear();
-      for (;;) {
+      RETURN_IF_ERROR(DropKnownImpliedCustomers(pending));
+      while (!pending.empty()) {
         v1::SyncLedgerRequest req = NewChunk(ckpt.next_chunk, /*validate_only=*/false);
         for (const ParsedRecord& p : pending) *req.add_records() = p.record;
         auto resp = client_->SyncChunk(req);
@@ -770,6 +835,8 @@ class Runner {
   const ParseFn& parse_;
   LedgerClient* client_;
   RunResult r_;
+  // External refs ("source/id") of the tenant's customers, once listed.
+  std::optional<absl::flat_hash_set<std::string>> known_customers_;
   FileIdentity file_;
   std::string options_fp_;
   int64_t kill_after_ack_ = 0;

@@ -83,7 +83,11 @@ absl::StatusOr<int64_t> ParseScaledDecimal(absl::string_view text, int scale,
 }
 
 absl::StatusOr<int64_t> ParseQuantityMilli(absl::string_view text, bool allow_grouping) {
-  auto v = ParseScaledDecimal(text, 3, allow_grouping);
+  return ParseQuantityMilli(text, allow_grouping ? kPointDecimalGrouped : kXsdDecimal);
+}
+
+absl::StatusOr<int64_t> ParseQuantityMilli(absl::string_view text, const NumberFormat& format) {
+  auto v = ParseScaled(text, 3, format);
   if (!v.ok()) {
     return domain::InvalidInput(
         "INVALID_QUANTITY", "quantity",

@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "collections/v1/types.pb.h"
+#include "connectors/common/amount.h"
 #include "connectors/common/location.h"
 #include "connectors/common/records.h"
 
@@ -37,6 +38,8 @@ absl::StatusOr<absl::CivilDay> ParseNumericDate(absl::string_view text, DateOrde
 // the unit of InvoiceLine.quantity_milli. InvalidArgument (INVALID_QUANTITY)
 // for non-numeric text or more than three non-zero decimals.
 absl::StatusOr<int64_t> ParseQuantityMilli(absl::string_view text, bool allow_grouping = false);
+// The same under a format's number grammar (amount.h).
+absl::StatusOr<int64_t> ParseQuantityMilli(absl::string_view text, const NumberFormat& format);
 // Decimal text as an integer count of 10^-`scale` units ("2.5" at scale 4
 // is 25000), for prices that carry more decimals than their currency.
 // InvalidArgument (INVALID_NUMBER) for non-numeric text, more than `scale`

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -237,7 +238,7 @@ class IifParser {
       if (!empty_value) Issue(row, column, "MISSING_FIELD", absl::StrCat(column, " is empty"));
       return empty_value;
     }
-    auto m = domain::ParseMinorUnits(text, currency, /*allow_grouping=*/true);
+    auto m = ParseAmount(text, currency, amounts_);
     if (!m.ok()) {
       IssueFrom(row, column, m.status());
       return std::nullopt;
@@ -319,10 +320,27 @@ class IifParser {
     }
     const absl::string_view limit = row.Get("LIMIT");
     if (!limit.empty() && !options_.default_currency.empty()) {
-      auto m = domain::ParseMinorUnits(limit, options_.default_currency, true);
+      auto m = ParseAmount(limit, options_.default_currency, amounts_);
       if (!m.ok()) return IssueFrom(row, "LIMIT", m.status());
       *c->mutable_credit_limit() = ToProtoMoney(*m, options_.default_currency);
     }
+    customers_.insert(name);
+    on_record_(std::move(out));
+  }
+
+  // A transaction's customer that no !CUST row of the file described: a
+  // customer with the key as external id and display name, marked implied
+  // so that the runtime creates it only when the tenant does not have it
+  // (records.h). QuickBooks exports of transactions alone are the norm.
+  void ImplyCustomer(const Row& t, const std::string& customer_ref) {
+    if (!customers_.insert(customer_ref).second) return;
+    ParsedRecord out = NewRecord(Where(t));
+    out.implied_customer = true;
+    v1::Customer* c = out.record.mutable_customer();
+    c->mutable_external_ref()->set_source_system(source_);
+    c->mutable_external_ref()->set_id(customer_ref);
+    c->set_display_name(customer_ref);
+    c->set_kind(options_.default_customer_kind);
     on_record_(std::move(out));
   }
 
@@ -331,7 +349,10 @@ class IifParser {
   void FinishTransaction() {
     const Row& t = *trns_;
     const std::string type = Upper(t.Get("TRNSTYPE"));
-    if (type != "INVOICE" && type != "CREDIT MEMO" && type != "PAYMENT") return;
+    // STMT CHG (a statement charge) is a receivable like an INVOICE.
+    if (type != "INVOICE" && type != "STMT CHG" && type != "CREDIT MEMO" && type != "PAYMENT") {
+      return;
+    }
     const std::string& currency = options_.default_currency;
     if (currency.empty()) {
       return Issue(t, "AMOUNT", "MISSING_CURRENCY",
@@ -364,25 +385,32 @@ class IifParser {
     }
     ParsedRecord out = NewRecord(Where(t));
     out.record.set_customer_ref(customer_ref);
-    if (type == "INVOICE") {
-      if (!BuildInvoice(t, *date, *total, split_amounts, currency, &out)) return;
+    if (type == "INVOICE" || type == "STMT CHG") {
+      if (!BuildInvoice(t, type, *date, *total, split_amounts, currency, &out)) return;
     } else if (type == "CREDIT MEMO") {
       if (!BuildCreditNote(t, *date, *total, currency, &out)) return;
     } else {
       if (!BuildPayment(t, *date, *total, currency, customer_ref, &out)) return;
     }
+    ImplyCustomer(t, customer_ref);
     on_record_(std::move(out));
   }
 
-  bool BuildInvoice(const Row& t, absl::CivilDay date, int64_t total,
+  bool BuildInvoice(const Row& t, const std::string& type, absl::CivilDay date, int64_t total,
                     const std::vector<int64_t>& split_amounts, const std::string& currency,
                     ParsedRecord* out) {
     if (total < 0) {
       Issue(t, "AMOUNT", "UNEXPECTED_SIGN",
-            "an INVOICE posts a positive total to Accounts Receivable");
+            absl::StrCat("an ", type, " posts a positive total to Accounts Receivable"));
       return false;
     }
-    const std::string number(t.Get("DOCNUM"));
+    std::string number(t.Get("DOCNUM"));
+    if (number.empty() && type == "STMT CHG") {
+      // Statement charges have no number in QuickBooks: one from content.
+      number = absl::StrCat("CHG-", StableId({t.Get("NAME"), t.Get("DATE"), t.Get("AMOUNT"),
+                                              t.Get("MEMO"), t.Get("TRNSID")})
+                                        .substr(0, 10));
+    }
     if (number.empty()) {
       Issue(t, "DOCNUM", "MISSING_FIELD", "INVOICE without an invoice number (DOCNUM)");
       return false;
@@ -421,7 +449,12 @@ class IifParser {
       const Row& s = spl_rows_[i];
       const int64_t amount = -split_amounts[i];  // income lines are credits
       if (Upper(s.Get("EXTRA")) == "AUTOSTAX") {
-        tax += amount;
+        auto sum = CheckedAdd(tax, amount, "sales tax");
+        if (!sum.ok()) {
+          IssueFrom(s, "AMOUNT", sum.status());
+          return false;
+        }
+        tax = *sum;
         continue;
       }
       ++line_no;
@@ -430,7 +463,7 @@ class IifParser {
       line->set_description(std::string(s.Get("MEMO").empty() ? s.Get("INVITEM") : s.Get("MEMO")));
       *line->mutable_amount() = ToProtoMoney(amount, currency);
       if (!s.Get("QNTY").empty()) {
-        auto q = ParseQuantityMilli(s.Get("QNTY"), true);
+        auto q = ParseQuantityMilli(s.Get("QNTY"), amounts_.format);
         if (!q.ok()) {
           IssueFrom(s, "QNTY", q.status());
           return false;
@@ -439,7 +472,7 @@ class IifParser {
       }
       const absl::string_view price = s.Get("PRICE");
       if (!price.empty() && !absl::EndsWith(price, "%")) {
-        auto p = domain::ParseMinorUnits(price, currency, true);
+        auto p = ParseAmount(price, currency, amounts_);
         if (!p.ok()) {
           IssueFrom(s, "PRICE", p.status());
           return false;
@@ -496,6 +529,7 @@ class IifParser {
   }
 
   const ParseOptions& options_;
+  const AmountRules amounts_ = LocaleRules(options_.amounts, kPointDecimalGrouped);
   const RecordSink& on_record_;
   const IssueSink& on_issue_;
   IifTermsTable own_terms_;
@@ -512,6 +546,8 @@ class IifParser {
   std::vector<Row> spl_rows_;
   size_t spl_count_ = 0;
   Row list_row_;
+  // Customer keys described by !CUST rows or implied so far.
+  absl::flat_hash_set<std::string> customers_;
   // Set after a TRNS/SPL row that could not be read, so that its SPL and
   // ENDTRNS rows do not each add an issue.
   bool in_bad_transaction_ = false;

@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   spec.format = "plaintext";
   spec.summary = "hledger/ledger/beancount journals into the collections ledger, and back";
   spec.default_source_system = "journal";
+  // Journals write 1,234.56 unless the user says otherwise.
+  spec.number_format = cc::kPointDecimalGrouped;
+  spec.number_format_fixed = false;
   spec.flags = {
       {"receivable-marker", "receivable",
        "an account segment containing this marks a receivable account"},

@@ -30,7 +30,7 @@ bool IsSpace(char c) { return c == ' ' || c == '\t'; }
 
 struct Amount {
   std::string commodity;  // as written, quotes removed
-  std::string number;     // normalized: optional '-', digits, optional '.'
+  std::string number;     // optional '-', then digits and marks as written
 };
 
 // Splits "$-1,000.00", "-$1000", "500.00€", "431.92 USD", "USD -5" into
@@ -73,31 +73,11 @@ std::optional<Amount> SplitAmount(absl::string_view text) {
     }
   }
   if (digits.empty()) return std::nullopt;
-  // The decimal mark: with both '.' and ',' the later one; with one kind,
-  // repeated means grouping ("1,234,567"); a single ',' followed by exactly
-  // three digits is grouping ("$1,000"), any other single ',' a decimal
-  // comma ("12,50"); a single '.' is always the decimal point, so "12.345
-  // USD" is refused rather than read as 12345 (hledger also reads the
-  // ambiguous "1.000" as a decimal unless told otherwise).
-  size_t last_dot = digits.rfind('.'), last_comma = digits.rfind(',');
-  char decimal = 0;
-  if (last_dot != std::string::npos && last_comma != std::string::npos) {
-    decimal = last_dot > last_comma ? '.' : ',';
-  } else if (last_dot != std::string::npos || last_comma != std::string::npos) {
-    char sep = last_dot != std::string::npos ? '.' : ',';
-    size_t pos = std::min(last_dot, last_comma);
-    bool repeated = std::count(digits.begin(), digits.end(), sep) > 1;
-    bool grouping = repeated || (sep == ',' && digits.size() - pos - 1 == 3 && pos > 0);
-    decimal = grouping ? 0 : sep;
-  }
+  // The marks are read by the run's number format (amount.h; default
+  // "1,234.56", --number-format=1.234,56 for a journal with a decimal
+  // comma), never guessed from the digits.
   std::string number = negative ? "-" : "";
-  for (char c : digits) {
-    if (c == decimal) {
-      number.push_back('.');
-    } else if (c != '.' && c != ',') {
-      number.push_back(c);
-    }
-  }
+  number += digits;
   return Amount{commodity, number};
 }
 
@@ -262,6 +242,11 @@ class JournalParser {
       // ledger: the default commodity of unit-less amounts, e.g. "D $1,000.00".
       std::optional<Amount> a = SplitAmount(line.substr(line.find(words[1])));
       if (a.has_value() && !a->commodity.empty()) default_commodity_ = a->commodity;
+    } else if (w == "decimal-mark" && words.size() > 1 && !options_.amounts.format_chosen &&
+               (words[1] == "," || words[1] == ".")) {
+      // hledger: "decimal-mark ," declares the journal's decimal comma; the
+      // other mark may then group thousands.
+      amounts_.format = words[1] == "," ? kCommaDecimalGrouped : kPointDecimalGrouped;
     }
     // Everything else (account, commodity, include, P, option, plugin,
     // apply tag, ...) has indented sub-lines at most: skip them.
@@ -445,7 +430,7 @@ class JournalParser {
                 ? "a unit-less amount needs a D directive or a default currency"
                 : absl::StrCat("commodity \"", p.amount->commodity, "\" is not a currency"));
       }
-      ASSIGN_OR_RETURN(int64_t minor, domain::ParseMinorUnits(p.amount->number, currency));
+      ASSIGN_OR_RETURN(int64_t minor, ParseAmount(p.amount->number, currency, amounts_));
       return domain::Money{currency, minor};
     }
     // Omitted: the balance of the other real postings, which must be in one
@@ -461,13 +446,13 @@ class JournalParser {
       std::string currency = CurrencyOf(*o.amount);
       absl::StatusOr<int64_t> minor =
           currency.empty() ? absl::StatusOr<int64_t>(absl::InvalidArgumentError("no currency"))
-                           : domain::ParseMinorUnits(o.amount->number, currency);
+                           : ParseAmount(o.amount->number, currency, amounts_);
       if (!minor.ok() || (sum.has_value() && sum->currency != currency)) {
         return domain::InvalidInput("UNBALANCED_TRANSACTION", "amount",
                                     "the omitted amount cannot be inferred in one currency");
       }
       if (!sum.has_value()) sum = domain::Money{currency, 0};
-      sum->minor -= *minor;
+      ASSIGN_OR_RETURN(sum->minor, CheckedAdd(sum->minor, -*minor, "the omitted amount"));
     }
     if (!sum.has_value()) {
       return domain::InvalidInput("UNBALANCED_TRANSACTION", "amount", "nothing to infer from");
@@ -635,6 +620,9 @@ class JournalParser {
 
   const ParseOptions& options_;
   const PlaintextParseOptions& plaintext_;
+  // The run's amount rules; the number format defaults to 1,234.56 and
+  // follows a decimal-mark directive unless --number-format was given.
+  AmountRules amounts_ = LocaleRules(options_.amounts, kPointDecimalGrouped);
   std::string file_;
   std::string source_;
   const RecordSink& on_record_;

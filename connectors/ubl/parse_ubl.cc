@@ -123,7 +123,7 @@ class UblParser {
       *failed = true;
       return std::nullopt;
     }
-    auto v = domain::ParseMinorUnits(Trim(e->text), currency_);
+    auto v = ParseAmount(Trim(e->text), currency_, options_.amounts);
     if (!v.ok()) {
       IssueFrom(*e, field, v.status());
       *failed = true;
@@ -179,8 +179,13 @@ class UblParser {
       failed = true;
     }
     if (failed) return;
-    const int64_t total = *inclusive + rounding.value_or(0);
-    // BR-CO-16: amount due = TaxInclusiveAmount - PrepaidAmount + PayableRoundingAmount.
+    AmountTotal sum(currency_, options_.amounts, "TaxInclusiveAmount + PayableRoundingAmount");
+    absl::Status st = sum.Add(*inclusive);
+    if (st.ok()) st = sum.Add(rounding.value_or(0));
+    if (!st.ok()) return IssueFrom(*totals, "cbc:PayableAmount", st);
+    const int64_t total = sum.value();
+    // BR-CO-16: amount due = TaxInclusiveAmount - PrepaidAmount + PayableRoundingAmount
+    // (each term is within the ceiling, so the difference cannot overflow).
     if (*payable != total - prepaid.value_or(0)) {
       return Issue(*totals, "PayableAmount", "cbc:PayableAmount", "UBL_TOTALS_INCONSISTENT",
                    absl::StrCat("PayableAmount ", domain::FormatDecimal(*payable, currency_),
@@ -287,7 +292,7 @@ class UblParser {
       if (const XmlElement* price = l->Find("Price/PriceAmount")) {
         // Prices may carry more decimals than the currency (EN 16931 BT-146
         // has no scale limit): keep four more and round half away from zero.
-        auto scaled = ParseScaledDecimal(Trim(price->text), exp + 4);
+        auto scaled = ParseScaled(Trim(price->text), exp + 4, kXsdDecimal);
         int64_t base = 1000;
         if (const XmlElement* bq = l->Find("Price/BaseQuantity")) {
           auto b = ParseQuantityMilli(Trim(bq->text));
@@ -297,12 +302,17 @@ class UblParser {
           IssueFrom(*price, "cbc:PriceAmount", scaled.status());
           return false;
         }
-        const __int128 num = static_cast<__int128>(*scaled) * 1000;
-        const __int128 den = static_cast<__int128>(base) * 10000;
-        const __int128 half = den / 2;
-        const int64_t unit =
-            static_cast<int64_t>(num >= 0 ? (num + half) / den : -((-num + half) / den));
-        *line->mutable_unit_price() = ToProtoMoney(unit, currency_);
+        // price per BaseQuantity (1/1000) -> per unit, in minor units.
+        int64_t den = 0;
+        absl::StatusOr<int64_t> unit =
+            __builtin_mul_overflow(base, int64_t{10000}, &den)
+                ? absl::StatusOr<int64_t>(absl::OutOfRangeError("BaseQuantity too large"))
+                : ScaledProduct(*scaled, 1000, den, /*round=*/true, "unit price");
+        if (!unit.ok()) {
+          IssueFrom(*price, "cbc:PriceAmount", unit.status());
+          return false;
+        }
+        *line->mutable_unit_price() = ToProtoMoney(*unit, currency_);
       }
     }
     return true;

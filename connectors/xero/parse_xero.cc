@@ -25,17 +25,18 @@ namespace v1 = ::collections::v1;
 
 constexpr absl::string_view kDefaultSourceSystem = "xero";
 
-// Rounds num/den to the nearest integer, halves away from zero (den > 0).
-int64_t RoundDiv(__int128 num, __int128 den) {
-  const __int128 half = den / 2;
-  return static_cast<int64_t>(num >= 0 ? (num + half) / den : -((-num + half) / den));
-}
-
-__int128 Pow10(int n) {
-  __int128 v = 1;
+int64_t Pow10Int(int n) {
+  int64_t v = 1;
   for (int i = 0; i < n; ++i) v *= 10;
   return v;
 }
+
+struct Line;
+struct LineAmount {
+  int64_t minor = 0;
+  bool rounded = false;  // the exact amount had more decimals than the currency
+};
+absl::StatusOr<LineAmount> LineGross(const Line& l, int exp);
 
 struct Line {
   std::string description;
@@ -43,6 +44,7 @@ struct Line {
   int64_t unit_e4 = 0;      // UnitAmount in 1/10000
   int64_t discount_e4 = 0;  // Discount percentage in 1/10000 of a percent
   int64_t tax = 0;          // TaxAmount in minor units
+  Location where;           // the row's UnitAmount cell
 };
 
 struct Group {
@@ -54,6 +56,30 @@ struct Group {
   std::vector<std::string> first;  // the first row's values, by column index
   std::vector<Line> lines;
 };
+
+// Quantity (1/1000) x UnitAmount (1/10000) x (100% - Discount (1/10000 %))
+// in minor units of a currency with `exp` decimals, rounded half away from
+// zero. MONEY_OVERFLOW instead of a wrapped product.
+absl::StatusOr<LineAmount> LineGross(const Line& l, int exp) {
+  __int128 num = static_cast<__int128>(l.quantity_milli) * l.unit_e4;  // < 2^126
+  if (__builtin_mul_overflow(num, static_cast<__int128>(Pow10Int(exp)), &num) ||
+      __builtin_mul_overflow(num, static_cast<__int128>(1000000 - l.discount_e4), &num)) {
+    return domain::WithReason(absl::OutOfRangeError("Quantity x UnitAmount overflows"),
+                              "MONEY_OVERFLOW");
+  }
+  const __int128 den = static_cast<__int128>(1000) * 10000 * 1000000;
+  __int128 q = num / den;
+  const __int128 r = num % den;
+  LineAmount out;
+  out.rounded = r != 0;
+  if ((r < 0 ? -r : r) * 2 >= den) q += num < 0 ? -1 : 1;
+  if (q > INT64_MAX || q < -INT64_MAX) {
+    return domain::WithReason(absl::OutOfRangeError("Quantity x UnitAmount overflows"),
+                              "MONEY_OVERFLOW");
+  }
+  out.minor = static_cast<int64_t>(q);
+  return out;
+}
 
 class XeroParser {
  public:
@@ -212,15 +238,16 @@ class XeroParser {
     Line line;
     line.description = std::string(Cell(row, "Description"));
     if (line.description.empty()) line.description = std::string(Cell(row, "InventoryItemCode"));
-    auto qty = ParseQuantityMilli(Cell(row, quantity_), true);
+    auto qty = ParseQuantityMilli(Cell(row, quantity_), amounts_.format);
     if (!qty.ok()) return Fail(row, quantity_, qty.status());
     line.quantity_milli = *qty;
-    auto unit = ParseScaledDecimal(Cell(row, unit_), 4, true);
+    // Xero keeps unit prices to 4 decimals.
+    auto unit = ParseScaled(Cell(row, unit_), 4, amounts_.format);
     if (!unit.ok()) return Fail(row, unit_, unit.status());
     line.unit_e4 = *unit;
     const int discount_col = columns_.Find("Discount");
     if (!Cell(row, discount_col).empty()) {
-      auto d = ParseScaledDecimal(absl::StripSuffix(Cell(row, discount_col), "%"), 4);
+      auto d = ParseScaled(absl::StripSuffix(Cell(row, discount_col), "%"), 4, amounts_.format);
       if (!d.ok()) return Fail(row, discount_col, d.status());
       if (*d < 0 || *d > 100 * 10000) {
         return Fail(row, discount_col,
@@ -230,10 +257,11 @@ class XeroParser {
     }
     const int tax_col = columns_.Find("TaxAmount");
     if (!Cell(row, tax_col).empty()) {
-      auto t = domain::ParseMinorUnits(Cell(row, tax_col), g.currency, true);
+      auto t = ParseAmount(Cell(row, tax_col), g.currency, amounts_);
       if (!t.ok()) return Fail(row, tax_col, t.status());
       line.tax = *t;
     }
+    line.where = At(row, unit_);
     g.lines.push_back(std::move(line));
   }
 
@@ -275,38 +303,65 @@ class XeroParser {
       if (!due) return;
     }
     // Line amount = Quantity x UnitAmount x (1 - Discount%), rounded to the
-    // currency like Xero does on each line.
-    int64_t total = 0, tax_total = 0;
+    // currency like Xero does on each line. A line that needs rounding is
+    // accepted when the file's Total confirms the rounded sum (Xero made the
+    // same rounding) or with --round; otherwise TOO_MANY_DECIMALS, so that
+    // "100.50" JPY never silently becomes 101.
+    AmountTotal total(cur, amounts_, "invoice total"), tax_total(cur, amounts_, "tax total");
+    bool rounded = false;
     std::vector<v1::InvoiceLine> lines;
     for (size_t i = 0; i < g.lines.size(); ++i) {
       const Line& l = g.lines[i];
-      const __int128 num = static_cast<__int128>(l.quantity_milli) * l.unit_e4 * Pow10(exp) *
-                           (1000000 - l.discount_e4);
-      const int64_t gross = RoundDiv(num, static_cast<__int128>(1000) * 10000 * 1000000);
-      const int64_t net = xero_.amounts_include_tax ? gross - l.tax : gross;
+      const Location& where = l.where;
+      absl::StatusOr<LineAmount> gross = LineGross(l, exp);
+      absl::Status st = gross.status();
+      int64_t net = 0;
+      if (st.ok()) {
+        rounded = rounded || gross->rounded;
+        absl::StatusOr<int64_t> n =
+            xero_.amounts_include_tax ? CheckedAdd(gross->minor, -l.tax, "line amount")
+                                      : absl::StatusOr<int64_t>(gross->minor);
+        st = n.status();
+        if (st.ok()) net = *n;
+      }
+      if (st.ok()) st = CheckCeiling(net, cur, amounts_, "line amount");
+      if (st.ok()) st = total.Add(net);
+      if (st.ok()) st = total.Add(l.tax);
+      if (st.ok()) st = tax_total.Add(l.tax);
+      if (!st.ok()) {
+        on_issue_(IssueFromStatus(st, where, columns_.Spelling(unit_)));
+        return;
+      }
       v1::InvoiceLine line;
       line.set_line_id(absl::StrCat(i + 1));
       line.set_description(l.description);
       line.set_quantity_milli(l.quantity_milli);
-      *line.mutable_unit_price() = ToProtoMoney(RoundDiv(static_cast<__int128>(l.unit_e4) * Pow10(exp), 10000), cur);
+      // The unit price when the currency can state it (exactly, or rounded
+      // with --round); otherwise quantity and amount only.
+      if (auto unit = ScaledProduct(l.unit_e4, Pow10Int(exp), 10000, amounts_.round); unit.ok()) {
+        *line.mutable_unit_price() = ToProtoMoney(*unit, cur);
+      }
       *line.mutable_amount() = ToProtoMoney(net, cur);
       if (l.tax != 0) *line.mutable_tax() = ToProtoMoney(l.tax, cur);
       lines.push_back(std::move(line));
-      total += net + l.tax;
-      tax_total += l.tax;
     }
     const int total_col = columns_.Find("Total");
     if (!First(total_col).empty()) {
-      auto given = domain::ParseMinorUnits(First(total_col), cur, true);
+      auto given = ParseAmount(First(total_col), cur, amounts_);
       if (!given.ok()) {
         on_issue_(IssueFromStatus(given.status(), g.where, columns_.Spelling(total_col)));
         return;
       }
-      if (*given != total) {
+      if (*given != total.value()) {
         return GroupIssue(total_col, "TOTAL_MISMATCH",
                           absl::StrCat("Total ", First(total_col), " differs from the lines, ",
-                                       domain::FormatDecimal(total, cur)));
+                                       domain::FormatDecimal(total.value(), cur)));
       }
+    } else if (rounded && !amounts_.round) {
+      return GroupIssue(unit_, "TOO_MANY_DECIMALS",
+                        absl::StrCat("a line of ", g.number, " (Quantity x UnitAmount) has more "
+                                     "decimals than ", cur, " allows and no Total confirms "
+                                     "its rounding (give --round to round half away from zero)"));
     }
     EmitCustomer();
     ParsedRecord out = NewRecord(g.where);
@@ -317,7 +372,7 @@ class XeroParser {
       cn->mutable_external_ref()->set_id(g.number);
       cn->set_number(g.number);
       *cn->mutable_issue_date() = ToProtoDate(*issue);
-      *cn->mutable_amount() = ToProtoMoney(total, cur);
+      *cn->mutable_amount() = ToProtoMoney(total.value(), cur);
       const std::string reference(First(columns_.Find("Reference")));
       std::string reason;
       const std::string invoice = InvoiceNumberFromCreditText(reference, &reason);
@@ -333,12 +388,12 @@ class XeroParser {
       *inv->mutable_issue_date() = ToProtoDate(*issue);
       *inv->mutable_due_date() = ToProtoDate(*due);
       inv->set_currency_code(cur);
-      *inv->mutable_total() = ToProtoMoney(total, cur);
-      if (tax_total != 0) *inv->mutable_tax() = ToProtoMoney(tax_total, cur);
+      *inv->mutable_total() = ToProtoMoney(total.value(), cur);
+      if (tax_total.value() != 0) *inv->mutable_tax() = ToProtoMoney(tax_total.value(), cur);
       for (auto& l : lines) *inv->add_lines() = std::move(l);
     }
     std::optional<ParsedRecord> paid;
-    if (!g.credit && !BuildPaid(*issue, total, &paid)) return;
+    if (!g.credit && !BuildPaid(*issue, total.value(), &paid)) return;
     on_record_(std::move(out));
     if (paid) on_record_(std::move(*paid));
   }
@@ -351,7 +406,7 @@ class XeroParser {
     const Group& g = *group_;
     const int col = columns_.Find("InvoiceAmountPaid");
     if (First(col).empty()) return true;
-    auto paid = domain::ParseMinorUnits(First(col), g.currency, true);
+    auto paid = ParseAmount(First(col), g.currency, amounts_);
     if (!paid.ok()) {
       on_issue_(IssueFromStatus(paid.status(), g.where, columns_.Spelling(col)));
       return false;
@@ -416,6 +471,7 @@ class XeroParser {
   }
 
   const ParseOptions& options_;
+  const AmountRules amounts_ = LocaleRules(options_.amounts, kPointDecimalGrouped);
   const RecordSink& on_record_;
   const IssueSink& on_issue_;
   XeroParseOptions xero_;

@@ -193,7 +193,7 @@ TEST(ParseCamt, BadValuesAreReportedWithLocationsAndSkipped) {
     EXPECT_FALSE(i.where.xpath.empty()) << i.ToString();
   }
   ASSERT_EQ(reasons.size(), 8u) << absl::StrJoin(reasons, ",");
-  EXPECT_EQ(reasons[0], "INVALID_AMOUNT");   // 10.005 EUR
+  EXPECT_EQ(reasons[0], "TOO_MANY_DECIMALS");  // 10.005 EUR
   EXPECT_EQ(reasons[1], "MISSING_CURRENCY"); // no Ccy
   EXPECT_EQ(reasons[2], "INVALID_AMOUNT");   // signed
   EXPECT_EQ(reasons[3], "INVALID_DATE");     // 2026-02-30
@@ -495,6 +495,70 @@ TEST(ParseCamt, MemoryStaysFlatOnALargeStatement) {
               static_cast<long long>(rss_max));
   // Flat: no growth with the number of entries beyond allocator noise.
   EXPECT_LT(rss_max - rss_at_10pct, 4096) << "RSS grew while streaming";
+}
+
+// Issue 14 D9: an entry and its transaction details must agree; a
+// contradictory entry is refused whole, located, naming the conflict.
+std::string OneEntry(const std::string& entry) {
+  return absl::StrCat(
+      "<?xml version=\"1.0\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.04\">"
+      "<BkToCstmrStmt><Stmt><Id>S</Id><Acct><Id><IBAN>FR1420041010050500013M02606</IBAN></Id>"
+      "</Acct>\n",
+      entry, "\n</Stmt></BkToCstmrStmt></Document>\n");
+}
+
+TEST(ParseCamt, EntryDetailsThatContradictTheEntryAreRefused) {
+  struct Case {
+    const char* what;
+    const char* entry;
+    const char* field;
+  } cases[] = {
+      {"a CRDT detail in a DBIT entry",
+       "<Ntry><Amt Ccy=\"EUR\">50.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><BookgDt><Dt>2026-01-05</Dt>"
+       "</BookgDt><NtryDtls><TxDtls><Amt Ccy=\"EUR\">50.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>"
+       "<Refs><EndToEndId>P1</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>",
+       "NtryDtls/TxDtls/CdtDbtInd"},
+      {"details that sum to more than the entry",
+       "<Ntry><Amt Ccy=\"EUR\">50.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-01-05</Dt>"
+       "</BookgDt><NtryDtls><TxDtls><Amt Ccy=\"EUR\">40.00</Amt></TxDtls>"
+       "<TxDtls><Amt Ccy=\"EUR\">40.00</Amt></TxDtls></NtryDtls></Ntry>",
+       "NtryDtls/TxDtls"},
+      {"a stated count that differs",
+       "<Ntry><Amt Ccy=\"EUR\">80.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-01-05</Dt>"
+       "</BookgDt><NtryDtls><Btch><NbOfTxs>3</NbOfTxs></Btch><TxDtls><Amt Ccy=\"EUR\">40.00</Amt>"
+       "</TxDtls><TxDtls><Amt Ccy=\"EUR\">40.00</Amt></TxDtls></NtryDtls></Ntry>",
+       "NtryDtls/Btch/NbOfTxs"},
+  };
+  for (const Case& c : cases) {
+    Parsed p = ParseText(OneEntry(c.entry));
+    ASSERT_TRUE(p.status.ok()) << c.what << ": " << p.status;
+    EXPECT_TRUE(p.records.empty()) << c.what;
+    ASSERT_EQ(p.issues.size(), 1u) << c.what;
+    EXPECT_EQ(p.issues[0].reason, "ENTRY_DETAILS_MISMATCH") << c.what;
+    EXPECT_EQ(p.issues[0].where.line, 3) << c.what;
+    EXPECT_EQ(p.issues[0].field, "NtryDtls") << c.what;
+    EXPECT_FALSE(p.issues[0].description.empty()) << c.what;
+  }
+  // A netted batch that agrees is read: 70 credit + 20 debit = CRDT 50.
+  Parsed ok = ParseText(OneEntry(
+      "<Ntry><Amt Ccy=\"EUR\">50.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-01-05</Dt>"
+      "</BookgDt><NtryDtls><Btch><NbOfTxs>2</NbOfTxs></Btch><TxDtls><Amt Ccy=\"EUR\">70.00</Amt>"
+      "<CdtDbtInd>CRDT</CdtDbtInd><Refs><EndToEndId>A</EndToEndId></Refs></TxDtls><TxDtls>"
+      "<Amt Ccy=\"EUR\">20.00</Amt><CdtDbtInd>DBIT</CdtDbtInd></TxDtls></NtryDtls></Ntry>"));
+  EXPECT_TRUE(ok.issues.empty()) << ok.issues[0].ToString();
+  ASSERT_EQ(ok.records.size(), 1u);
+  EXPECT_EQ(ok.payment(0).amount().minor_units(), 7000);
+}
+
+// An invalid value date was accepted (the booking date was used instead).
+TEST(ParseCamt, AnInvalidValueDateIsAnError) {
+  Parsed p = ParseText(OneEntry(
+      "<Ntry><Amt Ccy=\"EUR\">5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-01-05</Dt>"
+      "</BookgDt><ValDt><Dt>2026-02-31</Dt></ValDt></Ntry>"));
+  EXPECT_TRUE(p.records.empty());
+  ASSERT_EQ(p.issues.size(), 1u);
+  EXPECT_EQ(p.issues[0].reason, "INVALID_DATE");
+  EXPECT_EQ(p.issues[0].field, "ValDt");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "connectors/iif/parse_iif.h"
 #include "gtest/gtest.h"
@@ -19,20 +20,46 @@ ParseOptions Usd(const std::string& file = "test.iif") {
   return o;
 }
 
+// The tests below look at what the file states; the customers a parse
+// implies for transactions without a !CUST row (D2) are checked here, to
+// come right before the first record naming them, and set aside in
+// `implied`. TransactionsAloneImplyTheirCustomers tests them directly.
+Collected SetImpliedAside(Collected c, std::vector<ParsedRecord>* implied = nullptr) {
+  std::vector<ParsedRecord> kept;
+  for (size_t i = 0; i < c.records.size(); ++i) {
+    if (!c.records[i].implied_customer) {
+      kept.push_back(std::move(c.records[i]));
+      continue;
+    }
+    EXPECT_LT(i + 1, c.records.size()) << "an implied customer must precede its record";
+    if (i + 1 < c.records.size()) {
+      EXPECT_EQ(c.records[i + 1].record.customer_ref(),
+                c.records[i].record.customer().external_ref().id());
+    }
+    if (implied != nullptr) implied->push_back(std::move(c.records[i]));
+  }
+  c.records = std::move(kept);
+  return c;
+}
+
 Collected ParseText(const std::string& text, const ParseOptions& options = Usd(),
-                    IifTermsTable* terms = nullptr, IifParseOptions iif = {}) {
-  return testing::CollectString(text, [&](std::istream& in, auto on_record, auto on_issue) {
-    return ParseIif(in, options, on_record, on_issue, terms, iif);
-  });
+                    IifTermsTable* terms = nullptr, IifParseOptions iif = {},
+                    std::vector<ParsedRecord>* implied = nullptr) {
+  return SetImpliedAside(
+      testing::CollectString(text,
+                             [&](std::istream& in, auto on_record, auto on_issue) {
+                               return ParseIif(in, options, on_record, on_issue, terms, iif);
+                             }),
+      implied);
 }
 
 Collected ParseFile(const std::string& path, const ParseOptions& options,
                     IifTermsTable* terms = nullptr) {
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.is_open()) << path;
-  return testing::Collect(in, [&](std::istream& s, auto on_record, auto on_issue) {
+  return SetImpliedAside(testing::Collect(in, [&](std::istream& s, auto on_record, auto on_issue) {
     return ParseIif(s, options, on_record, on_issue, terms);
-  });
+  }));
 }
 
 #define EXPECT_DATE(actual, y, m, d)                                              \
@@ -291,6 +318,92 @@ TEST(IifParse, RequiresACurrency) {
   for (const auto& i : c.issues) EXPECT_EQ(i.reason, "MISSING_CURRENCY");
 }
 
+// Issue 14 D2: QuickBooks exports of transactions alone are the norm; the
+// customer is implied from NAME, keyed by its customer part (a job belongs
+// to its customer), and marked so that the runtime never overwrites a
+// customer the tenant already has.
+TEST(IifParse, TransactionsAloneImplyTheirCustomers) {
+  std::vector<ParsedRecord> implied;
+  Collected c = ParseText(
+      "!CUST\tNAME\tCOMPANYNAME\nCUST\tKnown\tKnown Ltd\n"
+      "!TRNS\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\n"
+      "!SPL\tTRNSTYPE\tDATE\tACCNT\tAMOUNT\n!ENDTRNS\n"
+      "TRNS\tINVOICE\t1/2/26\tAR\tEcker Designs:Office Repairs\t10\tA1\n"
+      "SPL\tINVOICE\t1/2/26\tIncome\t-10\nENDTRNS\n"
+      "TRNS\tINVOICE\t1/3/26\tAR\tEcker Designs:Kitchen\t20\tA2\n"
+      "SPL\tINVOICE\t1/3/26\tIncome\t-20\nENDTRNS\n"
+      "TRNS\tINVOICE\t1/4/26\tAR\tKnown\t30\tA3\n"
+      "SPL\tINVOICE\t1/4/26\tIncome\t-30\nENDTRNS\n",
+      Usd(), nullptr, {}, &implied);
+  ASSERT_TRUE(c.status.ok()) << c.status;
+  EXPECT_TRUE(c.issues.empty()) << c.IssuesText();
+  ASSERT_EQ(implied.size(), 1u);  // once per customer; "Known" has its !CUST row
+  const v1::Customer& e = implied[0].record.customer();
+  EXPECT_EQ(e.external_ref().id(), "Ecker Designs");
+  EXPECT_EQ(e.external_ref().source_system(), "quickbooks");
+  EXPECT_EQ(e.display_name(), "Ecker Designs");
+  EXPECT_EQ(e.kind(), v1::CUSTOMER_KIND_CONSUMER);
+  EXPECT_EQ(implied[0].where.line, 6);
+  ASSERT_EQ(c.records.size(), 4u);
+  EXPECT_FALSE(c.records[0].implied_customer);  // from the !CUST row
+}
+
+// Issue 14 D3: a statement charge is a receivable, imported as an invoice.
+TEST(IifParse, StatementChargeIsAnInvoice) {
+  Collected c = ParseText(
+      "!TRNS\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\tMEMO\n"
+      "!SPL\tTRNSTYPE\tDATE\tACCNT\tAMOUNT\n!ENDTRNS\n"
+      "TRNS\tSTMT CHG\t3/5/26\tAccounts Receivable\tAcme\t45.00\t\tService call\n"
+      "SPL\tSTMT CHG\t3/5/26\tIncome\t-45.00\nENDTRNS\n"
+      "TRNS\tSTMT CHG\t3/6/26\tAccounts Receivable\tAcme\t12.50\tSC-2\tParts\n"
+      "SPL\tSTMT CHG\t3/6/26\tIncome\t-12.50\nENDTRNS\n");
+  ASSERT_TRUE(c.status.ok()) << c.status;
+  EXPECT_TRUE(c.issues.empty()) << c.IssuesText();
+  ASSERT_EQ(c.records.size(), 2u);
+  const v1::Invoice& first = c.records[0].record.invoice();
+  EXPECT_EQ(first.total().minor_units(), 4500);
+  EXPECT_TRUE(absl::StartsWith(first.number(), "CHG-")) << first.number();
+  EXPECT_EQ(first.external_ref().id(), first.number());
+  EXPECT_DATE(first.due_date(), 2026, 3, 5);
+  // The generated number is stable across runs.
+  EXPECT_EQ(ParseText(
+                "!TRNS\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\tMEMO\n"
+                "!SPL\tTRNSTYPE\tDATE\tACCNT\tAMOUNT\n!ENDTRNS\n"
+                "TRNS\tSTMT CHG\t3/5/26\tAccounts Receivable\tAcme\t45.00\t\tService call\n"
+                "SPL\tSTMT CHG\t3/5/26\tIncome\t-45.00\nENDTRNS\n")
+                .records[0].record.invoice().number(),
+            first.number());
+  EXPECT_EQ(c.records[1].record.invoice().number(), "SC-2");
+}
+
+// A decimal comma was read as a thousands separator ("1,50" -> 150.00).
+TEST(IifParse, CommaOnlyBetweenGroupsOfThree) {
+  const std::string head =
+      "!TRNS\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\n"
+      "!SPL\tTRNSTYPE\tDATE\tACCNT\tAMOUNT\n!ENDTRNS\n";
+  Collected c = ParseText(head +
+                          "TRNS\tINVOICE\t1/2/26\tAR\tX\t1,50\tA1\n"
+                          "SPL\tINVOICE\t1/2/26\tIncome\t-1,50\nENDTRNS\n"
+                          "TRNS\tINVOICE\t1/2/26\tAR\tX\t\"1,234.50\"\tA2\n"
+                          "SPL\tINVOICE\t1/2/26\tIncome\t-1234.50\nENDTRNS\n");
+  ASSERT_EQ(c.issues.size(), 1u) << c.IssuesText();
+  EXPECT_EQ(c.issues[0].reason, "INVALID_AMOUNT");
+  EXPECT_EQ(c.issues[0].where.line, 4);
+  EXPECT_NE(c.issues[0].description.find("--number-format"), std::string::npos);
+  ASSERT_EQ(c.records.size(), 1u);
+  EXPECT_EQ(c.records[0].record.invoice().total().minor_units(), 123450);
+  // With the flag for a decimal comma, "1,50" is 1.50.
+  ParseOptions o = Usd();
+  o.amounts.format = kCommaDecimalGrouped;
+  o.amounts.format_chosen = true;
+  Collected eu = ParseText(head +
+                           "TRNS\tINVOICE\t1/2/26\tAR\tX\t1,50\tA1\n"
+                           "SPL\tINVOICE\t1/2/26\tIncome\t-1,50\nENDTRNS\n",
+                           o);
+  ASSERT_EQ(eu.records.size(), 1u) << eu.IssuesText();
+  EXPECT_EQ(eu.records[0].record.invoice().total().minor_units(), 150);
+}
+
 // ------------------------------------------------------------- malformed
 
 TEST(IifParse, MalformedTransactionsAreEachNamedAndSkipped) {
@@ -394,6 +507,7 @@ TEST(IifParse, MemoryStaysFlatOnALargeGeneratedExport) {
         return ParseIif(in, Usd("generated.iif"), on_record, on_issue);
       },
       [&](const ParsedRecord& r) {
+        if (!r.record.has_invoice()) return;  // the 5000 implied customers
         ++invoices;
         total += r.record.invoice().total().minor_units();
       });

@@ -154,6 +154,7 @@ TEST(PlaintextJournal, UnitlessWithoutDefaultCurrencyIsAnIssue) {
 
 TEST(PlaintextJournal, Utf8AccountsAndApplyTagBlocks) {
   std::istringstream in(
+      "decimal-mark ,\n"
       "apply tag client\n"
       "2025-05-02 * (F-17) Société Générale | facture\n"
       "    actifs:créances:Société Générale    1 200,50 EUR\n"
@@ -177,17 +178,17 @@ TEST(PlaintextJournal, Utf8AccountsAndApplyTagBlocks) {
   ASSERT_TRUE(fr.status.ok());
   EXPECT_TRUE(fr.issues.empty()) << fr.issues[0].ToString();
   EXPECT_EQ(Summary(fr),
-            "customer Société Générale \"Société Générale\" @2\n"
-            "invoice F-17 Société Générale 120050 EUR 2025-5-2 due 2025-5-2 @3");
+            "customer Société Générale \"Société Générale\" @3\n"
+            "invoice F-17 Société Générale 120050 EUR 2025-5-2 due 2025-5-2 @4");
   in.clear();
   in.seekg(0);
   Parsed all = Parse(in, "utf8.journal");
   EXPECT_TRUE(all.issues.empty()) << all.issues[0].ToString();
   EXPECT_EQ(Summary(all),
-            "customer Ромашка \"Ромашка\" @7\n"
-            "invoice С-1 Ромашка 350000 RUB 2025-5-3 due 2025-5-3 @8\n"
-            "customer 株式会社 \"株式会社\" @10\n"
-            "invoice 発注-9 株式会社 15000 JPY 2025-5-4 due 2025-5-4 @11");
+            "customer Ромашка \"Ромашка\" @8\n"
+            "invoice С-1 Ромашка 350000 RUB 2025-5-3 due 2025-5-3 @9\n"
+            "customer 株式会社 \"株式会社\" @11\n"
+            "invoice 発注-9 株式会社 15000 JPY 2025-5-4 due 2025-5-4 @12");
 }
 
 struct AmountCase {
@@ -196,25 +197,44 @@ struct AmountCase {
   const char* currency;
 };
 
+// One receivable posting of `c.text` after `directives` reads as c.minor.
+void ExpectAmount(const std::string& directives, const AmountCase& c) {
+  std::istringstream in(absl::StrCat(directives, "2025-03-01 t\n  assets:receivable:x  ", c.text,
+                                     "\n  income:y\n"));
+  Parsed p = Parse(in, "mem");
+  ASSERT_TRUE(p.issues.empty()) << c.text << ": " << p.issues[0].ToString();
+  ASSERT_EQ(p.records.size(), 2u) << c.text;
+  const SyncRecord& r = p.records[1].record;
+  const v1::Money& m = c.minor > 0 ? r.invoice().total() : r.credit_note().amount();
+  EXPECT_EQ(m.minor_units(), c.minor > 0 ? c.minor : -c.minor) << c.text;
+  EXPECT_EQ(m.currency_code(), c.currency) << c.text;
+}
+
 TEST(PlaintextJournal, AmountForms) {
   const AmountCase cases[] = {
       {"$1000", 100000, "USD"},        {"$-1000", -100000, "USD"},    {"-$1,000.00", -100000, "USD"},
-      {"500.00€", 50000, "EUR"},       {"€ 12,50", 1250, "EUR"},      {"431.92 USD", 43192, "USD"},
-      {"USD 431.92", 43192, "USD"},    {"£600", 60000, "GBP"},        {"1.000,00 EUR", 100000, "EUR"},
+      {"500.00€", 50000, "EUR"},       {"431.92 USD", 43192, "USD"},
+      {"USD 431.92", 43192, "USD"},    {"£600", 60000, "GBP"},
       {"1,234,567.89 USD", 123456789, "USD"}, {"¥1500", 1500, "JPY"}, {"-0.5 EUR", -50, "EUR"},
       {"10 EUR @ 1.1 USD", 1000, "EUR"}, {"3 CHF {2.50 EUR}", 300, "CHF"},
   };
-  for (const AmountCase& c : cases) {
-    std::string journal =
-        absl::StrCat("2025-03-01 t\n  assets:receivable:x  ", c.text, "\n  income:y\n");
-    std::istringstream in(journal);
+  for (const AmountCase& c : cases) ExpectAmount("", c);
+}
+
+// A journal's decimal comma is declared (hledger's decimal-mark directive,
+// or --number-format), never guessed from the digits: "12,50" in a journal
+// without it is an error that names the fix, not 1250.00.
+TEST(PlaintextJournal, DecimalCommaIsDeclaredNotGuessed) {
+  const AmountCase comma[] = {{"€ 12,50", 1250, "EUR"}, {"1.000,00 EUR", 100000, "EUR"},
+                              {"-1.234.567,8 EUR", -123456780, "EUR"}};
+  for (const AmountCase& c : comma) ExpectAmount("decimal-mark ,\n", c);
+  for (const char* text : {"€ 12,50", "1.000,00 EUR", "12.345 USD", "1,23,456.00 USD"}) {
+    std::istringstream in(
+        absl::StrCat("2025-03-01 t\n  assets:receivable:x  ", text, "\n  income:y\n"));
     Parsed p = Parse(in, "mem");
-    ASSERT_TRUE(p.issues.empty()) << c.text << ": " << p.issues[0].ToString();
-    ASSERT_EQ(p.records.size(), 2u) << c.text;
-    const SyncRecord& r = p.records[1].record;
-    const v1::Money& m = c.minor > 0 ? r.invoice().total() : r.credit_note().amount();
-    EXPECT_EQ(m.minor_units(), c.minor > 0 ? c.minor : -c.minor) << c.text;
-    EXPECT_EQ(m.currency_code(), c.currency) << c.text;
+    ASSERT_EQ(p.issues.size(), 1u) << text;
+    EXPECT_TRUE(p.records.empty()) << text;
+    EXPECT_EQ(p.issues[0].where.line, 2) << text;
   }
 }
 

@@ -115,10 +115,18 @@ TEST(XeroParse, QuirksFixture) {
   // a line break; unpadded day-first dates; a blank line; two-row invoice;
   // UnitAmount with four decimals; Discount; TaxAmount; Currency column and
   // the default currency; a zero-decimal currency (JPY).
-  Collected c = ParseFile(testing::TestData("quirks.csv"), Opts("quirks.csv"));
+  // The file has no Total column, so Xero's rounding of the four-decimal
+  // line (2.5 x 100.1234 less 10%) is applied on request only (--round).
+  ParseOptions o = Opts("quirks.csv");
+  o.amounts.round = true;
+  Collected c = ParseFile(testing::TestData("quirks.csv"), o);
   ASSERT_TRUE(c.status.ok()) << c.status;
   EXPECT_TRUE(c.issues.empty()) << c.IssuesText();
   ASSERT_EQ(c.records.size(), 6u);
+  Collected strict = ParseFile(testing::TestData("quirks.csv"), Opts("quirks.csv"));
+  ASSERT_FALSE(strict.issues.empty());
+  EXPECT_EQ(strict.issues[0].reason, "TOO_MANY_DECIMALS");
+  EXPECT_NE(strict.issues[0].description.find("--round"), std::string::npos);
   const v1::Customer& smith = c.records[0].record.customer();
   EXPECT_EQ(smith.external_ref().id(), "Smith & Jones, Ltd");
   EXPECT_EQ(smith.country_code(), "GB");
@@ -158,7 +166,9 @@ TEST(XeroParse, QuirksFixture) {
 TEST(XeroParse, TaxInclusiveAmounts) {
   XeroParseOptions x;
   x.amounts_include_tax = true;
-  Collected c = ParseFile(testing::TestData("quirks.csv"), Opts("quirks.csv"), x);
+  ParseOptions o = Opts("quirks.csv");
+  o.amounts.round = true;
+  Collected c = ParseFile(testing::TestData("quirks.csv"), o, x);
   ASSERT_TRUE(c.status.ok());
   const v1::Invoice& i1 = c.records[1].record.invoice();
   EXPECT_EQ(i1.lines(0).amount().minor_units(), 22528 - 4506);
@@ -205,6 +215,49 @@ TEST(XeroParse, TotalColumnMustAgreeWithTheLines) {
   EXPECT_EQ(c.issues[0].field, "Total");
 }
 
+// Found by UBSan: 99999999999 x 99999999999.99 wrapped to
+// 2,003,754,105,206,896,641 minor units and was stored with exit 0.
+TEST(XeroParse, HugeLinesAreRefusedNotWrapped) {
+  const std::string head =
+      "*ContactName,*InvoiceNumber,*InvoiceDate,*DueDate,*Description,*Quantity,*UnitAmount\n";
+  for (const char* row : {"A,X1,1/2/2019,1/3/2019,x,99999999999,99999999999.99\n",
+                          "A,X2,1/2/2019,1/3/2019,x,999999999999999,9999999999999.99\n",
+                          "A,X3,1/2/2019,1/3/2019,x,1,1000000000000.01\n"}) {
+    std::istringstream in(head + row);
+    Collected c = ParseStream(in, Opts("t.csv"));
+    ASSERT_TRUE(c.status.ok()) << row;
+    EXPECT_TRUE(c.Of(v1::SyncRecord::kInvoice).empty()) << row;
+    ASSERT_EQ(c.issues.size(), 1u) << row;
+    EXPECT_TRUE(c.issues[0].reason == "MONEY_OVERFLOW" ||
+                c.issues[0].reason == "AMOUNT_ABOVE_CEILING")
+        << c.issues[0].ToString();
+    EXPECT_EQ(c.issues[0].where.line, 2);
+  }
+}
+
+// 100.50 JPY was rounded to 101 without a word.
+TEST(XeroParse, DecimalsTheCurrencyCannotHoldNeedRound) {
+  const std::string head =
+      "*ContactName,*InvoiceNumber,*InvoiceDate,*DueDate,*Description,*Quantity,*UnitAmount,"
+      "Currency\n";
+  std::istringstream in(head + "A,J1,1/2/2019,1/3/2019,x,1,100.50,JPY\n");
+  Collected c = ParseStream(in, Opts("t.csv"));
+  ASSERT_EQ(c.issues.size(), 1u);
+  EXPECT_EQ(c.issues[0].reason, "TOO_MANY_DECIMALS");
+  EXPECT_TRUE(c.Of(v1::SyncRecord::kInvoice).empty());
+  std::istringstream again(head + "A,J1,1/2/2019,1/3/2019,x,1,100.50,JPY\n");
+  ParseOptions o = Opts("t.csv");
+  o.amounts.round = true;
+  Collected rounded = ParseStream(again, o);
+  ASSERT_EQ(rounded.Of(v1::SyncRecord::kInvoice).size(), 1u) << rounded.IssuesText();
+  EXPECT_EQ(rounded.Of(v1::SyncRecord::kInvoice)[0]->invoice().total().minor_units(), 101);
+  // "1,50" is no amount in the default 1,234.56 format (was 150.00).
+  std::istringstream comma(head + "A,C1,1/2/2019,1/3/2019,x,1,\"1,50\",GBP\n");
+  Collected c2 = ParseStream(comma, Opts("t.csv"));
+  ASSERT_EQ(c2.issues.size(), 1u);
+  EXPECT_EQ(c2.issues[0].reason, "INVALID_NUMBER");
+}
+
 // -------------------------------------------------------------- malformed
 
 TEST(XeroParse, MalformedRowsAreEachNamed) {
@@ -212,8 +265,9 @@ TEST(XeroParse, MalformedRowsAreEachNamed) {
   ASSERT_TRUE(c.status.ok()) << c.status;
   std::vector<std::string> numbers;
   for (const auto* r : c.Of(v1::SyncRecord::kInvoice)) numbers.push_back(r->invoice().number());
-  EXPECT_EQ(numbers, (std::vector<std::string>{"B3", "B8"}));
-  EXPECT_EQ(c.Of(v1::SyncRecord::kInvoice)[0]->invoice().total().minor_units(), 1000);
+  // B3's 10.001 GBP was silently stored as 10.00.
+  EXPECT_EQ(numbers, (std::vector<std::string>{"B8"}));
+  EXPECT_EQ(c.Of(v1::SyncRecord::kInvoice)[0]->invoice().total().minor_units(), 2000);
   struct Want {
     int64_t line;
     const char* field;
@@ -221,6 +275,7 @@ TEST(XeroParse, MalformedRowsAreEachNamed) {
   } want[] = {
       {2, "*InvoiceDate", "INVALID_DATE"},
       {3, "*Quantity", "INVALID_QUANTITY"},
+      {4, "*UnitAmount", "TOO_MANY_DECIMALS"},
       {5, "*UnitAmount", "TOO_MANY_DECIMALS"},
       {6, "*InvoiceNumber", "DUPLICATE_INVOICE_NUMBER"},
       {8, "*ContactName", "INCONSISTENT_INVOICE_ROWS"},
