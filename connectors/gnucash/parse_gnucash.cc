@@ -833,7 +833,9 @@ absl::Status ParseGnuCashXml(std::istream& in, const ParseOptions& options,
                       "this is a SQLite book: read it with ParseGnuCashSqlite(path)");
   }
   if (format == GnuCashFormat::kUnknown) {
-    return InputError("NOT_GNUCASH", start, "neither gzip, XML nor SQLite");
+    return InputError("NOT_GNUCASH", start,
+                      "not a GnuCash book (neither gzip, XML nor SQLite); if it is the customer "
+                      "importer's CSV, give --customers-csv");
   }
   PrefixedStream raw(in, std::move(prefix));
   std::optional<GunzipSource> gunzip;

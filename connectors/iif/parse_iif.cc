@@ -356,7 +356,7 @@ class IifParser {
     const std::string& currency = options_.default_currency;
     if (currency.empty()) {
       return Issue(t, "AMOUNT", "MISSING_CURRENCY",
-                   "IIF does not state a currency; set the default currency");
+                   "IIF does not state a currency; give --currency=<ISO 4217 code>");
     }
     const std::string customer_name(t.Get("NAME"));
     if (customer_name.empty()) {

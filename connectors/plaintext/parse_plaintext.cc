@@ -427,7 +427,7 @@ class JournalParser {
         return domain::InvalidInput(
             "MISSING_CURRENCY", "amount",
             p.amount->commodity.empty()
-                ? "a unit-less amount needs a D directive or a default currency"
+                ? "a unit-less amount needs a D directive or --currency=<ISO 4217 code>"
                 : absl::StrCat("commodity \"", p.amount->commodity, "\" is not a currency"));
       }
       ASSIGN_OR_RETURN(int64_t minor, ParseAmount(p.amount->number, currency, amounts_));

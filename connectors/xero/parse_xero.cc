@@ -208,7 +208,7 @@ class XeroParser {
     if (group_->currency.empty()) group_->currency = options_.default_currency;
     if (group_->currency.empty()) {
       Issue(row, currency_col, "MISSING_CURRENCY",
-            "no Currency column value and no default currency configured");
+            "the Currency column is empty; give --currency=<ISO 4217 code> for such rows");
       group_->bad = true;
     } else if (!domain::IsKnownCurrency(absl::AsciiStrToUpper(group_->currency))) {
       Issue(row, currency_col, "UNKNOWN_CURRENCY",

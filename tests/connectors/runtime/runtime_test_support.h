@@ -42,6 +42,8 @@ class LoopbackServer {
   std::unique_ptr<connectors::LedgerClient> Client(int max_attempts = 3);
   // Number of audit events of `tenant`.
   int EventCount(const std::string& tenant) { return server_.EventCount(tenant); }
+  // The in-process server, for reading back what it stores.
+  TestServer& server() { return server_; }
 
  private:
   TestServer server_;
