@@ -93,6 +93,7 @@ absl::StatusOr<ExportSet> CollectExport(LedgerClient& client, const std::string&
         out.records.push_back(std::move(rec));
         owns = true;
       };
+      std::map<std::string, std::string, std::less<>> numbers;  // invoice name -> number
       std::string inv_token;
       do {
         v1::ListInvoicesRequest ir;
@@ -102,9 +103,15 @@ absl::StatusOr<ExportSet> CollectExport(LedgerClient& client, const std::string&
         auto invoices = client.ListInvoices(ir);
         if (!invoices.ok()) return invoices.status();
         for (const v1::Invoice& inv : invoices->invoices()) {
+          numbers[inv.name()] = inv.number();
           if (inv.external_ref().source_system() != source_system) continue;
           v1::SyncRecord rec;
           *rec.mutable_invoice() = inv;
+          for (v1::InvoiceLine& line : *rec.mutable_invoice()->mutable_lines()) {
+            line.set_description(PublicText(line.description()));
+          }
+          rec.mutable_invoice()->mutable_terms()->set_payment_terms_text(
+              PublicText(inv.terms().payment_terms_text()));
           add(std::move(rec));
         }
         inv_token = invoices->next_page_token();
@@ -121,6 +128,14 @@ absl::StatusOr<ExportSet> CollectExport(LedgerClient& client, const std::string&
           if (cn.external_ref().source_system() != source_system) continue;
           v1::SyncRecord rec;
           *rec.mutable_credit_note() = cn;
+          // Credit notes the service creates name their invoice by resource
+          // name; the writers carry its number (D5).
+          if (cn.invoice_number().empty() && !cn.invoice().empty()) {
+            if (auto it = numbers.find(cn.invoice()); it != numbers.end()) {
+              rec.mutable_credit_note()->set_invoice_number(it->second);
+            }
+          }
+          rec.mutable_credit_note()->set_reason(PublicText(cn.reason()));
           add(std::move(rec));
         }
         cn_token = notes->next_page_token();
@@ -445,6 +460,18 @@ int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv) {
   absl::StrAppend(&base.format_options, base.format_options.empty() ? "" : ";",
                   po.amounts.Fingerprint());
   const bool quiet = flags->Bool("quiet");
+
+  // A missing --state-dir is created now, before anything is written, so
+  // that a run never applies a chunk and then fails to checkpoint it.
+  if (!base.state_dir.empty() && !dry_run) {
+    std::error_code ec;
+    std::filesystem::create_directories(base.state_dir, ec);
+    if (ec) {
+      std::fprintf(stderr, "%s: cannot create --state-dir %s: %s\n", spec.program.c_str(),
+                   base.state_dir.c_str(), ec.message().c_str());
+      return kExitLocalError;
+    }
+  }
 
   auto run_one = [&](const std::string& path, const std::string& display,
                      const std::string& rejected) {

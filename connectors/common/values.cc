@@ -172,6 +172,28 @@ std::string SafeFileName(const std::string& number) {
   return out;
 }
 
+std::string PublicText(absl::string_view text) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t start = text.find("tenants/", i);
+    if (start == absl::string_view::npos) break;
+    const bool word_start = start == 0 || absl::ascii_isspace(static_cast<unsigned char>(text[start - 1])) ||
+                            text[start - 1] == '(' || text[start - 1] == '"';
+    size_t end = start;
+    while (end < text.size() && !absl::ascii_isspace(static_cast<unsigned char>(text[end])) &&
+           text[end] != ')' && text[end] != '"' && text[end] != ',' && text[end] != ';') {
+      ++end;
+    }
+    absl::string_view name = text.substr(start, end - start);
+    absl::StrAppend(&out, text.substr(i, start - i));
+    absl::StrAppend(&out, word_start ? name.substr(name.rfind('/') + 1) : name);
+    i = end;
+  }
+  absl::StrAppend(&out, text.substr(i));
+  return out;
+}
+
 ParsedRecord NewRecord(const Location& where) {
   ParsedRecord r;
   r.where = where;

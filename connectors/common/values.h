@@ -70,6 +70,11 @@ std::string InvoiceNumberFromCreditText(absl::string_view text, std::string* res
 // document.
 std::string SafeFileName(const std::string& number);
 
+// `text` for a document a third party reads: each resource name of the
+// service ("tenants/acme/customers/c-1/disputes/d-7") becomes its last
+// segment ("d-7"), so that internal names never leak into an export.
+std::string PublicText(absl::string_view text);
+
 // A record located at `where`, with record.source_location filled in.
 ParsedRecord NewRecord(const Location& where);
 

@@ -42,6 +42,13 @@ std::string Field(absl::string_view text) {
   return out;
 }
 
+// QuickBooks' TERMS column names an entry of the terms list (at most 31
+// characters), not a sentence: the standard name for the days to due.
+std::string TermsName(absl::CivilDay issue, absl::CivilDay due) {
+  const int64_t days = due - issue;
+  return days <= 0 ? "Due on receipt" : absl::StrCat("Net ", days);
+}
+
 std::string IifDate(absl::CivilDay d) {
   return absl::StrFormat("%02d/%02d/%04d", d.month(), d.day(), static_cast<int>(d.year()));
 }
@@ -125,7 +132,7 @@ absl::Status IifWriter::WriteInvoice(const v1::Invoice& inv, absl::string_view c
   t.Set("TRNSTYPE", "INVOICE").Set("DATE", IifDate(issue)).Set("ACCNT", options_.receivable_account)
       .Set("NAME", customer).Set("AMOUNT", domain::FormatDecimal(total, cur))
       .Set("DOCNUM", inv.number()).Set("CLEAR", "N").Set("TOPRINT", "N")
-      .Set("DUEDATE", IifDate(due)).Set("TERMS", inv.terms().payment_terms_text());
+      .Set("DUEDATE", IifDate(due)).Set("TERMS", TermsName(issue, due));
   AppendRow("TRNS", t, eol, &text);
   auto spl = [&](absl::string_view accnt, absl::string_view name, int64_t amount,
                  absl::string_view memo) {

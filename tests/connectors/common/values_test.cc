@@ -79,5 +79,15 @@ TEST(Issues, CarryReasonFieldAndLocation) {
   EXPECT_EQ(NewRecord(where).record.source_location(), "f.csv:4:9");
 }
 
+// Issue 14 D10: internal resource names leaked into UBL Note, IIF MEMO and
+// Xero Reference.
+TEST(PublicText, ResourceNamesBecomeTheirLastSegment) {
+  EXPECT_EQ(PublicText("dispute tenants/acme/customers/c-1/disputes/d-7 settled"),
+            "dispute d-7 settled");
+  EXPECT_EQ(PublicText("(tenants/a/customers/c/invoices/INV-1), tenants/a/x/y"), "(INV-1), y");
+  EXPECT_EQ(PublicText("no names here"), "no names here");
+  EXPECT_EQ(PublicText("subtenants/a/b"), "subtenants/a/b");
+}
+
 }  // namespace
 }  // namespace collections::connectors

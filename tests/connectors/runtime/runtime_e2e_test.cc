@@ -371,6 +371,27 @@ TEST(ConnectorExecutable, WatchModeFilesIntoDoneAndFailed) {
 
 // `export` reads what the service produced (source system "collections")
 // and writes it in the format; importing that file gives the same document.
+// D10: a missing --state-dir was found only after the first chunk was
+// applied (exit 6); it is created before anything is written.
+TEST(ConnectorExecutable, MissingStateDirIsCreatedFirst) {
+  TempDir dir;
+  LoopbackServer server;
+  WriteIif(dir.File("in.iif"), Gen(20, 2));
+  const std::string state = dir.File("state/nested");
+  std::vector<std::string> argv = Connector(server, dir.File("in.iif"));
+  argv.push_back("--state-dir=" + state);
+  ProcessResult r = RunProcess(argv);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(std::filesystem::is_directory(state));
+  // A state dir that cannot be created stops the run before any write.
+  LoopbackServer other;
+  argv = Connector(other, dir.File("in.iif"));
+  argv.push_back("--state-dir=/proc/no-such/state");
+  r = RunProcess(argv);
+  EXPECT_EQ(r.exit_code, connectors::kExitLocalError) << r.out << r.err;
+  EXPECT_EQ(other.EventCount("acme"), 0);
+}
+
 TEST(ConnectorExecutable, ExportWritesTheServiceDocumentsBackAsIif) {
   TempDir dir;
   LoopbackServer server;
@@ -405,11 +426,33 @@ TEST(ConnectorExecutable, ExportWritesTheServiceDocumentsBackAsIif) {
   auto applied = client->SyncChunk(req);
   ASSERT_TRUE(applied.ok()) << applied.status();
   ASSERT_EQ(applied->created(), 1) << applied->DebugString();
+  // A settlement credit note as the service creates it: it names the
+  // invoice by resource name only (D5), and its reason holds a resource
+  // name that must not leak into the export (D10).
+  req.set_sync_id("fees-2");
+  req.clear_records();
+  rec = req.add_records();
+  rec->set_customer_ref(customer.name());
+  v1::CreditNote* cn = rec->mutable_credit_note();
+  cn->mutable_external_ref()->set_source_system("collections");
+  cn->mutable_external_ref()->set_id("CN-1");
+  cn->set_number("CN-1");
+  *cn->mutable_issue_date() = D(2026, 11, 21);
+  *cn->mutable_amount() = M("USD", 1000);
+  cn->set_invoice(applied->outcomes(0).name());
+  cn->set_reason(absl::StrCat("settlement ", customer.name(), "/settlements/s-9"));
+  applied = client->SyncChunk(req);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  ASSERT_EQ(applied->created(), 1) << applied->DebugString();
 
   ProcessResult out = RunProcess({COLLECTIONS_IIF_BIN, "export", "--server=" + server.address(),
                                   "--tenant=acme", "--out=" + dir.File("fees.iif")});
   ASSERT_EQ(out.exit_code, 0) << out.err;
-  EXPECT_TRUE(absl::StrContains(out.err, "1 documents of 1 customers")) << out.err;
+  EXPECT_TRUE(absl::StrContains(out.err, "2 documents of 1 customers")) << out.err;
+  const std::string text = ReadFile(dir.File("fees.iif"));
+  EXPECT_FALSE(absl::StrContains(text, "tenants/")) << text;
+  // D6: TERMS names a terms-list entry (14 days to due).
+  EXPECT_TRUE(absl::StrContains(text, "\tNet 14")) << text;
 
   std::vector<connectors::ParsedRecord> back;
   std::ifstream in(dir.File("fees.iif"), std::ios::binary);
@@ -420,12 +463,14 @@ TEST(ConnectorExecutable, ExportWritesTheServiceDocumentsBackAsIif) {
                   [](connectors::ParseIssue i) { ADD_FAILURE() << i.ToString(); })
                   .ok());
   // The export has no !CUST rows: a re-import implies the customer first.
-  ASSERT_EQ(back.size(), 2u);
+  ASSERT_EQ(back.size(), 3u);
   EXPECT_TRUE(back[0].implied_customer);
   EXPECT_EQ(back[0].record.customer().external_ref().id(), customer.external_ref().id());
   EXPECT_EQ(back[1].record.customer_ref(), customer.external_ref().id());
   EXPECT_EQ(back[1].record.invoice().number(), "FEE-1");
   EXPECT_EQ(back[1].record.invoice().total().minor_units(), 4000);
+  EXPECT_EQ(back[2].record.credit_note().invoice_number(), "FEE-1");
+  EXPECT_EQ(back[2].record.credit_note().reason(), "settlement s-9");
 }
 
 }  // namespace
