@@ -175,6 +175,7 @@ class DatevParser {
       : file_(options.file_name.empty() ? "<input>" : options.file_name),
         source_system_(options.source_system.empty() ? "datev" : options.source_system),
         rules_(options.amounts),
+        default_kind_(options.default_customer_kind),
         datev_(datev),
         on_record_(on_record),
         on_issue_(on_issue),
@@ -559,7 +560,7 @@ class DatevParser {
     c->set_display_name(name);
     // Adressattyp 2 = Unternehmen, 1 = natürliche Person; unknown stays
     // the option's default (consumer: the stricter rules).
-    c->set_kind(type == "2" ? v1::CUSTOMER_KIND_BUSINESS
+    c->set_kind(type == "2"   ? v1::CUSTOMER_KIND_BUSINESS
                 : type == "1" ? v1::CUSTOMER_KIND_CONSUMER
                               : default_kind_);
     std::string country = absl::AsciiStrToUpper(V(row, kCountry));
@@ -577,13 +578,11 @@ class DatevParser {
     on_record_(std::move(rec));
   }
 
- public:
-  v1::CustomerKind default_kind_ = v1::CUSTOMER_KIND_CONSUMER;
-
  private:
   std::string file_;
   std::string source_system_;
   AmountRules rules_;
+  v1::CustomerKind default_kind_;
   DatevOptions datev_;
   const RecordSink& on_record_;
   const IssueSink& on_issue_;
@@ -611,7 +610,6 @@ absl::Status ParseDatev(std::istream& in, const ParseOptions& options, const Dat
   co.delimiter = ';';
   CsvReader reader(lines, co);
   DatevParser parser(options, datev, on_record, on_issue, s);
-  parser.default_kind_ = options.default_customer_kind;
   return parser.Run(reader);
 }
 

@@ -300,9 +300,6 @@ class Mt940Parser {
   }
 
  private:
-  struct Held {
-    ParsedRecord record;
-  };
   struct Statement {
     bool open = false;
     int64_t line = 0;
