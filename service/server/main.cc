@@ -5,6 +5,12 @@
 // Serves collections.v1 over gRPC with the standard health service and
 // server reflection. SIGTERM/SIGINT stop accepting, let in-flight calls
 // finish (up to --shutdown_grace), then close the store.
+//
+// Exit codes (documented in README "Operations"): 0 stopped by a signal,
+// 2 a bad flag or an unsafe combination, 3 the store cannot be opened
+// (unknown scheme, unwritable path, unreachable PostgreSQL, failed
+// migration), 4 an address cannot be bound (in use, not local), 1 anything
+// else. Each failure is one line on stderr.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +52,29 @@ std::string RedactedUri(const std::string& uri) {
   return uri.substr(0, colon + 1) + "***" + uri.substr(at);
 }
 
+// Exit codes; see the header comment.
+constexpr int kExitOther = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitStore = 3;
+constexpr int kExitListen = 4;
+
+// A start-up failure: one line, then the exit code its kind documents.
+int Fail(const absl::Status& st) {
+  std::string line(st.message());
+  for (char& c : line) {
+    if (c == '\n') c = ' ';
+  }
+  std::fprintf(stderr, "collectionsd: %s\n", line.c_str());
+  switch (st.code()) {
+    case absl::StatusCode::kInvalidArgument: return kExitUsage;
+    case absl::StatusCode::kFailedPrecondition: return kExitListen;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kPermissionDenied: return kExitStore;
+    default: return kExitOther;
+  }
+}
+
 bool IsLoopback(const std::string& listen) {
   return absl::StartsWith(listen, "127.") || absl::StartsWith(listen, "[::1]") ||
          absl::StartsWith(listen, "localhost:") || absl::StartsWith(listen, "unix:");
@@ -78,25 +107,19 @@ int main(int argc, char** argv) {
       collections::server::ProductionOptionsFromFlags();
   prod_opts.allow_insecure_remote = absl::GetFlag(FLAGS_allow_insecure_remote);
   auto production = collections::server::Production::Prepare(prod_opts, &opts);
-  if (!production.ok()) {
-    std::fprintf(stderr, "collectionsd: %s\n", production.status().ToString().c_str());
-    return 2;
-  }
+  if (!production.ok()) return Fail(production.status());
   if (!IsLoopback(opts.listen) && !absl::GetFlag(FLAGS_allow_insecure_remote) && !opts.credentials) {
     std::fprintf(stderr,
                  "collectionsd: refusing plaintext on non-loopback address %s; configure TLS or "
                  "pass --allow_insecure_remote\n",
                  opts.listen.c_str());
-    return 2;
+    return kExitUsage;
   }
   auto server = collections::server::Server::Start(opts);
-  if (!server.ok()) {
-    std::fprintf(stderr, "collectionsd: %s\n", server.status().ToString().c_str());
-    return 1;
-  }
+  if (!server.ok()) return Fail(server.status());
   if (absl::Status st = (*production)->Attach(**server); !st.ok()) {
-    std::fprintf(stderr, "collectionsd: %s\n", st.ToString().c_str());
-    return 1;
+    (*server)->Shutdown(absl::ZeroDuration());
+    return Fail(st);
   }
   std::string bound = opts.listen;
   if (absl::EndsWith(bound, ":0")) {

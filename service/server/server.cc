@@ -82,6 +82,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // The port is ours alone: without this gRPC sets SO_REUSEPORT, and a
+  // second collectionsd on the same port would start and take half the calls.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   if (!impl.options.listen.empty()) {
     auto creds = impl.options.credentials ? impl.options.credentials
                                           : grpc::InsecureServerCredentials();
@@ -92,7 +95,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   for (auto& svc : impl.services) builder.RegisterService(svc.get());
   impl.grpc_server = builder.BuildAndStart();
   if (!impl.grpc_server || (!impl.options.listen.empty() && s->port_ == 0)) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", impl.options.listen));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot listen on ", impl.options.listen,
+        " (address in use by another process, or not an address of this host)"));
   }
   auto* health = impl.grpc_server->GetHealthCheckService();
   if (health != nullptr) {
@@ -121,14 +126,22 @@ void Server::Shutdown(absl::Duration grace) {
     if (impl_->shut_down) return;
     impl_->shut_down = true;
   }
-  if (auto* health = impl_->grpc_server->GetHealthCheckService()) health->SetServingStatus(false);
-  impl_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  // Start() may have failed before the gRPC server existed (bad store,
+  // unbindable address): then there is nothing to stop but the store.
+  if (impl_->grpc_server) {
+    if (auto* health = impl_->grpc_server->GetHealthCheckService()) {
+      health->SetServingStatus(false);
+    }
+    impl_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  }
   impl_->pool.reset();  // drains queued work
   store_.reset();
 }
 
 int Server::QueueDepth() { return impl_->pool ? impl_->pool->QueueDepth() : 0; }
 
-void Server::Wait() { impl_->grpc_server->Wait(); }
+void Server::Wait() {
+  if (impl_->grpc_server) impl_->grpc_server->Wait();
+}
 
 }  // namespace collections::server

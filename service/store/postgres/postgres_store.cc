@@ -313,6 +313,15 @@ class PgConn {
     // Notices ("relation already exists, skipping") are not errors; keep
     // them off stderr.
     PQsetNoticeProcessor(c->c_, [](void*, const char*) {}, nullptr);
+    // An acknowledged write is a committed one: a role or database default
+    // of synchronous_commit=off would acknowledge commits that a crash can
+    // still lose, so this session turns it back on (local, remote_write, on
+    // and remote_apply all flush the local WAL before COMMIT returns).
+    ResultPtr sc(PQexec(c->c_, "SHOW synchronous_commit"));
+    if (PQresultStatus(sc.get()) != PGRES_TUPLES_OK || PQntuples(sc.get()) != 1 ||
+        std::string_view(PQgetvalue(sc.get(), 0, 0)) == "off") {
+      RETURN_IF_ERROR(c->Exec("SET synchronous_commit TO on"));
+    }
     return c;
   }
 

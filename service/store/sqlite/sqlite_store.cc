@@ -1,12 +1,19 @@
 #include "service/store/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
@@ -74,6 +81,13 @@ absl::Status SqlError(sqlite3* db, absl::string_view what) {
   int code = sqlite3_errcode(db);
   std::string msg = absl::StrCat("sqlite ", what, ": ", sqlite3_errmsg(db));
   if (code == SQLITE_BUSY || code == SQLITE_LOCKED) return absl::AbortedError(msg);
+  // SUM() over 64-bit integers past 2^63: a sum of amounts that no int64
+  // holds. Documented in README "Limits" as AMOUNT_SUM_OVERFLOW.
+  if (absl::StrContains(sqlite3_errmsg(db), "integer overflow")) {
+    return domain::WithReason(
+        absl::OutOfRangeError("a sum of amounts exceeds the 64-bit range of minor units"),
+        "AMOUNT_SUM_OVERFLOW");
+  }
   if (code == SQLITE_CONSTRAINT) return absl::AlreadyExistsError(msg);
   return absl::InternalError(msg);
 }
@@ -143,7 +157,8 @@ class Connection {
     for (auto& [sql, s] : cache_) sqlite3_finalize(s);
     if (db_ != nullptr) sqlite3_close(db_);
   }
-  static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& path, bool read_only) {
+  static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& path, bool read_only,
+                                                         const char* synchronous = "FULL") {
     auto c = std::make_unique<Connection>();
     int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
@@ -152,8 +167,10 @@ class Connection {
                                                  c->db_ ? sqlite3_errmsg(c->db_) : "out of memory"));
     }
     sqlite3_busy_timeout(c->db_, 5000);
-    RETURN_IF_ERROR(c->ExecScript("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
-                                  "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"));
+    RETURN_IF_ERROR(c->ExecScript(
+        absl::StrCat("PRAGMA foreign_keys=ON; PRAGMA synchronous=", synchronous,
+                     "; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;")
+            .c_str()));
     return c;
   }
   absl::Status ExecScript(const char* sql) {
@@ -597,9 +614,30 @@ std::string SqliteAgingSql(const AgingQuery& q, bool as_stored) {
 
 namespace {
 
+// Creates the database file 0600 whatever the umask, so that the ledger is
+// private to the service's user. SQLite gives the -wal and -shm files the
+// mode of the database file. An existing file keeps its mode.
+absl::Status CreatePrivateFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return absl::OkStatus();
+    return absl::UnavailableError(
+        absl::StrCat("cannot create sqlite database ", path, ": ", std::strerror(errno)));
+  }
+  const int rc = ::fchmod(fd, 0600);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot make ", path, " private (0600): ", std::strerror(err)));
+  }
+  return absl::OkStatus();
+}
+
 class SqliteStore : public Store {
  public:
-  explicit SqliteStore(std::string path) : path_(std::move(path)) {}
+  SqliteStore(std::string path, std::string synchronous)
+      : path_(std::move(path)), synchronous_(std::move(synchronous)) {}
 
   absl::Status Init() {
     const bool memory = path_ == ":memory:";
@@ -607,13 +645,27 @@ class SqliteStore : public Store {
     if (memory) {
       static std::atomic<int> counter{0};
       path_ = absl::StrCat("file:collections-mem-", counter++, "?mode=memory&cache=shared");
+    } else if (!absl::StartsWith(path_, "file:")) {
+      RETURN_IF_ERROR(CreatePrivateFile(path_));
     }
-    ASSIGN_OR_RETURN(writer_, Connection::Open(path_, /*read_only=*/false));
+    absl::Status st = OpenWriter(memory);
+    if (!st.ok() && !memory) {
+      // Name the file: "unable to open database file" alone does not say which.
+      return absl::Status(st.code(), absl::StrCat("sqlite store ", path_, ": ", st.message()));
+    }
+    return st;
+  }
+
+ private:
+  absl::Status OpenWriter(bool memory) {
+    ASSIGN_OR_RETURN(writer_, Connection::Open(path_, /*read_only=*/false, synchronous_.c_str()));
     if (!memory) RETURN_IF_ERROR(writer_->ExecScript("PRAGMA journal_mode=WAL;"));
     RETURN_IF_ERROR(Migrate());
     memory_ = memory;
     return absl::OkStatus();
   }
+
+ public:
 
   absl::Status Run(absl::string_view tenant, TxMode mode,
                    const std::function<absl::Status(Transaction&)>& fn) override {
@@ -795,6 +847,7 @@ class SqliteStore : public Store {
   }
 
   std::string path_;
+  const std::string synchronous_;  // PRAGMA synchronous of the writer
   bool memory_ = false;
   absl::Mutex write_mu_;
   std::unique_ptr<Connection> writer_;
@@ -806,10 +859,20 @@ class SqliteStore : public Store {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(absl::string_view path) {
+  // "?synchronous=normal" (or full, extra) after the path; full by default.
+  std::string synchronous = "FULL";
+  if (const size_t q = path.rfind("?synchronous="); q != absl::string_view::npos) {
+    synchronous = absl::AsciiStrToUpper(path.substr(q + 13));
+    path = path.substr(0, q);
+    if (synchronous != "FULL" && synchronous != "NORMAL" && synchronous != "EXTRA") {
+      return domain::InvalidInput("INVALID_STORE_URI", "store",
+                                  "synchronous= must be full, normal or extra");
+    }
+  }
   if (path.empty()) {
     return domain::InvalidInput("INVALID_STORE_URI", "store", "sqlite: needs a file path");
   }
-  auto store = std::make_unique<SqliteStore>(std::string(path));
+  auto store = std::make_unique<SqliteStore>(std::string(path), std::move(synchronous));
   RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<Store>(std::move(store));
 }
