@@ -8,29 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "service/api/json_text.h"
+#include "service/domain/errors.h"
 
 namespace collections::api {
-namespace {
-
-std::string JsonEscape(absl::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppend(&out, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 absl::StatusOr<app::CallContext> AnonymousAuthenticator(const grpc::CallbackServerContext& ctx,
                                                         absl::string_view method,
@@ -83,6 +64,24 @@ void LogCall(absl::string_view method, absl::string_view tenant, const app::Call
   if (code != grpc::StatusCode::OK) absl::StrAppend(&line, ",\"error\":\"", JsonEscape(message), "\"");
   line += "}\n";
   std::fputs(line.c_str(), stderr);
+}
+
+absl::Status OverloadStatus(WorkerPool::Refusal why, absl::string_view tenant) {
+  // About the time a queue of a few thousand short calls takes to drain.
+  constexpr absl::Duration kRetryDelay = absl::Seconds(1);
+  if (why == WorkerPool::Refusal::kKeyQueueFull) {
+    return domain::WithRetryDelay(
+        domain::WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                               "tenant ", tenant,
+                               " has too many calls waiting; retry after the advised delay")),
+                           "TENANT_QUEUE_FULL"),
+        kRetryDelay);
+  }
+  return domain::WithRetryDelay(
+      domain::WithReason(absl::ResourceExhaustedError(
+                             "the server is overloaded; retry after the advised delay"),
+                         "SERVER_OVERLOADED"),
+      kRetryDelay);
 }
 
 void FinishCall(const ServiceEnv& env, absl::string_view method, absl::string_view tenant,

@@ -43,6 +43,10 @@ using EventCounter = std::function<void(absl::string_view name, absl::string_vie
 struct ServiceEnv {
   WorkerPool* pool = nullptr;
   Authenticator authenticate = AnonymousAuthenticator;
+  // Re-checks the caller of an open stream (stream_support.h); empty = use
+  // `authenticate`. Set to the authenticator without its rate limit, so
+  // that a stream's re-checks do not spend its tenant's request budget.
+  Authenticator recheck;
   CallObserver observe;  // may be empty
   EventCounter count;    // may be empty
   bool log_requests = true;
@@ -66,6 +70,11 @@ void LogCall(absl::string_view method, absl::string_view tenant, const app::Call
 void FinishCall(const ServiceEnv& env, absl::string_view method, absl::string_view tenant,
                 const app::CallContext* caller, const grpc::Status& status, absl::Time start,
                 absl::string_view request_id = "");
+
+// RESOURCE_EXHAUSTED for a call the worker pool refused, with a machine
+// reason (SERVER_OVERLOADED or TENANT_QUEUE_FULL) and a RetryInfo delay,
+// like a rate-limit answer.
+absl::Status OverloadStatus(WorkerPool::Refusal why, absl::string_view tenant);
 
 // Runs `fn(caller)` on the worker pool and finishes the unary call with its
 // result. `fn` returns absl::StatusOr<Resp>; on success it is moved into
@@ -98,9 +107,9 @@ grpc::ServerUnaryReactor* HandleUnary(const ServiceEnv& env, grpc::CallbackServe
     FinishCall(env, method, tenant, caller.ok() ? &*caller : nullptr, st, start, request_id);
     reactor->Finish(st);
   };
-  if (!env.pool->Submit(std::move(work))) {
-    grpc::Status busy(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                      "the server is overloaded; retry with backoff");
+  WorkerPool::Refusal why = WorkerPool::Refusal::kNone;
+  if (!env.pool->Submit(std::move(work), tenant, &why)) {
+    grpc::Status busy = ToGrpcStatus(OverloadStatus(why, tenant));
     FinishCall(env, method, tenant, nullptr, busy, start, request_id);
     reactor->Finish(busy);
   }

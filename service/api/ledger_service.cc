@@ -1,11 +1,11 @@
 #include "service/api/ledger_service.h"
 
 #include <memory>
-#include <thread>
 
 #include "absl/synchronization/mutex.h"
 #include "service/app/resource_names.h"
 #include "service/domain/errors.h"
+#include "service/domain/status_macros.h"
 
 namespace collections::api {
 
@@ -117,9 +117,9 @@ class SyncReactor : public grpc::ServerReadReactor<v1::SyncLedgerRequest> {
       Done(grpc::Status::OK);
       return;
     }
-    if (!env_.pool->Submit([this] { ApplyChunk(); })) {
-      Done(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        "the server is overloaded; retry the remaining chunks with backoff"));
+    WorkerPool::Refusal why = WorkerPool::Refusal::kNone;
+    if (!env_.pool->Submit([this] { ApplyChunk(); }, TenantOf(chunk_.parent()), &why)) {
+      Done(ToGrpcStatus(OverloadStatus(why, TenantOf(chunk_.parent()))));
     }
   }
   void OnDone() override { delete this; }
@@ -193,115 +193,6 @@ class SyncReactor : public grpc::ServerReadReactor<v1::SyncLedgerRequest> {
   app::CallContext caller_;
 };
 
-// State shared by a WatchEvents reactor and its feeder thread.
-struct WatchState {
-  absl::Mutex mu;
-  bool write_done = true;
-  bool cancelled = false;
-  bool write_failed = false;
-};
-
-class WatchReactor : public grpc::ServerWriteReactor<v1::Event> {
- public:
-  WatchReactor(const ServiceEnv& env, app::LedgerApp& app, CallbackServerContext* ctx,
-               const v1::WatchEventsRequest& req, std::atomic<int>& watchers)
-      : env_(env), app_(app), ctx_(ctx), req_(req), watchers_(watchers),
-        state_(std::make_shared<WatchState>()), start_(absl::Now()) {}
-
-  void Start(const app::CallContext& caller, std::string request_id) {
-    caller_ = caller;
-    request_id_ = std::move(request_id);
-    std::thread([this, state = state_] { Feed(state); }).detach();
-  }
-
-  void OnWriteDone(bool ok) override {
-    absl::MutexLock l(&state_->mu);
-    state_->write_done = true;
-    if (!ok) state_->write_failed = true;
-  }
-  void OnCancel() override {
-    absl::MutexLock l(&state_->mu);
-    state_->cancelled = true;
-  }
-  void OnDone() override {
-    watchers_.fetch_sub(1);
-    delete this;
-  }
-
- private:
-  // Runs on its own thread: pages through the log after the cursor, then
-  // waits for new commits, until the client goes away.
-  void Feed(std::shared_ptr<WatchState> state) {
-    const std::string tenant = TenantOf(req_.parent());
-    int64_t cursor = req_.after_sequence();
-    store::EventFilter f;
-    f.limit = 200;
-    grpc::Status final_status = grpc::Status::OK;
-    while (true) {
-      {
-        absl::MutexLock l(&state->mu);
-        if (state->cancelled || state->write_failed) break;
-      }
-      f.after_sequence = cursor;
-      auto rows = app_.store().ListEvents(tenant, f);
-      if (!rows.ok()) {
-        final_status = ToGrpcStatus(rows.status());
-        break;
-      }
-      if (rows->empty()) {
-        app_.store().WaitForEvents(cursor, absl::Now() + absl::Milliseconds(500));
-        continue;
-      }
-      bool stop = false;
-      for (const auto& row : *rows) {
-        auto ev = app::EventFromRow(row);
-        if (!ev.ok()) {
-          final_status = ToGrpcStatus(ev.status());
-          stop = true;
-          break;
-        }
-        event_ = *std::move(ev);
-        {
-          absl::MutexLock l(&state->mu);
-          state->write_done = false;
-        }
-        StartWrite(&event_);
-        absl::MutexLock l(&state->mu);
-        auto written = [&state]() { return state->write_done || state->cancelled; };
-        state->mu.Await(absl::Condition(&written));
-        if (state->cancelled || state->write_failed) {
-          stop = true;
-          break;
-        }
-        cursor = row.sequence;
-      }
-      if (stop) break;
-    }
-    FinishCall(env_, "AuditService/WatchEvents", tenant, &caller_, final_status, start_,
-               request_id_);
-    Finish(final_status);  // the reactor may be deleted from here on
-  }
-
-  const ServiceEnv& env_;
-  app::LedgerApp& app_;
-  CallbackServerContext* ctx_;
-  v1::WatchEventsRequest req_;
-  std::atomic<int>& watchers_;
-  std::shared_ptr<WatchState> state_;
-  absl::Time start_;
-  app::CallContext caller_;
-  std::string request_id_;
-  v1::Event event_;
-};
-
-// Finishes a streaming call at once with an error.
-template <typename Base>
-class RejectReactor : public Base {
- public:
-  explicit RejectReactor(const grpc::Status& st) { this->Finish(st); }
-  void OnDone() override { delete this; }
-};
-
 }  // namespace
 
 grpc::ServerReadReactor<v1::SyncLedgerRequest>* LedgerService::SyncLedger(
@@ -317,34 +208,27 @@ ServerUnaryReactor* AuditService::ListEvents(CallbackServerContext* c, const v1:
 
 grpc::ServerWriteReactor<v1::Event>* AuditService::WatchEvents(CallbackServerContext* c,
                                                                 const v1::WatchEventsRequest* r) {
-  using Reject = RejectReactor<grpc::ServerWriteReactor<v1::Event>>;
-  const absl::Time start = absl::Now();
-  std::string request_id = RequestIdOf(c);
-  auto tenant = app::ParseTenantName(r->parent(), "parent");
-  if (!tenant.ok()) {
-    grpc::Status st = ToGrpcStatus(tenant.status());
-    FinishCall(env_, "AuditService/WatchEvents", "", nullptr, st, start, request_id);
-    return new Reject(st);
-  }
-  auto who = env_.authenticate(*c, "AuditService/WatchEvents", *tenant);
-  absl::Status allowed = who.ok() ? app::CheckTenant(*who, *tenant) : who.status();
-  if (allowed.ok() && r->after_sequence() < 0) {
-    allowed = domain::InvalidInput("INVALID_CURSOR", "after_sequence", "must not be negative");
-  }
-  if (!allowed.ok()) {
-    grpc::Status st = ToGrpcStatus(allowed);
-    FinishCall(env_, "AuditService/WatchEvents", *tenant, nullptr, st, start, request_id);
-    return new Reject(st);
-  }
-  if (watchers_.fetch_add(1) >= max_watchers_) {
-    watchers_.fetch_sub(1);
-    grpc::Status st(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many WatchEvents streams; retry later");
-    FinishCall(env_, "AuditService/WatchEvents", *tenant, &*who, st, start, request_id);
-    return new Reject(st);
-  }
-  auto* reactor = new WatchReactor(env_, app_, c, *r, watchers_);
-  reactor->Start(*who, std::move(request_id));
-  return reactor;
+  absl::Status check = r->after_sequence() < 0
+                           ? domain::InvalidInput("INVALID_CURSOR", "after_sequence",
+                                                  "must not be negative")
+                           : absl::OkStatus();
+  const std::string tenant = TenantOf(r->parent());
+  PageFetcher<v1::Event> fetch = [this, tenant](const app::CallContext&, int64_t after)
+      -> absl::StatusOr<std::vector<std::pair<int64_t, v1::Event>>> {
+    store::EventFilter f;
+    f.limit = 200;
+    f.after_sequence = after;
+    ASSIGN_OR_RETURN(auto rows, app_.store().ListEvents(tenant, f));
+    std::vector<std::pair<int64_t, v1::Event>> out;
+    for (const auto& row : rows) {
+      ASSIGN_OR_RETURN(v1::Event ev, app::EventFromRow(row));
+      out.emplace_back(row.sequence, std::move(ev));
+    }
+    return out;
+  };
+  return StartStream<v1::Event>(streams_, c, "AuditService/WatchEvents",
+                                app::ParseTenantName(r->parent(), "parent"), check,
+                                r->after_sequence(), /*follow=*/true, std::move(fetch));
 }
 
 }  // namespace collections::api

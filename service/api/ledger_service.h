@@ -4,11 +4,10 @@
 #ifndef COLLECTIONS_API_LEDGER_SERVICE_H_
 #define COLLECTIONS_API_LEDGER_SERVICE_H_
 
-#include <atomic>
-
 #include "collections/v1/audit.grpc.pb.h"
 #include "collections/v1/ledger.grpc.pb.h"
 #include "service/api/call_support.h"
+#include "service/api/stream_support.h"
 #include "service/app/ledger_app.h"
 
 namespace collections::api {
@@ -68,10 +67,10 @@ class LedgerService final : public v1::LedgerService::CallbackService {
 
 class AuditService final : public v1::AuditService::CallbackService {
  public:
-  // At most `max_watchers` WatchEvents streams run at once; more get
-  // RESOURCE_EXHAUSTED.
-  AuditService(const ServiceEnv& env, app::LedgerApp& app, int max_watchers = 64)
-      : env_(env), app_(app), max_watchers_(max_watchers) {}
+  // WatchEvents streams share `streams` (limits, hub) with every other
+  // server stream.
+  AuditService(const ServiceEnv& env, app::LedgerApp& app, const StreamEnv& streams)
+      : env_(env), app_(app), streams_(streams) {}
 
   grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext* c, const v1::ListEventsRequest* r,
                                        v1::ListEventsResponse* out) override;
@@ -81,8 +80,7 @@ class AuditService final : public v1::AuditService::CallbackService {
  private:
   const ServiceEnv& env_;
   app::LedgerApp& app_;
-  const int max_watchers_;
-  std::atomic<int> watchers_{0};
+  const StreamEnv streams_;
 };
 
 }  // namespace collections::api

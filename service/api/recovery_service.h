@@ -1,23 +1,22 @@
 // gRPC edge of RecoveryService: authenticates, hands the work to the pool,
-// maps the status; StreamActions feeds the outbox from a cursor on its own
-// thread. All logic lives in app::RecoveryApp.
+// maps the status; StreamActions feeds the outbox from a cursor as a polled
+// stream (stream_support.h). All logic lives in app::RecoveryApp.
 #ifndef COLLECTIONS_API_RECOVERY_SERVICE_H_
 #define COLLECTIONS_API_RECOVERY_SERVICE_H_
 
-#include <atomic>
-
 #include "collections/v1/recovery.grpc.pb.h"
 #include "service/api/call_support.h"
+#include "service/api/stream_support.h"
 #include "service/app/recovery_app.h"
 
 namespace collections::api {
 
 class RecoveryService final : public v1::RecoveryService::CallbackService {
  public:
-  // At most `max_streams` StreamActions calls run at once; more get
-  // RESOURCE_EXHAUSTED.
-  RecoveryService(const ServiceEnv& env, app::RecoveryApp& app, int max_streams = 64)
-      : env_(env), app_(app), max_streams_(max_streams) {}
+  // StreamActions streams share `streams` (limits, hub) with every other
+  // server stream.
+  RecoveryService(const ServiceEnv& env, app::RecoveryApp& app, const StreamEnv& streams)
+      : env_(env), app_(app), streams_(streams) {}
 
   grpc::ServerUnaryReactor* GetPolicy(grpc::CallbackServerContext* c, const v1::GetPolicyRequest* r,
                                       v1::CollectionPolicy* out) override;
@@ -60,8 +59,7 @@ class RecoveryService final : public v1::RecoveryService::CallbackService {
  private:
   const ServiceEnv& env_;
   app::RecoveryApp& app_;
-  const int max_streams_;
-  std::atomic<int> streams_{0};
+  const StreamEnv streams_;
 };
 
 }  // namespace collections::api

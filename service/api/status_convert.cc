@@ -1,15 +1,53 @@
 #include "service/api/status_convert.h"
 
+#include <cstdio>
+#include <random>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "collections/v1/error_details.pb.h"
+#include "service/api/json_text.h"
 #include "service/domain/errors.h"
 
 namespace collections::api {
+namespace {
+
+// True when the message may hold internals: SQL text, file paths, driver
+// errors. The stores prefix theirs with "sqlite " or "postgresql ".
+bool IsPrivate(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kDataLoss: return true;
+    default:
+      return absl::StartsWith(status.message(), "sqlite ") ||
+             absl::StartsWith(status.message(), "postgresql ");
+  }
+}
+
+// Logs a private message with a fresh id and returns what the client sees.
+std::string Redact(const absl::Status& status) {
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  const std::string id = absl::StrCat(absl::Hex(gen(), absl::kZeroPad16));
+  std::fputs(absl::StrCat("{\"msg\":\"error withheld from client\",\"error_id\":\"", id,
+                          "\",\"code\":", static_cast<int>(status.code()), ",\"error\":\"",
+                          JsonEscape(status.message()), "\"}\n")
+                 .c_str(),
+             stderr);
+  return absl::StrCat(status.code() == absl::StatusCode::kAborted
+                          ? "the store could not complete the request; retry"
+                          : "internal error",
+                      " (error id ", id, " in the server log)");
+}
+
+}  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   v1::Status details;
   details.set_code(static_cast<int>(status.code()));
-  details.set_message(std::string(status.message()));
+  const std::string message = IsPrivate(status) ? Redact(status) : std::string(status.message());
+  details.set_message(message);
   const std::string reason = domain::ReasonOf(status);
   if (!reason.empty()) {
     v1::ErrorInfo info;
@@ -34,7 +72,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(ns % 1000000000));
     details.add_details()->PackFrom(retry);
   }
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
                       details.SerializeAsString());
 }
 

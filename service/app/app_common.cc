@@ -8,6 +8,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/app/resource_names.h"
+#include "service/domain/amount_limits.h"
 #include "service/domain/errors.h"
 #include "service/domain/status_macros.h"
 
@@ -68,7 +69,8 @@ absl::Status CheckMoney(const v1::Money& m, absl::string_view currency, int64_t 
                                 absl::StrCat(field, ".minor_units"),
                                 absl::StrCat("must be at least ", min, ", got ", m.minor_units()));
   }
-  return absl::OkStatus();
+  return domain::CheckAmountCeiling(m.minor_units(), m.currency_code(),
+                                    absl::StrCat(field, ".minor_units"));
 }
 
 absl::StatusOr<int> PageSize(int requested, int def, int max) {

@@ -40,7 +40,8 @@ domain::Money ToMoney(const v1::Money& m);
 v1::Money ToProtoMoney(absl::string_view currency, int64_t minor);
 
 // Validates a Money field: known currency, matching `currency` when that is
-// non-empty; `min` is the smallest allowed value.
+// non-empty; `min` is the smallest allowed value; at most the per-document
+// ceiling (domain/amount_limits.h, AMOUNT_TOO_LARGE).
 absl::Status CheckMoney(const v1::Money& m, absl::string_view currency, int64_t min,
                         absl::string_view field);
 

@@ -12,6 +12,7 @@
 #include "service/app/cash_application.h"
 #include "service/app/ledger_ops.h"
 #include "service/app/resource_names.h"
+#include "service/domain/amount_limits.h"
 #include "service/domain/errors.h"
 #include "service/domain/ledger.h"
 #include "service/domain/status_macros.h"
@@ -510,8 +511,9 @@ absl::StatusOr<v1::AccountSummary> LedgerApp::GetAccountSummary(
     ASSIGN_OR_RETURN(arrangements, LoadAccountArrangements(tx, cn.tenant, cn.customer, as_of));
     return absl::OkStatus();
   }));
-  domain::AccountFacts facts =
-      domain::SummarizeAccount(snap.invoice_states, snap.credits, snap.payment_days, as_of, specs);
+  ASSIGN_OR_RETURN(
+      domain::AccountFacts facts,
+      domain::SummarizeAccount(snap.invoice_states, snap.credits, snap.payment_days, as_of, specs));
   v1::AccountSummary out;
   out.set_customer(r.customer());
   *out.mutable_as_of() = ToProtoDate(as_of);
@@ -523,7 +525,7 @@ absl::StatusOr<v1::AccountSummary> LedgerApp::GetAccountSummary(
     *pos->mutable_balance() = ToProtoMoney(p.currency, p.balance);
     *pos->mutable_overdue() = ToProtoMoney(p.currency, p.overdue);
     *pos->mutable_unapplied_credit() = ToProtoMoney(p.currency, p.unapplied);
-    *pos->mutable_net_balance() = ToProtoMoney(p.currency, p.balance - p.unapplied);
+    *pos->mutable_net_balance() = ToProtoMoney(p.currency, p.net_balance);
     FillBuckets(specs, p.currency, p.buckets, pos->mutable_buckets());
     pos->set_open_invoice_count(p.open_count);
     pos->set_overdue_invoice_count(p.overdue_count);
@@ -593,10 +595,13 @@ absl::StatusOr<v1::AgingReport> LedgerApp::GetAgingReport(const CallContext& ctx
     Row& tot = totals[c.currency];
     for (Row* x : {&row, &tot}) {
       if (x->buckets.empty()) x->buckets.resize(specs.size());
-      x->buckets[c.bucket].amount += c.amount;
+      int64_t* bucket = &x->buckets[c.bucket].amount;
+      if (domain::AddOverflows(*bucket, c.amount, bucket) ||
+          domain::AddOverflows(x->total, c.amount, &x->total) ||
+          (c.bucket > 0 && domain::AddOverflows(x->overdue, c.amount, &x->overdue))) {
+        return domain::AmountSumOverflow(absl::StrCat("the ", c.currency, " aging total"));
+      }
       x->buckets[c.bucket].count += static_cast<int>(c.count);
-      x->total += c.amount;
-      if (c.bucket > 0) x->overdue += c.amount;
       x->count += c.count;
     }
   }

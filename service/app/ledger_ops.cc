@@ -14,6 +14,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/app/resource_names.h"
+#include "service/domain/amount_limits.h"
 #include "service/domain/errors.h"
 #include "service/domain/status_macros.h"
 
@@ -190,6 +191,8 @@ absl::Status LedgerOps::ValidateInvoice(const v1::Invoice& inv) {
     return InvalidInput("INVOICE_NEGATIVE_TOTAL", "invoice.total.minor_units",
                         "an invoice total is never negative; record a credit note instead");
   }
+  RETURN_IF_ERROR(domain::CheckAmountCeiling(total.minor_units(), inv.currency_code(),
+                                             "invoice.total.minor_units"));
   if (inv.has_tax()) {
     v1::Money tax = inv.tax();
     FillCurrency(&tax, inv.currency_code());
@@ -202,11 +205,14 @@ absl::Status LedgerOps::ValidateInvoice(const v1::Invoice& inv) {
   for (int i = 0; i < inv.lines_size(); ++i) {
     const auto& l = inv.lines(i);
     std::string f = absl::StrCat("invoice.lines[", i, "]");
-    for (const auto* m : {&l.unit_price(), &l.amount(), &l.tax()}) {
+    for (const auto& [m, name] : {std::pair{&l.unit_price(), "unit_price"},
+                                  std::pair{&l.amount(), "amount"}, std::pair{&l.tax(), "tax"}}) {
       if (!m->currency_code().empty() && m->currency_code() != inv.currency_code()) {
         return InvalidInput("CURRENCY_MISMATCH", f,
                             absl::StrCat("line amounts must be in ", inv.currency_code()));
       }
+      RETURN_IF_ERROR(domain::CheckAmountCeiling(m->minor_units(), inv.currency_code(),
+                                                 absl::StrCat(f, ".", name, ".minor_units")));
     }
   }
   const auto& fee = inv.terms().late_fee();

@@ -5,7 +5,9 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "service/domain/amount_limits.h"
 #include "service/domain/errors.h"
+#include "service/domain/money.h"
 
 namespace collections::domain {
 
@@ -128,7 +130,10 @@ int64_t CountbackDsoCenti(const std::vector<InvoiceState>& invoices, const std::
     int64_t sales = 0;
     for (const auto& inv : invoices) {
       if (inv.voided || inv.currency != currency) continue;
-      if (inv.issue_date >= lo && inv.issue_date <= hi) sales += inv.total;
+      // Saturates: a period's sales past int64 cover any balance.
+      if (inv.issue_date >= lo && inv.issue_date <= hi && AddOverflows(sales, inv.total, &sales)) {
+        sales = INT64_MAX;
+      }
     }
     if (sales >= remaining) {
       centi += static_cast<int64_t>((static_cast<__int128>(remaining) * kPeriod * 100) / sales);
@@ -140,7 +145,7 @@ int64_t CountbackDsoCenti(const std::vector<InvoiceState>& invoices, const std::
   return centi;
 }
 
-AccountFacts SummarizeAccount(const std::vector<InvoiceState>& invoices,
+absl::StatusOr<AccountFacts> SummarizeAccount(const std::vector<InvoiceState>& invoices,
                               const std::vector<CreditState>& credits,
                               const std::vector<absl::CivilDay>& payment_days,
                               absl::CivilDay as_of, const std::vector<BucketSpec>& buckets) {
@@ -154,6 +159,11 @@ AccountFacts SummarizeAccount(const std::vector<InvoiceState>& invoices,
     return p;
   };
   AccountFacts facts;
+  // Set when a per-currency sum would leave int64: the summary then fails.
+  std::string overflow;
+  auto add = [&overflow](int64_t& into, int64_t v, const std::string& ccy) {
+    if (AddOverflows(into, v, &into) && overflow.empty()) overflow = ccy;
+  };
   int64_t late_days_sum = 0;
   int late = 0;
   for (const auto& inv : invoices) {
@@ -162,15 +172,15 @@ AccountFacts SummarizeAccount(const std::vector<InvoiceState>& invoices,
     if (due > 0) {
       auto& p = position(inv.currency);
       const int dpd = DaysPastDue(inv.due_date, as_of);
-      p.balance += due;
+      add(p.balance, due, inv.currency);
       ++p.open_count;
       if (dpd > 0) {
-        p.overdue += due;
+        add(p.overdue, due, inv.currency);
         ++p.overdue_count;
         facts.oldest_days_past_due = std::max(facts.oldest_days_past_due, dpd);
       }
       auto& b = p.buckets[BucketIndex(buckets, dpd)];
-      b.amount += due;
+      add(b.amount, due, inv.currency);
       ++b.count;
     } else if (inv.AmountDueAsOf(as_of) == 0 && inv.Settled(SettlementKind::kWriteOff) == 0) {
       // Paid (or credited) in full by as_of.
@@ -189,7 +199,7 @@ AccountFacts SummarizeAccount(const std::vector<InvoiceState>& invoices,
   }
   for (const auto& c : credits) {
     if (c.day > as_of || c.unapplied == 0) continue;
-    position(c.currency).unapplied += c.unapplied;
+    add(position(c.currency).unapplied, c.unapplied, c.currency);
   }
   for (const auto& d : payment_days) {
     if (d > as_of) continue;
@@ -201,6 +211,14 @@ AccountFacts SummarizeAccount(const std::vector<InvoiceState>& invoices,
     facts.history.paid_late_bp = static_cast<int>(late * 10000LL / facts.history.invoices_paid);
   }
   if (late > 0) facts.history.average_days_late_centi = static_cast<int>(late_days_sum * 100 / late);
+  for (auto& [ccy, p] : by_ccy) {
+    if (__builtin_sub_overflow(p.balance, p.unapplied, &p.net_balance) && overflow.empty()) {
+      overflow = ccy;
+    }
+  }
+  if (!overflow.empty()) {
+    return AmountSumOverflow(absl::StrCat("the account's ", overflow, " balance"));
+  }
   for (auto& [ccy, p] : by_ccy) {
     p.dso_centi = CountbackDsoCenti(invoices, ccy, p.balance, as_of);
     facts.positions.push_back(std::move(p));

@@ -94,6 +94,7 @@ struct CurrencyAging {
   int64_t balance = 0;        // open amount due
   int64_t overdue = 0;        // part of balance past due
   int64_t unapplied = 0;      // unapplied payments and credits
+  int64_t net_balance = 0;    // balance - unapplied
   int open_count = 0;
   int overdue_count = 0;
   std::vector<BucketTotal> buckets;
@@ -124,7 +125,9 @@ struct CreditState {
 
 // Summarises one account as of `as_of`: invoices issued after as_of and
 // settlements dated after it are ignored, so an old day replays exactly.
-AccountFacts SummarizeAccount(const std::vector<InvoiceState>& invoices,
+// OUT_OF_RANGE AMOUNT_SUM_OVERFLOW (amount_limits.h) when a per-currency sum
+// leaves int64, instead of a wrapped figure.
+absl::StatusOr<AccountFacts> SummarizeAccount(const std::vector<InvoiceState>& invoices,
                               const std::vector<CreditState>& credits,
                               const std::vector<absl::CivilDay>& payment_days,
                               absl::CivilDay as_of, const std::vector<BucketSpec>& buckets);

@@ -22,6 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "service/domain/amount_limits.h"
 #include "service/server/production_flags.h"
 #include "service/server/server.h"
 
@@ -31,11 +32,20 @@ ABSL_FLAG(std::string, store, "sqlite:collections.db",
           "store URI: sqlite:<path>, sqlite::memory: or postgresql://...");
 ABSL_FLAG(int, workers, 8, "worker threads for store work");
 ABSL_FLAG(int, max_queue, 4096, "queued calls beyond which RESOURCE_EXHAUSTED is answered");
+ABSL_FLAG(int, max_queue_per_tenant, 0,
+          "queued calls one tenant may hold (queue served round-robin by tenant); 0 = "
+          "--max_queue / 4");
+ABSL_FLAG(int, max_streams, 128, "open WatchEvents and StreamActions streams in all");
+ABSL_FLAG(int, max_streams_per_tenant, 16,
+          "open WatchEvents and StreamActions streams per tenant");
 ABSL_FLAG(int, max_message_bytes, 16 << 20, "largest request or response message");
 ABSL_FLAG(std::string, policy, "", "collection policy file (proto text or JSON)");
 ABSL_FLAG(bool, allow_insecure_remote, false,
           "allow plaintext gRPC on a non-loopback address (not recommended)");
 ABSL_FLAG(bool, log_requests, true, "one JSON log line per request on stderr");
+ABSL_FLAG(int64_t, max_document_amount, collections::domain::kDefaultMaxDocumentMajorUnits,
+          "largest amount of one document (invoice, payment, credit note, line, allocation), in "
+          "major units of its currency; larger amounts are INVALID_ARGUMENT AMOUNT_TOO_LARGE");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "how long in-flight calls may run after SIGTERM");
 
@@ -95,12 +105,20 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGHUP);  // reload TLS files and the mTLS identity map
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  if (absl::Status st =
+          collections::domain::SetMaxDocumentMajorUnits(absl::GetFlag(FLAGS_max_document_amount));
+      !st.ok()) {
+    return Fail(st);
+  }
   collections::server::ServerOptions opts;
   opts.listen = absl::GetFlag(FLAGS_listen);
   opts.store_uri = absl::GetFlag(FLAGS_store);
   opts.workers = absl::GetFlag(FLAGS_workers);
   opts.max_queue = absl::GetFlag(FLAGS_max_queue);
   opts.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  opts.max_queue_per_tenant = absl::GetFlag(FLAGS_max_queue_per_tenant);
+  opts.max_streams = absl::GetFlag(FLAGS_max_streams);
+  opts.max_streams_per_tenant = absl::GetFlag(FLAGS_max_streams_per_tenant);
   opts.policy_file = absl::GetFlag(FLAGS_policy);
   opts.log_requests = absl::GetFlag(FLAGS_log_requests);
   collections::server::ProductionOptions prod_opts =

@@ -122,11 +122,14 @@ absl::StatusOr<std::unique_ptr<Production>> Production::Prepare(ProductionOption
     api::Authenticator base = api::AnonymousAuthenticator;
     if (raw->opts_.auth == "tokens") base = api::TokenAuthenticator(*raw->tokens_);
     if (raw->opts_.auth == "mtls") base = api::MtlsAuthenticator(*raw->identities_);
+    raw->recheck_ = base;
     raw->authenticate_ = raw->limiter_ ? api::RateLimited(std::move(base), *raw->limiter_) : base;
     return timed;
   };
   so->authenticator = [raw](const grpc::CallbackServerContext& ctx, absl::string_view method,
                             absl::string_view tenant) { return raw->authenticate_(ctx, method, tenant); };
+  so->recheck = [raw](const grpc::CallbackServerContext& ctx, absl::string_view method,
+                      absl::string_view tenant) { return raw->recheck_(ctx, method, tenant); };
   return p;
 }
 

@@ -98,6 +98,7 @@ class Production {
   std::unique_ptr<auth::RateLimiter> limiter_;
   std::unique_ptr<api::TlsCredentials> tls_;
   api::Authenticator authenticate_;
+  api::Authenticator recheck_;  // authenticate_ without the rate limit
   std::unique_ptr<HttpEndpoint> http_;
   std::atomic<bool> ready_{false};
 

@@ -3,6 +3,8 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "service/api/arrangement_service.h"
@@ -22,6 +24,9 @@ struct Server::Impl {
   ServerOptions options;
   api::ServiceEnv env;
   std::unique_ptr<api::WorkerPool> pool;
+  std::unique_ptr<api::StreamLimits> stream_limits;
+  std::unique_ptr<api::StreamHub> stream_hub;
+  api::StreamEnv streams;
   std::unique_ptr<app::LedgerApp> ledger;
   std::unique_ptr<app::RecoveryApp> recovery;
   std::unique_ptr<app::ArrangementsApp> arrangements;
@@ -50,15 +55,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   // The keeper reads through the undecorated store's transactions.
   app::CaseKeepingStore* keeping = nullptr;
   s->store_ = app::WithCaseKeeping(std::move(s->store_), &keeping);
-  impl.pool = std::make_unique<api::WorkerPool>(impl.options.workers, impl.options.max_queue);
+  impl.pool = std::make_unique<api::WorkerPool>(
+      impl.options.workers, impl.options.max_queue,
+      impl.options.max_queue_per_tenant > 0 ? impl.options.max_queue_per_tenant
+                                            : std::max(1, impl.options.max_queue / 4));
   impl.env.pool = impl.pool.get();
   impl.env.log_requests = impl.options.log_requests;
   impl.env.observe = impl.options.observer;
   if (impl.options.authenticator) impl.env.authenticate = impl.options.authenticator;
+  impl.env.recheck = impl.options.recheck;
+  impl.stream_limits = std::make_unique<api::StreamLimits>(impl.options.max_streams,
+                                                           impl.options.max_streams_per_tenant);
+  impl.stream_hub = std::make_unique<api::StreamHub>(*s->store_);
+  impl.streams = {&impl.env, impl.stream_hub.get(), impl.stream_limits.get()};
   impl.ledger = std::make_unique<app::LedgerApp>(*s->store_, clock);
   impl.services.push_back(std::make_unique<api::LedgerService>(impl.env, *impl.ledger));
   impl.services.push_back(
-      std::make_unique<api::AuditService>(impl.env, *impl.ledger, impl.options.max_watch_streams));
+      std::make_unique<api::AuditService>(impl.env, *impl.ledger, impl.streams));
   app::RecoveryConfig recovery_config;
   if (!impl.options.policy_file.empty()) {
     ASSIGN_OR_RETURN(recovery_config.policy, app::LoadPolicyFile(impl.options.policy_file));
@@ -71,7 +84,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl.services.push_back(std::make_unique<api::CaseService>(impl.env, *impl.cases));
   impl.recovery = std::make_unique<app::RecoveryApp>(*s->store_, clock, std::move(recovery_config));
   impl.recovery->set_cases(impl.keeper.get());
-  impl.services.push_back(std::make_unique<api::RecoveryService>(impl.env, *impl.recovery));
+  impl.services.push_back(
+      std::make_unique<api::RecoveryService>(impl.env, *impl.recovery, impl.streams));
   impl.arrangements = std::make_unique<app::ArrangementsApp>(*s->store_, clock);
   impl.services.push_back(
       std::make_unique<api::ArrangementService>(impl.env, *impl.arrangements));
@@ -134,6 +148,8 @@ void Server::Shutdown(absl::Duration grace) {
     }
     impl_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
+  // Every stream has finished with the gRPC server; then the hub's thread.
+  if (impl_->stream_hub) impl_->stream_hub->Stop();
   impl_->pool.reset();  // drains queued work
   store_.reset();
 }

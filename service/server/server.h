@@ -27,13 +27,20 @@ struct ServerOptions {
   // calls are refused with RESOURCE_EXHAUSTED.
   int workers = 8;
   int max_queue = 4096;
+  // Queued calls one tenant (the tenant a request names) may hold; the
+  // queue is served round-robin across tenants. 0 = max_queue / 4.
+  int max_queue_per_tenant = 0;
   int max_message_bytes = 16 << 20;
-  int max_watch_streams = 64;
+  // Open server streams (WatchEvents, StreamActions): in all, and per tenant.
+  int max_streams = 128;
+  int max_streams_per_tenant = 16;
   bool log_requests = true;
   // Recovery policy file (proto text or JSON); empty = built-in default.
   std::string policy_file;
   // Replaces the authenticator (issue 8: tokens, mTLS). Empty = anonymous.
   api::Authenticator authenticator;
+  // Re-checks the caller of an open stream; empty = `authenticator`.
+  api::Authenticator recheck;
   // Server credentials; null = insecure (loopback only, see main.cc).
   std::shared_ptr<grpc::ServerCredentials> credentials;
   // Optional observer of finished calls (metrics).

@@ -1,15 +1,18 @@
-// Limits (issue 8): message size, deadlines honoured by queued work, a full
-// worker queue answered at once with RESOURCE_EXHAUSTED while the health
-// service keeps answering, bounded WatchEvents streams, and per-tenant rate
-// limits with RetryInfo that recover after the advised delay.
+// Limits (issues 8 and 15): message size, deadlines honoured by queued work,
+// a full worker queue answered at once with RESOURCE_EXHAUSTED and RetryInfo
+// while the health service keeps answering, per-tenant queue shares served
+// round-robin, bounded WatchEvents streams, and per-tenant rate limits with
+// RetryInfo that recover after the advised delay.
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "collections/v1/error_details.pb.h"
 #include "service/api/status_convert.h"
+#include "service/api/worker_pool.h"
 #include "service/auth/rate_limiter.h"
 #include "service/domain/errors.h"
 #include "tests/api/prod_support.h"
@@ -58,6 +61,23 @@ class GateStore : public store::Store {
  private:
   std::unique_ptr<store::Store> inner_;
 };
+
+// Options for a one-worker server over a GateStore on `dir`; *gate is set
+// when the server opens its store.
+server::ServerOptions GatedOptions(const TempDir& dir, GateStore** gate) {
+  server::ServerOptions opts;
+  opts.listen = "";
+  opts.log_requests = false;
+  opts.workers = 1;
+  opts.open_store = [&dir, gate]() -> absl::StatusOr<std::unique_ptr<store::Store>> {
+    auto inner = store::OpenStore("sqlite:" + dir.File("ledger.db"));
+    if (!inner.ok()) return inner.status();
+    auto g = std::make_unique<GateStore>(*std::move(inner));
+    *gate = g.get();
+    return g;
+  };
+  return opts;
+}
 
 // grpc.health.v1.Health/Check for the whole server through a generic stub
 // (Debian ships no health proto for C++ clients): the response is
@@ -111,18 +131,8 @@ TEST(Limits, OversizedMessageIsRefusedAndWritesNothing) {
 TEST(Limits, FullQueueAnswersAtOnceDeadlinesAreHonouredHealthStillAnswers) {
   TempDir dir;
   GateStore* gate = nullptr;
-  server::ServerOptions opts;
-  opts.listen = "";
-  opts.log_requests = false;
-  opts.workers = 1;
+  server::ServerOptions opts = GatedOptions(dir, &gate);
   opts.max_queue = 1;
-  opts.open_store = [&]() -> absl::StatusOr<std::unique_ptr<store::Store>> {
-    auto inner = store::OpenStore("sqlite:" + dir.File("ledger.db"));
-    if (!inner.ok()) return inner.status();
-    auto g = std::make_unique<GateStore>(*std::move(inner));
-    gate = g.get();
-    return g;
-  };
   auto srv = server::Server::Start(opts);
   ASSERT_TRUE(srv.ok()) << srv.status();
   auto channel = (*srv)->InProcessChannel();
@@ -177,13 +187,108 @@ TEST(Limits, FullQueueAnswersAtOnceDeadlinesAreHonouredHealthStillAnswers) {
   EXPECT_EQ(CustomerCount(*stub), 0);
 }
 
+// Issue 15, failure 10: a queue-full answer carries RetryInfo like a rate
+// limit does, and one tenant's burst fills only its own share of the queue.
+TEST(Limits, QueueFullAnswersCarryRetryInfoAndOneTenantCannotFillTheQueue) {
+  TempDir dir;
+  GateStore* gate = nullptr;
+  server::ServerOptions opts = GatedOptions(dir, &gate);
+  opts.max_queue = 8;
+  opts.max_queue_per_tenant = 2;
+  auto srv = server::Server::Start(opts);
+  ASSERT_TRUE(srv.ok()) << srv.status();
+  auto stub = v1::LedgerService::NewStub((*srv)->InProcessChannel());
+
+  // Tenant "slow" holds the only worker and then fills its two queue slots.
+  struct Call {
+    grpc::ClientContext ctx;
+    v1::GetCustomerRequest req;
+    v1::Customer out;
+    grpc::Status status;
+    absl::Notification done;
+  };
+  std::vector<std::unique_ptr<Call>> slow;
+  for (int i = 0; i < 3; ++i) {
+    slow.push_back(std::make_unique<Call>());
+    Call* c = slow.back().get();
+    c->req.set_name("tenants/slow/customers/x");
+    stub->async()->GetCustomer(&c->ctx, &c->req, &c->out, [c](grpc::Status st) {
+      c->status = st;
+      c->done.Notify();
+    });
+    if (i == 0) gate->entered_.WaitForNotification();
+  }
+  for (int i = 0; i < 500 && (*srv)->QueueDepth() < 2; ++i) absl::SleepFor(absl::Milliseconds(2));
+  ASSERT_EQ((*srv)->QueueDepth(), 2);
+
+  // A fourth "slow" call is refused at once, with a reason and a delay.
+  v1::GetCustomerRequest more;
+  more.set_name("tenants/slow/customers/y");
+  v1::Customer out;
+  grpc::Status refused = stub->GetCustomer(Ctx("").get(), more, &out);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  absl::Status detail = api::FromGrpcStatus(refused);
+  EXPECT_EQ(domain::ReasonOf(detail), "TENANT_QUEUE_FULL");
+  EXPECT_GT(domain::RetryDelayOf(detail), absl::ZeroDuration());
+
+  // Another tenant's call still gets a place in the queue and is answered.
+  Call other;
+  other.req.set_name("tenants/acme/customers/x");
+  stub->async()->GetCustomer(&other.ctx, &other.req, &other.out, [&other](grpc::Status st) {
+    other.status = st;
+    other.done.Notify();
+  });
+  for (int i = 0; i < 500 && (*srv)->QueueDepth() < 3; ++i) absl::SleepFor(absl::Milliseconds(2));
+  EXPECT_EQ((*srv)->QueueDepth(), 3);
+  gate->release_.Notify();
+  other.done.WaitForNotification();
+  EXPECT_EQ(other.status.error_code(), grpc::StatusCode::NOT_FOUND) << other.status.error_message();
+  for (auto& c : slow) c->done.WaitForNotification();
+
+  // With the whole queue full, the answer carries a retry delay too.
+  EXPECT_EQ(domain::ReasonOf(api::FromGrpcStatus(api::ToGrpcStatus(
+                api::OverloadStatus(api::WorkerPool::Refusal::kQueueFull, "acme")))),
+            "SERVER_OVERLOADED");
+}
+
+TEST(WorkerPool, TakesQueuedWorkRoundRobinAcrossTenants) {
+  api::WorkerPool pool(1, 16, 4);
+  absl::Notification gate;
+  absl::Mutex mu;
+  std::vector<std::string> order;
+  ASSERT_TRUE(pool.Submit([&] { gate.WaitForNotification(); }, "a"));
+  absl::SleepFor(absl::Milliseconds(50));  // the worker holds the gate
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(pool.Submit([&, i] {
+      absl::MutexLock l(&mu);
+      order.push_back(absl::StrCat("a", i));
+    }, "a"));
+  }
+  ASSERT_TRUE(pool.Submit([&] {
+    absl::MutexLock l(&mu);
+    order.push_back("b0");
+  }, "b"));
+  api::WorkerPool::Refusal why = api::WorkerPool::Refusal::kNone;
+  EXPECT_TRUE(pool.Submit([] {}, "a", &why));  // a's 4th queued call
+  EXPECT_FALSE(pool.Submit([] {}, "a", &why));
+  EXPECT_EQ(why, api::WorkerPool::Refusal::kKeyQueueFull);
+  gate.Notify();
+  for (int i = 0; i < 500 && pool.QueueDepth() > 0; ++i) absl::SleepFor(absl::Milliseconds(2));
+  absl::SleepFor(absl::Milliseconds(20));
+  absl::MutexLock l(&mu);
+  // b's call runs second, not behind all of a's.
+  ASSERT_GE(order.size(), 2u);
+  EXPECT_EQ(order[0], "a0");
+  EXPECT_EQ(order[1], "b0");
+}
+
 TEST(Limits, WatchStreamsAreBoundedAndFreedWhenClientsLeave) {
   TempDir dir;
   server::ServerOptions opts;
   opts.listen = "";
   opts.store_uri = "sqlite:" + dir.File("ledger.db");
   opts.log_requests = false;
-  opts.max_watch_streams = 1;
+  opts.max_streams = 1;
   auto srv = server::Server::Start(opts);
   ASSERT_TRUE(srv.ok()) << srv.status();
   auto channel = (*srv)->InProcessChannel();

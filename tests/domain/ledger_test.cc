@@ -4,6 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <climits>
+
+#include "service/domain/amount_limits.h"
+#include "service/domain/errors.h"
+
 namespace collections::domain {
 namespace {
 
@@ -85,8 +90,8 @@ TEST(Summary, AsOfIgnoresLaterIssuesAndSettlements) {
   invs[0].settlements.push_back({SettlementKind::kPayment, CivilDay(2026, 4, 10), 200});
   invs[1].settlements.push_back({SettlementKind::kPayment, CivilDay(2026, 5, 15), 500});  // later
   auto buckets = *MakeBuckets(DefaultBucketBounds());
-  AccountFacts f = SummarizeAccount(invs, {{"EUR", CivilDay(2026, 4, 1), 70}},
-                                    {CivilDay(2026, 4, 10), CivilDay(2026, 5, 15)}, as_of, buckets);
+  AccountFacts f = *SummarizeAccount(invs, {{"EUR", CivilDay(2026, 4, 1), 70}},
+                                     {CivilDay(2026, 4, 10), CivilDay(2026, 5, 15)}, as_of, buckets);
   ASSERT_EQ(f.positions.size(), 1u);
   const auto& p = f.positions[0];
   EXPECT_EQ(p.balance, 800 + 500 + 250);
@@ -109,11 +114,46 @@ TEST(Summary, PaymentHistoryCountsLatePayers) {
   invs[0].settlements.push_back({SettlementKind::kPayment, CivilDay(2026, 1, 20), 100});  // early
   invs[1].settlements.push_back({SettlementKind::kPayment, CivilDay(2026, 3, 10), 100});  // 10 late
   invs[2].settlements.push_back({SettlementKind::kPayment, CivilDay(2026, 5, 1), 100});   // 31 late
-  auto f = SummarizeAccount(invs, {}, {}, CivilDay(2026, 6, 1), *MakeBuckets({30}));
+  AccountFacts f = *SummarizeAccount(invs, {}, {}, CivilDay(2026, 6, 1), *MakeBuckets({30}));
   EXPECT_EQ(f.history.invoices_paid, 3);
   EXPECT_EQ(f.history.paid_late_bp, 6666);
   EXPECT_EQ(f.history.average_days_late_centi, 2050);
   EXPECT_EQ(f.history.worst_days_late, 31);
+}
+
+// Issue 15, failure 2: a balance past int64 used to wrap to a negative
+// figure; it is now OUT_OF_RANGE AMOUNT_SUM_OVERFLOW.
+TEST(Summary, BalancePastInt64FailsInsteadOfWrapping) {
+  std::vector<InvoiceState> invs = {
+      Inv("a", CivilDay(2026, 1, 1), CivilDay(2026, 1, 31), INT64_MAX),
+      Inv("b", CivilDay(2026, 1, 1), CivilDay(2026, 1, 31), 10000),
+  };
+  auto f = SummarizeAccount(invs, {}, {}, CivilDay(2026, 6, 1), *MakeBuckets({30}));
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(ReasonOf(f.status()), "AMOUNT_SUM_OVERFLOW");
+  // Unapplied credit beyond the balance's range fails the same way.
+  auto g = SummarizeAccount({Inv("c", CivilDay(2026, 1, 1), CivilDay(2026, 1, 31), 5)},
+                            {{"EUR", CivilDay(2026, 1, 2), INT64_MAX}, {"EUR", CivilDay(2026, 1, 3), 9}},
+                            {}, CivilDay(2026, 6, 1), *MakeBuckets({30}));
+  EXPECT_EQ(ReasonOf(g.status()), "AMOUNT_SUM_OVERFLOW");
+}
+
+TEST(AmountCeiling, DefaultIsATrillionMajorUnitsOfTheCurrency) {
+  EXPECT_EQ(MaxDocumentMinorUnits("EUR"), 100'000'000'000'000);
+  EXPECT_EQ(MaxDocumentMinorUnits("JPY"), 1'000'000'000'000);
+  EXPECT_EQ(MaxDocumentMinorUnits("KWD"), 1'000'000'000'000'000);
+  EXPECT_TRUE(CheckAmountCeiling(100'000'000'000'000, "EUR", "x").ok());
+  EXPECT_TRUE(CheckAmountCeiling(-100'000'000'000'000, "EUR", "x").ok());
+  absl::Status st = CheckAmountCeiling(100'000'000'000'001, "EUR", "payment.amount.minor_units");
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReasonOf(st), "AMOUNT_TOO_LARGE");
+  ASSERT_EQ(FieldsOf(st).size(), 1u);
+  EXPECT_EQ(FieldsOf(st)[0].field, "payment.amount.minor_units");
+  EXPECT_FALSE(CheckAmountCeiling(INT64_MIN, "EUR", "x").ok());
+  EXPECT_FALSE(CheckAmountCeiling(INT64_MAX, "EUR", "x").ok());
+  EXPECT_FALSE(SetMaxDocumentMajorUnits(0).ok());
+  EXPECT_FALSE(SetMaxDocumentMajorUnits(kLargestMaxDocumentMajorUnits + 1).ok());
 }
 
 TEST(Dso, CountbackOverThirtyDayPeriods) {

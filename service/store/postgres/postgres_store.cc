@@ -24,6 +24,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "service/domain/amount_limits.h"
 #include "service/domain/errors.h"
 #include "service/domain/status_macros.h"
 #include "service/store/event_signal.h"
@@ -284,6 +285,10 @@ absl::Status PgError(const PGresult* r, PGconn* conn, absl::string_view what) {
   if (IsRetryableState(s) || s == "55P03") return absl::AbortedError(msg);
   if (s == "23505") return absl::AlreadyExistsError(msg);
   if (s == "23503" || s == "23514") return absl::FailedPreconditionError(msg);
+  // numeric_value_out_of_range: a SUM(...)::bigint of amounts past 2^63.
+  if (s == "22003") {
+    return domain::AmountSumOverflow("a sum of amounts");
+  }
   if (PQstatus(conn) != CONNECTION_OK || absl::StartsWith(s, "08") || absl::StartsWith(s, "57P")) {
     return absl::UnavailableError(msg);
   }

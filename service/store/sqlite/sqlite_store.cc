@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "service/domain/amount_limits.h"
 #include "service/domain/errors.h"
 #include "service/domain/status_macros.h"
 #include "service/store/event_signal.h"
@@ -84,9 +85,7 @@ absl::Status SqlError(sqlite3* db, absl::string_view what) {
   // SUM() over 64-bit integers past 2^63: a sum of amounts that no int64
   // holds. Documented in README "Limits" as AMOUNT_SUM_OVERFLOW.
   if (absl::StrContains(sqlite3_errmsg(db), "integer overflow")) {
-    return domain::WithReason(
-        absl::OutOfRangeError("a sum of amounts exceeds the 64-bit range of minor units"),
-        "AMOUNT_SUM_OVERFLOW");
+    return domain::AmountSumOverflow("a sum of amounts");
   }
   if (code == SQLITE_CONSTRAINT) return absl::AlreadyExistsError(msg);
   return absl::InternalError(msg);

@@ -1,0 +1,53 @@
+#include "service/domain/amount_limits.h"
+
+#include <atomic>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "service/domain/errors.h"
+#include "service/domain/money.h"
+
+namespace collections::domain {
+namespace {
+
+std::atomic<int64_t> g_max_major{kDefaultMaxDocumentMajorUnits};
+
+}  // namespace
+
+absl::Status SetMaxDocumentMajorUnits(int64_t major_units) {
+  if (major_units < 1 || major_units > kLargestMaxDocumentMajorUnits) {
+    return InvalidInput("INVALID_AMOUNT_CEILING", "max_document_amount",
+                        absl::StrCat("must be 1..", kLargestMaxDocumentMajorUnits,
+                                     " major units, got ", major_units));
+  }
+  g_max_major.store(major_units);
+  return absl::OkStatus();
+}
+
+int64_t MaxDocumentMajorUnits() { return g_max_major.load(); }
+
+int64_t MaxDocumentMinorUnits(absl::string_view currency) {
+  absl::StatusOr<int> exponent = CurrencyExponent(currency);
+  int64_t max = MaxDocumentMajorUnits();
+  for (int i = 0; i < (exponent.ok() ? *exponent : 2); ++i) max *= 10;
+  return max;
+}
+
+absl::Status CheckAmountCeiling(int64_t minor_units, absl::string_view currency,
+                                absl::string_view field) {
+  const int64_t max = MaxDocumentMinorUnits(currency);
+  // -max <= x <= max, written so that INT64_MIN does not overflow.
+  if (minor_units <= max && minor_units >= -max) return absl::OkStatus();
+  return InvalidInput(
+      "AMOUNT_TOO_LARGE", field,
+      absl::StrCat("at most ", FormatMoney(Money{std::string(currency), max}),
+                   " per document (", max, " minor units), got ", minor_units));
+}
+
+absl::Status AmountSumOverflow(absl::string_view what) {
+  return WithReason(absl::OutOfRangeError(absl::StrCat(
+                        what, " exceeds the 64-bit range of minor units (about 9.2e18)")),
+                    "AMOUNT_SUM_OVERFLOW");
+}
+
+}  // namespace collections::domain
