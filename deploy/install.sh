@@ -14,6 +14,7 @@ PACKAGES=(
   libpq-dev postgresql
   python3 python3-grpcio python3-grpc-tools python3-yaml
   libssl-dev openssl systemd
+  libcpp-httplib-dev
   hledger ledger
   clang libclang-rt-14-dev
 )

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "absl/strings/str_cat.h"
@@ -35,6 +36,17 @@ fs::path FreeName(const fs::path& dir, const std::string& name) {
   return p;
 }
 
+// Failures of the server or of the connector's configuration, not of the
+// file: unreachable server, a wrong or revoked token, a token of another
+// tenant or scope. The file stays in processing/ and is retried later.
+bool RetryLater(const RunResult& r) {
+  if (r.exit_code == kExitUnavailable || r.exit_code == kExitInterrupted) return true;
+  return r.exit_code == kExitServerRefused &&
+         (absl::IsUnauthenticated(r.error) || absl::IsPermissionDenied(r.error));
+}
+
+constexpr absl::Duration kMaxBackoff = absl::Minutes(5);
+
 struct Seen {
   uintmax_t size = 0;
   fs::file_time_type mtime;
@@ -58,6 +70,11 @@ int WatchFolder(const WatchOptions& options, const ProcessFileFn& process, std::
   }
   auto stopped = [&] { return options.stop != nullptr && options.stop->load(); };
   int last_bad = kExitOk;
+  // Set when a file must be retried: the rest of the pass is skipped (every
+  // file would fail alike) and the next pass waits `backoff`, doubling up to
+  // kMaxBackoff until a file goes through.
+  bool deferred = false;
+  absl::Duration backoff = absl::ZeroDuration();
 
   // Runs a file already in processing/ and files it.
   auto run = [&](const fs::path& claimed) {
@@ -66,10 +83,15 @@ int WatchFolder(const WatchOptions& options, const ProcessFileFn& process, std::
     RunResult result = process(claimed.string(), rejected);
     log << result.Report();
     log.flush();
-    if (result.exit_code == kExitUnavailable || result.exit_code == kExitInterrupted) {
+    if (RetryLater(result)) {
       last_bad = result.exit_code;
+      deferred = true;
+      backoff = std::min(kMaxBackoff, std::max(2 * backoff, options.poll_interval));
+      log << name << " stays in " << claimed.parent_path().string() << " (" << result.error
+          << "); retrying in " << absl::FormatDuration(backoff) << "\n";
       return;  // stays in processing/ and resumes later
     }
+    backoff = absl::ZeroDuration();
     const bool ok = result.exit_code == kExitOk || result.exit_code == kExitQuarantined;
     if (!ok) last_bad = result.exit_code;
     const fs::path dest = FreeName(ok ? done : failed, name);
@@ -99,8 +121,9 @@ int WatchFolder(const WatchOptions& options, const ProcessFileFn& process, std::
       if (IsCandidate(e)) leftovers.push_back(e.path());
     }
     std::sort(leftovers.begin(), leftovers.end());
+    deferred = false;
     for (const fs::path& p : leftovers) {
-      if (stopped()) break;
+      if (stopped() || deferred) break;
       run(p);
     }
 
@@ -125,7 +148,7 @@ int WatchFolder(const WatchOptions& options, const ProcessFileFn& process, std::
     seen = std::move(next_seen);
     std::sort(ready.begin(), ready.end());
     for (const fs::path& p : ready) {
-      if (stopped()) break;
+      if (stopped() || deferred) break;
       const fs::path claimed = FreeName(processing, p.filename().string());
       std::error_code claim_ec;
       fs::rename(p, claimed, claim_ec);
@@ -143,7 +166,8 @@ int WatchFolder(const WatchOptions& options, const ProcessFileFn& process, std::
       break;
     }
     first = false;
-    const absl::Time until = absl::Now() + options.poll_interval;
+    const absl::Time until =
+        absl::Now() + (deferred ? std::max(backoff, options.poll_interval) : options.poll_interval);
     while (!stopped() && absl::Now() < until) {
       absl::SleepFor(std::min(absl::Milliseconds(100), until - absl::Now()));
     }

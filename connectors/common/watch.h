@@ -11,9 +11,13 @@
 //   DIR/done/export-0412.iif.rejected.jsonl   quarantined records, if any
 //   DIR/failed/export-0412.iif(.report.txt)   bad input or refused by the server
 //
-// A file whose run ended UNAVAILABLE or INTERRUPTED stays in processing/
-// and is resumed from its checkpoint on the next poll or the next start, so
-// a server outage or a restart of the connector loses nothing. A file is
+// A file whose run ended UNAVAILABLE or INTERRUPTED, or was refused for its
+// credentials (UNAUTHENTICATED, PERMISSION_DENIED: a wrong, revoked or
+// under-scoped token), stays in processing/ and is resumed from its
+// checkpoint later: the rest of that pass is skipped and the folder is
+// retried after a pause that doubles from the poll interval up to 5
+// minutes, logged each time. So a server outage, a token fixed later or a
+// restart of the connector loses nothing; only bad content goes to failed/. A file is
 // taken only once its size and modification time have not changed for
 // `settle`, so a file still being copied in is left alone.
 #ifndef COLLECTIONS_CONNECTORS_COMMON_WATCH_H_

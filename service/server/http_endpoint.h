@@ -1,13 +1,15 @@
-// A minimal HTTP/1.1 responder for operational endpoints (/metrics,
-// /healthz, /readyz) on a port of its own, bound to 127.0.0.1 by default.
-// One thread accepts and answers connections one at a time with
-// "Connection: close": scrapes and probes are a few requests a minute, and a
-// slow peer is cut off by a 5-second socket timeout, so no HTTP library is
-// needed. Only GET and HEAD are answered; anything else gets 405.
+// The HTTP side of collectionsd on a port of its own: operational endpoints
+// today (/metrics, /healthz, /readyz), and the place for what later shares
+// that port (a dashboard, JSON over HTTP, payment notifications).
+//
+// Served by cpp-httplib (Debian's libcpp-httplib-dev) with a fixed pool of
+// threads, so connections are answered concurrently: an idle or slow peer
+// holds one pool thread for at most the read timeout (2 s) and never stalls
+// /healthz for the others. The port is exclusive (SO_REUSEADDR only, never
+// SO_REUSEPORT). Handlers see the request's path and Authorization header.
 #ifndef COLLECTIONS_SERVER_HTTP_ENDPOINT_H_
 #define COLLECTIONS_SERVER_HTTP_ENDPOINT_H_
 
-#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,37 +18,44 @@
 
 #include "absl/status/statusor.h"
 
+namespace httplib {
+class Server;
+}
+
 namespace collections::server {
+
+struct HttpRequest {
+  std::string path;
+  std::string authorization;  // the Authorization header, or empty
+};
 
 struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::map<std::string, std::string> headers;  // extra response headers
 };
 
-using HttpHandler = std::function<HttpResponse()>;
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
 class HttpEndpoint {
  public:
   // Binds `listen` ("127.0.0.1:9464", "[::1]:0", "0.0.0.0:9464") and starts
-  // serving `handlers` by exact path (the query string is ignored).
+  // serving GET and HEAD of `handlers` by exact path (404 otherwise).
+  // INVALID_ARGUMENT for a malformed address, FAILED_PRECONDITION when it
+  // cannot be bound (in use, not an address of this host).
   static absl::StatusOr<std::unique_ptr<HttpEndpoint>> Start(
       const std::string& listen, std::map<std::string, HttpHandler> handlers);
   ~HttpEndpoint();  // Stop()
 
   int port() const { return port_; }
-  // Stops accepting and joins the thread. Idempotent.
+  // Stops accepting, finishes the requests in progress. Idempotent.
   void Stop();
 
  private:
-  HttpEndpoint() = default;
-  void Loop();
-  void Serve(int fd);
-
-  int listen_fd_ = -1;
+  HttpEndpoint();
+  std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::map<std::string, HttpHandler> handlers_;
   std::thread thread_;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace collections::server {
@@ -60,6 +61,34 @@ std::string RenderLabels(const Labels& labels) {
   return out + "}";
 }
 
+// A rendered label set without its tenant label:
+// {tenant="a",outcome="x"} -> {outcome="x"}. Values are escaped, so the
+// label ends at the first quote not preceded by a backslash.
+std::string WithoutTenant(const std::string& rendered) {
+  const size_t at = rendered.find("tenant=\"");
+  if (at == std::string::npos || (at != 1 && rendered[at - 1] != ',')) return rendered;
+  size_t end = at + 8;  // the closing quote
+  while (end < rendered.size() && !(rendered[end] == '"' && rendered[end - 1] != '\\')) ++end;
+  // Remove [from, to): the label and one comma beside it.
+  size_t from = at;
+  size_t to = std::min(rendered.size(), end + 1);
+  if (to < rendered.size() && rendered[to] == ',') {
+    ++to;
+  } else if (from > 1 && rendered[from - 1] == ',') {
+    --from;
+  }
+  const std::string out = rendered.substr(0, from) + rendered.substr(to);
+  return out == "{}" ? "" : out;
+}
+
+void MetricsRegistry::Merge(Series* into, const Series& s) {
+  into->value += s.value;
+  if (into->buckets.size() < s.buckets.size()) into->buckets.resize(s.buckets.size(), 0);
+  for (size_t i = 0; i < s.buckets.size(); ++i) into->buckets[i] += s.buckets[i];
+  into->count += s.count;
+  into->sum += s.sum;
+}
+
 absl::string_view CodeName(int code) {
   static constexpr absl::string_view kNames[] = {
       "OK",           "CANCELLED",         "UNKNOWN",          "INVALID_ARGUMENT",
@@ -111,7 +140,7 @@ void MetricsRegistry::AddGauge(absl::string_view name, absl::string_view help,
   gauges_.push_back({std::string(name), std::string(help), std::move(fn)});
 }
 
-std::string MetricsRegistry::Render() {
+std::string MetricsRegistry::Render(bool per_tenant) {
   std::vector<Gauge> gauges;
   std::string out;
   {
@@ -119,7 +148,11 @@ std::string MetricsRegistry::Render() {
     gauges = gauges_;
     for (const auto& [name, f] : families_) {
       Header(&out, name, f.help.empty() ? name : f.help, f.type);
-      for (const auto& [labels, s] : f.series) {
+      std::map<std::string, Series> merged;
+      if (!per_tenant) {
+        for (const auto& [labels, s] : f.series) Merge(&merged[WithoutTenant(labels)], s);
+      }
+      for (const auto& [labels, s] : per_tenant ? f.series : merged) {
         if (f.type != "histogram") {
           absl::StrAppend(&out, name, labels, " ", Number(s.value), "\n");
           continue;
@@ -147,8 +180,20 @@ std::string MetricsRegistry::Render() {
   }
   for (const auto& [name, entry] : by_name) {
     Header(&out, name, entry.first, "gauge");
+    std::map<std::string, double> rendered;  // summed when tenants are merged
     for (const auto& [labels, value] : entry.second) {
-      absl::StrAppend(&out, name, RenderLabels(labels), " ", Number(value), "\n");
+      if (per_tenant) {
+        absl::StrAppend(&out, name, RenderLabels(labels), " ", Number(value), "\n");
+        continue;
+      }
+      Labels kept;
+      for (const auto& l : labels) {
+        if (l.first != "tenant") kept.push_back(l);
+      }
+      rendered[RenderLabels(kept)] += value;
+    }
+    for (const auto& [labels, value] : rendered) {
+      absl::StrAppend(&out, name, labels, " ", Number(value), "\n");
     }
   }
   return out;

@@ -47,8 +47,10 @@ class MetricsRegistry {
   // registry's lock held and must be thread-safe.
   void AddGauge(absl::string_view name, absl::string_view help, std::function<Samples()> fn);
 
-  // The whole exposition, families in name order.
-  std::string Render();
+  // The whole exposition, families in name order. With `per_tenant` false
+  // the "tenant" label is dropped and the series it told apart are summed
+  // (histograms merged): what an unauthenticated scrape off loopback sees.
+  std::string Render(bool per_tenant = true);
 
  private:
   struct Series {
@@ -63,6 +65,7 @@ class MetricsRegistry {
     std::vector<double> bounds;
     std::map<std::string, Series> series;  // by rendered label set
   };
+  static void Merge(Series* into, const Series& s);
   struct Gauge {
     std::string name;
     std::string help;
@@ -76,6 +79,9 @@ class MetricsRegistry {
 
 // `{a="x",b="y"}` with Prometheus escaping; "" for no labels.
 std::string RenderLabels(const Labels& labels);
+
+// `rendered` (a RenderLabels result) without its tenant label.
+std::string WithoutTenant(const std::string& rendered);
 
 // A gRPC status code's canonical name, e.g. "RESOURCE_EXHAUSTED".
 absl::string_view CodeName(int code);

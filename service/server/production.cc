@@ -4,13 +4,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include <cstdio>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "collections/v1/recovery.pb.h"
 #include "service/domain/dates.h"
 #include "service/domain/ledger.h"
+#include "service/auth/pem.h"
 #include "service/domain/status_macros.h"
 #include "service/server/timed_store.h"
 
@@ -79,6 +83,22 @@ absl::StatusOr<std::unique_ptr<Production>> Production::Prepare(ProductionOption
   }
   if (o.auth == "mtls") {
     ASSIGN_OR_RETURN(p->identities_, auth::IdentityMapFile::Load(o.mtls_identities));
+  }
+  if (!o.http_listen.empty()) {
+    if (!o.metrics_bearer_token_file.empty()) {
+      ASSIGN_OR_RETURN(std::string token, auth::ReadFile(o.metrics_bearer_token_file));
+      p->metrics_token_ = std::string(absl::StripAsciiWhitespace(token));
+      if (p->metrics_token_.size() < 16) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--metrics_bearer_token_file ", o.metrics_bearer_token_file,
+            ": the token must be at least 16 characters"));
+      }
+    } else if (!IsLoopbackAddress(o.http_listen) && !o.allow_unauthenticated_metrics) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "refusing an unauthenticated /metrics on non-loopback address ", o.http_listen,
+          "; set --metrics_bearer_token_file, or pass --allow_unauthenticated_metrics to expose "
+          "figures summed over tenants only"));
+    }
   }
   if (o.rate_limit_qps > 0) {
     p->limiter_ = std::make_unique<auth::RateLimiter>(
@@ -172,11 +192,11 @@ absl::Status Production::Attach(Server& server) {
                     [this] { return Snapshot().outbox_pending; });
   if (!opts_.http_listen.empty()) {
     std::map<std::string, HttpHandler> handlers;
-    handlers["/metrics"] = [this] {
-      return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Render()};
+    handlers["/metrics"] = [this](const HttpRequest& req) { return Metrics(req); };
+    handlers["/healthz"] = [](const HttpRequest&) {
+      return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
     };
-    handlers["/healthz"] = [] { return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"}; };
-    handlers["/readyz"] = [this] { return Ready(); };
+    handlers["/readyz"] = [this](const HttpRequest&) { return Ready(); };
     ASSIGN_OR_RETURN(http_, HttpEndpoint::Start(opts_.http_listen, std::move(handlers)));
   }
   ready_ = true;
@@ -193,6 +213,23 @@ absl::Status Production::Reload() {
 void Production::Detach() {
   ready_ = false;
   if (http_) http_->Stop();
+}
+
+HttpResponse Production::Metrics(const HttpRequest& req) {
+  constexpr char kText[] = "text/plain; version=0.0.4; charset=utf-8";
+  if (!metrics_token_.empty()) {
+    const std::string expected = "Bearer " + metrics_token_;
+    const bool match = req.authorization.size() == expected.size() &&
+                       CRYPTO_memcmp(req.authorization.data(), expected.data(),
+                                     expected.size()) == 0;
+    if (!match) {
+      HttpResponse denied{401, "text/plain; charset=utf-8", "a bearer token is required\n"};
+      denied.headers["WWW-Authenticate"] = "Bearer realm=\"collectionsd metrics\"";
+      return denied;
+    }
+    return {200, kText, metrics_.Render(/*per_tenant=*/true)};
+  }
+  return {200, kText, metrics_.Render(/*per_tenant=*/IsLoopbackAddress(opts_.http_listen))};
 }
 
 HttpResponse Production::Ready() {

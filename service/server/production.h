@@ -42,6 +42,14 @@ struct ProductionOptions {
   double rate_limit_burst = 0;
   // host:port of the HTTP endpoint; empty = none.
   std::string http_listen;
+  // /metrics exposure (README "Operations"). With a token file, /metrics
+  // answers only "Authorization: Bearer <file contents>" (401 otherwise)
+  // and shows per-tenant series. Without one it is open, per tenant on a
+  // loopback address; off loopback it is refused at start-up unless
+  // allow_unauthenticated_metrics, and then shows only figures summed over
+  // tenants.
+  std::string metrics_bearer_token_file;
+  bool allow_unauthenticated_metrics = false;
   // How long receivables gauges are cached between scrapes.
   absl::Duration business_metrics_interval = absl::Seconds(30);
   // When set and the file does not exist: create an admin token for
@@ -87,6 +95,7 @@ class Production {
   };
   Portfolio Snapshot();
   HttpResponse Ready();
+  HttpResponse Metrics(const HttpRequest& req);
 
   ProductionOptions opts_;
   const domain::Clock* clock_ = nullptr;
@@ -100,6 +109,7 @@ class Production {
   api::Authenticator authenticate_;
   api::Authenticator recheck_;  // authenticate_ without the rate limit
   std::unique_ptr<HttpEndpoint> http_;
+  std::string metrics_token_;  // empty = no bearer required
   std::atomic<bool> ready_{false};
 
   absl::Mutex cache_mu_;

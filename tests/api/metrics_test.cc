@@ -3,7 +3,13 @@
 // call are made, then /metrics is scraped and the documented series are
 // checked for sensible values; /healthz and /readyz answer, and /readyz
 // turns 503 when the server drains.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <vector>
 
 #include <map>
 
@@ -135,6 +141,80 @@ TEST_F(MetricsTest, DrainingStopsTheEndpoint) {
   EXPECT_EQ(HttpGet(port, "/readyz").status, 200);
   srv_.production().Detach();
   EXPECT_EQ(HttpGet(port, "/readyz").status, 0);  // connection refused
+}
+
+// Issue 15, failure 5: /metrics shows per-tenant figures only to an
+// authenticated scrape, or figures summed over tenants off loopback.
+TEST(MetricsExposure, ABearerTokenFileGuardsPerTenantSeries) {
+  ProdServer srv;
+  srv.dir().Write("metrics.token", "s3cret-scrape-token-0123456789\n");
+  srv.production_options().http_listen = "127.0.0.1:0";
+  srv.production_options().metrics_bearer_token_file = srv.dir().File("metrics.token");
+  srv.production_options().business_metrics_interval = absl::ZeroDuration();
+  ASSERT_TRUE(srv.Start().ok());
+  srv.production().metrics().Count("collections_sync_records_total",
+                                   {{"tenant", "acme"}, {"outcome", "created"}}, 3);
+  const int port = srv.production().http_port();
+  EXPECT_EQ(HttpGet(port, "/metrics").status, 401);
+  EXPECT_EQ(HttpGet(port, "/metrics", "wrong-token-wrong-token").status, 401);
+  HttpResult ok = HttpGet(port, "/metrics", "s3cret-scrape-token-0123456789");
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_NE(ok.body.find("tenant=\"acme\""), std::string::npos);
+  // Probes stay open.
+  EXPECT_EQ(HttpGet(port, "/healthz").status, 200);
+}
+
+TEST(MetricsExposure, OffLoopbackWithoutATokenIsRefusedOrAggregateOnly) {
+  {
+    ProdServer srv;
+    srv.production_options().http_listen = "0.0.0.0:0";
+    absl::Status st = srv.Start();
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+    EXPECT_NE(st.message().find("--allow_unauthenticated_metrics"), std::string::npos);
+  }
+  ProdServer srv;
+  srv.production_options().http_listen = "0.0.0.0:0";
+  srv.production_options().allow_unauthenticated_metrics = true;
+  ASSERT_TRUE(srv.Start().ok());
+  server::MetricsRegistry& m = srv.production().metrics();
+  m.Count("collections_sync_records_total", {{"tenant", "acme"}, {"outcome", "created"}}, 3);
+  m.Count("collections_sync_records_total", {{"tenant", "beta"}, {"outcome", "created"}}, 4);
+  HttpResult r = HttpGet(srv.production().http_port(), "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.find("tenant="), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("collections_sync_records_total{outcome=\"created\"} 7"),
+            std::string::npos)
+      << r.body;
+}
+
+// Issue 15, failure 9: idle connections do not stall the probes.
+TEST(MetricsExposure, IdleConnectionsDoNotDelayHealthz) {
+  ProdServer srv;
+  srv.production_options().http_listen = "127.0.0.1:0";
+  ASSERT_TRUE(srv.Start().ok());
+  const int port = srv.production().http_port();
+  std::vector<int> idle;
+  for (int i = 0; i < 3; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    idle.push_back(fd);
+  }
+  absl::SleepFor(absl::Milliseconds(100));
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(HttpGet(port, "/healthz").status, 200);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  for (int fd : idle) ::close(fd);
+}
+
+TEST(MetricsRegistry, StripsTheTenantLabel) {
+  EXPECT_EQ(server::WithoutTenant("{tenant=\"a\",outcome=\"x\"}"), "{outcome=\"x\"}");
+  EXPECT_EQ(server::WithoutTenant("{outcome=\"x\",tenant=\"a\\\"b\"}"), "{outcome=\"x\"}");
+  EXPECT_EQ(server::WithoutTenant("{tenant=\"a\"}"), "");
+  EXPECT_EQ(server::WithoutTenant("{method=\"m\"}"), "{method=\"m\"}");
 }
 
 TEST(MetricsRegistry, RendersPrometheusTextFormat) {

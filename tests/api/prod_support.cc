@@ -76,7 +76,7 @@ std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
   return ctx;
 }
 
-HttpResult HttpGet(int port, const std::string& path) {
+HttpResult HttpGet(int port, const std::string& path, const std::string& bearer) {
   HttpResult r;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -87,7 +87,9 @@ HttpResult HttpGet(int port, const std::string& path) {
     ::close(fd);
     return r;
   }
-  const std::string req = absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  const std::string req = absl::StrCat(
+      "GET ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
+      bearer.empty() ? "" : absl::StrCat("Authorization: Bearer ", bearer, "\r\n"), "\r\n");
   (void)!::write(fd, req.data(), req.size());
   std::string resp;
   char buf[4096];

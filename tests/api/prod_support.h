@@ -75,7 +75,8 @@ struct HttpResult {
   int status = 0;
   std::string body;
 };
-HttpResult HttpGet(int port, const std::string& path);
+// `bearer` (when set) is sent as "Authorization: Bearer <bearer>".
+HttpResult HttpGet(int port, const std::string& path, const std::string& bearer = "");
 
 // Runs a shell command; true when it exits 0. Output goes to `log` if given.
 bool Run(const std::string& command, std::string* log = nullptr);

@@ -23,6 +23,12 @@ foreach(t auth_test limits_test metrics_test tls_test)
     add_executable(${t} ${t}.cc)
     target_compile_options(${t} PRIVATE ${COLLECTIONS_WARNINGS})
     target_link_libraries(${t} prod_test_support GTest::gtest_main)
-    gtest_discover_tests(${t})
+    # Part of the reliability suite (tests/reliability/CMakeLists.txt):
+    # cross-tenant probes, shedding while health answers, /metrics exposure.
+    if(t STREQUAL "tls_test")
+      gtest_discover_tests(${t})
+    else()
+      gtest_discover_tests(${t} PROPERTIES LABELS reliability)
+    endif()
   endif()
 endforeach()

@@ -5,6 +5,9 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <unistd.h>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -16,6 +19,7 @@
 #include "connectors/common/connector_main.h"
 #include "connectors/common/progress.h"
 #include "connectors/common/runner.h"
+#include "connectors/common/watch.h"
 #include "service/api/status_convert.h"
 #include "service/domain/errors.h"
 
@@ -309,6 +313,55 @@ TEST(Progress, RendersBarRateAndRecords) {
   EXPECT_EQ(s, "sync x.iif [=====>    ]  50% 512.0/1024.0 MB 128.0 MB/s 1234 records");
   EXPECT_FALSE(ProgressEnabled(ProgressMode::kNever));
   EXPECT_TRUE(ProgressEnabled(ProgressMode::kAlways));
+}
+
+// Issue 15, failure 11: a wrong token (or an unreachable server) leaves
+// the file in processing/ and retries with a growing pause; only bad
+// content goes to failed/.
+TEST(Watch, CredentialFailuresAreRetriedWithBackoffAndBadContentFails) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / absl::StrCat("watch-", getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "a-export.iif") << "x";
+  std::ofstream(dir / "b-bad.iif") << "y";
+  std::atomic<bool> stop{false};
+  std::vector<absl::Time> attempts;
+  const int token_fixed_after = 3;  // the operator fixes the token after 3 refusals
+  ProcessFileFn process = [&](const std::string& path, const std::string&) {
+    RunResult r;
+    if (absl::EndsWith(path, "b-bad.iif")) {
+      r.exit_code = kExitInputRejected;
+      stop = true;  // taken only after a-export.iif went through
+      return r;
+    }
+    attempts.push_back(absl::Now());
+    if (static_cast<int>(attempts.size()) <= token_fixed_after) {
+      r.exit_code = kExitServerRefused;
+      r.error = absl::UnauthenticatedError("invalid credentials");
+    } else if (static_cast<int>(attempts.size()) == token_fixed_after + 1) {
+      r.exit_code = kExitUnavailable;
+      r.error = absl::UnavailableError("server restarting");
+    }
+    return r;
+  };
+  WatchOptions o;
+  o.dir = dir.string();
+  o.poll_interval = absl::Milliseconds(20);
+  o.settle = absl::ZeroDuration();
+  o.stop = &stop;
+  std::ostringstream log;
+  EXPECT_EQ(WatchFolder(o, process, log), kExitOk);
+  ASSERT_EQ(attempts.size(), 5u);
+  EXPECT_TRUE(fs::exists(dir / "done" / "a-export.iif")) << log.str();
+  EXPECT_FALSE(fs::exists(dir / "failed" / "a-export.iif"));
+  EXPECT_TRUE(fs::exists(dir / "failed" / "b-bad.iif"));
+  // The pauses grow: 20, 40, 80, 160 ms.
+  for (size_t i = 2; i < attempts.size(); ++i) {
+    EXPECT_GT(attempts[i] - attempts[i - 1], (attempts[i - 1] - attempts[i - 2]) * 1.5) << i;
+  }
+  EXPECT_TRUE(absl::StrContains(log.str(), "retrying in")) << log.str();
+  fs::remove_all(dir);
 }
 
 }  // namespace
