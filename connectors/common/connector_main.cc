@@ -424,6 +424,7 @@ int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv) {
   base.tenant = tenant;
   base.dry_run = dry_run;
   base.quarantine = flags->Bool("quarantine");
+  base.text_input = spec.text_input;
   base.state_dir = flags->Get("state-dir");
   base.interrupted = &g_interrupted;
   if (!absl::SimpleAtoi(flags->Get("chunk-size"), &base.chunk_size) || base.chunk_size < 1 ||

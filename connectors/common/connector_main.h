@@ -105,6 +105,8 @@ struct ConnectorSpec {
   // --number-format is refused; otherwise it is the default of the flag.
   NumberFormat number_format = kXsdDecimal;
   bool number_format_fixed = true;
+  // Line-based text input (RunOptions::text_input).
+  bool text_input = false;
   // Format-specific flags (e.g. --date-format for Xero).
   std::vector<FlagDef> flags;
   // Completes `options` from the flags and returns the parser. `fingerprint`

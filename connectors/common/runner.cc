@@ -10,10 +10,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -396,6 +398,10 @@ class Runner {
     if (!id.ok()) return Fail(kExitLocalError, id.status());
     file_ = *id;
     r_.bytes = file_.size;
+    if (absl::Status st = SniffInput(); !st.ok()) {
+      Keep(RejectionFromParserError(st));
+      return Fail(kExitInputRejected, st);
+    }
     options_fp_ = Sha256Hex(absl::StrCat(
         o_.format, "\x1f", o_.tenant, "\x1f", o_.parse.source_system, "\x1f",
         o_.parse.default_currency, "\x1f", static_cast<int>(o_.parse.date_order), "\x1f",
@@ -636,6 +642,34 @@ class Runner {
       return Fail(ExitCodeForCall(st), st);
     }
     return r_.rejected > 0 ? kExitInputRejected : kExitOk;
+  }
+
+  // The checks of RunOptions::text_input, on the first 64 KiB.
+  absl::Status SniffInput() const {
+    const Location where{o_.parse.file_name.empty() ? o_.input_path : o_.parse.file_name, 1, 0, ""};
+    if (file_.size == 0) return InputError("EMPTY_INPUT", where, "the file is empty");
+    if (!o_.text_input) return absl::OkStatus();
+    std::string head(64 << 10, '\0');
+    {
+      std::ifstream in(o_.input_path, std::ios::binary);
+      in.read(head.data(), static_cast<std::streamsize>(head.size()));
+      head.resize(static_cast<size_t>(in.gcount()));
+    }
+    if (absl::StartsWith(head, "\xFF\xFE") || absl::StartsWith(head, "\xFE\xFF")) {
+      return InputError("NOT_UTF8_TEXT", where,
+                        "the file is UTF-16 (or UTF-32) text; save it as UTF-8 or Windows-1252");
+    }
+    if (const size_t nul = head.find('\0'); nul != std::string::npos) {
+      return InputError("BINARY_INPUT", where,
+                        absl::StrCat("byte ", nul + 1, " is NUL: binary data, not a ", o_.format,
+                                     " text export"));
+    }
+    if (head.find('\r') != std::string::npos && head.find('\n') == std::string::npos) {
+      return InputError("CR_LINE_ENDS", where,
+                        "lines end with CR only (classic Mac OS); convert the file to LF or CRLF "
+                        "line ends");
+    }
+    return absl::OkStatus();
   }
 
   Rejection RejectionFromParserError(const absl::Status& st) const {

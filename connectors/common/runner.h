@@ -83,6 +83,11 @@ struct RunOptions {
   std::string format_options;
   bool dry_run = false;
   bool quarantine = false;
+  // The format is line-based text (IIF, CSV, journals): an empty file,
+  // UTF-16/32, NUL bytes or CR-only line ends are refused before parsing
+  // (EMPTY_INPUT, NOT_UTF8_TEXT, BINARY_INPUT, CR_LINE_ENDS) instead of
+  // parsing to "0 records". Any format refuses an empty file.
+  bool text_input = false;
   // Folder of checkpoints; empty = next to the input.
   std::string state_dir;
   // Quarantine report; empty = "<input>.rejected.jsonl".

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   // The exporting program writes numbers in its locale; US/UK/AU by default.
   spec.number_format = cc::kPointDecimalGrouped;
   spec.number_format_fixed = false;
+  spec.text_input = true;
   spec.default_currency = "USD";  // IIF has no currency; QuickBooks Desktop US
   spec.flags = {
       {"jobs-as-customers", "false",

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   // Journals write 1,234.56 unless the user says otherwise.
   spec.number_format = cc::kPointDecimalGrouped;
   spec.number_format_fixed = false;
+  spec.text_input = true;
   spec.flags = {
       {"receivable-marker", "receivable",
        "an account segment containing this marks a receivable account"},

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   // The exporting program writes numbers in its locale; US/UK/AU by default.
   spec.number_format = cc::kPointDecimalGrouped;
   spec.number_format_fixed = false;
+  spec.text_input = true;
   spec.flags = {
       {"date-format", "dmy",
        "numeric date order of the organisation: dmy (UK/EU/AU/NZ) or mdy (US)"},
