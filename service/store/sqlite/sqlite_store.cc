@@ -530,7 +530,10 @@ class SqliteTransaction : public Transaction {
     s->Bind(i++, tenant_);
     if (!f.owner.empty()) s->Bind(i++, f.owner);
     if (f.has_after) {
-      s->Bind(i++, f.after_priority).Bind(i++, f.after_priority).Bind(i++, f.after_customer);
+      s->Bind(i, f.after_priority);
+      s->Bind(i + 1, f.after_priority);
+      s->Bind(i + 2, f.after_customer);
+      i += 3;
     }
     s->Bind(i++, static_cast<int64_t>(f.limit));
     std::vector<CaseRow> out;
