@@ -44,6 +44,42 @@ bool HasDate(const v1::Date& date) {
   return date.year() != 0 || date.month() != 0 || date.day() != 0;
 }
 
+absl::StatusOr<absl::CivilDay> ResolveAsOf(const v1::Date& requested, const domain::Clock& clock,
+                                           AsOfUse use, absl::string_view field) {
+  const absl::CivilDay today = clock.TodayUtc();
+  if (!HasDate(requested)) return today;
+  ASSIGN_OR_RETURN(absl::CivilDay day, ToDay(requested, field));
+  if (use == AsOfUse::kWrite && day > today) {
+    return domain::InvalidInput(
+        "AS_OF_IN_FUTURE", field,
+        absl::StrCat(domain::FormatIsoDay(day), " is after today (", domain::FormatIsoDay(today),
+                     " on the server's clock): a write cannot be dated in the future; a past "
+                     "day replays, and calls that write nothing may simulate a future day"));
+  }
+  return day;
+}
+
+absl::Status CheckNotFuture(absl::Time t, const domain::Clock& clock, absl::string_view field) {
+  // Day granularity, as for as_of: a host clock a little ahead of ours is
+  // not a write dated in the future.
+  const absl::CivilDay today = clock.TodayUtc();
+  const absl::CivilDay day = absl::ToCivilDay(t, absl::UTCTimeZone());
+  if (day <= today) return absl::OkStatus();
+  return domain::InvalidInput(
+      "AS_OF_IN_FUTURE", field,
+      absl::StrCat(absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone()),
+                   " is on a day after today (", domain::FormatIsoDay(today),
+                   " on the server's clock): a write cannot be dated in the future"));
+}
+
+absl::Time InstantOn(absl::CivilDay day, const domain::Clock& clock) {
+  const absl::Time now = clock.Now();
+  const absl::CivilDay today = absl::ToCivilDay(now, absl::UTCTimeZone());
+  if (day == today) return now;
+  const absl::Duration time_of_day = now - absl::FromCivil(today, absl::UTCTimeZone());
+  return absl::FromCivil(day, absl::UTCTimeZone()) + time_of_day;
+}
+
 domain::Money ToMoney(const v1::Money& m) { return domain::Money{m.currency_code(), m.minor_units()}; }
 
 v1::Money ToProtoMoney(absl::string_view currency, int64_t minor) {

@@ -36,6 +36,30 @@ absl::StatusOr<absl::CivilDay> ToDay(const v1::Date& date, absl::string_view fie
 v1::Date ToProtoDate(absl::CivilDay day);
 bool HasDate(const v1::Date& date);
 
+// ------------------------------------------------ one notion of time
+// Every call that decides or writes something acts on one day, its as_of.
+// A past day replays: the call decides as it would have on that day and
+// dates what it writes on that day. A future day may be simulated by calls
+// that write nothing (reads, dry runs, validate_only) but is refused for
+// writes. "Today" is the server's Clock (collectionsd --clock), in UTC.
+enum class AsOfUse { kRead, kWrite };
+
+// `requested` when set, else today. For kWrite, a day after today is
+// INVALID_ARGUMENT with reason AS_OF_IN_FUTURE and a violation of `field`
+// naming both days.
+absl::StatusOr<absl::CivilDay> ResolveAsOf(const v1::Date& requested, const domain::Clock& clock,
+                                           AsOfUse use, absl::string_view field = "as_of");
+
+// The same rule for an instant a write carries (a contact's time, a
+// completion time): INVALID_ARGUMENT AS_OF_IN_FUTURE when `t` falls on a day
+// after today (UTC).
+absl::Status CheckNotFuture(absl::Time t, const domain::Clock& clock, absl::string_view field);
+
+// The instant of a record written as of `day`: now when `day` is today,
+// else the current time of day on `day` (UTC), so that replays sort within
+// their day.
+absl::Time InstantOn(absl::CivilDay day, const domain::Clock& clock);
+
 domain::Money ToMoney(const v1::Money& m);
 v1::Money ToProtoMoney(absl::string_view currency, int64_t minor);
 

@@ -12,6 +12,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "service/app/ledger_ops.h"
 #include "service/app/resource_names.h"
+#include "service/app/tenant_policy.h"
 #include "service/domain/allocation_order.h"
 #include "service/domain/disputes.h"
 #include "service/domain/end_states.h"
@@ -175,19 +176,6 @@ domain::PaymentPlan PlanOf(const v1::PaymentPlan& p) {
   return d;
 }
 
-domain::PlanPolicy PlanPolicyOf(const v1::ArrangementPolicy& p, const std::string& currency) {
-  domain::PlanPolicy d;
-  auto it = p.min_installment_minor().find(currency);
-  d.min_installment = it == p.min_installment_minor().end() ? 0 : it->second;
-  d.max_installments = p.max_installments();
-  d.max_duration_months = p.max_duration_months();
-  d.grace_days = p.installment_grace_days();
-  d.cure_days = p.cure_days();
-  d.max_renegotiations = p.max_renegotiations();
-  d.restore_waived_fees_on_default = p.restore_waived_fees_on_default();
-  return d;
-}
-
 domain::FeeKind FeeKindOf(v1::Fee::Kind k) {
   switch (k) {
     case v1::Fee::PERCENTAGE_FEE:
@@ -276,33 +264,23 @@ std::atomic<uint64_t> id_counter{0};
 
 }  // namespace
 
-v1::ArrangementPolicy EffectivePolicy(const v1::ArrangementPolicy& in) {
-  v1::ArrangementPolicy p = in;
-  if (p.promise_grace_days() == 0) p.set_promise_grace_days(domain::kDefaultPromiseGraceDays);
-  if (p.max_installments() == 0) p.set_max_installments(12);
-  if (p.max_duration_months() == 0) p.set_max_duration_months(11);
-  if (p.installment_grace_days() == 0) p.set_installment_grace_days(5);
-  if (p.cure_days() == 0) p.set_cure_days(14);
-  if (p.max_renegotiations() == 0) p.set_max_renegotiations(1);
-  if (p.settlement_margin_floor_bp() == 0) p.set_settlement_margin_floor_bp(7000);
-  if (p.settlement_max_discount_bp() == 0) p.set_settlement_max_discount_bp(2500);
-  if (p.annual_discount_rate_bp() == 0) p.set_annual_discount_rate_bp(1000);
-  return p;
-}
-
 // ------------------------------------------------------------ the unit of work
 
-// Everything one call does to one account, inside one transaction.
+// Everything one call does to one account, inside one transaction, as of
+// one day (the request's as_of, resolved by ResolveAsOf) under the tenant's
+// policy.
 class ArrangementOps {
  public:
   ArrangementOps(store::Transaction& tx, const domain::Clock& clock, const CallContext& ctx,
-                 const ArrangementConfig& config, std::string tenant, std::string customer,
+                 const ArrangementConfig& config, domain::CollectionPolicy policy,
+                 absl::CivilDay day, std::string tenant, std::string customer,
                  std::string request_id)
       : tx_(tx),
         clock_(clock),
         ctx_(ctx),
         config_(config),
-        policy_(EffectivePolicy(config.policy)),
+        policy_(std::move(policy)),
+        day_(day),
         tenant_(std::move(tenant)),
         customer_(std::move(customer)),
         request_id_(std::move(request_id)),
@@ -310,10 +288,15 @@ class ArrangementOps {
 
   store::Transaction& tx() { return tx_; }
   LedgerOps& ledger() { return ledger_; }
-  const v1::ArrangementPolicy& policy() const { return policy_; }
+  // The tenant's policy (CollectionPolicy): arrangement rules, economics.
+  const domain::CollectionPolicy& policy() const { return policy_; }
+  const domain::PlanPolicy& plan_policy() const { return policy_.arrangements.plans; }
   const ArrangementConfig& config() const { return config_; }
-  absl::CivilDay Today() const { return clock_.TodayUtc(); }
-  absl::Time Now() const { return clock_.Now(); }
+  // The day the call acts on, and the instant its records carry (now when
+  // that day is today, else the same time of day on that day). Audit events
+  // keep the real time.
+  absl::CivilDay Today() const { return day_; }
+  absl::Time Now() const { return InstantOn(day_, clock_); }
   const std::string& customer() const { return customer_; }
   std::string CustomerRes() const { return CustomerResource(tenant_, customer_); }
   std::string Res(absl::string_view collection, absl::string_view id) const {
@@ -507,7 +490,7 @@ class ArrangementOps {
     const domain::PaymentPlan d = PlanOf(p);
     ASSIGN_OR_RETURN(auto pays, PaymentsTo(d.invoice_ids, d.currency));
     const domain::PlanEvaluation ev =
-        domain::EvaluatePlan(d, pays, PlanPolicyOf(policy_, d.currency), as_of);
+        domain::EvaluatePlan(d, pays, plan_policy(), as_of);
     for (int i = 0; i < p.installments_size() && i < static_cast<int>(ev.installments.size());
          ++i) {
       auto* inst = p.mutable_installments(i);
@@ -737,7 +720,8 @@ class ArrangementOps {
   const domain::Clock& clock_;
   const CallContext& ctx_;
   const ArrangementConfig& config_;
-  const v1::ArrangementPolicy policy_;
+  const domain::CollectionPolicy policy_;
+  const absl::CivilDay day_;
   std::string tenant_;
   std::string customer_;
   std::string request_id_;
@@ -748,17 +732,23 @@ class ArrangementOps {
 namespace {
 
 // One mutation of one account: a write transaction, request_id idempotency.
+// `as_of` is the request's: a past day replays, a future one is refused.
 template <typename Resp>
 absl::StatusOr<Resp> MutateAccount(store::Store& store, const domain::Clock& clock,
                                    const ArrangementConfig& config, const CallContext& ctx,
                                    const std::string& tenant, const std::string& customer,
-                                   const std::string& request_id, absl::string_view method,
+                                   const std::string& request_id, const v1::Date& as_of,
+                                   absl::string_view method,
                                    const google::protobuf::Message& request,
                                    const std::function<absl::StatusOr<Resp>(ArrangementOps&)>& fn) {
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+  ASSIGN_OR_RETURN(const absl::CivilDay day, ResolveAsOf(as_of, clock, AsOfUse::kWrite));
   Resp resp;
   RETURN_IF_ERROR(store.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) {
-    ArrangementOps ops(tx, clock, ctx, config, tenant, customer, request_id);
+    ASSIGN_OR_RETURN(domain::CollectionPolicy policy,
+                     LoadTenantDomainPolicy(tx, config.starting_policy));
+    ArrangementOps ops(tx, clock, ctx, config, std::move(policy), day, tenant, customer,
+                       request_id);
     return RunIdempotent(tx, request_id, absl::StrCat("ArrangementService/", method), request,
                          &resp, [&]() -> absl::Status {
                            RETURN_IF_ERROR(ops.ledger().LoadCustomer(customer).status());
@@ -769,16 +759,20 @@ absl::StatusOr<Resp> MutateAccount(store::Store& store, const domain::Clock& clo
   return resp;
 }
 
+// `day` is the request's as_of, resolved with AsOfUse::kRead.
 template <typename Resp>
 absl::StatusOr<Resp> ReadAccount(store::Store& store, const domain::Clock& clock,
                                  const ArrangementConfig& config, const CallContext& ctx,
                                  const std::string& tenant, const std::string& customer,
+                                 absl::CivilDay day,
                                  const std::function<absl::StatusOr<Resp>(ArrangementOps&)>& fn) {
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   Resp resp;
   RETURN_IF_ERROR(
       store.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-        ArrangementOps ops(tx, clock, ctx, config, tenant, customer, "");
+        ASSIGN_OR_RETURN(domain::CollectionPolicy policy,
+                         LoadTenantDomainPolicy(tx, config.starting_policy));
+        ArrangementOps ops(tx, clock, ctx, config, std::move(policy), day, tenant, customer, "");
         RETURN_IF_ERROR(ops.ledger().LoadCustomer(customer).status());
         ASSIGN_OR_RETURN(resp, fn(ops));
         return absl::OkStatus();
@@ -822,9 +816,10 @@ absl::StatusOr<v1::PromiseToPay> ArrangementsApp::RecordPromise(const CallContex
   }
   ASSIGN_OR_RETURN(absl::CivilDay promised, ToDay(in.promised_date(), "promise.promised_date"));
   return MutateAccount<v1::PromiseToPay>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), "RecordPromise", r,
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(), "RecordPromise", r,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::PromiseToPay> {
-        const int grace = in.grace_days() > 0 ? in.grace_days() : ops.policy().promise_grace_days();
+        const int grace =
+            in.grace_days() > 0 ? in.grace_days() : ops.policy().arrangements.promise_grace_days;
         v1::PromiseToPay p = in;
         ASSIGN_OR_RETURN(auto idx, ops.ResolveInvoices(in.invoices(), in.amount().currency_code(),
                                                        "promise.invoices"));
@@ -853,9 +848,9 @@ absl::StatusOr<v1::ListPromisesResponse> ArrangementsApp::ListPromises(
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.parent(), "parent"));
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
   ASSIGN_OR_RETURN(std::string after, DecodePageToken(r.page_token()));
-  ASSIGN_OR_RETURN(absl::CivilDay as_of, DayOr(r.as_of(), clock_.TodayUtc(), "as_of"));
+  ASSIGN_OR_RETURN(absl::CivilDay as_of, ResolveAsOf(r.as_of(), clock_, AsOfUse::kRead));
   return ReadAccount<v1::ListPromisesResponse>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer,
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, as_of,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::ListPromisesResponse> {
         v1::ListPromisesResponse resp;
         ASSIGN_OR_RETURN(auto docs,
@@ -880,7 +875,7 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::ProposePaymentPlan(
     return InvalidInput("INVALID_PLAN", "installments", "must be 0..120");
   }
   return MutateAccount<v1::PaymentPlan>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), "ProposePaymentPlan", r,
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(), "ProposePaymentPlan", r,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::PaymentPlan> {
         ASSIGN_OR_RETURN(const AccountSnapshot* snap, ops.Account());
         v1::PaymentPlan plan;
@@ -896,7 +891,7 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::ProposePaymentPlan(
           domain::PlanEvaluation ev;
           ASSIGN_OR_RETURN(old, ops.Evaluate(old, ops.Today(), &ev));
           domain::PaymentPlan d = PlanOf(old);
-          RETURN_IF_ERROR(domain::CheckRenegotiation(d, PlanPolicyOf(ops.policy(), d.currency)));
+          RETURN_IF_ERROR(domain::CheckRenegotiation(d, ops.plan_policy()));
           *plan.mutable_invoices() = old.invoices();
           plan.set_renegotiation_count(old.renegotiation_count() + 1);
           plan.set_previous_plan(old.name());
@@ -939,7 +934,7 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::ProposePaymentPlan(
         }
         req.seasonal_weights.assign(r.seasonal_weights().begin(), r.seasonal_weights().end());
         ASSIGN_OR_RETURN(auto schedule,
-                         domain::ProposeInstallments(req, PlanPolicyOf(ops.policy(), ccy)));
+                         domain::ProposeInstallments(req, ops.plan_policy()));
         plan.set_currency_code(ccy);
         *plan.mutable_total() = ToProtoMoney(ccy, balance);
         for (size_t i = 0; i < schedule.size(); ++i) {
@@ -966,7 +961,7 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::AcceptPaymentPlan(
     const CallContext& ctx, const v1::AcceptPaymentPlanRequest& r) {
   ASSIGN_OR_RETURN(ChildName n, Child(r.name(), kPlans));
   return MutateAccount<v1::PaymentPlan>(
-      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), "AcceptPaymentPlan", r,
+      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(), "AcceptPaymentPlan", r,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::PaymentPlan> {
         ASSIGN_OR_RETURN(v1::PaymentPlan plan, ops.GetDoc<v1::PaymentPlan>(
                                                    kPlanKind, r.name(), kPlans, "PLAN_NOT_FOUND"));
@@ -1006,9 +1001,9 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::AcceptPaymentPlan(
 absl::StatusOr<v1::PaymentPlan> ArrangementsApp::GetPaymentPlan(
     const CallContext& ctx, const v1::GetPaymentPlanRequest& r) {
   ASSIGN_OR_RETURN(ChildName n, Child(r.name(), kPlans));
-  ASSIGN_OR_RETURN(absl::CivilDay as_of, DayOr(r.as_of(), clock_.TodayUtc(), "as_of"));
+  ASSIGN_OR_RETURN(absl::CivilDay as_of, ResolveAsOf(r.as_of(), clock_, AsOfUse::kRead));
   return ReadAccount<v1::PaymentPlan>(
-      store_, clock_, config_, ctx, n.tenant, n.customer,
+      store_, clock_, config_, ctx, n.tenant, n.customer, as_of,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::PaymentPlan> {
         ASSIGN_OR_RETURN(v1::PaymentPlan plan, ops.GetDoc<v1::PaymentPlan>(
                                                    kPlanKind, r.name(), kPlans, "PLAN_NOT_FOUND"));
@@ -1022,7 +1017,7 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::ExtendTerms(const CallContext& 
   if (r.invoices().empty()) return InvalidInput("INVALID_EXTENDED_TERMS", "invoices", "required");
   ASSIGN_OR_RETURN(absl::CivilDay new_due, ToDay(r.new_due_date(), "new_due_date"));
   return MutateAccount<v1::PaymentPlan>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), "ExtendTerms", r,
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(), "ExtendTerms", r,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::PaymentPlan> {
         ASSIGN_OR_RETURN(const AccountSnapshot* snap, ops.Account());
         ASSIGN_OR_RETURN(auto idx, ops.ResolveInvoices(r.invoices(), "", "invoices"));
@@ -1086,7 +1081,13 @@ absl::StatusOr<v1::Settlement> ArrangementsApp::ProposeSettlement(
     ASSIGN_OR_RETURN(auto idx, ops.ResolveInvoices(r.invoices(), r.currency_code(), "invoices"));
     const std::string ccy = snap->invoices[idx[0]].currency_code();
     const int64_t balance = SumDue(*snap, idx);
-    std::vector<domain::SettlementAlternative> alts = ops.config().alternatives;
+    // The alternatives to settling, from the tenant's economics (the model
+    // the ladder weighs referrals with), unless the request overrides one.
+    const domain::Economics& economics = ops.policy().economics;
+    std::vector<domain::SettlementAlternative> alts;
+    for (const auto& e : domain::EstimateAllRecoveries(economics, ccy)) {
+      alts.push_back({e.path, e.probability_bp, e.expected_days, e.commission_bp, e.cost});
+    }
     for (int k = 0; k < r.alternatives_size(); ++k) {
       const auto& a = r.alternatives(k);
       const std::string f = absl::StrCat("alternatives[", k, "]");
@@ -1106,11 +1107,10 @@ absl::StatusOr<v1::Settlement> ArrangementsApp::ProposeSettlement(
         alts.push_back(d);
       }
     }
-    const v1::ArrangementPolicy& pol = ops.policy();
-    domain::SettlementPolicy sp{pol.settlement_margin_floor_bp(), pol.settlement_max_discount_bp(),
-                                pol.annual_discount_rate_bp()};
+    const domain::SettlementPolicy& sp = ops.policy().arrangements.settlements;
     ASSIGN_OR_RETURN(domain::SettlementFigures f,
-                     domain::ComputeSettlementFigures(domain::Money{ccy, balance}, alts, sp));
+                     domain::ComputeSettlementFigures(domain::Money{ccy, balance}, alts, sp,
+                                                      economics.annual_discount_rate_bp));
     int64_t amount = f.minimum_acceptable;
     if (r.has_amount()) {
       RETURN_IF_ERROR(CheckMoney(r.amount(), ccy, 1, "amount"));
@@ -1135,9 +1135,9 @@ absl::StatusOr<v1::Settlement> ArrangementsApp::ProposeSettlement(
     }
     *fig->mutable_best_alternative() = ToProtoMoney(ccy, f.best_alternative);
     *fig->mutable_margin_floor() = ToProtoMoney(ccy, f.margin_floor);
-    fig->set_margin_floor_bp(pol.settlement_margin_floor_bp());
-    fig->set_max_discount_bp(pol.settlement_max_discount_bp());
-    fig->set_annual_discount_rate_bp(pol.annual_discount_rate_bp());
+    fig->set_margin_floor_bp(sp.margin_floor_bp);
+    fig->set_max_discount_bp(sp.max_discount_bp);
+    fig->set_annual_discount_rate_bp(economics.annual_discount_rate_bp);
     *fig->mutable_minimum_acceptable() = ToProtoMoney(ccy, f.minimum_acceptable);
     *fig->mutable_max_discount() = ToProtoMoney(ccy, f.max_discount);
     fig->set_discount_bp(f.discount_bp);
@@ -1151,11 +1151,13 @@ absl::StatusOr<v1::Settlement> ArrangementsApp::ProposeSettlement(
     return s;
   };
   if (r.validate_only()) {
-    return ReadAccount<v1::Settlement>(store_, clock_, config_, ctx, cn.tenant, cn.customer,
+    // validate_only writes nothing: any day, as a read.
+    ASSIGN_OR_RETURN(absl::CivilDay day, ResolveAsOf(r.as_of(), clock_, AsOfUse::kRead));
+    return ReadAccount<v1::Settlement>(store_, clock_, config_, ctx, cn.tenant, cn.customer, day,
                                        compute);
   }
   return MutateAccount<v1::Settlement>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), "ProposeSettlement", r,
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(), "ProposeSettlement", r,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::Settlement> {
         ASSIGN_OR_RETURN(v1::Settlement s, compute(ops));
         ASSIGN_OR_RETURN(std::string id, ops.NewId(kSettlementDocKind, "stl"));
@@ -1170,7 +1172,7 @@ absl::StatusOr<v1::Settlement> ArrangementsApp::AcceptSettlement(
     const CallContext& ctx, const v1::AcceptSettlementRequest& r) {
   ASSIGN_OR_RETURN(ChildName n, Child(r.name(), kSettlements));
   return MutateAccount<v1::Settlement>(
-      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), "AcceptSettlement", r,
+      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(), "AcceptSettlement", r,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::Settlement> {
         ASSIGN_OR_RETURN(v1::Settlement s,
                          ops.GetDoc<v1::Settlement>(kSettlementDocKind, r.name(), kSettlements,
@@ -1202,12 +1204,12 @@ absl::StatusOr<v1::Settlement> ArrangementsApp::AcceptSettlement(
 absl::StatusOr<v1::AssessFeesResponse> ArrangementsApp::AssessFees(const CallContext& ctx,
                                                                    const v1::AssessFeesRequest& r) {
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.customer(), "customer"));
-  ASSIGN_OR_RETURN(absl::CivilDay as_of, DayOr(r.as_of(), clock_.TodayUtc(), "as_of"));
+  ASSIGN_OR_RETURN(absl::CivilDay as_of, ResolveAsOf(r.as_of(), clock_, AsOfUse::kRead));
   if (r.stage() < 0 || r.stage() > domain::kStageCount) {
     return InvalidInput("INVALID_STAGE", "stage", "must be 0..8");
   }
   return ReadAccount<v1::AssessFeesResponse>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer,
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, as_of,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::AssessFeesResponse> {
         ASSIGN_OR_RETURN(const AccountSnapshot* snap, ops.Account());
         std::set<std::string> only;
@@ -1229,13 +1231,12 @@ absl::StatusOr<v1::AssessFeesResponse> ArrangementsApp::AssessFees(const CallCon
 absl::StatusOr<v1::ApplyLateFeesResponse> ArrangementsApp::ApplyLateFees(
     const CallContext& ctx, const v1::ApplyLateFeesRequest& r) {
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.customer(), "customer"));
-  ASSIGN_OR_RETURN(absl::CivilDay as_of, DayOr(r.as_of(), clock_.TodayUtc(), "as_of"));
-  if (as_of > clock_.TodayUtc()) return InvalidInput("INVALID_DATE", "as_of", "in the future");
+  ASSIGN_OR_RETURN(absl::CivilDay as_of, ResolveAsOf(r.as_of(), clock_, AsOfUse::kWrite));
   if (r.stage() < 0 || r.stage() > domain::kStageCount) {
     return InvalidInput("INVALID_STAGE", "stage", "must be 0..8");
   }
   return MutateAccount<v1::ApplyLateFeesResponse>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), "ApplyLateFees", r,
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(), "ApplyLateFees", r,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::ApplyLateFeesResponse> {
         ASSIGN_OR_RETURN(const AccountSnapshot* snap, ops.Account());
         std::set<std::string> only;
@@ -1270,7 +1271,7 @@ absl::StatusOr<v1::Dispute> ArrangementsApp::OpenDispute(const CallContext& ctx,
   RETURN_IF_ERROR(CheckText(in.description(), 0, 4000, "dispute.description"));
   if (in.invoice().empty()) return InvalidInput("INVALID_DISPUTE", "dispute.invoice", "required");
   return MutateAccount<v1::Dispute>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), "OpenDispute", r,
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(), "OpenDispute", r,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::Dispute> {
         ASSIGN_OR_RETURN(const AccountSnapshot* snap, ops.Account());
         google::protobuf::RepeatedPtrField<std::string> one;
@@ -1322,7 +1323,7 @@ absl::StatusOr<v1::Dispute> ArrangementsApp::ResolveDispute(const CallContext& c
   RETURN_IF_ERROR(CheckText(r.resolved_by(), 1, 200, "resolved_by"));
   RETURN_IF_ERROR(CheckText(r.resolution_note(), 0, 4000, "resolution_note"));
   return MutateAccount<v1::Dispute>(
-      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), "ResolveDispute", r,
+      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(), "ResolveDispute", r,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::Dispute> {
         ASSIGN_OR_RETURN(v1::Dispute d, ops.GetDoc<v1::Dispute>(kDisputeKind, r.name(), kDisputes,
                                                                 "DISPUTE_NOT_FOUND"));
@@ -1380,7 +1381,7 @@ absl::StatusOr<v1::WriteOff> ArrangementsApp::WriteOff(const CallContext& ctx,
   }
   RETURN_IF_ERROR(CheckText(in.note(), 0, 2000, "write_off.note"));
   return MutateAccount<v1::WriteOff>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), "WriteOff", r,
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(), "WriteOff", r,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::WriteOff> {
         ASSIGN_OR_RETURN(const AccountSnapshot* snap, ops.Account());
         ASSIGN_OR_RETURN(absl::CivilDay day,
@@ -1434,7 +1435,7 @@ absl::StatusOr<v1::WriteOff> ArrangementsApp::ReverseWriteOff(const CallContext&
   ASSIGN_OR_RETURN(ChildName n, Child(r.name(), kWriteOffs));
   RETURN_IF_ERROR(CheckText(r.reason(), 1, 2000, "reason"));
   return MutateAccount<v1::WriteOff>(
-      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), "ReverseWriteOff", r,
+      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(), "ReverseWriteOff", r,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::WriteOff> {
         ASSIGN_OR_RETURN(v1::WriteOff w,
                          ops.GetDoc<v1::WriteOff>(kWriteOffDocKind, r.name(), kWriteOffs,
@@ -1462,6 +1463,7 @@ absl::StatusOr<v1::Referral> ArrangementsApp::Refer(const CallContext& ctx,
                                                     const std::string& parent,
                                                     const v1::Referral& in, v1::Referral::Kind kind,
                                                     const std::string& request_id,
+                                                    const v1::Date& as_of,
                                                     absl::string_view method,
                                                     const google::protobuf::Message& request) {
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(parent, "parent"));
@@ -1472,7 +1474,7 @@ absl::StatusOr<v1::Referral> ArrangementsApp::Refer(const CallContext& ctx,
     return InvalidInput("INVALID_REFERRAL", "referral.commission_bp", "must be 0..10000");
   }
   return MutateAccount<v1::Referral>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer, request_id, method, request,
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, request_id, as_of, method, request,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::Referral> {
         ASSIGN_OR_RETURN(const AccountSnapshot* snap, ops.Account());
         google::protobuf::RepeatedPtrField<std::string> names = in.invoices();
@@ -1544,13 +1546,15 @@ absl::StatusOr<v1::Referral> ArrangementsApp::Refer(const CallContext& ctx,
 
 absl::StatusOr<v1::Referral> ArrangementsApp::ReferToAgency(const CallContext& ctx,
                                                             const v1::ReferToAgencyRequest& r) {
-  return Refer(ctx, r.parent(), r.referral(), v1::Referral::AGENCY, r.request_id(), "ReferToAgency",
+  return Refer(ctx, r.parent(), r.referral(), v1::Referral::AGENCY, r.request_id(), r.as_of(),
+               "ReferToAgency",
                r);
 }
 
 absl::StatusOr<v1::Referral> ArrangementsApp::ReferToLegal(const CallContext& ctx,
                                                            const v1::ReferToLegalRequest& r) {
-  return Refer(ctx, r.parent(), r.referral(), v1::Referral::LEGAL, r.request_id(), "ReferToLegal",
+  return Refer(ctx, r.parent(), r.referral(), v1::Referral::LEGAL, r.request_id(), r.as_of(),
+               "ReferToLegal",
                r);
 }
 
@@ -1559,7 +1563,7 @@ absl::StatusOr<v1::Referral> ArrangementsApp::RecordAgencyCollection(
   ASSIGN_OR_RETURN(ChildName n, Child(r.name(), kReferrals));
   ASSIGN_OR_RETURN(absl::CivilDay day, ToDay(r.collected_date(), "collected_date"));
   return MutateAccount<v1::Referral>(
-      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), "RecordAgencyCollection",
+      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(), "RecordAgencyCollection",
       r, [&](ArrangementOps& ops) -> absl::StatusOr<v1::Referral> {
         ASSIGN_OR_RETURN(
             v1::Referral ref,
@@ -1623,7 +1627,7 @@ absl::StatusOr<v1::Referral> ArrangementsApp::RecallReferral(const CallContext& 
   ASSIGN_OR_RETURN(ChildName n, Child(r.name(), kReferrals));
   RETURN_IF_ERROR(CheckText(r.reason(), 1, 2000, "reason"));
   return MutateAccount<v1::Referral>(
-      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), "RecallReferral", r,
+      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(), "RecallReferral", r,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::Referral> {
         ASSIGN_OR_RETURN(
             v1::Referral ref,
@@ -1676,7 +1680,7 @@ absl::StatusOr<v1::ListArrangementsResponse> ArrangementsApp::ListArrangements(
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.parent(), "parent"));
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
   ASSIGN_OR_RETURN(std::string after, DecodePageToken(r.page_token()));
-  ASSIGN_OR_RETURN(absl::CivilDay as_of, DayOr(r.as_of(), clock_.TodayUtc(), "as_of"));
+  ASSIGN_OR_RETURN(absl::CivilDay as_of, ResolveAsOf(r.as_of(), clock_, AsOfUse::kRead));
   std::vector<std::string> kinds;
   for (int i = 0; i < r.kinds_size(); ++i) {
     if (std::find(AllKinds().begin(), AllKinds().end(), r.kinds(i)) == AllKinds().end()) {
@@ -1688,7 +1692,7 @@ absl::StatusOr<v1::ListArrangementsResponse> ArrangementsApp::ListArrangements(
   if (kinds.empty()) kinds = AllKinds();
   std::sort(kinds.begin(), kinds.end());
   return ReadAccount<v1::ListArrangementsResponse>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer,
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, as_of,
       [&](ArrangementOps& ops) -> absl::StatusOr<v1::ListArrangementsResponse> {
         // Keyset over (kind, id): "kind\x1fid".
         v1::ListArrangementsResponse resp;
@@ -1767,12 +1771,12 @@ absl::StatusOr<v1::RefreshArrangementsResponse> RefreshInOps(ArrangementOps& ops
     } else if (ev.status == domain::PlanStatus::kDefaulted) {
       domain::PaymentPlan d = PlanOf(p);
       ASSIGN_OR_RETURN(auto outcome,
-                       domain::DefaultPlan(d, ev, {}, PlanPolicyOf(ops.policy(), ccy)));
+                       domain::DefaultPlan(d, ev, {}, ops.plan_policy()));
       (void)outcome;
       next.set_state(v1::PaymentPlan::DEFAULTED);
       next.set_in_arrears(true);
       *next.mutable_defaulted_date() = ToProtoDate(ev.default_date.value_or(as_of));
-      if (!ops.policy().restore_waived_fees_on_default()) {
+      if (!ops.plan_policy().restore_waived_fees_on_default) {
         ASSIGN_OR_RETURN(int64_t waived,
                          ops.WaiveFees(ids, as_of, "policy waives fees on default"));
         *next.mutable_waived_fees() = ToProtoMoney(ccy, waived);
@@ -1816,30 +1820,53 @@ absl::StatusOr<v1::RefreshArrangementsResponse> RefreshInOps(ArrangementOps& ops
 absl::StatusOr<v1::RefreshArrangementsResponse> ArrangementsApp::RefreshArrangements(
     const CallContext& ctx, const v1::RefreshArrangementsRequest& r) {
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.customer(), "customer"));
-  ASSIGN_OR_RETURN(absl::CivilDay as_of, DayOr(r.as_of(), clock_.TodayUtc(), "as_of"));
-  if (as_of > clock_.TodayUtc()) return InvalidInput("INVALID_DATE", "as_of", "in the future");
+  ASSIGN_OR_RETURN(absl::CivilDay as_of, ResolveAsOf(r.as_of(), clock_, AsOfUse::kWrite));
   return MutateAccount<v1::RefreshArrangementsResponse>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), "RefreshArrangements",
-      r, [&](ArrangementOps& ops) { return RefreshInOps(ops, as_of); });
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(),
+      "RefreshArrangements", r, [&](ArrangementOps& ops) { return RefreshInOps(ops, as_of); });
 }
 
 absl::StatusOr<v1::RefreshArrangementsResponse> RefreshArrangementsInTx(
     store::Transaction& tx, const domain::Clock& clock, const CallContext& ctx,
-    const std::string& tenant, const std::string& customer, absl::CivilDay as_of) {
+    const std::string& tenant, const std::string& customer, absl::CivilDay as_of,
+    const v1::CollectionPolicy* starting_policy) {
   static const ArrangementConfig* kConfig = new ArrangementConfig();
-  ArrangementOps ops(tx, clock, ctx, *kConfig, tenant, customer, "");
+  ASSIGN_OR_RETURN(
+      domain::CollectionPolicy policy,
+      LoadTenantDomainPolicy(tx, starting_policy != nullptr ? *starting_policy
+                                                            : kConfig->starting_policy));
+  ArrangementOps ops(tx, clock, ctx, *kConfig, std::move(policy), as_of, tenant, customer, "");
   RETURN_IF_ERROR(ops.ledger().LoadCustomer(customer).status());
   return RefreshInOps(ops, as_of);
 }
 
 // ----------------------------------------------- for other application code
 
-absl::Status LoadArrangementContext(store::Transaction& tx, const std::string& tenant,
-                                    const std::string& customer_id, absl::CivilDay as_of,
-                                    domain::AccountContext* account) {
+namespace {
+
+// A read-only unit of work for the loaders below.
+absl::StatusOr<std::unique_ptr<ArrangementOps>> LoaderOps(store::Transaction& tx,
+                                                          const std::string& tenant,
+                                                          const std::string& customer_id,
+                                                          absl::CivilDay as_of,
+                                                          const LoadOptions& options) {
   static const CallContext kSystem{"system", ""};
   static const ArrangementConfig* kConfig = new ArrangementConfig();
-  ArrangementOps ops(tx, domain::SystemClock(), kSystem, *kConfig, tenant, customer_id, "");
+  const v1::CollectionPolicy& starting =
+      options.starting_policy != nullptr ? *options.starting_policy : kConfig->starting_policy;
+  ASSIGN_OR_RETURN(domain::CollectionPolicy policy, LoadTenantDomainPolicy(tx, starting));
+  const domain::Clock& clock = options.clock != nullptr ? *options.clock : domain::SystemClock();
+  return std::make_unique<ArrangementOps>(tx, clock, kSystem, *kConfig, std::move(policy), as_of,
+                                          tenant, customer_id, "");
+}
+
+}  // namespace
+
+absl::Status LoadArrangementContext(store::Transaction& tx, const std::string& tenant,
+                                    const std::string& customer_id, absl::CivilDay as_of,
+                                    domain::AccountContext* account, const LoadOptions& options) {
+  ASSIGN_OR_RETURN(auto ops_ptr, LoaderOps(tx, tenant, customer_id, as_of, options));
+  ArrangementOps& ops = *ops_ptr;
   ASSIGN_OR_RETURN(auto promises, ops.ListDocs<v1::PromiseToPay>(kPromiseKind));
   for (const auto& p : promises) {
     ASSIGN_OR_RETURN(v1::PromiseToPay ev, ops.Evaluate(p, as_of));
@@ -1902,10 +1929,10 @@ absl::Status LoadArrangementContext(store::Transaction& tx, const std::string& t
 absl::StatusOr<v1::AccountArrangements> LoadAccountArrangements(store::Transaction& tx,
                                                                 const std::string& tenant,
                                                                 const std::string& customer_id,
-                                                                absl::CivilDay as_of) {
-  static const CallContext kSystem{"system", ""};
-  static const ArrangementConfig* kConfig = new ArrangementConfig();
-  ArrangementOps ops(tx, domain::SystemClock(), kSystem, *kConfig, tenant, customer_id, "");
+                                                                absl::CivilDay as_of,
+                                                                const LoadOptions& options) {
+  ASSIGN_OR_RETURN(auto ops_ptr, LoaderOps(tx, tenant, customer_id, as_of, options));
+  ArrangementOps& ops = *ops_ptr;
   v1::AccountArrangements out;
   out.set_end_state(v1::AccountArrangements::INTERNAL);
   ASSIGN_OR_RETURN(auto referrals, ops.ListDocs<v1::Referral>(kReferralKind));

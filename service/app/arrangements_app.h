@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "collections/v1/arrangements.pb.h"
 #include "service/app/app_common.h"
+#include "service/app/recovery_convert.h"
 #include "service/domain/account_context.h"
 #include "service/domain/fees.h"
 #include "service/domain/settlement.h"
@@ -36,21 +37,14 @@ inline constexpr char kReferralKind[] = "referral";
 inline constexpr char kSidecarSource[] = "collections";
 
 struct ArrangementConfig {
-  // The policy; unset fields take the defaults documented in the proto.
-  v1::ArrangementPolicy policy;
+  // The policy of a tenant that never called ReplacePolicy (the server's
+  // --policy file or the built-in default). Promise, plan and settlement
+  // rules and the economics of settlement figures come from the tenant's
+  // CollectionPolicy (RecoveryService.GetPolicy).
+  v1::CollectionPolicy starting_policy = ToProtoPolicy(domain::DefaultPolicy());
   // Rate tables, statutory packs and jurisdiction caps.
   domain::FeeRules fee_rules = domain::DefaultFeeRules();
-  // Estimates used by ProposeSettlement when the request does not give an
-  // alternative (no costs: those are per currency and come from requests or
-  // the recovery engine).
-  std::vector<domain::SettlementAlternative> alternatives = {
-      {domain::RecoveryPath::kInternal, 6000, 60, 0, 0},
-      {domain::RecoveryPath::kAgency, 5000, 120, 2500, 0},
-      {domain::RecoveryPath::kLegal, 5500, 365, 0, 0}};
 };
-
-// The policy with every unset field at its documented default.
-v1::ArrangementPolicy EffectivePolicy(const v1::ArrangementPolicy& policy);
 
 class ArrangementsApp {
  public:
@@ -101,7 +95,8 @@ class ArrangementsApp {
  private:
   absl::StatusOr<v1::Referral> Refer(const CallContext& ctx, const std::string& parent,
                                      const v1::Referral& in, v1::Referral::Kind kind,
-                                     const std::string& request_id, absl::string_view method,
+                                     const std::string& request_id, const v1::Date& as_of,
+                                     absl::string_view method,
                                      const google::protobuf::Message& request);
 
   store::Store& store_;
@@ -112,10 +107,20 @@ class ArrangementsApp {
 // ------------------------------------------------- for other app services
 
 // RefreshArrangements inside the caller's write transaction, for the daily
-// run: promises, plans and settlements decided as of `as_of`.
+// run: promises, plans and settlements decided as of `as_of`, under the
+// tenant's stored policy or else `starting_policy` (null = built-in default).
 absl::StatusOr<v1::RefreshArrangementsResponse> RefreshArrangementsInTx(
     store::Transaction& tx, const domain::Clock& clock, const CallContext& ctx,
-    const std::string& tenant, const std::string& customer, absl::CivilDay as_of);
+    const std::string& tenant, const std::string& customer, absl::CivilDay as_of,
+    const v1::CollectionPolicy* starting_policy = nullptr);
+
+// What the loaders below read with: the clock of records they would date
+// (null = the system clock) and the policy of a tenant that never replaced
+// it (null = the built-in default). The tenant's stored policy wins.
+struct LoadOptions {
+  const domain::Clock* clock = nullptr;
+  const v1::CollectionPolicy* starting_policy = nullptr;
+};
 
 // Fills the arrangement parts of an AccountContext (promises with their
 // status as of `as_of`, plans with in_arrears, disputes, fees, the end
@@ -124,7 +129,8 @@ absl::StatusOr<v1::RefreshArrangementsResponse> RefreshArrangementsInTx(
 // broken one resumes it.
 absl::Status LoadArrangementContext(store::Transaction& tx, const std::string& tenant,
                                     const std::string& customer_id, absl::CivilDay as_of,
-                                    domain::AccountContext* account);
+                                    domain::AccountContext* account,
+                                    const LoadOptions& options = {});
 
 // The end state and open arrangements of an account, for the account
 // summary and the case file (ExportCaseFile), inside the caller's
@@ -132,7 +138,8 @@ absl::Status LoadArrangementContext(store::Transaction& tx, const std::string& t
 absl::StatusOr<v1::AccountArrangements> LoadAccountArrangements(store::Transaction& tx,
                                                                 const std::string& tenant,
                                                                 const std::string& customer_id,
-                                                                absl::CivilDay as_of);
+                                                                absl::CivilDay as_of,
+                                                                const LoadOptions& options = {});
 
 // Every arrangement of an account ordered by kind then id, for case files.
 absl::StatusOr<std::vector<v1::Arrangement>> ListAccountArrangements(

@@ -94,8 +94,7 @@ absl::StatusOr<Resp> Mutate(store::Store& store, const domain::Clock& clock,
 }  // namespace
 
 absl::StatusOr<absl::CivilDay> LedgerApp::AsOf(const v1::Date& date, absl::string_view field) const {
-  if (!HasDate(date)) return clock_.TodayUtc();
-  return ToDay(date, field);
+  return ResolveAsOf(date, clock_, AsOfUse::kRead, field);  // ledger reports write nothing
 }
 
 absl::StatusOr<v1::Customer> LedgerApp::GetCustomer(const CallContext& ctx,

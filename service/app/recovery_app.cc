@@ -158,8 +158,9 @@ absl::StatusOr<v1::CollectionPolicy> LoadPolicyFile(const std::string& path) {
   } else if (!google::protobuf::TextFormat::ParseFromString(text, &p)) {
     return InvalidInput("INVALID_POLICY", "policy", absl::StrCat(path, ": not valid proto text"));
   }
+  ASSIGN_OR_RETURN(domain::CollectionPolicy d, ToDomainPolicy(p));
+  p = ToProtoPolicy(d);  // every unset field at its domain default
   p.set_version(1);
-  RETURN_IF_ERROR(ToDomainPolicy(p).status());
   return p;
 }
 
@@ -205,19 +206,17 @@ absl::StatusOr<domain::AccountContext> RecoveryApp::LoadContext(store::Transacti
                            ChannelOf(a.recommendation().channel()), day,
                            a.recommendation().action() == v1::Recommendation::APPROVE_REFERRAL});
   }
-  RETURN_IF_ERROR(LoadArrangementContext(tx, tenant, customer, as_of, &ctx));
+  RETURN_IF_ERROR(LoadArrangementContext(tx, tenant, customer, as_of, &ctx,
+                                         LoadOptions{&clock_, &config_.policy}));
   return ctx;
 }
 
 absl::StatusOr<v1::CollectionPolicy> RecoveryApp::TenantPolicy(store::Transaction& tx) {
-  ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kPolicyKind, "current"));
-  if (!doc) return config_.policy;
-  return ParseDoc<v1::CollectionPolicy>(*doc);
+  return LoadTenantPolicy(tx, config_.policy);
 }
 
 absl::StatusOr<absl::CivilDay> RecoveryApp::AsOf(const v1::Date& d) const {
-  if (!HasDate(d)) return clock_.TodayUtc();
-  return ToDay(d, "as_of");
+  return ResolveAsOf(d, clock_, AsOfUse::kRead);
 }
 
 namespace {
@@ -313,9 +312,8 @@ absl::StatusOr<v1::CollectionPolicy> RecoveryApp::ReplacePolicy(const CallContex
                    ParseTenantName(absl::StripSuffix(r.policy().name(), "/collectionPolicy"),
                                    "policy.name"));
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
-  if (auto st = ToDomainPolicy(r.policy()).status(); !st.ok()) {
-    return domain::PrefixFields(st, "policy.");
-  }
+  auto validated = ToDomainPolicy(r.policy());
+  if (!validated.ok()) return domain::PrefixFields(validated.status(), "policy.");
   v1::CollectionPolicy out;
   RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) {
     return RunIdempotent(tx, r.request_id(), "RecoveryService/ReplacePolicy", r, &out,
@@ -327,7 +325,9 @@ absl::StatusOr<v1::CollectionPolicy> RecoveryApp::ReplacePolicy(const CallContex
                                             ", not ", r.expected_version())),
             "POLICY_VERSION_MISMATCH");
       }
-      out = r.policy();
+      // Stored with every unset field at its domain default, so that
+      // GetPolicy shows the policy in force.
+      out = ToProtoPolicy(*validated);
       out.set_name(absl::StrCat(TenantName(tenant), "/collectionPolicy"));
       out.set_version(std::max<int64_t>(1, current.version()) + 1);
       *out.mutable_update_time() = Ts(clock_.Now());
@@ -517,6 +517,9 @@ absl::StatusOr<v1::ContactRecord> RecoveryApp::RecordContact(const CallContext& 
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.parent(), "parent"));
   RETURN_IF_ERROR(CheckTenant(ctx, cn.tenant));
   RETURN_IF_ERROR(ValidateContact(r.contact()));
+  if (r.contact().has_time()) {
+    RETURN_IF_ERROR(CheckNotFuture(FromTs(r.contact().time()), clock_, "contact.time"));
+  }
   std::vector<std::string> invoice_ids;
   for (int i = 0; i < r.contact().invoices_size(); ++i) {
     ASSIGN_OR_RETURN(ChildName n, ParseChildName(r.contact().invoices(i), kInvoices,
@@ -653,7 +656,9 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
     const CallContext& ctx, const v1::RunCollectionsRequest& r) {
   ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
-  ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
+  // A dry run writes nothing and may simulate a future day.
+  ASSIGN_OR_RETURN(absl::CivilDay as_of,
+                   ResolveAsOf(r.as_of(), clock_, r.dry_run() ? AsOfUse::kRead : AsOfUse::kWrite));
   if (cases_ == nullptr) return absl::FailedPreconditionError("cases are not kept by this server");
   v1::RunCollectionsResponse out;
   const store::TxMode mode = r.dry_run() ? store::TxMode::kRead : store::TxMode::kWrite;
@@ -680,7 +685,8 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
         if (!r.dry_run()) {
           // The passing of days decides promises, plans and settlements first.
           RETURN_IF_ERROR(
-              RefreshArrangementsInTx(tx, clock_, ctx, tenant, customer, as_of).status());
+              RefreshArrangementsInTx(tx, clock_, ctx, tenant, customer, as_of, &config_.policy)
+                  .status());
         }
         ASSIGN_OR_RETURN(CaseAdvance adv, cases_->Advance(tx, tenant, customer, "day.passed",
                                                           as_of, true, !r.dry_run()));
@@ -779,6 +785,7 @@ absl::StatusOr<v1::OutboxAction> RecoveryApp::CompleteAction(const CallContext& 
     return InvalidInput("INVALID_STATUS", "status", "SENT, BOUNCED, FAILED or DONE");
   }
   RETURN_IF_ERROR(CheckLength(r.detail(), 2000, "detail"));
+  if (r.has_time()) RETURN_IF_ERROR(CheckNotFuture(FromTs(r.time()), clock_, "time"));
   v1::OutboxAction out;
   RETURN_IF_ERROR(store_.Run(n.tenant, store::TxMode::kWrite, [&](store::Transaction& tx) {
     return RunIdempotent(tx, r.request_id(), "RecoveryService/CompleteAction", r, &out,

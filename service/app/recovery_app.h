@@ -17,6 +17,7 @@
 #include "collections/v1/recovery.pb.h"
 #include "service/app/app_common.h"
 #include "service/app/recovery_convert.h"
+#include "service/app/tenant_policy.h"
 #include "service/domain/account_context.h"
 #include "service/domain/policy.h"
 #include "service/store/store.h"
@@ -27,7 +28,6 @@ class CaseKeeper;
 
 inline constexpr char kContactKind[] = "contact";
 inline constexpr char kOutboxKind[] = "outbox";
-inline constexpr char kPolicyKind[] = "policy";
 
 // Policy proto -> domain, validated (INVALID_ARGUMENT, reason
 // INVALID_POLICY, field paths as in the proto).

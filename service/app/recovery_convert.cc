@@ -33,7 +33,7 @@ domain::PolicyRules RulesFromProto(const v1::PolicyRules& p) {
   domain::PolicyRules r;
   r.pre_due_reminder_days = Vec(p.pre_due_reminder_days());
   r.minimum_balance = MoneyList(p.minimum_balance());
-  r.neglected_after_days = p.neglected_after_days() == 0 ? 21 : p.neglected_after_days();
+  if (p.has_neglected_after_days()) r.neglected_after_days = p.neglected_after_days();
   if (p.has_formal_notice_entry_days()) r.formal_notice_entry_days = p.formal_notice_entry_days();
   if (p.has_notice_before_referral_days()) {
     r.notice_before_referral_days = p.notice_before_referral_days();
@@ -45,7 +45,7 @@ domain::PolicyRules RulesFromProto(const v1::PolicyRules& p) {
     rule.min_overdue_amount = MoneyList(s.min_overdue_amount());
     rule.min_overdue_invoices = s.min_overdue_invoices();
     rule.min_days_since_last_contact = s.min_days_since_last_contact();
-    rule.max_attempts = s.max_attempts() == 0 ? 1 : s.max_attempts();
+    if (s.has_max_attempts()) rule.max_attempts = s.max_attempts();
     rule.channel = ChannelOf(s.channel());
     rule.tone = static_cast<domain::Tone>(s.tone() >= 0 && s.tone() <= 4 ? s.tone() : 0);
     rule.template_id = s.template_id();
@@ -110,30 +110,50 @@ domain::CollectionPolicy PolicyFromProto(const v1::CollectionPolicy& p) {
     seg.rules = RulesFromProto(s.rules());
     d.segments.push_back(std::move(seg));
   }
-  if (p.has_economics()) {
-    const auto& e = p.economics();
-    d.economics.agency_commission_bp = e.agency_commission_bp();
-    d.economics.agency_recovery_bp = e.agency_recovery_bp();
-    d.economics.agency_months = e.agency_months();
-    d.economics.legal_months = e.legal_months();
-    d.economics.legal_cost = MoneyList(e.legal_cost());
-    d.economics.legal_recovery_bp = e.legal_recovery_bp();
-    d.economics.staff_cost_per_action = MoneyList(e.staff_cost_per_action());
-    d.economics.annual_discount_rate_bp = e.annual_discount_rate_bp();
-    if (e.has_allow_direct_legal()) d.economics.allow_direct_legal = e.allow_direct_legal();
-  }
-  if (p.has_business_hours()) {
-    d.business_hours.start_minute = p.business_hours().start_minute();
-    d.business_hours.end_minute = p.business_hours().end_minute();
-    d.business_hours.days = Vec(p.business_hours().days());
-  }
+  // An unset field keeps the member initializer of its domain struct: the
+  // one place defaults are defined.
+  const auto& e = p.economics();
+  domain::Economics& de = d.economics;
+  if (e.has_agency_commission_bp()) de.agency_commission_bp = e.agency_commission_bp();
+  if (e.has_agency_recovery_bp()) de.agency_recovery_bp = e.agency_recovery_bp();
+  if (e.has_agency_months()) de.agency_months = e.agency_months();
+  if (e.has_legal_months()) de.legal_months = e.legal_months();
+  de.legal_cost = MoneyList(e.legal_cost());
+  if (e.has_legal_recovery_bp()) de.legal_recovery_bp = e.legal_recovery_bp();
+  de.staff_cost_per_action = MoneyList(e.staff_cost_per_action());
+  if (e.has_annual_discount_rate_bp()) de.annual_discount_rate_bp = e.annual_discount_rate_bp();
+  if (e.has_internal_recovery_bp()) de.internal_recovery_bp = e.internal_recovery_bp();
+  if (e.has_internal_months()) de.internal_months = e.internal_months();
+  if (e.has_allow_direct_legal()) de.allow_direct_legal = e.allow_direct_legal();
+  const auto& h = p.business_hours();
+  if (h.has_start_minute()) d.business_hours.start_minute = h.start_minute();
+  if (h.has_end_minute()) d.business_hours.end_minute = h.end_minute();
+  d.business_hours.days = Vec(h.days());
   if (p.has_relationship()) {
     const auto& r = p.relationship();
-    d.relationship.long_standing_years = r.long_standing_years() == 0 ? 3 : r.long_standing_years();
+    if (r.has_long_standing_years()) d.relationship.long_standing_years = r.long_standing_years();
     d.relationship.high_value_revenue = MoneyList(r.high_value_revenue());
-    d.relationship.recent_order_days = r.recent_order_days() == 0 ? 90 : r.recent_order_days();
+    if (r.has_recent_order_days()) d.relationship.recent_order_days = r.recent_order_days();
     d.relationship.valued_tags = Vec(r.valued_tags());
     if (r.has_wait_factor_pct()) d.relationship.wait_factor_pct = r.wait_factor_pct();
+  }
+  const auto& a = p.arrangements();
+  domain::ArrangementRules& da = d.arrangements;
+  if (a.has_promise_grace_days()) da.promise_grace_days = a.promise_grace_days();
+  da.plans.min_installment = MoneyList(a.min_installment());
+  if (a.has_max_installments()) da.plans.max_installments = a.max_installments();
+  if (a.has_max_duration_months()) da.plans.max_duration_months = a.max_duration_months();
+  if (a.has_installment_grace_days()) da.plans.grace_days = a.installment_grace_days();
+  if (a.has_cure_days()) da.plans.cure_days = a.cure_days();
+  if (a.has_max_renegotiations()) da.plans.max_renegotiations = a.max_renegotiations();
+  if (a.has_restore_waived_fees_on_default()) {
+    da.plans.restore_waived_fees_on_default = a.restore_waived_fees_on_default();
+  }
+  if (a.has_settlement_margin_floor_bp()) {
+    da.settlements.margin_floor_bp = a.settlement_margin_floor_bp();
+  }
+  if (a.has_settlement_max_discount_bp()) {
+    da.settlements.max_discount_bp = a.settlement_max_discount_bp();
   }
   return d;
 }
@@ -165,6 +185,8 @@ v1::CollectionPolicy ToProtoPolicy(const domain::CollectionPolicy& d) {
   AddMoney(d.economics.staff_cost_per_action, e->mutable_staff_cost_per_action());
   e->set_annual_discount_rate_bp(d.economics.annual_discount_rate_bp);
   e->set_allow_direct_legal(d.economics.allow_direct_legal);
+  e->set_internal_recovery_bp(d.economics.internal_recovery_bp);
+  e->set_internal_months(d.economics.internal_months);
   auto* h = p.mutable_business_hours();
   h->set_start_minute(d.business_hours.start_minute);
   h->set_end_minute(d.business_hours.end_minute);
@@ -175,6 +197,18 @@ v1::CollectionPolicy ToProtoPolicy(const domain::CollectionPolicy& d) {
   r->set_recent_order_days(d.relationship.recent_order_days);
   for (const auto& t : d.relationship.valued_tags) r->add_valued_tags(t);
   r->set_wait_factor_pct(d.relationship.wait_factor_pct);
+  auto* a = p.mutable_arrangements();
+  const domain::ArrangementRules& da = d.arrangements;
+  a->set_promise_grace_days(da.promise_grace_days);
+  AddMoney(da.plans.min_installment, a->mutable_min_installment());
+  a->set_max_installments(da.plans.max_installments);
+  a->set_max_duration_months(da.plans.max_duration_months);
+  a->set_installment_grace_days(da.plans.grace_days);
+  a->set_cure_days(da.plans.cure_days);
+  a->set_max_renegotiations(da.plans.max_renegotiations);
+  a->set_restore_waived_fees_on_default(da.plans.restore_waived_fees_on_default);
+  a->set_settlement_margin_floor_bp(da.settlements.margin_floor_bp);
+  a->set_settlement_max_discount_bp(da.settlements.max_discount_bp);
   return p;
 }
 

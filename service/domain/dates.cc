@@ -1,6 +1,8 @@
 #include "service/domain/dates.h"
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_format.h"
 #include "service/domain/errors.h"
 
@@ -47,6 +49,29 @@ class RealClock : public Clock {
 const Clock& SystemClock() {
   static const RealClock* clock = new RealClock;
   return *clock;
+}
+
+absl::StatusOr<std::unique_ptr<Clock>> ClockFromSpec(absl::string_view spec) {
+  const std::string given(spec);
+  if (spec.empty() || spec == "system") return std::make_unique<RealClock>();
+  if (absl::ConsumePrefix(&spec, "fixed:")) {
+    if (spec.size() == 10) {
+      auto day = ParseIsoDay(spec);
+      if (day.ok()) {
+        return std::make_unique<FixedClock>(
+            absl::FromCivil(absl::CivilSecond(*day) + 12 * 3600, absl::UTCTimeZone()));
+      }
+    } else {
+      absl::Time t;
+      std::string err;
+      if (absl::ParseTime(absl::RFC3339_full, spec, &t, &err)) {
+        return std::make_unique<FixedClock>(t);
+      }
+    }
+  }
+  return InvalidInput("INVALID_CLOCK", "clock",
+                      absl::StrCat("\"", given, "\": expected system, fixed:YYYY-MM-DD or "
+                                   "fixed:YYYY-MM-DDTHH:MM:SSZ"));
 }
 
 }  // namespace collections::domain

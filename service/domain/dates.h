@@ -5,8 +5,12 @@
 #ifndef COLLECTIONS_DOMAIN_DATES_H_
 #define COLLECTIONS_DOMAIN_DATES_H_
 
+#include <memory>
 #include <string>
+
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
@@ -36,16 +40,39 @@ class Clock {
 // The real clock.
 const Clock& SystemClock();
 
-// A clock fixed at one instant, for tests and "as of" replays.
+// A clock fixed at one instant, for tests and "as of" replays
+// (collectionsd --clock=fixed:...). Set() moves it; thread-safe, so a test
+// may move it while a server reads it.
 class FixedClock : public Clock {
  public:
   explicit FixedClock(absl::Time now) : now_(now) {}
-  absl::Time Now() const override { return now_; }
-  void Set(absl::Time now) { now_ = now; }
+  absl::Time Now() const override {
+    absl::MutexLock lock(&mu_);
+    return now_;
+  }
+  void Set(absl::Time now) {
+    absl::MutexLock lock(&mu_);
+    now_ = now;
+  }
+  // Moves the clock by whole days (negative goes back).
+  void AdvanceDays(int days) {
+    absl::MutexLock lock(&mu_);
+    now_ += absl::Hours(24) * days;
+  }
 
  private:
-  absl::Time now_;
+  mutable absl::Mutex mu_;
+  absl::Time now_ ABSL_GUARDED_BY(mu_);
 };
+
+// The clock named by collectionsd's --clock flag:
+//   "system"                  the real clock;
+//   "fixed:YYYY-MM-DD"        that day at 12:00:00 UTC, held there;
+//   "fixed:YYYY-MM-DDTHH:MM:SSZ"  that instant (RFC 3339, UTC or an offset).
+// A fixed clock makes the whole service run as of one day: every default
+// as_of, every "today" of promises, plans and settlements, every stored
+// timestamp. InvalidArgument (reason INVALID_CLOCK) for anything else.
+absl::StatusOr<std::unique_ptr<Clock>> ClockFromSpec(absl::string_view spec);
 
 }  // namespace collections::domain
 

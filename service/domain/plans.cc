@@ -46,24 +46,43 @@ absl::CivilDay AddMonthsClamped(absl::CivilDay day, int months) {
   return absl::CivilMonth(same) == target ? same : last;
 }
 
+int64_t PlanPolicy::MinInstallment(absl::string_view currency) const {
+  for (const auto& m : min_installment) {
+    if (m.currency == currency) return m.minor;
+  }
+  return 0;
+}
+
 absl::Status ValidatePlanPolicy(const PlanPolicy& p) {
-  if (p.min_installment < 0) return InvalidInput("INVALID_POLICY", "min_installment", "must be >= 0");
-  if (p.max_installments < 1 || p.max_installments > 120) {
-    return InvalidInput("INVALID_POLICY", "max_installments", "must be 1..120");
+  std::vector<FieldViolation> bad;
+  auto range = [&](absl::string_view field, int value, int lo, int hi) {
+    if (value < lo || value > hi) {
+      bad.push_back({std::string(field), absl::StrCat("must be ", lo, "..", hi, ", got ", value)});
+    }
+  };
+  for (size_t i = 0; i < p.min_installment.size(); ++i) {
+    const Money& m = p.min_installment[i];
+    const std::string path = absl::StrCat("min_installment[", i, "]");
+    if (!IsKnownCurrency(m.currency)) {
+      bad.push_back({path + ".currency_code", absl::StrCat("unknown currency \"", m.currency, "\"")});
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (p.min_installment[j].currency == m.currency) {
+        bad.push_back({path + ".currency_code", absl::StrCat("duplicate currency ", m.currency)});
+        break;
+      }
+    }
+    if (m.minor < 0) bad.push_back({path + ".minor_units", "must not be negative"});
   }
-  if (p.max_duration_months < 0 || p.max_duration_months > 120) {
-    return InvalidInput("INVALID_POLICY", "max_duration_months", "must be 0..120");
-  }
-  if (p.grace_days < 0 || p.grace_days > 60) {
-    return InvalidInput("INVALID_POLICY", "installment_grace_days", "must be 0..60");
-  }
-  if (p.cure_days < 0 || p.cure_days > 120) {
-    return InvalidInput("INVALID_POLICY", "cure_days", "must be 0..120");
-  }
-  if (p.max_renegotiations < 0 || p.max_renegotiations > 10) {
-    return InvalidInput("INVALID_POLICY", "max_renegotiations", "must be 0..10");
-  }
-  return absl::OkStatus();
+  range("max_installments", p.max_installments, 1, 120);
+  range("max_duration_months", p.max_duration_months, 0, 120);
+  range("installment_grace_days", p.grace_days, 0, 60);
+  range("cure_days", p.cure_days, 0, 120);
+  range("max_renegotiations", p.max_renegotiations, 0, 10);
+  if (bad.empty()) return absl::OkStatus();
+  absl::Status st = InvalidInput("INVALID_POLICY", bad[0].field, bad[0].description);
+  for (size_t i = 1; i < bad.size(); ++i) st = WithField(st, bad[i].field, bad[i].description);
+  return st;
 }
 
 absl::StatusOr<std::vector<PlanInstallment>> ProposeInstallments(const PlanRequest& req,
@@ -89,9 +108,9 @@ absl::StatusOr<std::vector<PlanInstallment>> ProposeInstallments(const PlanReque
   // Hard limits on the count: policy max and the span (n - 1 months).
   const int limit = std::min(policy.max_installments, policy.max_duration_months + 1);
   // The most installments that keep each at or above the minimum.
-  const int64_t by_min = policy.min_installment > 0
-                             ? std::max<int64_t>(1, req.balance / policy.min_installment)
-                             : int64_t{limit};
+  const int64_t min_installment = policy.MinInstallment(req.currency);
+  const int64_t by_min = min_installment > 0 ? std::max<int64_t>(1, req.balance / min_installment)
+                                             : int64_t{limit};
   int n = 0;
   if (req.installments > 0) {
     if (req.installments > limit) {
@@ -145,7 +164,7 @@ absl::StatusOr<std::vector<PlanInstallment>> ProposeInstallments(const PlanReque
   for (size_t i = 0; i < out.size(); ++i) out[i].amount = shares[i];
   // Merge installments below the minimum forward (the last one backward).
   for (size_t i = 0; i < out.size() && out.size() > 1;) {
-    if (out[i].amount >= policy.min_installment) {
+    if (out[i].amount >= min_installment) {
       ++i;
       continue;
     }

@@ -17,22 +17,32 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "service/domain/account_context.h"
+#include "service/domain/money.h"
 #include "service/domain/promises.h"
 
 namespace collections::domain {
 
-// The plan rules of a collection policy (proto ArrangementPolicy).
+// The plan rules of a collection policy (CollectionPolicy.arrangements in
+// recovery.proto). The member initializers are the defaults of every unset
+// proto field; the field names in ValidatePlanPolicy's errors are the
+// proto's.
 struct PlanPolicy {
-  int64_t min_installment = 0;   // minor units of the plan currency; 0 = none
+  std::vector<Money> min_installment;  // per currency; a currency without an entry: none
   int max_installments = 12;     // 1..120
   int max_duration_months = 11;  // last installment at most this many months after the first
   int grace_days = 5;            // after an installment's due date
   int cure_days = 14;            // after the grace: reminder period, then default
   int max_renegotiations = 1;
   bool restore_waived_fees_on_default = true;
+
+  // The minimum installment in `currency` (0 = none).
+  int64_t MinInstallment(absl::string_view currency) const;
+
+  friend bool operator==(const PlanPolicy&, const PlanPolicy&) = default;
 };
 
-// InvalidArgument (reason INVALID_POLICY) naming the field out of range.
+// InvalidArgument (reason INVALID_POLICY) with one field violation per field
+// out of range ("max_installments", "min_installment[1].minor_units", ...).
 absl::Status ValidatePlanPolicy(const PlanPolicy& policy);
 
 struct PlanRequest {

@@ -57,6 +57,11 @@ class Violations {
       if (amounts[i].minor < 0) Add(path + ".minor_units", "must not be negative");
     }
   }
+  // Adds the field violations of `status` (from another validator), each
+  // path prefixed.
+  void Merge(const absl::Status& status, absl::string_view prefix) {
+    for (const auto& f : FieldsOf(status)) Add(absl::StrCat(prefix, f.field), f.description);
+  }
   absl::Status ToStatus() const {
     if (fields_.empty()) return absl::OkStatus();
     absl::Status st = InvalidInput("INVALID_POLICY", fields_[0].field, fields_[0].description);
@@ -145,8 +150,10 @@ absl::Status ValidatePolicy(const CollectionPolicy& policy) {
   v.Range("economics.agency_recovery_bp", e.agency_recovery_bp, 0, 10000);
   v.Range("economics.legal_recovery_bp", e.legal_recovery_bp, 0, 10000);
   v.Range("economics.annual_discount_rate_bp", e.annual_discount_rate_bp, 0, 10000);
+  v.Range("economics.internal_recovery_bp", e.internal_recovery_bp, 0, 10000);
   v.Range("economics.agency_months", e.agency_months, 0, 120);
   v.Range("economics.legal_months", e.legal_months, 0, 120);
+  v.Range("economics.internal_months", e.internal_months, 0, 120);
   v.Amounts("economics.legal_cost", e.legal_cost);
   v.Amounts("economics.staff_cost_per_action", e.staff_cost_per_action);
   const BusinessHours& h = policy.business_hours;
@@ -163,6 +170,10 @@ absl::Status ValidatePolicy(const CollectionPolicy& policy) {
   v.Range("relationship.recent_order_days", rel.recent_order_days, 0, 3650);
   v.Range("relationship.wait_factor_pct", rel.wait_factor_pct, 100, 1000);
   v.Amounts("relationship.high_value_revenue", rel.high_value_revenue);
+  const ArrangementRules& arr = policy.arrangements;
+  v.Range("arrangements.promise_grace_days", arr.promise_grace_days, 0, kMaxPromiseGraceDays);
+  v.Merge(ValidatePlanPolicy(arr.plans), "arrangements.");
+  v.Merge(ValidateSettlementPolicy(arr.settlements), "arrangements.");
   return v.ToStatus();
 }
 

@@ -1,9 +1,15 @@
 // The collection policy on plain types: the ladder of stages with their
 // conditions, per-segment variants, the economics that costly escalations
-// are weighed with, business hours and what counts as a valued relationship.
-// The API edge converts collections.v1.CollectionPolicy to and from this;
-// ValidatePolicy() is the one place the rules are checked, with field paths
-// that match the proto ("segments[1].rules.stages[2].max_attempts").
+// and settlements are weighed with (economics.h), business hours, what
+// counts as a valued relationship, and the rules of promises, plans and
+// settlements. The API edge converts collections.v1.CollectionPolicy to and
+// from this; ValidatePolicy() is the one place the rules are checked, with
+// field paths that match the proto ("segments[1].rules.stages[2].max_attempts").
+//
+// These structs are the single source of defaults: a proto field left unset
+// takes the member initializer of its struct here (or in economics.h,
+// plans.h, settlement.h), and DefaultPolicy() is the shipped policy built on
+// them. No other file states a default value.
 #ifndef COLLECTIONS_DOMAIN_POLICY_H_
 #define COLLECTIONS_DOMAIN_POLICY_H_
 
@@ -15,7 +21,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "service/domain/account_context.h"
+#include "service/domain/economics.h"
 #include "service/domain/money.h"
+#include "service/domain/plans.h"
+#include "service/domain/promises.h"
+#include "service/domain/settlement.h"
 
 namespace collections::domain {
 
@@ -33,6 +43,8 @@ struct StageRule {
   Channel channel = Channel::kUnspecified;
   Tone tone = Tone::kUnspecified;
   std::string template_id;
+
+  friend bool operator==(const StageRule&, const StageRule&) = default;
 };
 
 struct PolicyRules {
@@ -47,6 +59,8 @@ struct PolicyRules {
 
   // The rule of `stage`, or nullptr when the ladder does not use it.
   const StageRule* Find(Stage stage) const;
+
+  friend bool operator==(const PolicyRules&, const PolicyRules&) = default;
 };
 
 struct SegmentMatch {
@@ -54,31 +68,24 @@ struct SegmentMatch {
   std::vector<std::string> tags_any;
   std::vector<Money> overdue_at_least;  // inclusive, per currency
   std::vector<Money> overdue_below;     // exclusive, per currency
+
+  friend bool operator==(const SegmentMatch&, const SegmentMatch&) = default;
 };
 
 struct SegmentPolicy {
   std::string id;
   SegmentMatch match;
   PolicyRules rules;
-};
 
-struct Economics {
-  int agency_commission_bp = 2500;
-  int agency_recovery_bp = 5000;
-  int agency_months = 6;
-  int legal_months = 12;
-  std::vector<Money> legal_cost;             // per currency
-  int legal_recovery_bp = 6000;
-  std::vector<Money> staff_cost_per_action;  // per currency
-  int annual_discount_rate_bp = 800;
-  // Legal review without an agency referral first (when it pays).
-  bool allow_direct_legal = false;
+  friend bool operator==(const SegmentPolicy&, const SegmentPolicy&) = default;
 };
 
 struct BusinessHours {
   int start_minute = 9 * 60;
   int end_minute = 17 * 60;
   std::vector<int> days;  // ISO weekdays 1..7; empty = Monday..Friday
+
+  friend bool operator==(const BusinessHours&, const BusinessHours&) = default;
 };
 
 struct RelationshipRules {
@@ -88,6 +95,18 @@ struct RelationshipRules {
   std::vector<std::string> valued_tags = {"strategic"};
   // Every wait of the ladder, in percent, for a valued relationship.
   int wait_factor_pct = 150;
+
+  friend bool operator==(const RelationshipRules&, const RelationshipRules&) = default;
+};
+
+// Promises, payment plans and settlements (CollectionPolicy.arrangements).
+// The discount rate of settlements is the economics' one.
+struct ArrangementRules {
+  int promise_grace_days = kDefaultPromiseGraceDays;  // when a promise names none
+  PlanPolicy plans;
+  SettlementPolicy settlements;
+
+  friend bool operator==(const ArrangementRules&, const ArrangementRules&) = default;
 };
 
 struct CollectionPolicy {
@@ -97,6 +116,9 @@ struct CollectionPolicy {
   Economics economics;
   BusinessHours business_hours;
   RelationshipRules relationship;
+  ArrangementRules arrangements;
+
+  friend bool operator==(const CollectionPolicy&, const CollectionPolicy&) = default;
 };
 
 // The amount of `currency` in a per-currency list, if present.
@@ -108,12 +130,14 @@ std::optional<int64_t> AmountFor(const std::vector<Money>& amounts, absl::string
 //   pre_due_reminder_days, day counts within their ranges, per-currency lists
 //   with known currencies, no duplicates and non-negative amounts,
 //   basis points 0..10000, business hours start < end within a day, weekdays
-//   1..7, segment ids unique and well formed.
+//   1..7, segment ids unique and well formed, and the arrangement rules
+//   (ValidatePlanPolicy, ValidateSettlementPolicy) under "arrangements.".
 absl::Status ValidatePolicy(const CollectionPolicy& policy);
 
 // The shipped policy: a seven-step ladder for business debts, a gentler one
-// for customers tagged "strategic", and a letter-first one for consumers.
-// Always passes ValidatePolicy().
+// for customers tagged "strategic", and a letter-first one for consumers;
+// EUR/GBP/USD amounts for the per-currency thresholds and costs; every other
+// figure at its struct default. Always passes ValidatePolicy().
 CollectionPolicy DefaultPolicy();
 
 // The rules for an account: the first segment whose match holds for the

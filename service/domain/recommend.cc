@@ -118,12 +118,6 @@ bool OptedOut(const CustomerFacts& c, Channel channel) {
   return false;
 }
 
-int64_t Discount(int64_t amount, int annual_bp, int months) {
-  // Simple discounting: amount / (1 + rate * months / 12), rounded half up.
-  const int64_t denom = 10000 * 12 + int64_t{annual_bp} * months;
-  return (amount * (10000 * 12) + denom / 2) / denom;
-}
-
 std::string Plural(int n, absl::string_view one, absl::string_view many) {
   return absl::StrCat(n, " ", n == 1 ? one : many);
 }
@@ -210,31 +204,26 @@ bool IsValuedRelationship(const CustomerFacts& c, const RelationshipRules& rules
   return valued;
 }
 
+namespace {
+
+// The one economics model (economics.h) for a referral.
+EconomicsFigures FiguresOf(const Money& overdue, const Economics& e, RecoveryPath path) {
+  const RecoveryEstimate estimate = EstimateRecovery(e, path, overdue.currency);
+  const RecoveryValue v = ValueRecovery(overdue.minor, estimate, e.annual_discount_rate_bp);
+  return {{overdue.currency, v.expected_recovery},
+          {overdue.currency, v.cost},
+          {overdue.currency, v.net},
+          estimate.probability_bp};
+}
+
+}  // namespace
+
 EconomicsFigures AgencyFigures(const Money& overdue, const Economics& e) {
-  EconomicsFigures f;
-  f.recovery_bp = e.agency_recovery_bp;
-  const int64_t recovered = ApplyBasisPoints(overdue.minor, e.agency_recovery_bp);
-  const int64_t commission = ApplyBasisPoints(recovered, e.agency_commission_bp);
-  const int64_t staff = AmountFor(e.staff_cost_per_action, overdue.currency).value_or(0);
-  f.expected_recovery = {overdue.currency, Discount(recovered, e.annual_discount_rate_bp,
-                                                    e.agency_months)};
-  f.cost = {overdue.currency,
-            Discount(commission, e.annual_discount_rate_bp, e.agency_months) + staff};
-  f.net = {overdue.currency, f.expected_recovery.minor - f.cost.minor};
-  return f;
+  return FiguresOf(overdue, e, RecoveryPath::kAgency);
 }
 
 EconomicsFigures LegalFigures(const Money& overdue, const Economics& e) {
-  EconomicsFigures f;
-  f.recovery_bp = e.legal_recovery_bp;
-  const int64_t recovered = ApplyBasisPoints(overdue.minor, e.legal_recovery_bp);
-  const int64_t legal = AmountFor(e.legal_cost, overdue.currency).value_or(0);
-  const int64_t staff = AmountFor(e.staff_cost_per_action, overdue.currency).value_or(0);
-  f.expected_recovery = {overdue.currency,
-                         Discount(recovered, e.annual_discount_rate_bp, e.legal_months)};
-  f.cost = {overdue.currency, legal + staff};
-  f.net = {overdue.currency, f.expected_recovery.minor - f.cost.minor};
-  return f;
+  return FiguresOf(overdue, e, RecoveryPath::kLegal);
 }
 
 Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& policy,

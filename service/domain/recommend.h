@@ -120,7 +120,8 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
                          const PortfolioPrior& prior, absl::CivilDay as_of);
 
 // Expected value of handing `overdue` to an agency or to lawyers under
-// `economics`, discounted for the months it takes.
+// `economics`: ValueRecovery() of economics.h, the model settlement
+// proposals use too.
 EconomicsFigures AgencyFigures(const Money& overdue, const Economics& economics);
 EconomicsFigures LegalFigures(const Money& overdue, const Economics& economics);
 

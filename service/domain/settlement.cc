@@ -23,31 +23,15 @@ int64_t BpCeil(int64_t a, int64_t bp) {
   return static_cast<int64_t>((v + kBp - 1) / kBp);
 }
 
-// Floor division for a possibly negative numerator and positive divisor.
-__int128 FloorDiv(__int128 a, __int128 b) {
-  __int128 q = a / b;
-  if ((a % b != 0) && (a < 0)) --q;
-  return q;
-}
-
 }  // namespace
 
-const char* RecoveryPathName(RecoveryPath path) {
-  switch (path) {
-    case RecoveryPath::kInternal: return "INTERNAL";
-    case RecoveryPath::kAgency: return "AGENCY";
-    case RecoveryPath::kLegal: return "LEGAL";
-  }
-  return "UNSPECIFIED";
-}
-
 absl::Status ValidateSettlementPolicy(const SettlementPolicy& p) {
-  RETURN_IF_ERROR(CheckBp(p.margin_floor_bp, "settlement_margin_floor_bp", "INVALID_POLICY"));
-  RETURN_IF_ERROR(CheckBp(p.max_discount_bp, "settlement_max_discount_bp", "INVALID_POLICY"));
-  if (p.annual_discount_rate_bp < 0 || p.annual_discount_rate_bp > 100000) {
-    return InvalidInput("INVALID_POLICY", "annual_discount_rate_bp", "must be 0..100000");
-  }
-  return absl::OkStatus();
+  absl::Status st = CheckBp(p.margin_floor_bp, "settlement_margin_floor_bp", "INVALID_POLICY");
+  const absl::Status discount =
+      CheckBp(p.max_discount_bp, "settlement_max_discount_bp", "INVALID_POLICY");
+  if (st.ok()) return discount;
+  if (!discount.ok()) st = WithField(st, "settlement_max_discount_bp", "must be 0..10000 basis points");
+  return st;
 }
 
 std::string FormatBasisPoints(int64_t bp) {
@@ -56,15 +40,11 @@ std::string FormatBasisPoints(int64_t bp) {
   return absl::StrFormat("%s%d.%02d%%", sign, bp / 100, bp % 100);
 }
 
-int64_t PresentValue(int64_t amount, int annual_rate_bp, int days) {
-  const __int128 denom = 365 * kBp + static_cast<__int128>(annual_rate_bp) * days;
-  return static_cast<int64_t>(static_cast<__int128>(amount) * (365 * kBp) / denom);
-}
-
 absl::StatusOr<SettlementFigures> ComputeSettlementFigures(
     const Money& balance_money, std::vector<SettlementAlternative> alternatives,
-    const SettlementPolicy& policy) {
+    const SettlementPolicy& policy, int annual_discount_rate_bp) {
   RETURN_IF_ERROR(ValidateSettlementPolicy(policy));
+  RETURN_IF_ERROR(CheckBp(annual_discount_rate_bp, "annual_discount_rate_bp", "INVALID_POLICY"));
   const int64_t balance = balance_money.minor;
   if (!IsKnownCurrency(balance_money.currency)) {
     return InvalidInput("INVALID_SETTLEMENT", "currency_code", "unknown currency");
@@ -84,12 +64,11 @@ absl::StatusOr<SettlementFigures> ComputeSettlementFigures(
       return InvalidInput("INVALID_ALTERNATIVE", field + ".expected_days", "must be 0..3650");
     }
     if (a.cost < 0) return InvalidInput("INVALID_ALTERNATIVE", field + ".cost", "must be >= 0");
-    // balance x p x (1 - c) with p, c in bp: one division by 10^8, floor.
-    const __int128 gross = static_cast<__int128>(balance) * a.probability_bp * (kBp - a.commission_bp);
-    const __int128 net = FloorDiv(gross, kBp * kBp) - a.cost;
-    a.net_expected = static_cast<int64_t>(net);
-    const __int128 denom = 365 * kBp + static_cast<__int128>(policy.annual_discount_rate_bp) * a.expected_days;
-    a.present_value = static_cast<int64_t>(FloorDiv(net * (365 * kBp), denom));
+    const RecoveryValue v = ValueRecovery(
+        balance, {a.path, a.probability_bp, a.expected_days, a.commission_bp, a.cost},
+        annual_discount_rate_bp);
+    a.net_expected = v.recovered - v.commission - a.cost;
+    a.present_value = v.net;
     f.reasons.push_back(absl::StrCat(
         RecoveryPathName(a.path), ": ", FormatBasisPoints(a.probability_bp), " chance",
         a.commission_bp > 0 ? absl::StrCat(", ", FormatBasisPoints(a.commission_bp), " commission")

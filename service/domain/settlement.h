@@ -1,7 +1,8 @@
 // Settlement economics: the largest discount worth offering for a lump sum
 // now. Each alternative to settling (continued internal collection, an
 // agency, legal action) is worth what it is expected to recover, net of
-// commission and cost, discounted for the time it takes. A lump sum is worth
+// commission and cost, discounted for the time it takes: the one model of
+// economics.h, with the tenant's figures (EstimateAllRecoveries). A lump sum is worth
 // accepting when it is at least the best alternative, never below the
 // policy's margin floor, and never a discount beyond the policy's maximum.
 // Exact integer arithmetic (basis points, __int128 intermediates); the
@@ -14,12 +15,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "service/domain/economics.h"
 #include "service/domain/money.h"
 
 namespace collections::domain {
-
-enum class RecoveryPath { kInternal, kAgency, kLegal };
-const char* RecoveryPathName(RecoveryPath path);
 
 // One way of collecting the balance instead of settling.
 struct SettlementAlternative {
@@ -28,20 +27,23 @@ struct SettlementAlternative {
   int expected_days = 0;   // until the money arrives, 0..3650
   int commission_bp = 0;   // share of what is collected kept by the agent
   int64_t cost = 0;        // minor units spent whether or not it succeeds
-  // Output: balance x p x (1 - commission) - cost, rounded down.
+  // Output: recovered - commission - cost, undiscounted (see economics.h).
   int64_t net_expected = 0;
-  // Output: net_expected / (1 + rate x days / 365), rounded down; may be < 0.
+  // Output: ValueRecovery(...).net, the alternative's worth today; may be < 0.
   int64_t present_value = 0;
 };
 
+// The settlement rules of a collection policy (CollectionPolicy.arrangements
+// settlement_*). The member initializers are the defaults.
 struct SettlementPolicy {
-  int margin_floor_bp = 7000;          // never settle below this share of the balance
-  int max_discount_bp = 2500;          // never discount more than this share
-  int annual_discount_rate_bp = 1000;  // time value of money
+  int margin_floor_bp = 7000;  // never settle below this share of the balance
+  int max_discount_bp = 2500;  // never discount more than this share
+
+  friend bool operator==(const SettlementPolicy&, const SettlementPolicy&) = default;
 };
 
-// InvalidArgument (INVALID_POLICY) for values outside 0..10000 (the rate
-// 0..100000).
+// InvalidArgument (INVALID_POLICY) naming every field outside 0..10000
+// ("settlement_margin_floor_bp", "settlement_max_discount_bp").
 absl::Status ValidateSettlementPolicy(const SettlementPolicy& policy);
 
 struct SettlementFigures {
@@ -58,14 +60,16 @@ struct SettlementFigures {
   std::vector<std::string> reasons;  // plain-English explanation
 };
 
-// Computes the figures for `balance` (> 0, a known currency). Alternatives are validated
-// (InvalidArgument INVALID_ALTERNATIVE with "alternatives[i].field").
+// Computes the figures for `balance` (> 0, a known currency), discounting at
+// `annual_discount_rate_bp` (the tenant's economics, 0..10000). Alternatives
+// are validated (InvalidArgument INVALID_ALTERNATIVE with
+// "alternatives[i].field").
 // The smallest lump sum worth accepting is
 //   max(best present value, margin floor, balance - max discount),
 // each rounded in the creditor's favour (up to a whole minor unit).
 absl::StatusOr<SettlementFigures> ComputeSettlementFigures(
     const Money& balance, std::vector<SettlementAlternative> alternatives,
-    const SettlementPolicy& policy);
+    const SettlementPolicy& policy, int annual_discount_rate_bp);
 
 // Checks a lump sum against the figures. OK when minimum_acceptable <=
 // amount <= balance. FailedPrecondition with reason
@@ -74,11 +78,6 @@ absl::StatusOr<SettlementFigures> ComputeSettlementFigures(
 // those but below what the best alternative is expected to recover;
 // InvalidArgument (INVALID_SETTLEMENT) when amount <= 0 or > balance.
 absl::Status CheckSettlementOffer(const SettlementFigures& figures, int64_t amount);
-
-// Present value of `amount` received after `days` at a simple annual rate
-// (basis points, 365-day year): amount x 3,650,000 / (3,650,000 + rate x
-// days), rounded toward zero.
-int64_t PresentValue(int64_t amount, int annual_rate_bp, int days);
 
 // "12.50%" for 1250 basis points (display only).
 std::string FormatBasisPoints(int64_t bp);

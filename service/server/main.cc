@@ -40,6 +40,10 @@ ABSL_FLAG(int, max_streams_per_tenant, 16,
           "open WatchEvents and StreamActions streams per tenant");
 ABSL_FLAG(int, max_message_bytes, 16 << 20, "largest request or response message");
 ABSL_FLAG(std::string, policy, "", "collection policy file (proto text or JSON)");
+ABSL_FLAG(std::string, clock, "system",
+          "the service's clock: system, fixed:YYYY-MM-DD (that day at 12:00 UTC) or "
+          "fixed:YYYY-MM-DDTHH:MM:SSZ; a fixed clock runs the whole service as of that day "
+          "(default as_of of every call, promises, plans, settlements, stored times)");
 ABSL_FLAG(bool, allow_insecure_remote, false,
           "allow plaintext gRPC on a non-loopback address (not recommended)");
 ABSL_FLAG(bool, log_requests, true, "one JSON log line per request on stderr");
@@ -120,6 +124,12 @@ int main(int argc, char** argv) {
   opts.max_streams = absl::GetFlag(FLAGS_max_streams);
   opts.max_streams_per_tenant = absl::GetFlag(FLAGS_max_streams_per_tenant);
   opts.policy_file = absl::GetFlag(FLAGS_policy);
+  auto clock = collections::domain::ClockFromSpec(absl::GetFlag(FLAGS_clock));
+  if (!clock.ok()) {
+    std::fprintf(stderr, "collectionsd: --clock: %s\n", clock.status().ToString().c_str());
+    return 2;
+  }
+  opts.clock = clock->get();
   opts.log_requests = absl::GetFlag(FLAGS_log_requests);
   collections::server::ProductionOptions prod_opts =
       collections::server::ProductionOptionsFromFlags();
@@ -145,10 +155,11 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr,
                "{\"msg\":\"serving\",\"listen\":\"%s\",\"store\":\"%s\",\"backend\":\"%s\","
-               "\"auth\":\"%s\",\"tls\":%s,\"http_port\":%d}\n",
+               "\"auth\":\"%s\",\"tls\":%s,\"http_port\":%d,\"clock\":\"%s\"}\n",
                bound.c_str(), RedactedUri(opts.store_uri).c_str(),
                std::string((*server)->store().Backend()).c_str(), prod_opts.auth.c_str(),
-               opts.credentials ? "true" : "false", (*production)->http_port());
+               opts.credentials ? "true" : "false", (*production)->http_port(),
+               absl::GetFlag(FLAGS_clock).c_str());
   std::fflush(stderr);
 
   int sig = 0;

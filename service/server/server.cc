@@ -82,11 +82,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl.cases = std::make_unique<app::CasesApp>(*s->store_, *impl.keeper);
   RETURN_IF_ERROR(impl.cases->MigrateStore());
   impl.services.push_back(std::make_unique<api::CaseService>(impl.env, *impl.cases));
+  app::ArrangementConfig arrangement_config;
+  arrangement_config.starting_policy = recovery_config.policy;
   impl.recovery = std::make_unique<app::RecoveryApp>(*s->store_, clock, std::move(recovery_config));
   impl.recovery->set_cases(impl.keeper.get());
   impl.services.push_back(
       std::make_unique<api::RecoveryService>(impl.env, *impl.recovery, impl.streams));
-  impl.arrangements = std::make_unique<app::ArrangementsApp>(*s->store_, clock);
+  impl.arrangements =
+      std::make_unique<app::ArrangementsApp>(*s->store_, clock, std::move(arrangement_config));
   impl.services.push_back(
       std::make_unique<api::ArrangementService>(impl.env, *impl.arrangements));
   impl.cash = std::make_unique<app::CashApp>(*s->store_, clock);

@@ -158,14 +158,16 @@ TEST(EndStates, WriteOffRecommendedWhenRecoveryIsBelowCost) {
   std::vector<SettlementAlternative> alts = {{RecoveryPath::kInternal, 1000, 60, 0, 5000},
                                              {RecoveryPath::kAgency, 4000, 120, 3000, 10000},
                                              {RecoveryPath::kLegal, 8000, 365, 0, 50000}};
-  auto f = ComputeSettlementFigures(Money{"EUR", 30000}, alts, SettlementPolicy());
+  auto f = ComputeSettlementFigures(Money{"EUR", 30000}, alts, SettlementPolicy(),
+                                     Economics().annual_discount_rate_bp);
   ASSERT_TRUE(f.ok());
   WriteOffAdvice advice = AdviseWriteOff(*f);
   EXPECT_TRUE(advice.recommended);
   EXPECT_LT(advice.best_present_value, 0);
 
   // The same account owing EUR 30,000.00 is worth pursuing.
-  auto big = ComputeSettlementFigures(Money{"EUR", 3000000}, alts, SettlementPolicy());
+  auto big = ComputeSettlementFigures(Money{"EUR", 3000000}, alts, SettlementPolicy(),
+                                     Economics().annual_discount_rate_bp);
   ASSERT_TRUE(big.ok());
   EXPECT_FALSE(AdviseWriteOff(*big).recommended);
 }

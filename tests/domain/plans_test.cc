@@ -15,7 +15,7 @@ int64_t Sum(const std::vector<PlanInstallment>& v) {
 
 PlanPolicy Policy() {
   PlanPolicy p;
-  p.min_installment = 15000;  // 150.00
+  p.min_installment = {{"EUR", 15000}};  // 150.00
   p.max_installments = 12;
   p.max_duration_months = 11;
   p.grace_days = 5;
@@ -92,7 +92,7 @@ TEST(Plans, SeasonalScheduleFollowsTheWeights) {
 
 TEST(Plans, SeasonalInstallmentsBelowTheMinimumMerge) {
   PlanPolicy policy = Policy();
-  policy.min_installment = 30000;
+  policy.min_installment = {{"EUR", 30000}};
   PlanRequest req;
   req.currency = "EUR";
   req.balance = 100000;

@@ -339,16 +339,17 @@ TEST(RecommendEconomics, AgencyWithheldWhenExpectedNetRecoveryIsNegative) {
                     Sent(Day(2026, 3, 17), Stage::kFinalDemand)};
     return Recommend(ctx, policy, kPrior, Day(2026, 5, 1));
   };
-  // EUR 5,000: 50 % recovered in 6 months at 8 % a year = 2,403.85, cost
-  // 25 % commission (600.96) + EUR 15 staff = 615.96, net 1,787.89.
+  // EUR 5,000 (economics.h): 50 % recovered in 6 months (183 days) at 8 %
+  // a year = 2,403.59, cost 25 % commission (600.89) + EUR 15 staff =
+  // 615.89, net 1,787.70.
   const Recommendation big = at_agency_stage(500000);
   EXPECT_EQ(big.action, Action::kReferToAgency);
   ASSERT_TRUE(big.economics.has_value());
-  EXPECT_EQ(big.economics->expected_recovery, (Money{"EUR", 240385}));
-  EXPECT_EQ(big.economics->cost, (Money{"EUR", 61596}));
-  EXPECT_EQ(big.economics->net, (Money{"EUR", 178789}));
+  EXPECT_EQ(big.economics->expected_recovery, (Money{"EUR", 240359}));
+  EXPECT_EQ(big.economics->cost, (Money{"EUR", 61589}));
+  EXPECT_EQ(big.economics->net, (Money{"EUR", 178770}));
 
-  // EUR 40: recovery 19.23 against 19.81 of cost: not worth it, and legal
+  // EUR 40: recovery 19.22 against 19.80 of cost: not worth it, and legal
   // even less; the ladder goes on to a write-off review, showing why.
   const Recommendation small = at_agency_stage(4000);
   EXPECT_NE(small.action, Action::kReferToAgency);
