@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """A small Python client of the collections sidecar (collections.v1 over gRPC).
 
-Uses only Debian 12 packages: python3-grpcio for the runtime and
-python3-grpc-tools to generate the stubs from the repository's proto/ folder
+Uses only Debian 12 packages: python3-grpcio for the runtime and protoc with
+its gRPC Python plugin (protobuf-compiler, protobuf-compiler-grpc; else
+python3-grpc-tools) to generate the stubs from the repository's proto/ folder
 (and from examples/python/protos/ for the standard health and reflection
 services, which Debian does not package). Nothing is generated ahead of time:
 generate_stubs() runs protoc into a directory of your choice.
@@ -19,6 +20,8 @@ import argparse
 import glob
 import importlib
 import os
+import shutil
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,18 +33,31 @@ def generate_stubs(out_dir, proto_dir=REPO_PROTO_DIR, extra_dir=EXTRA_PROTO_DIR)
     """Generates *_pb2.py and *_pb2_grpc.py into out_dir and makes them importable.
 
     Raises RuntimeError when protoc fails (its message names the file)."""
-    from grpc_tools import protoc  # python3-grpc-tools
-
     os.makedirs(out_dir, exist_ok=True)
-    include = os.path.join(os.path.dirname(protoc.__file__), "_proto")
     files = sorted(glob.glob(os.path.join(proto_dir, "collections", "v1", "*.proto")))
     files += sorted(glob.glob(os.path.join(extra_dir, "grpc", "**", "*.proto"), recursive=True))
     if not files:
         raise RuntimeError("no .proto files under %s" % proto_dir)
-    args = ["protoc", "-I" + proto_dir, "-I" + extra_dir, "-I" + include,
-            "--python_out=" + out_dir, "--grpc_python_out=" + out_dir] + files
-    if protoc.main(args) != 0:
-        raise RuntimeError("protoc failed for %s" % " ".join(files))
+    # Debian 12's protoc (protobuf-compiler) with its gRPC Python plugin
+    # (protobuf-compiler-grpc) first: the protoc bundled in python3-grpc-tools
+    # 1.14 predates proto3 `optional`, which collections.v1 uses for fields
+    # whose default comes from the server (CollectionPolicy).
+    system_protoc = shutil.which("protoc")
+    plugin = shutil.which("grpc_python_plugin")
+    if system_protoc and plugin:
+        args = [system_protoc, "-I" + proto_dir, "-I" + extra_dir,
+                "--plugin=protoc-gen-grpc_python=" + plugin,
+                "--python_out=" + out_dir, "--grpc_python_out=" + out_dir] + files
+        result = subprocess.run(args, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError("protoc failed for %s: %s" % (" ".join(files), result.stderr))
+    else:
+        from grpc_tools import protoc  # python3-grpc-tools
+        include = os.path.join(os.path.dirname(protoc.__file__), "_proto")
+        args = ["protoc", "-I" + proto_dir, "-I" + extra_dir, "-I" + include,
+                "--python_out=" + out_dir, "--grpc_python_out=" + out_dir] + files
+        if protoc.main(args) != 0:
+            raise RuntimeError("protoc failed for %s" % " ".join(files))
     # The generated modules live in the packages their .proto files name:
     # collections.v1, grpc.health.v1, grpc.reflection.v1alpha. "collections"
     # and "grpc" are already imported (the standard library's collections,
