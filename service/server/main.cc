@@ -125,10 +125,7 @@ int main(int argc, char** argv) {
   opts.max_streams_per_tenant = absl::GetFlag(FLAGS_max_streams_per_tenant);
   opts.policy_file = absl::GetFlag(FLAGS_policy);
   auto clock = collections::domain::ClockFromSpec(absl::GetFlag(FLAGS_clock));
-  if (!clock.ok()) {
-    std::fprintf(stderr, "collectionsd: --clock: %s\n", clock.status().ToString().c_str());
-    return 2;
-  }
+  if (!clock.ok()) return Fail(clock.status());  // INVALID_CLOCK: usage, exit 2
   opts.clock = clock->get();
   opts.log_requests = absl::GetFlag(FLAGS_log_requests);
   collections::server::ProductionOptions prod_opts =
