@@ -29,9 +29,8 @@ trap cleanup EXIT
 section() { printf '\n\033[1m== %s\033[0m\n' "$*" 2>/dev/null || printf '\n== %s\n' "$*"; }
 
 section "Starting collectionsd on a temporary SQLite store"
-# --clock: the whole service (plans, settlements, default as_of) runs as of the demo date.
 "$BUILD/service/server/collectionsd" --listen=127.0.0.1:0 --store="sqlite:$WORK/ledger.db" \
-  --clock="fixed:$AS_OF" --log_requests=false 2>"$WORK/collectionsd.log" &
+  --log_requests=false 2>"$WORK/collectionsd.log" &
 SERVER_PID=$!
 ADDR=""
 for _ in $(seq 1 100); do
