@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the connector parser fuzzers (tests/connectors/fuzz) with clang,
 # address and undefined-behaviour sanitizers and coverage instrumentation in
-# their own build directory, seeds each with the test fixtures and the public
+# their own build directory, seeds each with the test fixtures, the bad-input
+# corpus (tests/connectors/bad_inputs) and the public
 # samples, and runs each for a bounded time.
 #
 #   tests/connectors/fuzz/run_fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
@@ -39,12 +40,12 @@ cmake -S "$repo" -B "$build" -G Ninja \
 ninja -C "$build" -j "$jobs" $(printf 'fuzz_%s ' "${targets[@]}")
 
 declare -A seeds=(
-  [iif]="$repo/tests/connectors/iif/testdata $samples/iif"
-  [xero]="$repo/tests/connectors/xero/testdata $samples/xero"
-  [ubl]="$repo/tests/connectors/ubl/testdata $samples/ubl"
-  [camt]="$repo/tests/connectors/camt/testdata $samples/camt"
-  [gnucash]="$repo/tests/connectors/gnucash/testdata $samples/gnucash"
-  [plaintext]="$repo/tests/connectors/plaintext/testdata $samples/plaintext"
+  [iif]="$repo/tests/connectors/iif/testdata $repo/tests/connectors/bad_inputs/iif $samples/iif"
+  [xero]="$repo/tests/connectors/xero/testdata $repo/tests/connectors/bad_inputs/xero $samples/xero"
+  [ubl]="$repo/tests/connectors/ubl/testdata $repo/tests/connectors/bad_inputs/ubl $samples/ubl"
+  [camt]="$repo/tests/connectors/camt/testdata $repo/tests/connectors/bad_inputs/camt $samples/camt"
+  [gnucash]="$repo/tests/connectors/gnucash/testdata $repo/tests/connectors/bad_inputs/gnucash $samples/gnucash"
+  [plaintext]="$repo/tests/connectors/plaintext/testdata $repo/tests/connectors/bad_inputs/plaintext $samples/plaintext"
   [mt940]="$repo/tests/connectors/mt940/testdata $repo/tests/connectors/mt940/testdata/bad $samples/mt940"
   [ofx]="$repo/tests/connectors/ofx/testdata $repo/tests/connectors/ofx/testdata/bad $samples/ofx"
   [datev]="$repo/tests/connectors/datev/testdata $repo/tests/connectors/datev/testdata/bad $samples/datev"
