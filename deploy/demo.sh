@@ -89,5 +89,101 @@ section "A payment plan proposal for that customer (3 installments)"
 section "A settlement proposal for that customer: what a lump sum now is worth"
 "${CTL[@]}" settle propose "$CUSTOMER" --currency=USD --request_id=demo-settlement-1
 
+# ---------------------------------------------------------------- a case, day by day
+# collectionsd is restarted on the same store with --clock=fixed:DAY for each
+# simulated day, so the whole service (promises, plans, the daily run) lives
+# that day.
+start_at() {
+  if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; fi
+  : >"$WORK/collectionsd.log"
+  "$BUILD/service/server/collectionsd" --listen=127.0.0.1:0 --store="sqlite:$WORK/ledger.db" \
+    --log_requests=false --clock="fixed:$1" 2>"$WORK/collectionsd.log" &
+  SERVER_PID=$!
+  ADDR=""
+  for _ in $(seq 1 100); do
+    ADDR=$(sed -n 's/.*"msg":"serving","listen":"\([^"]*\)".*/\1/p' "$WORK/collectionsd.log" | head -1)
+    [ -n "$ADDR" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/collectionsd.log"; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$ADDR" ] || { echo "collectionsd did not start"; cat "$WORK/collectionsd.log"; exit 1; }
+  # A tenant of its own, so the story stands apart from the demo company.
+  CTL=("$BUILD/service/cli/collectionsctl" --server="$ADDR" --tenant=story)
+  DAY=$1
+}
+# The morning run of $DAY; every action is delivered (completed as SENT) at noon.
+morning() {
+  "${CTL[@]}" collect >/dev/null
+  "${CTL[@]}" --json actions --pending_only | python3 -c '
+import json, sys
+for line in sys.stdin:
+    a = json.loads(line)
+    r = a.get("recommendation", {})
+    why = [x["code"] for x in r.get("reasons", [])][-2:]
+    print(a["name"], r.get("action", ""), r.get("stage", "-"), ",".join(why))' |
+  while read -r name action stage why; do
+    "${CTL[@]}" complete "$name" SENT --at="${DAY}T12:00:00Z" >/dev/null
+    printf '  %s  %-18s %-28s %s\n' "$DAY" "$action" "$stage" "$why"
+  done
+}
+case_line() {
+  "${CTL[@]}" --json cases get "$STORY" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+pauses = ",".join(p["kind"] for p in c.get("pauses", [])) or "-"
+nxt = c.get("next_step", {}).get("date")
+nxt = "%04d-%02d-%02d" % (nxt["year"], nxt["month"], nxt["day"]) if nxt else "-"
+print("  case: %-9s stage %-30s pauses %-10s next step %s" % (c["state"], c.get("stage", "-"), pauses, nxt))'
+}
+pay() {  # pay <id> <minor units> <invoice number>
+  printf '{"customer_ref":"%s","payment":{"external_ref":{"source_system":"demo","id":"%s"},"amount":{"currency_code":"USD","minor_units":"%s"},"received_date":{"year":%d,"month":%d,"day":%d},"allocations":[{"invoice_number":"%s","amount":{"currency_code":"USD","minor_units":"%s"}}]}}\n' \
+    "$STORY_REF" "$1" "$2" "${DAY:0:4}" "$((10#${DAY:5:2}))" "$((10#${DAY:8:2}))" "$3" "$2" >"$WORK/pay-$1.jsonl"
+  "${CTL[@]}" sync "$WORK/pay-$1.jsonl" >/dev/null
+}
+
+section "A case moving day by day: a reminder, a promise broken, a plan kept to the end"
+STORY_REF=harbor-cafe
+start_at 2026-11-20
+cat >"$WORK/story.jsonl" <<JSON
+{"customer":{"external_ref":{"source_system":"demo","id":"$STORY_REF"},"display_name":"Harbor Cafe","kind":"CUSTOMER_KIND_BUSINESS","contacts":[{"name":"Lena Voss","primary":true,"channels":[{"type":"EMAIL","address":"lena@harbor-cafe.example"}]}]}}
+{"customer_ref":"$STORY_REF","invoice":{"external_ref":{"source_system":"demo","id":"HC-1"},"number":"HC-1","issue_date":{"year":2026,"month":10,"day":1},"due_date":{"year":2026,"month":10,"day":31},"currency_code":"USD","total":{"currency_code":"USD","minor_units":"180000"}}}
+JSON
+"${CTL[@]}" sync "$WORK/story.jsonl" >/dev/null
+STORY=$("${CTL[@]}" --json cases list --limit=0 | python3 -c '
+import json, sys
+for l in sys.stdin:
+    c = json.loads(l)
+    if c.get("display_name") == "Harbor Cafe": print(c["customer"].rsplit("/", 1)[1])')
+echo "Harbor Cafe owes USD 1,800.00 (HC-1, due 2026-10-31). Each line: day, action taken, stage, last reasons."
+morning; case_line
+start_at 2026-11-24
+"${CTL[@]}" promise record "$STORY" 1800.00 2026-12-01 --currency=USD --by="Lena Voss" >/dev/null
+echo "  $DAY  promise: USD 1,800.00 by 2026-12-01"; case_line
+for d in 2026-12-01 2026-12-05; do start_at $d; morning; done
+"${CTL[@]}" --json promise list "$STORY" | python3 -c '
+import json, sys
+for p in json.load(sys.stdin).get("promises", []):
+    print("  promise of %s by %s: %s (decided by the daily run)" % (
+        p["promised_by"], "%04d-%02d-%02d" % tuple(p["promised_date"][k] for k in ("year", "month", "day")),
+        p["status"]))'
+case_line
+start_at 2026-12-07
+PLAN=$("${CTL[@]}" --json plan propose "$STORY" --currency=USD --installments=3 --first_due=2026-12-15 |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["name"])')
+"${CTL[@]}" plan accept "$PLAN" >/dev/null
+echo "  $DAY  payment plan accepted: 3 monthly installments from 2026-12-15"; case_line
+for d in 2026-12-15 2027-01-15 2027-02-15; do
+  start_at $d
+  pay "hc-$d" 60000 HC-1
+  morning
+  echo "  $DAY  installment of USD 600.00 paid"
+done
+start_at 2027-02-16; morning; case_line
+"${CTL[@]}" --json plan get "$PLAN" | python3 -c '
+import json, sys
+p = json.load(sys.stdin)
+print("  payment plan: %s" % p["state"])'
+"${CTL[@]}" cases get "$STORY" | sed -n '/^history:/,$p'
+
 section "Done"
 echo "The sidecar was started, fed through a connector, and queried; it stops now."

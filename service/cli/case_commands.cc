@@ -68,10 +68,11 @@ void PrintCase(const v1::Case& c) {
   }
   std::printf("history:\n");
   for (const auto& h : c.history()) {
-    std::printf("  %s  %s/%s -> %s/%s  (%s)\n", Day(h.date()).c_str(),
+    std::printf("  %s  %s/%s -> %s/%s  (%s)%s%s\n", Day(h.date()).c_str(),
                 v1::Case::State_Name(h.from_state()).c_str(), Stage(h.from_stage()).c_str(),
                 v1::Case::State_Name(h.to_state()).c_str(), Stage(h.to_stage()).c_str(),
-                h.event().c_str());
+                h.event().c_str(), h.reasons().empty() ? "" : ": ",
+                h.reasons().empty() ? "" : h.reasons(h.reasons_size() - 1).text().c_str());
   }
 }
 

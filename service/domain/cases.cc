@@ -241,6 +241,7 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
   const PaymentPlan* governing_plan = nullptr;
   for (const auto& p : ctx.plans) {
     if (p.status != PlanStatus::kActive) continue;
+    if (held(p.invoice_ids).empty() && !p.invoice_ids.empty()) continue;  // all paid
     c.pauses.push_back({PauseKind::kPlan, absl::StrCat("plans/", p.id),
                         held(p.invoice_ids), std::nullopt,
                         p.in_arrears ? "an installment is in arrears: cure period running"
@@ -250,6 +251,7 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
   const Promise* governing_promise = nullptr;
   for (const auto& p : ctx.promises) {
     if (p.status != PromiseStatus::kPending || p.grace_end < day) continue;
+    if (held(p.invoice_ids).empty() && !p.invoice_ids.empty()) continue;  // all paid
     c.pauses.push_back({PauseKind::kPromise, absl::StrCat("promises/", p.id), held(p.invoice_ids),
                         p.grace_end,
                         absl::StrCat("promised for ", absl::FormatCivilTime(p.promised_date))});
@@ -352,6 +354,9 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
     for (const auto& p : ctx.plans) {
       if (p.status != PlanStatus::kActive) continue;
       if (p.in_arrears) consider(day + 1);
+      bool all_paid = true;
+      for (const auto& i : p.installments) all_paid = all_paid && i.paid >= i.amount;
+      if (all_paid) consider(day);  // the daily run completes it
       for (const auto& i : p.installments) {
         if (i.paid >= i.amount) continue;
         // Unpaid: the day after it falls due, then daily through its grace
@@ -466,7 +471,7 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
     t.from_state = before.state;
     t.to_state = c.state;
     t.from_stage = before.stage;
-    t.to_stage = out.action ? std::max(c.stage, out.action->stage) : c.stage;
+    t.to_stage = c.stage;  // a step taken moves the stage once it is carried out
     t.day = day;
     t.event = event.type;
     t.reasons = rec.reasons;
