@@ -1,6 +1,7 @@
 #include "connectors/plaintext/parse_plaintext.h"
 
 #include <map>
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -109,6 +110,7 @@ struct Posting {
   std::string account;
   bool is_virtual = false;  // "(account)": not part of the balance
   std::optional<Amount> amount;
+  bool priced = false;  // a cost or price ("@", "{...}"): balances in another commodity
   int64_t line = 0;
   std::string comment;
 };
@@ -390,6 +392,7 @@ class JournalParser {
     p.account = std::string(account);
     // Drop a balance assertion ("= $0"), a cost ("{...}") and a price ("@").
     size_t cut = amount_text.find_first_of("=@{");
+    p.priced = cut != absl::string_view::npos && amount_text[cut] != '=';
     amount_text = absl::StripAsciiWhitespace(amount_text.substr(0, cut));
     if (!amount_text.empty()) {
       p.amount = SplitAmount(amount_text);
@@ -513,7 +516,39 @@ class JournalParser {
     return false;
   }
 
+  // A transaction whose real postings all state an amount in one currency,
+  // without costs or prices, must sum to zero (as hledger and ledger
+  // require); otherwise its receivable amount cannot be trusted.
+  absl::Status CheckBalanced(const Transaction& t) {
+    std::string currency;
+    int64_t sum = 0;
+    for (const Posting& p : t.postings) {
+      if (p.is_virtual) continue;
+      if (!p.amount.has_value() || p.priced) return absl::OkStatus();  // inferred or priced
+      const std::string c = CurrencyOf(*p.amount);
+      if (c.empty() || (!currency.empty() && c != currency)) return absl::OkStatus();
+      currency = c;
+      absl::StatusOr<int64_t> minor = ParseAmount(p.amount->number, c, amounts_);
+      if (!minor.ok()) return absl::OkStatus();  // reported on the posting
+      ASSIGN_OR_RETURN(sum, CheckedAdd(sum, *minor, "the transaction"));
+    }
+    if (sum == 0) return absl::OkStatus();
+    return domain::InvalidInput("UNBALANCED_TRANSACTION", "transaction",
+                                absl::StrCat("the postings sum to ",
+                                             domain::FormatDecimal(sum, currency), " ", currency,
+                                             ", not 0"));
+  }
+
   void Book(const Transaction& t) {
+    size_t marker = 0;
+    const bool receivable = std::any_of(t.postings.begin(), t.postings.end(), [&](const Posting& p) {
+      return SegmentMatches(p.account, plaintext_.receivable_marker, &marker);
+    });
+    if (absl::Status st = CheckBalanced(t); receivable && !st.ok()) {
+      ++stats_.rejected;
+      on_issue_(IssueFromStatus(st, At(t.line), "transaction", "UNBALANCED_TRANSACTION"));
+      return;
+    }
     for (size_t i = 0; i < t.postings.size(); ++i) {
       const Posting& p = t.postings[i];
       size_t marker = 0;

@@ -221,6 +221,22 @@ TEST(PlaintextJournal, AmountForms) {
   for (const AmountCase& c : cases) ExpectAmount("", c);
 }
 
+// A transaction with every amount stated must balance; an unbalanced one
+// was booked silently with its receivable amount.
+TEST(PlaintextJournal, UnbalancedTransactionIsRefused) {
+  std::istringstream in(
+      "2025-03-01 (INV-1) Acme\n    assets:receivable:acme    EUR 10.00\n    income    EUR -9.00\n"
+      "2025-03-02 (INV-2) Acme\n    assets:receivable:acme    EUR 10.00\n    income    EUR -10.00\n"
+      "2025-03-03 (INV-3) Acme\n    assets:receivable:acme    10 EUR @ 1.1 USD\n    income    USD -11\n");
+  Parsed p = Parse(in, "mem");
+  ASSERT_EQ(p.issues.size(), 1u);
+  EXPECT_EQ(p.issues[0].reason, "UNBALANCED_TRANSACTION");
+  EXPECT_EQ(p.issues[0].where.line, 1);
+  int invoices = 0;
+  for (const auto& r : p.records) invoices += r.record.has_invoice();
+  EXPECT_EQ(invoices, 2);  // INV-2, and INV-3 balanced through its price
+}
+
 // A journal's decimal comma is declared (hledger's decimal-mark directive,
 // or --number-format), never guessed from the digits: "12,50" in a journal
 // without it is an error that names the fix, not 1250.00.
