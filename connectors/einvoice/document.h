@@ -168,46 +168,6 @@ absl::StatusOr<int64_t> ParseUnitPrice(absl::string_view text, absl::string_view
 // `*sum`; false (and `*sum` unchanged) on int64 overflow.
 bool AddChecked(int64_t* sum, int64_t v);
 
-// Gives `payment` explicit allocations to the invoices among its remitted
-// documents (not the credit notes), in the payer's order, each its remitted
-// amount while the payment's amount lasts: when the payer deducted credits
-// or claims, the invoices named last get less, and stay open by the amount
-// deducted. Returns that shortfall (0 when everything fits). A remittance
-// names exactly the invoices it pays, so no other invoice is touched.
-int64_t AllocateRemittance(collections::v1::Payment* payment);
-
-// Net days of payment terms written as text: the XRechnung coding
-// "#SKONTO#TAGE=n#PROZENT=0.00#" (the line without discount is the net
-// term), else the number before "day(s)", "Tage(n)", "jours", "dagen" or
-// "días" in free text. nullopt when there is none (or more than 3650).
-std::optional<int> NetDaysInTerms(absl::string_view terms);
-
-// A calendar day in a UNTDID 2379 date format: "102" CCYYMMDD, "203"
-// CCYYMMDDHHMM, "204" CCYYMMDDHHMMSS, "101" YYMMDD (two-digit years as in
-// values.h); an empty format means 102. InvalidArgument (INVALID_DATE)
-// otherwise, including impossible days.
-absl::StatusOr<absl::CivilDay> ParseDateFormat(absl::string_view text, absl::string_view format);
-
-// Decimal text as minor units of `currency`, with `decimal_mark` ('.' or
-// ','), no grouping. InvalidArgument (INVALID_AMOUNT) for non-numeric text,
-// more decimals than the currency has, or overflow.
-absl::StatusOr<int64_t> ParseEInvoiceAmount(absl::string_view text, absl::string_view currency,
-                                            char decimal_mark = '.');
-
-// A unit price in minor units of `currency` from decimal text that may carry
-// more decimals than the currency (EN 16931 BT-146, X12 IT104 and EDIFACT
-// PRI have no scale limit), per `basis_milli` thousandths of a unit (the
-// price base quantity, 1000 = one unit): four more decimals are kept, then
-// rounded half away from zero. InvalidArgument (INVALID_NUMBER) otherwise.
-absl::StatusOr<int64_t> ParseUnitPrice(absl::string_view text, absl::string_view currency,
-                                       int64_t basis_milli = 1000);
-// quantity (thousandths) x unit price, rounded half away from zero; nullopt
-// on overflow.
-std::optional<int64_t> LineAmount(int64_t quantity_milli, int64_t unit_price);
-
-// Adds `v` to `*sum`; false (and `*sum` unchanged) on int64 overflow.
-bool AddChecked(int64_t* sum, int64_t v);
-
 }  // namespace collections::connectors
 
 #endif  // COLLECTIONS_CONNECTORS_EINVOICE_DOCUMENT_H_

@@ -42,9 +42,8 @@
 // credit notes) and explicit allocations to exactly the invoices named, in
 // the payer's order (AllocateRemittance: when deductions make the invoices
 // exceed the payment, the last ones named get less, with a warning). RMR
-// items with other
-// qualifiers (PO, ...) cannot name an invoice and are kept in the
-// remittance text. BPR01 P (prenotification) and zero amounts move no money
+// items with other qualifiers (PO, ...) cannot name an invoice and are kept
+// in the remittance text. BPR01 P (prenotification) and zero amounts move no money
 // and are skipped with a warning.
 //
 // Streaming: one transaction set's state at a time.
