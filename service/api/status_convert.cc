@@ -53,6 +53,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     v1::ErrorInfo info;
     info.set_reason(reason);
     info.set_domain("collections.v1");
+    for (const auto& [key, value] : domain::MetadataOf(status)) (*info.mutable_metadata())[key] = value;
     details.add_details()->PackFrom(info);
   }
   const auto fields = domain::FieldsOf(status);
@@ -87,6 +88,9 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
       v1::RetryInfo retry;
       if (any.UnpackTo(&info)) {
         out = domain::WithReason(std::move(out), info.reason());
+        for (const auto& [key, value] : info.metadata()) {
+          out = domain::WithMetadata(std::move(out), key, value);
+        }
       } else if (any.UnpackTo(&bad)) {
         for (const auto& v : bad.field_violations()) {
           out = domain::WithField(std::move(out), v.field(), v.description());

@@ -603,25 +603,18 @@ absl::StatusOr<v1::ListContactsResponse> RecoveryApp::ListContacts(
 
 // ------------------------------------------------------------ messages
 
-namespace {
-
-absl::StatusOr<domain::RenderedMessage> RenderFor(const domain::AccountContext& account,
-                                                  const domain::Recommendation& rec,
-                                                  const std::string& template_id,
-                                                  const std::string& company) {
-  ASSIGN_OR_RETURN(domain::MessageTemplate t,
-                   domain::FindTemplate(domain::DefaultTemplates(), template_id,
-                                        account.customer.locale));
-  ASSIGN_OR_RETURN(domain::RenderedMessage m,
-                   domain::Render(t, domain::MakeRenderInput(account, rec, company)));
-  RETURN_IF_ERROR(domain::CheckTone(absl::StrCat(m.subject, "\n", m.body), account.customer.kind));
-  return m;
-}
-
-}  // namespace
-
 absl::StatusOr<v1::RenderMessageResponse> RecoveryApp::RenderMessage(
     const CallContext& ctx, const v1::RenderMessageRequest& r) {
+  return RenderFor(ctx, r, nullptr);
+}
+
+absl::StatusOr<v1::RenderMessageResponse> RecoveryApp::PreviewMessage(
+    const CallContext& ctx, const v1::RenderMessageRequest& r, const domain::MessageTemplate& text) {
+  return RenderFor(ctx, r, &text);
+}
+
+absl::StatusOr<v1::RenderMessageResponse> RecoveryApp::RenderFor(
+    const CallContext& ctx, const v1::RenderMessageRequest& r, const domain::MessageTemplate* text) {
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.customer(), "customer"));
   RETURN_IF_ERROR(CheckTenant(ctx, cn.tenant));
   ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
@@ -629,17 +622,21 @@ absl::StatusOr<v1::RenderMessageResponse> RecoveryApp::RenderMessage(
   v1::RenderMessageResponse out;
   RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
+    const domain::CollectionPolicy policy = PolicyFromProto(pp);
     ASSIGN_OR_RETURN(Portfolio portfolio, LoadPortfolio(*this, tx, cn.tenant, as_of));
+    ASSIGN_OR_RETURN(LetterKit kit, letters_.Load(tx, cn.tenant));
     for (const auto& account : portfolio.accounts) {
       if (account.customer.id != cn.customer) continue;
       const domain::Recommendation rec =
-          domain::Recommend(account, PolicyFromProto(pp), portfolio.prior, as_of);
+          domain::Recommend(account, policy, portfolio.prior, as_of);
       const std::string id = r.template_id().empty() ? rec.template_id : r.template_id();
-      if (id.empty()) {
+      if (text == nullptr && id.empty()) {
         return domain::PreconditionError("NO_MESSAGE",
                                          "the recommendation has no message; name a template_id");
       }
-      ASSIGN_OR_RETURN(domain::RenderedMessage m, RenderFor(account, rec, id, config_.company_name));
+      ASSIGN_OR_RETURN(domain::RenderedMessage m,
+                       text != nullptr ? letters_.RenderText(kit, account, rec, policy, *text)
+                                       : letters_.Render(kit, account, rec, policy, id));
       out.set_template_id(absl::StrCat(m.template_id, ".", m.locale));
       out.set_subject(m.subject);
       out.set_body(m.body);
@@ -675,6 +672,10 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
       batch_out.Clear();
       ASSIGN_OR_RETURN(due, tx.ListDueCases(domain::DayNumber(as_of), after, kBatch));
       if (due.empty()) return absl::OkStatus();
+      // The letterhead, templates and policy, once per batch.
+      ASSIGN_OR_RETURN(LetterKit kit, letters_.Load(tx, tenant));
+      ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
+      const domain::CollectionPolicy policy = PolicyFromProto(pp);
       ASSIGN_OR_RETURN(auto counter, tx.GetDoc(kCounterKind, kOutboxKind));
       int64_t sequence = 0;
       if (counter && !absl::SimpleAtoi(counter->body, &sequence)) {
@@ -710,12 +711,13 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
         action.set_customer(CustomerResource(tenant, customer));
         *action.mutable_as_of() = ToProtoDate(as_of);
         *action.mutable_recommendation() = ToProtoRecommendation(tenant, rec);
-        auto message = RenderFor(account, rec, rec.template_id, config_.company_name);
+        auto message = letters_.Render(kit, account, rec, policy, rec.template_id);
         if (message.ok()) {
           action.set_subject(message->subject);
           action.set_body(message->body);
         } else if (absl::IsFailedPrecondition(message.status())) {
-          // The tone check refused the template for this debtor: do not send.
+          // The tone check refused the template for this debtor, or it needs
+          // a field the account lacks: do not send.
           v1::RecommendationReason* refused = batch_out.add_refused();
           refused->set_code(domain::ReasonOf(message.status()));
           refused->set_text(absl::StrCat(CustomerResource(tenant, customer), ": ",

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "collections/v1/recovery.pb.h"
 #include "service/app/app_common.h"
+#include "service/app/letters.h"
 #include "service/app/recovery_convert.h"
 #include "service/app/tenant_policy.h"
 #include "service/domain/account_context.h"
@@ -40,7 +41,8 @@ absl::StatusOr<v1::CollectionPolicy> LoadPolicyFile(const std::string& path);
 struct RecoveryConfig {
   // The policy every tenant starts with (from --policy=, else the default).
   v1::CollectionPolicy policy = ToProtoPolicy(domain::DefaultPolicy());
-  // The creditor's name in rendered messages.
+  // The creditor's name in rendered messages of tenants without a profile
+  // (collectionsd --company_name; LetterService sets a tenant's profile).
   std::string company_name = "Our company";
 };
 
@@ -69,6 +71,11 @@ class RecoveryApp {
                                                             const v1::ExportCaseFileRequest& r);
   absl::StatusOr<v1::RenderMessageResponse> RenderMessage(const CallContext& ctx,
                                                           const v1::RenderMessageRequest& r);
+  // RenderMessage with `text` in place of a stored template (LetterService
+  // PreviewMessageTemplate); nothing is written.
+  absl::StatusOr<v1::RenderMessageResponse> PreviewMessage(const CallContext& ctx,
+                                                           const v1::RenderMessageRequest& r,
+                                                           const domain::MessageTemplate& text);
   // Deterministic for one as_of; a second run finds the same action ids and
   // creates nothing.
   absl::StatusOr<v1::RunCollectionsResponse> RunCollections(const CallContext& ctx,
@@ -81,6 +88,9 @@ class RecoveryApp {
                                                   const v1::CompleteActionRequest& r);
   absl::StatusOr<v1::PaymentRisk> GetPaymentRisk(const CallContext& ctx,
                                                  const v1::GetPaymentRiskRequest& r);
+
+  // The tenant profiles and templates every rendered message uses.
+  Letters& letters() { return letters_; }
 
   // The engine's input for one customer, inside the caller's transaction.
   absl::StatusOr<domain::AccountContext> LoadContext(store::Transaction& tx,
@@ -96,11 +106,16 @@ class RecoveryApp {
 
  private:
   absl::StatusOr<absl::CivilDay> AsOf(const v1::Date& d) const;
+  // RenderMessage and PreviewMessage: `text` null = the stored template.
+  absl::StatusOr<v1::RenderMessageResponse> RenderFor(const CallContext& ctx,
+                                                      const v1::RenderMessageRequest& r,
+                                                      const domain::MessageTemplate* text);
 
   store::Store& store_;
   const domain::Clock& clock_;
   RecoveryConfig config_;
   CaseKeeper* cases_ = nullptr;
+  Letters letters_{config_.company_name};
 };
 
 }  // namespace collections::app

@@ -216,6 +216,7 @@ domain::CustomerFacts CustomerFactsOf(const std::string& id, const v1::Customer&
   domain::CustomerFacts f;
   f.id = id;
   f.display_name = c.display_name();
+  f.reference = c.external_ref().id();
   f.kind = c.kind() == v1::CUSTOMER_KIND_CONSUMER ? domain::CustomerKind::kConsumer
                                                   : domain::CustomerKind::kBusiness;
   if (!c.time_zone().empty()) f.time_zone = c.time_zone();

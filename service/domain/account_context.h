@@ -104,6 +104,9 @@ struct CustomerFacts {
   bool cease_communication = false;
   std::optional<absl::Time> cease_communication_time;
   std::string payment_link;  // host portal URL for this account, may be empty
+  // The customer's id in the host system (external_ref.id), printed on
+  // letters as the account number; may be empty.
+  std::string reference;
 
   bool HasTag(absl::string_view tag) const {
     for (const auto& t : tags) {

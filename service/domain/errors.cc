@@ -10,6 +10,7 @@ namespace {
 constexpr char kReasonUrl[] = "collections.v1/reason";
 constexpr char kFieldsUrl[] = "collections.v1/fields";
 constexpr char kRetryUrl[] = "collections.v1/retry_delay_ns";
+constexpr char kMetadataUrl[] = "collections.v1/metadata";
 }  // namespace
 
 absl::Status WithReason(absl::Status status, absl::string_view reason) {
@@ -38,6 +39,25 @@ absl::Status NotFoundError(absl::string_view reason, absl::string_view message) 
 
 absl::Status PreconditionError(absl::string_view reason, absl::string_view message) {
   return WithReason(absl::FailedPreconditionError(message), reason);
+}
+
+absl::Status WithMetadata(absl::Status status, absl::string_view key, absl::string_view value) {
+  std::string text;
+  if (auto existing = status.GetPayload(kMetadataUrl)) text = std::string(*existing);
+  absl::StrAppend(&text, key, "\t", value, "\n");
+  status.SetPayload(kMetadataUrl, absl::Cord(text));
+  return status;
+}
+
+std::map<std::string, std::string> MetadataOf(const absl::Status& status) {
+  std::map<std::string, std::string> out;
+  auto p = status.GetPayload(kMetadataUrl);
+  if (!p) return out;
+  for (absl::string_view line : absl::StrSplit(std::string(*p), '\n', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('\t', 1));
+    out[kv.first] = kv.second;
+  }
+  return out;
 }
 
 std::string ReasonOf(const absl::Status& status) {

@@ -7,6 +7,7 @@
 #ifndef COLLECTIONS_DOMAIN_ERRORS_H_
 #define COLLECTIONS_DOMAIN_ERRORS_H_
 
+#include <map>
 #include <string>
 #include "absl/strings/string_view.h"
 #include <utility>
@@ -35,9 +36,15 @@ absl::Status InvalidInput(absl::string_view reason, absl::string_view field,
 absl::Status NotFoundError(absl::string_view reason, absl::string_view message);
 absl::Status PreconditionError(absl::string_view reason, absl::string_view message);
 
+// Attaches one fact about the error ("field" -> "next_consequence"); the
+// API edge sends these as collections.v1.ErrorInfo.metadata. Keys and values
+// must not contain tabs or newlines.
+absl::Status WithMetadata(absl::Status status, absl::string_view key, absl::string_view value);
+
 // Reads the payloads back (empty when absent).
 std::string ReasonOf(const absl::Status& status);
 std::vector<FieldViolation> FieldsOf(const absl::Status& status);
+std::map<std::string, std::string> MetadataOf(const absl::Status& status);
 
 // Attaches how long the caller should wait before retrying (a rate limit or
 // overload answer); the API edge sends it as collections.v1.RetryInfo.

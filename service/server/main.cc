@@ -44,6 +44,8 @@ ABSL_FLAG(std::string, clock, "system",
           "the service's clock: system, fixed:YYYY-MM-DD (that day at 12:00 UTC) or "
           "fixed:YYYY-MM-DDTHH:MM:SSZ; a fixed clock runs the whole service as of that day "
           "(default as_of of every call, promises, plans, settlements, stored times)");
+ABSL_FLAG(std::string, company_name, "Our company",
+          "the creditor's name on letters of tenants without a profile (LetterService)");
 ABSL_FLAG(bool, allow_insecure_remote, false,
           "allow plaintext gRPC on a non-loopback address (not recommended)");
 ABSL_FLAG(bool, log_requests, true, "one JSON log line per request on stderr");
@@ -127,6 +129,7 @@ int main(int argc, char** argv) {
   auto clock = collections::domain::ClockFromSpec(absl::GetFlag(FLAGS_clock));
   if (!clock.ok()) return Fail(clock.status());  // INVALID_CLOCK: usage, exit 2
   opts.clock = clock->get();
+  opts.company_name = absl::GetFlag(FLAGS_company_name);
   opts.log_requests = absl::GetFlag(FLAGS_log_requests);
   collections::server::ProductionOptions prod_opts =
       collections::server::ProductionOptionsFromFlags();

@@ -11,10 +11,12 @@
 #include "service/api/case_service.h"
 #include "service/api/cash_service.h"
 #include "service/api/ledger_service.h"
+#include "service/api/letter_service.h"
 #include "service/api/recovery_service.h"
 #include "service/app/arrangements_app.h"
 #include "service/app/cases_app.h"
 #include "service/app/ledger_app.h"
+#include "service/app/letters_app.h"
 #include "service/app/recovery_app.h"
 #include "service/domain/status_macros.h"
 
@@ -34,6 +36,7 @@ struct Server::Impl {
   std::unique_ptr<app::RecoveryApp> case_loader;
   std::unique_ptr<app::CaseKeeper> keeper;
   std::unique_ptr<app::CasesApp> cases;
+  std::unique_ptr<app::LettersApp> letters;
   std::vector<std::unique_ptr<grpc::Service>> services;
   std::unique_ptr<grpc::Server> grpc_server;
   absl::Mutex mu;
@@ -73,6 +76,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl.services.push_back(
       std::make_unique<api::AuditService>(impl.env, *impl.ledger, impl.streams));
   app::RecoveryConfig recovery_config;
+  if (!impl.options.company_name.empty()) recovery_config.company_name = impl.options.company_name;
   if (!impl.options.policy_file.empty()) {
     ASSIGN_OR_RETURN(recovery_config.policy, app::LoadPolicyFile(impl.options.policy_file));
   }
@@ -88,6 +92,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl.recovery->set_cases(impl.keeper.get());
   impl.services.push_back(
       std::make_unique<api::RecoveryService>(impl.env, *impl.recovery, impl.streams));
+  impl.letters = std::make_unique<app::LettersApp>(*s->store_, clock, *impl.recovery);
+  impl.services.push_back(std::make_unique<api::LetterService>(impl.env, *impl.letters));
   impl.arrangements =
       std::make_unique<app::ArrangementsApp>(*s->store_, clock, std::move(arrangement_config));
   impl.services.push_back(
@@ -122,6 +128,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     health->SetServingStatus("collections.v1.LedgerService", true);
     health->SetServingStatus("collections.v1.AuditService", true);
     health->SetServingStatus("collections.v1.RecoveryService", true);
+    health->SetServingStatus("collections.v1.LetterService", true);
     health->SetServingStatus("collections.v1.ArrangementService", true);
     health->SetServingStatus("collections.v1.CashApplicationService", true);
     health->SetServingStatus("collections.v1.CaseService", true);

@@ -37,6 +37,9 @@ struct ServerOptions {
   bool log_requests = true;
   // Recovery policy file (proto text or JSON); empty = built-in default.
   std::string policy_file;
+  // The creditor's name on letters of tenants without a TenantProfile;
+  // empty = "Our company".
+  std::string company_name;
   // Replaces the authenticator (issue 8: tokens, mTLS). Empty = anonymous.
   api::Authenticator authenticator;
   // Re-checks the caller of an open stream; empty = `authenticator`.

@@ -124,6 +124,27 @@ v1::SyncLedgerResponse SyncChunk(TestServer& srv, const std::string& parent,
   return resp;
 }
 
+std::string SeedCustomer(TestServer& srv, const v1::Customer& customer) {
+  grpc::ClientContext ctx;
+  v1::UpsertCustomerRequest req;
+  req.set_parent("tenants/acme");
+  *req.mutable_customer() = customer;
+  v1::Customer out;
+  grpc::Status st = srv.ledger().UpsertCustomer(&ctx, req, &out);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  return out.name();
+}
+
+void SeedInvoice(TestServer& srv, const std::string& customer, const v1::Invoice& invoice) {
+  grpc::ClientContext ctx;
+  v1::UpsertInvoiceRequest req;
+  req.set_parent(customer);
+  *req.mutable_invoice() = invoice;
+  v1::Invoice out;
+  grpc::Status st = srv.ledger().UpsertInvoice(&ctx, req, &out);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+}
+
 std::string ReasonOf(const grpc::Status& st) {
   return domain::ReasonOf(api::FromGrpcStatus(st));
 }

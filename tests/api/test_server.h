@@ -58,6 +58,11 @@ v1::Payment MakePayment(const std::string& ext_id, const std::string& ccy, int64
 // ("tenants/acme"), expecting the call itself to succeed.
 v1::SyncLedgerResponse SyncChunk(TestServer& srv, const std::string& parent,
                                  const std::string& sync_id, const std::vector<v1::SyncRecord>& recs);
+// Creates (or updates) a customer of tenant "acme" through the ledger API
+// and returns its resource name; a failure fails the test.
+std::string SeedCustomer(TestServer& srv, const v1::Customer& customer);
+// Adds an invoice to `customer` (a resource name); a failure fails the test.
+void SeedInvoice(TestServer& srv, const std::string& customer, const v1::Invoice& invoice);
 
 // The machine reason and first field violation of a failed call.
 std::string ReasonOf(const grpc::Status& st);

@@ -1,0 +1,56 @@
+#include "service/api/letter_service.h"
+
+namespace collections::api {
+
+using grpc::CallbackServerContext;
+using grpc::ServerUnaryReactor;
+
+ServerUnaryReactor* LetterService::GetTenantProfile(CallbackServerContext* c,
+                                                    const v1::GetTenantProfileRequest* r,
+                                                    v1::TenantProfile* out) {
+  return HandleUnary(
+      env_, c, "LetterService/GetTenantProfile", TenantOf(r->name()), out,
+      [this, r](const app::CallContext& who) { return app_.GetTenantProfile(who, *r); });
+}
+
+ServerUnaryReactor* LetterService::UpdateTenantProfile(CallbackServerContext* c,
+                                                       const v1::UpdateTenantProfileRequest* r,
+                                                       v1::TenantProfile* out) {
+  return HandleUnary(
+      env_, c, "LetterService/UpdateTenantProfile", TenantOf(r->profile().name()), out,
+      [this, r](const app::CallContext& who) { return app_.UpdateTenantProfile(who, *r); });
+}
+
+ServerUnaryReactor* LetterService::ListMessageTemplates(CallbackServerContext* c,
+                                                        const v1::ListMessageTemplatesRequest* r,
+                                                        v1::ListMessageTemplatesResponse* out) {
+  return HandleUnary(
+      env_, c, "LetterService/ListMessageTemplates", TenantOf(r->parent()), out,
+      [this, r](const app::CallContext& who) { return app_.ListMessageTemplates(who, *r); });
+}
+
+ServerUnaryReactor* LetterService::GetMessageTemplate(CallbackServerContext* c,
+                                                      const v1::GetMessageTemplateRequest* r,
+                                                      v1::MessageTemplate* out) {
+  return HandleUnary(
+      env_, c, "LetterService/GetMessageTemplate", TenantOf(r->name()), out,
+      [this, r](const app::CallContext& who) { return app_.GetMessageTemplate(who, *r); });
+}
+
+ServerUnaryReactor* LetterService::ReplaceMessageTemplate(
+    CallbackServerContext* c, const v1::ReplaceMessageTemplateRequest* r,
+    v1::MessageTemplate* out) {
+  return HandleUnary(
+      env_, c, "LetterService/ReplaceMessageTemplate", TenantOf(r->parent()), out,
+      [this, r](const app::CallContext& who) { return app_.ReplaceMessageTemplate(who, *r); });
+}
+
+ServerUnaryReactor* LetterService::PreviewMessageTemplate(
+    CallbackServerContext* c, const v1::PreviewMessageTemplateRequest* r,
+    v1::RenderMessageResponse* out) {
+  return HandleUnary(
+      env_, c, "LetterService/PreviewMessageTemplate", TenantOf(r->customer()), out,
+      [this, r](const app::CallContext& who) { return app_.PreviewMessageTemplate(who, *r); });
+}
+
+}  // namespace collections::api
