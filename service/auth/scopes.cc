@@ -50,6 +50,12 @@ const absl::flat_hash_map<std::string, Scope>& MethodScopes() {
     add("CashApplicationService", {"ApplyUnappliedCash", "DismissUnappliedCash"}, Scope::kWrite);
     // RecoveryService/ReplacePolicy changes how every debtor is pursued.
     add("RecoveryService", {"ReplacePolicy"}, Scope::kAdmin);
+    add("LetterService",
+        {"GetTenantProfile", "ListMessageTemplates", "GetMessageTemplate",
+         "PreviewMessageTemplate"},
+        Scope::kRead);
+    // What every debtor is sent, and the key that signs payment links.
+    add("LetterService", {"UpdateTenantProfile", "ReplaceMessageTemplate"}, Scope::kAdmin);
     return t;
   }();
   return *table;

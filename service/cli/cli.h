@@ -68,6 +68,7 @@ void RegisterMigrateCommands(CommandTable& table);  // migrate_tenant.cc
 void RegisterArrangementCommands(CommandTable& table);  // arrangement_commands.cc
 void RegisterTokenCommands(CommandTable& table);  // token_commands.cc
 void RegisterCaseCommands(CommandTable& table);  // case_commands.cc
+void RegisterLetterCommands(CommandTable& table);  // letters_commands.cc
 
 }  // namespace collections::cli
 

@@ -22,6 +22,7 @@
 #include "service/app/letters_app.h"
 #include "service/app/payment_link.h"
 #include "service/app/recovery_app.h"
+#include "service/auth/scopes.h"
 #include "service/domain/errors.h"
 #include "service/domain/templates.h"
 #include "tests/api/test_server.h"
@@ -442,6 +443,18 @@ TEST_F(LettersE2E, TemplatesCompileOncePerTenantAndVersion) {
     EXPECT_EQ(m->body().rfind("Account ", 0), 0u);
   }
   EXPECT_EQ(recovery.letters().compilations(), 2);
+}
+
+// Reading and previewing need read; changing what every debtor is sent, or
+// the key that signs payment links, needs admin.
+TEST(LetterScopes, ReadsNeedReadChangesNeedAdmin) {
+  for (const char* m : {"GetTenantProfile", "ListMessageTemplates", "GetMessageTemplate",
+                        "PreviewMessageTemplate"}) {
+    EXPECT_EQ(auth::RequiredScope(absl::StrCat("LetterService/", m)), auth::Scope::kRead) << m;
+  }
+  for (const char* m : {"UpdateTenantProfile", "ReplaceMessageTemplate"}) {
+    EXPECT_EQ(auth::RequiredScope(absl::StrCat("LetterService/", m)), auth::Scope::kAdmin) << m;
+  }
 }
 
 }  // namespace
