@@ -132,10 +132,9 @@ int64_t Letters::compilations() const {
 }
 
 absl::StatusOr<domain::RenderedMessage> Letters::RenderCompiled(
-    const LetterKit& kit, const domain::AccountContext& account, const domain::Recommendation& rec,
-    const domain::CollectionPolicy& policy, const domain::CompiledTemplate& t) {
+    const LetterKit& kit, const domain::AccountContext& account, const domain::Recommendation& rec, const domain::CompiledTemplate& t) {
   ASSIGN_OR_RETURN(domain::RenderInput in,
-                   domain::MakeRenderInput(account, rec, kit.sender, policy));
+                   domain::MakeRenderInput(account, rec, kit.sender));
   AddPaymentLinks(kit.links, in);
   ASSIGN_OR_RETURN(domain::RenderedMessage m, t.Render(in));
   RETURN_IF_ERROR(domain::CheckTone(absl::StrCat(m.subject, "\n", m.body), account.customer.kind));
@@ -145,21 +144,19 @@ absl::StatusOr<domain::RenderedMessage> Letters::RenderCompiled(
 absl::StatusOr<domain::RenderedMessage> Letters::Render(const LetterKit& kit,
                                                         const domain::AccountContext& account,
                                                         const domain::Recommendation& rec,
-                                                        const domain::CollectionPolicy& policy,
                                                         absl::string_view template_id) {
   ASSIGN_OR_RETURN(domain::MessageTemplate t,
                    domain::FindTemplate(kit.templates, template_id, account.customer.locale));
   ASSIGN_OR_RETURN(auto compiled, Compiled(kit.tenant, t));
-  return RenderCompiled(kit, account, rec, policy, *compiled);
+  return RenderCompiled(kit, account, rec, *compiled);
 }
 
 absl::StatusOr<domain::RenderedMessage> Letters::RenderText(const LetterKit& kit,
                                                             const domain::AccountContext& account,
                                                             const domain::Recommendation& rec,
-                                                            const domain::CollectionPolicy& policy,
                                                             const domain::MessageTemplate& text) {
   ASSIGN_OR_RETURN(auto compiled, domain::CompiledTemplate::Compile(text));
-  return RenderCompiled(kit, account, rec, policy, *compiled);
+  return RenderCompiled(kit, account, rec, *compiled);
 }
 
 }  // namespace collections::app

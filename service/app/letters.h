@@ -75,13 +75,11 @@ class Letters {
   absl::StatusOr<domain::RenderedMessage> Render(const LetterKit& kit,
                                                  const domain::AccountContext& account,
                                                  const domain::Recommendation& rec,
-                                                 const domain::CollectionPolicy& policy,
                                                  absl::string_view template_id);
   // The same with a given text, not stored (previews); compiled, not cached.
   absl::StatusOr<domain::RenderedMessage> RenderText(const LetterKit& kit,
                                                      const domain::AccountContext& account,
                                                      const domain::Recommendation& rec,
-                                                     const domain::CollectionPolicy& policy,
                                                      const domain::MessageTemplate& text);
 
   // Templates compiled since construction (to observe the cache).
@@ -96,7 +94,6 @@ class Letters {
   absl::StatusOr<domain::RenderedMessage> RenderCompiled(const LetterKit& kit,
                                                          const domain::AccountContext& account,
                                                          const domain::Recommendation& rec,
-                                                         const domain::CollectionPolicy& policy,
                                                          const domain::CompiledTemplate& t);
 
   const std::string fallback_company_name_;

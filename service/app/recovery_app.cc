@@ -635,8 +635,8 @@ absl::StatusOr<v1::RenderMessageResponse> RecoveryApp::RenderFor(
                                          "the recommendation has no message; name a template_id");
       }
       ASSIGN_OR_RETURN(domain::RenderedMessage m,
-                       text != nullptr ? letters_.RenderText(kit, account, rec, policy, *text)
-                                       : letters_.Render(kit, account, rec, policy, id));
+                       text != nullptr ? letters_.RenderText(kit, account, rec, *text)
+                                       : letters_.Render(kit, account, rec, id));
       out.set_template_id(absl::StrCat(m.template_id, ".", m.locale));
       out.set_subject(m.subject);
       out.set_body(m.body);
@@ -672,10 +672,8 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
       batch_out.Clear();
       ASSIGN_OR_RETURN(due, tx.ListDueCases(domain::DayNumber(as_of), after, kBatch));
       if (due.empty()) return absl::OkStatus();
-      // The letterhead, templates and policy, once per batch.
+      // The letterhead and templates, once per batch.
       ASSIGN_OR_RETURN(LetterKit kit, letters_.Load(tx, tenant));
-      ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
-      const domain::CollectionPolicy policy = PolicyFromProto(pp);
       ASSIGN_OR_RETURN(auto counter, tx.GetDoc(kCounterKind, kOutboxKind));
       int64_t sequence = 0;
       if (counter && !absl::SimpleAtoi(counter->body, &sequence)) {
@@ -711,7 +709,7 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
         action.set_customer(CustomerResource(tenant, customer));
         *action.mutable_as_of() = ToProtoDate(as_of);
         *action.mutable_recommendation() = ToProtoRecommendation(tenant, rec);
-        auto message = letters_.Render(kit, account, rec, policy, rec.template_id);
+        auto message = letters_.Render(kit, account, rec, rec.template_id);
         if (message.ok()) {
           action.set_subject(message->subject);
           action.set_body(message->body);

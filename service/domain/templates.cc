@@ -75,6 +75,16 @@ std::string ConsequenceSentence(absl::string_view condition) {
                       "{{/next_consequence}}");
 }
 
+// The plan offer of a formal notice or final demand: spelled out when the
+// debtor reported cash-flow trouble (the recommendation's offer), otherwise
+// one sentence. Followed by text or the sign-off.
+constexpr char kPlanOffer[] =
+    "{{#offer_payment_plan}}You told us that paying in one go is difficult at the moment. We can "
+    "spread the total over several instalments: reply or contact us and we will "
+    "agree a schedule that works for you.\n\n{{/offer_payment_plan}}"
+    "{{^offer_payment_plan}}If you cannot pay in full, contact us now: we are willing to "
+    "discuss a payment plan.\n\n{{/offer_payment_plan}}";
+
 // Internal tasks: who they are for, and the account they concern.
 constexpr char kTaskHeader[] =
     "Internal task{{#account_owner}} for {{account_owner}}{{/account_owner}}.\n"
@@ -147,18 +157,15 @@ std::vector<MessageTemplate> BuildDefaults() {
       "Despite our earlier reminders, your account with {{company_name}} shows the "
       "following overdue items:\n\n" + account + table +
       "\nPlease pay the total within 14 days of this notice.\n\n" + pay +
-      ConsequenceSentence("If the account remains unpaid") +
-      "If you dispute any of these amounts, please tell us so that we can review them. If you "
-      "cannot pay in full, contact us: we are willing to discuss a payment plan.\n\n";
+      ConsequenceSentence("If the account remains unpaid") + kPlanOffer +
+      "If you dispute any of these amounts, please tell us so that we can review them.\n\n";
   const std::string final_demand =
       dear +
       "We have written to you several times about the following overdue items and "
       "have not received payment:\n\n" + account + table +
       "\nThis is our final request before the account is passed on. Please pay "
       "{{total}} within 7 days.\n\n" + pay +
-      ConsequenceSentence("If we do not receive payment or hear from you") +
-      "If you cannot pay in full, contact us now: we are still willing to agree a payment "
-      "plan.\n\n";
+      ConsequenceSentence("If we do not receive payment or hear from you") + kPlanOffer;
   t.push_back(T("formal_notice.letter", Stage::kFormalNotice, Channel::kLetter, Tone::kFormal,
                 "Formal notice: overdue account {{account_number}}, {{total}}",
                 head + "Formal notice of overdue payment\n\n" + formal + sincerely));
@@ -196,6 +203,13 @@ std::vector<MessageTemplate> BuildDefaults() {
                 std::string(kTaskHeader) +
                     "Prepare the case file of {{customer_name}} and refer the account to the "
                     "collection agency.\n\nOpen items:\n" + table));
+  t.push_back(T("approve_referral.task", Stage::kAgencyReferral, Channel::kUnspecified,
+                Tone::kFormal, "Approve or decline a referral of {{customer_name}} ({{total}})",
+                std::string(kTaskHeader) +
+                    "{{customer_name}} is a valued relationship, so no referral is automatic. "
+                    "Decide whether to {{#proposed_step}}{{proposed_step}}{{/proposed_step}}"
+                    "{{^proposed_step}}refer the account{{/proposed_step}}, and record the "
+                    "decision; the case waits for it.\n\nOpen items:\n" + table));
   t.push_back(T("legal_review.task", Stage::kLegalReview, Channel::kUnspecified, Tone::kFormal,
                 "Legal review of {{customer_name}} ({{total}})",
                 std::string(kTaskHeader) +
@@ -220,12 +234,12 @@ constexpr const char* kAlwaysFilled[] = {"customer_name", "contact_name", "accou
 constexpr const char* kOptional[] = {
     "total",          "attention",        "account_owner", "signature",
     "company_address", "company_reply_to", "company_phone", "payment_link",
-    "next_consequence", "next_consequence_date"};
+    "next_consequence", "next_consequence_date", "proposed_step"};
 // Fields of one {{#invoices}} row.
 constexpr const char* kRowFields[] = {"number", "amount", "due_date", "days_overdue",
                                       "payment_link"};
 // Names only usable as sections.
-constexpr const char* kSections[] = {"invoices", "has_payment_link"};
+constexpr const char* kSections[] = {"invoices", "has_payment_link", "offer_payment_plan"};
 
 template <size_t N>
 bool In(const char* const (&names)[N], absl::string_view name) {
@@ -336,6 +350,7 @@ std::map<std::string, std::string> TopLevelValues(const RenderInput& input) {
       {"company_phone", input.sender.phone},
       {"payment_link", input.payment_link},
       {"next_consequence", input.next_consequence},
+      {"proposed_step", input.proposed_step},
       {"next_consequence_date", input.next_consequence_date
                                     ? absl::FormatCivilTime(*input.next_consequence_date)
                                     : std::string()},
@@ -393,29 +408,8 @@ std::string ConsequenceText(Stage stage) {
   }
 }
 
-std::optional<Consequence> NextConsequence(const PolicyRules& rules, const Recommendation& rec,
-                                           absl::CivilDay oldest_due) {
-  int waits = 0;
-  for (const StageRule& r : rules.stages) {
-    if (r.stage <= rec.stage) continue;
-    waits += r.min_days_since_last_contact;
-    if (ConsequenceText(r.stage).empty()) continue;
-    // The same applicability test as the ladder (recommend.cc): some
-    // currency meets the rung's minimum, or the rung sets none for it.
-    bool amount_ok = r.min_overdue_amount.empty();
-    for (const auto& m : rec.amounts) {
-      const auto min = AmountFor(r.min_overdue_amount, m.currency);
-      if (!min || m.minor >= *min) amount_ok = true;
-    }
-    if (!amount_ok) continue;
-    return Consequence{r.stage, std::max(oldest_due + r.min_days_past_due, rec.as_of + waits)};
-  }
-  return std::nullopt;
-}
-
 absl::StatusOr<RenderInput> MakeRenderInput(const AccountContext& ctx, const Recommendation& rec,
-                                            const Letterhead& sender,
-                                            const CollectionPolicy& policy) {
+                                            const Letterhead& sender) {
   RenderInput in;
   in.customer_name = ctx.customer.display_name;
   in.contact_name = ctx.customer.contact_name;
@@ -425,7 +419,6 @@ absl::StatusOr<RenderInput> MakeRenderInput(const AccountContext& ctx, const Rec
   in.payment_link = ctx.customer.payment_link;
   in.as_of = rec.as_of;
   std::map<std::string, int64_t> totals;
-  std::optional<absl::CivilDay> oldest_due;
   for (const auto& id : rec.invoice_ids) {
     for (const auto& inv : ctx.invoices) {
       if (inv.state.id != id) continue;
@@ -437,18 +430,17 @@ absl::StatusOr<RenderInput> MakeRenderInput(const AccountContext& ctx, const Rec
         return absl::OutOfRangeError(
             absl::StrCat("the total owed in ", s.currency, " overflows at invoice ", s.number));
       }
-      if (!oldest_due || s.due_date < *oldest_due) oldest_due = s.due_date;
     }
   }
   for (const auto& [cur, amount] : totals) in.totals.push_back({cur, amount});
-  // From the formal notice on, a letter names the consequence of not paying.
-  if (rec.stage >= Stage::kFormalNotice && oldest_due) {
-    const PolicyRules& rules = RulesFor(policy, ctx.customer, rec.amounts, nullptr);
-    if (auto next = NextConsequence(rules, rec, *oldest_due)) {
-      in.next_consequence = ConsequenceText(next->stage);
-      in.next_consequence_date = next->date;
-    }
+  // The recommendation decides the consequence (from the formal notice on)
+  // and whether the letter offers a plan; the template only words them.
+  if (rec.consequence_date && !ConsequenceText(rec.consequence_stage).empty()) {
+    in.next_consequence = ConsequenceText(rec.consequence_stage);
+    in.next_consequence_date = rec.consequence_date;
   }
+  in.offer_payment_plan = rec.offer_payment_plan;
+  in.proposed_step = ConsequenceText(rec.stage);
   return in;
 }
 
@@ -497,6 +489,7 @@ absl::StatusOr<RenderedMessage> CompiledTemplate::Render(const RenderInput& inpu
   data d;
   for (const auto& [name, value] : top) d.set(name, Value(value));
   d.set("has_payment_link", Flag(!input.payment_link.empty()));
+  d.set("offer_payment_plan", Flag(input.offer_payment_plan));
   kainjow::mustache::list invoices;
   for (const auto& inv : input.invoices) {
     data row;

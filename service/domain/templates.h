@@ -38,6 +38,9 @@
 //                             a verb phrase: "refer the account to a
 //                             collection agency"
 //   {{next_consequence_date}} the day it may happen, YYYY-MM-DD
+//   {{proposed_step}}         an internal task's step, same form
+// Flags (sections only): {{#has_payment_link}}, {{#offer_payment_plan}}
+// (the recommendation offers a plan with this letter).
 // Template ids are "<stage>.<channel>" (e.g. "formal_notice.letter"); each
 // shipped template exists per locale ("en" at least) and runs from friendly
 // (pre-due, friendly reminder) to firm (final demand), never threatening.
@@ -109,13 +112,20 @@ struct RenderInput {
   // The consequence of non-payment the letter names, from the formal notice
   // on, and the first day it may happen. Both empty or both set.
   //
-  // How they are meant to be filled: from the collection case's next step
-  // (issue 12: the persisted case knows its next step and due day); the
-  // case code sets them on the RenderInput before rendering, with
-  // ConsequenceText(next_stage). Until then MakeRenderInput derives them
-  // from the ladder with NextConsequence().
+  // How they are filled: from Recommendation::consequence_stage and
+  // consequence_date (recommend.cc decides them: the first agency or legal
+  // rung of the ladder and its earliest day, which is the collection case's
+  // next external step), with ConsequenceText(). A caller that knows a
+  // firmer date (the case's stored next step) may set them before
+  // rendering.
   std::string next_consequence;
   std::optional<absl::CivilDay> next_consequence_date;
+  // The letter offers a payment plan (cash-flow trouble or hardship), while
+  // still naming the consequence.
+  bool offer_payment_plan = false;
+  // An internal task's step, e.g. "refer the account to a collection agency"
+  // (ConsequenceText of the recommended stage); may be empty.
+  std::string proposed_step;
 };
 
 // The consequence a letter names for escalating to `stage`: a verb phrase
@@ -124,31 +134,15 @@ struct RenderInput {
 // the write-off review).
 std::string ConsequenceText(Stage stage);
 
-struct Consequence {
-  Stage stage = Stage::kNone;
-  absl::CivilDay date;
-};
-
-// The interim derivation of RenderInput::next_consequence: the first agency
-// referral or legal review rung of `rules` after `rec.stage` that this debt
-// qualifies for (its minimum overdue amount for the covered currencies, when
-// set). Its day is when the oldest covered invoice (due `oldest_due`) reaches
-// the rung's days past due, and not before the waits since the last contact
-// of every rung between have passed. nullopt when no such rung applies: a
-// letter must not name a step the policy would not take (FDCPA §807(5)).
-std::optional<Consequence> NextConsequence(const PolicyRules& rules, const Recommendation& rec,
-                                           absl::CivilDay oldest_due);
-
 // The placeholders for `rec` on `ctx`: the covered invoices with their amount
 // due (less disputed parts), original due dates and days overdue; the
 // sender's letterhead; the account number (the customer's reference, else
-// the customer id); the next consequence from
-// NextConsequence() on the rules `policy` gives the account. Payment links
-// are left empty: the caller signs them (they need the tenant's secret).
-// OutOfRange when a currency's total overflows.
+// the customer id); the consequence, the plan offer and the proposed step
+// as the recommendation decided them. Payment links are left empty: the
+// caller signs them (they need the tenant's secret). OutOfRange when a
+// currency's total overflows.
 absl::StatusOr<RenderInput> MakeRenderInput(const AccountContext& ctx, const Recommendation& rec,
-                                            const Letterhead& sender,
-                                            const CollectionPolicy& policy);
+                                            const Letterhead& sender);
 
 struct RenderedMessage {
   std::string template_id;

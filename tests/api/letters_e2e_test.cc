@@ -16,6 +16,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "collections/v1/letters.grpc.pb.h"
 #include "collections/v1/recovery.grpc.pb.h"
 #include "service/api/status_convert.h"
@@ -226,6 +227,29 @@ TEST_F(LettersE2E, TheProfileReplacesTheServerFallbackAndNeverReturnsItsSecret) 
       std::string::npos)
       << after.body();
   EXPECT_NE(after.subject().find("NW-0042"), std::string::npos);
+}
+
+// The engine decides the consequence and its day; the recommended letter
+// states both (issue 12: a referral only after a letter named it).
+TEST_F(LettersE2E, TheRecommendedFormalNoticeNamesTheConsequenceAndItsDay) {
+  grpc::ClientContext rctx;
+  v1::GetRecommendationRequest rreq;
+  rreq.set_customer(northwind_);
+  *rreq.mutable_as_of() = D(2026, 11, 20);
+  v1::Recommendation rec;
+  ASSERT_TRUE(recovery_->GetRecommendation(&rctx, rreq, &rec).ok());
+  // 61 days overdue and never chased: the formal notice first.
+  ASSERT_EQ(rec.stage(), v1::STAGE_FORMAL_NOTICE) << rec.explanation();
+  ASSERT_EQ(rec.consequence_stage(), v1::STAGE_AGENCY_REFERRAL);
+  const v1::Date& d = rec.consequence_date();
+  v1::RenderMessageResponse m;
+  ASSERT_TRUE(Render(northwind_, "", &m).ok());
+  EXPECT_NE(m.body().find(absl::StrFormat(
+                "we will refer the account to a collection agency on or after %04d-%02d-%02d.",
+                d.year(), d.month(), d.day())),
+            std::string::npos)
+      << m.body();
+  EXPECT_NE(m.body().find("Account number: NW-0042"), std::string::npos);
 }
 
 TEST_F(LettersE2E, PaymentLinksCarryATokenThePortalCanVerify) {

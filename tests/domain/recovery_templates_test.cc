@@ -45,6 +45,8 @@ RenderInput Fixture() {
   in.totals = {{"EUR", 500050}};
   in.next_consequence = ConsequenceText(Stage::kAgencyReferral);
   in.next_consequence_date = Day(2026, 5, 1);
+  in.offer_payment_plan = true;
+  in.proposed_step = ConsequenceText(Stage::kAgencyReferral);
   return in;
 }
 
@@ -160,9 +162,11 @@ TEST(Templates, RenderInputFromARecommendation) {
   rec.stage = Stage::kFormalNotice;
   rec.invoice_ids = {"A"};
   rec.amounts = {{"EUR", 400000}};
+  rec.consequence_stage = Stage::kAgencyReferral;
+  rec.consequence_date = Day(2026, 5, 1);
   Letterhead sender;
   sender.company_name = "Acme Supplies Ltd";
-  auto in = MakeRenderInput(ctx, rec, sender, DefaultPolicy());
+  auto in = MakeRenderInput(ctx, rec, sender);
   ASSERT_TRUE(in.ok()) << in.status();
   ASSERT_EQ(in->invoices.size(), 1u);
   EXPECT_EQ(in->invoices[0].amount, (Money{"EUR", 400000}));
@@ -170,9 +174,7 @@ TEST(Templates, RenderInputFromARecommendation) {
   EXPECT_EQ(in->contact_name, "Ana Ortiz");
   EXPECT_EQ(in->account_number, "c1");  // no reference: the customer id
   ctx.customer.reference = "NW-0042";
-  EXPECT_EQ(MakeRenderInput(ctx, rec, sender, DefaultPolicy())->account_number, "NW-0042");
-  // The default business ladder: final demand waits 10 days, the agency 14
-  // more, and the agency needs 90 days past due: due 2026-01-31 + 90.
+  EXPECT_EQ(MakeRenderInput(ctx, rec, sender)->account_number, "NW-0042");
   EXPECT_EQ(in->next_consequence, "refer the account to a collection agency");
   EXPECT_EQ(in->next_consequence_date, Day(2026, 5, 1));
   auto r = Render(*FindTemplate(DefaultTemplates(), "formal_notice.letter", "en"), *in);
@@ -180,38 +182,44 @@ TEST(Templates, RenderInputFromARecommendation) {
   EXPECT_NE(r->body.find("Invoice INV-A: EUR 4,000.00, due 2026-01-31 (30 days overdue)"),
             std::string::npos)
       << r->body;
-  EXPECT_NE(r->body.find("we will refer the account to a collection agency on or after "
-                         "2026-05-01."),
+  EXPECT_NE(r->body.find("If the account remains unpaid, we will refer the account to a "
+                         "collection agency on or after 2026-05-01."),
             std::string::npos)
       << r->body;
 }
 
-TEST(Templates, TheConsequenceIsNamedFromTheFormalNoticeOnAndOnlyWhenThePolicyWouldTakeIt) {
+// The recommendation decides; the letter words it (issue 12, 3f: a plan
+// offer never removes the consequence).
+TEST(Templates, TheConsequenceAndThePlanOfferComeFromTheRecommendation) {
   AccountContext ctx = testing::NewBusiness();
   ctx.invoices.push_back(testing::Invoice("A", Day(2026, 1, 1), Day(2026, 1, 31), 500000));
   Recommendation rec;
   rec.as_of = Day(2026, 3, 2);
-  rec.invoice_ids = {"A"};
-  rec.amounts = {{"EUR", 500000}};
-  Letterhead sender{"Acme", "", "", "", ""};
-  rec.stage = Stage::kSecondReminder;  // before the formal notice: not named
-  EXPECT_TRUE(MakeRenderInput(ctx, rec, sender, DefaultPolicy())->next_consequence.empty());
   rec.stage = Stage::kFinalDemand;
-  rec.as_of = Day(2026, 4, 25);  // the 14-day wait outlasts day 90
-  auto in = MakeRenderInput(ctx, rec, sender, DefaultPolicy());
-  EXPECT_EQ(in->next_consequence_date, Day(2026, 5, 9));
-  // Below the agency's EUR 100 threshold and no legal rung for consumers:
-  // nothing the ladder would do, so nothing is named.
-  AccountContext consumer = testing::Consumer("Europe/Berlin");
-  consumer.invoices.push_back(testing::Invoice("B", Day(2026, 1, 1), Day(2026, 1, 31), 5000));
-  rec.invoice_ids = {"B"};
-  rec.amounts = {{"EUR", 5000}};
-  in = MakeRenderInput(consumer, rec, sender, DefaultPolicy());
+  rec.invoice_ids = {"A"};
+  const Letterhead sender{"Acme", "", "", "", ""};
+  const MessageTemplate demand = *FindTemplate(DefaultTemplates(), "final_demand.letter", "en");
+  // No consequence decided: none is named, and nothing is left blank.
+  auto in = MakeRenderInput(ctx, rec, sender);
   EXPECT_TRUE(in->next_consequence.empty());
-  EXPECT_FALSE(in->next_consequence_date.has_value());
-  auto r = Render(*FindTemplate(DefaultTemplates(), "final_demand.letter", "en"), *in);
+  auto r = Render(demand, *in);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_NE(r->body.find("we will have to consider further steps"), std::string::npos);
+  EXPECT_NE(r->body.find("willing to discuss a payment plan"), std::string::npos);
+  // Cash-flow trouble: the plan is offered and the consequence still named.
+  rec.consequence_stage = Stage::kLegalReview;
+  rec.consequence_date = Day(2026, 4, 1);
+  rec.offer_payment_plan = true;
+  r = Render(demand, *MakeRenderInput(ctx, rec, sender));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_NE(r->body.find("we will refer the account for legal review on or after 2026-04-01."),
+            std::string::npos)
+      << r->body;
+  EXPECT_NE(r->body.find("We can spread the total over several instalments"), std::string::npos)
+      << r->body;
+  // A stage that is no consequence for the debtor is not named.
+  rec.consequence_stage = Stage::kWriteOffReview;
+  EXPECT_TRUE(MakeRenderInput(ctx, rec, sender)->next_consequence.empty());
 }
 
 // Issue 12 item 6: no letter prints an empty placeholder, for a customer
