@@ -85,6 +85,12 @@ constexpr char kPlanOffer[] =
     "{{^offer_payment_plan}}If you cannot pay in full, contact us now: we are willing to "
     "discuss a payment plan.\n\n{{/offer_payment_plan}}";
 
+// Said first when the ladder resumes because a payment plan defaulted.
+constexpr char kPlanDefault[] =
+    "{{#plan_defaulted_on}}The payment plan we agreed was cancelled on {{plan_defaulted_on}} "
+    "because an instalment remained unpaid, so the full balance below is due again.\n\n"
+    "{{/plan_defaulted_on}}";
+
 // Internal tasks: who they are for, and the account they concern.
 constexpr char kTaskHeader[] =
     "Internal task{{#account_owner}} for {{account_owner}}{{/account_owner}}.\n"
@@ -132,15 +138,15 @@ std::vector<MessageTemplate> BuildDefaults() {
                 "{{#has_payment_link}}\nPay online: {{payment_link}}{{/has_payment_link}}\n"));
   t.push_back(T("second_reminder_or_call.email", Stage::kSecondReminder, Channel::kEmail,
                 Tone::kNeutral, "Second reminder: {{total}} overdue",
-                dear + "We wrote to you recently about the payment below, which is still "
-                "open.\n\n" + account + table + "\n" + pay +
+                dear + kPlanDefault + "We wrote to you recently about the payment below, which "
+                "is still open.\n\n" + account + table + "\n" + pay +
                     "Please let us know when we can expect payment. If there is a problem with "
                     "the invoice, or if paying in one go is difficult right now, reply to this "
                     "message and we will look for a solution together.\n\n" + regards));
   t.push_back(T("second_reminder_or_call.letter", Stage::kSecondReminder, Channel::kLetter,
                 Tone::kNeutral, "Second reminder: {{total}} overdue",
-                head + dear + "We wrote to you recently about the payment below, which is still "
-                "open.\n\n" + account + table + "\n" + pay +
+                head + dear + kPlanDefault + "We wrote to you recently about the payment below, "
+                "which is still open.\n\n" + account + table + "\n" + pay +
                     "Please let us know when we can expect payment. If there is a problem with "
                     "the invoice, contact us and we will look for a solution together.\n\n" +
                     regards));
@@ -153,14 +159,14 @@ std::vector<MessageTemplate> BuildDefaults() {
   // Letters open with the letterhead, address block and date; e-mails do
   // not. The wording is otherwise the same.
   const std::string formal =
-      dear +
+      dear + kPlanDefault +
       "Despite our earlier reminders, your account with {{company_name}} shows the "
       "following overdue items:\n\n" + account + table +
       "\nPlease pay the total within 14 days of this notice.\n\n" + pay +
       ConsequenceSentence("If the account remains unpaid") + kPlanOffer +
       "If you dispute any of these amounts, please tell us so that we can review them.\n\n";
   const std::string final_demand =
-      dear +
+      dear + kPlanDefault +
       "We have written to you several times about the following overdue items and "
       "have not received payment:\n\n" + account + table +
       "\nThis is our final request before the account is passed on. Please pay "
@@ -198,6 +204,19 @@ std::vector<MessageTemplate> BuildDefaults() {
                 std::string(kCallHeader) +
                     "The customer reported a cash-flow problem. Offer to spread {{total}} over "
                     "instalments and agree a schedule.\n\nOpen items:\n" + table));
+  // A plan in arrears: a reminder of the plan, never a demand of the whole.
+  const std::string arrears =
+      dear +
+      "An instalment of the payment plan we agreed for your account has not reached us. "
+      "The plan covers the following items:\n\n" + account + table +
+      "\nPlease pay the missed instalment as soon as possible so that the plan stays in "
+      "place. If your situation has changed, contact us and we will look at the schedule "
+      "together.\n\n";
+  t.push_back(T("plan_arrears_reminder.email", Stage::kNone, Channel::kEmail, Tone::kNeutral,
+                "Your payment plan: an instalment is overdue", arrears + regards));
+  t.push_back(T("plan_arrears_reminder.letter", Stage::kNone, Channel::kLetter, Tone::kNeutral,
+                "Your payment plan: an instalment is overdue",
+                head + arrears + sincerely));
   t.push_back(T("agency_referral.task", Stage::kAgencyReferral, Channel::kUnspecified,
                 Tone::kFormal, "Refer {{customer_name}} to the collection agency ({{total}})",
                 std::string(kTaskHeader) +
@@ -234,7 +253,7 @@ constexpr const char* kAlwaysFilled[] = {"customer_name", "contact_name", "accou
 constexpr const char* kOptional[] = {
     "total",          "attention",        "account_owner", "signature",
     "company_address", "company_reply_to", "company_phone", "payment_link",
-    "next_consequence", "next_consequence_date", "proposed_step"};
+    "next_consequence", "next_consequence_date", "proposed_step", "plan_defaulted_on"};
 // Fields of one {{#invoices}} row.
 constexpr const char* kRowFields[] = {"number", "amount", "due_date", "days_overdue",
                                       "payment_link"};
@@ -351,6 +370,9 @@ std::map<std::string, std::string> TopLevelValues(const RenderInput& input) {
       {"payment_link", input.payment_link},
       {"next_consequence", input.next_consequence},
       {"proposed_step", input.proposed_step},
+      {"plan_defaulted_on", input.plan_defaulted_on
+                                ? absl::FormatCivilTime(*input.plan_defaulted_on)
+                                : std::string()},
       {"next_consequence_date", input.next_consequence_date
                                     ? absl::FormatCivilTime(*input.next_consequence_date)
                                     : std::string()},
@@ -441,6 +463,14 @@ absl::StatusOr<RenderInput> MakeRenderInput(const AccountContext& ctx, const Rec
   }
   in.offer_payment_plan = rec.offer_payment_plan;
   in.proposed_step = ConsequenceText(rec.stage);
+  if (rec.HasReason("PLAN_DEFAULTED")) {
+    for (const auto& p : ctx.plans) {
+      if (p.status == PlanStatus::kDefaulted && p.defaulted_date && *p.defaulted_date <= rec.as_of &&
+          (!in.plan_defaulted_on || *p.defaulted_date > *in.plan_defaulted_on)) {
+        in.plan_defaulted_on = p.defaulted_date;
+      }
+    }
+  }
   return in;
 }
 

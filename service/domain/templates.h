@@ -123,6 +123,9 @@ struct RenderInput {
   // The letter offers a payment plan (cash-flow trouble or hardship), while
   // still naming the consequence.
   bool offer_payment_plan = false;
+  // The day the customer's payment plan defaulted, when the ladder resumes
+  // because of it (reason PLAN_DEFAULTED); the letter says so.
+  std::optional<absl::CivilDay> plan_defaulted_on;
   // An internal task's step, e.g. "refer the account to a collection agency"
   // (ConsequenceText of the recommended stage); may be empty.
   std::string proposed_step;

@@ -215,6 +215,8 @@ TEST_F(CaseScenario, PlanGovernsTheLadderAndDefaultsOnTheDailyRun) {
   }
   ASSERT_FALSE(reminders.empty());
   for (const auto& t : reminders) {
+    EXPECT_NE(t.action.body().find("instalment of the payment plan"), std::string::npos)
+        << t.action.body();
     EXPECT_EQ(t.action.recommendation().stage(), v1::COLLECTION_STAGE_UNSPECIFIED);
     EXPECT_NE(t.action.recommendation().stage(), v1::STAGE_FINAL_DEMAND);
   }
@@ -232,6 +234,9 @@ TEST_F(CaseScenario, PlanGovernsTheLadderAndDefaultsOnTheDailyRun) {
   EXPECT_GT(ladder.front().day, reminders.back().day);
   EXPECT_EQ(ladder.front().action.recommendation().stage(), v1::STAGE_SECOND_REMINDER_OR_CALL);
   EXPECT_TRUE(HasReason(ladder.front().action.recommendation(), "PLAN_DEFAULTED"));
+  EXPECT_NE(ladder.front().action.body().find("payment plan we agreed was cancelled"),
+            std::string::npos)
+      << ladder.front().action.body();
   const v1::Case resumed = Case(c);
   EXPECT_FALSE(HasPause(resumed, v1::CasePause::PLAN));
   EXPECT_EQ(resumed.state(), v1::Case::ACTIVE);
