@@ -168,6 +168,17 @@ enum MasterField {
   kShortName = 7, kCountry = 19, kEmail = 32,
 };
 
+// An invoice being gathered from consecutive booking rows. At namespace
+// scope: clang 14 (the fuzz build) cannot default-construct a nested struct
+// with member initializers from inside its enclosing class.
+struct Pending {
+  bool due_from_file = false;  // from a Fälligkeit field
+  int64_t debtor = 0;
+  std::string number;
+  std::string currency;
+  ParsedRecord rec;
+};
+
 class DatevParser {
  public:
   DatevParser(const ParseOptions& options, const DatevOptions& datev, const RecordSink& on_record,
@@ -305,14 +316,6 @@ class DatevParser {
     return bad(absl::StrCat("is not a day of the batch period ", domain::FormatIsoDay(from), " to ",
                             domain::FormatIsoDay(to)));
   }
-
-  struct Pending {
-    bool due_from_file = false;  // from a Fälligkeit field
-    int64_t debtor = 0;
-    std::string number;
-    std::string currency;
-    ParsedRecord rec;
-  };
 
   // A booking row; false (with the issue reported) when it is refused.
   bool BookingRow(const CsvRecord& row) {
