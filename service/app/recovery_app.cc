@@ -289,6 +289,26 @@ v1::WorkQueueItem WorkItemOfCase(const v1::Case& c, const domain::CollectionPoli
 
 }  // namespace
 
+// One customer's account and the tenant's prior from its aggregate (kept by
+// the case keeper): what a per-customer call costs is that customer's data,
+// never the ledger's. No account when the customer does not exist.
+namespace {
+
+absl::StatusOr<Portfolio> LoadOne(RecoveryApp& app, CaseKeeper* keeper, store::Transaction& tx,
+                                  const std::string& tenant, const std::string& customer,
+                                  absl::CivilDay as_of) {
+  if (keeper == nullptr) return LoadPortfolio(app, tx, tenant, as_of);
+  Portfolio p;
+  ASSIGN_OR_RETURN(p.prior, keeper->Prior(tx));
+  ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kCustomerKind, customer));
+  if (!doc) return p;
+  ASSIGN_OR_RETURN(domain::AccountContext ctx, app.LoadContext(tx, tenant, customer, as_of));
+  p.accounts.push_back(std::move(ctx));
+  return p;
+}
+
+}  // namespace
+
 // ------------------------------------------------------------ policy
 
 absl::StatusOr<v1::CollectionPolicy> RecoveryApp::GetPolicy(const CallContext& ctx,
@@ -352,7 +372,7 @@ absl::StatusOr<v1::Recommendation> RecoveryApp::GetRecommendation(
   RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
     const domain::CollectionPolicy policy = PolicyFromProto(pp);
-    ASSIGN_OR_RETURN(Portfolio portfolio, LoadPortfolio(*this, tx, cn.tenant, as_of));
+    ASSIGN_OR_RETURN(Portfolio portfolio, LoadOne(*this, cases_, tx, cn.tenant, cn.customer, as_of));
     for (const auto& account : portfolio.accounts) {
       if (account.customer.id != cn.customer) continue;
       out = ToProtoRecommendation(cn.tenant,
@@ -623,7 +643,7 @@ absl::StatusOr<v1::RenderMessageResponse> RecoveryApp::RenderFor(
   RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
     const domain::CollectionPolicy policy = PolicyFromProto(pp);
-    ASSIGN_OR_RETURN(Portfolio portfolio, LoadPortfolio(*this, tx, cn.tenant, as_of));
+    ASSIGN_OR_RETURN(Portfolio portfolio, LoadOne(*this, cases_, tx, cn.tenant, cn.customer, as_of));
     ASSIGN_OR_RETURN(LetterKit kit, letters_.Load(tx, cn.tenant));
     for (const auto& account : portfolio.accounts) {
       if (account.customer.id != cn.customer) continue;
@@ -862,7 +882,7 @@ absl::StatusOr<v1::PaymentRisk> RecoveryApp::GetPaymentRisk(const CallContext& c
   ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
   v1::PaymentRisk out;
   RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(Portfolio portfolio, LoadPortfolio(*this, tx, tenant, as_of));
+    ASSIGN_OR_RETURN(Portfolio portfolio, LoadOne(*this, cases_, tx, tenant, customer, as_of));
     for (const auto& account : portfolio.accounts) {
       if (account.customer.id != customer) continue;
       if (invoice.empty()) {
@@ -912,7 +932,7 @@ absl::StatusOr<v1::ExportCaseFileResponse> RecoveryApp::ExportCaseFile(
     ASSIGN_OR_RETURN(auto outbox, AllDocs(tx, kOutboxKind, cn.customer));
     ASSIGN_OR_RETURN(auto arrangements, ListAccountArrangements(tx, cn.customer));
     ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
-    ASSIGN_OR_RETURN(Portfolio portfolio, LoadPortfolio(*this, tx, cn.tenant, as_of));
+    ASSIGN_OR_RETURN(Portfolio portfolio, LoadOne(*this, cases_, tx, cn.tenant, cn.customer, as_of));
     domain::Recommendation rec;
     for (const auto& a : portfolio.accounts) {
       if (a.customer.id == cn.customer) rec = domain::Recommend(a, PolicyFromProto(pp), portfolio.prior, as_of);
