@@ -28,18 +28,25 @@ trap cleanup EXIT
 
 section() { printf '\n\033[1m== %s\033[0m\n' "$*" 2>/dev/null || printf '\n== %s\n' "$*"; }
 
+# (Re)starts collectionsd on the demo store; $1 is an optional --clock value.
+start_server() {
+  if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; fi
+  : >"$WORK/collectionsd.log"
+  "$BUILD/service/server/collectionsd" --listen=127.0.0.1:0 --store="sqlite:$WORK/ledger.db" \
+    --log_requests=false ${1:+--clock="$1"} 2>"$WORK/collectionsd.log" &
+  SERVER_PID=$!
+  ADDR=""
+  for _ in $(seq 1 100); do
+    ADDR=$(sed -n 's/.*"msg":"serving","listen":"\([^"]*\)".*/\1/p' "$WORK/collectionsd.log" | head -1)
+    [ -n "$ADDR" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/collectionsd.log"; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$ADDR" ] || { echo "collectionsd did not start"; cat "$WORK/collectionsd.log"; exit 1; }
+}
+
 section "Starting collectionsd on a temporary SQLite store"
-"$BUILD/service/server/collectionsd" --listen=127.0.0.1:0 --store="sqlite:$WORK/ledger.db" \
-  --log_requests=false 2>"$WORK/collectionsd.log" &
-SERVER_PID=$!
-ADDR=""
-for _ in $(seq 1 100); do
-  ADDR=$(sed -n 's/.*"msg":"serving","listen":"\([^"]*\)".*/\1/p' "$WORK/collectionsd.log" | head -1)
-  [ -n "$ADDR" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/collectionsd.log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$ADDR" ] || { echo "collectionsd did not start"; cat "$WORK/collectionsd.log"; exit 1; }
+start_server
 echo "collectionsd serving on $ADDR (store $WORK/ledger.db)"
 CTL=("$BUILD/service/cli/collectionsctl" --server="$ADDR" --tenant="$TENANT")
 
@@ -94,19 +101,7 @@ section "A settlement proposal for that customer: what a lump sum now is worth"
 # simulated day, so the whole service (promises, plans, the daily run) lives
 # that day.
 start_at() {
-  if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; fi
-  : >"$WORK/collectionsd.log"
-  "$BUILD/service/server/collectionsd" --listen=127.0.0.1:0 --store="sqlite:$WORK/ledger.db" \
-    --log_requests=false --clock="fixed:$1" 2>"$WORK/collectionsd.log" &
-  SERVER_PID=$!
-  ADDR=""
-  for _ in $(seq 1 100); do
-    ADDR=$(sed -n 's/.*"msg":"serving","listen":"\([^"]*\)".*/\1/p' "$WORK/collectionsd.log" | head -1)
-    [ -n "$ADDR" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/collectionsd.log"; exit 1; }
-    sleep 0.1
-  done
-  [ -n "$ADDR" ] || { echo "collectionsd did not start"; cat "$WORK/collectionsd.log"; exit 1; }
+  start_server "fixed:$1"
   # A tenant of its own, so the story stands apart from the demo company.
   CTL=("$BUILD/service/cli/collectionsctl" --server="$ADDR" --tenant=story)
   DAY=$1
