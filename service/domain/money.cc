@@ -111,14 +111,30 @@ absl::StatusOr<int64_t> ParseMinorUnits(absl::string_view text, absl::string_vie
   int64_t whole = 0;
   size_t i = 0;
   int digits = 0;
+  // With grouping, a comma only separates groups of three digits after a
+  // first group of one to three ("1,234,567.00"; never "1,50", "12,34.00"
+  // or "1234,567"), the rule of connectors/common/amount.h.
+  int group_digits = 0;  // digits since the last comma (or the start)
+  bool grouped = false;
   for (; i < s.size() && s[i] != '.'; ++i) {
     char c = s[i];
-    if (c == ',' && allow_grouping && digits > 0) continue;
+    if (c == ',' && allow_grouping) {
+      if (group_digits == 0 || group_digits > 3 || (grouped && group_digits != 3)) {
+        return bad("a comma may only separate groups of three digits");
+      }
+      grouped = true;
+      group_digits = 0;
+      continue;
+    }
     if (c < '0' || c > '9') return bad("unexpected character");
     if (__builtin_mul_overflow(whole, 10, &whole) || AddOverflows(whole, c - '0', &whole)) {
       return bad("too large");
     }
     ++digits;
+    ++group_digits;
+  }
+  if (grouped && group_digits != 3) {
+    return bad("a comma may only separate groups of three digits");
   }
   int64_t frac = 0;
   int frac_digits = 0;

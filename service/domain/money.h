@@ -34,7 +34,10 @@ bool AddOverflows(int64_t a, int64_t b, int64_t* out);
 
 // Parses decimal text ("1234.5", "-0.01", "1,234.50" with `allow_grouping`)
 // into exact minor units of `currency`. Rejects more fraction digits than the
-// currency has (unless they are zeros), exponents, and empty text.
+// currency has (unless they are zeros), exponents, and empty text. With
+// `allow_grouping` a comma is accepted only between groups of exactly three
+// digits after a first group of one to three: "1,50" and "1234,567" are
+// errors, never 150 or 1234567.
 absl::StatusOr<int64_t> ParseMinorUnits(absl::string_view text,
                                         absl::string_view currency,
                                         bool allow_grouping = false);

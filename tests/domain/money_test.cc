@@ -56,6 +56,20 @@ TEST(ParseMinorUnits, GroupingOnlyWhenAllowed) {
   EXPECT_EQ(*ParseMinorUnits("99,250.02", "USD", /*allow_grouping=*/true), 9925002);
 }
 
+// A comma groups thousands only in valid groups of three: a decimal comma
+// ("1,50") is never read as 150.00.
+TEST(ParseMinorUnits, GroupingCommasOnlyBetweenGroupsOfThree) {
+  EXPECT_EQ(*ParseMinorUnits("1,234,567.89", "USD", true), 123456789);
+  EXPECT_EQ(*ParseMinorUnits("-1,000", "USD", true), -100000);
+  EXPECT_EQ(*ParseMinorUnits("999", "USD", true), 99900);
+  for (const char* bad : {"1,50", "12,34.00", "1234,567", "1,2345", ",100", "1,,000", "1,000,",
+                          "1,00,000", "1,000,00.00"}) {
+    auto st = ParseMinorUnits(bad, "USD", true).status();
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(ReasonOf(st), "INVALID_AMOUNT") << bad;
+  }
+}
+
 TEST(Money, AddRejectsCurrencyMismatchAndOverflow) {
   EXPECT_EQ(Add({"EUR", 1}, {"EUR", 2})->minor, 3);
   EXPECT_EQ(Add({"EUR", 1}, {"USD", 2}).status().code(), absl::StatusCode::kInvalidArgument);
