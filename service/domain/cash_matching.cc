@@ -328,6 +328,20 @@ std::vector<Pick> Picks(const std::vector<const OpenItem*>& items) {
 
 // -------------------------------------------------------------- the steps
 
+// One candidate per customer among `found`, with the evidence
+// "<what> <how> <first number>" and the amount fit; several invoices sharing
+// one reference lower it (the payer did not say which).
+void AddPerCustomer(const IncomingPayment& p, const std::vector<const OpenItem*>& found,
+                    MatchBasis basis, int base, absl::string_view what, absl::string_view how,
+                    CandidateSet& out) {
+  for (const auto& group : ByCustomer(found)) {
+    std::vector<std::string> ev = {absl::StrCat(what, " ", how, " ", group.front()->number)};
+    int bp = AmountFit(p, group, base, 300, 500, &ev);
+    if (group.size() > 1) bp -= 1500;
+    out.Add(basis, bp, Picks(group), std::move(ev));
+  }
+}
+
 void MatchStructuredReferences(const IncomingPayment& p, absl::Span<const OpenItem> items,
                                CandidateSet& out, std::vector<std::string>& notes) {
   for (const std::string& raw : p.structured_references) {
@@ -335,30 +349,49 @@ void MatchStructuredReferences(const IncomingPayment& p, absl::Span<const OpenIt
     if (ref.empty()) continue;
     MatchBasis basis = MatchBasis::kOtherReference;
     std::string what = absl::StrCat("reference ", raw);
-    if (absl::StartsWith(ref, "+++") || absl::StartsWith(ref, "***")) {
-      // Belgian OGM: compare the 12 digits only.
-      if (!IsValidBelgianStructuredReference(ref)) {
-        notes.push_back(absl::StrCat("structured communication ", raw,
-                                     " has invalid check digits; ignored"));
-        continue;
-      }
+    bool valid = true;
+    std::string invalid_note;
+    if (absl::StartsWith(ref, "+++") || absl::StartsWith(ref, "***") ||
+        (ref.size() == 12 && AllDigits(ref) && IsValidBelgianStructuredReference(ref))) {
+      // Belgian OGM, printed or as the bare 12 digits of a camt SCOR
+      // reference (Issr BBA): compare the 12 digits only. Twelve digits are
+      // never a Swiss QR/ISR reference (27 or 16 digits).
+      valid = IsValidBelgianStructuredReference(ref);
+      invalid_note = absl::StrCat("structured communication ", raw, " has invalid check digits");
       ref = AlnumKey(ref);
       what = absl::StrCat("structured communication ", raw, " (valid mod-97 check digits)");
-    }
-    if (absl::StartsWith(ref, "RF")) {
-      if (!IsValidRfReference(ref)) {
-        notes.push_back(absl::StrCat("RF reference ", raw, " has invalid check digits; ignored"));
-        continue;
-      }
+    } else if (absl::StartsWith(ref, "RF")) {
+      valid = IsValidRfReference(ref);
+      invalid_note = absl::StrCat("RF reference ", raw, " has invalid check digits");
       basis = MatchBasis::kCreditorReference;
       what = absl::StrCat("RF creditor reference ", raw, " (valid ISO 11649 check digits)");
     } else if (AllDigits(ref) && (ref.size() == 27 || ref.size() == 16)) {
-      if (!IsValidSwissReference(ref)) {
-        notes.push_back(absl::StrCat("QR/ISR reference ", raw, " has an invalid check digit; ignored"));
-        continue;
-      }
+      valid = IsValidSwissReference(ref);
+      invalid_note = absl::StrCat("QR/ISR reference ", raw, " has an invalid check digit");
       basis = MatchBasis::kSwissReference;
       what = absl::StrCat("QR/ISR reference ", raw, " (valid mod-10 check digit)");
+    }
+    if (!valid) {
+      // A reference with bad check digits is no structured reference, but
+      // when it is exactly what an invoice asked the payer to quote, the
+      // payer copied it from that invoice: it still matches, as a plain
+      // reference (the check digits were wrong when the invoice was issued).
+      std::vector<const OpenItem*> exact;
+      for (const OpenItem& it : items) {
+        if (it.kind == OpenItem::Kind::kInvoice && !it.payment_reference.empty() &&
+            NormalizeReference(it.payment_reference) == NormalizeReference(raw)) {
+          exact.push_back(&it);
+        }
+      }
+      if (exact.empty()) {
+        notes.push_back(absl::StrCat(invalid_note, "; ignored"));
+        continue;
+      }
+      notes.push_back(absl::StrCat(invalid_note, "; it equals a stored payment reference exactly"));
+      AddPerCustomer(p, exact, MatchBasis::kOtherReference, 9300,
+                     absl::StrCat("reference ", raw, " (invalid check digits)"),
+                     "is exactly the payment reference of", out);
+      continue;
     }
     std::vector<const OpenItem*> by_reference, by_number, by_embedded_number;
     for (const OpenItem& it : items) {
@@ -388,13 +421,7 @@ void MatchStructuredReferences(const IncomingPayment& p, absl::Span<const OpenIt
       }
     }
     auto add = [&](const std::vector<const OpenItem*>& found, int base, absl::string_view how) {
-      for (const auto& group : ByCustomer(found)) {
-        std::vector<std::string> ev = {absl::StrCat(what, " ", how, " ", group.front()->number)};
-        int bp = AmountFit(p, group, base, 300, 500, &ev);
-        // Several invoices sharing one reference: the payer did not say which.
-        if (group.size() > 1) bp -= 1500;
-        out.Add(basis, bp, Picks(group), std::move(ev));
-      }
+      AddPerCustomer(p, found, basis, base, what, how, out);
     };
     int strong = basis == MatchBasis::kOtherReference ? 9300 : 9900;
     add(by_reference, strong, "is the payment reference of");

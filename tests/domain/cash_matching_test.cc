@@ -342,5 +342,42 @@ TEST(MatchPayment, BelgianStructuredCommunication) {
   ASSERT_EQ(bad.notes.size(), 1u);
 }
 
+// D10: a reference with bad check digits that is exactly the payment
+// reference stored on an invoice (issued that way) still matches it; one
+// that equals nothing stays a note.
+TEST(MatchPayment, BadCheckDigitsMatchAnExactlyEqualStoredReference) {
+  std::vector<OpenItem> book = Book();
+  book[1].payment_reference = "RF00 INV 1002";  // invalid ISO 11649 check digits
+  book[2].payment_reference = "+++090/9337/55494+++";  // invalid mod 97
+  MatchResult rf = MatchPayment(Pay(5000, "", "", {"rf00inv1002"}), book);
+  ASSERT_FALSE(rf.candidates.empty());
+  EXPECT_EQ(Allocations(rf.candidates[0]), "inv-a2=5000");
+  EXPECT_EQ(rf.decision, MatchResult::Decision::kAutoApply);
+  ASSERT_EQ(rf.notes.size(), 1u);
+  EXPECT_NE(rf.notes[0].find("equals a stored payment reference"), std::string::npos);
+  MatchResult be = MatchPayment(Pay(25000, "", "", {"+++090/9337/55494+++"}), book);
+  ASSERT_FALSE(be.candidates.empty());
+  EXPECT_EQ(Allocations(be.candidates[0]), "inv-a3=25000");
+  MatchResult swiss = MatchPayment(Pay(5000, "", "", {"210000000003139471430009018"}), book);
+  EXPECT_TRUE(swiss.candidates.empty() ||
+              swiss.candidates[0].basis != MatchBasis::kSwissReference);
+  ASSERT_EQ(swiss.notes.size(), 1u);
+  EXPECT_NE(swiss.notes[0].find("ignored"), std::string::npos);
+}
+
+// A camt SCOR reference issued by BBA arrives as the bare 12 digits: it is a
+// Belgian structured communication (mod 97), never a Swiss QR/ISR reference.
+TEST(MatchPayment, BareTwelveDigitsAreABelgianStructuredCommunication) {
+  std::vector<OpenItem> book = Book();
+  book[1].payment_reference = "+++090/9337/55493+++";
+  MatchResult r = MatchPayment(Pay(5000, "", "", {"090933755493"}), book);
+  ASSERT_EQ(r.decision, MatchResult::Decision::kAutoApply);
+  EXPECT_EQ(Allocations(r.candidates[0]), "inv-a2=5000");
+  EXPECT_TRUE(r.notes.empty());
+  std::string ev = absl::StrJoin(r.candidates[0].evidence, " | ");
+  EXPECT_NE(ev.find("structured communication 090933755493 (valid mod-97"), std::string::npos)
+      << ev;
+}
+
 }  // namespace
 }  // namespace collections::domain
