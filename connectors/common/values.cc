@@ -139,6 +139,12 @@ std::string StableId(std::initializer_list<absl::string_view> parts) {
   return absl::StrFormat("%016x", h);
 }
 
+std::string ContentIds::Next(std::initializer_list<absl::string_view> parts) {
+  std::string id = StableId(parts);
+  const int n = ++seen_[id];
+  return n == 1 ? id : absl::StrCat(id, "-", n);
+}
+
 namespace {
 constexpr absl::string_view kCreditPrefix = "Credit for invoice #";
 }  // namespace

@@ -9,6 +9,8 @@
 #include <initializer_list>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -55,6 +57,19 @@ std::string FormatQuantityMilli(int64_t milli);
 std::string StableId(std::initializer_list<absl::string_view> parts);
 // The 64-bit FNV-1a hash behind StableId, for duplicate detection.
 uint64_t Fingerprint(absl::string_view text);
+
+// StableIds for records that have no id of their own, numbered when the same
+// content repeats in one file: the first is StableId(parts), the second
+// "<id>-2", and so on. Two identical rows (two equal payments on one day)
+// stay two records instead of one overwriting the other, and a re-run of the
+// same file gives the same ids. One per parse; not thread-safe.
+class ContentIds {
+ public:
+  std::string Next(std::initializer_list<absl::string_view> parts);
+
+ private:
+  absl::flat_hash_map<std::string, int> seen_;
+};
 
 // The text convention the writers use to carry the invoice a credit note
 // corrects in formats that have no field for it (IIF MEMO, Xero Reference):

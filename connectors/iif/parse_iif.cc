@@ -517,9 +517,12 @@ class IifParser {
     }
     v1::Payment* p = out->record.mutable_payment();
     p->mutable_external_ref()->set_source_system(source_);
-    p->mutable_external_ref()->set_id(StableId({customer_ref, domain::FormatIsoDay(date),
-                                                absl::StrCat(total), t.Get("DOCNUM"),
-                                                t.Get("ACCNT"), t.Get("MEMO")}));
+    // QuickBooks payments often have no DOCNUM: the id is their content,
+    // numbered when an identical payment repeats in the file (two equal
+    // payments on one day are two payments).
+    p->mutable_external_ref()->set_id(payment_ids_.Next({customer_ref, domain::FormatIsoDay(date),
+                                                         absl::StrCat(total), t.Get("DOCNUM"),
+                                                         t.Get("ACCNT"), t.Get("MEMO")}));
     *p->mutable_amount() = ToProtoMoney(total, currency);
     *p->mutable_received_date() = ToProtoDate(date);
     p->set_method(MethodFromPaymeth(t.Get("PAYMETH")));
@@ -548,6 +551,7 @@ class IifParser {
   Row list_row_;
   // Customer keys described by !CUST rows or implied so far.
   absl::flat_hash_set<std::string> customers_;
+  ContentIds payment_ids_;
   // Set after a TRNS/SPL row that could not be read, so that its SPL and
   // ENDTRNS rows do not each add an issue.
   bool in_bad_transaction_ = false;

@@ -147,6 +147,33 @@ TEST_F(IifSamples, CustomerPaymentToAJob) {
             r.payment().external_ref().id());
 }
 
+// Two identical payments in one file (same day, customer, amount, no
+// DOCNUM or TRNSID to tell them apart) are two payments, not one: the
+// second gets the content id numbered "-2", the same on every run.
+TEST(IifParse, IdenticalPaymentsStayTwoPayments) {
+  const std::string text =
+      "!TRNS\tTRNSID\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\n"
+      "!SPL\tSPLID\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\n"
+      "!ENDTRNS\n"
+      "TRNS\t\tPAYMENT\t7/16/98\tUndeposited Funds\tEcker Designs\t500\t\n"
+      "SPL\t\tPAYMENT\t7/16/98\tAccounts Receivable\tEcker Designs\t-500\t\n"
+      "ENDTRNS\n"
+      "TRNS\t\tPAYMENT\t7/16/98\tUndeposited Funds\tEcker Designs\t500\t\n"
+      "SPL\t\tPAYMENT\t7/16/98\tAccounts Receivable\tEcker Designs\t-500\t\n"
+      "ENDTRNS\n";
+  Collected c = ParseText(text);
+  ASSERT_TRUE(c.status.ok()) << c.status;
+  EXPECT_TRUE(c.issues.empty()) << c.IssuesText();
+  ASSERT_EQ(c.records.size(), 2u);
+  const std::string first = c.records[0].record.payment().external_ref().id();
+  const std::string second = c.records[1].record.payment().external_ref().id();
+  EXPECT_EQ(second, first + "-2");
+  Collected again = ParseText(text);
+  ASSERT_EQ(again.records.size(), 2u);
+  EXPECT_EQ(again.records[0].record.payment().external_ref().id(), first);
+  EXPECT_EQ(again.records[1].record.payment().external_ref().id(), second);
+}
+
 TEST_F(IifSamples, TermsListThenCustomerList) {
   IifTermsTable terms;
   Collected t = Parse("qbd-enterprise-terms-list-export.IIF", &terms);
