@@ -15,7 +15,7 @@ PACKAGES=(
   python3 python3-grpcio python3-grpc-tools python3-yaml
   libssl-dev openssl systemd
   libcpp-httplib-dev
-  hledger ledger
+  hledger ledger beancount
   clang libclang-rt-14-dev
 )
 

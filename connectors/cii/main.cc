@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
       return cc::ParseCii(in, o, on_record, on_issue);
     });
   };
+  spec.one_file_per_document = true;
   spec.write_export = [](const cc::ExportSet& set, const cc::FlagValues& flags,
                          std::ostream& out) -> absl::Status {
     const std::string dir = flags.Get("out-dir");

@@ -28,6 +28,8 @@ struct CollectionEntry {
   // write-off's name); becomes the invoice id or transaction code, so that a
   // re-export is recognisable. 1..64 printable characters.
   std::string id;
+  // The document number the debtor sees ("FEE-STAGE-9A75"); `id` when empty.
+  std::string number;
   absl::CivilDay date;
   // The customer as the host ledger knows it: GnuCash customer id, or the
   // ledger account leaf / payee for journals.

@@ -18,10 +18,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "connectors/common/checkpoint.h"
 #include "connectors/common/values.h"
 #include "connectors/common/watch.h"
+#include "service/domain/errors.h"
 #include "service/domain/status_macros.h"
 
 namespace collections::connectors {
@@ -129,9 +131,14 @@ absl::StatusOr<ExportSet> CollectExport(LedgerClient& client, const std::string&
           v1::SyncRecord rec;
           *rec.mutable_credit_note() = cn;
           // Credit notes the service creates name their invoice by resource
-          // name; the writers carry its number (D5).
-          if (cn.invoice_number().empty() && !cn.invoice().empty()) {
-            if (auto it = numbers.find(cn.invoice()); it != numbers.end()) {
+          // name, or (a settlement's) by their one allocation; the writers
+          // carry its number (D5). A credit spread over several invoices
+          // stays account-level: the formats name one invoice at most.
+          const std::string& credited = !cn.invoice().empty()        ? cn.invoice()
+                                        : cn.allocations_size() == 1 ? cn.allocations(0).invoice()
+                                                                     : cn.invoice();
+          if (cn.invoice_number().empty() && !credited.empty()) {
+            if (auto it = numbers.find(credited); it != numbers.end()) {
               rec.mutable_credit_note()->set_invoice_number(it->second);
             }
           }
@@ -156,18 +163,27 @@ absl::Status WriteOneFilePerDocument(const ExportSet& set, const std::string& di
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  std::vector<std::string> failed;
   for (const auto& record : set.records) {
-    const std::string number =
-        record.has_invoice() ? record.invoice().number() : record.credit_note().number();
+    const bool invoice = record.has_invoice();
+    const std::string number = invoice ? record.invoice().number() : record.credit_note().number();
     absl::StatusOr<std::string> doc = render(record, customers[record.customer_ref()]);
     if (!doc.ok()) {
-      return absl::Status(doc.status().code(), absl::StrCat(number, ": ", doc.status().message()));
+      // One document that cannot be written does not hold back the others.
+      failed.push_back(absl::StrCat(invoice ? "invoice " : "credit note ", number,
+                                    " of customer ", record.customer_ref(), ": ",
+                                    doc.status().message()));
+      continue;
     }
     const std::string path = (std::filesystem::path(dir) / (SafeFileName(number) + extension)).string();
     if (absl::Status st = WriteFileAtomically(path, *doc); !st.ok()) return st;
     out << path << "\n";
   }
-  return absl::OkStatus();
+  if (failed.empty()) return absl::OkStatus();
+  return domain::InvalidInput(
+      "DOCUMENTS_NOT_WRITTEN", "records",
+      absl::StrCat(failed.size(), " of ", set.records.size(),
+                   " documents not written (the others were):\n  ", absl::StrJoin(failed, "\n  ")));
 }
 
 absl::StatusOr<std::vector<CollectionEntry>> CollectionEntriesOf(const ExportSet& set) {
@@ -185,6 +201,7 @@ absl::StatusOr<std::vector<CollectionEntry>> CollectionEntriesOf(const ExportSet
                    ? CollectionEntry::Kind::kInterest
                    : CollectionEntry::Kind::kFee;
       e.id = inv.external_ref().id();
+      e.number = inv.number();
       auto date = FromProtoDate(inv.issue_date());
       if (!date.ok()) return date.status();
       e.date = *date;
@@ -196,6 +213,7 @@ absl::StatusOr<std::vector<CollectionEntry>> CollectionEntriesOf(const ExportSet
       const v1::CreditNote& cn = rec.credit_note();
       e.kind = CollectionEntry::Kind::kWriteOff;
       e.id = cn.external_ref().id();
+      e.number = cn.number();
       auto date = FromProtoDate(cn.issue_date());
       if (!date.ok()) return date.status();
       e.date = *date;
@@ -251,9 +269,12 @@ std::vector<FlagDef> CommonFlags(const ConnectorSpec& spec) {
       {"chunk-size", "500", "records per SyncLedger chunk, 1..1000"},
       {"currency", spec.default_currency, "ISO 4217 currency for amounts the file does not qualify"},
       {"encoding", "auto", "text encoding: auto, utf-8 or windows-1252"},
-      {"number-format", spec.number_format.ToString(),
-       spec.number_format_fixed
-           ? "how amounts are written; fixed by this format's specification"
+      // A fixed notation has no default to override: the help states it.
+      {"number-format", spec.number_format_fixed ? "" : spec.number_format.ToString(),
+       !spec.number_format_help.empty() ? spec.number_format_help
+       : spec.number_format_fixed
+           ? absl::StrCat("how amounts are written: always ", spec.number_format.ToString(),
+                          ", fixed by this format's specification (the flag accepts only that)")
            : "how amounts are written, as an example: 1,234.56 1234.56 1.234,56 1234,56 "
              "'1 234,56' 1'234.56 (a group mark only between groups of three digits)"},
       {"round", "false",
@@ -277,7 +298,11 @@ std::vector<FlagDef> CommonFlags(const ConnectorSpec& spec) {
   };
 }
 
-std::string Usage(const ConnectorSpec& spec, const std::vector<FlagDef>& flags) {
+}  // namespace
+
+std::string ConnectorUsage(const ConnectorSpec& spec) {
+  std::vector<FlagDef> flags = CommonFlags(spec);
+  flags.insert(flags.end(), spec.flags.begin(), spec.flags.end());
   std::string out = absl::StrCat(
       spec.program, ": ", spec.summary, "\n\nUsage:\n  ", spec.program,
       " --tenant=T --file=PATH [--dry-run] [--quarantine] [flags]\n  ", spec.program,
@@ -296,6 +321,8 @@ std::string Usage(const ConnectorSpec& spec, const std::vector<FlagDef>& flags) 
   absl::StrAppend(&out, "\n", ExitCodeTable());
   return out;
 }
+
+namespace {
 
 int UsageError(const ConnectorSpec& spec, absl::string_view message) {
   std::fprintf(stderr, "%s: %.*s\nRun %s --help for the flags.\n", spec.program.c_str(),
@@ -343,6 +370,9 @@ int ExportMain(const ConnectorSpec& spec, const FlagValues& flags, LedgerClient&
   std::ostringstream text;
   absl::Status st = spec.write_export(*set, flags, text);
   if (!st.ok()) {
+    // One file per document: the documents that could be written were, and
+    // `text` lists them.
+    if (spec.one_file_per_document) std::cout << text.str() << std::flush;
     std::fprintf(stderr, "%s export: %s\n", spec.program.c_str(), st.ToString().c_str());
     return kExitInputRejected;
   }
@@ -372,7 +402,7 @@ int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv) {
   auto flags = ParseFlags(defs, args, &positional);
   if (!flags.ok()) return UsageError(spec, flags.status().message());
   if (flags->Bool("help") || (!positional.empty() && positional[0] == "help")) {
-    std::cout << Usage(spec, defs);
+    std::cout << ConnectorUsage(spec);
     return kExitOk;
   }
   std::string command = positional.empty() ? "sync" : positional[0];

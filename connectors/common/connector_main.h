@@ -84,9 +84,11 @@ absl::StatusOr<std::vector<CollectionEntry>> CollectionEntriesOf(const ExportSet
 // For formats with one file per document (UBL, CII): writes
 // `dir`/<SafeFileName(number)><extension> atomically for every record of
 // `set`, with the bytes `render(record, owner)` makes from the record and
-// the customer that owns it, and prints each path on `out`. The first
-// render error is returned prefixed with the document number; nothing
-// after it is written.
+// the customer that owns it, and prints each path on `out`. A document that
+// does not render is skipped, not the export: every other document is
+// written, and the result is InvalidArgument DOCUMENTS_NOT_WRITTEN naming
+// each skipped one ("invoice FEE-1 of customer C-1: BR-CO-15: ..."). A file
+// that cannot be written stops the export with that error.
 using RenderDocument =
     std::function<absl::StatusOr<std::string>(const v1::SyncRecord&, const v1::Customer&)>;
 absl::Status WriteOneFilePerDocument(const ExportSet& set, const std::string& dir,
@@ -105,6 +107,9 @@ struct ConnectorSpec {
   // --number-format is refused; otherwise it is the default of the flag.
   NumberFormat number_format = kXsdDecimal;
   bool number_format_fixed = true;
+  // The --number-format help when the sentence made from the two fields
+  // above would mislead (OFX reads either decimal mark).
+  std::string number_format_help;
   // Line-based text input (RunOptions::text_input).
   bool text_input = false;
   // Format-specific flags (e.g. --date-format for Xero).
@@ -115,9 +120,16 @@ struct ConnectorSpec {
   std::function<absl::StatusOr<ParseFn>(const FlagValues&, ParseOptions& options,
                                         std::string* fingerprint)>
       make_parser;
+  // The export writes one file per document (WriteOneFilePerDocument): when
+  // some fail, the list of those written is still printed.
+  bool one_file_per_document = false;
   // Writes an export in the format; empty = the format has no export.
   std::function<absl::Status(const ExportSet&, const FlagValues&, std::ostream&)> write_export;
 };
+
+// The --help text: usage lines, every flag with its help and default, and
+// the exit codes.
+std::string ConnectorUsage(const ConnectorSpec& spec);
 
 // The whole connector process: parses argv, runs, prints the report on
 // stdout (errors and retries on stderr) and returns the exit code.

@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
   // OFX fixes the notation: no grouping, a period (or a comma, read as well).
   spec.number_format = cc::kXsdDecimal;
   spec.number_format_fixed = true;
+  spec.number_format_help =
+      "how amounts are written: fixed by OFX, no group marks and a decimal point (1234.56) or, "
+      "as some banks write, a decimal comma (1234,56); both are read, whatever the flag says";
   spec.make_parser = [](const cc::FlagValues&, cc::ParseOptions&,
                         std::string*) -> absl::StatusOr<cc::ParseFn> {
     return cc::ParseFn([](std::istream& in, const std::string&, const cc::ParseOptions& o,

@@ -123,8 +123,38 @@ struct Transaction {
   std::string payee;        // hledger "payee | note", beancount payee
   std::string description;  // the whole description / narration
   std::string comments;     // header and transaction comment text
+  // Tags on lines of their own ("; key: value" comments, beancount
+  // metadata key: "value"), the first of each key.
+  std::map<std::string, std::string, std::less<>> tags;
   std::vector<Posting> postings;
+
+  // The value of tag `key`, or "".
+  std::string Tag(absl::string_view key) const {
+    auto it = tags.find(key);
+    return it == tags.end() ? "" : it->second;
+  }
 };
+
+// A tag line's key: a lower-case letter, then letters, digits, '-' or '_'.
+bool IsTagKey(absl::string_view key) {
+  if (key.empty() || !absl::ascii_islower(static_cast<unsigned char>(key[0]))) return false;
+  return std::all_of(key.begin(), key.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+}
+
+// A beancount string's content: the quotes removed, \" and \\ unescaped.
+// Unquoted values (numbers, dates) are returned as written.
+std::string Unquote(absl::string_view v) {
+  v = absl::StripAsciiWhitespace(v);
+  if (v.size() < 2 || v.front() != '"' || v.back() != '"') return std::string(v);
+  std::string out;
+  for (size_t i = 1; i + 1 < v.size(); ++i) {
+    if (v[i] == '\\' && i + 2 < v.size()) ++i;
+    out.push_back(v[i]);
+  }
+  return out;
+}
 
 struct OpenInvoice {
   std::string number;
@@ -340,6 +370,13 @@ class JournalParser {
     Transaction& t = *txn_;
     if (absl::StartsWith(text, ";") || absl::StartsWith(text, "#")) {
       absl::StrAppend(&t.comments, " ", text.substr(1));
+      // "; key: value" on a line of its own: a tag with the rest of the line.
+      absl::string_view body = absl::StripLeadingAsciiWhitespace(text.substr(1));
+      const size_t colon = body.find(": ");
+      if (colon != absl::string_view::npos && IsTagKey(body.substr(0, colon))) {
+        t.tags.emplace(std::string(body.substr(0, colon)),
+                       std::string(absl::StripAsciiWhitespace(body.substr(colon + 2))));
+      }
       return;
     }
     // beancount metadata "key: value" (a key is lower-case, then ": ").
@@ -348,12 +385,11 @@ class JournalParser {
         absl::ascii_islower(static_cast<unsigned char>(text[0])) &&
         text.substr(0, colon).find_first_of(" \t:") == absl::string_view::npos) {
       absl::StrAppend(&t.comments, " ", text);
-      // beancount has no transaction code: metadata invoice: "INV-7" is one.
       absl::string_view key = text.substr(0, colon);
-      if (t.code.empty() && (key == "invoice" || key == "code")) {
-        t.code = std::string(absl::StripPrefix(
-            absl::StripSuffix(absl::StripAsciiWhitespace(text.substr(colon + 1)), "\""), "\""));
-      }
+      const std::string value = Unquote(text.substr(colon + 1));
+      t.tags.emplace(std::string(key), value);
+      // beancount has no transaction code: metadata invoice: "INV-7" is one.
+      if (t.code.empty() && (key == "invoice" || key == "code")) t.code = value;
       return;
     }
     Posting p;
@@ -465,6 +501,11 @@ class JournalParser {
 
   std::string CustomerOf(const Transaction& t, const Posting& p, size_t marker_index,
                          std::string* display) {
+    // A customer: tag (what WriteJournal writes) names the customer exactly.
+    if (std::string tagged = t.Tag("customer"); !tagged.empty()) {
+      *display = !t.payee.empty() ? t.payee : tagged;
+      return tagged;
+    }
     std::vector<absl::string_view> segs = absl::StrSplit(p.account, ':');
     std::vector<absl::string_view> sub(segs.begin() + marker_index + 1, segs.end());
     std::string key = absl::StrJoin(sub, ":");
@@ -484,20 +525,15 @@ class JournalParser {
     if (customers_.contains(key)) return;
     customers_.insert(key);
     ParsedRecord rec = NewRecord(At(line));
+    // A journal has no customer list: its customers are only named by
+    // postings, so they never overwrite a customer the tenant already holds.
+    rec.implied_customer = true;
     v1::Customer* c = rec.record.mutable_customer();
     c->mutable_external_ref()->set_source_system(source_);
     c->mutable_external_ref()->set_id(key);
     c->set_display_name(display.substr(0, 200));
     c->set_kind(options_.default_customer_kind);
     on_record_(std::move(rec));
-  }
-
-  // An id from content, numbered when the same content repeats.
-  std::string ContentId(std::initializer_list<absl::string_view> parts) {
-    std::string id = StableId(parts);
-    int& n = seen_ids_[id];
-    ++n;
-    return n == 1 ? id : absl::StrCat(id, "-", n);
   }
 
   bool MovesIntoAssets(const Transaction& t, size_t receivable_index) const {
@@ -569,9 +605,16 @@ class JournalParser {
       rec.record.set_customer_ref(customer);
       std::string amount_key = absl::StrCat(money->minor, money->currency);
       std::string date = domain::FormatIsoDay(t.date);
+      // Tags written by WriteJournal: the document number and the
+      // service's id of the entry.
+      const std::string tagged_number = t.Tag("document");
+      const std::string tagged_id = t.Tag("collections-entry");
+      const std::string& code = !tagged_number.empty() ? tagged_number : t.code;
       if (money->minor > 0) {
-        std::string id = !t.code.empty() ? ContentId({t.code}) : ContentId({date, t.description, p.account, amount_key});
-        std::string number = !t.code.empty() ? t.code : absl::StrCat("JNL-", id.substr(0, 8));
+        std::string id = !tagged_id.empty() ? tagged_id
+                         : !code.empty()    ? ids_.Next({code})
+                                            : ids_.Next({date, t.description, p.account, amount_key});
+        std::string number = !code.empty() ? code : absl::StrCat("JNL-", id.substr(0, 8));
         absl::CivilDay due = t.date + plaintext_.default_terms_days;
         if (std::optional<absl::CivilDay> tag = DueTag(absl::StrCat(t.comments, " ", p.comment))) {
           due = *tag;
@@ -591,7 +634,9 @@ class JournalParser {
         ++stats_.invoices;
       } else {
         int64_t amount = -money->minor;
-        std::string id = ContentId({date, t.code, t.description, p.account, amount_key});
+        std::string id = !tagged_id.empty()
+                             ? tagged_id
+                             : ids_.Next({date, t.code, t.description, p.account, amount_key});
         std::vector<std::pair<OpenInvoice*, int64_t>> allocations;
         int64_t left = amount;
         for (OpenInvoice& o : open_[customer]) {
@@ -624,7 +669,7 @@ class JournalParser {
           v1::CreditNote* cn = rec.record.mutable_credit_note();
           cn->mutable_external_ref()->set_source_system(source_);
           cn->mutable_external_ref()->set_id(id);
-          cn->set_number(!t.code.empty() ? t.code : absl::StrCat("JNL-", id.substr(0, 8)));
+          cn->set_number(!code.empty() ? code : absl::StrCat("JNL-", id.substr(0, 8)));
           *cn->mutable_issue_date() = ToProtoDate(t.date);
           *cn->mutable_amount() = ToProtoMoney(amount, money->currency);
           cn->set_reason(t.description);
@@ -632,6 +677,10 @@ class JournalParser {
             cn->set_invoice(allocations[0].first->id);
             cn->set_invoice_number(allocations[0].first->number);
             allocations[0].first->open -= allocations[0].second;
+          } else if (std::string credited = t.Tag("for-invoice"); !credited.empty()) {
+            // An invoice of the books not in this file: the server applies
+            // the credit to it by number (or keeps it until it arrives).
+            cn->set_invoice_number(credited);
           }
           ++stats_.credit_notes;
         }
@@ -668,7 +717,7 @@ class JournalParser {
   bool skipping_block_ = false;
   std::optional<Transaction> txn_;
   absl::flat_hash_set<std::string> customers_;
-  absl::flat_hash_map<std::string, int> seen_ids_;
+  ContentIds ids_;
   std::map<std::string, std::vector<OpenInvoice>> open_;
 };
 

@@ -27,6 +27,13 @@
 //  - dates 2020-02-01, 2004/05/01, 2004.05.01, partial "1/3" with the year
 //    from a `Y`/`year` directive, else the last full date, else
 //    PlaintextParseOptions::default_year (hledger uses the current year);
+//  - tags on lines of their own ("; key: value" comments in hledger/ledger,
+//    metadata key: "value" in beancount), as WriteJournal writes them, win
+//    over what the syntax allows: customer: is the customer's id (the
+//    payee its name), document: the invoice or credit note number,
+//    collections-entry: its external id, for-invoice: the invoice a credit
+//    credits when that invoice is not in the file; so an export re-imports
+//    with the same identities;
 //  - automated (`=`) and periodic (`~`) transactions are rules, not
 //    bookings, and are skipped; so are beancount's open/balance/pad/price
 //    directives, options and org-mode headings.

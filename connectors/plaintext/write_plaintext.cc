@@ -2,6 +2,7 @@
 
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -65,6 +66,25 @@ std::string Text(absl::string_view s, Dialect dialect) {
   return out;
 }
 
+// A tag's value: one line; in beancount a string with '"' and '\\'
+// escaped.
+std::string TagValue(absl::string_view s, Dialect dialect) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    if (dialect == Dialect::kBeancount && (c == '"' || c == '\\')) out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+// A transaction code "(...)": no parenthesis or line break inside.
+std::string Code(absl::string_view s) {
+  std::string out;
+  for (char c : s) out.push_back(c == ')' || c == '(' || c == '\n' || c == '\r' ? '_' : c);
+  return out;
+}
+
 }  // namespace
 
 absl::Status WriteJournal(std::ostream& out, absl::Span<const CollectionEntry> entries,
@@ -104,19 +124,23 @@ absl::Status WriteJournal(std::ostream& out, absl::Span<const CollectionEntry> e
     std::string negative = domain::FormatDecimal(-e.amount.minor, e.amount.currency);
     std::string payee = Text(e.customer_name.empty() ? e.customer : e.customer_name, d);
     std::string date = domain::FormatIsoDay(e.date);
+    const std::string& number = e.number.empty() ? e.id : e.number;
+    // The tags the parser reads back (parse_plaintext.h), so that a
+    // re-import keeps the customer and the number whatever the account and
+    // code syntax had to change: one per line, its value to the line's end.
+    std::vector<std::pair<const char*, const std::string*>> tags = {
+        {"collections-entry", &e.id}, {"document", &number}, {"customer", &e.customer}};
+    if (!e.invoice_number.empty()) tags.push_back({"for-invoice", &e.invoice_number});
     if (d == Dialect::kLedger) {
-      absl::StrAppend(&text, date, " * (", Text(e.id, d), ") ", payee, " | ", Text(DescribeEntry(e), d),
-                      "\n");
-      absl::StrAppend(&text, "    ; collections-entry: ", Text(e.id, d));
-      if (!e.invoice_number.empty()) {
-        absl::StrAppend(&text, ", for-invoice: ", Text(e.invoice_number, d));
+      absl::StrAppend(&text, date, " * (", Code(number), ") ", payee, " | ",
+                      Text(DescribeEntry(e), d), "\n");
+      for (const auto& [key, value] : tags) {
+        absl::StrAppend(&text, "    ; ", key, ": ", TagValue(*value, d), "\n");
       }
-      text += "\n";
     } else {
       absl::StrAppend(&text, date, " * \"", payee, "\" \"", Text(DescribeEntry(e), d), "\"\n");
-      absl::StrAppend(&text, "  collections-entry: \"", Text(e.id, d), "\"\n");
-      if (!e.invoice_number.empty()) {
-        absl::StrAppend(&text, "  for-invoice: \"", Text(e.invoice_number, d), "\"\n");
+      for (const auto& [key, value] : tags) {
+        absl::StrAppend(&text, "  ", key, ": \"", TagValue(*value, d), "\"\n");
       }
     }
     // Amounts right-aligned after at least four spaces, as the tools print them.

@@ -2,11 +2,19 @@
 // transactions that hledger, ledger and (in beancount mode) beancount
 // accept, for appending to the books the customer is kept in:
 //
-//   2026-04-01 * (fee-0001) Acme Trading GmbH | Late fee for invoice INV-1
-//       ; collections-entry: fee-0001, for-invoice: INV-1
+//   2026-04-01 * (FEE-STAGE-9A75) Acme Trading GmbH | Late fee for invoice INV-1
+//       ; collections-entry: fee-stage-9a75
+//       ; document: FEE-STAGE-9A75
+//       ; customer: 000001
+//       ; for-invoice: INV-1
 //       assets:receivable:000001     40.00 EUR
 //       income:late fees            -40.00 EUR
 //
+// The transaction code is the document number. Account names cannot hold
+// every customer id (beancount capitalises, ':' and ';' are syntax), so the
+// identity travels in tags (ledger comments "; key: value", beancount
+// metadata key: "value") that ParsePlaintextJournal reads back: a re-import
+// gives the same customer, number and credited invoice (D7).
 // A fee or interest debits the customer's receivable sub-account and
 // credits income; a write-off debits the bad-debt expense and credits the
 // receivable. Every transaction balances to zero in one commodity, written

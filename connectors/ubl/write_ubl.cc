@@ -152,7 +152,41 @@ struct Doc {
   std::string terms;
   int64_t tax = 0;
   std::vector<DocLine> lines;
+  // EN 16931 BG-21 (> 0) or BG-20 (< 0): a document-level charge or
+  // allowance, taxed in the document's VAT category (BR-32/BR-37).
+  int64_t charge = 0;
+  // BT-114: what rounds the payable amount (|rounding| < one major unit).
+  int64_t rounding = 0;
 };
+
+// The ledger invoice keeps only lines, tax and total; a difference between
+// total and lines + tax came from a document-level charge or allowance, or
+// from rounding the amount payable (a UBL or CII import stores the amount
+// due). Which one it is decides BR-CO-15 (TaxInclusive = TaxExclusive +
+// VAT) and BR-CO-17 (VAT = taxable x rate): rounding when it is smaller
+// than one major unit and the VAT fits the lines alone, else a charge or
+// allowance when the VAT fits the lines with it. A difference that fits
+// neither cannot be written as a valid document.
+absl::Status ExplainDifference(Doc& d, int64_t lines, int64_t total, const UblWriteOptions& o) {
+  const int64_t diff = total - lines - d.tax;
+  if (diff == 0) return absl::OkStatus();
+  int64_t major = 1;
+  for (int i = domain::CurrencyExponent(d.currency).value_or(2); i > 0; --i) major *= 10;
+  if (diff > -major && diff < major && ChooseVat(lines, d.tax, o).ok()) {
+    d.rounding = diff;
+    return absl::OkStatus();
+  }
+  if (lines + diff > 0 && ChooseVat(lines + diff, d.tax, o).ok()) {
+    d.charge = diff;
+    return absl::OkStatus();
+  }
+  return Rule("BR-CO-15",
+              absl::StrCat("total ", domain::FormatDecimal(total, d.currency), " is not lines ",
+                           domain::FormatDecimal(lines, d.currency), " + VAT ",
+                           domain::FormatDecimal(d.tax, d.currency),
+                           ", and the difference fits neither a document-level charge or "
+                           "allowance (BR-CO-17) nor a rounding below one unit"));
+}
 
 absl::StatusOr<std::string> WriteDoc(const Doc& d, const UblParty& buyer, const UblWriteOptions& o) {
   RETURN_IF_ERROR(CheckParty(o.supplier, "supplier"));
@@ -160,7 +194,8 @@ absl::StatusOr<std::string> WriteDoc(const Doc& d, const UblParty& buyer, const 
   if (d.number.empty()) return Missing("ID", "the document number (BT-1) is mandatory");
   int64_t line_total = 0;
   for (const DocLine& l : d.lines) line_total += l.amount;
-  ASSIGN_OR_RETURN(Vat vat, ChooseVat(line_total, d.tax, o));
+  const int64_t taxable = line_total + d.charge;  // BT-109 = BT-106 - BT-107 + BT-108
+  ASSIGN_OR_RETURN(Vat vat, ChooseVat(taxable, d.tax, o));
   if ((vat.category == "E" || vat.category == "S") && o.supplier.vat_id.empty()) {
     return Rule(vat.category == "E" ? "BR-E-02" : "BR-S-02",
                 "the seller's VAT identifier is required with this VAT category");
@@ -212,19 +247,34 @@ absl::StatusOr<std::string> WriteDoc(const Doc& d, const UblParty& buyer, const 
       x.End();
     }
   }
+  if (d.charge != 0) {
+    // BG-20/BG-21 with a reason (BR-33/BR-38) and the VAT category.
+    x.Start("cac:AllowanceCharge");
+    x.Leaf("cbc:ChargeIndicator", d.charge > 0 ? "true" : "false");
+    x.Leaf("cbc:AllowanceChargeReason", d.charge > 0 ? "Charge" : "Discount");
+    x.Leaf("cbc:Amount", money(d.charge > 0 ? d.charge : -d.charge), "currencyID", d.currency);
+    WriteTaxCategory(x, "cac:TaxCategory", vat, false);
+    x.End();
+  }
   x.Start("cac:TaxTotal");
   x.Leaf("cbc:TaxAmount", money(d.tax), "currencyID", d.currency);
   x.Start("cac:TaxSubtotal");
-  x.Leaf("cbc:TaxableAmount", money(line_total), "currencyID", d.currency);
+  x.Leaf("cbc:TaxableAmount", money(taxable), "currencyID", d.currency);
   x.Leaf("cbc:TaxAmount", money(d.tax), "currencyID", d.currency);
   WriteTaxCategory(x, "cac:TaxCategory", vat, true);
   x.End();
   x.End();
   x.Start("cac:LegalMonetaryTotal");
+  // BR-CO-10, BR-CO-13, BR-CO-15, BR-CO-16 (no prepaid amount).
   x.Leaf("cbc:LineExtensionAmount", money(line_total), "currencyID", d.currency);
-  x.Leaf("cbc:TaxExclusiveAmount", money(line_total), "currencyID", d.currency);
-  x.Leaf("cbc:TaxInclusiveAmount", money(line_total + d.tax), "currencyID", d.currency);
-  x.Leaf("cbc:PayableAmount", money(line_total + d.tax), "currencyID", d.currency);
+  x.Leaf("cbc:TaxExclusiveAmount", money(taxable), "currencyID", d.currency);
+  x.Leaf("cbc:TaxInclusiveAmount", money(taxable + d.tax), "currencyID", d.currency);
+  if (d.charge < 0) x.Leaf("cbc:AllowanceTotalAmount", money(-d.charge), "currencyID", d.currency);
+  if (d.charge > 0) x.Leaf("cbc:ChargeTotalAmount", money(d.charge), "currencyID", d.currency);
+  if (d.rounding != 0) {
+    x.Leaf("cbc:PayableRoundingAmount", money(d.rounding), "currencyID", d.currency);
+  }
+  x.Leaf("cbc:PayableAmount", money(taxable + d.tax + d.rounding), "currencyID", d.currency);
   x.End();
   for (const DocLine& l : d.lines) {
     x.Start(d.credit ? "cac:CreditNoteLine" : "cac:InvoiceLine");
@@ -314,9 +364,7 @@ absl::StatusOr<std::string> WriteUblInvoice(const v1::Invoice& inv, const UblPar
     d.lines.push_back(MakeLine("1", "Fee", 1000, total - d.tax, total - d.tax));
     sum = total - d.tax;
   }
-  if (sum + d.tax != total) {
-    return Rule("BR-CO-15", absl::StrCat("lines ", sum, " + VAT ", d.tax, " != total ", total));
-  }
+  RETURN_IF_ERROR(ExplainDifference(d, sum, total, options));
   return WriteDoc(d, buyer, options);
 }
 

@@ -62,6 +62,66 @@ TEST(Flags, RejectsUnknownAndMissingValues) {
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// A format whose specification fixes the number notation (MT940, DATEV,
+// OFX) shows it as a fact, not as a "(default ...)" the flag could change;
+// a locale-dependent format shows its default.
+TEST(Flags, NumberFormatHelpStatesAFixedNotation) {
+  auto number_format_help = [](const ConnectorSpec& spec) {
+    const std::string usage = ConnectorUsage(spec);
+    const size_t at = usage.find("--number-format");
+    EXPECT_NE(at, std::string::npos) << usage;
+    return usage.substr(at, usage.find("\n  --", at + 1) - at);
+  };
+  ConnectorSpec fixed;
+  fixed.program = "collections-mt940";
+  fixed.number_format = kCommaDecimal;
+  fixed.number_format_fixed = true;
+  std::string help = number_format_help(fixed);
+  EXPECT_TRUE(absl::StrContains(help, "always 1234,56, fixed by")) << help;
+  EXPECT_FALSE(absl::StrContains(help, "(default")) << help;
+  fixed.number_format_help = "decimal point or comma";
+  EXPECT_TRUE(absl::StrContains(number_format_help(fixed), "decimal point or comma"));
+  EXPECT_FALSE(absl::StrContains(number_format_help(fixed), "(default"));
+  ConnectorSpec locale;
+  locale.program = "collections-iif";
+  locale.number_format = kPointDecimalGrouped;
+  locale.number_format_fixed = false;
+  EXPECT_TRUE(absl::StrContains(number_format_help(locale), "(default 1,234.56)"));
+}
+
+// D8: one document that cannot be rendered does not stop a one-file-per-
+// document export; the others are written and the failure names it.
+TEST(Export, OneBadDocumentDoesNotHoldBackTheOthers) {
+  ExportSet set;
+  set.customers.emplace_back().mutable_external_ref()->set_id("c1");
+  for (const char* number : {"FEE-1", "FEE-2", "FEE-3"}) {
+    v1::SyncRecord& r = set.records.emplace_back();
+    r.set_customer_ref("c1");
+    r.mutable_invoice()->set_number(number);
+  }
+  const std::string dir = TempPath("one-file-per-document");
+  fs::remove_all(dir);
+  std::ostringstream listed;
+  absl::Status st = WriteOneFilePerDocument(
+      set, dir, ".xml",
+      [](const v1::SyncRecord& r, const v1::Customer&) -> absl::StatusOr<std::string> {
+        if (r.invoice().number() == "FEE-2") {
+          return domain::InvalidInput("PEPPOL_RULE", "BR-CO-15", "total is not lines + VAT");
+        }
+        return "<Invoice/>";
+      },
+      listed);
+  EXPECT_EQ(domain::ReasonOf(st), "DOCUMENTS_NOT_WRITTEN");
+  EXPECT_TRUE(absl::StrContains(st.message(), "1 of 3 documents not written")) << st;
+  EXPECT_TRUE(absl::StrContains(st.message(), "invoice FEE-2 of customer c1: BR-CO-15: total is"))
+      << st;
+  EXPECT_TRUE(fs::exists(dir + "/FEE-1.xml"));
+  EXPECT_FALSE(fs::exists(dir + "/FEE-2.xml"));
+  EXPECT_TRUE(fs::exists(dir + "/FEE-3.xml"));
+  EXPECT_EQ(listed.str(), dir + "/FEE-1.xml\n" + dir + "/FEE-3.xml\n");
+  fs::remove_all(dir);
+}
+
 TEST(Checkpoint, Sha256KnownAnswer) {
   // FIPS 180-2 appendix B.1.
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

@@ -236,10 +236,16 @@ TEST(UblWrite, RefusesDocumentsBis3WouldReject) {
   no_vat_id.supplier.vat_id.clear();
   auto st = WriteUblInvoice(FeeInvoice(), Buyer(), no_vat_id).status();
   EXPECT_NE(st.message().find("BR-E-02"), std::string::npos) << st;
+  // A total that no charge, allowance or rounding explains under the VAT
+  // rate (20 % of 42.50 is 8.50; 8.50 is not 20 % of 91.49 - 8.50).
   v1::Invoice unbalanced = FeeInvoice();
-  unbalanced.mutable_total()->set_minor_units(1);
-  EXPECT_EQ(domain::ReasonOf(WriteUblInvoice(unbalanced, Buyer(), Seller()).status()),
-            "PEPPOL_RULE");
+  *unbalanced.mutable_tax() = testing::ProtoMoney("EUR", 850);
+  *unbalanced.mutable_total() = testing::ProtoMoney("EUR", 9999);
+  UblWriteOptions twenty = Seller();
+  twenty.vat_percent = "20";
+  auto unbalanced_st = WriteUblInvoice(unbalanced, Buyer(), twenty).status();
+  EXPECT_EQ(domain::ReasonOf(unbalanced_st), "PEPPOL_RULE");
+  EXPECT_NE(unbalanced_st.message().find("BR-CO-15"), std::string::npos) << unbalanced_st;
   // Category O: no seller VAT id is written (BR-O-02), no percent.
   UblWriteOptions outside = Seller();
   outside.zero_vat_category = "O";
@@ -248,6 +254,56 @@ TEST(UblWrite, RefusesDocumentsBis3WouldReject) {
   const std::string ns = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2";
   EXPECT_EQ(Count(*xml, ns, "//cac:AccountingSupplierParty//cac:PartyTaxScheme"), 0);
   EXPECT_EQ(Count(*xml, ns, "//cac:ClassifiedTaxCategory/cbc:Percent"), 0);
+}
+
+// D8: an invoice whose total is not lines + VAT (a UBL import with a
+// document-level charge, allowance or payable rounding keeps only lines,
+// tax and total) is written with that charge, allowance or rounding, so
+// that BR-CO-13/15/16 hold: TaxExclusive = lines - allowances + charges,
+// TaxInclusive = TaxExclusive + VAT, Payable = TaxInclusive + rounding.
+// Reading it back gives the same total and tax.
+TEST(UblWrite, DocumentLevelChargesAllowancesAndRoundingKeepTheTotalsConsistent) {
+  struct Case {
+    const char* name;
+    int64_t tax;
+    int64_t total;
+    const char* vat_percent;
+    std::vector<std::string> paths;  // each must select one node
+  };
+  const std::string m = "/u:Invoice/cac:LegalMonetaryTotal/";
+  const std::vector<Case> cases = {
+      {"rounding", 0, 4248, "",
+       {m + "cbc:LineExtensionAmount[.='42.50']", m + "cbc:TaxExclusiveAmount[.='42.50']",
+        m + "cbc:TaxInclusiveAmount[.='42.50']", m + "cbc:PayableRoundingAmount[.='-0.02']",
+        m + "cbc:PayableAmount[.='42.48']"}},
+      {"charge with VAT", 1000, 6000, "20",
+       {"/u:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator='true'][cbc:Amount='7.50']"
+        "[cbc:AllowanceChargeReason]/cac:TaxCategory[cbc:ID='S'][cbc:Percent='20']",
+        "//cac:TaxSubtotal/cbc:TaxableAmount[.='50.00']", m + "cbc:LineExtensionAmount[.='42.50']",
+        m + "cbc:TaxExclusiveAmount[.='50.00']", m + "cbc:ChargeTotalAmount[.='7.50']",
+        m + "cbc:TaxInclusiveAmount[.='60.00']", m + "cbc:PayableAmount[.='60.00']"}},
+      {"allowance", 0, 4000, "",
+       {"/u:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator='false'][cbc:Amount='2.50']",
+        m + "cbc:TaxExclusiveAmount[.='40.00']", m + "cbc:AllowanceTotalAmount[.='2.50']",
+        m + "cbc:PayableAmount[.='40.00']"}},
+  };
+  const std::string ns = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2";
+  for (const Case& c : cases) {
+    v1::Invoice inv = FeeInvoice();
+    *inv.mutable_tax() = testing::ProtoMoney("EUR", c.tax);
+    *inv.mutable_total() = testing::ProtoMoney("EUR", c.total);
+    UblWriteOptions o = Seller();
+    o.vat_percent = c.vat_percent;
+    auto xml = WriteUblInvoice(inv, Buyer(), o);
+    ASSERT_TRUE(xml.ok()) << c.name << ": " << xml.status();
+    for (const std::string& path : c.paths) {
+      EXPECT_EQ(Count(*xml, ns, path), 1) << c.name << ": " << path << "\n" << *xml;
+    }
+    auto back = Reparse(*xml);
+    ASSERT_EQ(back.size(), 2u) << c.name;
+    EXPECT_EQ(back[1].record.invoice().total().minor_units(), c.total) << c.name;
+    EXPECT_EQ(back[1].record.invoice().tax().minor_units(), c.tax) << c.name;
+  }
 }
 
 TEST(UblWrite, PartyFromAParsedCustomer) {
