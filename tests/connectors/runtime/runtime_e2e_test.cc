@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "connectors/common/runner.h"
 #include "connectors/iif/parse_iif.h"
 #include "tests/connectors/runtime/runtime_test_support.h"
@@ -390,6 +391,39 @@ TEST(ConnectorExecutable, MissingStateDirIsCreatedFirst) {
   r = RunProcess(argv);
   EXPECT_EQ(r.exit_code, connectors::kExitLocalError) << r.out << r.err;
   EXPECT_EQ(other.EventCount("acme"), 0);
+}
+
+// A record larger than a gRPC message may carry (here a 5 MiB MEMO on a
+// payment) can never be delivered: it is a bad record, refused at its line
+// before anything is sent, not a server outage retried 8 times and ended
+// with exit 4 "run again to resume".
+TEST(ConnectorExecutable, RecordLargerThanAMessageIsABadRecord) {
+  TempDir dir;
+  LoopbackServer server;
+  const std::string memo(5 << 20, 'x');
+  {
+    std::ofstream out(dir.File("huge.iif"), std::ios::binary);
+    out << "!TRNS\tTRNSID\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\tMEMO\n"
+           "!SPL\tSPLID\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\tMEMO\n"
+           "!ENDTRNS\n"
+           "TRNS\t\tPAYMENT\t7/16/98\tUndeposited Funds\tEcker Designs\t500\t321\t"
+        << memo
+        << "\n"
+           "SPL\t\tPAYMENT\t7/16/98\tAccounts Receivable\tEcker Designs\t-500\t321\t\n"
+           "ENDTRNS\n";
+  }
+  const absl::Time start = absl::Now();
+  ProcessResult r = RunProcess(Connector(server, dir.File("huge.iif")));
+  EXPECT_EQ(r.exit_code, connectors::kExitInputRejected) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "RECORD_TOO_LARGE")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, dir.File("huge.iif") + ":4")) << "located: " << r.err;
+  EXPECT_FALSE(absl::StrContains(r.err, "retry")) << r.err;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(20));
+  EXPECT_EQ(server.EventCount("acme"), 0);
+  // Under --quarantine it is set aside and the rest of the file applies.
+  ProcessResult q = RunProcess(Connector(server, dir.File("huge.iif"), {"--quarantine"}));
+  EXPECT_EQ(q.exit_code, connectors::kExitQuarantined) << q.out << q.err;
+  EXPECT_TRUE(absl::StrContains(ReadFile(dir.File("huge.iif.rejected.jsonl")), "RECORD_TOO_LARGE"));
 }
 
 TEST(ConnectorExecutable, ExportWritesTheServiceDocumentsBackAsIif) {
