@@ -155,26 +155,33 @@ void RunCollections(TestServer& srv, const HostBooks& b) {
   }
 }
 
+// The first page (100) of a List call of the ledger service under `parent`.
+template <typename Request, typename Response>
+Response List(TestServer& srv,
+              grpc::Status (v1::LedgerService::Stub::*rpc)(grpc::ClientContext*, const Request&,
+                                                           Response*),
+              const std::string& parent) {
+  grpc::ClientContext ctx;
+  Request req;
+  req.set_parent(parent);
+  req.set_page_size(100);
+  Response out;
+  grpc::Status st = (srv.ledger().*rpc)(&ctx, req, &out);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  return out;
+}
+
 // The tenant's documents by number: customer, kind, total, amount due, and
 // the invoice a credit note credits (by number) with what stays unapplied.
 std::map<std::string, std::string> Documents(TestServer& srv, std::vector<std::string>* customers,
                                              int64_t* inv3_due) {
+  using Stub = v1::LedgerService::Stub;
   std::map<std::string, std::string> out;
-  grpc::ClientContext cctx;
-  v1::ListCustomersRequest lc;
-  lc.set_parent(kTenant);
-  lc.set_page_size(100);
-  v1::ListCustomersResponse cs;
-  EXPECT_TRUE(srv.ledger().ListCustomers(&cctx, lc, &cs).ok());
+  const v1::ListCustomersResponse cs = List(srv, &Stub::ListCustomers, kTenant);
   for (const v1::Customer& c : cs.customers()) {
     customers->push_back(c.external_ref().id());
-    grpc::ClientContext ictx;
-    v1::ListInvoicesRequest li;
-    li.set_parent(c.name());
-    li.set_page_size(100);
-    v1::ListInvoicesResponse is;
-    EXPECT_TRUE(srv.ledger().ListInvoices(&ictx, li, &is).ok());
     std::map<std::string, std::string> numbers;
+    const v1::ListInvoicesResponse is = List(srv, &Stub::ListInvoices, c.name());
     for (const v1::Invoice& inv : is.invoices()) {
       numbers[inv.name()] = inv.number();
       if (inv.number() == "INV-3") {
@@ -185,12 +192,7 @@ std::map<std::string, std::string> Documents(TestServer& srv, std::vector<std::s
           "invoice customer=", c.external_ref().id(), " total=", inv.total().minor_units(), " ",
           inv.currency_code(), " due=", inv.amount_due().minor_units());
     }
-    grpc::ClientContext nctx;
-    v1::ListCreditNotesRequest ln;
-    ln.set_parent(c.name());
-    ln.set_page_size(100);
-    v1::ListCreditNotesResponse ns;
-    EXPECT_TRUE(srv.ledger().ListCreditNotes(&nctx, ln, &ns).ok());
+    const v1::ListCreditNotesResponse ns = List(srv, &Stub::ListCreditNotes, c.name());
     for (const v1::CreditNote& cn : ns.credit_notes()) {
       std::vector<std::string> credits;
       if (!cn.invoice().empty()) credits.push_back(numbers[cn.invoice()]);
