@@ -310,8 +310,15 @@ class PrefixedStream {
   size_t pos_ = 0;
 };
 
-// Streaming gunzip (RFC 1952, concatenated members allowed) with zlib.
+// Streaming gunzip (RFC 1952, concatenated members allowed) with zlib. A
+// decompression bomb is refused before it is inflated in full: the output
+// may not exceed kMaxRatio times the compressed input read so far, plus
+// kSlack (GnuCash XML compresses about 10 to 30 times).
 class GunzipSource {
+ public:
+  static constexpr uint64_t kMaxRatio = 100;
+  static constexpr uint64_t kSlack = 1 << 20;
+
  public:
   explicit GunzipSource(PrefixedStream& src) : src_(src) {
     std::memset(&z_, 0, sizeof(z_));
@@ -340,7 +347,15 @@ class GunzipSource {
         z_.next_in = reinterpret_cast<Bytef*>(in_buf_);
         z_.avail_in = static_cast<uInt>(n);
       }
+      const uInt in_before = z_.avail_in, out_before = z_.avail_out;
       int rc = inflate(&z_, Z_NO_FLUSH);
+      compressed_ += in_before - z_.avail_in;
+      inflated_ += out_before - z_.avail_out;
+      if (inflated_ > kMaxRatio * compressed_ + kSlack) {
+        bomb_ = true;
+        return Fail("the data expands more than 100 times (a decompression bomb?); "
+                    "if the book is genuine, gunzip it and pass the plain XML");
+      }
       at_member_end_ = rc == Z_STREAM_END;
       if (rc == Z_STREAM_END) {
         inflateReset(&z_);  // a following member, if any
@@ -351,6 +366,7 @@ class GunzipSource {
     return len - static_cast<int>(z_.avail_out);
   }
   const std::string& error() const { return error_; }
+  bool bomb() const { return bomb_; }
 
  private:
   int Fail(const char* why) {
@@ -363,6 +379,9 @@ class GunzipSource {
   bool ok_ = false;
   bool eof_ = false;
   bool at_member_end_ = false;
+  bool bomb_ = false;
+  uint64_t compressed_ = 0;
+  uint64_t inflated_ = 0;
   char in_buf_[64 * 1024];
   std::string error_;
 };
@@ -850,7 +869,8 @@ absl::Status ParseGnuCashXml(std::istream& in, const ParseOptions& options,
   absl::Status st = book_reader.Read(*reader);
   if (!st.ok()) {
     if (gunzip.has_value() && !gunzip->error().empty()) {
-      return InputError("GZIP_CORRUPT", Location{file, 0, 0, ""},
+      return InputError(gunzip->bomb() ? "GZIP_BOMB" : "GZIP_CORRUPT",
+                        Location{file, gunzip->bomb() ? reader->line() : 0, 0, ""},
                         absl::StrCat("gzip: ", gunzip->error(), " (after ",
                                      reader->bytes_read(), " uncompressed bytes)"));
     }

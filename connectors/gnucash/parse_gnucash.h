@@ -62,7 +62,8 @@ struct GnuCashStats {
 // Contract as in records.h: OK when the book was read to its end; records
 // that cannot be converted go to `on_issue`. InvalidArgument with reason
 // NOT_GNUCASH (another document, or a SQLite book: use ParseGnuCashSqlite),
-// XML_MALFORMED or GZIP_CORRUPT (naming the location) otherwise.
+// XML_MALFORMED or GZIP_CORRUPT (naming the location) otherwise; GZIP_BOMB
+// when the gzip data expands more than 100 times (plus 1 MiB).
 absl::Status ParseGnuCashXml(std::istream& in, const ParseOptions& options,
                              const RecordSink& on_record, const IssueSink& on_issue,
                              GnuCashStats* stats = nullptr);
