@@ -6,9 +6,10 @@
 //
 // 1. Grammar. Each format states one NumberFormat, never a guess. A format
 //    whose specification fixes the notation (XML schemas: xsd:decimal, so
-//    UBL, CII, camt; MT940: decimal comma) uses a fixed one; a format whose
-//    notation follows the exporting program's locale (IIF, Xero CSV, DATEV,
-//    bank CSV) has a documented default and the --number-format flag.
+//    UBL, CII, camt; MT940 and DATEV: decimal comma; OFX: no grouping, a
+//    decimal point or comma) uses a fixed one; a format whose notation
+//    follows the exporting program's locale (IIF, Xero CSV, journals) has a
+//    documented default and the --number-format flag.
 //    A NumberFormat is written as its own example, which is also the flag's
 //    value:
 //      "1234.56"   point decimal, no grouping (xsd:decimal)
