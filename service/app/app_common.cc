@@ -5,8 +5,11 @@
 #include "absl/strings/str_format.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "collections/v1/stored_event.pb.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "google/protobuf/util/type_resolver_util.h"
 #include "service/app/resource_names.h"
 #include "service/domain/amount_limits.h"
 #include "service/domain/errors.h"
@@ -131,11 +134,42 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token) {
   return raw.substr(3);
 }
 
-std::string ToJson(const google::protobuf::Message& m) {
-  std::string out;
+namespace {
+
+google::protobuf::util::JsonPrintOptions JsonOptions() {
   google::protobuf::util::JsonPrintOptions opts;
   opts.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+  return opts;
+}
+
+// Resolves the types of the generated messages (every collections.v1
+// message), as MessageToJsonString does for them. Thread-safe.
+google::protobuf::util::TypeResolver& GeneratedTypes() {
+  static google::protobuf::util::TypeResolver* const resolver =
+      google::protobuf::util::NewTypeResolverForDescriptorPool(
+          "type.googleapis.com", google::protobuf::DescriptorPool::generated_pool());
+  return *resolver;
+}
+
+// The JSON of a packed message, equal to ToJson of the message itself:
+// MessageToJsonString renders a message by converting its serialized bytes
+// with the same resolver and options, and `packed` holds those bytes.
+absl::StatusOr<std::string> PackedToJson(const google::protobuf::Any& packed) {
+  std::string out;
+  const auto st = google::protobuf::util::BinaryToJsonString(&GeneratedTypes(), packed.type_url(),
+                                                            packed.value(), &out, JsonOptions());
+  if (!st.ok()) {
+    return absl::InternalError(absl::StrCat("stored event holds a ", packed.type_url(),
+                                            " that does not render: ", st.ToString()));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ToJson(const google::protobuf::Message& m) {
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, JsonOptions());
   return out;
 }
 
@@ -182,15 +216,16 @@ absl::Status AppendEvent(store::Transaction& tx, const domain::Clock& clock,
                          absl::string_view resource, absl::string_view customer_resource,
                          const google::protobuf::Message* before,
                          const google::protobuf::Message* after, absl::string_view request_id) {
-  v1::Event e;
+  v1::StoredEvent e;
   *e.mutable_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
       absl::ToUnixNanos(clock.Now()));
   e.set_actor(ctx.actor);
   e.set_type(std::string(type));
   e.set_resource(std::string(resource));
   e.set_customer(std::string(customer_resource));
-  if (before != nullptr) e.set_before_json(ToJson(*before));
-  if (after != nullptr) e.set_after_json(ToJson(*after));
+  // Serialized, not rendered: JSON is made when the event is read.
+  if (before != nullptr) e.mutable_before()->PackFrom(*before);
+  if (after != nullptr) e.mutable_after()->PackFrom(*after);
   e.set_request_id(std::string(request_id));
   store::EventRow row;
   row.tenant = std::string(tenant);
@@ -201,10 +236,29 @@ absl::Status AppendEvent(store::Transaction& tx, const domain::Clock& clock,
 }
 
 absl::StatusOr<v1::Event> EventFromRow(const store::EventRow& row) {
+  v1::StoredEvent stored;
+  if (!stored.ParseFromString(row.body)) return absl::InternalError("stored event does not parse");
   v1::Event e;
-  if (!e.ParseFromString(row.body)) return absl::InternalError("stored event does not parse");
-  e.set_sequence(row.sequence);
   e.set_name(absl::StrCat("tenants/", row.tenant, "/events/", row.sequence));
+  e.set_sequence(row.sequence);
+  *e.mutable_time() = std::move(*stored.mutable_time());
+  e.set_actor(std::move(*stored.mutable_actor()));
+  e.set_type(std::move(*stored.mutable_type()));
+  e.set_resource(std::move(*stored.mutable_resource()));
+  e.set_customer(std::move(*stored.mutable_customer()));
+  // A row of either format (stored_event.proto): packed messages are
+  // rendered now, JSON written by older versions is returned as stored.
+  if (stored.has_before()) {
+    ASSIGN_OR_RETURN(*e.mutable_before_json(), PackedToJson(stored.before()));
+  } else {
+    e.set_before_json(std::move(*stored.mutable_before_json()));
+  }
+  if (stored.has_after()) {
+    ASSIGN_OR_RETURN(*e.mutable_after_json(), PackedToJson(stored.after()));
+  } else {
+    e.set_after_json(std::move(*stored.mutable_after_json()));
+  }
+  e.set_request_id(std::move(*stored.mutable_request_id()));
   return e;
 }
 

@@ -76,7 +76,8 @@ absl::StatusOr<int> PageSize(int requested, int def = 100, int max = 1000);
 std::string EncodePageToken(absl::string_view last_key);
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token);
 
-// Deterministic proto JSON (for audit events and case files).
+// Proto JSON with the proto field names (case files, and audit events when
+// they are read).
 std::string ToJson(const google::protobuf::Message& m);
 
 // A fingerprint of a request, stable across processes and versions of the
@@ -92,14 +93,19 @@ absl::Status RunIdempotent(store::Transaction& tx, absl::string_view request_id,
                            google::protobuf::Message* response,
                            const std::function<absl::Status()>& mutate);
 
-// Appends one audit event (before/after as JSON; either may be null).
+// Appends one audit event with the resource before and after the change
+// (either may be null), stored as serialized messages: no JSON is rendered
+// here (v1::StoredEvent).
 absl::Status AppendEvent(store::Transaction& tx, const domain::Clock& clock,
                          const CallContext& ctx, absl::string_view tenant, absl::string_view type,
                          absl::string_view resource, absl::string_view customer_resource,
                          const google::protobuf::Message* before,
                          const google::protobuf::Message* after, absl::string_view request_id);
 
-// Stored EventRow -> Event with its sequence and name filled.
+// Stored EventRow -> Event with its sequence and name filled, before_json
+// and after_json rendered as ToJson renders the messages (rows written
+// before StoredEvent existed carry their JSON and return it unchanged).
+// Internal when a stored body does not parse or render.
 absl::StatusOr<v1::Event> EventFromRow(const store::EventRow& row);
 
 }  // namespace collections::app

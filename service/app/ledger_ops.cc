@@ -4,7 +4,6 @@
 #include <map>
 #include <set>
 
-#include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -279,21 +278,49 @@ absl::Status LedgerOps::Event(absl::string_view type, absl::string_view resource
                      CustomerResource(tenant_, customer_id), before, after, request_id_);
 }
 
+namespace {
+
+// The id of a reference whose readable id another reference already holds:
+// unique per (source_system, id).
+std::string HashedDocId(const v1::ExternalRef& ref) {
+  return absl::StrFormat("x%016x", StableHash(RefKey(ref)));
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> LedgerOps::ChooseDocId(absl::string_view kind,
                                                    const v1::ExternalRef& ref) {
   std::string id = IdFromExternalRef(ref.source_system(), ref.id());
-  bool taken = false;
-  if (absl::string_view(kind) == "invoice") {
-    ASSIGN_OR_RETURN(auto row, tx_.GetInvoice(id));
-    taken = row.has_value();
-  } else {
-    ASSIGN_OR_RETURN(auto doc, tx_.GetDoc(kind, id));
-    taken = doc.has_value();
+  ASSIGN_OR_RETURN(auto doc, tx_.GetDoc(kind, id));
+  if (!doc.has_value()) return id;
+  return HashedDocId(ref);
+}
+
+absl::StatusOr<std::optional<store::InvoiceRow>> LedgerOps::FindInvoiceByRef(
+    const v1::ExternalRef& ref, std::string* new_id) {
+  const std::string key = RefKey(ref);
+  if (IsValidResourceId(ref.id())) {
+    // One lookup. Invoice ids are given only here: the reference's id when
+    // free, else HashedDocId; invoices are never deleted. So when no invoice
+    // has the reference's id, no invoice has the reference either. (Ids
+    // that are not valid resource ids took another readable form before
+    // 2026-11-22, so they are looked up by reference below.)
+    ASSIGN_OR_RETURN(std::optional<store::InvoiceRow> row, tx_.GetInvoice(ref.id()));
+    if (!row.has_value()) {
+      *new_id = ref.id();
+      return row;
+    }
+    if (row->ref == key) return row;
+    // The id is another reference's: this one, if stored, has the hashed id.
+    *new_id = HashedDocId(ref);
+    return tx_.FindInvoiceByRef(key);
   }
-  if (!taken) return id;
-  // Another source system already uses this id: fall back to the hash form,
-  // which is unique per (source_system, id).
-  return absl::StrFormat("x%016x", StableHash(RefKey(ref)));
+  ASSIGN_OR_RETURN(std::optional<store::InvoiceRow> row, tx_.FindInvoiceByRef(key));
+  if (row.has_value()) return row;
+  const std::string readable = IdFromExternalRef(ref.source_system(), ref.id());
+  ASSIGN_OR_RETURN(auto taken, tx_.GetInvoice(readable));
+  *new_id = taken.has_value() ? HashedDocId(ref) : readable;
+  return row;
 }
 
 absl::StatusOr<v1::Customer> LedgerOps::LoadCustomer(const std::string& customer_id) {
@@ -305,7 +332,13 @@ absl::StatusOr<v1::Customer> LedgerOps::LoadCustomer(const std::string& customer
   }
   v1::Customer c;
   if (!c.ParseFromString(doc->body)) return absl::InternalError("stored customer does not parse");
+  known_customers_.insert(customer_id);
   return c;
+}
+
+absl::Status LedgerOps::RequireCustomer(const std::string& customer_id) {
+  if (known_customers_.count(customer_id) > 0) return absl::OkStatus();
+  return LoadCustomer(customer_id).status();
 }
 
 absl::StatusOr<v1::Invoice> LedgerOps::LoadInvoice(const std::string& customer_id,
@@ -349,6 +382,7 @@ absl::StatusOr<std::string> LedgerOps::ResolveCustomer(const std::string& ref,
                                            "\" in source system \"", source_system, "\"")),
         "customer_ref", "unknown customer");
   }
+  known_customers_.insert(doc->id);
   return doc->id;
 }
 
@@ -614,6 +648,7 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCustomer(const v1::Customer& in) {
   *next.mutable_create_time() = NowTs(clock_);
   *next.mutable_update_time() = next.create_time();
   RETURN_IF_ERROR(tx_.PutDoc(store::Doc{kCustomerKind, id, id, ref, "", next.SerializeAsString()}));
+  known_customers_.insert(id);
   RETURN_IF_ERROR(Event("customer.created", next.name(), id, nullptr, &next));
   return ApplyResult{v1::RecordOutcome::CREATED, next.name()};
 }
@@ -621,12 +656,13 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCustomer(const v1::Customer& in) {
 absl::StatusOr<ApplyResult> LedgerOps::ApplyInvoice(const std::string& customer_id,
                                                     const v1::Invoice& in) {
   RETURN_IF_ERROR(ValidateInvoice(in));
-  RETURN_IF_ERROR(LoadCustomer(customer_id).status());
+  RETURN_IF_ERROR(RequireCustomer(customer_id));
   v1::Invoice next = InvoiceInput(in);
   FillCurrency(next.mutable_total(), next.currency_code());
   if (next.has_tax()) FillCurrency(next.mutable_tax(), next.currency_code());
   const std::string ref = RefKey(in.external_ref());
-  ASSIGN_OR_RETURN(auto existing, tx_.FindInvoiceByRef(ref));
+  std::string new_id;
+  ASSIGN_OR_RETURN(auto existing, FindInvoiceByRef(in.external_ref(), &new_id));
   store::InvoiceRow row;
   v1::Invoice before;
   bool update = false;
@@ -662,10 +698,9 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyInvoice(const std::string& customer_
     next.set_voided(before.voided());
     *next.mutable_create_time() = before.create_time();
   } else {
-    ASSIGN_OR_RETURN(std::string id, ChooseDocId("invoice", in.external_ref()));
-    row.id = id;
+    row.id = new_id;
     row.customer = customer_id;
-    next.set_name(ChildResource(tenant_, customer_id, kInvoices, id));
+    next.set_name(ChildResource(tenant_, customer_id, kInvoices, new_id));
     *next.mutable_create_time() = NowTs(clock_);
   }
   *next.mutable_update_time() = NowTs(clock_);
@@ -705,7 +740,7 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyInvoice(const std::string& customer_
 absl::StatusOr<ApplyResult> LedgerOps::ApplyPayment(const std::string& customer_id,
                                                     const v1::Payment& in) {
   RETURN_IF_ERROR(ValidatePayment(in));
-  RETURN_IF_ERROR(LoadCustomer(customer_id).status());
+  RETURN_IF_ERROR(RequireCustomer(customer_id));
   const std::string ref = RefKey(in.external_ref());
   const std::string& ccy = in.amount().currency_code();
   v1::Payment before;
@@ -739,7 +774,7 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyPayment(const std::string& customer_
 absl::StatusOr<ApplyResult> LedgerOps::ApplyCreditNote(const std::string& customer_id,
                                                        const v1::CreditNote& in) {
   RETURN_IF_ERROR(ValidateCreditNote(in));
-  RETURN_IF_ERROR(LoadCustomer(customer_id).status());
+  RETURN_IF_ERROR(RequireCustomer(customer_id));
   const std::string ref = RefKey(in.external_ref());
   const std::string& ccy = in.amount().currency_code();
   v1::CreditNote before;

@@ -6,6 +6,8 @@
 #ifndef COLLECTIONS_APP_LEDGER_OPS_H_
 #define COLLECTIONS_APP_LEDGER_OPS_H_
 
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -95,7 +97,12 @@ class LedgerOps {
   absl::Status ApplySettlements(const std::string& source_kind, const std::string& source_id,
                                 const std::vector<store::SettlementRow>& rows);
 
+  // NotFound (CUSTOMER_NOT_FOUND) when the customer does not exist.
   absl::StatusOr<v1::Customer> LoadCustomer(const std::string& customer_id);
+  // The same check without the body, and without a query for a customer
+  // this LedgerOps already found, created or loaded (customers are never
+  // deleted, and a LedgerOps lives in one transaction).
+  absl::Status RequireCustomer(const std::string& customer_id);
   absl::StatusOr<v1::Invoice> LoadInvoice(const std::string& customer_id,
                                           const std::string& invoice_id);
   absl::StatusOr<AccountSnapshot> LoadAccount(const std::string& customer_id);
@@ -129,13 +136,20 @@ class LedgerOps {
   absl::Status Event(absl::string_view type, absl::string_view resource,
                      absl::string_view customer_id, const google::protobuf::Message* before,
                      const google::protobuf::Message* after);
+  // A new id for a document of `kind` with reference `ref`: the readable
+  // form when free, else the hashed one.
   absl::StatusOr<std::string> ChooseDocId(absl::string_view kind, const v1::ExternalRef& ref);
+  // The invoice with reference `ref`, usually in one lookup; when there is
+  // none, *new_id is the id a new invoice with that reference takes.
+  absl::StatusOr<std::optional<store::InvoiceRow>> FindInvoiceByRef(const v1::ExternalRef& ref,
+                                                                    std::string* new_id);
 
   store::Transaction& tx_;
   const domain::Clock& clock_;
   const CallContext& ctx_;
   std::string tenant_;
   std::string request_id_;
+  std::set<std::string> known_customers_;  // exist in this transaction
 };
 
 // "source_system/id", the stored form of an ExternalRef.
