@@ -334,6 +334,11 @@ class TrackingTransaction : public store::Transaction {
                                                    int limit) override {
     return inner_.ListDocs(kind, customer, after_id, limit);
   }
+  absl::StatusOr<std::vector<store::Doc>> ListDocsByNumber(absl::string_view kind,
+                                                           absl::string_view after_number,
+                                                           int limit) override {
+    return inner_.ListDocsByNumber(kind, after_number, limit);
+  }
   absl::StatusOr<std::optional<store::InvoiceRow>> GetInvoice(absl::string_view id) override {
     return inner_.GetInvoice(id);
   }

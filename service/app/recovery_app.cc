@@ -85,6 +85,27 @@ std::string OutboxId(absl::string_view customer, absl::CivilDay as_of, domain::S
                                                  domain::StageName(stage))));
 }
 
+// The count of PENDING outbox actions, kept with every change of status so
+// that metrics never scan the outbox.
+constexpr char kPendingCounter[] = "outbox_pending";
+
+absl::StatusOr<int64_t> ReadCounter(store::Transaction& tx, absl::string_view id) {
+  ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kCounterKind, id));
+  int64_t n = 0;
+  if (doc && !absl::SimpleAtoi(doc->body, &n)) return absl::InternalError("bad counter");
+  return n;
+}
+
+absl::Status AddToCounter(store::Transaction& tx, absl::string_view id, int64_t delta) {
+  if (delta == 0) return absl::OkStatus();
+  ASSIGN_OR_RETURN(int64_t n, ReadCounter(tx, id));
+  return tx.PutDoc({kCounterKind, std::string(id), "", "", "", absl::StrCat(n + delta)});
+}
+
+// The outbox document's number column: its sequence, fixed width, so that
+// the store's number index reads a cursor range in sequence order.
+std::string OutboxNumber(int64_t sequence) { return absl::StrFormat("%020d", sequence); }
+
 std::string OutboxName(absl::string_view tenant, absl::string_view id) {
   return absl::StrCat(TenantName(tenant), "/", kOutboxCollection, "/", id);
 }
@@ -390,24 +411,53 @@ absl::StatusOr<v1::ListRecommendationsResponse> RecoveryApp::ListRecommendations
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(r.page_token()));
+  // Pages of customers by id; each page loads only its own accounts, and
+  // the portfolio prior comes from the tenant aggregate the cases keep. A
+  // filter that skips accounts reads at most 20 pages of them per call and
+  // returns a token to continue.
+  v1::ListRecommendationsRequest fingerprint = r;
+  fingerprint.clear_page_token();
+  fingerprint.clear_page_size();
+  const std::string filter_id = absl::StrCat(StableHash(fingerprint.SerializeAsString()));
+  std::string after;
+  if (!r.page_token().empty()) {
+    ASSIGN_OR_RETURN(std::string token, DecodePageToken(r.page_token()));
+    std::vector<std::string> parts = absl::StrSplit(token, absl::MaxSplits('|', 1));
+    if (parts.size() != 2 || parts[0] != filter_id) {
+      return InvalidInput("INVALID_PAGE_TOKEN", "page_token",
+                          "not a token of this list with these filters");
+    }
+    after = parts[1];
+  }
+  const int max_read = std::max(page_size * 20, 1000);
   v1::ListRecommendationsResponse out;
   RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
     const domain::CollectionPolicy policy = PolicyFromProto(pp);
-    ASSIGN_OR_RETURN(Portfolio portfolio, LoadPortfolio(*this, tx, tenant, as_of));
-    for (const auto& account : portfolio.accounts) {
-      if (!after.empty() && account.customer.id <= after) continue;
-      const domain::Recommendation rec = domain::Recommend(account, policy, portfolio.prior, as_of);
-      if (r.actionable_only() && !rec.Actionable()) continue;
-      if (out.recommendations_size() == page_size) {
-        out.set_next_page_token(EncodePageToken(
-            out.recommendations(page_size - 1).customer().substr(
-                out.recommendations(page_size - 1).customer().rfind('/') + 1)));
-        break;
-      }
-      *out.add_recommendations() = ToProtoRecommendation(tenant, rec);
+    domain::PortfolioPrior prior;
+    if (cases_ != nullptr) {
+      ASSIGN_OR_RETURN(prior, cases_->Prior(tx));
+    } else {
+      ASSIGN_OR_RETURN(Portfolio all, LoadPortfolio(*this, tx, tenant, as_of));
+      prior = all.prior;
     }
+    int read = 0;
+    bool more = true;
+    while (more && out.recommendations_size() < page_size && read < max_read) {
+      const int want = std::min(page_size - out.recommendations_size() + 1, max_read - read);
+      ASSIGN_OR_RETURN(auto customers, tx.ListDocs(kCustomerKind, "", after, want));
+      more = static_cast<int>(customers.size()) == want;
+      for (const auto& doc : customers) {
+        if (out.recommendations_size() == page_size) break;
+        ++read;
+        after = doc.id;
+        ASSIGN_OR_RETURN(domain::AccountContext account, LoadContext(tx, tenant, doc.id, as_of));
+        const domain::Recommendation rec = domain::Recommend(account, policy, prior, as_of);
+        if (r.actionable_only() && !rec.Actionable()) continue;
+        *out.add_recommendations() = ToProtoRecommendation(tenant, rec);
+      }
+    }
+    if (more) out.set_next_page_token(EncodePageToken(absl::StrCat(filter_id, "|", after)));
     return absl::OkStatus();
   }));
   return out;
@@ -679,6 +729,24 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
   if (cases_ == nullptr) return absl::FailedPreconditionError("cases are not kept by this server");
   v1::RunCollectionsResponse out;
   const store::TxMode mode = r.dry_run() ? store::TxMode::kRead : store::TxMode::kWrite;
+  // What the reply counts, folded in after each committed batch (a batch
+  // that is retried starts its tally again).
+  struct Tally {
+    int evaluated = 0;
+    int already_present = 0;
+    int64_t first_sequence = 0;
+    int64_t last_sequence = 0;
+    std::map<int, int64_t> by_kind;
+    std::map<std::string, int64_t> refusals;
+    std::vector<v1::RecommendationReason> refusal_samples;
+    std::vector<v1::OutboxAction> samples;
+    size_t sample_bytes = 0;
+  };
+  constexpr int kMaxRefusalSamples = 20;
+  constexpr int kMaxSamples = 10;
+  constexpr size_t kMaxSampleBytes = 32 * 1024;
+  std::map<int, int64_t> by_kind;
+  std::map<std::string, int64_t> refusals;
   // Only the cases whose due day has come, a bounded batch per transaction:
   // each batch commits its cases and their actions together, so a run that
   // stops half-way resumes where it stopped (advanced cases are no longer
@@ -687,9 +755,21 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
   std::string after;
   while (true) {
     std::vector<std::string> due;
-    v1::RunCollectionsResponse batch_out;
+    Tally t;
     RETURN_IF_ERROR(store_.Run(tenant, mode, [&](store::Transaction& tx) -> absl::Status {
-      batch_out.Clear();
+      t = Tally{};
+      const int room_refusals = kMaxRefusalSamples - out.refusal_samples_size();
+      const int room_samples = kMaxSamples - out.samples_size();
+      size_t room_bytes = kMaxSampleBytes;
+      for (const auto& s : out.samples()) room_bytes -= std::min(room_bytes, s.ByteSizeLong());
+      auto refuse = [&](const std::string& code, const std::string& customer,
+                        absl::string_view text) {
+        ++t.refusals[code];
+        if (static_cast<int>(t.refusal_samples.size()) >= room_refusals) return;
+        v1::RecommendationReason& s = t.refusal_samples.emplace_back();
+        s.set_code(code);
+        s.set_text(absl::StrCat(CustomerResource(tenant, customer), ": ", text));
+      };
       ASSIGN_OR_RETURN(due, tx.ListDueCases(domain::DayNumber(as_of), after, kBatch));
       if (due.empty()) return absl::OkStatus();
       // The letterhead and templates, once per batch.
@@ -700,7 +780,7 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
         return absl::InternalError("bad outbox counter");
       }
       for (const std::string& customer : due) {
-        batch_out.set_evaluated(batch_out.evaluated() + 1);
+        ++t.evaluated;
         if (!r.dry_run()) {
           // The passing of days decides promises, plans and settlements first.
           RETURN_IF_ERROR(
@@ -712,15 +792,10 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
         const domain::Recommendation& rec = adv.outcome.recommendation;
         const domain::AccountContext& account = adv.account;
         if (!rec.reasons.empty() && IsComplianceReason(rec.reasons.back().code)) {
-          v1::RecommendationReason* refused = batch_out.add_refused();
-          refused->set_code(rec.reasons.back().code);
-          refused->set_text(absl::StrCat(CustomerResource(tenant, customer), ": ",
-                                         rec.reasons.back().text));
+          refuse(rec.reasons.back().code, customer, rec.reasons.back().text);
         }
         if (!adv.outcome.action) {
-          if (rec.Actionable() && rec.action != domain::Action::kPause) {
-            batch_out.set_already_present(batch_out.already_present() + 1);
-          }
+          if (rec.Actionable() && rec.action != domain::Action::kPause) ++t.already_present;
           continue;
         }
         v1::OutboxAction action;
@@ -736,10 +811,7 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
         } else if (absl::IsFailedPrecondition(message.status())) {
           // The tone check refused the template for this debtor, or it needs
           // a field the account lacks: do not send.
-          v1::RecommendationReason* refused = batch_out.add_refused();
-          refused->set_code(domain::ReasonOf(message.status()));
-          refused->set_text(absl::StrCat(CustomerResource(tenant, customer), ": ",
-                                         message.status().message()));
+          refuse(domain::ReasonOf(message.status()), customer, message.status().message());
           continue;
         } else {
           action.set_subject(rec.explanation);
@@ -749,25 +821,55 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
         }
         action.set_status(v1::OutboxAction::PENDING);
         *action.mutable_create_time() = Ts(clock_.Now());
+        ++t.by_kind[action.recommendation().action()];
         if (!r.dry_run()) {
           action.set_sequence(++sequence);
-          RETURN_IF_ERROR(tx.PutDoc({kOutboxKind, id, customer, "", "", action.SerializeAsString()}));
+          if (t.first_sequence == 0) t.first_sequence = sequence;
+          t.last_sequence = sequence;
+          RETURN_IF_ERROR(tx.PutDoc({kOutboxKind, id, customer, "", OutboxNumber(sequence),
+                                     action.SerializeAsString()}));
           RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, tenant, "outbox.created", action.name(),
                                       action.customer(), nullptr, &action, ""));
+        } else if (static_cast<int>(t.samples.size()) < room_samples &&
+                   t.sample_bytes + action.ByteSizeLong() <= room_bytes) {
+          t.sample_bytes += action.ByteSizeLong();
+          t.samples.push_back(std::move(action));
         }
-        *batch_out.add_created() = std::move(action);
       }
       if (!r.dry_run()) {
         RETURN_IF_ERROR(tx.PutDoc({kCounterKind, kOutboxKind, "", "", "", absl::StrCat(sequence)}));
+        int64_t written = 0;
+        for (const auto& [kind, n] : t.by_kind) written += n;
+        RETURN_IF_ERROR(AddToCounter(tx, kPendingCounter, written));
       }
       return absl::OkStatus();
     }));
-    out.set_evaluated(out.evaluated() + batch_out.evaluated());
-    out.set_already_present(out.already_present() + batch_out.already_present());
-    for (auto& a : *batch_out.mutable_created()) *out.add_created() = std::move(a);
-    for (auto& a : *batch_out.mutable_refused()) *out.add_refused() = std::move(a);
+    if (!due.empty()) out.set_batches(out.batches() + 1);
+    out.set_evaluated(out.evaluated() + t.evaluated);
+    out.set_already_present(out.already_present() + t.already_present);
+    if (t.first_sequence != 0) {
+      if (out.first_sequence() == 0) out.set_first_sequence(t.first_sequence);
+      out.set_last_sequence(t.last_sequence);
+    }
+    for (const auto& [kind, n] : t.by_kind) {
+      by_kind[kind] += n;
+      out.set_actions_created(out.actions_created() + n);
+    }
+    for (const auto& [code, n] : t.refusals) refusals[code] += n;
+    for (auto& s : t.refusal_samples) *out.add_refusal_samples() = std::move(s);
+    for (auto& s : t.samples) *out.add_samples() = std::move(s);
     if (static_cast<int>(due.size()) < kBatch) break;
     after = due.back();
+  }
+  for (const auto& [kind, n] : by_kind) {
+    v1::ActionCount* c = out.add_actions_by_kind();
+    c->set_action(static_cast<v1::Recommendation::Action>(kind));
+    c->set_count(n);
+  }
+  for (const auto& [code, n] : refusals) {
+    v1::ReasonCount* c = out.add_refusals();
+    c->set_code(code);
+    c->set_count(n);
   }
   return out;
 }
@@ -781,19 +883,61 @@ absl::StatusOr<std::vector<v1::OutboxAction>> RecoveryApp::ListActions(
   }
   std::vector<v1::OutboxAction> out;
   RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(auto docs, AllDocs(tx, kOutboxKind, ""));
-    for (const auto& d : docs) {
-      ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
-      if (a.sequence() <= r.after_sequence()) continue;
-      if (r.pending_only() && a.status() != v1::OutboxAction::PENDING) continue;
-      out.push_back(std::move(a));
+    // A cursor range of the number index; pending_only reads on past
+    // completed actions (bounded by the page).
+    std::string after = OutboxNumber(r.after_sequence());
+    constexpr int kPage = 500;
+    while (static_cast<int>(out.size()) < limit) {
+      ASSIGN_OR_RETURN(auto docs, tx.ListDocsByNumber(kOutboxKind, after, kPage));
+      for (const auto& d : docs) {
+        after = d.number;
+        ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
+        if (r.pending_only() && a.status() != v1::OutboxAction::PENDING) continue;
+        out.push_back(std::move(a));
+        if (static_cast<int>(out.size()) == limit) break;
+      }
+      if (static_cast<int>(docs.size()) < kPage) break;
     }
     return absl::OkStatus();
   }));
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.sequence() < b.sequence(); });
-  if (static_cast<int>(out.size()) > limit) out.resize(limit);
   return out;
+}
+
+absl::StatusOr<int64_t> PendingActions(store::Transaction& tx) {
+  return ReadCounter(tx, kPendingCounter);
+}
+
+absl::Status RecoveryApp::MigrateStore() {
+  // Outbox documents written before the number index carry no number: give
+  // each its sequence, and count the pending ones, once per tenant (a marker
+  // document records that it was done).
+  constexpr char kMarkerKind[] = "migration";
+  constexpr char kMarker[] = "outbox_index";
+  ASSIGN_OR_RETURN(auto tenants, store_.ListTenants());
+  for (const auto& tenant : tenants) {
+    RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(auto marker, tx.GetDoc(kMarkerKind, kMarker));
+      if (marker) return absl::OkStatus();
+      std::string after;
+      int64_t pending = 0;
+      while (true) {
+        ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kOutboxKind, "", after, 1000));
+        for (auto& d : docs) {
+          after = d.id;
+          ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
+          pending += a.status() == v1::OutboxAction::PENDING;
+          if (!d.number.empty()) continue;
+          d.number = OutboxNumber(a.sequence());
+          RETURN_IF_ERROR(tx.PutDoc(d));
+        }
+        if (docs.size() < 1000) break;
+      }
+      RETURN_IF_ERROR(
+          tx.PutDoc({kCounterKind, kPendingCounter, "", "", "", absl::StrCat(pending)}));
+      return tx.PutDoc({kMarkerKind, kMarker, "", "", "", "1"});
+    }));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::OutboxAction> RecoveryApp::CompleteAction(const CallContext& ctx,
@@ -823,7 +967,9 @@ absl::StatusOr<v1::OutboxAction> RecoveryApp::CompleteAction(const CallContext& 
       out.set_status(r.status());
       out.set_status_detail(r.detail());
       *out.mutable_complete_time() = Ts(when);
-      RETURN_IF_ERROR(tx.PutDoc({kOutboxKind, n.id, doc->customer, "", "", out.SerializeAsString()}));
+      RETURN_IF_ERROR(tx.PutDoc({kOutboxKind, n.id, doc->customer, "", OutboxNumber(out.sequence()),
+                                 out.SerializeAsString()}));
+      RETURN_IF_ERROR(AddToCounter(tx, kPendingCounter, -1));
       const std::string customer_resource = out.customer();
       RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, n.tenant, "outbox.completed", out.name(),
                                   customer_resource, &before, &out, r.request_id()));

@@ -46,6 +46,10 @@ struct RecoveryConfig {
   std::string company_name = "Our company";
 };
 
+// How many outbox actions of the tenant are PENDING (a counter kept with
+// every change of status, never a scan).
+absl::StatusOr<int64_t> PendingActions(store::Transaction& tx);
+
 class RecoveryApp {
  public:
   RecoveryApp(store::Store& store, const domain::Clock& clock, RecoveryConfig config = {})
@@ -86,6 +90,8 @@ class RecoveryApp {
                                                             int limit);
   absl::StatusOr<v1::OutboxAction> CompleteAction(const CallContext& ctx,
                                                   const v1::CompleteActionRequest& r);
+  // Once at start-up: indexes outbox actions stored by earlier versions.
+  absl::Status MigrateStore();
   absl::StatusOr<v1::PaymentRisk> GetPaymentRisk(const CallContext& ctx,
                                                  const v1::GetPaymentRiskRequest& r);
 

@@ -214,18 +214,53 @@ int CollectCmd(Context& ctx, const std::vector<std::string>& args) {
     PrintJson(resp);
     return kExitOk;
   }
+  // The reply holds counts and the outbox range; the table shows the first
+  // actions of that range (a dry run: its samples).
+  constexpr int kShown = 50;
+  std::vector<v1::OutboxAction> shown(resp.samples().begin(), resp.samples().end());
+  if (!req.dry_run() && resp.last_sequence() > 0) {
+    v1::StreamActionsRequest sreq;
+    sreq.set_parent(ctx.TenantName());
+    sreq.set_after_sequence(resp.first_sequence() - 1);
+    grpc::ClientContext sc;
+    ctx.prepare(&sc);
+    auto reader = stub->StreamActions(&sc, sreq);
+    v1::OutboxAction a;
+    while (static_cast<int>(shown.size()) < kShown && reader->Read(&a) &&
+           a.sequence() <= resp.last_sequence()) {
+      shown.push_back(a);
+    }
+    sc.TryCancel();
+    (void)reader->Finish();
+  }
   std::vector<std::vector<std::string>> rows = {{"SEQ", "CUSTOMER", "ACTION", "STAGE", "TO", "SUBJECT"}};
-  for (const auto& a : resp.created()) {
+  for (const auto& a : shown) {
     rows.push_back({a.sequence() > 0 ? absl::StrCat(a.sequence()) : "-", Short(a.customer()),
                     v1::Recommendation::Action_Name(a.recommendation().action()),
                     StageText(a.recommendation().stage()), a.recipient(), a.subject()});
   }
   std::cout << Table(rows);
-  std::printf("%s: %d account(s) evaluated, %d action(s) %s, %d already in the outbox\n",
-              req.dry_run() ? "dry run" : "run", resp.evaluated(), resp.created_size(),
+  if (resp.actions_created() > static_cast<int64_t>(shown.size())) {
+    std::printf("... %lld more", static_cast<long long>(resp.actions_created() - shown.size()));
+    if (!req.dry_run()) {
+      std::printf(" (collectionsctl actions --after=%lld)",
+                  static_cast<long long>(resp.first_sequence() - 1));
+    }
+    std::printf("\n");
+  }
+  std::printf("%s: %d account(s) evaluated, %lld action(s) %s, %d already in the outbox\n",
+              req.dry_run() ? "dry run" : "run", resp.evaluated(),
+              static_cast<long long>(resp.actions_created()),
               req.dry_run() ? "would be written" : "written", resp.already_present());
-  for (const auto& r : resp.refused()) {
-    std::printf("refused by %s: %s\n", r.code().c_str(), r.text().c_str());
+  for (const auto& c : resp.actions_by_kind()) {
+    std::printf("  %s: %lld\n", v1::Recommendation::Action_Name(c.action()).c_str(),
+                static_cast<long long>(c.count()));
+  }
+  for (const auto& c : resp.refusals()) {
+    std::printf("refused by %s: %lld\n", c.code().c_str(), static_cast<long long>(c.count()));
+  }
+  for (const auto& r : resp.refusal_samples()) {
+    std::printf("  e.g. %s\n", r.text().c_str());
   }
   return kExitOk;
 }

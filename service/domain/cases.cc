@@ -45,20 +45,32 @@ int64_t Case::MainOverdue() const {
   return 0;
 }
 
+namespace {
+
+// (upper bound of the age band in days past due, uncollectible share in bp):
+// a provision matrix by ageing band, the conventional way trade receivables
+// are provided for; the share grows with age and levels off. Bands, not a
+// curve, so that a stored priority stays right until the day its account
+// crosses into the next band (NextAgeBandDay), and the work queue never has
+// to re-rank everyone per day.
+constexpr int kAgeBands[][2] = {{0, 200},    {30, 500},   {60, 1000}, {90, 2000},
+                                {180, 3500}, {365, 6000}, {730, 8000}};
+constexpr int kOldestBandShare = 9000;  // beyond two years
+
+}  // namespace
+
 int UncollectibleBpByAge(int dpd) {
-  // (days past due, uncollectible share in bp): a conventional ageing curve
-  // of trade receivables; the share grows with age and levels off.
-  static constexpr int kPoints[][2] = {{0, 200},    {30, 500},   {60, 1000}, {90, 2000},
-                                       {180, 3500}, {365, 6000}, {730, 8000}};
-  if (dpd <= 0) return kPoints[0][1];
-  for (size_t i = 1; i < std::size(kPoints); ++i) {
-    if (dpd <= kPoints[i][0]) {
-      const int x0 = kPoints[i - 1][0], y0 = kPoints[i - 1][1];
-      const int x1 = kPoints[i][0], y1 = kPoints[i][1];
-      return y0 + (y1 - y0) * (dpd - x0) / (x1 - x0);
-    }
+  for (const auto& band : kAgeBands) {
+    if (dpd <= band[0]) return band[1];
   }
-  return kPoints[std::size(kPoints) - 1][1];
+  return kOldestBandShare;
+}
+
+std::optional<int> NextAgeBandChange(int dpd) {
+  for (const auto& band : kAgeBands) {
+    if (dpd <= band[0]) return band[0] + 1 - dpd;
+  }
+  return std::nullopt;
 }
 
 namespace {
@@ -392,6 +404,11 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
       if (inv.on_hold && inv.hold_until && open_ids.count(inv.state.id)) {
         consider(*inv.hold_until + 1);
       }
+    }
+    // The priority changes when the oldest debt enters its next age band:
+    // the daily run stores the new one that morning.
+    if (c.oldest_days_past_due > 0) {
+      if (std::optional<int> in = NextAgeBandChange(c.oldest_days_past_due)) consider(day + *in);
     }
   }
   c.due_day = due;

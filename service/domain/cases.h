@@ -23,7 +23,7 @@
 //   amount at risk   collectible overdue amount in the main currency (the one
 //                    with the largest overdue amount);
 //   P(not collected) the share of debts of that age that are never collected
-//                    (kUncollectibleByAge, interpolated), scaled by the
+//                    (UncollectibleBpByAge, by age band), scaled by the
 //                    customer's own payment risk: x (0.5 + P(late)), so a
 //                    reliable payer halves it and a chronic late payer
 //                    raises it by half;
@@ -173,9 +173,12 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
 // and are refreshed at each evaluation). `diff` names the first difference.
 bool SameCaseState(const Case& a, const Case& b, std::string* diff);
 
-// Uncollectible share by days past due, basis points (the age curve of the
-// priority formula): linear between the points.
+// Uncollectible share by days past due, basis points (the age bands of the
+// priority formula): constant within each band.
 int UncollectibleBpByAge(int days_past_due);
+// Days from a debt `days_past_due` old until it enters its next age band (and
+// UncollectibleBpByAge changes); nullopt in the last band.
+std::optional<int> NextAgeBandChange(int days_past_due);
 
 }  // namespace collections::domain
 

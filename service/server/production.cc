@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "collections/v1/recovery.pb.h"
+#include "service/app/recovery_app.h"
 #include "service/domain/dates.h"
 #include "service/domain/ledger.h"
 #include "service/auth/pem.h"
@@ -24,9 +25,6 @@ namespace {
 constexpr char kRequests[] = "collections_rpc_requests_total";
 constexpr char kLatency[] = "collections_rpc_latency_seconds";
 constexpr char kSyncRecords[] = "collections_sync_records_total";
-// The recovery service stores outbox actions as documents of this kind
-// (service/app/recovery_app.h kOutboxKind).
-constexpr char kOutboxKind[] = "outbox";
 const std::vector<int> kBucketBounds = {30, 60, 90, 120};
 
 absl::Status WriteNewFile(const std::string& path, absl::string_view data) {
@@ -272,16 +270,8 @@ Production::Portfolio Production::Snapshot() {
     }
     int64_t pending = 0;
     store_->Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-      std::string after;
-      while (true) {
-        ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kOutboxKind, "", after, 500));
-        for (const auto& d : docs) {
-          v1::OutboxAction a;
-          if (a.ParseFromString(d.body) && a.status() == v1::OutboxAction::PENDING) ++pending;
-        }
-        if (docs.size() < 500) return absl::OkStatus();
-        after = docs.back().id;
-      }
+      ASSIGN_OR_RETURN(pending, app::PendingActions(tx));
+      return absl::OkStatus();
     }).IgnoreError();
     p.outbox_pending.push_back({{{"tenant", tenant}}, static_cast<double>(pending)});
   }

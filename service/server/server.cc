@@ -90,6 +90,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   arrangement_config.starting_policy = recovery_config.policy;
   impl.recovery = std::make_unique<app::RecoveryApp>(*s->store_, clock, std::move(recovery_config));
   impl.recovery->set_cases(impl.keeper.get());
+  RETURN_IF_ERROR(impl.recovery->MigrateStore());
   impl.services.push_back(
       std::make_unique<api::RecoveryService>(impl.env, *impl.recovery, impl.streams));
   impl.letters = std::make_unique<app::LettersApp>(*s->store_, clock, *impl.recovery);

@@ -163,6 +163,12 @@ class Transaction {
   virtual absl::StatusOr<std::vector<Doc>> ListDocs(absl::string_view kind,
                                                     absl::string_view customer,
                                                     absl::string_view after_id, int limit) = 0;
+  // Documents of `kind` with a number, by number ascending (byte order),
+  // numbers > `after_number`, across customers. Served by an index: kinds
+  // whose number is a fixed-width sequence (the outbox) read a cursor range.
+  virtual absl::StatusOr<std::vector<Doc>> ListDocsByNumber(absl::string_view kind,
+                                                            absl::string_view after_number,
+                                                            int limit) = 0;
 
   // Invoices.
   virtual absl::StatusOr<std::optional<InvoiceRow>> GetInvoice(absl::string_view id) = 0;

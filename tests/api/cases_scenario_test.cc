@@ -125,7 +125,7 @@ class CaseScenario : public ::testing::Test {
     v1::RunCollectionsResponse out;
     const grpc::Status st = recovery_->RunCollections(&ctx, req, &out);
     EXPECT_TRUE(st.ok()) << st.error_message();
-    std::vector<v1::OutboxAction> actions(out.created().begin(), out.created().end());
+    const std::vector<v1::OutboxAction> actions = ActionsOfRun(*recovery_, kTenant, out);
     for (const auto& a : actions) {
       v1::CompleteActionRequest done;
       done.set_name(a.name());
@@ -536,7 +536,7 @@ TEST_F(CaseScenario, ApprovalTaskKeepsTheCaseWaiting) {
     grpc::ClientContext ctx;
     v1::RunCollectionsResponse out;
     ASSERT_TRUE(recovery_->RunCollections(&ctx, req, &out).ok());
-    for (const auto& a : out.created()) {
+    for (const auto& a : ActionsOfRun(*recovery_, kTenant, out)) {
       if (a.recommendation().action() == v1::Recommendation::APPROVE_REFERRAL) {
         // Left open: the case waits, and no further step is taken.
         const v1::Case waiting = Case(valued);

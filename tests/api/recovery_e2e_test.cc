@@ -160,10 +160,23 @@ TEST_F(RecoveryE2E, RunCollectionsIsDeterministicAndIdempotent) {
   // Only cases with something due today are looked at: the trifle's case
   // has no step to take.
   EXPECT_EQ(first.evaluated(), 4);
-  ASSERT_EQ(first.created_size(), 4);  // northwind, fabrikam, sam, soon; tiny is a trifle
-  EXPECT_EQ(dry.created_size(), first.created_size());
+  const std::vector<v1::OutboxAction> created = ActionsOfRun(*recovery_, kTenant, first);
+  ASSERT_EQ(first.actions_created(), 4);  // northwind, fabrikam, sam, soon; tiny is a trifle
+  ASSERT_EQ(created.size(), 4u);
+  EXPECT_EQ(first.last_sequence() - first.first_sequence() + 1, 4);
+  EXPECT_EQ(dry.actions_created(), first.actions_created());
+  // The dry run's samples are what the live run then wrote.
+  ASSERT_EQ(dry.samples_size(), 4);
+  for (int i = 0; i < dry.samples_size(); ++i) {
+    EXPECT_EQ(dry.samples(i).name(), created[i].name());
+    EXPECT_EQ(dry.samples(i).body(), created[i].body());
+    EXPECT_EQ(dry.samples(i).sequence(), 0);
+  }
+  int64_t by_kind = 0;
+  for (const auto& c : first.actions_by_kind()) by_kind += c.count();
+  EXPECT_EQ(by_kind, 4);
   std::map<std::string, v1::CollectionStage> stage_by_customer;
-  for (const auto& a : first.created()) {
+  for (const auto& a : created) {
     stage_by_customer[a.customer()] = a.recommendation().stage();
     EXPECT_EQ(a.status(), v1::OutboxAction::PENDING);
     EXPECT_FALSE(a.body().empty());
@@ -176,7 +189,8 @@ TEST_F(RecoveryE2E, RunCollectionsIsDeterministicAndIdempotent) {
   // A second run the same day finds nothing due and creates nothing.
   const int after_first = srv_.EventCount();
   const v1::RunCollectionsResponse second = Run(*recovery_);
-  EXPECT_EQ(second.created_size(), 0);
+  EXPECT_EQ(second.actions_created(), 0);
+  EXPECT_EQ(second.last_sequence(), 0);
   EXPECT_EQ(second.evaluated(), 0);
   EXPECT_EQ(srv_.EventCount(), after_first);
 
@@ -186,14 +200,63 @@ TEST_F(RecoveryE2E, RunCollectionsIsDeterministicAndIdempotent) {
   Seed(other, &other_names);
   auto other_stub = v1::RecoveryService::NewStub(other.channel());
   const v1::RunCollectionsResponse replay = Run(*other_stub);
-  ASSERT_EQ(replay.created_size(), first.created_size());
-  for (int i = 0; i < first.created_size(); ++i) {
-    v1::OutboxAction a = first.created(i);
-    v1::OutboxAction b = replay.created(i);
+  const std::vector<v1::OutboxAction> replayed = ActionsOfRun(*other_stub, kTenant, replay);
+  ASSERT_EQ(replayed.size(), created.size());
+  for (size_t i = 0; i < created.size(); ++i) {
+    v1::OutboxAction a = created[i];
+    v1::OutboxAction b = replayed[i];
     a.clear_create_time();
     b.clear_create_time();
     EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString()) << a.DebugString() << b.DebugString();
   }
+}
+
+// ListRecommendations pages through the customers (each page loads only its
+// own accounts); every customer appears once, the filter leaves out the
+// trifle, and a token is bound to the filters it was issued for.
+TEST_F(RecoveryE2E, ListRecommendationsPagesEveryCustomerOnce) {
+  auto page = [&](bool actionable_only, const std::string& token,
+                  v1::ListRecommendationsResponse* out) {
+    grpc::ClientContext ctx;
+    v1::ListRecommendationsRequest req;
+    req.set_parent(kTenant);
+    *req.mutable_as_of() = D(2026, 11, 20);
+    req.set_actionable_only(actionable_only);
+    req.set_page_size(2);
+    req.set_page_token(token);
+    return recovery_->ListRecommendations(&ctx, req, out);
+  };
+  for (const bool actionable_only : {false, true}) {
+    std::map<std::string, int> seen;
+    std::string token;
+    int pages = 0;
+    do {
+      v1::ListRecommendationsResponse out;
+      const grpc::Status st = page(actionable_only, token, &out);
+      ASSERT_TRUE(st.ok()) << st.error_message();
+      EXPECT_LE(out.recommendations_size(), 2);
+      for (const auto& r : out.recommendations()) {
+        ++seen[r.customer()];
+        if (actionable_only) {
+          EXPECT_NE(r.action(), v1::Recommendation::NO_ACTION) << r.customer();
+        }
+      }
+      token = out.next_page_token();
+      ASSERT_LT(++pages, 10);
+    } while (!token.empty());
+    for (const auto& [customer, n] : seen) EXPECT_EQ(n, 1) << customer;
+    EXPECT_EQ(seen.count(names_["northwind"]), 1u);
+    EXPECT_EQ(seen.count(names_["tiny"]), actionable_only ? 0u : 1u);
+    EXPECT_EQ(seen.size(), actionable_only ? 4u : 5u);
+  }
+  // A token of the unfiltered list is refused for the filtered one.
+  v1::ListRecommendationsResponse first;
+  ASSERT_TRUE(page(false, "", &first).ok());
+  ASSERT_FALSE(first.next_page_token().empty());
+  v1::ListRecommendationsResponse other;
+  const grpc::Status st = page(true, first.next_page_token(), &other);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ReasonOf(st), "INVALID_PAGE_TOKEN");
 }
 
 TEST_F(RecoveryE2E, StreamActionsResumesAndCompleteActionFeedsTheContactLog) {

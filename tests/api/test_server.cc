@@ -154,4 +154,23 @@ std::string FieldOf(const grpc::Status& st) {
   return fields.empty() ? "" : fields[0].field;
 }
 
+std::vector<v1::OutboxAction> ActionsOfRun(v1::RecoveryService::Stub& recovery,
+                                           const std::string& parent,
+                                           const v1::RunCollectionsResponse& run) {
+  std::vector<v1::OutboxAction> out;
+  if (run.last_sequence() == 0) return out;
+  grpc::ClientContext ctx;
+  v1::StreamActionsRequest req;
+  req.set_parent(parent);
+  req.set_after_sequence(run.first_sequence() - 1);
+  auto reader = recovery.StreamActions(&ctx, req);
+  v1::OutboxAction a;
+  while (reader->Read(&a)) {
+    if (a.sequence() <= run.last_sequence()) out.push_back(a);
+  }
+  grpc::Status st = reader->Finish();
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  return out;
+}
+
 }  // namespace collections::testing

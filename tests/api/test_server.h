@@ -10,6 +10,7 @@
 
 #include "collections/v1/audit.grpc.pb.h"
 #include "collections/v1/ledger.grpc.pb.h"
+#include "collections/v1/recovery.grpc.pb.h"
 #include "service/domain/dates.h"
 #include "service/server/server.h"
 
@@ -63,6 +64,12 @@ v1::SyncLedgerResponse SyncChunk(TestServer& srv, const std::string& parent,
 std::string SeedCustomer(TestServer& srv, const v1::Customer& customer);
 // Adds an invoice to `customer` (a resource name); a failure fails the test.
 void SeedInvoice(TestServer& srv, const std::string& customer, const v1::Invoice& invoice);
+
+// The outbox actions a live RunCollections wrote: its reply names only the
+// sequence range, read here with StreamActions (empty when it wrote none).
+std::vector<v1::OutboxAction> ActionsOfRun(v1::RecoveryService::Stub& recovery,
+                                           const std::string& parent,
+                                           const v1::RunCollectionsResponse& run);
 
 // The machine reason and first field violation of a failed call.
 std::string ReasonOf(const grpc::Status& st);

@@ -435,8 +435,9 @@ int RunCollections() {
     if (!st.ok()) Fail(absl::StrCat("RunCollections: ", st.error_message()));
     Emit(absl::StrFormat(
         "\"kind\":\"run_collections\",\"available\":true,\"rep\":%d,\"dry_run\":%s,\"s\":%.4f,"
-        "\"evaluated\":%d,\"created\":%d%s",
-        r, r > 0 ? "true" : "false", secs, resp.evaluated(), resp.created_size(), LabelField()));
+        "\"evaluated\":%d,\"created\":%lld%s",
+        r, r > 0 ? "true" : "false", secs, resp.evaluated(),
+        static_cast<long long>(resp.actions_created()), LabelField()));
   }
   return 0;
 }

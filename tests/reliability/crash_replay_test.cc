@@ -139,7 +139,7 @@ TEST(CrashReplay, KilledDuringAPaymentBurstAndACollectionsRunEachPaymentAppliesO
   v1::RunCollectionsResponse again;
   ASSERT_TRUE(RunCollections(*recovery, &again).ok());
   ASSERT_TRUE(RunCollections(*recovery, &again).ok());
-  EXPECT_EQ(again.created_size(), 0) << "runs before the kill: " << runs;
+  EXPECT_EQ(again.actions_created(), 0) << "runs before the kill: " << runs;
 
   kill(second->pid, SIGTERM);
   EXPECT_EQ(WaitExit(second->pid).code, 0) << ReadAll(second->log);

@@ -45,8 +45,9 @@ namespace {
 //   "GetRequest, then PutRequest" shape.
 //
 // * Every write transaction takes a per-tenant advisory lock
-//   (pg_advisory_xact_lock(kTenantLockClass, hashtext(tenant))) before its
-//   first write and holds it to commit. Two reasons:
+//   (kTenantLockClass, hashtext(tenant)) before it begins and holds it to
+//   commit (RunOnce: a session lock around the transaction, so that its
+//   snapshot already holds the previous writer's commit). Three reasons:
 //     1. Event order. BIGSERIAL values are handed out when a row is inserted,
 //        not when it commits: without the lock, transaction A could take
 //        sequence 10, B take 11 and commit first, and a WatchEvents reader
@@ -61,6 +62,11 @@ namespace {
 //        after the tenant lock, so writers queue on one lock instead of
 //        waiting on each other's rows (a deadlock costs deadlock_timeout, 1 s
 //        by default, before PostgreSQL breaks it).
+//     3. No wasted work between replicas: a writer that waited for the lock
+//        reads what the one before it committed, so the daily run on two
+//        replicas splits the due cases batch by batch (each batch reads the
+//        cases still due) instead of both computing the same batch and one
+//        failing serialization at commit.
 //   Different tenants never wait on each other (a hash collision only adds
 //   waiting). Reads take no lock. The lock is a hash, so it needs no row per
 //   tenant and no migration.
@@ -146,6 +152,9 @@ CREATE TABLE cases (
 CREATE INDEX cases_priority ON cases(tenant, priority DESC, customer);
 CREATE INDEX cases_due ON cases(tenant, due_day, customer);
 CREATE INDEX cases_owner ON cases(tenant, owner, priority DESC, customer);
+)sql",
+    R"sql(
+CREATE INDEX docs_kind_number ON docs(tenant, kind, number) WHERE number IS NOT NULL;
 )sql",
 };
 
@@ -377,8 +386,11 @@ class PgConn {
 
   // Reusable by the next borrower: connected and outside any transaction.
   bool Reusable() const {
-    return PQstatus(c_) == CONNECTION_OK && PQtransactionStatus(c_) == PQTRANS_IDLE;
+    return !discard_ && PQstatus(c_) == CONNECTION_OK && PQtransactionStatus(c_) == PQTRANS_IDLE;
   }
+  // Never hand this connection out again (it holds session state, such as
+  // a lock it failed to release); closing it releases that state.
+  void Discard() { discard_ = true; }
   PGconn* raw() { return c_; }
   // The SQLSTATE of the last failed statement ("" when none failed).
   const std::string& last_state() const { return last_state_; }
@@ -398,6 +410,7 @@ class PgConn {
   PGconn* c_;
   std::map<std::string, std::string> prepared_;  // SQL text -> statement name
   std::string last_state_;
+  bool discard_ = false;
 };
 
 // A bounded pool: at most `max` connections open; borrowers wait for one.
@@ -558,6 +571,18 @@ class PgTransaction : public Transaction {
     return Q("DELETE FROM docs WHERE tenant=$1 AND kind=$2 AND id=$3",
              Params().Text(tenant_).Text(kind).Text(id))
         .status();
+  }
+  absl::StatusOr<std::vector<Doc>> ListDocsByNumber(absl::string_view kind,
+                                                    absl::string_view after_number,
+                                                    int limit) override {
+    ASSIGN_OR_RETURN(Rows r, Q(absl::StrCat(kDocCols,
+                                            "WHERE tenant=$1 AND kind=$2 AND number IS NOT NULL "
+                                            "AND number>$3 ORDER BY number LIMIT $4"),
+                               Params().Text(tenant_).Text(kind).Text(after_number).Int(limit)));
+    std::vector<Doc> out;
+    out.reserve(r.size());
+    for (int i = 0; i < r.size(); ++i) out.push_back(ReadDoc(r, i));
+    return out;
   }
   absl::StatusOr<std::vector<Doc>> ListDocs(absl::string_view kind, absl::string_view customer,
                                             absl::string_view after_id, int limit) override {
@@ -1095,7 +1120,38 @@ class PostgresStore : public Store {
     return c.Exec("COMMIT");
   }
 
+  // A write transaction waits for the tenant lock before it begins, so its
+  // snapshot is taken after the previous writer of the tenant committed:
+  // writers of one tenant (on any replica) run one after the other on
+  // fresh data instead of failing serialization at commit and redoing
+  // their work. The lock is a session lock around the transaction; the
+  // transaction-level lock taken before the first write then succeeds at
+  // once (advisory locks are re-entrant within a session).
   absl::Status RunOnce(PgConn& c, absl::string_view tenant, TxMode mode,
+                       const std::function<absl::Status(Transaction&)>& fn, bool* retry,
+                       bool* wrote_event) {
+    if (mode == TxMode::kRead) return RunInTx(c, tenant, mode, fn, retry, wrote_event);
+    const std::string key = absl::StrCat(kTenantLockClass, ", hashtext($1)");
+    absl::Status locked =
+        c.Query(absl::StrCat("SELECT 1 FROM pg_advisory_lock(", key, ")"),
+                Params().Text(tenant))
+            .status();
+    if (!locked.ok()) {
+      *retry = PQstatus(c.raw()) != CONNECTION_OK;  // a stale pooled connection
+      return locked;
+    }
+    absl::Status st = RunInTx(c, tenant, mode, fn, retry, wrote_event);
+    if (PQstatus(c.raw()) == CONNECTION_OK) {
+      absl::Status unlocked =
+          c.Query(absl::StrCat("SELECT pg_advisory_unlock(", key, ")"), Params().Text(tenant))
+              .status();
+      // The session would still hold the lock: close it instead of pooling.
+      if (!unlocked.ok()) c.Discard();
+    }
+    return st;
+  }
+
+  absl::Status RunInTx(PgConn& c, absl::string_view tenant, TxMode mode,
                        const std::function<absl::Status(Transaction&)>& fn, bool* retry,
                        bool* wrote_event) {
     absl::Status begin = c.Exec(mode == TxMode::kWrite

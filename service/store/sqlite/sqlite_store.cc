@@ -76,6 +76,9 @@ CREATE INDEX cases_priority ON cases(tenant, priority DESC, customer);
 CREATE INDEX cases_due ON cases(tenant, due_day, customer);
 CREATE INDEX cases_owner ON cases(tenant, owner, priority DESC, customer);
 )sql",
+    R"sql(
+CREATE INDEX docs_kind_number ON docs(tenant, kind, number) WHERE number IS NOT NULL;
+)sql",
 };
 
 absl::Status SqlError(sqlite3* db, absl::string_view what) {
@@ -209,6 +212,17 @@ Doc ReadDoc(const Stmt& s) {
   return Doc{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Text(5)};
 }
 
+// Every row of a documents query.
+absl::StatusOr<std::vector<Doc>> ReadDocs(Stmt& s) {
+  std::vector<Doc> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReadDoc(s));
+  }
+  return out;
+}
+
 constexpr char kDocCols[] = "SELECT kind, id, customer, ref, number, body FROM docs ";
 constexpr char kInvCols[] =
     "SELECT id, customer, ref, number, currency, issue_day, due_day, total, amount_due, status, "
@@ -288,6 +302,16 @@ class SqliteTransaction : public Transaction {
     s->Bind(1, tenant_).Bind(2, kind).Bind(3, id);
     return s->Exec();
   }
+  absl::StatusOr<std::vector<Doc>> ListDocsByNumber(absl::string_view kind,
+                                                    absl::string_view after_number,
+                                                    int limit) override {
+    PREPARE_OR_RETURN(s, c_,
+                      absl::StrCat(kDocCols, "INDEXED BY docs_kind_number WHERE tenant=? AND "
+                                             "kind=? AND number IS NOT NULL AND number>? "
+                                             "ORDER BY number LIMIT ?"));
+    s->Bind(1, tenant_).Bind(2, kind).Bind(3, after_number).Bind(4, static_cast<int64_t>(limit));
+    return ReadDocs(*s);
+  }
   absl::StatusOr<std::vector<Doc>> ListDocs(absl::string_view kind, absl::string_view customer,
                                             absl::string_view after_id, int limit) override {
     std::string sql = absl::StrCat(kDocCols, "WHERE tenant=? AND kind=? AND id>? ",
@@ -300,13 +324,7 @@ class SqliteTransaction : public Transaction {
     s->Bind(i++, after_id);
     if (!customer.empty()) s->Bind(i++, customer);
     s->Bind(i++, static_cast<int64_t>(limit));
-    std::vector<Doc> out;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
-      out.push_back(ReadDoc(*s));
-    }
-    return out;
+    return ReadDocs(*s);
   }
 
   absl::StatusOr<std::optional<InvoiceRow>> GetInvoice(absl::string_view id) override {
