@@ -7,12 +7,15 @@ of issue 9. Targets are reported, never asserted.
 
 usage: report.py results.jsonl report.md report.json
        report.py --check report.md report.json   (exit 1 unless every scenario is present)
+       report.py --scaling results.jsonl report.md report.json   (run_bench.sh --scaling)
+       report.py --check-scaling report.md report.json
 """
 import json
+import math
 import statistics
 import sys
 
-SCENARIOS = ["a", "b", "c", "d", "e"]
+SCENARIOS = ["a", "b", "c", "d", "e", "f"]
 
 
 def load(path):
@@ -135,7 +138,7 @@ def main(src, md_path, json_path):
                     key=lambda k: variants[k]["median"], default=None)
     best = variants.get(best_name)
     open_inv = next((r["open_invoices"] for r in pick(rows, kind="sql_aging")), None)
-    rc_rows = pick(rows, kind="run_collections")
+    rc_rows = [r for r in pick(rows, kind="run_collections") if r.get("phase") in (None, "first")]
     rc_avail = any(r.get("available") for r in rc_rows)
     rc = spread([r["s"] for r in rc_rows if r.get("available")])
     rc_timed_out = any(r.get("timed_out") for r in rc_rows)
@@ -143,8 +146,8 @@ def main(src, md_path, json_path):
          "best_sql": best_name, "ratio_to_best_sql": ratio(rpc, best),
          "open_invoices": open_inv,
          "run_collections": {"available": rc_avail, "s": rc, "timed_out": rc_timed_out,
-                             "evaluated": next((r.get("evaluated") for r in rc_rows
-                                                if r.get("available")), None),
+                             "evaluated": next((r.get("reply", {}).get("evaluated")
+                                                for r in rc_rows if r.get("available")), None),
                              "reason": None if rc_avail else
                              next((r.get("reason") for r in rc_rows), "not run")}}
     report["scenarios"]["c"] = c
@@ -200,20 +203,30 @@ def main(src, md_path, json_path):
     report["scenarios"]["e"] = e
     target("e.memory", "≤ 1 KB resident per open invoice", per, per is not None and per <= 1.0)
 
+    # (f) every call one at a time, with the server's CPU per call.
+    report["scenarios"]["f"] = scaling_point(
+        [dict(r, label=r.get("label", "").replace("c.service", "s.x.0")) for r in rows], "x", 0)
+
     with open(json_path, "w") as f:
         json.dump(report, f, indent=2, sort_keys=True)
     with open(md_path, "w") as f:
         f.write(render(report))
 
 
-def render(rep):
+def header(title, rep):
+    """The title, the command and the machine's conditions of a report."""
     m, p, e = rep["machine"], rep["params"], rep["end"]
-    out = ["# Benchmark report", ""]
-    out.append(f"Command: `{p.get('command')}` · git {m.get('git')} · {m.get('started')} → "
-               f"{e.get('finished')}")
-    out.append(f"Machine: {m.get('nproc')} CPUs, {m.get('cpu')}, "
-               f"{(m.get('mem_kb') or 0) / 1048576:.1f} GiB RAM; load average at start "
-               f"{m.get('loadavg_start')}, at end {e.get('loadavg_end')} (shared machine).")
+    return [title, "",
+            f"Command: `{p.get('command')}` · git {m.get('git')} · {m.get('started')} → "
+            f"{e.get('finished')}",
+            f"Machine: {m.get('nproc')} CPUs, {m.get('cpu')}, "
+            f"{(m.get('mem_kb') or 0) / 1048576:.1f} GiB RAM; load average at start "
+            f"{m.get('loadavg_start')}, at end {e.get('loadavg_end')} (shared machine)."]
+
+
+def render(rep):
+    p = rep["params"]
+    out = header("# Benchmark report", rep)
     ds = rep["dataset"]
     out.append(f"Data: seed {p.get('seed')}, {ds.get('customers')} customers, "
                f"{ds.get('invoices')} invoices ({ds.get('open_invoices')} open), "
@@ -289,6 +302,32 @@ def render(rep):
                 f"{fmt((s['peak_rss_kb_quarter_file'] or 0) / 1024)} |")
     out.append("")
 
+    f = rep["scenarios"]["f"]
+    out += ["## f. Every call, one at a time", "",
+            "| call | server CPU ms per call | wall ms per call | calls | errors |",
+            "|---|---|---|---|---|"]
+    for method, title in CALLS:
+        x = f["calls"].get(method)
+        if x:
+            out.append(f"| {title} | {ms(x.get('server_cpu_ms'))} | {ms(x.get('wall_ms'))} | "
+                       f"{x.get('calls')} | {x.get('errors')} |")
+    for w, x in f["walks"].items():
+        out.append(f"| {w}: {x['pages']} pages{'' if x['complete'] else ' (incomplete)'} | "
+                   f"{ms(x.get('server_cpu_ms_per_page'))} per page | "
+                   f"{fmt(x.get('wall_s'), 2)} s in all | | |")
+    for phase, title in RC_PHASES:
+        x = f["runs"].get(phase)
+        if x:
+            out.append(f"| RunCollections, {title}: reply {x.get('reply_bytes')} B "
+                       f"{x.get('error') or ''} | {ms(x.get('server_cpu_ms'))} | "
+                       f"{ms((x.get('s') or 0) * 1000)} | 1 | |")
+    if f["rss_repeat"]:
+        r = f["rss_repeat"]
+        out += ["", f"Memory over {r['calls']} repeated recovery calls: VmRSS "
+                f"{fmt(r['rss_start_kb'] / 1024)} → {fmt(r['rss_end_kb'] / 1024)} MB, "
+                f"{fmt(r['growth_bytes_per_call'], 1)} bytes per call (least squares)."]
+    out.append("")
+
     e = rep["scenarios"]["e"]
     out += ["## e. Memory of collectionsd holding the ledger", "",
             f"Peak RSS (VmHWM) at the end of the run: {fmt((e['peak_rss_kb'] or 0) / 1024)} MB "
@@ -320,7 +359,323 @@ def check(md_path, json_path):
     return 0
 
 
+# ------------------------------------------------------------ scaling mode
+
+# Calls of issue 13, in the order of its table; per-customer calls are held to
+# "at 1M at most 1.5x what they cost at 10k, within 3x of GetAccountSummary".
+CALLS = [("summary", "GetAccountSummary (one customer)"),
+         ("recommendation", "GetRecommendation (one customer)"),
+         ("payment_risk", "GetPaymentRisk (one customer)"),
+         ("render_message", "RenderMessage (one customer)"),
+         ("export_case_file", "ExportCaseFile (one customer)"),
+         ("get_case", "GetCase (one customer)"),
+         ("work_queue_page", "ListWorkQueue, one page of 50 at a random point"),
+         ("list_cases_page", "ListCases, one page of 50 at a random point"),
+         ("aging", "GetAgingReport by customer, first page of 1000")]
+PER_CUSTOMER = ["recommendation", "payment_risk", "render_message", "export_case_file",
+                "get_case"]
+RC_PHASES = [("dry", "dry run, first day"), ("first", "first daily run (live)"),
+             ("rerun", "same-day re-run"), ("next_day", "the next day's run (live)")]
+
+
+def growth_exponent(points):
+    """Least-squares slope of log(y) over log(x): y grows as x^slope."""
+    pts = [(math.log(x), math.log(y)) for x, y in points if x and y and y > 0]
+    if len(pts) < 2:
+        return None
+    mx = sum(p[0] for p in pts) / len(pts)
+    my = sum(p[1] for p in pts) / len(pts)
+    sxx = sum((p[0] - mx) ** 2 for p in pts)
+    if sxx == 0:
+        return None
+    return sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx
+
+
+def one(rows, **match):
+    found = pick(rows, **match)
+    return found[-1] if found else None
+
+
+def scaling_point(rows, backend, n):
+    label = f"s.{backend}.{n}"
+    p = {"invoices": n, "customers": n // 10, "calls": {}, "walks": {}, "runs": {}}
+    for method, _ in CALLS:
+        r = one(rows, kind="call", label=label, method=method)
+        if r:
+            p["calls"][method] = {k: r.get(k) for k in ("server_cpu_ms", "wall_ms", "p50_ms",
+                                                         "p90_ms", "calls", "errors", "bytes",
+                                                         "first_error")}
+    for w in ("work_queue_walk", "list_cases_walk"):
+        r = one(rows, kind="walk", label=label, method=w)
+        if r:
+            p["walks"][w] = {k: r.get(k) for k in ("pages", "items", "complete", "wall_s",
+                                                    "server_cpu_s", "server_cpu_ms_per_page",
+                                                    "error")}
+    for phase, _ in RC_PHASES:
+        r = one(rows, kind="run_collections", label=label, phase=phase)
+        if r:
+            p["runs"][phase] = {k: r.get(k) for k in ("s", "server_cpu_ms", "reply_bytes",
+                                                       "reply", "repeated_sizes", "error",
+                                                       "timed_out")}
+    ing = one(rows, kind="ingest", label=label, phase="invoices")
+    floor = one(rows, kind="raw_insert", label=f"{label}.floor")
+    p["ingest_rows_per_s"] = ing and ing["rows_per_s"]
+    p["ingest_server_cpu_ms_per_row"] = ing and ing.get("server_cpu_ms_per_row")
+    p["ingest_floor_rows_per_s"] = floor and floor["rows_per_s"]
+    p["ingest_ratio"] = (ing["rows_per_s"] / floor["rows_per_s"]) if ing and floor else None
+    for ph in ("customers", "payments"):
+        r = one(rows, kind="ingest", label=label, phase=ph)
+        p[f"ingest_{ph}_rows_per_s"] = r and r["rows_per_s"]
+    svc = one(rows, kind="load", label=f"{label}.summary")
+    noop = one(rows, kind="load", label=f"{label}.floor.summary")
+    p["summary_qps"] = svc and svc["qps"]
+    p["summary_noop_qps"] = noop and noop["qps"]
+    p["summary_ratio"] = (svc["qps"] / noop["qps"]) if svc and noop and noop["qps"] else None
+    sql = [r for r in pick(rows, kind="sql_aging", label=f"{label}.floor")
+           if r["variant"] != "store_sql_asof_replay"]
+    best = min((statistics.median([x["s"] for x in sql if x["variant"] == v])
+                for v in {x["variant"] for x in sql}), default=None)
+    aging = p["calls"].get("aging")
+    p["aging_best_sql_ms"] = best * 1000 if best is not None else None
+    p["aging_ratio"] = (aging["wall_ms"] / p["aging_best_sql_ms"]
+                        if aging and p["aging_best_sql_ms"] else None)
+    for key, lab in (("rss_after_ingest", f"{label}.after_ingest"),
+                     ("rss_after_every_call", f"{label}.after_every_call")):
+        r = one(rows, kind="rss", label=lab)
+        p[key] = r and {"vmhwm_kb": r["vmhwm_kb"], "vmrss_kb": r["vmrss_kb"]}
+    hwm = p["rss_after_every_call"] and p["rss_after_every_call"]["vmhwm_kb"]
+    p["peak_kb_per_invoice"] = hwm / n if hwm and n else None
+    rep = one(rows, kind="rss_repeat", label=label)
+    p["rss_repeat"] = rep and {k: rep[k] for k in ("calls", "errors", "rss_start_kb",
+                                                   "rss_end_kb", "growth_bytes_per_call")}
+    db = one(rows, kind="db_size", label=label)
+    p["db_bytes"] = db and db["bytes"]
+    return p
+
+
+def scaling_main(src, md_path, json_path):
+    rows = load(src)
+    sc = next((r for r in rows if r["kind"] == "scaling"), {})
+    rep = {"machine": next((r for r in rows if r["kind"] == "machine"), {}),
+           "params": next((r for r in rows if r["kind"] == "params"), {}),
+           "end": next((r for r in rows if r["kind"] == "end"), {}),
+           "sizes": sc.get("sizes", []), "backends": {}, "targets": []}
+    for backend in sc.get("backends", "").split(","):
+        points = [scaling_point(rows, backend, n) for n in rep["sizes"]]
+        points = [p for p in points if p["calls"] or p["ingest_rows_per_s"]]
+        if not points:
+            continue
+        fits = {}
+        for method, _ in CALLS:
+            fits[method] = growth_exponent([(p["invoices"], (p["calls"].get(method) or {})
+                                             .get("server_cpu_ms")) for p in points])
+        for w in ("work_queue_walk", "list_cases_walk"):
+            fits[w] = growth_exponent([(p["invoices"], (p["walks"].get(w) or {})
+                                        .get("server_cpu_s")) for p in points
+                                       if (p["walks"].get(w) or {}).get("complete")])
+        for phase, _ in RC_PHASES:
+            fits[f"run_collections.{phase}"] = growth_exponent(
+                [(p["invoices"], (p["runs"].get(phase) or {}).get("server_cpu_ms"))
+                 for p in points])
+        rep["backends"][backend] = {"points": points, "exponents": fits}
+        scaling_targets(rep["targets"], backend, points)
+    with open(json_path, "w") as f:
+        json.dump(rep, f, indent=2, sort_keys=True)
+    with open(md_path, "w") as f:
+        f.write(render_scaling(rep))
+
+
+def scaling_targets(targets, backend, points):
+    """Issue 13's targets, judged at the largest size measured."""
+    small, big = points[0], points[-1]
+    at = f"{backend}, {big['invoices']:,} invoices"
+
+    def add(ident, text, value, met):
+        targets.append({"id": f"{backend}.{ident}", "target": f"{text} ({at})", "value": value,
+                        "met": None if value is None else bool(met)})
+
+    def cpu(p, m):
+        return (p["calls"].get(m) or {}).get("server_cpu_ms")
+
+    for m in PER_CUSTOMER:
+        a, b, s = cpu(small, m), cpu(big, m), cpu(big, "summary")
+        g = b / a if a and b and big is not small else None
+        add(f"{m}.growth", f"{m}: server CPU at the largest size ≤ 1.5× the smallest", g,
+            g is not None and g <= 1.5)
+        r = b / s if b and s else None
+        add(f"{m}.vs_summary", f"{m}: ≤ 3× GetAccountSummary's server CPU", r,
+            r is not None and r <= 3)
+    v = cpu(big, "work_queue_page")
+    add("work_queue_page", "ListWorkQueue page: ≤ 20 ms server CPU", v, v is not None and v <= 20)
+    runs = big["runs"]
+    nd = (runs.get("next_day") or {})
+    v = nd.get("s") if not nd.get("error") else None
+    add("run_collections.next_day", "RunCollections, next day's due accounts: ≤ 10 s", v,
+        v is not None and v <= 10)
+    rr = (runs.get("rerun") or {})
+    v = rr.get("s") if not rr.get("error") else None
+    add("run_collections.rerun", "RunCollections same-day re-run: ≤ 1 s", v,
+        v is not None and v <= 1)
+    sizes = [r.get("reply_bytes") for r in runs.values() if r.get("reply_bytes") is not None]
+    failed = any(r.get("error") for r in runs.values())
+    v = max(sizes) if sizes else None
+    add("run_collections.reply", "RunCollections reply < 64 KB (bytes, largest of the runs)", v,
+        v is not None and v < 65536 and not failed)
+    add("ingest", "Ingest ≥ 0.5 of the raw SQLite floor", big["ingest_ratio"],
+        (big["ingest_ratio"] or 0) >= 0.5)
+    add("summary", "GetAccountSummary ≥ 0.5 of the no-op gRPC floor", big["summary_ratio"],
+        (big["summary_ratio"] or 0) >= 0.5)
+    add("aging", "GetAgingReport ≤ 1.5× the best plain SQL", big["aging_ratio"],
+        big["aging_ratio"] is not None and big["aging_ratio"] <= 1.5)
+    add("memory", "Peak RSS ≤ 1 KB per invoice after every call", big["peak_kb_per_invoice"],
+        big["peak_kb_per_invoice"] is not None and big["peak_kb_per_invoice"] <= 1)
+    g = (big["rss_repeat"] or {}).get("growth_bytes_per_call")
+    add("memory.flat", "RSS flat over repeated recovery calls (growth bytes per call ≤ 64)", g,
+        g is not None and g <= 64)
+
+
+def ms(x):
+    return "n/a" if x is None else fmt(x, 3 if x < 10 else 1)
+
+
+def render_scaling(rep):
+    p = rep["params"]
+    out = header("# Scaling report", rep)
+    out.append(f"Ledgers: seed {p.get('seed')}, invoices {', '.join(f'{n:,}' for n in rep['sizes'])}"
+               f" with a tenth as many customers; as of {p.get('as_of')}. Server CPU = "
+               "utime+stime of collectionsd over the phase / calls (one call in flight); "
+               "wall = client-side mean.")
+    out += ["", "## Targets (at the largest size of each backend)", "",
+            "| id | target | value | met |", "|---|---|---|---|"]
+    for t in rep["targets"]:
+        met = "n/a" if t["met"] is None else ("yes" if t["met"] else "**no**")
+        out.append(f"| {t['id']} | {t['target']} | {fmt(t['value'], 2)} | {met} |")
+    for backend, b in rep["backends"].items():
+        pts = b["points"]
+        head = " | ".join(f"{q['invoices']:,}" for q in pts)
+        sep = "|".join(["---"] * (len(pts) + 2))
+        out += ["", f"## {backend}", "",
+                "Server CPU per call in ms (client wall time per call in ms).", "",
+                f"| call | {head} | grows as N^ |", f"|{sep}|"]
+        for method, title in CALLS:
+            cells = []
+            for q in pts:
+                c = q["calls"].get(method)
+                if not c:
+                    cells.append("—")
+                elif c.get("errors") and c.get("errors") == c.get("calls"):
+                    cells.append(f"fails: {c.get('first_error', '')[:60]}")
+                else:
+                    cells.append(f"{ms(c.get('server_cpu_ms'))} ({ms(c.get('wall_ms'))})")
+            out.append(f"| {title} | {' | '.join(cells)} | {fmt(b['exponents'].get(method), 2)} |")
+        for w, title in (("work_queue_walk", "ListWorkQueue, whole queue walked"),
+                         ("list_cases_walk", "ListCases, all cases walked")):
+            cells = []
+            for q in pts:
+                x = q["walks"].get(w)
+                if not x:
+                    cells.append("—")
+                    continue
+                done = "" if x["complete"] else " **incomplete** (time bound)"
+                cells.append(f"{fmt(x.get('server_cpu_s'), 2)} s CPU, {x['pages']} pages, "
+                             f"{ms(x.get('server_cpu_ms_per_page'))} ms/page{done}")
+            out.append(f"| {title} | {' | '.join(cells)} | {fmt(b['exponents'].get(w), 2)} |")
+        out += ["", "RunCollections: wall seconds, server CPU seconds, reply bytes; the reply's "
+                "counts as returned.", "", f"| run | {head} | grows as N^ |", f"|{sep}|"]
+        for phase, title in RC_PHASES:
+            cells = []
+            for q in pts:
+                r = q["runs"].get(phase)
+                if not r:
+                    cells.append("—")
+                elif r.get("timed_out"):
+                    cells.append(f"more than {fmt(r['s'])} s")
+                elif r.get("error"):
+                    cells.append(f"{fmt(r['s'], 2)} s, **fails**: {r['error'][:80]}")
+                else:
+                    cpu = r.get("server_cpu_ms")
+                    counts = ", ".join(f"{k} {v}" for k, v in (r.get("reply") or {}).items()
+                                       if isinstance(v, (int, float, str)) and str(v).isdigit())
+                    reps = ", ".join(f"{k}[{v}]" for k, v in (r.get("repeated_sizes") or {}).items())
+                    share = ""
+                    if (r.get("reply") or {}).get("evaluated") is not None and q["customers"]:
+                        share = f" ({r['reply']['evaluated'] / q['customers']:.1%} of accounts)"
+                    cells.append(f"{fmt(r['s'], 3)} s, CPU {fmt(cpu / 1000 if cpu else None, 3)} s, "
+                                 f"{r.get('reply_bytes'):,} B; {counts}{share}"
+                                 f"{'; ' + reps if reps else ''}")
+            out.append(f"| {title} | {' | '.join(cells)} | "
+                       f"{fmt(b['exponents'].get('run_collections.' + phase), 2)} |")
+        out += ["", "Floors measured in the same run, and memory.", "",
+                f"| | {head} |", "|" + "|".join(["---"] * (len(pts) + 1)) + "|"]
+
+        def row(title, f):
+            out.append(f"| {title} | {' | '.join(f(q) for q in pts)} |")
+
+        row("SyncLedger invoices, rows/s (server CPU ms per row)",
+            lambda q: f"{fmt(q['ingest_rows_per_s'])} ({ms(q['ingest_server_cpu_ms_per_row'])})")
+        row("raw SQLite inserts, same rows and schema, rows/s",
+            lambda q: fmt(q["ingest_floor_rows_per_s"]))
+        row("**ingest ratio** (target ≥ 0.5)", lambda q: fmt(q["ingest_ratio"], 3))
+        row("SyncLedger customers / payments, rows/s",
+            lambda q: f"{fmt(q['ingest_customers_rows_per_s'])} / "
+                      f"{fmt(q['ingest_payments_rows_per_s'])}")
+        row("GetAccountSummary closed loop, calls/s (no-op floor)",
+            lambda q: f"{fmt(q['summary_qps'])} ({fmt(q['summary_noop_qps'])})")
+        row("**summary ratio** (target ≥ 0.5)", lambda q: fmt(q["summary_ratio"], 3))
+        row("GetAgingReport ms (best plain SQL ms)",
+            lambda q: f"{ms((q['calls'].get('aging') or {}).get('wall_ms'))} "
+                      f"({ms(q['aging_best_sql_ms'])})")
+        row("**aging ratio** (target ≤ 1.5)", lambda q: fmt(q["aging_ratio"], 2))
+        row("collectionsd VmHWM after ingest / after every call, MB",
+            lambda q: f"{fmt(((q['rss_after_ingest'] or {}).get('vmhwm_kb') or 0) / 1024)} / "
+                      f"{fmt(((q['rss_after_every_call'] or {}).get('vmhwm_kb') or 0) / 1024)}")
+        row("**peak KB per invoice** (target ≤ 1)", lambda q: fmt(q["peak_kb_per_invoice"], 3))
+        row("RSS over repeated recovery calls: start → end MB, growth B/call",
+            lambda q: "—" if not q["rss_repeat"] else
+            f"{fmt(q['rss_repeat']['rss_start_kb'] / 1024)} → "
+            f"{fmt(q['rss_repeat']['rss_end_kb'] / 1024)} over {q['rss_repeat']['calls']}, "
+            f"{fmt(q['rss_repeat']['growth_bytes_per_call'], 1)}")
+        row("database on disk, MB (SQLite file + WAL)",
+            lambda q: fmt(q["db_bytes"] / 1e6) if q["db_bytes"] else "—")
+    out.append("")
+    return "\n".join(out)
+
+
+def check_scaling(md_path, json_path):
+    """The smoke test's check of the scaling path: every call measured."""
+    with open(json_path) as f:
+        rep = json.load(f)
+    missing = []
+    if not rep.get("backends"):
+        missing.append("backends")
+    for backend, b in rep.get("backends", {}).items():
+        for q in b["points"]:
+            for method, _ in CALLS:
+                c = q["calls"].get(method)
+                if not c or c.get("server_cpu_ms") is None:
+                    missing.append(f"{backend}.{q['invoices']}.{method}")
+            for phase, _ in RC_PHASES:
+                if (q["runs"].get(phase) or {}).get("reply_bytes") is None:
+                    missing.append(f"{backend}.{q['invoices']}.run_collections.{phase}")
+            for key in ("ingest_ratio", "summary_ratio", "peak_kb_per_invoice", "rss_repeat"):
+                if q.get(key) is None:
+                    missing.append(f"{backend}.{q['invoices']}.{key}")
+    with open(md_path) as f:
+        if "grows as N^" not in f.read():
+            missing.append("md table")
+    if missing:
+        print("scaling report incomplete: " + ", ".join(missing), file=sys.stderr)
+        return 1
+    print(f"scaling report complete: {len(rep['targets'])} targets reported")
+    return 0
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "--check":
         sys.exit(check(sys.argv[2], sys.argv[3]))
+    if sys.argv[1] == "--check-scaling":
+        sys.exit(check_scaling(sys.argv[2], sys.argv[3]))
+    if sys.argv[1] == "--scaling":
+        scaling_main(*sys.argv[2:5])
+        sys.exit(0)
     main(*sys.argv[1:4])

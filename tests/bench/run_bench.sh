@@ -7,9 +7,20 @@
 #
 #   tests/bench/run_bench.sh                 # full run (100k customers, 1M invoices, >=500 MB files)
 #   tests/bench/run_bench.sh --smoke         # tiny sizes, seconds (what ctest bench_smoke runs)
+#   tests/bench/run_bench.sh --scaling [10000,100000,1000000]
+#       # issue 13: per ledger size (invoices; a tenth as many customers) and
+#       # per backend (--backends sqlite,postgresql), ingest next to its raw
+#       # SQLite floor, then every call with its server CPU per call, both
+#       # lists walked and paged at random, RunCollections (dry, first live,
+#       # same-day re-run, next day) with its reply size, the aging floor,
+#       # GetAccountSummary against the no-op floor, memory after every call
+#       # and over 1,000 repeated recovery calls; the report fits each call's
+#       # growth exponent over the sizes (log-log least squares).
 #
 # Options: --out DIR (default ./bench-out), --build-dir DIR (default
-# build-bench), --no-build (use the binaries already in --build-dir).
+# build-bench), --no-build (use the binaries already in --build-dir),
+# --backends LIST (scaling: sqlite,postgresql by default; PostgreSQL is a
+# throwaway cluster from tests/store/pg_harness, started by bench_tool).
 # Sizes can be overridden with BENCH_CUSTOMERS, BENCH_INVOICES, BENCH_REPS,
 # BENCH_DURATION, BENCH_WARMUP, BENCH_CHANNELS, BENCH_INFLIGHT,
 # BENCH_CONNECTOR_MB, BENCH_SEED, BENCH_LOG_REQUESTS (true|false), and the
@@ -27,10 +38,16 @@ OUT=$PWD/bench-out
 BUILD=$ROOT/build-bench
 BUILD_FIRST=1
 SMOKE=0
+SCALING=""
+BACKENDS=sqlite,postgresql
 ARGS=("$@")
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --smoke) SMOKE=1 ;;
+    --scaling)
+      SCALING=10000,100000,1000000
+      if [[ $# -gt 1 && $2 != --* ]]; then SCALING=$2; shift; fi ;;
+    --backends) BACKENDS=$2; shift ;;
     --out) OUT=$(realpath -m "$2"); shift ;;
     --build-dir) BUILD=$(realpath -m "$2"); shift ;;
     --no-build) BUILD_FIRST=0 ;;
@@ -48,11 +65,33 @@ else
   REPS=${BENCH_REPS:-3}; DURATION=${BENCH_DURATION:-10}; WARMUP=${BENCH_WARMUP:-2}
   CONNECTOR_MB=${BENCH_CONNECTOR_MB:-500}
 fi
+if [[ -n $SCALING && $SMOKE == 0 ]]; then
+  # Each size runs its own short load of GetAccountSummary against the floor.
+  DURATION=${BENCH_DURATION:-5}; WARMUP=${BENCH_WARMUP:-1}
+fi
+# Sequential calls per method in the `calls` phase (at least CALLS calls and
+# CALLS_MIN_S seconds, at most CALLS_MAX_S), and the repeated recovery calls
+# of the memory check.
+if [[ $SMOKE == 1 ]]; then
+  CALLS=${BENCH_CALLS:-5}; CALLS_MIN_S=${BENCH_CALLS_MIN_S:-0}; CALLS_MAX_S=${BENCH_CALLS_MAX_S:-10}
+  RSS_CALLS=${BENCH_RSS_CALLS:-100}
+else
+  CALLS=${BENCH_CALLS:-200}; CALLS_MIN_S=${BENCH_CALLS_MIN_S:-2}; CALLS_MAX_S=${BENCH_CALLS_MAX_S:-60}
+  RSS_CALLS=${BENCH_RSS_CALLS:-1000}
+fi
+WALK_MAX_S=${BENCH_WALK_MAX_S:-120}
 CHANNELS=${BENCH_CHANNELS:-2}; INFLIGHT=${BENCH_INFLIGHT:-8}; SEED=${BENCH_SEED:-42}
 LOG_REQUESTS=${BENCH_LOG_REQUESTS:-true}
 INGEST_REPS=${BENCH_INGEST_REPS:-$REPS}; SLOW_REPS=${BENCH_SLOW_REPS:-$REPS}
 SLOW_TIMEOUT=${BENCH_SLOW_TIMEOUT:-900}
 AS_OF=2026-06-30
+# collectionsd runs on a fixed clock: RUN_DAY (the day after as_of) for the
+# ingest, the reads and the first daily RunCollections, then NEXT_RUN_DAY
+# for the next day's run, when only the cases whose step falls due that day
+# are due (the reads are as of AS_OF).
+RUN_DAY=2026-07-01
+NEXT_RUN_DAY=2026-07-02
+CLOCK_DAY=$RUN_DAY
 
 mkdir -p "$OUT"
 WORK=$OUT/work
@@ -89,9 +128,11 @@ cleanup() { for p in "${PIDS[@]:-}"; do [[ -n "$p" ]] && kill "$p" 2>/dev/null |
 trap cleanup EXIT
 
 SERVER_PID=""; SERVER_PORT=""
-start_collectionsd() {  # $1 = database file, $2 = log file
-  "$COLLECTIONSD" --listen=127.0.0.1:0 --store="sqlite:$1" --log_requests="$LOG_REQUESTS" \
-    2> "$2" &
+start_collectionsd() {  # $1 = database file or store URI, $2 = log file
+  local store=$1
+  [[ $store == *:* ]] || store="sqlite:$store"
+  "$COLLECTIONSD" --listen=127.0.0.1:0 --store="$store" --log_requests="$LOG_REQUESTS" \
+    --clock="fixed:$CLOCK_DAY" 2> "$2" &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   for _ in $(seq 1 300); do
@@ -103,16 +144,124 @@ start_collectionsd() {  # $1 = database file, $2 = log file
   echo "run_bench.sh: collectionsd did not start:" >&2; cat "$2" >&2; exit 1
 }
 stop_pid() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+# After a call outlived its bound: the abandoned work must not load later
+# measurements.
+restart_collectionsd() {  # uses STORE
+  kill -9 "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  start_collectionsd "$STORE" "$WORK/collectionsd-restart-$RANDOM.log"
+  TARGET=127.0.0.1:$SERVER_PORT
+}
 rss_line() {  # $1 = pid, $2 = label
   local hwm rss
   hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$1/status")
   rss=$(awk '/^VmRSS/ {print $2}' "/proc/$1/status")
   echo "{\"kind\":\"rss\",\"label\":\"$2\",\"vmhwm_kb\":$hwm,\"vmrss_kb\":$rss}" >> "$RESULTS"
 }
+start_noop() {  # $@ = response files for bench_noop_server; sets NOOP_PID, NOOP_PORT
+  "$NOOP" --listen=127.0.0.1:0 "$@" > "$WORK/noop.log" 2>&1 &
+  NOOP_PID=$!
+  PIDS+=("$NOOP_PID")
+  NOOP_PORT=""
+  for _ in $(seq 1 100); do
+    NOOP_PORT=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$WORK/noop.log" | head -1)
+    [[ -n "$NOOP_PORT" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$NOOP_PORT" ]] || { echo "run_bench.sh: no-op server did not start" >&2; exit 1; }
+}
+# Every call one at a time with the server's CPU per call; RunCollections
+# on RUN_DAY (a dry run, the first live run, the same day again); memory
+# after all of them and over repeated recovery calls; then collectionsd is
+# restarted on NEXT_RUN_DAY for the next day's run.
+calls_phase() {  # $1 = label prefix; uses SERVER_PID, TARGET, COMMON, STORE
+  tool calls "${COMMON[@]}" --target="$TARGET" --server_pid="$SERVER_PID" --calls="$CALLS" \
+    --min_s="$CALLS_MIN_S" --max_s="$CALLS_MAX_S" --walk_max_s="$WALK_MAX_S" --label="$1"
+  run_collections "$1" dry --as_of="$RUN_DAY" --dry_run
+  run_collections "$1" first --as_of="$RUN_DAY"
+  run_collections "$1" rerun --as_of="$RUN_DAY"
+  rss_line "$SERVER_PID" "$1.after_every_call"
+  tool rss-repeat "${COMMON[@]}" --target="$TARGET" --server_pid="$SERVER_PID" \
+    --calls="$RSS_CALLS" --label="$1"
+  CLOCK_DAY=$NEXT_RUN_DAY
+  stop_pid "$SERVER_PID"
+  start_collectionsd "$STORE" "$WORK/collectionsd-next-day-$RANDOM.log"
+  TARGET=127.0.0.1:$SERVER_PORT
+  CLOCK_DAY=$RUN_DAY
+  run_collections "$1" next_day --as_of="$NEXT_RUN_DAY"
+}
+run_collections() {  # $1 = label prefix, $2 = phase, then bench_tool flags
+  local label=$1 phase=$2
+  shift 2
+  if ! timeout "$SLOW_TIMEOUT" "$TOOL" run-collections --target="$TARGET" \
+         --server_pid="$SERVER_PID" --label="$label" --phase="$phase" "$@" |
+         tee -a "$RESULTS" >&2; then
+    echo "{\"kind\":\"run_collections\",\"phase\":\"$phase\",\"available\":true,\"timed_out\":true,\"s\":$SLOW_TIMEOUT,\"label\":\"$label\"}" >> "$RESULTS"
+    restart_collectionsd
+  fi
+}
 tool() { "$TOOL" "$@" | tee -a "$RESULTS" >&2; }
 
 echo "{\"kind\":\"machine\",\"nproc\":$(nproc),\"cpu\":\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')\",\"mem_kb\":$(awk '/MemTotal/ {print $2}' /proc/meminfo),\"loadavg_start\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"started\":\"$(date -u +%FT%TZ)\",\"git\":\"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\"}" >> "$RESULTS"
 echo "{\"kind\":\"params\",\"smoke\":$SMOKE,\"customers\":$CUSTOMERS,\"invoices\":$INVOICES,\"reps\":$REPS,\"duration_s\":$DURATION,\"warmup_s\":$WARMUP,\"channels\":$CHANNELS,\"inflight\":$INFLIGHT,\"connector_mb\":$CONNECTOR_MB,\"seed\":$SEED,\"ingest_reps\":$INGEST_REPS,\"slow_reps\":$SLOW_REPS,\"log_requests\":$LOG_REQUESTS,\"as_of\":\"$AS_OF\",\"command\":\"tests/bench/run_bench.sh ${ARGS[*]:-}\"}" >> "$RESULTS"
+
+# ------------------------------------------------------------ scaling mode
+# One point: a fresh ledger of $2 invoices ($2/10 customers) in backend $1.
+scaling_point() {
+  local backend=$1 invoices=$2 label="s.$1.$2"
+  COMMON=(--customers=$(($2 / 10)) --invoices="$2" --seed="$SEED" --as_of="$AS_OF")
+  log "$label: raw SQLite insert floor"
+  tool raw-insert "${COMMON[@]}" --db="$WORK/floor.db" --label="$label.floor"
+  rm -f "$WORK"/floor.db*
+  local pg_pid=""
+  if [[ $backend == postgresql ]]; then
+    rm -f "$WORK/pg.uri"
+    "$TOOL" pg-server --out="$WORK/pg.uri" 2> "$WORK/pg-$invoices.log" &
+    pg_pid=$!
+    PIDS+=("$pg_pid")
+    for _ in $(seq 1 600); do [[ -s "$WORK/pg.uri" ]] && break; sleep 0.1; done
+    [[ -s "$WORK/pg.uri" ]] || { cat "$WORK/pg-$invoices.log" >&2; exit 1; }
+    STORE=$(cat "$WORK/pg.uri")
+  else
+    rm -f "$WORK"/ledger.db*
+    STORE=$WORK/ledger.db
+  fi
+  start_collectionsd "$STORE" "$WORK/collectionsd-$label.log"
+  TARGET=127.0.0.1:$SERVER_PORT
+  log "$label: SyncLedger ingest"
+  tool ingest "${COMMON[@]}" --target="$TARGET" --server_pid="$SERVER_PID" --label="$label"
+  rss_line "$SERVER_PID" "$label.after_ingest"
+  log "$label: every call"
+  calls_phase "$label"
+  if [[ $backend == sqlite ]]; then
+    log "$label: plain SQL aging floor"
+    tool sql-aging "${COMMON[@]}" --db="$STORE" --reps="$REPS" --label="$label.floor"
+    echo "{\"kind\":\"db_size\",\"label\":\"$label\",\"bytes\":$(cat "$STORE" "$STORE-wal" 2>/dev/null | wc -c)}" >> "$RESULTS"
+  fi
+  log "$label: GetAccountSummary closed loop against the no-op floor"
+  "$TOOL" dump "${COMMON[@]}" --target="$TARGET" --method=summary --out="$WORK/summary.bin" >> "$RESULTS"
+  start_noop --summary_response="$WORK/summary.bin"
+  local load=(load "${COMMON[@]}" --method=summary --channels="$CHANNELS" --inflight="$INFLIGHT"
+              --duration_s="$DURATION" --warmup_s="$WARMUP")
+  tool "${load[@]}" --target="127.0.0.1:$NOOP_PORT" --label="$label.floor.summary"
+  tool "${load[@]}" --target="$TARGET" --label="$label.summary"
+  stop_pid "$NOOP_PID"
+  stop_pid "$SERVER_PID"
+  [[ -n $pg_pid ]] && stop_pid "$pg_pid"
+  return 0
+}
+
+if [[ -n $SCALING ]]; then
+  echo "{\"kind\":\"scaling\",\"sizes\":[$SCALING],\"backends\":\"$BACKENDS\",\"calls\":$CALLS,\"rss_calls\":$RSS_CALLS}" >> "$RESULTS"
+  for backend in ${BACKENDS//,/ }; do
+    for invoices in ${SCALING//,/ }; do scaling_point "$backend" "$invoices"; done
+  done
+  echo "{\"kind\":\"end\",\"loadavg_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"finished\":\"$(date -u +%FT%TZ)\"}" >> "$RESULTS"
+  python3 "$ROOT/tests/bench/report.py" --scaling "$RESULTS" "$OUT/scaling-report.md" \
+    "$OUT/scaling-report.json"
+  log "wrote $OUT/scaling-report.md and $OUT/scaling-report.json"
+  exit 0
+fi
 
 # ---------------------------------------- (b) ingest, and (e) memory after it
 if [[ -n "${BENCH_REUSE_DB:-}" ]]; then
@@ -128,27 +277,19 @@ for rep in $(seq 1 "$INGEST_REPS"); do
   log "b: SyncLedger ingest of $INVOICES invoices, rep $rep"
   rm -f "$WORK"/ledger.db*
   start_collectionsd "$WORK/ledger.db" "$WORK/collectionsd-$rep.log"
-  tool ingest "${COMMON[@]}" --target="127.0.0.1:$SERVER_PORT" --label="b.service"
+  tool ingest "${COMMON[@]}" --target="127.0.0.1:$SERVER_PORT" --server_pid="$SERVER_PID" \
+    --label="b.service"
   rss_line "$SERVER_PID" e.after_ingest
   if [[ $rep -lt $INGEST_REPS ]]; then stop_pid "$SERVER_PID"; fi
 done
 DB=${BENCH_REUSE_DB:-$WORK/ledger.db}
+STORE=$DB
 TARGET=127.0.0.1:$SERVER_PORT
 
 # ------------------------------------------------ (c) aging, RunCollections
-log "c: GetAgingReport and RunCollections"
+log "c: GetAgingReport, every call, RunCollections"
 tool aging-rpc "${COMMON[@]}" --target="$TARGET" --reps="$REPS" --label=c.service
-restart_collectionsd() {
-  kill -9 "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  start_collectionsd "$DB" "$WORK/collectionsd-restart-$RANDOM.log"
-  TARGET=127.0.0.1:$SERVER_PORT
-}
-if ! timeout "$SLOW_TIMEOUT" "$TOOL" run-collections "${COMMON[@]}" --target="$TARGET" \
-       --reps="$SLOW_REPS" --label=c.service | tee -a "$RESULTS" >&2; then
-  echo "{\"kind\":\"run_collections\",\"available\":true,\"timed_out\":true,\"s\":$SLOW_TIMEOUT,\"label\":\"c.service\"}" >> "$RESULTS"
-  restart_collectionsd
-fi
+calls_phase c.service
 log "c: plain SQL aging floor"
 tool sql-aging "${COMMON[@]}" --db="$DB" --reps="$REPS" --label=c.floor
 
@@ -165,15 +306,7 @@ elif [[ $rc == 124 ]]; then
   echo "{\"kind\":\"single_call\",\"label\":\"a.service.recommendation.single\",\"timed_out\":true,\"s\":$SLOW_TIMEOUT}" >> "$RESULTS"
   restart_collectionsd
 fi
-"$NOOP" --listen=127.0.0.1:0 "${NOOP_ARGS[@]}" > "$WORK/noop.log" 2>&1 &
-NOOP_PID=$!
-PIDS+=("$NOOP_PID")
-for _ in $(seq 1 100); do
-  NOOP_PORT=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$WORK/noop.log" | head -1)
-  [[ -n "$NOOP_PORT" ]] && break
-  sleep 0.1
-done
-[[ -n "${NOOP_PORT:-}" ]] || { echo "run_bench.sh: no-op server did not start" >&2; exit 1; }
+start_noop "${NOOP_ARGS[@]}"
 LOAD=(load "${COMMON[@]}" --channels="$CHANNELS" --inflight="$INFLIGHT"
       --duration_s="$DURATION" --warmup_s="$WARMUP")
 for m in "${METHODS[@]}"; do
