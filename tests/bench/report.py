@@ -12,6 +12,7 @@ usage: report.py results.jsonl report.md report.json
 """
 import json
 import math
+import re
 import statistics
 import sys
 
@@ -414,9 +415,13 @@ def scaling_point(rows, backend, n):
     for phase, _ in RC_PHASES:
         r = one(rows, kind="run_collections", label=label, phase=phase)
         if r:
-            p["runs"][phase] = {k: r.get(k) for k in ("s", "server_cpu_ms", "reply_bytes",
-                                                       "reply", "repeated_sizes", "error",
-                                                       "timed_out")}
+            run = {k: r.get(k) for k in ("s", "server_cpu_ms", "reply_bytes", "reply",
+                                         "repeated_sizes", "error", "timed_out")}
+            # A reply over the message limit: gRPC's error names its size.
+            over = re.search(r"larger than max \((\d+) vs", r.get("error") or "")
+            if over:
+                run["reply_bytes"] = int(over.group(1))
+            p["runs"][phase] = run
     ing = one(rows, kind="ingest", label=label, phase="invoices")
     floor = one(rows, kind="raw_insert", label=f"{label}.floor")
     p["ingest_rows_per_s"] = ing and ing["rows_per_s"]
@@ -522,10 +527,9 @@ def scaling_targets(targets, backend, points):
     add("run_collections.rerun", "RunCollections same-day re-run: ≤ 1 s", v,
         v is not None and v <= 1)
     sizes = [r.get("reply_bytes") for r in runs.values() if r.get("reply_bytes") is not None]
-    failed = any(r.get("error") for r in runs.values())
     v = max(sizes) if sizes else None
     add("run_collections.reply", "RunCollections reply < 64 KB (bytes, largest of the runs)", v,
-        v is not None and v < 65536 and not failed)
+        v is not None and v < 65536)
     add("ingest", "Ingest ≥ 0.5 of the raw SQLite floor", big["ingest_ratio"],
         (big["ingest_ratio"] or 0) >= 0.5)
     add("summary", "GetAccountSummary ≥ 0.5 of the no-op gRPC floor", big["summary_ratio"],
@@ -605,7 +609,7 @@ def render_scaling(rep):
                     share = ""
                     if (r.get("reply") or {}).get("evaluated") is not None and q["customers"]:
                         share = f" ({r['reply']['evaluated'] / q['customers']:.1%} of accounts)"
-                    cells.append(f"{fmt(r['s'], 3)} s, CPU {fmt(cpu / 1000 if cpu else None, 3)} s, "
+                    cells.append(f"{fmt(r['s'], 3)} s, CPU {fmt(cpu / 1000 if cpu is not None else None, 3)} s, "
                                  f"{r.get('reply_bytes'):,} B; {counts}{share}"
                                  f"{'; ' + reps if reps else ''}")
             out.append(f"| {title} | {' | '.join(cells)} | "
