@@ -85,6 +85,12 @@ ServerUnaryReactor* RecoveryService::GetPaymentRisk(CallbackServerContext* c, co
                      [this, r](const app::CallContext& who) { return app_.GetPaymentRisk(who, *r); });
 }
 
+ServerUnaryReactor* RecoveryService::CheckAction(CallbackServerContext* c, const v1::CheckActionRequest* r,
+                                    v1::ActionCheck* out) {
+  return HandleUnary(env_, c, "RecoveryService/CheckAction", TenantOf(r->name()), out,
+                     [this, r](const app::CallContext& who) { return checker_.CheckAction(who, *r); });
+}
+
 grpc::ServerWriteReactor<v1::OutboxAction>* RecoveryService::StreamActions(
     CallbackServerContext* c, const v1::StreamActionsRequest* r) {
   // Pages through the outbox after the cursor; in follow mode the stream

@@ -7,6 +7,7 @@
 #include "collections/v1/recovery.grpc.pb.h"
 #include "service/api/call_support.h"
 #include "service/api/stream_support.h"
+#include "service/app/action_check.h"
 #include "service/app/recovery_app.h"
 
 namespace collections::api {
@@ -15,8 +16,9 @@ class RecoveryService final : public v1::RecoveryService::CallbackService {
  public:
   // StreamActions streams share `streams` (limits, hub) with every other
   // server stream.
-  RecoveryService(const ServiceEnv& env, app::RecoveryApp& app, const StreamEnv& streams)
-      : env_(env), app_(app), streams_(streams) {}
+  RecoveryService(const ServiceEnv& env, app::RecoveryApp& app, app::ActionChecker& checker,
+                  const StreamEnv& streams)
+      : env_(env), app_(app), checker_(checker), streams_(streams) {}
 
   grpc::ServerUnaryReactor* GetPolicy(grpc::CallbackServerContext* c, const v1::GetPolicyRequest* r,
                                       v1::CollectionPolicy* out) override;
@@ -55,10 +57,14 @@ class RecoveryService final : public v1::RecoveryService::CallbackService {
   grpc::ServerUnaryReactor* GetPaymentRisk(grpc::CallbackServerContext* c,
                                            const v1::GetPaymentRiskRequest* r,
                                            v1::PaymentRisk* out) override;
+  grpc::ServerUnaryReactor* CheckAction(grpc::CallbackServerContext* c,
+                                        const v1::CheckActionRequest* r,
+                                        v1::ActionCheck* out) override;
 
  private:
   const ServiceEnv& env_;
   app::RecoveryApp& app_;
+  app::ActionChecker& checker_;
   const StreamEnv streams_;
 };
 

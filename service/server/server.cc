@@ -31,6 +31,7 @@ struct Server::Impl {
   api::StreamEnv streams;
   std::unique_ptr<app::LedgerApp> ledger;
   std::unique_ptr<app::RecoveryApp> recovery;
+  std::unique_ptr<app::ActionChecker> action_checker;
   std::unique_ptr<app::ArrangementsApp> arrangements;
   std::unique_ptr<app::CashApp> cash;
   std::unique_ptr<app::RecoveryApp> case_loader;
@@ -91,8 +92,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl.recovery = std::make_unique<app::RecoveryApp>(*s->store_, clock, std::move(recovery_config));
   impl.recovery->set_cases(impl.keeper.get());
   RETURN_IF_ERROR(impl.recovery->MigrateStore());
-  impl.services.push_back(
-      std::make_unique<api::RecoveryService>(impl.env, *impl.recovery, impl.streams));
+  impl.action_checker = std::make_unique<app::ActionChecker>(*s->store_, clock, *impl.recovery);
+  impl.services.push_back(std::make_unique<api::RecoveryService>(
+      impl.env, *impl.recovery, *impl.action_checker, impl.streams));
   impl.letters = std::make_unique<app::LettersApp>(*s->store_, clock, *impl.recovery);
   impl.services.push_back(std::make_unique<api::LetterService>(impl.env, *impl.letters));
   impl.arrangements =

@@ -1,0 +1,81 @@
+#include "service/app/action_check.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "service/app/resource_names.h"
+#include "service/domain/compliance.h"
+#include "service/domain/errors.h"
+#include "service/domain/status_macros.h"
+
+namespace collections::app {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+google::protobuf::Timestamp ToTimestamp(absl::Time t) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+// tenants/{tenant}/outboxActions/{action} -> (tenant, action id).
+absl::StatusOr<std::pair<std::string, std::string>> ParseActionName(absl::string_view name) {
+  std::vector<std::string> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 4 || parts[0] != "tenants" || parts[2] != "outboxActions" ||
+      !IsValidTenantId(parts[1]) || !IsValidResourceId(parts[3])) {
+    return domain::InvalidInput("INVALID_RESOURCE_NAME", "name",
+                                "expected tenants/{tenant}/outboxActions/{action}");
+  }
+  return std::make_pair(parts[1], parts[3]);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ActionCheck> ActionChecker::CheckAction(const CallContext& ctx,
+                                                           const v1::CheckActionRequest& r) {
+  ASSIGN_OR_RETURN(auto name, ParseActionName(r.name()));
+  const auto& [tenant, id] = name;
+  RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+  const absl::Time when =
+      r.has_time() ? absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(r.time())) : clock_.Now();
+  v1::ActionCheck out;
+  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kOutboxKind, id));
+    if (!doc) {
+      return domain::NotFoundError("ACTION_NOT_FOUND", absl::StrCat(r.name(), " does not exist"));
+    }
+    v1::OutboxAction action;
+    if (!action.ParseFromString(doc->body)) return absl::InternalError("unreadable outbox action");
+    out.set_name(action.name());
+    out.set_status(action.status());
+    *out.mutable_check_time() = ToTimestamp(when);
+
+    domain::ProposedContact proposed;
+    proposed.time = when;
+    proposed.channel = ChannelOf(action.recommendation().channel());
+    proposed.direction = domain::Direction::kOutbound;
+    for (const std::string& invoice : action.recommendation().invoices()) {
+      auto n = ParseChildName(invoice, kInvoices, "invoices");
+      if (n.ok()) proposed.invoice_ids.push_back(n->id);
+    }
+    ASSIGN_OR_RETURN(domain::AccountContext account,
+                     recovery_.LoadContext(tx, tenant, doc->customer,
+                                           absl::ToCivilDay(when, absl::UTCTimeZone())));
+    ASSIGN_OR_RETURN(v1::CollectionPolicy policy, recovery_.TenantPolicy(tx));
+    const domain::ComplianceVerdict verdict =
+        domain::CheckContact(account, PolicyFromProto(policy), proposed);
+    out.set_allowed(verdict.allowed);
+    if (!verdict.allowed) {
+      out.set_rule(verdict.rule);
+      out.set_message(verdict.message);
+      if (verdict.next_allowed) *out.mutable_next_allowed_time() = ToTimestamp(*verdict.next_allowed);
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+}  // namespace collections::app
