@@ -14,15 +14,31 @@ namespace {
 constexpr int kThreads = 8;
 constexpr int kReadTimeoutSeconds = 2;
 constexpr int kKeepAliveSeconds = 2;
+// Bodies are small JSON documents (a payment notification is ~300 bytes).
+constexpr size_t kMaxBodyBytes = 64 << 10;
+
+void Answer(const HttpResponse& out, httplib::Response& res) {
+  res.status = out.status;
+  for (const auto& [k, v] : out.headers) res.set_header(k, v);
+  res.set_content(out.body, out.content_type);
+}
 
 }  // namespace
+
+std::string HttpRequest::Header(const std::string& name) const {
+  for (const auto& [k, v] : headers) {
+    if (absl::EqualsIgnoreCase(k, name)) return v;
+  }
+  return "";
+}
 
 HttpEndpoint::HttpEndpoint() : server_(std::make_unique<httplib::Server>()) {}
 
 HttpEndpoint::~HttpEndpoint() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
-    const std::string& listen, std::map<std::string, HttpHandler> handlers) {
+    const std::string& listen, std::map<std::string, HttpHandler> handlers,
+    std::map<std::string, HttpHandler> post_handlers) {
   // host:port, with [v6] brackets.
   const size_t colon = listen.rfind(':');
   int port = -1;
@@ -48,10 +64,17 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
   for (auto& [path, handler] : handlers) {
     s.Get(path, [path = path, handler = std::move(handler)](const httplib::Request& req,
                                                            httplib::Response& res) {
-      HttpResponse out = handler(HttpRequest{path, req.get_header_value("Authorization")});
-      res.status = out.status;
-      for (const auto& [k, v] : out.headers) res.set_header(k, v);
-      res.set_content(out.body, out.content_type);
+      Answer(handler(HttpRequest{path, req.get_header_value("Authorization"), {}, {}, ""}), res);
+    });
+  }
+  s.set_payload_max_length(kMaxBodyBytes);
+  for (auto& [pattern, handler] : post_handlers) {
+    s.Post(pattern, [handler = std::move(handler)](const httplib::Request& req,
+                                                    httplib::Response& res) {
+      HttpRequest in{req.path, req.get_header_value("Authorization"), {}, {}, req.body};
+      for (size_t i = 1; i < req.matches.size(); ++i) in.path_params.push_back(req.matches[i]);
+      for (const auto& [k, v] : req.headers) in.headers.emplace_back(k, v);
+      Answer(handler(in), res);
     });
   }
   const bool bound = port == 0 ? (e->port_ = s.bind_to_any_port(host)) > 0

@@ -6,7 +6,9 @@
 // threads, so connections are answered concurrently: an idle or slow peer
 // holds one pool thread for at most the read timeout (2 s) and never stalls
 // /healthz for the others. The port is exclusive (SO_REUSEADDR only, never
-// SO_REUSEPORT). Handlers see the request's path and Authorization header.
+// SO_REUSEPORT). GET handlers see the request's path and Authorization
+// header; POST handlers (payment notifications) also the path's captured
+// parts, every header and the body (at most 64 KiB; larger is 413).
 #ifndef COLLECTIONS_SERVER_HTTP_ENDPOINT_H_
 #define COLLECTIONS_SERVER_HTTP_ENDPOINT_H_
 
@@ -15,6 +17,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -27,6 +31,14 @@ namespace collections::server {
 struct HttpRequest {
   std::string path;
   std::string authorization;  // the Authorization header, or empty
+  // POST only: the parts captured by the route's pattern, the headers
+  // (names compared case-insensitively by Header()) and the body.
+  std::vector<std::string> path_params;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  // The first header named `name` (any case), or empty.
+  std::string Header(const std::string& name) const;
 };
 
 struct HttpResponse {
@@ -44,8 +56,11 @@ class HttpEndpoint {
   // serving GET and HEAD of `handlers` by exact path (404 otherwise).
   // INVALID_ARGUMENT for a malformed address, FAILED_PRECONDITION when it
   // cannot be bound (in use, not an address of this host).
+  // `post_handlers` are keyed by an ECMAScript regular expression matched
+  // against the whole path, e.g. "/v1/tenants/([a-z0-9-]+)/paymentNotifications".
   static absl::StatusOr<std::unique_ptr<HttpEndpoint>> Start(
-      const std::string& listen, std::map<std::string, HttpHandler> handlers);
+      const std::string& listen, std::map<std::string, HttpHandler> handlers,
+      std::map<std::string, HttpHandler> post_handlers = {});
   ~HttpEndpoint();  // Stop()
 
   int port() const { return port_; }

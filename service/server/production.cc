@@ -17,6 +17,7 @@
 #include "service/domain/ledger.h"
 #include "service/auth/pem.h"
 #include "service/domain/status_macros.h"
+#include "service/server/payment_notification_endpoint.h"
 #include "service/server/timed_store.h"
 
 namespace collections::server {
@@ -97,6 +98,9 @@ absl::StatusOr<std::unique_ptr<Production>> Production::Prepare(ProductionOption
           "; set --metrics_bearer_token_file, or pass --allow_unauthenticated_metrics to expose "
           "figures summed over tenants only"));
     }
+  }
+  if (!o.payment_notification_secrets.empty() && o.http_listen.empty()) {
+    return absl::InvalidArgumentError("--payment_notification_secrets needs --http_listen");
   }
   if (o.rate_limit_qps > 0) {
     p->limiter_ = std::make_unique<auth::RateLimiter>(
@@ -195,7 +199,17 @@ absl::Status Production::Attach(Server& server) {
       return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
     };
     handlers["/readyz"] = [this](const HttpRequest&) { return Ready(); };
-    ASSIGN_OR_RETURN(http_, HttpEndpoint::Start(opts_.http_listen, std::move(handlers)));
+    std::map<std::string, HttpHandler> post_handlers;
+    if (!opts_.payment_notification_secrets.empty()) {
+      // Through the server's store: payments must pass its case keeping.
+      ledger_ = std::make_unique<app::LedgerApp>(server.store(), *clock_);
+      notifications_ = std::make_unique<app::PaymentNotifications>(*ledger_);
+      post_handlers[kPaymentNotificationRoute] = PaymentNotificationHandler(
+          {opts_.payment_notification_secrets, opts_.payment_notification_tolerance},
+          *notifications_, *clock_);
+    }
+    ASSIGN_OR_RETURN(http_, HttpEndpoint::Start(opts_.http_listen, std::move(handlers),
+                                                std::move(post_handlers)));
   }
   ready_ = true;
   return absl::OkStatus();

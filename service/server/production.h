@@ -2,7 +2,8 @@
 // place so that collectionsd's main and the tests build exactly the same
 // thing: authentication (API tokens or mutual TLS), server TLS with reload,
 // per-tenant rate limits, Prometheus metrics with store timing, and the
-// HTTP /metrics, /healthz and /readyz endpoints.
+// HTTP /metrics, /healthz and /readyz endpoints, and inbound payment
+// notifications on the same port.
 //
 //   Production::Prepare(opts, &server_options)   before Server::Start
 //   production->Attach(*server)                  after it
@@ -19,6 +20,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/api/auth.h"
+#include "service/app/ledger_app.h"
+#include "service/app/payment_notification.h"
 #include "service/server/http_endpoint.h"
 #include "service/server/metrics.h"
 #include "service/server/server.h"
@@ -57,6 +60,11 @@ struct ProductionOptions {
   std::string bootstrap_token_file;
   std::string bootstrap_tenant;
   bool allow_insecure_remote = false;
+  // POST /v1/tenants/{tenant}/paymentNotifications on the HTTP port
+  // (payment_notification_endpoint.h): the folder of per-tenant secrets,
+  // empty = off; and the accepted distance of a signed timestamp.
+  std::string payment_notification_secrets;
+  absl::Duration payment_notification_tolerance = absl::Minutes(5);
 };
 
 // True for 127.x, [::1], localhost and unix: addresses.
@@ -108,6 +116,8 @@ class Production {
   std::unique_ptr<api::TlsCredentials> tls_;
   api::Authenticator authenticate_;
   api::Authenticator recheck_;  // authenticate_ without the rate limit
+  std::unique_ptr<app::LedgerApp> ledger_;  // payment notifications write through it
+  std::unique_ptr<app::PaymentNotifications> notifications_;
   std::unique_ptr<HttpEndpoint> http_;
   std::string metrics_token_;  // empty = no bearer required
   std::atomic<bool> ready_{false};

@@ -26,6 +26,13 @@ ABSL_FLAG(absl::Duration, business_metrics_interval, absl::Seconds(30),
 ABSL_FLAG(std::string, bootstrap_token_file, "",
           "at first start, create an admin token for --bootstrap_tenant and write it here");
 ABSL_FLAG(std::string, bootstrap_tenant, "", "tenant of the bootstrap token");
+ABSL_FLAG(std::string, payment_notification_secrets, "",
+          "folder holding one file per tenant, named by the tenant id, with the secret that "
+          "signs that tenant's POST /v1/tenants/{tenant}/paymentNotifications on the HTTP port "
+          "(read at each request, so a rotated secret needs no restart); empty = the endpoint "
+          "is off");
+ABSL_FLAG(absl::Duration, payment_notification_tolerance, absl::Minutes(5),
+          "how far a payment notification's signed timestamp may be from the server's clock");
 
 namespace collections::server {
 
@@ -44,6 +51,8 @@ ProductionOptions ProductionOptionsFromFlags() {
   o.business_metrics_interval = absl::GetFlag(FLAGS_business_metrics_interval);
   o.bootstrap_token_file = absl::GetFlag(FLAGS_bootstrap_token_file);
   o.bootstrap_tenant = absl::GetFlag(FLAGS_bootstrap_tenant);
+  o.payment_notification_secrets = absl::GetFlag(FLAGS_payment_notification_secrets);
+  o.payment_notification_tolerance = absl::GetFlag(FLAGS_payment_notification_tolerance);
   return o;
 }
 
