@@ -14,7 +14,7 @@ PACKAGES=(
   libpq-dev postgresql
   python3 python3-grpcio python3-grpc-tools python3-yaml
   libssl-dev openssl systemd
-  libcpp-httplib-dev
+  libcpp-httplib-dev libcurl4-openssl-dev python3-aiosmtpd
   hledger ledger beancount
   clang libclang-rt-14-dev
 )

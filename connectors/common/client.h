@@ -93,11 +93,15 @@ class LedgerClient {
   // Retries made so far over all calls (for reports and tests).
   int64_t retries() const { return retries_; }
 
- private:
-  // Runs `attempt` (one RPC with the given context) until it succeeds, fails
-  // for good, or the attempts are used up.
+  // Runs `attempt` (one RPC of any service on this client's channel, with a
+  // context carrying the deadline and the bearer token) until it succeeds,
+  // fails for good, or the attempts are used up; errors as SyncChunk's.
+  // Only for idempotent calls (reads, or writes with a request_id).
   absl::Status Call(absl::string_view method,
                     const std::function<grpc::Status(grpc::ClientContext&)>& attempt);
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+
+ private:
   template <typename Request, typename Response>
   absl::StatusOr<Response> Unary(
       absl::string_view method,
