@@ -196,7 +196,10 @@ absl::StatusOr<Courier::Next> Courier::Finish(const v1::OutboxAction& a,
                                               v1::OutboxAction::Status status,
                                               const std::string& detail, absl::Time* wake) {
   const ActionKey key = KeyOf(a.name());
-  const std::string clipped = detail.substr(0, 1900);
+  // CompleteAction takes at most 2000 characters; cut on a UTF-8 boundary.
+  size_t cut = std::min<size_t>(detail.size(), 1900);
+  while (cut > 0 && cut < detail.size() && (static_cast<unsigned char>(detail[cut]) & 0xC0) == 0x80) --cut;
+  const std::string clipped = detail.substr(0, cut);
   RETURN_IF_ERROR(state_.WriteJournal(key.id, {status, clipped}));
   v1::CompleteActionRequest req;
   req.set_name(a.name());
