@@ -14,6 +14,7 @@
 #include "service/app/resource_names.h"
 #include "service/app/tenant_policy.h"
 #include "service/domain/allocation_order.h"
+#include "service/domain/amount_limits.h"
 #include "service/domain/disputes.h"
 #include "service/domain/end_states.h"
 #include "service/domain/errors.h"
@@ -678,10 +679,11 @@ class ArrangementOps {
     const std::string ccy = s.amount().currency_code();
     ASSIGN_OR_RETURN(auto pays, PaymentsTo(ids, ccy));
     const absl::CivilDay since = absl::ToCivilDay(FromTs(s.create_time()), absl::UTCTimeZone());
-    int64_t paid = 0;
+    domain::AmountSum paid_sum;
     for (const auto& p : pays) {
-      if (p.day >= since && p.day <= as_of) paid += p.amount;
+      if (p.day >= since && p.day <= as_of) paid_sum += p.amount;
     }
+    ASSIGN_OR_RETURN(const int64_t paid, paid_sum.Get("the payments towards the settlement"));
     *s.mutable_amount_paid() = ToProtoMoney(ccy, paid);
     if (paid < s.amount().minor_units()) return false;
     v1::CreditNote cn;
@@ -690,7 +692,7 @@ class ArrangementOps {
     cn.set_number(absl::AsciiStrToUpper(cn.external_ref().id()));
     *cn.mutable_issue_date() = ToProtoDate(as_of);
     cn.set_reason(absl::StrCat("settlement discount (", s.name(), ")"));
-    int64_t remaining = 0;
+    domain::AmountSum remaining_sum;
     for (size_t i = 0; i < snap->invoices.size(); ++i) {
       const auto& st = snap->invoice_states[i];
       if (std::find(ids.begin(), ids.end(), st.id) == ids.end()) continue;
@@ -699,8 +701,9 @@ class ArrangementOps {
       auto* a = cn.add_allocations();
       a->set_invoice(snap->invoices[i].name());
       *a->mutable_amount() = ToProtoMoney(ccy, due);
-      remaining += due;
+      remaining_sum += due;
     }
+    ASSIGN_OR_RETURN(const int64_t remaining, remaining_sum.Get("the settlement's remainder"));
     const v1::Settlement before = s;
     if (remaining > 0) {
       *cn.mutable_amount() = ToProtoMoney(ccy, remaining);
@@ -786,10 +789,11 @@ absl::StatusOr<absl::CivilDay> DayOr(const v1::Date& d, absl::CivilDay def,
   return ToDay(d, field);
 }
 
-int64_t SumDue(const AccountSnapshot& snap, const std::vector<int>& idx) {
-  int64_t sum = 0;
+// The amount due on the invoices `idx`; OUT_OF_RANGE AMOUNT_SUM_OVERFLOW past int64.
+absl::StatusOr<int64_t> SumDue(const AccountSnapshot& snap, const std::vector<int>& idx) {
+  domain::AmountSum sum;
   for (int i : idx) sum += snap.invoice_states[i].AmountDue();
-  return sum;
+  return sum.Get("the amount due on these invoices");
 }
 
 // A named child of a customer: (tenant, customer, id).
@@ -902,7 +906,7 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::ProposePaymentPlan(
                            ops.ResolveInvoices(r.invoices(), r.currency_code(), "invoices"));
           for (int i : idx) plan.add_invoices(snap->invoices[i].name());
           ccy = snap->invoices[idx[0]].currency_code();
-          balance = SumDue(*snap, idx);
+          ASSIGN_OR_RETURN(balance, SumDue(*snap, idx));
         }
         for (const auto& n : plan.invoices()) covered.insert(IdOf(n));
         // One active plan per invoice (a renegotiation replaces its plan on
@@ -1041,7 +1045,7 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::ExtendTerms(const CallContext& 
           ASSIGN_OR_RETURN(absl::CivilDay d, ToDay(m.due_date(), f + ".due_date"));
           milestones.push_back({d, m.amount().minor_units(), 0});
         }
-        const int64_t balance = SumDue(*snap, idx);
+        ASSIGN_OR_RETURN(const int64_t balance, SumDue(*snap, idx));
         ASSIGN_OR_RETURN(auto schedule,
                          domain::ExtendedTermsSchedule(balance, new_due, milestones));
         v1::PaymentPlan plan;
@@ -1080,7 +1084,7 @@ absl::StatusOr<v1::Settlement> ArrangementsApp::ProposeSettlement(
     ASSIGN_OR_RETURN(const AccountSnapshot* snap, ops.Account());
     ASSIGN_OR_RETURN(auto idx, ops.ResolveInvoices(r.invoices(), r.currency_code(), "invoices"));
     const std::string ccy = snap->invoices[idx[0]].currency_code();
-    const int64_t balance = SumDue(*snap, idx);
+    ASSIGN_OR_RETURN(const int64_t balance, SumDue(*snap, idx));
     // The alternatives to settling, from the tenant's economics (the model
     // the ladder weighs referrals with), unless the request overrides one.
     const domain::Economics& economics = ops.policy().economics;
@@ -1283,7 +1287,10 @@ absl::StatusOr<v1::Dispute> ArrangementsApp::OpenDispute(const CallContext& ctx,
           RETURN_IF_ERROR(CheckMoney(in.amount(), inv.currency_code(), 1, "dispute.amount"));
         std::vector<domain::DisputableLine> lines;
         for (const auto& l : inv.lines()) {
-          lines.push_back({l.line_id(), l.amount().minor_units() + l.tax().minor_units()});
+          ASSIGN_OR_RETURN(const int64_t gross,
+                           domain::AddAmounts(l.amount().minor_units(), l.tax().minor_units(),
+                                              "a line's amount with tax"));
+          lines.push_back({l.line_id(), gross});
         }
         ASSIGN_OR_RETURN(auto existing_docs, ops.ListDocs<v1::Dispute>(kDisputeKind));
         std::vector<domain::Dispute> existing;
@@ -1519,7 +1526,8 @@ absl::StatusOr<v1::Referral> ArrangementsApp::Refer(const CallContext& ctx,
         out.set_kind(kind);
         out.clear_invoices();
         for (int i : idx) out.add_invoices(snap->invoices[i].name());
-        *out.mutable_referred_amount() = ToProtoMoney(ccy, SumDue(*snap, idx));
+        ASSIGN_OR_RETURN(const int64_t referred, SumDue(*snap, idx));
+        *out.mutable_referred_amount() = ToProtoMoney(ccy, referred);
         *out.mutable_fixed_cost() = ToProtoMoney(ccy, in.fixed_cost().minor_units());
         out.clear_collections();
         *out.mutable_collected_gross() = ToProtoMoney(ccy, 0);
@@ -1609,9 +1617,14 @@ absl::StatusOr<v1::Referral> ArrangementsApp::RecordAgencyCollection(
         *col->mutable_commission() = ToProtoMoney(ccy, c.commission);
         *col->mutable_net() = ToProtoMoney(ccy, c.net);
         col->set_payment(pr.name);
-        *ref.mutable_collected_gross() =
-            ToProtoMoney(ccy, ref.collected_gross().minor_units() + c.gross);
-        *ref.mutable_collected_net() = ToProtoMoney(ccy, ref.collected_net().minor_units() + c.net);
+        ASSIGN_OR_RETURN(const int64_t collected_gross,
+                         domain::AddAmounts(ref.collected_gross().minor_units(), c.gross,
+                                            "the referral's collected amount"));
+        ASSIGN_OR_RETURN(const int64_t collected_net,
+                         domain::AddAmounts(ref.collected_net().minor_units(), c.net,
+                                            "the referral's collected net amount"));
+        *ref.mutable_collected_gross() = ToProtoMoney(ccy, collected_gross);
+        *ref.mutable_collected_net() = ToProtoMoney(ccy, collected_net);
         if (ref.collected_gross().minor_units() >= ref.referred_amount().minor_units()) {
           ref.set_state(v1::Referral::CLOSED);
         }
@@ -1974,11 +1987,14 @@ absl::StatusOr<v1::AccountArrangements> LoadAccountArrangements(store::Transacti
     }
   }
   ASSIGN_OR_RETURN(auto fees, ops.ListDocs<v1::Fee>(kFeeKind));
-  std::map<std::string, int64_t> by_ccy;
+  std::map<std::string, domain::AmountSum> by_ccy;
   for (const auto& f : fees) {
     if (!f.waived()) by_ccy[f.amount().currency_code()] += f.amount().minor_units();
   }
-  for (const auto& [ccy, sum] : by_ccy) *out.add_fees_raised() = ToProtoMoney(ccy, sum);
+  for (const auto& [ccy, sum] : by_ccy) {
+    ASSIGN_OR_RETURN(const int64_t raised, sum.Get(absl::StrCat("the ", ccy, " fees raised")));
+    *out.add_fees_raised() = ToProtoMoney(ccy, raised);
+  }
   return out;
 }
 

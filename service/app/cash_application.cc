@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/app/resource_names.h"
+#include "service/domain/amount_limits.h"
 #include "service/domain/errors.h"
 #include "service/domain/status_macros.h"
 
@@ -131,7 +132,7 @@ std::optional<v1::Payment> AllocatedPayment(absl::string_view tenant, const v1::
   if (c.customer.empty() || c.allocations.empty()) return std::nullopt;
   v1::Payment out = p;
   out.clear_allocations();
-  int64_t sum = 0;
+  domain::AmountSum sum;
   for (const auto& a : c.allocations) {
     if (a.kind != domain::OpenItem::Kind::kInvoice) return std::nullopt;
     if (a.amount.currency != p.amount().currency_code() || a.amount.minor <= 0) return std::nullopt;
@@ -140,7 +141,7 @@ std::optional<v1::Payment> AllocatedPayment(absl::string_view tenant, const v1::
     al->set_invoice(ChildResource(tenant, c.customer, kInvoices, a.item_id));
     *al->mutable_amount() = ToProtoMoney(a.amount.currency, a.amount.minor);
   }
-  if (sum > p.amount().minor_units()) return std::nullopt;
+  if (sum.Clamped() > p.amount().minor_units()) return std::nullopt;
   return out;
 }
 

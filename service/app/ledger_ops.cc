@@ -260,8 +260,7 @@ absl::Status LedgerOps::ValidateCreditNote(const v1::CreditNote& cn) {
     v1::Money m = cn.allocations(i).amount();
     FillCurrency(&m, cn.amount().currency_code());
     RETURN_IF_ERROR(CheckMoney(m, cn.amount().currency_code(), 1, absl::StrCat(f, ".amount")));
-    sum += m.minor_units();
-    if (sum > cn.amount().minor_units()) {
+    if (domain::AddOverflows(sum, m.minor_units(), &sum) || sum > cn.amount().minor_units()) {
       return InvalidInput("CREDIT_NOTE_OVER_ALLOCATED", f, "allocations exceed the credit amount");
     }
   }

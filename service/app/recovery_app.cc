@@ -324,6 +324,7 @@ absl::StatusOr<Portfolio> LoadOne(RecoveryApp& app, CaseKeeper* keeper, store::T
   ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kCustomerKind, customer));
   if (!doc) return p;
   ASSIGN_OR_RETURN(domain::AccountContext ctx, app.LoadContext(tx, tenant, customer, as_of));
+  RETURN_IF_ERROR(domain::AccountAmountsFit(ctx));
   p.accounts.push_back(std::move(ctx));
   return p;
 }

@@ -1,6 +1,10 @@
 #include "service/domain/account_context.h"
 
 #include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "service/domain/amount_limits.h"
 
 namespace collections::domain {
 
@@ -100,7 +104,7 @@ bool Covers(const std::vector<std::string>& ids, absl::string_view id) {
 int64_t AccountContext::DisputedAmount(const InvoiceState& invoice, absl::CivilDay as_of) const {
   const int64_t due = invoice.AmountDueAsOf(as_of);
   if (due <= 0) return 0;
-  int64_t held = 0;
+  AmountSum held;
   for (const auto& d : disputes) {
     if (d.invoice_id != invoice.id || d.status != DisputeStatus::kOpen) continue;
     if (d.opened_date > as_of) continue;
@@ -108,7 +112,7 @@ int64_t AccountContext::DisputedAmount(const InvoiceState& invoice, absl::CivilD
     if (d.amount <= 0) return due;  // the whole amount due is disputed
     held += d.amount;
   }
-  return std::min(held, due);
+  return std::min(held.Clamped(), due);
 }
 
 const Promise* AccountContext::ActivePromiseFor(absl::string_view invoice_id,
@@ -145,6 +149,46 @@ const SettlementHold* AccountContext::ActiveSettlementFor(absl::string_view invo
     if (Covers(s.invoice_ids, invoice_id)) return &s;
   }
   return nullptr;
+}
+
+absl::Status AccountAmountsFit(const AccountContext& account) {
+  std::map<std::string, AmountSum> magnitude;  // by currency
+  auto add = [&magnitude](const std::string& currency, int64_t v) {
+    // 128-bit: -INT64_MIN is exact.
+    if (v < 0) {
+      magnitude[currency] -= v;
+    } else {
+      magnitude[currency] += v;
+    }
+  };
+  std::map<std::string, std::string> invoice_currency;
+  for (const auto& inv : account.invoices) {
+    invoice_currency[inv.state.id] = inv.state.currency;
+    add(inv.state.currency, inv.state.total);
+    for (const auto& s : inv.state.settlements) add(inv.state.currency, s.amount);
+  }
+  for (const auto& c : account.credits) add(c.currency, c.unapplied);
+  for (const auto& p : account.promises) add(p.amount.currency, p.amount.minor);
+  for (const auto& p : account.plans) {
+    for (const auto& i : p.installments) {
+      add(p.currency, i.amount);
+      add(p.currency, i.paid);
+    }
+  }
+  for (const auto& d : account.disputes) {
+    if (auto it = invoice_currency.find(d.invoice_id); it != invoice_currency.end()) {
+      add(it->second, d.amount);
+    }
+  }
+  for (const auto& f : account.fees) add(f.amount.currency, f.amount.minor);
+  for (const auto& s : account.settlements) add(s.amount.currency, s.amount.minor);
+  for (const auto& [currency, sum] : magnitude) {
+    if (!sum.Fits()) {
+      return AmountSumOverflow(
+          absl::StrCat("the ", currency, " amounts of customer ", account.customer.id));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace collections::domain

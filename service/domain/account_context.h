@@ -304,6 +304,21 @@ struct AccountContext {
                                             absl::CivilDay as_of) const;
 };
 
+// OK when, in each currency, the magnitudes of all the account's amounts
+// (invoice totals and their settlements, unapplied credits, promises, plan
+// installments and their payments, disputes, fees, settlements) add up to
+// at most INT64_MAX minor units. Then every balance, overdue total, sum of
+// collectible amounts or difference of them that the engine derives from
+// the account fits in int64 too, and the engine's functions that cannot
+// fail (they sum with AmountSum::Clamped()) are exact. Otherwise
+// OUT_OF_RANGE AMOUNT_SUM_OVERFLOW naming the currency.
+// The reads of one account check it (GetRecommendation, GetPaymentRisk,
+// RenderMessage, ExportCaseFile: recovery_app.cc LoadOne). Portfolio lists
+// and the case kept up to date on every write do not: there such an account
+// shows saturated figures, so that it cannot fail its tenant's lists or the
+// ledger writes that the per-document ceiling let through.
+absl::Status AccountAmountsFit(const AccountContext& account);
+
 }  // namespace collections::domain
 
 #endif  // COLLECTIONS_DOMAIN_ACCOUNT_CONTEXT_H_

@@ -1,6 +1,7 @@
 #include "service/domain/amount_limits.h"
 
 #include <atomic>
+#include <climits>
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
@@ -48,6 +49,31 @@ absl::Status AmountSumOverflow(absl::string_view what) {
   return WithReason(absl::OutOfRangeError(absl::StrCat(
                         what, " exceeds the 64-bit range of minor units (about 9.2e18)")),
                     "AMOUNT_SUM_OVERFLOW");
+}
+
+bool AmountSum::Fits() const { return sum_ >= INT64_MIN && sum_ <= INT64_MAX; }
+
+absl::StatusOr<int64_t> AmountSum::Get(absl::string_view what) const {
+  if (!Fits()) return AmountSumOverflow(what);
+  return static_cast<int64_t>(sum_);
+}
+
+int64_t AmountSum::Clamped() const {
+  if (sum_ > INT64_MAX) return INT64_MAX;
+  if (sum_ < INT64_MIN) return INT64_MIN;
+  return static_cast<int64_t>(sum_);
+}
+
+absl::StatusOr<int64_t> AddAmounts(int64_t a, int64_t b, absl::string_view what) {
+  AmountSum s(a);
+  s += b;
+  return s.Get(what);
+}
+
+absl::StatusOr<int64_t> SubtractAmounts(int64_t a, int64_t b, absl::string_view what) {
+  AmountSum s(a);
+  s -= b;
+  return s.Get(what);
 }
 
 }  // namespace collections::domain

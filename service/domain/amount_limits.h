@@ -11,13 +11,16 @@
 //
 // Sums over many documents (balances, aging, portfolio totals) are checked:
 // past int64 they fail with OUT_OF_RANGE AMOUNT_SUM_OVERFLOW, never a
-// wrapped figure.
+// wrapped figure. Add amounts with AmountSum, not with `+=`; the reads of
+// one account check it first (AccountAmountsFit, account_context.h), so that
+// the figures derived from it cannot leave int64.
 #ifndef COLLECTIONS_DOMAIN_AMOUNT_LIMITS_H_
 #define COLLECTIONS_DOMAIN_AMOUNT_LIMITS_H_
 
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace collections::domain {
@@ -45,6 +48,59 @@ absl::Status CheckAmountCeiling(int64_t minor_units, absl::string_view currency,
 // OUT_OF_RANGE AMOUNT_SUM_OVERFLOW: a sum of `what` (e.g. "EUR open
 // balance") does not fit in int64 minor units.
 absl::Status AmountSumOverflow(absl::string_view what);
+
+// A sum of amounts of one currency that cannot wrap: terms are added in 128
+// bits (exact for any number of int64 terms a process can hold), and the
+// result is checked when it is read. Use it for every sum or difference of
+// amounts in the domain and the app:
+//
+//   AmountSum open;
+//   for (const auto& inv : invoices) open += inv.AmountDue();
+//   ASSIGN_OR_RETURN(int64_t balance, open.Get("the EUR open balance"));
+//
+// Clamped() is for functions that cannot fail: ranking figures, and sums
+// whose inputs were checked beforehand (an account that passed
+// AccountAmountsFit). Not thread-safe; a value type.
+class AmountSum {
+ public:
+  AmountSum() = default;
+  explicit AmountSum(int64_t start) : sum_(start) {}
+
+  AmountSum& operator+=(int64_t v) {
+    sum_ += v;
+    return *this;
+  }
+  AmountSum& operator-=(int64_t v) {
+    sum_ -= v;
+    return *this;
+  }
+  AmountSum& operator+=(const AmountSum& o) {
+    sum_ += o.sum_;
+    return *this;
+  }
+  AmountSum& operator-=(const AmountSum& o) {
+    sum_ -= o.sum_;
+    return *this;
+  }
+
+  bool Fits() const;
+  // The sum, or OUT_OF_RANGE AMOUNT_SUM_OVERFLOW naming `what` (e.g. "the
+  // EUR balance of customer c-42") when it does not fit in int64.
+  absl::StatusOr<int64_t> Get(absl::string_view what) const;
+  // The sum, saturated at INT64_MIN / INT64_MAX: never a wrapped figure.
+  int64_t Clamped() const;
+  // Sign tests that are exact whatever the magnitude.
+  bool Positive() const { return sum_ > 0; }
+  bool Negative() const { return sum_ < 0; }
+
+ private:
+  __int128 sum_ = 0;
+};
+
+// a + b and a - b of amounts: OUT_OF_RANGE AMOUNT_SUM_OVERFLOW naming
+// `what` when the result does not fit in int64.
+absl::StatusOr<int64_t> AddAmounts(int64_t a, int64_t b, absl::string_view what);
+absl::StatusOr<int64_t> SubtractAmounts(int64_t a, int64_t b, absl::string_view what);
 
 }  // namespace collections::domain
 

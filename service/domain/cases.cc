@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "service/domain/amount_limits.h"
 
 namespace collections::domain {
 
@@ -149,10 +150,10 @@ void CarriedOut(const AccountContext& ctx, const PolicyRules& rules,
   }
 }
 
-std::vector<Money> SortedMoney(const std::map<std::string, int64_t>& m) {
+std::vector<Money> SortedMoney(const std::map<std::string, AmountSum>& m) {
   std::vector<Money> out;
   for (const auto& [cur, v] : m) {
-    if (v != 0) out.push_back({cur, v});
+    if (v.Clamped() != 0) out.push_back({cur, v.Clamped()});
   }
   return out;
 }
@@ -193,7 +194,8 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
 
   // Balances and the oldest overdue invoice.
   const std::vector<const InvoiceState*> open = OpenInvoices(ctx, day);
-  std::map<std::string, int64_t> balance, overdue;
+  // Exact for an account that passed AccountAmountsFit.
+  std::map<std::string, AmountSum> balance, overdue;
   for (const InvoiceState* s : open) {
     const int64_t due = s->AmountDueAsOf(day);
     balance[s->currency] += due;
@@ -384,7 +386,7 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
       }
       // Paid in full: the daily run closes it (and the case) at once.
       if (s.status == SettlementStatus::kAccepted && s.accepted_date) {
-        int64_t paid = 0;
+        AmountSum paid;
         for (const auto& inv : ctx.invoices) {
           if (std::find(s.invoice_ids.begin(), s.invoice_ids.end(), inv.state.id) ==
               s.invoice_ids.end()) {
@@ -397,7 +399,7 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
             }
           }
         }
-        if (s.amount.minor > 0 && paid >= s.amount.minor) consider(day);
+        if (s.amount.minor > 0 && paid.Clamped() >= s.amount.minor) consider(day);
       }
     }
     for (const auto& inv : ctx.invoices) {
@@ -414,19 +416,19 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
   c.due_day = due;
 
   // Priority: the expected loss avoided by acting now (see the header).
-  std::map<std::string, int64_t> collectible;
+  std::map<std::string, AmountSum> collectible;
   for (const auto& m : rec.amounts) collectible[m.currency] += m.minor;
   std::string main_currency;
   int64_t main_amount = 0;
   for (const auto& [cur, v] : overdue) {
-    if (v > main_amount) {
-      main_amount = v;
+    if (v.Clamped() > main_amount) {
+      main_amount = v.Clamped();
       main_currency = cur;
     }
   }
   c.priority_currency = main_currency;
   if (!main_currency.empty() && collectible.count(main_currency)) {
-    main_amount = collectible[main_currency];
+    main_amount = collectible[main_currency].Clamped();
   }
   int urgency_q = 0;  // quarters
   const char* urgency_text = "nothing to do";

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "service/domain/amount_limits.h"
 #include "service/domain/errors.h"
 
 namespace collections::domain {
@@ -177,7 +178,8 @@ MatchCandidate Allocate(const Money& payment, std::vector<Pick> picks) {
     if (a.item->kind != b.item->kind) return a.item->kind == OpenItem::Kind::kCreditNote;
     return a.item->due_date < b.item->due_date;
   });
-  int64_t available = payment.minor;
+  // The payment plus the credit notes picked so far, less what was allocated.
+  AmountSum available(payment.minor);
   for (const Pick& p : picks) {
     const OpenItem& it = *p.item;
     int64_t want = std::min(p.amount.value_or(it.amount_due.minor), it.amount_due.minor);
@@ -185,7 +187,7 @@ MatchCandidate Allocate(const Money& payment, std::vector<Pick> picks) {
       if (want <= 0) continue;
       available += want;
     } else {
-      want = std::min(want, available);
+      want = std::min(want, available.Clamped());
       if (want <= 0) continue;
       available -= want;
     }
@@ -193,8 +195,8 @@ MatchCandidate Allocate(const Money& payment, std::vector<Pick> picks) {
     c.customer = it.customer;
   }
   // Credits that found no invoice to reduce are not consumed.
-  if (available > payment.minor) {
-    int64_t unused = available - payment.minor;
+  if (available.Clamped() > payment.minor) {
+    int64_t unused = (AmountSum(available) -= payment.minor).Clamped();
     for (auto it = c.allocations.begin(); it != c.allocations.end() && unused > 0;) {
       if (it->kind != OpenItem::Kind::kCreditNote) {
         ++it;
@@ -207,16 +209,21 @@ MatchCandidate Allocate(const Money& payment, std::vector<Pick> picks) {
       it = it->amount.minor == 0 ? c.allocations.erase(it) : it + 1;
     }
   }
-  c.unapplied = Money{payment.currency, available};
+  c.unapplied = Money{payment.currency, available.Clamped()};
   return c;
 }
 
+// Saturated: a total past int64 matches no payment, which is the right answer.
 int64_t InvoiceTotal(const std::vector<const OpenItem*>& items) {
-  int64_t sum = 0;
+  AmountSum sum;
   for (const OpenItem* it : items) {
-    sum += it->kind == OpenItem::Kind::kCreditNote ? -it->amount_due.minor : it->amount_due.minor;
+    if (it->kind == OpenItem::Kind::kCreditNote) {
+      sum -= it->amount_due.minor;
+    } else {
+      sum += it->amount_due.minor;
+    }
   }
-  return sum;
+  return sum.Clamped();
 }
 
 class CandidateSet {
@@ -449,7 +456,7 @@ void MatchReferredDocuments(const IncomingPayment& p, absl::Span<const OpenItem>
   std::vector<Pick> picks;
   std::vector<std::string> evidence;
   int missing = 0;
-  int64_t remitted_net = 0;
+  AmountSum remitted_net;
   bool all_amounts = true;
   for (const ReferredDocument& d : p.referred_documents) {
     auto kind = d.credit_note ? OpenItem::Kind::kCreditNote : OpenItem::Kind::kInvoice;
@@ -463,7 +470,11 @@ void MatchReferredDocuments(const IncomingPayment& p, absl::Span<const OpenItem>
     std::optional<int64_t> amount;
     if (d.amount.has_value() && d.amount->currency == it->amount_due.currency) {
       amount = d.amount->minor;
-      remitted_net += d.credit_note ? -d.amount->minor : d.amount->minor;
+      if (d.credit_note) {
+        remitted_net -= d.amount->minor;
+      } else {
+        remitted_net += d.amount->minor;
+      }
     } else {
       all_amounts = false;
     }
@@ -482,7 +493,7 @@ void MatchReferredDocuments(const IncomingPayment& p, absl::Span<const OpenItem>
     std::vector<std::string> ev = evidence;
     int bp = AmountFit(p, group, 9600, 600, 600, &ev);
     std::optional<Money> amount = AmountIn(p, group.front()->amount_due.currency);
-    if (all_amounts && amount.has_value() && remitted_net == amount->minor &&
+    if (all_amounts && amount.has_value() && remitted_net.Clamped() == amount->minor &&
         bp < 9600) {
       // The payer's own breakdown adds up: a deliberate partial settlement.
       ev.push_back("the remitted amounts per document add up to the payment");

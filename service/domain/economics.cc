@@ -1,5 +1,6 @@
 #include "service/domain/economics.h"
 
+#include "service/domain/amount_limits.h"
 #include "service/domain/policy.h"
 
 namespace collections::domain {
@@ -44,7 +45,8 @@ RecoveryEstimate EstimateRecovery(const Economics& e, RecoveryPath path,
     case RecoveryPath::kLegal:
       r.probability_bp = e.legal_recovery_bp;
       r.expected_days = DaysOfMonths(e.legal_months);
-      r.cost += AmountFor(e.legal_cost, currency).value_or(0);
+      // Saturates: a cost past int64 rules the path out just the same.
+      r.cost = (AmountSum(r.cost) += AmountFor(e.legal_cost, currency).value_or(0)).Clamped();
       break;
   }
   return r;
@@ -67,8 +69,8 @@ RecoveryValue ValueRecovery(int64_t balance, const RecoveryEstimate& e, int rate
   v.recovered = static_cast<int64_t>(static_cast<__int128>(balance) * e.probability_bp / kBp);
   v.commission = static_cast<int64_t>(static_cast<__int128>(v.recovered) * e.commission_bp / kBp);
   v.expected_recovery = PresentValue(v.recovered, rate_bp, e.expected_days);
-  v.cost = PresentValue(v.commission, rate_bp, e.expected_days) + e.cost;
-  v.net = v.expected_recovery - v.cost;
+  v.cost = (AmountSum(PresentValue(v.commission, rate_bp, e.expected_days)) += e.cost).Clamped();
+  v.net = (AmountSum(v.expected_recovery) -= v.cost).Clamped();
   return v;
 }
 

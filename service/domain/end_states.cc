@@ -4,7 +4,9 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "service/domain/amount_limits.h"
 #include "service/domain/errors.h"
+#include "service/domain/status_macros.h"
 
 namespace collections::domain {
 
@@ -88,9 +90,11 @@ absl::StatusOr<ReferralCollection> SplitCollection(const Referral& referral, int
                       "REFERRAL_NOT_ACTIVE");
   }
   if (gross <= 0) return InvalidInput("INVALID_COLLECTION", "gross", "must be > 0");
-  if (gross > referred - collected_gross) {
+  ASSIGN_OR_RETURN(const int64_t outstanding,
+                   SubtractAmounts(referred, collected_gross, "the referral's outstanding amount"));
+  if (gross > outstanding) {
     return InvalidInput("INVALID_COLLECTION", "gross",
-                        absl::StrCat("more than the ", referred - collected_gross,
+                        absl::StrCat("more than the ", outstanding,
                                      " still outstanding on the referral"));
   }
   if (day < referral.since) {

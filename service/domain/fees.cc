@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "service/domain/amount_limits.h"
 #include "service/domain/dates.h"
 #include "service/domain/errors.h"
 #include "service/domain/settlement.h"
@@ -13,8 +14,8 @@ namespace {
 
 constexpr int64_t kBp = 10000;
 
-int64_t ChargedOf(const FeeInput& in, FeeKind kind) {
-  int64_t sum = 0;
+AmountSum ChargedOf(const FeeInput& in, FeeKind kind) {
+  AmountSum sum;
   for (const auto& c : in.charged) {
     if (c.kind == kind) sum += c.amount;
   }
@@ -46,8 +47,10 @@ absl::Status AddInterest(const FeeInput& in, FeeKind kind, absl::CivilDay start,
   int last_rate = 0;
   ASSIGN_OR_RETURN(int64_t accrued,
                    SimpleInterest(in.invoice, start, as_of, rate_on, day_basis, &last_rate));
-  const int64_t due = accrued - ChargedOf(in, kind);
-  if (due <= 0) return absl::OkStatus();
+  AmountSum uncharged(accrued);
+  uncharged -= ChargedOf(in, kind);
+  if (!uncharged.Positive()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const int64_t due, uncharged.Get(absl::StrCat("the ", what, " to charge")));
   FeeLine line;
   line.kind = kind;
   line.amount = due;
@@ -119,7 +122,12 @@ absl::StatusOr<int64_t> SimpleInterest(
     if (last_rate) *last_rate = rate;
   }
   const __int128 denom = static_cast<__int128>(kBp) * day_basis;
-  return static_cast<int64_t>((numerator + denom / 2) / denom);
+  const __int128 interest = (numerator + denom / 2) / denom;
+  // A high rate over many years can exceed the principal many times over.
+  if (interest > INT64_MAX) {
+    return AmountSumOverflow(absl::StrCat("the interest on invoice ", invoice.number));
+  }
+  return static_cast<int64_t>(interest);
 }
 
 absl::StatusOr<FeeAssessment> AssessLateFees(const FeeInput& in, const FeeRules& rules,
@@ -181,7 +189,7 @@ absl::StatusOr<FeeAssessment> AssessLateFees(const FeeInput& in, const FeeRules&
       if (terms.percentage_bp <= 0 || terms.percentage_bp > kBp) {
         return InvalidInput("INVALID_FEE_TERMS", "terms.late_fee.percentage_bp", "must be 1..10000");
       }
-      if (ChargedOf(in, FeeKind::kPercentageFee) > 0 || overdue <= 0) break;
+      if (ChargedOf(in, FeeKind::kPercentageFee).Positive() || overdue <= 0) break;
       FeeLine line;
       line.kind = FeeKind::kPercentageFee;
       // ApplyBasisPoints rounds half away from zero.
@@ -221,7 +229,7 @@ absl::StatusOr<FeeAssessment> AssessLateFees(const FeeInput& in, const FeeRules&
                           "RATE_UNAVAILABLE");
       }
       const RateTable& table = table_it->second;
-      if (ChargedOf(in, FeeKind::kStatutoryCompensation) == 0) {
+      if (ChargedOf(in, FeeKind::kStatutoryCompensation).Clamped() == 0) {
         const int64_t comp = StatutoryCompensation(pack, inv.currency, overdue);
         if (comp > 0) {
           FeeLine line;
@@ -251,10 +259,10 @@ absl::StatusOr<FeeAssessment> AssessLateFees(const FeeInput& in, const FeeRules&
   }
 
   if (caps.max_total_bp > 0) {
-    int64_t room = ApplyBasisPoints(overdue, caps.max_total_bp);
+    AmountSum room(ApplyBasisPoints(overdue, caps.max_total_bp));
     for (const auto& c : in.charged) room -= c.amount;
     for (auto& line : out.lines) {
-      const int64_t take = std::clamp<int64_t>(room, 0, line.amount);
+      const int64_t take = std::clamp<int64_t>(room.Clamped(), 0, line.amount);
       if (take < line.amount) {
         out.capped = true;
         absl::StrAppend(&line.basis, "; capped at ", FormatBasisPoints(caps.max_total_bp),

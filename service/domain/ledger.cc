@@ -11,26 +11,28 @@
 
 namespace collections::domain {
 
+// The store refuses a settlement beyond the amount due (INVOICE_OVER_ALLOCATED),
+// so these stay within [0, total]; clamping only guards a corrupt row.
 int64_t InvoiceState::Settled(SettlementKind kind) const {
-  int64_t sum = 0;
+  AmountSum sum;
   for (const auto& s : settlements) {
     if (s.kind == kind) sum += s.amount;
   }
-  return sum;
+  return sum.Clamped();
 }
 
 int64_t InvoiceState::AmountDue() const {
-  int64_t due = total;
+  AmountSum due(total);
   for (const auto& s : settlements) due -= s.amount;
-  return due;
+  return due.Clamped();
 }
 
 int64_t InvoiceState::AmountDueAsOf(absl::CivilDay day) const {
-  int64_t due = total;
+  AmountSum due(total);
   for (const auto& s : settlements) {
     if (s.day <= day) due -= s.amount;
   }
-  return due;
+  return due.Clamped();
 }
 
 std::optional<absl::CivilDay> InvoiceState::PaidDate() const {

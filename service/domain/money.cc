@@ -1,5 +1,6 @@
 #include "service/domain/money.h"
 
+#include <climits>
 #include <cstdlib>
 
 #include "absl/container/flat_hash_map.h"
@@ -203,6 +204,8 @@ int64_t ApplyBasisPoints(int64_t amount, int64_t bp) {
   __int128 q = v / 10000, r = v % 10000;
   if (r * 2 >= 10000) ++q;
   if (r * 2 <= -10000) --q;
+  if (q > INT64_MAX) return INT64_MAX;
+  if (q < INT64_MIN) return INT64_MIN;
   return static_cast<int64_t>(q);
 }
 

@@ -49,8 +49,8 @@ std::string FormatDecimal(int64_t minor, absl::string_view currency);
 // "EUR 1,234.50" for display.
 std::string FormatMoney(const Money& m);
 
-// (amount * bp / 10000) rounded half away from zero, without overflow for
-// amounts below 2^53.
+// (amount * bp / 10000) rounded half away from zero, exact in 128 bits and
+// saturated at the int64 range (only a bp above 10000 can reach it).
 int64_t ApplyBasisPoints(int64_t amount, int64_t bp);
 
 }  // namespace collections::domain

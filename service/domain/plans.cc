@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
+#include "service/domain/amount_limits.h"
 #include "service/domain/errors.h"
 
 namespace collections::domain {
@@ -182,7 +183,7 @@ absl::StatusOr<std::vector<PlanInstallment>> ExtendedTermsSchedule(
     int64_t balance, absl::CivilDay new_due, const std::vector<PlanInstallment>& milestones) {
   if (balance <= 0) return InvalidInput("INVALID_EXTENDED_TERMS", "invoices", "nothing is due");
   std::vector<PlanInstallment> out;
-  int64_t sum = 0;
+  AmountSum sum;
   for (size_t i = 0; i < milestones.size(); ++i) {
     const auto& m = milestones[i];
     const std::string field = absl::StrCat("milestones[", i, "]");
@@ -196,7 +197,7 @@ absl::StatusOr<std::vector<PlanInstallment>> ExtendedTermsSchedule(
                           "milestones must have ascending dates");
     }
     sum += m.amount;
-    if (sum >= balance) {
+    if (sum.Clamped() >= balance) {
       return InvalidInput("INVALID_EXTENDED_TERMS", field + ".amount",
                           "milestones must leave a remainder for the new due date");
     }
@@ -207,7 +208,7 @@ absl::StatusOr<std::vector<PlanInstallment>> ExtendedTermsSchedule(
   }
   PlanInstallment last;
   last.due_date = new_due;
-  last.amount = balance - sum;
+  last.amount = balance - sum.Clamped();  // > 0: checked above
   out.push_back(last);
   return out;
 }
@@ -220,10 +221,13 @@ PlanEvaluation EvaluatePlan(const PaymentPlan& plan, const std::vector<DatedAmou
                    [](const PlanInstallment& a, const PlanInstallment& b) {
                      return a.due_date < b.due_date;
                    });
+  AmountSum total, overpaid;
   for (auto& inst : ev.installments) {
     inst.paid = 0;
-    ev.total += inst.amount;
+    total += inst.amount;
   }
+  // Exact for a plan of an account that passed AccountAmountsFit.
+  ev.total = total.Clamped();
   std::vector<DatedAmount> counted;
   for (const auto& p : payments) {
     if (p.amount <= 0 || p.day > as_of) continue;
@@ -246,9 +250,10 @@ PlanEvaluation EvaluatePlan(const PaymentPlan& plan, const std::vector<DatedAmou
         if (idx == ev.installments.size()) ev.completed_date = p.day;
       }
     }
-    ev.overpaid += left;
+    overpaid += left;
   }
-  ev.remaining = ev.total - ev.paid;
+  ev.overpaid = overpaid.Clamped();
+  ev.remaining = ev.total - ev.paid;  // 0 <= paid <= total
   for (const auto& inst : ev.installments) {
     InstallmentStatus st;
     if (inst.paid >= inst.amount) {

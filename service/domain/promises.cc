@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "service/domain/amount_limits.h"
 #include "service/domain/errors.h"
 
 namespace collections::domain {
@@ -58,14 +59,18 @@ PromiseEvaluation EvaluatePromise(const Promise& p, const std::vector<DatedAmoun
   }
   std::sort(counted.begin(), counted.end(),
             [](const DatedAmount& a, const DatedAmount& b) { return a.day < b.day; });
+  AmountSum paid;
   for (const auto& pay : counted) {
-    ev.paid += pay.amount;
-    if (ev.paid >= p.amount.minor && ev.status != PromiseStatus::kKept) {
+    paid += pay.amount;
+    if (paid.Clamped() >= p.amount.minor && ev.status != PromiseStatus::kKept) {
       ev.status = PromiseStatus::kKept;
       ev.resolved_date = pay.day;
     }
   }
-  ev.shortfall = std::max<int64_t>(0, p.amount.minor - ev.paid);
+  ev.paid = paid.Clamped();
+  AmountSum shortfall(p.amount.minor);
+  shortfall -= paid;
+  ev.shortfall = shortfall.Positive() ? shortfall.Clamped() : 0;
   if (ev.status == PromiseStatus::kKept) return ev;
   if (as_of <= p.grace_end) {
     ev.status = PromiseStatus::kPending;

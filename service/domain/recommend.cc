@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "service/domain/amount_limits.h"
 #include "service/domain/compliance.h"
 #include "service/domain/errors.h"
 
@@ -313,13 +314,14 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
     if (a.invoice->due_date != c.invoice->due_date) return a.invoice->due_date < c.invoice->due_date;
     return a.invoice->id < c.invoice->id;
   });
-  std::map<std::string, int64_t> per_currency;
+  std::map<std::string, AmountSum> per_currency;
   for (const auto& c : collectible) {
     per_currency[c.invoice->currency] += c.amount;
     rec.invoice_ids.push_back(c.invoice->id);
     rec.oldest_days_past_due = std::max(rec.oldest_days_past_due, c.days_past_due);
   }
-  for (const auto& [cur, amount] : per_currency) rec.amounts.push_back({cur, amount});
+  // Exact for an account that passed AccountAmountsFit.
+  for (const auto& [cur, amount] : per_currency) rec.amounts.push_back({cur, amount.Clamped()});
   const PolicyRules& rules = RulesFor(policy, customer, rec.amounts, &rec.segment);
 
   // The collection episode: contacts about the collectible invoices, or
@@ -382,12 +384,12 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
     }
     if (!remind.empty() && !(customer.kind == CustomerKind::kConsumer &&
                              customer.cease_communication)) {
-      std::map<std::string, int64_t> sums;
+      std::map<std::string, AmountSum> sums;
       for (const InvoiceState* s : remind) {
         rec.invoice_ids.push_back(s->id);
         sums[s->currency] += s->AmountDueAsOf(as_of);
       }
-      for (const auto& [cur, amount] : sums) rec.amounts.push_back({cur, amount});
+      for (const auto& [cur, amount] : sums) rec.amounts.push_back({cur, amount.Clamped()});
       rec.stage = Stage::kPreDueReminder;
       rec.channel = OptedOut(customer, Channel::kEmail) ? Channel::kLetter : Channel::kEmail;
       rec.tone = Tone::kFriendly;
@@ -737,7 +739,7 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
   rec.tone = rule->tone != Tone::kUnspecified ? rule->tone : DefaultTone(rule->stage);
   Action action = ActionFor(rule->stage, channel);
   const std::string main_currency = collectible.front().invoice->currency;
-  const Money main_overdue{main_currency, per_currency[main_currency]};
+  const Money main_overdue{main_currency, per_currency[main_currency].Clamped()};
 
   // 6. Costly escalations only when they pay; otherwise the next rung is
   // considered, explicitly.

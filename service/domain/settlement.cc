@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "service/domain/amount_limits.h"
 #include "service/domain/errors.h"
 #include "service/domain/status_macros.h"
 
@@ -67,7 +68,7 @@ absl::StatusOr<SettlementFigures> ComputeSettlementFigures(
     const RecoveryValue v = ValueRecovery(
         balance, {a.path, a.probability_bp, a.expected_days, a.commission_bp, a.cost},
         annual_discount_rate_bp);
-    a.net_expected = v.recovered - v.commission - a.cost;
+    a.net_expected = ((AmountSum(v.recovered) -= v.commission) -= a.cost).Clamped();
     a.present_value = v.net;
     f.reasons.push_back(absl::StrCat(
         RecoveryPathName(a.path), ": ", FormatBasisPoints(a.probability_bp), " chance",

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "collections/v1/recovery.grpc.pb.h"
 #include "service/domain/amount_limits.h"
 #include "tests/api/test_server.h"
 
@@ -64,7 +65,8 @@ class AmountCeiling : public ::testing::Test {
       writer->Write(chunk);
     }
     writer->WritesDone();
-    EXPECT_TRUE(writer->Finish().ok());
+    const grpc::Status st = writer->Finish();
+    EXPECT_TRUE(st.ok()) << st.error_code() << " " << st.error_message();
     return out;
   }
 
@@ -142,6 +144,20 @@ TEST_F(AmountCeiling, SumsPastInt64FailCleanlyInsteadOfWrappingOrLeakingSql) {
   st = srv_.ledger().GetAccountSummary(&s, summary_req, &summary);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::OUT_OF_RANGE) << st.error_message();
   EXPECT_EQ(ReasonOf(st), "AMOUNT_SUM_OVERFLOW");
+
+  // The recovery engine loads the same account: refused as a whole
+  // (AccountAmountsFit) instead of recommending on a wrapped balance.
+  auto recovery = v1::RecoveryService::NewStub(srv_.channel());
+  grpc::ClientContext r;
+  v1::GetRecommendationRequest rec_req;
+  rec_req.set_customer(customer_.name());
+  *rec_req.mutable_as_of() = D(2026, 11, 20);
+  v1::Recommendation rec;
+  st = recovery->GetRecommendation(&r, rec_req, &rec);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::OUT_OF_RANGE) << st.error_message();
+  EXPECT_EQ(ReasonOf(st), "AMOUNT_SUM_OVERFLOW");
+  EXPECT_NE(st.error_message().find("EUR amounts of customer"), std::string::npos)
+      << st.error_message();
 }
 
 }  // namespace
