@@ -79,31 +79,6 @@ server::ServerOptions GatedOptions(const TempDir& dir, GateStore** gate) {
   return opts;
 }
 
-// grpc.health.v1.Health/Check for the whole server through a generic stub
-// (Debian ships no health proto for C++ clients): the response is
-// HealthCheckResponse{status = 1 (SERVING)} = bytes 08 01.
-std::string HealthCheck(const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  grpc::Slice empty;
-  grpc::ByteBuffer req(&empty, 1), resp;
-  absl::Notification done;
-  grpc::Status status;
-  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &req, &resp,
-                 [&](grpc::Status st) {
-                   status = st;
-                   done.Notify();
-                 });
-  done.WaitForNotification();
-  if (!status.ok()) return "error: " + status.error_message();
-  std::vector<grpc::Slice> slices;
-  (void)resp.Dump(&slices);
-  std::string bytes;
-  for (const auto& s : slices) bytes += std::string(s.begin(), s.end());
-  return bytes == std::string("\x08\x01", 2) ? "SERVING" : "other";
-}
-
 TEST(Limits, OversizedMessageIsRefusedAndWritesNothing) {
   TempDir dir;
   server::ServerOptions opts;

@@ -1,6 +1,7 @@
 #include "tests/api/prod_support.h"
 
 #include <arpa/inet.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -14,6 +15,8 @@
 #include <sstream>
 
 #include "absl/strings/numbers.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/strings/str_cat.h"
 
 namespace collections::testing {
@@ -101,6 +104,29 @@ HttpResult HttpGet(int port, const std::string& path, const std::string& bearer)
   const size_t body = resp.find("\r\n\r\n");
   if (body != std::string::npos) r.body = resp.substr(body + 4);
   return r;
+}
+
+// The response is HealthCheckResponse{status = 1 (SERVING)} = bytes 08 01.
+std::string HealthCheck(const std::shared_ptr<grpc::Channel>& channel, absl::Duration deadline) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  grpc::Slice empty;
+  grpc::ByteBuffer req(&empty, 1), resp;
+  absl::Notification done;
+  grpc::Status status;
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &req, &resp,
+                 [&](grpc::Status st) {
+                   status = st;
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  if (!status.ok()) return "error: " + status.error_message();
+  std::vector<grpc::Slice> slices;
+  (void)resp.Dump(&slices);
+  std::string bytes;
+  for (const auto& s : slices) bytes += std::string(s.begin(), s.end());
+  return bytes == std::string("\x08\x01", 2) ? "SERVING" : "other";
 }
 
 bool Run(const std::string& command, std::string* log) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/time/time.h"
 #include "collections/v1/audit.grpc.pb.h"
 #include "collections/v1/ledger.grpc.pb.h"
 #include "service/domain/dates.h"
@@ -77,6 +78,12 @@ struct HttpResult {
 };
 // `bearer` (when set) is sent as "Authorization: Bearer <bearer>".
 HttpResult HttpGet(int port, const std::string& path, const std::string& bearer = "");
+
+// grpc.health.v1.Health/Check for the whole server over `channel` within
+// `deadline`: "SERVING", "other" or "error: <message>". Through a generic stub:
+// Debian ships no health proto for C++ clients.
+std::string HealthCheck(const std::shared_ptr<grpc::Channel>& channel,
+                        absl::Duration deadline = absl::Seconds(5));
 
 // Runs a shell command; true when it exits 0. Output goes to `log` if given.
 bool Run(const std::string& command, std::string* log = nullptr);
