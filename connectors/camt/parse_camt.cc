@@ -19,7 +19,7 @@
 namespace collections::connectors {
 namespace {
 
-using collections::v1::Payment;
+using collections_sidecar::v1::Payment;
 
 constexpr absl::string_view kNamespacePrefix = "urn:iso:std:iso:20022:tech:xsd:camt.";
 

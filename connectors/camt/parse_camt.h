@@ -4,7 +4,7 @@
 // element names used here are alike, so elements are matched by local name).
 //
 // The parser turns the booked CREDIT transactions of every statement and
-// entry into collections.v1.Payment records for cash application. The bank
+// entry into collections_sidecar.v1.Payment records for cash application. The bank
 // does not know our customers: SyncRecord.customer_ref stays empty, and the
 // payer's name, references and remittance information go into the Payment
 // for the matcher (service/domain/cash_matching.h).

@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
     const bool facturx = flags.Bool("facturx");
     return cc::WriteOneFilePerDocument(
         set, dir, facturx ? ".pdf" : ".xml",
-        [&](const collections::v1::SyncRecord& record, const collections::v1::Customer& owner) {
+        [&](const collections_sidecar::v1::SyncRecord& record, const collections_sidecar::v1::Customer& owner) {
           return cc::WriteCiiDocument(record, owner, w, facturx);
         },
         out);

@@ -17,7 +17,7 @@
 namespace collections::connectors {
 namespace {
 
-namespace v1 = ::collections::v1;
+namespace v1 = ::collections_sidecar::v1;
 
 constexpr char kRsmNs[] = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100";
 constexpr char kRamNs[] = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100";

@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "collections/v1/ledger.pb.h"
+#include "collections_sidecar/v1/ledger.pb.h"
 
 namespace collections::connectors {
 
@@ -54,7 +54,7 @@ struct CiiParty {
 // The buyer of a ledger customer: a GlobalID from an ExternalRef id
 // "<4-digit ICD>:<id>" (as the parsers give it), a VAT id from "VA:<id>",
 // the display name, the country and the first e-mail of its contacts.
-CiiParty CiiPartyFromCustomer(const collections::v1::Customer& customer);
+CiiParty CiiPartyFromCustomer(const collections_sidecar::v1::Customer& customer);
 
 struct CiiWriteOptions {
   CiiParty seller;
@@ -76,24 +76,24 @@ struct CiiWriteOptions {
 // One CII invoice (TypeCode 380). InvalidArgument with reason EN16931_RULE
 // (naming the rule, e.g. "BR-CO-17") or EN16931_MISSING (naming the
 // business term) when no valid document can be made.
-absl::StatusOr<std::string> WriteCiiInvoice(const collections::v1::Invoice& invoice,
+absl::StatusOr<std::string> WriteCiiInvoice(const collections_sidecar::v1::Invoice& invoice,
                                             const CiiParty& buyer, const CiiWriteOptions& options);
 // One CII credit note (TypeCode 381) referring to the invoice it credits.
-absl::StatusOr<std::string> WriteCiiCreditNote(const collections::v1::CreditNote& credit,
+absl::StatusOr<std::string> WriteCiiCreditNote(const collections_sidecar::v1::CreditNote& credit,
                                                const CiiParty& buyer, const CiiWriteOptions& options);
 
 // The text of the visible page of a Factur-X PDF for `record` (an invoice
 // or credit note): title, parties, dates, amounts. The legally binding
 // content is the embedded XML; the page is for people.
-std::vector<std::string> FacturXPageLines(const collections::v1::SyncRecord& record, const CiiParty& buyer,
+std::vector<std::string> FacturXPageLines(const collections_sidecar::v1::SyncRecord& record, const CiiParty& buyer,
                                           const CiiWriteOptions& options);
 
 // The export of one ledger document (an invoice or credit note of
 // `owner`): the CII XML, or with `facturx` the Factur-X PDF/A-3 carrying
 // it (facturx_pdf.h). Errors as WriteCiiInvoice/WriteCiiCreditNote, and
 // Internal when the PDF cannot be made.
-absl::StatusOr<std::string> WriteCiiDocument(const collections::v1::SyncRecord& record,
-                                             const collections::v1::Customer& owner,
+absl::StatusOr<std::string> WriteCiiDocument(const collections_sidecar::v1::SyncRecord& record,
+                                             const collections_sidecar::v1::Customer& owner,
                                              const CiiWriteOptions& options, bool facturx);
 
 }  // namespace collections::connectors

@@ -273,10 +273,10 @@ absl::Status AmountTotal::Add(int64_t minor) {
   return absl::OkStatus();
 }
 
-absl::Status CheckRecordAmounts(const collections::v1::SyncRecord& record,
+absl::Status CheckRecordAmounts(const collections_sidecar::v1::SyncRecord& record,
                                 const AmountRules& rules) {
   absl::Status first;
-  auto check = [&](const collections::v1::Money& m, const std::string& field) {
+  auto check = [&](const collections_sidecar::v1::Money& m, const std::string& field) {
     if (!first.ok() || m.minor_units() == 0 || m.currency_code().empty()) return;
     absl::Status st = CheckCeiling(m.minor_units(), m.currency_code(), rules, field);
     // An unknown currency is the server's to reject, with its own reason.

@@ -55,7 +55,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "collections/v1/ledger.pb.h"
+#include "collections_sidecar/v1/ledger.pb.h"
 
 namespace collections::connectors {
 
@@ -163,7 +163,7 @@ absl::Status CheckCeiling(int64_t minor, absl::string_view currency, const Amoun
 // amount, allocations and remitted amounts) against the ceiling. The field
 // violation names the field ("invoice.lines[2].amount"). The connector
 // runtime calls this on every parsed record, so a parser need not.
-absl::Status CheckRecordAmounts(const collections::v1::SyncRecord& record,
+absl::Status CheckRecordAmounts(const collections_sidecar::v1::SyncRecord& record,
                                 const AmountRules& rules);
 
 }  // namespace collections::connectors

@@ -10,11 +10,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "collections/v1/error_details.pb.h"
+#include "collections_sidecar/v1/error_details.pb.h"
 #include "service/api/status_convert.h"
 #include "service/domain/errors.h"
 
 namespace collections::connectors {
+
+namespace v1 = ::collections_sidecar::v1;
 
 std::shared_ptr<grpc::Channel> MakeConnectorChannel(const std::string& target) {
   grpc::ChannelArguments args;

@@ -32,9 +32,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "collections/v1/ledger.grpc.pb.h"
+#include "collections_sidecar/v1/ledger.grpc.pb.h"
 
 namespace collections::connectors {
+
+namespace v1 = ::collections_sidecar::v1;
 
 struct ClientOptions {
   // Deadline of each attempt.

@@ -28,6 +28,8 @@
 
 namespace collections::connectors {
 
+namespace v1 = ::collections_sidecar::v1;
+
 std::string FlagValues::Get(absl::string_view name) const {
   if (auto it = values_.find(name); it != values_.end()) return it->second;
   if (auto it = defaults_.find(name); it != defaults_.end()) return it->second;

@@ -20,12 +20,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "collections/v1/ledger.pb.h"
+#include "collections_sidecar/v1/ledger.pb.h"
 #include "connectors/common/client.h"
 #include "connectors/common/collection_entry.h"
 #include "connectors/common/runner.h"
 
 namespace collections::connectors {
+
+namespace v1 = ::collections_sidecar::v1;
 
 // A --name=value flag. Boolean flags are given as --name or --name=false.
 struct FlagDef {

@@ -21,7 +21,7 @@
 #include <functional>
 #include <string>
 
-#include "collections/v1/ledger.pb.h"
+#include "collections_sidecar/v1/ledger.pb.h"
 #include "connectors/common/amount.h"
 #include "connectors/common/location.h"
 #include "connectors/common/text.h"
@@ -29,7 +29,7 @@
 namespace collections::connectors {
 
 struct ParsedRecord {
-  collections::v1::SyncRecord record;
+  collections_sidecar::v1::SyncRecord record;
   // Where the record starts (a transaction's TRNS line, an invoice's first
   // CSV row, an XML document's root). Also copied into
   // record.source_location as Location::ToString().
@@ -83,8 +83,8 @@ struct ParseOptions {
   // CustomerKind for customers whose kind the file does not reveal.
   // Consumer by default: consumer-debt rules are the stricter ones, so an
   // unknown debtor is never contacted more aggressively than the law allows.
-  collections::v1::CustomerKind default_customer_kind =
-      collections::v1::CUSTOMER_KIND_CONSUMER;
+  collections_sidecar::v1::CustomerKind default_customer_kind =
+      collections_sidecar::v1::CUSTOMER_KIND_CONSUMER;
   // How amounts are read (amount.h): the number format (the format's own,
   // or --number-format for formats that follow the exporter's locale),
   // --round and the per-document ceiling --max-amount.

@@ -29,6 +29,8 @@
 
 namespace collections::connectors {
 
+namespace v1 = ::collections_sidecar::v1;
+
 absl::string_view ExitCodeName(int code) {
   switch (code) {
     case kExitOk: return "OK";

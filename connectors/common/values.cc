@@ -15,20 +15,20 @@
 
 namespace collections::connectors {
 
-collections::v1::Date ToProtoDate(absl::CivilDay day) {
-  collections::v1::Date d;
+collections_sidecar::v1::Date ToProtoDate(absl::CivilDay day) {
+  collections_sidecar::v1::Date d;
   d.set_year(static_cast<int32_t>(day.year()));
   d.set_month(day.month());
   d.set_day(day.day());
   return d;
 }
 
-absl::StatusOr<absl::CivilDay> FromProtoDate(const collections::v1::Date& date) {
+absl::StatusOr<absl::CivilDay> FromProtoDate(const collections_sidecar::v1::Date& date) {
   return domain::MakeDay(date.year(), date.month(), date.day());
 }
 
-collections::v1::Money ToProtoMoney(int64_t minor, absl::string_view currency) {
-  collections::v1::Money m;
+collections_sidecar::v1::Money ToProtoMoney(int64_t minor, absl::string_view currency) {
+  collections_sidecar::v1::Money m;
   m.set_currency_code(std::string(currency));
   m.set_minor_units(minor);
   return m;

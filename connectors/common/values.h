@@ -15,18 +15,18 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
-#include "collections/v1/types.pb.h"
+#include "collections_sidecar/v1/types.pb.h"
 #include "connectors/common/amount.h"
 #include "connectors/common/location.h"
 #include "connectors/common/records.h"
 
 namespace collections::connectors {
 
-collections::v1::Date ToProtoDate(absl::CivilDay day);
+collections_sidecar::v1::Date ToProtoDate(absl::CivilDay day);
 // The proto date as a CivilDay; InvalidArgument (INVALID_DATE) when it is not
 // a calendar day.
-absl::StatusOr<absl::CivilDay> FromProtoDate(const collections::v1::Date& date);
-collections::v1::Money ToProtoMoney(int64_t minor, absl::string_view currency);
+absl::StatusOr<absl::CivilDay> FromProtoDate(const collections_sidecar::v1::Date& date);
+collections_sidecar::v1::Money ToProtoMoney(int64_t minor, absl::string_view currency);
 
 // A date in one of the numeric forms of exports: "YYYY-MM-DD" (ISO, always
 // year first), or three numbers separated by '/', '-' or '.' in `order`,

@@ -15,6 +15,8 @@
 #include "service/domain/status_macros.h"
 
 namespace collections::courier {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 using google::protobuf::util::TimeUtil;

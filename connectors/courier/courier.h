@@ -33,14 +33,16 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "collections/v1/letters.grpc.pb.h"
-#include "collections/v1/recovery.grpc.pb.h"
+#include "collections_sidecar/v1/letters.grpc.pb.h"
+#include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "connectors/common/client.h"
 #include "connectors/courier/courier_config.h"
 #include "connectors/courier/courier_state.h"
 #include "connectors/courier/transport.h"
 
 namespace collections::courier {
+
+namespace v1 = ::collections_sidecar::v1;
 
 class Courier {
  public:

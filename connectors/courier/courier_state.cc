@@ -16,6 +16,8 @@
 #include "service/domain/errors.h"
 
 namespace collections::courier {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 absl::Status MakeDir(const std::string& path) {

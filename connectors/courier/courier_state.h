@@ -23,9 +23,11 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "collections/v1/recovery.pb.h"
+#include "collections_sidecar/v1/recovery.pb.h"
 
 namespace collections::courier {
+
+namespace v1 = ::collections_sidecar::v1;
 
 struct JournalEntry {
   v1::OutboxAction::Status status = v1::OutboxAction::STATUS_UNSPECIFIED;

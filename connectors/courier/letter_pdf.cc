@@ -10,6 +10,8 @@
 #include "absl/strings/str_split.h"
 
 namespace collections::courier {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 constexpr double kPointsPerMm = 72.0 / 25.4;

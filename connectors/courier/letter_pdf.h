@@ -11,9 +11,11 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "collections/v1/recovery.pb.h"
+#include "collections_sidecar/v1/recovery.pb.h"
 
 namespace collections::courier {
+
+namespace v1 = ::collections_sidecar::v1;
 
 // The PDF bytes. Internal when cairo fails.
 absl::StatusOr<std::string> RenderLetterPdf(const v1::OutboxAction& action);

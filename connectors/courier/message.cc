@@ -14,6 +14,8 @@
 #include "service/api/json_text.h"
 
 namespace collections::courier {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 using api::JsonEscape;

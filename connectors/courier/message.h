@@ -10,9 +10,11 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "collections/v1/recovery.pb.h"
+#include "collections_sidecar/v1/recovery.pb.h"
 
 namespace collections::courier {
+
+namespace v1 = ::collections_sidecar::v1;
 
 // The action's id and tenant, from "tenants/{tenant}/outboxActions/{id}";
 // empty strings when the name has another shape.

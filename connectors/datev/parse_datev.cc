@@ -20,9 +20,11 @@
 #include "service/domain/status_macros.h"
 
 namespace collections::connectors {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
-using collections::v1::Payment;
+using collections_sidecar::v1::Payment;
 
 constexpr int kBookings = 21;
 constexpr int kDebtorsCreditors = 16;

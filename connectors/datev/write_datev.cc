@@ -19,6 +19,8 @@
 #include "service/domain/status_macros.h"
 
 namespace collections::connectors {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 bool AllDigits(absl::string_view s) {

@@ -19,7 +19,7 @@
 namespace collections::connectors {
 namespace {
 
-namespace v1 = ::collections::v1;
+namespace v1 = ::collections_sidecar::v1;
 
 // EN 16931 code list for BT-3 (UNTDID 1001 subset), as published with the
 // standard's validation artefacts: credit-note codes, then invoice codes.

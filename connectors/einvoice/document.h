@@ -121,7 +121,7 @@ struct EInvoice {
 
 struct EInvoiceMapOptions {
   std::string source_system;  // ExternalRef.source_system of every record
-  collections::v1::CustomerKind default_customer_kind = collections::v1::CUSTOMER_KIND_CONSUMER;
+  collections_sidecar::v1::CustomerKind default_customer_kind = collections_sidecar::v1::CUSTOMER_KIND_CONSUMER;
 };
 
 // The records of one document, in the order they must be synced: the buyer
@@ -140,7 +140,7 @@ MappedEInvoice MapEInvoice(const EInvoice& doc, const EInvoiceMapOptions& option
 // or claims, the invoices named last get less, and stay open by the amount
 // deducted. Returns that shortfall (0 when everything fits). A remittance
 // names exactly the invoices it pays, so no other invoice is touched.
-int64_t AllocateRemittance(collections::v1::Payment* payment);
+int64_t AllocateRemittance(collections_sidecar::v1::Payment* payment);
 
 // Net days of payment terms written as text: the XRechnung coding
 // "#SKONTO#TAGE=n#PROZENT=0.00#" (the line without discount is the net

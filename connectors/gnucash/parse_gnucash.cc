@@ -28,6 +28,8 @@
 #include "service/domain/status_macros.h"
 
 namespace collections::connectors {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 constexpr absl::string_view kReceivable = "RECEIVABLE";

@@ -23,7 +23,7 @@
 namespace collections::connectors {
 namespace {
 
-namespace v1 = ::collections::v1;
+namespace v1 = ::collections_sidecar::v1;
 
 constexpr absl::string_view kDefaultSourceSystem = "quickbooks";
 

@@ -13,7 +13,7 @@
 namespace collections::connectors {
 namespace {
 
-namespace v1 = ::collections::v1;
+namespace v1 = ::collections_sidecar::v1;
 
 // Column sets; the parser maps by name, QuickBooks too.
 const std::vector<std::string> kTrnsColumns = {"TRNSID", "TRNSTYPE", "DATE", "ACCNT", "NAME",

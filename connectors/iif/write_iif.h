@@ -20,7 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
-#include "collections/v1/ledger.pb.h"
+#include "collections_sidecar/v1/ledger.pb.h"
 #include "service/domain/money.h"
 
 namespace collections::connectors {
@@ -62,9 +62,9 @@ class IifWriter {
   // QuickBooks customer name. InvalidArgument when the record is of another
   // kind, or when amounts do not balance (total != lines + tax), are not
   // positive, or lack a currency or date.
-  absl::Status Write(const collections::v1::SyncRecord& record);
-  absl::Status WriteInvoice(const collections::v1::Invoice& invoice, absl::string_view customer);
-  absl::Status WriteCreditMemo(const collections::v1::CreditNote& credit,
+  absl::Status Write(const collections_sidecar::v1::SyncRecord& record);
+  absl::Status WriteInvoice(const collections_sidecar::v1::Invoice& invoice, absl::string_view customer);
+  absl::Status WriteCreditMemo(const collections_sidecar::v1::CreditNote& credit,
                                absl::string_view customer);
   absl::Status WriteWriteOff(const IifWriteOff& write_off);
 

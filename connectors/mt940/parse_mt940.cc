@@ -24,7 +24,7 @@
 namespace collections::connectors {
 namespace {
 
-using collections::v1::Payment;
+using collections_sidecar::v1::Payment;
 
 bool IsDigit(char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); }
 bool IsUpper(char c) { return absl::ascii_isupper(static_cast<unsigned char>(c)); }

@@ -23,7 +23,7 @@
 namespace collections::connectors {
 namespace {
 
-using collections::v1::Payment;
+using collections_sidecar::v1::Payment;
 
 constexpr size_t kMaxToken = size_t{1} << 20;
 

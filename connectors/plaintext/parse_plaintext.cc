@@ -23,6 +23,8 @@
 #include "service/domain/status_macros.h"
 
 namespace collections::connectors {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t'; }

@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
     w.vat_percent = flags.Get("vat-percent");
     return cc::WriteOneFilePerDocument(
         set, dir, ".xml",
-        [&](const collections::v1::SyncRecord& record, const collections::v1::Customer& owner) {
+        [&](const collections_sidecar::v1::SyncRecord& record, const collections_sidecar::v1::Customer& owner) {
           const cc::UblParty buyer = cc::UblPartyFromCustomer(owner);
           return record.has_invoice() ? cc::WriteUblInvoice(record.invoice(), buyer, w)
                                       : cc::WriteUblCreditNote(record.credit_note(), buyer, w);

@@ -15,7 +15,7 @@
 namespace collections::connectors {
 namespace {
 
-namespace v1 = ::collections::v1;
+namespace v1 = ::collections_sidecar::v1;
 
 constexpr char kCacNs[] = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2";
 constexpr char kCbcNs[] = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2";

@@ -26,7 +26,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "collections/v1/ledger.pb.h"
+#include "collections_sidecar/v1/ledger.pb.h"
 
 namespace collections::connectors {
 
@@ -63,7 +63,7 @@ struct UblParty {
 // The buyer party of a ledger customer: endpoint from an ExternalRef id of
 // the form "<scheme>:<id>" (as ParseUbl gives it), name, country, the first
 // e-mail and postal address of its contacts.
-UblParty UblPartyFromCustomer(const collections::v1::Customer& customer);
+UblParty UblPartyFromCustomer(const collections_sidecar::v1::Customer& customer);
 
 struct UblWriteOptions {
   UblParty supplier;
@@ -84,11 +84,11 @@ struct UblWriteOptions {
 // One UBL Invoice document. InvalidArgument (reason PEPPOL_RULE or
 // PEPPOL_MISSING_ELEMENT, naming the rule or business term) when the
 // invoice or the parties cannot make a valid BIS 3 document.
-absl::StatusOr<std::string> WriteUblInvoice(const collections::v1::Invoice& invoice,
+absl::StatusOr<std::string> WriteUblInvoice(const collections_sidecar::v1::Invoice& invoice,
                                             const UblParty& buyer,
                                             const UblWriteOptions& options);
 // One UBL CreditNote document; `invoice_number` becomes its BillingReference.
-absl::StatusOr<std::string> WriteUblCreditNote(const collections::v1::CreditNote& credit,
+absl::StatusOr<std::string> WriteUblCreditNote(const collections_sidecar::v1::CreditNote& credit,
                                                const UblParty& buyer,
                                                const UblWriteOptions& options);
 

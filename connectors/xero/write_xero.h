@@ -20,7 +20,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "collections/v1/ledger.pb.h"
+#include "collections_sidecar/v1/ledger.pb.h"
 #include "connectors/common/records.h"
 
 namespace collections::connectors {
@@ -47,12 +47,12 @@ class XeroWriter {
   // `record.customer_ref` is the Xero contact name. InvalidArgument when the
   // record is not of the writer's kind, lacks a contact, number, date or
   // known currency, or when its amounts do not add up to its total.
-  absl::Status Write(const collections::v1::SyncRecord& record);
+  absl::Status Write(const collections_sidecar::v1::SyncRecord& record);
 
  private:
-  absl::Status WriteInvoice(const collections::v1::Invoice& inv, const std::string& contact);
-  absl::Status WriteCredit(const collections::v1::CreditNote& cn, const std::string& contact);
-  std::string Date(const collections::v1::Date& d) const;
+  absl::Status WriteInvoice(const collections_sidecar::v1::Invoice& inv, const std::string& contact);
+  absl::Status WriteCredit(const collections_sidecar::v1::CreditNote& cn, const std::string& contact);
+  std::string Date(const collections_sidecar::v1::Date& d) const;
 
   std::ostream& out_;
   XeroDocument kind_;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A small Python client of the collections sidecar (collections.v1 over gRPC).
+"""A small Python client of the collections sidecar (collections_sidecar.v1 over gRPC).
 
 Uses only Debian 12 packages: python3-grpcio for the runtime and protoc with
 its gRPC Python plugin (protobuf-compiler, protobuf-compiler-grpc; else
@@ -40,7 +40,7 @@ def generate_stubs(out_dir, proto_dir=REPO_PROTO_DIR, extra_dir=EXTRA_PROTO_DIR)
         raise RuntimeError("no .proto files under %s" % proto_dir)
     # Debian 12's protoc (protobuf-compiler) with its gRPC Python plugin
     # (protobuf-compiler-grpc) first: the protoc bundled in python3-grpc-tools
-    # 1.14 predates proto3 `optional`, which collections.v1 uses for fields
+    # 1.14 predates proto3 `optional`, which collections_sidecar.v1 uses for fields
     # whose default comes from the server (CollectionPolicy).
     system_protoc = shutil.which("protoc")
     plugin = shutil.which("grpc_python_plugin")
@@ -59,7 +59,7 @@ def generate_stubs(out_dir, proto_dir=REPO_PROTO_DIR, extra_dir=EXTRA_PROTO_DIR)
         if protoc.main(args) != 0:
             raise RuntimeError("protoc failed for %s" % " ".join(files))
     # The generated modules live in the packages their .proto files name:
-    # collections.v1, grpc.health.v1, grpc.reflection.v1alpha. "collections"
+    # collections_sidecar.v1, grpc.health.v1, grpc.reflection.v1alpha. "collections"
     # and "grpc" are already imported (the standard library's collections,
     # python3-grpcio's grpc), so extend those packages' search paths with the
     # generated folders instead of shadowing them.
@@ -89,7 +89,7 @@ class CollectionsClient:
     def __init__(self, target, token=None, root_ca=None, client_cert=None,
                  client_key=None, server_name=None, timeout=10.0):
         import grpc
-        from collections.v1 import ledger_pb2_grpc, audit_pb2_grpc
+        from collections_sidecar.v1 import ledger_pb2_grpc, audit_pb2_grpc
         from grpc.health.v1 import health_pb2_grpc
         from grpc.reflection.v1alpha import reflection_pb2_grpc
 
@@ -118,7 +118,7 @@ class CollectionsClient:
 
     def upsert_customer(self, tenant, source_system, external_id, display_name,
                         kind="CUSTOMER_KIND_BUSINESS", time_zone="UTC"):
-        from collections.v1 import ledger_pb2, types_pb2
+        from collections_sidecar.v1 import ledger_pb2, types_pb2
         c = ledger_pb2.Customer(display_name=display_name,
                                 kind=types_pb2.CustomerKind.Value(kind),
                                 time_zone=time_zone)
@@ -130,7 +130,7 @@ class CollectionsClient:
     def upsert_invoice(self, customer_name, source_system, number, issue, due,
                        currency, total_minor):
         """issue/due are (year, month, day); total_minor is in minor units."""
-        from collections.v1 import ledger_pb2, types_pb2
+        from collections_sidecar.v1 import ledger_pb2, types_pb2
         inv = ledger_pb2.Invoice(number=number, currency_code=currency)
         inv.external_ref.source_system = source_system
         inv.external_ref.id = number
@@ -141,7 +141,7 @@ class CollectionsClient:
         return self._call(self.ledger.UpsertInvoice, req)
 
     def account_summary(self, customer_name, as_of=None):
-        from collections.v1 import ledger_pb2, types_pb2
+        from collections_sidecar.v1 import ledger_pb2, types_pb2
         req = ledger_pb2.GetAccountSummaryRequest(customer=customer_name)
         if as_of:
             req.as_of.CopyFrom(types_pb2.Date(year=as_of[0], month=as_of[1], day=as_of[2]))

@@ -1,14 +1,16 @@
 // gRPC edge of ArrangementService: authenticates, hands the work to the
 // pool and maps the status; the application layer (ArrangementsApp) speaks
-// collections.v1 and does everything else.
+// collections_sidecar.v1 and does everything else.
 #ifndef COLLECTIONS_API_ARRANGEMENT_SERVICE_H_
 #define COLLECTIONS_API_ARRANGEMENT_SERVICE_H_
 
-#include "collections/v1/arrangements.grpc.pb.h"
+#include "collections_sidecar/v1/arrangements.grpc.pb.h"
 #include "service/api/call_support.h"
 #include "service/app/arrangements_app.h"
 
 namespace collections::api {
+
+namespace v1 = ::collections_sidecar::v1;
 
 class ArrangementService final : public v1::ArrangementService::CallbackService {
  public:

@@ -3,11 +3,13 @@
 #ifndef COLLECTIONS_API_CASE_SERVICE_H_
 #define COLLECTIONS_API_CASE_SERVICE_H_
 
-#include "collections/v1/cases.grpc.pb.h"
+#include "collections_sidecar/v1/cases.grpc.pb.h"
 #include "service/api/call_support.h"
 #include "service/app/cases_app.h"
 
 namespace collections::api {
+
+namespace v1 = ::collections_sidecar::v1;
 
 class CaseService final : public v1::CaseService::CallbackService {
  public:

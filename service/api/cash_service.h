@@ -3,11 +3,13 @@
 #ifndef COLLECTIONS_API_CASH_SERVICE_H_
 #define COLLECTIONS_API_CASH_SERVICE_H_
 
-#include "collections/v1/cash.grpc.pb.h"
+#include "collections_sidecar/v1/cash.grpc.pb.h"
 #include "service/api/call_support.h"
 #include "service/app/cash_application.h"
 
 namespace collections::api {
+
+namespace v1 = ::collections_sidecar::v1;
 
 class CashService final : public v1::CashApplicationService::CallbackService {
  public:

@@ -1,16 +1,18 @@
 // gRPC edge of LedgerService and AuditService: converts nothing itself
-// (the application layer speaks collections.v1), only authenticates, hands
+// (the application layer speaks collections_sidecar.v1), only authenticates, hands
 // the work to the pool, maps the status and streams.
 #ifndef COLLECTIONS_API_LEDGER_SERVICE_H_
 #define COLLECTIONS_API_LEDGER_SERVICE_H_
 
-#include "collections/v1/audit.grpc.pb.h"
-#include "collections/v1/ledger.grpc.pb.h"
+#include "collections_sidecar/v1/audit.grpc.pb.h"
+#include "collections_sidecar/v1/ledger.grpc.pb.h"
 #include "service/api/call_support.h"
 #include "service/api/stream_support.h"
 #include "service/app/ledger_app.h"
 
 namespace collections::api {
+
+namespace v1 = ::collections_sidecar::v1;
 
 class LedgerService final : public v1::LedgerService::CallbackService {
  public:

@@ -2,6 +2,8 @@
 
 namespace collections::api {
 
+namespace v1 = ::collections_sidecar::v1;
+
 using grpc::CallbackServerContext;
 using grpc::ServerUnaryReactor;
 

@@ -4,11 +4,13 @@
 #ifndef COLLECTIONS_API_LETTER_SERVICE_H_
 #define COLLECTIONS_API_LETTER_SERVICE_H_
 
-#include "collections/v1/letters.grpc.pb.h"
+#include "collections_sidecar/v1/letters.grpc.pb.h"
 #include "service/api/call_support.h"
 #include "service/app/letters_app.h"
 
 namespace collections::api {
+
+namespace v1 = ::collections_sidecar::v1;
 
 class LetterService final : public v1::LetterService::CallbackService {
  public:

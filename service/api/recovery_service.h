@@ -4,13 +4,15 @@
 #ifndef COLLECTIONS_API_RECOVERY_SERVICE_H_
 #define COLLECTIONS_API_RECOVERY_SERVICE_H_
 
-#include "collections/v1/recovery.grpc.pb.h"
+#include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "service/api/call_support.h"
 #include "service/api/stream_support.h"
 #include "service/app/action_check.h"
 #include "service/app/recovery_app.h"
 
 namespace collections::api {
+
+namespace v1 = ::collections_sidecar::v1;
 
 class RecoveryService final : public v1::RecoveryService::CallbackService {
  public:

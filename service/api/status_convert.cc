@@ -5,11 +5,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "collections/v1/error_details.pb.h"
+#include "collections_sidecar/v1/error_details.pb.h"
 #include "service/api/json_text.h"
 #include "service/domain/errors.h"
 
 namespace collections::api {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 // True when the message may hold internals: SQL text, file paths, driver
@@ -52,7 +54,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (!reason.empty()) {
     v1::ErrorInfo info;
     info.set_reason(reason);
-    info.set_domain("collections.v1");
+    info.set_domain("collections_sidecar.v1");
     for (const auto& [key, value] : domain::MetadataOf(status)) (*info.mutable_metadata())[key] = value;
     details.add_details()->PackFrom(info);
   }

@@ -1,5 +1,5 @@
 // The one place where absl::Status becomes grpc::Status. Machine reasons and
-// field violations (domain/errors.h payloads) travel as a collections.v1.Status
+// field violations (domain/errors.h payloads) travel as a collections_sidecar.v1.Status
 // in the grpc-status-details-bin trailer, with ErrorInfo and BadRequest
 // details that any gRPC client can decode.
 #ifndef COLLECTIONS_API_STATUS_CONVERT_H_

@@ -10,12 +10,14 @@
 #define COLLECTIONS_APP_ACTION_CHECK_H_
 
 #include "absl/status/statusor.h"
-#include "collections/v1/recovery.pb.h"
+#include "collections_sidecar/v1/recovery.pb.h"
 #include "service/app/app_common.h"
 #include "service/app/recovery_app.h"
 #include "service/store/store.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 
 // Read-only; thread-safe (one read transaction per call).
 class ActionChecker {

@@ -1,11 +1,12 @@
 #include "service/app/app_common.h"
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "collections/v1/stored_event.pb.h"
+#include "collections_sidecar/v1/stored_event.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -16,6 +17,8 @@
 #include "service/domain/status_macros.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 
 absl::Status CheckTenant(const CallContext& ctx, absl::string_view tenant) {
   if (ctx.allowed_tenant.empty() || ctx.allowed_tenant == tenant) return absl::OkStatus();
@@ -142,7 +145,7 @@ google::protobuf::util::JsonPrintOptions JsonOptions() {
   return opts;
 }
 
-// Resolves the types of the generated messages (every collections.v1
+// Resolves the types of the generated messages (every collections_sidecar.v1
 // message), as MessageToJsonString does for them. Thread-safe.
 google::protobuf::util::TypeResolver& GeneratedTypes() {
   static google::protobuf::util::TypeResolver* const resolver =
@@ -155,8 +158,17 @@ google::protobuf::util::TypeResolver& GeneratedTypes() {
 // MessageToJsonString renders a message by converting its serialized bytes
 // with the same resolver and options, and `packed` holds those bytes.
 absl::StatusOr<std::string> PackedToJson(const google::protobuf::Any& packed) {
+  // Events stored before the proto package was renamed name their types
+  // "type.googleapis.com/collections.v1.X"; the messages kept their fields and
+  // numbers, so they render as collections_sidecar.v1.X.
+  constexpr absl::string_view kOldPrefix = "type.googleapis.com/collections.v1.";
+  std::string type_url = packed.type_url();
+  if (absl::StartsWith(type_url, kOldPrefix)) {
+    type_url = absl::StrCat("type.googleapis.com/collections_sidecar.v1.",
+                            type_url.substr(kOldPrefix.size()));
+  }
   std::string out;
-  const auto st = google::protobuf::util::BinaryToJsonString(&GeneratedTypes(), packed.type_url(),
+  const auto st = google::protobuf::util::BinaryToJsonString(&GeneratedTypes(), type_url,
                                                             packed.value(), &out, JsonOptions());
   if (!st.ok()) {
     return absl::InternalError(absl::StrCat("stored event holds a ", packed.type_url(),

@@ -1,6 +1,6 @@
 // Pieces every application service shares: the caller's context, proto
 // conversions of dates and money, page tokens, request_id idempotency and
-// audit events. Application services speak collections.v1 messages but know
+// audit events. Application services speak collections_sidecar.v1 messages but know
 // nothing of gRPC: the API edge (service/api) calls them.
 #ifndef COLLECTIONS_APP_APP_COMMON_H_
 #define COLLECTIONS_APP_APP_COMMON_H_
@@ -11,14 +11,16 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
-#include "collections/v1/audit.pb.h"
-#include "collections/v1/types.pb.h"
+#include "collections_sidecar/v1/audit.pb.h"
+#include "collections_sidecar/v1/types.pb.h"
 #include "google/protobuf/message.h"
 #include "service/domain/dates.h"
 #include "service/domain/money.h"
 #include "service/store/store.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 
 // Who is calling, as established by the API edge.
 struct CallContext {

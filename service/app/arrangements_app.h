@@ -1,4 +1,4 @@
-// ArrangementsApp: the ArrangementService operations on collections.v1
+// ArrangementsApp: the ArrangementService operations on collections_sidecar.v1
 // messages, without gRPC. Promises, plans, settlements, fees, disputes,
 // write-offs and referrals are store documents of kinds "promise", "plan",
 // "settlement", "fee", "dispute", "write_off" and "referral"; the money they
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "collections/v1/arrangements.pb.h"
+#include "collections_sidecar/v1/arrangements.pb.h"
 #include "service/app/app_common.h"
 #include "service/app/recovery_convert.h"
 #include "service/domain/account_context.h"
@@ -25,6 +25,8 @@
 #include "service/store/store.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 
 inline constexpr char kPromiseKind[] = "promise";
 inline constexpr char kPlanKind[] = "plan";

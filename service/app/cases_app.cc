@@ -11,12 +11,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "collections/v1/audit.pb.h"
+#include "collections_sidecar/v1/audit.pb.h"
 #include "service/app/resource_names.h"
 #include "service/domain/errors.h"
 #include "service/domain/status_macros.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 using domain::InvalidInput;

@@ -21,13 +21,15 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "collections/v1/cases.pb.h"
+#include "collections_sidecar/v1/cases.pb.h"
 #include "service/app/app_common.h"
 #include "service/app/recovery_app.h"
 #include "service/domain/cases.h"
 #include "service/store/store.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 
 // Domain case <-> proto case.
 v1::Case ToProtoCase(const std::string& tenant, const domain::Case& c);

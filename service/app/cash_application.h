@@ -4,7 +4,7 @@
 // (service/domain/cash_matching.h) ranks the tenant's open invoices; a
 // confident match is recorded as an ordinary payment of the matched
 // customer, anything else waits in the unapplied-cash review queue
-// (collections.v1.UnappliedCash, proto/collections/v1/cash.proto) with the
+// (collections_sidecar.v1.UnappliedCash, proto/collections_sidecar/v1/cash.proto) with the
 // matcher's suggestions. A reversal undoes the payment it names.
 //
 // Bank payments are facts that do not change: a payment whose external
@@ -18,13 +18,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "collections/v1/cash.pb.h"
-#include "collections/v1/ledger.pb.h"
+#include "collections_sidecar/v1/cash.pb.h"
+#include "collections_sidecar/v1/ledger.pb.h"
 #include "service/app/ledger_ops.h"
 #include "service/domain/cash_matching.h"
 #include "service/store/store.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 
 inline constexpr char kUnappliedCashKind[] = "unapplied_cash";
 inline constexpr char kPaymentReversalKind[] = "payment_reversal";

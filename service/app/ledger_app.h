@@ -1,4 +1,4 @@
-// LedgerApp: the LedgerService and AuditService operations on collections.v1
+// LedgerApp: the LedgerService and AuditService operations on collections_sidecar.v1
 // messages, without gRPC. Each call validates its request, runs one store
 // transaction and returns a message or an absl::Status carrying a machine
 // reason and field violations (domain/errors.h). Thread-safe.
@@ -6,12 +6,14 @@
 #define COLLECTIONS_APP_LEDGER_APP_H_
 
 #include "absl/status/statusor.h"
-#include "collections/v1/audit.pb.h"
-#include "collections/v1/ledger.pb.h"
+#include "collections_sidecar/v1/audit.pb.h"
+#include "collections_sidecar/v1/ledger.pb.h"
 #include "service/app/app_common.h"
 #include "service/store/store.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 
 class LedgerApp {
  public:

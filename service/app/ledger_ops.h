@@ -12,12 +12,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "collections/v1/ledger.pb.h"
+#include "collections_sidecar/v1/ledger.pb.h"
 #include "service/app/app_common.h"
 #include "service/domain/ledger.h"
 #include "service/store/store.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 
 inline constexpr char kCustomerKind[] = "customer";
 inline constexpr char kPaymentKind[] = "payment";

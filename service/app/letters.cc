@@ -12,6 +12,8 @@
 #include "service/domain/status_macros.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 // More distinct (tenant, template, version) entries than this and the cache

@@ -6,9 +6,9 @@
 // once per tenant and template version and shared by every call.
 //
 // Stored documents (tenant-scoped):
-//   ("tenant_profile", "current")          collections.v1.TenantProfile,
+//   ("tenant_profile", "current")          collections_sidecar.v1.TenantProfile,
 //                                          with its payment_link_secret
-//   ("message_template", "<id>.<locale>")  collections.v1.MessageTemplate
+//   ("message_template", "<id>.<locale>")  collections_sidecar.v1.MessageTemplate
 #ifndef COLLECTIONS_APP_LETTERS_H_
 #define COLLECTIONS_APP_LETTERS_H_
 
@@ -22,7 +22,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "collections/v1/letters.pb.h"
+#include "collections_sidecar/v1/letters.pb.h"
 #include "service/app/payment_link.h"
 #include "service/domain/account_context.h"
 #include "service/domain/policy.h"
@@ -31,6 +31,8 @@
 #include "service/store/store.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 
 inline constexpr char kProfileKind[] = "tenant_profile";
 inline constexpr char kProfileId[] = "current";

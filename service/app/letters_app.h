@@ -1,4 +1,4 @@
-// LettersApp: the LetterService operations on collections.v1 messages,
+// LettersApp: the LetterService operations on collections_sidecar.v1 messages,
 // without gRPC. The tenant profile is the document ("tenant_profile",
 // "current"); a tenant's replaced templates are ("message_template",
 // "<id>.<locale>") documents, versioned, over the shipped ones (see
@@ -9,12 +9,14 @@
 #define COLLECTIONS_APP_LETTERS_APP_H_
 
 #include "absl/status/statusor.h"
-#include "collections/v1/letters.pb.h"
+#include "collections_sidecar/v1/letters.pb.h"
 #include "service/app/app_common.h"
 #include "service/app/recovery_app.h"
 #include "service/store/store.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 
 class LettersApp {
  public:

@@ -18,6 +18,8 @@
 #include "service/domain/status_macros.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 using google::protobuf::Value;

@@ -27,11 +27,13 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "collections/v1/ledger.pb.h"
+#include "collections_sidecar/v1/ledger.pb.h"
 #include "service/app/app_common.h"
 #include "service/app/ledger_app.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 
 struct PaymentNotification {
   std::string event_id;

@@ -18,7 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "service/app/arrangements_app.h"
 #include "service/app/cases_app.h"
-#include "collections/v1/cases.pb.h"
+#include "collections_sidecar/v1/cases.pb.h"
 #include "service/app/ledger_ops.h"
 #include "service/app/resource_names.h"
 #include "service/domain/compliance.h"
@@ -30,6 +30,8 @@
 #include "service/domain/work_queue.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 using domain::InvalidInput;

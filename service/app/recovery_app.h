@@ -1,4 +1,4 @@
-// RecoveryApp: the RecoveryService operations on collections.v1 messages,
+// RecoveryApp: the RecoveryService operations on collections_sidecar.v1 messages,
 // without gRPC. It loads an AccountContext per customer from the store (the
 // ledger snapshot, contacts, outbox actions and the arrangements of issue 4),
 // runs the pure engine (service/domain: recommend, compliance, risk,
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "collections/v1/recovery.pb.h"
+#include "collections_sidecar/v1/recovery.pb.h"
 #include "service/app/app_common.h"
 #include "service/app/letters.h"
 #include "service/app/recovery_convert.h"
@@ -24,6 +24,8 @@
 #include "service/store/store.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 
 class CaseKeeper;
 

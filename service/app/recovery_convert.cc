@@ -6,6 +6,8 @@
 #include "service/app/resource_names.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 using google::protobuf::util::TimeUtil;

@@ -1,4 +1,4 @@
-// Conversions between collections.v1 recovery messages and the engine's
+// Conversions between collections_sidecar.v1 recovery messages and the engine's
 // plain domain types. The enums share their order (CollectionStage = Stage,
 // Channel, Tone, ContactRecord.Outcome and NonPaymentReason), so most
 // conversions are casts checked by range.
@@ -8,8 +8,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "collections/v1/ledger.pb.h"
-#include "collections/v1/recovery.pb.h"
+#include "collections_sidecar/v1/ledger.pb.h"
+#include "collections_sidecar/v1/recovery.pb.h"
 #include "service/domain/account_context.h"
 #include "service/domain/policy.h"
 #include "service/domain/recommend.h"
@@ -17,6 +17,8 @@
 #include "service/domain/work_queue.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 
 domain::Stage StageOf(v1::CollectionStage s);
 v1::CollectionStage ToProtoStage(domain::Stage s);

@@ -1,4 +1,4 @@
-// Resource names of collections.v1 ("tenants/acme/customers/c-42/invoices/
+// Resource names of collections_sidecar.v1 ("tenants/acme/customers/c-42/invoices/
 // INV-1001") and the ids inside them. Every API entry point parses names
 // here, so a malformed name is always the same INVALID_ARGUMENT.
 #ifndef COLLECTIONS_APP_RESOURCE_NAMES_H_

@@ -6,6 +6,8 @@
 
 namespace collections::app {
 
+namespace v1 = ::collections_sidecar::v1;
+
 absl::StatusOr<v1::CollectionPolicy> LoadTenantPolicy(store::Transaction& tx,
                                                       const v1::CollectionPolicy& starting) {
   ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kPolicyKind, "current"));

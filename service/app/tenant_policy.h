@@ -5,11 +5,13 @@
 #define COLLECTIONS_APP_TENANT_POLICY_H_
 
 #include "absl/status/statusor.h"
-#include "collections/v1/recovery.pb.h"
+#include "collections_sidecar/v1/recovery.pb.h"
 #include "service/domain/policy.h"
 #include "service/store/store.h"
 
 namespace collections::app {
+
+namespace v1 = ::collections_sidecar::v1;
 
 // Store document ("policy", "current") written by ReplacePolicy.
 inline constexpr char kPolicyKind[] = "policy";

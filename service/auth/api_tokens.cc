@@ -9,12 +9,14 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "collections/v1/auth.pb.h"
+#include "collections_sidecar/v1/auth.pb.h"
 #include "service/app/resource_names.h"
 #include "service/domain/errors.h"
 #include "service/domain/status_macros.h"
 
 namespace collections::auth {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 constexpr absl::string_view kKind = "api_token";

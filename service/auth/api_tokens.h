@@ -5,7 +5,7 @@
 // A token reads "ctk_<id>_<secret>": the 16-hex-digit id names it in lists
 // and revocations, the 64-hex-digit secret (256 random bits from OpenSSL's
 // RAND_bytes) proves possession. Tokens are documents of kind "api_token" in
-// the reserved tenant "_system" (see proto/collections/v1/auth.proto); a
+// the reserved tenant "_system" (see proto/collections_sidecar/v1/auth.proto); a
 // tenant may have any number of them.
 #ifndef COLLECTIONS_AUTH_API_TOKENS_H_
 #define COLLECTIONS_AUTH_API_TOKENS_H_

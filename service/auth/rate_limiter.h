@@ -1,7 +1,7 @@
 // Per-tenant request rate limits: one token bucket per tenant, refilled at
 // `rate` requests per second up to `burst`. A caller over its budget gets
 // RESOURCE_EXHAUSTED carrying the time until the next request would pass
-// (sent as collections.v1.RetryInfo), so well-behaved clients back off for
+// (sent as collections_sidecar.v1.RetryInfo), so well-behaved clients back off for
 // exactly as long as needed. One tenant's burst never slows another.
 #ifndef COLLECTIONS_AUTH_RATE_LIMITER_H_
 #define COLLECTIONS_AUTH_RATE_LIMITER_H_

@@ -1,6 +1,6 @@
 // What each RPC needs: read, write or admin. A token carries one scope and
 // scopes nest (admin includes write includes read), so a single comparison
-// decides. The table lists every method of collections.v1 by its short name
+// decides. The table lists every method of collections_sidecar.v1 by its short name
 // "Service/Method"; a method missing from it needs admin, so a new RPC is
 // closed until someone classifies it here.
 #ifndef COLLECTIONS_AUTH_SCOPES_H_
@@ -12,7 +12,7 @@
 namespace collections::auth {
 
 // Ordered: a larger value includes the smaller ones. Values match
-// collections.v1.ApiToken.Scope.
+// collections_sidecar.v1.ApiToken.Scope.
 enum class Scope { kRead = 1, kWrite = 2, kAdmin = 3 };
 
 // "read" | "write" | "admin" (case-insensitive); INVALID_ARGUMENT otherwise.

@@ -9,7 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "collections/v1/arrangements.grpc.pb.h"
+#include "collections_sidecar/v1/arrangements.grpc.pb.h"
 #include "service/cli/cli.h"
 #include "service/domain/dates.h"
 #include "service/domain/money.h"
@@ -34,6 +34,8 @@ ABSL_FLAG(std::string, line, "", "dispute: the disputed invoice line id");
 ABSL_FLAG(std::string, kinds, "", "arrangements: comma-separated kinds to list");
 
 namespace collections::cli {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 bool Date(const std::string& text, v1::Date* out) {

@@ -7,7 +7,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "collections/v1/cases.grpc.pb.h"
+#include "collections_sidecar/v1/cases.grpc.pb.h"
 #include "service/cli/cli.h"
 
 ABSL_DECLARE_FLAG(int, limit);
@@ -17,6 +17,8 @@ ABSL_FLAG(std::string, owner, "", "cases list: only cases of this account owner"
 ABSL_FLAG(bool, verify, false, "cases rebuild: compare only, write nothing");
 
 namespace collections::cli {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 std::string Day(const v1::Date& d) {

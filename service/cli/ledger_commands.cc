@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "collections/v1/audit.grpc.pb.h"
-#include "collections/v1/ledger.grpc.pb.h"
+#include "collections_sidecar/v1/audit.grpc.pb.h"
+#include "collections_sidecar/v1/ledger.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "service/cli/cli.h"
 #include "service/domain/dates.h"
@@ -33,6 +33,8 @@ ABSL_FLAG(std::string, request_id, "", "idempotency key of a mutation");
 ABSL_FLAG(std::string, reason, "", "reason recorded with the change");
 
 namespace collections::cli {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 bool ParseDateFlag(const std::string& text, v1::Date* out) {
@@ -323,7 +325,7 @@ int EventsCmd(Context& ctx, const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-// Loads JSON lines of collections.v1.SyncRecord through SyncLedger.
+// Loads JSON lines of collections_sidecar.v1.SyncRecord through SyncLedger.
 int SyncCmd(Context& ctx, const std::vector<std::string>& args) {
   if (args.size() != 1) return kExitUsage;
   std::ifstream in(args[0]);
@@ -402,7 +404,7 @@ void RegisterLedgerCommands(CommandTable& t) {
   t["events"] = {"events [--customer=] [--follow [--after=N]]", "the audit log; --follow tails it",
                  EventsCmd};
   t["sync"] = {"sync <records.jsonl> [--sync_id=] [--validate_only]",
-               "load JSON lines of collections.v1.SyncRecord through SyncLedger", SyncCmd};
+               "load JSON lines of collections_sidecar.v1.SyncRecord through SyncLedger", SyncCmd};
 }
 
 }  // namespace collections::cli

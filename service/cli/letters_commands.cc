@@ -11,7 +11,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "collections/v1/letters.grpc.pb.h"
+#include "collections_sidecar/v1/letters.grpc.pb.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "service/cli/cli.h"
@@ -28,6 +28,8 @@ ABSL_FLAG(int64_t, expected_version, 0,
           "profile set / templates replace: refuse unless the stored version is this one");
 
 namespace collections::cli {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 bool ReadFile(const std::string& path, std::string* out) {

@@ -15,7 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "collections/v1/recovery.grpc.pb.h"
+#include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -46,6 +46,8 @@ ABSL_FLAG(std::string, call_outcome, "", "complete: outcome of a call task, e.g.
 ABSL_FLAG(std::string, template_id, "", "render: template id (default: the recommended one)");
 
 namespace collections::cli {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 bool DateFlag(v1::Date* out) {

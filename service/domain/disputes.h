@@ -19,7 +19,7 @@
 
 namespace collections::domain {
 
-// The reason codes of collections.v1.Dispute.Reason.
+// The reason codes of collections_sidecar.v1.Dispute.Reason.
 bool IsDisputeReason(absl::string_view reason);
 
 enum class DisputeOutcome { kCreditNote, kCorrectedInvoice, kRejected };

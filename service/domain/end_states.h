@@ -33,7 +33,7 @@ struct WriteOffAdvice {
 // least what it brings. No alternatives → not recommended (nothing known).
 WriteOffAdvice AdviseWriteOff(const SettlementFigures& figures);
 
-// The reason codes of collections.v1.WriteOff.Reason.
+// The reason codes of collections_sidecar.v1.WriteOff.Reason.
 bool IsWriteOffReason(absl::string_view reason);
 
 struct WriteOffLine {

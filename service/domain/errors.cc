@@ -7,10 +7,10 @@
 
 namespace collections::domain {
 namespace {
-constexpr char kReasonUrl[] = "collections.v1/reason";
-constexpr char kFieldsUrl[] = "collections.v1/fields";
-constexpr char kRetryUrl[] = "collections.v1/retry_delay_ns";
-constexpr char kMetadataUrl[] = "collections.v1/metadata";
+constexpr char kReasonUrl[] = "collections_sidecar.v1/reason";
+constexpr char kFieldsUrl[] = "collections_sidecar.v1/fields";
+constexpr char kRetryUrl[] = "collections_sidecar.v1/retry_delay_ns";
+constexpr char kMetadataUrl[] = "collections_sidecar.v1/metadata";
 }  // namespace
 
 absl::Status WithReason(absl::Status status, absl::string_view reason) {

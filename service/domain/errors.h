@@ -1,6 +1,6 @@
 // Errors that carry a machine reason and field violations without knowing
 // about gRPC. The API edge (service/api/status_convert) turns the payloads
-// into collections.v1.ErrorInfo and BadRequest details.
+// into collections_sidecar.v1.ErrorInfo and BadRequest details.
 //
 // Use InvalidInput() for bad requests ("fix the request"), and the plain
 // absl constructors plus WithReason() for NotFound / FailedPrecondition.
@@ -37,7 +37,7 @@ absl::Status NotFoundError(absl::string_view reason, absl::string_view message);
 absl::Status PreconditionError(absl::string_view reason, absl::string_view message);
 
 // Attaches one fact about the error ("field" -> "next_consequence"); the
-// API edge sends these as collections.v1.ErrorInfo.metadata. Keys and values
+// API edge sends these as collections_sidecar.v1.ErrorInfo.metadata. Keys and values
 // must not contain tabs or newlines.
 absl::Status WithMetadata(absl::Status status, absl::string_view key, absl::string_view value);
 
@@ -47,7 +47,7 @@ std::vector<FieldViolation> FieldsOf(const absl::Status& status);
 std::map<std::string, std::string> MetadataOf(const absl::Status& status);
 
 // Attaches how long the caller should wait before retrying (a rate limit or
-// overload answer); the API edge sends it as collections.v1.RetryInfo.
+// overload answer); the API edge sends it as collections_sidecar.v1.RetryInfo.
 absl::Status WithRetryDelay(absl::Status status, absl::Duration delay);
 // The delay attached by WithRetryDelay, or absl::ZeroDuration() when none.
 absl::Duration RetryDelayOf(const absl::Status& status);

@@ -30,7 +30,7 @@
 
 namespace collections::domain {
 
-// collections.v1.LateFeeTerms on plain types.
+// collections_sidecar.v1.LateFeeTerms on plain types.
 enum class LateFeeKind { kUnspecified, kNone, kFixedFee, kPercentage, kDailyInterest, kStatutory };
 struct LateFeeTerms {
   LateFeeKind kind = LateFeeKind::kUnspecified;
@@ -51,7 +51,7 @@ enum class FeeKind {
   kStatutoryInterest,
   kStatutoryCompensation,
 };
-// "FIXED_STAGE_FEE" ... as in collections.v1.Fee.Kind.
+// "FIXED_STAGE_FEE" ... as in collections_sidecar.v1.Fee.Kind.
 const char* FeeKindName(FeeKind kind);
 bool IsInterest(FeeKind kind);
 

@@ -2,7 +2,7 @@
 // conditions, per-segment variants, the economics that costly escalations
 // and settlements are weighed with (economics.h), business hours, what
 // counts as a valued relationship, and the rules of promises, plans and
-// settlements. The API edge converts collections.v1.CollectionPolicy to and
+// settlements. The API edge converts collections_sidecar.v1.CollectionPolicy to and
 // from this; ValidatePolicy() is the one place the rules are checked, with
 // field paths that match the proto ("segments[1].rules.stages[2].max_attempts").
 //

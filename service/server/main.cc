@@ -2,7 +2,7 @@
 //
 //   collectionsd --listen=127.0.0.1:50051 --store=sqlite:/var/lib/collections/ledger.db
 //
-// Serves collections.v1 over gRPC with the standard health service and
+// Serves collections_sidecar.v1 over gRPC with the standard health service and
 // server reflection. SIGTERM/SIGINT stop accepting, let in-flight calls
 // finish (up to --shutdown_grace), then close the store.
 //

@@ -11,6 +11,8 @@
 #include "service/domain/errors.h"
 
 namespace collections::server {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 constexpr char kJson[] = "application/json";

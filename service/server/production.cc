@@ -11,7 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "collections/v1/recovery.pb.h"
+#include "collections_sidecar/v1/recovery.pb.h"
 #include "service/app/recovery_app.h"
 #include "service/domain/dates.h"
 #include "service/domain/ledger.h"

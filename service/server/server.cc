@@ -128,13 +128,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   auto* health = impl.grpc_server->GetHealthCheckService();
   if (health != nullptr) {
     health->SetServingStatus(true);
-    health->SetServingStatus("collections.v1.LedgerService", true);
-    health->SetServingStatus("collections.v1.AuditService", true);
-    health->SetServingStatus("collections.v1.RecoveryService", true);
-    health->SetServingStatus("collections.v1.LetterService", true);
-    health->SetServingStatus("collections.v1.ArrangementService", true);
-    health->SetServingStatus("collections.v1.CashApplicationService", true);
-    health->SetServingStatus("collections.v1.CaseService", true);
+    health->SetServingStatus("collections_sidecar.v1.LedgerService", true);
+    health->SetServingStatus("collections_sidecar.v1.AuditService", true);
+    health->SetServingStatus("collections_sidecar.v1.RecoveryService", true);
+    health->SetServingStatus("collections_sidecar.v1.LetterService", true);
+    health->SetServingStatus("collections_sidecar.v1.ArrangementService", true);
+    health->SetServingStatus("collections_sidecar.v1.CashApplicationService", true);
+    health->SetServingStatus("collections_sidecar.v1.CaseService", true);
   }
   return s;
 }

@@ -4,7 +4,7 @@
 // Transaction passed to Store::Run, so a mutation, its derived balances and
 // its audit event commit together or not at all.
 //
-// Records are stored as serialized collections.v1 messages plus the key and
+// Records are stored as serialized collections_sidecar.v1 messages plus the key and
 // index columns that queries need. Two shapes exist:
 //   * documents: customers, payments, credit notes and every later record
 //     kind (contacts, promises, plans, outbox ...), keyed by (tenant, kind,
@@ -58,8 +58,8 @@ struct InvoiceRow {
   int64_t due_day = 0;
   int64_t total = 0;
   int64_t amount_due = 0;  // derived; kept in step with settlements
-  int status = 0;          // collections.v1.Invoice.Status value
-  std::string body;        // serialized collections.v1.Invoice
+  int status = 0;          // collections_sidecar.v1.Invoice.Status value
+  std::string body;        // serialized collections_sidecar.v1.Invoice
 };
 
 struct InvoiceFilter {
@@ -76,7 +76,7 @@ struct EventRow {
   std::string tenant;
   std::string customer;
   std::string resource;
-  std::string body;      // serialized collections.v1.Event (sequence filled on read)
+  std::string body;      // serialized collections_sidecar.v1.Event (sequence filled on read)
 };
 
 struct EventFilter {
@@ -86,21 +86,21 @@ struct EventFilter {
   int limit = 100;
 };
 
-// A collection case (collections.v1.Case) with the columns its lists need.
+// A collection case (collections_sidecar.v1.Case) with the columns its lists need.
 // One per customer. `due_day` is the next day the daily run must look at the
 // case (kNoDueDay when only an event can move it).
 inline constexpr int64_t kNoDueDay = INT64_MAX;
 struct CaseRow {
   std::string customer;
-  int state = 0;             // collections.v1.Case.State value
-  int stage = 0;             // collections.v1.CollectionStage value
+  int state = 0;             // collections_sidecar.v1.Case.State value
+  int stage = 0;             // collections_sidecar.v1.CollectionStage value
   bool paused = false;
   std::string owner;
   int64_t priority = 0;
   std::string currency;      // main currency of the overdue amount
   int64_t overdue = 0;       // minor units of `currency`
   int64_t due_day = kNoDueDay;
-  std::string body;          // serialized collections.v1.Case
+  std::string body;          // serialized collections_sidecar.v1.Case
 };
 
 // Cases by priority (descending), ties by customer (ascending): keyset

@@ -7,10 +7,12 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include "collections/v1/arrangements.grpc.pb.h"
+#include "collections_sidecar/v1/arrangements.grpc.pb.h"
 #include "tests/api/test_server.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 const char kTenant[] = "tenants/acme";

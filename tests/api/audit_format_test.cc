@@ -1,4 +1,4 @@
-// The audit log's stored form (collections.v1.StoredEvent): the write path
+// The audit log's stored form (collections_sidecar.v1.StoredEvent): the write path
 // stores the changed resource as serialized messages and renders no JSON;
 // the read path renders exactly the JSON the write path used to store; rows
 // written before, which hold that JSON, read back unchanged. All through a
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "collections/v1/stored_event.pb.h"
+#include "collections_sidecar/v1/stored_event.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -20,6 +20,8 @@
 #include "tests/api/test_server.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 constexpr char kTenant[] = "tenants/acme";
@@ -50,7 +52,7 @@ class RawEvents {
   }
 
   // Appends a row as a version before StoredEvent wrote it: the body is a
-  // collections.v1.Event with the JSON in before_json/after_json.
+  // collections_sidecar.v1.Event with the JSON in before_json/after_json.
   void InsertOld(const v1::Event& e) {
     const std::string body = e.SerializeAsString();
     sqlite3_stmt* s = nullptr;

@@ -4,7 +4,7 @@
 // not) and for writing nothing.
 #include <gtest/gtest.h>
 
-#include "collections/v1/auth.pb.h"
+#include "collections_sidecar/v1/auth.pb.h"
 #include "service/api/status_convert.h"
 #include "service/auth/api_tokens.h"
 #include "service/auth/scopes.h"
@@ -12,6 +12,8 @@
 #include "tests/api/prod_support.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 using auth::Scope;

@@ -24,14 +24,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "collections/v1/arrangements.grpc.pb.h"
-#include "collections/v1/cases.grpc.pb.h"
-#include "collections/v1/recovery.grpc.pb.h"
+#include "collections_sidecar/v1/arrangements.grpc.pb.h"
+#include "collections_sidecar/v1/cases.grpc.pb.h"
+#include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "service/server/server.h"
 #include "tests/api/test_server.h"
 #include "tests/store/pg_harness.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 const char kTenant[] = "tenants/acme";

@@ -13,12 +13,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "collections/v1/arrangements.grpc.pb.h"
-#include "collections/v1/cases.grpc.pb.h"
-#include "collections/v1/recovery.grpc.pb.h"
+#include "collections_sidecar/v1/arrangements.grpc.pb.h"
+#include "collections_sidecar/v1/cases.grpc.pb.h"
+#include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "tests/api/test_server.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 using google::protobuf::util::TimeUtil;

@@ -10,11 +10,13 @@
 #include <fstream>
 #include <vector>
 
-#include "collections/v1/cash.grpc.pb.h"
+#include "collections_sidecar/v1/cash.grpc.pb.h"
 #include "connectors/camt/parse_camt.h"
 #include "tests/api/cash_ledger_fixture.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 class CashApplication : public CashLedger {

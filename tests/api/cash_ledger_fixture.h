@@ -15,11 +15,13 @@
 #include <string>
 #include <vector>
 
-#include "collections/v1/cash.grpc.pb.h"
+#include "collections_sidecar/v1/cash.grpc.pb.h"
 #include "connectors/common/records.h"
 #include "tests/api/test_server.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 
 // A real in-process server with the ledger calls the connector tests need.
 class InProcessLedger : public ::testing::Test {

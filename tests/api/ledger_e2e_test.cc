@@ -10,6 +10,8 @@
 #include "tests/api/test_server.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 const char kTenant[] = "tenants/acme";

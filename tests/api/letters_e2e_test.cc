@@ -17,8 +17,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "collections/v1/letters.grpc.pb.h"
-#include "collections/v1/recovery.grpc.pb.h"
+#include "collections_sidecar/v1/letters.grpc.pb.h"
+#include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "service/api/status_convert.h"
 #include "service/app/letters_app.h"
 #include "service/app/payment_link.h"
@@ -29,6 +29,8 @@
 #include "tests/api/test_server.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 const char kTenant[] = "tenants/acme";
@@ -270,7 +272,7 @@ TEST_F(LettersE2E, PaymentLinksCarryATokenThePortalCanVerify) {
       absl::ToUnixSeconds(absl::FromCivil(absl::CivilDay(2026, 12, 21), absl::UTCTimeZone()));
   ASSERT_EQ(token.substr(0, token.find('.')), absl::StrCat(expires));
   const std::string payload =
-      absl::StrCat("collections.v1.pay\nacme\nNW-0042\nN-1,N-2\n600000\nGBP\n", expires);
+      absl::StrCat("collections_sidecar.v1.pay\nacme\nNW-0042\nN-1,N-2\n600000\nGBP\n", expires);
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   HMAC(EVP_sha256(), kSecret.data(), static_cast<int>(kSecret.size()),

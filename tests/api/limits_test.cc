@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "collections/v1/error_details.pb.h"
+#include "collections_sidecar/v1/error_details.pb.h"
 #include "service/api/status_convert.h"
 #include "service/api/worker_pool.h"
 #include "service/auth/rate_limiter.h"
@@ -18,6 +18,8 @@
 #include "tests/api/prod_support.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 int CustomerCount(v1::LedgerService::Stub& stub, const std::string& token = "") {

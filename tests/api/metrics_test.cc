@@ -19,6 +19,8 @@
 #include "tests/api/prod_support.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 // name{labels} -> value, from the exposition text.

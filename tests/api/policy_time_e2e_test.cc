@@ -16,14 +16,16 @@
 #include <fstream>
 #include <sstream>
 
-#include "collections/v1/arrangements.grpc.pb.h"
-#include "collections/v1/recovery.grpc.pb.h"
+#include "collections_sidecar/v1/arrangements.grpc.pb.h"
+#include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "service/api/status_convert.h"
 #include "service/app/recovery_convert.h"
 #include "service/domain/errors.h"
 #include "tests/api/test_server.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 using google::protobuf::util::TimeUtil;

@@ -11,8 +11,8 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "collections/v1/audit.grpc.pb.h"
-#include "collections/v1/ledger.grpc.pb.h"
+#include "collections_sidecar/v1/audit.grpc.pb.h"
+#include "collections_sidecar/v1/ledger.grpc.pb.h"
 #include "service/domain/dates.h"
 #include "service/server/production.h"
 #include "service/server/server.h"

@@ -139,12 +139,12 @@ class PythonClientTest(unittest.TestCase):
 
     def test_health_serving(self):
         self.assertEqual(self.client.health(), "SERVING")
-        self.assertEqual(self.client.health("collections.v1.LedgerService"), "SERVING")
+        self.assertEqual(self.client.health("collections_sidecar.v1.LedgerService"), "SERVING")
 
     def test_reflection_lists_collections_services(self):
         services = self.client.list_services()
-        self.assertIn("collections.v1.LedgerService", services)
-        self.assertIn("collections.v1.AuditService", services)
+        self.assertIn("collections_sidecar.v1.LedgerService", services)
+        self.assertIn("collections_sidecar.v1.AuditService", services)
         self.assertIn("grpc.health.v1.Health", services)
 
 
@@ -207,13 +207,13 @@ class ProductionConfigTest(unittest.TestCase):
             self.assertEqual(cm.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
             # Health and reflection need no token (probes, tooling).
             self.assertEqual(anonymous.health(), "SERVING")
-            self.assertIn("collections.v1.LedgerService", anonymous.list_services())
+            self.assertIn("collections_sidecar.v1.LedgerService", anonymous.list_services())
         finally:
             client.close()
             anonymous.close()
 
     def test_request_id_is_echoed_and_logged(self):
-        from collections.v1 import ledger_pb2
+        from collections_sidecar.v1 import ledger_pb2
         token = open(self.token_file).read().strip()
         client = self.cc.CollectionsClient(self.daemon.target, token=token)
         try:
@@ -273,7 +273,7 @@ class ProductionConfigTest(unittest.TestCase):
         self.assertEqual((created["tenant"], created["scope"]), ("acme", "read"))
         client = self.cc.CollectionsClient(self.daemon.target, token=created["token"])
         try:
-            from collections.v1 import ledger_pb2
+            from collections_sidecar.v1 import ledger_pb2
             listing = client.ledger.ListCustomers(  # raises unless the token is accepted
                 ledger_pb2.ListCustomersRequest(parent="tenants/acme"), timeout=10,
                 metadata=[("authorization", "Bearer " + created["token"])])

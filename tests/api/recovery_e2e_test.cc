@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "collections/v1/recovery.grpc.pb.h"
+#include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/app/recovery_app.h"
@@ -22,6 +22,8 @@
 #include "tests/api/test_server.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 const char kTenant[] = "tenants/acme";

@@ -11,6 +11,8 @@
 
 namespace collections::testing {
 
+namespace v1 = ::collections_sidecar::v1;
+
 TestServer::TestServer(absl::Time now, std::string listen) : clock_(now) {
   char tmpl[] = "/tmp/collections-test-XXXXXX";
   dir_ = mkdtemp(tmpl);

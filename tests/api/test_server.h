@@ -8,13 +8,15 @@
 #include <string>
 #include <vector>
 
-#include "collections/v1/audit.grpc.pb.h"
-#include "collections/v1/ledger.grpc.pb.h"
-#include "collections/v1/recovery.grpc.pb.h"
+#include "collections_sidecar/v1/audit.grpc.pb.h"
+#include "collections_sidecar/v1/ledger.grpc.pb.h"
+#include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "service/domain/dates.h"
 #include "service/server/server.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 
 class TestServer {
  public:

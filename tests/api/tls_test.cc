@@ -10,6 +10,8 @@
 #include "tests/api/prod_support.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 bool HaveOpenssl() { return std::system("openssl version >/dev/null 2>&1") == 0; }

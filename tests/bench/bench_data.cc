@@ -8,6 +8,8 @@
 
 namespace collections::bench {
 
+namespace v1 = ::collections_sidecar::v1;
+
 uint64_t Rng::Next() {
   uint64_t z = (s_ += 0x9e3779b97f4a7c15ULL);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;

@@ -13,9 +13,11 @@
 #include <vector>
 
 #include "absl/time/civil_time.h"
-#include "collections/v1/ledger.pb.h"
+#include "collections_sidecar/v1/ledger.pb.h"
 
 namespace collections::bench {
+
+namespace v1 = ::collections_sidecar::v1;
 
 inline constexpr char kTenant[] = "bench";
 inline constexpr char kSourceSystem[] = "bench";

@@ -21,14 +21,16 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/match.h"
-#include "collections/v1/ledger.grpc.pb.h"
-#include "collections/v1/recovery.grpc.pb.h"
+#include "collections_sidecar/v1/ledger.grpc.pb.h"
+#include "collections_sidecar/v1/recovery.grpc.pb.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "loopback host:port");
 ABSL_FLAG(std::string, summary_response, "", "serialized AccountSummary to answer with");
 ABSL_FLAG(std::string, recommendation_response, "", "serialized Recommendation to answer with");
 
 namespace collections::bench {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 template <typename M>
@@ -89,8 +91,8 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
-  collections::v1::AccountSummary summary;
-  collections::v1::Recommendation recommendation;
+  collections_sidecar::v1::AccountSummary summary;
+  collections_sidecar::v1::Recommendation recommendation;
   if (!collections::bench::LoadMessage(absl::GetFlag(FLAGS_summary_response), &summary) ||
       !collections::bench::LoadMessage(absl::GetFlag(FLAGS_recommendation_response),
                                        &recommendation)) {

@@ -55,9 +55,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/strings/str_split.h"
-#include "collections/v1/cases.grpc.pb.h"
-#include "collections/v1/ledger.grpc.pb.h"
-#include "collections/v1/recovery.grpc.pb.h"
+#include "collections_sidecar/v1/cases.grpc.pb.h"
+#include "collections_sidecar/v1/ledger.grpc.pb.h"
+#include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "service/domain/dates.h"
 #include "service/store/sqlite/sqlite_store.h"
@@ -93,6 +93,8 @@ ABSL_FLAG(bool, dry_run, false, "run-collections: evaluate without writing");
 ABSL_FLAG(std::string, phase, "", "run-collections: the name of this run in the report");
 
 namespace collections::bench {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 using Clock = std::chrono::steady_clock;

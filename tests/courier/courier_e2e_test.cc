@@ -26,14 +26,16 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "collections/v1/letters.grpc.pb.h"
-#include "collections/v1/recovery.grpc.pb.h"
+#include "collections_sidecar/v1/letters.grpc.pb.h"
+#include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "tests/api/prod_support.h"
 #include "tests/reliability/daemon_process.h"
 
 extern char** environ;
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 constexpr char kTenant[] = "tenants/acme";

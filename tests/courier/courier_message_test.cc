@@ -15,6 +15,8 @@
 #include "service/domain/errors.h"
 
 namespace collections::courier {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 v1::OutboxAction Action() {

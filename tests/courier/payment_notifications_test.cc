@@ -14,6 +14,8 @@
 #include "tests/api/prod_support.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 constexpr char kSecret[] = "acme-notification-secret-0123456789";

@@ -10,11 +10,13 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "collections/v1/recovery.grpc.pb.h"
+#include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "service/domain/amount_limits.h"
 #include "tests/api/test_server.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 constexpr char kTenant[] = "tenants/acme";

@@ -26,6 +26,8 @@
 #include "tests/api/prod_support.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 constexpr int kBurst = 2000;

@@ -18,14 +18,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "collections/v1/ledger.grpc.pb.h"
-#include "collections/v1/recovery.grpc.pb.h"
+#include "collections_sidecar/v1/ledger.grpc.pb.h"
+#include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "tests/api/prod_support.h"
 #include "tests/api/test_server.h"
 #include "tests/reliability/daemon_process.h"
 #include "tests/store/pg_harness.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 constexpr char kTenant[] = "tenants/acme";

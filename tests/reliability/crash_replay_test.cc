@@ -21,13 +21,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "collections/v1/recovery.grpc.pb.h"
+#include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "tests/api/prod_support.h"
 #include "tests/api/test_server.h"
 #include "tests/reliability/daemon_process.h"
 #include "tests/store/ledger_workload.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 constexpr int kPayments = 400;

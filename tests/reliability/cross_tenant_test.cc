@@ -42,11 +42,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "collections/v1/recovery.grpc.pb.h"
+#include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "service/auth/scopes.h"
 #include "tests/api/prod_support.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 namespace pb = google::protobuf;
@@ -143,12 +145,12 @@ void Fill(pb::Message* m, const Refs& primary, const Refs& hidden, int depth, in
   const pb::Descriptor* d = m->GetDescriptor();
   const pb::Reflection* r = m->GetReflection();
   const bool top = depth == 0;
-  if (d->full_name() == "collections.v1.Money") {
+  if (d->full_name() == "collections_sidecar.v1.Money") {
     r->SetString(m, d->FindFieldByName("currency_code"), "EUR");
     r->SetInt64(m, d->FindFieldByName("minor_units"), 100);
     return;
   }
-  if (d->full_name() == "collections.v1.Date") {
+  if (d->full_name() == "collections_sidecar.v1.Date") {
     r->SetInt32(m, d->FindFieldByName("year"), 2026);
     r->SetInt32(m, d->FindFieldByName("month"), 11);
     r->SetInt32(m, d->FindFieldByName("day"), 10);

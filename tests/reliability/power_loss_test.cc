@@ -13,13 +13,15 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "collections/v1/ledger.grpc.pb.h"
+#include "collections_sidecar/v1/ledger.grpc.pb.h"
 #include "service/server/server.h"
 #include "tests/api/prod_support.h"
 #include "tests/api/test_server.h"
 #include "tests/reliability/power_cut_vfs.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 constexpr int kPayments = 12;

@@ -14,6 +14,8 @@
 #include "tests/reliability/daemon_process.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 namespace fs = std::filesystem;

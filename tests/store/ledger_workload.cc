@@ -10,6 +10,8 @@
 #include "tests/api/test_server.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 std::string InvoiceNumber(int c, int i) { return absl::StrCat("INV-", c, "-", i); }

@@ -13,10 +13,12 @@
 #include <utility>
 #include <vector>
 
-#include "collections/v1/audit.grpc.pb.h"
-#include "collections/v1/ledger.grpc.pb.h"
+#include "collections_sidecar/v1/audit.grpc.pb.h"
+#include "collections_sidecar/v1/ledger.grpc.pb.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 
 inline constexpr int kCustomers = 4;
 inline constexpr int kInvoices = 3;  // per customer

@@ -41,6 +41,8 @@
 #include "tests/store/pg_harness.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 using google::protobuf::util::MessageDifferencer;

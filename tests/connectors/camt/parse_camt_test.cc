@@ -18,6 +18,8 @@
 #include "service/domain/errors.h"
 
 namespace collections::connectors {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 namespace fs = std::filesystem;

@@ -13,7 +13,7 @@
 namespace collections::connectors {
 namespace {
 
-namespace v1 = ::collections::v1;
+namespace v1 = ::collections_sidecar::v1;
 using testing::Collected;
 
 Collected ParseFile(const std::string& path, const std::string& name, CiiStats* stats = nullptr) {

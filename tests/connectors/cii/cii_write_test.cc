@@ -19,7 +19,7 @@
 namespace collections::connectors {
 namespace {
 
-namespace v1 = ::collections::v1;
+namespace v1 = ::collections_sidecar::v1;
 using testing::ProtoDay;
 using testing::ProtoMoney;
 

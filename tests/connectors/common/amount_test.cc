@@ -6,6 +6,8 @@
 #include "service/domain/errors.h"
 
 namespace collections::connectors {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 AmountRules Rules(NumberFormat format, bool round = false) {

@@ -37,10 +37,10 @@ inline std::string Quoted(const std::string& s) {
   return absl::StrCat("\"", absl::StrReplaceAll(s, {{"\\", "\\\\"}, {"\"", "\\\""}, {"\n", "\\n"}}),
                       "\"");
 }
-inline std::string MoneyText(const collections::v1::Money& m) {
+inline std::string MoneyText(const collections_sidecar::v1::Money& m) {
   return absl::StrCat(m.currency_code(), " ", domain::FormatDecimal(m.minor_units(), m.currency_code()));
 }
-inline std::string DateText(const collections::v1::Date& d) {
+inline std::string DateText(const collections_sidecar::v1::Date& d) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year(), d.month(), d.day());
   return buf;
@@ -48,17 +48,17 @@ inline std::string DateText(const collections::v1::Date& d) {
 
 // One line per record: its kind, source line and fields.
 inline std::string RecordLine(const ParsedRecord& r) {
-  const collections::v1::SyncRecord& rec = r.record;
+  const collections_sidecar::v1::SyncRecord& rec = r.record;
   std::vector<std::string> f;
   f.push_back(absl::StrCat("line=", r.where.line));
   if (!rec.customer_ref().empty()) f.push_back(absl::StrCat("customer=", Quoted(rec.customer_ref())));
   switch (rec.record_case()) {
-    case collections::v1::SyncRecord::kPayment: {
+    case collections_sidecar::v1::SyncRecord::kPayment: {
       const auto& p = rec.payment();
       f.push_back(absl::StrCat("amount=", MoneyText(p.amount())));
       f.push_back(absl::StrCat("date=", DateText(p.received_date())));
       if (p.reversal()) f.push_back("reversal");
-      f.push_back(absl::StrCat("method=", collections::v1::Payment::Method_Name(p.method())));
+      f.push_back(absl::StrCat("method=", collections_sidecar::v1::Payment::Method_Name(p.method())));
       f.push_back(absl::StrCat("id=", Quoted(p.external_ref().id())));
       f.push_back(absl::StrCat("account=", Quoted(p.account_id())));
       f.push_back(absl::StrCat("payer=", Quoted(p.payer_name())));
@@ -72,7 +72,7 @@ inline std::string RecordLine(const ParsedRecord& r) {
       }
       return absl::StrCat("payment ", absl::StrJoin(f, " "));
     }
-    case collections::v1::SyncRecord::kInvoice: {
+    case collections_sidecar::v1::SyncRecord::kInvoice: {
       const auto& i = rec.invoice();
       f.push_back(absl::StrCat("number=", Quoted(i.number())));
       f.push_back(absl::StrCat("total=", MoneyText(i.total())));
@@ -82,7 +82,7 @@ inline std::string RecordLine(const ParsedRecord& r) {
       if (!i.lines().empty()) f.push_back(absl::StrCat("text=", Quoted(i.lines(0).description())));
       return absl::StrCat("invoice ", absl::StrJoin(f, " "));
     }
-    case collections::v1::SyncRecord::kCreditNote: {
+    case collections_sidecar::v1::SyncRecord::kCreditNote: {
       const auto& c = rec.credit_note();
       f.push_back(absl::StrCat("number=", Quoted(c.number())));
       f.push_back(absl::StrCat("amount=", MoneyText(c.amount())));
@@ -94,11 +94,11 @@ inline std::string RecordLine(const ParsedRecord& r) {
       }
       return absl::StrCat("credit_note ", absl::StrJoin(f, " "));
     }
-    case collections::v1::SyncRecord::kCustomer: {
+    case collections_sidecar::v1::SyncRecord::kCustomer: {
       const auto& c = rec.customer();
       f.push_back(absl::StrCat("id=", Quoted(c.external_ref().id())));
       f.push_back(absl::StrCat("name=", Quoted(c.display_name())));
-      f.push_back(absl::StrCat("kind=", collections::v1::CustomerKind_Name(c.kind())));
+      f.push_back(absl::StrCat("kind=", collections_sidecar::v1::CustomerKind_Name(c.kind())));
       if (!c.country_code().empty()) f.push_back(absl::StrCat("country=", c.country_code()));
       for (const auto& contact : c.contacts()) {
         for (const auto& ch : contact.channels()) f.push_back(absl::StrCat("contact=", Quoted(ch.address())));

@@ -39,8 +39,8 @@ struct Collected {
     return absl::StrJoin(lines, "\n");
   }
   // Records of one kind, in order.
-  std::vector<const collections::v1::SyncRecord*> Of(collections::v1::SyncRecord::RecordCase kind) const {
-    std::vector<const collections::v1::SyncRecord*> out;
+  std::vector<const collections_sidecar::v1::SyncRecord*> Of(collections_sidecar::v1::SyncRecord::RecordCase kind) const {
+    std::vector<const collections_sidecar::v1::SyncRecord*> out;
     for (const auto& r : records) {
       if (r.record.record_case() == kind) out.push_back(&r.record);
     }
@@ -147,15 +147,15 @@ inline int64_t ProcStatusKb(const std::string& key) {
   return -1;
 }
 
-inline collections::v1::Date ProtoDay(int year, int month, int day) {
-  collections::v1::Date d;
+inline collections_sidecar::v1::Date ProtoDay(int year, int month, int day) {
+  collections_sidecar::v1::Date d;
   d.set_year(year);
   d.set_month(month);
   d.set_day(day);
   return d;
 }
-inline collections::v1::Money ProtoMoney(const std::string& currency, int64_t minor) {
-  collections::v1::Money m;
+inline collections_sidecar::v1::Money ProtoMoney(const std::string& currency, int64_t minor) {
+  collections_sidecar::v1::Money m;
   m.set_currency_code(currency);
   m.set_minor_units(minor);
   return m;
@@ -163,8 +163,8 @@ inline collections::v1::Money ProtoMoney(const std::string& currency, int64_t mi
 
 // Round-trip check: `got` (as parsed back) equals `want` apart from its
 // source location.
-inline void ExpectSameRecord(const collections::v1::SyncRecord& want,
-                             collections::v1::SyncRecord got) {
+inline void ExpectSameRecord(const collections_sidecar::v1::SyncRecord& want,
+                             collections_sidecar::v1::SyncRecord got) {
   got.clear_source_location();
   google::protobuf::util::MessageDifferencer diff;
   std::string report;

@@ -11,6 +11,8 @@
 #include "tests/api/cash_ledger_fixture.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 class DatevLedger : public InProcessLedger {

@@ -23,7 +23,7 @@
 namespace collections::connectors {
 namespace {
 
-namespace v1 = ::collections::v1;
+namespace v1 = ::collections_sidecar::v1;
 using collections::testing::D;
 using collections::testing::M;
 using collections::testing::SyncChunk;

@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       [](collections::connectors::ParsedRecord r) {
         if (r.record.has_invoice()) {
           const auto& i = r.record.invoice();
-          auto key = [](const collections::v1::Date& d) {
+          auto key = [](const collections_sidecar::v1::Date& d) {
             return d.year() * 10000 + d.month() * 100 + d.day();
           };
           if (key(i.due_date()) < key(i.issue_date())) std::abort();

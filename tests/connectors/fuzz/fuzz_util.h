@@ -13,7 +13,7 @@ namespace collections::connectors::fuzz {
 
 inline void CheckRecord(const ParsedRecord& r) {
   if (r.record.source_location().empty()) std::abort();
-  if (r.record.record_case() == collections::v1::SyncRecord::RECORD_NOT_SET) std::abort();
+  if (r.record.record_case() == collections_sidecar::v1::SyncRecord::RECORD_NOT_SET) std::abort();
   if (r.record.has_invoice() && r.record.invoice().number().empty()) std::abort();
   if (r.record.has_credit_note() && r.record.credit_note().number().empty()) std::abort();
 }

@@ -10,7 +10,7 @@
 namespace collections::connectors {
 namespace {
 
-namespace v1 = ::collections::v1;
+namespace v1 = ::collections_sidecar::v1;
 using testing::Collected;
 
 ParseOptions Usd(const std::string& file = "test.iif") {

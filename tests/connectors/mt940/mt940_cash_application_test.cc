@@ -7,6 +7,8 @@
 #include "tests/api/cash_ledger_fixture.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 std::string Fixture(const std::string& name) { return std::string(COLLECTIONS_TESTDATA_DIR) + "/" + name; }

@@ -16,6 +16,8 @@
 #include "tests/connectors/common/parse_test_util.h"
 
 namespace collections::connectors {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 

@@ -22,6 +22,8 @@
 #include "service/domain/money.h"
 
 namespace collections::connectors {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 namespace fs = std::filesystem;

@@ -27,7 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "collections/v1/arrangements.grpc.pb.h"
+#include "collections_sidecar/v1/arrangements.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/connectors/runtime/runtime_test_support.h"
 
@@ -35,7 +35,7 @@ namespace collections::testing {
 namespace {
 
 namespace fs = std::filesystem;
-namespace v1 = ::collections::v1;
+namespace v1 = ::collections_sidecar::v1;
 
 constexpr char kTenant[] = "tenants/acme";
 // A Peppol participant id (GLN), so that UBL has the buyer's endpoint.

@@ -21,6 +21,8 @@
 #include "tests/connectors/runtime/runtime_test_support.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 namespace fs = std::filesystem;

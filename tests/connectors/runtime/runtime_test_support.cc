@@ -23,6 +23,8 @@ extern char** environ;
 
 namespace collections::testing {
 
+namespace v1 = ::collections_sidecar::v1;
+
 TempDir::TempDir() {
   char tmpl[] = "/tmp/collections-rt-XXXXXX";
   path_ = mkdtemp(tmpl);

@@ -13,7 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "collections/v1/error_details.pb.h"
+#include "collections_sidecar/v1/error_details.pb.h"
 #include "connectors/common/checkpoint.h"
 #include "connectors/common/client.h"
 #include "connectors/common/connector_main.h"
@@ -24,6 +24,8 @@
 #include "service/domain/errors.h"
 
 namespace collections::connectors {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 namespace fs = std::filesystem;

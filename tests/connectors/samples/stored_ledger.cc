@@ -8,11 +8,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "collections/v1/cash.grpc.pb.h"
+#include "collections_sidecar/v1/cash.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "service/domain/money.h"
 
 namespace collections::testing {
+
+namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 std::string Q(const std::string& s) {

@@ -9,7 +9,7 @@
 namespace collections::connectors {
 namespace {
 
-namespace v1 = ::collections::v1;
+namespace v1 = ::collections_sidecar::v1;
 
 v1::Date D(int y, int m, int d) { return testing::ProtoDay(y, m, d); }
 v1::Money Eur(int64_t minor) { return testing::ProtoMoney("EUR", minor); }
