@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "collections_sidecar/v1/arrangements.grpc.pb.h"
 #include "connectors/common/checkpoint.h"
 #include "connectors/common/values.h"
 #include "connectors/common/watch.h"
@@ -78,6 +79,61 @@ absl::StatusOr<FlagValues> ParseFlags(const std::vector<FlagDef>& defs,
   }
   return out;
 }
+
+namespace {
+
+// The service's write-offs of one customer as the credit notes that close
+// them in the host's books: one per written-off invoice, numbered
+// "WO-<write-off id>" (with "-<k>" when a write-off covers several invoices),
+// dated on the write-off day, crediting the invoice by its number. A reversed
+// write-off is not exported (the host books a reversal itself).
+constexpr char kServiceSource[] = "collections";
+
+absl::StatusOr<std::vector<v1::CreditNote>> WriteOffCreditNotes(
+    LedgerClient& client, const std::string& customer,
+    const std::map<std::string, std::string, std::less<>>& numbers) {
+  std::vector<v1::CreditNote> out;
+  auto stub = v1::ArrangementService::NewStub(client.channel());
+  std::string token;
+  do {
+    v1::ListArrangementsRequest req;
+    req.set_parent(customer);
+    req.add_kinds("write_off");
+    req.set_page_size(1000);
+    req.set_page_token(token);
+    v1::ListArrangementsResponse page;
+    absl::Status st = client.Call("ListArrangements", [&](grpc::ClientContext& ctx) {
+      return stub->ListArrangements(&ctx, req, &page);
+    });
+    if (!st.ok()) return st;
+    for (const v1::Arrangement& a : page.arrangements()) {
+      if (!a.has_write_off() || a.write_off().reversed()) continue;
+      const v1::WriteOff& w = a.write_off();
+      const std::string id(w.name().substr(w.name().rfind('/') + 1));
+      for (int k = 0; k < w.items_size(); ++k) {
+        const v1::WriteOff::Item& item = w.items(k);
+        const std::string suffix = w.items_size() == 1 ? "" : absl::StrCat("-", k + 1);
+        v1::CreditNote cn;
+        cn.mutable_external_ref()->set_source_system(kServiceSource);
+        cn.mutable_external_ref()->set_id(absl::StrCat(id, suffix));
+        cn.set_number(absl::StrCat(absl::AsciiStrToUpper(id), suffix));
+        *cn.mutable_issue_date() = w.write_off_date();
+        *cn.mutable_amount() = item.amount();
+        if (auto it = numbers.find(item.invoice()); it != numbers.end()) {
+          cn.set_invoice_number(it->second);
+        }
+        cn.set_reason(PublicText(absl::StrCat(
+            "Write-off (", v1::WriteOff::Reason_Name(w.reason()), ")",
+            w.note().empty() ? "" : ": ", w.note())));
+        out.push_back(std::move(cn));
+      }
+    }
+    token = page.next_page_token();
+  } while (!token.empty());
+  return out;
+}
+
+}  // namespace
 
 absl::StatusOr<ExportSet> CollectExport(LedgerClient& client, const std::string& tenant,
                                         const std::string& source_system) {
@@ -149,6 +205,15 @@ absl::StatusOr<ExportSet> CollectExport(LedgerClient& client, const std::string&
         }
         cn_token = notes->next_page_token();
       } while (!cn_token.empty());
+      if (source_system == kServiceSource) {
+        auto write_offs = WriteOffCreditNotes(client, customer.name(), numbers);
+        if (!write_offs.ok()) return write_offs.status();
+        for (v1::CreditNote& cn : *write_offs) {
+          v1::SyncRecord rec;
+          *rec.mutable_credit_note() = std::move(cn);
+          add(std::move(rec));
+        }
+      }
       if (owns) out.customers.push_back(customer);
     }
     token = page->next_page_token();

@@ -61,7 +61,9 @@ absl::StatusOr<FlagValues> ParseFlags(const std::vector<FlagDef>& defs,
 
 // What the service produced, for a format's writer: fee invoices and
 // settlement credit notes whose ExternalRef.source_system is the export
-// source ("collections" for documents the service created).
+// source ("collections" for documents the service created), and with that
+// source the service's write-offs as credit notes numbered "WO-<id>" that
+// credit the written-off invoice (the host books them as bad debt).
 struct ExportSet {
   // The customers owning at least one exported document.
   std::vector<v1::Customer> customers;

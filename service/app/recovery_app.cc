@@ -482,16 +482,20 @@ absl::StatusOr<v1::ListWorkQueueResponse> RecoveryApp::ListWorkQueue(
   store::CaseFilter f;
   f.overdue_only = true;
   f.owner = r.assignee();
+  // The total is counted for the first page and carried by the page token,
+  // so a walk through the queue counts once (a count per page would make
+  // the walk quadratic); later pages report the total as of the first.
+  int64_t total = -1;
   if (!r.page_token().empty()) {
     ASSIGN_OR_RETURN(std::string token, DecodePageToken(r.page_token()));
-    std::vector<std::string> parts = absl::StrSplit(token, absl::MaxSplits('|', 2));
-    if (parts.size() != 3 || parts[0] != filter_id ||
-        !absl::SimpleAtoi(parts[1], &f.after_priority)) {
+    std::vector<std::string> parts = absl::StrSplit(token, absl::MaxSplits('|', 3));
+    if (parts.size() != 4 || parts[0] != filter_id ||
+        !absl::SimpleAtoi(parts[1], &f.after_priority) || !absl::SimpleAtoi(parts[2], &total)) {
       return InvalidInput("INVALID_PAGE_TOKEN", "page_token",
                           "not a token of this list with these filters");
     }
     f.has_after = true;
-    f.after_customer = parts[2];
+    f.after_customer = parts[3];
   }
   const bool post_filter = r.customer_kind() != v1::CUSTOMER_KIND_UNSPECIFIED ||
                            r.alerts_size() > 0 ||
@@ -501,7 +505,9 @@ absl::StatusOr<v1::ListWorkQueueResponse> RecoveryApp::ListWorkQueue(
     ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
     const domain::CollectionPolicy policy = PolicyFromProto(pp);
     if (!post_filter) {
-      ASSIGN_OR_RETURN(int64_t total, tx.CountCases(f));
+      if (total < 0) {
+        ASSIGN_OR_RETURN(total, tx.CountCases(f));
+      }
       out.set_total_size(static_cast<int>(std::min<int64_t>(total, INT32_MAX)));
     }
     // Post-filters read on until the page is full (bounded: a page never
@@ -546,8 +552,8 @@ absl::StatusOr<v1::ListWorkQueueResponse> RecoveryApp::ListWorkQueue(
       if (!more) break;
     }
     if (more && !last_customer.empty()) {
-      out.set_next_page_token(
-          EncodePageToken(absl::StrCat(filter_id, "|", last_priority, "|", last_customer)));
+      out.set_next_page_token(EncodePageToken(
+          absl::StrCat(filter_id, "|", last_priority, "|", total, "|", last_customer)));
     }
     return absl::OkStatus();
   }));

@@ -612,6 +612,7 @@ TEST_F(CaseScenario, WorkQueueRanksByExpectedLossAndListsWaitingAccounts) {
   ASSERT_TRUE(recovery_->ListWorkQueue(&nctx, mine, &next).ok());
   ASSERT_EQ(next.items_size(), 1);
   EXPECT_NE(next.items(0).customer(), page.items(0).customer());
+  EXPECT_EQ(next.total_size(), 2);  // carried by the token, not counted again
   // ListCases with the same order and filters.
   v1::ListCasesRequest lc;
   lc.set_parent(kTenant);
