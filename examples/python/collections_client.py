@@ -34,7 +34,7 @@ def generate_stubs(out_dir, proto_dir=REPO_PROTO_DIR, extra_dir=EXTRA_PROTO_DIR)
 
     Raises RuntimeError when protoc fails (its message names the file)."""
     os.makedirs(out_dir, exist_ok=True)
-    files = sorted(glob.glob(os.path.join(proto_dir, "collections", "v1", "*.proto")))
+    files = sorted(glob.glob(os.path.join(proto_dir, "collections_sidecar", "v1", "*.proto")))
     files += sorted(glob.glob(os.path.join(extra_dir, "grpc", "**", "*.proto"), recursive=True))
     if not files:
         raise RuntimeError("no .proto files under %s" % proto_dir)
@@ -59,18 +59,19 @@ def generate_stubs(out_dir, proto_dir=REPO_PROTO_DIR, extra_dir=EXTRA_PROTO_DIR)
         if protoc.main(args) != 0:
             raise RuntimeError("protoc failed for %s" % " ".join(files))
     # The generated modules live in the packages their .proto files name:
-    # collections_sidecar.v1, grpc.health.v1, grpc.reflection.v1alpha. "collections"
-    # and "grpc" are already imported (the standard library's collections,
-    # python3-grpcio's grpc), so extend those packages' search paths with the
-    # generated folders instead of shadowing them.
+    # collections_sidecar.v1 (found through sys.path), grpc.health.v1 and
+    # grpc.reflection.v1alpha. "grpc" is already imported (python3-grpcio),
+    # so extend its search path with the generated folder instead of
+    # shadowing it.
     for root, _, _ in os.walk(out_dir):
         depth = os.path.relpath(root, out_dir).count(os.sep)
         init = os.path.join(root, "__init__.py")
         if root != out_dir and depth >= 1 and not os.path.exists(init):
             open(init, "w").close()
-    import collections
+    if out_dir not in sys.path:
+        sys.path.insert(0, out_dir)
     import grpc
-    for pkg in (collections, grpc):
+    for pkg in (grpc,):
         extra = os.path.join(out_dir, pkg.__name__)
         if extra not in pkg.__path__:
             pkg.__path__.append(extra)

@@ -272,7 +272,7 @@ TEST_F(LettersE2E, PaymentLinksCarryATokenThePortalCanVerify) {
       absl::ToUnixSeconds(absl::FromCivil(absl::CivilDay(2026, 12, 21), absl::UTCTimeZone()));
   ASSERT_EQ(token.substr(0, token.find('.')), absl::StrCat(expires));
   const std::string payload =
-      absl::StrCat("collections_sidecar.v1.pay\nacme\nNW-0042\nN-1,N-2\n600000\nGBP\n", expires);
+      absl::StrCat("collections.v1.pay\nacme\nNW-0042\nN-1,N-2\n600000\nGBP\n", expires);
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   HMAC(EVP_sha256(), kSecret.data(), static_cast<int>(kSecret.size()),
