@@ -76,12 +76,12 @@ std::unique_ptr<grpc::ServerBuilderPlugin> NewServiceRecorder() {
   return std::make_unique<ServiceRecorder>();
 }
 
-// Every method of our own services ("collections.*") the server serves.
+// Every method of our own services ("collections_sidecar.*") the server serves.
 std::vector<const pb::MethodDescriptor*> ServedMethods() {
   std::vector<const pb::MethodDescriptor*> out;
   absl::MutexLock l(&g_services_mu);
   for (const std::string& name : *g_services) {
-    if (!absl::StartsWith(name, "collections.")) continue;
+    if (!absl::StartsWith(name, "collections_sidecar.")) continue;
     const pb::ServiceDescriptor* s = pb::DescriptorPool::generated_pool()->FindServiceByName(name);
     EXPECT_NE(s, nullptr) << name << " has no generated descriptor";
     if (s == nullptr) continue;
