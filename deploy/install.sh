@@ -15,6 +15,7 @@ PACKAGES=(
   python3 python3-grpcio python3-grpc-tools python3-yaml
   libssl-dev openssl systemd
   libcpp-httplib-dev libcurl4-openssl-dev python3-aiosmtpd
+  golang-github-gogo-googleapis-dev
   hledger ledger beancount
   clang libclang-rt-14-dev
 )

@@ -5,7 +5,8 @@ Uses only Debian 12 packages: python3-grpcio for the runtime and protoc with
 its gRPC Python plugin (protobuf-compiler, protobuf-compiler-grpc; else
 python3-grpc-tools) to generate the stubs from the repository's proto/ folder
 (and from examples/python/protos/ for the standard health and reflection
-services, which Debian does not package). Nothing is generated ahead of time:
+services, which Debian does not package; google/api/ for the HTTP annotations
+from golang-github-gogo-googleapis-dev). Nothing is generated ahead of time:
 generate_stubs() runs protoc into a directory of your choice.
 
     /usr/bin/python3 collections_client.py --target 127.0.0.1:50051 \
@@ -27,17 +28,21 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_PROTO_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "proto"))
 EXTRA_PROTO_DIR = os.path.join(HERE, "protos")
+GOOGLEAPIS_PROTO_DIR = "/usr/share/gocode/src/github.com/gogo/googleapis"
 
 
-def generate_stubs(out_dir, proto_dir=REPO_PROTO_DIR, extra_dir=EXTRA_PROTO_DIR):
+def generate_stubs(out_dir, proto_dir=REPO_PROTO_DIR, extra_dir=EXTRA_PROTO_DIR,
+                   googleapis_dir=GOOGLEAPIS_PROTO_DIR):
     """Generates *_pb2.py and *_pb2_grpc.py into out_dir and makes them importable.
 
     Raises RuntimeError when protoc fails (its message names the file)."""
     os.makedirs(out_dir, exist_ok=True)
     files = sorted(glob.glob(os.path.join(proto_dir, "collections_sidecar", "v1", "*.proto")))
-    files += sorted(glob.glob(os.path.join(extra_dir, "grpc", "**", "*.proto"), recursive=True))
     if not files:
         raise RuntimeError("no .proto files under %s" % proto_dir)
+    files += sorted(glob.glob(os.path.join(extra_dir, "grpc", "**", "*.proto"), recursive=True))
+    files += [os.path.join(googleapis_dir, "google", "api", f)
+              for f in ("annotations.proto", "http.proto")]
     # Debian 12's protoc (protobuf-compiler) with its gRPC Python plugin
     # (protobuf-compiler-grpc) first: the protoc bundled in python3-grpc-tools
     # 1.14 predates proto3 `optional`, which collections_sidecar.v1 uses for fields
@@ -45,7 +50,7 @@ def generate_stubs(out_dir, proto_dir=REPO_PROTO_DIR, extra_dir=EXTRA_PROTO_DIR)
     system_protoc = shutil.which("protoc")
     plugin = shutil.which("grpc_python_plugin")
     if system_protoc and plugin:
-        args = [system_protoc, "-I" + proto_dir, "-I" + extra_dir,
+        args = [system_protoc, "-I" + proto_dir, "-I" + extra_dir, "-I" + googleapis_dir,
                 "--plugin=protoc-gen-grpc_python=" + plugin,
                 "--python_out=" + out_dir, "--grpc_python_out=" + out_dir] + files
         result = subprocess.run(args, capture_output=True, text=True)
@@ -54,15 +59,17 @@ def generate_stubs(out_dir, proto_dir=REPO_PROTO_DIR, extra_dir=EXTRA_PROTO_DIR)
     else:
         from grpc_tools import protoc  # python3-grpc-tools
         include = os.path.join(os.path.dirname(protoc.__file__), "_proto")
-        args = ["protoc", "-I" + proto_dir, "-I" + extra_dir, "-I" + include,
+        args = ["protoc", "-I" + proto_dir, "-I" + extra_dir, "-I" + googleapis_dir,
+                "-I" + include,
                 "--python_out=" + out_dir, "--grpc_python_out=" + out_dir] + files
         if protoc.main(args) != 0:
             raise RuntimeError("protoc failed for %s" % " ".join(files))
     # The generated modules live in the packages their .proto files name:
-    # collections_sidecar.v1 (found through sys.path), grpc.health.v1 and
-    # grpc.reflection.v1alpha. "grpc" is already imported (python3-grpcio),
-    # so extend its search path with the generated folder instead of
-    # shadowing it.
+    # collections_sidecar.v1 (found through sys.path), grpc.health.v1,
+    # grpc.reflection.v1alpha and google.api. "grpc" and "google" are already
+    # imported (python3-grpcio's grpc, python3-protobuf's google.protobuf), so
+    # extend those packages' search paths with the generated folders instead
+    # of shadowing them.
     for root, _, _ in os.walk(out_dir):
         depth = os.path.relpath(root, out_dir).count(os.sep)
         init = os.path.join(root, "__init__.py")
@@ -70,8 +77,10 @@ def generate_stubs(out_dir, proto_dir=REPO_PROTO_DIR, extra_dir=EXTRA_PROTO_DIR)
             open(init, "w").close()
     if out_dir not in sys.path:
         sys.path.insert(0, out_dir)
+    import google.protobuf
     import grpc
-    for pkg in (grpc,):
+    google = sys.modules["google"]
+    for pkg in (google, grpc):
         extra = os.path.join(out_dir, pkg.__name__)
         if extra not in pkg.__path__:
             pkg.__path__.append(extra)
