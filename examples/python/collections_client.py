@@ -79,7 +79,6 @@ def generate_stubs(out_dir, proto_dir=REPO_PROTO_DIR, extra_dir=EXTRA_PROTO_DIR,
         sys.path.insert(0, out_dir)
     import google.protobuf
     import grpc
-    google = sys.modules["google"]
     for pkg in (google, grpc):
         extra = os.path.join(out_dir, pkg.__name__)
         if extra not in pkg.__path__:

@@ -14,13 +14,27 @@ namespace {
 constexpr int kThreads = 8;
 constexpr int kReadTimeoutSeconds = 2;
 constexpr int kKeepAliveSeconds = 2;
-// Bodies are small JSON documents (a payment notification is ~300 bytes).
+// Notification bodies are small JSON documents (a payment notification is
+// ~300 bytes); API bodies may carry a ledger chunk or a policy.
 constexpr size_t kMaxBodyBytes = 64 << 10;
+constexpr size_t kMaxApiBodyBytes = 4 << 20;
 
 void Answer(const HttpResponse& out, httplib::Response& res) {
   res.status = out.status;
   for (const auto& [k, v] : out.headers) res.set_header(k, v);
-  res.set_content(out.body, out.content_type);
+  if (!out.stream) {
+    res.set_content(out.body, out.content_type);
+    return;
+  }
+  res.set_chunked_content_provider(
+      out.content_type, [stream = out.stream](size_t, httplib::DataSink& sink) {
+        HttpResponse::Sink s{
+            [&sink](const std::string& chunk) { return sink.write(chunk.data(), chunk.size()); },
+            [&sink] { return !sink.is_writable || sink.is_writable(); }};
+        stream(s);
+        sink.done();
+        return true;
+      });
 }
 
 }  // namespace
@@ -38,7 +52,7 @@ HttpEndpoint::~HttpEndpoint() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
     const std::string& listen, std::map<std::string, HttpHandler> handlers,
-    std::map<std::string, HttpHandler> post_handlers) {
+    std::map<std::string, HttpHandler> post_handlers, HttpHandler api_handler) {
   // host:port, with [v6] brackets.
   const size_t colon = listen.rfind(':');
   int port = -1;
@@ -67,15 +81,35 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
       Answer(handler(HttpRequest{path, req.get_header_value("Authorization"), {}, {}, ""}), res);
     });
   }
-  s.set_payload_max_length(kMaxBodyBytes);
+  s.set_payload_max_length(api_handler ? kMaxApiBodyBytes : kMaxBodyBytes);
   for (auto& [pattern, handler] : post_handlers) {
     s.Post(pattern, [handler = std::move(handler)](const httplib::Request& req,
                                                     httplib::Response& res) {
+      if (req.body.size() > kMaxBodyBytes) {
+        res.status = 413;
+        return;
+      }
       HttpRequest in{req.path, req.get_header_value("Authorization"), {}, {}, req.body};
       for (size_t i = 1; i < req.matches.size(); ++i) in.path_params.push_back(req.matches[i]);
       for (const auto& [k, v] : req.headers) in.headers.emplace_back(k, v);
       Answer(handler(in), res);
     });
+  }
+  if (api_handler) {
+    auto api = [handler = std::move(api_handler)](const httplib::Request& req,
+                                                   httplib::Response& res) {
+      HttpRequest in{req.path, req.get_header_value("Authorization"), {}, {}, req.body};
+      for (const auto& [k, v] : req.headers) in.headers.emplace_back(k, v);
+      in.method = req.method == "HEAD" ? "GET" : req.method;
+      for (const auto& [k, v] : req.params) in.query.emplace_back(k, v);
+      Answer(handler(in), res);
+    };
+    const char* kApiPattern = "/v1/.*";
+    s.Get(kApiPattern, api);
+    s.Post(kApiPattern, api);
+    s.Put(kApiPattern, api);
+    s.Patch(kApiPattern, api);
+    s.Delete(kApiPattern, api);
   }
   const bool bound = port == 0 ? (e->port_ = s.bind_to_any_port(host)) > 0
                                : s.bind_to_port(host, port);

@@ -8,7 +8,10 @@
 // /healthz for the others. The port is exclusive (SO_REUSEADDR only, never
 // SO_REUSEPORT). GET handlers see the request's path and Authorization
 // header; POST handlers (payment notifications) also the path's captured
-// parts, every header and the body (at most 64 KiB; larger is 413).
+// parts, every header and the body (at most 64 KiB; larger is 413). The API
+// handler (JSON over HTTP, http_transcoder.h) takes every other request under
+// /v1/ with any method, its query and a body of up to 4 MiB, and may answer
+// with a stream.
 #ifndef COLLECTIONS_SERVER_HTTP_ENDPOINT_H_
 #define COLLECTIONS_SERVER_HTTP_ENDPOINT_H_
 
@@ -29,13 +32,17 @@ class Server;
 namespace collections::server {
 
 struct HttpRequest {
-  std::string path;
+  std::string path;  // percent-decoded
   std::string authorization;  // the Authorization header, or empty
   // POST only: the parts captured by the route's pattern, the headers
   // (names compared case-insensitively by Header()) and the body.
   std::vector<std::string> path_params;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // API handler only: "GET", "POST", ...; the decoded query parameters in
+  // order (a repeated name appears once per value).
+  std::string method = {};
+  std::vector<std::pair<std::string, std::string>> query = {};
 
   // The first header named `name` (any case), or empty.
   std::string Header(const std::string& name) const;
@@ -45,7 +52,15 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
-  std::map<std::string, std::string> headers;  // extra response headers
+  std::map<std::string, std::string> headers = {};  // extra response headers
+  // When set, the body is sent chunked instead: `stream` is called once on
+  // the serving thread and writes until it returns. `write` returns false
+  // once the client is gone; `alive` tells so without writing.
+  struct Sink {
+    std::function<bool(const std::string&)> write;
+    std::function<bool()> alive;
+  };
+  std::function<void(const Sink&)> stream = nullptr;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
@@ -58,9 +73,11 @@ class HttpEndpoint {
   // cannot be bound (in use, not an address of this host).
   // `post_handlers` are keyed by an ECMAScript regular expression matched
   // against the whole path, e.g. "/v1/tenants/([a-z0-9-]+)/paymentNotifications".
+  // `api_handler`, when set, answers the requests under /v1/ that no other
+  // handler takes.
   static absl::StatusOr<std::unique_ptr<HttpEndpoint>> Start(
       const std::string& listen, std::map<std::string, HttpHandler> handlers,
-      std::map<std::string, HttpHandler> post_handlers = {});
+      std::map<std::string, HttpHandler> post_handlers = {}, HttpHandler api_handler = nullptr);
   ~HttpEndpoint();  // Stop()
 
   int port() const { return port_; }

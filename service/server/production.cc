@@ -17,6 +17,7 @@
 #include "service/domain/ledger.h"
 #include "service/auth/pem.h"
 #include "service/domain/status_macros.h"
+#include "service/http/api_services.h"
 #include "service/server/payment_notification_endpoint.h"
 #include "service/server/timed_store.h"
 
@@ -208,8 +209,14 @@ absl::Status Production::Attach(Server& server) {
           {opts_.payment_notification_secrets, opts_.payment_notification_tolerance},
           *notifications_, *clock_);
     }
+    HttpHandler api;
+    if (opts_.http_api) {
+      ASSIGN_OR_RETURN(transcoder_, HttpTranscoder::Create(server.InProcessChannel(),
+                                                           http::ApiServiceNames()));
+      api = [t = transcoder_.get()](const HttpRequest& req) { return t->Handle(req); };
+    }
     ASSIGN_OR_RETURN(http_, HttpEndpoint::Start(opts_.http_listen, std::move(handlers),
-                                                std::move(post_handlers)));
+                                                std::move(post_handlers), std::move(api)));
   }
   ready_ = true;
   return absl::OkStatus();
@@ -224,6 +231,7 @@ absl::Status Production::Reload() {
 
 void Production::Detach() {
   ready_ = false;
+  if (transcoder_) transcoder_->Stop();
   if (http_) http_->Stop();
 }
 

@@ -23,6 +23,7 @@
 #include "service/app/ledger_app.h"
 #include "service/app/payment_notification.h"
 #include "service/server/http_endpoint.h"
+#include "service/server/http_transcoder.h"
 #include "service/server/metrics.h"
 #include "service/server/server.h"
 
@@ -45,6 +46,9 @@ struct ProductionOptions {
   double rate_limit_burst = 0;
   // host:port of the HTTP endpoint; empty = none.
   std::string http_listen;
+  // Serve the API as JSON over HTTP under /v1/ on http_listen
+  // (http_transcoder.h), with the same tokens as gRPC.
+  bool http_api = true;
   // /metrics exposure (README "Operations"). With a token file, /metrics
   // answers only "Authorization: Bearer <file contents>" (401 otherwise)
   // and shows per-tenant series. Without one it is open, per tenant on a
@@ -118,6 +122,7 @@ class Production {
   api::Authenticator recheck_;  // authenticate_ without the rate limit
   std::unique_ptr<app::LedgerApp> ledger_;  // payment notifications write through it
   std::unique_ptr<app::PaymentNotifications> notifications_;
+  std::unique_ptr<HttpTranscoder> transcoder_;
   std::unique_ptr<HttpEndpoint> http_;
   std::string metrics_token_;  // empty = no bearer required
   std::atomic<bool> ready_{false};

@@ -15,6 +15,9 @@ ABSL_FLAG(double, rate_limit_qps, 0, "per-tenant requests per second; 0 = unlimi
 ABSL_FLAG(double, rate_limit_burst, 0, "per-tenant burst; 0 = twice --rate_limit_qps");
 ABSL_FLAG(std::string, http_listen, "",
           "host:port for /metrics, /healthz and /readyz, e.g. 127.0.0.1:9464; empty = off");
+ABSL_FLAG(bool, http_api, true,
+          "serve the API as JSON over HTTP under /v1/ on --http_listen (bearer tokens as "
+          "for gRPC; the port has no TLS: off loopback, put a TLS proxy in front)");
 ABSL_FLAG(std::string, metrics_bearer_token_file, "",
           "file holding the bearer token that /metrics requires (then per-tenant series are "
           "shown); empty = /metrics is open: per tenant on loopback, refused off loopback "
@@ -46,6 +49,7 @@ ProductionOptions ProductionOptionsFromFlags() {
   o.rate_limit_qps = absl::GetFlag(FLAGS_rate_limit_qps);
   o.rate_limit_burst = absl::GetFlag(FLAGS_rate_limit_burst);
   o.http_listen = absl::GetFlag(FLAGS_http_listen);
+  o.http_api = absl::GetFlag(FLAGS_http_api);
   o.metrics_bearer_token_file = absl::GetFlag(FLAGS_metrics_bearer_token_file);
   o.allow_unauthenticated_metrics = absl::GetFlag(FLAGS_allow_unauthenticated_metrics);
   o.business_metrics_interval = absl::GetFlag(FLAGS_business_metrics_interval);

@@ -19,6 +19,7 @@
 #include "service/app/letters_app.h"
 #include "service/app/recovery_app.h"
 #include "service/domain/status_macros.h"
+#include "service/http/api_services.h"
 
 namespace collections::server {
 
@@ -128,13 +129,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   auto* health = impl.grpc_server->GetHealthCheckService();
   if (health != nullptr) {
     health->SetServingStatus(true);
-    health->SetServingStatus("collections_sidecar.v1.LedgerService", true);
-    health->SetServingStatus("collections_sidecar.v1.AuditService", true);
-    health->SetServingStatus("collections_sidecar.v1.RecoveryService", true);
-    health->SetServingStatus("collections_sidecar.v1.LetterService", true);
-    health->SetServingStatus("collections_sidecar.v1.ArrangementService", true);
-    health->SetServingStatus("collections_sidecar.v1.CashApplicationService", true);
-    health->SetServingStatus("collections_sidecar.v1.CaseService", true);
+    for (const std::string& name : http::ApiServiceNames()) health->SetServingStatus(name, true);
   }
   return s;
 }

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/impl/server_builder_plugin.h>
+#include <grpcpp/impl/server_initializer.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -15,6 +17,7 @@
 #include <sstream>
 
 #include "absl/strings/numbers.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/strings/str_cat.h"
@@ -167,6 +170,39 @@ std::string ReadText(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+namespace {
+
+absl::Mutex g_services_mu;
+std::set<std::string>* g_services = new std::set<std::string>;
+
+// grpc::ServerBuilder instantiates each registered plugin for every server.
+class ServiceRecorder : public grpc::ServerBuilderPlugin {
+ public:
+  std::string name() override { return "collections_test_service_recorder"; }
+  void InitServer(grpc::ServerInitializer*) override {}
+  void Finish(grpc::ServerInitializer* si) override {
+    absl::MutexLock l(&g_services_mu);
+    for (const std::string& s : *si->GetServiceList()) g_services->insert(s);
+  }
+  void ChangeArguments(const std::string&, void*) override {}
+};
+
+}  // namespace
+
+void RecordRegisteredServices() {
+  static const bool once = [] {
+    grpc::ServerBuilder::InternalAddPluginFactory(
+        [] { return std::unique_ptr<grpc::ServerBuilderPlugin>(new ServiceRecorder); });
+    return true;
+  }();
+  (void)once;
+}
+
+std::set<std::string> RegisteredServices() {
+  absl::MutexLock l(&g_services_mu);
+  return *g_services;
 }
 
 }  // namespace collections::testing

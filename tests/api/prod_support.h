@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/time/time.h"
@@ -84,6 +85,13 @@ HttpResult HttpGet(int port, const std::string& path, const std::string& bearer 
 // Debian ships no health proto for C++ clients.
 std::string HealthCheck(const std::shared_ptr<grpc::Channel>& channel,
                         absl::Duration deadline = absl::Seconds(5));
+
+// From now on, records the names of the services every server built in this
+// process registers (a grpc::ServerBuilderPlugin). Call before the first
+// server starts; calling it again changes nothing.
+void RecordRegisteredServices();
+// The names recorded so far, e.g. "collections_sidecar.v1.LedgerService".
+std::set<std::string> RegisteredServices();
 
 // Runs a shell command; true when it exits 0. Output goes to `log` if given.
 bool Run(const std::string& command, std::string* log = nullptr);

@@ -32,3 +32,13 @@ foreach(t auth_test limits_test metrics_test tls_test)
     endif()
   endif()
 endforeach()
+
+# JSON over HTTP (issue 17): every method through collectionsd's HTTP port
+# answers as gRPC does; the OpenAPI description served equals the build's.
+pkg_check_modules(TEST_CPP_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+add_executable(http_json_test http_json_test.cc)
+target_compile_options(http_json_test PRIVATE ${COLLECTIONS_WARNINGS})
+target_compile_definitions(http_json_test PRIVATE OPENAPI_JSON="${PROJECT_BINARY_DIR}/openapi.json")
+target_link_libraries(http_json_test prod_test_support PkgConfig::TEST_CPP_HTTPLIB GTest::gtest_main)
+add_dependencies(http_json_test openapi_json)
+gtest_discover_tests(http_json_test)

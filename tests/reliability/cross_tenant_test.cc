@@ -56,31 +56,10 @@ using auth::Scope;
 
 // ------------------------------------------------------------ the method list
 
-// Records the names of the services every server built in this process
-// registers (grpc::ServerBuilder instantiates each registered plugin).
-absl::Mutex g_services_mu;
-std::set<std::string>* g_services = new std::set<std::string>;
-
-class ServiceRecorder : public grpc::ServerBuilderPlugin {
- public:
-  std::string name() override { return "collections_test_service_recorder"; }
-  void InitServer(grpc::ServerInitializer*) override {}
-  void Finish(grpc::ServerInitializer* si) override {
-    absl::MutexLock l(&g_services_mu);
-    for (const std::string& s : *si->GetServiceList()) g_services->insert(s);
-  }
-  void ChangeArguments(const std::string&, void*) override {}
-};
-
-std::unique_ptr<grpc::ServerBuilderPlugin> NewServiceRecorder() {
-  return std::make_unique<ServiceRecorder>();
-}
-
 // Every method of our own services ("collections_sidecar.*") the server serves.
 std::vector<const pb::MethodDescriptor*> ServedMethods() {
   std::vector<const pb::MethodDescriptor*> out;
-  absl::MutexLock l(&g_services_mu);
-  for (const std::string& name : *g_services) {
+  for (const std::string& name : RegisteredServices()) {
     if (!absl::StartsWith(name, "collections_sidecar.")) continue;
     const pb::ServiceDescriptor* s = pb::DescriptorPool::generated_pool()->FindServiceByName(name);
     EXPECT_NE(s, nullptr) << name << " has no generated descriptor";
@@ -286,7 +265,7 @@ std::string Describe(const Answer& a) {
 
 class CrossTenant : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { grpc::ServerBuilder::InternalAddPluginFactory(&NewServiceRecorder); }
+  static void SetUpTestSuite() { RecordRegisteredServices(); }
 
   void SetUp() override {
     srv_.production_options().auth = "tokens";
