@@ -102,6 +102,7 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
       for (const auto& [k, v] : req.headers) in.headers.emplace_back(k, v);
       in.method = req.method == "HEAD" ? "GET" : req.method;
       for (const auto& [k, v] : req.params) in.query.emplace_back(k, v);
+      in.remote_addr = req.remote_addr;
       Answer(handler(in), res);
     };
     const char* kApiPattern = "/v1/.*";

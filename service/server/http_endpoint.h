@@ -43,6 +43,7 @@ struct HttpRequest {
   // order (a repeated name appears once per value).
   std::string method = {};
   std::vector<std::pair<std::string, std::string>> query = {};
+  std::string remote_addr = {};  // the peer's IP address
 
   // The first header named `name` (any case), or empty.
   std::string Header(const std::string& name) const;

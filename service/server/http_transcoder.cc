@@ -117,6 +117,11 @@ class InProcessCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grp
       const std::string value = http.Header(name);
       if (!value.empty()) ctx_.AddMetadata(name, value);
     }
+    // Without credentials (--auth=none) the audit log's actor would be the
+    // in-process channel's nameless peer; name the HTTP peer instead.
+    if (http.Header("x-collections-actor").empty()) {
+      ctx_.AddMetadata("x-collections-actor", absl::StrCat("http:", http.remote_addr));
+    }
     if (unary) ctx_.set_deadline(absl::ToChronoTime(absl::Now() + kUnaryDeadline));
     grpc::Slice slice(request_bytes);
     request_ = grpc::ByteBuffer(&slice, 1);

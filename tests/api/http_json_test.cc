@@ -19,9 +19,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "collections_sidecar/v1/error_details.pb.h"
 #include "collections_sidecar/v1/ledger.grpc.pb.h"
+#include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "service/http/api_services.h"
 #include "service/http/openapi.h"
 #include "service/http/request_json.h"
@@ -347,6 +349,47 @@ TEST_F(HttpJsonTest, WriteThroughHttpIsReadThroughGrpc) {
   ASSERT_TRUE(pb::util::JsonStringToMessage(list.body, &page).ok());
   EXPECT_EQ(page.customers_size(), 1);
   EXPECT_FALSE(page.next_page_token().empty());
+}
+
+// A server stream as NDJSON: one OutboxAction per line, the lines gRPC's
+// StreamActions gives, then the end of the body.
+TEST_F(HttpJsonTest, StreamsAreNewlineDelimitedJson) {
+  const HttpAnswer invoice = Send(port_, "POST", "/v1/tenants/acme/customers/c-1/invoices",
+                                  R"({"externalRef": {"sourceSystem": "erp", "id": "I-1"},
+                                      "number": "I-1", "currencyCode": "EUR",
+                                      "issueDate": {"year": 2026, "month": 8, "day": 1},
+                                      "dueDate": {"year": 2026, "month": 9, "day": 1},
+                                      "total": {"currencyCode": "EUR", "minorUnits": 50000}})",
+                                  acme_);
+  ASSERT_EQ(invoice.status, 200) << invoice.body;
+  const HttpAnswer run = Send(port_, "POST", "/v1/tenants/acme:runCollections",
+                              R"({"asOf": {"year": 2026, "month": 11, "day": 20}})", acme_);
+  ASSERT_EQ(run.status, 200) << run.body;
+
+  httplib::Client client("127.0.0.1", port_);
+  auto res = client.Get("/v1/tenants/acme/outboxActions:stream",
+                        {{"Authorization", "Bearer " + acme_}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/x-ndjson");
+  std::vector<std::string> lines = absl::StrSplit(res->body, '\n', absl::SkipEmpty());
+  ASSERT_FALSE(lines.empty()) << res->body;
+  EXPECT_TRUE(absl::EndsWith(res->body, "\n"));
+
+  auto stub = v1::RecoveryService::NewStub(srv_.channel());
+  v1::StreamActionsRequest req;
+  req.set_parent("tenants/acme");
+  auto ctx = Ctx(acme_);
+  auto reader = stub->StreamActions(ctx.get(), req);
+  std::vector<std::string> names;
+  for (v1::OutboxAction a; reader->Read(&a);) names.push_back(a.name());
+  ASSERT_TRUE(reader->Finish().ok());
+  ASSERT_EQ(lines.size(), names.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    v1::OutboxAction a;
+    ASSERT_TRUE(pb::util::JsonStringToMessage(lines[i], &a).ok()) << lines[i];
+    EXPECT_EQ(a.name(), names[i]);
+  }
 }
 
 TEST_F(HttpJsonTest, ScopeAndTenantRefusalsAreGrpcs) {
