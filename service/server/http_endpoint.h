@@ -56,7 +56,8 @@ struct HttpResponse {
   std::map<std::string, std::string> headers = {};  // extra response headers
   // When set, the body is sent chunked instead: `stream` is called once on
   // the serving thread and writes until it returns. `write` returns false
-  // once the client is gone; `alive` tells so without writing.
+  // once the client is gone; `alive` is false once the connection cannot
+  // be written (a peer that closed it may show only on the next write).
   struct Sink {
     std::function<bool(const std::string&)> write;
     std::function<bool()> alive;

@@ -34,6 +34,9 @@ constexpr int kMaxOpenStreams = 4;
 // anyway; and how often an idle stream checks that its client is still there.
 constexpr absl::Duration kFirstMessageWait = absl::Seconds(1);
 constexpr absl::Duration kIdleCheck = absl::Seconds(1);
+// An idle stream writes an empty line this often: a closed socket is only
+// noticed by a write, and a client that went away must free its slot.
+constexpr absl::Duration kKeepAlive = absl::Seconds(15);
 // Request metadata passed on to the service, from the HTTP headers.
 constexpr const char* kForwardedHeaders[] = {"authorization", "x-request-id",
                                              "x-collections-actor"};
@@ -288,13 +291,19 @@ HttpResponse HttpTranscoder::Call(const http::Route& route, const HttpRequest& r
     out.stream = [this, slot, call, m = &method, pending](const HttpResponse::Sink& sink) {
       if (pending && !sink.write(JsonLine(*m, *pending))) return;
       std::string bytes;
+      absl::Time last_write = absl::Now();
       for (;;) {
         switch (call->Wait(&bytes, kIdleCheck)) {
           case InProcessCall::Next::kTimeout:
             if (!sink.alive() || stopping_) return;
+            if (absl::Now() - last_write >= kKeepAlive) {
+              if (!sink.write("\n")) return;
+              last_write = absl::Now();
+            }
             break;
           case InProcessCall::Next::kMessage:
             if (!sink.write(JsonLine(*m, bytes)) || stopping_) return;
+            last_write = absl::Now();
             break;
           case InProcessCall::Next::kEnd:
             if (!call->status().ok()) sink.write(ErrorJson(call->status()) + "\n");

@@ -12,8 +12,10 @@
 //   - 200 with the response message as JSON (lowerCamelCase names, default
 //     values omitted, int64 as strings, enums by name);
 //   - a server-streaming method (WatchEvents, StreamActions): 200 with
-//     application/x-ndjson, one message per line while the stream lasts;
-//     an error after the first line arrives as a last line {"error": ...};
+//     application/x-ndjson, one message per line while the stream lasts,
+//     an empty line after 15 s without one (a keep-alive that finds clients
+//     gone); an error after the first line arrives as a last line
+//     {"error": ...};
 //   - a client-streaming method (SyncLedger): one HTTP request is a stream
 //     of exactly one message;
 //   - an error: the HTTP code of the gRPC code (google/rpc/code.proto's
