@@ -1,5 +1,6 @@
 #include "service/api/recovery_service.h"
 
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -111,6 +112,131 @@ grpc::ServerWriteReactor<v1::OutboxAction>* RecoveryService::StreamActions(
                                        app::ParseTenantName(r->parent(), "parent"),
                                        absl::OkStatus(), r->after_sequence(), r->follow(),
                                        std::move(fetch));
+}
+
+namespace {
+
+// The BacktestPolicy stream. The backtest runs on a worker and queues
+// progress; gRPC's callbacks write the queue one message at a time. Only
+// one operation (a write or the finish) is started at a time, and it is
+// started as the last thing its thread does with the reactor, so OnDone
+// may delete it right after.
+class BacktestReactor final : public grpc::ServerWriteReactor<v1::BacktestProgress> {
+ public:
+  BacktestReactor(const ServiceEnv& env, app::RecoveryApp& app, CallbackServerContext* ctx,
+                  const v1::BacktestPolicyRequest& request)
+      : env_(env), app_(app), ctx_(ctx), request_(request), tenant_(TenantOf(request.parent())),
+        request_id_(RequestIdOf(ctx)) {}
+
+  void Start() {
+    WorkerPool::Refusal why = WorkerPool::Refusal::kNone;
+    if (!env_.pool->Submit([this] { Run(); }, tenant_, &why)) {
+      Complete(ToGrpcStatus(OverloadStatus(why, tenant_)), nullptr);
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::ReleasableMutexLock l(&mu_);
+    writing_ = false;
+    if (!ok) broken_ = true;
+    Next(l);
+  }
+  void OnCancel() override {
+    absl::MutexLock l(&mu_);
+    cancelled_ = true;
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  static constexpr absl::Duration kProgressInterval = absl::Seconds(1);
+
+  void Run() {
+    const char* method = "RecoveryService/BacktestPolicy";
+    absl::StatusOr<app::CallContext> caller = env_.authenticate(*ctx_, method, tenant_);
+    grpc::Status st;
+    v1::BacktestProgress last;
+    if (!caller.ok()) {
+      st = ToGrpcStatus(caller.status());
+    } else {
+      absl::Time next_progress = absl::InfinitePast();
+      absl::StatusOr<v1::BacktestReport> report = app_.BacktestPolicy(
+          *caller, request_, [&](const v1::BacktestProgress& p) {
+            absl::MutexLock l(&mu_);
+            if (cancelled_ || broken_) return false;
+            const absl::Time now = absl::Now();
+            if (now < next_progress) return true;
+            next_progress = now + kProgressInterval;
+            // Only the newest progress waits: a slow reader skips some.
+            if (!queue_.empty()) queue_.pop_back();
+            queue_.push_back(p);
+            return true;
+          });
+      if (report.ok()) {
+        last.set_phase("DONE");
+        *last.mutable_report() = *std::move(report);
+      } else {
+        st = ToGrpcStatus(report.status());
+      }
+    }
+    FinishCall(env_, method, tenant_, caller.ok() ? &*caller : nullptr, st, start_, request_id_);
+    Complete(st, st.ok() ? &last : nullptr);
+  }
+
+  // The work is over: queue the report (if any) and finish after it.
+  void Complete(const grpc::Status& status, const v1::BacktestProgress* last) {
+    absl::ReleasableMutexLock l(&mu_);
+    if (last != nullptr) queue_.push_back(*last);
+    status_ = status;
+    done_ = true;
+    Next(l);
+  }
+
+  // Starts the next write or the finish, if none is in flight. Releases
+  // the lock first; the caller must not touch the reactor afterwards.
+  void Next(absl::ReleasableMutexLock& l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || finished_) return;
+    if (!queue_.empty() && !broken_) {
+      current_ = std::move(queue_.front());
+      queue_.pop_front();
+      writing_ = true;
+      l.Release();
+      StartWrite(&current_);
+      return;
+    }
+    if (!done_) return;
+    finished_ = true;
+    const grpc::Status st = broken_ && status_.ok()
+                                ? grpc::Status(grpc::StatusCode::CANCELLED, "the client went away")
+                                : status_;
+    l.Release();
+    Finish(st);
+  }
+
+  const ServiceEnv& env_;
+  app::RecoveryApp& app_;
+  CallbackServerContext* ctx_;
+  const v1::BacktestPolicyRequest request_;
+  const std::string tenant_;
+  const std::string request_id_;
+  const absl::Time start_ = absl::Now();
+  absl::Mutex mu_;
+  std::deque<v1::BacktestProgress> queue_ ABSL_GUARDED_BY(mu_);
+  v1::BacktestProgress current_;  // the message being written
+  grpc::Status status_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::BacktestProgress>* RecoveryService::BacktestPolicy(
+    CallbackServerContext* c, const v1::BacktestPolicyRequest* r) {
+  auto* reactor = new BacktestReactor(env_, app_, c, *r);
+  reactor->Start();
+  return reactor;
 }
 
 }  // namespace collections::api

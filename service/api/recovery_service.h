@@ -1,6 +1,7 @@
 // gRPC edge of RecoveryService: authenticates, hands the work to the pool,
 // maps the status; StreamActions feeds the outbox from a cursor as a polled
-// stream (stream_support.h). All logic lives in app::RecoveryApp.
+// stream (stream_support.h), BacktestPolicy streams a long call's progress.
+// All logic lives in app::RecoveryApp.
 #ifndef COLLECTIONS_API_RECOVERY_SERVICE_H_
 #define COLLECTIONS_API_RECOVERY_SERVICE_H_
 
@@ -62,6 +63,11 @@ class RecoveryService final : public v1::RecoveryService::CallbackService {
   grpc::ServerUnaryReactor* CheckAction(grpc::CallbackServerContext* c,
                                         const v1::CheckActionRequest* r,
                                         v1::ActionCheck* out) override;
+  // Runs the backtest on the worker pool (it holds one worker for its
+  // duration: minutes at 100k invoices) and streams its progress, at most
+  // about one message a second, then the report.
+  grpc::ServerWriteReactor<v1::BacktestProgress>* BacktestPolicy(
+      grpc::CallbackServerContext* c, const v1::BacktestPolicyRequest* r) override;
 
  private:
   const ServiceEnv& env_;

@@ -25,7 +25,9 @@ using domain::InvalidInput;
 using google::protobuf::util::TimeUtil;
 
 constexpr char kAggregateKind[] = "aggregate";
-constexpr char kPriorId[] = "portfolio_prior";
+// The tenant's risk aggregate (domain::PortfolioTotals); the model before
+// issue 20 kept its own under "portfolio_prior".
+constexpr char kPriorId[] = "portfolio_risk";
 constexpr char kCustomerKind2[] = "customer";
 // Customers per transaction when many cases move at once.
 constexpr int kBatch = 200;
@@ -101,6 +103,20 @@ std::string CustomerIdOf(absl::string_view resource) {
   return cn.ok() ? cn->customer : std::string();
 }
 
+domain::RiskContribution ContributionFromProto(const v1::Case::PaidRecord& p) {
+  domain::RiskContribution c;
+  // A contribution of an older model counts as nothing (MigrateStore
+  // rebuilds the aggregate of a store written by one).
+  if (p.model() != domain::kRiskModelVersion) return c;
+  c.matured = p.matured();
+  c.late = p.matured_late();
+  for (int b = 0; b < domain::kDelayBands; ++b) {
+    if (b < p.delays_paid_size()) c.delays_paid[b] = p.delays_paid(b);
+    if (b < p.delays_open_size()) c.delays_open[b] = p.delays_open(b);
+  }
+  return c;
+}
+
 }  // namespace
 
 v1::Case ToProtoCase(const std::string& tenant, const domain::Case& c) {
@@ -159,9 +175,14 @@ v1::Case ToProtoCase(const std::string& tenant, const domain::Case& c) {
     h->set_event(t.event);
     ToProtoReasons(t.reasons, h->mutable_reasons());
   }
-  out.mutable_prior_contribution()->set_paid(c.prior_contribution.paid);
-  out.mutable_prior_contribution()->set_late(c.prior_contribution.late);
-  out.mutable_prior_contribution()->set_days_late_sum(c.prior_contribution.days_late_sum);
+  auto* pc = out.mutable_prior_contribution();
+  pc->set_model(domain::kRiskModelVersion);
+  pc->set_matured(c.prior_contribution.matured);
+  pc->set_matured_late(c.prior_contribution.late);
+  for (int b = 0; b < domain::kDelayBands; ++b) {
+    pc->add_delays_paid(c.prior_contribution.delays_paid[b]);
+    pc->add_delays_open(c.prior_contribution.delays_open[b]);
+  }
   return out;
 }
 
@@ -197,6 +218,13 @@ domain::Case CaseFromProto(const v1::Case& p) {
   c.risk.late_probability_bp = p.risk().late_probability_bp();
   c.risk.expected_days_late = p.risk().expected_days_late();
   c.risk.explanation = p.risk().explanation();
+  c.risk.own_history_count = p.risk().own_history_count();
+  c.risk.own_weight_bp = p.risk().own_weight_bp();
+  c.risk.if_late = {p.risk().days_late_if_late_low(), p.risk().days_late_if_late(),
+                    p.risk().days_late_if_late_high(), 0};
+  c.risk.portfolio_late_bp = p.risk().portfolio_late_bp();
+  c.risk.prior_strength_centi = p.risk().prior_strength_centi();
+  c.risk.signals.assign(p.risk().signals().begin(), p.risk().signals().end());
   c.priority = p.priority();
   c.priority_currency = p.priority_currency();
   c.priority_explanation = p.priority_explanation();
@@ -218,8 +246,7 @@ domain::Case CaseFromProto(const v1::Case& p) {
     t.reasons = ReasonsOf(h.reasons());
     c.history.push_back(std::move(t));
   }
-  c.prior_contribution = {p.prior_contribution().paid(), p.prior_contribution().late(),
-                          p.prior_contribution().days_late_sum()};
+  c.prior_contribution = ContributionFromProto(p.prior_contribution());
   return c;
 }
 
@@ -238,38 +265,58 @@ absl::StatusOr<std::optional<domain::Case>> CaseKeeper::Load(store::Transaction&
 
 namespace {
 
-absl::StatusOr<domain::PaidRecord> LoadTotals(store::Transaction& tx) {
+// The aggregate document: "2 customers matured late matured_sq
+// late_sq_over_n_micro" followed by the paid delays and the open delays by
+// band.
+absl::StatusOr<domain::PortfolioTotals> LoadTotals(store::Transaction& tx) {
   ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kAggregateKind, kPriorId));
-  domain::PaidRecord t;
+  domain::PortfolioTotals t;
   if (!doc) return t;
   std::vector<std::string> parts = absl::StrSplit(doc->body, ' ');
-  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &t.paid) ||
-      !absl::SimpleAtoi(parts[1], &t.late) || !absl::SimpleAtoi(parts[2], &t.days_late_sum)) {
+  std::vector<int64_t> v;
+  for (const auto& part : parts) {
+    int64_t x = 0;
+    if (!absl::SimpleAtoi(part, &x)) return absl::InternalError("stored portfolio aggregate does not parse");
+    v.push_back(x);
+  }
+  if (v.size() != 6 + 2 * domain::kDelayBands || v[0] != domain::kRiskModelVersion) {
     return absl::InternalError("stored portfolio aggregate does not parse");
+  }
+  t.customers = v[1];
+  t.matured = v[2];
+  t.late = v[3];
+  t.matured_sq = v[4];
+  t.late_sq_over_n_micro = v[5];
+  for (int b = 0; b < domain::kDelayBands; ++b) {
+    t.delays_paid[b] = v[6 + b];
+    t.delays_open[b] = v[6 + domain::kDelayBands + b];
   }
   return t;
 }
 
-absl::Status PutTotals(store::Transaction& tx, const domain::PaidRecord& t) {
-  return tx.PutDoc({kAggregateKind, kPriorId, "", "", "",
-                    absl::StrCat(t.paid, " ", t.late, " ", t.days_late_sum)});
+absl::Status PutTotals(store::Transaction& tx, const domain::PortfolioTotals& t) {
+  std::string body = absl::StrCat(domain::kRiskModelVersion, " ", t.customers, " ", t.matured, " ",
+                                  t.late, " ", t.matured_sq, " ", t.late_sq_over_n_micro);
+  for (int64_t x : t.delays_paid) absl::StrAppend(&body, " ", x);
+  for (int64_t x : t.delays_open) absl::StrAppend(&body, " ", x);
+  return tx.PutDoc({kAggregateKind, kPriorId, "", "", "", body});
 }
 
 }  // namespace
 
 absl::StatusOr<domain::PortfolioPrior> CaseKeeper::Prior(store::Transaction& tx) {
-  ASSIGN_OR_RETURN(domain::PaidRecord totals, LoadTotals(tx));
+  ASSIGN_OR_RETURN(domain::PortfolioTotals totals, LoadTotals(tx));
   return domain::PriorFromTotals(totals);
 }
 
 absl::Status CaseKeeper::Put(store::Transaction& tx, const std::string& tenant,
                              const domain::Case& c, const std::optional<domain::Case>& before) {
-  const domain::PaidRecord old = before ? before->prior_contribution : domain::PaidRecord{};
+  const domain::RiskContribution old =
+      before ? before->prior_contribution : domain::RiskContribution{};
   if (!(old == c.prior_contribution)) {
-    ASSIGN_OR_RETURN(domain::PaidRecord totals, LoadTotals(tx));
-    totals.paid += c.prior_contribution.paid - old.paid;
-    totals.late += c.prior_contribution.late - old.late;
-    totals.days_late_sum += c.prior_contribution.days_late_sum - old.days_late_sum;
+    ASSIGN_OR_RETURN(domain::PortfolioTotals totals, LoadTotals(tx));
+    totals.Add(old, -1);
+    totals.Add(c.prior_contribution, +1);
     RETURN_IF_ERROR(PutTotals(tx, totals));
   }
   store::CaseRow row;
@@ -636,7 +683,7 @@ absl::StatusOr<v1::RebuildCasesResponse> CasesApp::RebuildTenant(const std::stri
                                                                  absl::CivilDay day) {
   v1::RebuildCasesResponse out;
   std::string after;
-  domain::PaidRecord totals;
+  domain::PortfolioTotals totals;
   while (true) {
     std::vector<std::string> batch;
     RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
@@ -652,10 +699,7 @@ absl::StatusOr<v1::RebuildCasesResponse> CasesApp::RebuildTenant(const std::stri
         if (!before || !domain::SameCaseState(*before, adv.outcome.after, nullptr)) {
           out.set_changed(out.changed() + 1);
         }
-        const auto& pc = adv.outcome.after.prior_contribution;
-        totals.paid += pc.paid;
-        totals.late += pc.late;
-        totals.days_late_sum += pc.days_late_sum;
+        totals.Add(adv.outcome.after.prior_contribution, +1);
       }
       return absl::OkStatus();
     }));
@@ -733,7 +777,10 @@ absl::Status CasesApp::MigrateStore() {
       ASSIGN_OR_RETURN(auto customers, tx.ListDocs(kCustomerKind2, "", "", 1));
       if (customers.empty()) return absl::OkStatus();
       ASSIGN_OR_RETURN(auto c, tx.GetCase(customers.front().id));
-      needs = !c.has_value();
+      // No cases yet, or cases kept by a store without the risk aggregate of
+      // this model (an older version): rebuild them and the aggregate.
+      ASSIGN_OR_RETURN(auto aggregate, tx.GetDoc(kAggregateKind, kPriorId));
+      needs = !c.has_value() || !aggregate.has_value();
       return absl::OkStatus();
     }));
     if (needs) RETURN_IF_ERROR(RebuildTenant(tenant, keeper_.clock().TodayUtc()).status());

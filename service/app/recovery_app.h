@@ -10,10 +10,13 @@
 #ifndef COLLECTIONS_APP_RECOVERY_APP_H_
 #define COLLECTIONS_APP_RECOVERY_APP_H_
 
+#include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "collections_sidecar/v1/recovery.pb.h"
 #include "service/app/app_common.h"
 #include "service/app/letters.h"
@@ -97,6 +100,18 @@ class RecoveryApp {
   absl::StatusOr<v1::PaymentRisk> GetPaymentRisk(const CallContext& ctx,
                                                  const v1::GetPaymentRiskRequest& r);
 
+  // BacktestPolicy (backtest_app.cc): reads the tenant's ledger into memory
+  // in one read transaction and replays it (domain/backtest.h); writes
+  // nothing. `progress` receives progress messages (the report is the
+  // return value); when it returns false the backtest stops with CANCELLED.
+  // RESOURCE_EXHAUSTED BACKTEST_RUNNING while another backtest of the
+  // tenant runs, BACKTEST_TOO_LARGE over kMaxBacktestInvoices invoices;
+  // INVALID_ARGUMENT INVALID_POLICY or INVALID_DATE_RANGE.
+  using BacktestProgressFn = std::function<bool(const v1::BacktestProgress&)>;
+  absl::StatusOr<v1::BacktestReport> BacktestPolicy(const CallContext& ctx,
+                                                    const v1::BacktestPolicyRequest& r,
+                                                    const BacktestProgressFn& progress);
+
   // The tenant profiles and templates every rendered message uses.
   Letters& letters() { return letters_; }
 
@@ -124,6 +139,8 @@ class RecoveryApp {
   RecoveryConfig config_;
   CaseKeeper* cases_ = nullptr;
   Letters letters_{config_.company_name};
+  absl::Mutex backtest_mu_;
+  std::set<std::string> backtests_running_ ABSL_GUARDED_BY(backtest_mu_);
 };
 
 }  // namespace collections::app

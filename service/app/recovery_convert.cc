@@ -294,6 +294,12 @@ v1::PaymentRisk ToProtoRisk(const std::string& subject, const domain::RiskEstima
   p.set_own_history_count(r.own_history_count);
   p.set_own_weight_bp(r.own_weight_bp);
   p.set_explanation(r.explanation);
+  p.set_days_late_if_late(r.if_late.median);
+  p.set_days_late_if_late_low(r.if_late.low);
+  p.set_days_late_if_late_high(r.if_late.high);
+  p.set_portfolio_late_bp(r.portfolio_late_bp);
+  p.set_prior_strength_centi(r.prior_strength_centi);
+  for (const auto& s : r.signals) p.add_signals(s);
   return p;
 }
 

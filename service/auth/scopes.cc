@@ -24,7 +24,8 @@ const absl::flat_hash_map<std::string, Scope>& MethodScopes() {
     add("AuditService", {"ListEvents", "WatchEvents"}, Scope::kRead);
     add("RecoveryService",
         {"GetPolicy", "GetRecommendation", "ListRecommendations", "ListWorkQueue", "ListContacts",
-         "ExportCaseFile", "RenderMessage", "GetPaymentRisk", "CheckAction"},
+         "ExportCaseFile", "RenderMessage", "GetPaymentRisk", "CheckAction",
+         "BacktestPolicy"},
         Scope::kRead);
     // Reads evaluate promises and plans as of a day and store nothing;
     // RefreshArrangements (a write) records what they decided.

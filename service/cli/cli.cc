@@ -1,9 +1,12 @@
 #include "service/cli/cli.h"
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "service/api/status_convert.h"
 #include "service/domain/errors.h"
@@ -13,6 +16,32 @@ namespace collections::cli {
 std::string Context::CustomerName(const std::string& id_or_name) const {
   if (id_or_name.rfind("tenants/", 0) == 0) return id_or_name;
   return absl::StrCat(TenantName(), "/customers/", id_or_name);
+}
+
+bool ReadFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "error: cannot read %s\n", path.c_str());
+    return false;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+int ParseMessageFile(const std::string& path, google::protobuf::Message* msg) {
+  std::string text;
+  if (!ReadFile(path, &text)) return kExitUsage;
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  const bool json = first != std::string::npos && text[first] == '{';
+  if (json ? !google::protobuf::util::JsonStringToMessage(text, msg).ok()
+           : !google::protobuf::TextFormat::ParseFromString(text, msg)) {
+    std::fprintf(stderr, "error: %s is not a %s (proto text or JSON)\n", path.c_str(),
+                 msg->GetDescriptor()->name().c_str());
+    return kExitInvalid;
+  }
+  return kExitOk;
 }
 
 int Fail(const grpc::Status& status) {

@@ -57,6 +57,12 @@ int Fail(const grpc::Status& status);
 int Usage(const Command& c);
 // Prints a message as JSON (one object per line).
 void PrintJson(const google::protobuf::Message& m);
+// Reads a whole file; prints why to stderr and returns false when it cannot.
+bool ReadFile(const std::string& path, std::string* out);
+// Reads `path` as proto text, or JSON when it starts with '{', into `msg`.
+// On failure prints why to stderr and returns kExitUsage (unreadable) or
+// kExitInvalid (not a message of that type); else kExitOk.
+int ParseMessageFile(const std::string& path, google::protobuf::Message* msg);
 // Formats aligned columns; the first row is the header.
 std::string Table(const std::vector<std::vector<std::string>>& rows,
                   const std::vector<bool>& right_align = {});
@@ -64,6 +70,7 @@ std::string Table(const std::vector<std::vector<std::string>>& rows,
 // Command groups.
 void RegisterLedgerCommands(CommandTable& table);
 void RegisterRecoveryCommands(CommandTable& table);  // recovery_commands.cc
+void RegisterBacktestCommands(CommandTable& table);  // backtest_commands.cc
 void RegisterMigrateCommands(CommandTable& table);  // migrate_tenant.cc
 void RegisterArrangementCommands(CommandTable& table);  // arrangement_commands.cc
 void RegisterTokenCommands(CommandTable& table);  // token_commands.cc

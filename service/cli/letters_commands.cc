@@ -32,33 +32,6 @@ namespace collections::cli {
 namespace v1 = ::collections_sidecar::v1;
 namespace {
 
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "error: cannot read %s\n", path.c_str());
-    return false;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
-
-// Parses `path` as proto text or JSON of `msg`'s type.
-int ParseFile(const std::string& path, google::protobuf::Message* msg) {
-  std::string text;
-  if (!ReadFile(path, &text)) return kExitUsage;
-  const size_t first = text.find_first_not_of(" \t\r\n");
-  const bool json = first != std::string::npos && text[first] == '{';
-  if (json ? !google::protobuf::util::JsonStringToMessage(text, msg).ok()
-           : !google::protobuf::TextFormat::ParseFromString(text, msg)) {
-    std::fprintf(stderr, "error: %s is not a %s (proto text or JSON)\n", path.c_str(),
-                 msg->GetDescriptor()->name().c_str());
-    return kExitInvalid;
-  }
-  return kExitOk;
-}
-
 void Print(const Context& ctx, const google::protobuf::Message& m) {
   if (ctx.json) {
     PrintJson(m);
@@ -89,7 +62,7 @@ int ProfileCmd(Context& ctx, const std::vector<std::string>& args) {
     return kExitUsage;
   }
   v1::UpdateTenantProfileRequest req;
-  if (int rc = ParseFile(args[1], req.mutable_profile()); rc != kExitOk) return rc;
+  if (int rc = ParseMessageFile(args[1], req.mutable_profile()); rc != kExitOk) return rc;
   req.mutable_profile()->set_name(name);
   if (const std::string f = absl::GetFlag(FLAGS_secret_file); !f.empty()) {
     std::string secret;
@@ -153,7 +126,7 @@ int TemplatesCmd(Context& ctx, const std::vector<std::string>& args) {
   }
   if (args.size() == 2 && args[0] == "replace") {
     v1::ReplaceMessageTemplateRequest req;
-    if (int rc = ParseFile(args[1], req.mutable_template_()); rc != kExitOk) return rc;
+    if (int rc = ParseMessageFile(args[1], req.mutable_template_()); rc != kExitOk) return rc;
     req.set_parent(ctx.TenantName());
     req.set_request_id(absl::GetFlag(FLAGS_request_id));
     req.set_expected_version(absl::GetFlag(FLAGS_expected_version));
@@ -167,7 +140,7 @@ int TemplatesCmd(Context& ctx, const std::vector<std::string>& args) {
   }
   if (args.size() == 3 && args[0] == "preview") {
     v1::PreviewMessageTemplateRequest req;
-    if (int rc = ParseFile(args[2], req.mutable_template_()); rc != kExitOk) return rc;
+    if (int rc = ParseMessageFile(args[2], req.mutable_template_()); rc != kExitOk) return rc;
     req.set_customer(ctx.CustomerName(args[1]));
     if (const std::string d = absl::GetFlag(FLAGS_as_of); !d.empty()) {
       auto day = domain::ParseIsoDay(d);

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   CommandTable table;
   collections::cli::RegisterLedgerCommands(table);
   collections::cli::RegisterRecoveryCommands(table);
+  collections::cli::RegisterBacktestCommands(table);
   collections::cli::RegisterMigrateCommands(table);
   collections::cli::RegisterArrangementCommands(table);
   collections::cli::RegisterTokenCommands(table);

@@ -464,22 +464,8 @@ int PolicyCmd(Context& ctx, const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (args.size() == 2 && args[0] == "set") {
-    std::ifstream in(args[1], std::ios::binary);
-    if (!in) {
-      std::fprintf(stderr, "error: cannot read %s\n", args[1].c_str());
-      return kExitUsage;
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
     v1::ReplacePolicyRequest req;
-    const std::string text = ss.str();
-    const bool json = !text.empty() && text[text.find_first_not_of(" \t\r\n")] == '{';
-    if (json ? !google::protobuf::util::JsonStringToMessage(text, req.mutable_policy()).ok()
-             : !google::protobuf::TextFormat::ParseFromString(text, req.mutable_policy())) {
-      std::fprintf(stderr, "error: %s is not a CollectionPolicy (proto text or JSON)\n",
-                   args[1].c_str());
-      return kExitInvalid;
-    }
+    if (int rc = ParseMessageFile(args[1], req.mutable_policy()); rc != kExitOk) return rc;
     req.mutable_policy()->set_name(name);
     req.set_request_id(absl::GetFlag(FLAGS_request_id));
     grpc::ClientContext cc;

@@ -207,7 +207,7 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
   }
   c.balance = SortedMoney(balance);
   c.overdue = SortedMoney(overdue);
-  c.prior_contribution = PaidRecordOf(ctx, day);
+  c.prior_contribution = RiskContributionOf(ctx, day);
 
   // The stage carried out, and the day it was.
   std::string segment_unused;

@@ -135,7 +135,7 @@ struct Case {
   std::vector<CaseTransitionRecord> history;
   // The customer's contribution to the tenant's portfolio prior: kept on
   // the case so the tenant aggregate is updated by differences.
-  PaidRecord prior_contribution;
+  RiskContribution prior_contribution;
 
   bool Paused() const { return state == CaseState::kPaused; }
   // Collectible overdue amount in `priority_currency`.

@@ -459,6 +459,75 @@ TEST_F(RecoveryE2E, WorkQueueRiskCaseFileAndPolicy) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::ABORTED);
 }
 
+// BacktestPolicy (issue 20): progress then the report on one stream, two
+// policies side by side, nothing written; bad policies and ranges refused.
+TEST_F(RecoveryE2E, BacktestStreamsProgressThenComparesTwoPoliciesAndWritesNothing) {
+  // Pay one invoice late so the history has an outcome of each kind.
+  {
+    grpc::ClientContext ctx;
+    v1::RecordPaymentRequest req;
+    req.set_parent(names_["fabrikam"]);
+    *req.mutable_payment() = MakePayment("P-F1", "EUR", 300000, D(2026, 10, 25));
+    v1::Payment out;
+    grpc::Status st = srv_.ledger().RecordPayment(&ctx, req, &out);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+  const int events = srv_.EventCount();
+  v1::BacktestPolicyRequest req;
+  req.set_parent(kTenant);
+  v1::CollectionPolicy gentle = app::ToProtoPolicy(domain::DefaultPolicy());
+  // A gentler ladder: the first reminder after two weeks.
+  gentle.mutable_default_rules()->mutable_stages(0)->set_min_days_past_due(14);
+  *req.mutable_policy() = gentle;
+  req.set_compare_with_current(true);
+  *req.mutable_start_date() = D(2026, 9, 1);
+  grpc::ClientContext ctx;
+  auto reader = recovery_->BacktestPolicy(&ctx, req);
+  std::vector<v1::BacktestProgress> messages;
+  v1::BacktestProgress m;
+  while (reader->Read(&m)) messages.push_back(m);
+  grpc::Status st = reader->Finish();
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_GE(messages.size(), 2u);  // progress, then the report
+  EXPECT_FALSE(messages.front().has_report());
+  ASSERT_TRUE(messages.back().has_report());
+  EXPECT_EQ(messages.back().phase(), "DONE");
+  const v1::BacktestReport& r = messages.back().report();
+  EXPECT_EQ(r.customers(), 5);
+  EXPECT_EQ(r.invoices(), 6);
+  EXPECT_EQ(r.end_date().day(), 19);  // yesterday on the server's clock
+  ASSERT_EQ(r.policies_size(), 2);
+  EXPECT_EQ(r.policies(0).label(), "candidate");
+  EXPECT_EQ(r.policies(1).label(), "current");
+  EXPECT_LE(r.policies(0).contacts(), r.policies(1).contacts());
+  EXPECT_GT(r.policies(1).contacts(), 0);
+  EXPECT_EQ(r.risk().calibration_size(), 10);
+  EXPECT_GE(r.assumptions_size(), 3);
+  EXPECT_FALSE(r.reminder_effect_fitted());
+  EXPECT_EQ(srv_.EventCount(), events);  // a copy: nothing written
+
+  // A bad candidate names its field under policy.; a range after today.
+  v1::BacktestPolicyRequest bad = req;
+  bad.mutable_policy()->mutable_business_hours()->set_start_minute(24 * 60 + 5);
+  grpc::ClientContext bctx;
+  auto bad_reader = recovery_->BacktestPolicy(&bctx, bad);
+  while (bad_reader->Read(&m)) {
+  }
+  st = bad_reader->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ReasonOf(st), "INVALID_POLICY");
+  EXPECT_EQ(FieldOf(st).rfind("policy.", 0), 0u) << FieldOf(st);
+  v1::BacktestPolicyRequest future = req;
+  *future.mutable_end_date() = D(2026, 12, 1);
+  grpc::ClientContext fctx;
+  auto future_reader = recovery_->BacktestPolicy(&fctx, future);
+  while (future_reader->Read(&m)) {
+  }
+  st = future_reader->Finish();
+  EXPECT_EQ(ReasonOf(st), "INVALID_DATE_RANGE");
+  EXPECT_EQ(srv_.EventCount(), events);
+}
+
 TEST(PolicyFile, ShippedExampleIsTheDefaultAndBadFilesNameTheField) {
   auto loaded = app::LoadPolicyFile(RECOVERY_POLICY_EXAMPLE);
   ASSERT_TRUE(loaded.ok()) << loaded.status();

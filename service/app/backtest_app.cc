@@ -1,0 +1,238 @@
+// RecoveryApp::BacktestPolicy: the tenant's history replayed with candidate
+// policies (service/domain/backtest.h) on an in-memory copy of its ledger.
+//
+// The copy is read in one read transaction (a consistent snapshot), one
+// AccountContext per customer, and never written back. The history's
+// payment plans are left out of the copy: their arrears flag is the state
+// of today, not of the replayed day. Bounded: at most kMaxBacktestInvoices
+// invoices and kMaxBacktestDays days; one backtest per tenant at a time.
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "service/app/ledger_ops.h"
+#include "service/app/resource_names.h"
+#include "service/app/recovery_app.h"
+#include "service/domain/backtest.h"
+#include "service/domain/errors.h"
+#include "service/domain/status_macros.h"
+
+namespace collections::app {
+
+namespace {
+
+constexpr int64_t kMaxBacktestInvoices = 2000000;
+constexpr int kMaxBacktestDays = 3660;
+// Customers read per page while copying.
+constexpr int kCopyPage = 500;
+
+// Marks the tenant's backtest as running for the scope's lifetime.
+class RunningBacktest {
+ public:
+  RunningBacktest(absl::Mutex& mu, std::set<std::string>& running, const std::string& tenant)
+      : mu_(mu), running_(running), tenant_(tenant) {
+    absl::MutexLock l(&mu_);
+    acquired_ = running_.insert(tenant_).second;
+  }
+  ~RunningBacktest() {
+    if (!acquired_) return;
+    absl::MutexLock l(&mu_);
+    running_.erase(tenant_);
+  }
+  bool acquired() const { return acquired_; }
+
+ private:
+  absl::Mutex& mu_;
+  std::set<std::string>& running_;
+  std::string tenant_;
+  bool acquired_ = false;
+};
+
+void FillRisk(const domain::RiskScores& s, v1::RiskBacktest* out) {
+  out->set_predictions(s.predictions);
+  out->set_observed_late_rate(s.observed_late_rate);
+  out->set_auc(s.auc);
+  out->set_brier(s.brier);
+  out->set_days_late_mae(s.days_late_mae);
+  for (const auto& b : s.calibration) {
+    v1::CalibrationBin* c = out->add_calibration();
+    c->set_predicted_from(b.from);
+    c->set_predicted_to(b.to);
+    c->set_count(b.count);
+    c->set_mean_predicted(b.mean_predicted);
+    c->set_observed_rate(b.observed_rate);
+  }
+}
+
+void FillPolicy(const std::string& label, int64_t version, const domain::PolicyOutcome& o,
+                v1::PolicyBacktest* out) {
+  out->set_label(label);
+  out->set_policy_version(version);
+  out->set_contacts(o.contacts);
+  out->set_customers_contacted(o.customers_contacted);
+  out->set_contacts_per_customer(o.contacts_per_customer);
+  for (const auto& [stage, n] : o.stages_reached) {
+    v1::StageCount* c = out->add_stages_reached();
+    c->set_stage(ToProtoStage(stage));
+    c->set_customers(n);
+  }
+  out->set_referrals(o.referrals);
+  out->set_settlements_offered(o.settlements_offered);
+  out->set_payment_plans_offered(o.payment_plans_offered);
+  for (const auto& [action, n] : o.actions) {
+    v1::ActionCount* c = out->add_actions_by_kind();
+    c->set_action(static_cast<v1::Recommendation::Action>(static_cast<int>(action) + 1));
+    c->set_count(n);
+  }
+  out->set_currency(o.currency);
+  out->set_dso_actual(o.dso_actual);
+  out->set_dso_simulated(o.dso_simulated);
+  out->set_recovered_actual_minor(o.recovered_actual);
+  out->set_recovered_simulated_minor(o.recovered_simulated);
+}
+
+// The policies to replay, with their labels and versions.
+struct Candidate {
+  std::string label;
+  domain::CollectionPolicy policy;
+  int64_t version = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<v1::BacktestReport> RecoveryApp::BacktestPolicy(const CallContext& ctx,
+                                                               const v1::BacktestPolicyRequest& r,
+                                                               const BacktestProgressFn& progress) {
+  const auto started = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
+  RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+  std::optional<absl::CivilDay> start, end;
+  if (HasDate(r.start_date())) {
+    ASSIGN_OR_RETURN(start, ToDay(r.start_date(), "start_date"));
+  }
+  if (HasDate(r.end_date())) {
+    ASSIGN_OR_RETURN(end, ToDay(r.end_date(), "end_date"));
+  }
+  const absl::CivilDay today = clock_.TodayUtc();
+  if (end && *end > today) {
+    return domain::InvalidInput("INVALID_DATE_RANGE", "end_date", "after today");
+  }
+  std::vector<Candidate> candidates;
+  auto validated = [](const v1::CollectionPolicy& p,
+                      const char* field) -> absl::StatusOr<domain::CollectionPolicy> {
+    auto d = ToDomainPolicy(p);
+    if (!d.ok()) return domain::PrefixFields(d.status(), field);
+    return d;
+  };
+  if (r.has_policy()) {
+    ASSIGN_OR_RETURN(domain::CollectionPolicy p, validated(r.policy(), "policy."));
+    candidates.push_back({"candidate", p, r.policy().version()});
+  }
+  if (r.has_compare_policy()) {
+    ASSIGN_OR_RETURN(domain::CollectionPolicy p, validated(r.compare_policy(), "compare_policy."));
+    candidates.push_back({"compare", p, r.compare_policy().version()});
+  }
+
+  RunningBacktest running(backtest_mu_, backtests_running_, tenant);
+  if (!running.acquired()) {
+    return domain::WithRetryDelay(
+        domain::WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                               "a backtest of tenant ", tenant, " is already running")),
+                           "BACKTEST_RUNNING"),
+        absl::Seconds(30));
+  }
+  auto report = [&](const std::string& phase, int policy_index, int done, int total) {
+    v1::BacktestProgress p;
+    p.set_phase(phase);
+    p.set_policy_index(policy_index);
+    p.set_days_done(done);
+    p.set_days_total(total);
+    return !progress || progress(p);
+  };
+  const absl::Status cancelled = absl::CancelledError("the backtest was cancelled");
+
+  // The copy.
+  std::vector<domain::AccountContext> accounts;
+  int64_t invoices = 0;
+  const absl::CivilDay load_day = end.value_or(today);
+  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::CollectionPolicy current, TenantPolicy(tx));
+    const bool want_current = candidates.empty() || r.compare_with_current();
+    if (want_current) {
+      ASSIGN_OR_RETURN(domain::CollectionPolicy p, ToDomainPolicy(current));
+      candidates.push_back({"current", p, current.version()});
+    }
+    std::string after;
+    while (true) {
+      ASSIGN_OR_RETURN(auto page, tx.ListDocs(kCustomerKind, "", after, kCopyPage));
+      if (page.empty()) break;
+      after = page.back().id;
+      for (const auto& doc : page) {
+        ASSIGN_OR_RETURN(domain::AccountContext a, LoadContext(tx, tenant, doc.id, load_day));
+        a.plans.clear();
+        invoices += static_cast<int64_t>(a.invoices.size());
+        if (invoices > kMaxBacktestInvoices) {
+          return domain::WithReason(
+              absl::ResourceExhaustedError(absl::StrCat("the ledger has more than ",
+                                                        kMaxBacktestInvoices,
+                                                        " invoices, the most a backtest reads")),
+              "BACKTEST_TOO_LARGE");
+        }
+        accounts.push_back(std::move(a));
+      }
+      if (!report("LOADING", 0, 0, 0)) return cancelled;
+    }
+    return absl::OkStatus();
+  }));
+
+  // The range.
+  absl::CivilDay first = load_day;
+  for (const auto& a : accounts) {
+    for (const auto& inv : a.invoices) first = std::min(first, inv.state.issue_date);
+  }
+  const absl::CivilDay from = start.value_or(first);
+  const absl::CivilDay to = end.value_or(today - 1);
+  if (from > to) {
+    return domain::InvalidInput("INVALID_DATE_RANGE", "start_date", "after end_date");
+  }
+  if (to - from + 1 > kMaxBacktestDays) {
+    return domain::InvalidInput("INVALID_DATE_RANGE", "start_date",
+                                absl::StrCat("more than ", kMaxBacktestDays, " days before end_date"));
+  }
+
+  v1::BacktestReport out;
+  *out.mutable_start_date() = ToProtoDate(from);
+  *out.mutable_end_date() = ToProtoDate(to);
+  out.set_customers(static_cast<int32_t>(accounts.size()));
+  out.set_invoices(invoices);
+
+  bool stopped = false;
+  const std::vector<domain::RiskPrediction> predictions = domain::ReplayRisk(
+      accounts, from, to, [&](int done, int total) {
+        stopped = !report("RISK", 0, done, total);
+        return !stopped;
+      });
+  if (stopped) return cancelled;
+  FillRisk(domain::ScoreRisk(predictions), out.mutable_risk());
+
+  const domain::ReminderEffect effect = domain::FitReminderEffect(accounts, from, to);
+  out.set_reminder_effect_fitted(effect.fitted);
+  out.set_reminder_response_bp(effect.response_bp);
+  out.set_reminder_lag_days(effect.lag_days);
+  for (const auto& a : domain::BacktestAssumptions(effect)) out.add_assumptions(a);
+
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const domain::PolicyOutcome o = domain::ReplayPolicy(
+        accounts, candidates[i].policy, from, to, effect, [&](int done, int total) {
+          stopped = !report("POLICY", static_cast<int>(i), done, total);
+          return !stopped;
+        });
+    if (stopped) return cancelled;
+    FillPolicy(candidates[i].label, candidates[i].version, o, out.add_policies());
+  }
+  out.set_elapsed_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - started)
+                         .count());
+  return out;
+}
+
+}  // namespace collections::app
