@@ -5,7 +5,8 @@
 // AccountContext per customer, and never written back. The history's
 // payment plans are left out of the copy: their arrears flag is the state
 // of today, not of the replayed day. Bounded: at most kMaxBacktestInvoices
-// invoices and kMaxBacktestDays days; one backtest per tenant at a time.
+// invoices and kMaxBacktestDays days; one backtest per tenant at a time (a
+// second one waits up to kWaitForRunning, then is refused).
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -25,12 +26,19 @@ constexpr int kMaxBacktestDays = 3660;
 // Customers read per page while copying.
 constexpr int kCopyPage = 500;
 
-// Marks the tenant's backtest as running for the scope's lifetime.
+// How long a backtest waits for the tenant's running one to end (a client
+// that cancelled one and starts another finds the first still stopping).
+constexpr absl::Duration kWaitForRunning = absl::Seconds(10);
+
+// Marks the tenant's backtest as running for the scope's lifetime, after
+// waiting up to kWaitForRunning for one already running to end.
 class RunningBacktest {
  public:
   RunningBacktest(absl::Mutex& mu, std::set<std::string>& running, const std::string& tenant)
       : mu_(mu), running_(running), tenant_(tenant) {
     absl::MutexLock l(&mu_);
+    auto free = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_.count(tenant_) == 0; };
+    mu_.AwaitWithTimeout(absl::Condition(&free), kWaitForRunning);
     acquired_ = running_.insert(tenant_).second;
   }
   ~RunningBacktest() {

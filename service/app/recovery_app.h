@@ -104,8 +104,9 @@ class RecoveryApp {
   // in one read transaction and replays it (domain/backtest.h); writes
   // nothing. `progress` receives progress messages (the report is the
   // return value); when it returns false the backtest stops with CANCELLED.
-  // RESOURCE_EXHAUSTED BACKTEST_RUNNING while another backtest of the
-  // tenant runs, BACKTEST_TOO_LARGE over kMaxBacktestInvoices invoices;
+  // RESOURCE_EXHAUSTED BACKTEST_RUNNING when another backtest of the
+  // tenant is still running after 10 s, BACKTEST_TOO_LARGE over 2,000,000
+  // invoices;
   // INVALID_ARGUMENT INVALID_POLICY or INVALID_DATE_RANGE.
   using BacktestProgressFn = std::function<bool(const v1::BacktestProgress&)>;
   absl::StatusOr<v1::BacktestReport> BacktestPolicy(const CallContext& ctx,
