@@ -229,9 +229,9 @@ ReminderEffect FitReminderEffect(const std::vector<AccountContext>& accounts,
       }
     }
   }
-  if (ages.empty()) return e;
+  // The age reminders came at (a week when the history has none).
   std::sort(ages.begin(), ages.end());
-  const int age = ages[ages.size() / 2];
+  const int age = ages.empty() ? 7 : ages[ages.size() / 2];
   int64_t paid_anyway = 0;
   for (const Open& o : unreminded) {
     const absl::CivilDay from = o.due + age;

@@ -188,6 +188,8 @@ TEST(Backtest, FitsTheReminderEffectTheGeneratorPutIn) {
   const ReminderEffect none =
       FitReminderEffect(synthetic::GenerateSyntheticLedger({}).accounts, o.start, ledger.end);
   EXPECT_FALSE(none.fitted);
+  EXPECT_EQ(none.reminded, 0);
+  EXPECT_GT(none.unreminded, kMinReminderSample);
   EXPECT_EQ(none.response_bp, ReminderEffect{}.response_bp);
   EXPECT_NE(BacktestAssumptions(none)[0].find("a default"), std::string::npos);
 }
