@@ -201,7 +201,7 @@ double ApplyOdds(double p, double odds) {
 std::string Percent(double p) { return absl::StrFormat("%d%%", static_cast<int>(std::lround(p * 100))); }
 
 std::string DelayWords(const DelayQuartiles& q, bool own) {
-  return absl::StrCat("if late, about ", q.median, " days (half of late payments between ", q.low,
+  return absl::StrCat("If late, about ", q.median, " days (half of late payments between ", q.low,
                       " and ", q.high, " days; ",
                       q.payments == 0 ? std::string("a default until late payments are known")
                       : own ? absl::StrCat("from ", q.payments, " own late payments")

@@ -153,7 +153,7 @@ TEST(PaymentRisk, DaysLateIsTheMedianOfTheLateDelaysAndOpenInvoicesCountAsAtLeas
   EXPECT_EQ(r.if_late.low, 5);
   EXPECT_EQ(r.if_late.high, 8);
   EXPECT_EQ(r.if_late.payments, 5);
-  EXPECT_NE(r.explanation.find("if late, about 5 days"), std::string::npos) << r.explanation;
+  EXPECT_NE(r.explanation.find("If late, about 5 days"), std::string::npos) << r.explanation;
 
   // Five invoices open 40+ days past due: at least that late, so the median
   // of the late delays moves past the paid ones.
