@@ -120,16 +120,31 @@ int BucketIndex(const std::vector<BucketSpec>& buckets, int dpd) {
   return static_cast<int>(buckets.size()) - 1;
 }
 
+int64_t CountbackDsoCentiFromPeriods(int64_t balance, const std::vector<int64_t>& period_sales) {
+  if (balance <= 0) return 0;
+  int64_t remaining = balance;
+  int64_t centi = 0;
+  for (int p = 0; p < kDsoPeriods; ++p) {
+    const int64_t sales = p < static_cast<int>(period_sales.size()) ? period_sales[p] : 0;
+    if (sales >= remaining) {
+      centi += static_cast<int64_t>((static_cast<__int128>(remaining) * kDsoPeriodDays * 100) /
+                                    sales);
+      return centi;
+    }
+    remaining -= sales;
+    centi += kDsoPeriodDays * 100;
+  }
+  return centi;
+}
+
 int64_t CountbackDsoCenti(const std::vector<InvoiceState>& invoices, const std::string& currency,
                           int64_t balance, absl::CivilDay as_of) {
   if (balance <= 0) return 0;
-  constexpr int kPeriod = 30;
-  int64_t remaining = balance;
-  int64_t centi = 0;
-  for (int p = 0; p < 12; ++p) {
-    const absl::CivilDay hi = as_of - p * kPeriod;  // inclusive
-    const absl::CivilDay lo = hi - (kPeriod - 1);
-    int64_t sales = 0;
+  std::vector<int64_t> period_sales(kDsoPeriods, 0);
+  for (int p = 0; p < kDsoPeriods; ++p) {
+    const absl::CivilDay hi = as_of - p * kDsoPeriodDays;  // inclusive
+    const absl::CivilDay lo = hi - (kDsoPeriodDays - 1);
+    int64_t& sales = period_sales[p];
     for (const auto& inv : invoices) {
       if (inv.voided || inv.currency != currency) continue;
       // Saturates: a period's sales past int64 cover any balance.
@@ -137,14 +152,8 @@ int64_t CountbackDsoCenti(const std::vector<InvoiceState>& invoices, const std::
         sales = INT64_MAX;
       }
     }
-    if (sales >= remaining) {
-      centi += static_cast<int64_t>((static_cast<__int128>(remaining) * kPeriod * 100) / sales);
-      return centi;
-    }
-    remaining -= sales;
-    centi += kPeriod * 100;
   }
-  return centi;
+  return CountbackDsoCentiFromPeriods(balance, period_sales);
 }
 
 absl::StatusOr<AccountFacts> SummarizeAccount(const std::vector<InvoiceState>& invoices,

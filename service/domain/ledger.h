@@ -138,6 +138,15 @@ absl::StatusOr<AccountFacts> SummarizeAccount(const std::vector<InvoiceState>& i
 int64_t CountbackDsoCenti(const std::vector<InvoiceState>& invoices, const std::string& currency,
                           int64_t balance, absl::CivilDay as_of);
 
+// The same walk over sales already summed per period: `period_sales[p]` is
+// the amount invoiced in the p-th 30-day period back from as_of (p = 0 ends
+// on as_of, inclusive). Periods beyond the vector count as no sales. The
+// portfolio DSO of the dashboard reads its periods from the store
+// (store::AgingMeasure::kInvoiced).
+inline constexpr int kDsoPeriodDays = 30;
+inline constexpr int kDsoPeriods = 12;
+int64_t CountbackDsoCentiFromPeriods(int64_t balance, const std::vector<int64_t>& period_sales);
+
 }  // namespace collections::domain
 
 #endif  // COLLECTIONS_DOMAIN_LEDGER_H_

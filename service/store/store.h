@@ -126,12 +126,18 @@ struct StoredRequest {
 };
 
 // Aging pushed down to the database (the report over a whole portfolio).
+// kAmountDue buckets the amount due as of the day by days past due (the
+// aged-receivables report); kInvoiced buckets the totals of the invoices
+// issued up to the day, void ones excepted, by days since issue (the sales
+// of each period, which countback DSO walks back through).
+enum class AgingMeasure { kAmountDue, kInvoiced };
 struct AgingQuery {
   int64_t as_of_day = 0;
   std::vector<int> bucket_bounds;  // upper bounds, ascending (see domain::MakeBuckets)
   bool by_customer = true;
   std::string currency;            // filter, empty = all
   std::vector<std::string> customers;  // filter, empty = all
+  AgingMeasure measure = AgingMeasure::kAmountDue;
 };
 struct AgingCell {
   std::string customer;  // empty when grouped by currency only

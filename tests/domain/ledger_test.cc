@@ -168,5 +168,15 @@ TEST(Dso, CountbackOverThirtyDayPeriods) {
   EXPECT_EQ(CountbackDsoCenti(invs, "USD", 10, as_of), 36000);
 }
 
+TEST(Dso, CountbackFromPeriodSalesMatchesTheInvoiceWalk) {
+  // The periods of the test above, summed ahead (as the store sums them).
+  EXPECT_EQ(CountbackDsoCentiFromPeriods(4000, {3000, 2000}), 4500);
+  EXPECT_EQ(CountbackDsoCentiFromPeriods(0, {3000}), 0);
+  // A balance no period covers is 12 periods: 360 days.
+  EXPECT_EQ(CountbackDsoCentiFromPeriods(10, {}), 36000);
+  // Only part of the first period: 1500 of 3000 sold in 30 days is 15 days.
+  EXPECT_EQ(CountbackDsoCentiFromPeriods(1500, {3000, 2000}), 1500);
+}
+
 }  // namespace
 }  // namespace collections::domain

@@ -541,6 +541,26 @@ TEST_P(AgingTest, FutureInvoiceForcesSlowPathWithSameAnswer) {
             (Cells{{"A", "EUR", 3, 50, 1}, {"A", "EUR", 4, 300, 1}}));
 }
 
+TEST_P(AgingTest, InvoicedMeasureSumsTotalsByDaysSinceIssue) {
+  SetUpPortfolio();
+  // Bounds {100, 200, 300} on days since issue: paid invoices count (they
+  // were sales), void ones never, and invoices issued after as_of neither.
+  EXPECT_EQ(AllFields(Aging("acme", {.as_of_day = 1000,
+                                     .bucket_bounds = {100, 200, 300},
+                                     .by_customer = false,
+                                     .measure = AgingMeasure::kInvoiced})),
+            (Cells{{"", "EUR", 1, 1000, 1},
+                   {"", "EUR", 2, 1200, 2},
+                   {"", "EUR", 3, 100, 1},
+                   {"", "USD", 3, 400, 1}}));
+  EXPECT_EQ(AllFields(Aging("acme", {.as_of_day = 860,
+                                     .bucket_bounds = {100, 200, 300},
+                                     .by_customer = false,
+                                     .currency = "EUR",
+                                     .measure = AgingMeasure::kInvoiced})),
+            (Cells{{"", "EUR", 1, 1200, 2}, {"", "EUR", 2, 100, 1}}));
+}
+
 // ------------------------------------------------------------------- events
 
 TEST_P(StoreConformance, EventsListInSequenceOrderWithFilters) {

@@ -1020,9 +1020,11 @@ class PostgresStore : public Store {
                                "AND issue_day>$2)",
                                Params().Text(tenant).Int(q.as_of_day)));
       const bool exact_now = exact.size() == 1 && exact.Int(0, 0) != 0;
-      std::string bucket = "CASE WHEN $1 - due_day <= 0 THEN 0 ";
+      const bool invoiced = q.measure == AgingMeasure::kInvoiced;
+      const char* day = invoiced ? "issue_day" : "due_day";
+      std::string bucket = absl::StrCat("CASE WHEN $1 - ", day, " <= 0 THEN 0 ");
       for (size_t b = 0; b < q.bucket_bounds.size(); ++b) {
-        absl::StrAppend(&bucket, "WHEN $1 - due_day <= ", q.bucket_bounds[b], " THEN ", b + 1,
+        absl::StrAppend(&bucket, "WHEN $1 - ", day, " <= ", q.bucket_bounds[b], " THEN ", b + 1,
                         " ");
       }
       absl::StrAppend(&bucket, "ELSE ", q.bucket_bounds.size() + 1, " END");
@@ -1044,7 +1046,12 @@ class PostgresStore : public Store {
       }
       const char* customer_col = q.by_customer ? "customer" : "''::text";
       std::string sql;
-      if (exact_now) {
+      if (invoiced) {
+        sql = absl::StrCat("SELECT ", customer_col, ", currency, ", bucket,
+                           " AS b, SUM(total)::bigint, COUNT(*) FROM invoices WHERE tenant=$2 "
+                           "AND status<>4 AND issue_day<=$1",
+                           filter, " GROUP BY ", group, ", b ORDER BY ", group, ", b");
+      } else if (exact_now) {
         sql = absl::StrCat("SELECT ", customer_col, ", currency, ", bucket,
                            " AS b, SUM(amount_due)::bigint, COUNT(*) FROM invoices "
                            "WHERE tenant=$2 AND status IN (1,2)",

@@ -608,14 +608,22 @@ class SqliteTransaction : public Transaction {
 }  // namespace
 
 std::string SqliteAgingSql(const AgingQuery& q, bool as_stored) {
-  std::string bucket = "CASE WHEN ?1 - due_day <= 0 THEN 0 ";
+  const bool invoiced = q.measure == AgingMeasure::kInvoiced;
+  const char* day = invoiced ? "issue_day" : "due_day";
+  std::string bucket = absl::StrCat("CASE WHEN ?1 - ", day, " <= 0 THEN 0 ");
   for (size_t b = 0; b < q.bucket_bounds.size(); ++b) {
-    absl::StrAppend(&bucket, "WHEN ?1 - due_day <= ", q.bucket_bounds[b], " THEN ", b + 1, " ");
+    absl::StrAppend(&bucket, "WHEN ?1 - ", day, " <= ", q.bucket_bounds[b], " THEN ", b + 1, " ");
   }
   absl::StrAppend(&bucket, "ELSE ", q.bucket_bounds.size() + 1, " END");
   const std::string group = q.by_customer ? "customer, currency" : "currency";
   std::string filter;
   if (!q.currency.empty()) filter += " AND currency=?3";
+  if (invoiced) {
+    return absl::StrCat("SELECT ", q.by_customer ? "customer" : "''", ", currency, ", bucket,
+                        " AS b, SUM(total), COUNT(*) FROM invoices WHERE tenant=?2 AND "
+                        "status!=4 AND issue_day<=?1",
+                        filter, " GROUP BY ", group, ", b ORDER BY ", group, ", b");
+  }
   if (as_stored) {
     return absl::StrCat("SELECT ", q.by_customer ? "customer" : "''", ", currency, ", bucket,
                         " AS b, SUM(amount_due), COUNT(*) FROM invoices INDEXED BY invoices_aging "
@@ -752,7 +760,7 @@ class SqliteStore : public Store {
                           "AND NOT EXISTS(SELECT 1 FROM invoices WHERE tenant=?1 AND issue_day>?2)");
         s->Bind(1, tenant).Bind(2, q.as_of_day);
         ASSIGN_OR_RETURN(bool row, s->Step());
-        exact_now = row && s->Int(0) != 0;
+        exact_now = row && s->Int(0) != 0 && q.measure == AgingMeasure::kAmountDue;
       }
       const std::string sql = SqliteAgingSql(q, exact_now);
       PREPARE_OR_RETURN(s, c, sql);
