@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
+#include "service/app/customer_search.h"
 #include "service/app/resource_names.h"
 #include "service/domain/amount_limits.h"
 #include "service/domain/errors.h"
@@ -626,6 +627,7 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCustomer(const v1::Customer& in) {
     existing->body = next.SerializeAsString();
     existing->number.clear();
     RETURN_IF_ERROR(tx_.PutDoc(*existing));
+    RETURN_IF_ERROR(IndexCustomer(tx_, existing->id, &before, next));
     RETURN_IF_ERROR(Event("customer.updated", next.name(), existing->id, &before, &next));
     return ApplyResult{v1::RecordOutcome::UPDATED, next.name()};
   }
@@ -649,6 +651,7 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCustomer(const v1::Customer& in) {
   *next.mutable_create_time() = NowTs(clock_);
   *next.mutable_update_time() = next.create_time();
   RETURN_IF_ERROR(tx_.PutDoc(store::Doc{kCustomerKind, id, id, ref, "", next.SerializeAsString()}));
+  RETURN_IF_ERROR(IndexCustomer(tx_, id, nullptr, next));
   known_customers_.insert(id);
   RETURN_IF_ERROR(Event("customer.created", next.name(), id, nullptr, &next));
   return ApplyResult{v1::RecordOutcome::CREATED, next.name()};
@@ -727,6 +730,7 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyInvoice(const std::string& customer_
   row.status = next.status();
   row.body = next.SerializeAsString();
   RETURN_IF_ERROR(tx_.PutInvoice(row));
+  RETURN_IF_ERROR(IndexInvoiceNumber(tx_, customer_id, update ? before.number() : "", next.number()));
   if (update) {
     RETURN_IF_ERROR(RefreshInvoice(row.id));
     ASSIGN_OR_RETURN(v1::Invoice after, LoadInvoice(customer_id, row.id));
