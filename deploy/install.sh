@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs every build and test dependency from Debian 12's packages.
-# Idempotent: a no-op (no apt-get at all) when everything is present.
+# Installs every build and test dependency from Debian 12's packages, then
+# builds the dashboard's browser assets with npm (the chart library, from the
+# committed package-lock.json) for CMake to embed into collectionsd.
+# Idempotent: a no-op (no apt-get, no npm) when everything is present.
 # Used by both README commands, .ci/run and deploy/Dockerfile.
 set -euo pipefail
 
@@ -18,6 +20,7 @@ PACKAGES=(
   golang-github-gogo-googleapis-dev
   hledger ledger beancount
   clang libclang-rt-14-dev
+  nodejs chromium chromium-driver python3-selenium python3-pil
 )
 
 missing=()
@@ -26,11 +29,23 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+# Debian's nodejs comes without npm (its own package); some nodejs builds
+# bring npm along.
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install.sh: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "install.sh: installing ${missing[*]}" >&2
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# The dashboard's assets: npm ci from the lock file, then the build step
+# (service/dashboard/web/build.mjs), again only when the lock file changed.
+# Skipped where the sources are not there yet (deploy/Dockerfile's first step).
+WEB="$(cd "$(dirname "$0")/.." && pwd)/service/dashboard/web"
+if [ -f "$WEB/package-lock.json" ] && { [ ! -f "$WEB/dist/chart.umd.js" ] ||
+     [ "$WEB/package-lock.json" -nt "$WEB/dist/chart.umd.js" ]; }; then
+  echo "install.sh: building the dashboard's assets (npm ci, npm run build)" >&2
+  (cd "$WEB" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run --silent build >&2)
+fi

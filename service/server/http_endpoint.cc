@@ -19,6 +19,16 @@ constexpr int kKeepAliveSeconds = 2;
 constexpr size_t kMaxBodyBytes = 64 << 10;
 constexpr size_t kMaxApiBodyBytes = 4 << 20;
 
+HttpRequest FromLibrary(const httplib::Request& req) {
+  HttpRequest in{req.path, req.get_header_value("Authorization"), {}, {}, req.body};
+  for (size_t i = 1; i < req.matches.size(); ++i) in.path_params.push_back(req.matches[i]);
+  for (const auto& [k, v] : req.headers) in.headers.emplace_back(k, v);
+  in.method = req.method == "HEAD" ? "GET" : req.method;
+  for (const auto& [k, v] : req.params) in.query.emplace_back(k, v);
+  in.remote_addr = req.remote_addr;
+  return in;
+}
+
 void Answer(const HttpResponse& out, httplib::Response& res) {
   res.status = out.status;
   for (const auto& [k, v] : out.headers) res.set_header(k, v);
@@ -42,6 +52,13 @@ void Answer(const HttpResponse& out, httplib::Response& res) {
 std::string HttpRequest::Header(const std::string& name) const {
   for (const auto& [k, v] : headers) {
     if (absl::EqualsIgnoreCase(k, name)) return v;
+  }
+  return "";
+}
+
+std::string HttpRequest::Query(const std::string& name) const {
+  for (const auto& [k, v] : query) {
+    if (k == name) return v;
   }
   return "";
 }
@@ -75,10 +92,10 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
     int yes = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
-  for (auto& [path, handler] : handlers) {
-    s.Get(path, [path = path, handler = std::move(handler)](const httplib::Request& req,
-                                                           httplib::Response& res) {
-      Answer(handler(HttpRequest{path, req.get_header_value("Authorization"), {}, {}, ""}), res);
+  for (auto& [pattern, handler] : handlers) {
+    s.Get(pattern, [handler = std::move(handler)](const httplib::Request& req,
+                                                   httplib::Response& res) {
+      Answer(handler(FromLibrary(req)), res);
     });
   }
   s.set_payload_max_length(api_handler ? kMaxApiBodyBytes : kMaxBodyBytes);
@@ -89,21 +106,13 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
         res.status = 413;
         return;
       }
-      HttpRequest in{req.path, req.get_header_value("Authorization"), {}, {}, req.body};
-      for (size_t i = 1; i < req.matches.size(); ++i) in.path_params.push_back(req.matches[i]);
-      for (const auto& [k, v] : req.headers) in.headers.emplace_back(k, v);
-      Answer(handler(in), res);
+      Answer(handler(FromLibrary(req)), res);
     });
   }
   if (api_handler) {
     auto api = [handler = std::move(api_handler)](const httplib::Request& req,
                                                    httplib::Response& res) {
-      HttpRequest in{req.path, req.get_header_value("Authorization"), {}, {}, req.body};
-      for (const auto& [k, v] : req.headers) in.headers.emplace_back(k, v);
-      in.method = req.method == "HEAD" ? "GET" : req.method;
-      for (const auto& [k, v] : req.params) in.query.emplace_back(k, v);
-      in.remote_addr = req.remote_addr;
-      Answer(handler(in), res);
+      Answer(handler(FromLibrary(req)), res);
     };
     const char* kApiPattern = "/v1/.*";
     s.Get(kApiPattern, api);

@@ -6,9 +6,10 @@
 // threads, so connections are answered concurrently: an idle or slow peer
 // holds one pool thread for at most the read timeout (2 s) and never stalls
 // /healthz for the others. The port is exclusive (SO_REUSEADDR only, never
-// SO_REUSEPORT). GET handlers see the request's path and Authorization
-// header; POST handlers (payment notifications) also the path's captured
-// parts, every header and the body (at most 64 KiB; larger is 413). The API
+// SO_REUSEPORT). GET and POST handlers see the request's path, the parts
+// captured by the route's pattern, the query parameters, every header and,
+// for POST (payment notifications, the dashboard's forms), the body (at
+// most 64 KiB; larger is 413). The API
 // handler (JSON over HTTP, http_transcoder.h) takes every other request under
 // /v1/ with any method, its query and a body of up to 4 MiB, and may answer
 // with a stream.
@@ -34,19 +35,21 @@ namespace collections::server {
 struct HttpRequest {
   std::string path;  // percent-decoded
   std::string authorization;  // the Authorization header, or empty
-  // POST only: the parts captured by the route's pattern, the headers
-  // (names compared case-insensitively by Header()) and the body.
+  // The parts captured by the route's pattern, the headers (names compared
+  // case-insensitively by Header()) and, for POST, the body.
   std::vector<std::string> path_params;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  // API handler only: "GET", "POST", ...; the decoded query parameters in
-  // order (a repeated name appears once per value).
+  // "GET", "POST", ...; the decoded query parameters in order (a repeated
+  // name appears once per value).
   std::string method = {};
   std::vector<std::pair<std::string, std::string>> query = {};
   std::string remote_addr = {};  // the peer's IP address
 
   // The first header named `name` (any case), or empty.
   std::string Header(const std::string& name) const;
+  // The first query parameter named `name`, or empty.
+  std::string Query(const std::string& name) const;
 };
 
 struct HttpResponse {
@@ -70,7 +73,9 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 class HttpEndpoint {
  public:
   // Binds `listen` ("127.0.0.1:9464", "[::1]:0", "0.0.0.0:9464") and starts
-  // serving GET and HEAD of `handlers` by exact path (404 otherwise).
+  // serving GET and HEAD of `handlers`, each keyed by an ECMAScript regular
+  // expression matched against the whole path ("/metrics" is its own exact
+  // path), 404 otherwise.
   // INVALID_ARGUMENT for a malformed address, FAILED_PRECONDITION when it
   // cannot be bound (in use, not an address of this host).
   // `post_handlers` are keyed by an ECMAScript regular expression matched

@@ -209,6 +209,23 @@ absl::Status Production::Attach(Server& server) {
           {opts_.payment_notification_secrets, opts_.payment_notification_tolerance},
           *notifications_, *clock_);
     }
+    if (opts_.dashboard && (IsLoopbackAddress(opts_.http_listen) || opts_.dashboard_behind_tls)) {
+      const ServerApps apps = server.apps();
+      dashboard::DashboardOptions dopts;
+      dopts.secure_cookies = opts_.dashboard_behind_tls;
+      dashboard_ = std::make_unique<dashboard::Dashboard>(
+          dashboard::DashboardApps{apps.ledger, apps.recovery, apps.arrangements}, *tokens_, *clock_,
+          dopts);
+      handlers[dashboard::kDashboardRoute] = [this](const HttpRequest& req) { return dashboard_->Get(req); };
+      post_handlers[dashboard::kDashboardRoute] = [this](const HttpRequest& req) {
+        return dashboard_->Post(req);
+      };
+    } else if (opts_.dashboard) {
+      std::fprintf(stderr,
+                   "{\"msg\":\"dashboard off\",\"why\":\"--http_listen %s is not loopback; sign-in "
+                   "sends API tokens, so pass --dashboard_behind_tls when a TLS proxy fronts it\"}\n",
+                   opts_.http_listen.c_str());
+    }
     HttpHandler api;
     if (opts_.http_api) {
       ASSIGN_OR_RETURN(transcoder_, HttpTranscoder::Create(server.InProcessChannel(),

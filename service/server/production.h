@@ -2,8 +2,8 @@
 // place so that collectionsd's main and the tests build exactly the same
 // thing: authentication (API tokens or mutual TLS), server TLS with reload,
 // per-tenant rate limits, Prometheus metrics with store timing, and the
-// HTTP /metrics, /healthz and /readyz endpoints, and inbound payment
-// notifications on the same port.
+// HTTP /metrics, /healthz and /readyz endpoints, inbound payment
+// notifications and the dashboard (dashboard/dashboard.h) on the same port.
 //
 //   Production::Prepare(opts, &server_options)   before Server::Start
 //   production->Attach(*server)                  after it
@@ -22,6 +22,7 @@
 #include "service/api/auth.h"
 #include "service/app/ledger_app.h"
 #include "service/app/payment_notification.h"
+#include "service/dashboard/dashboard.h"
 #include "service/server/http_endpoint.h"
 #include "service/server/http_transcoder.h"
 #include "service/server/metrics.h"
@@ -69,6 +70,12 @@ struct ProductionOptions {
   // empty = off; and the accepted distance of a signed timestamp.
   std::string payment_notification_secrets;
   absl::Duration payment_notification_tolerance = absl::Minutes(5);
+  // The dashboard under /dashboard on the HTTP port (dashboard/dashboard.h).
+  // Sign-in sends an API token, so off a loopback http_listen it is served
+  // only behind a TLS-terminating proxy (dashboard_behind_tls, which also
+  // marks the session cookie Secure).
+  bool dashboard = true;
+  bool dashboard_behind_tls = false;
 };
 
 // True for 127.x, [::1], localhost and unix: addresses.
@@ -123,6 +130,7 @@ class Production {
   std::unique_ptr<app::LedgerApp> ledger_;  // payment notifications write through it
   std::unique_ptr<app::PaymentNotifications> notifications_;
   std::unique_ptr<HttpTranscoder> transcoder_;
+  std::unique_ptr<dashboard::Dashboard> dashboard_;
   std::unique_ptr<HttpEndpoint> http_;
   std::string metrics_token_;  // empty = no bearer required
   std::atomic<bool> ready_{false};

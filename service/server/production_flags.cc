@@ -36,6 +36,12 @@ ABSL_FLAG(std::string, payment_notification_secrets, "",
           "is off");
 ABSL_FLAG(absl::Duration, payment_notification_tolerance, absl::Minutes(5),
           "how far a payment notification's signed timestamp may be from the server's clock");
+ABSL_FLAG(bool, dashboard, true,
+          "serve the dashboard under /dashboard on the HTTP port (sign-in with an API token); "
+          "off a loopback --http_listen only with --dashboard_behind_tls");
+ABSL_FLAG(bool, dashboard_behind_tls, false,
+          "the HTTP port is reached through a TLS-terminating proxy: the dashboard's session "
+          "cookie is marked Secure, and the dashboard may be served off loopback");
 
 namespace collections::server {
 
@@ -57,6 +63,8 @@ ProductionOptions ProductionOptionsFromFlags() {
   o.bootstrap_tenant = absl::GetFlag(FLAGS_bootstrap_tenant);
   o.payment_notification_secrets = absl::GetFlag(FLAGS_payment_notification_secrets);
   o.payment_notification_tolerance = absl::GetFlag(FLAGS_payment_notification_tolerance);
+  o.dashboard = absl::GetFlag(FLAGS_dashboard);
+  o.dashboard_behind_tls = absl::GetFlag(FLAGS_dashboard_behind_tls);
   return o;
 }
 

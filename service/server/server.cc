@@ -15,6 +15,7 @@
 #include "service/api/recovery_service.h"
 #include "service/app/arrangements_app.h"
 #include "service/app/cases_app.h"
+#include "service/app/customer_search.h"
 #include "service/app/ledger_app.h"
 #include "service/app/letters_app.h"
 #include "service/app/recovery_app.h"
@@ -87,6 +88,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   app::SetKeeper(keeping, impl.keeper.get());
   impl.cases = std::make_unique<app::CasesApp>(*s->store_, *impl.keeper);
   RETURN_IF_ERROR(impl.cases->MigrateStore());
+  RETURN_IF_ERROR(app::MigrateCustomerSearch(*s->store_));
   impl.services.push_back(std::make_unique<api::CaseService>(impl.env, *impl.cases));
   app::ArrangementConfig arrangement_config;
   arrangement_config.starting_policy = recovery_config.policy;
@@ -160,6 +162,11 @@ void Server::Shutdown(absl::Duration grace) {
   if (impl_->stream_hub) impl_->stream_hub->Stop();
   impl_->pool.reset();  // drains queued work
   store_.reset();
+}
+
+ServerApps Server::apps() {
+  return {impl_->ledger.get(), impl_->recovery.get(), impl_->arrangements.get(),
+          impl_->cases.get()};
 }
 
 int Server::QueueDepth() { return impl_->pool ? impl_->pool->QueueDepth() : 0; }

@@ -17,7 +17,24 @@
 #include "service/domain/dates.h"
 #include "service/store/store.h"
 
+namespace collections::app {
+class ArrangementsApp;
+class CasesApp;
+class LedgerApp;
+class RecoveryApp;
+}  // namespace collections::app
+
 namespace collections::server {
+
+// The application services the gRPC services call, for other front ends on
+// the same process (the dashboard), so that they share every rule, tenancy
+// check and refusal. Owned by the Server; valid until Shutdown.
+struct ServerApps {
+  app::LedgerApp* ledger = nullptr;
+  app::RecoveryApp* recovery = nullptr;
+  app::ArrangementsApp* arrangements = nullptr;
+  app::CasesApp* cases = nullptr;
+};
 
 struct ServerOptions {
   // host:port; "127.0.0.1:0" picks a free port. Empty = in-process only.
@@ -68,6 +85,7 @@ class Server {
   // A channel to this server without a socket.
   std::shared_ptr<grpc::Channel> InProcessChannel();
   store::Store& store() { return *store_; }
+  ServerApps apps();
   // Calls waiting for a worker (metrics, readiness).
   int QueueDepth();
 
