@@ -5,7 +5,13 @@
 #   3. generates the demo company's QuickBooks Desktop export and syncs it
 #      through the IIF connector;
 #   4. prints the aged-receivables report and an account summary, and checks
-#      that the report reconciles with the exported data.
+#      that the report reconciles with the exported data;
+#   5. follows one case day by day;
+#   6. runs the day's collections, lets collections-courier deliver the
+#      e-mails to a local SMTP sink (aiosmtpd), prints the dashboard's URL and
+#      a sign-in token, and shows a signed payment notification changing the
+#      account on the dashboard. Run by a person (a terminal, CI unset), it
+#      then keeps collectionsd up for the browser until Enter is pressed.
 # Everything runs "as of" the demo date, so the output is reproducible.
 set -euo pipefail
 
@@ -16,12 +22,15 @@ TENANT=demo
 
 bash "$ROOT/deploy/install.sh"
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD" --target collectionsd collectionsctl collections-iif
+cmake --build "$BUILD" --target collectionsd collectionsctl collections-iif collections-courier
 
 WORK=$(mktemp -d /tmp/collections-demo-XXXXXX)
 SERVER_PID=""
+SINK_PID=""
+SERVER_FLAGS=()
 cleanup() {
   if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  if [ -n "$SINK_PID" ]; then kill -TERM "$SINK_PID" 2>/dev/null || true; wait "$SINK_PID" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -33,7 +42,7 @@ start_server() {
   if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; fi
   : >"$WORK/collectionsd.log"
   "$BUILD/service/server/collectionsd" --listen=127.0.0.1:0 --store="sqlite:$WORK/ledger.db" \
-    --log_requests=false ${1:+--clock="$1"} 2>"$WORK/collectionsd.log" &
+    --log_requests=false ${1:+--clock="$1"} "${SERVER_FLAGS[@]}" 2>"$WORK/collectionsd.log" &
   SERVER_PID=$!
   ADDR=""
   for _ in $(seq 1 100); do
@@ -43,10 +52,18 @@ start_server() {
     sleep 0.1
   done
   [ -n "$ADDR" ] || { echo "collectionsd did not start"; cat "$WORK/collectionsd.log"; exit 1; }
+  HTTP_PORT=$(sed -n 's/.*"msg":"serving".*"http_port":\([0-9]*\).*/\1/p' "$WORK/collectionsd.log" | head -1)
 }
 
 section "Starting collectionsd on a temporary SQLite store"
-start_server
+# At 10:00 in New York on the demo day, with its HTTP port (the dashboard,
+# payment notifications) and a dashboard sign-in token for tenant demo.
+mkdir -p "$WORK/secrets" "$WORK/mail" "$WORK/courier"
+head -c 32 /dev/urandom | base64 >"$WORK/secrets/demo"
+DEMO_CLOCK="fixed:${AS_OF}T15:00:00Z"
+SERVER_FLAGS=(--http_listen=127.0.0.1:0 --bootstrap_token_file="$WORK/token" --bootstrap_tenant=demo
+              --payment_notification_secrets="$WORK/secrets")
+start_server "$DEMO_CLOCK"
 echo "collectionsd serving on $ADDR (store $WORK/ledger.db)"
 CTL=("$BUILD/service/cli/collectionsctl" --server="$ADDR" --tenant="$TENANT")
 
@@ -179,6 +196,53 @@ import json, sys
 p = json.load(sys.stdin)
 print("  payment plan: %s" % p["state"])'
 "${CTL[@]}" cases get "$STORY" | sed -n '/^history:/,$p'
+
+# ------------------------------------------------- delivery and the dashboard
+section "The morning of $AS_OF: the courier delivers the day's e-mails to a local SMTP sink"
+start_server "$DEMO_CLOCK"
+CTL=("$BUILD/service/cli/collectionsctl" --server="$ADDR" --tenant="$TENANT")
+"${CTL[@]}" collect
+# Debian's python3 has python3-aiosmtpd; the sink stores each message as a file.
+/usr/bin/python3 "$ROOT/tests/courier/sinks.py" smtp --out "$WORK/mail" >"$WORK/sink.out" &
+SINK_PID=$!
+SMTP_PORT=""
+for _ in $(seq 1 100); do
+  SMTP_PORT=$(sed -n 's/^READY \([0-9]*\)/\1/p' "$WORK/sink.out")
+  [ -n "$SMTP_PORT" ] && break
+  sleep 0.1
+done
+[ -n "$SMTP_PORT" ] || { echo "the SMTP sink did not start"; exit 1; }
+"$BUILD/connectors/courier/collections-courier" --server="$ADDR" --tenant="$TENANT" \
+  --state-dir="$WORK/courier" --email=smtp --smtp-url="smtp://127.0.0.1:$SMTP_PORT" \
+  --smtp-starttls=off --mail-from=collections@demo.example --sms=skip --tasks=skip \
+  --letter=folder --letters-dir="$WORK/courier/letters" --once
+MAILS=$(find "$WORK/mail" -name '*.eml' | wc -l)
+echo "The SMTP sink on 127.0.0.1:$SMTP_PORT received $MAILS e-mails, for example:"
+first=$(find "$WORK/mail" -name '*.eml' | sort | head -1)
+[ -n "$first" ] && grep -m3 -E '^(To|Subject|Message-ID):' "$first" | sed 's/^/  /'
+[ "$MAILS" -gt 0 ] || { echo "no e-mail was delivered"; exit 1; }
+
+section "The dashboard"
+echo "  URL:   http://127.0.0.1:$HTTP_PORT/dashboard/"
+echo "  token: $(cat "$WORK/token")  (paste it into the sign-in form)"
+
+section "A payment notification from the payment provider, seen on the dashboard"
+CUSTOMER_ID=${CUSTOMER##*/}
+INVOICE=$("${CTL[@]}" --json invoices list --customer="$CUSTOMER_ID" --overdue_as_of="$AS_OF" |
+  python3 -c '
+import json, sys
+inv = json.loads(sys.stdin.read().splitlines()[0])  # one invoice a line; the first overdue
+print(inv["number"], inv["amount_due"]["minor_units"], inv["amount_due"]["currency_code"])')
+read -r INV_NUMBER INV_DUE INV_CCY <<<"$INVOICE"
+python3 "$ROOT/deploy/demo/payment_demo.py" --http="127.0.0.1:$HTTP_PORT" --tenant="$TENANT" \
+  --token-file="$WORK/token" --secret-file="$WORK/secrets/demo" --customer="$CUSTOMER_ID" \
+  --invoice="$INV_NUMBER" --amount-minor="$INV_DUE" --currency="$INV_CCY" --at="${AS_OF}T15:00:00Z"
+
+if [ -z "${CI:-}" ] && [ -t 0 ]; then
+  section "The dashboard stays up"
+  echo "Open http://127.0.0.1:$HTTP_PORT/dashboard/ and sign in with the token above."
+  read -r -p "Press Enter to stop collectionsd and remove the demo's files. " _
+fi
 
 section "Done"
 echo "The sidecar was started, fed through a connector, and queried; it stops now."
