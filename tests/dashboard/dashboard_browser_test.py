@@ -103,6 +103,9 @@ class DashboardInBrowser(unittest.TestCase):
             options.add_argument(a)
         cls.browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
         cls.browser.set_page_load_timeout(20)
+        # Elements of the next page may take a moment under load: look again
+        # for up to 5 s before failing.
+        cls.browser.implicitly_wait(5)
         os.makedirs(ARGS.artifacts, exist_ok=True)
 
     @classmethod
@@ -133,6 +136,10 @@ class DashboardInBrowser(unittest.TestCase):
         return path
 
     def assert_charts_drawn(self):
+        from selenium.webdriver.support.ui import WebDriverWait
+        WebDriverWait(self.browser, 10).until(lambda d: d.execute_script(
+            "const c = document.querySelectorAll('canvas[data-chart]');"
+            "return c.length > 0 && Array.from(c).every(x => x.dataset.drawn === 'true');"))
         # Every canvas is drawn and has painted pixels (not a transparent box).
         painted = self.browser.execute_script("""
             return Array.from(document.querySelectorAll('canvas[data-chart]')).map(c => {
@@ -147,6 +154,10 @@ class DashboardInBrowser(unittest.TestCase):
             self.assertTrue(drawn, kind)
             self.assertGreater(pixels, 2000, "%s chart painted only %d pixels" % (kind, pixels))
 
+    def wait_for_url(self, part):
+        from selenium.webdriver.support.ui import WebDriverWait
+        WebDriverWait(self.browser, 10).until(lambda d: part in d.current_url)
+
     def test_a_walk_through_the_dashboard(self):
         from selenium.webdriver.common.by import By
         b = self.browser
@@ -159,7 +170,7 @@ class DashboardInBrowser(unittest.TestCase):
         self.assertIn("not valid", b.find_element(By.CSS_SELECTOR, ".notice.error").text)
         b.find_element(By.ID, "token").send_keys(self.token)
         b.find_element(By.ID, "signin").click()
-        self.assertIn("/dashboard/overview", b.current_url)
+        self.wait_for_url("/dashboard/overview")
         cookie = b.get_cookie("collections_session")
         self.assertTrue(cookie["httpOnly"])
         self.assertEqual(cookie["sameSite"], "Strict")
@@ -181,6 +192,7 @@ class DashboardInBrowser(unittest.TestCase):
 
         # The work queue, and a consumer's account opened from it.
         b.find_element(By.LINK_TEXT, "Work queue").click()
+        self.wait_for_url("/dashboard/queue")
         queue_rows = b.find_elements(By.CSS_SELECTOR, "#queue tbody tr")
         self.assertGreater(len(queue_rows), 3)
         consumer = next(a for a in b.find_elements(By.CSS_SELECTOR, "#queue a.account")
@@ -188,6 +200,7 @@ class DashboardInBrowser(unittest.TestCase):
         name = consumer.text
         self.shot("queue-desktop.png", DESKTOP)
         consumer.click()
+        self.wait_for_url("/dashboard/accounts/")
         self.assertEqual(b.find_element(By.ID, "account-name").text, name)
         self.assertGreater(len(b.find_elements(By.CSS_SELECTOR, "#invoices tbody tr")), 0)
         customer_id = b.current_url.rstrip("/").rsplit("/", 1)[1]
@@ -226,6 +239,7 @@ class DashboardInBrowser(unittest.TestCase):
         # Signing out ends the session.
         b.get(self.base + "/dashboard/overview")
         b.find_element(By.CSS_SELECTOR, "header form button").click()
+        self.wait_for_url("/dashboard/signin")
         b.get(self.base + "/dashboard/overview")
         self.assertIn("/dashboard/signin", b.current_url)
 
