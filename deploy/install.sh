@@ -15,6 +15,8 @@ PACKAGES=(
   libkainjow-mustache-dev
   libpq-dev postgresql
   python3 python3-grpcio python3-grpc-tools python3-yaml
+  golang-github-gogo-googleapis-dev
+  python3-protobuf python3-build python3-venv python3-setuptools python3-wheel jq
   libssl-dev openssl systemd
   libcpp-httplib-dev libcurl4-openssl-dev python3-aiosmtpd
   golang-github-gogo-googleapis-dev

@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "collections_sidecar/v1/error_details.pb.h"
 #include "service/api/status_convert.h"
 #include "service/domain/errors.h"
 
@@ -56,17 +55,9 @@ bool IsRetryable(grpc::StatusCode code) {
 }
 
 std::optional<absl::Duration> RetryDelayOf(const grpc::Status& status) {
-  if (status.error_details().empty()) return std::nullopt;
-  v1::Status details;
-  if (!details.ParseFromString(status.error_details())) return std::nullopt;
-  for (const auto& any : details.details()) {
-    v1::RetryInfo info;
-    if (any.UnpackTo(&info)) {
-      return absl::Seconds(info.retry_delay().seconds()) +
-             absl::Nanoseconds(info.retry_delay().nanos());
-    }
-  }
-  return std::nullopt;
+  const absl::Duration asked = domain::RetryDelayOf(api::FromGrpcStatus(status));
+  if (asked <= absl::ZeroDuration()) return std::nullopt;
+  return asked;
 }
 
 absl::Duration BackoffCeiling(int retry, const ClientOptions& options) {

@@ -11,14 +11,14 @@ ServerUnaryReactor* ArrangementService::RecordPromise(CallbackServerContext* c,
                                                       const v1::RecordPromiseRequest* r,
                                                       v1::PromiseToPay* out) {
   return HandleUnary(
-      env_, c, "ArrangementService/RecordPromise", TenantOf(r->parent()), out,
+      env_, c, "ArrangementService/RecordPromise", r->parent(), out,
       [this, r](const app::CallContext& who) { return app_.RecordPromise(who, *r); });
 }
 
 ServerUnaryReactor* ArrangementService::ListPromises(CallbackServerContext* c,
                                                      const v1::ListPromisesRequest* r,
                                                      v1::ListPromisesResponse* out) {
-  return HandleUnary(env_, c, "ArrangementService/ListPromises", TenantOf(r->parent()), out,
+  return HandleUnary(env_, c, "ArrangementService/ListPromises", r->parent(), out,
                      [this, r](const app::CallContext& who) { return app_.ListPromises(who, *r); });
 }
 
@@ -26,7 +26,7 @@ ServerUnaryReactor* ArrangementService::ProposePaymentPlan(CallbackServerContext
                                                            const v1::ProposePaymentPlanRequest* r,
                                                            v1::PaymentPlan* out) {
   return HandleUnary(
-      env_, c, "ArrangementService/ProposePaymentPlan", TenantOf(r->parent()), out,
+      env_, c, "ArrangementService/ProposePaymentPlan", r->parent(), out,
       [this, r](const app::CallContext& who) { return app_.ProposePaymentPlan(who, *r); });
 }
 
@@ -34,7 +34,7 @@ ServerUnaryReactor* ArrangementService::AcceptPaymentPlan(CallbackServerContext*
                                                           const v1::AcceptPaymentPlanRequest* r,
                                                           v1::PaymentPlan* out) {
   return HandleUnary(
-      env_, c, "ArrangementService/AcceptPaymentPlan", TenantOf(r->name()), out,
+      env_, c, "ArrangementService/AcceptPaymentPlan", r->name(), out,
       [this, r](const app::CallContext& who) { return app_.AcceptPaymentPlan(who, *r); });
 }
 
@@ -42,14 +42,14 @@ ServerUnaryReactor* ArrangementService::GetPaymentPlan(CallbackServerContext* c,
                                                        const v1::GetPaymentPlanRequest* r,
                                                        v1::PaymentPlan* out) {
   return HandleUnary(
-      env_, c, "ArrangementService/GetPaymentPlan", TenantOf(r->name()), out,
+      env_, c, "ArrangementService/GetPaymentPlan", r->name(), out,
       [this, r](const app::CallContext& who) { return app_.GetPaymentPlan(who, *r); });
 }
 
 ServerUnaryReactor* ArrangementService::ExtendTerms(CallbackServerContext* c,
                                                     const v1::ExtendTermsRequest* r,
                                                     v1::PaymentPlan* out) {
-  return HandleUnary(env_, c, "ArrangementService/ExtendTerms", TenantOf(r->parent()), out,
+  return HandleUnary(env_, c, "ArrangementService/ExtendTerms", r->parent(), out,
                      [this, r](const app::CallContext& who) { return app_.ExtendTerms(who, *r); });
 }
 
@@ -57,7 +57,7 @@ ServerUnaryReactor* ArrangementService::ProposeSettlement(CallbackServerContext*
                                                           const v1::ProposeSettlementRequest* r,
                                                           v1::Settlement* out) {
   return HandleUnary(
-      env_, c, "ArrangementService/ProposeSettlement", TenantOf(r->parent()), out,
+      env_, c, "ArrangementService/ProposeSettlement", r->parent(), out,
       [this, r](const app::CallContext& who) { return app_.ProposeSettlement(who, *r); });
 }
 
@@ -65,14 +65,14 @@ ServerUnaryReactor* ArrangementService::AcceptSettlement(CallbackServerContext* 
                                                          const v1::AcceptSettlementRequest* r,
                                                          v1::Settlement* out) {
   return HandleUnary(
-      env_, c, "ArrangementService/AcceptSettlement", TenantOf(r->name()), out,
+      env_, c, "ArrangementService/AcceptSettlement", r->name(), out,
       [this, r](const app::CallContext& who) { return app_.AcceptSettlement(who, *r); });
 }
 
 ServerUnaryReactor* ArrangementService::AssessFees(CallbackServerContext* c,
                                                    const v1::AssessFeesRequest* r,
                                                    v1::AssessFeesResponse* out) {
-  return HandleUnary(env_, c, "ArrangementService/AssessFees", TenantOf(r->customer()), out,
+  return HandleUnary(env_, c, "ArrangementService/AssessFees", r->customer(), out,
                      [this, r](const app::CallContext& who) { return app_.AssessFees(who, *r); });
 }
 
@@ -80,14 +80,14 @@ ServerUnaryReactor* ArrangementService::ApplyLateFees(CallbackServerContext* c,
                                                       const v1::ApplyLateFeesRequest* r,
                                                       v1::ApplyLateFeesResponse* out) {
   return HandleUnary(
-      env_, c, "ArrangementService/ApplyLateFees", TenantOf(r->customer()), out,
+      env_, c, "ArrangementService/ApplyLateFees", r->customer(), out,
       [this, r](const app::CallContext& who) { return app_.ApplyLateFees(who, *r); });
 }
 
 ServerUnaryReactor* ArrangementService::OpenDispute(CallbackServerContext* c,
                                                     const v1::OpenDisputeRequest* r,
                                                     v1::Dispute* out) {
-  return HandleUnary(env_, c, "ArrangementService/OpenDispute", TenantOf(r->parent()), out,
+  return HandleUnary(env_, c, "ArrangementService/OpenDispute", r->parent(), out,
                      [this, r](const app::CallContext& who) { return app_.OpenDispute(who, *r); });
 }
 
@@ -95,13 +95,13 @@ ServerUnaryReactor* ArrangementService::ResolveDispute(CallbackServerContext* c,
                                                        const v1::ResolveDisputeRequest* r,
                                                        v1::Dispute* out) {
   return HandleUnary(
-      env_, c, "ArrangementService/ResolveDispute", TenantOf(r->name()), out,
+      env_, c, "ArrangementService/ResolveDispute", r->name(), out,
       [this, r](const app::CallContext& who) { return app_.ResolveDispute(who, *r); });
 }
 
 ServerUnaryReactor* ArrangementService::WriteOff(CallbackServerContext* c,
                                                  const v1::WriteOffRequest* r, v1::WriteOff* out) {
-  return HandleUnary(env_, c, "ArrangementService/WriteOff", TenantOf(r->parent()), out,
+  return HandleUnary(env_, c, "ArrangementService/WriteOff", r->parent(), out,
                      [this, r](const app::CallContext& who) { return app_.WriteOff(who, *r); });
 }
 
@@ -109,7 +109,7 @@ ServerUnaryReactor* ArrangementService::ReverseWriteOff(CallbackServerContext* c
                                                         const v1::ReverseWriteOffRequest* r,
                                                         v1::WriteOff* out) {
   return HandleUnary(
-      env_, c, "ArrangementService/ReverseWriteOff", TenantOf(r->name()), out,
+      env_, c, "ArrangementService/ReverseWriteOff", r->name(), out,
       [this, r](const app::CallContext& who) { return app_.ReverseWriteOff(who, *r); });
 }
 
@@ -117,21 +117,21 @@ ServerUnaryReactor* ArrangementService::ReferToAgency(CallbackServerContext* c,
                                                       const v1::ReferToAgencyRequest* r,
                                                       v1::Referral* out) {
   return HandleUnary(
-      env_, c, "ArrangementService/ReferToAgency", TenantOf(r->parent()), out,
+      env_, c, "ArrangementService/ReferToAgency", r->parent(), out,
       [this, r](const app::CallContext& who) { return app_.ReferToAgency(who, *r); });
 }
 
 ServerUnaryReactor* ArrangementService::ReferToLegal(CallbackServerContext* c,
                                                      const v1::ReferToLegalRequest* r,
                                                      v1::Referral* out) {
-  return HandleUnary(env_, c, "ArrangementService/ReferToLegal", TenantOf(r->parent()), out,
+  return HandleUnary(env_, c, "ArrangementService/ReferToLegal", r->parent(), out,
                      [this, r](const app::CallContext& who) { return app_.ReferToLegal(who, *r); });
 }
 
 ServerUnaryReactor* ArrangementService::RecordAgencyCollection(
     CallbackServerContext* c, const v1::RecordAgencyCollectionRequest* r, v1::Referral* out) {
   return HandleUnary(
-      env_, c, "ArrangementService/RecordAgencyCollection", TenantOf(r->name()), out,
+      env_, c, "ArrangementService/RecordAgencyCollection", r->name(), out,
       [this, r](const app::CallContext& who) { return app_.RecordAgencyCollection(who, *r); });
 }
 
@@ -139,7 +139,7 @@ ServerUnaryReactor* ArrangementService::RecallReferral(CallbackServerContext* c,
                                                        const v1::RecallReferralRequest* r,
                                                        v1::Referral* out) {
   return HandleUnary(
-      env_, c, "ArrangementService/RecallReferral", TenantOf(r->name()), out,
+      env_, c, "ArrangementService/RecallReferral", r->name(), out,
       [this, r](const app::CallContext& who) { return app_.RecallReferral(who, *r); });
 }
 
@@ -147,7 +147,7 @@ ServerUnaryReactor* ArrangementService::ListArrangements(CallbackServerContext* 
                                                          const v1::ListArrangementsRequest* r,
                                                          v1::ListArrangementsResponse* out) {
   return HandleUnary(
-      env_, c, "ArrangementService/ListArrangements", TenantOf(r->parent()), out,
+      env_, c, "ArrangementService/ListArrangements", r->parent(), out,
       [this, r](const app::CallContext& who) { return app_.ListArrangements(who, *r); });
 }
 
@@ -155,7 +155,7 @@ ServerUnaryReactor* ArrangementService::RefreshArrangements(CallbackServerContex
                                                             const v1::RefreshArrangementsRequest* r,
                                                             v1::RefreshArrangementsResponse* out) {
   return HandleUnary(
-      env_, c, "ArrangementService/RefreshArrangements", TenantOf(r->customer()), out,
+      env_, c, "ArrangementService/RefreshArrangements", r->customer(), out,
       [this, r](const app::CallContext& who) { return app_.RefreshArrangements(who, *r); });
 }
 

@@ -46,12 +46,6 @@ std::string RequestIdOf(grpc::CallbackServerContext* ctx) {
   return id;
 }
 
-std::string TenantOf(absl::string_view name) {
-  std::vector<absl::string_view> parts = absl::StrSplit(name, absl::MaxSplits('/', 2));
-  if (parts.size() >= 2 && parts[0] == "tenants") return std::string(parts[1]);
-  return "";
-}
-
 void LogCall(absl::string_view method, absl::string_view tenant, const app::CallContext* caller,
              grpc::StatusCode code, absl::Duration latency, absl::string_view message,
              absl::string_view request_id) {

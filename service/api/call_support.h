@@ -58,8 +58,6 @@ struct ServiceEnv {
 // it. Call once per call, before the first response is sent.
 std::string RequestIdOf(grpc::CallbackServerContext* ctx);
 
-// The tenant id named by a resource name ("tenants/acme/..." -> "acme").
-std::string TenantOf(absl::string_view resource_name);
 
 // Writes one JSON log line for a finished call to stderr.
 void LogCall(absl::string_view method, absl::string_view tenant, const app::CallContext* caller,
@@ -78,20 +76,22 @@ absl::Status OverloadStatus(WorkerPool::Refusal why, absl::string_view tenant);
 
 // Runs `fn(caller)` on the worker pool and finishes the unary call with its
 // result. `fn` returns absl::StatusOr<Resp>; on success it is moved into
-// *response.
+// *response. `resource` is the resource name the request is about (its name
+// or parent): it selects the tenant and is named in the error details.
 template <typename Resp, typename Fn>
 grpc::ServerUnaryReactor* HandleUnary(const ServiceEnv& env, grpc::CallbackServerContext* ctx,
-                                      const char* method, std::string tenant, Resp* response,
+                                      const char* method, std::string resource, Resp* response,
                                       Fn fn) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  std::string tenant = TenantOf(resource);
   const absl::Time start = absl::Now();
   std::string request_id = RequestIdOf(ctx);
-  auto work = [&env, ctx, method, tenant, response, reactor, start, request_id,
+  auto work = [&env, ctx, method, tenant, resource, response, reactor, start, request_id,
                fn = std::move(fn)]() mutable {
     absl::StatusOr<app::CallContext> caller = env.authenticate(*ctx, method, tenant);
     grpc::Status st;
     if (!caller.ok()) {
-      st = ToGrpcStatus(caller.status());
+      st = ToGrpcStatus(caller.status(), resource);
     } else if (ctx->IsCancelled()) {
       st = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client");
     } else if (absl::FromChrono(ctx->deadline()) < absl::Now()) {
@@ -101,7 +101,7 @@ grpc::ServerUnaryReactor* HandleUnary(const ServiceEnv& env, grpc::CallbackServe
       if (result.ok()) {
         *response = *std::move(result);
       } else {
-        st = ToGrpcStatus(result.status());
+        st = ToGrpcStatus(result.status(), resource);
       }
     }
     FinishCall(env, method, tenant, caller.ok() ? &*caller : nullptr, st, start, request_id);
@@ -109,7 +109,7 @@ grpc::ServerUnaryReactor* HandleUnary(const ServiceEnv& env, grpc::CallbackServe
   };
   WorkerPool::Refusal why = WorkerPool::Refusal::kNone;
   if (!env.pool->Submit(std::move(work), tenant, &why)) {
-    grpc::Status busy = ToGrpcStatus(OverloadStatus(why, tenant));
+    grpc::Status busy = ToGrpcStatus(OverloadStatus(why, tenant), resource);
     FinishCall(env, method, tenant, nullptr, busy, start, request_id);
     reactor->Finish(busy);
   }

@@ -16,88 +16,88 @@ using grpc::ServerUnaryReactor;
 
 ServerUnaryReactor* LedgerService::GetCustomer(CallbackServerContext* c,
                                                const v1::GetCustomerRequest* r, v1::Customer* out) {
-  return HandleUnary(env_, c, "LedgerService/GetCustomer", TenantOf(r->name()), out,
+  return HandleUnary(env_, c, "LedgerService/GetCustomer", r->name(), out,
                      [this, r](const app::CallContext& who) { return app_.GetCustomer(who, *r); });
 }
 ServerUnaryReactor* LedgerService::ListCustomers(CallbackServerContext* c,
                                                  const v1::ListCustomersRequest* r,
                                                  v1::ListCustomersResponse* out) {
-  return HandleUnary(env_, c, "LedgerService/ListCustomers", TenantOf(r->parent()), out,
+  return HandleUnary(env_, c, "LedgerService/ListCustomers", r->parent(), out,
                      [this, r](const app::CallContext& who) { return app_.ListCustomers(who, *r); });
 }
 ServerUnaryReactor* LedgerService::UpsertCustomer(CallbackServerContext* c,
                                                   const v1::UpsertCustomerRequest* r,
                                                   v1::Customer* out) {
-  return HandleUnary(env_, c, "LedgerService/UpsertCustomer", TenantOf(r->parent()), out,
+  return HandleUnary(env_, c, "LedgerService/UpsertCustomer", r->parent(), out,
                      [this, r](const app::CallContext& who) { return app_.UpsertCustomer(who, *r); });
 }
 ServerUnaryReactor* LedgerService::GetInvoice(CallbackServerContext* c,
                                               const v1::GetInvoiceRequest* r, v1::Invoice* out) {
-  return HandleUnary(env_, c, "LedgerService/GetInvoice", TenantOf(r->name()), out,
+  return HandleUnary(env_, c, "LedgerService/GetInvoice", r->name(), out,
                      [this, r](const app::CallContext& who) { return app_.GetInvoice(who, *r); });
 }
 ServerUnaryReactor* LedgerService::ListInvoices(CallbackServerContext* c,
                                                 const v1::ListInvoicesRequest* r,
                                                 v1::ListInvoicesResponse* out) {
-  return HandleUnary(env_, c, "LedgerService/ListInvoices", TenantOf(r->parent()), out,
+  return HandleUnary(env_, c, "LedgerService/ListInvoices", r->parent(), out,
                      [this, r](const app::CallContext& who) { return app_.ListInvoices(who, *r); });
 }
 ServerUnaryReactor* LedgerService::UpsertInvoice(CallbackServerContext* c,
                                                  const v1::UpsertInvoiceRequest* r,
                                                  v1::Invoice* out) {
-  return HandleUnary(env_, c, "LedgerService/UpsertInvoice", TenantOf(r->parent()), out,
+  return HandleUnary(env_, c, "LedgerService/UpsertInvoice", r->parent(), out,
                      [this, r](const app::CallContext& who) { return app_.UpsertInvoice(who, *r); });
 }
 ServerUnaryReactor* LedgerService::VoidInvoice(CallbackServerContext* c,
                                                const v1::VoidInvoiceRequest* r, v1::Invoice* out) {
-  return HandleUnary(env_, c, "LedgerService/VoidInvoice", TenantOf(r->name()), out,
+  return HandleUnary(env_, c, "LedgerService/VoidInvoice", r->name(), out,
                      [this, r](const app::CallContext& who) { return app_.VoidInvoice(who, *r); });
 }
 ServerUnaryReactor* LedgerService::RecordPayment(CallbackServerContext* c,
                                                  const v1::RecordPaymentRequest* r,
                                                  v1::Payment* out) {
-  return HandleUnary(env_, c, "LedgerService/RecordPayment", TenantOf(r->parent()), out,
+  return HandleUnary(env_, c, "LedgerService/RecordPayment", r->parent(), out,
                      [this, r](const app::CallContext& who) { return app_.RecordPayment(who, *r); });
 }
 ServerUnaryReactor* LedgerService::GetPayment(CallbackServerContext* c,
                                               const v1::GetPaymentRequest* r, v1::Payment* out) {
-  return HandleUnary(env_, c, "LedgerService/GetPayment", TenantOf(r->name()), out,
+  return HandleUnary(env_, c, "LedgerService/GetPayment", r->name(), out,
                      [this, r](const app::CallContext& who) { return app_.GetPayment(who, *r); });
 }
 ServerUnaryReactor* LedgerService::ListPayments(CallbackServerContext* c,
                                                 const v1::ListPaymentsRequest* r,
                                                 v1::ListPaymentsResponse* out) {
-  return HandleUnary(env_, c, "LedgerService/ListPayments", TenantOf(r->parent()), out,
+  return HandleUnary(env_, c, "LedgerService/ListPayments", r->parent(), out,
                      [this, r](const app::CallContext& who) { return app_.ListPayments(who, *r); });
 }
 ServerUnaryReactor* LedgerService::RecordCreditNote(CallbackServerContext* c,
                                                     const v1::RecordCreditNoteRequest* r,
                                                     v1::CreditNote* out) {
-  return HandleUnary(env_, c, "LedgerService/RecordCreditNote", TenantOf(r->parent()), out,
+  return HandleUnary(env_, c, "LedgerService/RecordCreditNote", r->parent(), out,
                      [this, r](const app::CallContext& who) { return app_.RecordCreditNote(who, *r); });
 }
 ServerUnaryReactor* LedgerService::GetCreditNote(CallbackServerContext* c,
                                                  const v1::GetCreditNoteRequest* r,
                                                  v1::CreditNote* out) {
-  return HandleUnary(env_, c, "LedgerService/GetCreditNote", TenantOf(r->name()), out,
+  return HandleUnary(env_, c, "LedgerService/GetCreditNote", r->name(), out,
                      [this, r](const app::CallContext& who) { return app_.GetCreditNote(who, *r); });
 }
 ServerUnaryReactor* LedgerService::ListCreditNotes(CallbackServerContext* c,
                                                    const v1::ListCreditNotesRequest* r,
                                                    v1::ListCreditNotesResponse* out) {
-  return HandleUnary(env_, c, "LedgerService/ListCreditNotes", TenantOf(r->parent()), out,
+  return HandleUnary(env_, c, "LedgerService/ListCreditNotes", r->parent(), out,
                      [this, r](const app::CallContext& who) { return app_.ListCreditNotes(who, *r); });
 }
 ServerUnaryReactor* LedgerService::GetAccountSummary(CallbackServerContext* c,
                                                      const v1::GetAccountSummaryRequest* r,
                                                      v1::AccountSummary* out) {
-  return HandleUnary(env_, c, "LedgerService/GetAccountSummary", TenantOf(r->customer()), out,
+  return HandleUnary(env_, c, "LedgerService/GetAccountSummary", r->customer(), out,
                      [this, r](const app::CallContext& who) { return app_.GetAccountSummary(who, *r); });
 }
 ServerUnaryReactor* LedgerService::GetAgingReport(CallbackServerContext* c,
                                                   const v1::GetAgingReportRequest* r,
                                                   v1::AgingReport* out) {
-  return HandleUnary(env_, c, "LedgerService/GetAgingReport", TenantOf(r->parent()), out,
+  return HandleUnary(env_, c, "LedgerService/GetAgingReport", r->parent(), out,
                      [this, r](const app::CallContext& who) { return app_.GetAgingReport(who, *r); });
 }
 
@@ -204,7 +204,7 @@ grpc::ServerReadReactor<v1::SyncLedgerRequest>* LedgerService::SyncLedger(
 
 ServerUnaryReactor* AuditService::ListEvents(CallbackServerContext* c, const v1::ListEventsRequest* r,
                                              v1::ListEventsResponse* out) {
-  return HandleUnary(env_, c, "AuditService/ListEvents", TenantOf(r->parent()), out,
+  return HandleUnary(env_, c, "AuditService/ListEvents", r->parent(), out,
                      [this, r](const app::CallContext& who) { return app_.ListEvents(who, *r); });
 }
 

@@ -11,7 +11,7 @@ ServerUnaryReactor* LetterService::GetTenantProfile(CallbackServerContext* c,
                                                     const v1::GetTenantProfileRequest* r,
                                                     v1::TenantProfile* out) {
   return HandleUnary(
-      env_, c, "LetterService/GetTenantProfile", TenantOf(r->name()), out,
+      env_, c, "LetterService/GetTenantProfile", r->name(), out,
       [this, r](const app::CallContext& who) { return app_.GetTenantProfile(who, *r); });
 }
 
@@ -19,7 +19,7 @@ ServerUnaryReactor* LetterService::UpdateTenantProfile(CallbackServerContext* c,
                                                        const v1::UpdateTenantProfileRequest* r,
                                                        v1::TenantProfile* out) {
   return HandleUnary(
-      env_, c, "LetterService/UpdateTenantProfile", TenantOf(r->profile().name()), out,
+      env_, c, "LetterService/UpdateTenantProfile", r->profile().name(), out,
       [this, r](const app::CallContext& who) { return app_.UpdateTenantProfile(who, *r); });
 }
 
@@ -27,7 +27,7 @@ ServerUnaryReactor* LetterService::ListMessageTemplates(CallbackServerContext* c
                                                         const v1::ListMessageTemplatesRequest* r,
                                                         v1::ListMessageTemplatesResponse* out) {
   return HandleUnary(
-      env_, c, "LetterService/ListMessageTemplates", TenantOf(r->parent()), out,
+      env_, c, "LetterService/ListMessageTemplates", r->parent(), out,
       [this, r](const app::CallContext& who) { return app_.ListMessageTemplates(who, *r); });
 }
 
@@ -35,7 +35,7 @@ ServerUnaryReactor* LetterService::GetMessageTemplate(CallbackServerContext* c,
                                                       const v1::GetMessageTemplateRequest* r,
                                                       v1::MessageTemplate* out) {
   return HandleUnary(
-      env_, c, "LetterService/GetMessageTemplate", TenantOf(r->name()), out,
+      env_, c, "LetterService/GetMessageTemplate", r->name(), out,
       [this, r](const app::CallContext& who) { return app_.GetMessageTemplate(who, *r); });
 }
 
@@ -43,7 +43,7 @@ ServerUnaryReactor* LetterService::ReplaceMessageTemplate(
     CallbackServerContext* c, const v1::ReplaceMessageTemplateRequest* r,
     v1::MessageTemplate* out) {
   return HandleUnary(
-      env_, c, "LetterService/ReplaceMessageTemplate", TenantOf(r->parent()), out,
+      env_, c, "LetterService/ReplaceMessageTemplate", r->parent(), out,
       [this, r](const app::CallContext& who) { return app_.ReplaceMessageTemplate(who, *r); });
 }
 
@@ -51,7 +51,7 @@ ServerUnaryReactor* LetterService::PreviewMessageTemplate(
     CallbackServerContext* c, const v1::PreviewMessageTemplateRequest* r,
     v1::RenderMessageResponse* out) {
   return HandleUnary(
-      env_, c, "LetterService/PreviewMessageTemplate", TenantOf(r->customer()), out,
+      env_, c, "LetterService/PreviewMessageTemplate", r->customer(), out,
       [this, r](const app::CallContext& who) { return app_.PreviewMessageTemplate(who, *r); });
 }
 

@@ -123,20 +123,6 @@ absl::StatusOr<int> PageSize(int requested, int def, int max) {
   return std::min(requested, max);
 }
 
-std::string EncodePageToken(absl::string_view last_key) {
-  return absl::WebSafeBase64Escape(absl::StrCat("k1:", last_key));
-}
-
-absl::StatusOr<std::string> DecodePageToken(absl::string_view token) {
-  if (token.empty()) return std::string();
-  std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.rfind("k1:", 0) != 0) {
-    return domain::InvalidInput("INVALID_PAGE_TOKEN", "page_token",
-                                "not a page token returned by this API");
-  }
-  return raw.substr(3);
-}
-
 namespace {
 
 google::protobuf::util::JsonPrintOptions JsonOptions() {

@@ -14,6 +14,7 @@
 #include "collections_sidecar/v1/audit.pb.h"
 #include "collections_sidecar/v1/types.pb.h"
 #include "google/protobuf/message.h"
+#include "service/app/page_token.h"
 #include "service/domain/dates.h"
 #include "service/domain/money.h"
 #include "service/store/store.h"
@@ -74,9 +75,6 @@ absl::Status CheckMoney(const v1::Money& m, absl::string_view currency, int64_t 
 // Page size: 0 means `def`; values above `max` are coerced to max; negative
 // is INVALID_ARGUMENT.
 absl::StatusOr<int> PageSize(int requested, int def = 100, int max = 1000);
-// Opaque page tokens carrying the last key of the previous page.
-std::string EncodePageToken(absl::string_view last_key);
-absl::StatusOr<std::string> DecodePageToken(absl::string_view token);
 
 // Proto JSON with the proto field names (case files, and audit events when
 // they are read).

@@ -853,7 +853,7 @@ absl::StatusOr<v1::ListPromisesResponse> ArrangementsApp::ListPromises(
     const CallContext& ctx, const v1::ListPromisesRequest& r) {
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.parent(), "parent"));
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(r.page_token()));
+  ASSIGN_OR_RETURN(std::string after, PageStart(r));
   ASSIGN_OR_RETURN(absl::CivilDay as_of, ResolveAsOf(r.as_of(), clock_, AsOfUse::kRead));
   return ReadAccount<v1::ListPromisesResponse>(
       store_, clock_, config_, ctx, cn.tenant, cn.customer, as_of,
@@ -866,7 +866,7 @@ absl::StatusOr<v1::ListPromisesResponse> ArrangementsApp::ListPromises(
           ASSIGN_OR_RETURN(*resp.add_promises(), ops.Evaluate(p, as_of));
         }
         if (static_cast<int>(docs.size()) > page_size) {
-          resp.set_next_page_token(EncodePageToken(docs[page_size - 1].id));
+          resp.set_next_page_token(NextPageToken(r, docs[page_size - 1].id));
         }
         return resp;
       });
@@ -1694,7 +1694,7 @@ absl::StatusOr<v1::ListArrangementsResponse> ArrangementsApp::ListArrangements(
     const CallContext& ctx, const v1::ListArrangementsRequest& r) {
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.parent(), "parent"));
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(r.page_token()));
+  ASSIGN_OR_RETURN(std::string after, PageStart(r));
   ASSIGN_OR_RETURN(absl::CivilDay as_of, ResolveAsOf(r.as_of(), clock_, AsOfUse::kRead));
   std::vector<std::string> kinds;
   for (int i = 0; i < r.kinds_size(); ++i) {
@@ -1726,7 +1726,7 @@ absl::StatusOr<v1::ListArrangementsResponse> ArrangementsApp::ListArrangements(
             if (docs.empty()) break;
             for (const auto& d : docs) {
               if (emitted == page_size) {
-                resp.set_next_page_token(EncodePageToken(last));
+                resp.set_next_page_token(NextPageToken(r, last));
                 return resp;
               }
               ASSIGN_OR_RETURN(v1::Arrangement a, ArrangementOfDoc(d));

@@ -562,15 +562,9 @@ absl::StatusOr<CaseName> ParseCaseName(absl::string_view name) {
   return CaseName{cn.tenant, cn.customer};
 }
 
-// A page token carries the last (priority, customer) and a fingerprint of
-// the filter it belongs to.
-std::string FilterFingerprint(const v1::ListCasesRequest& r) {
-  v1::ListCasesRequest f = r;
-  f.clear_page_token();
-  f.clear_page_size();
-  f.clear_omit_history();
-  return absl::StrCat(StableHash(f.SerializeAsString()));
-}
+// A page token carries the last (priority, customer); omit_history shapes the
+// answer, not the list, so it may change between pages.
+constexpr const char* kCasesNotFilters[] = {"omit_history"};
 
 }  // namespace
 
@@ -623,15 +617,13 @@ absl::StatusOr<v1::ListCasesResponse> CasesApp::ListCases(const CallContext& ctx
   f.overdue_only = r.overdue_only();
   f.limit = page_size + 1;
   if (!r.page_token().empty()) {
-    ASSIGN_OR_RETURN(std::string token, DecodePageToken(r.page_token()));
-    std::vector<std::string> parts = absl::StrSplit(token, absl::MaxSplits('|', 2));
-    if (parts.size() != 3 || parts[0] != FilterFingerprint(r) ||
-        !absl::SimpleAtoi(parts[1], &f.after_priority)) {
-      return InvalidInput("INVALID_PAGE_TOKEN", "page_token",
-                          "not a token of this list with these filters");
+    ASSIGN_OR_RETURN(std::string token, PageStart(r, kCasesNotFilters));
+    std::vector<std::string> parts = absl::StrSplit(token, absl::MaxSplits('|', 1));
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &f.after_priority)) {
+      return InvalidInput("INVALID_PAGE_TOKEN", "page_token", "not a page token of ListCases");
     }
     f.has_after = true;
-    f.after_customer = parts[2];
+    f.after_customer = parts[1];
   }
   v1::ListCasesResponse out;
   RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
@@ -643,8 +635,8 @@ absl::StatusOr<v1::ListCasesResponse> CasesApp::ListCases(const CallContext& ctx
     }
     if (static_cast<int>(rows.size()) > page_size) {
       const auto& last = rows[page_size - 1];
-      out.set_next_page_token(EncodePageToken(
-          absl::StrCat(FilterFingerprint(r), "|", last.priority, "|", last.customer)));
+      out.set_next_page_token(NextPageToken(
+          r, absl::StrCat(last.priority, "|", last.customer), kCasesNotFilters));
     }
     return absl::OkStatus();
   }));

@@ -384,7 +384,7 @@ absl::StatusOr<v1::ListUnappliedCashResponse> CashApp::ListUnappliedCash(
   ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(r.page_token()));
+  ASSIGN_OR_RETURN(std::string after, PageStart(r));
   v1::ListUnappliedCashResponse resp;
   RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
     std::vector<std::pair<std::string, v1::UnappliedCash>> found;
@@ -405,7 +405,7 @@ absl::StatusOr<v1::ListUnappliedCashResponse> CashApp::ListUnappliedCash(
       *resp.add_items() = std::move(found[i].second);
     }
     if (static_cast<int>(found.size()) > page_size) {
-      resp.set_next_page_token(EncodePageToken(found[page_size - 1].first));
+      resp.set_next_page_token(NextPageToken(r, found[page_size - 1].first));
     }
     return absl::OkStatus();
   }));

@@ -50,15 +50,14 @@ absl::StatusOr<Msg> GetChildDoc(store::Store& store, const CallContext& ctx,
   return out;
 }
 
-template <typename Msg, typename Resp>
-absl::StatusOr<Resp> ListChildDocs(store::Store& store, const CallContext& ctx,
-                                   const std::string& parent, int page_size_in,
-                                   const std::string& token, absl::string_view kind,
+template <typename Msg, typename Resp, typename Req>
+absl::StatusOr<Resp> ListChildDocs(store::Store& store, const CallContext& ctx, const Req& r,
+                                   absl::string_view kind,
                                    google::protobuf::RepeatedPtrField<Msg>* (Resp::*field)()) {
-  ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(parent, "parent"));
+  ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.parent(), "parent"));
   RETURN_IF_ERROR(CheckTenant(ctx, cn.tenant));
-  ASSIGN_OR_RETURN(int page_size, PageSize(page_size_in));
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(token));
+  ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
+  ASSIGN_OR_RETURN(std::string after, PageStart(r));
   Resp resp;
   RETURN_IF_ERROR(store.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kind, cn.customer, after, page_size + 1));
@@ -66,7 +65,7 @@ absl::StatusOr<Resp> ListChildDocs(store::Store& store, const CallContext& ctx,
       ASSIGN_OR_RETURN(*(resp.*field)()->Add(), ParseDoc<Msg>(docs[i]));
     }
     if (static_cast<int>(docs.size()) > page_size) {
-      resp.set_next_page_token(EncodePageToken(docs[page_size - 1].id));
+      resp.set_next_page_token(NextPageToken(r, docs[page_size - 1].id));
     }
     return absl::OkStatus();
   }));
@@ -117,7 +116,7 @@ absl::StatusOr<v1::ListCustomersResponse> LedgerApp::ListCustomers(
   ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(r.page_token()));
+  ASSIGN_OR_RETURN(std::string after, PageStart(r));
   v1::ListCustomersResponse resp;
   RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kCustomerKind, "", after, page_size + 1));
@@ -125,7 +124,7 @@ absl::StatusOr<v1::ListCustomersResponse> LedgerApp::ListCustomers(
       ASSIGN_OR_RETURN(*resp.add_customers(), ParseDoc<v1::Customer>(docs[i]));
     }
     if (static_cast<int>(docs.size()) > page_size) {
-      resp.set_next_page_token(EncodePageToken(docs[page_size - 1].id));
+      resp.set_next_page_token(NextPageToken(r, docs[page_size - 1].id));
     }
     return absl::OkStatus();
   }));
@@ -175,7 +174,7 @@ absl::StatusOr<v1::ListInvoicesResponse> LedgerApp::ListInvoices(
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
   store::InvoiceFilter f;
-  ASSIGN_OR_RETURN(f.after_id, DecodePageToken(r.page_token()));
+  ASSIGN_OR_RETURN(f.after_id, PageStart(r));
   f.customer = customer;
   f.limit = page_size + 1;
   for (int i = 0; i < r.statuses_size(); ++i) {
@@ -204,7 +203,7 @@ absl::StatusOr<v1::ListInvoicesResponse> LedgerApp::ListInvoices(
       }
     }
     if (static_cast<int>(rows.size()) > page_size) {
-      resp.set_next_page_token(EncodePageToken(rows[page_size - 1].id));
+      resp.set_next_page_token(NextPageToken(r, rows[page_size - 1].id));
     }
     return absl::OkStatus();
   }));
@@ -260,7 +259,7 @@ absl::StatusOr<v1::Payment> LedgerApp::GetPayment(const CallContext& ctx,
 absl::StatusOr<v1::ListPaymentsResponse> LedgerApp::ListPayments(
     const CallContext& ctx, const v1::ListPaymentsRequest& r) {
   return ListChildDocs<v1::Payment, v1::ListPaymentsResponse>(
-      store_, ctx, r.parent(), r.page_size(), r.page_token(), kPaymentKind,
+      store_, ctx, r, kPaymentKind,
       &v1::ListPaymentsResponse::mutable_payments);
 }
 
@@ -291,7 +290,7 @@ absl::StatusOr<v1::CreditNote> LedgerApp::GetCreditNote(const CallContext& ctx,
 absl::StatusOr<v1::ListCreditNotesResponse> LedgerApp::ListCreditNotes(
     const CallContext& ctx, const v1::ListCreditNotesRequest& r) {
   return ListChildDocs<v1::CreditNote, v1::ListCreditNotesResponse>(
-      store_, ctx, r.parent(), r.page_size(), r.page_token(), kCreditNoteKind,
+      store_, ctx, r, kCreditNoteKind,
       &v1::ListCreditNotesResponse::mutable_credit_notes);
 }
 
@@ -550,7 +549,7 @@ absl::StatusOr<v1::AgingReport> LedgerApp::GetAgingReport(const CallContext& ctx
   ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of(), "as_of"));
   ASSIGN_OR_RETURN(auto specs, Buckets(r.bucket_bounds()));
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(r.page_token()));
+  ASSIGN_OR_RETURN(std::string after, PageStart(r));
   if (!r.currency_code().empty() && !domain::IsKnownCurrency(r.currency_code())) {
     return InvalidInput("UNKNOWN_CURRENCY", "currency_code", "not an ISO 4217 code");
   }
@@ -625,7 +624,7 @@ absl::StatusOr<v1::AgingReport> LedgerApp::GetAgingReport(const CallContext& ctx
     if (!after.empty() && k <= after) continue;
     if (r.overdue_only() && row.overdue == 0) continue;
     if (emitted == page_size) {
-      out.set_next_page_token(EncodePageToken(last_key));
+      out.set_next_page_token(NextPageToken(r, last_key));
       break;
     }
     auto* ar = out.add_rows();
@@ -667,7 +666,7 @@ absl::StatusOr<v1::ListEventsResponse> LedgerApp::ListEvents(const CallContext& 
   ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(r.page_token()));
+  ASSIGN_OR_RETURN(std::string after, PageStart(r));
   store::EventFilter f;
   f.limit = page_size + 1;
   if (!after.empty() && !absl::SimpleAtoi(after, &f.after_sequence)) {
@@ -692,7 +691,7 @@ absl::StatusOr<v1::ListEventsResponse> LedgerApp::ListEvents(const CallContext& 
     ASSIGN_OR_RETURN(*resp.add_events(), EventFromRow(rows[i]));
   }
   if (static_cast<int>(rows.size()) > page_size) {
-    resp.set_next_page_token(EncodePageToken(absl::StrCat(rows[page_size - 1].sequence)));
+    resp.set_next_page_token(NextPageToken(r, absl::StrCat(rows[page_size - 1].sequence)));
   }
   return resp;
 }

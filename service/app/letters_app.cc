@@ -254,7 +254,7 @@ absl::StatusOr<v1::ListMessageTemplatesResponse> LettersApp::ListMessageTemplate
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
   std::string after;
   if (!r.page_token().empty()) {
-    ASSIGN_OR_RETURN(after, DecodePageToken(r.page_token()));
+    ASSIGN_OR_RETURN(after, PageStart(r));
   }
   v1::ListMessageTemplatesResponse out;
   RETURN_IF_ERROR(
@@ -262,7 +262,7 @@ absl::StatusOr<v1::ListMessageTemplatesResponse> LettersApp::ListMessageTemplate
         ASSIGN_OR_RETURN(auto all, EffectiveTemplates(tx, tenant));
         for (auto it = all.upper_bound(after); it != all.end(); ++it) {
           if (out.templates_size() == page_size) {
-            out.set_next_page_token(EncodePageToken(out.templates().rbegin()->name()));
+            out.set_next_page_token(NextPageToken(r, out.templates().rbegin()->name()));
             break;
           }
           *out.add_templates() = it->second;

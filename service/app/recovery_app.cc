@@ -418,20 +418,7 @@ absl::StatusOr<v1::ListRecommendationsResponse> RecoveryApp::ListRecommendations
   // the portfolio prior comes from the tenant aggregate the cases keep. A
   // filter that skips accounts reads at most 20 pages of them per call and
   // returns a token to continue.
-  v1::ListRecommendationsRequest fingerprint = r;
-  fingerprint.clear_page_token();
-  fingerprint.clear_page_size();
-  const std::string filter_id = absl::StrCat(StableHash(fingerprint.SerializeAsString()));
-  std::string after;
-  if (!r.page_token().empty()) {
-    ASSIGN_OR_RETURN(std::string token, DecodePageToken(r.page_token()));
-    std::vector<std::string> parts = absl::StrSplit(token, absl::MaxSplits('|', 1));
-    if (parts.size() != 2 || parts[0] != filter_id) {
-      return InvalidInput("INVALID_PAGE_TOKEN", "page_token",
-                          "not a token of this list with these filters");
-    }
-    after = parts[1];
-  }
+  ASSIGN_OR_RETURN(std::string after, PageStart(r));
   const int max_read = std::max(page_size * 20, 1000);
   v1::ListRecommendationsResponse out;
   RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
@@ -460,7 +447,7 @@ absl::StatusOr<v1::ListRecommendationsResponse> RecoveryApp::ListRecommendations
         *out.add_recommendations() = ToProtoRecommendation(tenant, rec);
       }
     }
-    if (more) out.set_next_page_token(EncodePageToken(absl::StrCat(filter_id, "|", after)));
+    if (more) out.set_next_page_token(NextPageToken(r, after));
     return absl::OkStatus();
   }));
   return out;
@@ -475,10 +462,6 @@ absl::StatusOr<v1::ListWorkQueueResponse> RecoveryApp::ListWorkQueue(
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size(), 50, 500));
-  v1::ListWorkQueueRequest fingerprint = r;
-  fingerprint.clear_page_token();
-  fingerprint.clear_page_size();
-  const std::string filter_id = absl::StrCat(StableHash(fingerprint.SerializeAsString()));
   store::CaseFilter f;
   f.overdue_only = true;
   f.owner = r.assignee();
@@ -487,15 +470,14 @@ absl::StatusOr<v1::ListWorkQueueResponse> RecoveryApp::ListWorkQueue(
   // the walk quadratic); later pages report the total as of the first.
   int64_t total = -1;
   if (!r.page_token().empty()) {
-    ASSIGN_OR_RETURN(std::string token, DecodePageToken(r.page_token()));
-    std::vector<std::string> parts = absl::StrSplit(token, absl::MaxSplits('|', 3));
-    if (parts.size() != 4 || parts[0] != filter_id ||
-        !absl::SimpleAtoi(parts[1], &f.after_priority) || !absl::SimpleAtoi(parts[2], &total)) {
-      return InvalidInput("INVALID_PAGE_TOKEN", "page_token",
-                          "not a token of this list with these filters");
+    ASSIGN_OR_RETURN(std::string token, PageStart(r));
+    std::vector<std::string> parts = absl::StrSplit(token, absl::MaxSplits('|', 2));
+    if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &f.after_priority) ||
+        !absl::SimpleAtoi(parts[1], &total)) {
+      return InvalidInput("INVALID_PAGE_TOKEN", "page_token", "not a page token of ListWorkQueue");
     }
     f.has_after = true;
-    f.after_customer = parts[3];
+    f.after_customer = parts[2];
   }
   const bool post_filter = r.customer_kind() != v1::CUSTOMER_KIND_UNSPECIFIED ||
                            r.alerts_size() > 0 ||
@@ -552,8 +534,8 @@ absl::StatusOr<v1::ListWorkQueueResponse> RecoveryApp::ListWorkQueue(
       if (!more) break;
     }
     if (more && !last_customer.empty()) {
-      out.set_next_page_token(EncodePageToken(
-          absl::StrCat(filter_id, "|", last_priority, "|", total, "|", last_customer)));
+      out.set_next_page_token(NextPageToken(
+          r, absl::StrCat(last_priority, "|", total, "|", last_customer)));
     }
     return absl::OkStatus();
   }));
@@ -665,7 +647,7 @@ absl::StatusOr<v1::ListContactsResponse> RecoveryApp::ListContacts(
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.parent(), "parent"));
   RETURN_IF_ERROR(CheckTenant(ctx, cn.tenant));
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(r.page_token()));
+  ASSIGN_OR_RETURN(std::string after, PageStart(r));
   v1::ListContactsResponse out;
   RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kContactKind, cn.customer, after, page_size + 1));
@@ -673,7 +655,7 @@ absl::StatusOr<v1::ListContactsResponse> RecoveryApp::ListContacts(
       ASSIGN_OR_RETURN(*out.add_contacts(), ParseDoc<v1::ContactRecord>(docs[i]));
     }
     if (static_cast<int>(docs.size()) > page_size) {
-      out.set_next_page_token(EncodePageToken(docs[page_size - 1].id));
+      out.set_next_page_token(NextPageToken(r, docs[page_size - 1].id));
     }
     return absl::OkStatus();
   }));

@@ -76,6 +76,7 @@ void RegisterArrangementCommands(CommandTable& table);  // arrangement_commands.
 void RegisterTokenCommands(CommandTable& table);  // token_commands.cc
 void RegisterCaseCommands(CommandTable& table);  // case_commands.cc
 void RegisterLetterCommands(CommandTable& table);  // letters_commands.cc
+void RegisterHealthCommand(CommandTable& table);  // health_command.cc
 
 }  // namespace collections::cli
 

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   collections::cli::RegisterTokenCommands(table);
   collections::cli::RegisterCaseCommands(table);
   collections::cli::RegisterLetterCommands(table);
+  collections::cli::RegisterHealthCommand(table);
 
   std::string usage = "collectionsctl [flags] <command> [args]\n\ncommands:\n";
   for (const auto& [name, c] : table) usage += "  " + c.usage + "\n      " + c.help + "\n";

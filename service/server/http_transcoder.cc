@@ -9,7 +9,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "collections_sidecar/v1/error_details.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "service/api/json_text.h"
 #include "service/api/status_convert.h"
 #include "service/domain/errors.h"
@@ -65,13 +66,13 @@ int HttpStatusOf(grpc::StatusCode code) {
 // The error object of `status` as one line, and the Retry-After seconds its
 // RetryInfo asks for (0 when none).
 std::string ErrorJson(const grpc::Status& status, int64_t* retry_after = nullptr) {
-  v1::Status details;
+  google::rpc::Status details;
   std::vector<std::string> parts;
   if (details.ParseFromString(status.error_details())) {
     for (const pb::Any& any : details.details()) {
       std::string json;
       if (pb::util::MessageToJsonString(any, &json).ok()) parts.push_back(std::move(json));
-      v1::RetryInfo retry;
+      google::rpc::RetryInfo retry;
       if (retry_after != nullptr && any.UnpackTo(&retry)) {
         *retry_after = retry.retry_delay().seconds() + (retry.retry_delay().nanos() > 0 ? 1 : 0);
       }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "grpc/health/v1/health.pb.h"
 #include "service/api/arrangement_service.h"
 #include "service/api/case_service.h"
 #include "service/api/cash_service.h"
@@ -109,6 +110,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 
   impl.env.count = impl.options.event_counter;
   grpc::EnableDefaultHealthCheckService(true);
+  // gRPC's built-in health service parses its messages without C++
+  // descriptors, so reflection answered "Symbol not found" for
+  // grpc.health.v1.Health. Naming a message of our copy of the protocol links
+  // its descriptor into the generated pool, where reflection looks.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   // The port is ours alone: without this gRPC sets SO_REUSEPORT, and a

@@ -21,7 +21,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "collections_sidecar/v1/error_details.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "collections_sidecar/v1/ledger.grpc.pb.h"
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "service/http/api_services.h"
@@ -172,11 +173,11 @@ std::string DetailsOf(const pb::Struct& error_body) {
 }
 std::string DetailsOf(const grpc::Status& s) {
   std::vector<std::string> parts;
-  v1::Status details;
+  google::rpc::Status details;
   if (!details.ParseFromString(s.error_details())) return "";
   for (const auto& any : details.details()) {
-    v1::ErrorInfo info;
-    v1::BadRequest bad;
+    google::rpc::ErrorInfo info;
+    google::rpc::BadRequest bad;
     if (any.UnpackTo(&info)) parts.push_back("reason=" + info.reason());
     if (any.UnpackTo(&bad)) {
       for (const auto& v : bad.field_violations()) parts.push_back("field=" + v.field());

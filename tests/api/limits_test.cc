@@ -10,7 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "collections_sidecar/v1/error_details.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "service/api/status_convert.h"
 #include "service/api/worker_pool.h"
 #include "service/auth/rate_limiter.h"
@@ -342,12 +343,12 @@ TEST(Limits, RateLimitAnswersResourceExhaustedWithRetryInfoThenRecovers) {
   grpc::Status st = stub->ListCustomers(Ctx(acme).get(), req, &out);
   ASSERT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   // The RetryInfo detail, decoded the way any gRPC client would.
-  v1::Status details;
+  google::rpc::Status details;
   ASSERT_TRUE(details.ParseFromString(st.error_details()));
   absl::Duration delay;
   bool found = false;
   for (const auto& any : details.details()) {
-    v1::RetryInfo retry;
+    google::rpc::RetryInfo retry;
     if (any.UnpackTo(&retry)) {
       found = true;
       delay = absl::Seconds(retry.retry_delay().seconds()) +

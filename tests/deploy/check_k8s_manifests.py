@@ -97,6 +97,15 @@ def check_pod(where, spec, require_hardening=True):
         for e in c.get("env", []):
             if "name" not in e or ("value" in e) == ("valueFrom" in e):
                 err(cw, "env entries need a name and exactly one of value/valueFrom")
+        if c.get("name") == "collectionsd":
+            # Readiness through the gRPC health service: a kubelet gRPC probe
+            # or `collectionsctl ... health` (its exit code is the answer).
+            ready = c.get("readinessProbe") or {}
+            command = (ready.get("exec") or {}).get("command") or []
+            if "grpc" not in ready and not (command[:1] == ["collectionsctl"]
+                                            and command[-1:] == ["health"]):
+                err(cw, "readinessProbe must use the gRPC health service "
+                        "(grpc: or exec collectionsctl ... health)")
         if require_hardening:
             sc = c.get("securityContext", {})
             if sc.get("allowPrivilegeEscalation") is not False:

@@ -13,7 +13,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "collections_sidecar/v1/error_details.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "connectors/common/checkpoint.h"
 #include "connectors/common/client.h"
 #include "connectors/common/connector_main.h"
@@ -217,9 +218,9 @@ TEST(Backoff, RetryablesAreTransientOnly) {
 }
 
 grpc::Status ExhaustedWithRetryInfo(absl::Duration delay) {
-  v1::Status details;
+  google::rpc::Status details;
   details.set_code(static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED));
-  v1::RetryInfo info;
+  google::rpc::RetryInfo info;
   info.mutable_retry_delay()->set_seconds(absl::ToInt64Seconds(delay));
   info.mutable_retry_delay()->set_nanos(
       static_cast<int32_t>(absl::ToInt64Nanoseconds(delay % absl::Seconds(1))));
