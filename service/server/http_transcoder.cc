@@ -20,7 +20,6 @@
 namespace collections::server {
 
 namespace pb = ::google::protobuf;
-namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 constexpr char kJson[] = "application/json";
