@@ -7,7 +7,9 @@ An example is a fenced block tagged sh, bash, shell or console. Each is run
 with `bash -euo pipefail` from the repository root, in document order, one
 fresh collectionsd (SQLite, no auth, loopback) per document, with:
   * 127.0.0.1:50051 / localhost:50051 in the text replaced by the live
-    server's address;
+    server's address, except in a block that starts its own collectionsd:
+    there 50051 and 9464 become free ports, so it never meets another server;
+  * `build/` in the text replaced by the build folder;
   * `grpcurl` on PATH standing in for grpcurl (Debian 12 lacks it): the
     Python client's reflection-driven collections_sidecar.grpcurl, with a
     deadline that ends following streams (WatchEvents) after a few seconds;
@@ -39,6 +41,25 @@ SHELL_TAGS = {"sh", "bash", "shell", "console"}
 SKIP = re.compile(r"<!--\s*docs-test:\s*skip\s*\((?P<reason>[^)]*)\)\s*-->")
 ADDRESS = re.compile(r"\b(?:127\.0\.0\.1|localhost):50051\b")
 VENV = re.compile(r"(?<![\w/])\.venv/")
+BUILD = re.compile(r"(?<![\w/.])build/")
+OWN_SERVER = re.compile(r"\bcollectionsd\b[^\n]*--listen=")
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(text, target, venv, build):
+    """The script run for one example's text (see the module comment)."""
+    if OWN_SERVER.search(text):
+        text = ADDRESS.sub("127.0.0.1:%d" % free_port(), text)
+        text = re.sub(r"\b127\.0\.0\.1:9464\b", "127.0.0.1:%d" % free_port(), text)
+    else:
+        text = ADDRESS.sub(target, text)
+    return BUILD.sub(build + "/", VENV.sub(venv + "/", text))
 
 
 class Example:
@@ -125,7 +146,7 @@ def run(repo, build, stage):
                            PYTHONPATH=stage, HOME=tmp, DOCS_TEST_SERVER=daemon.target,
                            COLLECTIONS_TOKEN=os.environ.get("COLLECTIONS_TOKEN", "unused"))
                 for e in runnable:
-                    script = VENV.sub(venv + "/", ADDRESS.sub(daemon.target, e.text))
+                    script = prepare(e.text, daemon.target, venv, build)
                     try:
                         r = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=repo,
                                            env=env, capture_output=True, text=True, timeout=60)
