@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "collections_sidecar/v1/audit.pb.h"
+#include "service/app/partial_update.h"
 #include "service/app/resource_names.h"
 #include "service/domain/errors.h"
 #include "service/domain/status_macros.h"
@@ -588,6 +589,7 @@ absl::StatusOr<v1::Case> CasesApp::GetCase(const CallContext& ctx, const v1::Get
     if (!out.ParseFromString(row->body)) return absl::InternalError("stored case does not parse");
     return absl::OkStatus();
   }));
+  StampEtag(&out);
   return out;
 }
 
@@ -631,6 +633,7 @@ absl::StatusOr<v1::ListCasesResponse> CasesApp::ListCases(const CallContext& ctx
     for (int i = 0; i < static_cast<int>(rows.size()) && i < page_size; ++i) {
       v1::Case* c = out.add_cases();
       if (!c->ParseFromString(rows[i].body)) return absl::InternalError("stored case does not parse");
+      StampEtag(c);  // of the stored case, history included
       if (r.omit_history()) c->clear_history();
     }
     if (static_cast<int>(rows.size()) > page_size) {

@@ -11,6 +11,7 @@
 #include "service/app/arrangements_app.h"
 #include "service/app/cash_application.h"
 #include "service/app/ledger_ops.h"
+#include "service/app/partial_update.h"
 #include "service/app/resource_names.h"
 #include "service/domain/amount_limits.h"
 #include "service/domain/errors.h"
@@ -108,6 +109,7 @@ absl::StatusOr<v1::Customer> LedgerApp::GetCustomer(const CallContext& ctx,
     ASSIGN_OR_RETURN(out, ops.LoadCustomer(n.customer));
     return absl::OkStatus();
   }));
+  StampEtag(&out);
   return out;
 }
 
@@ -122,6 +124,7 @@ absl::StatusOr<v1::ListCustomersResponse> LedgerApp::ListCustomers(
     ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kCustomerKind, "", after, page_size + 1));
     for (int i = 0; i < static_cast<int>(docs.size()) && i < page_size; ++i) {
       ASSIGN_OR_RETURN(*resp.add_customers(), ParseDoc<v1::Customer>(docs[i]));
+      StampEtag(resp.mutable_customers()->Mutable(i));
     }
     if (static_cast<int>(docs.size()) > page_size) {
       resp.set_next_page_token(NextPageToken(r, docs[page_size - 1].id));
@@ -136,9 +139,12 @@ absl::StatusOr<v1::Customer> LedgerApp::UpsertCustomer(const CallContext& ctx,
   ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
   return Mutate<v1::Customer>(store_, clock_, ctx, tenant, r.request_id(), "UpsertCustomer", r,
                               [&](LedgerOps& ops) -> absl::StatusOr<v1::Customer> {
-                                ASSIGN_OR_RETURN(ApplyResult res, ops.ApplyCustomer(r.customer()));
+                                ASSIGN_OR_RETURN(ApplyResult res,
+                                                 ops.ApplyCustomer(r.customer(), r.update_mask()));
                                 ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(res.name, "name"));
-                                return ops.LoadCustomer(cn.customer);
+                                ASSIGN_OR_RETURN(v1::Customer out, ops.LoadCustomer(cn.customer));
+                                StampEtag(&out);
+                                return out;
                               });
 }
 
@@ -152,6 +158,7 @@ absl::StatusOr<v1::Invoice> LedgerApp::GetInvoice(const CallContext& ctx,
     ASSIGN_OR_RETURN(out, ops.LoadInvoice(n.customer, n.id));
     return absl::OkStatus();
   }));
+  StampEtag(&out);
   return out;
 }
 
@@ -198,9 +205,11 @@ absl::StatusOr<v1::ListInvoicesResponse> LedgerApp::ListInvoices(
   RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(auto rows, tx.ListInvoices(f));
     for (int i = 0; i < static_cast<int>(rows.size()) && i < page_size; ++i) {
-      if (!resp.add_invoices()->ParseFromString(rows[i].body)) {
+      v1::Invoice* inv = resp.add_invoices();
+      if (!inv->ParseFromString(rows[i].body)) {
         return absl::InternalError("stored invoice does not parse");
       }
+      StampEtag(inv);
     }
     if (static_cast<int>(rows.size()) > page_size) {
       resp.set_next_page_token(NextPageToken(r, rows[page_size - 1].id));
@@ -215,10 +224,12 @@ absl::StatusOr<v1::Invoice> LedgerApp::UpsertInvoice(const CallContext& ctx,
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.parent(), "parent"));
   return Mutate<v1::Invoice>(store_, clock_, ctx, cn.tenant, r.request_id(), "UpsertInvoice", r,
                              [&](LedgerOps& ops) -> absl::StatusOr<v1::Invoice> {
-                               ASSIGN_OR_RETURN(ApplyResult res,
-                                                ops.ApplyInvoice(cn.customer, r.invoice()));
+                               ASSIGN_OR_RETURN(ApplyResult res, ops.ApplyInvoice(cn.customer, r.invoice(),
+                                                                                  r.update_mask()));
                                ASSIGN_OR_RETURN(ChildName n, ParseChildName(res.name, kInvoices, "name"));
-                               return ops.LoadInvoice(cn.customer, n.id);
+                               ASSIGN_OR_RETURN(v1::Invoice out, ops.LoadInvoice(cn.customer, n.id));
+                               StampEtag(&out);
+                               return out;
                              });
 }
 
@@ -226,8 +237,11 @@ absl::StatusOr<v1::Invoice> LedgerApp::VoidInvoice(const CallContext& ctx,
                                                    const v1::VoidInvoiceRequest& r) {
   ASSIGN_OR_RETURN(ChildName n, ParseChildName(r.name(), kInvoices, "name"));
   return Mutate<v1::Invoice>(store_, clock_, ctx, n.tenant, r.request_id(), "VoidInvoice", r,
-                             [&](LedgerOps& ops) {
-                               return ops.VoidInvoice(n.customer, n.id, r.reason());
+                             [&](LedgerOps& ops) -> absl::StatusOr<v1::Invoice> {
+                               ASSIGN_OR_RETURN(v1::Invoice out,
+                                                ops.VoidInvoice(n.customer, n.id, r.reason()));
+                               StampEtag(&out);
+                               return out;
                              });
 }
 
@@ -243,7 +257,7 @@ absl::StatusOr<v1::Payment> LedgerApp::RecordPayment(const CallContext& ctx,
   return Mutate<v1::Payment>(
       store_, clock_, ctx, cn.tenant, r.request_id(), "RecordPayment", r,
       [&](LedgerOps& ops) -> absl::StatusOr<v1::Payment> {
-        ASSIGN_OR_RETURN(ApplyResult res, ops.ApplyPayment(cn.customer, p));
+        ASSIGN_OR_RETURN(ApplyResult res, ops.ApplyPayment(cn.customer, p, r.update_mask()));
         ASSIGN_OR_RETURN(ChildName n, ParseChildName(res.name, kPayments, "name"));
         ASSIGN_OR_RETURN(auto doc, ops.tx().GetDoc(kPaymentKind, n.id));
         return ParseDoc<v1::Payment>(*doc);
@@ -274,7 +288,7 @@ absl::StatusOr<v1::CreditNote> LedgerApp::RecordCreditNote(const CallContext& ct
   return Mutate<v1::CreditNote>(
       store_, clock_, ctx, cn.tenant, r.request_id(), "RecordCreditNote", r,
       [&](LedgerOps& ops) -> absl::StatusOr<v1::CreditNote> {
-        ASSIGN_OR_RETURN(ApplyResult res, ops.ApplyCreditNote(cn.customer, c));
+        ASSIGN_OR_RETURN(ApplyResult res, ops.ApplyCreditNote(cn.customer, c, r.update_mask()));
         ASSIGN_OR_RETURN(ChildName n, ParseChildName(res.name, kCreditNotes, "name"));
         ASSIGN_OR_RETURN(auto doc, ops.tx().GetDoc(kCreditNoteKind, n.id));
         return ParseDoc<v1::CreditNote>(*doc);
@@ -366,10 +380,21 @@ absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRe
     const auto& rec = chunk.records(i);
     absl::Status st;
     switch (rec.record_case()) {
-      case v1::SyncRecord::kCustomer: st = LedgerOps::ValidateCustomer(rec.customer()); break;
-      case v1::SyncRecord::kInvoice: st = LedgerOps::ValidateInvoice(rec.invoice()); break;
-      case v1::SyncRecord::kCreditNote: st = LedgerOps::ValidateCreditNote(rec.credit_note()); break;
-      case v1::SyncRecord::kPayment: st = LedgerOps::ValidatePayment(rec.payment()); break;
+      // A record is complete only once merged with the stored one (no mask:
+      // the fields it populates; with a mask: the fields named), so the
+      // checks here are of shape; the apply below checks the merged record.
+      case v1::SyncRecord::kCustomer:
+        st = LedgerOps::ValidateCustomer(rec.customer(), /*complete=*/false);
+        break;
+      case v1::SyncRecord::kInvoice:
+        if (!rec.has_update_mask()) st = LedgerOps::ValidateInvoice(rec.invoice());
+        break;
+      case v1::SyncRecord::kCreditNote:
+        if (!rec.has_update_mask()) st = LedgerOps::ValidateCreditNote(rec.credit_note());
+        break;
+      case v1::SyncRecord::kPayment:
+        if (!rec.has_update_mask()) st = LedgerOps::ValidatePayment(rec.payment());
+        break;
       default:
         st = InvalidInput("EMPTY_RECORD", "record", "set one of customer, invoice, credit_note, payment");
     }
@@ -388,16 +413,22 @@ absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRe
         for (const auto& prev : *earlier) {
           for (const auto& rec : prev.records()) {
             if (rec.has_customer()) {
-              ops.ApplyCustomer(rec.customer()).IgnoreError();
+              ops.ApplyCustomer(rec.customer(), rec.update_mask()).IgnoreError();
               continue;
             }
             const v1::ExternalRef* ref = RefOf(rec);
             if (ref == nullptr) continue;
             auto customer = ops.ResolveCustomer(rec.customer_ref(), ref->source_system());
             if (!customer.ok()) continue;
-            if (rec.has_invoice()) ops.ApplyInvoice(*customer, rec.invoice()).IgnoreError();
-            if (rec.has_credit_note()) ops.ApplyCreditNote(*customer, rec.credit_note()).IgnoreError();
-            if (rec.has_payment()) ops.ApplyPayment(*customer, rec.payment()).IgnoreError();
+            if (rec.has_invoice()) {
+              ops.ApplyInvoice(*customer, rec.invoice(), rec.update_mask()).IgnoreError();
+            }
+            if (rec.has_credit_note()) {
+              ops.ApplyCreditNote(*customer, rec.credit_note(), rec.update_mask()).IgnoreError();
+            }
+            if (rec.has_payment()) {
+              ops.ApplyPayment(*customer, rec.payment(), rec.update_mask()).IgnoreError();
+            }
           }
         }
       }
@@ -405,7 +436,7 @@ absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRe
         const auto& rec = chunk.records(i);
         absl::StatusOr<ApplyResult> res;
         if (rec.record_case() == v1::SyncRecord::kCustomer) {
-          res = ops.ApplyCustomer(rec.customer());
+          res = ops.ApplyCustomer(rec.customer(), rec.update_mask());
         } else if (rec.has_payment() && rec.customer_ref().empty()) {
           // A bank payment: cash application finds the customer (issue 6).
           res = bank_payments.Apply(rec.payment());
@@ -415,11 +446,11 @@ absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRe
           if (!customer.ok()) {
             res = customer.status();
           } else if (rec.has_invoice()) {
-            res = ops.ApplyInvoice(*customer, rec.invoice());
+            res = ops.ApplyInvoice(*customer, rec.invoice(), rec.update_mask());
           } else if (rec.has_credit_note()) {
-            res = ops.ApplyCreditNote(*customer, rec.credit_note());
+            res = ops.ApplyCreditNote(*customer, rec.credit_note(), rec.update_mask());
           } else {
-            res = ops.ApplyPayment(*customer, rec.payment());
+            res = ops.ApplyPayment(*customer, rec.payment(), rec.update_mask());
           }
         }
         if (!res.ok()) {

@@ -13,6 +13,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/app/customer_search.h"
+#include "service/app/partial_update.h"
 #include "service/app/resource_names.h"
 #include "service/domain/amount_limits.h"
 #include "service/domain/errors.h"
@@ -63,6 +64,7 @@ v1::Customer CustomerInput(v1::Customer c) {
   c.clear_name();
   c.clear_create_time();
   c.clear_update_time();
+  c.clear_etag();
   return c;
 }
 v1::Invoice InvoiceInput(v1::Invoice i) {
@@ -76,6 +78,7 @@ v1::Invoice InvoiceInput(v1::Invoice i) {
   i.clear_paid_date();
   i.clear_create_time();
   i.clear_update_time();
+  i.clear_etag();
   return i;
 }
 // Payment and credit-note inputs compare without allocations, which are
@@ -97,6 +100,76 @@ v1::CreditNote CreditNoteInput(v1::CreditNote c) {
   return c;
 }
 
+// Fields an update mask may not name: output only, or the record's key
+// (external_ref: a record is found by it, so it cannot be changed by it).
+const OutputOnlyFields& CustomerOutputOnly() {
+  static const auto* f =
+      new OutputOnlyFields{"name", "external_ref", "create_time", "update_time", "etag"};
+  return *f;
+}
+const OutputOnlyFields& InvoiceOutputOnly() {
+  static const auto* f = new OutputOnlyFields{
+      "name",     "external_ref",       "status",    "amount_due",  "amount_paid", "amount_credited",
+      "voided",   "amount_written_off", "paid_date", "create_time", "update_time", "etag"};
+  return *f;
+}
+const OutputOnlyFields& SettlingDocOutputOnly() {
+  static const auto* f = new OutputOnlyFields{"name", "external_ref", "unapplied", "create_time"};
+  return *f;
+}
+
+bool SameChannel(const v1::ContactChannel& a, const v1::ContactChannel& b) {
+  return a.type() == b.type() && absl::EqualsIgnoreCase(a.address(), b.address());
+}
+
+// A maskless upsert's contacts are merged into the stored ones (README,
+// "Partial updates"): a source system knows addresses but not what the
+// debtor told the collector, so nothing is removed and a channel's consent
+// and opt-out, once recorded, stay (Reg F §1006.6(d)(4): an opt-out must be
+// honoured until the consumer revokes it).
+void MergeContacts(const google::protobuf::RepeatedPtrField<v1::Contact>& incoming,
+                   v1::Customer* stored) {
+  for (const v1::Contact& in : incoming) {
+    v1::Contact* target = nullptr;
+    for (v1::Contact& c : *stored->mutable_contacts()) {
+      if (absl::EqualsIgnoreCase(c.name(), in.name())) target = &c;
+    }
+    if (target == nullptr) {
+      *stored->add_contacts() = in;
+      continue;
+    }
+    if (!in.role().empty()) target->set_role(in.role());
+    if (in.primary()) target->set_primary(true);
+    for (const v1::ContactChannel& ch : in.channels()) {
+      v1::ContactChannel* same = nullptr;
+      for (v1::ContactChannel& have : *target->mutable_channels()) {
+        if (SameChannel(have, ch)) same = &have;
+      }
+      if (same == nullptr) {
+        *target->add_channels() = ch;
+        continue;
+      }
+      if (ch.consent()) same->set_consent(true);
+      if (ch.opted_out()) same->set_opted_out(true);
+    }
+  }
+}
+
+// The stored input of a payment or credit note with the fields `mask` names
+// taken from `in`: the record a masked RecordPayment/RecordCreditNote
+// applies. Allocations stay as resolved unless the mask names them.
+template <typename Msg>
+Msg MergeSettlingDoc(const std::string& stored_body, const Msg& in,
+                     const google::protobuf::FieldMask& mask) {
+  Msg merged;
+  merged.ParseFromString(stored_body);
+  merged.clear_name();
+  merged.clear_unapplied();
+  merged.clear_create_time();
+  ApplyUpdateMask(in, mask, SettlingDocOutputOnly(), &merged);
+  return merged;
+}
+
 // Normalises amounts that omit their currency to the document currency.
 void FillCurrency(v1::Money* m, const std::string& currency) {
   if (m->currency_code().empty()) m->set_currency_code(currency);
@@ -110,13 +183,13 @@ std::string RefKey(const v1::ExternalRef& ref) {
 
 // ---------------------------------------------------------------- validation
 
-absl::Status LedgerOps::ValidateCustomer(const v1::Customer& c) {
+absl::Status LedgerOps::ValidateCustomer(const v1::Customer& c, bool complete) {
   RETURN_IF_ERROR(ValidateRef(c.external_ref(), "customer.external_ref"));
-  if (c.display_name().empty() || c.display_name().size() > 200) {
+  if ((complete && c.display_name().empty()) || c.display_name().size() > 200) {
     return InvalidInput("INVALID_DISPLAY_NAME", "customer.display_name",
                         "required: 1..200 characters");
   }
-  if (c.kind() == v1::CUSTOMER_KIND_UNSPECIFIED) {
+  if (complete && c.kind() == v1::CUSTOMER_KIND_UNSPECIFIED) {
     return InvalidInput("CUSTOMER_KIND_UNSPECIFIED", "customer.kind",
                         "must be CUSTOMER_KIND_BUSINESS or CUSTOMER_KIND_CONSUMER");
   }
@@ -610,14 +683,47 @@ absl::StatusOr<ApplyResult> LedgerOps::StoreSettlingDoc(
 
 // ----------------------------------------------------------------- mutations
 
-absl::StatusOr<ApplyResult> LedgerOps::ApplyCustomer(const v1::Customer& in) {
-  RETURN_IF_ERROR(ValidateCustomer(in));
+absl::StatusOr<ApplyResult> LedgerOps::ApplyCustomer(const v1::Customer& given,
+                                                     const google::protobuf::FieldMask& mask) {
+  RETURN_IF_ERROR(ValidateUpdateMask(v1::Customer::descriptor(), mask, CustomerOutputOnly(),
+                                     "update_mask"));
+  v1::Customer in = given;
+  std::optional<store::Doc> existing;
+  if (!in.has_external_ref() && !in.name().empty()) {
+    // An update by resource name: the stored record supplies the key.
+    ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(in.name(), "customer.name"));
+    if (cn.tenant != tenant_) {
+      return InvalidInput("CROSS_TENANT_REFERENCE", "customer.name", "names another tenant");
+    }
+    ASSIGN_OR_RETURN(existing, tx_.GetDoc(kCustomerKind, cn.customer));
+    if (!existing) {
+      return domain::NotFoundError("CUSTOMER_NOT_FOUND",
+                                   absl::StrCat(in.name(), " does not exist; give external_ref "
+                                                           "to create it"));
+    }
+    v1::Customer stored;
+    if (!stored.ParseFromString(existing->body)) return absl::InternalError("bad stored customer");
+    *in.mutable_external_ref() = stored.external_ref();
+  }
+  RETURN_IF_ERROR(ValidateRef(in.external_ref(), "customer.external_ref"));
   const std::string ref = RefKey(in.external_ref());
-  ASSIGN_OR_RETURN(auto existing, tx_.FindDocByRef(kCustomerKind, ref));
+  if (!existing) {
+    ASSIGN_OR_RETURN(existing, tx_.FindDocByRef(kCustomerKind, ref));
+  }
   v1::Customer next = CustomerInput(in);
   if (existing) {
     v1::Customer before;
     if (!before.ParseFromString(existing->body)) return absl::InternalError("bad stored customer");
+    RETURN_IF_ERROR(CheckEtag(in.etag(), ComputeEtag(before), "customer.etag", before.name()));
+    next = CustomerInput(before);
+    if (mask.paths_size() > 0) {
+      ApplyUpdateMask(in, mask, CustomerOutputOnly(), &next);
+    } else {
+      ApplyUpdateMask(in, PopulatedFields(in, CustomerOutputOnly(), {"contacts"}),
+                      CustomerOutputOnly(), &next);
+      MergeContacts(in.contacts(), &next);
+    }
+    RETURN_IF_ERROR(ValidateCustomer(next));
     if (MessageDifferencer::Equals(CustomerInput(before), next)) {
       return ApplyResult{v1::RecordOutcome::UNCHANGED, before.name()};
     }
@@ -631,6 +737,7 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCustomer(const v1::Customer& in) {
     RETURN_IF_ERROR(Event("customer.updated", next.name(), existing->id, &before, &next));
     return ApplyResult{v1::RecordOutcome::UPDATED, next.name()};
   }
+  RETURN_IF_ERROR(ValidateCustomer(in));
   std::string id;
   if (!in.name().empty()) {
     ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(in.name(), "customer.name"));
@@ -647,6 +754,9 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCustomer(const v1::Customer& in) {
   } else {
     ASSIGN_OR_RETURN(id, ChooseDocId(kCustomerKind, in.external_ref()));
   }
+  if (!in.etag().empty()) {
+    return CheckEtag(in.etag(), "", "customer.etag", CustomerResource(tenant_, id));
+  }
   next.set_name(CustomerResource(tenant_, id));
   *next.mutable_create_time() = NowTs(clock_);
   *next.mutable_update_time() = next.create_time();
@@ -658,20 +768,34 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCustomer(const v1::Customer& in) {
 }
 
 absl::StatusOr<ApplyResult> LedgerOps::ApplyInvoice(const std::string& customer_id,
-                                                    const v1::Invoice& in) {
-  RETURN_IF_ERROR(ValidateInvoice(in));
+                                                    const v1::Invoice& in,
+                                                    const google::protobuf::FieldMask& mask) {
+  RETURN_IF_ERROR(ValidateUpdateMask(v1::Invoice::descriptor(), mask, InvoiceOutputOnly(),
+                                     "update_mask"));
+  RETURN_IF_ERROR(ValidateRef(in.external_ref(), "invoice.external_ref"));
   RETURN_IF_ERROR(RequireCustomer(customer_id));
-  v1::Invoice next = InvoiceInput(in);
-  FillCurrency(next.mutable_total(), next.currency_code());
-  if (next.has_tax()) FillCurrency(next.mutable_tax(), next.currency_code());
   const std::string ref = RefKey(in.external_ref());
   std::string new_id;
   ASSIGN_OR_RETURN(auto existing, FindInvoiceByRef(in.external_ref(), &new_id));
   store::InvoiceRow row;
   v1::Invoice before;
+  v1::Invoice next = InvoiceInput(in);
   bool update = false;
   if (existing) {
     if (!before.ParseFromString(existing->body)) return absl::InternalError("bad stored invoice");
+    if (existing->customer == customer_id) {
+      RETURN_IF_ERROR(CheckEtag(in.etag(), ComputeEtag(before), "invoice.etag", before.name()));
+    }
+    next = InvoiceInput(before);
+    ApplyUpdateMask(in, mask.paths_size() > 0 ? mask : PopulatedFields(in, InvoiceOutputOnly()),
+                    InvoiceOutputOnly(), &next);
+  } else if (!in.etag().empty()) {
+    return CheckEtag(in.etag(), "", "invoice.etag", ref);
+  }
+  RETURN_IF_ERROR(ValidateInvoice(next));
+  FillCurrency(next.mutable_total(), next.currency_code());
+  if (next.has_tax()) FillCurrency(next.mutable_tax(), next.currency_code());
+  if (existing) {
     if (existing->customer != customer_id) {
       return domain::WithField(
           domain::PreconditionError(
@@ -743,7 +867,16 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyInvoice(const std::string& customer_
 }
 
 absl::StatusOr<ApplyResult> LedgerOps::ApplyPayment(const std::string& customer_id,
-                                                    const v1::Payment& in) {
+                                                    const v1::Payment& given,
+                                                    const google::protobuf::FieldMask& mask) {
+  RETURN_IF_ERROR(ValidateUpdateMask(v1::Payment::descriptor(), mask, SettlingDocOutputOnly(),
+                                     "update_mask"));
+  v1::Payment in = given;
+  if (mask.paths_size() > 0) {
+    RETURN_IF_ERROR(ValidateRef(given.external_ref(), "payment.external_ref"));
+    ASSIGN_OR_RETURN(auto stored, tx_.FindDocByRef(kPaymentKind, RefKey(given.external_ref())));
+    if (stored) in = MergeSettlingDoc(stored->body, given, mask);
+  }
   RETURN_IF_ERROR(ValidatePayment(in));
   RETURN_IF_ERROR(RequireCustomer(customer_id));
   const std::string ref = RefKey(in.external_ref());
@@ -777,7 +910,16 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyPayment(const std::string& customer_
 }
 
 absl::StatusOr<ApplyResult> LedgerOps::ApplyCreditNote(const std::string& customer_id,
-                                                       const v1::CreditNote& in) {
+                                                       const v1::CreditNote& given,
+                                                       const google::protobuf::FieldMask& mask) {
+  RETURN_IF_ERROR(ValidateUpdateMask(v1::CreditNote::descriptor(), mask, SettlingDocOutputOnly(),
+                                     "update_mask"));
+  v1::CreditNote in = given;
+  if (mask.paths_size() > 0) {
+    RETURN_IF_ERROR(ValidateRef(given.external_ref(), "credit_note.external_ref"));
+    ASSIGN_OR_RETURN(auto stored, tx_.FindDocByRef(kCreditNoteKind, RefKey(given.external_ref())));
+    if (stored) in = MergeSettlingDoc(stored->body, given, mask);
+  }
   RETURN_IF_ERROR(ValidateCreditNote(in));
   RETURN_IF_ERROR(RequireCustomer(customer_id));
   const std::string ref = RefKey(in.external_ref());

@@ -52,17 +52,31 @@ class LedgerOps {
         request_id_(std::move(request_id)) {}
 
   // Static checks that need no stored state (shape, ranges, currencies).
-  static absl::Status ValidateCustomer(const v1::Customer& c);
+  // `complete` = false checks only the fields that are set (the shape of a
+  // partial update before it is merged with the stored record).
+  static absl::Status ValidateCustomer(const v1::Customer& c, bool complete = true);
   static absl::Status ValidateInvoice(const v1::Invoice& inv);
   static absl::Status ValidatePayment(const v1::Payment& p);
   static absl::Status ValidateCreditNote(const v1::CreditNote& cn);
 
-  absl::StatusOr<ApplyResult> ApplyCustomer(const v1::Customer& in);
+  // Upserts by external reference (partial_update.h, README "Partial
+  // updates"). An existing customer or invoice takes the fields `mask` names
+  // or, with an empty mask, the fields `in` populates (a customer's contacts
+  // merged); a payment or credit note takes the fields `mask` names or, with
+  // an empty mask, is replaced. A set etag must match the stored record's
+  // (ABORTED ETAG_MISMATCH). A customer may be named by `name` alone.
+  absl::StatusOr<ApplyResult> ApplyCustomer(
+      const v1::Customer& in, const google::protobuf::FieldMask& mask = google::protobuf::FieldMask());
   // `customer_id` must exist (NotFound otherwise).
-  absl::StatusOr<ApplyResult> ApplyInvoice(const std::string& customer_id, const v1::Invoice& in);
-  absl::StatusOr<ApplyResult> ApplyPayment(const std::string& customer_id, const v1::Payment& in);
-  absl::StatusOr<ApplyResult> ApplyCreditNote(const std::string& customer_id,
-                                              const v1::CreditNote& in);
+  absl::StatusOr<ApplyResult> ApplyInvoice(
+      const std::string& customer_id, const v1::Invoice& in,
+      const google::protobuf::FieldMask& mask = google::protobuf::FieldMask());
+  absl::StatusOr<ApplyResult> ApplyPayment(
+      const std::string& customer_id, const v1::Payment& in,
+      const google::protobuf::FieldMask& mask = google::protobuf::FieldMask());
+  absl::StatusOr<ApplyResult> ApplyCreditNote(
+      const std::string& customer_id, const v1::CreditNote& in,
+      const google::protobuf::FieldMask& mask = google::protobuf::FieldMask());
   absl::StatusOr<v1::Invoice> VoidInvoice(const std::string& customer_id,
                                           const std::string& invoice_id, const std::string& reason);
 

@@ -20,6 +20,7 @@
 #include "service/app/cases_app.h"
 #include "collections_sidecar/v1/cases.pb.h"
 #include "service/app/ledger_ops.h"
+#include "service/app/partial_update.h"
 #include "service/app/resource_names.h"
 #include "service/domain/compliance.h"
 #include "service/domain/errors.h"
@@ -347,6 +348,7 @@ absl::StatusOr<v1::CollectionPolicy> RecoveryApp::GetPolicy(const CallContext& c
     return absl::OkStatus();
   }));
   out.set_name(absl::StrCat(TenantName(tenant), "/collectionPolicy"));
+  StampEtag(&out);
   return out;
 }
 
@@ -356,8 +358,17 @@ absl::StatusOr<v1::CollectionPolicy> RecoveryApp::ReplacePolicy(const CallContex
                    ParseTenantName(absl::StripSuffix(r.policy().name(), "/collectionPolicy"),
                                    "policy.name"));
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
-  auto validated = ToDomainPolicy(r.policy());
-  if (!validated.ok()) return domain::PrefixFields(validated.status(), "policy.");
+  static const auto* kOutputOnly =
+      new OutputOnlyFields{"name", "version", "update_time", "updated_by", "etag"};
+  RETURN_IF_ERROR(ValidateUpdateMask(v1::CollectionPolicy::descriptor(), r.update_mask(),
+                                     *kOutputOnly, "update_mask"));
+  const bool whole = r.update_mask().paths_size() == 0;
+  absl::StatusOr<domain::CollectionPolicy> validated;
+  if (whole) {
+    validated = ToDomainPolicy(r.policy());
+    if (!validated.ok()) return domain::PrefixFields(validated.status(), "policy.");
+  }
+  const std::string name = absl::StrCat(TenantName(tenant), "/collectionPolicy");
   v1::CollectionPolicy out;
   RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) {
     return RunIdempotent(tx, r.request_id(), "RecoveryService/ReplacePolicy", r, &out,
@@ -369,6 +380,15 @@ absl::StatusOr<v1::CollectionPolicy> RecoveryApp::ReplacePolicy(const CallContex
                                             ", not ", r.expected_version())),
             "POLICY_VERSION_MISMATCH");
       }
+      v1::CollectionPolicy as_read = current;  // as GetPolicy returns it
+      as_read.set_name(name);
+      RETURN_IF_ERROR(CheckEtag(r.policy().etag(), ComputeEtag(as_read), "policy.etag", name));
+      if (!whole) {
+        v1::CollectionPolicy merged = current;
+        ApplyUpdateMask(r.policy(), r.update_mask(), *kOutputOnly, &merged);
+        validated = ToDomainPolicy(merged);
+        if (!validated.ok()) return domain::PrefixFields(validated.status(), "policy.");
+      }
       // Stored with every unset field at its domain default, so that
       // GetPolicy shows the policy in force.
       out = ToProtoPolicy(*validated);
@@ -378,8 +398,10 @@ absl::StatusOr<v1::CollectionPolicy> RecoveryApp::ReplacePolicy(const CallContex
       out.set_updated_by(ctx.actor);
       store::Doc doc{kPolicyKind, "current", "", "", "", out.SerializeAsString()};
       RETURN_IF_ERROR(tx.PutDoc(doc));
-      return AppendEvent(tx, clock_, ctx, tenant, "policy.replaced", out.name(), "", &current, &out,
-                         r.request_id());
+      RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, tenant, "policy.replaced", out.name(), "",
+                                  &current, &out, r.request_id()));
+      StampEtag(&out);
+      return absl::OkStatus();
     });
   }));
   return out;
@@ -571,6 +593,33 @@ absl::Status ValidateContact(const v1::ContactRecord& c) {
   return absl::OkStatus();
 }
 
+// A contact or completion dated before the customer existed is refused: a
+// client that sent an unset clock (the 1970 epoch) made the last contact
+// look 20,000 days old, and the ladder sent the next reminder the same day.
+// The customer existed from the earlier of its creation here and its
+// relationship.customer_since (a customer imported today may have been
+// called last week).
+absl::Status CheckAfterCustomerExisted(store::Transaction& tx, const std::string& tenant,
+                                       const std::string& customer_id, absl::Time t,
+                                       absl::string_view field) {
+  ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kCustomerKind, customer_id));
+  if (!doc) return absl::OkStatus();  // the caller reports CUSTOMER_NOT_FOUND
+  v1::Customer c;
+  if (!c.ParseFromString(doc->body)) return absl::InternalError("bad stored customer");
+  absl::Time since = FromTs(c.create_time());
+  if (c.relationship().has_customer_since()) {
+    auto day = ToDay(c.relationship().customer_since(), "customer_since");
+    if (day.ok()) since = std::min(since, absl::FromCivil(*day, absl::UTCTimeZone()));
+  }
+  if (t >= since) return absl::OkStatus();
+  return InvalidInput(
+      "TIME_BEFORE_CUSTOMER", field,
+      absl::StrCat(absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone()), " is before ",
+                   CustomerResource(tenant, customer_id), " existed (",
+                   absl::FormatTime(absl::RFC3339_full, since, absl::UTCTimeZone()),
+                   "): give the time it happened, or leave it unset for now"));
+}
+
 }  // namespace
 
 absl::StatusOr<v1::ContactRecord> RecoveryApp::RecordContact(const CallContext& ctx,
@@ -598,6 +647,7 @@ absl::StatusOr<v1::ContactRecord> RecoveryApp::RecordContact(const CallContext& 
       out = r.contact();
       if (!out.has_time()) *out.mutable_time() = Ts(clock_.Now());
       const absl::Time when = FromTs(out.time());
+      RETURN_IF_ERROR(CheckAfterCustomerExisted(tx, cn.tenant, cn.customer, when, "contact.time"));
       ASSIGN_OR_RETURN(domain::AccountContext account,
                        LoadContext(tx, cn.tenant, cn.customer, absl::ToCivilDay(when, absl::UTCTimeZone())));
       for (size_t i = 0; i < invoice_ids.size(); ++i) {
@@ -955,6 +1005,7 @@ absl::StatusOr<v1::OutboxAction> RecoveryApp::CompleteAction(const CallContext& 
       }
       out = before;
       const absl::Time when = r.has_time() ? FromTs(r.time()) : clock_.Now();
+      RETURN_IF_ERROR(CheckAfterCustomerExisted(tx, n.tenant, doc->customer, when, "time"));
       out.set_status(r.status());
       out.set_status_detail(r.detail());
       *out.mutable_complete_time() = Ts(when);
