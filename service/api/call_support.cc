@@ -49,11 +49,16 @@ std::string RequestIdOf(grpc::CallbackServerContext* ctx) {
 void LogCall(absl::string_view method, absl::string_view tenant, const app::CallContext* caller,
              grpc::StatusCode code, absl::Duration latency, absl::string_view message,
              absl::string_view request_id) {
-  std::string line = absl::StrCat(
-      "{\"ts\":\"", absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()),
-      "\",\"msg\":\"rpc\",\"method\":\"", JsonEscape(method), "\",\"tenant\":\"", JsonEscape(tenant),
-      "\",\"actor\":\"", caller ? JsonEscape(caller->actor) : "", "\",\"code\":", static_cast<int>(code),
-      ",\"latency_us\":", absl::ToInt64Microseconds(latency));
+  const int c = static_cast<int>(code);
+  std::string line = FormatLogLine(
+      LevelOfCode(c), "rpc",
+      {{"method", method},
+       {"tenant", tenant},
+       {"actor", caller ? absl::string_view(caller->actor) : absl::string_view()},
+       {"code", CodeName(c)},
+       {"latency_us", absl::ToInt64Microseconds(latency)}});
+  line.pop_back();  // "}\n": the optional fields follow
+  line.pop_back();
   if (!request_id.empty()) absl::StrAppend(&line, ",\"request_id\":\"", JsonEscape(request_id), "\"");
   if (code != grpc::StatusCode::OK) absl::StrAppend(&line, ",\"error\":\"", JsonEscape(message), "\"");
   line += "}\n";

@@ -10,18 +10,24 @@
 // 2 a bad flag or an unsafe combination, 3 the store cannot be opened
 // (unknown scheme, unwritable path, unreachable PostgreSQL, failed
 // migration), 4 an address cannot be bound (in use, not local), 1 anything
-// else. Each failure is one line on stderr.
+// else. --help and --version exit 0. Every line on stderr is one JSON object
+// with ts, level and msg (service/api/json_text.h), gRPC's and protobuf's
+// own messages included.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
+#include <grpc/support/log.h>
+
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "google/protobuf/stubs/logging.h"
+#include "service/api/json_text.h"
+#include "service/cmdline/build_info.h"
+#include "service/cmdline/command_line.h"
 #include "service/domain/amount_limits.h"
 #include "service/server/production_flags.h"
 #include "service/server/server.h"
@@ -74,13 +80,13 @@ constexpr int kExitUsage = 2;
 constexpr int kExitStore = 3;
 constexpr int kExitListen = 4;
 
-// A start-up failure: one line, then the exit code its kind documents.
+using collections::api::LogLevel;
+using collections::api::WriteLog;
+
+// A start-up failure: one log line, then the exit code its kind documents.
 int Fail(const absl::Status& st) {
-  std::string line(st.message());
-  for (char& c : line) {
-    if (c == '\n') c = ' ';
-  }
-  std::fprintf(stderr, "collectionsd: %s\n", line.c_str());
+  WriteLog(LogLevel::kError, st.message(),
+           {{"code", absl::StatusCodeToString(st.code())}, {"event", "start-up failed"}});
   switch (st.code()) {
     case absl::StatusCode::kInvalidArgument: return kExitUsage;
     case absl::StatusCode::kFailedPrecondition: return kExitListen;
@@ -96,12 +102,55 @@ bool IsLoopback(const std::string& listen) {
          absl::StartsWith(listen, "localhost:") || absl::StartsWith(listen, "unix:");
 }
 
+// gRPC's and protobuf's own messages as log lines of ours.
+void GrpcLog(gpr_log_func_args* args) {
+  const LogLevel level = args->severity == GPR_LOG_SEVERITY_ERROR  ? LogLevel::kError
+                         : args->severity == GPR_LOG_SEVERITY_INFO ? LogLevel::kInfo
+                                                                   : LogLevel::kWarning;
+  WriteLog(level, args->message,
+           {{"source", "grpc"}, {"file", args->file}, {"line", static_cast<int>(args->line)}});
+}
+
+void ProtobufLog(google::protobuf::LogLevel level, const char* file, int line,
+                 const std::string& message) {
+  WriteLog(level >= google::protobuf::LOGLEVEL_ERROR     ? LogLevel::kError
+           : level == google::protobuf::LOGLEVEL_WARNING ? LogLevel::kWarning
+                                                         : LogLevel::kInfo,
+           message, {{"source", "protobuf"}, {"file", file}, {"line", line}});
+}
+
+constexpr char kUsage[] =
+    "usage: collectionsd [flags]\n"
+    "  e.g. collectionsd --listen=127.0.0.1:50051 --store=sqlite:/var/lib/collections/ledger.db\n"
+    "\n"
+    "Serves the collections sidecar over gRPC. Flags are snake_case; the kebab spelling\n"
+    "(--shutdown-grace) is accepted too. --version prints the version, git commit and build "
+    "type.\n\nflags (default after '='):\n";
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "collectionsd --listen=127.0.0.1:50051 --store=sqlite:/path/ledger.db");
-  absl::ParseCommandLine(argc, argv);
+  gpr_set_log_function(GrpcLog);
+  google::protobuf::SetLogHandler(ProtobufLog);
+  auto command_line = collections::cmdline::ParseCommandLine(argc, argv);
+  if (!command_line.ok()) {
+    std::fprintf(stderr, "collectionsd: %s\nRun collectionsd --help for the flags.\n",
+                 std::string(command_line.status().message()).c_str());
+    return kExitUsage;
+  }
+  if (command_line->help) {
+    std::printf("%s%s", kUsage, collections::cmdline::DescribeFlags({"service/server/"}).c_str());
+    return 0;
+  }
+  if (command_line->version) {
+    std::printf("%s\n", collections::cmdline::VersionLine("collectionsd").c_str());
+    return 0;
+  }
+  if (!command_line->positional.empty()) {
+    std::fprintf(stderr, "collectionsd: unexpected argument \"%s\"; it takes flags only\n",
+                 command_line->positional[0].c_str());
+    return kExitUsage;
+  }
 
   // Block the stop signals in every thread; one thread waits for them.
   sigset_t stop_signals;
@@ -137,11 +186,9 @@ int main(int argc, char** argv) {
   auto production = collections::server::Production::Prepare(prod_opts, &opts);
   if (!production.ok()) return Fail(production.status());
   if (!IsLoopback(opts.listen) && !absl::GetFlag(FLAGS_allow_insecure_remote) && !opts.credentials) {
-    std::fprintf(stderr,
-                 "collectionsd: refusing plaintext on non-loopback address %s; configure TLS or "
-                 "pass --allow_insecure_remote\n",
-                 opts.listen.c_str());
-    return kExitUsage;
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "refusing plaintext on non-loopback address ", opts.listen,
+        "; configure TLS or pass --allow_insecure_remote")));
   }
   auto server = collections::server::Server::Start(opts);
   if (!server.ok()) return Fail(server.status());
@@ -153,25 +200,27 @@ int main(int argc, char** argv) {
   if (absl::EndsWith(bound, ":0")) {
     bound = absl::StrCat(bound.substr(0, bound.size() - 1), (*server)->port());
   }
-  std::fprintf(stderr,
-               "{\"msg\":\"serving\",\"listen\":\"%s\",\"store\":\"%s\",\"backend\":\"%s\","
-               "\"auth\":\"%s\",\"tls\":%s,\"http_port\":%d,\"clock\":\"%s\"}\n",
-               bound.c_str(), RedactedUri(opts.store_uri).c_str(),
-               std::string((*server)->store().Backend()).c_str(), prod_opts.auth.c_str(),
-               opts.credentials ? "true" : "false", (*production)->http_port(),
-               absl::GetFlag(FLAGS_clock).c_str());
-  std::fflush(stderr);
+  WriteLog(LogLevel::kInfo, "serving",
+           {{"listen", bound},
+            {"store", RedactedUri(opts.store_uri)},
+            {"backend", (*server)->store().Backend()},
+            {"auth", prod_opts.auth},
+            {"tls", opts.credentials != nullptr},
+            {"http_port", (*production)->http_port()},
+            {"clock", absl::GetFlag(FLAGS_clock)},
+            {"version", collections::cmdline::VersionLine("collectionsd")}});
 
   int sig = 0;
   while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
     absl::Status st = (*production)->Reload();
-    std::fprintf(stderr, "{\"msg\":\"reload\",\"ok\":%s,\"error\":\"%s\"}\n",
-                 st.ok() ? "true" : "false", std::string(st.message()).c_str());
-    std::fflush(stderr);
+    WriteLog(st.ok() ? LogLevel::kInfo : LogLevel::kError, "reload",
+             {{"ok", st.ok()},
+              {"code", absl::StatusCodeToString(st.code())},
+              {"error", st.message()}});
   }
-  std::fprintf(stderr, "{\"msg\":\"shutting down\",\"signal\":%d}\n", sig);
+  WriteLog(LogLevel::kInfo, "shutting down", {{"signal", strsignal(sig)}});
   (*production)->Detach();
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
-  std::fprintf(stderr, "{\"msg\":\"stopped\"}\n");
+  WriteLog(LogLevel::kInfo, "stopped");
   return 0;
 }
