@@ -73,7 +73,7 @@ python3 "$ROOT/deploy/demo/make_demo_exports.py" "$WORK" --as-of="$AS_OF"
 section "Syncing it through the QuickBooks IIF connector"
 mkdir -p "$WORK/state"
 "$BUILD/connectors/iif/collections-iif" --server="$ADDR" --tenant="$TENANT" \
-  --file="$WORK/quickbooks-demo.iif" --state-dir="$WORK/state"
+  --file="$WORK/quickbooks-demo.iif" --state_dir="$WORK/state"
 
 section "Aged receivables as of $AS_OF"
 "${CTL[@]}" aging --as_of="$AS_OF"

@@ -104,7 +104,7 @@ std::string Alternative(absl::string_view s, const NumberFormat& current) {
 }
 
 // Splits `text` by `format`; the error says what is wrong and, when another
-// known format reads the text, which --number-format that is.
+// known format reads the text, which --number_format that is.
 absl::StatusOr<Decimal> Split(absl::string_view text, const NumberFormat& format) {
   std::string normalized;
   if (format.group_mark == ' ') {
@@ -118,7 +118,7 @@ absl::StatusOr<Decimal> Split(absl::string_view text, const NumberFormat& format
   const std::string hint = Alternative(s, format);
   return absl::InvalidArgumentError(absl::StrCat(
       "\"", s, "\" is not a number in the format ", format.ToString(), ": ", d.status().message(),
-      hint.empty() ? "" : absl::StrCat(" (if it is written ", hint, ", give --number-format=", hint, ")")));
+      hint.empty() ? "" : absl::StrCat(" (if it is written ", hint, ", give --number_format=", hint, ")")));
 }
 
 // The decimal as a count of 10^-scale units; `round` per the header.
@@ -158,7 +158,7 @@ absl::StatusOr<NumberFormat> ParseNumberFormat(absl::string_view example) {
     absl::StrAppend(&known, known.empty() ? "" : ", ", f.ToString());
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("--number-format: \"", example, "\" is not one of ", known));
+      absl::StrCat("--number_format: \"", example, "\" is not one of ", known));
 }
 
 std::string AmountRules::Fingerprint() const {
@@ -187,7 +187,7 @@ absl::Status CheckCeiling(int64_t minor, absl::string_view currency, const Amoun
         "AMOUNT_ABOVE_CEILING", "amount",
         absl::StrCat(what, " ", currency, " ", domain::FormatDecimal(minor, currency),
                      " is above the ceiling of ", rules.ceiling_major, " ", currency,
-                     " per document (raise it with --max-amount if it is real)"));
+                     " per document (raise it with --max_amount if it is real)"));
   }
   return absl::OkStatus();
 }
@@ -213,7 +213,7 @@ absl::StatusOr<int64_t> ParseAmount(absl::string_view text, absl::string_view cu
         "AMOUNT_ABOVE_CEILING", "amount",
         absl::StrCat("\"", absl::StripAsciiWhitespace(text), "\" ", currency,
                      " is above the ceiling of ", rules.ceiling_major, " ", currency,
-                     " per document (raise it with --max-amount if it is real)"));
+                     " per document (raise it with --max_amount if it is real)"));
   }
   return static_cast<int64_t>(v);
 }

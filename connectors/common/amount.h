@@ -9,7 +9,7 @@
 //    UBL, CII, camt; MT940 and DATEV: decimal comma; OFX: no grouping, a
 //    decimal point or comma) uses a fixed one; a format whose notation
 //    follows the exporting program's locale (IIF, Xero CSV, journals) has a
-//    documented default and the --number-format flag.
+//    documented default and the --number_format flag.
 //    A NumberFormat is written as its own example, which is also the flag's
 //    value:
 //      "1234.56"   point decimal, no grouping (xsd:decimal)
@@ -36,7 +36,7 @@
 //
 // 4. Ceiling. No amount of a document (a total, line, tax, payment,
 //    allocation) may exceed `ceiling_major` major units of its currency
-//    (default 10^12, i.e. one trillion; the --max-amount flag). Such an
+//    (default 10^12, i.e. one trillion; the --max_amount flag). Such an
 //    amount is refused with AMOUNT_ABOVE_CEILING. It keeps every sum the
 //    server makes far inside int64 (10^12 x 10^4 minor units x 10^5 records
 //    < 9.2 x 10^18); the server applies the same default ceiling.
@@ -74,7 +74,7 @@ inline constexpr NumberFormat kPointDecimalGrouped{'.', ','};  // "1,234.56"
 inline constexpr NumberFormat kCommaDecimal{',', 0};      // "1234,56"
 inline constexpr NumberFormat kCommaDecimalGrouped{',', '.'};  // "1.234,56"
 
-// Parses a --number-format value (one of the examples above).
+// Parses a --number_format value (one of the examples above).
 // InvalidArgument listing the accepted values otherwise.
 absl::StatusOr<NumberFormat> ParseNumberFormat(absl::string_view example);
 
@@ -86,13 +86,13 @@ inline constexpr int64_t kMaxCeilingMajor = 100'000'000'000'000;
 
 struct AmountRules {
   NumberFormat format = kXsdDecimal;
-  // True when the user chose `format` (--number-format). A parser of a
+  // True when the user chose `format` (--number_format). A parser of a
   // format that follows the exporter's locale keeps its own default
   // otherwise (LocaleRules).
   bool format_chosen = false;
   // --round: round excess decimals half away from zero instead of refusing.
   bool round = false;
-  // --max-amount: the per-document ceiling in major units, 1..kMaxCeilingMajor.
+  // --max_amount: the per-document ceiling in major units, 1..kMaxCeilingMajor.
   int64_t ceiling_major = kDefaultCeilingMajor;
 
   // The options as text, for the sync id ("fmt=1,234.56;round=0;max=...").
@@ -110,9 +110,9 @@ absl::StatusOr<int64_t> CeilingMinor(absl::string_view currency, const AmountRul
 // Decimal text as minor units of `currency` under `rules`: the grammar, the
 // currency's exponent (excess decimals per rules.round), and the ceiling on
 // the magnitude. Errors: INVALID_AMOUNT (grammar; the description says
-// which mark or group is wrong and which --number-format would read it),
+// which mark or group is wrong and which --number_format would read it),
 // TOO_MANY_DECIMALS (naming --round), AMOUNT_ABOVE_CEILING (naming
-// --max-amount), UNKNOWN_CURRENCY.
+// --max_amount), UNKNOWN_CURRENCY.
 absl::StatusOr<int64_t> ParseAmount(absl::string_view text, absl::string_view currency,
                                     const AmountRules& rules);
 

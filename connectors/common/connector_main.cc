@@ -24,6 +24,7 @@
 #include "connectors/common/checkpoint.h"
 #include "connectors/common/values.h"
 #include "connectors/common/watch.h"
+#include "service/cmdline/command_line.h"
 #include "service/domain/errors.h"
 #include "service/domain/status_macros.h"
 
@@ -31,9 +32,12 @@ namespace collections::connectors {
 
 namespace v1 = ::collections_sidecar::v1;
 
+// Flags are kept and looked up by their canonical (snake_case) name, so
+// "--dry_run" and "--dry_run" are one flag (service/cmdline).
 std::string FlagValues::Get(absl::string_view name) const {
-  if (auto it = values_.find(name); it != values_.end()) return it->second;
-  if (auto it = defaults_.find(name); it != defaults_.end()) return it->second;
+  const std::string key = cmdline::CanonicalFlagName(name);
+  if (auto it = values_.find(key); it != values_.end()) return it->second;
+  if (auto it = defaults_.find(key); it != defaults_.end()) return it->second;
   return "";
 }
 
@@ -42,16 +46,18 @@ bool FlagValues::Bool(absl::string_view name) const {
   return v == "true" || v == "1" || v == "yes";
 }
 
-bool FlagValues::Given(absl::string_view name) const { return values_.contains(name); }
+bool FlagValues::Given(absl::string_view name) const {
+  return values_.contains(cmdline::CanonicalFlagName(name));
+}
 
 absl::StatusOr<FlagValues> ParseFlags(const std::vector<FlagDef>& defs,
                                       const std::vector<std::string>& args,
                                       std::vector<std::string>* positional) {
   FlagValues out;
-  for (const FlagDef& d : defs) out.defaults_[d.name] = d.default_value;
+  for (const FlagDef& d : defs) out.defaults_[cmdline::CanonicalFlagName(d.name)] = d.default_value;
   auto find = [&](absl::string_view name) -> const FlagDef* {
     for (const FlagDef& d : defs) {
-      if (d.name == name) return &d;
+      if (cmdline::CanonicalFlagName(d.name) == name) return &d;
     }
     return nullptr;
   };
@@ -62,7 +68,7 @@ absl::StatusOr<FlagValues> ParseFlags(const std::vector<FlagDef>& defs,
       continue;
     }
     const size_t eq = a.find('=');
-    const std::string name(a.substr(0, eq));
+    const std::string name = cmdline::CanonicalFlagName(a.substr(0, eq));
     const FlagDef* def = find(name);
     if (def == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
     std::string value;
@@ -224,7 +230,7 @@ absl::StatusOr<ExportSet> CollectExport(LedgerClient& client, const std::string&
 absl::Status WriteOneFilePerDocument(const ExportSet& set, const std::string& dir,
                                      const std::string& extension, const RenderDocument& render,
                                      std::ostream& out) {
-  if (dir.empty()) return absl::InvalidArgumentError("--out-dir is required: one file per document");
+  if (dir.empty()) return absl::InvalidArgumentError("--out_dir is required: one file per document");
   std::map<std::string, v1::Customer> customers;
   for (const auto& c : set.customers) customers[c.external_ref().id()] = c;
   std::error_code ec;
@@ -314,15 +320,19 @@ void InstallSignalHandlers() {
 std::vector<FlagDef> CommonFlags(const ConnectorSpec& spec) {
   return {
       {"server", "127.0.0.1:50051", "collectionsd address host:port"},
-      {"tenant", "", "tenant id (required, except for a --dry-run without --server)"},
-      {"source-system", spec.default_source_system,
+      {"tenant", "", "tenant id (required, except for a --dry_run without --server)"},
+      {"source_system", spec.default_source_system,
        "ExternalRef.source_system of the imported records"},
       {"file", "", "the export file to sync"},
       {"watch", "", "watch this folder for new export files (see --once)"},
       {"once", "false", "with --watch: process the files present, then exit", true},
-      {"poll-interval", "2", "with --watch: seconds between scans"},
+      {"poll_interval", "2", "with --watch: seconds between scans"},
       {"settle", "1", "with --watch: seconds a file must stay unchanged before it is taken"},
-      {"dry-run", "false",
+      {"work_dir", "",
+       "with --watch: writable folder for processing/, done/, failed/ and (unless --state_dir) "
+       "the checkpoints; needed when the watched folder is read-only (default: the watched "
+       "folder)"},
+      {"dry_run", "false",
        "validate and report; nothing is written. Server-side validation only when --server "
        "is given explicitly, else parse-only",
        true},
@@ -330,14 +340,14 @@ std::vector<FlagDef> CommonFlags(const ConnectorSpec& spec) {
        "apply the good records; write bad ones with reasons to <file>.rejected.jsonl "
        "(default: reject the whole file when any record is bad)",
        true},
-      {"state-dir", "",
+      {"state_dir", "",
        "folder for checkpoints (default: <file>.checkpoint next to the input; "
        "<watch>/.state in watch mode)"},
-      {"chunk-size", "500", "records per SyncLedger chunk, 1..1000"},
+      {"chunk_size", "500", "records per SyncLedger chunk, 1..1000"},
       {"currency", spec.default_currency, "ISO 4217 currency for amounts the file does not qualify"},
       {"encoding", "auto", "text encoding: auto, utf-8 or windows-1252"},
       // A fixed notation has no default to override: the help states it.
-      {"number-format", spec.number_format_fixed ? "" : spec.number_format.ToString(),
+      {"number_format", spec.number_format_fixed ? "" : spec.number_format.ToString(),
        !spec.number_format_help.empty() ? spec.number_format_help
        : spec.number_format_fixed
            ? absl::StrCat("how amounts are written: always ", spec.number_format.ToString(),
@@ -348,18 +358,19 @@ std::vector<FlagDef> CommonFlags(const ConnectorSpec& spec) {
        "round amounts with more decimals than their currency allows, half away from zero "
        "(default: refuse them)",
        true},
-      {"max-amount", absl::StrCat(kDefaultCeilingMajor),
+      {"max_amount", absl::StrCat(kDefaultCeilingMajor),
        "largest amount of one document, in major units of its currency; larger ones are "
        "refused"},
-      {"customer-kind", "consumer",
+      {"customer_kind", "consumer",
        "kind of customers whose kind the file does not state: consumer or business"},
       {"deadline", "60", "seconds allowed per call"},
-      {"max-attempts", "8", "attempts per call when the server is unavailable"},
+      {"max_attempts", "8", "attempts per call when the server is unavailable"},
       {"token", "", "bearer token for the server (or env COLLECTIONS_TOKEN)"},
+      {"token_file", "", "file holding the bearer token (e.g. a mounted secret)"},
       {"progress", "auto", "progress bar on stderr: auto (only on a terminal), always, never"},
       {"quiet", "false", "print the report only when the run did not succeed", true},
       {"out", "-", "export: output file ('-' = stdout)"},
-      {"export-source", "collections",
+      {"export_source", "collections",
        "export: the ExternalRef.source_system of the documents to export"},
       {"help", "false", "show this help", true},
   };
@@ -372,7 +383,7 @@ std::string ConnectorUsage(const ConnectorSpec& spec) {
   flags.insert(flags.end(), spec.flags.begin(), spec.flags.end());
   std::string out = absl::StrCat(
       spec.program, ": ", spec.summary, "\n\nUsage:\n  ", spec.program,
-      " --tenant=T --file=PATH [--dry-run] [--quarantine] [flags]\n  ", spec.program,
+      " --tenant=T --file=PATH [--dry_run] [--quarantine] [flags]\n  ", spec.program,
       " --tenant=T --watch=DIR [--once] [flags]\n");
   if (spec.write_export) {
     absl::StrAppend(&out, "  ", spec.program, " export --tenant=T [--out=PATH] [flags]\n");
@@ -408,27 +419,27 @@ absl::StatusOr<AmountRules> AmountRulesFromFlags(const ConnectorSpec& spec,
                                                 const FlagValues& flags) {
   AmountRules rules;
   rules.format = spec.number_format;
-  if (flags.Given("number-format")) {
-    ASSIGN_OR_RETURN(NumberFormat f, ParseNumberFormat(flags.Get("number-format")));
+  if (flags.Given("number_format")) {
+    ASSIGN_OR_RETURN(NumberFormat f, ParseNumberFormat(flags.Get("number_format")));
     if (spec.number_format_fixed && !(f == spec.number_format)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--number-format: ", spec.format, " files always write ",
+          "--number_format: ", spec.format, " files always write ",
           spec.number_format.ToString(), " (fixed by the format's specification)"));
     }
     rules.format = f;
     rules.format_chosen = true;
   }
   rules.round = flags.Bool("round");
-  if (!absl::SimpleAtoi(flags.Get("max-amount"), &rules.ceiling_major) ||
+  if (!absl::SimpleAtoi(flags.Get("max_amount"), &rules.ceiling_major) ||
       rules.ceiling_major < 1 || rules.ceiling_major > kMaxCeilingMajor) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--max-amount must be a whole number of major units, 1..", kMaxCeilingMajor));
+        absl::StrCat("--max_amount must be a whole number of major units, 1..", kMaxCeilingMajor));
   }
   return rules;
 }
 
 int ExportMain(const ConnectorSpec& spec, const FlagValues& flags, LedgerClient& client) {
-  auto set = CollectExport(client, flags.Get("tenant"), flags.Get("export-source"));
+  auto set = CollectExport(client, flags.Get("tenant"), flags.Get("export_source"));
   if (!set.ok()) {
     std::fprintf(stderr, "%s export: %s\n", spec.program.c_str(), set.status().ToString().c_str());
     return set.status().code() == absl::StatusCode::kUnavailable ? kExitUnavailable
@@ -476,8 +487,13 @@ int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv) {
   if (positional.size() > 1 || (command != "sync" && command != "export")) {
     return UsageError(spec, absl::StrCat("unexpected argument \"", positional.back(), "\""));
   }
-  const bool dry_run = flags->Bool("dry-run");
-  const std::string tenant = flags->Get("tenant");
+  const bool dry_run = flags->Bool("dry_run");
+  // COLLECTIONS_TENANT and COLLECTIONS_SERVER stand in for the flags, as
+  // for collectionsctl.
+  const char* env_tenant = std::getenv("COLLECTIONS_TENANT");
+  const std::string tenant = flags->Given("tenant") || env_tenant == nullptr
+                                 ? flags->Get("tenant")
+                                 : std::string(env_tenant);
 
   ClientOptions copts;
   double deadline = 0;
@@ -485,11 +501,18 @@ int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv) {
     return UsageError(spec, "--deadline must be a positive number of seconds");
   }
   copts.call_timeout = absl::Seconds(deadline);
-  if (!absl::SimpleAtoi(flags->Get("max-attempts"), &copts.max_attempts) ||
+  if (!absl::SimpleAtoi(flags->Get("max_attempts"), &copts.max_attempts) ||
       copts.max_attempts < 1) {
-    return UsageError(spec, "--max-attempts must be at least 1");
+    return UsageError(spec, "--max_attempts must be at least 1");
   }
   copts.bearer_token = flags->Get("token");
+  if (copts.bearer_token.empty() && !flags->Get("token_file").empty()) {
+    std::ifstream in(flags->Get("token_file"));
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) return UsageError(spec, absl::StrCat("--token_file: cannot read ", flags->Get("token_file")));
+    copts.bearer_token = std::string(absl::StripAsciiWhitespace(text.str()));
+  }
   if (copts.bearer_token.empty() && std::getenv("COLLECTIONS_TOKEN") != nullptr) {
     copts.bearer_token = std::getenv("COLLECTIONS_TOKEN");
   }
@@ -499,11 +522,15 @@ int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv) {
   };
   InstallSignalHandlers();
 
-  const bool use_server = !dry_run || flags->Given("server");
+  const char* env_server = std::getenv("COLLECTIONS_SERVER");
+  const bool server_named = flags->Given("server") || (env_server != nullptr && *env_server);
+  const std::string server = flags->Given("server") || !server_named ? flags->Get("server")
+                                                                     : std::string(env_server);
+  const bool use_server = !dry_run || server_named;
   if (use_server && tenant.empty()) return UsageError(spec, "--tenant is required");
   std::unique_ptr<LedgerClient> client;
   if (use_server || command == "export") {
-    client = std::make_unique<LedgerClient>(MakeConnectorChannel(flags->Get("server")), copts);
+    client = std::make_unique<LedgerClient>(MakeConnectorChannel(server), copts);
   }
 
   if (command == "export") {
@@ -522,11 +549,11 @@ int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv) {
   base.dry_run = dry_run;
   base.quarantine = flags->Bool("quarantine");
   base.text_input = spec.text_input;
-  base.state_dir = flags->Get("state-dir");
+  base.state_dir = flags->Get("state_dir");
   base.interrupted = &g_interrupted;
-  if (!absl::SimpleAtoi(flags->Get("chunk-size"), &base.chunk_size) || base.chunk_size < 1 ||
+  if (!absl::SimpleAtoi(flags->Get("chunk_size"), &base.chunk_size) || base.chunk_size < 1 ||
       base.chunk_size > 1000) {
-    return UsageError(spec, "--chunk-size must be 1..1000");
+    return UsageError(spec, "--chunk_size must be 1..1000");
   }
   const std::string progress = flags->Get("progress");
   if (progress == "always") {
@@ -537,18 +564,18 @@ int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv) {
     return UsageError(spec, "--progress must be auto, always or never");
   }
   ParseOptions& po = base.parse;
-  po.source_system = flags->Get("source-system");
+  po.source_system = flags->Get("source_system");
   po.default_currency = flags->Get("currency");
   auto encoding = EncodingOf(flags->Get("encoding"));
   if (!encoding.ok()) return UsageError(spec, encoding.status().message());
   po.encoding = *encoding;
-  const std::string kind = flags->Get("customer-kind");
+  const std::string kind = flags->Get("customer_kind");
   if (kind == "consumer") {
     po.default_customer_kind = v1::CUSTOMER_KIND_CONSUMER;
   } else if (kind == "business") {
     po.default_customer_kind = v1::CUSTOMER_KIND_BUSINESS;
   } else {
-    return UsageError(spec, "--customer-kind must be consumer or business");
+    return UsageError(spec, "--customer_kind must be consumer or business");
   }
   auto amounts = AmountRulesFromFlags(spec, *flags);
   if (!amounts.ok()) return UsageError(spec, amounts.status().message());
@@ -559,13 +586,13 @@ int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv) {
                   po.amounts.Fingerprint());
   const bool quiet = flags->Bool("quiet");
 
-  // A missing --state-dir is created now, before anything is written, so
+  // A missing --state_dir is created now, before anything is written, so
   // that a run never applies a chunk and then fails to checkpoint it.
   if (!base.state_dir.empty() && !dry_run) {
     std::error_code ec;
     std::filesystem::create_directories(base.state_dir, ec);
     if (ec) {
-      std::fprintf(stderr, "%s: cannot create --state-dir %s: %s\n", spec.program.c_str(),
+      std::fprintf(stderr, "%s: cannot create --state_dir %s: %s\n", spec.program.c_str(),
                    base.state_dir.c_str(), ec.message().c_str());
       return kExitLocalError;
     }
@@ -590,17 +617,19 @@ int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv) {
 
   WatchOptions w;
   w.dir = watch;
+  w.work_dir = flags->Get("work_dir");
   w.once = flags->Bool("once");
   w.stop = &g_interrupted;
   double poll = 0, settle = 0;
-  if (!absl::SimpleAtod(flags->Get("poll-interval"), &poll) || poll <= 0 ||
+  if (!absl::SimpleAtod(flags->Get("poll_interval"), &poll) || poll <= 0 ||
       !absl::SimpleAtod(flags->Get("settle"), &settle) || settle < 0) {
-    return UsageError(spec, "--poll-interval must be > 0 and --settle >= 0 seconds");
+    return UsageError(spec, "--poll_interval must be > 0 and --settle >= 0 seconds");
   }
   w.poll_interval = absl::Seconds(poll);
   w.settle = absl::Seconds(settle);
   if (base.state_dir.empty()) {
-    base.state_dir = (std::filesystem::path(watch) / ".state").string();
+    base.state_dir =
+        (std::filesystem::path(w.work_dir.empty() ? watch : w.work_dir) / ".state").string();
     std::error_code ec;
     std::filesystem::create_directories(base.state_dir, ec);
     if (ec) {

@@ -5,7 +5,7 @@
 // ConnectorMain, so every connector behaves alike and has the same exit
 // codes (runner.h).
 //
-//   collections-iif --tenant=acme --file=export.iif [--dry-run] [--quarantine]
+//   collections-iif --tenant=acme --file=export.iif [--dry_run] [--quarantine]
 //   collections-iif --tenant=acme --watch=/srv/exports
 //   collections-iif export --tenant=acme --out=fees.iif
 #ifndef COLLECTIONS_CONNECTORS_COMMON_CONNECTOR_MAIN_H_
@@ -108,15 +108,15 @@ struct ConnectorSpec {
   std::string default_currency;
   // How the format writes numbers (amount.h). When `number_format_fixed`
   // the format's specification fixes it (xsd:decimal in XML formats) and
-  // --number-format is refused; otherwise it is the default of the flag.
+  // --number_format is refused; otherwise it is the default of the flag.
   NumberFormat number_format = kXsdDecimal;
   bool number_format_fixed = true;
-  // The --number-format help when the sentence made from the two fields
+  // The --number_format help when the sentence made from the two fields
   // above would mislead (OFX reads either decimal mark).
   std::string number_format_help;
   // Line-based text input (RunOptions::text_input).
   bool text_input = false;
-  // Format-specific flags (e.g. --date-format for Xero).
+  // Format-specific flags (e.g. --date_format for Xero).
   std::vector<FlagDef> flags;
   // Completes `options` from the flags and returns the parser. `fingerprint`
   // receives the format-specific options that change the records (part of

@@ -86,8 +86,8 @@ struct ParseOptions {
   collections_sidecar::v1::CustomerKind default_customer_kind =
       collections_sidecar::v1::CUSTOMER_KIND_CONSUMER;
   // How amounts are read (amount.h): the number format (the format's own,
-  // or --number-format for formats that follow the exporter's locale),
-  // --round and the per-document ceiling --max-amount.
+  // or --number_format for formats that follow the exporter's locale),
+  // --round and the per-document ceiling --max_amount.
   AmountRules amounts;
 };
 

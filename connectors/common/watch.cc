@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <set>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -47,6 +49,33 @@ bool RetryLater(const RunResult& r) {
 
 constexpr absl::Duration kMaxBackoff = absl::Minutes(5);
 
+// The identity of an input file for taken.list: name, size and mtime.
+std::string TakenKey(const fs::path& p) {
+  std::error_code ec;
+  const auto size = fs::file_size(p, ec);
+  const auto mtime = fs::last_write_time(p, ec).time_since_epoch().count();
+  return absl::StrCat(p.filename().string(), "\t", size, "\t", mtime);
+}
+
+// Claims `src` for processing when it cannot be renamed (a read-only input
+// folder): copies it to `claimed` through a temporary name and records it in
+// `taken_list`. False when the copy fails (logged by the caller's pass).
+bool ClaimByCopy(const fs::path& src, const fs::path& claimed, const fs::path& taken_list,
+                 const std::string& key, std::set<std::string>* taken) {
+  std::error_code ec;
+  const fs::path tmp = claimed.string() + ".tmp";
+  fs::copy_file(src, tmp, fs::copy_options::overwrite_existing, ec);
+  if (ec) return false;
+  fs::rename(tmp, claimed, ec);
+  if (ec) return false;
+  std::ofstream out(taken_list, std::ios::app);
+  out << key << "\n";
+  out.flush();
+  if (!out) return false;
+  taken->insert(key);
+  return true;
+}
+
 struct Seen {
   uintmax_t size = 0;
   fs::file_time_type mtime;
@@ -57,16 +86,25 @@ struct Seen {
 
 int WatchFolder(const WatchOptions& options, const ProcessFileFn& process, std::ostream& log) {
   const fs::path dir(options.dir);
-  const fs::path processing = dir / "processing";
-  const fs::path done = dir / "done";
-  const fs::path failed = dir / "failed";
+  const fs::path work(options.work_dir.empty() ? options.dir : options.work_dir);
+  const fs::path processing = work / "processing";
+  const fs::path done = work / "done";
+  const fs::path failed = work / "failed";
+  const fs::path taken_list = work / "taken.list";
   std::error_code ec;
   for (const fs::path& d : {processing, done, failed}) {
     fs::create_directories(d, ec);
     if (ec) {
-      log << "cannot create " << d.string() << ": " << ec.message() << "\n";
+      log << "cannot create " << d.string() << ": " << ec.message()
+          << (options.work_dir.empty() ? " (a read-only input folder needs --work_dir)" : "")
+          << "\n";
       return kExitLocalError;
     }
+  }
+  std::set<std::string> taken;
+  {
+    std::ifstream in(taken_list);
+    for (std::string line; std::getline(in, line);) taken.insert(line);
   }
   auto stopped = [&] { return options.stop != nullptr && options.stop->load(); };
   int last_bad = kExitOk;
@@ -149,10 +187,18 @@ int WatchFolder(const WatchOptions& options, const ProcessFileFn& process, std::
     std::sort(ready.begin(), ready.end());
     for (const fs::path& p : ready) {
       if (stopped() || deferred) break;
+      const std::string key = TakenKey(p);
+      if (taken.count(key) > 0) continue;  // copied from a read-only folder before
       const fs::path claimed = FreeName(processing, p.filename().string());
       std::error_code claim_ec;
       fs::rename(p, claimed, claim_ec);
-      if (claim_ec) continue;  // another connector took it
+      const bool cannot_move = claim_ec == std::errc::read_only_file_system ||
+                               claim_ec == std::errc::permission_denied ||
+                               claim_ec == std::errc::operation_not_permitted ||
+                               claim_ec == std::errc::cross_device_link;
+      if (claim_ec && !(cannot_move && ClaimByCopy(p, claimed, taken_list, key, &taken))) {
+        continue;  // another connector took it
+      }
       seen.erase(p.filename().string());
       run(claimed);
     }

@@ -20,6 +20,13 @@
 // restart of the connector loses nothing; only bad content goes to failed/. A file is
 // taken only once its size and modification time have not changed for
 // `settle`, so a file still being copied in is left alone.
+//
+// A read-only input (a Kubernetes volume mounted readOnly, an ERP's export
+// share) needs a writable `work_dir`: processing/, done/ and failed/ are made
+// there, and a file that cannot be renamed out of DIR is claimed by copying
+// it into processing/. The copy is recorded in WORK/taken.list by name, size
+// and modification time, so the same file is not taken twice while it stays
+// in DIR, and a file the host rewrites under the same name is taken again.
 #ifndef COLLECTIONS_CONNECTORS_COMMON_WATCH_H_
 #define COLLECTIONS_CONNECTORS_COMMON_WATCH_H_
 
@@ -35,6 +42,8 @@ namespace collections::connectors {
 
 struct WatchOptions {
   std::string dir;
+  // Where processing/, done/ and failed/ live; empty = `dir`.
+  std::string work_dir;
   absl::Duration poll_interval = absl::Seconds(2);
   absl::Duration settle = absl::Seconds(1);
   // Process the files present (and those left in processing/), then return.

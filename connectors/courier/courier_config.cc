@@ -23,30 +23,30 @@ const std::vector<FlagDef>& Defs() {
       {"config", "", "file of name = value settings (these flags without --); flags win"},
       {"server", "127.0.0.1:50051", "collectionsd address host:port (TLS via $COLLECTIONS_TLS_CA)"},
       {"tenant", "", "tenant id (required)"},
-      {"token-file", "", "file holding the bearer token (or env COLLECTIONS_TOKEN)"},
-      {"state-dir", "", "folder for the cursor and the delivery journal (required)"},
+      {"token_file", "", "file holding the bearer token (or env COLLECTIONS_TOKEN)"},
+      {"state_dir", "", "folder for the cursor and the delivery journal (required)"},
       {"deadline", "30", "seconds allowed per call to collectionsd"},
-      {"max-attempts", "8", "attempts per call while collectionsd is unavailable"},
+      {"max_attempts", "8", "attempts per call while collectionsd is unavailable"},
       {"email", "smtp", "where e-mail actions go: smtp, webhook or skip"},
       {"sms", "webhook", "where SMS actions go: webhook or skip"},
       {"letter", "folder", "where letters go: folder (PDF files), webhook (PDF inside) or skip"},
       {"tasks", "skip", "calls and other tasks: webhook (the host's task list) or skip"},
-      {"smtp-url", "smtp://127.0.0.1:25", "smtp://host:port, or smtps://host:port for TLS at once"},
-      {"smtp-starttls", "try", "STARTTLS: off, try (when offered) or require"},
-      {"smtp-user", "", "SMTP AUTH user name; empty = no AUTH"},
-      {"smtp-password-file", "", "file holding the SMTP password"},
-      {"smtp-ca-file", "", "CA bundle for the SMTP server's certificate; empty = system"},
-      {"smtp-helo", "localhost", "the name the courier greets the SMTP server with"},
-      {"mail-from", "", "envelope and From address, e.g. collections@acme.example"},
-      {"message-id-domain", "", "right-hand side of Message-IDs; default the domain of mail-from"},
-      {"webhook-url", "", "URL the webhook route POSTs to"},
-      {"webhook-secret-file", "", "file holding the webhook's HMAC-SHA256 key"},
-      {"webhook-ca-file", "", "CA bundle for the webhook's certificate; empty = system"},
-      {"letters-dir", "", "folder the folder route writes <tenant>/<action>.pdf into"},
-      {"retry-initial", "5", "seconds before the first retry of a failed delivery"},
-      {"retry-max", "600", "longest wait between retries, seconds"},
-      {"give-up-after", "259200", "seconds after the first attempt when a delivery is FAILED"},
-      {"recheck-max", "300", "longest wait, seconds, before a waiting action is checked again"},
+      {"smtp_url", "smtp://127.0.0.1:25", "smtp://host:port, or smtps://host:port for TLS at once"},
+      {"smtp_starttls", "try", "STARTTLS: off, try (when offered) or require"},
+      {"smtp_user", "", "SMTP AUTH user name; empty = no AUTH"},
+      {"smtp_password_file", "", "file holding the SMTP password"},
+      {"smtp_ca_file", "", "CA bundle for the SMTP server's certificate; empty = system"},
+      {"smtp_helo", "localhost", "the name the courier greets the SMTP server with"},
+      {"mail_from", "", "envelope and From address, e.g. collections@acme.example"},
+      {"message_id_domain", "", "right-hand side of Message-IDs; default the domain of mail-from"},
+      {"webhook_url", "", "URL the webhook route POSTs to"},
+      {"webhook_secret_file", "", "file holding the webhook's HMAC-SHA256 key"},
+      {"webhook_ca_file", "", "CA bundle for the webhook's certificate; empty = system"},
+      {"letters_dir", "", "folder the folder route writes <tenant>/<action>.pdf into"},
+      {"retry_initial", "5", "seconds before the first retry of a failed delivery"},
+      {"retry_max", "600", "longest wait between retries, seconds"},
+      {"give_up_after", "259200", "seconds after the first attempt when a delivery is FAILED"},
+      {"recheck_max", "300", "longest wait, seconds, before a waiting action is checked again"},
       {"once", "false", "deliver what is due now and exit", true},
       {"help", "false", "show this help", true},
   };
@@ -55,7 +55,7 @@ const std::vector<FlagDef>& Defs() {
 
 std::string Usage() {
   std::string out =
-      "collections-courier --tenant=acme --state-dir=/var/lib/collections-courier "
+      "collections-courier --tenant=acme --state_dir=/var/lib/collections-courier "
       "[--config=/etc/collections/courier.conf] [flags]\n\n"
       "Follows the tenant's outbox (RecoveryService.StreamActions) and delivers each action by\n"
       "e-mail, webhook or PDF letter, completing it exactly once with SENT, BOUNCED or FAILED.\n\n";
@@ -147,14 +147,14 @@ absl::StatusOr<CourierConfig> ParseCourierConfig(const std::vector<std::string>&
   c.server = f.Get("server");
   c.tenant = f.Get("tenant");
   if (c.tenant.empty()) return absl::InvalidArgumentError("--tenant is required");
-  c.state_dir = f.Get("state-dir");
-  if (c.state_dir.empty()) return absl::InvalidArgumentError("--state-dir is required");
+  c.state_dir = f.Get("state_dir");
+  if (c.state_dir.empty()) return absl::InvalidArgumentError("--state_dir is required");
   ASSIGN_OR_RETURN(c.client.call_timeout, SecondsOf(f, "deadline"));
-  if (!absl::SimpleAtoi(f.Get("max-attempts"), &c.client.max_attempts) || c.client.max_attempts < 1) {
-    return absl::InvalidArgumentError("--max-attempts must be at least 1");
+  if (!absl::SimpleAtoi(f.Get("max_attempts"), &c.client.max_attempts) || c.client.max_attempts < 1) {
+    return absl::InvalidArgumentError("--max_attempts must be at least 1");
   }
-  if (!f.Get("token-file").empty()) {
-    ASSIGN_OR_RETURN(c.client.bearer_token, ReadSecret(f.Get("token-file"), "token-file"));
+  if (!f.Get("token_file").empty()) {
+    ASSIGN_OR_RETURN(c.client.bearer_token, ReadSecret(f.Get("token_file"), "token-file"));
   } else if (const char* env = std::getenv("COLLECTIONS_TOKEN"); env != nullptr) {
     c.client.bearer_token = env;
   }
@@ -165,45 +165,45 @@ absl::StatusOr<CourierConfig> ParseCourierConfig(const std::vector<std::string>&
   ASSIGN_OR_RETURN(c.tasks, RouteOf(f, "tasks", {Route::kWebhook, Route::kSkip}));
   const auto uses = [&](Route r) { return c.email == r || c.sms == r || c.letter == r || c.tasks == r; };
 
-  c.smtp.url = f.Get("smtp-url");
-  c.smtp.starttls = f.Get("smtp-starttls");
-  c.smtp.username = f.Get("smtp-user");
-  c.smtp.ca_file = f.Get("smtp-ca-file");
-  c.smtp.helo_domain = f.Get("smtp-helo");
-  c.mail_from = f.Get("mail-from");
-  c.message_id_domain = f.Get("message-id-domain");
+  c.smtp.url = f.Get("smtp_url");
+  c.smtp.starttls = f.Get("smtp_starttls");
+  c.smtp.username = f.Get("smtp_user");
+  c.smtp.ca_file = f.Get("smtp_ca_file");
+  c.smtp.helo_domain = f.Get("smtp_helo");
+  c.mail_from = f.Get("mail_from");
+  c.message_id_domain = f.Get("message_id_domain");
   if (uses(Route::kSmtp)) {
     if (!absl::StartsWith(c.smtp.url, "smtp://") && !absl::StartsWith(c.smtp.url, "smtps://")) {
-      return absl::InvalidArgumentError("--smtp-url must start with smtp:// or smtps://");
+      return absl::InvalidArgumentError("--smtp_url must start with smtp:// or smtps://");
     }
     if (c.smtp.starttls != "off" && c.smtp.starttls != "try" && c.smtp.starttls != "require") {
-      return absl::InvalidArgumentError("--smtp-starttls must be off, try or require");
+      return absl::InvalidArgumentError("--smtp_starttls must be off, try or require");
     }
     if (c.mail_from.find('@') == std::string::npos) {
-      return absl::InvalidArgumentError("--mail-from must be an e-mail address");
+      return absl::InvalidArgumentError("--mail_from must be an e-mail address");
     }
     if (c.message_id_domain.empty()) c.message_id_domain = c.mail_from.substr(c.mail_from.find('@') + 1);
     if (!c.smtp.username.empty()) {
-      if (f.Get("smtp-password-file").empty()) {
-        return absl::InvalidArgumentError("--smtp-user needs --smtp-password-file");
+      if (f.Get("smtp_password_file").empty()) {
+        return absl::InvalidArgumentError("--smtp_user needs --smtp_password_file");
       }
-      ASSIGN_OR_RETURN(c.smtp.password, ReadSecret(f.Get("smtp-password-file"), "smtp-password-file"));
+      ASSIGN_OR_RETURN(c.smtp.password, ReadSecret(f.Get("smtp_password_file"), "smtp-password-file"));
     }
   }
-  c.webhook.url = f.Get("webhook-url");
-  c.webhook.ca_file = f.Get("webhook-ca-file");
+  c.webhook.url = f.Get("webhook_url");
+  c.webhook.ca_file = f.Get("webhook_ca_file");
   if (uses(Route::kWebhook)) {
     if (!absl::StartsWith(c.webhook.url, "https://") && !absl::StartsWith(c.webhook.url, "http://")) {
-      return absl::InvalidArgumentError("a webhook route needs --webhook-url (http:// or https://)");
+      return absl::InvalidArgumentError("a webhook route needs --webhook_url (http:// or https://)");
     }
-    if (f.Get("webhook-secret-file").empty()) {
-      return absl::InvalidArgumentError("a webhook route needs --webhook-secret-file");
+    if (f.Get("webhook_secret_file").empty()) {
+      return absl::InvalidArgumentError("a webhook route needs --webhook_secret_file");
     }
-    ASSIGN_OR_RETURN(c.webhook.secret, ReadSecret(f.Get("webhook-secret-file"), "webhook-secret-file"));
+    ASSIGN_OR_RETURN(c.webhook.secret, ReadSecret(f.Get("webhook_secret_file"), "webhook-secret-file"));
   }
-  c.letters_dir = f.Get("letters-dir");
+  c.letters_dir = f.Get("letters_dir");
   if (uses(Route::kFolder) && c.letters_dir.empty()) {
-    return absl::InvalidArgumentError("--letter=folder needs --letters-dir");
+    return absl::InvalidArgumentError("--letter=folder needs --letters_dir");
   }
   ASSIGN_OR_RETURN(c.retry_initial, SecondsOf(f, "retry-initial"));
   ASSIGN_OR_RETURN(c.retry_max, SecondsOf(f, "retry-max"));

@@ -1,9 +1,9 @@
 // collections-courier: delivers a tenant's outbox (see courier.h).
 //
 //   collections-courier --config=/etc/collections/courier.conf
-//   collections-courier --tenant=acme --state-dir=/var/lib/collections-courier \
-//       --mail-from=collections@acme.example --smtp-url=smtp://mail.acme.example:587 \
-//       --smtp-user=collections --smtp-password-file=/run/secrets/smtp-password
+//   collections-courier --tenant=acme --state_dir=/var/lib/collections-courier \
+//       --mail_from=collections@acme.example --smtp_url=smtp://mail.acme.example:587 \
+//       --smtp_user=collections --smtp_password_file=/run/secrets/smtp-password
 //
 // Exit codes: 0 stopped by SIGTERM/SIGINT (or --once finished), 2 a bad
 // setting, 3 the state folder is unusable, 1 collectionsd refused the

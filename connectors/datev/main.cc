@@ -6,7 +6,7 @@
 //   collections-datev --tenant=acme --file=EXTF_Debitoren.csv
 //   collections-datev --tenant=acme --file=EXTF_Buchungsstapel.csv
 //   collections-datev export --tenant=acme --berater=1001 --mandant=456
-//       --fee-account=8400 --writeoff-account=2400 --out=EXTF_Gebuehren.csv
+//       --fee_account=8400 --writeoff_account=2400 --out=EXTF_Gebuehren.csv
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -27,32 +27,32 @@ int main(int argc, char** argv) {
   spec.number_format = cc::kCommaDecimal;
   spec.number_format_fixed = true;
   spec.flags = {
-      {"payment-terms-days", "14", "due date of an invoice booking without Fälligkeit: Belegdatum + days"},
-      {"bank-accounts", "",
+      {"payment_terms_days", "14", "due date of an invoice booking without Fälligkeit: Belegdatum + days"},
+      {"bank_accounts", "",
        "bank and cash accounts whose credits to a debtor are payments, e.g. 1200-1299,1800 "
        "(default: 1000-1299 for SKR03, 1600-1899 for SKR04, scaled to the account length)"},
       {"berater", "", "export: DATEV advisor number (Beraternummer)"},
       {"mandant", "", "export: DATEV client number (Mandantennummer)"},
-      {"account-length", "4", "export: Sachkontenlänge, 4..8"},
-      {"fee-account", "", "export: revenue account of late fees (required)"},
-      {"interest-account", "", "export: revenue account of late-payment interest (default: fee account)"},
-      {"writeoff-account", "", "export: account debited by write-offs and settlement credit notes (required)"},
-      {"fiscal-year-start", "0101", "export: first day of the fiscal year, MMDD"},
+      {"account_length", "4", "export: Sachkontenlänge, 4..8"},
+      {"fee_account", "", "export: revenue account of late fees (required)"},
+      {"interest_account", "", "export: revenue account of late-payment interest (default: fee account)"},
+      {"writeoff_account", "", "export: account debited by write-offs and settlement credit notes (required)"},
+      {"fiscal_year_start", "0101", "export: first day of the fiscal year, MMDD"},
       {"chart", "", "export: SKR of the client, 03 or 04 (informational)"},
   };
   spec.make_parser = [](const cc::FlagValues& flags, cc::ParseOptions&,
                         std::string* fingerprint) -> absl::StatusOr<cc::ParseFn> {
     cc::DatevOptions d;
-    if (!absl::SimpleAtoi(flags.Get("payment-terms-days"), &d.payment_terms_days) ||
+    if (!absl::SimpleAtoi(flags.Get("payment_terms_days"), &d.payment_terms_days) ||
         d.payment_terms_days < 0 || d.payment_terms_days > 3650) {
-      return absl::InvalidArgumentError("--payment-terms-days must be 0..3650");
+      return absl::InvalidArgumentError("--payment_terms_days must be 0..3650");
     }
-    if (!flags.Get("bank-accounts").empty()) {
-      auto ranges = cc::ParseAccountRanges(flags.Get("bank-accounts"));
-      if (!ranges.ok()) return absl::InvalidArgumentError(absl::StrCat("--bank-accounts: ", ranges.status().message()));
+    if (!flags.Get("bank_accounts").empty()) {
+      auto ranges = cc::ParseAccountRanges(flags.Get("bank_accounts"));
+      if (!ranges.ok()) return absl::InvalidArgumentError(absl::StrCat("--bank_accounts: ", ranges.status().message()));
       d.bank_accounts = *ranges;
     }
-    *fingerprint = absl::StrCat("terms=", d.payment_terms_days, ";banks=", flags.Get("bank-accounts"));
+    *fingerprint = absl::StrCat("terms=", d.payment_terms_days, ";banks=", flags.Get("bank_accounts"));
     return cc::ParseFn([d](std::istream& in, const std::string&, const cc::ParseOptions& o,
                            const cc::RecordSink& on_record, const cc::IssueSink& on_issue) {
       return cc::ParseDatev(in, o, d, on_record, on_issue);
@@ -63,18 +63,18 @@ int main(int argc, char** argv) {
     cc::DatevExportOptions o;
     o.berater = flags.Get("berater");
     o.mandant = flags.Get("mandant");
-    if (!absl::SimpleAtoi(flags.Get("account-length"), &o.account_length) || o.account_length < 4 ||
+    if (!absl::SimpleAtoi(flags.Get("account_length"), &o.account_length) || o.account_length < 4 ||
         o.account_length > 8) {
-      return absl::InvalidArgumentError("--account-length must be 4..8");
+      return absl::InvalidArgumentError("--account_length must be 4..8");
     }
-    o.fee_account = flags.Get("fee-account");
-    o.interest_account = flags.Get("interest-account");
-    o.writeoff_account = flags.Get("writeoff-account");
-    const std::string fy = flags.Get("fiscal-year-start");
+    o.fee_account = flags.Get("fee_account");
+    o.interest_account = flags.Get("interest_account");
+    o.writeoff_account = flags.Get("writeoff_account");
+    const std::string fy = flags.Get("fiscal_year_start");
     if (fy.size() != 4 || !absl::SimpleAtoi(fy.substr(0, 2), &o.fiscal_year_start_month) ||
         !absl::SimpleAtoi(fy.substr(2), &o.fiscal_year_start_day) || o.fiscal_year_start_month < 1 ||
         o.fiscal_year_start_month > 12 || o.fiscal_year_start_day < 1 || o.fiscal_year_start_day > 28) {
-      return absl::InvalidArgumentError("--fiscal-year-start must be MMDD with a day of 01..28");
+      return absl::InvalidArgumentError("--fiscal_year_start must be MMDD with a day of 01..28");
     }
     o.chart = flags.Get("chart");
     o.created = absl::FormatTime("%Y%m%d%H%M%S000", absl::Now(), absl::UTCTimeZone());

@@ -14,7 +14,7 @@
 // DATEV is their account number. Written: the header row, the caption row
 // and the first 14 fields of each booking (Umsatz .. Buchungstext); the
 // later fields (Fälligkeit among them) are left out, so a re-import takes
-// due dates from its --payment-terms-days. Text in Windows-1252, CRLF.
+// due dates from its --payment_terms_days. Text in Windows-1252, CRLF.
 #ifndef COLLECTIONS_CONNECTORS_DATEV_WRITE_DATEV_H_
 #define COLLECTIONS_CONNECTORS_DATEV_WRITE_DATEV_H_
 

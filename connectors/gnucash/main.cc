@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   spec.summary = "GnuCash books into the collections ledger, and fees back as import CSV";
   spec.default_source_system = "gnucash";
   spec.flags = {
-      {"customers-csv", "false",
+      {"customers_csv", "false",
        "the input is GnuCash's customer importer CSV, not a book", true},
       {"csv", "transactions",
        "export: transactions (Import Transactions, gnc-trans; fees and write-offs) or "
@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   };
   spec.make_parser = [](const cc::FlagValues& flags, cc::ParseOptions&,
                         std::string* fingerprint) -> absl::StatusOr<cc::ParseFn> {
-    if (flags.Bool("customers-csv")) {
+    if (flags.Bool("customers_csv")) {
       *fingerprint = "customers-csv";
       return cc::ParseFn([](std::istream& in, const std::string&, const cc::ParseOptions& o,
                             const cc::RecordSink& on_record, const cc::IssueSink& on_issue) {

@@ -856,7 +856,7 @@ absl::Status ParseGnuCashXml(std::istream& in, const ParseOptions& options,
   if (format == GnuCashFormat::kUnknown) {
     return InputError("NOT_GNUCASH", start,
                       "not a GnuCash book (neither gzip, XML nor SQLite); if it is the customer "
-                      "importer's CSV, give --customers-csv");
+                      "importer's CSV, give --customers_csv");
   }
   PrefixedStream raw(in, std::move(prefix));
   std::optional<GunzipSource> gunzip;

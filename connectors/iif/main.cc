@@ -23,15 +23,15 @@ int main(int argc, char** argv) {
   spec.text_input = true;
   spec.default_currency = "USD";  // IIF has no currency; QuickBooks Desktop US
   spec.flags = {
-      {"jobs-as-customers", "false",
+      {"jobs_as_customers", "false",
        "treat every Customer:Job as its own customer (default: jobs belong to their customer)",
        true},
-      {"windows-1252", "true", "export: write Windows-1252 (false: UTF-8)", true},
+      {"windows_1252", "true", "export: write Windows-1252 (false: UTF-8)", true},
   };
   spec.make_parser = [](const cc::FlagValues& flags, cc::ParseOptions&,
                         std::string* fingerprint) -> absl::StatusOr<cc::ParseFn> {
     cc::IifParseOptions iif;
-    iif.jobs_as_customers = flags.Bool("jobs-as-customers");
+    iif.jobs_as_customers = flags.Bool("jobs_as_customers");
     *fingerprint = iif.jobs_as_customers ? "jobs" : "";
     return cc::ParseFn([iif](std::istream& in, const std::string&, const cc::ParseOptions& o,
                              const cc::RecordSink& on_record, const cc::IssueSink& on_issue) {
@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   spec.write_export = [](const cc::ExportSet& set, const cc::FlagValues& flags,
                          std::ostream& out) -> absl::Status {
     cc::IifWriteOptions w;
-    w.windows1252 = flags.Bool("windows-1252");
+    w.windows1252 = flags.Bool("windows_1252");
     cc::IifWriter writer(out, w);
     for (const auto& record : set.records) {
       absl::Status st = writer.Write(record);

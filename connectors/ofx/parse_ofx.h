@@ -24,7 +24,7 @@
 //                         the day is the one written, in the stated zone),
 //                         TRNAMT (signed: positive is money in; '.' or ','
 //                         as decimal mark, section 3.2.9; amount.h rules
-//                         otherwise: --round, --max-amount), FITID, NAME or
+//                         otherwise: --round, --max_amount), FITID, NAME or
 //                         PAYEE/NAME, MEMO, CHECKNUM, REFNUM, CURRENCY/CURSYM
 //                         (the amount is in that currency), CORRECTACTION
 // Payments, for cash application as camt and MT940 entries:

@@ -23,20 +23,20 @@ int main(int argc, char** argv) {
   spec.number_format_fixed = false;
   spec.text_input = true;
   spec.flags = {
-      {"receivable-marker", "receivable",
+      {"receivable_marker", "receivable",
        "an account segment containing this marks a receivable account"},
-      {"default-year", "0", "year of partial dates before any year directive (0: this year)"},
-      {"terms-days", "0", "days from transaction to due date when the journal says nothing"},
+      {"default_year", "0", "year of partial dates before any year directive (0: this year)"},
+      {"terms_days", "0", "days from transaction to due date when the journal says nothing"},
       {"dialect", "ledger", "export: ledger (hledger and ledger) or beancount"},
   };
   spec.make_parser = [](const cc::FlagValues& flags, cc::ParseOptions&,
                         std::string* fingerprint) -> absl::StatusOr<cc::ParseFn> {
     cc::PlaintextParseOptions p;
-    p.receivable_marker = flags.Get("receivable-marker");
-    if (!absl::SimpleAtoi(flags.Get("default-year"), &p.default_year) ||
-        !absl::SimpleAtoi(flags.Get("terms-days"), &p.default_terms_days) ||
+    p.receivable_marker = flags.Get("receivable_marker");
+    if (!absl::SimpleAtoi(flags.Get("default_year"), &p.default_year) ||
+        !absl::SimpleAtoi(flags.Get("terms_days"), &p.default_terms_days) ||
         p.default_terms_days < 0) {
-      return absl::InvalidArgumentError("--default-year and --terms-days must be numbers");
+      return absl::InvalidArgumentError("--default_year and --terms_days must be numbers");
     }
     *fingerprint = absl::StrCat(p.receivable_marker, "|", p.default_year, "|",
                                 p.default_terms_days);

@@ -77,7 +77,7 @@ std::optional<Amount> SplitAmount(absl::string_view text) {
   }
   if (digits.empty()) return std::nullopt;
   // The marks are read by the run's number format (amount.h; default
-  // "1,234.56", --number-format=1.234,56 for a journal with a decimal
+  // "1,234.56", --number_format=1.234,56 for a journal with a decimal
   // comma), never guessed from the digits.
   std::string number = negative ? "-" : "";
   number += digits;
@@ -707,7 +707,7 @@ class JournalParser {
   const ParseOptions& options_;
   const PlaintextParseOptions& plaintext_;
   // The run's amount rules; the number format defaults to 1,234.56 and
-  // follows a decimal-mark directive unless --number-format was given.
+  // follows a decimal-mark directive unless --number_format was given.
   AmountRules amounts_ = LocaleRules(options_.amounts, kPointDecimalGrouped);
   std::string file_;
   std::string source_;

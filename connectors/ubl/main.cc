@@ -5,9 +5,9 @@
 //
 //   collections-ubl --tenant=acme --file=invoice.xml
 //   collections-ubl --tenant=acme --watch=/srv/peppol/inbox
-//   collections-ubl export --tenant=acme --out-dir=outbox
-//       --supplier-endpoint=0088:5790000435968 --supplier-name="Acme Ltd"
-//       --supplier-country=DK
+//   collections-ubl export --tenant=acme --out_dir=outbox
+//       --supplier_endpoint=0088:5790000435968 --supplier_name="Acme Ltd"
+//       --supplier_country=DK
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -24,13 +24,13 @@ int main(int argc, char** argv) {
   spec.summary = "UBL 2.1 / Peppol BIS 3 invoices and credit notes into the ledger, and back";
   spec.default_source_system = "peppol";
   spec.flags = {
-      {"out-dir", "", "export: folder for the documents, one <number>.xml each (required)"},
-      {"supplier-endpoint", "", "export: the seller's Peppol id as <scheme>:<id>, e.g. 0088:5790000435968"},
-      {"supplier-name", "", "export: the seller's legal name"},
-      {"supplier-country", "", "export: the seller's ISO 3166 country code"},
-      {"supplier-vat-id", "", "export: the seller's VAT id"},
-      {"payee-account", "", "export: the account to pay to (IBAN)"},
-      {"vat-percent", "", "export: VAT rate of documents with tax"},
+      {"out_dir", "", "export: folder for the documents, one <number>.xml each (required)"},
+      {"supplier_endpoint", "", "export: the seller's Peppol id as <scheme>:<id>, e.g. 0088:5790000435968"},
+      {"supplier_name", "", "export: the seller's legal name"},
+      {"supplier_country", "", "export: the seller's ISO 3166 country code"},
+      {"supplier_vat_id", "", "export: the seller's VAT id"},
+      {"payee_account", "", "export: the account to pay to (IBAN)"},
+      {"vat_percent", "", "export: VAT rate of documents with tax"},
   };
   spec.make_parser = [](const cc::FlagValues&, cc::ParseOptions&,
                         std::string*) -> absl::StatusOr<cc::ParseFn> {
@@ -42,17 +42,17 @@ int main(int argc, char** argv) {
   spec.one_file_per_document = true;
   spec.write_export = [](const cc::ExportSet& set, const cc::FlagValues& flags,
                          std::ostream& out) -> absl::Status {
-    const std::string dir = flags.Get("out-dir");
+    const std::string dir = flags.Get("out_dir");
     cc::UblWriteOptions w;
     const std::pair<std::string, std::string> endpoint =
-        absl::StrSplit(flags.Get("supplier-endpoint"), absl::MaxSplits(':', 1));
+        absl::StrSplit(flags.Get("supplier_endpoint"), absl::MaxSplits(':', 1));
     w.supplier.endpoint_scheme = endpoint.first;
     w.supplier.endpoint_id = endpoint.second;
-    w.supplier.registration_name = flags.Get("supplier-name");
-    w.supplier.country_code = flags.Get("supplier-country");
-    w.supplier.vat_id = flags.Get("supplier-vat-id");
-    w.payee_account = flags.Get("payee-account");
-    w.vat_percent = flags.Get("vat-percent");
+    w.supplier.registration_name = flags.Get("supplier_name");
+    w.supplier.country_code = flags.Get("supplier_country");
+    w.supplier.vat_id = flags.Get("supplier_vat_id");
+    w.payee_account = flags.Get("payee_account");
+    w.vat_percent = flags.Get("vat_percent");
     return cc::WriteOneFilePerDocument(
         set, dir, ".xml",
         [&](const collections_sidecar::v1::SyncRecord& record, const collections_sidecar::v1::Customer& owner) {

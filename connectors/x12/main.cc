@@ -3,7 +3,7 @@
 // invoices they settle.
 //
 //   collections-x12 --tenant=acme --file=inbound.x12 [--currency=USD]
-//   collections-x12 --tenant=acme --watch=/srv/edi/in --payer-is-customer
+//   collections-x12 --tenant=acme --watch=/srv/edi/in --payer_is_customer
 #include <iostream>
 
 #include "connectors/common/connector_main.h"
@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   spec.summary = "ANSI X12 810 invoices and 820 remittance advice into the ledger";
   spec.default_source_system = "x12";
   spec.flags = {
-      {"payer-is-customer", "false",
+      {"payer_is_customer", "false",
        "820: the payer (N1*PR id) is the customer and the allocations apply as stated; "
        "otherwise cash application finds the customer from the invoices named",
        true},
@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   spec.make_parser = [](const cc::FlagValues& flags, cc::ParseOptions&,
                         std::string* fingerprint) -> absl::StatusOr<cc::ParseFn> {
     cc::X12Options x12;
-    x12.payer_is_customer = flags.Bool("payer-is-customer");
+    x12.payer_is_customer = flags.Bool("payer_is_customer");
     *fingerprint = x12.payer_is_customer ? "payer-is-customer" : "";
     x12.on_warning = [](cc::ParseIssue w) { std::cerr << "warning: " << w.ToString() << "\n"; };
     return cc::ParseFn([x12](std::istream& in, const std::string&, const cc::ParseOptions& o,

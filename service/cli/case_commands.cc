@@ -101,13 +101,12 @@ int CasesCmd(Context& ctx, const std::vector<std::string>& args) {
     req.set_parent(ctx.TenantName());
     req.set_owner(absl::GetFlag(FLAGS_owner));
     req.set_omit_history(true);
-    const int limit = absl::GetFlag(FLAGS_limit);
+    RowBudget budget(absl::GetFlag(FLAGS_limit));
     std::vector<std::vector<std::string>> rows = {
         {"CUSTOMER", "STATE", "STAGE", "OVERDUE", "PRIORITY", "NEXT STEP", "OWNER"}};
-    int shown = 0;
     std::string token;
     do {
-      req.set_page_size(limit > 0 ? std::min(500, limit - shown) : 500);
+      req.set_page_size(500);
       req.set_page_token(token);
       grpc::ClientContext cc;
       ctx.prepare(&cc);
@@ -115,7 +114,7 @@ int CasesCmd(Context& ctx, const std::vector<std::string>& args) {
       grpc::Status st = stub->ListCases(&cc, req, &resp);
       if (!st.ok()) return Fail(st);
       for (const auto& c : resp.cases()) {
-        ++shown;
+        if (!budget.Take()) continue;
         if (ctx.json) {
           PrintJson(c);
           continue;
@@ -126,11 +125,12 @@ int CasesCmd(Context& ctx, const std::vector<std::string>& args) {
                         c.owner()});
       }
       token = resp.next_page_token();
-    } while (!token.empty() && (limit <= 0 || shown < limit));
+    } while (!token.empty());
     if (!ctx.json) {
       std::cout << Table(rows, {false, false, false, true, true, false, false});
-      std::printf("%d case(s)%s\n", shown, token.empty() ? "" : " shown; more exist (--limit=0)");
+      std::printf("%d case(s)\n", budget.total());
     }
+    budget.Report("cases");
     return kExitOk;
   }
   if (args[0] == "rebuild" && args.size() <= 2) {

@@ -1,6 +1,10 @@
 #include "service/cli/cli.h"
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <cwchar>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -46,8 +50,9 @@ int ParseMessageFile(const std::string& path, google::protobuf::Message* msg) {
 
 int Fail(const grpc::Status& status) {
   absl::Status st = api::FromGrpcStatus(status);
-  std::fprintf(stderr, "error: %s: %s\n", absl::StatusCodeToString(st.code()).c_str(),
-               std::string(st.message()).c_str());
+  const bool colour = Colour(stderr);
+  std::fprintf(stderr, "%serror:%s %s: %s\n", colour ? "\033[1;31m" : "", colour ? "\033[0m" : "",
+               absl::StatusCodeToString(st.code()).c_str(), std::string(st.message()).c_str());
   std::string reason = domain::ReasonOf(st);
   if (!reason.empty()) std::fprintf(stderr, "  reason: %s\n", reason.c_str());
   for (const auto& f : domain::FieldsOf(st)) {
@@ -82,22 +87,57 @@ void PrintJson(const google::protobuf::Message& m) {
   std::cout << out << "\n";
 }
 
+size_t DisplayWidth(const std::string& utf8) {
+  std::mbstate_t state{};
+  size_t width = 0;
+  const char* p = utf8.data();
+  const char* end = p + utf8.size();
+  while (p < end) {
+    wchar_t wc;
+    const size_t n = std::mbrtowc(&wc, p, end - p, &state);
+    if (n == static_cast<size_t>(-1) || n == static_cast<size_t>(-2) || n == 0) {
+      state = std::mbstate_t{};
+      ++width;
+      ++p;
+      continue;
+    }
+    const int w = wcwidth(wc);
+    width += w < 0 ? n : static_cast<size_t>(w);
+    p += n;
+  }
+  return width;
+}
+
+bool Colour(FILE* stream) {
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && *no_color != '\0') return false;
+  return isatty(fileno(stream)) == 1;
+}
+
+void RowBudget::Report(const char* noun) const {
+  if (shown_ >= total_) return;
+  std::fprintf(stderr, "showing %d of %d %s (--limit=0 shows all)\n", shown_, total_, noun);
+}
+
 std::string Table(const std::vector<std::vector<std::string>>& rows,
                   const std::vector<bool>& right_align) {
   std::vector<size_t> width;
   for (const auto& r : rows) {
     if (width.size() < r.size()) width.resize(r.size(), 0);
-    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], DisplayWidth(r[i]));
   }
+  const bool bold = Colour(stdout);
   std::string out;
   for (size_t ri = 0; ri < rows.size(); ++ri) {
     const auto& r = rows[ri];
+    if (ri == 0 && bold) out += "\033[1m";
     for (size_t i = 0; i < r.size(); ++i) {
       const bool right = i < right_align.size() && right_align[i];
-      const std::string pad(width[i] - r[i].size(), ' ');
+      const std::string pad(width[i] - DisplayWidth(r[i]), ' ');
       out += right ? pad + r[i] : r[i] + (i + 1 < r.size() ? pad : "");
       if (i + 1 < r.size()) out += "  ";
     }
+    if (ri == 0 && bold) out += "\033[0m";
     out += "\n";
     if (ri == 0) {
       size_t total = 0;

@@ -47,6 +47,9 @@ struct Command {
   std::string usage;  // e.g. "summary <customer> [--as_of=YYYY-MM-DD]"
   std::string help;
   CommandFn run;
+  // Runs without a tenant (--tenant / COLLECTIONS_TENANT); every other
+  // command refuses to guess one.
+  bool tenant_free = false;
 };
 using CommandTable = std::map<std::string, Command>;
 
@@ -63,9 +66,43 @@ bool ReadFile(const std::string& path, std::string* out);
 // On failure prints why to stderr and returns kExitUsage (unreadable) or
 // kExitInvalid (not a message of that type); else kExitOk.
 int ParseMessageFile(const std::string& path, google::protobuf::Message* msg);
-// Formats aligned columns; the first row is the header.
+// Formats aligned columns; the first row is the header, bold when Colour().
+// Widths are display widths (wcswidth of the UTF-8 text), so names with
+// accents or CJK characters stay aligned.
 std::string Table(const std::vector<std::vector<std::string>>& rows,
                   const std::vector<bool>& right_align = {});
+// The number of terminal columns `utf8` occupies (wcswidth); invalid UTF-8
+// and unprintable characters count one column per byte.
+size_t DisplayWidth(const std::string& utf8);
+// Whether output to `stream` may use ANSI colour: it is a terminal and
+// NO_COLOR is unset or empty (no-color.org).
+bool Colour(FILE* stream);
+
+// How many rows of a paged list a command shows: at most --limit (0 = all).
+// A command pages through the whole list either way, counting the rows it
+// does not show, and Report() then says "showing N of M" on stderr, so a
+// list never stops silently.
+class RowBudget {
+ public:
+  explicit RowBudget(int limit) : limit_(limit) {}
+  // Counts a row; true when it is to be shown.
+  bool Take() {
+    ++total_;
+    if (limit_ > 0 && shown_ >= limit_) return false;
+    ++shown_;
+    return true;
+  }
+  int shown() const { return shown_; }
+  int total() const { return total_; }
+  // "showing N of M <noun> (--limit=0 shows all)" on stderr when rows were
+  // left out; nothing otherwise.
+  void Report(const char* noun) const;
+
+ private:
+  int limit_;
+  int shown_ = 0;
+  int total_ = 0;
+};
 
 // Command groups.
 void RegisterLedgerCommands(CommandTable& table);

@@ -25,7 +25,7 @@ ABSL_FLAG(std::string, buckets, "", "aging bucket upper bounds, e.g. 30,60,90,12
 ABSL_FLAG(bool, overdue_only, false, "aging: only rows with an overdue amount");
 ABSL_FLAG(bool, follow, false, "events: keep streaming new events");
 ABSL_FLAG(int64_t, after, 0, "events: start after this sequence number");
-ABSL_FLAG(int, limit, 100, "maximum rows to print (0 = all)");
+ABSL_FLAG(int, limit, 0, "lists: show at most N rows and say \"showing N of M\" (0 = all)");
 ABSL_FLAG(std::string, sync_id, "", "sync: id of this sync run (default: derived from the file)");
 ABSL_FLAG(bool, validate_only, false, "sync: validate without writing");
 ABSL_FLAG(int, chunk_size, 500, "sync: records per chunk");
@@ -80,8 +80,7 @@ int CustomersCmd(Context& ctx, const std::vector<std::string>& args) {
     v1::ListCustomersRequest req;
     req.set_parent(ctx.TenantName());
     req.set_page_size(500);
-    const int limit = absl::GetFlag(FLAGS_limit);
-    int n = 0;
+    RowBudget budget(absl::GetFlag(FLAGS_limit));
     do {
       grpc::ClientContext cc;
       ctx.prepare(&cc);
@@ -89,7 +88,7 @@ int CustomersCmd(Context& ctx, const std::vector<std::string>& args) {
       grpc::Status st = stub->ListCustomers(&cc, req, &resp);
       if (!st.ok()) return Fail(st);
       for (const auto& c : resp.customers()) {
-        if (limit > 0 && n++ >= limit) break;
+        if (!budget.Take()) continue;
         if (ctx.json) {
           PrintJson(c);
         } else {
@@ -98,8 +97,9 @@ int CustomersCmd(Context& ctx, const std::vector<std::string>& args) {
         }
       }
       req.set_page_token(resp.next_page_token());
-    } while (!req.page_token().empty() && (limit == 0 || n < limit));
+    } while (!req.page_token().empty());
     if (!ctx.json) std::cout << Table(rows);
+    budget.Report("customers");
     return kExitOk;
   }
   return kExitUsage;
@@ -151,8 +151,7 @@ int InvoicesCmd(Context& ctx, const std::vector<std::string>& args) {
   }
   std::vector<std::vector<std::string>> rows = {
       {"INVOICE", "CUSTOMER", "ISSUED", "DUE", "STATUS", "TOTAL", "DUE NOW"}};
-  const int limit = absl::GetFlag(FLAGS_limit);
-  int n = 0;
+  RowBudget budget(absl::GetFlag(FLAGS_limit));
   do {
     grpc::ClientContext cc;
     ctx.prepare(&cc);
@@ -160,7 +159,7 @@ int InvoicesCmd(Context& ctx, const std::vector<std::string>& args) {
     grpc::Status st = stub->ListInvoices(&cc, req, &resp);
     if (!st.ok()) return Fail(st);
     for (const auto& inv : resp.invoices()) {
-      if (limit > 0 && n++ >= limit) break;
+      if (!budget.Take()) continue;
       if (ctx.json) {
         PrintJson(inv);
         continue;
@@ -171,8 +170,9 @@ int InvoicesCmd(Context& ctx, const std::vector<std::string>& args) {
                       Money(inv.amount_due())});
     }
     req.set_page_token(resp.next_page_token());
-  } while (!req.page_token().empty() && (limit == 0 || n < limit));
+  } while (!req.page_token().empty());
   if (!ctx.json) std::cout << Table(rows, {false, false, false, false, false, true, true});
+  budget.Report("invoices");
   return kExitOk;
 }
 
@@ -308,8 +308,7 @@ int EventsCmd(Context& ctx, const std::vector<std::string>& args) {
   const std::string customer = absl::GetFlag(FLAGS_customer);
   if (!customer.empty()) req.set_customer(ctx.CustomerName(customer));
   req.set_page_size(500);
-  const int limit = absl::GetFlag(FLAGS_limit);
-  int n = 0;
+  RowBudget budget(absl::GetFlag(FLAGS_limit));
   do {
     grpc::ClientContext cc;
     ctx.prepare(&cc);
@@ -317,11 +316,11 @@ int EventsCmd(Context& ctx, const std::vector<std::string>& args) {
     grpc::Status st = stub->ListEvents(&cc, req, &resp);
     if (!st.ok()) return Fail(st);
     for (const auto& e : resp.events()) {
-      if (limit > 0 && n++ >= limit) break;
-      print(e);
+      if (budget.Take()) print(e);
     }
     req.set_page_token(resp.next_page_token());
-  } while (!req.page_token().empty() && (limit == 0 || n < limit));
+  } while (!req.page_token().empty());
+  budget.Report("events");
   return kExitOk;
 }
 

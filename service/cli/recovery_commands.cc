@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "absl/flags/declare.h"
@@ -64,7 +65,10 @@ bool DateFlag(v1::Date* out) {
   return true;
 }
 
-bool TimeFlag(google::protobuf::Timestamp* out) {
+// --at as a timestamp. Without --at, *out stays empty and the request
+// carries no time, so the server records its own "now": setting the field
+// to an empty Timestamp sent the 1970 epoch (issue 16).
+bool TimeFlag(std::optional<google::protobuf::Timestamp>* out) {
   const std::string text = absl::GetFlag(FLAGS_at);
   if (text.empty()) return true;
   absl::Time t;
@@ -148,36 +152,45 @@ int QueueCmd(Context& ctx, const std::vector<std::string>& args) {
   v1::ListWorkQueueRequest req;
   req.set_parent(ctx.TenantName());
   if (!DateFlag(req.mutable_as_of())) return kExitUsage;
-  const int limit = absl::GetFlag(FLAGS_limit);
-  req.set_page_size(limit > 0 ? limit : 1000);
-  grpc::ClientContext cc;
-  ctx.prepare(&cc);
-  v1::ListWorkQueueResponse resp;
-  grpc::Status st = stub->ListWorkQueue(&cc, req, &resp);
-  if (!st.ok()) return Fail(st);
-  if (ctx.json) {
-    for (const auto& item : resp.items()) PrintJson(item);
-    return kExitOk;
-  }
+  req.set_page_size(1000);
+  RowBudget budget(absl::GetFlag(FLAGS_limit));
   std::vector<std::vector<std::string>> rows = {
       {"#", "CUSTOMER", "PRIORITY", "OVERDUE", "DAYS", "NEXT ACTION", "ALERTS"}};
-  int rank = 0;
-  for (const auto& item : resp.items()) {
-    std::vector<std::string> alerts;
-    for (int a : item.alerts()) {
-      alerts.push_back(v1::WorkQueueItem::Alert_Name(static_cast<v1::WorkQueueItem::Alert>(a)));
+  int total = 0;
+  do {
+    grpc::ClientContext cc;
+    ctx.prepare(&cc);
+    v1::ListWorkQueueResponse resp;
+    grpc::Status st = stub->ListWorkQueue(&cc, req, &resp);
+    if (!st.ok()) return Fail(st);
+    total = resp.total_size();
+    for (const auto& item : resp.items()) {
+      if (!budget.Take()) continue;
+      if (ctx.json) {
+        PrintJson(item);
+        continue;
+      }
+      std::vector<std::string> alerts;
+      for (int a : item.alerts()) {
+        alerts.push_back(v1::WorkQueueItem::Alert_Name(static_cast<v1::WorkQueueItem::Alert>(a)));
+      }
+      const auto& rec = item.recommendation();
+      rows.push_back({absl::StrCat(budget.shown()), item.display_name(),
+                      absl::StrCat(item.priority()), Monies(item.overdue()),
+                      absl::StrCat(item.oldest_days_past_due()),
+                      absl::StrCat(v1::Recommendation::Action_Name(rec.action()),
+                                   rec.stage() != v1::COLLECTION_STAGE_UNSPECIFIED
+                                       ? absl::StrCat(" ", StageText(rec.stage()))
+                                       : ""),
+                      absl::StrJoin(alerts, ",")});
     }
-    const auto& rec = item.recommendation();
-    rows.push_back({absl::StrCat(++rank), item.display_name(), absl::StrCat(item.priority()),
-                    Monies(item.overdue()), absl::StrCat(item.oldest_days_past_due()),
-                    absl::StrCat(v1::Recommendation::Action_Name(rec.action()),
-                                 rec.stage() != v1::COLLECTION_STAGE_UNSPECIFIED
-                                     ? absl::StrCat(" ", StageText(rec.stage()))
-                                     : ""),
-                    absl::StrJoin(alerts, ",")});
+    req.set_page_token(resp.next_page_token());
+  } while (!req.page_token().empty());
+  if (!ctx.json) {
+    std::cout << Table(rows, {true, false, true, true, true, false, false});
+    std::printf("%d account(s) need attention\n", total);
   }
-  std::cout << Table(rows, {true, false, true, true, true, false, false});
-  std::printf("%d account(s) need attention\n", resp.total_size());
+  budget.Report("accounts");
   return kExitOk;
 }
 
@@ -314,7 +327,9 @@ int CompleteCmd(Context& ctx, const std::vector<std::string>& args) {
     }
     req.set_call_outcome(o);
   }
-  if (!TimeFlag(req.mutable_time())) return kExitUsage;
+  std::optional<google::protobuf::Timestamp> at;
+  if (!TimeFlag(&at)) return kExitUsage;
+  if (at) *req.mutable_time() = *at;
   req.set_request_id(absl::GetFlag(FLAGS_request_id));
   grpc::ClientContext cc;
   ctx.prepare(&cc);
@@ -372,7 +387,9 @@ int ContactCmd(Context& ctx, const std::vector<std::string>& args) {
   c->set_override_rule(absl::GetFlag(FLAGS_override_rule));
   c->set_override_reason(absl::GetFlag(FLAGS_override_reason));
   c->set_cease_communication(absl::GetFlag(FLAGS_cease));
-  if (!TimeFlag(c->mutable_time())) return kExitUsage;
+  std::optional<google::protobuf::Timestamp> at;
+  if (!TimeFlag(&at)) return kExitUsage;
+  if (at) *c->mutable_time() = *at;
   req.set_request_id(absl::GetFlag(FLAGS_request_id));
   grpc::ClientContext cc;
   ctx.prepare(&cc);

@@ -351,7 +351,7 @@ echo "{\"kind\":\"db_size\",\"bytes\":$(cat "$DB" "$DB-wal" 2>/dev/null | wc -c)
 
 # --------------------------------------------------------- (d) connectors
 # A format is benchmarked when its executable and a generator of large files
-# exist in this build. Each file is parsed with --dry-run (parse only, no
+# exist in this build. Each file is parsed with --dry_run (parse only, no
 # server), next to the I/O floor of reading the same file, and once more at
 # a quarter of the size to show whether peak RSS depends on the file size.
 gen_file() {  # $1 = format, $2 = bytes, $3 = path; returns 1 when no generator
@@ -375,9 +375,9 @@ for exe in $(find "$BUILD/connectors" -type f -perm -u+x -name 'collections-*' -
   for rep in $(seq 1 "$REPS"); do
     log "d: $fmt parse of $(stat -c %s "$WORK/big.$fmt") bytes, rep $rep"
     tool read-file --file="$WORK/big.$fmt" --label="d.$fmt.floor"
-    tool exec --label="d.$fmt.parse" -- "$exe" --file="$WORK/big.$fmt" --dry-run || true
+    tool exec --label="d.$fmt.parse" -- "$exe" --file="$WORK/big.$fmt" --dry_run || true
   done
-  tool exec --label="d.$fmt.parse_small" -- "$exe" --file="$WORK/small.$fmt" --dry-run || true
+  tool exec --label="d.$fmt.parse_small" -- "$exe" --file="$WORK/small.$fmt" --dry_run || true
   rm -f "$WORK/big.$fmt" "$WORK/small.$fmt"
 done
 

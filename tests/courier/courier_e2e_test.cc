@@ -226,15 +226,15 @@ class CourierE2E : public ::testing::Test {
   void StartCourier(const Sink* smtp, const Sink* webhook, std::vector<std::string> extra = {}) {
     std::vector<std::string> argv = {
         COURIER_BIN, "--server=" + srv_.target(), "--tenant=acme",
-        "--state-dir=" + srv_.dir().File("courier-state"), "--deadline=5",
-        "--mail-from=collections@acme.example", "--smtp-user=courier",
-        "--smtp-password-file=" + srv_.dir().File("smtp-password"), "--smtp-starttls=try",
-        "--letter=folder", "--letters-dir=" + srv_.dir().File("letters"), "--sms=skip",
-        "--retry-initial=0.2", "--retry-max=1", "--recheck-max=0.3"};
-    if (smtp != nullptr) argv.push_back(absl::StrCat("--smtp-url=smtp://127.0.0.1:", smtp->port()));
+        "--state_dir=" + srv_.dir().File("courier-state"), "--deadline=5",
+        "--mail_from=collections@acme.example", "--smtp_user=courier",
+        "--smtp_password_file=" + srv_.dir().File("smtp-password"), "--smtp_starttls=try",
+        "--letter=folder", "--letters_dir=" + srv_.dir().File("letters"), "--sms=skip",
+        "--retry_initial=0.2", "--retry_max=1", "--recheck_max=0.3"};
+    if (smtp != nullptr) argv.push_back(absl::StrCat("--smtp_url=smtp://127.0.0.1:", smtp->port()));
     if (webhook != nullptr) {
-      argv.push_back(absl::StrCat("--webhook-url=http://127.0.0.1:", webhook->port(), "/hook"));
-      argv.push_back("--webhook-secret-file=" + srv_.dir().File("webhook-secret"));
+      argv.push_back(absl::StrCat("--webhook_url=http://127.0.0.1:", webhook->port(), "/hook"));
+      argv.push_back("--webhook_secret_file=" + srv_.dir().File("webhook-secret"));
     }
     argv.insert(argv.end(), extra.begin(), extra.end());
     courier_ = Spawn(argv, srv_.dir().File("courier.out"), srv_.dir().File("courier.log"));

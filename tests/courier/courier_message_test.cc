@@ -139,7 +139,7 @@ TEST(CourierConfig, FileThenFlagsAndSecretsFromFiles) {
                                        << dir << "/pw\nretry-initial = 2\n";
   std::ofstream(dir + "/pw") << "hunter2\n";
   std::string help;
-  auto c = ParseCourierConfig({"--config=" + dir + "/courier.conf", "--retry-initial=7",
+  auto c = ParseCourierConfig({"--config=" + dir + "/courier.conf", "--retry_initial=7",
                                "--letter=skip"},
                               &help);
   ASSERT_TRUE(c.ok()) << c.status();
@@ -150,13 +150,13 @@ TEST(CourierConfig, FileThenFlagsAndSecretsFromFiles) {
   EXPECT_EQ(c->sms, Route::kSkip);
   EXPECT_EQ(c->letter, Route::kSkip);
 
-  EXPECT_FALSE(ParseCourierConfig({"--state-dir=/tmp/x"}, &help).ok());  // no tenant
-  EXPECT_FALSE(ParseCourierConfig({"--tenant=acme", "--state-dir=/tmp/x", "--letter=skip",
-                                   "--sms=skip", "--mail-from=nobody"}, &help).ok());
-  EXPECT_FALSE(ParseCourierConfig({"--tenant=acme", "--state-dir=/tmp/x", "--letter=skip",
+  EXPECT_FALSE(ParseCourierConfig({"--state_dir=/tmp/x"}, &help).ok());  // no tenant
+  EXPECT_FALSE(ParseCourierConfig({"--tenant=acme", "--state_dir=/tmp/x", "--letter=skip",
+                                   "--sms=skip", "--mail_from=nobody"}, &help).ok());
+  EXPECT_FALSE(ParseCourierConfig({"--tenant=acme", "--state_dir=/tmp/x", "--letter=skip",
                                    "--email=webhook", "--sms=skip",
-                                   "--webhook-url=https://hooks.example/x"}, &help).ok());  // no secret
-  EXPECT_FALSE(ParseCourierConfig({"--tenant=acme", "--state-dir=/tmp/x", "--email=folder"}, &help).ok());
+                                   "--webhook_url=https://hooks.example/x"}, &help).ok());  // no secret
+  EXPECT_FALSE(ParseCourierConfig({"--tenant=acme", "--state_dir=/tmp/x", "--email=folder"}, &help).ok());
 }
 
 }  // namespace

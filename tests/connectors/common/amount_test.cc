@@ -63,7 +63,7 @@ TEST(ParseAmount, CommaIsAGroupMarkOnlyBetweenGroupsOfThree) {
   const std::string message(got.status().message());
   EXPECT_NE(message.find("groups of three"), std::string::npos) << message;
   // The message names the flag that would read it as a decimal comma.
-  EXPECT_NE(message.find("--number-format=1234,56"), std::string::npos) << message;
+  EXPECT_NE(message.find("--number_format=1234,56"), std::string::npos) << message;
 }
 
 TEST(ParseAmount, RejectsWhatNoGrammarAllows) {
@@ -94,7 +94,7 @@ TEST(ParseAmount, RefusesAmountsAboveTheCeiling) {
   auto above = ParseAmount("1000000000000.01", "EUR", rules);
   ASSERT_FALSE(above.ok());
   EXPECT_EQ(domain::ReasonOf(above.status()), "AMOUNT_ABOVE_CEILING");
-  EXPECT_NE(std::string(above.status().message()).find("--max-amount"), std::string::npos);
+  EXPECT_NE(std::string(above.status().message()).find("--max_amount"), std::string::npos);
   EXPECT_EQ(domain::ReasonOf(ParseAmount("-2000000000000", "EUR", rules).status()),
             "AMOUNT_ABOVE_CEILING");
   // Far beyond int64 is the same error, not a wrap.

@@ -416,7 +416,7 @@ TEST(IifParse, CommaOnlyBetweenGroupsOfThree) {
   ASSERT_EQ(c.issues.size(), 1u) << c.IssuesText();
   EXPECT_EQ(c.issues[0].reason, "INVALID_AMOUNT");
   EXPECT_EQ(c.issues[0].where.line, 4);
-  EXPECT_NE(c.issues[0].description.find("--number-format"), std::string::npos);
+  EXPECT_NE(c.issues[0].description.find("--number_format"), std::string::npos);
   ASSERT_EQ(c.records.size(), 1u);
   EXPECT_EQ(c.records[0].record.invoice().total().minor_units(), 123450);
   // With the flag for a decimal comma, "1,50" is 1.50.

@@ -240,7 +240,7 @@ TEST(PlaintextJournal, UnbalancedTransactionIsRefused) {
 }
 
 // A journal's decimal comma is declared (hledger's decimal-mark directive,
-// or --number-format), never guessed from the digits: "12,50" in a journal
+// or --number_format), never guessed from the digits: "12,50" in a journal
 // without it is an error that names the fix, not 1250.00.
 TEST(PlaintextJournal, DecimalCommaIsDeclaredNotGuessed) {
   const AmountCase comma[] = {{"€ 12,50", 1250, "EUR"}, {"1.000,00 EUR", 100000, "EUR"},

@@ -7,7 +7,7 @@
 // note of the forgiven part), and a write-off of INV-3. Each connector
 // executable exports that (`<connector> export`), the target system's own
 // tool checks the file where Debian ships one, and the file is synced with
-// --source-system=erp into a fresh collectionsd that holds the same host
+// --source_system=erp into a fresh collectionsd that holds the same host
 // books, as the host's connector would after booking it. Both ledgers must
 // then agree on the customers, every document number, every amount due and
 // which invoice each credit note credits.
@@ -247,15 +247,15 @@ struct Writer {
 
 std::vector<Writer> Writers() {
   const std::vector<std::string> supplier = {
-      "--supplier-endpoint=0088:5790000435975", "--supplier-name=Acme Collections Ltd",
-      "--supplier-country=GB", "--supplier-vat-id=GB123456789",
-      "--payee-account=GB29NWBK60161331926819"};
-  std::vector<std::string> ubl_export = {"--out-dir={dir}/ubl"};
+      "--supplier_endpoint=0088:5790000435975", "--supplier_name=Acme Collections Ltd",
+      "--supplier_country=GB", "--supplier_vat_id=GB123456789",
+      "--payee_account=GB29NWBK60161331926819"};
+  std::vector<std::string> ubl_export = {"--out_dir={dir}/ubl"};
   ubl_export.insert(ubl_export.end(), supplier.begin(), supplier.end());
   return {
       // IIF NAME separates Customer:Job with ':'; an id holding one comes
-      // back whole with --jobs-as-customers.
-      {"IIF", "iif", {{"--out={dir}/export.iif"}}, {"--currency=GBP", "--jobs-as-customers"}, {}},
+      // back whole with --jobs_as_customers.
+      {"IIF", "iif", {{"--out={dir}/export.iif"}}, {"--currency=GBP", "--jobs_as_customers"}, {}},
       {"Xero CSV",
        "xero",
        {{"--document=invoices", "--out={dir}/invoices.csv"},
@@ -338,8 +338,8 @@ TEST_P(RoundTrip, ReimportKeepsCustomersNumbersAmountsDueAndCreditLinks) {
   SeedHostPayments(target.server(), target_books);
   for (const std::string& f : files) {
     std::vector<std::string> argv = {Bin(w.format), "--server=" + target.address(),
-                                     "--tenant=acme", "--source-system=erp", "--file=" + f,
-                                     "--progress=never", "--state-dir=" + dir.File("state")};
+                                     "--tenant=acme", "--source_system=erp", "--file=" + f,
+                                     "--progress=never", "--state_dir=" + dir.File("state")};
     argv.insert(argv.end(), w.import_flags.begin(), w.import_flags.end());
     ProcessResult r = RunProcess(argv);
     ASSERT_EQ(r.exit_code, 0) << w.name << ": " << f << "\n" << r.out << r.err << "\n"

@@ -234,7 +234,7 @@ std::vector<std::string> Connector(const LoopbackServer& server, const std::stri
                                    std::vector<std::string> extra = {}) {
   std::vector<std::string> argv = {COLLECTIONS_IIF_BIN, "--server=" + server.address(),
                                    "--tenant=acme",     "--file=" + file,
-                                   "--chunk-size=50",   "--progress=never"};
+                                   "--chunk_size=50",   "--progress=never"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
 }
@@ -374,7 +374,7 @@ TEST(ConnectorExecutable, WatchModeFilesIntoDoneAndFailed) {
 
 // `export` reads what the service produced (source system "collections")
 // and writes it in the format; importing that file gives the same document.
-// D10: a missing --state-dir was found only after the first chunk was
+// D10: a missing --state_dir was found only after the first chunk was
 // applied (exit 6); it is created before anything is written.
 TEST(ConnectorExecutable, MissingStateDirIsCreatedFirst) {
   TempDir dir;
@@ -382,14 +382,14 @@ TEST(ConnectorExecutable, MissingStateDirIsCreatedFirst) {
   WriteIif(dir.File("in.iif"), Gen(20, 2));
   const std::string state = dir.File("state/nested");
   std::vector<std::string> argv = Connector(server, dir.File("in.iif"));
-  argv.push_back("--state-dir=" + state);
+  argv.push_back("--state_dir=" + state);
   ProcessResult r = RunProcess(argv);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(std::filesystem::is_directory(state));
   // A state dir that cannot be created stops the run before any write.
   LoopbackServer other;
   argv = Connector(other, dir.File("in.iif"));
-  argv.push_back("--state-dir=/proc/no-such/state");
+  argv.push_back("--state_dir=/proc/no-such/state");
   r = RunProcess(argv);
   EXPECT_EQ(r.exit_code, connectors::kExitLocalError) << r.out << r.err;
   EXPECT_EQ(other.EventCount("acme"), 0);

@@ -40,7 +40,7 @@ TEST(Flags, ParsesForms) {
                                {"quarantine", "false", "", true},
                                {"chunk-size", "500", ""}};
   std::vector<std::string> positional;
-  auto f = ParseFlags(defs, {"export", "--quarantine", "--chunk-size", "10", "--server=h:1"},
+  auto f = ParseFlags(defs, {"export", "--quarantine", "--chunk_size", "10", "--server=h:1"},
                       &positional);
   ASSERT_TRUE(f.ok()) << f.status();
   EXPECT_EQ(positional, std::vector<std::string>{"export"});
@@ -71,7 +71,7 @@ TEST(Flags, RejectsUnknownAndMissingValues) {
 TEST(Flags, NumberFormatHelpStatesAFixedNotation) {
   auto number_format_help = [](const ConnectorSpec& spec) {
     const std::string usage = ConnectorUsage(spec);
-    const size_t at = usage.find("--number-format");
+    const size_t at = usage.find("--number_format");
     EXPECT_NE(at, std::string::npos) << usage;
     return usage.substr(at, usage.find("\n  --", at + 1) - at);
   };

@@ -210,7 +210,7 @@ TEST(X12Parse, RemittanceAllocatesExactlyTheNamedInvoices) {
   ASSERT_TRUE(p.c.issues.empty()) << p.c.IssuesText();
   ASSERT_EQ(p.c.records.size(), 1u);
   const v1::SyncRecord& r = p.c.records[0].record;
-  EXPECT_EQ(r.customer_ref(), "92:C-100");  // --payer-is-customer
+  EXPECT_EQ(r.customer_ref(), "92:C-100");  // --payer_is_customer
   const v1::Payment& pay = r.payment();
   EXPECT_EQ(pay.amount().minor_units(), 17600);
   EXPECT_EQ(pay.payer_reference(), "TRACE-555");
