@@ -155,18 +155,26 @@ void MergeContacts(const google::protobuf::RepeatedPtrField<v1::Contact>& incomi
   }
 }
 
-// The stored input of a payment or credit note with the fields `mask` names
-// taken from `in`: the record a masked RecordPayment/RecordCreditNote
-// applies. Allocations stay as resolved unless the mask names them.
+// The record a RecordPayment/RecordCreditNote applies: `given` without a
+// mask; with one, the stored record (found by `given`'s external_ref) with
+// the fields `mask` names taken from `given`, its allocations kept as
+// resolved unless the mask names them.
 template <typename Msg>
-Msg MergeSettlingDoc(const std::string& stored_body, const Msg& in,
-                     const google::protobuf::FieldMask& mask) {
+absl::StatusOr<Msg> MaskedSettlingDoc(store::Transaction& tx, const std::string& kind,
+                                      const Msg& given, const google::protobuf::FieldMask& mask,
+                                      absl::string_view field) {
+  RETURN_IF_ERROR(
+      ValidateUpdateMask(Msg::descriptor(), mask, SettlingDocOutputOnly(), "update_mask"));
+  if (mask.paths_size() == 0) return given;
+  RETURN_IF_ERROR(ValidateRef(given.external_ref(), absl::StrCat(field, ".external_ref")));
+  ASSIGN_OR_RETURN(auto stored, tx.FindDocByRef(kind, RefKey(given.external_ref())));
+  if (!stored) return given;
   Msg merged;
-  merged.ParseFromString(stored_body);
+  if (!merged.ParseFromString(stored->body)) return absl::InternalError("bad stored document");
   merged.clear_name();
   merged.clear_unapplied();
   merged.clear_create_time();
-  ApplyUpdateMask(in, mask, SettlingDocOutputOnly(), &merged);
+  ApplyUpdateMask(given, mask, SettlingDocOutputOnly(), &merged);
   return merged;
 }
 
@@ -869,14 +877,7 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyInvoice(const std::string& customer_
 absl::StatusOr<ApplyResult> LedgerOps::ApplyPayment(const std::string& customer_id,
                                                     const v1::Payment& given,
                                                     const google::protobuf::FieldMask& mask) {
-  RETURN_IF_ERROR(ValidateUpdateMask(v1::Payment::descriptor(), mask, SettlingDocOutputOnly(),
-                                     "update_mask"));
-  v1::Payment in = given;
-  if (mask.paths_size() > 0) {
-    RETURN_IF_ERROR(ValidateRef(given.external_ref(), "payment.external_ref"));
-    ASSIGN_OR_RETURN(auto stored, tx_.FindDocByRef(kPaymentKind, RefKey(given.external_ref())));
-    if (stored) in = MergeSettlingDoc(stored->body, given, mask);
-  }
+  ASSIGN_OR_RETURN(v1::Payment in, MaskedSettlingDoc(tx_, kPaymentKind, given, mask, "payment"));
   RETURN_IF_ERROR(ValidatePayment(in));
   RETURN_IF_ERROR(RequireCustomer(customer_id));
   const std::string ref = RefKey(in.external_ref());
@@ -912,14 +913,8 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyPayment(const std::string& customer_
 absl::StatusOr<ApplyResult> LedgerOps::ApplyCreditNote(const std::string& customer_id,
                                                        const v1::CreditNote& given,
                                                        const google::protobuf::FieldMask& mask) {
-  RETURN_IF_ERROR(ValidateUpdateMask(v1::CreditNote::descriptor(), mask, SettlingDocOutputOnly(),
-                                     "update_mask"));
-  v1::CreditNote in = given;
-  if (mask.paths_size() > 0) {
-    RETURN_IF_ERROR(ValidateRef(given.external_ref(), "credit_note.external_ref"));
-    ASSIGN_OR_RETURN(auto stored, tx_.FindDocByRef(kCreditNoteKind, RefKey(given.external_ref())));
-    if (stored) in = MergeSettlingDoc(stored->body, given, mask);
-  }
+  ASSIGN_OR_RETURN(v1::CreditNote in,
+                   MaskedSettlingDoc(tx_, kCreditNoteKind, given, mask, "credit_note"));
   RETURN_IF_ERROR(ValidateCreditNote(in));
   RETURN_IF_ERROR(RequireCustomer(customer_id));
   const std::string ref = RefKey(in.external_ref());

@@ -85,6 +85,7 @@ TEST_F(PartialUpdateE2E, SyncWithoutMaskMergesContactsAndKeepsConsentAndOptOut) 
   // The ERP knows the address but nothing of consent or the opt-out, and
   // adds a phone number.
   v1::Customer from_erp = MakeCustomer("C-1", "Ortiz Trading");
+  from_erp.clear_time_zone();  // the ERP does not know it
   auto* contact = from_erp.add_contacts();
   contact->set_name("Ana Ortiz");
   auto* email = contact->add_channels();
@@ -122,7 +123,7 @@ TEST_F(PartialUpdateE2E, MaskReplacesExactlyTheNamedFields) {
 
 TEST_F(PartialUpdateE2E, BadMaskPathsAreRefusedAndWriteNothing) {
   const int events = srv_.EventCount();
-  for (const std::string& path : {"create_time", "no_such_field", "etag", "external_ref"}) {
+  for (const char* path : {"create_time", "no_such_field", "etag", "external_ref"}) {
     v1::Customer c = FullCustomer();
     c.set_display_name("changed");
     v1::Customer out;
