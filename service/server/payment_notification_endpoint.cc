@@ -56,11 +56,11 @@ HttpResponse ErrorResponse(const absl::Status& st) {
 
 void Log(absl::string_view tenant, absl::string_view event_id, int status,
          absl::string_view outcome) {
-  std::fprintf(stderr,
-               "{\"msg\":\"payment notification\",\"tenant\":\"%s\",\"event_id\":\"%s\","
-               "\"status\":%d,\"outcome\":\"%s\"}\n",
-               api::JsonEscape(tenant).c_str(), api::JsonEscape(event_id).c_str(), status,
-               api::JsonEscape(outcome).c_str());
+  api::WriteLog(status >= 500 ? api::LogLevel::kError
+                : status >= 400 ? api::LogLevel::kWarning
+                                : api::LogLevel::kInfo,
+                "payment notification",
+                {{"tenant", tenant}, {"event_id", event_id}, {"status", status}, {"outcome", outcome}});
 }
 
 // The tenant's secret; UNAUTHENTICATED (SIGNATURE_INVALID) when none is

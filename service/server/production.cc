@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "service/api/json_text.h"
 #include "collections_sidecar/v1/recovery.pb.h"
 #include "service/app/recovery_app.h"
 #include "service/domain/dates.h"
@@ -174,10 +175,9 @@ absl::Status Production::Attach(Server& server) {
                      tokens_->Create(opts_.bootstrap_tenant, auth::Scope::kAdmin,
                                      "bootstrap token written by collectionsd"));
     RETURN_IF_ERROR(WriteNewFile(opts_.bootstrap_token_file, t.bearer + "\n"));
-    std::fprintf(stderr,
-                 "{\"msg\":\"bootstrap token created\",\"token_id\":\"%s\",\"tenant\":\"%s\","
-                 "\"file\":\"%s\"}\n",
-                 t.info.id.c_str(), t.info.tenant.c_str(), opts_.bootstrap_token_file.c_str());
+    api::WriteLog(api::LogLevel::kInfo, "bootstrap token created",
+                  {{"token_id", t.info.id}, {"tenant", t.info.tenant},
+                   {"file", opts_.bootstrap_token_file}});
   }
   metrics_.AddGauge("collections_worker_queue_depth", "Calls waiting for a store worker.",
                     [this] { return Samples{{{}, static_cast<double>(server_->QueueDepth())}}; });

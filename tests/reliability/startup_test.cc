@@ -21,13 +21,26 @@
 namespace collections::testing {
 namespace {
 
-// The lines of `log` that collectionsd itself wrote ("collectionsd: ...").
+// The error lines of `log` (each line is one JSON object, issue 16).
 std::vector<std::string> OwnLines(const std::string& log) {
   std::vector<std::string> out;
   for (absl::string_view line : absl::StrSplit(log, '\n', absl::SkipEmpty())) {
-    if (absl::StartsWith(line, "collectionsd: ")) out.emplace_back(line);
+    // gRPC's own messages carry "source"; collectionsd's do not.
+    if (absl::StrContains(line, "\"level\":\"error\"") && !absl::StrContains(line, "\"source\":")) {
+      out.emplace_back(line);
+    }
   }
   return out;
+}
+
+// A log line as issue 16 asks: one JSON object that opens with ts (RFC 3339
+// UTC), level and msg, and names status codes, never numbers.
+void ExpectLogLine(absl::string_view line) {
+  EXPECT_TRUE(absl::StartsWith(line, "{\"ts\":\"20")) << line;
+  EXPECT_TRUE(absl::EndsWith(line, "}")) << line;
+  EXPECT_TRUE(absl::StrContains(line, "Z\",\"level\":\"")) << line;
+  EXPECT_TRUE(absl::StrContains(line, "\",\"msg\":\"")) << line;
+  EXPECT_FALSE(absl::StrContains(line, "\"code\":1")) << line;
 }
 
 struct BadStart {
@@ -76,7 +89,52 @@ TEST(Startup, EveryBadFlagOrDependencyExitsWithOneLineAndADocumentedCode) {
     const std::vector<std::string> lines = OwnLines(text);
     ASSERT_EQ(lines.size(), 1u) << text;
     EXPECT_NE(lines[0].find(c.message_part), std::string::npos) << lines[0];
+    for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+      ExpectLogLine(line);
+    }
+    EXPECT_TRUE(absl::StrContains(lines[0], "\"code\":\"")) << lines[0];
   }
+}
+
+TEST(Startup, EveryLifecycleLogLineIsOneJsonObject) {
+  TempDir dir;
+  absl::StatusOr<Daemon> d = StartDaemon(
+      COLLECTIONSD_PATH, {"--listen=127.0.0.1:0", "--store=sqlite:" + dir.File("ledger.db")},
+      dir.File("d.log"));
+  ASSERT_TRUE(d.ok()) << d.status();
+  kill(d->pid, SIGTERM);
+  EXPECT_EQ(WaitExit(d->pid).code, 0);
+  const std::string text = ReadAll(dir.File("d.log"));
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) ExpectLogLine(line);
+  for (const char* msg : {"serving", "shutting down", "stopped"}) {
+    EXPECT_TRUE(absl::StrContains(text, absl::StrCat("\"level\":\"info\",\"msg\":\"", msg, "\"")))
+        << msg << "\n" << text;
+  }
+}
+
+TEST(Startup, HelpListsEveryFlagWithItsDefaultAndVersionNamesTheBuild) {
+  TempDir dir;
+  const Exit help = RunToEnd(COLLECTIONSD_PATH, {"--help"}, dir.File("help.log"));
+  EXPECT_EQ(help.code, 0);
+  const std::string help_text = ReadAll(dir.File("help.log"));
+  for (const char* flag : {"--listen=127.0.0.1:50051", "--store=sqlite:collections.db",
+                           "--shutdown_grace=10s", "--auth=none", "--tls_cert=\"\"",
+                           "--rate_limit_qps="}) {
+    EXPECT_TRUE(absl::StrContains(help_text, flag)) << flag << "\n" << help_text;
+  }
+  const Exit version = RunToEnd(COLLECTIONSD_PATH, {"--version"}, dir.File("version.log"));
+  EXPECT_EQ(version.code, 0);
+  const std::string version_text = ReadAll(dir.File("version.log"));
+  EXPECT_TRUE(absl::StartsWith(version_text, "collectionsd 0.")) << version_text;
+  EXPECT_TRUE(absl::StrContains(version_text, "(commit ")) << version_text;
+#ifdef NDEBUG
+  EXPECT_TRUE(absl::StrContains(version_text, ", Release build)")) << version_text;
+#endif
+  const Exit unknown = RunToEnd(COLLECTIONSD_PATH, {"--no_such_flag=1"}, dir.File("bad.log"));
+  EXPECT_EQ(unknown.code, 2);
+  const Exit kebab = RunToEnd(COLLECTIONSD_PATH, {"--shutdown-grace=x"}, dir.File("kebab.log"));
+  EXPECT_EQ(kebab.code, 2);  // the alias is found; its value is refused
+  EXPECT_TRUE(absl::StrContains(ReadAll(dir.File("kebab.log")), "--shutdown_grace=x"));
 }
 
 TEST(Startup, ASecondInstanceOnTheSamePortFailsWithAddressInUse) {
