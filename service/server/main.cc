@@ -134,8 +134,9 @@ int main(int argc, char** argv) {
   google::protobuf::SetLogHandler(ProtobufLog);
   auto command_line = collections::cmdline::ParseCommandLine(argc, argv);
   if (!command_line.ok()) {
-    std::fprintf(stderr, "collectionsd: %s\nRun collectionsd --help for the flags.\n",
-                 std::string(command_line.status().message()).c_str());
+    WriteLog(LogLevel::kError, command_line.status().message(),
+             {{"code", "INVALID_ARGUMENT"}, {"event", "start-up failed"},
+              {"help", "collectionsd --help lists the flags"}});
     return kExitUsage;
   }
   if (command_line->help) {
@@ -147,8 +148,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!command_line->positional.empty()) {
-    std::fprintf(stderr, "collectionsd: unexpected argument \"%s\"; it takes flags only\n",
-                 command_line->positional[0].c_str());
+    WriteLog(LogLevel::kError,
+             absl::StrCat("unexpected argument \"", command_line->positional[0],
+                          "\"; collectionsd takes flags only"),
+             {{"code", "INVALID_ARGUMENT"}, {"event", "start-up failed"}});
     return kExitUsage;
   }
 

@@ -221,10 +221,10 @@ absl::Status Production::Attach(Server& server) {
         return dashboard_->Post(req);
       };
     } else if (opts_.dashboard) {
-      std::fprintf(stderr,
-                   "{\"msg\":\"dashboard off\",\"why\":\"--http_listen %s is not loopback; sign-in "
-                   "sends API tokens, so pass --dashboard_behind_tls when a TLS proxy fronts it\"}\n",
-                   opts_.http_listen.c_str());
+      api::WriteLog(api::LogLevel::kWarning, "dashboard off",
+                    {{"why", absl::StrCat("--http_listen ", opts_.http_listen,
+                                          " is not loopback; sign-in sends API tokens, so pass "
+                                          "--dashboard_behind_tls when a TLS proxy fronts it")}});
     }
     HttpHandler api;
     if (opts_.http_api) {
