@@ -36,7 +36,7 @@ void RegisterHealthCommand(CommandTable& table) {
   table["health"] = {"health [service]",
                      "gRPC health check of the server (or of one service, e.g. "
                      "collections_sidecar.v1.LedgerService); exit 0 when SERVING, 6 otherwise",
-                     Health};
+                     Health, /*tenant_free=*/true};
 }
 
 }  // namespace collections::cli
