@@ -596,9 +596,10 @@ absl::Status ValidateContact(const v1::ContactRecord& c) {
 // A contact or completion dated before the customer existed is refused: a
 // client that sent an unset clock (the 1970 epoch) made the last contact
 // look 20,000 days old, and the ladder sent the next reminder the same day.
-// The customer existed from the earlier of its creation here and its
-// relationship.customer_since (a customer imported today may have been
-// called last week).
+// The customer existed from its relationship.customer_since when the host
+// gave one; otherwise history up to a year before its creation here is
+// accepted (a customer imported today was called last month, and replays
+// record past days), and anything older must come with customer_since.
 absl::Status CheckAfterCustomerExisted(store::Transaction& tx, const std::string& tenant,
                                        const std::string& customer_id, absl::Time t,
                                        absl::string_view field) {
@@ -606,10 +607,10 @@ absl::Status CheckAfterCustomerExisted(store::Transaction& tx, const std::string
   if (!doc) return absl::OkStatus();  // the caller reports CUSTOMER_NOT_FOUND
   v1::Customer c;
   if (!c.ParseFromString(doc->body)) return absl::InternalError("bad stored customer");
-  absl::Time since = FromTs(c.create_time());
+  absl::Time since = FromTs(c.create_time()) - absl::Hours(24 * 366);
   if (c.relationship().has_customer_since()) {
     auto day = ToDay(c.relationship().customer_since(), "customer_since");
-    if (day.ok()) since = std::min(since, absl::FromCivil(*day, absl::UTCTimeZone()));
+    if (day.ok()) since = absl::FromCivil(*day, absl::UTCTimeZone());
   }
   if (t >= since) return absl::OkStatus();
   return InvalidInput(

@@ -264,7 +264,9 @@ TEST_F(PolicyTimeE2E, SettlementFiguresFollowTheTenantsEconomics) {
   EXPECT_EQ(f.best_alternative().minor_units(), 437495);
   EXPECT_EQ(f.minimum_acceptable().minor_units(), 437495);
 
-  // The settlement floors are the tenant's too.
+  // The settlement floors are the tenant's too (replaced over the stored
+  // policy's etag, as a client that read it would).
+  p.set_etag(out.etag());
   p.mutable_arrangements()->set_settlement_margin_floor_bp(9500);
   ASSERT_TRUE(ReplacePolicy(p, &out).ok());
   f = Figures();

@@ -351,7 +351,7 @@ class ProductionConfigTest(unittest.TestCase):
             self.assertIn(created["id"], listed)
             self.assertNotIn("token", listed[created["id"]])
             self.assertFalse(listed[created["id"]]["revoked"])
-            r = subprocess.run([ARGS.collectionsctl, "tokens", "revoke", created["id"], store],
+            r = subprocess.run([ARGS.collectionsctl, "--tenant=acme", "tokens", "revoke", created["id"], store],
                                capture_output=True, text=True, timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr)
             with self.assertRaises(self.cs.Unauthenticated):

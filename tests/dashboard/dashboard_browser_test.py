@@ -35,8 +35,9 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "api"))
+sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
 import ledger  # noqa: E402
-from python_client_test import Daemon  # noqa: E402  (collectionsd as a child process)
+from live_server import Daemon  # noqa: E402  (collectionsd as a child process)
 
 ARGS = None
 CHROMIUM = "/usr/bin/chromium"

@@ -246,7 +246,7 @@ TEST(ConnectorExecutable, HelpAndUsageErrors) {
   EXPECT_TRUE(absl::StrContains(help.out, "INPUT_REJECTED"));
   ProcessResult bad = RunProcess({COLLECTIONS_IIF_BIN, "--no-such-flag"});
   EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_TRUE(absl::StrContains(bad.err, "unknown flag --no-such-flag")) << bad.err;
+  EXPECT_TRUE(absl::StrContains(bad.err, "unknown flag --no_such_flag")) << bad.err;
   ProcessResult neither = RunProcess({COLLECTIONS_IIF_BIN, "--tenant=acme"});
   EXPECT_EQ(neither.exit_code, 1);
 }
