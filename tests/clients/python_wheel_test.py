@@ -65,6 +65,9 @@ class WheelTest(unittest.TestCase):
         self.assertEqual(len(refused["field_violations"]), 1)
         self.assertIn("external_ref", refused["field_violations"][0][0])
         self.assertEqual(out["health"], "SERVING")
+        # README's way without the helper layer: a plain stub, cs.status_from_call, Unpack.
+        self.assertEqual(len(out["plain_bad_request"]), 1, out["plain_bad_request"])
+        self.assertEqual(out["plain_bad_request"][0][0], "customer.external_ref.source_system")
 
     def test_grpcurl_stand_in_is_a_module_of_the_wheel(self):
         r = subprocess.run([self.python, "-m", "collections_sidecar.grpcurl", "-plaintext",

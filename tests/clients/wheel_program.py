@@ -6,15 +6,40 @@ with the venv's interpreter:
 
 Seeds five customers with an overdue invoice each, lists the customers,
 pages through the aging report two rows at a time, and unpacks the
-BadRequest of a refused call. Prints one JSON object with what it saw.
+BadRequest of a refused call, through the helper layer and through a plain
+generated stub as README.md shows (cs.status_from_call standing in for
+grpcio-status, which Debian 12 lacks). Prints one JSON object with what it saw.
 """
 
 import datetime
 import json
 import sys
 
+import grpc
+from google.rpc import error_details_pb2
+
 import collections_sidecar as cs
-from collections_sidecar.v1 import ledger_pb2, types_pb2
+from collections_sidecar.v1 import ledger_pb2, ledger_pb2_grpc, types_pb2
+
+
+def bad_request_of_a_plain_call(target):
+    """The field violations of a refused call made with the generated stub
+    alone, unpacked from the google.rpc.Status."""
+    with grpc.insecure_channel(target) as channel:
+        stub = ledger_pb2_grpc.LedgerServiceStub(channel)
+        try:
+            stub.UpsertCustomer(ledger_pb2.UpsertCustomerRequest(parent="tenants/acme"),
+                                timeout=10)
+            return None
+        except grpc.RpcError as e:
+            status = cs.status_from_call(e)
+    violations = []
+    for detail in status.details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            violations += [[v.field, v.description] for v in bad.field_violations]
+    return violations
 
 
 def main(target):
@@ -56,6 +81,7 @@ def main(target):
                               "field_violations": e.field_violations,
                               "type_urls": [d.type_url for d in e.status.details]}
         out["health"] = client.health()
+    out["plain_bad_request"] = bad_request_of_a_plain_call(target)
     print(json.dumps(out))
     return 0
 

@@ -7,8 +7,9 @@ An example is a fenced block tagged sh, bash, shell or console. Each is run
 with `bash -euo pipefail` from the repository root, in document order, one
 fresh collectionsd (SQLite, no auth, loopback) per document, with:
   * 127.0.0.1:50051 / localhost:50051 in the text replaced by the live
-    server's address, except in a block that starts its own collectionsd:
-    there 50051 and 9464 become free ports, so it never meets another server;
+    server's address and 127.0.0.1:9464 by its HTTP port (--http_listen),
+    except in a block that starts its own collectionsd: there 50051 and 9464
+    become free ports, so it never meets another server;
   * `build/` in the text replaced by the build folder;
   * `grpcurl` on PATH standing in for grpcurl (Debian 12 lacks it): the
     Python client's reflection-driven collections_sidecar.grpcurl, with a
@@ -30,6 +31,7 @@ Skipped blocks are counted and listed. The last line is
 
 import argparse
 import glob
+import json
 import os
 import re
 import shutil
@@ -42,6 +44,7 @@ SKIP = re.compile(r"<!--\s*docs-test:\s*skip\s*\((?P<reason>[^)]*)\)\s*-->")
 ADDRESS = re.compile(r"\b(?:127\.0\.0\.1|localhost):50051\b")
 VENV = re.compile(r"(?<![\w/])\.venv/")
 BUILD = re.compile(r"(?<![\w/.])build/")
+HTTP_ADDRESS = re.compile(r"\b127\.0\.0\.1:9464\b")
 OWN_SERVER = re.compile(r"\bcollectionsd\b[^\n]*--listen=")
 
 
@@ -52,13 +55,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def prepare(text, target, venv, build):
+def prepare(text, target, http_target, venv, build):
     """The script run for one example's text (see the module comment)."""
     if OWN_SERVER.search(text):
         text = ADDRESS.sub("127.0.0.1:%d" % free_port(), text)
-        text = re.sub(r"\b127\.0\.0\.1:9464\b", "127.0.0.1:%d" % free_port(), text)
+        text = HTTP_ADDRESS.sub("127.0.0.1:%d" % free_port(), text)
     else:
-        text = ADDRESS.sub(target, text)
+        text = HTTP_ADDRESS.sub(http_target, ADDRESS.sub(target, text))
     return BUILD.sub(build + "/", VENV.sub(venv + "/", text))
 
 
@@ -117,8 +120,11 @@ def start_daemon(repo, build, tmp):
     sys.path.insert(0, os.path.join(repo, "tests", "pylib"))
     from live_server import Daemon
     store = os.path.join(tempfile.mkdtemp(dir=tmp), "ledger.db")
-    return Daemon(os.path.join(build, "service", "server", "collectionsd"),
-                  ["--listen=127.0.0.1:0", "--store=sqlite:" + store])
+    daemon = Daemon(os.path.join(build, "service", "server", "collectionsd"),
+                    ["--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0", "--store=sqlite:" + store])
+    serving = next(json.loads(l) for l in daemon.log if '"msg":"serving"' in l)
+    daemon.http_target = "127.0.0.1:%d" % serving["http_port"]
+    return daemon
 
 
 def run(repo, build, stage):
@@ -146,7 +152,7 @@ def run(repo, build, stage):
                            PYTHONPATH=stage, HOME=tmp, DOCS_TEST_SERVER=daemon.target,
                            COLLECTIONS_TOKEN=os.environ.get("COLLECTIONS_TOKEN", "unused"))
                 for e in runnable:
-                    script = prepare(e.text, daemon.target, venv, build)
+                    script = prepare(e.text, daemon.target, daemon.http_target, venv, build)
                     try:
                         r = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=repo,
                                            env=env, capture_output=True, text=True, timeout=60)
