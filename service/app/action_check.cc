@@ -17,11 +17,6 @@ namespace collections::app {
 namespace v1 = ::collections_sidecar::v1;
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
 
 // tenants/{tenant}/outboxActions/{action} -> (tenant, action id).
 absl::StatusOr<std::pair<std::string, std::string>> ParseActionName(absl::string_view name) {
@@ -42,7 +37,7 @@ absl::StatusOr<v1::ActionCheck> ActionChecker::CheckAction(const CallContext& ct
   const auto& [tenant, id] = name;
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   const absl::Time when =
-      r.has_time() ? absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(r.time())) : clock_.Now();
+      r.has_time() ? FromTs(r.time()) : clock_.Now();
   v1::ActionCheck out;
   RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kOutboxKind, id));
@@ -53,7 +48,7 @@ absl::StatusOr<v1::ActionCheck> ActionChecker::CheckAction(const CallContext& ct
     if (!action.ParseFromString(doc->body)) return absl::InternalError("unreadable outbox action");
     out.set_name(action.name());
     out.set_status(action.status());
-    *out.mutable_check_time() = ToTimestamp(when);
+    *out.mutable_check_time() = Ts(when);
 
     domain::ProposedContact proposed;
     proposed.time = when;
@@ -73,7 +68,7 @@ absl::StatusOr<v1::ActionCheck> ActionChecker::CheckAction(const CallContext& ct
     if (!verdict.allowed) {
       out.set_rule(verdict.rule);
       out.set_message(verdict.message);
-      if (verdict.next_allowed) *out.mutable_next_allowed_time() = ToTimestamp(*verdict.next_allowed);
+      if (verdict.next_allowed) *out.mutable_next_allowed_time() = Ts(*verdict.next_allowed);
     }
     return absl::OkStatus();
   }));

@@ -27,6 +27,14 @@ absl::Status CheckTenant(const CallContext& ctx, absl::string_view tenant) {
       "TENANT_ACCESS_DENIED");
 }
 
+google::protobuf::Timestamp Ts(absl::Time t) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+absl::Time FromTs(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(ts));
+}
+
 absl::StatusOr<absl::CivilDay> ToDay(const v1::Date& date, absl::string_view field) {
   auto day = domain::MakeDay(date.year(), date.month(), date.day());
   if (!day.ok()) {

@@ -9,11 +9,14 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "collections_sidecar/v1/audit.pb.h"
 #include "collections_sidecar/v1/types.pb.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "service/app/page_token.h"
 #include "service/domain/dates.h"
 #include "service/domain/money.h"
@@ -62,6 +65,22 @@ absl::Status CheckNotFuture(absl::Time t, const domain::Clock& clock, absl::stri
 // else the current time of day on `day` (UTC), so that replays sort within
 // their day.
 absl::Time InstantOn(absl::CivilDay day, const domain::Clock& clock);
+
+// absl::Time <-> google.protobuf.Timestamp, to the nanosecond.
+google::protobuf::Timestamp Ts(absl::Time t);
+absl::Time FromTs(const google::protobuf::Timestamp& ts);
+
+// The message stored in a document's body. INTERNAL (naming the document's
+// kind and id) when the body does not parse: the store holds only what this
+// code wrote, so a body that does not parse is corruption, not bad input.
+template <typename Msg>
+absl::StatusOr<Msg> ParseDoc(const store::Doc& d) {
+  Msg m;
+  if (!m.ParseFromString(d.body)) {
+    return absl::InternalError(absl::StrCat("stored ", d.kind, " ", d.id, " does not parse"));
+  }
+  return m;
+}
 
 domain::Money ToMoney(const v1::Money& m);
 v1::Money ToProtoMoney(absl::string_view currency, int64_t minor);

@@ -25,15 +25,6 @@ google::protobuf::Timestamp Now(const domain::Clock& clock) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock.Now()));
 }
 
-template <typename Msg>
-absl::StatusOr<Msg> ParseBody(const store::Doc& d) {
-  Msg m;
-  if (!m.ParseFromString(d.body)) {
-    return absl::InternalError(absl::StrCat("stored ", d.kind, " ", d.id, " does not parse"));
-  }
-  return m;
-}
-
 // A new document id for `ref` in `kind`: the readable form when free, the
 // hashed form (unique per reference) otherwise.
 absl::StatusOr<std::string> NewDocId(store::Transaction& tx, absl::string_view kind,
@@ -195,7 +186,7 @@ absl::StatusOr<std::optional<ApplyResult>> Reverse(LedgerOps& ops, const domain:
     if (docs.empty()) break;
     after = docs.back().id;
     for (auto& doc : docs) {
-      ASSIGN_OR_RETURN(v1::Payment p, ParseBody<v1::Payment>(doc));
+      ASSIGN_OR_RETURN(v1::Payment p, ParseDoc<v1::Payment>(doc));
       if (p.reversal() || p.payer_reference() != rev.payer_reference() ||
           !SameMoney(p.amount(), rev.amount())) {
         continue;
@@ -223,7 +214,7 @@ absl::StatusOr<std::optional<ApplyResult>> Reverse(LedgerOps& ops, const domain:
     if (docs.empty()) break;
     after = docs.back().id;
     for (auto& doc : docs) {
-      ASSIGN_OR_RETURN(v1::UnappliedCash item, ParseBody<v1::UnappliedCash>(doc));
+      ASSIGN_OR_RETURN(v1::UnappliedCash item, ParseDoc<v1::UnappliedCash>(doc));
       const v1::Payment& p = item.payment();
       if (item.status() != v1::UnappliedCash::OPEN || p.reversal() ||
           p.payer_reference() != rev.payer_reference() || !SameMoney(p.amount(), rev.amount())) {
@@ -275,7 +266,7 @@ absl::StatusOr<ApplyResult> BankPaymentApplier::Apply(const v1::Payment& payment
   // A statement line seen before (as whatever it became) changes nothing.
   ASSIGN_OR_RETURN(auto seen_payment, tx.FindDocByRef(kPaymentKind, key));
   if (seen_payment) {
-    ASSIGN_OR_RETURN(v1::Payment p, ParseBody<v1::Payment>(*seen_payment));
+    ASSIGN_OR_RETURN(v1::Payment p, ParseDoc<v1::Payment>(*seen_payment));
     return ApplyResult{v1::RecordOutcome::UNCHANGED, p.name()};
   }
   ASSIGN_OR_RETURN(auto seen_item, tx.FindDocByRef(kUnappliedCashKind, key));
@@ -284,7 +275,7 @@ absl::StatusOr<ApplyResult> BankPaymentApplier::Apply(const v1::Payment& payment
   }
   ASSIGN_OR_RETURN(auto seen_reversal, tx.FindDocByRef(kPaymentReversalKind, key));
   if (seen_reversal) {
-    ASSIGN_OR_RETURN(v1::Payment p, ParseBody<v1::Payment>(*seen_reversal));
+    ASSIGN_OR_RETURN(v1::Payment p, ParseDoc<v1::Payment>(*seen_reversal));
     return ApplyResult{v1::RecordOutcome::UNCHANGED, p.name()};
   }
 
@@ -368,7 +359,7 @@ absl::StatusOr<std::pair<store::Doc, v1::UnappliedCash>> LoadOpenItem(store::Tra
   if (!doc) {
     return domain::NotFoundError("UNAPPLIED_CASH_NOT_FOUND", absl::StrCat(name, " does not exist"));
   }
-  ASSIGN_OR_RETURN(v1::UnappliedCash item, ParseBody<v1::UnappliedCash>(*doc));
+  ASSIGN_OR_RETURN(v1::UnappliedCash item, ParseDoc<v1::UnappliedCash>(*doc));
   if (item.status() != v1::UnappliedCash::OPEN) {
     return domain::PreconditionError(
         "UNAPPLIED_CASH_NOT_OPEN",
@@ -393,7 +384,7 @@ absl::StatusOr<v1::ListUnappliedCashResponse> CashApp::ListUnappliedCash(
       if (docs.empty()) break;
       after = docs.back().id;
       for (const auto& d : docs) {
-        ASSIGN_OR_RETURN(v1::UnappliedCash item, ParseBody<v1::UnappliedCash>(d));
+        ASSIGN_OR_RETURN(v1::UnappliedCash item, ParseDoc<v1::UnappliedCash>(d));
         if (r.status() != v1::UnappliedCash::STATUS_UNSPECIFIED && item.status() != r.status()) {
           continue;
         }

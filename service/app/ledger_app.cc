@@ -25,13 +25,6 @@ namespace {
 
 using domain::InvalidInput;
 
-template <typename Msg>
-absl::StatusOr<Msg> ParseDoc(const store::Doc& d) {
-  Msg m;
-  if (!m.ParseFromString(d.body)) return absl::InternalError("stored record does not parse");
-  return m;
-}
-
 // Get a customer-owned document by resource name.
 template <typename Msg>
 absl::StatusOr<Msg> GetChildDoc(store::Store& store, const CallContext& ctx,

@@ -36,27 +36,11 @@ namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 using domain::InvalidInput;
-using google::protobuf::util::TimeUtil;
 
 constexpr char kOutboxCollection[] = "outboxActions";
 constexpr char kContacts[] = "contacts";
 constexpr char kCounterKind[] = "counter";
 
-template <typename Msg>
-absl::StatusOr<Msg> ParseDoc(const store::Doc& d) {
-  Msg m;
-  if (!m.ParseFromString(d.body)) {
-    return absl::InternalError(absl::StrCat("stored ", d.kind, " ", d.id, " does not parse"));
-  }
-  return m;
-}
-
-google::protobuf::Timestamp Ts(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
-absl::Time FromTs(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(ts));
-}
 
 // Every document of `kind` (of one customer, or all when empty), by id.
 absl::StatusOr<std::vector<store::Doc>> AllDocs(store::Transaction& tx, absl::string_view kind,

@@ -10,7 +10,6 @@ namespace collections::app {
 namespace v1 = ::collections_sidecar::v1;
 namespace {
 
-using google::protobuf::util::TimeUtil;
 
 std::vector<domain::Money> MoneyList(const google::protobuf::RepeatedPtrField<v1::Money>& in) {
   std::vector<domain::Money> out;
@@ -76,10 +75,6 @@ v1::PolicyRules RulesToProto(const domain::PolicyRules& r) {
     s->set_template_id(rule.template_id);
   }
   return p;
-}
-
-google::protobuf::Timestamp Ts(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }
 
 }  // namespace
@@ -260,7 +255,7 @@ domain::CustomerFacts CustomerFactsOf(const std::string& id, const v1::Customer&
 domain::ContactRecord ContactOf(const v1::ContactRecord& c) {
   domain::ContactRecord d;
   d.id = c.name().substr(c.name().rfind('/') + 1);
-  d.time = absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(c.time()));
+  d.time = FromTs(c.time());
   d.channel = ChannelOf(c.channel());
   d.direction = c.direction() == v1::ContactRecord::INBOUND ? domain::Direction::kInbound
                                                             : domain::Direction::kOutbound;
