@@ -227,56 +227,169 @@ EconomicsFigures LegalFigures(const Money& overdue, const Economics& e) {
   return FiguresOf(overdue, e, RecoveryPath::kLegal);
 }
 
-Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& policy,
-                         const PortfolioPrior& prior, absl::CivilDay as_of) {
-  Recommendation rec;
-  Builder b(rec);
-  const CustomerFacts& customer = ctx.customer;
-  rec.customer = customer.id;
-  rec.as_of = as_of;
-  rec.policy_version = policy.version;
-  rec.risk = EstimateAccountRisk(ctx, prior, as_of);
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone(customer.time_zone, &tz)) tz = absl::UTCTimeZone();
-  const absl::Time day_start = absl::FromCivil(absl::CivilSecond(as_of), tz);
-  const absl::Time day_end = absl::FromCivil(absl::CivilSecond(as_of + 1), tz);
+namespace {
 
-  // 1. End states.
-  if (ctx.referral.state != EndState::kNone && !ctx.referral.recalled) {
-    const char* where = ctx.referral.state == EndState::kAgency  ? "with the agency"
-                        : ctx.referral.state == EndState::kLegal ? "with lawyers"
-                                                                 : "written off";
-    return b.Decide(Action::kNoAction, "END_STATE",
-                    absl::StrCat("the account is ", where, " since ",
-                                 absl::FormatCivilTime(ctx.referral.since),
-                                 ": no internal collection"));
+// One evaluation of Recommend: its inputs, the facts found so far and the
+// decision being built. Each step is a method, called in the header's
+// order by Run(); a step that returns true has decided (rec_ is final).
+class Recommender {
+ public:
+  Recommender(const AccountContext& ctx, const CollectionPolicy& policy,
+              const PortfolioPrior& prior, absl::CivilDay as_of)
+      : ctx_(ctx), policy_(policy), prior_(prior), as_of_(as_of), customer_(ctx.customer) {
+    rec_.customer = customer_.id;
+    rec_.as_of = as_of_;
+    rec_.policy_version = policy_.version;
+    rec_.risk = EstimateAccountRisk(ctx_, prior_, as_of_);
+    if (!absl::LoadTimeZone(customer_.time_zone, &tz_)) tz_ = absl::UTCTimeZone();
+    day_start_ = absl::FromCivil(absl::CivilSecond(as_of_), tz_);
+    day_end_ = absl::FromCivil(absl::CivilSecond(as_of_ + 1), tz_);
   }
 
-  // Classify open invoices.
-  std::vector<Collectible> collectible;
-  std::vector<const InvoiceState*> not_due;
-  int partly_disputed = 0;
-  for (const auto& inv : ctx.invoices) {
+  Recommendation Run();
+
+ private:
+  // Step 1.
+  bool InEndState();
+  void ClassifyInvoices();
+  void FindEpisode();
+  // Step 2.
+  bool NothingCollectible();
+  bool BelowMinimum();
+  // Step 3.
+  bool ReadLadder();
+  void ReadCircumstances();
+  bool ChooseStage();
+  void ReadyDay();
+  // Step 4.
+  bool ComplaintOrWait();
+  // Step 5.
+  void ChooseChannel();
+  bool CostlyEscalations();
+  // Step 6.
+  void CashFlowOrOversight();
+  // Step 7.
+  void ValuedRelationshipCall();
+  // Step 8.
+  bool ChannelAndWindow();
+  // Step 9.
+  void Conclude();
+
+  bool Decide(Action action, absl::string_view code, std::string text) {
+    b_.Decide(action, code, std::move(text));
+    return true;
+  }
+  // Every wait is longer for a valued relationship.
+  int Wait(int days) const {
+    return valued_ ? static_cast<int>(int64_t{days} * policy_.relationship.wait_factor_pct / 100)
+                   : days;
+  }
+
+  const AccountContext& ctx_;
+  const CollectionPolicy& policy_;
+  const PortfolioPrior& prior_;
+  const absl::CivilDay as_of_;
+  const CustomerFacts& customer_;
+  Recommendation rec_;
+  Builder b_{rec_};
+  absl::TimeZone tz_;
+  absl::Time day_start_;
+  absl::Time day_end_;
+
+  // The open invoices (step 1) and the collection episode.
+  std::vector<Collectible> collectible_;
+  std::vector<const InvoiceState*> not_due_;
+  int partly_disputed_ = 0;
+  std::map<std::string, AmountSum> per_currency_;
+  const PolicyRules* rules_ = nullptr;
+  std::vector<const ContactRecord*> episode_;
+
+  // The ladder (step 3).
+  bool phone_contact_ = false;
+  Stage current_ = Stage::kNone;
+  Stage in_progress_ = Stage::kNone;
+  NonPaymentReason reason_ = NonPaymentReason::kUnspecified;
+  std::optional<absl::Time> reason_time_;
+  bool valued_ = false;
+  std::string why_valued_;
+  const StageRule* rule_ = nullptr;
+  absl::CivilDay anchor_;
+  absl::CivilDay ready_;
+
+  // The action (steps 5 to 9).
+  Channel channel_ = Channel::kUnspecified;
+  Action action_ = Action::kNoAction;
+  std::string main_currency_;
+  Money main_overdue_;
+  bool softened_ = false;
+  bool internal_ = false;
+};
+
+Recommendation Recommender::Run() {
+  // 1. End states; open invoices; the collection episode.
+  if (InEndState()) return rec_;
+  ClassifyInvoices();
+  FindEpisode();
+  // 2. Nothing collectible, or too little.
+  if (NothingCollectible() || BelowMinimum()) return rec_;
+  // 3. The ladder: where the episode stands, the next rung and its day.
+  if (ReadLadder()) return rec_;
+  ReadCircumstances();
+  if (ChooseStage()) return rec_;
+  ReadyDay();
+  // 4. A complaint pauses; a stage not yet due waits.
+  if (ComplaintOrWait()) return rec_;
+  // 5. Escalations that cost money only when they pay.
+  ChooseChannel();
+  if (CostlyEscalations()) return rec_;
+  // 6. Cash flow, hardship or oversight.
+  CashFlowOrOversight();
+  // 7. A valued relationship is called first; staff calls must pay.
+  ValuedRelationshipCall();
+  // 8. Opt-outs and the compliance window.
+  if (ChannelAndWindow()) return rec_;
+  // 9. Referral approval, the consequence, the decision.
+  Conclude();
+  return rec_;
+}
+
+// 1. An account with an agency, with lawyers or written off gets no action.
+bool Recommender::InEndState() {
+  if (ctx_.referral.state != EndState::kNone && !ctx_.referral.recalled) {
+    const char* where = ctx_.referral.state == EndState::kAgency  ? "with the agency"
+                        : ctx_.referral.state == EndState::kLegal ? "with lawyers"
+                                                                  : "written off";
+    return Decide(
+        Action::kNoAction, "END_STATE",
+        absl::StrCat("the account is ", where, " since ",
+                     absl::FormatCivilTime(ctx_.referral.since), ": no internal collection"));
+  }
+  return false;
+}
+
+// 1. Open invoices: collectible, or held back with the reason (rec_.excluded).
+void Recommender::ClassifyInvoices() {
+  for (const auto& inv : ctx_.invoices) {
     const InvoiceState& s = inv.state;
-    if (s.voided || s.issue_date > as_of) continue;
-    const int64_t due = s.AmountDueAsOf(as_of);
+    if (s.voided || s.issue_date > as_of_) continue;
+    const int64_t due = s.AmountDueAsOf(as_of_);
     if (due <= 0) continue;
-    const int dpd = DaysPastDue(s.due_date, as_of);
+    const int dpd = DaysPastDue(s.due_date, as_of_);
     auto exclude = [&](absl::string_view code, std::string text) {
-      rec.excluded.push_back({s.id, std::string(code), std::move(text)});
+      rec_.excluded.push_back({s.id, std::string(code), std::move(text)});
     };
-    if (inv.on_hold && (!inv.hold_until || *inv.hold_until >= as_of)) {
+    if (inv.on_hold && (!inv.hold_until || *inv.hold_until >= as_of_)) {
       exclude("ON_HOLD", absl::StrCat("invoice ", s.number, " is on hold",
                                       inv.hold_reason.empty() ? "" : ": ", inv.hold_reason));
       continue;
     }
-    const int64_t disputed = ctx.DisputedAmount(s, as_of);
+    const int64_t disputed = ctx_.DisputedAmount(s, as_of_);
     if (disputed >= due) {
       exclude("DISPUTED", absl::StrCat("invoice ", s.number,
                                        " is disputed: paused until the dispute is resolved"));
       continue;
     }
-    if (const SettlementHold* st = ctx.ActiveSettlementFor(s.id, as_of)) {
+    if (const SettlementHold* st = ctx_.ActiveSettlementFor(s.id, as_of_)) {
       exclude("IN_SETTLEMENT",
               absl::StrCat("invoice ", s.number, " is in settlement ", st->id,
                            st->pay_by ? absl::StrCat(" (to be paid by ",
@@ -286,17 +399,17 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
     }
     // A plan governs its invoices while it is active, in its cure period
     // too: arrears get plan reminders, never the ladder's demands.
-    if (const PaymentPlan* plan = ctx.GoverningPlanFor(s.id)) {
+    if (const PaymentPlan* plan = ctx_.GoverningPlanFor(s.id)) {
       if (plan->in_arrears) {
         exclude("PLAN_IN_ARREARS", absl::StrCat("invoice ", s.number, " is in payment plan ",
                                                 plan->id, ", which has an installment in arrears"));
       } else {
-        exclude("IN_PAYMENT_PLAN", absl::StrCat("invoice ", s.number, " is in payment plan ",
-                                                plan->id));
+        exclude("IN_PAYMENT_PLAN",
+                absl::StrCat("invoice ", s.number, " is in payment plan ", plan->id));
       }
       continue;
     }
-    if (const Promise* p = ctx.ActivePromiseFor(s.id, as_of)) {
+    if (const Promise* p = ctx_.ActivePromiseFor(s.id, as_of_)) {
       exclude("PROMISE_PENDING",
               absl::StrCat("invoice ", s.number, " is promised for ",
                            absl::FormatCivilTime(p->promised_date), " (paused until ",
@@ -304,470 +417,489 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
       continue;
     }
     if (dpd <= 0) {
-      not_due.push_back(&s);
+      not_due_.push_back(&s);
       continue;
     }
-    if (disputed > 0) ++partly_disputed;
-    collectible.push_back({&s, due - disputed, dpd});
+    if (disputed > 0) ++partly_disputed_;
+    collectible_.push_back({&s, due - disputed, dpd});
   }
-  std::sort(collectible.begin(), collectible.end(), [](const Collectible& a, const Collectible& c) {
-    if (a.invoice->due_date != c.invoice->due_date) return a.invoice->due_date < c.invoice->due_date;
-    return a.invoice->id < c.invoice->id;
-  });
-  std::map<std::string, AmountSum> per_currency;
-  for (const auto& c : collectible) {
-    per_currency[c.invoice->currency] += c.amount;
-    rec.invoice_ids.push_back(c.invoice->id);
-    rec.oldest_days_past_due = std::max(rec.oldest_days_past_due, c.days_past_due);
+  std::sort(collectible_.begin(), collectible_.end(),
+            [](const Collectible& a, const Collectible& c) {
+              if (a.invoice->due_date != c.invoice->due_date)
+                return a.invoice->due_date < c.invoice->due_date;
+              return a.invoice->id < c.invoice->id;
+            });
+  for (const auto& c : collectible_) {
+    per_currency_[c.invoice->currency] += c.amount;
+    rec_.invoice_ids.push_back(c.invoice->id);
+    rec_.oldest_days_past_due = std::max(rec_.oldest_days_past_due, c.days_past_due);
   }
   // Exact for an account that passed AccountAmountsFit.
-  for (const auto& [cur, amount] : per_currency) rec.amounts.push_back({cur, amount.Clamped()});
-  const PolicyRules& rules = RulesFor(policy, customer, rec.amounts, &rec.segment);
+  for (const auto& [cur, amount] : per_currency_) rec_.amounts.push_back({cur, amount.Clamped()});
+  rules_ = &RulesFor(policy_, customer_, rec_.amounts, &rec_.segment);
+}
 
+void Recommender::FindEpisode() {
   // The collection episode: contacts about the collectible invoices, or
   // about the whole account since the oldest of them was issued.
-  absl::CivilDay episode_start = as_of;
-  for (const auto& c : collectible) episode_start = std::min(episode_start, c.invoice->issue_date);
+  absl::CivilDay episode_start = as_of_;
+  for (const auto& c : collectible_) episode_start = std::min(episode_start, c.invoice->issue_date);
   auto in_episode = [&](const ContactRecord& c) {
-    if (c.time >= day_end) return false;
-    if (c.invoice_ids.empty()) return absl::ToCivilDay(c.time, tz) >= episode_start;
+    if (c.time >= day_end_) return false;
+    if (c.invoice_ids.empty()) return absl::ToCivilDay(c.time, tz_) >= episode_start;
     for (const auto& id : c.invoice_ids) {
-      for (const auto& col : collectible) {
+      for (const auto& col : collectible_) {
         if (col.invoice->id == id) return true;
       }
     }
     return false;
   };
-  std::vector<const ContactRecord*> episode;
-  for (const auto& c : ctx.contacts) {
-    if (in_episode(c)) episode.push_back(&c);
+  for (const auto& c : ctx_.contacts) {
+    if (in_episode(c)) episode_.push_back(&c);
   }
-  std::sort(episode.begin(), episode.end(),
+  std::sort(episode_.begin(), episode_.end(),
             [](const ContactRecord* a, const ContactRecord* c) { return a->time < c->time; });
-  if (!episode.empty()) rec.last_contact_time = episode.back()->time;
+  if (!episode_.empty()) rec_.last_contact_time = episode_.back()->time;
+}
 
-  // 2. Nothing collectible.
-  if (collectible.empty()) {
-    for (const auto& e : rec.excluded) {
+// 2. Nothing collectible: pause, a pre-due or plan reminder, or nothing.
+bool Recommender::NothingCollectible() {
+  if (collectible_.empty()) {
+    for (const auto& e : rec_.excluded) {
       if (e.code == "DISPUTED") {
-        return b.Decide(Action::kPause, "DISPUTE_OPEN",
-                        absl::StrCat(e.text, "; collect nothing until it is resolved"));
+        return Decide(Action::kPause, "DISPUTE_OPEN",
+                      absl::StrCat(e.text, "; collect nothing until it is resolved"));
       }
     }
     int promised = 0;
-    for (const auto& e : rec.excluded) promised += e.code == "PROMISE_PENDING" ? 1 : 0;
-    for (const auto& e : rec.excluded) {
+    for (const auto& e : rec_.excluded) promised += e.code == "PROMISE_PENDING" ? 1 : 0;
+    for (const auto& e : rec_.excluded) {
       if (e.code != "PROMISE_PENDING") continue;
-      if (promised == 1) return b.Decide(Action::kPause, "PROMISE_PENDING", e.text);
-      const Promise* p = ctx.ActivePromiseFor(e.invoice_id, as_of);
-      return b.Decide(Action::kPause, "PROMISE_PENDING",
-                      absl::StrCat(promised, " invoices are promised for ",
-                                   absl::FormatCivilTime(p->promised_date), " (paused until ",
-                                   absl::FormatCivilTime(p->grace_end), ")"));
+      if (promised == 1) return Decide(Action::kPause, "PROMISE_PENDING", e.text);
+      const Promise* p = ctx_.ActivePromiseFor(e.invoice_id, as_of_);
+      return Decide(Action::kPause, "PROMISE_PENDING",
+                    absl::StrCat(promised, " invoices are promised for ",
+                                 absl::FormatCivilTime(p->promised_date), " (paused until ",
+                                 absl::FormatCivilTime(p->grace_end), ")"));
     }
     // Pre-due reminders: one per configured threshold passed.
     std::vector<const InvoiceState*> remind;
-    for (const InvoiceState* s : not_due) {
-      const int days_until = -DaysPastDue(s->due_date, as_of);
+    for (const InvoiceState* s : not_due_) {
+      const int days_until = -DaysPastDue(s->due_date, as_of_);
       int passed = 0;
-      for (int d : rules.pre_due_reminder_days) passed += (days_until <= d) ? 1 : 0;
+      for (int d : rules_->pre_due_reminder_days) passed += (days_until <= d) ? 1 : 0;
       int sent = 0;
-      for (const auto& c : ctx.contacts) {
-        if (c.stage != Stage::kPreDueReminder || c.time >= day_end) continue;
+      for (const auto& c : ctx_.contacts) {
+        if (c.stage != Stage::kPreDueReminder || c.time >= day_end_) continue;
         if (c.invoice_ids.empty() ||
             std::find(c.invoice_ids.begin(), c.invoice_ids.end(), s->id) != c.invoice_ids.end()) {
           ++sent;
         }
       }
-      for (const auto& p : ctx.pending) sent += (p.stage == Stage::kPreDueReminder) ? 1 : 0;
+      for (const auto& p : ctx_.pending) sent += (p.stage == Stage::kPreDueReminder) ? 1 : 0;
       if (passed > sent) remind.push_back(s);
     }
-    if (!remind.empty() && !(customer.kind == CustomerKind::kConsumer &&
-                             customer.cease_communication)) {
+    if (!remind.empty() &&
+        !(customer_.kind == CustomerKind::kConsumer && customer_.cease_communication)) {
       std::map<std::string, AmountSum> sums;
       for (const InvoiceState* s : remind) {
-        rec.invoice_ids.push_back(s->id);
-        sums[s->currency] += s->AmountDueAsOf(as_of);
+        rec_.invoice_ids.push_back(s->id);
+        sums[s->currency] += s->AmountDueAsOf(as_of_);
       }
-      for (const auto& [cur, amount] : sums) rec.amounts.push_back({cur, amount.Clamped()});
-      rec.stage = Stage::kPreDueReminder;
-      rec.channel = OptedOut(customer, Channel::kEmail) ? Channel::kLetter : Channel::kEmail;
-      rec.tone = Tone::kFriendly;
-      rec.template_id = TemplateId(rec.stage, rec.channel, Action::kEmail);
-      auto t = EarliestAllowed(ctx, policy, rec.channel, rec.invoice_ids, day_start);
-      rec.earliest_time = t.ok() ? *t : day_start;
-      b.Fact("DUE_SOON", absl::StrCat(Plural(static_cast<int>(remind.size()), "invoice", "invoices"),
-                                      " due by ", absl::FormatCivilTime(remind.front()->due_date)));
-      return b.Decide(ActionFor(rec.stage, rec.channel), "PRE_DUE_REMINDER",
-                      "send a courtesy reminder before the due date");
+      for (const auto& [cur, amount] : sums) rec_.amounts.push_back({cur, amount.Clamped()});
+      rec_.stage = Stage::kPreDueReminder;
+      rec_.channel = OptedOut(customer_, Channel::kEmail) ? Channel::kLetter : Channel::kEmail;
+      rec_.tone = Tone::kFriendly;
+      rec_.template_id = TemplateId(rec_.stage, rec_.channel, Action::kEmail);
+      auto t = EarliestAllowed(ctx_, policy_, rec_.channel, rec_.invoice_ids, day_start_);
+      rec_.earliest_time = t.ok() ? *t : day_start_;
+      b_.Fact("DUE_SOON",
+              absl::StrCat(Plural(static_cast<int>(remind.size()), "invoice", "invoices"),
+                           " due by ", absl::FormatCivilTime(remind.front()->due_date)));
+      return Decide(ActionFor(rec_.stage, rec_.channel), "PRE_DUE_REMINDER",
+                    "send a courtesy reminder before the due date");
     }
-    for (const auto& e : rec.excluded) {
+    for (const auto& e : rec_.excluded) {
       if (e.code != "IN_SETTLEMENT") continue;
-      return b.Decide(Action::kPause, "SETTLEMENT_PENDING",
-                      absl::StrCat(e.text, "; collect nothing until then"));
+      return Decide(Action::kPause, "SETTLEMENT_PENDING",
+                    absl::StrCat(e.text, "; collect nothing until then"));
     }
-    for (const auto& e : rec.excluded) {
+    for (const auto& e : rec_.excluded) {
       if (e.code != "PLAN_IN_ARREARS") continue;
-      b.Fact("PLAN_IN_ARREARS", e.text);
+      b_.Fact("PLAN_IN_ARREARS", e.text);
       // One reminder per week at most while the cure period runs.
       std::optional<absl::Time> last_out;
-      for (const auto& c : ctx.contacts) {
-        if (c.direction == Direction::kOutbound && c.time < day_end) last_out = c.time;
+      for (const auto& c : ctx_.contacts) {
+        if (c.direction == Direction::kOutbound && c.time < day_end_) last_out = c.time;
       }
       bool pending = false;
-      for (const auto& p : ctx.pending) pending = pending || p.stage == Stage::kNone;
+      for (const auto& p : ctx_.pending) pending = pending || p.stage == Stage::kNone;
       if (pending) {
-        return b.Decide(Action::kNoAction, "ACTION_PENDING",
-                        "a plan reminder is already in the outbox");
+        return Decide(Action::kNoAction, "ACTION_PENDING",
+                      "a plan reminder is already in the outbox");
       }
-      if (last_out && absl::ToCivilDay(*last_out, tz) + kPlanReminderIntervalDays > as_of) {
-        rec.next_action_date = absl::ToCivilDay(*last_out, tz) + kPlanReminderIntervalDays;
-        return b.Decide(Action::kNoAction, "WAITING",
-                        absl::StrCat("the next plan reminder is due on ",
-                                     absl::FormatCivilTime(*rec.next_action_date)));
+      if (last_out && absl::ToCivilDay(*last_out, tz_) + kPlanReminderIntervalDays > as_of_) {
+        rec_.next_action_date = absl::ToCivilDay(*last_out, tz_) + kPlanReminderIntervalDays;
+        return Decide(Action::kNoAction, "WAITING",
+                      absl::StrCat("the next plan reminder is due on ",
+                                   absl::FormatCivilTime(*rec_.next_action_date)));
       }
-      for (const auto& x : rec.excluded) {
-        if (x.code == "PLAN_IN_ARREARS") rec.invoice_ids.push_back(x.invoice_id);
+      for (const auto& x : rec_.excluded) {
+        if (x.code == "PLAN_IN_ARREARS") rec_.invoice_ids.push_back(x.invoice_id);
       }
-      rec.stage = Stage::kNone;
-      rec.channel = OptedOut(customer, Channel::kEmail) ? Channel::kLetter : Channel::kEmail;
-      rec.tone = Tone::kNeutral;
-      rec.template_id = absl::StrCat("plan_arrears_reminder.", Lower(ChannelName(rec.channel)));
-      auto t = EarliestAllowed(ctx, policy, rec.channel, rec.invoice_ids, day_start);
+      rec_.stage = Stage::kNone;
+      rec_.channel = OptedOut(customer_, Channel::kEmail) ? Channel::kLetter : Channel::kEmail;
+      rec_.tone = Tone::kNeutral;
+      rec_.template_id = absl::StrCat("plan_arrears_reminder.", Lower(ChannelName(rec_.channel)));
+      auto t = EarliestAllowed(ctx_, policy_, rec_.channel, rec_.invoice_ids, day_start_);
       if (!t.ok()) {
-        return b.Decide(Action::kNoAction, std::string(ReasonOf(t.status())),
-                        absl::StrCat("compliance: ", t.status().message()));
+        return Decide(Action::kNoAction, std::string(ReasonOf(t.status())),
+                      absl::StrCat("compliance: ", t.status().message()));
       }
-      rec.earliest_time = *t;
-      return b.Decide(ActionFor(Stage::kNone, rec.channel), "PLAN_REMINDER",
-                      "remind the customer of the missed installment before the plan defaults");
+      rec_.earliest_time = *t;
+      return Decide(ActionFor(Stage::kNone, rec_.channel), "PLAN_REMINDER",
+                    "remind the customer of the missed installment before the plan defaults");
     }
-    if (!rec.excluded.empty() && rec.excluded.front().code == "IN_PAYMENT_PLAN") {
-      return b.Decide(Action::kNoAction, "IN_PAYMENT_PLAN", rec.excluded.front().text);
+    if (!rec_.excluded.empty() && rec_.excluded.front().code == "IN_PAYMENT_PLAN") {
+      return Decide(Action::kNoAction, "IN_PAYMENT_PLAN", rec_.excluded.front().text);
     }
-    return b.Decide(Action::kNoAction, "NOTHING_OVERDUE", "nothing is overdue");
+    return Decide(Action::kNoAction, "NOTHING_OVERDUE", "nothing is overdue");
   }
+  return false;
+}
 
+// 2. Minimum balance: nobody is chased for trifles.
+bool Recommender::BelowMinimum() {
   // Minimum balance: nobody is chased for trifles.
   bool above_minimum = false;
-  for (const auto& m : rec.amounts) {
-    const auto min = AmountFor(rules.minimum_balance, m.currency);
+  for (const auto& m : rec_.amounts) {
+    const auto min = AmountFor(rules_->minimum_balance, m.currency);
     if (!min || m.minor >= *min) above_minimum = true;
   }
-  b.Fact("DAYS_PAST_DUE",
-         absl::StrCat(rec.oldest_days_past_due, " days past due on ",
-                      Plural(static_cast<int>(collectible.size()), "invoice", "invoices"), " (",
-                      Amounts(rec.amounts), ")"));
+  b_.Fact("DAYS_PAST_DUE",
+          absl::StrCat(rec_.oldest_days_past_due, " days past due on ",
+                       Plural(static_cast<int>(collectible_.size()), "invoice", "invoices"), " (",
+                       Amounts(rec_.amounts), ")"));
   if (!above_minimum) {
-    return b.Decide(Action::kNoAction, "BELOW_MINIMUM_BALANCE",
-                    "below the policy's minimum balance, not chased");
+    return Decide(Action::kNoAction, "BELOW_MINIMUM_BALANCE",
+                  "below the policy's minimum balance, not chased");
   }
-  if (partly_disputed > 0) {
-    b.Fact("PARTLY_DISPUTED", absl::StrCat("disputed parts of ",
-                                           Plural(partly_disputed, "invoice", "invoices"),
-                                           " left out"));
+  if (partly_disputed_ > 0) {
+    b_.Fact("PARTLY_DISPUTED",
+            absl::StrCat("disputed parts of ", Plural(partly_disputed_, "invoice", "invoices"),
+                         " left out"));
   }
+  return false;
+}
 
-  // 3. Ladder state of this episode.
+// 3. Ladder state of this episode: the highest stage carried out, the one
+// in progress, and what waits in the outbox.
+bool Recommender::ReadLadder() {
+  // Attempts and contacts per stage in this episode.
   std::map<Stage, int> attempts;
   std::map<Stage, bool> reached;
-  bool phone_contact = false;
   int unanswered = 0;
-  for (const ContactRecord* c : episode) {
+  for (const ContactRecord* c : episode_) {
     if (c->direction == Direction::kInbound || c->IsPhoneConversation()) unanswered = 0;
     if (c->direction != Direction::kOutbound) continue;
-    if (c->channel == Channel::kPhone) phone_contact = true;
+    if (c->channel == Channel::kPhone) phone_contact_ = true;
     if (c->stage == Stage::kNone) continue;
     ++attempts[c->stage];
     if (c->Reached()) reached[c->stage] = true;
     if (c->stage >= Stage::kFriendlyReminder && !c->IsPhoneConversation()) ++unanswered;
   }
   auto max_attempts = [&](Stage s) {
-    const StageRule* r = rules.Find(s);
+    const StageRule* r = rules_->Find(s);
     return r != nullptr ? std::max(1, r->max_attempts) : 1;
   };
-  Stage current = Stage::kNone;
-  Stage in_progress = Stage::kNone;
   for (const auto& [stage, n] : attempts) {
     if (stage == Stage::kPreDueReminder) continue;
     if (reached[stage] || n >= max_attempts(stage)) {
-      current = std::max(current, stage);
+      current_ = std::max(current_, stage);
     } else {
-      in_progress = std::max(in_progress, stage);
+      in_progress_ = std::max(in_progress_, stage);
     }
   }
-  if (in_progress <= current) in_progress = Stage::kNone;
-  rec.current_stage = current;
+  if (in_progress_ <= current_) in_progress_ = Stage::kNone;
+  rec_.current_stage = current_;
   if (unanswered > 0) {
-    b.Fact("NO_REPLY", absl::StrCat(Plural(unanswered, "reminder", "reminders"), " without reply"));
+    b_.Fact("NO_REPLY",
+            absl::StrCat(Plural(unanswered, "reminder", "reminders"), " without reply"));
   }
-  for (const auto& p : ctx.pending) {
+  for (const auto& p : ctx_.pending) {
     if (p.stage != Stage::kPreDueReminder) {
-      rec.stage = p.stage;
-      return b.Decide(Action::kNoAction, "ACTION_PENDING",
-                      absl::StrCat(StagePhrase(p.stage), " is already in the outbox since ",
-                                   absl::FormatCivilTime(p.as_of)));
+      rec_.stage = p.stage;
+      return Decide(Action::kNoAction, "ACTION_PENDING",
+                    absl::StrCat(StagePhrase(p.stage), " is already in the outbox since ",
+                                 absl::FormatCivilTime(p.as_of)));
     }
   }
+  return false;
+}
 
+// 3. What the ladder weighs besides contacts: broken promises, the
+// non-payment reason, a valued relationship.
+void Recommender::ReadCircumstances() {
   // Broken promises resume the ladder; say so.
-  for (const auto& p : ctx.promises) {
-    if (p.status == PromiseStatus::kBroken && p.resolved_date && *p.resolved_date <= as_of &&
-        as_of - *p.resolved_date <= 30) {
-      b.Fact("BROKEN_PROMISE", absl::StrCat("the promise to pay by ",
-                                            absl::FormatCivilTime(p.promised_date),
-                                            " was broken"));
+  for (const auto& p : ctx_.promises) {
+    if (p.status == PromiseStatus::kBroken && p.resolved_date && *p.resolved_date <= as_of_ &&
+        as_of_ - *p.resolved_date <= 30) {
+      b_.Fact("BROKEN_PROMISE",
+              absl::StrCat("the promise to pay by ", absl::FormatCivilTime(p.promised_date),
+                           " was broken"));
       break;
     }
   }
 
   // The non-payment reason most recently recorded.
-  NonPaymentReason reason = NonPaymentReason::kUnspecified;
-  std::optional<absl::Time> reason_time;
-  for (const ContactRecord* c : episode) {
+  for (const ContactRecord* c : episode_) {
     if (c->reason != NonPaymentReason::kUnspecified) {
-      reason = c->reason;
-      reason_time = c->time;
+      reason_ = c->reason;
+      reason_time_ = c->time;
     }
   }
-  if (ctx.reason != NonPaymentReason::kUnspecified && ctx.reason_date &&
-      (!reason_time || absl::FromCivil(absl::CivilSecond(*ctx.reason_date), tz) > *reason_time)) {
-    reason = ctx.reason;
+  if (ctx_.reason != NonPaymentReason::kUnspecified && ctx_.reason_date &&
+      (!reason_time_ ||
+       absl::FromCivil(absl::CivilSecond(*ctx_.reason_date), tz_) > *reason_time_)) {
+    reason_ = ctx_.reason;
   }
 
-  std::string why_valued;
-  const bool valued =
-      IsValuedRelationship(customer, policy.relationship, as_of, &why_valued);
-  // Every wait is longer for a valued relationship.
-  auto wait = [&](int days) {
-    return valued ? static_cast<int>(int64_t{days} * policy.relationship.wait_factor_pct / 100)
-                  : days;
-  };
+  valued_ = IsValuedRelationship(customer_, policy_.relationship, as_of_, &why_valued_);
+}
 
-  // 4. The candidate stage: retry the one in progress, else the next rung.
-  const StageRule* rule = nullptr;
-  if (in_progress != Stage::kNone) {
-    rule = rules.Find(in_progress);
+// 3. The candidate stage: retry the one in progress, else the next rung.
+bool Recommender::ChooseStage() {
+  if (in_progress_ != Stage::kNone) {
+    rule_ = rules_->Find(in_progress_);
   }
   // A debt never chased until it is old opens with the formal notice: a
   // reminder saying it "may have been overlooked" would not be credible.
-  if (rule == nullptr && current == Stage::kNone &&
-      rec.oldest_days_past_due >= rules.formal_notice_entry_days) {
-    if (const StageRule* notice = rules.Find(Stage::kFormalNotice)) {
-      rule = notice;
-      b.Fact("NEGLECTED_DEBT",
-             absl::StrCat("first chased at ", rec.oldest_days_past_due,
-                          " days past due: collection opens with the formal notice"));
+  if (rule_ == nullptr && current_ == Stage::kNone &&
+      rec_.oldest_days_past_due >= rules_->formal_notice_entry_days) {
+    if (const StageRule* notice = rules_->Find(Stage::kFormalNotice)) {
+      rule_ = notice;
+      b_.Fact("NEGLECTED_DEBT",
+              absl::StrCat("first chased at ", rec_.oldest_days_past_due,
+                           " days past due: collection opens with the formal notice"));
     }
   }
   std::vector<std::string> passed_over;
-  if (rule == nullptr) {
-    for (const auto& r : rules.stages) {
-      if (r.stage <= current) continue;
+  if (rule_ == nullptr) {
+    for (const auto& r : rules_->stages) {
+      if (r.stage <= current_) continue;
       // Amount and count conditions: a stage that does not apply to this
       // debt is passed over explicitly (reason STAGE_NOT_APPLICABLE).
       bool amount_ok = r.min_overdue_amount.empty();
-      for (const auto& m : rec.amounts) {
+      for (const auto& m : rec_.amounts) {
         const auto min = AmountFor(r.min_overdue_amount, m.currency);
         if (!min || m.minor >= *min) amount_ok = true;
       }
-      const bool count_ok = static_cast<int>(collectible.size()) >= r.min_overdue_invoices;
+      const bool count_ok = static_cast<int>(collectible_.size()) >= r.min_overdue_invoices;
       if (!amount_ok || !count_ok) {
-        passed_over.push_back(absl::StrCat(StageName(r.stage), " (",
-                                           !amount_ok ? "amount below its threshold"
-                                                      : "too few overdue invoices",
-                                           ")"));
+        passed_over.push_back(absl::StrCat(
+            StageName(r.stage), " (",
+            !amount_ok ? "amount below its threshold" : "too few overdue invoices", ")"));
         continue;
       }
-      rule = &r;
+      rule_ = &r;
       break;
     }
   }
   if (!passed_over.empty()) {
-    b.Fact("STAGE_NOT_APPLICABLE",
+    b_.Fact("STAGE_NOT_APPLICABLE",
             absl::StrCat("not applicable: ", absl::StrJoin(passed_over, ", ")));
   }
-  if (rule == nullptr) {
-    return b.Decide(Action::kNoAction, "LADDER_COMPLETE",
-                    "every stage of the ladder has been carried out; review the account by hand");
+  if (rule_ == nullptr) {
+    return Decide(Action::kNoAction, "LADDER_COMPLETE",
+                  "every stage of the ladder has been carried out; review the account by hand");
   }
+  return false;
+}
 
+// 3. The day the candidate stage becomes due (ready_).
+void Recommender::ReadyDay() {
   // Timing, re-anchored after a partial payment: at the payment date the
   // account counts as just entering its current stage again.
-  absl::CivilDay anchor = collectible.front().invoice->due_date;
+  anchor_ = collectible_.front().invoice->due_date;
   std::optional<absl::CivilDay> last_payment;
-  for (const auto& c : collectible) {
+  for (const auto& c : collectible_) {
     for (const auto& s : c.invoice->settlements) {
-      if (s.kind == SettlementKind::kPayment && s.day <= as_of && s.day > c.invoice->due_date) {
+      if (s.kind == SettlementKind::kPayment && s.day <= as_of_ && s.day > c.invoice->due_date) {
         if (!last_payment || s.day > *last_payment) last_payment = s.day;
       }
     }
   }
   if (last_payment) {
-    const StageRule* cur_rule = rules.Find(current);
+    const StageRule* cur_rule = rules_->Find(current_);
     const int cur_days = cur_rule != nullptr ? cur_rule->min_days_past_due : 0;
     const absl::CivilDay reanchored = *last_payment - cur_days;
     // Said only while the payment is what the account waits for.
-    if (reanchored > anchor && as_of < reanchored + rule->min_days_past_due) {
-      b.Fact("REANCHORED_AFTER_PARTIAL_PAYMENT",
-             absl::StrCat("part paid on ", absl::FormatCivilTime(*last_payment),
-                          ", so the next step is timed from that payment"));
+    if (reanchored > anchor_ && as_of_ < reanchored + rule_->min_days_past_due) {
+      b_.Fact("REANCHORED_AFTER_PARTIAL_PAYMENT",
+              absl::StrCat("part paid on ", absl::FormatCivilTime(*last_payment),
+                           ", so the next step is timed from that payment"));
     }
-    anchor = std::max(anchor, reanchored);
+    anchor_ = std::max(anchor_, reanchored);
   }
   // A referral only after a letter that named that consequence was sent,
   // and not before the notice period since that letter has passed.
   std::optional<absl::CivilDay> stated_on;
-  for (const ContactRecord* c : episode) {
+  for (const ContactRecord* c : episode_) {
     if ((c->stage == Stage::kFormalNotice || c->stage == Stage::kFinalDemand) &&
         c->direction == Direction::kOutbound && c->Reached()) {
-      stated_on = absl::ToCivilDay(c->time, tz);
+      stated_on = absl::ToCivilDay(c->time, tz_);
     }
   }
-  if ((rule->stage == Stage::kAgencyReferral || rule->stage == Stage::kLegalReview) &&
+  if ((rule_->stage == Stage::kAgencyReferral || rule_->stage == Stage::kLegalReview) &&
       !stated_on) {
-    const StageRule* letter = rules.Find(Stage::kFinalDemand);
-    if (letter == nullptr) letter = rules.Find(Stage::kFormalNotice);
+    const StageRule* letter = rules_->Find(Stage::kFinalDemand);
+    if (letter == nullptr) letter = rules_->Find(Stage::kFormalNotice);
     if (letter != nullptr) {
-      b.Fact("CONSEQUENCE_NOT_YET_STATED",
-             absl::StrCat("no letter has named ", StagePhrase(rule->stage),
-                          " as the consequence yet"));
-      rule = letter;
+      b_.Fact("CONSEQUENCE_NOT_YET_STATED",
+              absl::StrCat("no letter has named ", StagePhrase(rule_->stage),
+                           " as the consequence yet"));
+      rule_ = letter;
     }
   }
-  absl::CivilDay ready = anchor + wait(rule->min_days_past_due);
-  if (rec.last_contact_time) {
-    ready = std::max(ready, absl::ToCivilDay(*rec.last_contact_time, tz) +
-                                wait(rule->min_days_since_last_contact));
+  ready_ = anchor_ + Wait(rule_->min_days_past_due);
+  if (rec_.last_contact_time) {
+    ready_ = std::max(ready_, absl::ToCivilDay(*rec_.last_contact_time, tz_) +
+                                  Wait(rule_->min_days_since_last_contact));
   }
-  if ((rule->stage == Stage::kAgencyReferral || rule->stage == Stage::kLegalReview) &&
+  if ((rule_->stage == Stage::kAgencyReferral || rule_->stage == Stage::kLegalReview) &&
       stated_on) {
-    const absl::CivilDay notice_end = *stated_on + wait(rules.notice_before_referral_days);
-    if (notice_end > ready) {
-      ready = notice_end;
-      if (as_of < ready) {
-        b.Fact("NOTICE_PERIOD", absl::StrCat("the consequence was stated on ",
-                                             absl::FormatCivilTime(*stated_on),
-                                             "; the notice period runs to ",
-                                             absl::FormatCivilTime(notice_end)));
+    const absl::CivilDay notice_end = *stated_on + Wait(rules_->notice_before_referral_days);
+    if (notice_end > ready_) {
+      ready_ = notice_end;
+      if (as_of_ < ready_) {
+        b_.Fact("NOTICE_PERIOD",
+                absl::StrCat("the consequence was stated on ", absl::FormatCivilTime(*stated_on),
+                             "; the notice period runs to ", absl::FormatCivilTime(notice_end)));
       }
     }
   }
   // A defaulted plan: the ladder resumes where it paused, at once, and the
   // letter states the default.
-  for (const auto& p : ctx.plans) {
-    if (p.status != PlanStatus::kDefaulted || !p.defaulted_date || *p.defaulted_date > as_of) {
+  for (const auto& p : ctx_.plans) {
+    if (p.status != PlanStatus::kDefaulted || !p.defaulted_date || *p.defaulted_date > as_of_) {
       continue;
     }
     bool covers = false;
-    for (const auto& c : collectible) {
-      covers = covers || std::find(p.invoice_ids.begin(), p.invoice_ids.end(),
-                                   c.invoice->id) != p.invoice_ids.end();
+    for (const auto& c : collectible_) {
+      covers = covers || std::find(p.invoice_ids.begin(), p.invoice_ids.end(), c.invoice->id) !=
+                             p.invoice_ids.end();
     }
     if (!covers) continue;
     bool contacted_since = false;
-    for (const ContactRecord* c : episode) {
-      contacted_since = contacted_since || (c->direction == Direction::kOutbound &&
-                                            c->stage != Stage::kNone &&
-                                            absl::ToCivilDay(c->time, tz) >= *p.defaulted_date);
+    for (const ContactRecord* c : episode_) {
+      contacted_since =
+          contacted_since || (c->direction == Direction::kOutbound && c->stage != Stage::kNone &&
+                              absl::ToCivilDay(c->time, tz_) >= *p.defaulted_date);
     }
     if (!contacted_since) {
-      b.Fact("PLAN_DEFAULTED", absl::StrCat("payment plan ", p.id, " defaulted on ",
-                                            absl::FormatCivilTime(*p.defaulted_date),
-                                            ": collection resumes"));
-      if (rule->stage != Stage::kAgencyReferral && rule->stage != Stage::kLegalReview) {
-        ready = std::min(ready, as_of);
+      b_.Fact("PLAN_DEFAULTED",
+              absl::StrCat("payment plan ", p.id, " defaulted on ",
+                           absl::FormatCivilTime(*p.defaulted_date), ": collection resumes"));
+      if (rule_->stage != Stage::kAgencyReferral && rule_->stage != Stage::kLegalReview) {
+        ready_ = std::min(ready_, as_of_);
       }
     }
   }
   // A broken promise: the firmer step is taken at once, not after the
   // ladder's usual wait.
-  for (const auto& p : ctx.promises) {
-    if (p.status != PromiseStatus::kBroken || !p.resolved_date || *p.resolved_date > as_of ||
-        as_of - *p.resolved_date > 30) {
+  for (const auto& p : ctx_.promises) {
+    if (p.status != PromiseStatus::kBroken || !p.resolved_date || *p.resolved_date > as_of_ ||
+        as_of_ - *p.resolved_date > 30) {
       continue;
     }
     bool contacted_since = false;
-    for (const ContactRecord* c : episode) {
+    for (const ContactRecord* c : episode_) {
       contacted_since = contacted_since || (c->direction == Direction::kOutbound &&
-                                            absl::ToCivilDay(c->time, tz) >= *p.resolved_date);
+                                            absl::ToCivilDay(c->time, tz_) >= *p.resolved_date);
     }
-    if (!contacted_since && rule->stage != Stage::kAgencyReferral &&
-        rule->stage != Stage::kLegalReview) {
-      ready = std::min(ready, as_of);
+    if (!contacted_since && rule_->stage != Stage::kAgencyReferral &&
+        rule_->stage != Stage::kLegalReview) {
+      ready_ = std::min(ready_, as_of_);
     }
   }
-  if (valued && wait(1) != 1 && as_of < ready) {
-    b.Fact("VALUED_RELATIONSHIP_WAITS",
-           absl::StrCat(why_valued, ": every wait is ", policy.relationship.wait_factor_pct,
-                        "% of the policy's"));
+  if (valued_ && Wait(1) != 1 && as_of_ < ready_) {
+    b_.Fact("VALUED_RELATIONSHIP_WAITS",
+            absl::StrCat(why_valued_, ": every wait is ", policy_.relationship.wait_factor_pct,
+                         "% of the policy's"));
   }
-  rec.stage = rule->stage;
+  rec_.stage = rule_->stage;
+}
 
+// 4. A complaint pauses; otherwise wait until the stage is due.
+bool Recommender::ComplaintOrWait() {
   // Reasons for not paying change the answer.
   const bool disputed_reason =
-      reason == NonPaymentReason::kDispute || reason == NonPaymentReason::kDissatisfied;
+      reason_ == NonPaymentReason::kDispute || reason_ == NonPaymentReason::kDissatisfied;
   if (disputed_reason) {
-    b.Fact("REASON_DISPUTE", absl::StrCat("the customer reported ",
-                                          reason == NonPaymentReason::kDispute
-                                              ? "a dispute"
-                                              : "dissatisfaction"));
+    b_.Fact("REASON_DISPUTE",
+            absl::StrCat("the customer reported ",
+                         reason_ == NonPaymentReason::kDispute ? "a dispute" : "dissatisfaction"));
     // A complaint pauses the account for a while, to record it as a dispute
     // (which holds the disputed invoices); it never stops the ladder for good.
     const absl::CivilDay reported =
-        reason_time ? absl::ToCivilDay(*reason_time, tz)
-                    : ctx.reason_date.value_or(as_of);
-    if (as_of < reported + kComplaintPauseDays) {
-      rec.stage = Stage::kNone;
-      rec.next_action_date = reported + kComplaintPauseDays;
-      return b.Decide(Action::kPause, "PAUSE_TO_RESOLVE",
-                      absl::StrCat("pause collection until ",
-                                   absl::FormatCivilTime(*rec.next_action_date),
-                                   " and resolve the complaint (record it as a dispute)"));
+        reason_time_ ? absl::ToCivilDay(*reason_time_, tz_) : ctx_.reason_date.value_or(as_of_);
+    if (as_of_ < reported + kComplaintPauseDays) {
+      rec_.stage = Stage::kNone;
+      rec_.next_action_date = reported + kComplaintPauseDays;
+      return Decide(
+          Action::kPause, "PAUSE_TO_RESOLVE",
+          absl::StrCat("pause collection until ", absl::FormatCivilTime(*rec_.next_action_date),
+                       " and resolve the complaint (record it as a dispute)"));
     }
-    b.Fact("UNRESOLVED_COMPLAINT", "the complaint was not recorded as a dispute in time");
+    b_.Fact("UNRESOLVED_COMPLAINT", "the complaint was not recorded as a dispute in time");
   }
-  if (as_of < ready) {
-    rec.next_action_date = ready;
-    return b.Decide(Action::kNoAction, "WAITING",
-                    absl::StrCat(StagePhrase(rule->stage), " is due on ",
-                                 absl::FormatCivilTime(ready)));
+  if (as_of_ < ready_) {
+    rec_.next_action_date = ready_;
+    return Decide(
+        Action::kNoAction, "WAITING",
+        absl::StrCat(StagePhrase(rule_->stage), " is due on ", absl::FormatCivilTime(ready_)));
   }
+  return false;
+}
 
-  Channel channel = rule->channel != Channel::kUnspecified ? rule->channel
-                                                           : DefaultChannel(rule->stage);
-  rec.tone = rule->tone != Tone::kUnspecified ? rule->tone : DefaultTone(rule->stage);
-  Action action = ActionFor(rule->stage, channel);
-  const std::string main_currency = collectible.front().invoice->currency;
-  const Money main_overdue{main_currency, per_currency[main_currency].Clamped()};
+// 5. The stage's channel, tone and action, and the amount it is about.
+void Recommender::ChooseChannel() {
+  channel_ =
+      rule_->channel != Channel::kUnspecified ? rule_->channel : DefaultChannel(rule_->stage);
+  rec_.tone = rule_->tone != Tone::kUnspecified ? rule_->tone : DefaultTone(rule_->stage);
+  action_ = ActionFor(rule_->stage, channel_);
+  main_currency_ = collectible_.front().invoice->currency;
+  main_overdue_ = Money{main_currency_, per_currency_[main_currency_].Clamped()};
+}
 
-  // 6. Costly escalations only when they pay; otherwise the next rung is
-  // considered, explicitly.
-  while (rule->stage == Stage::kAgencyReferral || rule->stage == Stage::kLegalReview) {
-    EconomicsFigures f = rule->stage == Stage::kAgencyReferral
-                             ? AgencyFigures(main_overdue, policy.economics)
-                             : LegalFigures(main_overdue, policy.economics);
-    rec.economics = f;
+// 5. Costly escalations only when they pay; otherwise the next rung is
+// considered, explicitly.
+bool Recommender::CostlyEscalations() {
+  while (rule_->stage == Stage::kAgencyReferral || rule_->stage == Stage::kLegalReview) {
+    EconomicsFigures f = rule_->stage == Stage::kAgencyReferral
+                             ? AgencyFigures(main_overdue_, policy_.economics)
+                             : LegalFigures(main_overdue_, policy_.economics);
+    rec_.economics = f;
     if (f.net.minor > 0) break;
-    b.Fact(rule->stage == Stage::kAgencyReferral ? "AGENCY_NOT_WORTH_COST" : "LEGAL_NOT_WORTH_COST",
-           absl::StrCat(StagePhrase(rule->stage), " would recover ",
-                        FormatMoney(f.expected_recovery), " at a cost of ", FormatMoney(f.cost),
-                        " (net ", FormatMoney(f.net), ")"));
+    b_.Fact(
+        rule_->stage == Stage::kAgencyReferral ? "AGENCY_NOT_WORTH_COST" : "LEGAL_NOT_WORTH_COST",
+        absl::StrCat(StagePhrase(rule_->stage), " would recover ", FormatMoney(f.expected_recovery),
+                     " at a cost of ", FormatMoney(f.cost), " (net ", FormatMoney(f.net), ")"));
     const StageRule* next = nullptr;
-    for (const auto& r : rules.stages) {
-      if (r.stage > rule->stage) {
+    for (const auto& r : rules_->stages) {
+      if (r.stage > rule_->stage) {
         next = &r;
         break;
       }
     }
-    if (next != nullptr && rule->stage == Stage::kAgencyReferral &&
-        next->stage == Stage::kLegalReview && !policy.economics.allow_direct_legal) {
+    if (next != nullptr && rule_->stage == Stage::kAgencyReferral &&
+        next->stage == Stage::kLegalReview && !policy_.economics.allow_direct_legal) {
       // Legal action follows an agency referral unless the policy allows it
       // directly: without the agency, the ladder goes past legal.
-      b.Fact("LEGAL_FOLLOWS_AGENCY",
-             "legal action only after an agency referral (policy), so it is passed over");
+      b_.Fact("LEGAL_FOLLOWS_AGENCY",
+              "legal action only after an agency referral (policy), so it is passed over");
       const StageRule* after_legal = nullptr;
-      for (const auto& r : rules.stages) {
+      for (const auto& r : rules_->stages) {
         if (r.stage > Stage::kLegalReview) {
           after_legal = &r;
           break;
@@ -776,162 +908,183 @@ Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& poli
       next = after_legal;
     }
     if (next == nullptr) {
-      rec.stage = Stage::kNone;
-      return b.Decide(Action::kNoAction, "NO_ECONOMIC_ESCALATION",
-                      "no further step is worth its cost");
+      rec_.stage = Stage::kNone;
+      return Decide(Action::kNoAction, "NO_ECONOMIC_ESCALATION",
+                    "no further step is worth its cost");
     }
-    rule = next;
-    rec.stage = rule->stage;
-    action = ActionFor(rule->stage, channel);
+    rule_ = next;
+    rec_.stage = rule_->stage;
+    action_ = ActionFor(rule_->stage, channel_);
   }
-  if (rule->stage == Stage::kWriteOffReview && !rec.economics) {
-    rec.economics = AgencyFigures(main_overdue, policy.economics);
+  if (rule_->stage == Stage::kWriteOffReview && !rec_.economics) {
+    rec_.economics = AgencyFigures(main_overdue_, policy_.economics);
   }
+  return false;
+}
 
+// 6. Cash flow, hardship or oversight.
+void Recommender::CashFlowOrOversight() {
   // Cash flow or hardship: offer a payment plan instead of escalating, as
   // long as no plan has failed before.
-  const bool plan_failed = std::any_of(ctx.plans.begin(), ctx.plans.end(), [](const auto& p) {
+  const bool plan_failed = std::any_of(ctx_.plans.begin(), ctx_.plans.end(), [](const auto& p) {
     return p.status == PlanStatus::kDefaulted;
   });
   const bool cash_reason =
-      reason == NonPaymentReason::kCashFlow || reason == NonPaymentReason::kHardship;
-  if (cash_reason && !IsInternalStage(rule->stage)) {
-    b.Fact("REASON_CASH_FLOW", reason == NonPaymentReason::kHardship
-                                   ? "the customer reported hardship"
-                                   : "the customer reported a cash-flow problem");
+      reason_ == NonPaymentReason::kCashFlow || reason_ == NonPaymentReason::kHardship;
+  if (cash_reason && !IsInternalStage(rule_->stage)) {
+    b_.Fact("REASON_CASH_FLOW", reason_ == NonPaymentReason::kHardship
+                                    ? "the customer reported hardship"
+                                    : "the customer reported a cash-flow problem");
     // From the formal notice on the letter is kept (it states the
     // consequence) and offers the plan; earlier rungs become the offer.
     if (!plan_failed) {
-      rec.offer_payment_plan = true;
-      if (rule->stage < Stage::kFormalNotice) action = Action::kOfferPaymentPlan;
+      rec_.offer_payment_plan = true;
+      if (rule_->stage < Stage::kFormalNotice) action_ = Action::kOfferPaymentPlan;
     }
-  } else if (reason == NonPaymentReason::kOversight) {
-    b.Fact("REASON_OVERSIGHT", "the customer reported an oversight");
+  } else if (reason_ == NonPaymentReason::kOversight) {
+    b_.Fact("REASON_OVERSIGHT", "the customer reported an oversight");
   }
+}
 
-  // 5. A valued relationship gets a call by the account owner before a
-  // formal notice or a final demand.
-  bool softened = false;
-  if (valued && !phone_contact && action != Action::kOfferPaymentPlan &&
-      (rule->stage == Stage::kFormalNotice || rule->stage == Stage::kFinalDemand)) {
-    b.Fact("VALUED_RELATIONSHIP", why_valued);
-    softened = true;
-    rec.stage = Stage::kSecondReminder;
-    channel = Channel::kPhone;
-    action = Action::kCallTask;
-    rec.tone = Tone::kFriendly;
-    rec.assignee = customer.account_owner;
+// 7. A valued relationship gets a call by the account owner before a
+// formal notice or a final demand; staff calls must pay for themselves.
+void Recommender::ValuedRelationshipCall() {
+  if (valued_ && !phone_contact_ && action_ != Action::kOfferPaymentPlan &&
+      (rule_->stage == Stage::kFormalNotice || rule_->stage == Stage::kFinalDemand)) {
+    b_.Fact("VALUED_RELATIONSHIP", why_valued_);
+    softened_ = true;
+    rec_.stage = Stage::kSecondReminder;
+    channel_ = Channel::kPhone;
+    action_ = Action::kCallTask;
+    rec_.tone = Tone::kFriendly;
+    rec_.assignee = customer_.account_owner;
   }
 
   // Staff calls cost money too.
-  if (action == Action::kCallTask && !softened) {
-    const int64_t staff = AmountFor(policy.economics.staff_cost_per_action, main_currency).value_or(0);
-    const int64_t uplift = ApplyBasisPoints(main_overdue.minor, kCallUpliftBp);
+  if (action_ == Action::kCallTask && !softened_) {
+    const int64_t staff =
+        AmountFor(policy_.economics.staff_cost_per_action, main_currency_).value_or(0);
+    const int64_t uplift = ApplyBasisPoints(main_overdue_.minor, kCallUpliftBp);
     if (uplift <= staff) {
-      b.Fact("CALL_NOT_WORTH_COST",
-             absl::StrCat("a call costs ", FormatMoney({main_currency, staff}),
-                          ", more than it is expected to bring"));
-      channel = Channel::kEmail;
-      action = Action::kEmail;
+      b_.Fact("CALL_NOT_WORTH_COST",
+              absl::StrCat("a call costs ", FormatMoney({main_currency_, staff}),
+                           ", more than it is expected to bring"));
+      channel_ = Channel::kEmail;
+      action_ = Action::kEmail;
     } else {
-      rec.economics = EconomicsFigures{{main_currency, uplift}, {main_currency, staff},
-                                       {main_currency, uplift - staff}, kCallUpliftBp};
-      rec.assignee = customer.account_owner;
+      rec_.economics = EconomicsFigures{{main_currency_, uplift},
+                                        {main_currency_, staff},
+                                        {main_currency_, uplift - staff},
+                                        kCallUpliftBp};
+      rec_.assignee = customer_.account_owner;
     }
   }
+}
 
-  // 7. Opt-outs and cease-communication.
-  const bool internal = IsInternalStage(rec.stage);
-  if (!internal && customer.kind == CustomerKind::kConsumer && customer.cease_communication) {
-    b.Fact("CEASE_COMMUNICATION", "the consumer asked that communication cease");
-    return b.Decide(Action::kNoAction, kRuleCeaseCommunication,
-                    absl::StrCat("no contact allowed (", RuleCitation(kRuleCeaseCommunication),
-                                 "); consider an agency referral or a write-off review"));
+// 8. Opt-outs, cease-communication and the compliance window.
+bool Recommender::ChannelAndWindow() {
+  internal_ = IsInternalStage(rec_.stage);
+  if (!internal_ && customer_.kind == CustomerKind::kConsumer && customer_.cease_communication) {
+    b_.Fact("CEASE_COMMUNICATION", "the consumer asked that communication cease");
+    return Decide(Action::kNoAction, kRuleCeaseCommunication,
+                  absl::StrCat("no contact allowed (", RuleCitation(kRuleCeaseCommunication),
+                               "); consider an agency referral or a write-off review"));
   }
-  if (!internal && OptedOut(customer, channel)) {
-    const Channel original = channel;
+  if (!internal_ && OptedOut(customer_, channel_)) {
+    const Channel original = channel_;
     for (Channel alt : {Channel::kEmail, Channel::kLetter}) {
-      if (!OptedOut(customer, alt)) {
-        channel = alt;
+      if (!OptedOut(customer_, alt)) {
+        channel_ = alt;
         break;
       }
     }
-    b.Fact("CHANNEL_OPTED_OUT", absl::StrCat("opted out of ", Lower(ChannelName(original))));
-    if (action == Action::kCallTask || action == Action::kEmail || action == Action::kLetter ||
-        action == Action::kSms) {
-      action = ActionFor(rec.stage, channel);
+    b_.Fact("CHANNEL_OPTED_OUT", absl::StrCat("opted out of ", Lower(ChannelName(original))));
+    if (action_ == Action::kCallTask || action_ == Action::kEmail || action_ == Action::kLetter ||
+        action_ == Action::kSms) {
+      action_ = ActionFor(rec_.stage, channel_);
     }
   }
-  rec.channel = internal ? Channel::kUnspecified : channel;
-  rec.template_id = rule->template_id.empty() || softened || action == Action::kOfferPaymentPlan
-                        ? TemplateId(rec.stage, channel, action)
-                        : rule->template_id;
-  rec.earliest_time = day_start;
-  if (!internal) {
-    auto t = EarliestAllowed(ctx, policy, channel, rec.invoice_ids, day_start);
+  rec_.channel = internal_ ? Channel::kUnspecified : channel_;
+  rec_.template_id = rule_->template_id.empty() || softened_ || action_ == Action::kOfferPaymentPlan
+                         ? TemplateId(rec_.stage, channel_, action_)
+                         : rule_->template_id;
+  rec_.earliest_time = day_start_;
+  if (!internal_) {
+    auto t = EarliestAllowed(ctx_, policy_, channel_, rec_.invoice_ids, day_start_);
     if (!t.ok()) {
-      return b.Decide(Action::kNoAction, std::string(ReasonOf(t.status())),
-                      absl::StrCat("compliance: ", t.status().message()));
+      return Decide(Action::kNoAction, std::string(ReasonOf(t.status())),
+                    absl::StrCat("compliance: ", t.status().message()));
     }
-    rec.earliest_time = *t;
-    if (absl::ToCivilDay(*t, tz) > as_of) {
-      b.Fact("CONTACT_WINDOW", absl::StrCat("earliest allowed contact ",
-                                            absl::FormatTime("%Y-%m-%d %H:%M %Z", *t, tz)));
+    rec_.earliest_time = *t;
+    if (absl::ToCivilDay(*t, tz_) > as_of_) {
+      b_.Fact("CONTACT_WINDOW", absl::StrCat("earliest allowed contact ",
+                                             absl::FormatTime("%Y-%m-%d %H:%M %Z", *t, tz_)));
     }
   }
 
   // Referrals of a valued customer are the account owner's decision.
-  if (valued && (rec.stage == Stage::kAgencyReferral || rec.stage == Stage::kLegalReview)) {
-    b.Fact("VALUED_RELATIONSHIP", why_valued);
-    action = Action::kApproveReferral;
-    rec.assignee = customer.account_owner;
-    rec.template_id = "approve_referral.task";
+  if (valued_ && (rec_.stage == Stage::kAgencyReferral || rec_.stage == Stage::kLegalReview)) {
+    b_.Fact("VALUED_RELATIONSHIP", why_valued_);
+    action_ = Action::kApproveReferral;
+    rec_.assignee = customer_.account_owner;
+    rec_.template_id = "approve_referral.task";
   }
-  // From the formal notice on, the letter names the consequence and its day.
-  if (!internal && rec.stage >= Stage::kFormalNotice && !softened) {
-    for (const auto& r : rules.stages) {
+  return false;
+}
+
+// 9. Referral approval, the consequence a letter names, and the decision.
+void Recommender::Conclude() {
+  if (!internal_ && rec_.stage >= Stage::kFormalNotice && !softened_) {
+    for (const auto& r : rules_->stages) {
       if (r.stage != Stage::kAgencyReferral && r.stage != Stage::kLegalReview) continue;
-      rec.consequence_stage = r.stage;
-      rec.consequence_date = std::max(as_of + wait(rules.notice_before_referral_days),
-                                      anchor + wait(r.min_days_past_due));
+      rec_.consequence_stage = r.stage;
+      rec_.consequence_date = std::max(as_of_ + Wait(rules_->notice_before_referral_days),
+                                       anchor_ + Wait(r.min_days_past_due));
       break;
     }
   }
 
   std::string decision;
-  if (action == Action::kApproveReferral) {
-    decision = absl::StrCat("ask the account owner to approve ", StagePhrase(rec.stage),
-                            rec.economics ? absl::StrCat(" (expected net ",
-                                                         FormatMoney(rec.economics->net), ")")
-                                          : "");
-  } else if (softened) {
-    decision = absl::StrCat("call before ", StagePhrase(rule->stage));
-  } else if (action == Action::kOfferPaymentPlan) {
-    decision = absl::StrCat("offer a payment plan with ", StagePhrase(rec.stage));
-  } else if (rec.offer_payment_plan) {
-    decision = absl::StrCat("send ", StagePhrase(rec.stage), " by ",
-                            Lower(ChannelName(channel)), " that offers a payment plan",
-                            rec.consequence_date
-                                ? absl::StrCat(" and names ", StagePhrase(rec.consequence_stage),
-                                               " from ",
-                                               absl::FormatCivilTime(*rec.consequence_date))
-                                : "");
-  } else if (rec.stage == Stage::kAgencyReferral) {
+  if (action_ == Action::kApproveReferral) {
+    decision = absl::StrCat(
+        "ask the account owner to approve ", StagePhrase(rec_.stage),
+        rec_.economics ? absl::StrCat(" (expected net ", FormatMoney(rec_.economics->net), ")")
+                       : "");
+  } else if (softened_) {
+    decision = absl::StrCat("call before ", StagePhrase(rule_->stage));
+  } else if (action_ == Action::kOfferPaymentPlan) {
+    decision = absl::StrCat("offer a payment plan with ", StagePhrase(rec_.stage));
+  } else if (rec_.offer_payment_plan) {
+    decision =
+        absl::StrCat("send ", StagePhrase(rec_.stage), " by ", Lower(ChannelName(channel_)),
+                     " that offers a payment plan",
+                     rec_.consequence_date
+                         ? absl::StrCat(" and names ", StagePhrase(rec_.consequence_stage),
+                                        " from ", absl::FormatCivilTime(*rec_.consequence_date))
+                         : "");
+  } else if (rec_.stage == Stage::kAgencyReferral) {
     decision = absl::StrCat("refer to a collection agency (expected net ",
-                            FormatMoney(rec.economics->net), ")");
-  } else if (rec.stage == Stage::kLegalReview) {
+                            FormatMoney(rec_.economics->net), ")");
+  } else if (rec_.stage == Stage::kLegalReview) {
     decision = absl::StrCat("review for legal action (expected net ",
-                            FormatMoney(rec.economics->net), ")");
-  } else if (rec.stage == Stage::kWriteOffReview) {
+                            FormatMoney(rec_.economics->net), ")");
+  } else if (rec_.stage == Stage::kWriteOffReview) {
     decision = "review for write-off";
   } else {
-    decision = absl::StrCat("send ", StagePhrase(rec.stage), " by ",
-                            action == Action::kCallTask ? "phone" : Lower(ChannelName(channel)));
+    decision = absl::StrCat("send ", StagePhrase(rec_.stage), " by ",
+                            action_ == Action::kCallTask ? "phone" : Lower(ChannelName(channel_)));
   }
-  return b.Decide(action,
-                  softened ? "VALUED_RELATIONSHIP_CALL_FIRST"
-                           : absl::StrCat("NEXT_STAGE_", StageName(rec.stage)),
-                  decision);
+  b_.Decide(action_,
+            softened_ ? "VALUED_RELATIONSHIP_CALL_FIRST"
+                      : absl::StrCat("NEXT_STAGE_", StageName(rec_.stage)),
+            decision);
+}
+
+}  // namespace
+
+Recommendation Recommend(const AccountContext& ctx, const CollectionPolicy& policy,
+                         const PortfolioPrior& prior, absl::CivilDay as_of) {
+  return Recommender(ctx, policy, prior, as_of).Run();
 }
 
 }  // namespace collections::domain

@@ -1,27 +1,33 @@
 // The recovery engine's decision: the next best action for one account on a
 // given day, with its reasons as machine codes and plain sentences.
 //
-// How it decides, in order:
+// How it decides, in order (each step is a method of recommend.cc's
+// Recommender, called in this order by Recommender::Run):
 //   1. An account handed to an agency, to lawyers or written off gets no
 //      action. Open invoices are split into collectible ones and those held
-//      back (disputed, promised, in a payment plan, on hold, not yet due);
-//      one action covers every collectible invoice.
-//   2. Nothing collectible: pause while a dispute or promise runs, or send a
-//      pre-due reminder, or nothing. Below the minimum balance: nothing.
+//      back (disputed, promised, in a payment plan, in a settlement, on
+//      hold, not yet due); one action covers every collectible invoice.
+//   2. Nothing collectible: pause while a dispute, promise or settlement
+//      runs, or send a pre-due or plan reminder, or nothing. Below the
+//      minimum balance: nothing.
 //   3. The ladder: the next configured stage after the highest one carried
 //      out in this collection episode (a stage is carried out when the debtor
 //      was reached or its attempts are used up). One rung per evaluation, so
 //      a missed run never jumps two stages; a partial payment re-anchors the
 //      timing at the payment date instead of advancing the ladder.
-//   4. Why the customer has not paid changes the answer: a dispute or
-//      dissatisfaction pauses for resolution, cash flow or hardship gets a
-//      payment-plan offer, an oversight a reminder.
-//   5. A valued relationship (tenure, lifetime revenue, recent orders, tags)
-//      gets a call by the account owner before a formal notice or demand.
-//   6. Escalations that cost money (agency, legal, staff calls) only when the
-//      expected net recovery is positive; the figures are shown.
-//   7. The channel respects opt-outs and the earliest time respects the
+//   4. A dispute or dissatisfaction the customer reported pauses for its
+//      resolution; otherwise the account waits until the stage is due.
+//   5. Escalations that cost money (agency, legal) only when the expected
+//      net recovery is positive; the figures are shown.
+//   6. Why the customer has not paid changes the answer: cash flow or
+//      hardship gets a payment-plan offer, an oversight is noted.
+//   7. A valued relationship (tenure, lifetime revenue, recent orders, tags)
+//      gets a call by the account owner before a formal notice or demand;
+//      other staff calls only when they are expected to pay for themselves.
+//   8. The channel respects opt-outs and the earliest time respects the
 //      compliance guard (compliance.h).
+//   9. A referral of a valued customer is the account owner's decision; from
+//      the formal notice on, the letter names the consequence and its day.
 #ifndef COLLECTIONS_DOMAIN_RECOMMEND_H_
 #define COLLECTIONS_DOMAIN_RECOMMEND_H_
 
