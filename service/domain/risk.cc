@@ -15,6 +15,8 @@ namespace {
 constexpr int kRecentDisputeDays = 180;
 constexpr int kRecentBrokenPromiseDays = 365;
 constexpr double kOpenDisputeOdds = 1.25;
+constexpr int kDisputeHabitDays = 365;
+constexpr int kHabitualDisputes = 3;
 constexpr double kRecentDisputeOdds = 1.1;
 constexpr double kBrokenPromiseOdds = 1.5;
 constexpr int kMaxBrokenPromisesCounted = 2;
@@ -151,14 +153,19 @@ std::vector<Signal> SignalsOf(const AccountContext& ctx, absl::CivilDay as_of) {
   std::vector<Signal> out;
   bool open_dispute = false;
   bool recent_dispute = false;
+  int past_year = 0;
   for (const Dispute& d : ctx.disputes) {
     if (d.opened_date > as_of) continue;
     const bool open = d.status == DisputeStatus::kOpen || !d.resolved_date ||
                       *d.resolved_date > as_of;
     if (open) open_dispute = true;
     if (as_of - d.opened_date <= kRecentDisputeDays) recent_dispute = true;
+    if (as_of - d.opened_date <= kDisputeHabitDays) ++past_year;
   }
-  if (open_dispute) {
+  if (past_year >= kHabitualDisputes) {
+    // Disputing is this customer's habit: its record already carries the
+    // effect, and the odds would count it twice.
+  } else if (open_dispute) {
     out.push_back({"OPEN_DISPUTE", kOpenDisputeOdds, "an open dispute raises the odds by a quarter"});
   } else if (recent_dispute) {
     out.push_back({"RECENT_DISPUTE", kRecentDisputeOdds,
@@ -209,12 +216,70 @@ std::string DelayWords(const DelayQuartiles& q, bool own) {
                       ")");
 }
 
+// The customer's matured invoices due in one calendar month of any year,
+// and how much its months differ.
+struct SeasonRecord {
+  int month = 0;  // 1..12
+  int matured = 0;
+  int late = 0;
+  double rate = 0;      // recency-weighted late share, as the own record's
+  double evidence = 0;  // Kish's effective size, in invoices
+  // The weight of the customer's overall rate against this month's record,
+  // in invoices: PriorStrengthFromTotals over the twelve months as if they
+  // were customers. nullopt while fewer than kMinCustomersForStrength
+  // months have matured invoices or the months do not differ at all.
+  std::optional<double> strength;
+};
+
+SeasonRecord SeasonRecordOf(const AccountContext& ctx, absl::CivilDay as_of, int month) {
+  SeasonRecord r;
+  r.month = month;
+  std::array<RiskContribution, 12> by_month{};
+  double wm = 0, wl = 0, wsq = 0;
+  for (const auto& inv : ctx.invoices) {
+    const std::optional<InvoiceOutcome> o = OutcomeAsOf(inv.state, as_of);
+    if (!o) continue;
+    RiskContribution& cell = by_month[inv.state.due_date.month() - 1];
+    ++cell.matured;
+    cell.late += o->late ? 1 : 0;
+    if (inv.state.due_date.month() != month) continue;
+    const double age = std::max<int64_t>(0, as_of - inv.state.due_date);
+    const double w = std::exp2(-age / kRecencyHalfLifeDays);
+    ++r.matured;
+    wm += w;
+    wsq += w * w;
+    if (o->late) {
+      ++r.late;
+      wl += w;
+    }
+  }
+  if (wm > 0) {
+    r.rate = wl / wm;
+    r.evidence = wm * wm / wsq;
+  }
+  PortfolioTotals months;
+  for (const RiskContribution& cell : by_month) months.Add(cell, +1);
+  r.strength = PriorStrengthFromTotals(months);
+  return r;
+}
+
+const char* MonthName(int month) {
+  static constexpr const char* kNames[] = {"January", "February", "March",     "April",
+                                           "May",     "June",     "July",      "August",
+                                           "September", "October", "November", "December"};
+  return month >= 1 && month <= 12 ? kNames[month - 1] : "?";
+}
+
 // Everything an estimate of the account needs on `as_of`.
 struct AccountModel {
   OwnRecord own;
   double own_rate = 0;      // recency-weighted late share
   double own_evidence = 0;  // in invoices
   double p_base = 0;
+  // The seasonal blend (invoice estimates only): p_base moved toward the
+  // customer's record in the invoice's due month.
+  std::optional<SeasonRecord> season;
+  double p_season = 0;
   double p = 0;
   std::vector<Signal> signals;
   DelayModel delays;
@@ -342,8 +407,10 @@ PortfolioPrior EstimatePortfolioPrior(const std::vector<const AccountContext*>& 
 
 namespace {
 
+// `due_month` (1..12, or 0 for an account estimate) selects the seasonal
+// record the invoice's figure is blended with.
 AccountModel ModelOf(const AccountContext& ctx, const PortfolioPrior& prior,
-                     absl::CivilDay as_of) {
+                     absl::CivilDay as_of, int due_month) {
   AccountModel m;
   m.own = OwnRecordOf(ctx, as_of);
   if (m.own.weighted_matured > 0) {
@@ -354,14 +421,37 @@ AccountModel ModelOf(const AccountContext& ctx, const PortfolioPrior& prior,
   const double mu = prior.late_bp / 10000.0;
   const double strength = prior.strength;
   m.p_base = (m.own_rate * m.own_evidence + strength * mu) / (m.own_evidence + strength);
+  m.p_season = m.p_base;
+  if (due_month > 0) {
+    m.season = SeasonRecordOf(ctx, as_of, due_month);
+    if (m.season->strength) {
+      const double k = std::max(*m.season->strength, kMinSeasonStrength);
+      m.p_season = (m.season->rate * m.season->evidence + k * m.p_base) / (m.season->evidence + k);
+    }
+  }
   m.signals = SignalsOf(ctx, as_of);
-  m.p = m.p_base;
+  m.p = m.p_season;
   for (const Signal& s : m.signals) m.p = ApplyOdds(m.p, s.odds);
   m.delays = m.own.delays.payments >= kMinOwnLatePayments
                  ? m.own.delays
                  : PortfolioDelays(prior.delays_paid, prior.delays_open);
   m.if_late = QuartilesOf(m.delays);
   return m;
+}
+
+// The seasonal blend changed the figure as shown (in whole percent).
+bool SeasonMoves(const AccountModel& m) {
+  return m.season && Percent(m.p_season) != Percent(m.p_base);
+}
+
+std::string SeasonWords(const AccountModel& m) {
+  const SeasonRecord& s = *m.season;
+  return absl::StrCat("invoices due in ", MonthName(s.month), " were late ", s.late, " of ",
+                      s.matured, " times against ", Percent(m.p_base),
+                      " overall, and this customer's months differ more than chance would make "
+                      "them (its overall rate weighs as ",
+                      absl::StrFormat("%.1f", *s.strength), " invoices against them), which moves ",
+                      "the figure to ", Percent(m.p_season));
 }
 
 // The median of the whole predicted delay (0 = on time), in days.
@@ -387,6 +477,8 @@ RiskEstimate Fill(const AccountContext& ctx, const PortfolioPrior& prior, const 
   r.portfolio_late_bp = prior.late_bp;
   r.prior_strength_centi = static_cast<int>(std::lround(prior.strength * 100));
   if (m.own.matured == 0) r.signals.push_back("COLD_START");
+  const bool seasonal = SeasonMoves(m);
+  if (seasonal) r.signals.push_back("SEASONAL");
   for (const Signal& s : m.signals) r.signals.push_back(s.code);
 
   const std::string own =
@@ -410,9 +502,10 @@ RiskEstimate Fill(const AccountContext& ctx, const PortfolioPrior& prior, const 
   for (const Signal& s : m.signals) signal_words.push_back(s.words);
   r.explanation = absl::StrCat(
       "Late-payment risk ", Percent(m.p), ": ", own, "; ", portfolio,
+      seasonal ? absl::StrCat("; ", SeasonWords(m)) : std::string(),
       signal_words.empty() ? std::string()
                            : absl::StrCat("; ", absl::StrJoin(signal_words, "; "),
-                                          " (from ", Percent(m.p_base), ")"),
+                                          " (from ", Percent(m.p_season), ")"),
       ". ", DelayWords(m.if_late, m.delays.own && m.delays.payments > 0), ". ",
       r.expected_days_late == 0
           ? std::string("Most likely paid on time.")
@@ -425,12 +518,12 @@ RiskEstimate Fill(const AccountContext& ctx, const PortfolioPrior& prior, const 
 
 RiskEstimate EstimateAccountRisk(const AccountContext& ctx, const PortfolioPrior& prior,
                                  absl::CivilDay as_of) {
-  return Fill(ctx, prior, ModelOf(ctx, prior, as_of), as_of);
+  return Fill(ctx, prior, ModelOf(ctx, prior, as_of, 0), as_of);
 }
 
 RiskEstimate EstimateInvoiceRisk(const AccountContext& ctx, const InvoiceState& invoice,
                                  const PortfolioPrior& prior, absl::CivilDay as_of) {
-  AccountModel m = ModelOf(ctx, prior, as_of);
+  AccountModel m = ModelOf(ctx, prior, as_of, invoice.due_date.month());
   const int dpd = DaysPastDue(invoice.due_date, as_of);
   bool disputed = false;
   for (const Dispute& d : ctx.disputes) {

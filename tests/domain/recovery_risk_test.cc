@@ -280,7 +280,8 @@ TEST(PaymentRisk, RecoversTheSegmentsOfTheSyntheticLedger) {
         }
         break;
       case synthetic::PayerSegment::kSeasonal:
-        // No seasonality in the model: the yearly average, 27.5 %.
+        // The account's figure has no due month: the yearly average,
+        // 27.5 % (invoices: SeasonalPayersAreLateInTheirSeason).
         EXPECT_NEAR(p, 0.275, 0.15) << truth.id;
         break;
       case synthetic::PayerSegment::kDisputer:
@@ -295,6 +296,84 @@ TEST(PaymentRisk, RecoversTheSegmentsOfTheSyntheticLedger) {
   EXPECT_NEAR(disputer_sum / disputers, 0.44, 0.1);
   EXPECT_GT(drift_up_gap / up, 0.02);
   EXPECT_LT(drift_down_gap / down, -0.02);
+}
+
+// A customer late in July, August and December and on time otherwise: an
+// invoice due in its season is predicted late, one due out of it on time,
+// and the figure says why. Customers without seasons barely move. Without
+// the seasonal blend both invoices get the same figure and this fails.
+TEST(PaymentRisk, SeasonalPayersAreLateInTheirSeason) {
+  const synthetic::SyntheticLedger ledger = synthetic::GenerateSyntheticLedger({});
+  std::vector<const AccountContext*> all;
+  for (const auto& a : ledger.accounts) all.push_back(&a);
+  const absl::CivilDay as_of = ledger.end;
+  const PortfolioPrior prior = EstimatePortfolioPrior(all, as_of);
+  const int next = static_cast<int>(as_of.year()) + 1;
+  double in_season = 0, off_season = 0, stable_gap = 0;
+  int seasonal = 0, stable = 0, explained = 0;
+  for (size_t i = 0; i < ledger.accounts.size(); ++i) {
+    const AccountContext& a = ledger.accounts[i];
+    auto estimate = [&](int month) {
+      InvoiceState s = a.invoices.back().state;
+      s.id = "next";
+      s.settlements.clear();
+      s.issue_date = as_of;
+      s.due_date = Day(next, month, 15);
+      return EstimateInvoiceRisk(a, s, prior, as_of);
+    };
+    const RiskEstimate july = estimate(7);
+    const RiskEstimate march = estimate(3);
+    const double gap = (july.late_probability_bp - march.late_probability_bp) / 10000.0;
+    switch (ledger.customers[i].segment) {
+      case synthetic::PayerSegment::kSeasonal:
+        in_season += july.late_probability_bp / 10000.0;
+        off_season += march.late_probability_bp / 10000.0;
+        ++seasonal;
+        if (HasSignal(july, "SEASONAL") &&
+            july.explanation.find("invoices due in July were late") != std::string::npos) {
+          ++explained;
+        }
+        break;
+      case synthetic::PayerSegment::kStable:
+        stable_gap += std::abs(gap);
+        ++stable;
+        break;
+      default:
+        break;
+    }
+  }
+  // Truth: 80 % in season, 10 % out of it.
+  EXPECT_GT(in_season / seasonal, 0.5) << off_season / seasonal;
+  EXPECT_LT(off_season / seasonal, 0.23);  // the yearly average is 27.5 %
+  EXPECT_GT(explained, seasonal * 3 / 4);
+  EXPECT_LT(stable_gap / stable, 0.05);
+}
+
+// A customer who disputes every few weeks has that habit in its record
+// already: its disputes do not raise the odds again. A first dispute does.
+TEST(PaymentRisk, HabitualDisputesAreAlreadyInTheRecord) {
+  const absl::CivilDay as_of = Day(2026, 3, 1);
+  AccountContext ctx = testing::NewBusiness();
+  for (int i = 0; i < 12; ++i) {
+    ctx.invoices.push_back(Paid(absl::StrCat("p", i), Day(2025, 1, 1) + 30 * i, i % 3 == 0 ? 40 : -1));
+  }
+  const PortfolioPrior prior;
+  const RiskEstimate base = EstimateAccountRisk(ctx, prior, as_of);
+  for (int k = 0; k < 3; ++k) {
+    Dispute d;
+    d.invoice_id = absl::StrCat("p", 9 + k);
+    d.opened_date = Day(2025, 6, 1) + 90 * k;
+    ctx.disputes.push_back(d);
+  }
+  // Three in the last year, one of them open: a habit.
+  const RiskEstimate habit = EstimateAccountRisk(ctx, prior, as_of);
+  EXPECT_FALSE(HasSignal(habit, "OPEN_DISPUTE"));
+  EXPECT_EQ(habit.late_probability_bp, base.late_probability_bp);
+  // The oldest more than a year ago: two in the year, the open one raises the odds.
+  ctx.disputes[0].opened_date = Day(2025, 2, 1);
+  const RiskEstimate news = EstimateAccountRisk(ctx, prior, as_of);
+  EXPECT_TRUE(HasSignal(news, "OPEN_DISPUTE"));
+  EXPECT_GT(news.late_probability_bp, base.late_probability_bp);
 }
 
 }  // namespace
