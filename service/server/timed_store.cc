@@ -1,16 +1,18 @@
 #include "service/server/timed_store.h"
 
 #include "absl/time/clock.h"
+#include "service/store/store_wrapper.h"
 
 namespace collections::server {
 namespace {
 
 constexpr char kName[] = "collections_store_seconds";
 
-class TimedStore : public store::Store {
+// WaitForEvents and Backend forward untimed: waiting is not latency.
+class TimedStore : public store::StoreWrapper {
  public:
   TimedStore(std::unique_ptr<store::Store> inner, MetricsRegistry& metrics)
-      : inner_(std::move(inner)), metrics_(metrics) {
+      : StoreWrapper(std::move(inner)), metrics_(metrics) {
     metrics_.Declare(kName, "Store operation latency in seconds, by operation and outcome.",
                      "histogram", LatencyBuckets());
   }
@@ -18,34 +20,30 @@ class TimedStore : public store::Store {
   absl::Status Run(absl::string_view tenant, store::TxMode mode,
                    const std::function<absl::Status(store::Transaction&)>& fn) override {
     const absl::Time start = absl::Now();
-    absl::Status st = inner_->Run(tenant, mode, fn);
+    absl::Status st = target().Run(tenant, mode, fn);
     Record(mode == store::TxMode::kRead ? "read_tx" : "write_tx", st.ok(), start);
     return st;
   }
   absl::StatusOr<std::vector<store::EventRow>> ListEvents(
       absl::string_view tenant, const store::EventFilter& filter) override {
     const absl::Time start = absl::Now();
-    auto r = inner_->ListEvents(tenant, filter);
+    auto r = target().ListEvents(tenant, filter);
     Record("list_events", r.ok(), start);
     return r;
-  }
-  void WaitForEvents(int64_t after_sequence, absl::Time deadline) override {
-    inner_->WaitForEvents(after_sequence, deadline);  // waiting is not latency
   }
   absl::StatusOr<std::vector<store::AgingCell>> Aging(absl::string_view tenant,
                                                       const store::AgingQuery& query) override {
     const absl::Time start = absl::Now();
-    auto r = inner_->Aging(tenant, query);
+    auto r = target().Aging(tenant, query);
     Record("aging", r.ok(), start);
     return r;
   }
   absl::StatusOr<std::vector<std::string>> ListTenants() override {
     const absl::Time start = absl::Now();
-    auto r = inner_->ListTenants();
+    auto r = target().ListTenants();
     Record("list_tenants", r.ok(), start);
     return r;
   }
-  absl::string_view Backend() const override { return inner_->Backend(); }
 
  private:
   void Record(const char* op, bool ok, absl::Time start) {
@@ -53,7 +51,6 @@ class TimedStore : public store::Store {
                      absl::ToDoubleSeconds(absl::Now() - start));
   }
 
-  std::unique_ptr<store::Store> inner_;
   MetricsRegistry& metrics_;
 };
 

@@ -16,6 +16,7 @@
 #include "service/api/worker_pool.h"
 #include "service/auth/rate_limiter.h"
 #include "service/domain/errors.h"
+#include "service/store/store_wrapper.h"
 #include "tests/api/prod_support.h"
 
 namespace collections::testing {
@@ -32,37 +33,21 @@ int CustomerCount(v1::LedgerService::Stub& stub, const std::string& token = "") 
   return out.customers_size();
 }
 
-// A store whose transactions for tenant "slow" wait until Release().
-class GateStore : public store::Store {
+// A store whose transactions for tenant "slow" wait until release_.
+class GateStore : public store::StoreWrapper {
  public:
-  explicit GateStore(std::unique_ptr<store::Store> inner) : inner_(std::move(inner)) {}
+  explicit GateStore(std::unique_ptr<store::Store> inner) : StoreWrapper(std::move(inner)) {}
   absl::Status Run(absl::string_view tenant, store::TxMode mode,
                    const std::function<absl::Status(store::Transaction&)>& fn) override {
     if (tenant == "slow") {
       if (!entered_.HasBeenNotified()) entered_.Notify();
       release_.WaitForNotification();
     }
-    return inner_->Run(tenant, mode, fn);
+    return StoreWrapper::Run(tenant, mode, fn);
   }
-  absl::StatusOr<std::vector<store::EventRow>> ListEvents(absl::string_view t,
-                                                          const store::EventFilter& f) override {
-    return inner_->ListEvents(t, f);
-  }
-  void WaitForEvents(int64_t after, absl::Time deadline) override {
-    inner_->WaitForEvents(after, deadline);
-  }
-  absl::StatusOr<std::vector<store::AgingCell>> Aging(absl::string_view t,
-                                                      const store::AgingQuery& q) override {
-    return inner_->Aging(t, q);
-  }
-  absl::StatusOr<std::vector<std::string>> ListTenants() override { return inner_->ListTenants(); }
-  absl::string_view Backend() const override { return inner_->Backend(); }
 
   absl::Notification entered_;
   absl::Notification release_;
-
- private:
-  std::unique_ptr<store::Store> inner_;
 };
 
 // Options for a one-worker server over a GateStore on `dir`; *gate is set

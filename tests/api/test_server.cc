@@ -13,7 +13,8 @@ namespace collections::testing {
 
 namespace v1 = ::collections_sidecar::v1;
 
-TestServer::TestServer(absl::Time now, std::string listen) : clock_(now) {
+TestServer::TestServer(absl::Time now, std::string listen, StoreDecorator decorate)
+    : clock_(now) {
   char tmpl[] = "/tmp/collections-test-XXXXXX";
   dir_ = mkdtemp(tmpl);
   db_path_ = dir_ + "/ledger.db";
@@ -23,6 +24,14 @@ TestServer::TestServer(absl::Time now, std::string listen) : clock_(now) {
   opts.workers = 4;
   opts.log_requests = false;
   opts.clock = &clock_;
+  if (decorate) {
+    opts.open_store = [uri = opts.store_uri,
+                       decorate]() -> absl::StatusOr<std::unique_ptr<store::Store>> {
+      auto inner = store::OpenStore(uri);
+      if (!inner.ok()) return inner.status();
+      return decorate(*std::move(inner));
+    };
+  }
   auto s = server::Server::Start(opts);
   if (!s.ok()) {
     ADD_FAILURE() << "server did not start: " << s.status();

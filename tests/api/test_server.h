@@ -4,6 +4,7 @@
 #ifndef COLLECTIONS_TESTS_API_TEST_SERVER_H_
 #define COLLECTIONS_TESTS_API_TEST_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,11 +21,16 @@ namespace v1 = ::collections_sidecar::v1;
 
 class TestServer {
  public:
+  // Wraps the store the server opens (a store::FaultyStore, ...).
+  using StoreDecorator =
+      std::function<std::unique_ptr<store::Store>(std::unique_ptr<store::Store>)>;
+
   // Starts a server on a new temporary SQLite file, with the clock fixed at
-  // `now`. `listen` empty = in-process only.
+  // `now`. `listen` empty = in-process only. `decorate`, when set, wraps the
+  // store before the server uses it.
   explicit TestServer(absl::Time now = absl::FromCivil(absl::CivilSecond(2026, 11, 20, 12, 0, 0),
                                                        absl::UTCTimeZone()),
-                      std::string listen = "");
+                      std::string listen = "", StoreDecorator decorate = nullptr);
   ~TestServer();
 
   server::Server& server() { return *server_; }
