@@ -1,4 +1,4 @@
-// gRPC edge of CashApplicationService (issue 6): authenticates, hands the
+// gRPC edge of CashApplicationService: authenticates, hands the
 // work to the pool, maps the status. All logic lives in app::CashApp.
 #ifndef COLLECTIONS_API_CASH_SERVICE_H_
 #define COLLECTIONS_API_CASH_SERVICE_H_

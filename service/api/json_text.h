@@ -1,6 +1,6 @@
 // The server's log: every line on stderr is one JSON object with "ts"
 // (RFC 3339, UTC), "level", "msg" and the line's own fields, status codes
-// as names ("NOT_FOUND"), so a log shipper needs no other parser (issue 16).
+// as names ("NOT_FOUND"), so a log shipper needs no other parser.
 #ifndef COLLECTIONS_API_JSON_TEXT_H_
 #define COLLECTIONS_API_JSON_TEXT_H_
 

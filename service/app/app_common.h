@@ -30,7 +30,8 @@ namespace v1 = ::collections_sidecar::v1;
 struct CallContext {
   // Recorded on every audit event: a token identity, "sync:<id>", ...
   std::string actor = "anonymous";
-  // When non-empty, the only tenant this caller may touch (issue 8).
+  // When non-empty, the only tenant this caller may touch (a
+  // token or certificate bound to one tenant).
   std::string allowed_tenant;
 };
 

@@ -431,7 +431,8 @@ absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRe
         if (rec.record_case() == v1::SyncRecord::kCustomer) {
           res = ops.ApplyCustomer(rec.customer(), rec.update_mask());
         } else if (rec.has_payment() && rec.customer_ref().empty()) {
-          // A bank payment: cash application finds the customer (issue 6).
+          // A bank payment: it names no customer, so cash
+          // application finds the customer from its references.
           res = bank_payments.Apply(rec.payment());
         } else {
           const v1::ExternalRef* ref = RefOf(rec);

@@ -45,7 +45,10 @@ struct AccountSnapshot {
 
 class LedgerOps {
  public:
-  // `field_prefix` is prepended to field paths in errors (e.g. "records[3].").
+  // Ledger writes of `tenant` inside `tx`; the audit events they append
+  // carry `request_id` (may be empty). Field paths in its errors are relative
+  // to the record: a caller that handles several records prefixes them
+  // itself (SyncLedger reports "records[3].invoice.due_date").
   LedgerOps(store::Transaction& tx, const domain::Clock& clock, const CallContext& ctx,
             std::string tenant, std::string request_id)
       : tx_(tx), clock_(clock), ctx_(ctx), tenant_(std::move(tenant)),

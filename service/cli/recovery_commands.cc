@@ -67,7 +67,8 @@ bool DateFlag(v1::Date* out) {
 
 // --at as a timestamp. Without --at, *out stays empty and the request
 // carries no time, so the server records its own "now": setting the field
-// to an empty Timestamp sent the 1970 epoch (issue 16).
+// to an empty Timestamp sent the 1970 epoch, which the
+// server recorded as the contact time.
 bool TimeFlag(std::optional<google::protobuf::Timestamp>* out) {
   const std::string text = absl::GetFlag(FLAGS_at);
   if (text.empty()) return true;

@@ -1,5 +1,5 @@
 // How collectionsd, collectionsctl and every connector read their command
-// line, so that the three agree (issue 16): flags are spelled snake_case
+// line, so that an operator meets one convention: flags are spelled snake_case
 // (--dry_run, --token_file), and the kebab spelling (--dry-run) is accepted
 // as an alias; `--help` prints every flag with its default and exits 0; a
 // usage error (unknown flag, bad value) exits 2.

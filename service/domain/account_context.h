@@ -6,7 +6,7 @@
 // and never reach back into storage, so every decision can be replayed "as
 // of" a day from the same snapshot.
 //
-// Shared by the recovery engine (issue 3) and the arrangements (issue 4):
+// Shared by the recovery engine, the arrangements and collection cases:
 // add fields, do not repurpose existing ones.
 #ifndef COLLECTIONS_DOMAIN_ACCOUNT_CONTEXT_H_
 #define COLLECTIONS_DOMAIN_ACCOUNT_CONTEXT_H_
@@ -160,7 +160,8 @@ struct ContactRecord {
 
 enum class PromiseStatus { kPending, kKept, kPartlyKept, kBroken, kCancelled };
 
-// A promise to pay (issue 4 keeps the status up to date from payments).
+// A promise to pay; the arrangements keep its status up to date from
+// payments.
 struct Promise {
   std::string id;
   absl::Time made_time;

@@ -1,11 +1,15 @@
-// The order in which a payment pays off what the customer owes when fees
-// exist beside the principal. Two orders are configurable:
-//  * PRINCIPAL_FIRST (the default): principal invoices, then interest, then
-//    costs (fixed fees and statutory compensation), so fees never keep a
-//    trade invoice open;
+// The order in which a payment could pay off what the customer owes when
+// fees exist beside the principal. Two orders are defined here, with their
+// parser, and tested; neither is wired yet: the ledger applies every
+// payment oldest due first (ledger.h AllocateOldestFirst) whatever the
+// debt's class, and no policy field selects an order. A per-tenant setting
+// would call AllocateInOrder from the ledger's payment application.
+//  * PRINCIPAL_FIRST (what a setting would default to): principal
+//    invoices, then interest, then costs (fixed fees and statutory
+//    compensation), so fees never keep a trade invoice open;
 //  * COSTS_INTEREST_PRINCIPAL: costs, then interest, then principal, as
 //    German BGB §367(1) prescribes for a debtor who owes all three.
-// Within one class the ledger's default applies: oldest due date first, then
+// Within one class the ledger's order applies: oldest due date first, then
 // issue date, number and id (ledger.h AllocateOldestFirst).
 #ifndef COLLECTIONS_DOMAIN_ALLOCATION_ORDER_H_
 #define COLLECTIONS_DOMAIN_ALLOCATION_ORDER_H_

@@ -5,7 +5,7 @@
 // that the service can apply confident matches automatically and put the
 // rest in a review queue with suggestions.
 //
-// Matching order (issue 6): structured references first (ISO 11649 RF
+// Matching order, most certain first: structured references first (ISO 11649 RF
 // creditor references, Swiss QR/ISR references, referred document numbers),
 // then invoice numbers found in unstructured text, then amount and payer
 // heuristics. One payment may settle several invoices, net of credit notes.

@@ -1,5 +1,7 @@
 // Status propagation macros. Abseil 20220623 ships none, so the project has
-// its own; they are the only macros in the code base.
+// its own, and every file uses these. Besides include guards, the only other
+// macro is sqlite_store.cc's file-local PREPARE_OR_RETURN, a shorthand
+// built on ASSIGN_OR_RETURN.
 #ifndef COLLECTIONS_DOMAIN_STATUS_MACROS_H_
 #define COLLECTIONS_DOMAIN_STATUS_MACROS_H_
 

@@ -184,7 +184,8 @@ std::vector<MessageTemplate> BuildDefaults() {
   t.push_back(T("final_demand.email", Stage::kFinalDemand, Channel::kEmail, Tone::kFirm,
                 "Final demand: account {{account_number}}, {{total}}", final_demand + regards));
   // A plan offered in place of a formal notice or final demand still names
-  // the consequence (issue 12, 3f): the field is only set from that rung on.
+  // the consequence: a referral may only follow a letter that named it, and
+  // the field is only set from that rung on.
   const std::string plan =
       dear +
       "Thank you for explaining your situation. To make things easier, we can "

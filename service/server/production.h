@@ -1,4 +1,4 @@
-// What turns a Server into a production sidecar (issue 8), assembled in one
+// What turns a Server into a production sidecar, assembled in one
 // place so that collectionsd's main and the tests build exactly the same
 // thing: authentication (API tokens or mutual TLS), server TLS with reload,
 // per-tenant rate limits, Prometheus metrics with store timing, and the

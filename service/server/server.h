@@ -57,7 +57,7 @@ struct ServerOptions {
   // The creditor's name on letters of tenants without a TenantProfile;
   // empty = "Our company".
   std::string company_name;
-  // Replaces the authenticator (issue 8: tokens, mTLS). Empty = anonymous.
+  // Replaces the authenticator (API tokens or mutual TLS). Empty = anonymous.
   api::Authenticator authenticator;
   // Re-checks the caller of an open stream; empty = `authenticator`.
   api::Authenticator recheck;
@@ -67,8 +67,8 @@ struct ServerOptions {
   api::CallObserver observer;
   // Optional counter of business events (metrics: sync records applied).
   api::EventCounter event_counter;
-  // When set, opens the store instead of store_uri (issue 8 wraps the store
-  // with timing and shares it with the token store). Called once.
+  // When set, opens the store instead of store_uri (production wraps the
+  // store with timing and shares it with the token store). Called once.
   std::function<absl::StatusOr<std::unique_ptr<store::Store>>()> open_store;
   // The clock; null = the system clock.
   const domain::Clock* clock = nullptr;

@@ -1,4 +1,4 @@
-// The API's conventions that generic clients rely on (issue 16), through a
+// The API's conventions that generic clients rely on, through a
 // real server: errors as google.rpc.Status with ErrorInfo / BadRequest under
 // their standard type URLs, a filled ErrorInfo.domain and a metadata entry
 // naming the resource; page tokens bound to the parent and filters of the

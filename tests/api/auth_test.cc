@@ -1,4 +1,4 @@
-// Authentication and tenant isolation end to end (issue 8): API tokens over
+// Authentication and tenant isolation end to end: API tokens over
 // the in-process channel of a real server. Every refusal is checked for its
 // code, for leaking nothing (the same answer whether the target exists or
 // not) and for writing nothing.

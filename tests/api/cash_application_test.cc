@@ -1,4 +1,4 @@
-// Cash application end to end (issue 6): customers and invoices synced from
+// Cash application end to end: customers and invoices synced from
 // the ERP, then a camt.053 statement parsed by the camt connector and synced
 // without customers. Referenced payments are applied to the right invoices,
 // the rest wait in CashApplicationService's review queue with suggestions; a

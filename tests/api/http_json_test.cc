@@ -1,4 +1,4 @@
-// JSON over HTTP (issue 17 item 3) against collectionsd's real HTTP port:
+// JSON over HTTP against collectionsd's real HTTP port:
 // every method the gRPC server registers is reachable through its
 // google.api.http route and answers as gRPC does (status, reason, field
 // violations) for the owner's token, another tenant's and none; the

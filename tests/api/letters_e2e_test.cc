@@ -232,7 +232,7 @@ TEST_F(LettersE2E, TheProfileReplacesTheServerFallbackAndNeverReturnsItsSecret) 
 }
 
 // The engine decides the consequence and its day; the recommended letter
-// states both (issue 12: a referral only after a letter named it).
+// states both: a referral may only follow a letter that named it.
 TEST_F(LettersE2E, TheRecommendedFormalNoticeNamesTheConsequenceAndItsDay) {
   grpc::ClientContext rctx;
   v1::GetRecommendationRequest rreq;

@@ -1,4 +1,4 @@
-// Limits (issues 8 and 15): message size, deadlines honoured by queued work,
+// Limits: message size, deadlines honoured by queued work,
 // a full worker queue answered at once with RESOURCE_EXHAUSTED and RetryInfo
 // while the health service keeps answering, per-tenant queue shares served
 // round-robin, bounded WatchEvents streams, and per-tenant rate limits with

@@ -1,4 +1,4 @@
-// Observability end to end (issue 8): a real server with the Production
+// Observability end to end: a real server with the Production
 // wiring and its HTTP endpoint on 127.0.0.1:0; calls, a sync and a refused
 // call are made, then /metrics is scraped and the documented series are
 // checked for sensible values; /healthz and /readyz answer, and /readyz

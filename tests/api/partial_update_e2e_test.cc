@@ -1,5 +1,5 @@
-// Partial updates and etags (issue 16 item 3) and the times a contact may
-// carry (item 6), through a real gRPC server:
+// Partial updates and etags, and the times a contact may
+// carry, through a real gRPC server:
 //  - an upsert without update_mask changes only the fields it populates, so
 //    an ERP sending a customer's new name no longer erases its contacts,
 //    time zone and payment terms, and a consent or opt-out recorded on the

@@ -1,4 +1,4 @@
-// One policy and one notion of time (issue 12, items 4 and 5), end to end
+// One policy and one notion of time, end to end
 // through a real gRPC server on a loopback port:
 //  * the promise, plan and settlement rules and the economics live in the
 //    tenant's CollectionPolicy, with defaults defined once (the domain

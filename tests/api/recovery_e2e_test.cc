@@ -459,7 +459,7 @@ TEST_F(RecoveryE2E, WorkQueueRiskCaseFileAndPolicy) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::ABORTED);
 }
 
-// BacktestPolicy (issue 20): progress then the report on one stream, two
+// BacktestPolicy: progress then the report on one stream, two
 // policies side by side, nothing written; bad policies and ranges refused.
 TEST_F(RecoveryE2E, BacktestStreamsProgressThenComparesTwoPoliciesAndWritesNothing) {
   // Pay one invoice late so the history has an outcome of each kind.

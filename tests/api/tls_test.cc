@@ -1,4 +1,4 @@
-// TLS and mutual TLS end to end (issue 8) on 127.0.0.1:0, with throwaway
+// TLS and mutual TLS end to end on 127.0.0.1:0, with throwaway
 // certificates made by the openssl CLI: a mapped client certificate is
 // accepted and its identity recorded on audit events; no certificate, one
 // from another CA, an unmapped one, or a mapped one reaching another tenant

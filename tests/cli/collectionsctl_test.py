@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""collectionsctl as an operator uses it (issue 16 item 6), against a real
+"""collectionsctl as an operator uses it, against a real
 collectionsd on 127.0.0.1 with a fixed clock:
 
   * help and --help exit 0, usage errors exit 2, kebab spellings are aliases;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The dashboard driven in a real headless Chromium (issue 17 item 5).
+"""The dashboard driven in a real headless Chromium.
 
 Starts collectionsd on a fresh SQLite store with its clock fixed at
 2026-11-20 15:00 UTC (10:00 in New York), loads the ledger of ledger.py with

@@ -1,5 +1,5 @@
-// Arithmetic on amounts near the int64 limits (issue 15, "all arithmetic on
-// amounts overflow-checked in the domain"): sums fail with OUT_OF_RANGE
+// Arithmetic on amounts near the int64 limits (all arithmetic on
+// amounts is overflow-checked in the domain): sums fail with OUT_OF_RANGE
 // AMOUNT_SUM_OVERFLOW or saturate where the contract says so, and never
 // wrap. Each case below wrapped before AmountSum.
 #include <gtest/gtest.h>

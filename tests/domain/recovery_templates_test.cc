@@ -188,7 +188,7 @@ TEST(Templates, RenderInputFromARecommendation) {
       << r->body;
 }
 
-// The recommendation decides; the letter words it (issue 12, 3f: a plan
+// The recommendation decides; the letter words it (a plan
 // offer never removes the consequence).
 TEST(Templates, TheConsequenceAndThePlanOfferComeFromTheRecommendation) {
   AccountContext ctx = testing::NewBusiness();

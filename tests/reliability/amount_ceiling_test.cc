@@ -1,5 +1,5 @@
 // The amount ceiling through the API's entry points, and aggregates that
-// cannot overflow (issue 15, failure 2). INT64_MAX used to be accepted by
+// cannot overflow. INT64_MAX used to be accepted by
 // RecordPayment and SyncLedger; the tenant's aging report then failed with
 // INTERNAL "sqlite step: integer overflow" and the account summary showed a
 // wrapped negative balance.

@@ -1,6 +1,5 @@
-// A burst of 2,000 concurrent calls against small queue limits (issue 15,
-// "Load" of the reliability campaign and failure 10, kept as a regression
-// guard), over 127.0.0.1: the noisy tenant's excess is shed at once with
+// A burst of 2,000 concurrent calls against small queue limits (kept as
+// a regression guard), over 127.0.0.1: the noisy tenant's excess is shed at once with
 // RESOURCE_EXHAUSTED and a RetryInfo; grpc.health.v1 and HTTP /healthz keep
 // answering within a probe's deadline throughout; another tenant's calls,
 // made during the burst, are all served.

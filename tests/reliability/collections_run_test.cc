@@ -1,4 +1,4 @@
-// The daily run at scale (issue 13), with real collectionsd processes:
+// The daily run at scale, with real collectionsd processes:
 //   * kill -9 in the middle of a RunCollections over a few thousand due
 //     cases, restart, run again: every due action is in the outbox exactly
 //     once (SQLite and PostgreSQL);

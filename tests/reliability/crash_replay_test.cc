@@ -1,6 +1,6 @@
 // kill -9 of a real collectionsd during a RecordPayment burst and during
-// RunCollections, then a restart and a replay (issue 15, "Idempotency" of
-// the reliability campaign, kept as a regression guard): each payment is
+// RunCollections, then a restart and a replay (a regression guard for
+// idempotency across crashes): each payment is
 // applied exactly once, a replay of an acknowledged request returns its
 // first answer, and a collections run cut short and run again leaves exactly
 // the outbox of an uninterrupted run, with no action twice. Collections runs

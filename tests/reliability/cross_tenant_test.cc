@@ -1,5 +1,5 @@
-// Cross-tenant probes over every RPC (issue 15, "Tenancy" of the reliability
-// campaign, kept as a regression guard). The methods are not listed here:
+// Cross-tenant probes over every RPC, kept as a regression guard: no
+// call of one tenant's credentials reads or writes another tenant. The methods are not listed here:
 // they are read from the services the running server registered (a
 // ServerBuilder plugin records them) and the generated descriptors, and each
 // request is filled by field name, so a new RPC is probed without touching

@@ -1,4 +1,4 @@
-// PostgreSQL: acknowledged means committed (issue 15, "Durability"). A
+// PostgreSQL: acknowledged means committed. A
 // commit under synchronous_commit=off returns before its WAL is flushed, so
 // a crash of the database server can lose a payment the client was told is
 // stored. The store turns the setting back on in each of its sessions

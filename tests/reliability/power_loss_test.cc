@@ -1,4 +1,4 @@
-// Power loss under the SQLite store (issue 15, failure 1): every payment
+// Power loss under the SQLite store: every payment
 // the API acknowledged is on disk after a power cut at any point.
 //
 // The store runs over power_cut_vfs, which keeps of each file only what was

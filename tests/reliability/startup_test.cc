@@ -1,4 +1,4 @@
-// Start-up failures of a real collectionsd process (issue 15, failures 6-8):
+// Start-up failures of a real collectionsd process:
 // every bad flag or unreachable dependency ends with one line on stderr and
 // a documented exit code (main.cc), never a signal; the gRPC port is
 // exclusive; the SQLite files are private whatever the umask.

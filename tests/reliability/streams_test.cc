@@ -1,5 +1,4 @@
-// Server streams under revocation and per-tenant limits (issue 15,
-// failures 3 and 4): a revoked token's open stream ends with
+// Server streams under revocation and per-tenant limits: a revoked token's open stream ends with
 // UNAUTHENTICATED before it delivers anything written after the
 // revocation; one tenant cannot take every stream slot; streams do not
 // hold a thread each.

@@ -1,4 +1,4 @@
-// A connector in watch mode with a wrong token (issue 15, failure 11), end
+// A connector in watch mode with a wrong token, end
 // to end: the real collections-iif executable against a real server with
 // --auth=tokens on 127.0.0.1. The file used to go to failed/ and was never
 // retried; now it stays in processing/ and goes through once the connector

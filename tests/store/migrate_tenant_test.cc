@@ -1,4 +1,4 @@
-// `collectionsctl migrate-tenant` end to end (issue 7): a ledger built
+// `collectionsctl migrate-tenant` end to end: a ledger built
 // through a real server on the embedded SQLite store is copied by the
 // collectionsctl binary to PostgreSQL; a server on the copy then gives
 // identical account summaries, invoices, payments and event history (only

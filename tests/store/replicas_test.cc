@@ -1,4 +1,4 @@
-// Horizontal scale-out (issue 7): several real collectionsd processes over one
+// Horizontal scale-out: several real collectionsd processes over one
 // PostgreSQL database give the same answers as one server.
 //
 // kClients threads, spread over kReplicas collectionsd processes, all sync the
