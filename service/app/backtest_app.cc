@@ -2,14 +2,27 @@
 // policies (service/domain/backtest.h) on an in-memory copy of its ledger.
 //
 // The copy is read in one read transaction (a consistent snapshot), one
-// AccountContext per customer, and never written back. The history's
-// payment plans are left out of the copy: their arrears flag is the state
-// of today, not of the replayed day. Bounded: at most kMaxBacktestInvoices
+// AccountContext per customer with its invoices' late-fee terms beside it,
+// and never written back. The history's payment plans are left out of the
+// copy: their arrears flag is the state of today, not of the replayed day;
+// so are the fee invoices the sidecar raised: they are the fees of the
+// policy that was in force (the replay raises its own, FeeReplay in
+// domain/backtest.h). A tenant without an invoice issued on or before the
+// range's last day has no history: FAILED_PRECONDITION NO_HISTORY, with
+// the tenant and that day in ErrorInfo.metadata (an empty report would look
+// like a policy that does nothing). Bounded: at most kMaxBacktestInvoices
 // invoices and kMaxBacktestDays days; one backtest per tenant at a time (a
 // second one waits up to kWaitForRunning, then is refused).
+#include <algorithm>
 #include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "service/app/arrangement_convert.h"
+#include "service/app/arrangement_ops.h"
 #include "service/app/ledger_ops.h"
 #include "service/app/resource_names.h"
 #include "service/app/recovery_app.h"
@@ -55,12 +68,59 @@ class RunningBacktest {
   bool acquired_ = false;
 };
 
+// Removes the fee invoices the sidecar raised from `account` and returns
+// the late-fee terms of the invoices left, in their order.
+absl::StatusOr<std::vector<domain::LateFeeTerms>> TakeFeeTerms(store::Transaction& tx,
+                                                               domain::AccountContext& account) {
+  struct Stored {
+    domain::LateFeeTerms terms;
+    bool fee_invoice = false;
+  };
+  std::map<std::string, Stored> by_id;
+  store::InvoiceFilter f;
+  f.customer = account.customer.id;
+  f.limit = 1000;
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<store::InvoiceRow> page, tx.ListInvoices(f));
+    for (const store::InvoiceRow& row : page) {
+      v1::Invoice inv;
+      if (!inv.ParseFromString(row.body)) return absl::InternalError("bad stored invoice");
+      by_id[row.id] = {TermsOf(inv.terms().late_fee()), IsFeeInvoice(inv)};
+    }
+    if (static_cast<int>(page.size()) < f.limit) break;
+    f.after_id = page.back().id;
+  }
+  std::vector<domain::LateFeeTerms> terms;
+  std::vector<domain::InvoiceContext> kept;
+  for (domain::InvoiceContext& inv : account.invoices) {
+    const auto it = by_id.find(inv.state.id);
+    if (it != by_id.end() && it->second.fee_invoice) continue;
+    terms.push_back(it != by_id.end() ? it->second.terms : domain::LateFeeTerms{});
+    kept.push_back(std::move(inv));
+  }
+  account.invoices = std::move(kept);
+  return terms;
+}
+
+absl::Status NoHistory(const std::string& tenant, absl::CivilDay last) {
+  const std::string day = absl::FormatCivilTime(last);
+  return domain::WithMetadata(
+      domain::WithMetadata(
+          domain::PreconditionError(
+              "NO_HISTORY", absl::StrCat("tenant ", tenant, " has no invoice issued on or before ",
+                                         day, ": there is no history to replay (sync its ledger "
+                                         "first, or choose a later end_date)")),
+          "tenant", tenant),
+      "end_date", day);
+}
+
 void FillRisk(const domain::RiskScores& s, v1::RiskBacktest* out) {
   out->set_predictions(s.predictions);
   out->set_observed_late_rate(s.observed_late_rate);
   out->set_auc(s.auc);
   out->set_brier(s.brier);
   out->set_days_late_mae(s.days_late_mae);
+  out->set_days_late_mae_always_zero(s.days_late_mae_always_zero);
   for (const auto& b : s.calibration) {
     v1::CalibrationBin* c = out->add_calibration();
     c->set_predicted_from(b.from);
@@ -96,6 +156,9 @@ void FillPolicy(const std::string& label, int64_t version, const domain::PolicyO
   out->set_dso_simulated(o.dso_simulated);
   out->set_recovered_actual_minor(o.recovered_actual);
   out->set_recovered_simulated_minor(o.recovered_simulated);
+  out->set_fees_simulated_minor(o.fees_simulated);
+  out->set_fees_actual_minor(o.fees_actual);
+  out->set_fee_invoices(o.fee_invoices);
 }
 
 // The policies to replay, with their labels and versions.
@@ -160,6 +223,7 @@ absl::StatusOr<v1::BacktestReport> RecoveryApp::BacktestPolicy(const CallContext
 
   // The copy.
   std::vector<domain::AccountContext> accounts;
+  domain::FeeReplay fees{&config_.fee_rules, {}};
   int64_t invoices = 0;
   const absl::CivilDay load_day = end.value_or(today);
   RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
@@ -177,6 +241,8 @@ absl::StatusOr<v1::BacktestReport> RecoveryApp::BacktestPolicy(const CallContext
       for (const auto& doc : page) {
         ASSIGN_OR_RETURN(domain::AccountContext a, LoadContext(tx, tenant, doc.id, load_day));
         a.plans.clear();
+        ASSIGN_OR_RETURN(std::vector<domain::LateFeeTerms> terms, TakeFeeTerms(tx, a));
+        fees.terms.push_back(std::move(terms));
         invoices += static_cast<int64_t>(a.invoices.size());
         if (invoices > kMaxBacktestInvoices) {
           return domain::WithReason(
@@ -192,13 +258,18 @@ absl::StatusOr<v1::BacktestReport> RecoveryApp::BacktestPolicy(const CallContext
     return absl::OkStatus();
   }));
 
-  // The range.
-  absl::CivilDay first = load_day;
-  for (const auto& a : accounts) {
-    for (const auto& inv : a.invoices) first = std::min(first, inv.state.issue_date);
-  }
-  const absl::CivilDay from = start.value_or(first);
+  // The range: by default from the first invoice to yesterday.
   const absl::CivilDay to = end.value_or(today - 1);
+  std::optional<absl::CivilDay> first;
+  for (const auto& a : accounts) {
+    for (const auto& inv : a.invoices) {
+      if (inv.state.issue_date <= to && (!first || inv.state.issue_date < *first)) {
+        first = inv.state.issue_date;
+      }
+    }
+  }
+  if (!first) return NoHistory(tenant, to);
+  const absl::CivilDay from = start.value_or(*first);
   if (from > to) {
     return domain::InvalidInput("INVALID_DATE_RANGE", "start_date", "after end_date");
   }
@@ -228,14 +299,24 @@ absl::StatusOr<v1::BacktestReport> RecoveryApp::BacktestPolicy(const CallContext
   out.set_reminder_lag_days(effect.lag_days);
   for (const auto& a : domain::BacktestAssumptions(effect)) out.add_assumptions(a);
 
+  int64_t unassessed = 0;
   for (size_t i = 0; i < candidates.size(); ++i) {
     const domain::PolicyOutcome o = domain::ReplayPolicy(
-        accounts, candidates[i].policy, from, to, effect, [&](int done, int total) {
+        accounts, candidates[i].policy, from, to, effect,
+        [&](int done, int total) {
           stopped = !report("POLICY", static_cast<int>(i), done, total);
           return !stopped;
-        });
+        },
+        fees);
     if (stopped) return cancelled;
+    unassessed = std::max(unassessed, o.fees_unassessed);
     FillPolicy(candidates[i].label, candidates[i].version, o, out.add_policies());
+  }
+  if (unassessed > 0) {
+    out.add_assumptions(absl::StrCat(
+        unassessed, " invoices count no simulated fee: their terms could not be assessed on "
+                    "these days (a rate table without the day's rate, or terms the fee rules "
+                    "refuse; AssessFees on one of them names the problem)."));
   }
   out.set_elapsed_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::steady_clock::now() - started)

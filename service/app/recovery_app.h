@@ -23,6 +23,7 @@
 #include "service/app/recovery_convert.h"
 #include "service/app/tenant_policy.h"
 #include "service/domain/account_context.h"
+#include "service/domain/fees.h"
 #include "service/domain/policy.h"
 #include "service/store/store.h"
 
@@ -49,6 +50,10 @@ struct RecoveryConfig {
   // The creditor's name in rendered messages of tenants without a profile
   // (collectionsd --company_name; LetterService sets a tenant's profile).
   std::string company_name = "Our company";
+  // Rate tables, statutory packs and caps the backtest replays fees with:
+  // DefaultFeeRules(), as ArrangementConfig::fee_rules (the server
+  // configures neither; one that does must give both the same rules).
+  domain::FeeRules fee_rules = domain::DefaultFeeRules();
 };
 
 // How many outbox actions of the tenant are PENDING (a counter kept with

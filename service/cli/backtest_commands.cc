@@ -49,7 +49,8 @@ void PrintRisk(const v1::BacktestReport& r) {
   std::printf("Risk model on %s .. %s: %lld invoices predicted on their issue day, %.1f%% late\n",
               Day(r.start_date()).c_str(), Day(r.end_date()).c_str(),
               static_cast<long long>(k.predictions()), 100 * k.observed_late_rate());
-  std::printf("AUC %.3f  Brier %.3f  days-late MAE %.2f\n\n", k.auc(), k.brier(), k.days_late_mae());
+  std::printf("AUC %.3f  Brier %.3f  days-late MAE %.2f (always \"0 days late\": %.2f)\n\n", k.auc(),
+              k.brier(), k.days_late_mae(), k.days_late_mae_always_zero());
   std::vector<std::vector<std::string>> rows = {{"predicted", "invoices", "mean predicted", "observed"}};
   for (const auto& b : k.calibration()) {
     if (b.count() == 0) continue;
@@ -85,6 +86,13 @@ void PrintPolicies(const v1::BacktestReport& r) {
   row("recovered simulated", [](const v1::PolicyBacktest& p) {
     return absl::StrCat(p.currency(), " ", Minor(p.recovered_simulated_minor()));
   });
+  row("fees actual", [](const v1::PolicyBacktest& p) {
+    return absl::StrCat(p.currency(), " ", Minor(p.fees_actual_minor()));
+  });
+  row("fees simulated", [](const v1::PolicyBacktest& p) {
+    return absl::StrCat(p.currency(), " ", Minor(p.fees_simulated_minor()));
+  });
+  row("invoices charged a fee", [](const v1::PolicyBacktest& p) { return absl::StrCat(p.fee_invoices()); });
   for (int s = 1; s <= 8; ++s) {
     const auto stage = static_cast<v1::CollectionStage>(s);
     row(absl::StrCat("reached ", v1::CollectionStage_Name(stage)), [stage](const v1::PolicyBacktest& p) {
@@ -101,8 +109,8 @@ void PrintPolicies(const v1::BacktestReport& r) {
   for (const auto& a : r.assumptions()) std::printf("  - %s\n", a.c_str());
 }
 
-// Four panels (DSO, recovered, contacts per customer, referrals), one bar
-// per policy in each, values printed on the bars.
+// Five panels (DSO, recovered, contacts per customer, referrals, fees), one
+// bar per policy in each, values printed on the bars.
 std::string ComparisonSvg(const v1::BacktestReport& r) {
   struct Panel {
     std::string title;
@@ -112,19 +120,21 @@ std::string ComparisonSvg(const v1::BacktestReport& r) {
   std::vector<Panel> panels = {{"DSO simulated (days)", {}, 1},
                                {absl::StrCat("Recovered (", r.policies(0).currency(), ")"), {}, 0},
                                {"Contacts per overdue customer", {}, 2},
-                               {"Referrals", {}, 0}};
+                               {"Referrals", {}, 0},
+                               {absl::StrCat("Fees simulated (", r.policies(0).currency(), ")"), {}, 0}};
   for (const auto& p : r.policies()) {
     panels[0].values.push_back(p.dso_simulated());
     panels[1].values.push_back(p.recovered_simulated_minor() / 100.0);
     panels[2].values.push_back(p.contacts_per_customer());
     panels[3].values.push_back(static_cast<double>(p.referrals()));
+    panels[4].values.push_back(p.fees_simulated_minor() / 100.0);
   }
   const char* colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c"};
   const int w = 220, h = 240, top = 40, base = 200;
   std::string svg = absl::StrFormat(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" "
       "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-      w * 4, h + 30);
+      w * static_cast<int>(panels.size()), h + 30);
   for (size_t i = 0; i < panels.size(); ++i) {
     const Panel& pn = panels[i];
     const int x0 = static_cast<int>(i) * w;

@@ -1,9 +1,12 @@
 #include "service/domain/backtest.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <initializer_list>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -59,10 +62,12 @@ std::optional<absl::CivilDay> PaidBy(const InvoiceState& inv, absl::CivilDay end
   return std::nullopt;
 }
 
-int64_t PaymentsBy(const InvoiceState& inv, absl::CivilDay end) {
+// The payments on `inv` dated before `day` (write-offs and credit notes
+// are not payments).
+int64_t PaymentsBefore(const InvoiceState& inv, absl::CivilDay day) {
   AmountSum sum;
   for (const Settlement& s : inv.settlements) {
-    if (s.kind == SettlementKind::kPayment && s.day <= end) sum += s.amount;
+    if (s.kind == SettlementKind::kPayment && s.day < day) sum += s.amount;
   }
   return sum.Clamped();
 }
@@ -106,6 +111,7 @@ RiskScores ScoreRisk(const std::vector<RiskPrediction>& predictions) {
   double late = 0;
   double brier = 0;
   double abs_error = 0;
+  double zero_error = 0;
   int64_t with_delay = 0;
   for (const RiskPrediction& p : predictions) {
     const double y = p.late ? 1.0 : 0.0;
@@ -113,6 +119,7 @@ RiskScores ScoreRisk(const std::vector<RiskPrediction>& predictions) {
     brier += (p.probability - y) * (p.probability - y);
     if (p.days_late >= 0) {
       abs_error += std::abs(p.expected_days_late - p.days_late);
+      zero_error += p.days_late;
       ++with_delay;
     }
     CalibrationBin& bin = s.calibration[std::clamp(static_cast<int>(p.probability * 10), 0, 9)];
@@ -128,6 +135,7 @@ RiskScores ScoreRisk(const std::vector<RiskPrediction>& predictions) {
   s.observed_late_rate = late / s.predictions;
   s.brier = brier / s.predictions;
   s.days_late_mae = with_delay > 0 ? abs_error / with_delay : 0;
+  s.days_late_mae_always_zero = with_delay > 0 ? zero_error / with_delay : 0;
   s.auc = Auc(predictions);
   return s;
 }
@@ -261,6 +269,9 @@ struct SimAccount {
   std::vector<int> source;           // original invoice index of each visible invoice
   std::vector<int> open;             // visible invoices with an amount due
   std::vector<std::optional<absl::CivilDay>> first_contact;  // by original invoice, after due
+  // By original invoice: the ladder stages (bit = Stage) carried out on it
+  // after its due date while it was open, for stage fees.
+  std::vector<uint32_t> stages_after_due;
   std::optional<absl::CivilDay> referred;
   std::vector<int64_t> due_at_referral;  // by original invoice
   absl::TimeZone tz;
@@ -336,6 +347,14 @@ void TakeStep(const Recommendation& rec, absl::CivilDay day, SimAccount& sim, Po
   ++out.actions[rec.action];
   sim.highest = std::max(sim.highest, rec.stage);
   sim.ctx.last_outbox_day = day;
+  if (rec.stage > Stage::kPreDueReminder) {
+    for (size_t v = 0; v < sim.ctx.invoices.size(); ++v) {
+      const InvoiceState& s = sim.ctx.invoices[v].state;
+      if (day > s.due_date && s.AmountDueAsOf(day) > 0 && Covers(rec.invoice_ids, s.id)) {
+        sim.stages_after_due[sim.source[v]] |= 1u << static_cast<int>(rec.stage);
+      }
+    }
+  }
   switch (rec.action) {
     case Action::kReferToAgency:
     case Action::kApproveReferral:
@@ -399,35 +418,102 @@ std::string MainCurrency(const std::vector<AccountContext>& accounts, absl::Civi
   return best;
 }
 
-// The money figures of one invoice under the simulation.
+// The money figures of the simulation, summed over invoices.
+struct MoneyTotals {
+  double weighted_days_actual = 0;
+  double weighted_days_sim = 0;
+  double amount = 0;
+  double recovered_actual = 0;
+  double recovered_sim = 0;
+  double fees_sim = 0;
+  int64_t fee_invoices = 0;
+  int64_t fees_unassessed = 0;
+};
+
+// `s` with its settlements up to the day before `paid_on` and the rest of
+// its amount paid that day (none when `paid_on` is after `end`).
+InvoiceState PaidOn(const InvoiceState& s, absl::CivilDay paid_on, absl::CivilDay end) {
+  InvoiceState moved = s;
+  moved.settlements.clear();
+  for (const Settlement& st : s.settlements) {
+    if (st.day < paid_on) moved.settlements.push_back(st);
+  }
+  const int64_t rest = moved.AmountDue();
+  if (paid_on <= end && rest > 0) {
+    moved.settlements.push_back({SettlementKind::kPayment, paid_on, rest});
+  }
+  return moved;
+}
+
+// The fees AssessLateFees raises on `invoice` as of `as_of` with nothing
+// charged before (FeeReplay in backtest.h); nullopt when it refuses.
+std::optional<int64_t> FeesOf(const AccountContext& src, const InvoiceState& invoice,
+                              const LateFeeTerms& terms, uint32_t stages, const FeeRules& rules,
+                              absl::CivilDay as_of) {
+  FeeInput in;
+  in.invoice = invoice;
+  in.invoice_terms = terms;
+  in.customer_kind = src.customer.kind;
+  in.country = src.customer.country_code;
+  in.stages_reached = std::popcount(stages);
+  for (const Dispute& d : src.disputes) {
+    if (d.invoice_id == invoice.id && d.opened_date <= as_of &&
+        (!d.resolved_date || *d.resolved_date > as_of)) {
+      in.paused_reason = "open dispute";
+    }
+  }
+  const absl::StatusOr<FeeAssessment> a = AssessLateFees(in, rules, as_of);
+  if (!a.ok()) return std::nullopt;
+  AmountSum sum;
+  for (const FeeLine& line : a->lines) sum += line.amount;
+  return sum.Clamped();
+}
+
+// The money figures of invoice `i` under the simulation.
 void Simulate(const AccountContext& src, const SimAccount& sim, int i,
               const CollectionPolicy& policy, absl::CivilDay end, const ReminderEffect& effect,
-              double& weighted_days_actual, double& weighted_days_sim, double& amount,
-              double& recovered_actual, double& recovered_sim) {
+              const FeeReplay& fees, const std::vector<LateFeeTerms>* terms, MoneyTotals& t) {
   const InvoiceState& s = src.invoices[i].state;
   const std::optional<absl::CivilDay> paid = PaidBy(s, end);
   const absl::CivilDay base = paid ? *paid : end + 1;
   const double total = static_cast<double>(s.total);
-  const int64_t paid_amount = PaymentsBy(s, end);
+  const int64_t paid_amount = PaymentsBefore(s, end + 1);
   const double recoverable = paid ? static_cast<double>(paid_amount)
                                   : static_cast<double>(paid_amount + s.AmountDueAsOf(end));
   auto days_out = [&](absl::CivilDay close) {
     return static_cast<double>(std::min(close, end + 1) - s.issue_date);
   };
-  weighted_days_actual += total * days_out(base);
-  amount += total;
-  recovered_actual += static_cast<double>(paid_amount);
+  const bool has_terms = fees.rules != nullptr && terms != nullptr &&
+                         i < static_cast<int>(terms->size()) &&
+                         EffectiveTerms((*terms)[i], {}).kind != LateFeeKind::kNone;
+  // The expected fee over the scenarios (weight, invoice as paid in it, day assessed).
+  auto add_fees = [&](std::initializer_list<std::tuple<double, const InvoiceState*, absl::CivilDay>> cases) {
+    if (!has_terms) return;
+    double expected = 0;
+    for (const auto& [weight, invoice, as_of] : cases) {
+      if (weight <= 0) continue;
+      const std::optional<int64_t> fee =
+          FeesOf(src, *invoice, (*terms)[i], sim.stages_after_due[i], *fees.rules, as_of);
+      if (!fee) {
+        ++t.fees_unassessed;
+        return;
+      }
+      expected += weight * static_cast<double>(*fee);
+    }
+    t.fees_sim += expected;
+    if (expected > 0) ++t.fee_invoices;
+  };
+  t.weighted_days_actual += total * days_out(base);
+  t.amount += total;
+  t.recovered_actual += static_cast<double>(paid_amount);
   if (sim.referred && *sim.referred < base) {
     // Handed over: what was paid before, then the agency's net recovery.
-    AmountSum before;
-    for (const Settlement& st : s.settlements) {
-      if (st.kind == SettlementKind::kPayment && st.day < *sim.referred) before += st.amount;
-    }
     const Economics& e = policy.economics;
     const double net = e.agency_recovery_bp / 10000.0 * (1 - e.agency_commission_bp / 10000.0);
-    weighted_days_sim += total * days_out(base);
-    recovered_sim += static_cast<double>(before.Clamped()) +
-                     net * static_cast<double>(sim.due_at_referral[i]);
+    t.weighted_days_sim += total * days_out(base);
+    t.recovered_sim += static_cast<double>(PaymentsBefore(s, *sim.referred)) +
+                       net * static_cast<double>(sim.due_at_referral[i]);
+    add_fees({{1.0, &s, *sim.referred}});
     return;
   }
   const double q = effect.response_bp / 10000.0;
@@ -441,8 +527,29 @@ void Simulate(const AccountContext& src, const SimAccount& sim, int i,
     // it comes after our own reminder, or not within the range.
     alternative = ours ? std::max(base, *ours + effect.lag_days) : end + 1;
   }
-  weighted_days_sim += total * ((1 - q) * days_out(base) + q * days_out(alternative));
-  recovered_sim += recoverable * ((1 - q) * (base <= end ? 1 : 0) + q * (alternative <= end ? 1 : 0));
+  t.weighted_days_sim += total * ((1 - q) * days_out(base) + q * days_out(alternative));
+  // Paid by the end when the invoice closes on `close`: all of it when that
+  // is within the range, else the payments before it (a part-payment counts).
+  auto recovered_if = [&](absl::CivilDay close) {
+    return close <= end ? recoverable
+                        : static_cast<double>(PaymentsBefore(s, std::min(close, end + 1)));
+  };
+  t.recovered_sim += (1 - q) * recovered_if(base) + q * recovered_if(alternative);
+  if (alternative == base) {
+    add_fees({{1.0, &s, end}});
+  } else {
+    const InvoiceState moved = PaidOn(s, alternative, end);
+    add_fees({{1 - q, &s, end}, {q, &moved, end}});
+  }
+}
+
+// Fees raised in the history on invoice `i` and not waived.
+int64_t ActualFees(const AccountContext& src, const InvoiceState& s) {
+  AmountSum sum;
+  for (const FeeCharge& f : src.fees) {
+    if (f.invoice_id == s.id && !f.waived && f.amount.currency == s.currency) sum += f.amount.minor;
+  }
+  return sum.Clamped();
 }
 
 }  // namespace
@@ -450,7 +557,7 @@ void Simulate(const AccountContext& src, const SimAccount& sim, int i,
 PolicyOutcome ReplayPolicy(const std::vector<AccountContext>& accounts,
                            const CollectionPolicy& policy, absl::CivilDay start,
                            absl::CivilDay end, const ReminderEffect& effect,
-                           const ReplayProgress& progress) {
+                           const ReplayProgress& progress, const FeeReplay& fees) {
   PolicyOutcome out;
   const int days = DayCount(start, end);
   std::vector<std::vector<Event>> events(days);
@@ -464,6 +571,7 @@ PolicyOutcome ReplayPolicy(const std::vector<AccountContext>& accounts,
     sim.ctx.customer = a.customer;
     if (!absl::LoadTimeZone(a.customer.time_zone, &sim.tz)) sim.tz = absl::UTCTimeZone();
     sim.first_contact.resize(a.invoices.size());
+    sim.stages_after_due.assign(a.invoices.size(), 0);
     sim.due_at_referral.assign(a.invoices.size(), 0);
     visible[c].assign(a.invoices.size(), -1);
     for (int i = 0; i < static_cast<int>(a.invoices.size()); ++i) {
@@ -523,28 +631,34 @@ PolicyOutcome ReplayPolicy(const std::vector<AccountContext>& accounts,
 
   // Counts, and the money figures in the main currency.
   out.currency = MainCurrency(accounts, start, end);
-  double days_actual = 0, days_sim = 0, amount = 0, rec_actual = 0, rec_sim = 0;
+  MoneyTotals t;
+  AmountSum fees_actual;
   for (size_t c = 0; c < accounts.size(); ++c) {
     const SimAccount& sim = sims[c];
     if (sim.contacts > 0) ++out.customers_contacted;
     if (sim.ever_overdue) ++out.customers_overdue;
     if (sim.highest != Stage::kNone) ++out.stages_reached[sim.highest];
+    const std::vector<LateFeeTerms>* terms = c < fees.terms.size() ? &fees.terms[c] : nullptr;
     for (size_t i = 0; i < accounts[c].invoices.size(); ++i) {
       const InvoiceState& s = accounts[c].invoices[i].state;
       if (s.voided || s.total <= 0 || s.currency != out.currency || s.issue_date < start ||
           s.issue_date > end) {
         continue;
       }
-      Simulate(accounts[c], sim, static_cast<int>(i), policy, end, effect, days_actual, days_sim,
-               amount, rec_actual, rec_sim);
+      Simulate(accounts[c], sim, static_cast<int>(i), policy, end, effect, fees, terms, t);
+      fees_actual += ActualFees(accounts[c], s);
     }
   }
   out.contacts_per_customer =
       out.customers_overdue > 0 ? static_cast<double>(out.contacts) / out.customers_overdue : 0;
-  out.dso_actual = amount > 0 ? days_actual / amount : 0;
-  out.dso_simulated = amount > 0 ? days_sim / amount : 0;
-  out.recovered_actual = static_cast<int64_t>(std::llround(rec_actual));
-  out.recovered_simulated = static_cast<int64_t>(std::llround(rec_sim));
+  out.dso_actual = t.amount > 0 ? t.weighted_days_actual / t.amount : 0;
+  out.dso_simulated = t.amount > 0 ? t.weighted_days_sim / t.amount : 0;
+  out.recovered_actual = static_cast<int64_t>(std::llround(t.recovered_actual));
+  out.recovered_simulated = static_cast<int64_t>(std::llround(t.recovered_sim));
+  out.fees_simulated = static_cast<int64_t>(std::llround(t.fees_sim));
+  out.fee_invoices = t.fee_invoices;
+  out.fees_unassessed = t.fees_unassessed;
+  out.fees_actual = fees_actual.Clamped();
   return out;
 }
 
@@ -578,7 +692,12 @@ std::vector<std::string> BacktestAssumptions(const ReminderEffect& e) {
       "net of commission, and its receivable stays on the books until the actual payment day.");
   out.push_back(
       "Money figures cover the invoices issued in the range in the currency with the most "
-      "invoiced; late fees and interest are not replayed (fee terms are not part of the copy).");
+      "invoiced. Late fees and interest follow each invoice's own late-fee terms and the "
+      "server's fee rules, as ApplyLateFees would charge them on the last day (or on the day "
+      "of a referral) having charged nothing before: one fixed fee per ladder stage the policy "
+      "carried out on the invoice after its due date, interest to the simulated payment day, "
+      "nothing while a dispute on the invoice is open; fees are not counted as recovered. The "
+      "history's own fee invoices are left out of the copy.");
   return out;
 }
 

@@ -15,7 +15,9 @@
 //   ScoreRisk      AUC, Brier score, days-late MAE and a calibration table.
 //   FitReminderEffect  how a reminder moves a payment, from the history.
 //   ReplayPolicy   the policy's actions each day (domain::Recommend) and
-//                  their simulated effect on DSO and recovered amounts.
+//                  their simulated effect on DSO, recovered amounts and the
+//                  late fees the invoices' terms would have charged
+//                  (AssessLateFees, the rules ApplyLateFees charges by).
 //
 // Cost: ReplayRisk is O(sum over customers of invoices^2); ReplayPolicy
 // evaluates a customer only on days it has an invoice open and due within
@@ -32,6 +34,7 @@
 
 #include "absl/time/civil_time.h"
 #include "service/domain/account_context.h"
+#include "service/domain/fees.h"
 #include "service/domain/policy.h"
 #include "service/domain/recommend.h"
 #include "service/domain/risk.h"
@@ -71,6 +74,7 @@ struct RiskScores {
   double auc = 0.5;  // 0.5 when one class is empty
   double brier = 0;
   double days_late_mae = 0;
+  double days_late_mae_always_zero = 0;  // the baseline: "0 days late" every time
   std::vector<CalibrationBin> calibration;  // ten bins of width 0.1
 };
 
@@ -125,6 +129,35 @@ struct PolicyOutcome {
   double dso_simulated = 0;
   int64_t recovered_actual = 0;
   int64_t recovered_simulated = 0;
+  // Late fees and interest on the invoices of the money figures (see
+  // FeeReplay): simulated (expected under the reminder effect), the
+  // invoices charged, and those raised in the history and not waived.
+  int64_t fees_simulated = 0;
+  int64_t fee_invoices = 0;
+  int64_t fees_actual = 0;
+  // Invoices whose fees could not be assessed (a rate table without the
+  // day's rate, terms the fee rules refuse); they count no simulated fee.
+  int64_t fees_unassessed = 0;
+};
+
+// What the fee part of ReplayPolicy needs beyond the copy: the rules the
+// server assesses fees with, and each invoice's late-fee terms (the copy's
+// InvoiceState has none). Without rules, no fee is simulated.
+//
+// Each invoice is assessed once, on the last day of the range or on the
+// day its account was referred (the agency takes over then), as
+// ApplyLateFees would assess it that day having charged nothing before:
+// stages_reached = the ladder stages after PRE_DUE_REMINDER that the policy
+// carried out on it after its due date; paused while a dispute on it is
+// open that day; interest accrues on the amount due of each day, so it
+// ends with the payment. When the reminder effect moves the payment, the
+// fee is the same mixture as the money figures: (1 - q) x the fee with the
+// actual payments + q x the fee with the rest paid on the moved day.
+struct FeeReplay {
+  const FeeRules* rules = nullptr;
+  // By account, then by invoice in AccountContext::invoices order;
+  // missing entries mean no clause (LateFeeKind::kUnspecified).
+  std::vector<std::vector<LateFeeTerms>> terms;
 };
 
 // Replays `policy` over [start, end] (see the header comment) and simulates
@@ -132,7 +165,7 @@ struct PolicyOutcome {
 PolicyOutcome ReplayPolicy(const std::vector<AccountContext>& accounts,
                            const CollectionPolicy& policy, absl::CivilDay start,
                            absl::CivilDay end, const ReminderEffect& effect,
-                           const ReplayProgress& progress);
+                           const ReplayProgress& progress, const FeeReplay& fees = {});
 
 // The assumptions of ReplayPolicy and the effect used, in sentences.
 std::vector<std::string> BacktestAssumptions(const ReminderEffect& effect);

@@ -279,6 +279,7 @@ struct AccountModel {
   // The seasonal blend (invoice estimates only): p_base moved toward the
   // customer's record in the invoice's due month.
   std::optional<SeasonRecord> season;
+  double season_weight = 0;  // K: the overall rate's weight against the month's record
   double p_season = 0;
   double p = 0;
   std::vector<Signal> signals;
@@ -426,6 +427,7 @@ AccountModel ModelOf(const AccountContext& ctx, const PortfolioPrior& prior,
     m.season = SeasonRecordOf(ctx, as_of, due_month);
     if (m.season->strength) {
       const double k = std::max(*m.season->strength, kMinSeasonStrength);
+      m.season_weight = k;
       m.p_season = (m.season->rate * m.season->evidence + k * m.p_base) / (m.season->evidence + k);
     }
   }
@@ -450,7 +452,7 @@ std::string SeasonWords(const AccountModel& m) {
                       s.matured, " times against ", Percent(m.p_base),
                       " overall, and this customer's months differ more than chance would make "
                       "them (its overall rate weighs as ",
-                      absl::StrFormat("%.1f", *s.strength), " invoices against them), which moves ",
+                      absl::StrFormat("%.1f", m.season_weight), " invoices against them), which moves ",
                       "the figure to ", Percent(m.p_season));
 }
 

@@ -17,6 +17,7 @@
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "service/api/status_convert.h"
 #include "service/app/recovery_app.h"
 #include "service/domain/errors.h"
 #include "tests/api/test_server.h"
@@ -472,6 +473,14 @@ TEST_F(RecoveryE2E, BacktestStreamsProgressThenComparesTwoPoliciesAndWritesNothi
     grpc::Status st = srv_.ledger().RecordPayment(&ctx, req, &out);
     ASSERT_TRUE(st.ok()) << st.error_message();
   }
+  // Terms that charge 10 % of the overdue amount once, on an invoice of the
+  // main currency (GBP) left unpaid: GBP 100.00 under any policy.
+  {
+    v1::Invoice fee_terms = MakeInvoice("N-3", D(2026, 9, 20), D(2026, 10, 20), "GBP", 100000);
+    fee_terms.mutable_terms()->mutable_late_fee()->set_kind(v1::LateFeeTerms::PERCENTAGE);
+    fee_terms.mutable_terms()->mutable_late_fee()->set_percentage_bp(1000);
+    SeedInvoice(srv_, names_["northwind"], fee_terms);
+  }
   const int events = srv_.EventCount();
   v1::BacktestPolicyRequest req;
   req.set_parent(kTenant);
@@ -494,7 +503,7 @@ TEST_F(RecoveryE2E, BacktestStreamsProgressThenComparesTwoPoliciesAndWritesNothi
   EXPECT_EQ(messages.back().phase(), "DONE");
   const v1::BacktestReport& r = messages.back().report();
   EXPECT_EQ(r.customers(), 5);
-  EXPECT_EQ(r.invoices(), 6);
+  EXPECT_EQ(r.invoices(), 7);
   EXPECT_EQ(r.end_date().day(), 19);  // yesterday on the server's clock
   ASSERT_EQ(r.policies_size(), 2);
   EXPECT_EQ(r.policies(0).label(), "candidate");
@@ -504,7 +513,29 @@ TEST_F(RecoveryE2E, BacktestStreamsProgressThenComparesTwoPoliciesAndWritesNothi
   EXPECT_EQ(r.risk().calibration_size(), 10);
   EXPECT_GE(r.assumptions_size(), 3);
   EXPECT_FALSE(r.reminder_effect_fitted());
+  for (const v1::PolicyBacktest& p : r.policies()) {
+    EXPECT_EQ(p.currency(), "GBP");
+    EXPECT_EQ(p.fees_simulated_minor(), 10000) << p.label();
+    EXPECT_EQ(p.fee_invoices(), 1);
+    EXPECT_EQ(p.fees_actual_minor(), 0);
+  }
   EXPECT_EQ(srv_.EventCount(), events);  // a copy: nothing written
+
+  // A tenant without invoices has no history to replay: NO_HISTORY, naming
+  // it (also with an explicit range).
+  for (bool ranged : {false, true}) {
+    v1::BacktestPolicyRequest empty;
+    empty.set_parent("tenants/empty");
+    if (ranged) *empty.mutable_start_date() = D(2026, 9, 1);
+    grpc::ClientContext ectx;
+    auto empty_reader = recovery_->BacktestPolicy(&ectx, empty);
+    while (empty_reader->Read(&m)) {
+    }
+    st = empty_reader->Finish();
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(ReasonOf(st), "NO_HISTORY");
+    EXPECT_EQ(domain::MetadataOf(api::FromGrpcStatus(st))["tenant"], "empty");
+  }
 
   // A bad candidate names its field under policy.; a range after today.
   v1::BacktestPolicyRequest bad = req;

@@ -14,6 +14,8 @@ fresh collectionsd (SQLite, no auth, loopback) per document, with:
   * `grpcurl` on PATH standing in for grpcurl (Debian 12 lacks it): the
     Python client's reflection-driven collections_sidecar.grpcurl, with a
     deadline that ends following streams (WatchEvents) after a few seconds;
+  * COLLECTIONS_TENANT=acme, as README's tour exports it for the blocks
+    after it (each block runs in its own shell);
   * `collectionsctl` on PATH pointing at the live server; the built
     binaries' folders next on PATH; PYTHONPATH = the staged Python client
     (what the wheel installs), and `.venv/` in the text replaced by a folder
@@ -150,6 +152,7 @@ def run(repo, build, stage):
             try:
                 env = dict(os.environ, PATH=os.pathsep.join([bindir] + tools + [os.environ["PATH"]]),
                            PYTHONPATH=stage, HOME=tmp, DOCS_TEST_SERVER=daemon.target,
+                           COLLECTIONS_TENANT="acme",
                            COLLECTIONS_TOKEN=os.environ.get("COLLECTIONS_TOKEN", "unused"))
                 for e in runnable:
                     script = prepare(e.text, daemon.target, daemon.http_target, venv, build)

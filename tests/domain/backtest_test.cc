@@ -65,6 +65,7 @@ TEST(Backtest, BrierMaeAndCalibrationByHand) {
   EXPECT_DOUBLE_EQ(s.observed_late_rate, 0.6);
   EXPECT_NEAR(s.brier, (0.0025 + 0.7225 + 0.0025 + 0.8464 + 0.0081) / 5, 1e-12);
   EXPECT_NEAR(s.days_late_mae, (0 + 4 + 4 + 9) / 4.0, 1e-12);  // the unknown delay left out
+  EXPECT_NEAR(s.days_late_mae_always_zero, (0 + 4 + 14 + 0) / 4.0, 1e-12);
   ASSERT_EQ(s.calibration.size(), 10u);
   EXPECT_EQ(s.calibration[0].count, 1);
   EXPECT_EQ(s.calibration[1].count, 1);
@@ -257,6 +258,87 @@ TEST(Backtest, PolicyReplayCountsStepsAndMovesPaymentsByTheStatedEffect) {
   ASSERT_GT(reminded.contacts, 0);
   EXPECT_NEAR(reminded.dso_simulated, 0.7 * 40 + 0.3 * 38, 1e-9);
   EXPECT_EQ(reminded.recovered_simulated, 1000);
+}
+
+// Fees: the invoice's own late-fee terms, assessed by AssessLateFees as of
+// the last day with the policy's stages and the simulated payment day.
+TEST(Backtest, PolicyReplayChargesTheInvoicesOwnFeeTermsAsApplyLateFeesWould) {
+  const absl::CivilDay start = testing::Day(2026, 1, 1);
+  const absl::CivilDay end = start + 99;
+  // EUR 1,000.00 issued day 0, due day 30, paid day 40.
+  AccountContext one = testing::NewBusiness();
+  one.customer.channels.push_back({Channel::kEmail, "ap@northwind.example"});
+  InvoiceContext inv = testing::Invoice("x", start, start + 30, 100000);
+  inv.state.settlements.push_back({SettlementKind::kPayment, start + 40, 100000});
+  one.invoices.push_back(inv);
+  const ReminderEffect effect;  // 30 % of reminded invoices paid 7 days after the reminder
+  const FeeRules rules = DefaultFeeRules();
+  auto replay = [&](const CollectionPolicy& policy, const LateFeeTerms& terms,
+                    const AccountContext& account) {
+    FeeReplay fees{&rules, {{terms}}};
+    return ReplayPolicy({account}, policy, start, end, effect, nullptr, fees);
+  };
+  CollectionPolicy silent = DefaultPolicy();
+  silent.default_rules.stages.clear();
+  silent.default_rules.pre_due_reminder_days.clear();
+  silent.segments.clear();
+  // Only the friendly reminder, on the first overdue day (day 31).
+  CollectionPolicy friendly = silent;
+  friendly.default_rules.stages = {*DefaultPolicy().default_rules.Find(Stage::kFriendlyReminder)};
+
+  // Contract interest, 10 % a year on the amount due each late day: days
+  // 31..39 without a reminder (9 days: EUR 2.47), days 31..37 when the
+  // reminder brings the payment to day 38 (7 days: EUR 1.92).
+  LateFeeTerms interest;
+  interest.kind = LateFeeKind::kDailyInterest;
+  interest.annual_rate_bp = 1000;
+  const PolicyOutcome quiet = replay(silent, interest, one);
+  EXPECT_EQ(quiet.fees_simulated, 247);
+  EXPECT_EQ(quiet.fee_invoices, 1);
+  const PolicyOutcome reminded = replay(friendly, interest, one);
+  ASSERT_EQ(reminded.contacts, 1);
+  EXPECT_NEAR(reminded.fees_simulated, 0.7 * 247 + 0.3 * 192, 1);
+
+  // A fixed fee per ladder stage carried out after the due date: none
+  // without steps, one for the friendly reminder.
+  LateFeeTerms fixed;
+  fixed.kind = LateFeeKind::kFixedFee;
+  fixed.fixed_fee = {"EUR", 2500};
+  EXPECT_EQ(replay(silent, fixed, one).fees_simulated, 0);
+  EXPECT_EQ(replay(silent, fixed, one).fee_invoices, 0);
+  EXPECT_EQ(replay(friendly, fixed, one).fees_simulated, 2500);
+
+  // No clause, no fee; a clause the rules refuse is counted, not charged.
+  EXPECT_EQ(replay(friendly, LateFeeTerms{}, one).fees_simulated, 0);
+  LateFeeTerms wrong = fixed;
+  wrong.fixed_fee = {"USD", 2500};
+  const PolicyOutcome refused = replay(friendly, wrong, one);
+  EXPECT_EQ(refused.fees_simulated, 0);
+  EXPECT_EQ(refused.fees_unassessed, 1);
+
+  // Unpaid and disputed on the last day: paused, as ApplyLateFees is.
+  AccountContext disputed = one;
+  disputed.invoices[0].state.settlements.clear();
+  Dispute d;
+  d.invoice_id = "x";
+  d.opened_date = start + 35;
+  disputed.disputes.push_back(d);
+  EXPECT_EQ(replay(silent, interest, disputed).fees_simulated, 0);
+
+  // A part-payment counts as recovered in every scenario: EUR 400.00 paid
+  // on day 20, the rest never; the reminder brings all of it in 30 % of
+  // the time.
+  AccountContext part = one;
+  part.invoices[0].state.settlements = {{SettlementKind::kPayment, start + 20, 40000}};
+  const PolicyOutcome partly = replay(friendly, interest, part);
+  EXPECT_EQ(partly.recovered_actual, 40000);
+  EXPECT_EQ(partly.recovered_simulated, 58000);
+
+  // The history's own fees (not waived) are the actual figure.
+  AccountContext charged = one;
+  charged.fees.push_back({"f1", "x", Stage::kFriendlyReminder, {"EUR", 500}, start + 31, false});
+  charged.fees.push_back({"f2", "x", Stage::kSecondReminder, {"EUR", 700}, start + 35, true});
+  EXPECT_EQ(replay(silent, interest, charged).fees_actual, 500);
 }
 
 }  // namespace
