@@ -35,6 +35,9 @@ namespace collections::testing {
 namespace fs = std::filesystem;
 
 bool PostgresRequired() {
+#ifndef COLLECTIONS_HAVE_POSTGRES
+  return false;  // Built without the backend: nothing can require it.
+#endif
   const char* ci = std::getenv("CI");
   return ci != nullptr && std::string(ci) == "true";
 }
@@ -343,6 +346,10 @@ absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& args, const s
 }
 
 absl::StatusOr<std::string> FreshPostgresDatabase() {
+#ifndef COLLECTIONS_HAVE_POSTGRES
+  return absl::UnavailableError(
+      "built with COLLECTIONS_WITH_POSTGRES=OFF (no PostgreSQL store), skipping");
+#endif
   absl::StatusOr<PgCluster*> pg = PgCluster::Get();
   if (!pg.ok()) {
     return absl::Status(pg.status().code(),
