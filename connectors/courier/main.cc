@@ -1,8 +1,9 @@
 // collections-courier: delivers a tenant's outbox (see courier.h).
 //
 //   collections-courier --config=/etc/collections/courier.conf
-//   collections-courier --tenant=acme --state_dir=/var/lib/collections-courier \
-//       --mail_from=collections@acme.example --smtp_url=smtp://mail.acme.example:587 \
+// or, with the settings as flags (one command line):
+//   collections-courier --tenant=acme --state_dir=/var/lib/collections-courier
+//       --mail_from=collections@acme.example --smtp_url=smtp://mail.acme.example:587
 //       --smtp_user=collections --smtp_password_file=/run/secrets/smtp-password
 //
 // Exit codes: 0 stopped by SIGTERM/SIGINT (or --once finished), 2 a bad

@@ -1000,9 +1000,9 @@ absl::Status LedgerOps::ApplyWaitingCredits(const std::string& customer_id,
       const std::string& named = cn.invoice_number();
       if (!cn.invoice().empty() || named.empty() || cn.unapplied().minor_units() <= 0 ||
           cn.amount().currency_code() != invoice.currency_code() ||
-          (named != invoice.number() || invoice.number().empty()) &&
-              (named != invoice.external_ref().id() ||
-               cn.external_ref().source_system() != invoice.external_ref().source_system())) {
+          ((named != invoice.number() || invoice.number().empty()) &&
+           (named != invoice.external_ref().id() ||
+            cn.external_ref().source_system() != invoice.external_ref().source_system()))) {
         continue;
       }
       waiting.push_back(std::move(cn));

@@ -50,7 +50,7 @@ HttpResponse ErrorResponse(const absl::Status& st) {
                                 "\",\"message\":\"", api::JsonEscape(st.message()), "\"", field,
                                 "}}\n"),
                    {}};
-  if (out.status == 503) out.headers["Retry-After"] = "5";
+  if (out.status == 503) out.headers.emplace("Retry-After", "5");
   return out;
 }
 

@@ -443,7 +443,9 @@ TEST_F(CaseScenario, NeglectedDebtOpensWithTheFormalNoticeAndReferralWaitsForNot
       referred = true;
       EXPECT_GE(t.day - last_letter, 14) << "referral on " << t.day;
     }
-    if (stage == v1::STAGE_LEGAL_REVIEW) EXPECT_TRUE(referred) << "legal before agency";
+    if (stage == v1::STAGE_LEGAL_REVIEW) {
+      EXPECT_TRUE(referred) << "legal before agency";
+    }
   }
   EXPECT_TRUE(referred);
 }

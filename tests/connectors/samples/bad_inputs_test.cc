@@ -43,7 +43,7 @@ std::vector<Row> ReadTable() {
       ADD_FAILURE() << "bad table row: " << line;
       continue;
     }
-    Row r{w[0], w[1], w[2]};
+    Row r{w[0], w[1], w[2], 0, 0, {}};
     EXPECT_TRUE(absl::SimpleAtoi(w[3], &r.line)) << line;
     for (size_t k = 4; k < w.size(); ++k) {
       if (absl::StartsWith(w[k], "stored=")) {
