@@ -42,6 +42,30 @@ mkdir -p "$WORK/state"
 "${IIF:-$BUILD/connectors/iif/collections-iif}" --server="$ADDR" --tenant=demo \
   --file="$WORK/quickbooks-demo.iif" --state-dir="$WORK/state" >/dev/null
 CTL=("$BUILD/service/cli/collectionsctl" --server="$ADDR" --tenant=demo)
+# The export carries no late-fee clause; give every invoice contract interest
+# of 8 % a year (a partial update of its terms) so that the fees are replayed.
+"${CTL[@]}" --json invoices list > "$WORK/invoices.json"
+python3 - "$WORK/invoices.json" "$WORK/terms.jsonl" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+dec, pos, invoices = json.JSONDecoder(), 0, []
+while pos < len(text):
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    if pos >= len(text):
+        break
+    obj, pos = dec.raw_decode(text, pos)
+    invoices += obj.get("invoices", [obj]) if isinstance(obj, dict) else obj
+with open(sys.argv[2], "w") as out:
+    for inv in invoices:
+        out.write(json.dumps({"customer_ref": inv["name"].split("/invoices/")[0],
+                              "invoice": {"name": inv["name"],
+                                          "external_ref": inv["external_ref"],
+                                          "terms": {"late_fee": {"kind": "DAILY_INTEREST",
+                                                                 "annual_rate_bp": 800}}},
+                              "update_mask": "terms.lateFee"}) + "\n")
+PY
+"${CTL[@]}" sync "$WORK/terms.jsonl" >/dev/null
 "${CTL[@]}" --json policy get > "$WORK/current.json"
 python3 - "$WORK/current.json" "$WORK/candidate.json" <<'PY'
 import json, sys

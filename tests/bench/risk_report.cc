@@ -3,9 +3,10 @@
 //
 //   risk_report                      model vs baselines, walk-forward, as a
 //                                    Markdown table (whole range and second half)
-//   risk_report --customers_per_segment=250 --timing
+//   risk_report --customers_per_segment=500 --timing
 //                                    ~100k invoices: wall time and peak RSS of
-//                                    ReplayRisk and ReplayPolicy
+//                                    ReplayRisk and ReplayPolicy (with fees
+//                                    assessed on every invoice)
 //
 // Baselines are computed here from the same past data as the model:
 //   previous model  the model before issue 20 (commit afe85f9): paid
@@ -223,11 +224,20 @@ int Main() {
                 s.auc, s.brier);
     t0 = std::chrono::steady_clock::now();
     const domain::ReminderEffect e = domain::FitReminderEffect(ledger.accounts, o.start, ledger.end);
+    // Every invoice with contract interest (8 % a year), so that every
+    // invoice's fees are assessed: the fee replay's worst case.
+    const domain::FeeRules rules = domain::DefaultFeeRules();
+    domain::FeeReplay fees{&rules, {}};
+    domain::LateFeeTerms interest;
+    interest.kind = domain::LateFeeKind::kDailyInterest;
+    interest.annual_rate_bp = 800;
+    for (const auto& a : ledger.accounts) fees.terms.emplace_back(a.invoices.size(), interest);
     const domain::PolicyOutcome out = domain::ReplayPolicy(ledger.accounts, domain::DefaultPolicy(),
-                                                           o.start, ledger.end, e, nullptr);
-    std::printf("ReplayPolicy (default policy): %lld contacts, %lld referrals in %.2f s\n",
+                                                           o.start, ledger.end, e, nullptr, fees);
+    std::printf("ReplayPolicy (default policy, fees on every invoice): %lld contacts, %lld referrals, "
+                "EUR %.2f fees on %lld invoices in %.2f s\n",
                 static_cast<long long>(out.contacts), static_cast<long long>(out.referrals),
-                seconds(t0));
+                out.fees_simulated / 100.0, static_cast<long long>(out.fee_invoices), seconds(t0));
     std::printf("peak RSS %ld MiB\n", PeakRssKb() / 1024);
     return 0;
   }
