@@ -207,8 +207,11 @@ double ApplyOdds(double p, double odds) {
 
 std::string Percent(double p) { return absl::StrFormat("%d%%", static_cast<int>(std::lround(p * 100))); }
 
+// "1 day", "14 days".
+std::string Days(int n) { return absl::StrCat(n, n == 1 ? " day" : " days"); }
+
 std::string DelayWords(const DelayQuartiles& q, bool own) {
-  return absl::StrCat("If late, about ", q.median, " days (half of late payments between ", q.low,
+  return absl::StrCat("If late, about ", Days(q.median), " (half of late payments between ", q.low,
                       " and ", q.high, " days; ",
                       q.payments == 0 ? std::string("a default until late payments are known")
                       : own ? absl::StrCat("from ", q.payments, " own late payments")
@@ -511,8 +514,8 @@ RiskEstimate Fill(const AccountContext& ctx, const PortfolioPrior& prior, const 
       ". ", DelayWords(m.if_late, m.delays.own && m.delays.payments > 0), ". ",
       r.expected_days_late == 0
           ? std::string("Most likely paid on time.")
-          : absl::StrCat("Most likely paid about ", r.expected_days_late,
-                         " days after the due date."));
+          : absl::StrCat("Most likely paid about ", Days(r.expected_days_late),
+                         " after the due date."));
   return r;
 }
 
@@ -547,8 +550,8 @@ RiskEstimate EstimateInvoiceRisk(const AccountContext& ctx, const InvoiceState& 
     const std::optional<double> median = KmQuantile(m.delays, 0.5, dpd);
     r.late_probability_bp = 10000;
     r.expected_days_late = std::max(dpd + 1, median ? RoundDays(*median) : dpd + 7);
-    r.explanation = absl::StrCat("Already ", dpd, " days past due; most likely paid about ",
-                                 r.expected_days_late, " days after the due date. ", r.explanation);
+    r.explanation = absl::StrCat("Already ", Days(dpd), " past due; most likely paid about ",
+                                 Days(r.expected_days_late), " after the due date. ", r.explanation);
   } else {
     r.explanation = absl::StrCat("Due ", absl::FormatCivilTime(invoice.due_date), ". ",
                                  r.explanation);
