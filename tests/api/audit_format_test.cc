@@ -86,6 +86,7 @@ std::vector<v1::Event> ListAll(TestServer& srv) {
 // Every event after `after_sequence` that WatchEvents replays, up to `n`.
 std::vector<v1::Event> Watch(TestServer& srv, int64_t after_sequence, int n) {
   grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   v1::WatchEventsRequest req;
   req.set_parent(kTenant);
   req.set_after_sequence(after_sequence);

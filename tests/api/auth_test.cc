@@ -4,6 +4,8 @@
 // not) and for writing nothing.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "collections_sidecar/v1/auth.pb.h"
 #include "service/api/status_convert.h"
 #include "service/auth/api_tokens.h"
@@ -132,6 +134,7 @@ TEST_F(AuthTest, ReadOnlyTokenCannotWrite) {
   EXPECT_EQ(ReasonOf(st), "INSUFFICIENT_SCOPE");
   // A sync is a write too.
   grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   ctx.AddMetadata("authorization", "Bearer " + acme_read_);
   v1::SyncLedgerResponse resp;
   auto writer = ledger_->SyncLedger(&ctx, &resp);

@@ -5,6 +5,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <thread>
 
 #include "tests/api/test_server.h"
@@ -459,6 +461,7 @@ std::vector<v1::SyncLedgerRequest> DemoStream() {
 v1::SyncLedgerResponse RunSync(v1::LedgerService::Stub& stub,
                                const std::vector<v1::SyncLedgerRequest>& chunks, grpc::Status* st) {
   grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   v1::SyncLedgerResponse resp;
   auto writer = stub.SyncLedger(&ctx, &resp);
   for (const auto& c : chunks) {
@@ -552,6 +555,7 @@ TEST_F(LedgerE2E, WatchEventsReplaysThenFollowsAndResumes) {
   Upsert(MakeCustomer("C-1", "One"));
   Upsert(MakeCustomer("C-2", "Two"));
   grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   v1::WatchEventsRequest req;
   req.set_parent(kTenant);
   auto reader = srv_.audit().WatchEvents(&ctx, req);
@@ -570,6 +574,7 @@ TEST_F(LedgerE2E, WatchEventsReplaysThenFollowsAndResumes) {
 
   // Resume from the second event's cursor: exactly the third comes back.
   grpc::ClientContext ctx2;
+  ctx2.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   req.set_after_sequence(e2.sequence());
   auto resumed = srv_.audit().WatchEvents(&ctx2, req);
   v1::Event r;

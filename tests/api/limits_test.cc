@@ -6,6 +6,8 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -266,6 +268,7 @@ TEST(Limits, WatchStreamsAreBoundedAndFreedWhenClientsLeave) {
   v1::WatchEventsRequest req;
   req.set_parent("tenants/acme");
   grpc::ClientContext first;
+  first.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   auto first_reader = audit->WatchEvents(&first, req);
   v1::Event ev;
   ASSERT_TRUE(first_reader->Read(&ev));  // the first stream is being served

@@ -5,6 +5,8 @@
 // nothing written), overrides, policy replacement, work queue, case file.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+
+#include <chrono>
 #include <unistd.h>
 
 #include <filesystem>
@@ -100,6 +102,7 @@ class RecoveryE2E : public ::testing::Test {
 
   std::vector<v1::OutboxAction> Stream(int64_t after) {
     grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     v1::StreamActionsRequest req;
     req.set_parent(kTenant);
     req.set_after_sequence(after);
@@ -328,6 +331,7 @@ TEST_F(RecoveryE2E, StreamActionsResumesAndCompleteActionFeedsTheContactLog) {
 
 TEST_F(RecoveryE2E, FollowingStreamDeliversActionsOfALaterRun) {
   grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   v1::StreamActionsRequest req;
   req.set_parent(kTenant);
   req.set_follow(true);
@@ -491,6 +495,7 @@ TEST_F(RecoveryE2E, BacktestStreamsProgressThenComparesTwoPoliciesAndWritesNothi
   req.set_compare_with_current(true);
   *req.mutable_start_date() = D(2026, 9, 1);
   grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   auto reader = recovery_->BacktestPolicy(&ctx, req);
   std::vector<v1::BacktestProgress> messages;
   v1::BacktestProgress m;
@@ -541,6 +546,7 @@ TEST_F(RecoveryE2E, BacktestStreamsProgressThenComparesTwoPoliciesAndWritesNothi
   v1::BacktestPolicyRequest bad = req;
   bad.mutable_policy()->mutable_business_hours()->set_start_minute(24 * 60 + 5);
   grpc::ClientContext bctx;
+  bctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   auto bad_reader = recovery_->BacktestPolicy(&bctx, bad);
   while (bad_reader->Read(&m)) {
   }
@@ -551,6 +557,7 @@ TEST_F(RecoveryE2E, BacktestStreamsProgressThenComparesTwoPoliciesAndWritesNothi
   v1::BacktestPolicyRequest future = req;
   *future.mutable_end_date() = D(2026, 12, 1);
   grpc::ClientContext fctx;
+  fctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   auto future_reader = recovery_->BacktestPolicy(&fctx, future);
   while (future_reader->Read(&m)) {
   }

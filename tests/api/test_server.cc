@@ -1,6 +1,8 @@
 #include "tests/api/test_server.h"
 
 #include <gtest/gtest.h>
+
+#include <chrono>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -122,6 +124,7 @@ v1::Payment MakePayment(const std::string& ext_id, const std::string& ccy, int64
 v1::SyncLedgerResponse SyncChunk(TestServer& srv, const std::string& parent,
                                  const std::string& sync_id, const std::vector<v1::SyncRecord>& recs) {
   grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   v1::SyncLedgerResponse resp;
   auto writer = srv.ledger().SyncLedger(&ctx, &resp);
   v1::SyncLedgerRequest chunk;
@@ -171,6 +174,7 @@ std::vector<v1::OutboxAction> ActionsOfRun(v1::RecoveryService::Stub& recovery,
   std::vector<v1::OutboxAction> out;
   if (run.last_sequence() == 0) return out;
   grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   v1::StreamActionsRequest req;
   req.set_parent(parent);
   req.set_after_sequence(run.first_sequence() - 1);

@@ -10,6 +10,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include <chrono>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -205,6 +207,7 @@ class CourierE2E : public ::testing::Test {
 
   std::map<std::string, v1::OutboxAction> Outbox() {
     grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     v1::StreamActionsRequest req;
     req.set_parent(kTenant);
     auto reader = recovery_->StreamActions(&ctx, req);

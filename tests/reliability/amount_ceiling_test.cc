@@ -6,6 +6,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <climits>
 #include <string>
 
@@ -54,6 +56,7 @@ class AmountCeiling : public ::testing::Test {
   // Syncs `records` as one chunk of a new run.
   v1::SyncLedgerResponse Sync(const std::vector<v1::SyncRecord>& records, const std::string& id) {
     grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     v1::SyncLedgerResponse out;
     auto writer = srv_.ledger().SyncLedger(&ctx, &out);
     for (size_t first = 0; first < records.size(); first += 1000) {

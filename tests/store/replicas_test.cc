@@ -15,6 +15,8 @@
 //     exactly that log, in order, including the other replica's events.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+
+#include <chrono>
 #include <google/protobuf/util/message_differencer.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -190,6 +192,7 @@ TEST_F(ReplicasTest, ConcurrentClientsOnTwoReplicasMatchOneServer) {
 
   // The watcher follows the log on replica 0 from the start.
   grpc::ClientContext watch_ctx;
+  watch_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   std::vector<v1::Event> watched;
   absl::Mutex watched_mu;
   std::thread watcher([&] {

@@ -4,15 +4,21 @@
 
 #include <atomic>
 #include <filesystem>
+#include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <unistd.h>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "connectors/common/checkpoint.h"
@@ -363,10 +369,55 @@ TEST(Report, RejectionsAsTextAndJson) {
   EXPECT_TRUE(absl::EndsWith(r.ToJson(), ",\"external_id\":\"INV-1\"}"));
 }
 
+// The codes the connectors return (runner.h), the table their --help
+// prints and README's list for users agree: each code once in the table
+// under its name, and README lists exactly those codes, each described by
+// its name in words ("2 input rejected").
 TEST(Report, ExitCodesAreDocumented) {
-  for (int code : {0, 1, 2, 3, 4, 5, 6, 130}) {
-    EXPECT_NE(ExitCodeName(code), "UNKNOWN") << code;
-    EXPECT_TRUE(absl::StrContains(ExitCodeTable(), ExitCodeName(code))) << code;
+  const std::vector<int> codes = {kExitOk,          kExitUsage,       kExitInputRejected,
+                                  kExitServerRefused, kExitUnavailable, kExitQuarantined,
+                                  kExitLocalError,  kExitInterrupted};
+  std::map<int, std::string> table;  // code -> name, from the --help table
+  std::istringstream lines(ExitCodeTable());
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    int code = 0;
+    std::string name;
+    if (words >> code >> name) {
+      EXPECT_TRUE(table.emplace(code, name).second) << "listed twice: " << code;
+    }
+  }
+  std::vector<int> tabled;
+  for (const auto& [code, name] : table) tabled.push_back(code);
+  EXPECT_EQ(tabled, codes);
+  for (int code : codes) EXPECT_EQ(table[code], ExitCodeName(code)) << code;
+
+  const std::string readme_path =
+      std::string(COLLECTIONS_README);
+  std::ifstream in(readme_path);
+  ASSERT_TRUE(in.good()) << readme_path;
+  std::stringstream all;
+  all << in.rdbuf();
+  const std::string readme = all.str();
+  const size_t start = readme.find("Exit codes: 0 ok");
+  ASSERT_NE(start, std::string::npos) << "README has no connector exit codes";
+  const std::string list = readme.substr(start, readme.find(".\n", start) - start);
+  std::map<int, std::string> documented;  // code -> its description in README
+  for (absl::string_view item : absl::StrSplit(list.substr(strlen("Exit codes: ")), ", ")) {
+    std::vector<std::string> parts = absl::StrSplit(item, absl::MaxSplits(' ', 1));
+    int code = 0;
+    ASSERT_TRUE(parts.size() == 2 && absl::SimpleAtoi(parts[0], &code)) << item;
+    documented[code] = absl::StrReplaceAll(parts[1], {{"\n", " "}});
+  }
+  std::vector<int> in_readme;
+  for (const auto& [code, text] : documented) in_readme.push_back(code);
+  EXPECT_EQ(in_readme, codes);
+  for (int code : codes) {
+    const std::string words =
+        absl::AsciiStrToLower(absl::StrReplaceAll(ExitCodeName(code), {{"_", " "}}));
+    EXPECT_TRUE(absl::StartsWith(documented[code], words))
+        << code << ": README says \"" << documented[code] << "\", the code is " << words;
   }
 }
 
