@@ -470,6 +470,61 @@ int ExportMain(const ConnectorSpec& spec, const FlagValues& flags, LedgerClient&
   return kExitOk;
 }
 
+// The client's deadline, attempts and credentials from the flags (--token,
+// else --token_file, else COLLECTIONS_TOKEN); the error is the usage
+// message.
+absl::StatusOr<ClientOptions> ClientOptionsFromFlags(const FlagValues& flags) {
+  ClientOptions copts;
+  double deadline = 0;
+  if (!absl::SimpleAtod(flags.Get("deadline"), &deadline) || deadline <= 0) {
+    return absl::InvalidArgumentError("--deadline must be a positive number of seconds");
+  }
+  copts.call_timeout = absl::Seconds(deadline);
+  if (!absl::SimpleAtoi(flags.Get("max_attempts"), &copts.max_attempts) ||
+      copts.max_attempts < 1) {
+    return absl::InvalidArgumentError("--max_attempts must be at least 1");
+  }
+  copts.bearer_token = flags.Get("token");
+  if (copts.bearer_token.empty() && !flags.Get("token_file").empty()) {
+    std::ifstream in(flags.Get("token_file"));
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--token_file: cannot read ", flags.Get("token_file")));
+    }
+    copts.bearer_token = std::string(absl::StripAsciiWhitespace(text.str()));
+  }
+  if (copts.bearer_token.empty() && std::getenv("COLLECTIONS_TOKEN") != nullptr) {
+    copts.bearer_token = std::getenv("COLLECTIONS_TOKEN");
+  }
+  return copts;
+}
+
+// The parser's options common to every format (--source_system,
+// --currency, --encoding, --customer_kind, amounts); the error is the usage
+// message.
+absl::Status ParseOptionsFromFlags(const ConnectorSpec& spec, const FlagValues& flags,
+                                   ParseOptions& po) {
+  po.source_system = flags.Get("source_system");
+  po.default_currency = flags.Get("currency");
+  auto encoding = EncodingOf(flags.Get("encoding"));
+  if (!encoding.ok()) return encoding.status();
+  po.encoding = *encoding;
+  const std::string kind = flags.Get("customer_kind");
+  if (kind == "consumer") {
+    po.default_customer_kind = v1::CUSTOMER_KIND_CONSUMER;
+  } else if (kind == "business") {
+    po.default_customer_kind = v1::CUSTOMER_KIND_BUSINESS;
+  } else {
+    return absl::InvalidArgumentError("--customer_kind must be consumer or business");
+  }
+  auto amounts = AmountRulesFromFlags(spec, flags);
+  if (!amounts.ok()) return amounts.status();
+  po.amounts = *amounts;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv) {
@@ -495,27 +550,9 @@ int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv) {
                                  ? flags->Get("tenant")
                                  : std::string(env_tenant);
 
-  ClientOptions copts;
-  double deadline = 0;
-  if (!absl::SimpleAtod(flags->Get("deadline"), &deadline) || deadline <= 0) {
-    return UsageError(spec, "--deadline must be a positive number of seconds");
-  }
-  copts.call_timeout = absl::Seconds(deadline);
-  if (!absl::SimpleAtoi(flags->Get("max_attempts"), &copts.max_attempts) ||
-      copts.max_attempts < 1) {
-    return UsageError(spec, "--max_attempts must be at least 1");
-  }
-  copts.bearer_token = flags->Get("token");
-  if (copts.bearer_token.empty() && !flags->Get("token_file").empty()) {
-    std::ifstream in(flags->Get("token_file"));
-    std::stringstream text;
-    text << in.rdbuf();
-    if (!in) return UsageError(spec, absl::StrCat("--token_file: cannot read ", flags->Get("token_file")));
-    copts.bearer_token = std::string(absl::StripAsciiWhitespace(text.str()));
-  }
-  if (copts.bearer_token.empty() && std::getenv("COLLECTIONS_TOKEN") != nullptr) {
-    copts.bearer_token = std::getenv("COLLECTIONS_TOKEN");
-  }
+  absl::StatusOr<ClientOptions> client_options = ClientOptionsFromFlags(*flags);
+  if (!client_options.ok()) return UsageError(spec, client_options.status().message());
+  ClientOptions& copts = *client_options;
   copts.interrupted = &g_interrupted;
   copts.log = [](absl::string_view line) {
     std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
@@ -564,22 +601,9 @@ int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv) {
     return UsageError(spec, "--progress must be auto, always or never");
   }
   ParseOptions& po = base.parse;
-  po.source_system = flags->Get("source_system");
-  po.default_currency = flags->Get("currency");
-  auto encoding = EncodingOf(flags->Get("encoding"));
-  if (!encoding.ok()) return UsageError(spec, encoding.status().message());
-  po.encoding = *encoding;
-  const std::string kind = flags->Get("customer_kind");
-  if (kind == "consumer") {
-    po.default_customer_kind = v1::CUSTOMER_KIND_CONSUMER;
-  } else if (kind == "business") {
-    po.default_customer_kind = v1::CUSTOMER_KIND_BUSINESS;
-  } else {
-    return UsageError(spec, "--customer_kind must be consumer or business");
+  if (absl::Status st = ParseOptionsFromFlags(spec, *flags, po); !st.ok()) {
+    return UsageError(spec, st.message());
   }
-  auto amounts = AmountRulesFromFlags(spec, *flags);
-  if (!amounts.ok()) return UsageError(spec, amounts.status().message());
-  po.amounts = *amounts;
   auto parse = spec.make_parser(*flags, po, &base.format_options);
   if (!parse.ok()) return UsageError(spec, parse.status().message());
   absl::StrAppend(&base.format_options, base.format_options.empty() ? "" : ";",

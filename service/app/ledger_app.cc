@@ -327,6 +327,54 @@ const v1::ExternalRef* RefOf(const v1::SyncRecord& r) {
   }
 }
 
+// Static validation of one record, before anything is applied. A record is
+// complete only once merged with the stored one (no mask: the fields it
+// populates; with a mask: the fields named), so the checks here are of
+// shape; the apply checks the merged record.
+absl::Status CheckRecordShape(const v1::SyncRecord& rec) {
+  switch (rec.record_case()) {
+    case v1::SyncRecord::kCustomer:
+      return LedgerOps::ValidateCustomer(rec.customer(), /*complete=*/false);
+    case v1::SyncRecord::kInvoice:
+      return rec.has_update_mask() ? absl::OkStatus() : LedgerOps::ValidateInvoice(rec.invoice());
+    case v1::SyncRecord::kCreditNote:
+      return rec.has_update_mask() ? absl::OkStatus()
+                                   : LedgerOps::ValidateCreditNote(rec.credit_note());
+    case v1::SyncRecord::kPayment:
+      return rec.has_update_mask() ? absl::OkStatus() : LedgerOps::ValidatePayment(rec.payment());
+    default:
+      return InvalidInput("EMPTY_RECORD", "record",
+                          "set one of customer, invoice, credit_note, payment");
+  }
+}
+
+// A validate_only chunk is checked against the stream so far: replays the
+// earlier chunks in its transaction (their own outcomes were reported
+// already, so errors are ignored here).
+void ReplayEarlierChunks(LedgerOps& ops, const std::vector<v1::SyncLedgerRequest>& earlier) {
+  for (const auto& prev : earlier) {
+    for (const auto& rec : prev.records()) {
+      if (rec.has_customer()) {
+        ops.ApplyCustomer(rec.customer(), rec.update_mask()).IgnoreError();
+        continue;
+      }
+      const v1::ExternalRef* ref = RefOf(rec);
+      if (ref == nullptr) continue;
+      auto customer = ops.ResolveCustomer(rec.customer_ref(), ref->source_system());
+      if (!customer.ok()) continue;
+      if (rec.has_invoice()) {
+        ops.ApplyInvoice(*customer, rec.invoice(), rec.update_mask()).IgnoreError();
+      }
+      if (rec.has_credit_note()) {
+        ops.ApplyCreditNote(*customer, rec.credit_note(), rec.update_mask()).IgnoreError();
+      }
+      if (rec.has_payment()) {
+        ops.ApplyPayment(*customer, rec.payment(), rec.update_mask()).IgnoreError();
+      }
+    }
+  }
+}
+
 }  // namespace
 
 absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRequest& chunk,
@@ -370,28 +418,7 @@ absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRe
     o.set_description(std::string(st.message()));
   };
   for (int i = 0; i < n; ++i) {
-    const auto& rec = chunk.records(i);
-    absl::Status st;
-    switch (rec.record_case()) {
-      // A record is complete only once merged with the stored one (no mask:
-      // the fields it populates; with a mask: the fields named), so the
-      // checks here are of shape; the apply below checks the merged record.
-      case v1::SyncRecord::kCustomer:
-        st = LedgerOps::ValidateCustomer(rec.customer(), /*complete=*/false);
-        break;
-      case v1::SyncRecord::kInvoice:
-        if (!rec.has_update_mask()) st = LedgerOps::ValidateInvoice(rec.invoice());
-        break;
-      case v1::SyncRecord::kCreditNote:
-        if (!rec.has_update_mask()) st = LedgerOps::ValidateCreditNote(rec.credit_note());
-        break;
-      case v1::SyncRecord::kPayment:
-        if (!rec.has_update_mask()) st = LedgerOps::ValidatePayment(rec.payment());
-        break;
-      default:
-        st = InvalidInput("EMPTY_RECORD", "record", "set one of customer, invoice, credit_note, payment");
-    }
-    if (!st.ok()) reject(i, st);
+    if (absl::Status st = CheckRecordShape(chunk.records(i)); !st.ok()) reject(i, st);
   }
 
   const std::string actor = ctx.actor;
@@ -401,30 +428,7 @@ absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRe
     absl::Status st = store_.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
       LedgerOps ops(tx, clock_, sync_ctx, tenant, "");
       BankPaymentApplier bank_payments(ops, clock_, sync_ctx);
-      if (chunk.validate_only() && earlier != nullptr) {
-        // Replay the stream so far; its own outcomes were reported already.
-        for (const auto& prev : *earlier) {
-          for (const auto& rec : prev.records()) {
-            if (rec.has_customer()) {
-              ops.ApplyCustomer(rec.customer(), rec.update_mask()).IgnoreError();
-              continue;
-            }
-            const v1::ExternalRef* ref = RefOf(rec);
-            if (ref == nullptr) continue;
-            auto customer = ops.ResolveCustomer(rec.customer_ref(), ref->source_system());
-            if (!customer.ok()) continue;
-            if (rec.has_invoice()) {
-              ops.ApplyInvoice(*customer, rec.invoice(), rec.update_mask()).IgnoreError();
-            }
-            if (rec.has_credit_note()) {
-              ops.ApplyCreditNote(*customer, rec.credit_note(), rec.update_mask()).IgnoreError();
-            }
-            if (rec.has_payment()) {
-              ops.ApplyPayment(*customer, rec.payment(), rec.update_mask()).IgnoreError();
-            }
-          }
-        }
-      }
+      if (chunk.validate_only() && earlier != nullptr) ReplayEarlierChunks(ops, *earlier);
       for (int i : order) {
         const auto& rec = chunk.records(i);
         absl::StatusOr<ApplyResult> res;

@@ -2,7 +2,7 @@
 // given day, with its reasons as machine codes and plain sentences.
 //
 // How it decides, in order (each step is a method of recommend.cc's
-// Recommender, called in this order by Recommender::Run):
+// Recommender (recommend_steps.h), called in this order by Run):
 //   1. An account handed to an agency, to lawyers or written off gets no
 //      action. Open invoices are split into collectible ones and those held
 //      back (disputed, promised, in a payment plan, in a settlement, on
