@@ -23,81 +23,10 @@
 #include "service/domain/errors.h"
 #include "service/domain/money.h"
 #include "service/domain/status_macros.h"
+#include "connectors/edifact/edifact_messages.h"
 
 namespace collections::connectors {
-namespace {
-
-namespace v1 = ::collections_sidecar::v1;
-
-constexpr absl::string_view kDefaultSourceSystem = "edifact";
-
-// UNB syntax identifier -> iconv character set (ISO 9735 part 1, annex A).
-const char* CharsetOf(absl::string_view syntax_id) {
-  static const std::map<std::string, const char*, std::less<>> kSets = {
-      {"UNOA", "ISO-8859-1"}, {"UNOB", "ISO-8859-1"}, {"UNOC", "ISO-8859-1"},
-      {"UNOD", "ISO-8859-2"}, {"UNOE", "ISO-8859-5"}, {"UNOF", "ISO-8859-7"},
-      {"UNOG", "ISO-8859-3"}, {"UNOH", "ISO-8859-4"}, {"UNOI", "ISO-8859-6"},
-      {"UNOJ", "ISO-8859-8"}, {"UNOK", "ISO-8859-9"}, {"UNOW", "UTF-8"},
-      {"UNOY", "UTF-8"}};
-  auto it = kSets.find(syntax_id);
-  return it == kSets.end() ? nullptr : it->second;
-}
-
-// Converts text of the interchange's character set to UTF-8 with iconv.
-class Decoder {
- public:
-  Decoder() = default;
-  ~Decoder() {
-    if (cd_ != reinterpret_cast<iconv_t>(-1)) iconv_close(cd_);
-  }
-  Decoder(const Decoder&) = delete;
-  Decoder& operator=(const Decoder&) = delete;
-
-  bool Open(const char* charset) {
-    if (cd_ != reinterpret_cast<iconv_t>(-1)) iconv_close(cd_);
-    cd_ = reinterpret_cast<iconv_t>(-1);
-    utf8_ = std::string(charset) == "UTF-8";
-    if (utf8_) return true;
-    cd_ = iconv_open("UTF-8", charset);
-    return cd_ != reinterpret_cast<iconv_t>(-1);
-  }
-
-  std::string operator()(const std::string& in) const {
-    bool ascii = true;
-    for (unsigned char c : in) ascii = ascii && c < 0x80;
-    if (ascii) return in;
-    if (utf8_ || cd_ == reinterpret_cast<iconv_t>(-1)) {
-      // UTF-8 declared (or no UNB): keep valid UTF-8, read anything else as
-      // Windows-1252 rather than store invalid bytes.
-      return IsValidUtf8(in) ? in : Windows1252ToUtf8(in);
-    }
-    std::string out(in.size() * 4, '\0');
-    char* src = const_cast<char*>(in.data());
-    size_t src_left = in.size();
-    char* dst = out.data();
-    size_t dst_left = out.size();
-    iconv(cd_, nullptr, nullptr, nullptr, nullptr);
-    while (src_left > 0) {
-      if (iconv(cd_, &src, &src_left, &dst, &dst_left) == static_cast<size_t>(-1)) {
-        if (errno == E2BIG) break;
-        // A byte the set does not define: U+FFFD, then go on.
-        const char replacement[] = "\xEF\xBF\xBD";
-        if (dst_left < 3) break;
-        std::copy(replacement, replacement + 3, dst);
-        dst += 3;
-        dst_left -= 3;
-        ++src;
-        --src_left;
-      }
-    }
-    out.resize(out.size() - dst_left);
-    return out;
-  }
-
- private:
-  iconv_t cd_ = reinterpret_cast<iconv_t>(-1);
-  bool utf8_ = true;
-};
+namespace edifact_internal {
 
 std::string FieldName(const EdiSegment& s, size_t element) {
   // "MOA+9", "DTM+137", "BGM02": a qualified segment by its qualifier.
@@ -109,84 +38,26 @@ std::string FieldName(const EdiSegment& s, size_t element) {
   return element == 0 ? s.tag : absl::StrCat(s.tag, element < 10 ? "0" : "", element);
 }
 
-// The issue helpers both message kinds share.
-class Message {
- public:
-  Message(const std::string& file, const AmountRules& amounts, const IssueSink& on_issue,
-          const Decoder& decode, const EdiSegment& unh)
-      : file_(file), amounts_(amounts), on_issue_(on_issue), decode_(decode),
-        start_{file, unh.line, unh.column, ""} {}
-  virtual ~Message() = default;
-  virtual void OnSegment(const EdiSegment& s) = 0;
-  virtual void Finish() = 0;
+}  // namespace edifact_internal
 
- protected:
-  Location At(const EdiSegment& s, size_t element) const {
-    return Location{file_, s.line, s.ColumnOf(element), ""};
-  }
-  void Fail(const EdiSegment& s, size_t element, absl::string_view reason, absl::string_view why) {
-    if (failed_) return;
-    failed_ = true;
-    on_issue_(ParseIssue{At(s, element), FieldName(s, element), std::string(reason), std::string(why)});
-  }
-  void FailFrom(const EdiSegment& s, size_t element, const absl::Status& st) {
-    if (failed_) return;
-    failed_ = true;
-    on_issue_(IssueFromStatus(st, At(s, element), FieldName(s, element)));
-  }
-  std::string Text(const EdiSegment& s, size_t i, size_t j = 1) const { return decode_(s.Get(i, j)); }
-  std::optional<absl::CivilDay> Date(const EdiSegment& dtm) {
-    auto d = ParseDateFormat(dtm.Get(1, 2), dtm.Get(1, 3));
-    if (!d.ok()) {
-      FailFrom(dtm, 1, d.status());
-      return std::nullopt;
-    }
-    return *d;
-  }
-  // MOA's amount (C516 component 2) in `currency`; MOA's own currency
-  // (component 3) must agree when given.
-  std::optional<int64_t> MoaAmount(const EdiSegment& moa, const std::string& currency) {
-    const std::string own = absl::AsciiStrToUpper(moa.Get(1, 3));
-    if (!own.empty() && own != currency) {
-      Fail(moa, 1, "CURRENCY_MISMATCH",
-           absl::StrCat("MOA currency ", own, " differs from the message currency ", currency));
-      return std::nullopt;
-    }
-    return Decimal(moa, 1, 2, currency);
-  }
-  std::optional<int64_t> Decimal(const EdiSegment& s, size_t i, size_t j, const std::string& currency) {
-    if (!domain::IsKnownCurrency(currency)) {
-      Fail(s, i, "MISSING_CURRENCY", "no CUX segment names the currency and no --currency was given");
-      return std::nullopt;
-    }
-    // ISO 9735 v4 allows either decimal mark; EDIFACT never groups digits.
-    std::string text = s.Get(i, j);
-    std::replace(text.begin(), text.end(), ',', '.');
-    auto v = ParseAmount(text, currency, amounts_);
-    if (!v.ok()) {
-      FailFrom(s, i, v.status());
-      return std::nullopt;
-    }
-    return *v;
-  }
-  // The party id of a NAD's C082: "<ICD>:<id>". Component 2 may carry the
-  // ICD itself (EN 16931 binding, "0088"); code list agency 9 (GS1) is ICD
-  // 0088.
-  static std::string PartyId(const EdiSegment& nad) {
-    const std::string id = nad.Get(2, 1);
-    if (id.empty()) return "";
-    std::string scheme = nad.Get(2, 2);
-    if (scheme.empty()) scheme = nad.Get(2, 3) == "9" ? "0088" : nad.Get(2, 3);
-    return scheme.empty() ? id : absl::StrCat(scheme, ":", id);
-  }
+namespace {
 
-  const std::string& file_;
-  const AmountRules& amounts_;
-  const IssueSink& on_issue_;
-  const Decoder& decode_;
-  Location start_;
-  bool failed_ = false;
-};
+namespace v1 = ::collections_sidecar::v1;
+using edifact_internal::Decoder;
+using edifact_internal::FieldName;
+using edifact_internal::kDefaultSourceSystem;
+using edifact_internal::Message;
+
+const char* CharsetOf(absl::string_view syntax_id) {
+  static const std::map<std::string, const char*, std::less<>> kSets = {
+      {"UNOA", "ISO-8859-1"}, {"UNOB", "ISO-8859-1"}, {"UNOC", "ISO-8859-1"},
+      {"UNOD", "ISO-8859-2"}, {"UNOE", "ISO-8859-5"}, {"UNOF", "ISO-8859-7"},
+      {"UNOG", "ISO-8859-3"}, {"UNOH", "ISO-8859-4"}, {"UNOI", "ISO-8859-6"},
+      {"UNOJ", "ISO-8859-8"}, {"UNOK", "ISO-8859-9"}, {"UNOW", "UTF-8"},
+      {"UNOY", "UTF-8"}};
+  auto it = kSets.find(syntax_id);
+  return it == kSets.end() ? nullptr : it->second;
+}
 
 // ---------------------------------------------------------------- INVOIC
 
@@ -509,120 +380,6 @@ class InvoicMessage : public Message {
   EInvoiceLine* line_ = nullptr;
 };
 
-// ---------------------------------------------------------------- REMADV
-
-class RemadvMessage : public Message {
- public:
-  RemadvMessage(const std::string& file, const ParseOptions& options, const RecordSink& on_record,
-                const IssueSink& on_issue, const Decoder& decode, const EdiSegment& unh)
-      : Message(file, options.amounts, on_issue, decode, unh), options_(options), on_record_(on_record) {
-    currency_ = absl::AsciiStrToUpper(options.default_currency);
-  }
-
-  void OnSegment(const EdiSegment& s) override {
-    if (failed_) return;
-    const std::string& t = s.tag;
-    if (t == "BGM") {
-      number_ = Text(s, 2, 1);
-      bgm_ = At(s, 2);
-    } else if (t == "DTM" && docs_.empty() && !summary_) {
-      const std::string q = s.Get(1, 1);
-      if ((q == "137" || q == "209") && (!date_ || q == "209")) {
-        if (auto d = Date(s)) date_ = *d;
-      }
-    } else if (t == "CUX" && s.Get(1, 1) == "2") {
-      currency_ = absl::AsciiStrToUpper(s.Get(1, 2));
-    } else if (t == "NAD" && s.Get(1) == "PR" && docs_.empty()) {
-      payer_ = Text(s, 4, 1).empty() ? Text(s, 3, 1) : Text(s, 4, 1);
-    } else if (t == "DOC") {
-      docs_.push_back(Doc{s.Get(1, 1), Text(s, 2, 1), {}, At(s, 2)});
-    } else if (t == "UNS") {
-      summary_ = true;
-    } else if (t == "MOA") {
-      const std::string q = s.Get(1, 1);
-      auto v = MoaAmount(s, currency_);
-      if (!v) return;
-      if (summary_ || docs_.empty()) {
-        if (q == "12" && !total_) total_ = *v;
-      } else {
-        docs_.back().moa[q] = *v;
-      }
-    }
-  }
-
-  void Finish() override {
-    if (failed_) return;
-    if (number_.empty()) {
-      failed_ = true;
-      return on_issue_(ParseIssue{start_, "BGM02", "MISSING_FIELD", "the remittance advice has no number"});
-    }
-    if (!date_) {
-      failed_ = true;
-      return on_issue_(ParseIssue{start_, "DTM+137", "MISSING_FIELD", "the remittance advice has no date"});
-    }
-    ParsedRecord out = NewRecord(start_);
-    v1::Payment* p = out.record.mutable_payment();
-    p->mutable_external_ref()->set_source_system(options_.source_system.empty() ? std::string(kDefaultSourceSystem)
-                                                                                : options_.source_system);
-    p->mutable_external_ref()->set_id(absl::StrCat("remadv:", number_));
-    p->set_payer_reference(number_);
-    p->set_payer_name(payer_);
-    *p->mutable_received_date() = ToProtoDate(*date_);
-    p->set_method(v1::Payment::BANK_TRANSFER);
-    int64_t net = 0;
-    for (const Doc& d : docs_) {
-      int64_t amount = 0;
-      if (auto it = d.moa.find("12"); it != d.moa.end()) {
-        amount = it->second;
-      } else if (auto due = d.moa.find("9"); due != d.moa.end()) {
-        amount = due->second;
-        if (auto disc = d.moa.find("52"); disc != d.moa.end() && !AddChecked(&amount, -disc->second)) {
-          return Overflow(d.where);
-        }
-      } else {
-        failed_ = true;
-        return on_issue_(ParseIssue{d.where, "MOA+12", "MISSING_FIELD",
-                                    absl::StrCat("document ", d.number, " has no remitted amount (MOA+12 or MOA+9)")});
-      }
-      const DocumentKind kind = KindOfDocumentCode(d.code);
-      const bool credit = kind == DocumentKind::kCreditNote || amount < 0;
-      v1::RemittedDocument* rd = p->add_remitted_documents();
-      rd->set_number(d.number);
-      rd->set_credit_note(credit);
-      *rd->mutable_amount() = ToProtoMoney(amount < 0 ? -amount : amount, currency_);
-      if (!AddChecked(&net, credit ? -(amount < 0 ? -amount : amount) : amount)) return Overflow(d.where);
-    }
-    const int64_t total = total_.value_or(net);
-    if (total <= 0) {
-      failed_ = true;
-      return on_issue_(ParseIssue{start_, "MOA+12", "UNEXPECTED_SIGN", "the remitted total is not positive"});
-    }
-    *p->mutable_amount() = ToProtoMoney(total, currency_);
-    AllocateRemittance(p);
-    on_record_(std::move(out));
-  }
-
- private:
-  struct Doc {
-    std::string code, number;
-    std::map<std::string, int64_t> moa;
-    Location where;
-  };
-  void Overflow(const Location& where) {
-    failed_ = true;
-    on_issue_(ParseIssue{where, "MOA", "AMOUNT_OVERFLOW", "the remitted amounts overflow"});
-  }
-
-  const ParseOptions& options_;
-  const RecordSink& on_record_;
-  std::string currency_, number_, payer_;
-  Location bgm_;
-  std::optional<absl::CivilDay> date_;
-  std::optional<int64_t> total_;
-  std::vector<Doc> docs_;
-  bool summary_ = false;
-};
-
 // ------------------------------------------------------------- envelope
 
 class Skipped : public Message {
@@ -797,7 +554,7 @@ class EdifactParser {
       message_ = std::make_unique<InvoicMessage>(file_, options_, counting_, on_issue_, decode_, s);
       kind_ = &stats_->invoices;
     } else if (type == "REMADV") {
-      message_ = std::make_unique<RemadvMessage>(file_, options_, counting_, on_issue_, decode_, s);
+      message_ = edifact_internal::MakeRemadv(file_, options_, counting_, on_issue_, decode_, s);
       kind_ = &stats_->payments;
     } else {
       ++stats_->skipped;
