@@ -27,79 +27,18 @@
 #include "service/domain/money.h"
 #include "service/domain/status_macros.h"
 
+#include "connectors/gnucash/gnucash_book.h"
+
 namespace collections::connectors {
 
 namespace v1 = ::collections_sidecar::v1;
-namespace {
 
-constexpr absl::string_view kReceivable = "RECEIVABLE";
-constexpr absl::string_view kCustomerOwner = "gncCustomer";
-constexpr absl::string_view kJobOwner = "gncJob";
+namespace gnucash_internal {
 
-// ---------------------------------------------------------------- the book
-
-struct Split {
-  std::string account;
-  std::string value;  // rational text, "-132760/100"
-  std::string lot;
-};
-
-struct Txn {
-  std::string guid;
-  std::string currency;
-  std::string num;
-  std::string description;
-  std::string type;  // trans-txn-type: I invoice, P payment, L lot link
-  std::optional<absl::CivilDay> posted;
-  std::optional<absl::CivilDay> due;
-  std::vector<Split> splits;  // receivable splits only
-  Location where;
-};
-
-struct Lot {
-  std::string invoice;  // gncInvoice/invoice-guid
-  std::string owner;    // gncOwner/owner-guid (pre-payment lots)
-};
-
-struct Customer {
-  std::string guid, id, name, contact_name, email, phone, terms, currency, credit;
-  Location where;
-};
-
-struct Owner {
-  std::string type;  // gncCustomer, gncJob, gncVendor, gncEmployee
-  std::string guid;
-};
-
-struct Terms {
-  bool proximo = false;
-  int due_days = 0;  // days: after posting; proximo: day of the next month
-  int cutoff = 0;    // proximo: posted after this day -> one month later
-};
-
-struct Invoice {
-  std::string guid, id, currency, terms, posttxn, postlot, postacc, notes;
-  Owner owner;
-  std::optional<absl::CivilDay> posted;
-  bool credit_note = false;
-  Location where;
-};
-
-struct Book {
-  absl::flat_hash_set<std::string> receivable_accounts;
-  absl::flat_hash_map<std::string, Lot> lots;
-  std::vector<Txn> txns;  // document order
-  absl::flat_hash_map<std::string, size_t> txn_index;
-  std::vector<Customer> customers;
-  absl::flat_hash_map<std::string, Owner> job_owner;
-  absl::flat_hash_map<std::string, Terms> terms;
-  std::vector<Invoice> invoices;
-
-  void AddTxn(Txn t) {
-    txn_index[t.guid] = txns.size();
-    txns.push_back(std::move(t));
-  }
-};
+std::string SlotValue(const std::map<std::string, std::string>& slots, const std::string& key) {
+  auto it = slots.find(key);
+  return it == slots.end() ? "" : it->second;
+}
 
 // "2023-07-29 10:59:00 +0000", "2023-07-29", or the old SQL form
 // "20230729105900": the calendar day as written.
@@ -116,6 +55,33 @@ absl::StatusOr<absl::CivilDay> ParseGnuCashDate(absl::string_view text) {
   return domain::ParseIsoDay(text.substr(0, 10));
 }
 
+std::optional<absl::CivilDay> OptionalDate(absl::string_view text) {
+  if (text.empty()) return std::nullopt;
+  absl::StatusOr<absl::CivilDay> d = ParseGnuCashDate(text);
+  if (!d.ok()) return std::nullopt;
+  return *d;
+}
+
+}  // namespace gnucash_internal
+
+namespace {
+
+using gnucash_internal::Book;
+using gnucash_internal::Customer;
+using gnucash_internal::Invoice;
+using gnucash_internal::kCustomerOwner;
+using gnucash_internal::kJobOwner;
+using gnucash_internal::kReceivable;
+using gnucash_internal::Lot;
+using gnucash_internal::OptionalDate;
+using gnucash_internal::ParseGnuCashDate;
+using gnucash_internal::Owner;
+using gnucash_internal::SlotValue;
+using gnucash_internal::Split;
+using gnucash_internal::Terms;
+using gnucash_internal::Txn;
+
+
 void AddChannel(v1::Contact* contact, v1::ContactChannel::Type type, const std::string& address) {
   if (address.empty()) return;
   v1::ContactChannel* ch = contact->add_channels();
@@ -123,12 +89,6 @@ void AddChannel(v1::Contact* contact, v1::ContactChannel::Type type, const std::
   ch->set_address(address);
 }
 
-std::optional<absl::CivilDay> OptionalDate(absl::string_view text) {
-  if (text.empty()) return std::nullopt;
-  absl::StatusOr<absl::CivilDay> d = ParseGnuCashDate(text);
-  if (!d.ok()) return std::nullopt;
-  return *d;
-}
 
 absl::CivilDay DueFromTerms(const Terms& t, absl::CivilDay posted) {
   if (!t.proximo) return posted + t.due_days;
@@ -165,10 +125,6 @@ void FlattenSlots(const XmlElement* container, const std::string& prefix,
   }
 }
 
-std::string SlotValue(const std::map<std::string, std::string>& slots, const std::string& key) {
-  auto it = slots.find(key);
-  return it == slots.end() ? "" : it->second;
-}
 
 class XmlBookReader {
  public:
@@ -646,155 +602,6 @@ class Emitter {
   absl::flat_hash_set<std::string> posting_txns_;
 };
 
-// ---------------------------------------------------------------- SQLite
-
-class Db {
- public:
-  ~Db() {
-    if (db_ != nullptr) sqlite3_close(db_);
-  }
-  absl::Status Open(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-      return absl::NotFoundError(absl::StrCat("cannot open ", path, ": ",
-                                              db_ != nullptr ? sqlite3_errmsg(db_) : "?"));
-    }
-    return absl::OkStatus();
-  }
-  // Runs `sql`, calling `row` with the text of each column ("" for NULL).
-  absl::Status Query(const std::string& sql,
-                     const std::function<void(const std::vector<std::string>&)>& row) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-      return absl::InvalidArgumentError(sqlite3_errmsg(db_));
-    }
-    std::vector<std::string> cols(sqlite3_column_count(st));
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-      for (size_t i = 0; i < cols.size(); ++i) {
-        const unsigned char* t = sqlite3_column_text(st, static_cast<int>(i));
-        cols[i] = t == nullptr ? "" : reinterpret_cast<const char*>(t);
-      }
-      row(cols);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return absl::DataLossError(sqlite3_errmsg(db_));
-    return absl::OkStatus();
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
-
-// GncOwnerType of the SQL backend (gncOwner.h).
-std::string OwnerTypeName(absl::string_view n) {
-  if (n == "2") return std::string(kCustomerOwner);
-  if (n == "3") return std::string(kJobOwner);
-  if (n == "4") return "gncVendor";
-  if (n == "5") return "gncEmployee";
-  return "";
-}
-
-absl::Status ReadSqliteBook(Db& db, const std::string& file, Book& book) {
-  Location nowhere{file, 0, 0, ""};
-  bool has_invoices = false;
-  RETURN_IF_ERROR(db.Query(
-      "SELECT name FROM sqlite_master WHERE type='table' AND name IN "
-      "('invoices','customers','transactions','splits','accounts','slots')",
-      [&](const auto& r) { has_invoices |= r[0] == "invoices"; }));
-  if (!has_invoices) {
-    return InputError("NOT_GNUCASH", nowhere, "the database has no GnuCash invoices table");
-  }
-  absl::flat_hash_map<std::string, std::string> commodity;
-  auto wrap = [&](absl::Status s) {
-    if (s.ok()) return s;
-    return InputError("NOT_GNUCASH", nowhere, absl::StrCat("unexpected schema: ", s.message()));
-  };
-  RETURN_IF_ERROR(wrap(db.Query("SELECT guid, mnemonic FROM commodities",
-                                [&](const auto& r) { commodity[r[0]] = r[1]; })));
-  RETURN_IF_ERROR(wrap(db.Query("SELECT guid FROM accounts WHERE account_type = 'RECEIVABLE'",
-                                [&](const auto& r) { book.receivable_accounts.insert(r[0]); })));
-  // Slots we need, keyed by the object they belong to.
-  absl::flat_hash_map<std::string, std::map<std::string, std::string>> slots;
-  RETURN_IF_ERROR(wrap(db.Query(
-      "SELECT obj_guid, name, COALESCE(string_val, guid_val, timespec_val, "
-      "CAST(int64_val AS TEXT), gdate_val) FROM slots WHERE name IN "
-      "('gncInvoice/invoice-guid', 'gncOwner/owner-guid', 'trans-date-due', "
-      "'trans-txn-type', 'credit-note')",
-      [&](const auto& r) { slots[r[0]][r[1]] = r[2]; })));
-  auto slot = [&](const std::string& obj, const std::string& key) {
-    auto it = slots.find(obj);
-    return it == slots.end() ? std::string() : SlotValue(it->second, key);
-  };
-  RETURN_IF_ERROR(wrap(db.Query("SELECT guid FROM lots", [&](const auto& r) {
-    book.lots[r[0]] = Lot{slot(r[0], "gncInvoice/invoice-guid"), slot(r[0], "gncOwner/owner-guid")};
-  })));
-  RETURN_IF_ERROR(wrap(db.Query(
-      "SELECT t.guid, t.currency_guid, t.num, t.post_date, t.description, s.account_guid, "
-      "s.value_num || '/' || s.value_denom, COALESCE(s.lot_guid, '') "
-      "FROM transactions t JOIN splits s ON s.tx_guid = t.guid "
-      "JOIN accounts a ON a.guid = s.account_guid AND a.account_type = 'RECEIVABLE' "
-      "ORDER BY t.post_date, t.guid, s.guid",
-      [&](const auto& r) {
-        auto it = book.txn_index.find(r[0]);
-        if (it == book.txn_index.end()) {
-          Txn t;
-          t.guid = r[0];
-          t.currency = commodity[r[1]];
-          t.num = r[2];
-          t.posted = OptionalDate(r[3]);
-          t.description = r[4];
-          t.type = slot(r[0], "trans-txn-type");
-          t.due = OptionalDate(slot(r[0], "trans-date-due"));
-          t.where = Location{file, 0, 0, absl::StrCat("transactions/", r[0])};
-          book.AddTxn(std::move(t));
-          it = book.txn_index.find(r[0]);
-        }
-        book.txns[it->second].splits.push_back(Split{r[5], r[6], r[7]});
-      })));
-  RETURN_IF_ERROR(wrap(db.Query(
-      "SELECT guid, id, name, COALESCE(addr_name, ''), COALESCE(addr_email, ''), "
-      "COALESCE(addr_phone, ''), COALESCE(terms, ''), currency, "
-      "credit_num || '/' || credit_denom FROM customers ORDER BY id, guid",
-      [&](const auto& r) {
-        Customer c{r[0], r[1], r[2], r[3], r[4], r[5], r[6], commodity[r[7]], r[8],
-                   Location{file, 0, 0, absl::StrCat("customers/", r[0])}};
-        book.customers.push_back(std::move(c));
-      })));
-  RETURN_IF_ERROR(wrap(db.Query("SELECT guid, owner_type, owner_guid FROM jobs", [&](const auto& r) {
-    book.job_owner[r[0]] = Owner{OwnerTypeName(r[1]), r[2]};
-  })));
-  RETURN_IF_ERROR(wrap(db.Query(
-      "SELECT guid, type, duedays, cutoff FROM billterms", [&](const auto& r) {
-        Terms t;
-        t.proximo = r[1] == "GNC_TERM_TYPE_PROXIMO";
-        int v = 0;
-        if (absl::SimpleAtoi(r[2], &v)) t.due_days = v;
-        if (absl::SimpleAtoi(r[3], &v)) t.cutoff = v;
-        book.terms[r[0]] = t;
-      })));
-  RETURN_IF_ERROR(wrap(db.Query(
-      "SELECT guid, id, COALESCE(date_posted, ''), owner_type, owner_guid, COALESCE(terms, ''), "
-      "currency, COALESCE(post_txn, ''), COALESCE(post_lot, ''), COALESCE(post_acc, ''), "
-      "COALESCE(notes, '') FROM invoices ORDER BY date_opened, id, guid",
-      [&](const auto& r) {
-        Invoice inv;
-        inv.guid = r[0];
-        inv.id = r[1];
-        inv.posted = OptionalDate(r[2]);
-        inv.owner = Owner{OwnerTypeName(r[3]), r[4]};
-        inv.terms = r[5];
-        inv.currency = commodity[r[6]];
-        inv.posttxn = r[7];
-        inv.postlot = r[8];
-        inv.postacc = r[9];
-        inv.notes = r[10];
-        inv.credit_note = slot(r[0], "credit-note") == "1";
-        inv.where = Location{file, 0, 0, absl::StrCat("invoices/", r[0])};
-        book.invoices.push_back(std::move(inv));
-      })));
-  return absl::OkStatus();
-}
-
 std::string FileLabel(const ParseOptions& options) {
   return options.file_name.empty() ? "<input>" : options.file_name;
 }
@@ -888,10 +695,8 @@ absl::Status ParseGnuCashSqlite(const std::string& path, const ParseOptions& opt
   GnuCashStats local;
   GnuCashStats& s = stats != nullptr ? *stats : local;
   std::string file = options.file_name.empty() ? path : options.file_name;
-  Db db;
-  RETURN_IF_ERROR(db.Open(path));
   Book book;
-  RETURN_IF_ERROR(ReadSqliteBook(db, file, book));
+  RETURN_IF_ERROR(gnucash_internal::ReadSqliteBookFile(path, file, book));
   Emitter(book, options, on_record, on_issue, s).Run();
   return absl::OkStatus();
 }
