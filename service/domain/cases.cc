@@ -166,55 +166,8 @@ bool IsStall(absl::string_view code) {
 
 std::string Percent(int64_t bp) { return absl::StrFormat("%d%%", (bp + 50) / 100); }
 
-}  // namespace
-
-CaseOutcome Transition(const Case& before, const CaseEvent& event, const AccountContext& ctx,
-                       const CollectionPolicy& policy, const PortfolioPrior& prior) {
-  const absl::CivilDay day = event.day;
-  CaseOutcome out;
-  Case& c = out.after;
-  c.customer = ctx.customer.id;
-  c.display_name = ctx.customer.display_name;
-  c.kind = ctx.customer.kind;
-  c.owner = ctx.customer.account_owner;
-  c.policy_version = policy.version;
-  c.history = before.history;
-  c.evaluated_day = day;
-  c.last_run_day = before.last_run_day;
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone(ctx.customer.time_zone, &tz)) tz = absl::UTCTimeZone();
-
-  const Recommendation rec = Recommend(ctx, policy, prior, day);
-  out.recommendation = rec;
-  c.recommendation = rec;
-  c.risk = rec.risk;
-  c.segment = rec.segment;
-  c.reasons = rec.reasons;
-  c.last_contact = rec.last_contact_time;
-
-  // Balances and the oldest overdue invoice.
-  const std::vector<const InvoiceState*> open = OpenInvoices(ctx, day);
-  // Exact for an account that passed AccountAmountsFit.
-  std::map<std::string, AmountSum> balance, overdue;
-  for (const InvoiceState* s : open) {
-    const int64_t due = s->AmountDueAsOf(day);
-    balance[s->currency] += due;
-    const int dpd = DaysPastDue(s->due_date, day);
-    if (dpd > 0) {
-      overdue[s->currency] += due;
-      c.oldest_days_past_due = std::max(c.oldest_days_past_due, dpd);
-    }
-  }
-  c.balance = SortedMoney(balance);
-  c.overdue = SortedMoney(overdue);
-  c.prior_contribution = RiskContributionOf(ctx, day);
-
-  // The stage carried out, and the day it was.
-  std::string segment_unused;
-  const PolicyRules& rules = RulesFor(policy, ctx.customer, c.overdue, &segment_unused);
-  CarriedOut(ctx, rules, open, day, tz, &c.stage, &c.stage_entered);
-
-  // The last step: the newest outbox action or staged contact.
+// The last step: the newest outbox action or staged contact up to `day`.
+void SetLastStep(const AccountContext& ctx, absl::CivilDay day, absl::TimeZone tz, Case& c) {
   for (const auto& p : ctx.pending) {
     if (!c.last_step.day || p.as_of >= *c.last_step.day) {
       c.last_step = {p.stage, ActionOfChannel(p.channel, p.stage), p.as_of, p.id};
@@ -232,10 +185,13 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
                      action.substr(action.rfind('/') + 1)};
     }
   }
+}
 
-  // Pauses, from the arrangements and holds in force on `day`.
-  std::set<std::string> open_ids;
-  for (const InvoiceState* s : open) open_ids.insert(s->id);
+// Pauses, from the arrangements and holds in force on `day` over the open
+// invoices `open_ids`, and the arrangement that governs the case. True when
+// a referral waits for the account owner's approval.
+bool AddPauses(const AccountContext& ctx, const std::set<std::string>& open_ids,
+               absl::CivilDay day, Case& c) {
   auto held = [&](const std::vector<std::string>& ids) {
     std::vector<std::string> out_ids;
     for (const auto& id : ids) {
@@ -300,50 +256,18 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
   } else if (governing_promise != nullptr) {
     c.governing_arrangement = absl::StrCat("promises/", governing_promise->id);
   }
+  return awaiting_approval;
+}
 
-  // The state.
-  const std::string& decision = rec.reasons.empty() ? std::string() : rec.reasons.back().code;
-  if (ctx.referral.state == EndState::kWrittenOff && !ctx.referral.recalled) {
-    c.state = CaseState::kWrittenOff;
-  } else if (ctx.referral.state != EndState::kNone && !ctx.referral.recalled) {
-    c.state = CaseState::kReferred;
-  } else if (open.empty()) {
-    c.state = CaseState::kClear;
-  } else if (awaiting_approval) {
-    c.state = CaseState::kAwaitingApproval;
-  } else if (rec.action == Action::kPause || decision == "IN_PAYMENT_PLAN") {
-    c.state = CaseState::kPaused;
-  } else if (IsStall(decision)) {
-    c.state = CaseState::kStalled;
-  } else if (overdue.empty() && !rec.Actionable() && !rec.next_action_date) {
-    c.state = CaseState::kClear;
-  } else {
-    c.state = CaseState::kActive;
-  }
-
-  // The next step and when it falls due.
-  if (rec.Actionable() && rec.action != Action::kPause) {
-    c.next_step = {rec.stage, rec.action, day, ""};
-  } else if (rec.next_action_date) {
-    c.next_step = {rec.stage, Action::kNoAction, rec.next_action_date, ""};
-  }
-
-  // Take the step: the daily run, once per day.
-  const bool ran_today = before.last_run_day && *before.last_run_day == day;
-  const bool outbox_today = ctx.last_outbox_day && *ctx.last_outbox_day == day;
-  if (event.daily_run && !ran_today && !outbox_today && rec.Actionable() &&
-      rec.action != Action::kPause) {
-    // The step becomes the last step once its outbox action is written
-    // (the caller's write moves the case again).
-    out.action = rec;
-    c.last_run_day = day;
-  } else if (event.daily_run) {
-    c.last_run_day = day;
-  }
-
-  // The day the daily run must look again: the earliest day something
-  // falls due by the passing of time alone.
-  const bool acted_today = event.daily_run || ran_today || outbox_today;
+// The day the daily run must look again: the earliest day something falls
+// due by the passing of time alone (none for referred or written-off cases).
+std::optional<absl::CivilDay> NextDueDay(const AccountContext& ctx, const Case& c,
+                                         const Recommendation& rec, bool action_taken,
+                                         bool acted_today,
+                                         const std::vector<const InvoiceState*>& open,
+                                         const std::set<std::string>& open_ids,
+                                         const PolicyRules& rules, absl::CivilDay day,
+                                         absl::TimeZone tz) {
   const absl::CivilDay lower = acted_today ? day + 1 : day;
   std::optional<absl::CivilDay> due;
   auto consider = [&](absl::CivilDay d) {
@@ -351,7 +275,7 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
     if (!due || d < *due) due = d;
   };
   if (c.state != CaseState::kReferred && c.state != CaseState::kWrittenOff) {
-    if (rec.Actionable() && rec.action != Action::kPause && !out.action) consider(day);
+    if (rec.Actionable() && rec.action != Action::kPause && !action_taken) consider(day);
     if (rec.next_action_date) consider(*rec.next_action_date);
     if (rec.Actionable() && absl::ToCivilDay(rec.earliest_time, tz) > day) {
       consider(absl::ToCivilDay(rec.earliest_time, tz));
@@ -413,9 +337,14 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
       if (std::optional<int> in = NextAgeBandChange(c.oldest_days_past_due)) consider(day + *in);
     }
   }
-  c.due_day = due;
+  return due;
+}
 
-  // Priority: the expected loss avoided by acting now (see the header).
+// Priority: the expected loss avoided by acting now (see the header), and
+// its explanation.
+void SetPriority(const AccountContext& ctx, const CollectionPolicy& policy,
+                 const Recommendation& rec, const std::map<std::string, AmountSum>& overdue,
+                 absl::CivilDay day, Case& c) {
   std::map<std::string, AmountSum> collectible;
   for (const auto& m : rec.amounts) collectible[m.currency] += m.minor;
   std::string main_currency;
@@ -477,6 +406,112 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
   } else {
     c.priority_explanation = urgency_text;
   }
+}
+
+}  // namespace
+
+CaseOutcome Transition(const Case& before, const CaseEvent& event, const AccountContext& ctx,
+                       const CollectionPolicy& policy, const PortfolioPrior& prior) {
+  const absl::CivilDay day = event.day;
+  CaseOutcome out;
+  Case& c = out.after;
+  c.customer = ctx.customer.id;
+  c.display_name = ctx.customer.display_name;
+  c.kind = ctx.customer.kind;
+  c.owner = ctx.customer.account_owner;
+  c.policy_version = policy.version;
+  c.history = before.history;
+  c.evaluated_day = day;
+  c.last_run_day = before.last_run_day;
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(ctx.customer.time_zone, &tz)) tz = absl::UTCTimeZone();
+
+  const Recommendation rec = Recommend(ctx, policy, prior, day);
+  out.recommendation = rec;
+  c.recommendation = rec;
+  c.risk = rec.risk;
+  c.segment = rec.segment;
+  c.reasons = rec.reasons;
+  c.last_contact = rec.last_contact_time;
+
+  // Balances and the oldest overdue invoice.
+  const std::vector<const InvoiceState*> open = OpenInvoices(ctx, day);
+  // Exact for an account that passed AccountAmountsFit.
+  std::map<std::string, AmountSum> balance, overdue;
+  for (const InvoiceState* s : open) {
+    const int64_t due = s->AmountDueAsOf(day);
+    balance[s->currency] += due;
+    const int dpd = DaysPastDue(s->due_date, day);
+    if (dpd > 0) {
+      overdue[s->currency] += due;
+      c.oldest_days_past_due = std::max(c.oldest_days_past_due, dpd);
+    }
+  }
+  c.balance = SortedMoney(balance);
+  c.overdue = SortedMoney(overdue);
+  c.prior_contribution = RiskContributionOf(ctx, day);
+
+  // The stage carried out, and the day it was.
+  std::string segment_unused;
+  const PolicyRules& rules = RulesFor(policy, ctx.customer, c.overdue, &segment_unused);
+  CarriedOut(ctx, rules, open, day, tz, &c.stage, &c.stage_entered);
+
+  // The last step: the newest outbox action or staged contact.
+  SetLastStep(ctx, day, tz, c);
+
+  // Pauses, from the arrangements and holds in force on `day`.
+  std::set<std::string> open_ids;
+  for (const InvoiceState* s : open) open_ids.insert(s->id);
+  const bool awaiting_approval = AddPauses(ctx, open_ids, day, c);
+
+  // The state.
+  const std::string& decision = rec.reasons.empty() ? std::string() : rec.reasons.back().code;
+  if (ctx.referral.state == EndState::kWrittenOff && !ctx.referral.recalled) {
+    c.state = CaseState::kWrittenOff;
+  } else if (ctx.referral.state != EndState::kNone && !ctx.referral.recalled) {
+    c.state = CaseState::kReferred;
+  } else if (open.empty()) {
+    c.state = CaseState::kClear;
+  } else if (awaiting_approval) {
+    c.state = CaseState::kAwaitingApproval;
+  } else if (rec.action == Action::kPause || decision == "IN_PAYMENT_PLAN") {
+    c.state = CaseState::kPaused;
+  } else if (IsStall(decision)) {
+    c.state = CaseState::kStalled;
+  } else if (overdue.empty() && !rec.Actionable() && !rec.next_action_date) {
+    c.state = CaseState::kClear;
+  } else {
+    c.state = CaseState::kActive;
+  }
+
+  // The next step and when it falls due.
+  if (rec.Actionable() && rec.action != Action::kPause) {
+    c.next_step = {rec.stage, rec.action, day, ""};
+  } else if (rec.next_action_date) {
+    c.next_step = {rec.stage, Action::kNoAction, rec.next_action_date, ""};
+  }
+
+  // Take the step: the daily run, once per day.
+  const bool ran_today = before.last_run_day && *before.last_run_day == day;
+  const bool outbox_today = ctx.last_outbox_day && *ctx.last_outbox_day == day;
+  if (event.daily_run && !ran_today && !outbox_today && rec.Actionable() &&
+      rec.action != Action::kPause) {
+    // The step becomes the last step once its outbox action is written
+    // (the caller's write moves the case again).
+    out.action = rec;
+    c.last_run_day = day;
+  } else if (event.daily_run) {
+    c.last_run_day = day;
+  }
+
+  // The day the daily run must look again: the earliest day something
+  // falls due by the passing of time alone.
+  const bool acted_today = event.daily_run || ran_today || outbox_today;
+  c.due_day = NextDueDay(ctx, c, rec, out.action.has_value(), acted_today, open, open_ids, rules,
+                         day, tz);
+
+  // Priority: the expected loss avoided by acting now (see the header).
+  SetPriority(ctx, policy, rec, overdue, day, c);
 
   // History: a transition when the state, the stage or the pauses change.
   std::vector<PauseKind> kinds_before, kinds_after;
