@@ -15,29 +15,13 @@
 namespace collections::app {
 
 namespace v1 = ::collections_sidecar::v1;
-namespace {
-
-
-// tenants/{tenant}/outboxActions/{action} -> (tenant, action id).
-absl::StatusOr<std::pair<std::string, std::string>> ParseActionName(absl::string_view name) {
-  std::vector<std::string> parts = absl::StrSplit(name, '/');
-  if (parts.size() != 4 || parts[0] != "tenants" || parts[2] != "outboxActions" ||
-      !IsValidTenantId(parts[1]) || !IsValidResourceId(parts[3])) {
-    return domain::InvalidInput("INVALID_RESOURCE_NAME", "name",
-                                "expected tenants/{tenant}/outboxActions/{action}");
-  }
-  return std::make_pair(parts[1], parts[3]);
-}
-
-}  // namespace
 
 absl::StatusOr<v1::ActionCheck> ActionChecker::CheckAction(const CallContext& ctx,
                                                            const v1::CheckActionRequest& r) {
-  ASSIGN_OR_RETURN(auto name, ParseActionName(r.name()));
+  ASSIGN_OR_RETURN(OutboxActionName name, ParseOutboxActionName(r.name(), "name"));
   const auto& [tenant, id] = name;
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
-  const absl::Time when =
-      r.has_time() ? FromTs(r.time()) : clock_.Now();
+  const absl::Time when = r.has_time() ? FromTs(r.time()) : clock_.Now();
   v1::ActionCheck out;
   RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kOutboxKind, id));

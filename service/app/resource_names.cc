@@ -67,6 +67,16 @@ absl::StatusOr<ChildName> ParseChildName(absl::string_view name, absl::string_vi
                    std::string(parts[5])};
 }
 
+absl::StatusOr<OutboxActionName> ParseOutboxActionName(absl::string_view name,
+                                                       absl::string_view field) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 4 || parts[0] != "tenants" || !IsValidTenantId(parts[1]) ||
+      parts[2] != kOutboxActions || !IsValidResourceId(parts[3])) {
+    return BadName(field, name, absl::StrCat("tenants/{tenant}/", kOutboxActions, "/{action}"));
+  }
+  return OutboxActionName{std::string(parts[1]), std::string(parts[3])};
+}
+
 std::string TenantName(absl::string_view tenant) { return absl::StrCat("tenants/", tenant); }
 std::string CustomerResource(absl::string_view tenant, absl::string_view customer) {
   return absl::StrCat("tenants/", tenant, "/customers/", customer);
@@ -74,6 +84,10 @@ std::string CustomerResource(absl::string_view tenant, absl::string_view custome
 std::string ChildResource(absl::string_view tenant, absl::string_view customer,
                           absl::string_view collection, absl::string_view id) {
   return absl::StrCat("tenants/", tenant, "/customers/", customer, "/", collection, "/", id);
+}
+
+std::string OutboxActionResource(absl::string_view tenant, absl::string_view id) {
+  return absl::StrCat("tenants/", tenant, "/", kOutboxActions, "/", id);
 }
 
 uint64_t StableHash(absl::string_view data) {

@@ -15,6 +15,8 @@ namespace collections::app {
 inline constexpr char kInvoices[] = "invoices";
 inline constexpr char kPayments[] = "payments";
 inline constexpr char kCreditNotes[] = "creditNotes";
+// Collection segment of a tenant's outbox actions.
+inline constexpr char kOutboxActions[] = "outboxActions";
 
 struct CustomerName {
   std::string tenant;
@@ -39,10 +41,19 @@ absl::StatusOr<CustomerName> ParseCustomerName(absl::string_view name, absl::str
 absl::StatusOr<ChildName> ParseChildName(absl::string_view name, absl::string_view collection,
                                          absl::string_view field);
 
+// tenants/{tenant}/outboxActions/{action}.
+struct OutboxActionName {
+  std::string tenant;
+  std::string id;
+};
+absl::StatusOr<OutboxActionName> ParseOutboxActionName(absl::string_view name,
+                                                       absl::string_view field);
+
 std::string TenantName(absl::string_view tenant);
 std::string CustomerResource(absl::string_view tenant, absl::string_view customer);
 std::string ChildResource(absl::string_view tenant, absl::string_view customer,
                           absl::string_view collection, absl::string_view id);
+std::string OutboxActionResource(absl::string_view tenant, absl::string_view id);
 
 // A deterministic resource id for a record known by its external id: the
 // external id itself when it is a valid resource id, otherwise a lower-case
