@@ -78,6 +78,7 @@ int64_t PaymentsBefore(const InvoiceState& inv, absl::CivilDay day) {
 
 double Auc(const std::vector<RiskPrediction>& predictions) {
   std::vector<const RiskPrediction*> sorted;
+  sorted.reserve(predictions.size());
   for (const auto& p : predictions) sorted.push_back(&p);
   std::sort(sorted.begin(), sorted.end(), [](const RiskPrediction* a, const RiskPrediction* b) {
     return a->probability < b->probability;
@@ -178,7 +179,7 @@ std::vector<RiskPrediction> ReplayRisk(const std::vector<AccountContext>& accoun
       RiskContribution now = RiskContributionOf(accounts[c], day);
       totals.Add(contribution[c], -1);
       totals.Add(now, +1);
-      contribution[c] = std::move(now);
+      contribution[c] = now;
     }
     if (!issued[k].empty()) {
       const PortfolioPrior prior = PriorFromTotals(totals);

@@ -470,7 +470,7 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
     c.state = CaseState::kWrittenOff;
   } else if (ctx.referral.state != EndState::kNone && !ctx.referral.recalled) {
     c.state = CaseState::kReferred;
-  } else if (open.empty()) {
+  } else if (open.empty()) {  // NOLINT(bugprone-branch-clone): first match wins, see below
     c.state = CaseState::kClear;
   } else if (awaiting_approval) {
     c.state = CaseState::kAwaitingApproval;

@@ -329,6 +329,7 @@ std::vector<std::vector<const OpenItem*>> ByCustomer(const std::vector<const Ope
 
 std::vector<Pick> Picks(const std::vector<const OpenItem*>& items) {
   std::vector<Pick> out;
+  out.reserve(items.size());
   for (const OpenItem* it : items) out.push_back({it, std::nullopt});
   return out;
 }
@@ -484,6 +485,7 @@ void MatchReferredDocuments(const IncomingPayment& p, absl::Span<const OpenItem>
   }
   if (picks.empty()) return;
   std::vector<const OpenItem*> found;
+  found.reserve(picks.size());
   for (const Pick& pk : picks) found.push_back(pk.item);
   for (const auto& group : ByCustomer(found)) {
     std::vector<Pick> gp;

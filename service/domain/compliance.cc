@@ -196,7 +196,7 @@ ComplianceVerdict CheckContact(const AccountContext& ctx, const CollectionPolicy
   const bool override_given = contact.override_reason.size() >= 10;
 
   // Each step either passes, is overridden, or ends the check.
-  auto refuse = [&](Refusal r) {
+  auto refuse = [&](const Refusal& r) {
     if (override_given && contact.override_rule == r.rule) {
       verdict.overridden = true;
       return false;

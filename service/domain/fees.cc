@@ -96,7 +96,7 @@ FeeRules DefaultFeeRules() {
   FeeRules rules;
   SetRateTable(rules, BankOfEnglandBankRate());
   SetRateTable(rules, EcbMainRefinancingRate());
-  for (StatutoryPack pack : {UkLatePayment1998(), EuDirective2011_7()}) {
+  for (const StatutoryPack& pack : {UkLatePayment1998(), EuDirective2011_7()}) {
     rules.packs[pack.id] = pack;
   }
   return rules;

@@ -112,6 +112,7 @@ std::string Plural(int n, absl::string_view one, absl::string_view many) {
 
 std::string Amounts(const std::vector<Money>& amounts) {
   std::vector<std::string> parts;
+  parts.reserve(amounts.size());
   for (const auto& m : amounts) parts.push_back(FormatMoney(m));
   return absl::StrJoin(parts, " + ");
 }

@@ -54,7 +54,7 @@ class Builder {
     rec_.reasons.push_back({std::string(code), std::move(text)});
     facts_.push_back(rec_.reasons.back().text);
   }
-  Recommendation& Decide(Action action, absl::string_view code, std::string text) {
+  Recommendation& Decide(Action action, absl::string_view code, const std::string& text) {
     rec_.action = action;
     rec_.reasons.push_back({std::string(code), text});
     rec_.explanation = facts_.empty() ? Capitalize(text)
@@ -118,8 +118,8 @@ class Recommender {
   // Step 9.
   void Conclude();
 
-  bool Decide(Action action, absl::string_view code, std::string text) {
-    b_.Decide(action, code, std::move(text));
+  bool Decide(Action action, absl::string_view code, const std::string& text) {
+    b_.Decide(action, code, text);
     return true;
   }
   // Every wait is longer for a valued relationship.

@@ -472,7 +472,7 @@ RiskEstimate Fill(const AccountContext& ctx, const PortfolioPrior& prior, const 
                   absl::CivilDay as_of) {
   RiskEstimate r;
   r.subject = ctx.customer.id;
-  r.late_probability_bp = static_cast<int>(std::clamp<long>(std::lround(m.p * 10000), 0, 10000));
+  r.late_probability_bp = static_cast<int>(std::clamp<int64_t>(std::lround(m.p * 10000), 0, 10000));
   r.expected_days_late = PointDelay(m);
   r.expected_payment_date = as_of;
   r.own_history_count = m.own.matured;

@@ -28,7 +28,7 @@ int64_t BpCeil(int64_t a, int64_t bp) {
 
 absl::Status ValidateSettlementPolicy(const SettlementPolicy& p) {
   absl::Status st = CheckBp(p.margin_floor_bp, "settlement_margin_floor_bp", "INVALID_POLICY");
-  const absl::Status discount =
+  absl::Status discount =
       CheckBp(p.max_discount_bp, "settlement_max_discount_bp", "INVALID_POLICY");
   if (st.ok()) return discount;
   if (!discount.ok()) st = WithField(st, "settlement_max_discount_bp", "must be 0..10000 basis points");

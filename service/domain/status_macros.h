@@ -22,9 +22,13 @@
 // `ASSIGN_OR_RETURN(auto x, FunctionReturningStatusOr());`
 #define ASSIGN_OR_RETURN(lhs, rexpr) \
   ASSIGN_OR_RETURN_IMPL_(COLLECTIONS_CONCAT_(_statusor_, __LINE__), lhs, rexpr)
+// `var` is a name and `lhs` a declaration ("auto x"): neither can be
+// parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define ASSIGN_OR_RETURN_IMPL_(var, lhs, rexpr) \
   auto var = (rexpr);                           \
   if (!var.ok()) return std::move(var).status(); \
   lhs = *std::move(var)
+// NOLINTEND(bugprone-macro-parentheses)
 
 #endif  // COLLECTIONS_DOMAIN_STATUS_MACROS_H_
