@@ -21,7 +21,7 @@ PACKAGES=(
   libcpp-httplib-dev libcurl4-openssl-dev python3-aiosmtpd
   golang-github-gogo-googleapis-dev
   hledger ledger beancount
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format clang-tidy
   nodejs chromium chromium-driver python3-selenium python3-pil
 )
 
