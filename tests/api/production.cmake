@@ -1,4 +1,4 @@
-# Production-readiness tests (issue 8): the Python client example against a
+# Production-readiness tests: the Python client example against a
 # real collectionsd, authentication, TLS, limits and metrics. Included from
 # tests/api/CMakeLists.txt.
 
@@ -21,7 +21,7 @@ foreach(t auth_test limits_test metrics_test)
 endforeach()
 collections_cc_test(tls_test SRCS tls_test.cc DEPS prod_test_support)
 
-# JSON over HTTP (issue 17): every method through collectionsd's HTTP port
+# JSON over HTTP: every method through collectionsd's HTTP port
 # answers as gRPC does; the OpenAPI description served equals the build's.
 pkg_check_modules(TEST_CPP_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 collections_cc_test(http_json_test
