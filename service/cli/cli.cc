@@ -119,8 +119,33 @@ void RowBudget::Report(const char* noun) const {
   std::fprintf(stderr, "showing %d of %d %s (--limit=0 shows all)\n", shown_, total_, noun);
 }
 
-std::string Table(const std::vector<std::vector<std::string>>& rows,
+namespace {
+
+// A cell on one line: a postal address ("Name\n10 Harbor Road") reads
+// "Name, 10 Harbor Road", and no control character shifts the columns.
+std::string OneLine(const std::string& cell) {
+  std::string out;
+  bool pending_break = false;
+  for (const char c : cell) {
+    if (c == '\n' || c == '\r') {
+      pending_break = !out.empty();
+      continue;
+    }
+    if (pending_break) out += ", ";
+    pending_break = false;
+    out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Table(const std::vector<std::vector<std::string>>& raw_rows,
                   const std::vector<bool>& right_align) {
+  std::vector<std::vector<std::string>> rows = raw_rows;
+  for (auto& r : rows) {
+    for (auto& cell : r) cell = OneLine(cell);
+  }
   std::vector<size_t> width;
   for (const auto& r : rows) {
     if (width.size() < r.size()) width.resize(r.size(), 0);

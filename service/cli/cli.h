@@ -68,7 +68,8 @@ bool ReadFile(const std::string& path, std::string* out);
 int ParseMessageFile(const std::string& path, google::protobuf::Message* msg);
 // Formats aligned columns; the first row is the header, bold when Colour().
 // Widths are display widths (wcswidth of the UTF-8 text), so names with
-// accents or CJK characters stay aligned.
+// accents or CJK characters stay aligned. A cell's line breaks become ", "
+// and other control characters spaces: one row is one line.
 std::string Table(const std::vector<std::vector<std::string>>& rows,
                   const std::vector<bool>& right_align = {});
 // The number of terminal columns `utf8` occupies (wcswidth); invalid UTF-8

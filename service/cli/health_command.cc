@@ -10,8 +10,9 @@ namespace {
 
 namespace health = ::grpc::health::v1;
 
-// Prints the serving status; exit 0 only for SERVING, 6 (unavailable) for any
-// other status or an unreachable server.
+// Prints the serving status; exit 0 only for SERVING, 3 (not found) for a
+// service the server does not know, 6 (unavailable) for any other status or
+// an unreachable server.
 int Health(Context& ctx, const std::vector<std::string>& args) {
   if (args.size() > 1) return kExitUsage;
   health::HealthCheckRequest req;
@@ -35,7 +36,8 @@ int Health(Context& ctx, const std::vector<std::string>& args) {
 void RegisterHealthCommand(CommandTable& table) {
   table["health"] = {"health [service]",
                      "gRPC health check of the server (or of one service, e.g. "
-                     "collections_sidecar.v1.LedgerService); exit 0 when SERVING, 6 otherwise",
+                     "collections_sidecar.v1.LedgerService); exit 0 when SERVING, 3 for an unknown "
+                     "service, 6 otherwise",
                      Health, /*tenant_free=*/true};
 }
 

@@ -8,7 +8,9 @@ collectionsd on 127.0.0.1 with a fixed clock:
   * table columns line up by display width with accented and CJK names;
   * colour only on a terminal, and never with NO_COLOR;
   * `contact` without --at records the server's time, not 1970;
-  * --tls_ca / --tls_server_name reach a TLS server; --token_file is read.
+  * --tls_ca / --tls_server_name reach a TLS server; --token_file is read;
+  * `health` answers without tenant or token, in plaintext on loopback and
+    with TLS.
 
   collectionsctl_test.py <collectionsctl> <collectionsd>
 """
@@ -43,6 +45,16 @@ def start_server(work, *extra):
             raise RuntimeError(log.read())
         time.sleep(0.05)
     raise RuntimeError("collectionsd did not start")
+
+
+def self_signed(work):
+    """A certificate for localhost and its key, made with openssl."""
+    key, cert = os.path.join(work, "tls.key"), os.path.join(work, "tls.crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return key, cert
 
 
 def width(text):
@@ -160,13 +172,85 @@ class CollectionsctlTest(unittest.TestCase):
         self.assertEqual(res.returncode, 4)
         self.assertIn("TIME_BEFORE_CUSTOMER", res.stderr)
 
+    def test_complete_without_at_is_now_and_the_next_reminder_waits(self):
+        # Issue 16: `complete <action> SENT` recorded 1970, so the queue saw
+        # 20,789 days without contact and recommended a second send that day.
+        records = os.path.join(self.work, "outbox.jsonl")
+        with open(records, "w") as f:
+            f.write(json.dumps({"customer": {
+                "external_ref": {"source_system": "erp", "id": "C-1"}, "display_name": "Ortiz",
+                "kind": "CUSTOMER_KIND_BUSINESS", "time_zone": "UTC",
+                "contacts": [{"name": "Ana", "channels": [
+                    {"type": "EMAIL", "address": "ana@example.com"}]}]}}) + "\n")
+            f.write(json.dumps({"customer_ref": "C-1", "invoice": {
+                "external_ref": {"source_system": "erp", "id": "INV-1"}, "number": "INV-1",
+                "issue_date": {"year": 2026, "month": 9, "day": 1},
+                "due_date": {"year": 2026, "month": 11, "day": 5}, "currency_code": "EUR",
+                "total": {"currency_code": "EUR", "minor_units": "125000"}}}) + "\n")
+        tenant = "--tenant=outbox"
+        self.assertEqual(self.ctl(tenant, "sync", records).returncode, 0)
+        self.assertEqual(self.ctl(tenant, "collect").returncode, 0)
+        action = json.loads(self.ctl(tenant, "--json", "actions").stdout.splitlines()[0])
+        self.assertEqual(action["recommendation"]["action"], "EMAIL")
+        res = self.ctl(tenant, "complete", action["name"], "SENT", "--at=1970-01-01T00:00:00Z")
+        self.assertEqual(res.returncode, 4)
+        self.assertIn("TIME_BEFORE_CUSTOMER", res.stderr)
+        res = self.ctl(tenant, "--json", "complete", action["name"], "SENT")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(json.loads(res.stdout.splitlines()[-1])["complete_time"],
+                         "2026-11-20T12:00:00Z")
+        rec = json.loads(self.ctl(tenant, "--json", "recommend", "C-1").stdout.splitlines()[-1])
+        self.assertEqual(rec["action"], "NO_ACTION", rec)
+        self.assertEqual(self.ctl(tenant, "collect").stdout.count("0 action(s) written"), 1)
+
+    def test_health_in_plaintext_needs_no_tenant_or_token(self):
+        res = self.ctl("health")
+        self.assertEqual((res.returncode, res.stdout), (0, "SERVING\n"), res.stderr)
+        res = self.ctl("health", "collections_sidecar.v1.LedgerService")
+        self.assertEqual((res.returncode, res.stdout), (0, "SERVING\n"), res.stderr)
+        res = self.ctl("health", "no.such.Service")
+        self.assertEqual(res.returncode, 3, res.stderr)
+        res = self.ctl("health", server=False, env={"COLLECTIONS_SERVER": "127.0.0.1:1"})
+        self.assertEqual(res.returncode, 6, res.stderr)
+
+    def test_health_with_tls(self):
+        work = tempfile.mkdtemp()
+        key, cert = self_signed(work)
+        proc, addr = start_server(work, "--tls_cert=" + cert, "--tls_key=" + key, "--auth=tokens")
+        try:
+            base = [CTL, "--timeout_seconds=5", "--server=" + addr]
+            run = lambda *a, **kw: subprocess.run(base + list(a), capture_output=True, text=True,
+                                                  **kw)
+            tls = run("--tls_ca=" + cert, "--tls_server_name=localhost", "health")
+            self.assertEqual((tls.returncode, tls.stdout), (0, "SERVING\n"), tls.stderr)
+            env = dict(os.environ, COLLECTIONS_TLS_CA=cert, COLLECTIONS_TLS_SERVER_NAME="localhost")
+            self.assertEqual(run("health", env=env).returncode, 0)
+            self.assertEqual(run("health").returncode, 6)  # plaintext to a TLS port
+        finally:
+            proc.terminate()
+            proc.wait()
+
+    def test_a_table_row_is_one_line(self):
+        records = os.path.join(self.work, "multiline.jsonl")
+        with open(records, "w") as f:
+            f.write(json.dumps({"customer": {
+                "external_ref": {"source_system": "erp", "id": "ML-1"},
+                "display_name": "Harbor Cafe\n10 Harbor Road", "kind": "CUSTOMER_KIND_BUSINESS"}})
+                    + "\n")
+        res = self.ctl("--tenant=lines", "sync", records)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        res = self.ctl("--tenant=lines", "customers", "get", "ML-1")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        res = self.ctl("--tenant=lines", "customers")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        rows = [l for l in res.stdout.splitlines() if "Harbor" in l]
+        self.assertEqual(len(rows), 1, res.stdout[-2000:])
+        self.assertIn("Harbor Cafe, 10 Harbor Road", rows[0])
+        self.assertLessEqual(width(rows[0].rstrip()), width(res.stdout.splitlines()[1]))
+
     def test_tls_and_token_file(self):
         work = tempfile.mkdtemp()
-        key, cert = os.path.join(work, "tls.key"), os.path.join(work, "tls.crt")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-                        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        key, cert = self_signed(work)
         proc, addr = start_server(work, "--tls_cert=" + cert, "--tls_key=" + key)
         try:
             base = [CTL, "--server=" + addr, "--tenant=acme", "--timeout_seconds=5"]
