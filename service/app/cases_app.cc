@@ -5,12 +5,15 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "collections_sidecar/v1/audit.pb.h"
 #include "service/app/partial_update.h"
 #include "service/app/resource_names.h"
@@ -466,6 +469,19 @@ class TrackingTransaction : public store::Transaction {
     return inner_.ListSettlementsInOrder(after, limit);
   }
 
+  absl::Status MarkCasesStale(const std::vector<store::StaleCase>& cases) override {
+    return inner_.MarkCasesStale(cases);
+  }
+  absl::StatusOr<std::vector<store::StaleCase>> ListStaleCases(absl::string_view customer,
+                                                               int limit) override {
+    return inner_.ListStaleCases(customer, limit);
+  }
+  absl::Status ClearStaleCases(const std::vector<std::string>& customers) override {
+    return inner_.ClearStaleCases(customers);
+  }
+
+  void KeepInline() { keep_inline_ = true; }
+  bool keep_inline() const { return keep_inline_; }
   void MarkHandled(const std::string& customer) {
     handled_.insert(customer);
     touched_.erase(customer);
@@ -486,6 +502,7 @@ class TrackingTransaction : public store::Transaction {
   std::map<std::string, std::string> touched_;  // customer -> last event type
   std::vector<std::string> order_;
   std::set<std::string> handled_;
+  bool keep_inline_ = false;
 };
 
 }  // namespace
@@ -493,6 +510,7 @@ class TrackingTransaction : public store::Transaction {
 class CaseKeepingStore : public store::Store {
  public:
   explicit CaseKeepingStore(std::unique_ptr<store::Store> inner) : inner_(std::move(inner)) {}
+  ~CaseKeepingStore() override { StopRefresher(); }
 
   void set_keeper(CaseKeeper* keeper) { keeper_ = keeper; }
 
@@ -500,16 +518,105 @@ class CaseKeepingStore : public store::Store {
                    const std::function<absl::Status(store::Transaction&)>& fn) override {
     if (mode != store::TxMode::kWrite || keeper_ == nullptr) return inner_->Run(tenant, mode, fn);
     const std::string t(tenant);
-    return inner_->Run(tenant, mode, [&](store::Transaction& tx) -> absl::Status {
+    bool deferred = false;
+    absl::Status st = inner_->Run(tenant, mode, [&](store::Transaction& tx) -> absl::Status {
+      deferred = false;
       TrackingTransaction tracking(tx);
       RETURN_IF_ERROR(fn(tracking));
       const absl::CivilDay today = keeper_->clock().TodayUtc();
-      for (const auto& [customer, type] : tracking.Touched()) {
-        RETURN_IF_ERROR(keeper_->Advance(tx, t, customer, type, today, false).status());
+      const auto touched = tracking.Touched();
+      if (static_cast<int>(touched.size()) > kInlineCases && !tracking.keep_inline()) {
+        // A bulk write (a sync chunk across many customers): note the cases
+        // and move each one once, later, however many chunks touched it.
+        std::vector<store::StaleCase> marks;
+        marks.reserve(touched.size());
+        for (const auto& [customer, type] : touched) {
+          marks.push_back({customer, type, domain::DayNumber(today)});
+        }
+        absl::Status marked = tx.MarkCasesStale(marks);
+        if (marked.ok()) {
+          deferred = true;
+          return absl::OkStatus();
+        }
+        if (!absl::IsUnimplemented(marked)) return marked;
       }
+      std::vector<std::string> moved;
+      for (const auto& [customer, type] : touched) {
+        RETURN_IF_ERROR(keeper_->Advance(tx, t, customer, type, today, false).status());
+        moved.push_back(customer);
+      }
+      // A case moved here needs no deferred refresh any more.
+      absl::Status cleared = moved.empty() ? absl::OkStatus() : tx.ClearStaleCases(moved);
+      if (!cleared.ok() && !absl::IsUnimplemented(cleared)) return cleared;
       return absl::OkStatus();
     });
+    if (st.ok() && deferred) NoteStale(t);
+    return st;
   }
+
+  // Moves every case of `tenant` marked stale (only `customer`'s when it is
+  // not empty), in transactions of kBatch customers.
+  absl::Status CatchUp(const std::string& tenant, absl::string_view customer) {
+    if (keeper_ == nullptr) return absl::OkStatus();
+    // Most calls find nothing pending: ask in a read transaction, which does
+    // not wait for the tenant's writers.
+    bool any = false;
+    RETURN_IF_ERROR(inner_->Run(tenant, store::TxMode::kRead,
+                                [&](store::Transaction& tx) -> absl::Status {
+      auto stale = tx.ListStaleCases(customer, 1);
+      if (absl::IsUnimplemented(stale.status())) return absl::OkStatus();
+      if (!stale.ok()) return stale.status();
+      any = !stale->empty();
+      return absl::OkStatus();
+    }));
+    if (!any) return absl::OkStatus();
+    while (true) {
+      int listed = 0;
+      RETURN_IF_ERROR(inner_->Run(tenant, store::TxMode::kWrite,
+                                  [&](store::Transaction& tx) -> absl::Status {
+        listed = 0;
+        auto stale = tx.ListStaleCases(customer, kBatch);
+        if (absl::IsUnimplemented(stale.status())) return absl::OkStatus();
+        if (!stale.ok()) return stale.status();
+        listed = static_cast<int>(stale->size());
+        std::vector<std::string> moved;
+        for (const store::StaleCase& c : *stale) {
+          RETURN_IF_ERROR(keeper_->Advance(tx, tenant, c.customer, c.event,
+                                           domain::DayFromNumber(c.day), false)
+                              .status());
+          moved.push_back(c.customer);
+        }
+        return tx.ClearStaleCases(moved);
+      }));
+      if (listed < kBatch) return absl::OkStatus();
+    }
+  }
+
+  // The background refresher: moves the stale cases of a tenant once its
+  // bulk writes have paused for kQuiet (so a long sync moves each case once),
+  // and at the latest kMaxLag after the first mark. Readers that need a case
+  // current catch it up themselves (CaseKeeper::CatchUp).
+  void StartRefresher() {
+    {
+      absl::MutexLock lock(&mu_);
+      if (refresher_.joinable()) return;
+      stop_ = false;
+    }
+    // Marks left by an earlier process (or another replica) are due at once.
+    if (auto tenants = inner_->ListTenants(); tenants.ok()) {
+      absl::MutexLock lock(&mu_);
+      for (const auto& t : *tenants) pending_[t] = {absl::InfinitePast(), absl::InfinitePast()};
+    }
+    refresher_ = std::thread([this] { RefreshLoop(); });
+  }
+  void StopRefresher() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    if (refresher_.joinable()) refresher_.join();
+  }
+
   absl::StatusOr<std::vector<store::EventRow>> ListEvents(
       absl::string_view tenant, const store::EventFilter& filter) override {
     return inner_->ListEvents(tenant, filter);
@@ -527,8 +634,57 @@ class CaseKeepingStore : public store::Store {
   absl::string_view Backend() const override { return inner_->Backend(); }
 
  private:
+  // Writes touching more customers than this defer their cases.
+  static constexpr int kInlineCases = 16;
+  static constexpr absl::Duration kQuiet = absl::Milliseconds(500);
+  static constexpr absl::Duration kMaxLag = absl::Seconds(10);
+  struct Pending {
+    absl::Time first;
+    absl::Time last;
+  };
+
+  void NoteStale(const std::string& tenant) {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    auto [it, inserted] = pending_.try_emplace(tenant, Pending{now, now});
+    if (!inserted) it->second.last = now;
+  }
+
+  void RefreshLoop() {
+    absl::MutexLock lock(&mu_);
+    while (!stop_) {
+      const absl::Time now = absl::Now();
+      std::vector<std::string> ready;
+      for (auto it = pending_.begin(); it != pending_.end();) {
+        if (now - it->second.last >= kQuiet || now - it->second.first >= kMaxLag) {
+          ready.push_back(it->first);
+          it = pending_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      if (ready.empty()) {
+        cv_.WaitWithTimeout(&mu_, absl::Milliseconds(100));
+        continue;
+      }
+      mu_.Unlock();
+      std::vector<std::string> failed;
+      for (const auto& t : ready) {
+        if (!CatchUp(t, "").ok()) failed.push_back(t);
+      }
+      mu_.Lock();
+      // A failed refresh is tried again later; readers catch up meanwhile.
+      for (const auto& t : failed) pending_.try_emplace(t, Pending{absl::Now(), absl::Now()});
+    }
+  }
+
   std::unique_ptr<store::Store> inner_;
   CaseKeeper* keeper_ = nullptr;
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::map<std::string, Pending> pending_ ABSL_GUARDED_BY(mu_);
+  std::thread refresher_;
 };
 
 std::unique_ptr<store::Store> WithCaseKeeping(std::unique_ptr<store::Store> inner,
@@ -538,7 +694,27 @@ std::unique_ptr<store::Store> WithCaseKeeping(std::unique_ptr<store::Store> inne
   return s;
 }
 
-void SetKeeper(CaseKeepingStore* store, CaseKeeper* keeper) { store->set_keeper(keeper); }
+void SetKeeper(CaseKeepingStore* store, CaseKeeper* keeper) {
+  store->set_keeper(keeper);
+  keeper->set_deferred(store);
+}
+void StartCaseRefresher(CaseKeepingStore* store) { store->StartRefresher(); }
+void StopCaseRefresher(CaseKeepingStore* store) { store->StopRefresher(); }
+
+absl::Status CaseKeeper::CatchUp(const std::string& tenant, absl::string_view customer) {
+  return deferred_ == nullptr ? absl::OkStatus() : deferred_->CatchUp(tenant, customer);
+}
+
+absl::StatusOr<bool> CaseKeeper::IsStale(store::Transaction& tx, absl::string_view customer) {
+  auto marks = tx.ListStaleCases(customer, 1);
+  if (absl::IsUnimplemented(marks.status())) return false;
+  if (!marks.ok()) return marks.status();
+  return !marks->empty();
+}
+
+void KeepCasesInline(store::Transaction& tx) {
+  if (auto* t = dynamic_cast<TrackingTransaction*>(&tx)) t->KeepInline();
+}
 
 void MarkCaseHandled(store::Transaction& tx, const std::string& customer) {
   if (auto* t = dynamic_cast<TrackingTransaction*>(&tx)) t->MarkHandled(customer);
@@ -572,6 +748,7 @@ constexpr const char* kCasesNotFilters[] = {"omit_history"};
 absl::StatusOr<v1::Case> CasesApp::GetCase(const CallContext& ctx, const v1::GetCaseRequest& r) {
   ASSIGN_OR_RETURN(CaseName n, ParseCaseName(r.name()));
   RETURN_IF_ERROR(CheckTenant(ctx, n.tenant));
+  RETURN_IF_ERROR(keeper_.CatchUp(n.tenant, n.customer));
   v1::Case out;
   RETURN_IF_ERROR(store_.Run(n.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(auto row, tx.GetCase(n.customer));
@@ -598,6 +775,7 @@ absl::StatusOr<v1::ListCasesResponse> CasesApp::ListCases(const CallContext& ctx
   ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size(), 50, 500));
+  RETURN_IF_ERROR(keeper_.CatchUp(tenant));
   store::CaseFilter f;
   for (int s : r.states()) {
     if (!v1::Case::State_IsValid(s) || s == 0) {
@@ -676,6 +854,8 @@ absl::StatusOr<v1::RebuildCasesResponse> CasesApp::RebuildCases(
 
 absl::StatusOr<v1::RebuildCasesResponse> CasesApp::RebuildTenant(const std::string& tenant,
                                                                  absl::CivilDay day) {
+  // Deferred refreshes first, so none replays an old event over the rebuilt case.
+  RETURN_IF_ERROR(keeper_.CatchUp(tenant));
   v1::RebuildCasesResponse out;
   std::string after;
   domain::PortfolioTotals totals;
@@ -713,6 +893,7 @@ absl::StatusOr<v1::RebuildCasesResponse> CasesApp::RebuildTenant(const std::stri
 absl::StatusOr<v1::RebuildCasesResponse> CasesApp::VerifyTenant(const std::string& tenant,
                                                                  const std::string& only) {
   constexpr int kMaxDifferences = 20;
+  RETURN_IF_ERROR(keeper_.CatchUp(tenant));
   std::string only_id;
   if (!only.empty()) {
     ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(only, "customer"));

@@ -35,6 +35,8 @@ namespace v1 = ::collections_sidecar::v1;
 v1::Case ToProtoCase(const std::string& tenant, const domain::Case& c);
 domain::Case CaseFromProto(const v1::Case& c);
 
+class CaseKeepingStore;
+
 struct CaseAdvance {
   domain::CaseOutcome outcome;
   domain::AccountContext account;
@@ -60,8 +62,17 @@ class CaseKeeper {
   // The tenant's portfolio prior from its aggregate.
   absl::StatusOr<domain::PortfolioPrior> Prior(store::Transaction& tx);
 
+  // Moves the cases whose refresh a bulk write deferred (all of the
+  // tenant's, or only `customer`'s when it is not empty). Lists, the daily
+  // run and a case's readers call it first, so they never see a case older
+  // than the ledger; a no-op when nothing is pending.
+  absl::Status CatchUp(const std::string& tenant, absl::string_view customer = {});
+  // Whether `customer`'s case waits for a deferred refresh.
+  absl::StatusOr<bool> IsStale(store::Transaction& tx, absl::string_view customer);
+
   const domain::Clock& clock() const { return clock_; }
   RecoveryApp& loader() { return loader_; }
+  void set_deferred(CaseKeepingStore* store) { deferred_ = store; }
 
  private:
   absl::Status Put(store::Transaction& tx, const std::string& tenant, const domain::Case& c,
@@ -69,15 +80,24 @@ class CaseKeeper {
 
   const domain::Clock& clock_;
   RecoveryApp& loader_;
+  CaseKeepingStore* deferred_ = nullptr;
 };
 
 // Wraps `inner` so that every write transaction moves the cases of the
-// customers it touched, in the same transaction. `keeper` may be set later
-// (SetKeeper) and must outlive the store.
-class CaseKeepingStore;
+// customers it touched, in the same transaction; a write touching many
+// customers (a bulk sync chunk) marks their cases stale instead, and they
+// move once, later (StartCaseRefresher, CaseKeeper::CatchUp). `keeper` may be
+// set later (SetKeeper) and must outlive the store.
 std::unique_ptr<store::Store> WithCaseKeeping(std::unique_ptr<store::Store> inner,
                                               CaseKeepingStore** handle);
 void SetKeeper(CaseKeepingStore* store, CaseKeeper* keeper);
+// The background refresher of deferred cases; stop it before the keeper
+// goes away.
+void StartCaseRefresher(CaseKeepingStore* store);
+void StopCaseRefresher(CaseKeepingStore* store);
+// The daily run's batches move their cases in the transaction however many
+// customers they touch (the next step depends on the action just written).
+void KeepCasesInline(store::Transaction& tx);
 // Marks `customer` as already handled in the current transaction (the
 // daily run advances its cases itself). No-op outside a keeping transaction.
 void MarkCaseHandled(store::Transaction& tx, const std::string& customer);

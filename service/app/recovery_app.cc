@@ -468,6 +468,7 @@ absl::StatusOr<v1::ListWorkQueueResponse> RecoveryApp::ListWorkQueue(
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size(), 50, 500));
+  if (cases_ != nullptr) RETURN_IF_ERROR(cases_->CatchUp(tenant));
   store::CaseFilter f;
   f.overdue_only = true;
   f.owner = r.assignee();
@@ -753,6 +754,9 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
   ASSIGN_OR_RETURN(absl::CivilDay as_of,
                    ResolveAsOf(r.as_of(), clock_, r.dry_run() ? AsOfUse::kRead : AsOfUse::kWrite));
   if (cases_ == nullptr) return absl::FailedPreconditionError("cases are not kept by this server");
+  // Cases a bulk sync left stale move first (derived state, also before a
+  // dry run), so the due list is the ledger's.
+  RETURN_IF_ERROR(cases_->CatchUp(tenant));
   v1::RunCollectionsResponse out;
   const store::TxMode mode = r.dry_run() ? store::TxMode::kRead : store::TxMode::kWrite;
   // What the reply counts, folded in after each committed batch (a batch
@@ -796,6 +800,7 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
         s.set_code(code);
         s.set_text(absl::StrCat(CustomerResource(tenant, customer), ": ", text));
       };
+      KeepCasesInline(tx);
       ASSIGN_OR_RETURN(due, tx.ListDueCases(domain::DayNumber(as_of), after, kBatch));
       if (due.empty()) return absl::OkStatus();
       // The letterhead and templates, once per batch.
@@ -1082,6 +1087,7 @@ absl::StatusOr<v1::ExportCaseFileResponse> RecoveryApp::ExportCaseFile(
   RETURN_IF_ERROR(CheckTenant(ctx, cn.tenant));
   ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
   const std::string customer_resource = CustomerResource(cn.tenant, cn.customer);
+  if (cases_ != nullptr) RETURN_IF_ERROR(cases_->CatchUp(cn.tenant, cn.customer));
   std::vector<std::string> json_parts;
   std::string text;
   RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {

@@ -108,6 +108,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl.cash = std::make_unique<app::CashApp>(*s->store_, clock);
   impl.services.push_back(std::make_unique<api::CashService>(impl.env, *impl.cash));
 
+  // Cases that bulk writes deferred move in the background (cases_app.h).
+  app::StartCaseRefresher(keeping);
+
   impl.env.count = impl.options.event_counter;
   grpc::EnableDefaultHealthCheckService(true);
   // gRPC's built-in health service parses its messages without C++

@@ -119,6 +119,17 @@ struct CaseFilter {
   int limit = 100;
 };
 
+// A case whose refresh was deferred: a write that touched many customers at
+// once (a bulk sync chunk) notes each one here instead of moving its case in
+// the same transaction; the case keeper moves it later from the last event
+// and its day (app/cases_app.h). One row per customer: a later mark replaces
+// an earlier one.
+struct StaleCase {
+  std::string customer;
+  std::string event;  // the audit event type of the last change
+  int64_t day = 0;    // the day of that change (domain::DayNumber)
+};
+
 struct StoredRequest {
   std::string method;
   std::string request_hash;
@@ -211,6 +222,23 @@ class Transaction {
   // Idempotency records (request_id).
   virtual absl::StatusOr<std::optional<StoredRequest>> GetRequest(absl::string_view request_id) = 0;
   virtual absl::Status PutRequest(absl::string_view request_id, const StoredRequest& request) = 0;
+
+  // Deferred case refreshes (StaleCase). A backend that does not keep them
+  // answers Unimplemented, and the keeper then moves every case in the
+  // writing transaction.
+  virtual absl::Status MarkCasesStale(const std::vector<StaleCase>& cases) {
+    return absl::UnimplementedError("MarkCasesStale");
+  }
+  // Marks in customer order (at most `limit`); with `customer` set, only its
+  // mark. Writers of one tenant run one after the other on every backend,
+  // so marks listed in a write transaction are refreshed by that one alone.
+  virtual absl::StatusOr<std::vector<StaleCase>> ListStaleCases(absl::string_view customer,
+                                                                int limit) {
+    return absl::UnimplementedError("ListStaleCases");
+  }
+  virtual absl::Status ClearStaleCases(const std::vector<std::string>& customers) {
+    return absl::UnimplementedError("ClearStaleCases");
+  }
 
   // Enumeration of everything a tenant holds, for copying a tenant between
   // stores (copy_tenant.h). The backends implement these; a wrapper that

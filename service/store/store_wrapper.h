@@ -114,6 +114,16 @@ class TransactionWrapper : public Transaction {
       int64_t after, int limit) override {
     return target_.ListSettlementsInOrder(after, limit);
   }
+  absl::Status MarkCasesStale(const std::vector<StaleCase>& cases) override {
+    return target_.MarkCasesStale(cases);
+  }
+  absl::StatusOr<std::vector<StaleCase>> ListStaleCases(absl::string_view customer,
+                                                        int limit) override {
+    return target_.ListStaleCases(customer, limit);
+  }
+  absl::Status ClearStaleCases(const std::vector<std::string>& customers) override {
+    return target_.ClearStaleCases(customers);
+  }
 
  private:
   Transaction& target_;

@@ -156,6 +156,12 @@ CREATE INDEX cases_owner ON cases(tenant, owner, priority DESC, customer);
     R"sql(
 CREATE INDEX docs_kind_number ON docs(tenant, kind, number) WHERE number IS NOT NULL;
 )sql",
+    R"sql(
+CREATE TABLE stale_cases (
+  tenant TEXT COLLATE "C" NOT NULL, customer TEXT COLLATE "C" NOT NULL,
+  event TEXT NOT NULL, day BIGINT NOT NULL,
+  PRIMARY KEY (tenant, customer));
+)sql",
 };
 
 void PutBe32(std::string* out, uint32_t v) {
@@ -826,6 +832,43 @@ class PgTransaction : public Transaction {
     std::vector<std::string> out;
     for (int i = 0; i < r.size(); ++i) out.push_back(r.Str(i, 0));
     return out;
+  }
+
+  absl::Status MarkCasesStale(const std::vector<StaleCase>& cases) override {
+    if (cases.empty()) return absl::OkStatus();
+    RETURN_IF_ERROR(LockTenant());
+    std::vector<std::string> customers, events;
+    std::vector<int64_t> days;
+    for (const StaleCase& c : cases) {
+      customers.push_back(c.customer);
+      events.push_back(c.event);
+      days.push_back(c.day);
+    }
+    // One statement for the whole set; a customer listed twice keeps its last mark.
+    return Q("INSERT INTO stale_cases(tenant, customer, event, day) "
+             "SELECT DISTINCT ON (c) $1, c, e, d FROM unnest($2::text[], $3::text[], $4::bigint[]) "
+             "WITH ORDINALITY AS u(c, e, d, pos) ORDER BY c, pos DESC "
+             "ON CONFLICT (tenant, customer) DO UPDATE SET event=EXCLUDED.event, day=EXCLUDED.day",
+             Params().Text(tenant_).TextArray(customers).TextArray(events).IntArray(days))
+        .status();
+  }
+  absl::StatusOr<std::vector<StaleCase>> ListStaleCases(absl::string_view customer,
+                                                        int limit) override {
+    // A write transaction already holds the tenant's lock (RunOnce), so two
+    // replicas never refresh the same marks at once.
+    ASSIGN_OR_RETURN(Rows r, Q("SELECT customer, event, day FROM stale_cases WHERE tenant=$1 "
+                               "AND ($2='' OR customer=$2) ORDER BY customer LIMIT $3",
+                               Params().Text(tenant_).Text(customer).Int(limit)));
+    std::vector<StaleCase> out;
+    for (int i = 0; i < r.size(); ++i) out.push_back(StaleCase{r.Str(i, 0), r.Str(i, 1), r.Int(i, 2)});
+    return out;
+  }
+  absl::Status ClearStaleCases(const std::vector<std::string>& customers) override {
+    if (customers.empty()) return absl::OkStatus();
+    RETURN_IF_ERROR(LockTenant());
+    return Q("DELETE FROM stale_cases WHERE tenant=$1 AND customer = ANY($2::text[])",
+             Params().Text(tenant_).TextArray(customers))
+        .status();
   }
 
   absl::StatusOr<std::vector<std::string>> ListDocKinds() override {

@@ -79,6 +79,11 @@ CREATE INDEX cases_owner ON cases(tenant, owner, priority DESC, customer);
     R"sql(
 CREATE INDEX docs_kind_number ON docs(tenant, kind, number) WHERE number IS NOT NULL;
 )sql",
+    R"sql(
+CREATE TABLE stale_cases (
+  tenant TEXT NOT NULL, customer TEXT NOT NULL, event TEXT NOT NULL, day INTEGER NOT NULL,
+  PRIMARY KEY (tenant, customer)) WITHOUT ROWID;
+)sql",
 };
 
 absl::Status SqlError(sqlite3* db, absl::string_view what) {
@@ -575,6 +580,44 @@ class SqliteTransaction : public Transaction {
       out.push_back(s->Text(0));
     }
     return out;
+  }
+
+  absl::Status MarkCasesStale(const std::vector<StaleCase>& cases) override {
+    PREPARE_OR_RETURN(s, c_,
+                      "INSERT INTO stale_cases(tenant, customer, event, day) VALUES (?,?,?,?) "
+                      "ON CONFLICT(tenant, customer) DO UPDATE SET event=excluded.event, "
+                      "day=excluded.day");
+    for (const StaleCase& c : cases) {
+      s->Bind(1, tenant_).Bind(2, c.customer).Bind(3, c.event).Bind(4, c.day);
+      RETURN_IF_ERROR(s->Exec());
+      s->Reset();
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<StaleCase>> ListStaleCases(absl::string_view customer,
+                                                        int limit) override {
+    PREPARE_OR_RETURN(s, c_,
+                      "SELECT customer, event, day FROM stale_cases WHERE tenant=? "
+                      "AND (?='' OR customer=?) ORDER BY customer LIMIT ?");
+    // An empty view may have no data pointer, which SQLite would bind as NULL.
+    const std::string who(customer);
+    s->Bind(1, tenant_).Bind(2, who).Bind(3, who).Bind(4, static_cast<int64_t>(limit));
+    std::vector<StaleCase> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      out.push_back(StaleCase{s->Text(0), s->Text(1), s->Int(2)});
+    }
+    return out;
+  }
+  absl::Status ClearStaleCases(const std::vector<std::string>& customers) override {
+    PREPARE_OR_RETURN(s, c_, "DELETE FROM stale_cases WHERE tenant=? AND customer=?");
+    for (const std::string& c : customers) {
+      s->Bind(1, tenant_).Bind(2, c);
+      RETURN_IF_ERROR(s->Exec());
+      s->Reset();
+    }
+    return absl::OkStatus();
   }
 
   bool wrote_event() const { return wrote_event_; }
