@@ -34,6 +34,10 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to serve on; plaintext only on loopback unless --allow_insecure_remote");
+ABSL_FLAG(std::string, local_listen, "",
+          "a second address, plaintext, on loopback or unix: only, for health checks inside the "
+          "host or container when --listen has TLS (e.g. 127.0.0.1:50052); tokens are still "
+          "required for the API");
 ABSL_FLAG(std::string, store, "sqlite:collections.db",
           "store URI: sqlite:<path>, sqlite::memory: or postgresql://...");
 ABSL_FLAG(int, workers, 8, "worker threads for store work");
@@ -170,6 +174,11 @@ int main(int argc, char** argv) {
   }
   collections::server::ServerOptions opts;
   opts.listen = absl::GetFlag(FLAGS_listen);
+  opts.local_listen = absl::GetFlag(FLAGS_local_listen);
+  if (!opts.local_listen.empty() && !IsLoopback(opts.local_listen)) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "--local_listen=", opts.local_listen, " is not a loopback or unix: address")));
+  }
   opts.store_uri = absl::GetFlag(FLAGS_store);
   opts.workers = absl::GetFlag(FLAGS_workers);
   opts.max_queue = absl::GetFlag(FLAGS_max_queue);
@@ -199,12 +208,15 @@ int main(int argc, char** argv) {
     (*server)->Shutdown(absl::ZeroDuration());
     return Fail(st);
   }
-  std::string bound = opts.listen;
-  if (absl::EndsWith(bound, ":0")) {
-    bound = absl::StrCat(bound.substr(0, bound.size() - 1), (*server)->port());
-  }
+  const auto bound_address = [](const std::string& address, int port) {
+    return absl::EndsWith(address, ":0")
+               ? absl::StrCat(address.substr(0, address.size() - 1), port)
+               : address;
+  };
+  const std::string bound = bound_address(opts.listen, (*server)->port());
   WriteLog(LogLevel::kInfo, "serving",
            {{"listen", bound},
+            {"local_listen", bound_address(opts.local_listen, (*server)->local_port())},
             {"store", RedactedUri(opts.store_uri)},
             {"backend", (*server)->store().Backend()},
             {"auth", prod_opts.auth},

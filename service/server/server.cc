@@ -128,13 +128,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                                           : grpc::InsecureServerCredentials();
     builder.AddListeningPort(impl.options.listen, creds, &s->port_);
   }
+  if (!impl.options.local_listen.empty()) {
+    builder.AddListeningPort(impl.options.local_listen, grpc::InsecureServerCredentials(),
+                             &s->local_port_);
+  }
   builder.SetMaxReceiveMessageSize(impl.options.max_message_bytes);
   builder.SetMaxSendMessageSize(impl.options.max_message_bytes);
   for (auto& svc : impl.services) builder.RegisterService(svc.get());
   impl.grpc_server = builder.BuildAndStart();
-  if (!impl.grpc_server || (!impl.options.listen.empty() && s->port_ == 0)) {
+  if (!impl.grpc_server || (!impl.options.listen.empty() && s->port_ == 0) ||
+      (!impl.options.local_listen.empty() && s->local_port_ == 0)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "cannot listen on ", impl.options.listen,
+        impl.options.local_listen.empty() ? "" : " and " + impl.options.local_listen,
         " (address in use by another process, or not an address of this host)"));
   }
   auto* health = impl.grpc_server->GetHealthCheckService();

@@ -39,6 +39,11 @@ struct ServerApps {
 struct ServerOptions {
   // host:port; "127.0.0.1:0" picks a free port. Empty = in-process only.
   std::string listen = "127.0.0.1:50051";
+  // A second address, always plaintext, for checks from inside the host or
+  // container (collectionsctl health) when `listen` has TLS whose certificate
+  // names another host. Callers must check that it is loopback or unix:.
+  // Empty = none.
+  std::string local_listen;
   std::string store_uri = "sqlite::memory:";
   // Worker threads for blocking store work, and the queue bound beyond which
   // calls are refused with RESOURCE_EXHAUSTED.
@@ -82,6 +87,8 @@ class Server {
 
   // The port bound when listen ended in ":0" (0 when in-process only).
   int port() const { return port_; }
+  // The port bound for local_listen (0 when there is none).
+  int local_port() const { return local_port_; }
   // A channel to this server without a socket.
   std::shared_ptr<grpc::Channel> InProcessChannel();
   store::Store& store() { return *store_; }
@@ -101,6 +108,7 @@ class Server {
   std::unique_ptr<Impl> impl_;
   std::unique_ptr<store::Store> store_;
   int port_ = 0;
+  int local_port_ = 0;
 };
 
 }  // namespace collections::server

@@ -10,7 +10,8 @@ collectionsd on 127.0.0.1 with a fixed clock:
   * `contact` without --at records the server's time, not 1970;
   * --tls_ca / --tls_server_name reach a TLS server; --token_file is read;
   * `health` answers without tenant or token, in plaintext on loopback and
-    with TLS.
+    with TLS, and through --local_listen beside a TLS port (the Docker
+    HEALTHCHECK).
 
   collectionsctl_test.py <collectionsctl> <collectionsd>
 """
@@ -45,6 +46,13 @@ def start_server(work, *extra):
             raise RuntimeError(log.read())
         time.sleep(0.05)
     raise RuntimeError("collectionsd did not start")
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def self_signed(work):
@@ -213,22 +221,37 @@ class CollectionsctlTest(unittest.TestCase):
         res = self.ctl("health", server=False, env={"COLLECTIONS_SERVER": "127.0.0.1:1"})
         self.assertEqual(res.returncode, 6, res.stderr)
 
-    def test_health_with_tls(self):
+    def test_health_with_tls_and_through_local_listen(self):
         work = tempfile.mkdtemp()
         key, cert = self_signed(work)
-        proc, addr = start_server(work, "--tls_cert=" + cert, "--tls_key=" + key, "--auth=tokens")
+        local = "127.0.0.1:%d" % free_port()
+        proc, addr = start_server(work, "--tls_cert=" + cert, "--tls_key=" + key,
+                                  "--auth=tokens", "--local_listen=" + local)
         try:
-            base = [CTL, "--timeout_seconds=5", "--server=" + addr]
+            base = [CTL, "--timeout_seconds=5"]
             run = lambda *a, **kw: subprocess.run(base + list(a), capture_output=True, text=True,
                                                   **kw)
-            tls = run("--tls_ca=" + cert, "--tls_server_name=localhost", "health")
+            tls = run("--server=" + addr, "--tls_ca=" + cert, "--tls_server_name=localhost",
+                      "health")
             self.assertEqual((tls.returncode, tls.stdout), (0, "SERVING\n"), tls.stderr)
             env = dict(os.environ, COLLECTIONS_TLS_CA=cert, COLLECTIONS_TLS_SERVER_NAME="localhost")
-            self.assertEqual(run("health", env=env).returncode, 0)
-            self.assertEqual(run("health").returncode, 6)  # plaintext to a TLS port
+            self.assertEqual(run("--server=" + addr, "health", env=env).returncode, 0)
+            # The TLS port refuses plaintext: the Docker HEALTHCHECK asks --local_listen.
+            self.assertEqual(run("--server=" + addr, "health").returncode, 6)
+            local_health = run("--server=" + local, "health")
+            self.assertEqual((local_health.returncode, local_health.stdout), (0, "SERVING\n"),
+                             local_health.stderr)
+            # The plaintext port is no way around the tokens.
+            denied = run("--server=" + local, "--tenant=acme", "customers")
+            self.assertEqual(denied.returncode, 7, denied.stderr)
         finally:
             proc.terminate()
             proc.wait()
+        refused = subprocess.run([SERVER, "--local_listen=0.0.0.0:%d" % free_port(),
+                                  "--store=sqlite::memory:"], capture_output=True, text=True,
+                                 timeout=30)
+        self.assertEqual(refused.returncode, 2, refused.stderr)
+        self.assertIn("loopback", refused.stderr)
 
     def test_a_table_row_is_one_line(self):
         records = os.path.join(self.work, "multiline.jsonl")

@@ -18,7 +18,8 @@ without write permission when not root.
     the example environment files; ProtectSystem=strict makes the watched
     folder read-only, so it is read-only here too.
   * Docker: collectionsd with the image's flag file (listens beyond loopback
-    with TLS, a self-signed certificate made with openssl).
+    with TLS, a self-signed certificate made with openssl), and the
+    Dockerfile's HEALTHCHECK command against it, which must answer SERVING.
 
 The server's address replaces the one in the manifests, and TLS settings of
 clients are dropped (the local server is plaintext on loopback). Each run must
@@ -280,6 +281,40 @@ def run_systemd(work, addr):
 
 # ---------------------------------------------------------------------- Docker
 
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def healthcheck_argv():
+    """The exec-form CMD of the Dockerfile's HEALTHCHECK."""
+    text = open(os.path.join(ROOT, "deploy/Dockerfile")).read().replace("\\\n", " ")
+    m = re.search(r"^HEALTHCHECK\b.*?\bCMD\s+(\[.*?\])\s*$", text, re.M)
+    if not m:
+        fail("Dockerfile HEALTHCHECK", "no exec-form HEALTHCHECK CMD")
+        return None
+    return json.loads(m.group(1))
+
+
+def run_healthcheck(ports):
+    """Runs the HEALTHCHECK inside "the container": the manifest's loopback
+    addresses mapped to the ports the local collectionsd bound."""
+    argv = healthcheck_argv()
+    if argv is None:
+        return
+    argv = [BIN.get(os.path.basename(argv[0]), argv[0])] + [
+        re.sub(r"127\.0\.0\.1:(\d+)", lambda m: "127.0.0.1:%d" % ports.get(m.group(1), 1), a)
+        for a in argv[1:]]
+    res = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    if res.returncode != 0 or res.stdout.strip() != "SERVING":
+        fail("Dockerfile HEALTHCHECK", "%s exited %d: %s%s"
+             % (" ".join(argv), res.returncode, res.stdout, res.stderr[-500:]))
+    else:
+        print("docker HEALTHCHECK: %s -> SERVING" % " ".join(argv))
+
+
 def run_docker(work):
     sandbox = tempfile.mkdtemp(dir=work)
     data = os.path.join(sandbox, "var/lib/collections")
@@ -293,6 +328,8 @@ def run_docker(work):
     flags = open(os.path.join(ROOT, "deploy/docker/collectionsd.flags")).read()
     flags = flags.replace("/var/lib/collections", data).replace("/etc/collections/tls", tls)
     flags = flags.replace("--listen=0.0.0.0:50051", "--listen=0.0.0.0:0")
+    local_port = free_port()
+    flags = flags.replace("--local_listen=127.0.0.1:50052", "--local_listen=127.0.0.1:%d" % local_port)
     flags = flags.replace("--http_listen=127.0.0.1:9464", "--http_listen=127.0.0.1:0")
     flagfile = os.path.join(sandbox, "collectionsd.flags")
     with open(flagfile, "w") as f:
@@ -308,6 +345,7 @@ def run_docker(work):
         if serving.get("tls") is not True or serving.get("auth") != "tokens":
             fail("Dockerfile CMD", "serving without TLS and tokens: %s" % serving)
         print("docker CMD: collectionsd --flagfile=deploy/docker/collectionsd.flags -> %s" % addr)
+        run_healthcheck({"50051": int(addr.rsplit(":", 1)[1]), "50052": local_port})
     finally:
         proc.terminate()
         proc.wait(timeout=30)
