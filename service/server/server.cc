@@ -109,7 +109,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl.services.push_back(std::make_unique<api::CashService>(impl.env, *impl.cash));
 
   // Cases that bulk writes deferred move in the background (cases_app.h).
-  app::StartCaseRefresher(keeping);
+  if (impl.options.refresh_deferred_cases) app::StartCaseRefresher(keeping);
 
   impl.env.count = impl.options.event_counter;
   grpc::EnableDefaultHealthCheckService(true);

@@ -77,6 +77,10 @@ struct ServerOptions {
   std::function<absl::StatusOr<std::unique_ptr<store::Store>>()> open_store;
   // The clock; null = the system clock.
   const domain::Clock* clock = nullptr;
+  // Whether cases that bulk writes deferred also move in the background once
+  // the writes pause (cases_app.h). Off, they move only when a reader needs
+  // them (GetCase, ListWorkQueue, RunCollections... catch up first).
+  bool refresh_deferred_cases = true;
 };
 
 class Server {

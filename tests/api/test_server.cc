@@ -15,7 +15,8 @@ namespace collections::testing {
 
 namespace v1 = ::collections_sidecar::v1;
 
-TestServer::TestServer(absl::Time now, std::string listen, StoreDecorator decorate)
+TestServer::TestServer(absl::Time now, std::string listen, StoreDecorator decorate,
+                       Configure configure)
     : clock_(now) {
   char tmpl[] = "/tmp/collections-test-XXXXXX";
   dir_ = mkdtemp(tmpl);
@@ -34,6 +35,7 @@ TestServer::TestServer(absl::Time now, std::string listen, StoreDecorator decora
       return decorate(*std::move(inner));
     };
   }
+  if (configure) configure(opts);
   auto s = server::Server::Start(opts);
   if (!s.ok()) {
     ADD_FAILURE() << "server did not start: " << s.status();

@@ -25,12 +25,16 @@ class TestServer {
   using StoreDecorator =
       std::function<std::unique_ptr<store::Store>(std::unique_ptr<store::Store>)>;
 
+  // Changes the options the server starts with.
+  using Configure = std::function<void(server::ServerOptions&)>;
+
   // Starts a server on a new temporary SQLite file, with the clock fixed at
   // `now`. `listen` empty = in-process only. `decorate`, when set, wraps the
-  // store before the server uses it.
+  // store before the server uses it; `configure`, when set, edits the options.
   explicit TestServer(absl::Time now = absl::FromCivil(absl::CivilSecond(2026, 11, 20, 12, 0, 0),
                                                        absl::UTCTimeZone()),
-                      std::string listen = "", StoreDecorator decorate = nullptr);
+                      std::string listen = "", StoreDecorator decorate = nullptr,
+                      Configure configure = nullptr);
   ~TestServer();
 
   server::Server& server() { return *server_; }
