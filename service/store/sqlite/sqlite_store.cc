@@ -203,12 +203,23 @@ class Connection {
     }
     return std::make_unique<Stmt>(db_, it->second);
   }
+  // One statement without results (BEGIN, COMMIT...), prepared once per
+  // connection: sqlite3_exec would parse it again on every transaction.
+  absl::Status Exec(const std::string& sql) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Stmt> s, Prepare(sql));
+    return s->Exec();
+  }
   sqlite3* db() { return db_; }
 
  private:
   sqlite3* db_ = nullptr;
   std::map<std::string, sqlite3_stmt*> cache_;
 };
+
+constexpr char kBegin[] = "BEGIN";
+constexpr char kBeginImmediate[] = "BEGIN IMMEDIATE";
+constexpr char kCommit[] = "COMMIT";
+constexpr char kRollback[] = "ROLLBACK";
 
 #define PREPARE_OR_RETURN(var, conn, sql) ASSIGN_OR_RETURN(auto var, (conn).Prepare(sql))
 
@@ -742,15 +753,15 @@ class SqliteStore : public Store {
                    const std::function<absl::Status(Transaction&)>& fn) override {
     if (mode == TxMode::kRead && !memory_) return RunRead(tenant, fn);
     absl::MutexLock lock(&write_mu_);
-    RETURN_IF_ERROR(writer_->ExecScript("BEGIN IMMEDIATE"));
+    RETURN_IF_ERROR(writer_->Exec(kBeginImmediate));
     SqliteTransaction tx(*writer_, std::string(tenant));
     absl::Status st = fn(tx);
     if (!st.ok()) {
-      writer_->ExecScript("ROLLBACK").IgnoreError();
+      writer_->Exec(kRollback).IgnoreError();
       return st;
     }
-    if (absl::Status c = writer_->ExecScript("COMMIT"); !c.ok()) {
-      writer_->ExecScript("ROLLBACK").IgnoreError();
+    if (absl::Status c = writer_->Exec(kCommit); !c.ok()) {
+      writer_->Exec(kRollback).IgnoreError();
       return c;
     }
     if (tx.wrote_event()) events_.Notify();
@@ -886,10 +897,10 @@ class SqliteStore : public Store {
   absl::Status RunRead(absl::string_view tenant,
                        const std::function<absl::Status(Transaction&)>& fn) {
     return WithReader([&](Connection& c) -> absl::Status {
-      RETURN_IF_ERROR(c.ExecScript("BEGIN"));
+      RETURN_IF_ERROR(c.Exec(kBegin));
       SqliteTransaction tx(c, std::string(tenant));
       absl::Status st = fn(tx);
-      c.ExecScript("COMMIT").IgnoreError();
+      c.Exec(kCommit).IgnoreError();
       return st;
     });
   }
