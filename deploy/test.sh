@@ -7,9 +7,17 @@
 # and warnings are errors (COLLECTIONS_WERROR).
 #
 # Environment: BUILD_DIR (build), JOBS (nproc), SANITIZE (0; 1 adds the
-# sanitizer build: not yet run whole within CI's time), ASAN_BUILD_DIR (build-asan), FUZZ_SECONDS (15 per
-# target; 0 skips the fuzzers), FUZZ_BUILD_DIR (build-fuzz).
+# sanitizer build: not yet run whole within CI's time), ASAN_BUILD_DIR
+# (build-asan), FUZZ_SECONDS (15 per target; 0 skips the fuzzers),
+# FUZZ_BUILD_DIR (build-fuzz). Each phase prints its wall time, so a CI log
+# shows where its 90 minutes go.
 set -euo pipefail
+
+phase_start=$SECONDS
+phase_done() {
+  echo "test.sh: $1 took $((SECONDS - phase_start)) s" >&2
+  phase_start=$SECONDS
+}
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD_DIR:-$ROOT/build}
@@ -21,7 +29,9 @@ bash "$ROOT/deploy/install.sh"
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCOLLECTIONS_WERROR="$WERROR" >/dev/null
 cmake --build "$BUILD" -j "$JOBS"
+phase_done "Release build"
 ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" --timeout 600
+phase_done "Release tests"
 
 # The sanitizer build: Debug turns on ASan and UBSan (CMakeLists.txt), at -O1
 # with line tables only, which keeps both the build and the tests fast enough
@@ -29,6 +39,8 @@ ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" --timeout 600
 # here: GCC's flow-based warnings differ by optimisation level, and the
 # Release build above already holds the code to -Werror. Leak checking is
 # on: a leak is a finding like any other. Left out here, and only here:
+#  - the benchmark tools (COLLECTIONS_WITH_BENCH=OFF): they would time
+#    instrumented binaries, and the Release run above runs their smoke test;
 #  - tests labelled asan_skip (each label in tests/ says why);
 #  - the connectors' memory-flatness tests (*MemoryFlat, *MemoryStaysFlat):
 #    they assert on this process's RSS while streaming 50 MB, and under ASan
@@ -38,12 +50,14 @@ ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" --timeout 600
 if [ "${SANITIZE:-0}" != 0 ]; then
   ASAN_BUILD=${ASAN_BUILD_DIR:-$ROOT/build-asan}
   cmake -S "$ROOT" -B "$ASAN_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" >/dev/null
+    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DCOLLECTIONS_WITH_BENCH=OFF >/dev/null
   cmake --build "$ASAN_BUILD" -j "$JOBS"
+  phase_done "sanitizer build"
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
     ctest --test-dir "$ASAN_BUILD" --output-on-failure -j "$JOBS" --timeout 900 \
       -LE asan_skip -E 'MemoryFlat|MemoryStaysFlat'
+  phase_done "sanitizer tests"
 fi
 
 # The parser fuzzers (libFuzzer, clang with ASan/UBSan, own build dir), each
@@ -52,4 +66,5 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
   FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-$ROOT/build-fuzz} FUZZ_JOBS="$JOBS" \
     bash "$ROOT/tests/connectors/fuzz/run_fuzz.sh" "$FUZZ_SECONDS"
+  phase_done "fuzzers"
 fi
