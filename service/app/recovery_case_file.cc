@@ -1,0 +1,214 @@
+// RecoveryService: the case file of one account (ExportCaseFile).
+#include "service/app/recovery_internal.h"
+
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <tuple>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "service/app/arrangements_app.h"
+#include "service/app/cases_app.h"
+#include "collections_sidecar/v1/cases.pb.h"
+#include "service/app/ledger_ops.h"
+#include "service/app/partial_update.h"
+#include "service/app/resource_names.h"
+#include "service/domain/compliance.h"
+#include "service/domain/errors.h"
+#include "service/domain/recommend.h"
+#include "service/domain/risk.h"
+#include "service/domain/status_macros.h"
+#include "service/domain/templates.h"
+#include "service/domain/work_queue.h"
+
+namespace collections::app {
+
+using domain::InvalidInput;
+
+// ------------------------------------------------------------ case file
+
+absl::StatusOr<v1::ExportCaseFileResponse> RecoveryApp::ExportCaseFile(
+    const CallContext& ctx, const v1::ExportCaseFileRequest& r) {
+  ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.customer(), "customer"));
+  RETURN_IF_ERROR(CheckTenant(ctx, cn.tenant));
+  ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
+  const std::string customer_resource = CustomerResource(cn.tenant, cn.customer);
+  if (cases_ != nullptr) RETURN_IF_ERROR(cases_->CatchUp(cn.tenant, cn.customer));
+  std::vector<std::string> json_parts;
+  std::string text;
+  RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    static const CallContext kSystem{"system", ""};
+    LedgerOps ops(tx, clock_, kSystem, cn.tenant, "");
+    ASSIGN_OR_RETURN(AccountSnapshot snap, ops.LoadAccount(cn.customer));
+    // Everything in date order.
+    auto day_key = [](const v1::Date& d) { return std::tuple(d.year(), d.month(), d.day()); };
+    std::stable_sort(snap.invoices.begin(), snap.invoices.end(), [&](const auto& a, const auto& b) {
+      return day_key(a.issue_date()) < day_key(b.issue_date());
+    });
+    std::stable_sort(snap.payments.begin(), snap.payments.end(), [&](const auto& a, const auto& b) {
+      return day_key(a.received_date()) < day_key(b.received_date());
+    });
+    std::stable_sort(snap.credit_notes.begin(), snap.credit_notes.end(),
+                     [&](const auto& a, const auto& b) {
+                       return day_key(a.issue_date()) < day_key(b.issue_date());
+                     });
+    ASSIGN_OR_RETURN(auto contacts, AllDocs(tx, kContactKind, cn.customer));
+
+    ASSIGN_OR_RETURN(auto outbox, AllDocs(tx, kOutboxKind, cn.customer));
+    ASSIGN_OR_RETURN(auto arrangements, ListAccountArrangements(tx, cn.customer));
+    ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
+    ASSIGN_OR_RETURN(Portfolio portfolio, LoadOne(*this, cases_, tx, cn.tenant, cn.customer, as_of));
+    domain::Recommendation rec;
+    for (const auto& a : portfolio.accounts) {
+      if (a.customer.id == cn.customer) rec = domain::Recommend(a, PolicyFromProto(pp), portfolio.prior, as_of);
+    }
+    auto list = [](const std::vector<std::string>& items) {
+      return absl::StrCat("[", absl::StrJoin(items, ","), "]");
+    };
+    std::vector<std::string> items;
+    json_parts.push_back(absl::StrCat("\"customer\":", ToJson(snap.customer)));
+    json_parts.push_back(absl::StrCat("\"asOf\":\"", absl::FormatCivilTime(as_of), "\""));
+    for (const auto& inv : snap.invoices) items.push_back(ToJson(inv));
+    json_parts.push_back(absl::StrCat("\"invoices\":", list(items)));
+    items.clear();
+    for (const auto& p : snap.payments) items.push_back(ToJson(p));
+    json_parts.push_back(absl::StrCat("\"payments\":", list(items)));
+    items.clear();
+    for (const auto& c : snap.credit_notes) items.push_back(ToJson(c));
+    json_parts.push_back(absl::StrCat("\"creditNotes\":", list(items)));
+    items.clear();
+    std::vector<v1::ContactRecord> contact_msgs;
+    for (const auto& d : contacts) {
+      ASSIGN_OR_RETURN(v1::ContactRecord c, ParseDoc<v1::ContactRecord>(d));
+      items.push_back(ToJson(c));
+      contact_msgs.push_back(std::move(c));
+    }
+    json_parts.push_back(absl::StrCat("\"contacts\":", list(items)));
+    items.clear();
+    for (const auto& a : arrangements) items.push_back(ToJson(a));
+    json_parts.push_back(absl::StrCat("\"arrangements\":", list(items)));
+    items.clear();
+    std::vector<v1::OutboxAction> actions;
+    for (const auto& d : outbox) {
+      ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
+      items.push_back(ToJson(a));
+      actions.push_back(std::move(a));
+    }
+    json_parts.push_back(absl::StrCat("\"outboxActions\":", list(items)));
+    const v1::Recommendation prec = ToProtoRecommendation(cn.tenant, rec);
+    json_parts.push_back(absl::StrCat("\"recommendation\":", ToJson(prec)));
+    // The case as stored, with its transition history.
+    v1::Case stored_case;
+    ASSIGN_OR_RETURN(auto case_row, tx.GetCase(cn.customer));
+    if (case_row && stored_case.ParseFromString(case_row->body)) {
+      json_parts.push_back(absl::StrCat("\"case\":", ToJson(stored_case)));
+    }
+
+    // The printable document.
+    absl::StrAppend(&text, "COLLECTION CASE FILE\n", std::string(60, '='), "\n");
+    absl::StrAppend(&text, "Debtor:     ", snap.customer.display_name(), " (", customer_resource,
+                    ")\n");
+    absl::StrAppend(&text, "Kind:       ", v1::CustomerKind_Name(snap.customer.kind()), "\n");
+    absl::StrAppend(&text, "As of:      ", absl::FormatCivilTime(as_of), "\n\n");
+    absl::StrAppend(&text, "INVOICES\n");
+    for (const auto& inv : snap.invoices) {
+      absl::StrAppend(&text, absl::StrFormat(
+                                 "  %-14s issued %s due %s total %s due now %s %s\n", inv.number(),
+                                 absl::StrFormat("%04d-%02d-%02d", inv.issue_date().year(),
+                                                 inv.issue_date().month(), inv.issue_date().day()),
+                                 absl::StrFormat("%04d-%02d-%02d", inv.due_date().year(),
+                                                 inv.due_date().month(), inv.due_date().day()),
+                                 domain::FormatMoney(ToMoney(inv.total())),
+                                 domain::FormatMoney(ToMoney(inv.amount_due())),
+                                 v1::Invoice::Status_Name(inv.status())));
+    }
+    absl::StrAppend(&text, "\nPAYMENTS AND CREDITS\n");
+    for (const auto& p : snap.payments) {
+      absl::StrAppend(&text, absl::StrFormat("  payment    %04d-%02d-%02d %s\n",
+                                             p.received_date().year(), p.received_date().month(),
+                                             p.received_date().day(),
+                                             domain::FormatMoney(ToMoney(p.amount()))));
+    }
+    for (const auto& c : snap.credit_notes) {
+      absl::StrAppend(&text, absl::StrFormat("  credit     %04d-%02d-%02d %s %s\n",
+                                             c.issue_date().year(), c.issue_date().month(),
+                                             c.issue_date().day(),
+                                             domain::FormatMoney(ToMoney(c.amount())), c.reason()));
+    }
+    absl::StrAppend(&text, "\nCONTACT HISTORY\n");
+    for (const auto& c : contact_msgs) {
+      absl::StrAppend(&text, "  ", absl::FormatTime("%Y-%m-%d %H:%M UTC", FromTs(c.time()),
+                                                    absl::UTCTimeZone()),
+                      "  ", v1::Channel_Name(c.channel()), " ",
+                      v1::ContactRecord::Direction_Name(c.direction()), " ",
+                      v1::ContactRecord::Outcome_Name(c.outcome()),
+                      c.stage() != v1::COLLECTION_STAGE_UNSPECIFIED
+                          ? absl::StrCat(" [", v1::CollectionStage_Name(c.stage()), "]")
+                          : "",
+                      "\n");
+      if (!c.summary().empty()) absl::StrAppend(&text, "      ", c.summary(), "\n");
+      if (!c.agreement().empty()) absl::StrAppend(&text, "      Agreement: ", c.agreement(), "\n");
+      if (!c.override_rule().empty()) {
+        absl::StrAppend(&text, "      Compliance override of ", c.override_rule(), ": ",
+                        c.override_reason(), "\n");
+      }
+    }
+    absl::StrAppend(&text, "\nARRANGEMENTS (promises, plans, settlements, fees, disputes, end states)\n");
+    for (const auto& a : arrangements) absl::StrAppend(&text, "  ", ToJson(a), "\n");
+    absl::StrAppend(&text, "\nACTIONS ISSUED\n");
+    for (const auto& a : actions) {
+      absl::StrAppend(&text, "  #", a.sequence(), " ",
+                      absl::StrFormat("%04d-%02d-%02d", a.as_of().year(), a.as_of().month(),
+                                      a.as_of().day()),
+                      " ", v1::Recommendation::Action_Name(a.recommendation().action()), " ",
+                      v1::OutboxAction::Status_Name(a.status()), "  ", a.subject(), "\n");
+    }
+    absl::StrAppend(&text, "\nCURRENT ASSESSMENT\n  ", rec.explanation, "\n  ",
+                    rec.risk.explanation, "\n");
+    if (stored_case.state() != v1::Case::STATE_UNSPECIFIED) {
+      absl::StrAppend(&text, "\nCASE\n  ", v1::Case::State_Name(stored_case.state()), ", stage ",
+                      v1::CollectionStage_Name(stored_case.stage()), "\n");
+      for (const auto& h : stored_case.history()) {
+        absl::StrAppend(
+            &text, "  ",
+            absl::StrFormat("%04d-%02d-%02d", h.date().year(), h.date().month(), h.date().day()),
+            "  ", v1::Case::State_Name(h.from_state()), " -> ", v1::Case::State_Name(h.to_state()),
+            " (", v1::CollectionStage_Name(h.to_stage()), ") on ", h.event(),
+            h.reasons().empty() ? "" : ": ",
+            h.reasons().empty() ? "" : h.reasons(h.reasons_size() - 1).text(), "\n");
+      }
+    }
+    return absl::OkStatus();
+  }));
+  // The status history comes from the audit log.
+  store::EventFilter filter;
+  filter.customer = customer_resource;
+  filter.limit = 10000;
+  ASSIGN_OR_RETURN(auto rows, store_.ListEvents(cn.tenant, filter));
+  std::vector<std::string> events;
+  absl::StrAppend(&text, "\nAUDIT TRAIL\n");
+  for (const auto& row : rows) {
+    ASSIGN_OR_RETURN(v1::Event e, EventFromRow(row));
+    events.push_back(ToJson(e));
+    absl::StrAppend(&text, "  #", e.sequence(), " ",
+                    absl::FormatTime("%Y-%m-%d %H:%M UTC", FromTs(e.time()), absl::UTCTimeZone()),
+                    " ", e.type(), " ", e.resource(), " by ", e.actor(), "\n");
+  }
+  json_parts.push_back(absl::StrCat("\"events\":[", absl::StrJoin(events, ","), "]"));
+  v1::ExportCaseFileResponse out;
+  out.set_json(absl::StrCat("{", absl::StrJoin(json_parts, ","), "}"));
+  out.set_text(std::move(text));
+  return out;
+}
+
+}  // namespace collections::app
