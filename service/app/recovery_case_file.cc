@@ -6,6 +6,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
+#include <optional>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -37,19 +38,148 @@ using domain::InvalidInput;
 
 // ------------------------------------------------------------ case file
 
+namespace {
+
+// What a case file shows of one account, read in one transaction.
+struct CaseFile {
+  absl::CivilDay as_of;
+  std::string customer_resource;
+  AccountSnapshot snap;  // invoices, payments and credit notes in date order
+  std::vector<v1::ContactRecord> contacts;
+  std::vector<v1::Arrangement> arrangements;
+  std::vector<v1::OutboxAction> actions;
+  domain::Recommendation rec;
+  v1::Recommendation recommendation;
+  std::optional<v1::Case> stored_case;  // as stored, with its transition history
+};
+
+// The case file's JSON members, in the order of the document.
+std::vector<std::string> CaseFileJson(const CaseFile& f) {
+  auto list = [](const std::vector<std::string>& items) {
+    return absl::StrCat("[", absl::StrJoin(items, ","), "]");
+  };
+  auto each = [&](const auto& msgs) {
+    std::vector<std::string> items;
+    for (const auto& m : msgs) items.push_back(ToJson(m));
+    return list(items);
+  };
+  std::vector<std::string> json_parts;
+  json_parts.push_back(absl::StrCat("\"customer\":", ToJson(f.snap.customer)));
+  json_parts.push_back(absl::StrCat("\"asOf\":\"", absl::FormatCivilTime(f.as_of), "\""));
+  json_parts.push_back(absl::StrCat("\"invoices\":", each(f.snap.invoices)));
+  json_parts.push_back(absl::StrCat("\"payments\":", each(f.snap.payments)));
+  json_parts.push_back(absl::StrCat("\"creditNotes\":", each(f.snap.credit_notes)));
+  json_parts.push_back(absl::StrCat("\"contacts\":", each(f.contacts)));
+  json_parts.push_back(absl::StrCat("\"arrangements\":", each(f.arrangements)));
+  json_parts.push_back(absl::StrCat("\"outboxActions\":", each(f.actions)));
+  json_parts.push_back(absl::StrCat("\"recommendation\":", ToJson(f.recommendation)));
+  if (f.stored_case) json_parts.push_back(absl::StrCat("\"case\":", ToJson(*f.stored_case)));
+  return json_parts;
+}
+
+// The printable document, up to the audit trail.
+std::string CaseFileText(const CaseFile& f) {
+  const AccountSnapshot& snap = f.snap;
+  const absl::CivilDay as_of = f.as_of;
+  const std::string& customer_resource = f.customer_resource;
+  const std::vector<v1::ContactRecord>& contact_msgs = f.contacts;
+  const std::vector<v1::Arrangement>& arrangements = f.arrangements;
+  const std::vector<v1::OutboxAction>& actions = f.actions;
+  const domain::Recommendation& rec = f.rec;
+  const v1::Case stored_case = f.stored_case.value_or(v1::Case());
+  std::string text;
+  absl::StrAppend(&text, "COLLECTION CASE FILE\n", std::string(60, '='), "\n");
+  absl::StrAppend(&text, "Debtor:     ", snap.customer.display_name(), " (", customer_resource,
+                  ")\n");
+  absl::StrAppend(&text, "Kind:       ", v1::CustomerKind_Name(snap.customer.kind()), "\n");
+  absl::StrAppend(&text, "As of:      ", absl::FormatCivilTime(as_of), "\n\n");
+  absl::StrAppend(&text, "INVOICES\n");
+  for (const auto& inv : snap.invoices) {
+    absl::StrAppend(&text, absl::StrFormat(
+                               "  %-14s issued %s due %s total %s due now %s %s\n", inv.number(),
+                               absl::StrFormat("%04d-%02d-%02d", inv.issue_date().year(),
+                                               inv.issue_date().month(), inv.issue_date().day()),
+                               absl::StrFormat("%04d-%02d-%02d", inv.due_date().year(),
+                                               inv.due_date().month(), inv.due_date().day()),
+                               domain::FormatMoney(ToMoney(inv.total())),
+                               domain::FormatMoney(ToMoney(inv.amount_due())),
+                               v1::Invoice::Status_Name(inv.status())));
+  }
+  absl::StrAppend(&text, "\nPAYMENTS AND CREDITS\n");
+  for (const auto& p : snap.payments) {
+    absl::StrAppend(&text, absl::StrFormat("  payment    %04d-%02d-%02d %s\n",
+                                           p.received_date().year(), p.received_date().month(),
+                                           p.received_date().day(),
+                                           domain::FormatMoney(ToMoney(p.amount()))));
+  }
+  for (const auto& c : snap.credit_notes) {
+    absl::StrAppend(&text, absl::StrFormat("  credit     %04d-%02d-%02d %s %s\n",
+                                           c.issue_date().year(), c.issue_date().month(),
+                                           c.issue_date().day(),
+                                           domain::FormatMoney(ToMoney(c.amount())), c.reason()));
+  }
+  absl::StrAppend(&text, "\nCONTACT HISTORY\n");
+  for (const auto& c : contact_msgs) {
+    absl::StrAppend(&text, "  ", absl::FormatTime("%Y-%m-%d %H:%M UTC", FromTs(c.time()),
+                                                  absl::UTCTimeZone()),
+                    "  ", v1::Channel_Name(c.channel()), " ",
+                    v1::ContactRecord::Direction_Name(c.direction()), " ",
+                    v1::ContactRecord::Outcome_Name(c.outcome()),
+                    c.stage() != v1::COLLECTION_STAGE_UNSPECIFIED
+                        ? absl::StrCat(" [", v1::CollectionStage_Name(c.stage()), "]")
+                        : "",
+                    "\n");
+    if (!c.summary().empty()) absl::StrAppend(&text, "      ", c.summary(), "\n");
+    if (!c.agreement().empty()) absl::StrAppend(&text, "      Agreement: ", c.agreement(), "\n");
+    if (!c.override_rule().empty()) {
+      absl::StrAppend(&text, "      Compliance override of ", c.override_rule(), ": ",
+                      c.override_reason(), "\n");
+    }
+  }
+  absl::StrAppend(&text, "\nARRANGEMENTS (promises, plans, settlements, fees, disputes, end states)\n");
+  for (const auto& a : arrangements) absl::StrAppend(&text, "  ", ToJson(a), "\n");
+  absl::StrAppend(&text, "\nACTIONS ISSUED\n");
+  for (const auto& a : actions) {
+    absl::StrAppend(&text, "  #", a.sequence(), " ",
+                    absl::StrFormat("%04d-%02d-%02d", a.as_of().year(), a.as_of().month(),
+                                    a.as_of().day()),
+                    " ", v1::Recommendation::Action_Name(a.recommendation().action()), " ",
+                    v1::OutboxAction::Status_Name(a.status()), "  ", a.subject(), "\n");
+  }
+  absl::StrAppend(&text, "\nCURRENT ASSESSMENT\n  ", rec.explanation, "\n  ",
+                  rec.risk.explanation, "\n");
+  if (stored_case.state() != v1::Case::STATE_UNSPECIFIED) {
+    absl::StrAppend(&text, "\nCASE\n  ", v1::Case::State_Name(stored_case.state()), ", stage ",
+                    v1::CollectionStage_Name(stored_case.stage()), "\n");
+    for (const auto& h : stored_case.history()) {
+      absl::StrAppend(
+          &text, "  ",
+          absl::StrFormat("%04d-%02d-%02d", h.date().year(), h.date().month(), h.date().day()),
+          "  ", v1::Case::State_Name(h.from_state()), " -> ", v1::Case::State_Name(h.to_state()),
+          " (", v1::CollectionStage_Name(h.to_stage()), ") on ", h.event(),
+          h.reasons().empty() ? "" : ": ",
+          h.reasons().empty() ? "" : h.reasons(h.reasons_size() - 1).text(), "\n");
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
 absl::StatusOr<v1::ExportCaseFileResponse> RecoveryApp::ExportCaseFile(
     const CallContext& ctx, const v1::ExportCaseFileRequest& r) {
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.customer(), "customer"));
   RETURN_IF_ERROR(CheckTenant(ctx, cn.tenant));
-  ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
-  const std::string customer_resource = CustomerResource(cn.tenant, cn.customer);
+  CaseFile f;
+  ASSIGN_OR_RETURN(f.as_of, AsOf(r.as_of()));
+  const absl::CivilDay as_of = f.as_of;
+  f.customer_resource = CustomerResource(cn.tenant, cn.customer);
   if (cases_ != nullptr) RETURN_IF_ERROR(cases_->CatchUp(cn.tenant, cn.customer));
-  std::vector<std::string> json_parts;
-  std::string text;
   RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
     static const CallContext kSystem{"system", ""};
     LedgerOps ops(tx, clock_, kSystem, cn.tenant, "");
-    ASSIGN_OR_RETURN(AccountSnapshot snap, ops.LoadAccount(cn.customer));
+    ASSIGN_OR_RETURN(f.snap, ops.LoadAccount(cn.customer));
+    AccountSnapshot& snap = f.snap;
     // Everything in date order.
     auto day_key = [](const v1::Date& d) { return std::tuple(d.year(), d.month(), d.day()); };
     std::stable_sort(snap.invoices.begin(), snap.invoices.end(), [&](const auto& a, const auto& b) {
@@ -72,127 +202,27 @@ absl::StatusOr<v1::ExportCaseFileResponse> RecoveryApp::ExportCaseFile(
     for (const auto& a : portfolio.accounts) {
       if (a.customer.id == cn.customer) rec = domain::Recommend(a, PolicyFromProto(pp), portfolio.prior, as_of);
     }
-    auto list = [](const std::vector<std::string>& items) {
-      return absl::StrCat("[", absl::StrJoin(items, ","), "]");
-    };
-    std::vector<std::string> items;
-    json_parts.push_back(absl::StrCat("\"customer\":", ToJson(snap.customer)));
-    json_parts.push_back(absl::StrCat("\"asOf\":\"", absl::FormatCivilTime(as_of), "\""));
-    for (const auto& inv : snap.invoices) items.push_back(ToJson(inv));
-    json_parts.push_back(absl::StrCat("\"invoices\":", list(items)));
-    items.clear();
-    for (const auto& p : snap.payments) items.push_back(ToJson(p));
-    json_parts.push_back(absl::StrCat("\"payments\":", list(items)));
-    items.clear();
-    for (const auto& c : snap.credit_notes) items.push_back(ToJson(c));
-    json_parts.push_back(absl::StrCat("\"creditNotes\":", list(items)));
-    items.clear();
-    std::vector<v1::ContactRecord> contact_msgs;
     for (const auto& d : contacts) {
       ASSIGN_OR_RETURN(v1::ContactRecord c, ParseDoc<v1::ContactRecord>(d));
-      items.push_back(ToJson(c));
-      contact_msgs.push_back(std::move(c));
+      f.contacts.push_back(std::move(c));
     }
-    json_parts.push_back(absl::StrCat("\"contacts\":", list(items)));
-    items.clear();
-    for (const auto& a : arrangements) items.push_back(ToJson(a));
-    json_parts.push_back(absl::StrCat("\"arrangements\":", list(items)));
-    items.clear();
-    std::vector<v1::OutboxAction> actions;
+    f.arrangements = std::move(arrangements);
     for (const auto& d : outbox) {
       ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
-      items.push_back(ToJson(a));
-      actions.push_back(std::move(a));
+      f.actions.push_back(std::move(a));
     }
-    json_parts.push_back(absl::StrCat("\"outboxActions\":", list(items)));
-    const v1::Recommendation prec = ToProtoRecommendation(cn.tenant, rec);
-    json_parts.push_back(absl::StrCat("\"recommendation\":", ToJson(prec)));
-    // The case as stored, with its transition history.
+    f.rec = rec;
+    f.recommendation = ToProtoRecommendation(cn.tenant, rec);
     v1::Case stored_case;
     ASSIGN_OR_RETURN(auto case_row, tx.GetCase(cn.customer));
-    if (case_row && stored_case.ParseFromString(case_row->body)) {
-      json_parts.push_back(absl::StrCat("\"case\":", ToJson(stored_case)));
-    }
-
-    // The printable document.
-    absl::StrAppend(&text, "COLLECTION CASE FILE\n", std::string(60, '='), "\n");
-    absl::StrAppend(&text, "Debtor:     ", snap.customer.display_name(), " (", customer_resource,
-                    ")\n");
-    absl::StrAppend(&text, "Kind:       ", v1::CustomerKind_Name(snap.customer.kind()), "\n");
-    absl::StrAppend(&text, "As of:      ", absl::FormatCivilTime(as_of), "\n\n");
-    absl::StrAppend(&text, "INVOICES\n");
-    for (const auto& inv : snap.invoices) {
-      absl::StrAppend(&text, absl::StrFormat(
-                                 "  %-14s issued %s due %s total %s due now %s %s\n", inv.number(),
-                                 absl::StrFormat("%04d-%02d-%02d", inv.issue_date().year(),
-                                                 inv.issue_date().month(), inv.issue_date().day()),
-                                 absl::StrFormat("%04d-%02d-%02d", inv.due_date().year(),
-                                                 inv.due_date().month(), inv.due_date().day()),
-                                 domain::FormatMoney(ToMoney(inv.total())),
-                                 domain::FormatMoney(ToMoney(inv.amount_due())),
-                                 v1::Invoice::Status_Name(inv.status())));
-    }
-    absl::StrAppend(&text, "\nPAYMENTS AND CREDITS\n");
-    for (const auto& p : snap.payments) {
-      absl::StrAppend(&text, absl::StrFormat("  payment    %04d-%02d-%02d %s\n",
-                                             p.received_date().year(), p.received_date().month(),
-                                             p.received_date().day(),
-                                             domain::FormatMoney(ToMoney(p.amount()))));
-    }
-    for (const auto& c : snap.credit_notes) {
-      absl::StrAppend(&text, absl::StrFormat("  credit     %04d-%02d-%02d %s %s\n",
-                                             c.issue_date().year(), c.issue_date().month(),
-                                             c.issue_date().day(),
-                                             domain::FormatMoney(ToMoney(c.amount())), c.reason()));
-    }
-    absl::StrAppend(&text, "\nCONTACT HISTORY\n");
-    for (const auto& c : contact_msgs) {
-      absl::StrAppend(&text, "  ", absl::FormatTime("%Y-%m-%d %H:%M UTC", FromTs(c.time()),
-                                                    absl::UTCTimeZone()),
-                      "  ", v1::Channel_Name(c.channel()), " ",
-                      v1::ContactRecord::Direction_Name(c.direction()), " ",
-                      v1::ContactRecord::Outcome_Name(c.outcome()),
-                      c.stage() != v1::COLLECTION_STAGE_UNSPECIFIED
-                          ? absl::StrCat(" [", v1::CollectionStage_Name(c.stage()), "]")
-                          : "",
-                      "\n");
-      if (!c.summary().empty()) absl::StrAppend(&text, "      ", c.summary(), "\n");
-      if (!c.agreement().empty()) absl::StrAppend(&text, "      Agreement: ", c.agreement(), "\n");
-      if (!c.override_rule().empty()) {
-        absl::StrAppend(&text, "      Compliance override of ", c.override_rule(), ": ",
-                        c.override_reason(), "\n");
-      }
-    }
-    absl::StrAppend(&text, "\nARRANGEMENTS (promises, plans, settlements, fees, disputes, end states)\n");
-    for (const auto& a : arrangements) absl::StrAppend(&text, "  ", ToJson(a), "\n");
-    absl::StrAppend(&text, "\nACTIONS ISSUED\n");
-    for (const auto& a : actions) {
-      absl::StrAppend(&text, "  #", a.sequence(), " ",
-                      absl::StrFormat("%04d-%02d-%02d", a.as_of().year(), a.as_of().month(),
-                                      a.as_of().day()),
-                      " ", v1::Recommendation::Action_Name(a.recommendation().action()), " ",
-                      v1::OutboxAction::Status_Name(a.status()), "  ", a.subject(), "\n");
-    }
-    absl::StrAppend(&text, "\nCURRENT ASSESSMENT\n  ", rec.explanation, "\n  ",
-                    rec.risk.explanation, "\n");
-    if (stored_case.state() != v1::Case::STATE_UNSPECIFIED) {
-      absl::StrAppend(&text, "\nCASE\n  ", v1::Case::State_Name(stored_case.state()), ", stage ",
-                      v1::CollectionStage_Name(stored_case.stage()), "\n");
-      for (const auto& h : stored_case.history()) {
-        absl::StrAppend(
-            &text, "  ",
-            absl::StrFormat("%04d-%02d-%02d", h.date().year(), h.date().month(), h.date().day()),
-            "  ", v1::Case::State_Name(h.from_state()), " -> ", v1::Case::State_Name(h.to_state()),
-            " (", v1::CollectionStage_Name(h.to_stage()), ") on ", h.event(),
-            h.reasons().empty() ? "" : ": ",
-            h.reasons().empty() ? "" : h.reasons(h.reasons_size() - 1).text(), "\n");
-      }
-    }
+    if (case_row && stored_case.ParseFromString(case_row->body)) f.stored_case = stored_case;
     return absl::OkStatus();
   }));
+  std::vector<std::string> json_parts = CaseFileJson(f);
+  std::string text = CaseFileText(f);
   // The status history comes from the audit log.
   store::EventFilter filter;
-  filter.customer = customer_resource;
+  filter.customer = f.customer_resource;
   filter.limit = 10000;
   ASSIGN_OR_RETURN(auto rows, store_.ListEvents(cn.tenant, filter));
   std::vector<std::string> events;

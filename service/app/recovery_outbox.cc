@@ -79,6 +79,54 @@ bool IsComplianceReason(absl::string_view code) {
          absl::StartsWith(code, "POLICY_") || absl::StartsWith(code, "DEBTOR_TIME_ZONE");
 }
 
+// What RunCollections' reply counts of one batch, folded in after the
+// batch commits (a batch that is retried starts its tally again).
+struct Tally {
+  int evaluated = 0;
+  int already_present = 0;
+  int64_t first_sequence = 0;
+  int64_t last_sequence = 0;
+  std::map<int, int64_t> by_kind;
+  std::map<std::string, int64_t> refusals;
+  std::vector<v1::RecommendationReason> refusal_samples;
+  std::vector<v1::OutboxAction> samples;
+  size_t sample_bytes = 0;
+};
+
+// Folds a committed batch into the reply and the run's counts by action
+// kind and refusal reason.
+void AddBatch(Tally& t, std::map<int, int64_t>& by_kind, std::map<std::string, int64_t>& refusals,
+              v1::RunCollectionsResponse& out) {
+  out.set_evaluated(out.evaluated() + t.evaluated);
+  out.set_already_present(out.already_present() + t.already_present);
+  if (t.first_sequence != 0) {
+    if (out.first_sequence() == 0) out.set_first_sequence(t.first_sequence);
+    out.set_last_sequence(t.last_sequence);
+  }
+  for (const auto& [kind, n] : t.by_kind) {
+    by_kind[kind] += n;
+    out.set_actions_created(out.actions_created() + n);
+  }
+  for (const auto& [code, n] : t.refusals) refusals[code] += n;
+  for (auto& s : t.refusal_samples) *out.add_refusal_samples() = std::move(s);
+  for (auto& s : t.samples) *out.add_samples() = std::move(s);
+}
+
+// The run's counts by action kind and refusal reason, into the reply.
+void AddCounts(const std::map<int, int64_t>& by_kind, const std::map<std::string, int64_t>& refusals,
+               v1::RunCollectionsResponse& out) {
+  for (const auto& [kind, n] : by_kind) {
+    v1::ActionCount* c = out.add_actions_by_kind();
+    c->set_action(static_cast<v1::Recommendation::Action>(kind));
+    c->set_count(n);
+  }
+  for (const auto& [code, n] : refusals) {
+    v1::ReasonCount* c = out.add_refusals();
+    c->set_code(code);
+    c->set_count(n);
+  }
+}
+
 }  // namespace
 
 // ------------------------------------------------------------ outbox
@@ -96,19 +144,6 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
   RETURN_IF_ERROR(cases_->CatchUp(tenant));
   v1::RunCollectionsResponse out;
   const store::TxMode mode = r.dry_run() ? store::TxMode::kRead : store::TxMode::kWrite;
-  // What the reply counts, folded in after each committed batch (a batch
-  // that is retried starts its tally again).
-  struct Tally {
-    int evaluated = 0;
-    int already_present = 0;
-    int64_t first_sequence = 0;
-    int64_t last_sequence = 0;
-    std::map<int, int64_t> by_kind;
-    std::map<std::string, int64_t> refusals;
-    std::vector<v1::RecommendationReason> refusal_samples;
-    std::vector<v1::OutboxAction> samples;
-    size_t sample_bytes = 0;
-  };
   constexpr int kMaxRefusalSamples = 20;
   constexpr int kMaxSamples = 10;
   constexpr size_t kMaxSampleBytes = 32 * 1024;
@@ -213,32 +248,11 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
       return absl::OkStatus();
     }));
     if (!due.empty()) out.set_batches(out.batches() + 1);
-    out.set_evaluated(out.evaluated() + t.evaluated);
-    out.set_already_present(out.already_present() + t.already_present);
-    if (t.first_sequence != 0) {
-      if (out.first_sequence() == 0) out.set_first_sequence(t.first_sequence);
-      out.set_last_sequence(t.last_sequence);
-    }
-    for (const auto& [kind, n] : t.by_kind) {
-      by_kind[kind] += n;
-      out.set_actions_created(out.actions_created() + n);
-    }
-    for (const auto& [code, n] : t.refusals) refusals[code] += n;
-    for (auto& s : t.refusal_samples) *out.add_refusal_samples() = std::move(s);
-    for (auto& s : t.samples) *out.add_samples() = std::move(s);
+    AddBatch(t, by_kind, refusals, out);
     if (static_cast<int>(due.size()) < kBatch) break;
     after = due.back();
   }
-  for (const auto& [kind, n] : by_kind) {
-    v1::ActionCount* c = out.add_actions_by_kind();
-    c->set_action(static_cast<v1::Recommendation::Action>(kind));
-    c->set_count(n);
-  }
-  for (const auto& [code, n] : refusals) {
-    v1::ReasonCount* c = out.add_refusals();
-    c->set_code(code);
-    c->set_count(n);
-  }
+  AddCounts(by_kind, refusals, out);
   return out;
 }
 
