@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "service/app/arrangement_convert.h"
 #include "service/app/arrangement_ops.h"
@@ -168,26 +169,29 @@ struct Candidate {
   int64_t version = 0;
 };
 
-}  // namespace
+// Reports a phase's progress; false means the client cancelled.
+using Progress = absl::FunctionRef<bool(const char* phase, int policy_index, int done, int total)>;
 
-absl::StatusOr<v1::BacktestReport> RecoveryApp::BacktestPolicy(const CallContext& ctx,
-                                                               const v1::BacktestPolicyRequest& r,
-                                                               const BacktestProgressFn& progress) {
-  const auto started = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
-  RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+absl::Status Cancelled() { return absl::CancelledError("the backtest was cancelled"); }
+
+// What the request asks for, checked before anything is read: the optional
+// range and the request's own policies ("current" joins after the copy).
+struct BacktestAsk {
   std::optional<absl::CivilDay> start, end;
+  std::vector<Candidate> candidates;
+};
+
+absl::StatusOr<BacktestAsk> ReadAsk(const v1::BacktestPolicyRequest& r, absl::CivilDay today) {
+  BacktestAsk ask;
   if (HasDate(r.start_date())) {
-    ASSIGN_OR_RETURN(start, ToDay(r.start_date(), "start_date"));
+    ASSIGN_OR_RETURN(ask.start, ToDay(r.start_date(), "start_date"));
   }
   if (HasDate(r.end_date())) {
-    ASSIGN_OR_RETURN(end, ToDay(r.end_date(), "end_date"));
+    ASSIGN_OR_RETURN(ask.end, ToDay(r.end_date(), "end_date"));
   }
-  const absl::CivilDay today = clock_.TodayUtc();
-  if (end && *end > today) {
+  if (ask.end && *ask.end > today) {
     return domain::InvalidInput("INVALID_DATE_RANGE", "end_date", "after today");
   }
-  std::vector<Candidate> candidates;
   auto validated = [](const v1::CollectionPolicy& p,
                       const char* field) -> absl::StatusOr<domain::CollectionPolicy> {
     auto d = ToDomainPolicy(p);
@@ -196,70 +200,64 @@ absl::StatusOr<v1::BacktestReport> RecoveryApp::BacktestPolicy(const CallContext
   };
   if (r.has_policy()) {
     ASSIGN_OR_RETURN(domain::CollectionPolicy p, validated(r.policy(), "policy."));
-    candidates.push_back({"candidate", p, r.policy().version()});
+    ask.candidates.push_back({"candidate", p, r.policy().version()});
   }
   if (r.has_compare_policy()) {
     ASSIGN_OR_RETURN(domain::CollectionPolicy p, validated(r.compare_policy(), "compare_policy."));
-    candidates.push_back({"compare", p, r.compare_policy().version()});
+    ask.candidates.push_back({"compare", p, r.compare_policy().version()});
   }
+  return ask;
+}
 
-  RunningBacktest running(backtest_mu_, backtests_running_, tenant);
-  if (!running.acquired()) {
-    return domain::WithRetryDelay(
-        domain::WithReason(absl::ResourceExhaustedError(absl::StrCat(
-                               "a backtest of tenant ", tenant, " is already running")),
-                           "BACKTEST_RUNNING"),
-        absl::Seconds(30));
-  }
-  auto report = [&](const std::string& phase, int policy_index, int done, int total) {
-    v1::BacktestProgress p;
-    p.set_phase(phase);
-    p.set_policy_index(policy_index);
-    p.set_days_done(done);
-    p.set_days_total(total);
-    return !progress || progress(p);
-  };
-  const absl::Status cancelled = absl::CancelledError("the backtest was cancelled");
-
-  // The copy.
+// The tenant's ledger in memory (see the header comment for what is left
+// out), with the late-fee terms of its invoices beside it.
+struct LedgerCopy {
   std::vector<domain::AccountContext> accounts;
-  domain::FeeReplay fees{&config_.fee_rules, {}};
+  domain::FeeReplay fees;
   int64_t invoices = 0;
-  const absl::CivilDay load_day = end.value_or(today);
-  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(v1::CollectionPolicy current, TenantPolicy(tx));
-    const bool want_current = candidates.empty() || r.compare_with_current();
-    if (want_current) {
-      ASSIGN_OR_RETURN(domain::CollectionPolicy p, ToDomainPolicy(current));
-      candidates.push_back({"current", p, current.version()});
-    }
-    std::string after;
-    while (true) {
-      ASSIGN_OR_RETURN(auto page, tx.ListDocs(kCustomerKind, "", after, kCopyPage));
-      if (page.empty()) break;
-      after = page.back().id;
-      for (const auto& doc : page) {
-        ASSIGN_OR_RETURN(domain::AccountContext a, LoadContext(tx, tenant, doc.id, load_day));
-        a.plans.clear();
-        ASSIGN_OR_RETURN(std::vector<domain::LateFeeTerms> terms, TakeFeeTerms(tx, a));
-        fees.terms.push_back(std::move(terms));
-        invoices += static_cast<int64_t>(a.invoices.size());
-        if (invoices > kMaxBacktestInvoices) {
-          return domain::WithReason(
-              absl::ResourceExhaustedError(absl::StrCat("the ledger has more than ",
-                                                        kMaxBacktestInvoices,
-                                                        " invoices, the most a backtest reads")),
-              "BACKTEST_TOO_LARGE");
-        }
-        accounts.push_back(std::move(a));
-      }
-      if (!report("LOADING", 0, 0, 0)) return cancelled;
-    }
-    return absl::OkStatus();
-  }));
+};
 
-  // The range: by default from the first invoice to yesterday.
-  const absl::CivilDay to = end.value_or(today - 1);
+// Copies every customer's account as of `load_day` into `copy`, a page of
+// customers at a time. RESOURCE_EXHAUSTED BACKTEST_TOO_LARGE past
+// kMaxBacktestInvoices; CANCELLED when `progress` says so.
+absl::Status CopyLedger(RecoveryApp& app, store::Transaction& tx, const std::string& tenant,
+                        absl::CivilDay load_day, Progress progress, LedgerCopy& copy) {
+  std::string after;
+  while (true) {
+    ASSIGN_OR_RETURN(auto page, tx.ListDocs(kCustomerKind, "", after, kCopyPage));
+    if (page.empty()) break;
+    after = page.back().id;
+    for (const auto& doc : page) {
+      ASSIGN_OR_RETURN(domain::AccountContext a, app.LoadContext(tx, tenant, doc.id, load_day));
+      a.plans.clear();
+      ASSIGN_OR_RETURN(std::vector<domain::LateFeeTerms> terms, TakeFeeTerms(tx, a));
+      copy.fees.terms.push_back(std::move(terms));
+      copy.invoices += static_cast<int64_t>(a.invoices.size());
+      if (copy.invoices > kMaxBacktestInvoices) {
+        return domain::WithReason(
+            absl::ResourceExhaustedError(absl::StrCat("the ledger has more than ",
+                                                      kMaxBacktestInvoices,
+                                                      " invoices, the most a backtest reads")),
+            "BACKTEST_TOO_LARGE");
+      }
+      copy.accounts.push_back(std::move(a));
+    }
+    if (!progress("LOADING", 0, 0, 0)) return Cancelled();
+  }
+  return absl::OkStatus();
+}
+
+struct DayRange {
+  absl::CivilDay from, to;
+};
+
+// The days to replay: the asked range, by default from the first invoice
+// issued to yesterday. FAILED_PRECONDITION NO_HISTORY without such an
+// invoice; INVALID_ARGUMENT INVALID_DATE_RANGE for an empty or too long one.
+absl::StatusOr<DayRange> ReplayRange(const std::vector<domain::AccountContext>& accounts,
+                                     const BacktestAsk& ask, absl::CivilDay today,
+                                     const std::string& tenant) {
+  const absl::CivilDay to = ask.end.value_or(today - 1);
   std::optional<absl::CivilDay> first;
   for (const auto& a : accounts) {
     for (const auto& inv : a.invoices) {
@@ -269,7 +267,7 @@ absl::StatusOr<v1::BacktestReport> RecoveryApp::BacktestPolicy(const CallContext
     }
   }
   if (!first) return NoHistory(tenant, to);
-  const absl::CivilDay from = start.value_or(*first);
+  const absl::CivilDay from = ask.start.value_or(*first);
   if (from > to) {
     return domain::InvalidInput("INVALID_DATE_RANGE", "start_date", "after end_date");
   }
@@ -277,23 +275,23 @@ absl::StatusOr<v1::BacktestReport> RecoveryApp::BacktestPolicy(const CallContext
     return domain::InvalidInput("INVALID_DATE_RANGE", "start_date",
                                 absl::StrCat("more than ", kMaxBacktestDays, " days before end_date"));
   }
+  return DayRange{from, to};
+}
 
-  v1::BacktestReport out;
-  *out.mutable_start_date() = ToProtoDate(from);
-  *out.mutable_end_date() = ToProtoDate(to);
-  out.set_customers(static_cast<int32_t>(accounts.size()));
-  out.set_invoices(invoices);
-
+// Replays the risk scores, fits the reminder effect and replays each
+// candidate policy under it, into `out`. CANCELLED when `progress` says so.
+absl::Status Replay(const LedgerCopy& copy, const std::vector<Candidate>& candidates,
+                    DayRange days, Progress progress, v1::BacktestReport& out) {
   bool stopped = false;
   const std::vector<domain::RiskPrediction> predictions = domain::ReplayRisk(
-      accounts, from, to, [&](int done, int total) {
-        stopped = !report("RISK", 0, done, total);
+      copy.accounts, days.from, days.to, [&](int done, int total) {
+        stopped = !progress("RISK", 0, done, total);
         return !stopped;
       });
-  if (stopped) return cancelled;
+  if (stopped) return Cancelled();
   FillRisk(domain::ScoreRisk(predictions), out.mutable_risk());
 
-  const domain::ReminderEffect effect = domain::FitReminderEffect(accounts, from, to);
+  const domain::ReminderEffect effect = domain::FitReminderEffect(copy.accounts, days.from, days.to);
   out.set_reminder_effect_fitted(effect.fitted);
   out.set_reminder_response_bp(effect.response_bp);
   out.set_reminder_lag_days(effect.lag_days);
@@ -302,13 +300,13 @@ absl::StatusOr<v1::BacktestReport> RecoveryApp::BacktestPolicy(const CallContext
   int64_t unassessed = 0;
   for (size_t i = 0; i < candidates.size(); ++i) {
     const domain::PolicyOutcome o = domain::ReplayPolicy(
-        accounts, candidates[i].policy, from, to, effect,
+        copy.accounts, candidates[i].policy, days.from, days.to, effect,
         [&](int done, int total) {
-          stopped = !report("POLICY", static_cast<int>(i), done, total);
+          stopped = !progress("POLICY", static_cast<int>(i), done, total);
           return !stopped;
         },
-        fees);
-    if (stopped) return cancelled;
+        copy.fees);
+    if (stopped) return Cancelled();
     unassessed = std::max(unassessed, o.fees_unassessed);
     FillPolicy(candidates[i].label, candidates[i].version, o, out.add_policies());
   }
@@ -318,6 +316,59 @@ absl::StatusOr<v1::BacktestReport> RecoveryApp::BacktestPolicy(const CallContext
                     "these days (a rate table without the day's rate, or terms the fee rules "
                     "refuse; AssessFees on one of them names the problem)."));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// The steps: read the ask, take the tenant's slot, copy the ledger (and the
+// current policy) in one read transaction, find the range, replay.
+absl::StatusOr<v1::BacktestReport> RecoveryApp::BacktestPolicy(const CallContext& ctx,
+                                                               const v1::BacktestPolicyRequest& r,
+                                                               const BacktestProgressFn& progress) {
+  const auto started = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
+  RETURN_IF_ERROR(CheckTenant(ctx, tenant));
+  const absl::CivilDay today = clock_.TodayUtc();
+  ASSIGN_OR_RETURN(BacktestAsk ask, ReadAsk(r, today));
+
+  RunningBacktest running(backtest_mu_, backtests_running_, tenant);
+  if (!running.acquired()) {
+    return domain::WithRetryDelay(
+        domain::WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                               "a backtest of tenant ", tenant, " is already running")),
+                           "BACKTEST_RUNNING"),
+        absl::Seconds(30));
+  }
+  auto report = [&](const char* phase, int policy_index, int done, int total) {
+    v1::BacktestProgress p;
+    p.set_phase(phase);
+    p.set_policy_index(policy_index);
+    p.set_days_done(done);
+    p.set_days_total(total);
+    return !progress || progress(p);
+  };
+
+  LedgerCopy copy;
+  std::optional<Candidate> current;
+  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+    copy = LedgerCopy{{}, {&config_.fee_rules, {}}, 0};
+    ASSIGN_OR_RETURN(v1::CollectionPolicy policy, TenantPolicy(tx));
+    if (ask.candidates.empty() || r.compare_with_current()) {
+      ASSIGN_OR_RETURN(domain::CollectionPolicy p, ToDomainPolicy(policy));
+      current = Candidate{"current", p, policy.version()};
+    }
+    return CopyLedger(*this, tx, tenant, ask.end.value_or(today), report, copy);
+  }));
+  if (current) ask.candidates.push_back(*std::move(current));
+
+  ASSIGN_OR_RETURN(DayRange days, ReplayRange(copy.accounts, ask, today, tenant));
+  v1::BacktestReport out;
+  *out.mutable_start_date() = ToProtoDate(days.from);
+  *out.mutable_end_date() = ToProtoDate(days.to);
+  out.set_customers(static_cast<int32_t>(copy.accounts.size()));
+  out.set_invoices(copy.invoices);
+  RETURN_IF_ERROR(Replay(copy, ask.candidates, days, report, out));
   out.set_elapsed_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::steady_clock::now() - started)
                          .count());
