@@ -2,7 +2,7 @@
 // commit under synchronous_commit=off returns before its WAL is flushed, so
 // a crash of the database server can lose a payment the client was told is
 // stored. The store turns the setting back on in each of its sessions
-// (postgres_store.cc, PgConn::Open) whatever the cluster, database or role
+// (postgres_conn.cc, PgConn::Open) whatever the cluster, database or role
 // says; this test makes every default say "off" and reads the setting in
 // force inside the store's own write transactions, with a trigger.
 #include <gtest/gtest.h>

@@ -3,7 +3,7 @@
 // embedded SQLite store; every query goes through libpq prepared statements
 // on a bounded connection pool.
 //
-// Concurrency contract (see postgres_store.cc for the reasoning):
+// Concurrency contract (the reasoning is in postgres_internal.h):
 //   * write transactions run SERIALIZABLE and are retried with backoff on
 //     serialization failure or deadlock (SQLSTATE 40001 / 40P01); Aborted only
 //     once the retries are exhausted;
