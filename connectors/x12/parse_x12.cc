@@ -119,7 +119,7 @@ class Invoice810 : public SetBase {
   void Finish() override {
     if (failed_) return;
     if (!saw_big_) {
-      return Fail(Segment(), 0, "MISSING_FIELD", "the 810 has no BIG segment (date and number)");
+      return Fail(StSegment(), 0, "MISSING_FIELD", "the 810 has no BIG segment (date and number)");
     }
     doc_.currency = currency_;
     doc_.where["currency"] = currency_at_;
@@ -139,7 +139,7 @@ class Invoice810 : public SetBase {
     if (buyer == nullptr) {
       doc_.where["buyer"] = start_;
       doc_.field_names["buyer"] = "N1";
-      return Fail(Segment(), 0, "MISSING_FIELD", "the 810 names no bill-to (N1*BT), payer (N1*PR) or buyer (N1*BY)");
+      return Fail(StSegment(), 0, "MISSING_FIELD", "the 810 names no bill-to (N1*BT), payer (N1*PR) or buyer (N1*BY)");
     }
     doc_.buyer = *buyer;
     doc_.where["buyer"] = party_at_[buyer];
@@ -157,14 +157,6 @@ class Invoice810 : public SetBase {
   int64_t it1_count() const { return doc_.line_count; }
 
  private:
-  EdiSegment Segment() const {
-    EdiSegment s;
-    s.tag = "ST";
-    s.line = start_.line;
-    s.column = start_.column;
-    return s;
-  }
-
   void OnBig(const EdiSegment& s) {
     saw_big_ = true;
     doc_.document = At(s, 0);

@@ -75,7 +75,7 @@ class Remittance820 : public SetBase {
 
   void Finish() override {
     if (failed_) return;
-    if (!bpr_) return Fail(st_segment(), 0, "MISSING_FIELD", "the 820 has no BPR segment (amount, date)");
+    if (!bpr_) return Fail(StSegment(), 0, "MISSING_FIELD", "the 820 has no BPR segment (amount, date)");
     const EdiSegment& bpr = *bpr_;
     if (bpr.Get(1) == "P") {
       ++stats_->skipped;
@@ -159,14 +159,6 @@ class Remittance820 : public SetBase {
     std::vector<Adjustment> adjustments;
     EdiSegment segment;
   };
-
-  EdiSegment st_segment() const {
-    EdiSegment s;
-    s.tag = "ST";
-    s.line = start_.line;
-    s.column = start_.column;
-    return s;
-  }
 
   void Warn(const EdiSegment& s, size_t element, absl::string_view reason, absl::string_view why) {
     ++stats_->warnings;

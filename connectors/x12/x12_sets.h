@@ -68,6 +68,15 @@ class SetBase : public TransactionSet {
     failed_ = true;
     on_issue_(IssueFromStatus(st, At(s, element), Field(s, element)));
   }
+  // The ST segment, standing for the whole set in an issue about it (a
+  // required segment missing): it points where start_ points.
+  EdiSegment StSegment() const {
+    EdiSegment s;
+    s.tag = "ST";
+    s.line = start_.line;
+    s.column = start_.column;
+    return s;
+  }
   std::string Source() const {
     return options_.source_system.empty() ? std::string(kDefaultSourceSystem) : options_.source_system;
   }
