@@ -55,7 +55,9 @@ phase_done "Release tests"
 # whole under the sanitizers and pass; widen it one folder at a time, fixing
 # what the new folder reports (CONTRIBUTING.md, "Under AddressSanitizer").
 SANITIZE_SCOPE=${SANITIZE_SCOPE:-tests/domain tests/connectors/common tests/connectors/runtime
-  tests/connectors/samples tests/connectors/roundtrip tests/connectors/camt tests/connectors/cii}
+  tests/connectors/samples tests/connectors/roundtrip tests/connectors/camt tests/connectors/cii
+  tests/connectors/iif tests/connectors/gnucash tests/connectors/edifact tests/connectors/datev
+  tests/connectors/einvoice}
 if [ "${SANITIZE:-1}" != 0 ]; then
   ASAN_BUILD=${ASAN_BUILD_DIR:-$ROOT/build-asan}
   if [ "$SANITIZE_SCOPE" = all ]; then
