@@ -238,6 +238,7 @@ absl::Status AppendEvent(store::Transaction& tx, const domain::Clock& clock,
   row.customer = std::string(customer_resource);
   row.resource = std::string(resource);
   row.body = e.SerializeAsString();
+  row.type = std::string(type);
   return tx.AppendEvent(row).status();
 }
 

@@ -17,6 +17,7 @@
 #include "collections_sidecar/v1/audit.pb.h"
 #include "service/app/partial_update.h"
 #include "service/app/resource_names.h"
+#include "service/store/store_wrapper.h"
 #include "service/domain/errors.h"
 #include "service/domain/status_macros.h"
 
@@ -360,124 +361,26 @@ namespace {
 
 // Forwards every call to the store's transaction and notes the customers
 // whose audit events it appends.
-class TrackingTransaction : public store::Transaction {
+class TrackingTransaction : public store::TransactionWrapper {
  public:
-  explicit TrackingTransaction(store::Transaction& inner) : inner_(inner) {}
+  explicit TrackingTransaction(store::Transaction& inner) : TransactionWrapper(inner) {}
 
-  absl::StatusOr<std::optional<store::Doc>> GetDoc(absl::string_view kind,
-                                                   absl::string_view id) override {
-    return inner_.GetDoc(kind, id);
-  }
-  absl::StatusOr<std::optional<store::Doc>> FindDocByRef(absl::string_view kind,
-                                                         absl::string_view ref) override {
-    return inner_.FindDocByRef(kind, ref);
-  }
-  absl::StatusOr<std::optional<store::Doc>> FindDocByNumber(absl::string_view kind,
-                                                            absl::string_view customer,
-                                                            absl::string_view number) override {
-    return inner_.FindDocByNumber(kind, customer, number);
-  }
-  absl::Status PutDoc(const store::Doc& doc) override { return inner_.PutDoc(doc); }
-  absl::Status DeleteDoc(absl::string_view kind, absl::string_view id) override {
-    return inner_.DeleteDoc(kind, id);
-  }
-  absl::StatusOr<std::vector<store::Doc>> ListDocs(absl::string_view kind,
-                                                   absl::string_view customer,
-                                                   absl::string_view after_id,
-                                                   int limit) override {
-    return inner_.ListDocs(kind, customer, after_id, limit);
-  }
-  absl::StatusOr<std::vector<store::Doc>> ListDocsByNumber(absl::string_view kind,
-                                                           absl::string_view after_number,
-                                                           int limit) override {
-    return inner_.ListDocsByNumber(kind, after_number, limit);
-  }
-  absl::StatusOr<std::optional<store::InvoiceRow>> GetInvoice(absl::string_view id) override {
-    return inner_.GetInvoice(id);
-  }
-  absl::StatusOr<std::optional<store::InvoiceRow>> FindInvoiceByRef(
-      absl::string_view ref) override {
-    return inner_.FindInvoiceByRef(ref);
-  }
-  absl::StatusOr<std::optional<store::InvoiceRow>> FindInvoiceByNumber(
-      absl::string_view customer, absl::string_view number) override {
-    return inner_.FindInvoiceByNumber(customer, number);
-  }
-  absl::Status PutInvoice(const store::InvoiceRow& row) override {
-    return inner_.PutInvoice(row);
-  }
-  absl::StatusOr<std::vector<store::InvoiceRow>> ListInvoices(
-      const store::InvoiceFilter& filter) override {
-    return inner_.ListInvoices(filter);
-  }
-  absl::StatusOr<std::vector<store::SettlementRow>> ListSettlements(
-      const std::vector<std::string>& invoice_ids) override {
-    return inner_.ListSettlements(invoice_ids);
-  }
-  absl::StatusOr<std::vector<store::SettlementRow>> ListSettlementsBySource(
-      absl::string_view source_kind, absl::string_view source_id) override {
-    return inner_.ListSettlementsBySource(source_kind, source_id);
-  }
-  absl::Status ReplaceSettlements(absl::string_view source_kind, absl::string_view source_id,
-                                  const std::vector<store::SettlementRow>& rows) override {
-    return inner_.ReplaceSettlements(source_kind, source_id, rows);
-  }
-  absl::StatusOr<std::optional<store::CaseRow>> GetCase(absl::string_view customer) override {
-    return inner_.GetCase(customer);
-  }
-  absl::Status PutCase(const store::CaseRow& row) override { return inner_.PutCase(row); }
-  absl::StatusOr<std::vector<store::CaseRow>> ListCases(const store::CaseFilter& f) override {
-    return inner_.ListCases(f);
-  }
-  absl::StatusOr<int64_t> CountCases(const store::CaseFilter& f) override {
-    return inner_.CountCases(f);
-  }
-  absl::StatusOr<std::vector<std::string>> ListDueCases(int64_t day, absl::string_view after,
-                                                        int limit) override {
-    return inner_.ListDueCases(day, after, limit);
-  }
   absl::StatusOr<int64_t> AppendEvent(const store::EventRow& event) override {
-    ASSIGN_OR_RETURN(int64_t seq, inner_.AppendEvent(event));
+    ASSIGN_OR_RETURN(int64_t seq, target().AppendEvent(event));
     const std::string customer = CustomerIdOf(event.customer);
     if (!customer.empty() && !handled_.count(customer)) {
-      v1::Event e;
-      std::string type = "ledger.changed";
-      if (e.ParseFromString(event.body) && !e.type().empty()) type = e.type();
+      // The writer names the type; a copied row (copy_tenant) has it only
+      // in its body.
+      std::string type = event.type;
+      if (type.empty()) {
+        v1::Event e;
+        type = e.ParseFromString(event.body) && !e.type().empty() ? e.type() : "ledger.changed";
+      }
       auto [it, inserted] = touched_.emplace(customer, type);
       if (!inserted) it->second = type;  // the last event names the change
       if (inserted) order_.push_back(customer);
     }
     return seq;
-  }
-  absl::StatusOr<std::optional<store::StoredRequest>> GetRequest(
-      absl::string_view request_id) override {
-    return inner_.GetRequest(request_id);
-  }
-  absl::Status PutRequest(absl::string_view request_id,
-                          const store::StoredRequest& request) override {
-    return inner_.PutRequest(request_id, request);
-  }
-  absl::StatusOr<std::vector<std::string>> ListDocKinds() override {
-    return inner_.ListDocKinds();
-  }
-  absl::StatusOr<std::vector<std::pair<std::string, store::StoredRequest>>> ListRequests(
-      absl::string_view after_id, int limit) override {
-    return inner_.ListRequests(after_id, limit);
-  }
-  absl::StatusOr<std::vector<std::pair<int64_t, store::SettlementRow>>> ListSettlementsInOrder(
-      int64_t after, int limit) override {
-    return inner_.ListSettlementsInOrder(after, limit);
-  }
-
-  absl::Status MarkCasesStale(const std::vector<store::StaleCase>& cases) override {
-    return inner_.MarkCasesStale(cases);
-  }
-  absl::StatusOr<std::vector<store::StaleCase>> ListStaleCases(absl::string_view customer,
-                                                               int limit) override {
-    return inner_.ListStaleCases(customer, limit);
-  }
-  absl::Status ClearStaleCases(const std::vector<std::string>& customers) override {
-    return inner_.ClearStaleCases(customers);
   }
 
   void KeepInline() { keep_inline_ = true; }
@@ -486,7 +389,7 @@ class TrackingTransaction : public store::Transaction {
     handled_.insert(customer);
     touched_.erase(customer);
   }
-  store::Transaction& inner() { return inner_; }
+  store::Transaction& inner() { return target(); }
   // Customers touched and not handled, in the order first touched.
   std::vector<std::pair<std::string, std::string>> Touched() const {
     std::vector<std::pair<std::string, std::string>> out;
@@ -498,7 +401,6 @@ class TrackingTransaction : public store::Transaction {
   }
 
  private:
-  store::Transaction& inner_;
   std::map<std::string, std::string> touched_;  // customer -> last event type
   std::vector<std::string> order_;
   std::set<std::string> handled_;
@@ -507,19 +409,20 @@ class TrackingTransaction : public store::Transaction {
 
 }  // namespace
 
-class CaseKeepingStore : public store::Store {
+class CaseKeepingStore : public store::StoreWrapper {
  public:
-  explicit CaseKeepingStore(std::unique_ptr<store::Store> inner) : inner_(std::move(inner)) {}
+  explicit CaseKeepingStore(std::unique_ptr<store::Store> inner)
+      : StoreWrapper(std::move(inner)) {}
   ~CaseKeepingStore() override { StopRefresher(); }
 
   void set_keeper(CaseKeeper* keeper) { keeper_ = keeper; }
 
   absl::Status Run(absl::string_view tenant, store::TxMode mode,
                    const std::function<absl::Status(store::Transaction&)>& fn) override {
-    if (mode != store::TxMode::kWrite || keeper_ == nullptr) return inner_->Run(tenant, mode, fn);
+    if (mode != store::TxMode::kWrite || keeper_ == nullptr) return target().Run(tenant, mode, fn);
     const std::string t(tenant);
     bool deferred = false;
-    absl::Status st = inner_->Run(tenant, mode, [&](store::Transaction& tx) -> absl::Status {
+    absl::Status st = target().Run(tenant, mode, [&](store::Transaction& tx) -> absl::Status {
       deferred = false;
       TrackingTransaction tracking(tx);
       RETURN_IF_ERROR(fn(tracking));
@@ -561,7 +464,7 @@ class CaseKeepingStore : public store::Store {
     // Most calls find nothing pending: ask in a read transaction, which does
     // not wait for the tenant's writers.
     bool any = false;
-    RETURN_IF_ERROR(inner_->Run(tenant, store::TxMode::kRead,
+    RETURN_IF_ERROR(target().Run(tenant, store::TxMode::kRead,
                                 [&](store::Transaction& tx) -> absl::Status {
       auto stale = tx.ListStaleCases(customer, 1);
       if (absl::IsUnimplemented(stale.status())) return absl::OkStatus();
@@ -572,7 +475,7 @@ class CaseKeepingStore : public store::Store {
     if (!any) return absl::OkStatus();
     while (true) {
       int listed = 0;
-      RETURN_IF_ERROR(inner_->Run(tenant, store::TxMode::kWrite,
+      RETURN_IF_ERROR(target().Run(tenant, store::TxMode::kWrite,
                                   [&](store::Transaction& tx) -> absl::Status {
         listed = 0;
         auto stale = tx.ListStaleCases(customer, kBatch);
@@ -603,7 +506,7 @@ class CaseKeepingStore : public store::Store {
       stop_ = false;
     }
     // Marks left by an earlier process (or another replica) are due at once.
-    if (auto tenants = inner_->ListTenants(); tenants.ok()) {
+    if (auto tenants = target().ListTenants(); tenants.ok()) {
       absl::MutexLock lock(&mu_);
       for (const auto& t : *tenants) pending_[t] = {absl::InfinitePast(), absl::InfinitePast()};
     }
@@ -617,21 +520,6 @@ class CaseKeepingStore : public store::Store {
     if (refresher_.joinable()) refresher_.join();
   }
 
-  absl::StatusOr<std::vector<store::EventRow>> ListEvents(
-      absl::string_view tenant, const store::EventFilter& filter) override {
-    return inner_->ListEvents(tenant, filter);
-  }
-  void WaitForEvents(int64_t after_sequence, absl::Time deadline) override {
-    inner_->WaitForEvents(after_sequence, deadline);
-  }
-  absl::StatusOr<std::vector<store::AgingCell>> Aging(absl::string_view tenant,
-                                                      const store::AgingQuery& query) override {
-    return inner_->Aging(tenant, query);
-  }
-  absl::StatusOr<std::vector<std::string>> ListTenants() override {
-    return inner_->ListTenants();
-  }
-  absl::string_view Backend() const override { return inner_->Backend(); }
 
  private:
   // Writes touching more customers than this defer their cases.
@@ -678,7 +566,6 @@ class CaseKeepingStore : public store::Store {
     }
   }
 
-  std::unique_ptr<store::Store> inner_;
   CaseKeeper* keeper_ = nullptr;
   absl::Mutex mu_;
   absl::CondVar cv_;

@@ -76,7 +76,13 @@ struct EventRow {
   std::string tenant;
   std::string customer;
   std::string resource;
-  std::string body;      // serialized collections_sidecar.v1.Event (sequence filled on read)
+  // Serialized collections_sidecar.v1.StoredEvent (older rows: a
+  // collections_sidecar.v1.Event with JSON before/after).
+  std::string body;
+  // The event's type ("invoice.created"...), given by the writer for the
+  // store's decorators (the case keeper names a case's change by it); not
+  // stored apart from the body, so empty on rows read back.
+  std::string type;
 };
 
 struct EventFilter {
