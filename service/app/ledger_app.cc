@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -609,33 +610,77 @@ absl::StatusOr<v1::AgingReport> LedgerApp::GetAgingReport(const CallContext& ctx
     }));
     if (q.customers.empty()) q.customers.push_back("\x01none");
   }
-  ASSIGN_OR_RETURN(auto cells, store_.Aging(tenant, q));
+  ASSIGN_OR_RETURN(std::vector<store::AgingCell> cells, store_.Aging(tenant, q));
+  // One pass over the cells in (customer, currency, bucket) order: the
+  // SQLite store returns them so; a database collating otherwise is sorted
+  // here. Rows are summed run by run, and only the page's rows are kept.
+  const auto cell_order = [](const store::AgingCell& a, const store::AgingCell& b) {
+    return std::tie(a.customer, a.currency, a.bucket) < std::tie(b.customer, b.currency, b.bucket);
+  };
+  if (!std::is_sorted(cells.begin(), cells.end(), cell_order)) {
+    std::sort(cells.begin(), cells.end(), cell_order);
+  }
 
   struct Row {
     std::vector<domain::BucketTotal> buckets;
     int64_t total = 0, overdue = 0, count = 0;
   };
-  // (customer, currency) -> row, ordered.
-  std::map<std::pair<std::string, std::string>, Row> rows;
-  std::map<std::string, Row> totals;
-  for (const auto& c : cells) {
-    const std::string key_customer = by_customer ? c.customer : "";
-    Row& row = rows[{key_customer, c.currency}];
-    Row& tot = totals[c.currency];
-    for (Row* x : {&row, &tot}) {
-      if (x->buckets.empty()) x->buckets.resize(specs.size());
-      int64_t* bucket = &x->buckets[c.bucket].amount;
-      if (domain::AddOverflows(*bucket, c.amount, bucket) ||
-          domain::AddOverflows(x->total, c.amount, &x->total) ||
-          (c.bucket > 0 && domain::AddOverflows(x->overdue, c.amount, &x->overdue))) {
-        return domain::AmountSumOverflow(absl::StrCat("the ", c.currency, " aging total"));
-      }
-      x->buckets[c.bucket].count += static_cast<int>(c.count);
-      x->count += c.count;
+  const auto add = [&](const store::AgingCell& c, Row& x) -> absl::Status {
+    if (x.buckets.empty()) x.buckets.resize(specs.size());
+    int64_t* bucket = &x.buckets[c.bucket].amount;
+    if (domain::AddOverflows(*bucket, c.amount, bucket) ||
+        domain::AddOverflows(x.total, c.amount, &x.total) ||
+        (c.bucket > 0 && domain::AddOverflows(x.overdue, c.amount, &x.overdue))) {
+      return domain::AmountSumOverflow(absl::StrCat("the ", c.currency, " aging total"));
     }
-  }
+    x.buckets[c.bucket].count += static_cast<int>(c.count);
+    x.count += c.count;
+    return absl::OkStatus();
+  };
   v1::AgingReport out;
   *out.mutable_as_of() = ToProtoDate(as_of);
+  int emitted = 0;
+  std::string last_key;
+  std::vector<std::string> page_customers;
+  // Offers the row of (customer, currency) to the page, in key order.
+  const auto offer = [&](const std::string& customer, const std::string& ccy, const Row& row) {
+    if (!out.next_page_token().empty()) return;
+    std::string k = absl::StrCat(customer, "\x1f", ccy);
+    if (!after.empty() && k <= after) return;
+    if (r.overdue_only() && row.overdue == 0) return;
+    if (emitted == page_size) {
+      out.set_next_page_token(NextPageToken(r, last_key));
+      return;
+    }
+    auto* ar = out.add_rows();
+    if (by_customer) {
+      ar->set_customer(CustomerResource(tenant, customer));
+      page_customers.push_back(customer);
+    }
+    ar->set_currency_code(ccy);
+    FillBuckets(specs, ccy, row.buckets, ar->mutable_buckets());
+    *ar->mutable_total() = ToProtoMoney(ccy, row.total);
+    *ar->mutable_overdue() = ToProtoMoney(ccy, row.overdue);
+    ar->set_invoice_count(static_cast<int>(row.count));
+    last_key = std::move(k);
+    ++emitted;
+  };
+  std::map<std::string, Row> totals;  // by currency
+  for (size_t i = 0; i < cells.size();) {
+    Row row;
+    size_t j = i;
+    for (; j < cells.size() && cells[j].customer == cells[i].customer &&
+           cells[j].currency == cells[i].currency;
+         ++j) {
+      RETURN_IF_ERROR(add(cells[j], row));
+      RETURN_IF_ERROR(add(cells[j], totals[cells[j].currency]));
+    }
+    if (by_customer) offer(cells[i].customer, cells[i].currency, row);
+    i = j;
+  }
+  if (!by_customer) {
+    for (const auto& [ccy, t] : totals) offer("", ccy, t);
+  }
   for (const auto& [ccy, t] : totals) {
     auto* row = out.add_currency_totals();
     row->set_currency_code(ccy);
@@ -643,31 +688,6 @@ absl::StatusOr<v1::AgingReport> LedgerApp::GetAgingReport(const CallContext& ctx
     *row->mutable_total() = ToProtoMoney(ccy, t.total);
     *row->mutable_overdue() = ToProtoMoney(ccy, t.overdue);
     row->set_invoice_count(static_cast<int>(t.count));
-  }
-  // Page over (customer, currency) keys.
-  int emitted = 0;
-  std::string last_key;
-  std::vector<std::string> page_customers;
-  for (const auto& [key, row] : rows) {
-    const std::string k = absl::StrCat(key.first, "\x1f", key.second);
-    if (!after.empty() && k <= after) continue;
-    if (r.overdue_only() && row.overdue == 0) continue;
-    if (emitted == page_size) {
-      out.set_next_page_token(NextPageToken(r, last_key));
-      break;
-    }
-    auto* ar = out.add_rows();
-    if (by_customer) {
-      ar->set_customer(CustomerResource(tenant, key.first));
-      page_customers.push_back(key.first);
-    }
-    ar->set_currency_code(key.second);
-    FillBuckets(specs, key.second, row.buckets, ar->mutable_buckets());
-    *ar->mutable_total() = ToProtoMoney(key.second, row.total);
-    *ar->mutable_overdue() = ToProtoMoney(key.second, row.overdue);
-    ar->set_invoice_count(static_cast<int>(row.count));
-    last_key = k;
-    ++emitted;
   }
   if (by_customer && !page_customers.empty()) {
     RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
