@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "service/domain/status_macros.h"
+#include "service/store/invoice_status_sql.h"
 #include "service/store/postgres/postgres_internal.h"
 
 namespace collections::store::pg {
@@ -242,7 +243,8 @@ absl::StatusOr<std::vector<InvoiceRow>> PgTransaction::ListInvoices(const Invoic
     absl::StrAppend(&sql, "AND status IN (", absl::StrJoin(f.statuses, ","), ") ");
   }
   if (f.overdue_as_of_day) {
-    absl::StrAppend(&sql, "AND amount_due>0 AND status IN (1,2) AND due_day<$", ++n, " ");
+    absl::StrAppend(&sql, "AND amount_due>0 AND ", OutstandingStatusSql(), " AND due_day<$", ++n,
+                    " ");
     p.Int(*f.overdue_as_of_day);
   }
   sql += "ORDER BY id LIMIT $3";

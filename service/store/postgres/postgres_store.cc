@@ -26,6 +26,7 @@
 #include "service/domain/errors.h"
 #include "service/domain/status_macros.h"
 #include "service/store/event_signal.h"
+#include "service/store/invoice_status_sql.h"
 #include "service/store/postgres/postgres_internal.h"
 
 namespace collections::store::pg {
@@ -184,12 +185,12 @@ class PostgresStore : public Store {
       if (invoiced) {
         sql = absl::StrCat("SELECT ", customer_col, ", currency, ", bucket,
                            " AS b, SUM(total)::bigint, COUNT(*) FROM invoices WHERE tenant=$2 "
-                           "AND status<>4 AND issue_day<=$1",
+                           "AND ", NotVoidStatusSql(), " AND issue_day<=$1",
                            filter, " GROUP BY ", group, ", b ORDER BY ", group, ", b");
       } else if (exact_now) {
         sql = absl::StrCat("SELECT ", customer_col, ", currency, ", bucket,
                            " AS b, SUM(amount_due)::bigint, COUNT(*) FROM invoices "
-                           "WHERE tenant=$2 AND status IN (1,2)",
+                           "WHERE tenant=$2 AND ", OutstandingStatusSql(),
                            filter, " GROUP BY ", group, ", b ORDER BY ", group, ", b");
       } else {
         sql = absl::StrCat(
@@ -197,7 +198,7 @@ class PostgresStore : public Store {
             " AS b, SUM(due)::bigint, COUNT(*) FROM (SELECT customer, currency, due_day, total - "
             "COALESCE((SELECT SUM(s.amount) FROM settlements s WHERE s.tenant=i.tenant AND "
             "s.invoice_id=i.id AND s.day<=$1), 0)::bigint AS due FROM invoices i WHERE tenant=$2 "
-            "AND status<>4 AND issue_day<=$1",
+            "AND ", NotVoidStatusSql(), " AND issue_day<=$1",
             filter, ") AS o WHERE due>0 GROUP BY ", group, ", b ORDER BY ", group, ", b");
       }
       ASSIGN_OR_RETURN(Rows r, c.Query(sql, p));

@@ -21,6 +21,7 @@
 #include "service/domain/errors.h"
 #include "service/domain/status_macros.h"
 #include "service/store/event_signal.h"
+#include "service/store/invoice_status_sql.h"
 
 namespace collections::store {
 namespace {
@@ -382,7 +383,9 @@ class SqliteTransaction : public Transaction {
     if (!f.statuses.empty()) {
       absl::StrAppend(&sql, "AND status IN (", absl::StrJoin(f.statuses, ","), ") ");
     }
-    if (f.overdue_as_of_day) sql += "AND amount_due>0 AND status IN (1,2) AND due_day<? ";
+    if (f.overdue_as_of_day) {
+      absl::StrAppend(&sql, "AND amount_due>0 AND ", OutstandingStatusSql(), " AND due_day<? ");
+    }
     sql += "ORDER BY id LIMIT ?";
     PREPARE_OR_RETURN(s, c_, sql);
     int i = 1;
@@ -674,14 +677,14 @@ std::string SqliteAgingSql(const AgingQuery& q, bool as_stored) {
   if (!q.currency.empty()) filter += " AND currency=?3";
   if (invoiced) {
     return absl::StrCat("SELECT ", q.by_customer ? "customer" : "''", ", currency, ", bucket,
-                        " AS b, SUM(total), COUNT(*) FROM invoices WHERE tenant=?2 AND "
-                        "status!=4 AND issue_day<=?1",
+                        " AS b, SUM(total), COUNT(*) FROM invoices WHERE tenant=?2 AND ",
+                        NotVoidStatusSql(), " AND issue_day<=?1",
                         filter, " GROUP BY ", group, ", b ORDER BY ", group, ", b");
   }
   if (as_stored) {
     return absl::StrCat("SELECT ", q.by_customer ? "customer" : "''", ", currency, ", bucket,
                         " AS b, SUM(amount_due), COUNT(*) FROM invoices INDEXED BY invoices_aging "
-                        "WHERE tenant=?2 AND status IN (1,2)",
+                        "WHERE tenant=?2 AND ", OutstandingStatusSql(),
                         filter, " GROUP BY ", group, ", b ORDER BY ", group, ", b");
   }
   return absl::StrCat(
@@ -689,8 +692,8 @@ std::string SqliteAgingSql(const AgingQuery& q, bool as_stored) {
       " AS b, SUM(due), COUNT(*) FROM (SELECT customer, currency, due_day, total - "
       "COALESCE((SELECT SUM(s.amount) FROM settlements s INDEXED BY settlements_invoice "
       "WHERE s.tenant=i.tenant AND "
-      "s.invoice_id=i.id AND s.day<=?1), 0) AS due FROM invoices i WHERE tenant=?2 AND "
-      "status!=4 AND issue_day<=?1",
+      "s.invoice_id=i.id AND s.day<=?1), 0) AS due FROM invoices i WHERE tenant=?2 AND ",
+      NotVoidStatusSql(), " AND issue_day<=?1",
       filter, ") WHERE due>0 GROUP BY ", group, ", b ORDER BY ", group, ", b");
 }
 
