@@ -1,6 +1,6 @@
 // Copies one tenant's data between stores, e.g. from the embedded SQLite
-// store to PostgreSQL when a deployment outgrows one machine (issue 7,
-// `collectionsctl migrate-tenant`). Works on the Store interface only, so
+// store to PostgreSQL when a deployment outgrows one machine
+// (`collectionsctl migrate-tenant`). Works on the Store interface only, so
 // any backend can be source or target.
 #ifndef COLLECTIONS_STORE_COPY_TENANT_H_
 #define COLLECTIONS_STORE_COPY_TENANT_H_

@@ -3,7 +3,7 @@
 
 Every figure is a median over the repetitions with its min-max spread; every
 scenario is set against its floor from the same run and against the targets
-of issue 9. Targets are reported, never asserted.
+in BENCHMARKS.md. Targets are reported, never asserted.
 
 usage: report.py results.jsonl report.md report.json
        report.py --check report.md report.json   (exit 1 unless every scenario is present)
@@ -362,7 +362,7 @@ def check(md_path, json_path):
 
 # ------------------------------------------------------------ scaling mode
 
-# Calls of issue 13, in the order of its table; per-customer calls are held to
+# The scaling run's calls, in the order of BENCHMARKS.md's table; per-customer calls are held to
 # "at 1M at most 1.5x what they cost at 10k, within 3x of GetAccountSummary".
 CALLS = [("summary", "GetAccountSummary (one customer)"),
          ("recommendation", "GetRecommendation (one customer)"),

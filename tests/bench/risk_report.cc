@@ -9,7 +9,7 @@
 //                                    assessed on every invoice)
 //
 // Baselines are computed here from the same past data as the model:
-//   previous model  the model before issue 20 (commit afe85f9): paid
+//   previous model  the model before the current one (commit afe85f9): paid
 //                   invoices only, the portfolio worth 8 invoices, mean delay;
 //   own rate        the customer's late rate over its matured invoices so far
 //                   (the portfolio's without any), with "0 days late" (so its

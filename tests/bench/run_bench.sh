@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark of issue 9 in one command: builds Release, generates the
+# The benchmark (BENCHMARKS.md) in one command: builds Release, generates the
 # ledger from a seed, starts collectionsd and the no-op gRPC server on
 # 127.0.0.1, runs every scenario with warm-up and repetitions next to its
 # floor measured in the same run, and writes bench-report.md and
@@ -8,7 +8,7 @@
 #   tests/bench/run_bench.sh                 # full run (100k customers, 1M invoices, >=500 MB files)
 #   tests/bench/run_bench.sh --smoke         # tiny sizes, seconds (what ctest bench_smoke runs)
 #   tests/bench/run_bench.sh --scaling [10000,100000,1000000]
-#       # issue 13: per ledger size (invoices; a tenth as many customers) and
+#       # per ledger size (invoices; a tenth as many customers) and
 #       # per backend (--backends sqlite,postgresql), ingest next to its raw
 #       # SQLite floor, then every call with its server CPU per call, both
 #       # lists walked and paged at random, RunCollections (dry, first live,

@@ -21,7 +21,7 @@
 namespace collections::testing {
 namespace {
 
-// The error lines of `log` (each line is one JSON object, issue 16).
+// The error lines of `log` (each line is one JSON object).
 std::vector<std::string> OwnLines(const std::string& log) {
   std::vector<std::string> out;
   for (absl::string_view line : absl::StrSplit(log, '\n', absl::SkipEmpty())) {
@@ -33,7 +33,7 @@ std::vector<std::string> OwnLines(const std::string& log) {
   return out;
 }
 
-// A log line as issue 16 asks: one JSON object that opens with ts (RFC 3339
+// A structured log line: one JSON object that opens with ts (RFC 3339
 // UTC), level and msg, and names status codes, never numbers.
 void ExpectLogLine(absl::string_view line) {
   EXPECT_TRUE(absl::StartsWith(line, "{\"ts\":\"20")) << line;

@@ -1,5 +1,5 @@
 // The shared store for running several collectionsd replicas over one
-// PostgreSQL database (issue 7). Same logical schema and semantics as the
+// PostgreSQL database. Same logical schema and semantics as the
 // embedded SQLite store; every query goes through libpq prepared statements
 // on a bounded connection pool.
 //
