@@ -122,10 +122,6 @@ ALLOWED_LEAKS = {
     # Issue 21: the connector runtime reuses the server's Status <-> gRPC
     # conversion; it moves to a small grpc_status library both can link.
     ("connectors/common/client.cc", "service/api/status_convert.h"),
-    # Issue 21: auth parses resource names with the app layer's parser; it
-    # moves down to service/base.
-    ("service/auth/api_tokens.cc", "service/app/resource_names.h"),
-    ("service/auth/identity_map.cc", "service/app/resource_names.h"),
     # Found by this script (not in issue 21's list): the courier takes its
     # JSON text helpers from service/api and its webhook signature from
     # service/auth ...

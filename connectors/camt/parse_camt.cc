@@ -11,10 +11,10 @@
 #include "connectors/common/values.h"
 #include "connectors/common/xml_stream.h"
 #include "service/domain/cash_matching.h"
-#include "service/domain/dates.h"
-#include "service/domain/errors.h"
-#include "service/domain/money.h"
-#include "service/domain/status_macros.h"
+#include "service/base/dates.h"
+#include "service/base/errors.h"
+#include "service/base/money.h"
+#include "service/base/status_macros.h"
 
 namespace collections::connectors {
 namespace {

@@ -19,7 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::connectors {
 

@@ -11,7 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "service/api/status_convert.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::connectors {
 

@@ -25,8 +25,8 @@
 #include "connectors/common/values.h"
 #include "connectors/common/watch.h"
 #include "service/cmdline/command_line.h"
-#include "service/domain/errors.h"
-#include "service/domain/status_macros.h"
+#include "service/base/errors.h"
+#include "service/base/status_macros.h"
 
 namespace collections::connectors {
 

@@ -24,8 +24,8 @@
 #include "absl/time/clock.h"
 #include "connectors/common/checkpoint.h"
 #include "connectors/common/values.h"
-#include "service/domain/errors.h"
-#include "service/domain/status_macros.h"
+#include "service/base/errors.h"
+#include "service/base/status_macros.h"
 
 namespace collections::connectors {
 

@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "service/domain/dates.h"
-#include "service/domain/errors.h"
+#include "service/base/dates.h"
+#include "service/base/errors.h"
 
 namespace collections::connectors {
 

@@ -11,8 +11,8 @@
 #include "connectors/courier/message.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/api/json_text.h"
-#include "service/domain/errors.h"
-#include "service/domain/status_macros.h"
+#include "service/base/errors.h"
+#include "service/base/status_macros.h"
 
 namespace collections::courier {
 

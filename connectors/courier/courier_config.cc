@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "connectors/common/connector_main.h"
-#include "service/domain/status_macros.h"
+#include "service/base/status_macros.h"
 
 namespace collections::courier {
 namespace {

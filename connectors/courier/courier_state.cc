@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "connectors/common/checkpoint.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::courier {
 

@@ -17,7 +17,7 @@
 #include "connectors/common/values.h"
 #include "connectors/edifact/parse_edifact.h"
 #include "connectors/einvoice/edi_segments.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::connectors::edifact_internal {
 

@@ -10,8 +10,8 @@
 #include "absl/strings/numbers.h"
 #include "connectors/common/values.h"
 #include "connectors/gnucash/gnucash_book.h"
-#include "service/domain/errors.h"
-#include "service/domain/status_macros.h"
+#include "service/base/errors.h"
+#include "service/base/status_macros.h"
 
 namespace collections::connectors::gnucash_internal {
 namespace {

@@ -5,9 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "connectors/common/csv.h"
-#include "service/domain/dates.h"
-#include "service/domain/errors.h"
-#include "service/domain/money.h"
+#include "service/base/dates.h"
+#include "service/base/errors.h"
+#include "service/base/money.h"
 
 namespace collections::connectors {
 

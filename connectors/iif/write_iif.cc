@@ -7,8 +7,8 @@
 #include "connectors/common/csv.h"
 #include "connectors/common/text.h"
 #include "connectors/common/values.h"
-#include "service/domain/errors.h"
-#include "service/domain/status_macros.h"
+#include "service/base/errors.h"
+#include "service/base/status_macros.h"
 
 namespace collections::connectors {
 namespace {

@@ -21,7 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "collections_sidecar/v1/ledger.pb.h"
-#include "service/domain/money.h"
+#include "service/base/money.h"
 
 namespace collections::connectors {
 

@@ -15,10 +15,10 @@
 #include "connectors/common/bank_text.h"
 #include "connectors/common/text.h"
 #include "connectors/common/values.h"
-#include "service/domain/dates.h"
-#include "service/domain/errors.h"
-#include "service/domain/money.h"
-#include "service/domain/status_macros.h"
+#include "service/base/dates.h"
+#include "service/base/errors.h"
+#include "service/base/money.h"
+#include "service/base/status_macros.h"
 
 namespace collections::connectors {
 namespace {

@@ -9,9 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "service/domain/dates.h"
-#include "service/domain/errors.h"
-#include "service/domain/money.h"
+#include "service/base/dates.h"
+#include "service/base/errors.h"
+#include "service/base/money.h"
 
 namespace collections::connectors {
 namespace {

@@ -8,9 +8,9 @@
 #include "absl/strings/str_format.h"
 #include "connectors/common/values.h"
 #include "connectors/common/xml_writer.h"
-#include "service/domain/errors.h"
-#include "service/domain/money.h"
-#include "service/domain/status_macros.h"
+#include "service/base/errors.h"
+#include "service/base/money.h"
+#include "service/base/status_macros.h"
 
 namespace collections::connectors {
 namespace {

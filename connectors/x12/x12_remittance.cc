@@ -20,9 +20,9 @@
 #include "connectors/common/values.h"
 #include "connectors/einvoice/document.h"
 #include "connectors/einvoice/edi_segments.h"
-#include "service/domain/errors.h"
-#include "service/domain/money.h"
-#include "service/domain/status_macros.h"
+#include "service/base/errors.h"
+#include "service/base/money.h"
+#include "service/base/status_macros.h"
 #include "connectors/x12/x12_sets.h"
 
 namespace collections::connectors::x12_internal {

@@ -14,7 +14,7 @@
 #include "connectors/common/values.h"
 #include "connectors/einvoice/edi_segments.h"
 #include "connectors/x12/parse_x12.h"
-#include "service/domain/money.h"
+#include "service/base/money.h"
 
 namespace collections::connectors::x12_internal {
 

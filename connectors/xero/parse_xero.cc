@@ -14,9 +14,9 @@
 #include "connectors/common/csv.h"
 #include "connectors/common/text.h"
 #include "connectors/common/values.h"
-#include "service/domain/errors.h"
-#include "service/domain/money.h"
-#include "service/domain/status_macros.h"
+#include "service/base/errors.h"
+#include "service/base/money.h"
+#include "service/base/status_macros.h"
 
 namespace collections::connectors {
 namespace {

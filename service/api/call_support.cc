@@ -9,7 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "service/api/json_text.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::api {
 

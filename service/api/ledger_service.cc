@@ -3,9 +3,9 @@
 #include <memory>
 
 #include "absl/synchronization/mutex.h"
-#include "service/app/resource_names.h"
-#include "service/domain/errors.h"
-#include "service/domain/status_macros.h"
+#include "service/base/resource_names.h"
+#include "service/base/errors.h"
+#include "service/base/status_macros.h"
 
 namespace collections::api {
 

@@ -6,8 +6,8 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "service/app/resource_names.h"
-#include "service/domain/status_macros.h"
+#include "service/base/resource_names.h"
+#include "service/base/status_macros.h"
 
 namespace collections::api {
 

@@ -10,7 +10,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "service/api/json_text.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::api {
 

@@ -3,7 +3,7 @@
 // under their standard type URLs, so that stock clients (Python's grpc_status,
 // Go's status.Details(), grpcurl) decode them:
 //   type.googleapis.com/google.rpc.ErrorInfo   always: reason (the machine
-//       reason of domain/errors.h, else the code's name, e.g. "NOT_FOUND"),
+//       reason of base/errors.h, else the code's name, e.g. "NOT_FOUND"),
 //       domain kErrorDomain, metadata with the facts of the error plus
 //       "resource" (the resource the call named) or, for UNAUTHENTICATED and
 //       PERMISSION_DENIED, only "tenant", so a refusal reads the same whether

@@ -28,7 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/api/call_support.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "service/store/store.h"
 
 namespace collections::api {

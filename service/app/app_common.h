@@ -18,8 +18,8 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "service/app/page_token.h"
-#include "service/domain/dates.h"
-#include "service/domain/money.h"
+#include "service/base/dates.h"
+#include "service/base/money.h"
 #include "service/store/store.h"
 
 namespace collections::app {

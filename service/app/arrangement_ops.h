@@ -18,12 +18,12 @@
 #include "absl/strings/string_view.h"
 #include "service/app/arrangements_app.h"
 #include "service/app/ledger_ops.h"
-#include "service/app/resource_names.h"
+#include "service/base/resource_names.h"
 #include "service/app/tenant_policy.h"
 #include "service/domain/amount_limits.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "service/domain/plans.h"
-#include "service/domain/status_macros.h"
+#include "service/base/status_macros.h"
 
 namespace collections::app {
 

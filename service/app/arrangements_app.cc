@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "service/app/arrangement_convert.h"
 #include "service/app/arrangement_ops.h"
-#include "service/domain/status_macros.h"
+#include "service/base/status_macros.h"
 
 // The ArrangementService's files, by meaning: arrangements_plans.cc
 // (promises, plans, extended terms), arrangements_settlements.cc,

@@ -25,11 +25,11 @@
 #include "service/app/arrangement_convert.h"
 #include "service/app/arrangement_ops.h"
 #include "service/app/ledger_ops.h"
-#include "service/app/resource_names.h"
+#include "service/base/resource_names.h"
 #include "service/app/recovery_app.h"
 #include "service/domain/backtest.h"
-#include "service/domain/errors.h"
-#include "service/domain/status_macros.h"
+#include "service/base/errors.h"
+#include "service/base/status_macros.h"
 
 namespace collections::app {
 

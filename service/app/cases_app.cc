@@ -16,10 +16,10 @@
 #include "absl/time/time.h"
 #include "collections_sidecar/v1/audit.pb.h"
 #include "service/app/partial_update.h"
-#include "service/app/resource_names.h"
+#include "service/base/resource_names.h"
 #include "service/store/store_wrapper.h"
-#include "service/domain/errors.h"
-#include "service/domain/status_macros.h"
+#include "service/base/errors.h"
+#include "service/base/status_macros.h"
 
 namespace collections::app {
 

@@ -9,8 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "service/app/ledger_ops.h"
-#include "service/app/resource_names.h"
-#include "service/domain/status_macros.h"
+#include "service/base/resource_names.h"
+#include "service/base/status_macros.h"
 
 namespace collections::app {
 namespace {

@@ -13,11 +13,11 @@
 #include "service/app/cash_application.h"
 #include "service/app/ledger_ops.h"
 #include "service/app/partial_update.h"
-#include "service/app/resource_names.h"
+#include "service/base/resource_names.h"
 #include "service/domain/amount_limits.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "service/domain/ledger.h"
-#include "service/domain/status_macros.h"
+#include "service/base/status_macros.h"
 
 namespace collections::app {
 

@@ -1,7 +1,7 @@
 // LedgerApp: the LedgerService and AuditService operations on collections_sidecar.v1
 // messages, without gRPC. Each call validates its request, runs one store
 // transaction and returns a message or an absl::Status carrying a machine
-// reason and field violations (domain/errors.h). Thread-safe.
+// reason and field violations (base/errors.h). Thread-safe.
 #ifndef COLLECTIONS_APP_LEDGER_APP_H_
 #define COLLECTIONS_APP_LEDGER_APP_H_
 

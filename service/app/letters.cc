@@ -7,9 +7,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "service/app/recovery_convert.h"
-#include "service/app/resource_names.h"
-#include "service/domain/errors.h"
-#include "service/domain/status_macros.h"
+#include "service/base/resource_names.h"
+#include "service/base/errors.h"
+#include "service/base/status_macros.h"
 
 namespace collections::app {
 

@@ -11,9 +11,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "service/app/letters.h"
-#include "service/app/resource_names.h"
-#include "service/domain/errors.h"
-#include "service/domain/status_macros.h"
+#include "service/base/resource_names.h"
+#include "service/base/errors.h"
+#include "service/base/status_macros.h"
 
 namespace collections::app {
 

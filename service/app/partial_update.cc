@@ -9,7 +9,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/field_mask_util.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::app {
 

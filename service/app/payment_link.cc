@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::app {
 namespace {

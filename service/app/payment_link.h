@@ -15,7 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "service/domain/money.h"
+#include "service/base/money.h"
 #include "service/domain/templates.h"
 
 namespace collections::app {

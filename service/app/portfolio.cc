@@ -7,10 +7,10 @@
 #include "collections_sidecar/v1/ledger.pb.h"
 #include "service/app/arrangements_app.h"
 #include "service/app/ledger_ops.h"
-#include "service/app/resource_names.h"
+#include "service/base/resource_names.h"
 #include "service/domain/amount_limits.h"
 #include "service/domain/ledger.h"
-#include "service/domain/status_macros.h"
+#include "service/base/status_macros.h"
 
 namespace collections::app {
 namespace {

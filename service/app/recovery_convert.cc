@@ -3,7 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "service/app/app_common.h"
-#include "service/app/resource_names.h"
+#include "service/base/resource_names.h"
 
 namespace collections::app {
 

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/app/recovery_convert.h"
-#include "service/domain/status_macros.h"
+#include "service/base/status_macros.h"
 
 namespace collections::app {
 

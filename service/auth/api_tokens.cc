@@ -10,9 +10,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "collections_sidecar/v1/auth.pb.h"
-#include "service/app/resource_names.h"
-#include "service/domain/errors.h"
-#include "service/domain/status_macros.h"
+#include "service/base/resource_names.h"
+#include "service/base/errors.h"
+#include "service/base/status_macros.h"
 
 namespace collections::auth {
 

@@ -17,7 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "service/auth/scopes.h"
-#include "service/domain/dates.h"
+#include "service/base/dates.h"
 #include "service/store/store.h"
 
 namespace collections::auth {

@@ -5,7 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::auth {
 namespace {

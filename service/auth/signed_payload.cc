@@ -12,7 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::auth {
 namespace {

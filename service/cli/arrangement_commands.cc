@@ -11,8 +11,8 @@
 #include "absl/strings/str_split.h"
 #include "collections_sidecar/v1/arrangements.grpc.pb.h"
 #include "service/cli/cli.h"
-#include "service/domain/dates.h"
-#include "service/domain/money.h"
+#include "service/base/dates.h"
+#include "service/base/money.h"
 
 ABSL_DECLARE_FLAG(std::string, as_of);
 ABSL_DECLARE_FLAG(std::string, currency);

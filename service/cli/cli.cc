@@ -13,7 +13,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "service/api/status_convert.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::cli {
 

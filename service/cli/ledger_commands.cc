@@ -12,8 +12,8 @@
 #include "collections_sidecar/v1/ledger.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "service/cli/cli.h"
-#include "service/domain/dates.h"
-#include "service/domain/money.h"
+#include "service/base/dates.h"
+#include "service/base/money.h"
 
 ABSL_FLAG(std::string, as_of, "", "as-of date YYYY-MM-DD (default: today, UTC)");
 ABSL_FLAG(std::string, customer, "", "customer id or resource name");

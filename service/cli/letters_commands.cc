@@ -15,7 +15,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "service/cli/cli.h"
-#include "service/domain/dates.h"
+#include "service/base/dates.h"
 
 ABSL_DECLARE_FLAG(std::string, as_of);
 ABSL_DECLARE_FLAG(std::string, request_id);

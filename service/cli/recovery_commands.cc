@@ -21,8 +21,8 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/cli/cli.h"
-#include "service/domain/dates.h"
-#include "service/domain/money.h"
+#include "service/base/dates.h"
+#include "service/base/money.h"
 
 ABSL_DECLARE_FLAG(std::string, as_of);
 ABSL_DECLARE_FLAG(std::string, request_id);

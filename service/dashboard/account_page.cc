@@ -19,11 +19,11 @@
 #include "service/app/arrangements_app.h"
 #include "service/app/ledger_app.h"
 #include "service/app/recovery_app.h"
-#include "service/app/resource_names.h"
+#include "service/base/resource_names.h"
 #include "service/dashboard/dashboard.h"
 #include "service/dashboard/html.h"
-#include "service/domain/money.h"
-#include "service/domain/status_macros.h"
+#include "service/base/money.h"
+#include "service/base/status_macros.h"
 #include "service/pdf/text_pdf.h"
 
 namespace collections::dashboard {

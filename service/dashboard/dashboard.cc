@@ -4,11 +4,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "service/app/resource_names.h"
+#include "service/base/resource_names.h"
 #include "service/auth/scopes.h"
 #include "service/dashboard/assets.h"
 #include "service/dashboard/html.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::dashboard {
 namespace {

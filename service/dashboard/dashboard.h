@@ -26,7 +26,7 @@
 #include "service/app/app_common.h"
 #include "service/auth/api_tokens.h"
 #include "service/dashboard/session.h"
-#include "service/domain/dates.h"
+#include "service/base/dates.h"
 #include "service/server/http_endpoint.h"
 
 namespace collections::app {

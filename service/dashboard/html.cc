@@ -6,7 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "service/domain/money.h"
+#include "service/base/money.h"
 
 namespace collections::dashboard {
 namespace {

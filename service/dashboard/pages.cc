@@ -12,11 +12,11 @@
 #include "service/app/ledger_app.h"
 #include "service/app/portfolio.h"
 #include "service/app/recovery_app.h"
-#include "service/app/resource_names.h"
+#include "service/base/resource_names.h"
 #include "service/dashboard/dashboard.h"
 #include "service/dashboard/html.h"
 #include "service/domain/ledger.h"
-#include "service/domain/money.h"
+#include "service/base/money.h"
 
 namespace collections::dashboard {
 namespace {

@@ -20,7 +20,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "service/domain/ledger.h"
-#include "service/domain/money.h"
+#include "service/base/money.h"
 
 namespace collections::domain {
 

@@ -1,7 +1,7 @@
 #include "service/domain/allocation_order.h"
 
 #include "absl/strings/str_cat.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::domain {
 

@@ -5,8 +5,8 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
-#include "service/domain/errors.h"
-#include "service/domain/money.h"
+#include "service/base/errors.h"
+#include "service/base/money.h"
 
 namespace collections::domain {
 namespace {

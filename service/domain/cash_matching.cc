@@ -12,7 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "service/domain/amount_limits.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::domain {
 namespace {

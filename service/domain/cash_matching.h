@@ -22,7 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/types/span.h"
-#include "service/domain/money.h"
+#include "service/base/money.h"
 
 namespace collections::domain {
 

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "service/domain/money.h"
+#include "service/base/money.h"
 
 namespace collections::domain {
 

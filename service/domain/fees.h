@@ -25,7 +25,7 @@
 #include "absl/time/civil_time.h"
 #include "service/domain/account_context.h"
 #include "service/domain/ledger.h"
-#include "service/domain/money.h"
+#include "service/base/money.h"
 #include "service/domain/statutory.h"
 
 namespace collections::domain {

@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/domain/amount_limits.h"
-#include "service/domain/errors.h"
-#include "service/domain/money.h"
+#include "service/base/errors.h"
+#include "service/base/money.h"
 
 namespace collections::domain {
 

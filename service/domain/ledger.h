@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
-#include "service/domain/money.h"
+#include "service/base/money.h"
 
 namespace collections::domain {
 

@@ -17,7 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "service/domain/account_context.h"
-#include "service/domain/money.h"
+#include "service/base/money.h"
 #include "service/domain/promises.h"
 
 namespace collections::domain {

@@ -22,7 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "service/domain/account_context.h"
 #include "service/domain/economics.h"
-#include "service/domain/money.h"
+#include "service/base/money.h"
 #include "service/domain/plans.h"
 #include "service/domain/promises.h"
 #include "service/domain/settlement.h"

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/domain/amount_limits.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::domain {
 namespace {

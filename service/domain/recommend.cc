@@ -8,7 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "service/domain/amount_limits.h"
 #include "service/domain/compliance.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "service/domain/recommend_steps.h"
 
 namespace collections::domain {

@@ -16,7 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "service/domain/economics.h"
-#include "service/domain/money.h"
+#include "service/base/money.h"
 
 namespace collections::domain {
 

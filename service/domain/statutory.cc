@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "service/domain/dates.h"
-#include "service/domain/errors.h"
+#include "service/base/dates.h"
+#include "service/base/errors.h"
 
 namespace collections::domain {
 namespace {

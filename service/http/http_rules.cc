@@ -5,7 +5,7 @@
 #include "absl/strings/str_split.h"
 #include "google/api/annotations.pb.h"
 #include "google/api/http.pb.h"
-#include "service/domain/status_macros.h"
+#include "service/base/status_macros.h"
 
 namespace collections::http {
 

@@ -13,7 +13,7 @@
 #include "google/rpc/status.pb.h"
 #include "service/api/json_text.h"
 #include "service/api/status_convert.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "service/http/openapi.h"
 #include "service/http/request_json.h"
 

@@ -5,10 +5,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "service/api/json_text.h"
-#include "service/app/resource_names.h"
+#include "service/base/resource_names.h"
 #include "service/auth/pem.h"
 #include "service/auth/signed_payload.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::server {
 

@@ -22,7 +22,7 @@
 
 #include "absl/time/time.h"
 #include "service/app/payment_notification.h"
-#include "service/domain/dates.h"
+#include "service/base/dates.h"
 #include "service/server/http_endpoint.h"
 
 namespace collections::server {

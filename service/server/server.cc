@@ -20,7 +20,7 @@
 #include "service/app/ledger_app.h"
 #include "service/app/letters_app.h"
 #include "service/app/recovery_app.h"
-#include "service/domain/status_macros.h"
+#include "service/base/status_macros.h"
 #include "service/http/api_services.h"
 
 namespace collections::server {

@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "service/api/call_support.h"
-#include "service/domain/dates.h"
+#include "service/base/dates.h"
 #include "service/store/store.h"
 
 namespace collections::app {

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "service/domain/errors.h"
-#include "service/domain/status_macros.h"
+#include "service/base/errors.h"
+#include "service/base/status_macros.h"
 
 namespace collections::store {
 namespace {

@@ -1,6 +1,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "service/store/sqlite/sqlite_store.h"
 #include "service/store/store.h"
 #ifdef COLLECTIONS_HAVE_POSTGRES

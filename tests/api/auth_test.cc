@@ -10,7 +10,7 @@
 #include "service/api/status_convert.h"
 #include "service/auth/api_tokens.h"
 #include "service/auth/scopes.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "tests/api/prod_support.h"
 
 namespace collections::testing {

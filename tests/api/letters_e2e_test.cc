@@ -24,7 +24,7 @@
 #include "service/app/payment_link.h"
 #include "service/app/recovery_app.h"
 #include "service/auth/scopes.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "service/domain/templates.h"
 #include "tests/api/test_server.h"
 

@@ -17,7 +17,7 @@
 #include "service/api/status_convert.h"
 #include "service/api/worker_pool.h"
 #include "service/auth/rate_limiter.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "service/store/store_wrapper.h"
 #include "tests/api/prod_support.h"
 

@@ -20,7 +20,7 @@
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "service/api/status_convert.h"
 #include "service/app/recovery_convert.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "tests/api/test_server.h"
 
 namespace collections::testing {

@@ -14,7 +14,7 @@
 #include "absl/time/time.h"
 #include "collections_sidecar/v1/audit.grpc.pb.h"
 #include "collections_sidecar/v1/ledger.grpc.pb.h"
-#include "service/domain/dates.h"
+#include "service/base/dates.h"
 #include "service/server/production.h"
 #include "service/server/server.h"
 #include "tests/api/test_server.h"

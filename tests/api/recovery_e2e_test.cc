@@ -21,7 +21,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "service/api/status_convert.h"
 #include "service/app/recovery_app.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "tests/api/test_server.h"
 
 namespace collections::testing {

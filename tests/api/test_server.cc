@@ -9,7 +9,7 @@
 #include <filesystem>
 
 #include "service/api/status_convert.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::testing {
 

@@ -12,7 +12,7 @@
 #include "collections_sidecar/v1/audit.grpc.pb.h"
 #include "collections_sidecar/v1/ledger.grpc.pb.h"
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
-#include "service/domain/dates.h"
+#include "service/base/dates.h"
 #include "service/server/server.h"
 
 namespace collections::testing {

@@ -59,7 +59,7 @@
 #include "collections_sidecar/v1/ledger.grpc.pb.h"
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "service/domain/dates.h"
+#include "service/base/dates.h"
 #include "service/store/sqlite/sqlite_store.h"
 #include "service/store/store.h"
 #include "tests/bench/bench_data.h"

@@ -12,7 +12,7 @@
 #include "connectors/courier/letter_pdf.h"
 #include "connectors/courier/message.h"
 #include "service/auth/signed_payload.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::courier {
 

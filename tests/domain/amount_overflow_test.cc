@@ -8,10 +8,10 @@
 
 #include "service/domain/account_context.h"
 #include "service/domain/amount_limits.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "service/domain/fees.h"
 #include "service/domain/ledger.h"
-#include "service/domain/money.h"
+#include "service/base/money.h"
 #include "service/domain/plans.h"
 #include "service/domain/promises.h"
 

@@ -3,7 +3,7 @@
 #include "service/domain/allocation_order.h"
 #include "service/domain/disputes.h"
 #include "service/domain/end_states.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::domain {
 namespace {

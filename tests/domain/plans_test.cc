@@ -3,7 +3,7 @@
 #include <numeric>
 
 #include "gtest/gtest.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::domain {
 namespace {

@@ -1,7 +1,7 @@
 #include "service/domain/promises.h"
 
 #include "gtest/gtest.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::domain {
 namespace {

@@ -5,7 +5,7 @@
 
 #include "gtest/gtest.h"
 #include "service/domain/compliance.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "tests/domain/recovery_fixtures.h"
 
 namespace collections::domain {

@@ -10,7 +10,7 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "service/domain/policy.h"
 #include "service/domain/templates.h"
 #include "tests/domain/recovery_fixtures.h"

@@ -1,7 +1,7 @@
 #include "service/domain/settlement.h"
 
 #include "gtest/gtest.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "service/domain/policy.h"
 #include "service/domain/recommend.h"
 

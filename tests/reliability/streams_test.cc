@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "service/api/status_convert.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "tests/api/prod_support.h"
 
 namespace collections::testing {

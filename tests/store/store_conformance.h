@@ -22,7 +22,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "service/domain/status_macros.h"
+#include "service/base/status_macros.h"
 #include "service/store/copy_tenant.h"
 #include "service/store/store.h"
 #include "tests/store/pg_harness.h"

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "service/domain/status_macros.h"
+#include "service/base/status_macros.h"
 #include "service/store/invoice_status_sql.h"
 #include "service/store/postgres/postgres_internal.h"
 

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "service/domain/status_macros.h"
+#include "service/base/status_macros.h"
 #include "service/store/postgres/postgres_internal.h"
 
 namespace collections::store::pg {

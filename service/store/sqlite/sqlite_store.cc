@@ -18,8 +18,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "service/domain/amount_limits.h"
-#include "service/domain/errors.h"
-#include "service/domain/status_macros.h"
+#include "service/base/errors.h"
+#include "service/base/status_macros.h"
 #include "service/store/event_signal.h"
 #include "service/store/invoice_status_sql.h"
 

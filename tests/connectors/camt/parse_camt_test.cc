@@ -15,7 +15,7 @@
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "service/domain/cash_matching.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::connectors {
 

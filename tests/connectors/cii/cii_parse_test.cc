@@ -6,7 +6,7 @@
 #include "connectors/cii/parse_cii.h"
 #include "connectors/einvoice/document.h"
 #include "gtest/gtest.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "tests/connectors/common/parse_test_util.h"
 #include "tests/connectors/common/expected_records.h"
 

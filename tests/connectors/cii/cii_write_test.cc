@@ -12,8 +12,8 @@
 #include "connectors/cii/write_cii.h"
 #include "connectors/common/xml_stream.h"
 #include "gtest/gtest.h"
-#include "service/domain/errors.h"
-#include "service/domain/money.h"
+#include "service/base/errors.h"
+#include "service/base/money.h"
 #include "tests/connectors/common/parse_test_util.h"
 
 namespace collections::connectors {

@@ -28,8 +28,8 @@
 #include "absl/strings/str_split.h"
 #include "connectors/common/records.h"
 #include "gtest/gtest.h"
-#include "service/domain/errors.h"
-#include "service/domain/money.h"
+#include "service/base/errors.h"
+#include "service/base/money.h"
 
 namespace collections::connectors::testing {
 

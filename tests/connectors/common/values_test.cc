@@ -1,7 +1,7 @@
 #include "connectors/common/values.h"
 
 #include "gtest/gtest.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::connectors {
 namespace {

@@ -13,7 +13,7 @@
 #include "connectors/datev/parse_datev.h"
 #include "connectors/datev/write_datev.h"
 #include "gtest/gtest.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "tests/connectors/common/expected_records.h"
 #include "tests/connectors/common/parse_test_util.h"
 

@@ -4,7 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "connectors/edifact/parse_edifact.h"
 #include "gtest/gtest.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "tests/connectors/common/parse_test_util.h"
 #include "tests/connectors/common/expected_records.h"
 

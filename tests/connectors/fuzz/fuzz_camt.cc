@@ -8,7 +8,7 @@
 #include <string>
 
 #include "connectors/camt/parse_camt.h"
-#include "service/domain/money.h"
+#include "service/base/money.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));

@@ -7,7 +7,7 @@
 #include <cstdlib>
 
 #include "connectors/common/records.h"
-#include "service/domain/money.h"
+#include "service/base/money.h"
 
 namespace collections::connectors::fuzz {
 

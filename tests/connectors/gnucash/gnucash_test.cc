@@ -15,7 +15,7 @@
 #include "connectors/gnucash/parse_gnucash.h"
 #include "connectors/gnucash/write_gnucash.h"
 #include "gtest/gtest.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::connectors {
 

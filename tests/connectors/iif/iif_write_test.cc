@@ -3,7 +3,7 @@
 #include "connectors/iif/parse_iif.h"
 #include "connectors/iif/write_iif.h"
 #include "gtest/gtest.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "tests/connectors/common/parse_test_util.h"
 
 namespace collections::connectors {

@@ -11,7 +11,7 @@
 #include "connectors/mt940/narrative.h"
 #include "connectors/mt940/parse_mt940.h"
 #include "gtest/gtest.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "tests/connectors/common/expected_records.h"
 #include "tests/connectors/common/parse_test_util.h"
 

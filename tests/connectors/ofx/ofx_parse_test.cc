@@ -11,7 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "connectors/ofx/parse_ofx.h"
 #include "gtest/gtest.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "tests/connectors/common/expected_records.h"
 #include "tests/connectors/common/parse_test_util.h"
 

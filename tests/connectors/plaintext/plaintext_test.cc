@@ -18,8 +18,8 @@
 #include "connectors/plaintext/parse_plaintext.h"
 #include "connectors/plaintext/write_plaintext.h"
 #include "gtest/gtest.h"
-#include "service/domain/errors.h"
-#include "service/domain/money.h"
+#include "service/base/errors.h"
+#include "service/base/money.h"
 
 namespace collections::connectors {
 

@@ -28,7 +28,7 @@
 #include "connectors/common/runner.h"
 #include "connectors/common/watch.h"
 #include "service/api/status_convert.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::connectors {
 

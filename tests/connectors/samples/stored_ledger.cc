@@ -10,7 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "collections_sidecar/v1/cash.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "service/domain/money.h"
+#include "service/base/money.h"
 
 namespace collections::testing {
 

@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "connectors/ubl/parse_ubl.h"
 #include "gtest/gtest.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "tests/connectors/common/parse_test_util.h"
 
 namespace collections::connectors {

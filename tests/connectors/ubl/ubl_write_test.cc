@@ -7,7 +7,7 @@
 #include "connectors/ubl/parse_ubl.h"
 #include "connectors/ubl/write_ubl.h"
 #include "gtest/gtest.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 #include "tests/connectors/common/parse_test_util.h"
 
 namespace collections::connectors {

@@ -1,10 +1,10 @@
 // Money: exact parsing into minor units per ISO 4217 exponent, checked
 // arithmetic, formatting.
-#include "service/domain/money.h"
+#include "service/base/money.h"
 
 #include <gtest/gtest.h>
 
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::domain {
 namespace {

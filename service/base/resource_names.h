@@ -1,8 +1,8 @@
 // Resource names of collections_sidecar.v1 ("tenants/acme/customers/c-42/invoices/
 // INV-1001") and the ids inside them. Every API entry point parses names
 // here, so a malformed name is always the same INVALID_ARGUMENT.
-#ifndef COLLECTIONS_APP_RESOURCE_NAMES_H_
-#define COLLECTIONS_APP_RESOURCE_NAMES_H_
+#ifndef COLLECTIONS_BASE_RESOURCE_NAMES_H_
+#define COLLECTIONS_BASE_RESOURCE_NAMES_H_
 
 #include <string>
 
@@ -66,4 +66,4 @@ uint64_t StableHash(absl::string_view data);
 
 }  // namespace collections::app
 
-#endif  // COLLECTIONS_APP_RESOURCE_NAMES_H_
+#endif  // COLLECTIONS_BASE_RESOURCE_NAMES_H_

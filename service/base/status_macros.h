@@ -2,8 +2,8 @@
 // its own, and every file uses these. Besides include guards, the only other
 // macro is sqlite_store.cc's file-local PREPARE_OR_RETURN, a shorthand
 // built on ASSIGN_OR_RETURN.
-#ifndef COLLECTIONS_DOMAIN_STATUS_MACROS_H_
-#define COLLECTIONS_DOMAIN_STATUS_MACROS_H_
+#ifndef COLLECTIONS_BASE_STATUS_MACROS_H_
+#define COLLECTIONS_BASE_STATUS_MACROS_H_
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -31,4 +31,4 @@
   lhs = *std::move(var)
 // NOLINTEND(bugprone-macro-parentheses)
 
-#endif  // COLLECTIONS_DOMAIN_STATUS_MACROS_H_
+#endif  // COLLECTIONS_BASE_STATUS_MACROS_H_

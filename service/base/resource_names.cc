@@ -1,11 +1,11 @@
-#include "service/app/resource_names.h"
+#include "service/base/resource_names.h"
 
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::app {
 namespace {

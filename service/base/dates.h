@@ -2,8 +2,8 @@
 // absl::CivilDay (no time zone); instants are absl::Time in UTC. Everything
 // that depends on "today" takes an as_of day or a Clock so that a computation
 // can be replayed exactly.
-#ifndef COLLECTIONS_DOMAIN_DATES_H_
-#define COLLECTIONS_DOMAIN_DATES_H_
+#ifndef COLLECTIONS_BASE_DATES_H_
+#define COLLECTIONS_BASE_DATES_H_
 
 #include <memory>
 #include <string>
@@ -76,4 +76,4 @@ absl::StatusOr<std::unique_ptr<Clock>> ClockFromSpec(absl::string_view spec);
 
 }  // namespace collections::domain
 
-#endif  // COLLECTIONS_DOMAIN_DATES_H_
+#endif  // COLLECTIONS_BASE_DATES_H_

@@ -2,8 +2,8 @@
 // every amount in the domain; parse decimal text once, at the edge, with
 // ParseMoney(). Arithmetic across currencies and int64 overflow are errors,
 // never silent.
-#ifndef COLLECTIONS_DOMAIN_MONEY_H_
-#define COLLECTIONS_DOMAIN_MONEY_H_
+#ifndef COLLECTIONS_BASE_MONEY_H_
+#define COLLECTIONS_BASE_MONEY_H_
 
 #include <cstdint>
 #include <string>
@@ -55,4 +55,4 @@ int64_t ApplyBasisPoints(int64_t amount, int64_t bp);
 
 }  // namespace collections::domain
 
-#endif  // COLLECTIONS_DOMAIN_MONEY_H_
+#endif  // COLLECTIONS_BASE_MONEY_H_

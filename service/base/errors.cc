@@ -1,4 +1,4 @@
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"

@@ -1,4 +1,4 @@
-#include "service/domain/money.h"
+#include "service/base/money.h"
 
 #include <climits>
 #include <cstdlib>
@@ -6,7 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "service/domain/errors.h"
+#include "service/base/errors.h"
 
 namespace collections::domain {
 namespace {

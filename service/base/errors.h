@@ -4,8 +4,8 @@
 //
 // Use InvalidInput() for bad requests ("fix the request"), and the plain
 // absl constructors plus WithReason() for NotFound / FailedPrecondition.
-#ifndef COLLECTIONS_DOMAIN_ERRORS_H_
-#define COLLECTIONS_DOMAIN_ERRORS_H_
+#ifndef COLLECTIONS_BASE_ERRORS_H_
+#define COLLECTIONS_BASE_ERRORS_H_
 
 #include <map>
 #include <string>
@@ -57,4 +57,4 @@ absl::Status PrefixFields(const absl::Status& status, absl::string_view prefix);
 
 }  // namespace collections::domain
 
-#endif  // COLLECTIONS_DOMAIN_ERRORS_H_
+#endif  // COLLECTIONS_BASE_ERRORS_H_
