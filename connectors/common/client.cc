@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "service/api/status_convert.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/base/errors.h"
 
 namespace collections::connectors {
@@ -55,7 +55,7 @@ bool IsRetryable(grpc::StatusCode code) {
 }
 
 std::optional<absl::Duration> RetryDelayOf(const grpc::Status& status) {
-  const absl::Duration asked = domain::RetryDelayOf(api::FromGrpcStatus(status));
+  const absl::Duration asked = domain::RetryDelayOf(grpc_status::FromGrpcStatus(status));
   if (asked <= absl::ZeroDuration()) return std::nullopt;
   return asked;
 }
@@ -94,7 +94,7 @@ absl::Status LedgerClient::Call(absl::string_view method,
     const grpc::Status st = attempt(ctx);
     if (st.ok()) return absl::OkStatus();
     if (!IsRetryable(st.error_code()) || n >= options_.max_attempts) {
-      absl::Status out = api::FromGrpcStatus(st);
+      absl::Status out = grpc_status::FromGrpcStatus(st);
       if (IsRetryable(st.error_code())) {
         out = absl::Status(out.code(), absl::StrCat(method, ": ", out.message(), " (after ", n,
                                                     n == 1 ? " attempt)" : " attempts)"));

@@ -9,7 +9,7 @@
 // Retrying is safe because every call the connectors make is idempotent:
 // sync records are upserts keyed by ExternalRef, whose replay is UNCHANGED.
 // Anything else (INVALID_ARGUMENT, PERMISSION_DENIED, ...) is returned at
-// once with its machine reason and field violations (api/status_convert.h).
+// once with its machine reason and field violations (grpc_status/status_convert.h).
 //
 // One SyncLedger call carries exactly one chunk, so that the response
 // acknowledges that chunk: the runner checkpoints after each one.

@@ -10,7 +10,7 @@
 #include "connectors/courier/letter_pdf.h"
 #include "connectors/courier/message.h"
 #include "google/protobuf/util/time_util.h"
-#include "service/api/json_text.h"
+#include "service/base/json_text.h"
 #include "service/base/errors.h"
 #include "service/base/status_macros.h"
 
@@ -28,8 +28,8 @@ absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
 void Log(absl::string_view msg, absl::string_view action, absl::string_view status,
          absl::string_view detail) {
   std::fprintf(stderr, "{\"msg\":\"%s\",\"action\":\"%s\",\"status\":\"%s\",\"detail\":\"%s\"}\n",
-               api::JsonEscape(msg).c_str(), api::JsonEscape(action).c_str(),
-               api::JsonEscape(status).c_str(), api::JsonEscape(detail).c_str());
+               base::JsonEscape(msg).c_str(), base::JsonEscape(action).c_str(),
+               base::JsonEscape(status).c_str(), base::JsonEscape(detail).c_str());
   std::fflush(stderr);
 }
 

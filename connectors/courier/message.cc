@@ -11,14 +11,14 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/time_util.h"
-#include "service/api/json_text.h"
+#include "service/base/json_text.h"
 
 namespace collections::courier {
 
 namespace v1 = ::collections_sidecar::v1;
 namespace {
 
-using api::JsonEscape;
+using base::JsonEscape;
 
 bool IsAscii(absl::string_view s) {
   for (unsigned char c : s) {

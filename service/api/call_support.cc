@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "service/api/json_text.h"
+#include "service/base/json_text.h"
 #include "service/base/errors.h"
 
 namespace collections::api {
@@ -50,17 +50,17 @@ void LogCall(absl::string_view method, absl::string_view tenant, const app::Call
              grpc::StatusCode code, absl::Duration latency, absl::string_view message,
              absl::string_view request_id) {
   const int c = static_cast<int>(code);
-  std::string line = FormatLogLine(
-      LevelOfCode(c), "rpc",
+  std::string line = base::FormatLogLine(
+      base::LevelOfCode(c), "rpc",
       {{"method", method},
        {"tenant", tenant},
        {"actor", caller ? absl::string_view(caller->actor) : absl::string_view()},
-       {"code", CodeName(c)},
+       {"code", base::CodeName(c)},
        {"latency_us", absl::ToInt64Microseconds(latency)}});
   line.pop_back();  // "}\n": the optional fields follow
   line.pop_back();
-  if (!request_id.empty()) absl::StrAppend(&line, ",\"request_id\":\"", JsonEscape(request_id), "\"");
-  if (code != grpc::StatusCode::OK) absl::StrAppend(&line, ",\"error\":\"", JsonEscape(message), "\"");
+  if (!request_id.empty()) absl::StrAppend(&line, ",\"request_id\":\"", base::JsonEscape(request_id), "\"");
+  if (code != grpc::StatusCode::OK) absl::StrAppend(&line, ",\"error\":\"", base::JsonEscape(message), "\"");
   line += "}\n";
   std::fputs(line.c_str(), stderr);
 }

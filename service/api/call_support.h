@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
-#include "service/api/status_convert.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/api/worker_pool.h"
 #include "service/app/app_common.h"
 
@@ -83,7 +83,7 @@ grpc::ServerUnaryReactor* HandleUnary(const ServiceEnv& env, grpc::CallbackServe
                                       const char* method, std::string resource, Resp* response,
                                       Fn fn) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  std::string tenant = TenantOf(resource);
+  std::string tenant = grpc_status::TenantOf(resource);
   const absl::Time start = absl::Now();
   std::string request_id = RequestIdOf(ctx);
   auto work = [&env, ctx, method, tenant, resource, response, reactor, start, request_id,
@@ -91,7 +91,7 @@ grpc::ServerUnaryReactor* HandleUnary(const ServiceEnv& env, grpc::CallbackServe
     absl::StatusOr<app::CallContext> caller = env.authenticate(*ctx, method, tenant);
     grpc::Status st;
     if (!caller.ok()) {
-      st = ToGrpcStatus(caller.status(), resource);
+      st = grpc_status::ToGrpcStatus(caller.status(), resource);
     } else if (ctx->IsCancelled()) {
       st = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client");
     } else if (absl::FromChrono(ctx->deadline()) < absl::Now()) {
@@ -101,7 +101,7 @@ grpc::ServerUnaryReactor* HandleUnary(const ServiceEnv& env, grpc::CallbackServe
       if (result.ok()) {
         *response = *std::move(result);
       } else {
-        st = ToGrpcStatus(result.status(), resource);
+        st = grpc_status::ToGrpcStatus(result.status(), resource);
       }
     }
     FinishCall(env, method, tenant, caller.ok() ? &*caller : nullptr, st, start, request_id);
@@ -109,7 +109,7 @@ grpc::ServerUnaryReactor* HandleUnary(const ServiceEnv& env, grpc::CallbackServe
   };
   WorkerPool::Refusal why = WorkerPool::Refusal::kNone;
   if (!env.pool->Submit(std::move(work), tenant, &why)) {
-    grpc::Status busy = ToGrpcStatus(OverloadStatus(why, tenant), resource);
+    grpc::Status busy = grpc_status::ToGrpcStatus(OverloadStatus(why, tenant), resource);
     FinishCall(env, method, tenant, nullptr, busy, start, request_id);
     reactor->Finish(busy);
   }

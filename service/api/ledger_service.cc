@@ -120,8 +120,8 @@ class SyncReactor : public grpc::ServerReadReactor<v1::SyncLedgerRequest> {
       return;
     }
     WorkerPool::Refusal why = WorkerPool::Refusal::kNone;
-    if (!env_.pool->Submit([this] { ApplyChunk(); }, TenantOf(chunk_.parent()), &why)) {
-      Done(ToGrpcStatus(OverloadStatus(why, TenantOf(chunk_.parent()))));
+    if (!env_.pool->Submit([this] { ApplyChunk(); }, grpc_status::TenantOf(chunk_.parent()), &why)) {
+      Done(grpc_status::ToGrpcStatus(OverloadStatus(why, grpc_status::TenantOf(chunk_.parent()))));
     }
   }
   void OnDone() override { delete this; }
@@ -132,15 +132,15 @@ class SyncReactor : public grpc::ServerReadReactor<v1::SyncLedgerRequest> {
       first_ = false;
       parent_ = chunk_.parent();
       sync_id_ = chunk_.sync_id();
-      tenant_ = TenantOf(parent_);
+      tenant_ = grpc_status::TenantOf(parent_);
       auto who = env_.authenticate(*ctx_, "LedgerService/SyncLedger", tenant_);
       if (!who.ok()) {
-        Done(ToGrpcStatus(who.status()));
+        Done(grpc_status::ToGrpcStatus(who.status()));
         return;
       }
       caller_ = *who;
     } else if (chunk_.parent() != parent_ || chunk_.sync_id() != sync_id_) {
-      Done(ToGrpcStatus(domain::InvalidInput(
+      Done(grpc_status::ToGrpcStatus(domain::InvalidInput(
           "SYNC_STREAM_INCONSISTENT", "parent",
           "every message of a SyncLedger stream must carry the same parent and sync_id")));
       return;
@@ -151,13 +151,13 @@ class SyncReactor : public grpc::ServerReadReactor<v1::SyncLedgerRequest> {
     }
     absl::Status st = app_.SyncChunk(caller_, chunk_, response_, &validated_);
     if (!st.ok()) {
-      Done(ToGrpcStatus(st));
+      Done(grpc_status::ToGrpcStatus(st));
       return;
     }
     if (chunk_.validate_only()) {
       validated_records_ += chunk_.records_size();
       if (validated_records_ > kMaxValidateOnlyRecords) {
-        Done(ToGrpcStatus(domain::PreconditionError(
+        Done(grpc_status::ToGrpcStatus(domain::PreconditionError(
             "VALIDATE_ONLY_STREAM_TOO_LARGE",
             "a validate_only stream is limited to 100000 records; validate large files in parts "
             "or parse-only")));
@@ -214,7 +214,7 @@ grpc::ServerWriteReactor<v1::Event>* AuditService::WatchEvents(CallbackServerCon
                            ? domain::InvalidInput("INVALID_CURSOR", "after_sequence",
                                                   "must not be negative")
                            : absl::OkStatus();
-  const std::string tenant = TenantOf(r->parent());
+  const std::string tenant = grpc_status::TenantOf(r->parent());
   PageFetcher<v1::Event> fetch = [this, tenant](const app::CallContext&, int64_t after)
       -> absl::StatusOr<std::vector<std::pair<int64_t, v1::Event>>> {
     store::EventFilter f;

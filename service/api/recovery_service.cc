@@ -125,13 +125,13 @@ class BacktestReactor final : public grpc::ServerWriteReactor<v1::BacktestProgre
  public:
   BacktestReactor(const ServiceEnv& env, app::RecoveryApp& app, CallbackServerContext* ctx,
                   const v1::BacktestPolicyRequest& request)
-      : env_(env), app_(app), ctx_(ctx), request_(request), tenant_(TenantOf(request.parent())),
+      : env_(env), app_(app), ctx_(ctx), request_(request), tenant_(grpc_status::TenantOf(request.parent())),
         request_id_(RequestIdOf(ctx)) {}
 
   void Start() {
     WorkerPool::Refusal why = WorkerPool::Refusal::kNone;
     if (!env_.pool->Submit([this] { Run(); }, tenant_, &why)) {
-      Complete(ToGrpcStatus(OverloadStatus(why, tenant_)), nullptr);
+      Complete(grpc_status::ToGrpcStatus(OverloadStatus(why, tenant_)), nullptr);
     }
   }
 
@@ -156,7 +156,7 @@ class BacktestReactor final : public grpc::ServerWriteReactor<v1::BacktestProgre
     grpc::Status st;
     v1::BacktestProgress last;
     if (!caller.ok()) {
-      st = ToGrpcStatus(caller.status());
+      st = grpc_status::ToGrpcStatus(caller.status());
     } else {
       absl::Time next_progress = absl::InfinitePast();
       absl::StatusOr<v1::BacktestReport> report = app_.BacktestPolicy(
@@ -175,7 +175,7 @@ class BacktestReactor final : public grpc::ServerWriteReactor<v1::BacktestProgre
         last.set_phase("DONE");
         *last.mutable_report() = *std::move(report);
       } else {
-        st = ToGrpcStatus(report.status());
+        st = grpc_status::ToGrpcStatus(report.status());
       }
     }
     FinishCall(env_, method, tenant_, caller.ok() ? &*caller : nullptr, st, start_, request_id_);

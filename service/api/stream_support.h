@@ -133,12 +133,12 @@ class PolledStream final : public grpc::ServerWriteReactor<Msg>, public Parkable
     absl::StatusOr<app::CallContext> still = recheck(*ctx_, method_, tenant_);
     if (!still.ok() && (absl::IsUnauthenticated(still.status()) ||
                         absl::IsPermissionDenied(still.status()))) {
-      Done(ToGrpcStatus(still.status()));
+      Done(grpc_status::ToGrpcStatus(still.status()));
       return;
     }
     auto page = fetch_(caller_, cursor_);
     if (!page.ok()) {
-      Done(ToGrpcStatus(page.status()));
+      Done(grpc_status::ToGrpcStatus(page.status()));
       return;
     }
     if (page->empty()) {
@@ -206,7 +206,7 @@ grpc::ServerWriteReactor<Msg>* StartStream(const StreamEnv& senv, grpc::Callback
   if (allowed.ok()) allowed = check;
   if (allowed.ok()) allowed = senv.limits->Acquire(*tenant);
   if (!allowed.ok()) {
-    grpc::Status st = ToGrpcStatus(allowed);
+    grpc::Status st = grpc_status::ToGrpcStatus(allowed);
     FinishCall(*senv.env, method, tenant.ok() ? *tenant : "", who.ok() ? &*who : nullptr, st,
                start, request_id);
     return new RejectedStream<Msg>(st);

@@ -1,6 +1,6 @@
 // Errors that carry a machine reason and field violations without knowing
-// about gRPC. The API edge (service/api/status_convert) turns the payloads
-// into collections_sidecar.v1.ErrorInfo and BadRequest details.
+// about gRPC. The API edge (service/grpc_status/status_convert) turns the
+// payloads into google.rpc.ErrorInfo, BadRequest and RetryInfo details.
 //
 // Use InvalidInput() for bad requests ("fix the request"), and the plain
 // absl constructors plus WithReason() for NotFound / FailedPrecondition.

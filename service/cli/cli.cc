@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
-#include "service/api/status_convert.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/base/errors.h"
 
 namespace collections::cli {
@@ -49,7 +49,7 @@ int ParseMessageFile(const std::string& path, google::protobuf::Message* msg) {
 }
 
 int Fail(const grpc::Status& status) {
-  absl::Status st = api::FromGrpcStatus(status);
+  absl::Status st = grpc_status::FromGrpcStatus(status);
   const bool colour = Colour(stderr);
   std::fprintf(stderr, "%serror:%s %s: %s\n", colour ? "\033[1;31m" : "", colour ? "\033[0m" : "",
                absl::StatusCodeToString(st.code()).c_str(), std::string(st.message()).c_str());

@@ -14,7 +14,7 @@
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "service/api/status_convert.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/cli/cli.h"
 #include "service/store/copy_tenant.h"
 #include "service/store/store.h"
@@ -25,7 +25,7 @@ ABSL_FLAG(std::string, to, "", "migrate-tenant: target store URI, e.g. postgresq
 namespace collections::cli {
 namespace {
 
-int FailStatus(const absl::Status& st) { return Fail(api::ToGrpcStatus(st)); }
+int FailStatus(const absl::Status& st) { return Fail(grpc_status::ToGrpcStatus(st)); }
 
 int MigrateTenant(Context& ctx, const std::vector<std::string>& args) {
   const std::string from = absl::GetFlag(FLAGS_from);

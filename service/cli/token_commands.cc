@@ -16,7 +16,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
-#include "service/api/status_convert.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/auth/api_tokens.h"
 #include "service/cli/cli.h"
 #include "service/store/store.h"
@@ -30,7 +30,7 @@ ABSL_FLAG(std::string, description, "", "tokens create: free text, e.g. the clie
 namespace collections::cli {
 namespace {
 
-int FailStatus(const absl::Status& st) { return Fail(api::ToGrpcStatus(st)); }
+int FailStatus(const absl::Status& st) { return Fail(grpc_status::ToGrpcStatus(st)); }
 
 std::string Time(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());

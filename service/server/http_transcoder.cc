@@ -11,8 +11,8 @@
 #include "absl/time/clock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "service/api/json_text.h"
-#include "service/api/status_convert.h"
+#include "service/base/json_text.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/base/errors.h"
 #include "service/http/openapi.h"
 #include "service/http/request_json.h"
@@ -80,7 +80,7 @@ std::string ErrorJson(const grpc::Status& status, int64_t* retry_after = nullptr
   return absl::StrCat("{\"error\":{\"code\":", HttpStatusOf(status.error_code()),
                       ",\"status\":\"",
                       absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
-                      "\",\"message\":\"", api::JsonEscape(status.error_message()),
+                      "\",\"message\":\"", base::JsonEscape(status.error_message()),
                       "\",\"details\":[", absl::StrJoin(parts, ","), "]}}");
 }
 
@@ -93,7 +93,7 @@ HttpResponse ErrorResponse(const grpc::Status& status) {
 }
 
 HttpResponse ErrorResponse(const absl::Status& status) {
-  return ErrorResponse(api::ToGrpcStatus(status));
+  return ErrorResponse(grpc_status::ToGrpcStatus(status));
 }
 
 std::string ToBytes(const grpc::ByteBuffer& buffer) {

@@ -11,7 +11,7 @@
 // (unknown scheme, unwritable path, unreachable PostgreSQL, failed
 // migration), 4 an address cannot be bound (in use, not local), 1 anything
 // else. --help and --version exit 0. Every line on stderr is one JSON object
-// with ts, level and msg (service/api/json_text.h), gRPC's and protobuf's
+// with ts, level and msg (service/base/json_text.h), gRPC's and protobuf's
 // own messages included.
 #include <csignal>
 #include <cstdio>
@@ -25,7 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/protobuf/stubs/logging.h"
-#include "service/api/json_text.h"
+#include "service/base/json_text.h"
 #include "service/cmdline/build_info.h"
 #include "service/cmdline/command_line.h"
 #include "service/domain/amount_limits.h"
@@ -84,8 +84,8 @@ constexpr int kExitUsage = 2;
 constexpr int kExitStore = 3;
 constexpr int kExitListen = 4;
 
-using collections::api::LogLevel;
-using collections::api::WriteLog;
+using collections::base::LogLevel;
+using collections::base::WriteLog;
 
 // A start-up failure: one log line, then the exit code its kind documents.
 int Fail(const absl::Status& st) {

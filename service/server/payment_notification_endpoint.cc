@@ -4,7 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "service/api/json_text.h"
+#include "service/base/json_text.h"
 #include "service/base/resource_names.h"
 #include "service/auth/pem.h"
 #include "service/auth/signed_payload.h"
@@ -43,11 +43,11 @@ HttpResponse ErrorResponse(const absl::Status& st) {
   std::string field;
   const auto fields = domain::FieldsOf(st);
   if (!fields.empty()) {
-    field = absl::StrCat(",\"field\":\"", api::JsonEscape(fields.front().field), "\"");
+    field = absl::StrCat(",\"field\":\"", base::JsonEscape(fields.front().field), "\"");
   }
   HttpResponse out{HttpStatusOf(st), kJson,
-                   absl::StrCat("{\"error\":{\"code\":\"", api::JsonEscape(reason),
-                                "\",\"message\":\"", api::JsonEscape(st.message()), "\"", field,
+                   absl::StrCat("{\"error\":{\"code\":\"", base::JsonEscape(reason),
+                                "\",\"message\":\"", base::JsonEscape(st.message()), "\"", field,
                                 "}}\n"),
                    {}};
   if (out.status == 503) out.headers.emplace("Retry-After", "5");
@@ -56,9 +56,9 @@ HttpResponse ErrorResponse(const absl::Status& st) {
 
 void Log(absl::string_view tenant, absl::string_view event_id, int status,
          absl::string_view outcome) {
-  api::WriteLog(status >= 500 ? api::LogLevel::kError
-                : status >= 400 ? api::LogLevel::kWarning
-                                : api::LogLevel::kInfo,
+  base::WriteLog(status >= 500 ? base::LogLevel::kError
+                : status >= 400 ? base::LogLevel::kWarning
+                                : base::LogLevel::kInfo,
                 "payment notification",
                 {{"tenant", tenant}, {"event_id", event_id}, {"status", status}, {"outcome", outcome}});
 }
@@ -106,11 +106,11 @@ HttpHandler PaymentNotificationHandler(PaymentNotificationOptions options,
     Log(tenant, notification->event_id, 200, "RECORDED");
     return HttpResponse{
         200, kJson,
-        absl::StrCat("{\"payment\":\"", api::JsonEscape(p.name()), "\",\"invoice\":\"",
-                     api::JsonEscape(recorded->invoice), "\",\"event_id\":\"",
-                     api::JsonEscape(notification->event_id), "\",\"amount_minor\":",
+        absl::StrCat("{\"payment\":\"", base::JsonEscape(p.name()), "\",\"invoice\":\"",
+                     base::JsonEscape(recorded->invoice), "\",\"event_id\":\"",
+                     base::JsonEscape(notification->event_id), "\",\"amount_minor\":",
                      p.amount().minor_units(), ",\"currency\":\"",
-                     api::JsonEscape(p.amount().currency_code()), "\",\"unapplied_minor\":",
+                     base::JsonEscape(p.amount().currency_code()), "\",\"unapplied_minor\":",
                      p.unapplied().minor_units(), "}\n"),
         {}};
   };

@@ -11,7 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "service/api/json_text.h"
+#include "service/base/json_text.h"
 #include "collections_sidecar/v1/recovery.pb.h"
 #include "service/app/recovery_app.h"
 #include "service/base/dates.h"
@@ -175,7 +175,7 @@ absl::Status Production::Attach(Server& server) {
                      tokens_->Create(opts_.bootstrap_tenant, auth::Scope::kAdmin,
                                      "bootstrap token written by collectionsd"));
     RETURN_IF_ERROR(WriteNewFile(opts_.bootstrap_token_file, t.bearer + "\n"));
-    api::WriteLog(api::LogLevel::kInfo, "bootstrap token created",
+    base::WriteLog(base::LogLevel::kInfo, "bootstrap token created",
                   {{"token_id", t.info.id}, {"tenant", t.info.tenant},
                    {"file", opts_.bootstrap_token_file}});
   }
@@ -221,7 +221,7 @@ absl::Status Production::Attach(Server& server) {
         return dashboard_->Post(req);
       };
     } else if (opts_.dashboard) {
-      api::WriteLog(api::LogLevel::kWarning, "dashboard off",
+      base::WriteLog(base::LogLevel::kWarning, "dashboard off",
                     {{"why", absl::StrCat("--http_listen ", opts_.http_listen,
                                           " is not loopback; sign-in sends API tokens, so pass "
                                           "--dashboard_behind_tls when a TLS proxy fronts it")}});

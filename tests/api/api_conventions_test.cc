@@ -12,7 +12,7 @@
 #include "absl/strings/escaping.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "service/api/status_convert.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/base/errors.h"
 #include "tests/api/test_server.h"
 
@@ -118,24 +118,24 @@ TEST_F(ApiConventions, NotFoundNamesTheResourceAndKeepsItsReason) {
 }
 
 TEST(StatusConvert, ErrorWithoutReasonGetsTheCodeNameOnTheWireOnly) {
-  const grpc::Status st = api::ToGrpcStatus(absl::NotFoundError("gone"), "tenants/a/customers/b");
+  const grpc::Status st = grpc_status::ToGrpcStatus(absl::NotFoundError("gone"), "tenants/a/customers/b");
   google::rpc::Status s;
   ASSERT_TRUE(s.ParseFromString(st.error_details()));
   google::rpc::ErrorInfo info;
   ASSERT_TRUE(s.details(0).UnpackTo(&info));
   EXPECT_EQ(info.reason(), "NOT_FOUND");
-  const absl::Status back = api::FromGrpcStatus(st);
+  const absl::Status back = grpc_status::FromGrpcStatus(st);
   EXPECT_EQ(domain::ReasonOf(back), "");
   EXPECT_EQ(domain::MetadataOf(back).at("resource"), "tenants/a/customers/b");
 }
 
 TEST(StatusConvert, RefusalsNameTheTenantOnly) {
-  const grpc::Status a = api::ToGrpcStatus(absl::PermissionDeniedError("no"),
+  const grpc::Status a = grpc_status::ToGrpcStatus(absl::PermissionDeniedError("no"),
                                            "tenants/beta/customers/exists");
-  const grpc::Status b = api::ToGrpcStatus(absl::PermissionDeniedError("no"),
+  const grpc::Status b = grpc_status::ToGrpcStatus(absl::PermissionDeniedError("no"),
                                            "tenants/beta/customers/missing");
   EXPECT_EQ(a.error_details(), b.error_details());
-  EXPECT_EQ(domain::MetadataOf(api::FromGrpcStatus(a)),
+  EXPECT_EQ(domain::MetadataOf(grpc_status::FromGrpcStatus(a)),
             (std::map<std::string, std::string>{{"tenant", "beta"}}));
 }
 
@@ -159,7 +159,7 @@ TEST(StatusConvert, ReadsDetailsOfEarlierReleasesTypeUrls) {
     auto* b = s.add_details();
     b->set_type_url(std::string("type.googleapis.com/") + package + ".BadRequest");
     b->set_value(bad.SerializeAsString());
-    const absl::Status out = api::FromGrpcStatus(
+    const absl::Status out = grpc_status::FromGrpcStatus(
         grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad", s.SerializeAsString()));
     EXPECT_EQ(domain::ReasonOf(out), "INVOICE_CURRENCY_MISMATCH");
     ASSERT_EQ(domain::FieldsOf(out).size(), 1u);

@@ -7,7 +7,7 @@
 #include <chrono>
 
 #include "collections_sidecar/v1/auth.pb.h"
-#include "service/api/status_convert.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/auth/api_tokens.h"
 #include "service/auth/scopes.h"
 #include "service/base/errors.h"

@@ -19,7 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "collections_sidecar/v1/letters.grpc.pb.h"
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
-#include "service/api/status_convert.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/app/letters_app.h"
 #include "service/app/payment_link.h"
 #include "service/app/recovery_app.h"
@@ -38,7 +38,7 @@ const char kProfile[] = "tenants/acme/profile";
 const std::string kSecret(32, 'k');
 
 std::string MetadataField(const grpc::Status& st) {
-  return domain::MetadataOf(api::FromGrpcStatus(st))["field"];
+  return domain::MetadataOf(grpc_status::FromGrpcStatus(st))["field"];
 }
 
 class LettersE2E : public ::testing::Test {

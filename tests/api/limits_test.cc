@@ -14,7 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "service/api/status_convert.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/api/worker_pool.h"
 #include "service/auth/rate_limiter.h"
 #include "service/base/errors.h"
@@ -192,7 +192,7 @@ TEST(Limits, QueueFullAnswersCarryRetryInfoAndOneTenantCannotFillTheQueue) {
   v1::Customer out;
   grpc::Status refused = stub->GetCustomer(Ctx("").get(), more, &out);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  absl::Status detail = api::FromGrpcStatus(refused);
+  absl::Status detail = grpc_status::FromGrpcStatus(refused);
   EXPECT_EQ(domain::ReasonOf(detail), "TENANT_QUEUE_FULL");
   EXPECT_GT(domain::RetryDelayOf(detail), absl::ZeroDuration());
 
@@ -211,7 +211,7 @@ TEST(Limits, QueueFullAnswersCarryRetryInfoAndOneTenantCannotFillTheQueue) {
   for (auto& c : slow) c->done.WaitForNotification();
 
   // With the whole queue full, the answer carries a retry delay too.
-  EXPECT_EQ(domain::ReasonOf(api::FromGrpcStatus(api::ToGrpcStatus(
+  EXPECT_EQ(domain::ReasonOf(grpc_status::FromGrpcStatus(grpc_status::ToGrpcStatus(
                 api::OverloadStatus(api::WorkerPool::Refusal::kQueueFull, "acme")))),
             "SERVER_OVERLOADED");
 }
@@ -346,7 +346,7 @@ TEST(Limits, RateLimitAnswersResourceExhaustedWithRetryInfoThenRecovers) {
   ASSERT_TRUE(found);
   EXPECT_GT(delay, absl::ZeroDuration());
   EXPECT_LE(delay, absl::Milliseconds(200));
-  EXPECT_EQ(domain::ReasonOf(api::FromGrpcStatus(st)), "RATE_LIMITED");
+  EXPECT_EQ(domain::ReasonOf(grpc_status::FromGrpcStatus(st)), "RATE_LIMITED");
   // Another tenant is not slowed down.
   v1::ListCustomersRequest beta_req;
   beta_req.set_parent("tenants/beta");

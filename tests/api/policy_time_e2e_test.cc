@@ -18,7 +18,7 @@
 
 #include "collections_sidecar/v1/arrangements.grpc.pb.h"
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
-#include "service/api/status_convert.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/app/recovery_convert.h"
 #include "service/base/errors.h"
 #include "tests/api/test_server.h"
@@ -35,7 +35,7 @@ const char kPolicy[] = "tenants/acme/collectionPolicy";
 
 std::vector<std::string> AllFields(const grpc::Status& st) {
   std::vector<std::string> out;
-  for (const auto& f : domain::FieldsOf(api::FromGrpcStatus(st))) out.push_back(f.field);
+  for (const auto& f : domain::FieldsOf(grpc_status::FromGrpcStatus(st))) out.push_back(f.field);
   return out;
 }
 

@@ -19,7 +19,7 @@
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
-#include "service/api/status_convert.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/app/recovery_app.h"
 #include "service/base/errors.h"
 #include "tests/api/test_server.h"
@@ -539,7 +539,7 @@ TEST_F(RecoveryE2E, BacktestStreamsProgressThenComparesTwoPoliciesAndWritesNothi
     st = empty_reader->Finish();
     EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
     EXPECT_EQ(ReasonOf(st), "NO_HISTORY");
-    EXPECT_EQ(domain::MetadataOf(api::FromGrpcStatus(st))["tenant"], "empty");
+    EXPECT_EQ(domain::MetadataOf(grpc_status::FromGrpcStatus(st))["tenant"], "empty");
   }
 
   // A bad candidate names its field under policy.; a range after today.

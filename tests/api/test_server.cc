@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "service/api/status_convert.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/base/errors.h"
 
 namespace collections::testing {
@@ -162,11 +162,11 @@ void SeedInvoice(TestServer& srv, const std::string& customer, const v1::Invoice
 }
 
 std::string ReasonOf(const grpc::Status& st) {
-  return domain::ReasonOf(api::FromGrpcStatus(st));
+  return domain::ReasonOf(grpc_status::FromGrpcStatus(st));
 }
 
 std::string FieldOf(const grpc::Status& st) {
-  auto fields = domain::FieldsOf(api::FromGrpcStatus(st));
+  auto fields = domain::FieldsOf(grpc_status::FromGrpcStatus(st));
   return fields.empty() ? "" : fields[0].field;
 }
 

@@ -20,7 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "service/api/status_convert.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/base/errors.h"
 #include "tests/api/prod_support.h"
 
@@ -165,7 +165,7 @@ TEST(Burst, ShedsTheExcessWithRetryInfoWhileHealthAnswersAndOtherTenantsAreServe
       EXPECT_EQ(r->out.customers_size(), kCustomers);
       continue;
     }
-    const absl::Status detail = api::FromGrpcStatus(r->status);
+    const absl::Status detail = grpc_status::FromGrpcStatus(r->status);
     ++outcomes[absl::StrCat(r->status.error_code(), " ", domain::ReasonOf(detail))];
     ASSERT_EQ(r->status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
         << r->status.error_message();

@@ -12,7 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
-#include "service/api/status_convert.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/base/errors.h"
 #include "tests/api/prod_support.h"
 
@@ -112,7 +112,7 @@ TEST_F(StreamsTest, OneTenantCannotTakeEveryStream) {
   EXPECT_FALSE(fifth.reader->Read(&ev));
   grpc::Status st = fifth.reader->Finish();
   EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  absl::Status detail = api::FromGrpcStatus(st);
+  absl::Status detail = grpc_status::FromGrpcStatus(st);
   EXPECT_EQ(domain::ReasonOf(detail), "TOO_MANY_STREAMS");
   EXPECT_GT(domain::RetryDelayOf(detail), absl::ZeroDuration());
 

@@ -27,7 +27,7 @@
 #include "connectors/common/progress.h"
 #include "connectors/common/runner.h"
 #include "connectors/common/watch.h"
-#include "service/api/status_convert.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/base/errors.h"
 
 namespace collections::connectors {
@@ -320,7 +320,7 @@ TEST(Client, HonoursRetryInfoOnResourceExhausted) {
 
 TEST(Client, RefusalsAreNotRetriedAndKeepTheirReason) {
   ScriptedLedger svc;
-  svc.failures = {api::ToGrpcStatus(
+  svc.failures = {grpc_status::ToGrpcStatus(
       domain::InvalidInput("SYNC_STREAM_INCONSISTENT", "parent", "same parent please"))};
   FakeServer server(&svc);
   LedgerClient client(MakeConnectorChannel(server.address()), {});

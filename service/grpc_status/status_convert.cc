@@ -1,4 +1,4 @@
-#include "service/api/status_convert.h"
+#include "service/grpc_status/status_convert.h"
 
 #include <cstdio>
 #include <map>
@@ -9,10 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "service/api/json_text.h"
+#include "service/base/json_text.h"
 #include "service/base/errors.h"
 
-namespace collections::api {
+namespace collections::grpc_status {
 
 namespace {
 
@@ -58,7 +58,7 @@ std::string Redact(const absl::Status& status) {
   const std::string id = absl::StrCat(absl::Hex(gen(), absl::kZeroPad16));
   std::fputs(absl::StrCat("{\"msg\":\"error withheld from client\",\"error_id\":\"", id,
                           "\",\"code\":", static_cast<int>(status.code()), ",\"error\":\"",
-                          JsonEscape(status.message()), "\"}\n")
+                          base::JsonEscape(status.message()), "\"}\n")
                  .c_str(),
              stderr);
   return absl::StrCat(status.code() == absl::StatusCode::kAborted
@@ -154,4 +154,4 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   return out;
 }
 
-}  // namespace collections::api
+}  // namespace collections::grpc_status

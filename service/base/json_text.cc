@@ -1,4 +1,4 @@
-#include "service/api/json_text.h"
+#include "service/base/json_text.h"
 
 #include <cstdio>
 
@@ -7,7 +7,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
-namespace collections::api {
+namespace collections::base {
 
 std::string JsonEscape(absl::string_view s) {
   std::string out;
@@ -67,4 +67,4 @@ LogLevel LevelOfCode(int code) {
 
 std::string CodeName(int code) { return absl::StatusCodeToString(static_cast<absl::StatusCode>(code)); }
 
-}  // namespace collections::api
+}  // namespace collections::base

@@ -10,15 +10,15 @@
 //       the resource exists or not;
 //   type.googleapis.com/google.rpc.BadRequest  when fields are at fault;
 //   type.googleapis.com/google.rpc.RetryInfo   when the caller should wait.
-#ifndef COLLECTIONS_API_STATUS_CONVERT_H_
-#define COLLECTIONS_API_STATUS_CONVERT_H_
+#ifndef COLLECTIONS_GRPC_STATUS_STATUS_CONVERT_H_
+#define COLLECTIONS_GRPC_STATUS_STATUS_CONVERT_H_
 
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
-namespace collections::api {
+namespace collections::grpc_status {
 
 // ErrorInfo.domain of every error this service returns.
 inline constexpr char kErrorDomain[] = "collections-sidecar";
@@ -38,6 +38,6 @@ grpc::Status ToGrpcStatus(const absl::Status& status, absl::string_view resource
 // are wire-compatible.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
-}  // namespace collections::api
+}  // namespace collections::grpc_status
 
-#endif  // COLLECTIONS_API_STATUS_CONVERT_H_
+#endif  // COLLECTIONS_GRPC_STATUS_STATUS_CONVERT_H_

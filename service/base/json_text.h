@@ -1,8 +1,8 @@
 // The server's log: every line on stderr is one JSON object with "ts"
 // (RFC 3339, UTC), "level", "msg" and the line's own fields, status codes
 // as names ("NOT_FOUND"), so a log shipper needs no other parser.
-#ifndef COLLECTIONS_API_JSON_TEXT_H_
-#define COLLECTIONS_API_JSON_TEXT_H_
+#ifndef COLLECTIONS_BASE_JSON_TEXT_H_
+#define COLLECTIONS_BASE_JSON_TEXT_H_
 
 #include <cstdint>
 #include <initializer_list>
@@ -11,7 +11,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace collections::api {
+namespace collections::base {
 
 // `s` escaped for use inside a JSON string literal (quotes, backslashes and
 // control characters).
@@ -53,6 +53,6 @@ LogLevel LevelOfCode(int code);
 // The name of a gRPC status code, e.g. "NOT_FOUND".
 std::string CodeName(int code);
 
-}  // namespace collections::api
+}  // namespace collections::base
 
-#endif  // COLLECTIONS_API_JSON_TEXT_H_
+#endif  // COLLECTIONS_BASE_JSON_TEXT_H_
