@@ -8,7 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "service/auth/signed_payload.h"
+#include "service/signing/signed_payload.h"
 
 namespace collections::courier {
 namespace {
@@ -112,9 +112,9 @@ TransportResult PostWebhook(const WebhookOptions& o, const std::string& json,
   const int64_t timestamp = absl::ToUnixSeconds(now);
   curl_slist* h = nullptr;
   h = curl_slist_append(h, "Content-Type: application/json");
-  h = curl_slist_append(h, absl::StrCat(auth::kTimestampHeader, ": ", timestamp).c_str());
+  h = curl_slist_append(h, absl::StrCat(signing::kTimestampHeader, ": ", timestamp).c_str());
   h = curl_slist_append(
-      h, absl::StrCat(auth::kSignatureHeader, ": ", auth::SignPayload(o.secret, timestamp, json)).c_str());
+      h, absl::StrCat(signing::kSignatureHeader, ": ", signing::SignPayload(o.secret, timestamp, json)).c_str());
   h = curl_slist_append(h, absl::StrCat("Idempotency-Key: ", idempotency_key).c_str());
   h = curl_slist_append(h, "Expect:");
   SlistPtr headers(h);

@@ -51,13 +51,13 @@ TransportResult SendMail(const SmtpOptions& options, const std::string& from,
 
 struct WebhookOptions {
   std::string url;
-  std::string secret;   // HMAC key (auth/signed_payload.h)
+  std::string secret;   // HMAC key (signing/signed_payload.h)
   std::string ca_file;  // empty = the system's CA bundle
   absl::Duration timeout = absl::Seconds(30);
 };
 
 // POSTs `json` with Content-Type application/json, the signature headers
-// of auth/signed_payload.h at `now`, and Idempotency-Key: `idempotency_key`.
+// of signing/signed_payload.h at `now`, and Idempotency-Key: `idempotency_key`.
 TransportResult PostWebhook(const WebhookOptions& options, const std::string& json,
                             const std::string& idempotency_key, absl::Time now);
 

@@ -1,7 +1,7 @@
 // Inbound payment notifications: "this invoice was paid" from a payment
 // provider (or the host's bridge to one), posted to collectionsd's HTTP port
 // as POST /v1/tenants/{tenant}/paymentNotifications (service/server wires
-// the route and checks the signature, auth/signed_payload.h). This file
+// the route and checks the signature, signing/signed_payload.h). This file
 // holds what follows the signature: the generic JSON format, and its
 // mapping to LedgerService.RecordPayment.
 //

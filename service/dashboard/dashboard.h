@@ -26,8 +26,8 @@
 #include "service/app/app_common.h"
 #include "service/auth/api_tokens.h"
 #include "service/dashboard/session.h"
+#include "service/http/http_message.h"
 #include "service/base/dates.h"
-#include "service/server/http_endpoint.h"
 
 namespace collections::app {
 class ArrangementsApp;
@@ -37,8 +37,8 @@ class RecoveryApp;
 
 namespace collections::dashboard {
 
-using server::HttpRequest;
-using server::HttpResponse;
+using http::HttpRequest;
+using http::HttpResponse;
 
 // The pattern of every dashboard path, GET and POST.
 inline constexpr char kDashboardRoute[] = "/dashboard(/.*)?";

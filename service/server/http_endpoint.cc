@@ -49,20 +49,6 @@ void Answer(const HttpResponse& out, httplib::Response& res) {
 
 }  // namespace
 
-std::string HttpRequest::Header(const std::string& name) const {
-  for (const auto& [k, v] : headers) {
-    if (absl::EqualsIgnoreCase(k, name)) return v;
-  }
-  return "";
-}
-
-std::string HttpRequest::Query(const std::string& name) const {
-  for (const auto& [k, v] : query) {
-    if (k == name) return v;
-  }
-  return "";
-}
-
 HttpEndpoint::HttpEndpoint() : server_(std::make_unique<httplib::Server>()) {}
 
 HttpEndpoint::~HttpEndpoint() { Stop(); }

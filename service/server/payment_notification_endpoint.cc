@@ -7,7 +7,7 @@
 #include "service/base/json_text.h"
 #include "service/base/resource_names.h"
 #include "service/auth/pem.h"
-#include "service/auth/signed_payload.h"
+#include "service/signing/signed_payload.h"
 #include "service/base/errors.h"
 
 namespace collections::server {
@@ -91,8 +91,8 @@ HttpHandler PaymentNotificationHandler(PaymentNotificationOptions options,
     };
     auto secret = TenantSecret(options.secrets_dir, tenant);
     if (!secret.ok()) return fail(secret.status(), "");
-    if (absl::Status st = auth::VerifySignedPayload(
-            *secret, req.Header(auth::kTimestampHeader), req.Header(auth::kSignatureHeader),
+    if (absl::Status st = signing::VerifySignedPayload(
+            *secret, req.Header(signing::kTimestampHeader), req.Header(signing::kSignatureHeader),
             req.body, clock.Now(), options.tolerance);
         !st.ok()) {
       return fail(st, "");

@@ -1,7 +1,7 @@
 // POST /v1/tenants/{tenant}/paymentNotifications on collectionsd's HTTP
 // port: a payment provider, or the host's bridge to one, says that an
 // invoice was paid. The request is authenticated by its signature alone
-// (auth/signed_payload.h) under the tenant's secret, the file named by the
+// (signing/signed_payload.h) under the tenant's secret, the file named by the
 // tenant id in the secrets folder; the body is the generic format of
 // app/payment_notification.h, recorded as a payment with the event id as
 // request id. docs/payment-notifications.md is the user's guide.

@@ -11,7 +11,7 @@
 #include "connectors/courier/courier_config.h"
 #include "connectors/courier/letter_pdf.h"
 #include "connectors/courier/message.h"
-#include "service/auth/signed_payload.h"
+#include "service/signing/signed_payload.h"
 #include "service/base/errors.h"
 
 namespace collections::courier {
@@ -108,17 +108,17 @@ TEST(CourierMessage, LetterIsAPdfWithEveryLine) {
 TEST(SignedPayload, VerifiesSignatureAndWindow) {
   const absl::Time now = absl::FromUnixSeconds(1795176000);
   const std::string body = "{\"event_id\":\"evt_1\"}";
-  const std::string sig = auth::SignPayload("s3cret-s3cret-s3cret", 1795176000, body);
+  const std::string sig = signing::SignPayload("s3cret-s3cret-s3cret", 1795176000, body);
   EXPECT_TRUE(absl::StartsWith(sig, "v1="));
   EXPECT_EQ(sig.size(), 3u + 64u);
-  EXPECT_TRUE(auth::VerifySignedPayload("s3cret-s3cret-s3cret", "1795176000", sig, body, now,
+  EXPECT_TRUE(signing::VerifySignedPayload("s3cret-s3cret-s3cret", "1795176000", sig, body, now,
                                         absl::Minutes(5)).ok());
   // Rotation: an old and a new signature side by side.
-  EXPECT_TRUE(auth::VerifySignedPayload("s3cret-s3cret-s3cret", "1795176000", "v1=00," + sig, body,
+  EXPECT_TRUE(signing::VerifySignedPayload("s3cret-s3cret-s3cret", "1795176000", "v1=00," + sig, body,
                                         now, absl::Minutes(5)).ok());
   auto reason = [&](absl::string_view secret, absl::string_view ts, absl::string_view s,
                     absl::string_view b, absl::Time at) {
-    return domain::ReasonOf(auth::VerifySignedPayload(secret, ts, s, b, at, absl::Minutes(5)));
+    return domain::ReasonOf(signing::VerifySignedPayload(secret, ts, s, b, at, absl::Minutes(5)));
   };
   EXPECT_EQ(reason("other-secret-other", "1795176000", sig, body, now), "SIGNATURE_INVALID");
   EXPECT_EQ(reason("s3cret-s3cret-s3cret", "1795176000", sig, body + " ", now), "SIGNATURE_INVALID");

@@ -10,7 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "service/auth/signed_payload.h"
+#include "service/signing/signed_payload.h"
 #include "tests/api/prod_support.h"
 
 namespace collections::testing {
@@ -86,8 +86,8 @@ class PaymentNotifications : public ::testing::Test {
                        const std::string& secret = kSecret) {
     const int64_t ts = absl::ToUnixSeconds(signed_at.value_or(kNow));
     httplib::Client cli("127.0.0.1", srv_.production().http_port());
-    httplib::Headers h = {{auth::kTimestampHeader, std::to_string(ts)},
-                          {auth::kSignatureHeader, auth::SignPayload(secret, ts, body)}};
+    httplib::Headers h = {{signing::kTimestampHeader, std::to_string(ts)},
+                          {signing::kSignatureHeader, signing::SignPayload(secret, ts, body)}};
     return cli.Post(absl::StrCat("/v1/tenants/", tenant, "/paymentNotifications"), h, body,
                     "application/json");
   }

@@ -14,8 +14,8 @@
 // own id (an event id, an idempotency key). Several "v1=" values separated
 // by "," are accepted, so a sender can sign with an old and a new secret
 // while the secret rotates.
-#ifndef COLLECTIONS_AUTH_SIGNED_PAYLOAD_H_
-#define COLLECTIONS_AUTH_SIGNED_PAYLOAD_H_
+#ifndef COLLECTIONS_SIGNING_SIGNED_PAYLOAD_H_
+#define COLLECTIONS_SIGNING_SIGNED_PAYLOAD_H_
 
 #include <cstdint>
 #include <string>
@@ -24,7 +24,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace collections::auth {
+namespace collections::signing {
 
 inline constexpr char kTimestampHeader[] = "X-Collections-Timestamp";
 inline constexpr char kSignatureHeader[] = "X-Collections-Signature";
@@ -43,6 +43,6 @@ absl::Status VerifySignedPayload(absl::string_view secret, absl::string_view tim
                                  absl::string_view signature_header, absl::string_view body,
                                  absl::Time now, absl::Duration tolerance);
 
-}  // namespace collections::auth
+}  // namespace collections::signing
 
-#endif  // COLLECTIONS_AUTH_SIGNED_PAYLOAD_H_
+#endif  // COLLECTIONS_SIGNING_SIGNED_PAYLOAD_H_

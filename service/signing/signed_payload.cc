@@ -1,4 +1,4 @@
-#include "service/auth/signed_payload.h"
+#include "service/signing/signed_payload.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -14,7 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "service/base/errors.h"
 
-namespace collections::auth {
+namespace collections::signing {
 namespace {
 
 absl::Status Unauthenticated(absl::string_view reason, absl::string_view message) {
@@ -70,4 +70,4 @@ absl::Status VerifySignedPayload(absl::string_view secret, absl::string_view tim
   return absl::OkStatus();
 }
 
-}  // namespace collections::auth
+}  // namespace collections::signing
