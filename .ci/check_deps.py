@@ -87,11 +87,13 @@ RULES = {
     "service/domain": STD | {"absl", "mustache"} | BASE,  # mustache: header-only text templates
     "service/cmdline": STD | {"absl"},
     "service/pdf": STD | {"absl", "cairo"},
+    # Conversions between the generated messages and base's values.
+    "service/messages": STD | {"absl", "protobuf", "proto"} | BASE,
     "service/store": STD | {"absl", "sqlite", "libpq"} | BASE | {"service/domain"},
     "service/app": STD | {"absl", "protobuf", "proto", "openssl"} | BASE
-                   | {"service/domain", "service/store"},
+                   | {"service/domain", "service/store", "service/messages"},
     "service/auth": STD | {"absl", "protobuf", "proto", "openssl"} | BASE
-                    | {"service/domain", "service/store"},
+                    | {"service/domain", "service/store", "service/messages"},
     "service/http": STD | {"absl", "protobuf", "proto"} | BASE | {"service/domain"},
     # absl::Status <-> grpc::Status, shared by the API edge and every client.
     "service/grpc_status": STD | {"absl", "protobuf", "proto", "grpc"} | BASE,
@@ -112,7 +114,7 @@ RULES = {
     "connectors/common:runtime": STD | {"absl", "protobuf", "proto", "grpc", "grpc_stubs",
                                         "openssl"} | BASE
                                 | {"service/domain", "service/cmdline", "service/grpc_status",
-                                   "connectors/common"},
+                                   "service/messages", "connectors/common"},
     "connectors/<format>": STD | {"absl", "protobuf", "proto"} | PARSER_LIBS | BASE
                            | {"service/domain"} | CONNECTOR_FORMATS,
     # The courier is a gRPC client (it follows StreamActions) that renders
@@ -120,7 +122,7 @@ RULES = {
     "connectors/courier": STD | {"absl", "protobuf", "proto", "grpc", "grpc_stubs", "curl",
                                  "openssl"} | BASE
                           | {"service/domain", "service/pdf", "service/signing",
-                             "connectors/common"},
+                             "service/messages", "connectors/common"},
 }
 
 # Known breaches, each to be removed by the change that fixes it. Entries are

@@ -26,6 +26,7 @@
 #include "connectors/common/values.h"
 #include "service/base/errors.h"
 #include "service/base/status_macros.h"
+#include "service/messages/convert.h"
 
 namespace collections::connectors {
 
@@ -166,16 +167,6 @@ int64_t EnvInt(const char* name) {
   int64_t n = 0;
   if (v == nullptr || !absl::SimpleAtoi(v, &n)) return 0;
   return n;
-}
-
-const v1::ExternalRef* RefOf(const v1::SyncRecord& r) {
-  switch (r.record_case()) {
-    case v1::SyncRecord::kCustomer: return &r.customer().external_ref();
-    case v1::SyncRecord::kInvoice: return &r.invoice().external_ref();
-    case v1::SyncRecord::kCreditNote: return &r.credit_note().external_ref();
-    case v1::SyncRecord::kPayment: return &r.payment().external_ref();
-    default: return nullptr;
-  }
 }
 
 // Fingerprints of the customers and invoices seen so far in the file (see
@@ -361,7 +352,7 @@ class Runner {
     rej.field = FieldOfOutcome(o);
     rej.reason = o.reason();
     rej.description = o.description();
-    if (const auto* ref = RefOf(rec.record)) rej.external_id = ref->id();
+    if (const auto* ref = messages::RefOf(rec.record)) rej.external_id = ref->id();
     return rej;
   }
 

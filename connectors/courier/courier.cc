@@ -13,6 +13,7 @@
 #include "service/base/json_text.h"
 #include "service/base/errors.h"
 #include "service/base/status_macros.h"
+#include "service/messages/convert.h"
 
 namespace collections::courier {
 
@@ -20,10 +21,6 @@ namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 using google::protobuf::util::TimeUtil;
-
-absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(ts));
-}
 
 void Log(absl::string_view msg, absl::string_view action, absl::string_view status,
          absl::string_view detail) {
@@ -263,7 +260,7 @@ absl::StatusOr<Courier::Next> Courier::Handle(Item& item, absl::Time* wake) {
   if (!check.allowed()) {
     if (check.has_next_allowed_time()) {
       const absl::Duration until =
-          FromTimestamp(check.next_allowed_time()) - FromTimestamp(check.check_time());
+          messages::FromTs(check.next_allowed_time()) - messages::FromTs(check.check_time());
       *wake = absl::Now() + std::clamp(until, absl::Milliseconds(100), config_.recheck_max);
       Log("waiting for the contact window", a.name(), check.rule(),
           absl::StrCat("allowed from ", TimeUtil::ToString(check.next_allowed_time())));

@@ -9,7 +9,6 @@
 #include "collections_sidecar/v1/stored_event.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
-#include "google/protobuf/util/time_util.h"
 #include "google/protobuf/util/type_resolver_util.h"
 #include "service/base/resource_names.h"
 #include "service/domain/amount_limits.h"
@@ -25,14 +24,6 @@ absl::Status CheckTenant(const CallContext& ctx, absl::string_view tenant) {
   return domain::WithReason(
       absl::PermissionDeniedError("the caller's credentials do not grant access to this tenant"),
       "TENANT_ACCESS_DENIED");
-}
-
-google::protobuf::Timestamp Ts(absl::Time t) {
-  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
-
-absl::Time FromTs(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(ts));
 }
 
 absl::StatusOr<absl::CivilDay> ToDay(const v1::Date& date, absl::string_view field) {
@@ -223,8 +214,7 @@ absl::Status AppendEvent(store::Transaction& tx, const domain::Clock& clock,
                          const google::protobuf::Message* before,
                          const google::protobuf::Message* after, absl::string_view request_id) {
   v1::StoredEvent e;
-  *e.mutable_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-      absl::ToUnixNanos(clock.Now()));
+  *e.mutable_time() = Ts(clock.Now());
   e.set_actor(ctx.actor);
   e.set_type(std::string(type));
   e.set_resource(std::string(resource));

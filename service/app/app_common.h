@@ -18,6 +18,7 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "service/app/page_token.h"
+#include "service/messages/convert.h"
 #include "service/base/dates.h"
 #include "service/base/money.h"
 #include "service/store/store.h"
@@ -67,21 +68,12 @@ absl::Status CheckNotFuture(absl::Time t, const domain::Clock& clock, absl::stri
 // their day.
 absl::Time InstantOn(absl::CivilDay day, const domain::Clock& clock);
 
-// absl::Time <-> google.protobuf.Timestamp, to the nanosecond.
-google::protobuf::Timestamp Ts(absl::Time t);
-absl::Time FromTs(const google::protobuf::Timestamp& ts);
-
-// The message stored in a document's body. INTERNAL (naming the document's
-// kind and id) when the body does not parse: the store holds only what this
-// code wrote, so a body that does not parse is corruption, not bad input.
-template <typename Msg>
-absl::StatusOr<Msg> ParseDoc(const store::Doc& d) {
-  Msg m;
-  if (!m.ParseFromString(d.body)) {
-    return absl::InternalError(absl::StrCat("stored ", d.kind, " ", d.id, " does not parse"));
-  }
-  return m;
-}
+// absl::Time <-> google.protobuf.Timestamp and the message stored in a
+// document (ParseDoc<v1::Invoice>(doc)), defined in service/messages for
+// every layer that holds messages.
+using messages::FromTs;
+using messages::ParseDoc;
+using messages::Ts;
 
 domain::Money ToMoney(const v1::Money& m);
 v1::Money ToProtoMoney(absl::string_view currency, int64_t minor);

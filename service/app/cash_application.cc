@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/util/time_util.h"
 #include "service/base/resource_names.h"
 #include "service/domain/amount_limits.h"
 #include "service/base/errors.h"
@@ -22,7 +21,7 @@ namespace {
 using domain::InvalidInput;
 
 google::protobuf::Timestamp Now(const domain::Clock& clock) {
-  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock.Now()));
+  return Ts(clock.Now());
 }
 
 // A new document id for `ref` in `kind`: the readable form when free, the

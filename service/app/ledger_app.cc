@@ -18,6 +18,7 @@
 #include "service/base/errors.h"
 #include "service/domain/ledger.h"
 #include "service/base/status_macros.h"
+#include "service/messages/convert.h"
 
 namespace collections::app {
 
@@ -318,16 +319,6 @@ int ApplyRank(const v1::SyncRecord& r) {
   }
 }
 
-const v1::ExternalRef* RefOf(const v1::SyncRecord& r) {
-  switch (r.record_case()) {
-    case v1::SyncRecord::kCustomer: return &r.customer().external_ref();
-    case v1::SyncRecord::kInvoice: return &r.invoice().external_ref();
-    case v1::SyncRecord::kCreditNote: return &r.credit_note().external_ref();
-    case v1::SyncRecord::kPayment: return &r.payment().external_ref();
-    default: return nullptr;
-  }
-}
-
 // Static validation of one record, before anything is applied. A record is
 // complete only once merged with the stored one (no mask: the fields it
 // populates; with a mask: the fields named), so the checks here are of
@@ -359,7 +350,7 @@ void ReplayEarlierChunks(LedgerOps& ops, const std::vector<v1::SyncLedgerRequest
         ops.ApplyCustomer(rec.customer(), rec.update_mask()).IgnoreError();
         continue;
       }
-      const v1::ExternalRef* ref = RefOf(rec);
+      const v1::ExternalRef* ref = messages::RefOf(rec);
       if (ref == nullptr) continue;
       auto customer = ops.ResolveCustomer(rec.customer_ref(), ref->source_system());
       if (!customer.ok()) continue;
@@ -396,7 +387,7 @@ absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRe
     outcomes[i].set_chunk_index(chunk.chunk_index());
     outcomes[i].set_record_index(i);
     outcomes[i].set_source_location(chunk.records(i).source_location());
-    if (const auto* ref = RefOf(chunk.records(i))) *outcomes[i].mutable_external_ref() = *ref;
+    if (const auto* ref = messages::RefOf(chunk.records(i))) *outcomes[i].mutable_external_ref() = *ref;
   }
   std::vector<int> order(n);
   for (int i = 0; i < n; ++i) order[i] = i;
@@ -440,7 +431,7 @@ absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRe
           // application finds the customer from its references.
           res = bank_payments.Apply(rec.payment());
         } else {
-          const v1::ExternalRef* ref = RefOf(rec);
+          const v1::ExternalRef* ref = messages::RefOf(rec);
           auto customer = ops.ResolveCustomer(rec.customer_ref(), ref->source_system());
           if (!customer.ok()) {
             res = customer.status();

@@ -1,7 +1,5 @@
 #include "service/app/letters_app.h"
 
-#include <google/protobuf/util/time_util.h>
-
 #include <map>
 #include <vector>
 
@@ -21,12 +19,11 @@ namespace v1 = ::collections_sidecar::v1;
 namespace {
 
 using domain::InvalidInput;
-using google::protobuf::util::TimeUtil;
 
 constexpr char kTemplatesCollection[] = "messageTemplates";
 
 google::protobuf::Timestamp Now(const domain::Clock& clock) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock.Now()));
+  return Ts(clock.Now());
 }
 
 std::string ProfileName(absl::string_view tenant) {

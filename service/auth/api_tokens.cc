@@ -13,6 +13,7 @@
 #include "service/base/resource_names.h"
 #include "service/base/errors.h"
 #include "service/base/status_macros.h"
+#include "service/messages/convert.h"
 
 namespace collections::auth {
 
@@ -40,23 +41,6 @@ bool IsLowerHex(absl::string_view s, size_t len) {
   return true;
 }
 
-void SetTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
-  const int64_t ns = absl::ToUnixNanos(t);
-  ts->set_seconds(ns / 1000000000);
-  ts->set_nanos(static_cast<int32_t>(ns % 1000000000));
-}
-
-absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
-absl::StatusOr<v1::ApiToken> Decode(const store::Doc& doc) {
-  v1::ApiToken t;
-  if (!t.ParseFromString(doc.body)) {
-    return absl::DataLossError(absl::StrCat("stored api_token ", doc.id, " does not parse"));
-  }
-  return t;
-}
 
 TokenInfo InfoOf(const v1::ApiToken& t) {
   TokenInfo info;
@@ -64,8 +48,8 @@ TokenInfo InfoOf(const v1::ApiToken& t) {
   info.tenant = t.tenant();
   info.scope = static_cast<Scope>(t.scope());
   info.description = t.description();
-  info.create_time = FromTimestamp(t.create_time());
-  if (t.has_revoke_time()) info.revoke_time = FromTimestamp(t.revoke_time());
+  info.create_time = messages::FromTs(t.create_time());
+  if (t.has_revoke_time()) info.revoke_time = messages::FromTs(t.revoke_time());
   return info;
 }
 
@@ -109,7 +93,7 @@ absl::StatusOr<NewToken> TokenStore::Create(absl::string_view tenant, Scope scop
   t.set_scope(static_cast<v1::ApiToken::Scope>(scope));
   t.set_secret_sha256(Sha256Hex(secret));
   t.set_description(std::string(description));
-  SetTimestamp(clock_.Now(), t.mutable_create_time());
+  *t.mutable_create_time() = messages::Ts(clock_.Now());
   RETURN_IF_ERROR(store_.Run(kSystemTenant, store::TxMode::kWrite, [&](store::Transaction& tx) {
     ASSIGN_OR_RETURN(auto existing, tx.GetDoc(kKind, id));
     if (existing) return absl::AbortedError("token id collision; retry");
@@ -125,7 +109,7 @@ absl::StatusOr<std::vector<TokenInfo>> TokenStore::List(absl::string_view tenant
     while (true) {
       ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kKind, tenant, after, 500));
       for (const auto& d : docs) {
-        ASSIGN_OR_RETURN(v1::ApiToken t, Decode(d));
+        ASSIGN_OR_RETURN(v1::ApiToken t, messages::ParseDoc<v1::ApiToken>(d));
         out.push_back(InfoOf(t));
       }
       if (docs.size() < 500) return absl::OkStatus();
@@ -142,9 +126,9 @@ absl::StatusOr<TokenInfo> TokenStore::Revoke(absl::string_view id) {
     if (!doc) {
       return domain::NotFoundError("TOKEN_NOT_FOUND", absl::StrCat("no API token ", id));
     }
-    ASSIGN_OR_RETURN(v1::ApiToken t, Decode(*doc));
+    ASSIGN_OR_RETURN(v1::ApiToken t, messages::ParseDoc<v1::ApiToken>(*doc));
     if (!t.has_revoke_time()) {
-      SetTimestamp(clock_.Now(), t.mutable_revoke_time());
+      *t.mutable_revoke_time() = messages::Ts(clock_.Now());
       RETURN_IF_ERROR(tx.PutDoc(ToDoc(t)));
     }
     info = InfoOf(t);
@@ -169,7 +153,7 @@ absl::StatusOr<TokenInfo> TokenStore::Verify(absl::string_view bearer) {
   RETURN_IF_ERROR(store_.Run(kSystemTenant, store::TxMode::kRead, [&](store::Transaction& tx) {
     ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kKind, id));
     if (doc) {
-      ASSIGN_OR_RETURN(token, Decode(*doc));
+      ASSIGN_OR_RETURN(token, messages::ParseDoc<v1::ApiToken>(*doc));
     }
     return absl::OkStatus();
   }));
