@@ -2,16 +2,23 @@
 """The layering of the tree, checked over the #include lines.
 
 Each folder of service/ and connectors/ may include only the folders and the
-libraries listed for it in RULES: the domain sees Abseil and the standard
-library, the application layer never sees gRPC, connectors never see the
-server's API, app, store or auth code, and so on (docs/style.md explains the
-layers). Tests may include anything and are not checked.
+libraries listed for it in RULES: base sees Abseil and the standard library,
+the domain base too, the application layer never sees gRPC, connectors never
+see the server's API, app, store or auth code, and so on (docs/style.md
+explains the layers). Tests may include anything and are not checked.
 
 An include the script cannot classify is an error too: a new library gets a
 category in EXTERNAL before any folder may use it.
 
     .ci/check_deps.py            # exit 0 when clean, 1 with one line per breach
     .ci/check_deps.py --list     # also print every folder's observed dependencies
+    .ci/check_deps.py --links build   # the connectors' link lines in a Ninja build
+
+Includes are not the whole story: a CMake DEPS line can pull a library in
+that no include names. --links reads the link command of every connector
+executable from a configured Ninja build (no compiling needed) and fails when
+it names a library outside CONNECTOR_LINK; ctest runs it
+(connector_link_layering_test).
 
 Run by deploy/test.sh under CI; needs only python3 and git.
 """
@@ -77,7 +84,7 @@ def classify_generated(path):
 CONNECTOR_RUNTIME = {"client", "checkpoint", "runner", "watch", "progress", "connector_main"}
 
 STD = {"std", "posix"}
-BASE = {"service/base"}  # money, dates, errors, status macros, names: Abseil only
+BASE = {"service/base"}  # money, dates, errors, status macros, names, log lines: Abseil only
 PARSER_LIBS = {"libxml2", "zlib", "sqlite", "qpdf", "cairo", "lcms2"}
 CONNECTOR_FORMATS = {"connectors/common", "connectors/einvoice"}
 
@@ -131,6 +138,36 @@ RULES = {
 # empty: a new breach is fixed (move the helper down), not listed here.
 ALLOWED_LEAKS = set()
 
+# What a connector executable may link: its own libraries (connector_*), the
+# runtime and the parsers' toolkit, the generated messages and the libraries
+# below the server. Never the server's API, app, store or auth libraries.
+CONNECTOR_LINK = {"connectors_runtime", "connectors_common", "connectors_gen_export",
+                  "collections_proto", "collections_base", "collections_domain",
+                  "collections_grpc_status", "collections_messages", "collections_cmdline",
+                  "collections_signing", "collections_pdf"}
+LIBRARY = re.compile(r"(?:^|/)lib([A-Za-z0-9_]+)\.a$")
+
+
+def check_links(build_dir):
+    """Errors for connector executables that link a library outside CONNECTOR_LINK."""
+    def ninja(*args):
+        return subprocess.run(["ninja", "-C", build_dir, "-t", *args], check=True,
+                              capture_output=True, text=True).stdout
+    executables = sorted({line.split(":")[0] for line in ninja("targets", "all").splitlines()
+                          if re.match(r"connectors/[^/]+/collections-[a-z0-9-]+:", line)})
+    if not executables:
+        return [f"{build_dir}: no connector executables found (is it a configured Ninja build?)"]
+    errors = []
+    for exe in executables:
+        link = ninja("commands", exe).strip().splitlines()[-1]
+        libs = {m.group(1) for m in map(LIBRARY.search, link.split()) if m}
+        for lib in sorted(libs - CONNECTOR_LINK):
+            if not lib.startswith("connector_"):
+                errors.append(f"{exe} links {lib}, which a connector may not link")
+    print(f"check_deps: {len(executables)} connector executables, link lines checked")
+    return errors
+
+
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 
 
@@ -182,7 +219,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--list", action="store_true",
                         help="print every folder's observed dependencies")
+    parser.add_argument("--links", metavar="BUILD_DIR",
+                        help="check only the connectors' link lines in a Ninja build")
     args = parser.parse_args()
+
+    if args.links:
+        errors = check_links(args.links)
+        for e in errors:
+            print(e, file=sys.stderr)
+        return 1 if errors else 0
 
     files = subprocess.run(["git", "ls-files", "service", "connectors"], cwd=ROOT, check=True,
                            capture_output=True, text=True).stdout.split()
