@@ -30,8 +30,8 @@ using domain::InvalidInput;
 using google::protobuf::util::TimeUtil;
 
 constexpr char kAggregateKind[] = "aggregate";
-// The tenant's risk aggregate (domain::PortfolioTotals); the model before
-// issue 20 kept its own under "portfolio_prior".
+// The tenant's risk aggregate (domain::PortfolioTotals); the earlier model,
+// which counted paid invoices only, kept its own under "portfolio_prior".
 constexpr char kPriorId[] = "portfolio_risk";
 constexpr char kCustomerKind2[] = "customer";
 // Customers per transaction when many cases move at once.

@@ -1,6 +1,7 @@
 // RecoveryApp: the RecoveryService operations on collections_sidecar.v1 messages,
 // without gRPC. It loads an AccountContext per customer from the store (the
-// ledger snapshot, contacts, outbox actions and the arrangements of issue 4),
+// ledger snapshot, contacts, outbox actions and the arrangements: promises, plans,
+// settlements, disputes),
 // runs the pure engine (service/domain: recommend, compliance, risk,
 // work_queue, templates) and writes contacts and outbox actions as store
 // documents of kinds "contact" and "outbox"; the tenant's policy, once

@@ -195,7 +195,7 @@ struct PaymentPlan {
   std::vector<PlanInstallment> installments;
   std::optional<absl::CivilDay> accepted_date;
   int renegotiations = 0;
-  // An installment is past due plus grace and unpaid (computed by issue 4).
+  // An installment is past due plus grace and unpaid (domain/plans.h).
   bool in_arrears = false;
   // When the plan defaulted (status kDefaulted).
   std::optional<absl::CivilDay> defaulted_date;
@@ -281,8 +281,7 @@ struct AccountContext {
   std::vector<PendingAction> pending;
   // The run day of the newest outbox action of the account, pending or not.
   std::optional<absl::CivilDay> last_outbox_day;
-  // The latest non-payment reason recorded (also derivable from contacts;
-  // issue 4 may set it from a hardship or dispute record).
+  // The latest non-payment reason recorded (also derivable from contacts).
   NonPaymentReason reason = NonPaymentReason::kUnspecified;
   std::optional<absl::CivilDay> reason_date;
 

@@ -341,7 +341,7 @@ TEST_F(LedgerE2E, CreditNoteAgainstInvoiceAndAccount) {
   EXPECT_EQ(after.amount_credited().minor_units(), 10000);
 }
 
-// Issue 14 D1: ledger.proto's Allocation.invoice accepts "the invoice's
+// ledger.proto's Allocation.invoice accepts "the invoice's
 // external id or number"; journals and GnuCash books send the external id.
 TEST_F(LedgerE2E, AllocationNamesTheInvoiceByExternalIdOrNumber) {
   v1::Customer c = Upsert(MakeCustomer("C-1", "Ortiz Bakery"));
@@ -376,7 +376,7 @@ TEST_F(LedgerE2E, AllocationNamesTheInvoiceByExternalIdOrNumber) {
   EXPECT_EQ(Pay(c.name(), unknown, &out).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
-// Issue 14 D4: EN 16931 BG-3 (the preceding invoice) is information. A
+// EN 16931 BG-3 (the preceding invoice) is information. A
 // credit note naming an invoice the service does not hold is kept as
 // unapplied credit with the reference, and applied when the invoice arrives.
 TEST_F(LedgerE2E, CreditNoteForAnUnknownInvoiceWaitsForIt) {

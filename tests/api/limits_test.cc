@@ -152,7 +152,7 @@ TEST(Limits, FullQueueAnswersAtOnceDeadlinesAreHonouredHealthStillAnswers) {
   EXPECT_EQ(CustomerCount(*stub), 0);
 }
 
-// Issue 15, failure 10: a queue-full answer carries RetryInfo like a rate
+// A queue-full answer carries RetryInfo like a rate
 // limit does, and one tenant's burst fills only its own share of the queue.
 TEST(Limits, QueueFullAnswersCarryRetryInfoAndOneTenantCannotFillTheQueue) {
   TempDir dir;

@@ -145,7 +145,7 @@ TEST_F(MetricsTest, DrainingStopsTheEndpoint) {
   EXPECT_EQ(HttpGet(port, "/readyz").status, 0);  // connection refused
 }
 
-// Issue 15, failure 5: /metrics shows per-tenant figures only to an
+// /metrics shows per-tenant figures only to an
 // authenticated scrape, or figures summed over tenants off loopback.
 TEST(MetricsExposure, ABearerTokenFileGuardsPerTenantSeries) {
   ProdServer srv;
@@ -189,7 +189,7 @@ TEST(MetricsExposure, OffLoopbackWithoutATokenIsRefusedOrAggregateOnly) {
       << r.body;
 }
 
-// Issue 15, failure 9: idle connections do not stall the probes.
+// Idle connections do not stall the probes.
 TEST(MetricsExposure, IdleConnectionsDoNotDelayHealthz) {
   ProdServer srv;
   srv.production_options().http_listen = "127.0.0.1:0";

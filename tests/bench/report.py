@@ -496,7 +496,7 @@ def scaling_main(src, md_path, json_path):
 
 
 def scaling_targets(targets, backend, points):
-    """Issue 13's targets, judged at the largest size measured."""
+    """The scaling targets (BENCHMARKS.md), judged at the largest size measured."""
     small, big = points[0], points[-1]
     at = f"{backend}, {big['invoices']:,} invoices"
 

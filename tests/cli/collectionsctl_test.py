@@ -181,7 +181,7 @@ class CollectionsctlTest(unittest.TestCase):
         self.assertIn("TIME_BEFORE_CUSTOMER", res.stderr)
 
     def test_complete_without_at_is_now_and_the_next_reminder_waits(self):
-        # Issue 16: `complete <action> SENT` recorded 1970, so the queue saw
+        # `complete <action> SENT` recorded 1970, so the queue saw
         # 20,789 days without contact and recommended a second send that day.
         records = os.path.join(self.work, "outbox.jsonl")
         with open(records, "w") as f:

@@ -121,7 +121,7 @@ TEST(Summary, PaymentHistoryCountsLatePayers) {
   EXPECT_EQ(f.history.worst_days_late, 31);
 }
 
-// Issue 15, failure 2: a balance past int64 used to wrap to a negative
+// A balance past int64 used to wrap to a negative
 // figure; it is now OUT_OF_RANGE AMOUNT_SUM_OVERFLOW.
 TEST(Summary, BalancePastInt64FailsInsteadOfWrapping) {
   std::vector<InvoiceState> invs = {

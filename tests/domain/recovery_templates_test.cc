@@ -222,7 +222,7 @@ TEST(Templates, TheConsequenceAndThePlanOfferComeFromTheRecommendation) {
   EXPECT_TRUE(MakeRenderInput(ctx, rec, sender)->next_consequence.empty());
 }
 
-// Issue 12 item 6: no letter prints an empty placeholder, for a customer
+// No letter prints an empty placeholder, for a customer
 // with every field and for one with none of the optional ones.
 TEST(Templates, EveryShippedTemplateRendersCleanlyForSparseAndFullCustomers) {
   for (const auto& [label, input] : {std::pair{"full", Fixture()}, {"sparse", Sparse()}}) {

@@ -499,7 +499,7 @@ TEST(ParseCamt, MemoryStaysFlatOnALargeStatement) {
   EXPECT_LT(rss_max - rss_at_10pct, 4096) << "RSS grew while streaming";
 }
 
-// Issue 14 D9: an entry and its transaction details must agree; a
+// An entry and its transaction details must agree; a
 // contradictory entry is refused whole, located, naming the conflict.
 std::string OneEntry(const std::string& entry) {
   return absl::StrCat(

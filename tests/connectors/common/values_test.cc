@@ -79,7 +79,7 @@ TEST(Issues, CarryReasonFieldAndLocation) {
   EXPECT_EQ(NewRecord(where).record.source_location(), "f.csv:4:9");
 }
 
-// Issue 14 D10: internal resource names leaked into UBL Note, IIF MEMO and
+// Internal resource names leaked into UBL Note, IIF MEMO and
 // Xero Reference.
 TEST(PublicText, ResourceNamesBecomeTheirLastSegment) {
   EXPECT_EQ(PublicText("dispute tenants/acme/customers/c-1/disputes/d-7 settled"),

@@ -345,7 +345,7 @@ TEST(IifParse, RequiresACurrency) {
   for (const auto& i : c.issues) EXPECT_EQ(i.reason, "MISSING_CURRENCY");
 }
 
-// Issue 14 D2: QuickBooks exports of transactions alone are the norm; the
+// QuickBooks exports of transactions alone are the norm; the
 // customer is implied from NAME, keyed by its customer part (a job belongs
 // to its customer), and marked so that the runtime never overwrites a
 // customer the tenant already has.
@@ -375,7 +375,7 @@ TEST(IifParse, TransactionsAloneImplyTheirCustomers) {
   EXPECT_FALSE(c.records[0].implied_customer);  // from the !CUST row
 }
 
-// Issue 14 D3: a statement charge is a receivable, imported as an invoice.
+// A statement charge is a receivable, imported as an invoice.
 TEST(IifParse, StatementChargeIsAnInvoice) {
   Collected c = ParseText(
       "!TRNS\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\tMEMO\n"

@@ -1,4 +1,4 @@
-// Issue 14 item 4: every writer round-trips what the service produced.
+// Every writer round-trips what the service produced.
 //
 // The source collectionsd holds the host's books (a customer with three
 // invoices and a partial payment, tenant "acme", source system "erp") and

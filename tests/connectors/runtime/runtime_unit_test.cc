@@ -429,7 +429,7 @@ TEST(Progress, RendersBarRateAndRecords) {
   EXPECT_TRUE(ProgressEnabled(ProgressMode::kAlways));
 }
 
-// Issue 15, failure 11: a wrong token (or an unreachable server) leaves
+// A wrong token (or an unreachable server) leaves
 // the file in processing/ and retries with a growing pause; only bad
 // content goes to failed/.
 TEST(Watch, CredentialFailuresAreRetriedWithBackoffAndBadContentFails) {
