@@ -32,7 +32,7 @@ class PostgresStoreTest : public PostgresTestBase {
     return s.ok() ? *std::move(s) : nullptr;
   }
   static absl::StatusOr<int64_t> AppendEvent(Transaction& tx) {
-    return tx.AppendEvent(EventRow{0, "", "c", "r", "body"});
+    return tx.AppendEvent(EventRow{0, "", "c", "r", "body", ""});
   }
 };
 

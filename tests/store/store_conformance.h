@@ -190,7 +190,7 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
   static absl::StatusOr<int64_t> Append(Transaction& tx, absl::string_view customer,
                                         absl::string_view resource, absl::string_view body = "e") {
     return tx.AppendEvent(EventRow{0, "", std::string(customer), std::string(resource),
-                                   std::string(body)});
+                                   std::string(body), ""});
   }
 
   std::string dir_;

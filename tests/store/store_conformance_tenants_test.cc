@@ -157,7 +157,7 @@ absl::Status FillTenant(Store& store, absl::string_view tenant) {
     RETURN_IF_ERROR(tx.ReplaceSettlements("payment", "p2", {{"i1", "", "", 7, 100}}));
     for (int i = 0; i < 3; ++i) {
       RETURN_IF_ERROR(
-          tx.AppendEvent(EventRow{0, "", "A", absl::StrCat("r", i), absl::StrCat("body", i)})
+          tx.AppendEvent(EventRow{0, "", "A", absl::StrCat("r", i), absl::StrCat("body", i), ""})
               .status());
     }
     RETURN_IF_ERROR(tx.PutRequest("req-b", StoredRequest{"RecordPayment", "h2", kBinaryBody}));

@@ -133,7 +133,7 @@ class PostgresStore : public Store {
     RETURN_IF_ERROR(RunRead([&](PgConn& c) -> absl::Status {
       ASSIGN_OR_RETURN(Rows r, c.Query(sql, p));
       for (int i = 0; i < r.size(); ++i) {
-        out.push_back(EventRow{r.Int(i, 0), r.Str(i, 1), r.Str(i, 2), r.Str(i, 3), r.Str(i, 4)});
+        out.push_back(EventRow{r.Int(i, 0), r.Str(i, 1), r.Str(i, 2), r.Str(i, 3), r.Str(i, 4), ""});
       }
       return absl::OkStatus();
     }));

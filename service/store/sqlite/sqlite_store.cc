@@ -792,7 +792,7 @@ class SqliteStore : public Store {
       while (true) {
         ASSIGN_OR_RETURN(bool row, s->Step());
         if (!row) break;
-        out.push_back(EventRow{s->Int(0), s->Text(1), s->Text(2), s->Text(3), s->Text(4)});
+        out.push_back(EventRow{s->Int(0), s->Text(1), s->Text(2), s->Text(3), s->Text(4), ""});
       }
       return absl::OkStatus();
     });
