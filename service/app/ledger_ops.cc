@@ -11,11 +11,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "google/protobuf/util/time_util.h"
 #include "service/app/customer_search.h"
 #include "service/app/partial_update.h"
 #include "service/base/resource_names.h"
 #include "service/domain/amount_limits.h"
+#include "service/messages/convert.h"
 #include "service/base/errors.h"
 #include "service/base/status_macros.h"
 
@@ -53,10 +53,6 @@ absl::Status ValidateRef(const v1::ExternalRef& ref, absl::string_view field) {
     }
   }
   return absl::OkStatus();
-}
-
-google::protobuf::Timestamp NowTs(const domain::Clock& clock) {
-  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock.Now()));
 }
 
 // Fields the caller provides (everything that is not output only).
@@ -519,7 +515,7 @@ absl::Status LedgerOps::RefreshInvoice(const std::string& invoice_id) {
     after.clear_paid_date();
   }
   if (MessageDifferencer::Equals(before, after)) return absl::OkStatus();
-  *after.mutable_update_time() = NowTs(clock_);
+  *after.mutable_update_time() = messages::Ts(clock_.Now());
   row->amount_due = due;
   row->status = after.status();
   row->body = after.SerializeAsString();
@@ -737,7 +733,7 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCustomer(const v1::Customer& given,
     }
     next.set_name(before.name());
     *next.mutable_create_time() = before.create_time();
-    *next.mutable_update_time() = NowTs(clock_);
+    *next.mutable_update_time() = messages::Ts(clock_.Now());
     existing->body = next.SerializeAsString();
     existing->number.clear();
     RETURN_IF_ERROR(tx_.PutDoc(*existing));
@@ -766,7 +762,7 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCustomer(const v1::Customer& given,
     return CheckEtag(in.etag(), "", "customer.etag", CustomerResource(tenant_, id));
   }
   next.set_name(CustomerResource(tenant_, id));
-  *next.mutable_create_time() = NowTs(clock_);
+  *next.mutable_create_time() = messages::Ts(clock_.Now());
   *next.mutable_update_time() = next.create_time();
   RETURN_IF_ERROR(tx_.PutDoc(store::Doc{kCustomerKind, id, id, ref, "", next.SerializeAsString()}));
   RETURN_IF_ERROR(IndexCustomer(tx_, id, nullptr, next));
@@ -837,9 +833,9 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyInvoice(const std::string& customer_
     row.id = new_id;
     row.customer = customer_id;
     next.set_name(ChildResource(tenant_, customer_id, kInvoices, new_id));
-    *next.mutable_create_time() = NowTs(clock_);
+    *next.mutable_create_time() = messages::Ts(clock_.Now());
   }
-  *next.mutable_update_time() = NowTs(clock_);
+  *next.mutable_update_time() = messages::Ts(clock_.Now());
   ASSIGN_OR_RETURN(absl::CivilDay issue, ToDay(next.issue_date(), "invoice.issue_date"));
   ASSIGN_OR_RETURN(absl::CivilDay due, ToDay(next.due_date(), "invoice.due_date"));
   row.ref = ref;
@@ -905,7 +901,7 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyPayment(const std::string& customer_
     allocated += r.amount;
   }
   *next.mutable_unapplied() = ToProtoMoney(ccy, in.amount().minor_units() - allocated);
-  *next.mutable_create_time() = existing ? before.create_time() : NowTs(clock_);
+  *next.mutable_create_time() = existing ? before.create_time() : messages::Ts(clock_.Now());
   return StoreSettlingDoc(kPaymentKind, "payment", id, customer_id, ref, "",
                           existing ? &before : nullptr, next, rows);
 }
@@ -983,7 +979,7 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCreditNote(const std::string& custom
     allocated += r.amount;
   }
   *next.mutable_unapplied() = ToProtoMoney(ccy, in.amount().minor_units() - allocated);
-  *next.mutable_create_time() = existing ? before.create_time() : NowTs(clock_);
+  *next.mutable_create_time() = existing ? before.create_time() : messages::Ts(clock_.Now());
   return StoreSettlingDoc(kCreditNoteKind, "credit_note", id, customer_id, ref, in.number(),
                           existing ? &before : nullptr, next, rows);
 }
@@ -1039,7 +1035,7 @@ absl::StatusOr<v1::Invoice> LedgerOps::VoidInvoice(const std::string& customer_i
   after.set_voided(true);
   after.set_status(v1::Invoice::VOID);
   *after.mutable_amount_due() = ToProtoMoney(row->currency, 0);
-  *after.mutable_update_time() = NowTs(clock_);
+  *after.mutable_update_time() = messages::Ts(clock_.Now());
   row->status = v1::Invoice::VOID;
   row->amount_due = 0;
   row->body = after.SerializeAsString();
