@@ -89,17 +89,6 @@ void MetricsRegistry::Merge(Series* into, const Series& s) {
   into->sum += s.sum;
 }
 
-absl::string_view CodeName(int code) {
-  static constexpr absl::string_view kNames[] = {
-      "OK",           "CANCELLED",         "UNKNOWN",          "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND",     "ALREADY_EXISTS",   "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",  "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",         "UNAVAILABLE",      "DATA_LOSS",
-      "UNAUTHENTICATED"};
-  if (code < 0 || code >= static_cast<int>(std::size(kNames))) return "UNKNOWN";
-  return kNames[code];
-}
-
 void MetricsRegistry::Declare(absl::string_view name, absl::string_view help,
                               absl::string_view type, std::vector<double> bounds) {
   absl::MutexLock l(&mu_);

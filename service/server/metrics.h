@@ -83,9 +83,6 @@ std::string RenderLabels(const Labels& labels);
 // `rendered` (a RenderLabels result) without its tenant label.
 std::string WithoutTenant(const std::string& rendered);
 
-// A gRPC status code's canonical name, e.g. "RESOURCE_EXHAUSTED".
-absl::string_view CodeName(int code);
-
 }  // namespace collections::server
 
 #endif  // COLLECTIONS_SERVER_METRICS_H_

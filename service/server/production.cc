@@ -160,7 +160,7 @@ absl::StatusOr<std::unique_ptr<Production>> Production::Prepare(ProductionOption
 Production::~Production() { Detach(); }
 
 void Production::ObserveCall(absl::string_view method, int code, absl::Duration latency) {
-  const Labels labels = {{"method", std::string(method)}, {"code", std::string(CodeName(code))}};
+  const Labels labels = {{"method", std::string(method)}, {"code", base::CodeName(code)}};
   metrics_.Count(kRequests, labels);
   metrics_.Observe(kLatency, labels, absl::ToDoubleSeconds(latency));
 }
