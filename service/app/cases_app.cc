@@ -15,9 +15,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "collections_sidecar/v1/audit.pb.h"
+#include "service/app/arrangements_app.h"
 #include "service/app/cases_internal.h"
+#include "service/app/ledger_ops.h"
 #include "service/app/partial_update.h"
 #include "service/base/resource_names.h"
+#include "service/store/customer_doc_cache.h"
 #include "service/store/store_wrapper.h"
 #include "service/base/errors.h"
 #include "service/base/status_macros.h"
@@ -587,6 +590,13 @@ std::unique_ptr<store::Store> WithCaseKeeping(std::unique_ptr<store::Store> inne
   auto s = std::make_unique<CaseKeepingStore>(std::move(inner));
   if (handle != nullptr) *handle = s.get();
   return s;
+}
+
+std::unique_ptr<store::Store> WithAccountDocCache(std::unique_ptr<store::Store> inner) {
+  return store::WithCustomerDocCache(
+      std::move(inner),
+      {kPaymentKind, kCreditNoteKind, kPromiseKind, kPlanKind, kSettlementDocKind, kFeeKind,
+       kDisputeKind, kWriteOffDocKind, kReferralKind, kContactKind, kOutboxKind});
 }
 
 void SetKeeper(CaseKeepingStore* store, CaseKeeper* keeper) {

@@ -91,6 +91,11 @@ class CaseKeeper {
 std::unique_ptr<store::Store> WithCaseKeeping(std::unique_ptr<store::Store> inner,
                                               CaseKeepingStore** handle);
 void SetKeeper(CaseKeepingStore* store, CaseKeeper* keeper);
+// Wraps `inner` so that each transaction reads a customer's account documents
+// (payments, credit notes, arrangements, contacts, outbox: every kind that
+// loading an account lists) in one query on first use, and answers the
+// listings that follow from memory (store/customer_doc_cache.h).
+std::unique_ptr<store::Store> WithAccountDocCache(std::unique_ptr<store::Store> inner);
 // The background refresher of deferred cases; stop it before the keeper
 // goes away.
 void StartCaseRefresher(CaseKeepingStore* store);

@@ -42,11 +42,14 @@ absl::StatusOr<std::vector<store::Doc>> AllDocs(store::Transaction& tx, absl::st
                                                 absl::string_view customer) {
   std::vector<store::Doc> out;
   std::string after;
+  constexpr int kPage = 1000;
   while (true) {
-    ASSIGN_OR_RETURN(auto page, tx.ListDocs(kind, customer, after, 1000));
+    ASSIGN_OR_RETURN(auto page, tx.ListDocs(kind, customer, after, kPage));
     if (page.empty()) break;
     after = page.back().id;
+    const bool last = static_cast<int>(page.size()) < kPage;
     for (auto& d : page) out.push_back(std::move(d));
+    if (last) break;  // A short page is the last: no query for an empty one.
   }
   return out;
 }

@@ -59,9 +59,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     ASSIGN_OR_RETURN(s->store_, store::OpenStore(impl.options.store_uri));
   }
   // Every write moves the cases of the customers it touched (cases_app.h).
-  // The keeper reads through the undecorated store's transactions.
+  // The keeper reads through the undecorated store's transactions. Beneath
+  // it, each transaction reads an account's documents in one query.
   app::CaseKeepingStore* keeping = nullptr;
-  s->store_ = app::WithCaseKeeping(std::move(s->store_), &keeping);
+  s->store_ = app::WithCaseKeeping(app::WithAccountDocCache(std::move(s->store_)), &keeping);
   impl.pool = std::make_unique<api::WorkerPool>(
       impl.options.workers, impl.options.max_queue,
       impl.options.max_queue_per_tenant > 0 ? impl.options.max_queue_per_tenant

@@ -14,6 +14,7 @@
 #ifndef COLLECTIONS_STORE_STORE_H_
 #define COLLECTIONS_STORE_STORE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -26,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "service/base/status_macros.h"
 
 namespace collections::store {
 
@@ -186,6 +188,30 @@ class Transaction {
   virtual absl::StatusOr<std::vector<Doc>> ListDocs(absl::string_view kind,
                                                     absl::string_view customer,
                                                     absl::string_view after_id, int limit) = 0;
+  // Every document of `customer` whose kind is one of `kinds`, by kind and
+  // then id ascending (byte order), at most `limit`: one read where ListDocs
+  // takes one per kind (customer_doc_cache.h). The default asks ListDocs kind
+  // by kind; the backends answer with one statement.
+  virtual absl::StatusOr<std::vector<Doc>> ListCustomerDocs(absl::string_view customer,
+                                                            const std::vector<std::string>& kinds,
+                                                            int limit) {
+    std::vector<std::string> sorted = kinds;
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<Doc> out;
+    for (const std::string& kind : sorted) {
+      std::string after;
+      while (static_cast<int>(out.size()) < limit) {
+        const int want = limit - static_cast<int>(out.size());
+        ASSIGN_OR_RETURN(std::vector<Doc> page, ListDocs(kind, customer, after, want));
+        if (page.empty()) break;
+        after = page.back().id;
+        const bool last = static_cast<int>(page.size()) < want;
+        for (Doc& d : page) out.push_back(std::move(d));
+        if (last) break;
+      }
+    }
+    return out;
+  }
   // Documents of `kind` with a number, by number ascending (byte order),
   // numbers > `after_number`, across customers. Served by an index: kinds
   // whose number is a fixed-width sequence (the outbox) read a cursor range.

@@ -43,6 +43,11 @@ class TransactionWrapper : public Transaction {
                                             absl::string_view after_id, int limit) override {
     return target_.ListDocs(kind, customer, after_id, limit);
   }
+  absl::StatusOr<std::vector<Doc>> ListCustomerDocs(absl::string_view customer,
+                                                    const std::vector<std::string>& kinds,
+                                                    int limit) override {
+    return target_.ListCustomerDocs(customer, kinds, limit);
+  }
   absl::StatusOr<std::vector<Doc>> ListDocsByNumber(absl::string_view kind,
                                                     absl::string_view after_number,
                                                     int limit) override {

@@ -2,6 +2,7 @@
 // for SQLite (a temporary file and :memory:) and PostgreSQL (a fresh database
 // on the throwaway cluster of pg_harness.h). A backend is correct when it
 // answers exactly as these tests expect; the SQLite store is the reference.
+#include "service/store/customer_doc_cache.h"
 #include "tests/store/store_conformance.h"
 
 namespace collections::store::conformance {
@@ -120,6 +121,77 @@ TEST_P(StoreConformance, ListDocsSortsIdsByBytesAndPaginates) {
               }).ok());
   EXPECT_EQ(all, (std::vector<std::string>{"10", "9", "B", "Z", "_x", "a", "a1"}));
   EXPECT_EQ(pages, (std::vector<std::string>{"3", "3", "1"}));
+}
+
+TEST_P(StoreConformance, ListCustomerDocsReadsTheKindsAskedForInOneList) {
+  ASSERT_TRUE(Write("acme", [&](Transaction& tx) -> absl::Status {
+                RETURN_IF_ERROR(tx.PutDoc(MakeDoc("payment", "p2", "c-1")));
+                RETURN_IF_ERROR(tx.PutDoc(MakeDoc("payment", "P1", "c-1")));
+                RETURN_IF_ERROR(tx.PutDoc(MakeDoc("fee", "f1", "c-1")));
+                RETURN_IF_ERROR(tx.PutDoc(MakeDoc("contact", "k1", "c-1")));
+                RETURN_IF_ERROR(tx.PutDoc(MakeDoc("payment", "p3", "c-2")));
+                return tx.PutDoc(MakeDoc("fee", "f2", "c-1"));
+              }).ok());
+  ASSERT_TRUE(Read("acme", [&](Transaction& tx) -> absl::Status {
+                ASSIGN_OR_RETURN(std::vector<Doc> all,
+                                 tx.ListCustomerDocs("c-1", {"payment", "fee"}, 10));
+                EXPECT_EQ(Ids(all), (std::vector<std::string>{"f1", "f2", "P1", "p2"}));
+                ASSIGN_OR_RETURN(std::vector<Doc> two,
+                                 tx.ListCustomerDocs("c-1", {"payment", "fee"}, 2));
+                EXPECT_EQ(Ids(two), (std::vector<std::string>{"f1", "f2"}));
+                ASSIGN_OR_RETURN(std::vector<Doc> none, tx.ListCustomerDocs("c-3", {"fee"}, 10));
+                EXPECT_TRUE(none.empty());
+                return absl::OkStatus();
+              }).ok());
+}
+
+// The per-transaction cache of customers' documents answers every listing
+// and lookup exactly as the backend does, through writes that add, replace,
+// delete and move documents between customers, and past the number of
+// customers it holds (it starts over).
+TEST_P(StoreConformance, CustomerDocCacheAnswersAsTheBackend) {
+  const std::vector<std::string> kinds = {"payment", "fee"};
+  const std::vector<std::string> all_kinds = {"payment", "fee", "contact"};
+  std::mt19937 rng(7);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  auto customer = [&](int n) { return absl::StrCat("c", pick(n)); };
+  ASSERT_TRUE(Write("acme", [&](Transaction& tx) -> absl::Status {
+    std::unique_ptr<Transaction> cached = CachingTransaction(tx, kinds);
+    for (int step = 0; step < 1500; ++step) {
+      // Many customers early on, so that the cache fills and starts over.
+      const int customers = step < 700 ? kMaxCustomers + 40 : 12;
+      const std::string kind = all_kinds[pick(3)];
+      const std::string id = absl::StrCat(pick(2) ? "d" : "D", pick(40));
+      switch (pick(5)) {
+        case 0:
+        case 1:
+          RETURN_IF_ERROR(cached->PutDoc(
+              MakeDoc(kind, id, customer(customers), "", "", absl::StrCat("body ", step))));
+          break;
+        case 2:
+          RETURN_IF_ERROR(cached->DeleteDoc(kind, id));
+          break;
+        case 3: {
+          const std::string c = customer(customers);
+          const std::string after = pick(3) == 0 ? "" : absl::StrCat("d", pick(40));
+          const int limit = 1 + pick(5);
+          ASSIGN_OR_RETURN(std::vector<Doc> want, tx.ListDocs(kind, c, after, limit));
+          ASSIGN_OR_RETURN(std::vector<Doc> got, cached->ListDocs(kind, c, after, limit));
+          EXPECT_EQ(AllFields(got), AllFields(want)) << "step " << step << " " << kind << " " << c;
+          break;
+        }
+        default: {
+          ASSIGN_OR_RETURN(std::optional<Doc> want, tx.GetDoc(kind, id));
+          ASSIGN_OR_RETURN(std::optional<Doc> got, cached->GetDoc(kind, id));
+          EXPECT_EQ(got.has_value(), want.has_value()) << "step " << step;
+          if (got && want) {
+            EXPECT_EQ(Fields(*got), Fields(*want)) << "step " << step;
+          }
+        }
+      }
+    }
+    return absl::OkStatus();
+  }).ok());
 }
 
 // ----------------------------------------------------------------- invoices

@@ -171,6 +171,20 @@ absl::StatusOr<std::vector<Doc>> PgTransaction::ListDocs(absl::string_view kind,
   return out;
 }
 
+// One statement for every kind: the docs_customer index (tenant, kind,
+// customer, id) is read once per kind, in the order asked for.
+absl::StatusOr<std::vector<Doc>> PgTransaction::ListCustomerDocs(
+    absl::string_view customer, const std::vector<std::string>& kinds, int limit) {
+  ASSIGN_OR_RETURN(Rows r, Q(absl::StrCat(kDocCols,
+                                          "WHERE tenant=$1 AND customer=$2 AND kind = ANY($3) "
+                                          "ORDER BY kind, id LIMIT $4"),
+                             Params().Text(tenant_).Text(customer).TextArray(kinds).Int(limit)));
+  std::vector<Doc> out;
+  out.reserve(r.size());
+  for (int i = 0; i < r.size(); ++i) out.push_back(ReadDoc(r, i));
+  return out;
+}
+
 absl::StatusOr<std::optional<InvoiceRow>> PgTransaction::GetInvoice(absl::string_view id) {
   ASSIGN_OR_RETURN(Rows r, Q(absl::StrCat(kInvCols, "WHERE tenant=$1 AND id=$2"),
                              Params().Text(tenant_).Text(id)));
