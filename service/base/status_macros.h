@@ -1,7 +1,7 @@
 // Status propagation macros. Abseil 20220623 ships none, so the project has
 // its own, and every file uses these. Besides include guards, the only other
-// macro is sqlite_store.cc's file-local PREPARE_OR_RETURN, a shorthand
-// built on ASSIGN_OR_RETURN.
+// macro is PREPARE_OR_RETURN, a shorthand built on ASSIGN_OR_RETURN that
+// only the SQLite backend's files use (service/store/sqlite/sqlite_internal.h).
 #ifndef COLLECTIONS_BASE_STATUS_MACROS_H_
 #define COLLECTIONS_BASE_STATUS_MACROS_H_
 
