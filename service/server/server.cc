@@ -1,27 +1,22 @@
 #include "service/server/server.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "grpc/health/v1/health.pb.h"
-#include "service/api/arrangement_service.h"
-#include "service/api/case_service.h"
-#include "service/api/cash_service.h"
-#include "service/api/ledger_service.h"
-#include "service/api/letter_service.h"
-#include "service/api/recovery_service.h"
+#include "service/app/action_check.h"
 #include "service/app/arrangements_app.h"
 #include "service/app/cases_app.h"
+#include "service/app/cash_application.h"
 #include "service/app/customer_search.h"
 #include "service/app/ledger_app.h"
 #include "service/app/letters_app.h"
 #include "service/app/recovery_app.h"
 #include "service/base/status_macros.h"
 #include "service/http/api_services.h"
+#include "service/server/register_services.h"
 
 namespace collections::server {
 
@@ -41,7 +36,7 @@ struct Server::Impl {
   std::unique_ptr<app::CaseKeeper> keeper;
   std::unique_ptr<app::CasesApp> cases;
   std::unique_ptr<app::LettersApp> letters;
-  std::vector<std::unique_ptr<grpc::Service>> services;
+  Services services;
   std::unique_ptr<grpc::Server> grpc_server;
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
@@ -77,9 +72,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl.stream_hub = std::make_unique<api::StreamHub>(*s->store_);
   impl.streams = {&impl.env, impl.stream_hub.get(), impl.stream_limits.get()};
   impl.ledger = std::make_unique<app::LedgerApp>(*s->store_, clock);
-  impl.services.push_back(std::make_unique<api::LedgerService>(impl.env, *impl.ledger));
-  impl.services.push_back(
-      std::make_unique<api::AuditService>(impl.env, *impl.ledger, impl.streams));
+  AddLedgerServices(impl.env, impl.streams, *impl.ledger, &impl.services);
   app::RecoveryConfig recovery_config;
   if (!impl.options.company_name.empty()) recovery_config.company_name = impl.options.company_name;
   if (!impl.options.policy_file.empty()) {
@@ -91,35 +84,28 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl.cases = std::make_unique<app::CasesApp>(*s->store_, *impl.keeper);
   RETURN_IF_ERROR(impl.cases->MigrateStore());
   RETURN_IF_ERROR(app::MigrateCustomerSearch(*s->store_));
-  impl.services.push_back(std::make_unique<api::CaseService>(impl.env, *impl.cases));
+  AddCaseService(impl.env, *impl.cases, &impl.services);
   app::ArrangementConfig arrangement_config;
   arrangement_config.starting_policy = recovery_config.policy;
   impl.recovery = std::make_unique<app::RecoveryApp>(*s->store_, clock, std::move(recovery_config));
   impl.recovery->set_cases(impl.keeper.get());
   RETURN_IF_ERROR(impl.recovery->MigrateStore());
   impl.action_checker = std::make_unique<app::ActionChecker>(*s->store_, clock, *impl.recovery);
-  impl.services.push_back(std::make_unique<api::RecoveryService>(
-      impl.env, *impl.recovery, *impl.action_checker, impl.streams));
+  AddRecoveryService(impl.env, impl.streams, *impl.recovery, *impl.action_checker, &impl.services);
   impl.letters = std::make_unique<app::LettersApp>(*s->store_, clock, *impl.recovery);
-  impl.services.push_back(std::make_unique<api::LetterService>(impl.env, *impl.letters));
+  AddLetterService(impl.env, *impl.letters, &impl.services);
   impl.arrangements =
       std::make_unique<app::ArrangementsApp>(*s->store_, clock, std::move(arrangement_config));
-  impl.services.push_back(
-      std::make_unique<api::ArrangementService>(impl.env, *impl.arrangements));
+  AddArrangementService(impl.env, *impl.arrangements, &impl.services);
   impl.cash = std::make_unique<app::CashApp>(*s->store_, clock);
-  impl.services.push_back(std::make_unique<api::CashService>(impl.env, *impl.cash));
+  AddCashService(impl.env, *impl.cash, &impl.services);
 
   // Cases that bulk writes deferred move in the background (cases_app.h).
   if (impl.options.refresh_deferred_cases) app::StartCaseRefresher(keeping);
 
   impl.env.count = impl.options.event_counter;
   grpc::EnableDefaultHealthCheckService(true);
-  // gRPC's built-in health service parses its messages without C++
-  // descriptors, so reflection answered "Symbol not found" for
-  // grpc.health.v1.Health. Naming a message of our copy of the protocol links
-  // its descriptor into the generated pool, where reflection looks.
-  (void)grpc::health::v1::HealthCheckRequest::descriptor();
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  EnableReflection();
   grpc::ServerBuilder builder;
   // The port is ours alone: without this gRPC sets SO_REUSEPORT, and a
   // second collectionsd on the same port would start and take half the calls.
