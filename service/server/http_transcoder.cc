@@ -4,6 +4,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <optional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -110,6 +111,12 @@ std::string ToBytes(const grpc::ByteBuffer& buffer) {
 // then hands out the responses one at a time; the next read starts only
 // when the previous message was taken, so a slow HTTP client slows the
 // stream down instead of buffering it.
+//
+// That next read starts outside any reaction (in Wait), so the call holds
+// gRPC's hold from before StartCall until it will start no more reads (the
+// stream ended, or the call is being destroyed): without the hold, gRPC may
+// finish the call (OnDone) and free the stream between a read's completion
+// and the next StartRead, which then calls into freed memory.
 class InProcessCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   enum class Next { kMessage, kEnd, kTimeout };
@@ -131,11 +138,13 @@ class InProcessCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grp
     stub.PrepareBidiStreamingCall(&ctx_, method, grpc::StubOptions(), this);
     StartWriteLast(&request_, grpc::WriteOptions());
     StartRead(&response_);
+    AddHold();
     StartCall();
   }
 
   ~InProcessCall() override {
     Cancel();
+    ReleaseHold();
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(&done_));
   }
@@ -177,7 +186,10 @@ class InProcessCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grp
     }
   }
   void OnReadDone(bool ok) override {
-    if (!ok) return;  // OnDone follows
+    if (!ok) {  // No more messages: no more reads, and OnDone follows.
+      ReleaseHold();
+      return;
+    }
     absl::MutexLock lock(&mu_);
     has_message_ = true;
   }
@@ -188,12 +200,23 @@ class InProcessCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grp
   }
 
  private:
+  // Once: RemoveHold may run OnDone at once, which takes mu_.
+  void ReleaseHold() {
+    bool release = false;
+    {
+      absl::MutexLock lock(&mu_);
+      std::swap(release, holding_);
+    }
+    if (release) RemoveHold();
+  }
+
   grpc::ClientContext ctx_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
   absl::Mutex mu_;
   bool has_message_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool holding_ ABSL_GUARDED_BY(mu_) = true;
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
   std::string request_id_ ABSL_GUARDED_BY(mu_);
 };
