@@ -10,11 +10,11 @@
 #include "absl/strings/str_join.h"
 #include "connectors/common/values.h"
 #include "connectors/common/xml_stream.h"
-#include "service/domain/cash_matching.h"
 #include "service/base/dates.h"
 #include "service/base/errors.h"
 #include "service/base/money.h"
 #include "service/base/status_macros.h"
+#include "service/domain/cash_matching.h"
 
 namespace collections::connectors {
 namespace {
@@ -41,8 +41,7 @@ absl::StatusOr<absl::CivilDay> ParseCamtDate(const XmlElement& parent, absl::str
 }
 
 // An <Amt Ccy="EUR">12.30</Amt>-shaped element.
-absl::StatusOr<domain::Money> ParseAmountElement(const XmlElement& amt,
-                                                 const AmountRules& rules) {
+absl::StatusOr<domain::Money> ParseAmountElement(const XmlElement& amt, const AmountRules& rules) {
   std::optional<std::string> ccy = amt.Attribute("Ccy");
   if (!ccy.has_value() || ccy->empty()) {
     return domain::InvalidInput("MISSING_CURRENCY", "Ccy", "the amount has no Ccy attribute");
@@ -50,8 +49,9 @@ absl::StatusOr<domain::Money> ParseAmountElement(const XmlElement& amt,
   std::string text = amt.TextAt("");
   // camt amounts are unsigned: the sign is CdtDbtInd.
   if (absl::StartsWith(text, "-") || absl::StartsWith(text, "+")) {
-    return domain::InvalidInput("INVALID_AMOUNT", "Amt",
-                                absl::StrCat("signed amount \"", text, "\"; camt amounts are unsigned"));
+    return domain::InvalidInput(
+        "INVALID_AMOUNT", "Amt",
+        absl::StrCat("signed amount \"", text, "\"; camt amounts are unsigned"));
   }
   ASSIGN_OR_RETURN(int64_t minor, ParseAmount(text, *ccy, rules));
   return domain::Money{*ccy, minor};
@@ -195,10 +195,11 @@ class CamtParser {
     }
     std::string indicator = ntry.TextAt("CdtDbtInd");
     if (indicator != "CRDT" && indicator != "DBIT") {
-      Issue(ntry, "CdtDbtInd",
-            domain::InvalidInput("INVALID_VALUE", "CdtDbtInd",
-                                 absl::StrCat("CdtDbtInd is \"", indicator, "\", not CRDT or DBIT")),
-            "INVALID_VALUE");
+      Issue(
+          ntry, "CdtDbtInd",
+          domain::InvalidInput("INVALID_VALUE", "CdtDbtInd",
+                               absl::StrCat("CdtDbtInd is \"", indicator, "\", not CRDT or DBIT")),
+          "INVALID_VALUE");
       return;
     }
     bool reversal = IsTrue(ntry.TextAt("RvslInd"));
@@ -238,12 +239,11 @@ class CamtParser {
                                 absl::string_view indicator, const domain::Money& entry_amount) {
     int64_t stated = 0;
     const std::string count = ntry.TextAt("NtryDtls/Btch/NbOfTxs");
-    if (!count.empty() && (!absl::SimpleAtoi(count, &stated) ||
-                           stated != static_cast<int64_t>(txs.size()))) {
-      return domain::InvalidInput(
-          "ENTRY_DETAILS_MISMATCH", "NtryDtls/Btch/NbOfTxs",
-          absl::StrCat("the batch states ", count, " transactions but the entry holds ",
-                       txs.size()));
+    if (!count.empty() &&
+        (!absl::SimpleAtoi(count, &stated) || stated != static_cast<int64_t>(txs.size()))) {
+      return domain::InvalidInput("ENTRY_DETAILS_MISMATCH", "NtryDtls/Btch/NbOfTxs",
+                                  absl::StrCat("the batch states ", count,
+                                               " transactions but the entry holds ", txs.size()));
     }
     if (txs.empty()) return absl::OkStatus();
     const int64_t entry_signed = indicator == "DBIT" ? -entry_amount.minor : entry_amount.minor;
@@ -295,8 +295,8 @@ class CamtParser {
   }
 
   void ReadTransaction(const Statement& st, const XmlElement& ntry, const XmlElement* tx,
-                       int tx_index, int tx_count, absl::string_view entry_indicator,
-                       bool reversal, const domain::Money& entry_amount) {
+                       int tx_index, int tx_count, absl::string_view entry_indicator, bool reversal,
+                       const domain::Money& entry_amount) {
     ++stats_.transactions;
     const XmlElement& at = tx != nullptr ? *tx : ntry;
     // From .04 a TxDtls may carry its own indicator (a batch can net both).
@@ -351,7 +351,7 @@ class CamtParser {
       tx_id = tx->TextAt("Refs/TxId");
       instr_id = tx->TextAt("Refs/InstrId");
       p->set_payer_name(FirstText(*tx, {"RltdPties/Dbtr/Nm", "RltdPties/Dbtr/Pty/Nm",
-                                         "RltdPties/UltmtDbtr/Nm", "RltdPties/UltmtDbtr/Pty/Nm"}));
+                                        "RltdPties/UltmtDbtr/Nm", "RltdPties/UltmtDbtr/Pty/Nm"}));
       if (const XmlElement* instd = tx->Find("AmtDtls/InstdAmt/Amt"); instd != nullptr) {
         absl::StatusOr<domain::Money> m = ParseAmountElement(*instd, amounts_);
         if (!m.ok()) {
@@ -411,9 +411,9 @@ class CamtParser {
         // RfrdDocAmt belongs to the Strd block; it is per document only when
         // the block names one document.
         if (docs.size() != 1) continue;
-        const XmlElement* amt = d->credit_note()
-                                    ? FirstOf(*strd, {"RfrdDocAmt/CdtNoteAmt"})
-                                    : FirstOf(*strd, {"RfrdDocAmt/RmtdAmt", "RfrdDocAmt/DuePyblAmt"});
+        const XmlElement* amt =
+            d->credit_note() ? FirstOf(*strd, {"RfrdDocAmt/CdtNoteAmt"})
+                             : FirstOf(*strd, {"RfrdDocAmt/RmtdAmt", "RfrdDocAmt/DuePyblAmt"});
         if (amt == nullptr) continue;
         absl::StatusOr<domain::Money> m = ParseAmountElement(*amt, amounts_);
         if (!m.ok()) {
@@ -434,18 +434,19 @@ class CamtParser {
                          const std::string& end_to_end, const std::string& tx_id, int tx_index) {
     std::string account = st.account_id.empty() ? "-" : st.account_id;
     std::string entry_key = !entry_bank_ref.empty() ? entry_bank_ref : entry_ref;
-    std::string tx_key = !tx_bank_ref.empty() ? tx_bank_ref : !end_to_end.empty() ? end_to_end : tx_id;
+    std::string tx_key = !tx_bank_ref.empty()  ? tx_bank_ref
+                         : !end_to_end.empty() ? end_to_end
+                                               : tx_id;
     std::string id;
     if (!entry_key.empty() || !tx_key.empty()) {
       id = absl::StrCat(account, "/", entry_key, tx_key.empty() ? "" : "/", tx_key);
     } else {
       // No reference at all: a fingerprint of what the booking says and
       // where it sits in the statement (stable for the same statement).
-      id = absl::StrCat(
-          account, "/fp-",
-          StableId({st.id, absl::StrCat(entry_index_), absl::StrCat(tx_index),
-                    FormatDateForId(p), amount.currency, absl::StrCat(amount.minor),
-                    p.payer_name(), p.payer_reference(), p.remittance_text()}));
+      id = absl::StrCat(account, "/fp-",
+                        StableId({st.id, absl::StrCat(entry_index_), absl::StrCat(tx_index),
+                                  FormatDateForId(p), amount.currency, absl::StrCat(amount.minor),
+                                  p.payer_name(), p.payer_reference(), p.remittance_text()}));
     }
     if (reversal) id = absl::StrCat("reversal:", id);
     // Banks reuse one reference for every transaction of a batch (seen: the
@@ -474,14 +475,13 @@ class CamtParser {
 
 }  // namespace
 
-absl::Status ParseCamt(std::istream& in, const ParseOptions& options,
-                       const RecordSink& on_record, const IssueSink& on_issue,
-                       CamtStats* stats) {
+absl::Status ParseCamt(std::istream& in, const ParseOptions& options, const RecordSink& on_record,
+                       const IssueSink& on_issue, CamtStats* stats) {
   CamtStats local;
   CamtStats& s = stats != nullptr ? *stats : local;
-  ASSIGN_OR_RETURN(std::unique_ptr<XmlStreamReader> reader,
-                   XmlStreamReader::FromStream(
-                       in, options.file_name.empty() ? "<input>" : options.file_name));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<XmlStreamReader> reader,
+      XmlStreamReader::FromStream(in, options.file_name.empty() ? "<input>" : options.file_name));
   CamtParser parser(options, on_record, on_issue, s);
   return parser.Run(*reader);
 }

@@ -46,15 +46,15 @@ namespace collections::connectors {
 struct CamtStats {
   // "camt.053.001.02" etc. of the document.
   std::string message_version;
-  int64_t statements = 0;        // Stmt, Ntfctn or Rpt blocks
-  int64_t entries = 0;           // Ntry
-  int64_t transactions = 0;      // TxDtls, or entries without details
-  int64_t credits = 0;           // payments emitted
-  int64_t reversals = 0;         // reversal payments emitted
-  int64_t debits_ignored = 0;    // debit transactions skipped
+  int64_t statements = 0;               // Stmt, Ntfctn or Rpt blocks
+  int64_t entries = 0;                  // Ntry
+  int64_t transactions = 0;             // TxDtls, or entries without details
+  int64_t credits = 0;                  // payments emitted
+  int64_t reversals = 0;                // reversal payments emitted
+  int64_t debits_ignored = 0;           // debit transactions skipped
   int64_t reversed_debits_ignored = 0;  // CRDT reversals of debits skipped
   int64_t not_booked_ignored = 0;       // entries with Sts other than BOOK
-  int64_t rejected = 0;          // transactions reported through on_issue
+  int64_t rejected = 0;                 // transactions reported through on_issue
 };
 
 // Reads one camt document from `in`. Calls `on_record` for every payment and
@@ -64,9 +64,8 @@ struct CamtStats {
 // reason NOT_CAMT (another XML document) or XML_MALFORMED (not well-formed,
 // naming the line and element path) otherwise. `stats` may be null.
 // ExternalRef.source_system is options.source_system or "camt".
-absl::Status ParseCamt(std::istream& in, const ParseOptions& options,
-                       const RecordSink& on_record, const IssueSink& on_issue,
-                       CamtStats* stats = nullptr);
+absl::Status ParseCamt(std::istream& in, const ParseOptions& options, const RecordSink& on_record,
+                       const IssueSink& on_issue, CamtStats* stats = nullptr);
 
 }  // namespace collections::connectors
 

@@ -9,11 +9,11 @@
 #include <cairo.h>
 #include <lcms2.h>
 #include <qpdf/Buffer.hh>
-#include <qpdf/QPDFEFStreamObjectHelper.hh>
-#include <qpdf/QPDFWriter.hh>
 #include <qpdf/QPDF.hh>
+#include <qpdf/QPDFEFStreamObjectHelper.hh>
 #include <qpdf/QPDFEmbeddedFileDocumentHelper.hh>
 #include <qpdf/QPDFFileSpecObjectHelper.hh>
+#include <qpdf/QPDFWriter.hh>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -84,7 +84,8 @@ cairo_status_t AppendToString(void* closure, const unsigned char* data, unsigned
 // The visible page: A4, DejaVu Sans (cairo embeds the subset it uses).
 absl::StatusOr<std::string> DrawPage(const std::vector<std::string>& lines) {
   std::string pdf;
-  cairo_surface_t* surface = cairo_pdf_surface_create_for_stream(AppendToString, &pdf, 595.0, 842.0);
+  cairo_surface_t* surface =
+      cairo_pdf_surface_create_for_stream(AppendToString, &pdf, 595.0, 842.0);
   cairo_pdf_surface_restrict_to_version(surface, CAIRO_PDF_VERSION_1_5);
   cairo_t* cr = cairo_create(surface);
   cairo_set_source_rgb(cr, 0, 0, 0);
@@ -129,11 +130,20 @@ std::string XmlEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -150,17 +160,20 @@ std::string Xmp(const FacturXPdfOptions& o) {
    <pdfaid:conformance>B</pdfaid:conformance>
   </rdf:Description>
   <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
-   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">)", XmlEscape(o.title), R"(</rdf:li></rdf:Alt></dc:title>
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">)",
+                      XmlEscape(o.title), R"(</rdf:li></rdf:Alt></dc:title>
   </rdf:Description>
   <rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/">
-   <xmp:CreateDate>)", XmlEscape(o.document_date), R"(</xmp:CreateDate>
+   <xmp:CreateDate>)",
+                      XmlEscape(o.document_date), R"(</xmp:CreateDate>
    <xmp:CreatorTool>collections-cii</xmp:CreatorTool>
   </rdf:Description>
   <rdf:Description rdf:about="" xmlns:fx="urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#">
    <fx:DocumentType>INVOICE</fx:DocumentType>
    <fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>
    <fx:Version>1.0</fx:Version>
-   <fx:ConformanceLevel>)", XmlEscape(o.conformance_level), R"(</fx:ConformanceLevel>
+   <fx:ConformanceLevel>)",
+                      XmlEscape(o.conformance_level), R"(</fx:ConformanceLevel>
   </rdf:Description>
   <rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"
     xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
@@ -183,7 +196,8 @@ std::string Xmp(const FacturXPdfOptions& o) {
 
 }  // namespace
 
-absl::StatusOr<std::string> WriteFacturXPdf(const std::string& xml, const std::vector<std::string>& lines,
+absl::StatusOr<std::string> WriteFacturXPdf(const std::string& xml,
+                                            const std::vector<std::string>& lines,
                                             const FacturXPdfOptions& options) {
   absl::StatusOr<std::string> page = DrawPage(lines);
   if (!page.ok()) return page.status();
@@ -226,7 +240,8 @@ absl::StatusOr<std::string> WriteFacturXPdf(const std::string& xml, const std::v
     QPDFObjectHandle intent = QPDFObjectHandle::newDictionary();
     intent.replaceKey("/Type", QPDFObjectHandle::newName("/OutputIntent"));
     intent.replaceKey("/S", QPDFObjectHandle::newName("/GTS_PDFA1"));
-    intent.replaceKey("/OutputConditionIdentifier", QPDFObjectHandle::newString("sRGB IEC61966-2.1"));
+    intent.replaceKey("/OutputConditionIdentifier",
+                      QPDFObjectHandle::newString("sRGB IEC61966-2.1"));
     intent.replaceKey("/DestOutputProfile", profile);
     root.replaceKey("/OutputIntents", QPDFObjectHandle::newArray({pdf.makeIndirectObject(intent)}));
 

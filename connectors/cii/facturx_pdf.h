@@ -48,14 +48,15 @@ absl::StatusOr<EmbeddedInvoice> ExtractEmbeddedInvoice(const std::string& bytes,
                                                        absl::string_view source_name);
 
 struct FacturXPdfOptions {
-  std::string title;             // dc:title, e.g. "Invoice INV-1"
+  std::string title;                           // dc:title, e.g. "Invoice INV-1"
   std::string conformance_level = "EN 16931";  // fx:ConformanceLevel
-  std::string document_date;     // xmp:CreateDate, "2026-01-05T00:00:00Z"
+  std::string document_date;                   // xmp:CreateDate, "2026-01-05T00:00:00Z"
 };
 
 // A Factur-X PDF/A-3 of the CII document `xml` whose page shows `lines`
 // (one text line each). Internal when cairo or qpdf fail.
-absl::StatusOr<std::string> WriteFacturXPdf(const std::string& xml, const std::vector<std::string>& lines,
+absl::StatusOr<std::string> WriteFacturXPdf(const std::string& xml,
+                                            const std::vector<std::string>& lines,
                                             const FacturXPdfOptions& options);
 
 }  // namespace collections::connectors

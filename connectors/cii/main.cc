@@ -20,21 +20,26 @@ int main(int argc, char** argv) {
   cc::ConnectorSpec spec;
   spec.program = "collections-cii";
   spec.format = "cii";
-  spec.summary = "UN/CEFACT CII invoices (Factur-X, ZUGFeRD 2, XRechnung; XML or PDF) into the ledger, and back";
+  spec.summary =
+      "UN/CEFACT CII invoices (Factur-X, ZUGFeRD 2, XRechnung; XML or PDF) into the ledger, and "
+      "back";
   spec.default_source_system = "cii";
   spec.flags = {
-      {"out_dir", "", "export: folder for the documents, one <number>.xml (or .pdf) each (required)"},
+      {"out_dir", "",
+       "export: folder for the documents, one <number>.xml (or .pdf) each (required)"},
       {"facturx", "false", "export: write Factur-X PDF/A-3 files with the CII XML embedded", true},
       {"seller_name", "", "export: the seller's legal name (BT-27)"},
       {"seller_country", "", "export: the seller's ISO 3166 country code (BT-40)"},
       {"seller_vat_id", "", "export: the seller's VAT id (BT-31)"},
-      {"seller_id", "", "export: the seller's global id as <ICD scheme>:<id>, e.g. 0088:4000001123452"},
+      {"seller_id", "",
+       "export: the seller's global id as <ICD scheme>:<id>, e.g. 0088:4000001123452"},
       {"seller_address", "", "export: the seller's street line"},
       {"seller_postcode", "", "export: the seller's post code"},
       {"seller_city", "", "export: the seller's city"},
       {"payee_iban", "", "export: the IBAN to pay to (BT-84)"},
       {"vat_percent", "", "export: VAT rate of documents with tax"},
-      {"zero_vat_category", "E", "export: VAT category of documents without tax: E (exempt) or O (outside scope)"},
+      {"zero_vat_category", "E",
+       "export: VAT category of documents without tax: E (exempt) or O (outside scope)"},
   };
   spec.make_parser = [](const cc::FlagValues&, cc::ParseOptions&,
                         std::string*) -> absl::StatusOr<cc::ParseFn> {
@@ -64,7 +69,8 @@ int main(int argc, char** argv) {
     const bool facturx = flags.Bool("facturx");
     return cc::WriteOneFilePerDocument(
         set, dir, facturx ? ".pdf" : ".xml",
-        [&](const collections_sidecar::v1::SyncRecord& record, const collections_sidecar::v1::Customer& owner) {
+        [&](const collections_sidecar::v1::SyncRecord& record,
+            const collections_sidecar::v1::Customer& owner) {
           return cc::WriteCiiDocument(record, owner, w, facturx);
         },
         out);

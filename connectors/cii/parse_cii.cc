@@ -41,7 +41,10 @@ class CiiParser {
  public:
   CiiParser(const ParseOptions& options, std::string file, const RecordSink& on_record,
             const IssueSink& on_issue, CiiStats* stats)
-      : options_(options), file_(std::move(file)), on_record_(on_record), on_issue_(on_issue),
+      : options_(options),
+        file_(std::move(file)),
+        on_record_(on_record),
+        on_issue_(on_issue),
         stats_(stats) {}
 
   absl::Status Run(XmlStreamReader& r) {
@@ -49,7 +52,9 @@ class CiiParser {
     while (any && r.kind() != XmlStreamReader::NodeKind::kStartElement) {
       ASSIGN_OR_RETURN(any, r.Next());
     }
-    if (!any) return InputError("CII_UNKNOWN_ROOT", Location{file_, 0, 0, "/"}, "the document has no root element");
+    if (!any)
+      return InputError("CII_UNKNOWN_ROOT", Location{file_, 0, 0, "/"},
+                        "the document has no root element");
     const Location root_at{file_, r.line(), 0, r.path()};
     if (r.local_name() == "CrossIndustryDocument") {
       return InputError("CII_UNSUPPORTED_VERSION", root_at,
@@ -57,9 +62,9 @@ class CiiParser {
                         "(CrossIndustryInvoice, ZUGFeRD 2 / Factur-X / XRechnung) is");
     }
     if (r.local_name() != "CrossIndustryInvoice" || r.namespace_uri() != kCiiNs) {
-      return InputError("CII_UNKNOWN_ROOT", root_at,
-                        absl::StrCat("not a CII invoice: root {", r.namespace_uri(), "}",
-                                     r.local_name()));
+      return InputError(
+          "CII_UNKNOWN_ROOT", root_at,
+          absl::StrCat("not a CII invoice: root {", r.namespace_uri(), "}", r.local_name()));
     }
     doc_.document = root_at;
     bool saw_transaction = false;
@@ -131,9 +136,11 @@ class CiiParser {
     if (raw.description.empty()) raw.description = l.TextAt("SpecifiedTradeProduct/Description");
     raw.quantity = l.TextAt("SpecifiedLineTradeDelivery/BilledQuantity");
     raw.price = l.TextAt("SpecifiedLineTradeAgreement/NetPriceProductTradePrice/ChargeAmount");
-    raw.price_basis = l.TextAt("SpecifiedLineTradeAgreement/NetPriceProductTradePrice/BasisQuantity");
+    raw.price_basis =
+        l.TextAt("SpecifiedLineTradeAgreement/NetPriceProductTradePrice/BasisQuantity");
     raw.amount = l.TextAt(
-        "SpecifiedLineTradeSettlement/SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount");
+        "SpecifiedLineTradeSettlement/SpecifiedTradeSettlementLineMonetarySummation/"
+        "LineTotalAmount");
     raw_lines_.push_back(std::move(raw));
   }
 
@@ -153,7 +160,8 @@ class CiiParser {
       if (e == nullptr && path != "TaxTotalAmount") e = c;
     }
     if (e == nullptr) {
-      if (required) Issue(AtChild(parent, path), name, "MISSING_FIELD", absl::StrCat(name, " is required"));
+      if (required)
+        Issue(AtChild(parent, path), name, "MISSING_FIELD", absl::StrCat(name, " is required"));
       return std::nullopt;
     }
     Note(field, At(*e), name);
@@ -198,7 +206,8 @@ class CiiParser {
     doc_.type_code = Trim(exchanged_.TextAt("TypeCode"));
     Note("type", AtChild(exchanged_, "TypeCode"), "ram:TypeCode");
     doc_.note = Trim(exchanged_.TextAt("IncludedNote/Content"));
-    auto issue_date = Day(exchanged_, "IssueDateTime/DateTimeString", "issue_date", "udt:DateTimeString");
+    auto issue_date =
+        Day(exchanged_, "IssueDateTime/DateTimeString", "issue_date", "udt:DateTimeString");
     if (!issue_date && !failed_) {
       Issue(AtChild(exchanged_, "IssueDateTime"), "ram:IssueDateTime", "MISSING_FIELD",
             "the issue date is required");
@@ -215,13 +224,15 @@ class CiiParser {
     ReadBuyer();
     ConvertLines();
     if (failed_) return;
-    MappedEInvoice mapped = MapEInvoice(doc_, EInvoiceMapOptions{Source(), options_.default_customer_kind});
+    MappedEInvoice mapped =
+        MapEInvoice(doc_, EInvoiceMapOptions{Source(), options_.default_customer_kind});
     if (mapped.issue) return on_issue_(*mapped.issue);
     for (ParsedRecord& r : mapped.records) on_record_(std::move(r));
   }
 
   std::string Source() const {
-    return options_.source_system.empty() ? std::string(kDefaultSourceSystem) : options_.source_system;
+    return options_.source_system.empty() ? std::string(kDefaultSourceSystem)
+                                          : options_.source_system;
   }
 
   void ReadSettlement() {
@@ -240,9 +251,11 @@ class CiiParser {
         }
       }
       if (!doc_.due_date && t->Find("DueDateDateTime/DateTimeString") != nullptr) {
-        doc_.due_date = Day(*t, "DueDateDateTime/DateTimeString", "due_date", "ram:DueDateDateTime");
+        doc_.due_date =
+            Day(*t, "DueDateDateTime/DateTimeString", "due_date", "ram:DueDateDateTime");
       }
-      if (doc_.mandate_reference.empty()) doc_.mandate_reference = Trim(t->TextAt("DirectDebitMandateID"));
+      if (doc_.mandate_reference.empty())
+        doc_.mandate_reference = Trim(t->TextAt("DirectDebitMandateID"));
     }
     doc_.terms_text = absl::StrJoin(terms, "\n");
     for (const XmlElement* ref : s.Children("InvoiceReferencedDocument")) {
@@ -261,7 +274,8 @@ class CiiParser {
     doc_.prepaid = Amount(*sum, "TotalPrepaidAmount", "prepaid", false);
     doc_.due_payable = Amount(*sum, "DuePayableAmount", "due_payable", true);
     Note("tax", doc_.where.count("tax") ? doc_.where["tax"] : At(*sum), "ram:TaxTotalAmount");
-    if (!doc_.where.count("due_date")) Note("due_date", AtChild(s, "SpecifiedTradePaymentTerms"), "ram:DueDateDateTime");
+    if (!doc_.where.count("due_date"))
+      Note("due_date", AtChild(s, "SpecifiedTradePaymentTerms"), "ram:DueDateDateTime");
   }
 
   void ReadBuyer() {
@@ -287,7 +301,8 @@ class CiiParser {
     }
     for (const XmlElement* t : b->Children("SpecifiedTaxRegistration")) {
       const XmlElement* id = t->Child("ID");
-      if (id != nullptr && Trim(id->Attribute("schemeID").value_or("")) == "VA") p.vat_id = Trim(id->text);
+      if (id != nullptr && Trim(id->Attribute("schemeID").value_or("")) == "VA")
+        p.vat_id = Trim(id->text);
     }
     if (const XmlElement* a = b->Child("PostalTradeAddress")) {
       p.country_code = absl::AsciiStrToUpper(Trim(a->TextAt("CountryID")));
@@ -303,7 +318,8 @@ class CiiParser {
     if (p.email.empty()) {
       // BT-49, the buyer's electronic address, when its scheme is e-mail.
       const XmlElement* uri = b->Find("URIUniversalCommunication/URIID");
-      if (uri != nullptr && Trim(uri->Attribute("schemeID").value_or("")) == "EM") p.email = Trim(uri->text);
+      if (uri != nullptr && Trim(uri->Attribute("schemeID").value_or("")) == "EM")
+        p.email = Trim(uri->text);
     }
   }
 
@@ -396,7 +412,8 @@ absl::Status ParseCii(std::istream& in, const ParseOptions& options, const Recor
     if (in.bad()) return -1;
     return static_cast<int>(in.gcount());
   };
-  ASSIGN_OR_RETURN(std::unique_ptr<XmlStreamReader> reader, XmlStreamReader::FromReadFn(read, name));
+  ASSIGN_OR_RETURN(std::unique_ptr<XmlStreamReader> reader,
+                   XmlStreamReader::FromReadFn(read, name));
   CiiParser parser(options, name, on_record, on_issue, stats);
   return parser.Run(*reader);
 }

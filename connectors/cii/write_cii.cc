@@ -20,7 +20,8 @@ namespace {
 namespace v1 = ::collections_sidecar::v1;
 
 constexpr char kRsmNs[] = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100";
-constexpr char kRamNs[] = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100";
+constexpr char kRamNs[] =
+    "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100";
 constexpr char kUdtNs[] = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100";
 constexpr char kQdtNs[] = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100";
 
@@ -33,9 +34,11 @@ absl::Status Rule(absl::string_view rule, absl::string_view what) {
 
 absl::Status CheckParty(const CiiParty& p, absl::string_view role, absl::string_view name_bt,
                         absl::string_view country_rule) {
-  if (p.name.empty()) return Missing(absl::StrCat(role, ".Name (", name_bt, ")"), "the name is mandatory");
+  if (p.name.empty())
+    return Missing(absl::StrCat(role, ".Name (", name_bt, ")"), "the name is mandatory");
   if (p.country_code.size() != 2) {
-    return Rule(country_rule, absl::StrCat("the ", role, "'s two-letter ISO 3166 country is mandatory"));
+    return Rule(country_rule,
+                absl::StrCat("the ", role, "'s two-letter ISO 3166 country is mandatory"));
   }
   return absl::OkStatus();
 }
@@ -136,7 +139,8 @@ absl::StatusOr<std::string> Write(const Doc& d, const CiiParty& buyer, const Cii
   RETURN_IF_ERROR(CheckParty(o.seller, "seller", "BT-27", "BR-9"));
   RETURN_IF_ERROR(CheckParty(buyer, "buyer", "BT-44", "BR-11"));
   if (d.number.empty()) return Missing("ID (BT-1)", "the document number is mandatory");
-  if (!domain::IsKnownCurrency(d.currency)) return Rule("BR-5", "a known ISO 4217 currency is mandatory");
+  if (!domain::IsKnownCurrency(d.currency))
+    return Rule("BR-5", "a known ISO 4217 currency is mandatory");
   if (d.lines.empty()) return Rule("BR-16", "at least one line is mandatory");
   int64_t line_total = 0;
   for (const Line& l : d.lines) {
@@ -145,11 +149,13 @@ absl::StatusOr<std::string> Write(const Doc& d, const CiiParty& buyer, const Cii
   // BR-CO-15: the grand total is the net total plus VAT.
   ASSIGN_OR_RETURN(int64_t expected_grand, CheckedAdd(line_total, d.tax, "grand total"));
   if (expected_grand != d.grand_total) {
-    return Rule("BR-CO-15", absl::StrCat("lines ", line_total, " + VAT ", d.tax, " != total ", d.grand_total));
+    return Rule("BR-CO-15",
+                absl::StrCat("lines ", line_total, " + VAT ", d.tax, " != total ", d.grand_total));
   }
   ASSIGN_OR_RETURN(Vat vat, ChooseVat(line_total, d.tax, o));
   if ((vat.category == "S" || vat.category == "E") && o.seller.vat_id.empty()) {
-    return Rule(vat.category == "S" ? "BR-S-02" : "BR-E-02", "the seller's VAT id is mandatory with this category");
+    return Rule(vat.category == "S" ? "BR-S-02" : "BR-E-02",
+                "the seller's VAT id is mandatory with this category");
   }
   if (d.invoice && o.payment_means_code == "58" && o.payee_iban.empty()) {
     return Rule("BR-61", "a SEPA credit transfer needs the payee's IBAN");
@@ -266,7 +272,8 @@ CiiParty CiiPartyFromCustomer(const v1::Customer& customer) {
   const size_t colon = id.find(':');
   if (colon != std::string::npos) {
     const std::string scheme = id.substr(0, colon);
-    const bool icd = scheme.size() == 4 && absl::ascii_isdigit(static_cast<unsigned char>(scheme[0])) &&
+    const bool icd = scheme.size() == 4 &&
+                     absl::ascii_isdigit(static_cast<unsigned char>(scheme[0])) &&
                      absl::ascii_isdigit(static_cast<unsigned char>(scheme[3]));
     if (icd) {
       p.global_id_scheme = scheme;
@@ -329,19 +336,24 @@ std::vector<std::string> FacturXPageLines(const v1::SyncRecord& record, const Ci
     return std::string(buf);
   };
   auto money = [](const v1::Money& m) {
-    return absl::StrCat(m.currency_code(), " ", domain::FormatDecimal(m.minor_units(), m.currency_code()));
+    return absl::StrCat(m.currency_code(), " ",
+                        domain::FormatDecimal(m.minor_units(), m.currency_code()));
   };
   std::vector<std::string> lines;
   if (record.has_invoice()) {
     const v1::Invoice& inv = record.invoice();
     lines.push_back(absl::StrCat("Invoice ", inv.number()));
     lines.push_back(absl::StrCat("From: ", options.seller.name, "   To: ", buyer.name));
-    lines.push_back(absl::StrCat("Issued ", date(inv.issue_date()), ", due ", date(inv.due_date())));
-    for (const auto& l : inv.lines()) lines.push_back(absl::StrCat("  ", l.description(), "  ", money(l.amount())));
+    lines.push_back(
+        absl::StrCat("Issued ", date(inv.issue_date()), ", due ", date(inv.due_date())));
+    for (const auto& l : inv.lines())
+      lines.push_back(absl::StrCat("  ", l.description(), "  ", money(l.amount())));
     if (inv.tax().minor_units() != 0) lines.push_back(absl::StrCat("VAT ", money(inv.tax())));
     lines.push_back(absl::StrCat("Total due ", money(inv.total())));
-    if (!options.payee_iban.empty()) lines.push_back(absl::StrCat("Pay to IBAN ", options.payee_iban));
-    if (!inv.payment_reference().empty()) lines.push_back(absl::StrCat("Reference ", inv.payment_reference()));
+    if (!options.payee_iban.empty())
+      lines.push_back(absl::StrCat("Pay to IBAN ", options.payee_iban));
+    if (!inv.payment_reference().empty())
+      lines.push_back(absl::StrCat("Reference ", inv.payment_reference()));
   } else {
     const v1::CreditNote& cn = record.credit_note();
     lines.push_back(absl::StrCat("Credit note ", cn.number()));
@@ -371,18 +383,22 @@ absl::StatusOr<std::string> WriteCiiCreditNote(const v1::CreditNote& credit, con
   if (d.referenced_invoice.empty() && !credit.invoice().empty()) {
     d.referenced_invoice = credit.invoice().substr(credit.invoice().rfind('/') + 1);
   }
-  const std::string what = credit.reason().empty() ? absl::StrCat("Credit note ", credit.number()) : credit.reason();
+  const std::string what =
+      credit.reason().empty() ? absl::StrCat("Credit note ", credit.number()) : credit.reason();
   d.lines.push_back(Line{"1", what, 1000, d.grand_total, d.grand_total});
   return Write(d, buyer, options);
 }
 
-absl::StatusOr<std::string> WriteCiiDocument(const v1::SyncRecord& record, const v1::Customer& owner,
+absl::StatusOr<std::string> WriteCiiDocument(const v1::SyncRecord& record,
+                                             const v1::Customer& owner,
                                              const CiiWriteOptions& options, bool facturx) {
   const CiiParty buyer = CiiPartyFromCustomer(owner);
-  absl::StatusOr<std::string> xml = record.has_invoice() ? WriteCiiInvoice(record.invoice(), buyer, options)
-                                                         : WriteCiiCreditNote(record.credit_note(), buyer, options);
+  absl::StatusOr<std::string> xml = record.has_invoice()
+                                        ? WriteCiiInvoice(record.invoice(), buyer, options)
+                                        : WriteCiiCreditNote(record.credit_note(), buyer, options);
   if (!xml.ok() || !facturx) return xml;
-  const v1::Date& d = record.has_invoice() ? record.invoice().issue_date() : record.credit_note().issue_date();
+  const v1::Date& d =
+      record.has_invoice() ? record.invoice().issue_date() : record.credit_note().issue_date();
   FacturXPdfOptions pdf;
   pdf.title = record.has_invoice() ? absl::StrCat("Invoice ", record.invoice().number())
                                    : absl::StrCat("Credit note ", record.credit_note().number());

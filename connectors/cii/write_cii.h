@@ -68,7 +68,8 @@ struct CiiWriteOptions {
   std::string vat_percent;
   // Payment terms (BT-20) of credit notes, which have no due date
   // (BR-CO-25).
-  std::string credit_terms = "The credit is set off against the invoice it names; no payment is due.";
+  std::string credit_terms =
+      "The credit is set off against the invoice it names; no payment is due.";
   // UN/ECE Rec 20 unit ("C62" one).
   std::string unit_code = "C62";
 };
@@ -80,13 +81,14 @@ absl::StatusOr<std::string> WriteCiiInvoice(const collections_sidecar::v1::Invoi
                                             const CiiParty& buyer, const CiiWriteOptions& options);
 // One CII credit note (TypeCode 381) referring to the invoice it credits.
 absl::StatusOr<std::string> WriteCiiCreditNote(const collections_sidecar::v1::CreditNote& credit,
-                                               const CiiParty& buyer, const CiiWriteOptions& options);
+                                               const CiiParty& buyer,
+                                               const CiiWriteOptions& options);
 
 // The text of the visible page of a Factur-X PDF for `record` (an invoice
 // or credit note): title, parties, dates, amounts. The legally binding
 // content is the embedded XML; the page is for people.
-std::vector<std::string> FacturXPageLines(const collections_sidecar::v1::SyncRecord& record, const CiiParty& buyer,
-                                          const CiiWriteOptions& options);
+std::vector<std::string> FacturXPageLines(const collections_sidecar::v1::SyncRecord& record,
+                                          const CiiParty& buyer, const CiiWriteOptions& options);
 
 // The export of one ledger document (an invoice or credit note of
 // `owner`): the CII XML, or with `facturx` the Factur-X PDF/A-3 carrying

@@ -24,8 +24,8 @@ int128 Pow10(int n) {
 }
 
 absl::Status Overflow(absl::string_view what) {
-  return domain::WithReason(
-      absl::OutOfRangeError(absl::StrCat(what, " overflows a 64-bit amount")), "MONEY_OVERFLOW");
+  return domain::WithReason(absl::OutOfRangeError(absl::StrCat(what, " overflows a 64-bit amount")),
+                            "MONEY_OVERFLOW");
 }
 
 // A number split by the grammar: sign, integer digits (group marks removed),
@@ -37,11 +37,13 @@ struct Decimal {
 };
 
 constexpr NumberFormat kKnownFormats[] = {
-    kXsdDecimal, kPointDecimalGrouped, kCommaDecimal, kCommaDecimalGrouped,
-    NumberFormat{',', ' '}, NumberFormat{'.', '\''},
+    kXsdDecimal,          kPointDecimalGrouped,   kCommaDecimal,
+    kCommaDecimalGrouped, NumberFormat{',', ' '}, NumberFormat{'.', '\''},
 };
 
-std::string Quote(char c) { return c == ' ' ? std::string("space") : absl::StrCat("'", std::string(1, c), "'"); }
+std::string Quote(char c) {
+  return c == ' ' ? std::string("space") : absl::StrCat("'", std::string(1, c), "'");
+}
 
 // Splits `s` (stripped) by `format`; on error why it does not fit.
 absl::StatusOr<Decimal> SplitStripped(absl::string_view s, const NumberFormat& format) {
@@ -53,8 +55,8 @@ absl::StatusOr<Decimal> SplitStripped(absl::string_view s, const NumberFormat& f
     s.remove_prefix(1);
   }
   size_t i = 0;
-  int group_len = 0;       // digits since the last group mark
-  int groups = 0;          // group marks seen
+  int group_len = 0;  // digits since the last group mark
+  int groups = 0;     // group marks seen
   for (; i < s.size() && s[i] != format.decimal_mark; ++i) {
     const char c = s[i];
     if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
@@ -118,7 +120,9 @@ absl::StatusOr<Decimal> Split(absl::string_view text, const NumberFormat& format
   const std::string hint = Alternative(s, format);
   return absl::InvalidArgumentError(absl::StrCat(
       "\"", s, "\" is not a number in the format ", format.ToString(), ": ", d.status().message(),
-      hint.empty() ? "" : absl::StrCat(" (if it is written ", hint, ", give --number_format=", hint, ")")));
+      hint.empty()
+          ? ""
+          : absl::StrCat(" (if it is written ", hint, ", give --number_format=", hint, ")")));
 }
 
 // The decimal as a count of 10^-scale units; `round` per the header.
@@ -162,8 +166,7 @@ absl::StatusOr<NumberFormat> ParseNumberFormat(absl::string_view example) {
 }
 
 std::string AmountRules::Fingerprint() const {
-  return absl::StrCat("fmt=", format.ToString(), ";round=", round ? 1 : 0,
-                      ";max=", ceiling_major);
+  return absl::StrCat("fmt=", format.ToString(), ";round=", round ? 1 : 0, ";max=", ceiling_major);
 }
 
 AmountRules LocaleRules(const AmountRules& rules, NumberFormat format_default) {
@@ -225,10 +228,9 @@ absl::StatusOr<int64_t> ParseScaled(absl::string_view text, int scale, const Num
   bool inexact = false;
   const int128 v = Scale(*d, scale, round, &inexact);
   if (inexact && !round) {
-    return domain::InvalidInput(
-        "TOO_MANY_DECIMALS", "number",
-        absl::StrCat("\"", absl::StripAsciiWhitespace(text), "\" has more than ", scale,
-                     " decimals"));
+    return domain::InvalidInput("TOO_MANY_DECIMALS", "number",
+                                absl::StrCat("\"", absl::StripAsciiWhitespace(text),
+                                             "\" has more than ", scale, " decimals"));
   }
   if (v > INT64_MAX || v < -INT64_MAX) {
     return domain::InvalidInput(
@@ -254,8 +256,9 @@ absl::StatusOr<int64_t> ScaledProduct(int64_t a, int64_t b, int64_t divisor, boo
   if (r != 0) {
     if (!round) {
       return domain::InvalidInput("TOO_MANY_DECIMALS", "amount",
-                                  absl::StrCat(what, " is not a whole number of minor units "
-                                                     "(give --round to round half away from zero)"));
+                                  absl::StrCat(what,
+                                               " is not a whole number of minor units "
+                                               "(give --round to round half away from zero)"));
     }
     const int128 twice = r < 0 ? -2 * r : 2 * r;
     if (twice >= divisor) q += num < 0 ? -1 : 1;

@@ -69,9 +69,9 @@ struct NumberFormat {
   std::string ToString() const;
 };
 
-inline constexpr NumberFormat kXsdDecimal{'.', 0};        // "1234.56"
+inline constexpr NumberFormat kXsdDecimal{'.', 0};             // "1234.56"
 inline constexpr NumberFormat kPointDecimalGrouped{'.', ','};  // "1,234.56"
-inline constexpr NumberFormat kCommaDecimal{',', 0};      // "1234,56"
+inline constexpr NumberFormat kCommaDecimal{',', 0};           // "1234,56"
 inline constexpr NumberFormat kCommaDecimalGrouped{',', '.'};  // "1.234,56"
 
 // Parses a --number_format value (one of the examples above).

@@ -52,9 +52,9 @@ std::string FinishHex(EVP_MD_CTX* ctx) {
 }
 
 absl::Status ErrnoStatus(absl::string_view what, const std::string& path) {
-  return domain::WithReason(absl::InternalError(absl::StrCat(what, " ", path, ": ",
-                                                             std::strerror(errno))),
-                            "LOCAL_IO_ERROR");
+  return domain::WithReason(
+      absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno))),
+      "LOCAL_IO_ERROR");
 }
 
 }  // namespace
@@ -142,22 +142,21 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
 }
 
 absl::Status WriteCheckpoint(const std::string& path, const Checkpoint& c) {
-  const std::string text = absl::StrCat(
-      kMagic, "\n",                                 //
-      "format ", c.format, "\n",                    //
-      "sync_id ", c.sync_id, "\n",                  //
-      "size ", c.file.size, "\n",                   //
-      "sha256 ", c.file.sha256, "\n",               //
-      "options ", c.options, "\n",                  //
-      "next_chunk ", c.next_chunk, "\n",            //
-      "records_done ", c.records_done, "\n",        //
-      "issues_done ", c.issues_done, "\n",          //
-      "report_bytes ", c.report_bytes, "\n",        //
-      "created ", c.created, "\n",                  //
-      "updated ", c.updated, "\n",                  //
-      "unchanged ", c.unchanged, "\n",              //
-      "quarantined ", c.quarantined, "\n",          //
-      "end\n");
+  const std::string text = absl::StrCat(kMagic, "\n",                           //
+                                        "format ", c.format, "\n",              //
+                                        "sync_id ", c.sync_id, "\n",            //
+                                        "size ", c.file.size, "\n",             //
+                                        "sha256 ", c.file.sha256, "\n",         //
+                                        "options ", c.options, "\n",            //
+                                        "next_chunk ", c.next_chunk, "\n",      //
+                                        "records_done ", c.records_done, "\n",  //
+                                        "issues_done ", c.issues_done, "\n",    //
+                                        "report_bytes ", c.report_bytes, "\n",  //
+                                        "created ", c.created, "\n",            //
+                                        "updated ", c.updated, "\n",            //
+                                        "unchanged ", c.unchanged, "\n",        //
+                                        "quarantined ", c.quarantined, "\n",    //
+                                        "end\n");
   return WriteFileAtomically(path, text);
 }
 
@@ -180,10 +179,14 @@ absl::StatusOr<std::optional<Checkpoint>> ReadCheckpoint(const std::string& path
   struct IntField {
     absl::string_view key;
     int64_t* out;
-  } ints[] = {{"size", &c.file.size},           {"next_chunk", &c.next_chunk},
-              {"records_done", &c.records_done}, {"issues_done", &c.issues_done},
-              {"report_bytes", &c.report_bytes}, {"created", &c.created},
-              {"updated", &c.updated},           {"unchanged", &c.unchanged},
+  } ints[] = {{"size", &c.file.size},
+              {"next_chunk", &c.next_chunk},
+              {"records_done", &c.records_done},
+              {"issues_done", &c.issues_done},
+              {"report_bytes", &c.report_bytes},
+              {"created", &c.created},
+              {"updated", &c.updated},
+              {"unchanged", &c.unchanged},
               {"quarantined", &c.quarantined}};
   for (size_t i = 1; i + 1 < lines.size(); ++i) {
     const std::pair<absl::string_view, absl::string_view> kv =

@@ -41,14 +41,14 @@ absl::StatusOr<FileIdentity> IdentifyFile(const std::string& path,
 std::string Sha256Hex(absl::string_view data);
 
 struct Checkpoint {
-  std::string format;       // "iif", "xero", ...
-  std::string sync_id;      // the run's SyncLedgerRequest.sync_id
+  std::string format;   // "iif", "xero", ...
+  std::string sync_id;  // the run's SyncLedgerRequest.sync_id
   FileIdentity file;
-  std::string options;      // fingerprint of tenant and parse options
-  int64_t next_chunk = 0;   // chunks [0, next_chunk) are acknowledged
-  int64_t records_done = 0; // parsed records in those chunks
-  int64_t issues_done = 0;  // parser issues already written to the report
-  int64_t report_bytes = 0; // length of the rejected-records report then
+  std::string options;       // fingerprint of tenant and parse options
+  int64_t next_chunk = 0;    // chunks [0, next_chunk) are acknowledged
+  int64_t records_done = 0;  // parsed records in those chunks
+  int64_t issues_done = 0;   // parser issues already written to the report
+  int64_t report_bytes = 0;  // length of the rejected-records report then
   // Totals over the acknowledged chunks, so the final report covers the
   // whole file after a resume.
   int64_t created = 0;

@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "service/grpc_status/status_convert.h"
 #include "service/base/errors.h"
+#include "service/grpc_status/status_convert.h"
 
 namespace collections::connectors {
 
@@ -111,11 +111,10 @@ absl::Status LedgerClient::Call(absl::string_view method,
     }
     ++retries_;
     if (options_.log) {
-      options_.log(absl::StrFormat("%s: %s: %s; retry %d of %d in %.2fs", method,
-                                   absl::StatusCodeToString(
-                                       static_cast<absl::StatusCode>(st.error_code())),
-                                   st.error_message(), n, options_.max_attempts - 1,
-                                   absl::ToDoubleSeconds(wait)));
+      options_.log(absl::StrFormat(
+          "%s: %s: %s; retry %d of %d in %.2fs", method,
+          absl::StatusCodeToString(static_cast<absl::StatusCode>(st.error_code())),
+          st.error_message(), n, options_.max_attempts - 1, absl::ToDoubleSeconds(wait)));
     }
     if (!SleepUnlessInterrupted(wait)) {
       return domain::WithReason(absl::CancelledError(absl::StrCat(method, ": interrupted")),
@@ -124,8 +123,7 @@ absl::Status LedgerClient::Call(absl::string_view method,
   }
 }
 
-absl::StatusOr<v1::SyncLedgerResponse> LedgerClient::SyncChunk(
-    const v1::SyncLedgerRequest& chunk) {
+absl::StatusOr<v1::SyncLedgerResponse> LedgerClient::SyncChunk(const v1::SyncLedgerRequest& chunk) {
   v1::SyncLedgerResponse out;
   absl::Status st = Call("SyncLedger", [&](grpc::ClientContext& ctx) {
     out.Clear();

@@ -105,11 +105,11 @@ class LedgerClient {
 
  private:
   template <typename Request, typename Response>
-  absl::StatusOr<Response> Unary(
-      absl::string_view method,
-      grpc::Status (v1::LedgerService::Stub::*rpc)(grpc::ClientContext*, const Request&,
-                                                   Response*),
-      const Request& request) {
+  absl::StatusOr<Response> Unary(absl::string_view method,
+                                 grpc::Status (v1::LedgerService::Stub::*rpc)(grpc::ClientContext*,
+                                                                              const Request&,
+                                                                              Response*),
+                                 const Request& request) {
     Response out;
     absl::Status st = Call(method, [&](grpc::ClientContext& ctx) {
       out.Clear();

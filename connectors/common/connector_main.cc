@@ -24,9 +24,9 @@
 #include "connectors/common/checkpoint.h"
 #include "connectors/common/values.h"
 #include "connectors/common/watch.h"
-#include "service/cmdline/command_line.h"
 #include "service/base/errors.h"
 #include "service/base/status_macros.h"
+#include "service/cmdline/command_line.h"
 
 namespace collections::connectors {
 
@@ -128,9 +128,8 @@ absl::StatusOr<std::vector<v1::CreditNote>> WriteOffCreditNotes(
         if (auto it = numbers.find(item.invoice()); it != numbers.end()) {
           cn.set_invoice_number(it->second);
         }
-        cn.set_reason(PublicText(absl::StrCat(
-            "Write-off (", v1::WriteOff::Reason_Name(w.reason()), ")",
-            w.note().empty() ? "" : ": ", w.note())));
+        cn.set_reason(PublicText(absl::StrCat("Write-off (", v1::WriteOff::Reason_Name(w.reason()),
+                                              ")", w.note().empty() ? "" : ": ", w.note())));
         out.push_back(std::move(cn));
       }
     }
@@ -230,7 +229,8 @@ absl::StatusOr<ExportSet> CollectExport(LedgerClient& client, const std::string&
 absl::Status WriteOneFilePerDocument(const ExportSet& set, const std::string& dir,
                                      const std::string& extension, const RenderDocument& render,
                                      std::ostream& out) {
-  if (dir.empty()) return absl::InvalidArgumentError("--out_dir is required: one file per document");
+  if (dir.empty())
+    return absl::InvalidArgumentError("--out_dir is required: one file per document");
   std::map<std::string, v1::Customer> customers;
   for (const auto& c : set.customers) customers[c.external_ref().id()] = c;
   std::error_code ec;
@@ -243,12 +243,12 @@ absl::Status WriteOneFilePerDocument(const ExportSet& set, const std::string& di
     absl::StatusOr<std::string> doc = render(record, customers[record.customer_ref()]);
     if (!doc.ok()) {
       // One document that cannot be written does not hold back the others.
-      failed.push_back(absl::StrCat(invoice ? "invoice " : "credit note ", number,
-                                    " of customer ", record.customer_ref(), ": ",
-                                    doc.status().message()));
+      failed.push_back(absl::StrCat(invoice ? "invoice " : "credit note ", number, " of customer ",
+                                    record.customer_ref(), ": ", doc.status().message()));
       continue;
     }
-    const std::string path = (std::filesystem::path(dir) / (SafeFileName(number) + extension)).string();
+    const std::string path =
+        (std::filesystem::path(dir) / (SafeFileName(number) + extension)).string();
     if (absl::Status st = WriteFileAtomically(path, *doc); !st.ok()) return st;
     out << path << "\n";
   }
@@ -344,7 +344,8 @@ std::vector<FlagDef> CommonFlags(const ConnectorSpec& spec) {
        "folder for checkpoints (default: <file>.checkpoint next to the input; "
        "<watch>/.state in watch mode)"},
       {"chunk_size", "500", "records per SyncLedger chunk, 1..1000"},
-      {"currency", spec.default_currency, "ISO 4217 currency for amounts the file does not qualify"},
+      {"currency", spec.default_currency,
+       "ISO 4217 currency for amounts the file does not qualify"},
       {"encoding", "auto", "text encoding: auto, utf-8 or windows-1252"},
       // A fixed notation has no default to override: the help states it.
       {"number_format", spec.number_format_fixed ? "" : spec.number_format.ToString(),
@@ -381,10 +382,9 @@ std::vector<FlagDef> CommonFlags(const ConnectorSpec& spec) {
 std::string ConnectorUsage(const ConnectorSpec& spec) {
   std::vector<FlagDef> flags = CommonFlags(spec);
   flags.insert(flags.end(), spec.flags.begin(), spec.flags.end());
-  std::string out = absl::StrCat(
-      spec.program, ": ", spec.summary, "\n\nUsage:\n  ", spec.program,
-      " --tenant=T --file=PATH [--dry_run] [--quarantine] [flags]\n  ", spec.program,
-      " --tenant=T --watch=DIR [--once] [flags]\n");
+  std::string out = absl::StrCat(spec.program, ": ", spec.summary, "\n\nUsage:\n  ", spec.program,
+                                 " --tenant=T --file=PATH [--dry_run] [--quarantine] [flags]\n  ",
+                                 spec.program, " --tenant=T --watch=DIR [--once] [flags]\n");
   if (spec.write_export) {
     absl::StrAppend(&out, "  ", spec.program, " export --tenant=T [--out=PATH] [flags]\n");
   }
@@ -416,22 +416,22 @@ absl::StatusOr<TextEncoding> EncodingOf(absl::string_view v) {
 }
 
 absl::StatusOr<AmountRules> AmountRulesFromFlags(const ConnectorSpec& spec,
-                                                const FlagValues& flags) {
+                                                 const FlagValues& flags) {
   AmountRules rules;
   rules.format = spec.number_format;
   if (flags.Given("number_format")) {
     ASSIGN_OR_RETURN(NumberFormat f, ParseNumberFormat(flags.Get("number_format")));
     if (spec.number_format_fixed && !(f == spec.number_format)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--number_format: ", spec.format, " files always write ",
-          spec.number_format.ToString(), " (fixed by the format's specification)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--number_format: ", spec.format, " files always write ",
+                       spec.number_format.ToString(), " (fixed by the format's specification)"));
     }
     rules.format = f;
     rules.format_chosen = true;
   }
   rules.round = flags.Bool("round");
-  if (!absl::SimpleAtoi(flags.Get("max_amount"), &rules.ceiling_major) ||
-      rules.ceiling_major < 1 || rules.ceiling_major > kMaxCeilingMajor) {
+  if (!absl::SimpleAtoi(flags.Get("max_amount"), &rules.ceiling_major) || rules.ceiling_major < 1 ||
+      rules.ceiling_major > kMaxCeilingMajor) {
     return absl::InvalidArgumentError(
         absl::StrCat("--max_amount must be a whole number of major units, 1..", kMaxCeilingMajor));
   }
@@ -443,7 +443,7 @@ int ExportMain(const ConnectorSpec& spec, const FlagValues& flags, LedgerClient&
   if (!set.ok()) {
     std::fprintf(stderr, "%s export: %s\n", spec.program.c_str(), set.status().ToString().c_str());
     return set.status().code() == absl::StatusCode::kUnavailable ? kExitUnavailable
-                                                                  : kExitServerRefused;
+                                                                 : kExitServerRefused;
   }
   std::ostringstream text;
   absl::Status st = spec.write_export(*set, flags, text);
@@ -480,8 +480,7 @@ absl::StatusOr<ClientOptions> ClientOptionsFromFlags(const FlagValues& flags) {
     return absl::InvalidArgumentError("--deadline must be a positive number of seconds");
   }
   copts.call_timeout = absl::Seconds(deadline);
-  if (!absl::SimpleAtoi(flags.Get("max_attempts"), &copts.max_attempts) ||
-      copts.max_attempts < 1) {
+  if (!absl::SimpleAtoi(flags.Get("max_attempts"), &copts.max_attempts) || copts.max_attempts < 1) {
     return absl::InvalidArgumentError("--max_attempts must be at least 1");
   }
   copts.bearer_token = flags.Get("token");
@@ -561,8 +560,8 @@ int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv) {
 
   const char* env_server = std::getenv("COLLECTIONS_SERVER");
   const bool server_named = flags->Given("server") || (env_server != nullptr && *env_server);
-  const std::string server = flags->Given("server") || !server_named ? flags->Get("server")
-                                                                     : std::string(env_server);
+  const std::string server =
+      flags->Given("server") || !server_named ? flags->Get("server") : std::string(env_server);
   const bool use_server = !dry_run || server_named;
   if (use_server && tenant.empty()) return UsageError(spec, "--tenant is required");
   std::unique_ptr<LedgerClient> client;
@@ -578,7 +577,8 @@ int ConnectorMain(const ConnectorSpec& spec, int argc, char** argv) {
 
   const std::string file = flags->Get("file");
   const std::string watch = flags->Get("watch");
-  if (file.empty() == watch.empty()) return UsageError(spec, "give exactly one of --file and --watch");
+  if (file.empty() == watch.empty())
+    return UsageError(spec, "give exactly one of --file and --watch");
 
   RunOptions base;
   base.format = spec.format;

@@ -19,8 +19,7 @@ bool CsvRecord::IsBlank() const {
   return true;
 }
 
-CsvReader::CsvReader(LineReader& lines, CsvOptions options)
-    : lines_(lines), options_(options) {}
+CsvReader::CsvReader(LineReader& lines, CsvOptions options) : lines_(lines), options_(options) {}
 
 absl::StatusOr<bool> CsvReader::Next(CsvRecord* record) {
   ASSIGN_OR_RETURN(bool got, lines_.Next(&line_));
@@ -65,8 +64,8 @@ absl::StatusOr<bool> CsvReader::Next(CsvRecord* record) {
           if (!more) {
             return domain::InvalidInput(
                 "CSV_UNTERMINATED_QUOTE", absl::StrCat("line ", open_line),
-                absl::StrCat("quoted field opened at line ", open_line, " column ",
-                             field.column, " is not closed before the end of the input"));
+                absl::StrCat("quoted field opened at line ", open_line, " column ", field.column,
+                             " is not closed before the end of the input"));
           }
           total_bytes += line_.size() + 1;
           if (total_bytes > options_.max_record_bytes) {
@@ -133,7 +132,8 @@ bool MatchesNormalized(absl::string_view normalized, absl::string_view name) {
   size_t k = 0;
   for (char c : name) {
     if (c == ' ' || c == '*' || c == '\t') continue;
-    if (k == normalized.size() || normalized[k] != absl::ascii_toupper(static_cast<unsigned char>(c))) {
+    if (k == normalized.size() ||
+        normalized[k] != absl::ascii_toupper(static_cast<unsigned char>(c))) {
       return false;
     }
     ++k;
@@ -166,12 +166,13 @@ std::string ColumnMap::Spelling(int index) const {
   return index >= 0 && i < spelling_.size() ? spelling_[i] : std::string();
 }
 
-void AppendCsvRecord(const std::vector<std::string>& fields, char delimiter,
-                     absl::string_view eol, std::string* out) {
+void AppendCsvRecord(const std::vector<std::string>& fields, char delimiter, absl::string_view eol,
+                     std::string* out) {
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i > 0) out->push_back(delimiter);
     const std::string& f = fields[i];
-    const bool quote = f.find_first_of(std::string{delimiter, '"', '\r', '\n'}) != std::string::npos;
+    const bool quote =
+        f.find_first_of(std::string{delimiter, '"', '\r', '\n'}) != std::string::npos;
     if (!quote) {
       out->append(f);
       continue;

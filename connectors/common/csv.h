@@ -96,16 +96,16 @@ class ColumnMap {
   static std::string Normalize(absl::string_view name);
 
  private:
-  std::vector<std::string> names_;     // normalized
-  std::vector<std::string> spelling_;  // as in the file
+  std::vector<std::string> names_;               // normalized
+  std::vector<std::string> spelling_;            // as in the file
   absl::flat_hash_map<std::string, int> index_;  // normalized name -> field index
   size_t first_ = 0;
 };
 
 // Appends one delimited record (RFC 4180 quoting: a field containing the
 // delimiter, a quote, CR or LF is quoted and its quotes doubled) and `eol`.
-void AppendCsvRecord(const std::vector<std::string>& fields, char delimiter,
-                     absl::string_view eol, std::string* out);
+void AppendCsvRecord(const std::vector<std::string>& fields, char delimiter, absl::string_view eol,
+                     std::string* out);
 
 }  // namespace collections::connectors
 

@@ -13,15 +13,21 @@ namespace collections::connectors {
 
 bool ProgressEnabled(ProgressMode mode, std::FILE* stream) {
   switch (mode) {
-    case ProgressMode::kAlways: return true;
-    case ProgressMode::kNever: return false;
-    case ProgressMode::kAuto: break;
+    case ProgressMode::kAlways:
+      return true;
+    case ProgressMode::kNever:
+      return false;
+    case ProgressMode::kAuto:
+      break;
   }
   return isatty(fileno(stream)) == 1;
 }
 
 ProgressBar::ProgressBar(std::string label, int64_t total_bytes, bool enabled, std::FILE* out)
-    : label_(std::move(label)), total_(total_bytes), enabled_(enabled), out_(out),
+    : label_(std::move(label)),
+      total_(total_bytes),
+      enabled_(enabled),
+      out_(out),
       start_(absl::Now()) {}
 
 ProgressBar::~ProgressBar() { Finish(); }
@@ -63,11 +69,11 @@ std::string ProgressBar::Render(absl::string_view label, int64_t bytes, int64_t 
     const double fraction =
         std::clamp(static_cast<double>(bytes) / static_cast<double>(total_bytes), 0.0, 1.0);
     const int filled = static_cast<int>(fraction * width);
-    absl::StrAppend(&out, "[", std::string(filled, '='),
-                    filled < width ? ">" : "", std::string(std::max(0, width - filled - 1), ' '),
-                    "] ", absl::StrFormat("%3d%% %.1f/%.1f MB", static_cast<int>(fraction * 100),
-                                          static_cast<double>(bytes) / kMb,
-                                          static_cast<double>(total_bytes) / kMb));
+    absl::StrAppend(
+        &out, "[", std::string(filled, '='), filled < width ? ">" : "",
+        std::string(std::max(0, width - filled - 1), ' '), "] ",
+        absl::StrFormat("%3d%% %.1f/%.1f MB", static_cast<int>(fraction * 100),
+                        static_cast<double>(bytes) / kMb, static_cast<double>(total_bytes) / kMb));
   } else {
     absl::StrAppend(&out, absl::StrFormat("%.1f MB", static_cast<double>(bytes) / kMb));
   }

@@ -5,8 +5,8 @@
 namespace collections::connectors {
 
 std::string ParseIssue::ToString() const {
-  return absl::StrCat(where.ToString(), ": ", field.empty() ? "" : field,
-                      field.empty() ? "" : ": ", description, " (", reason, ")");
+  return absl::StrCat(where.ToString(), ": ", field.empty() ? "" : field, field.empty() ? "" : ": ",
+                      description, " (", reason, ")");
 }
 
 }  // namespace collections::connectors

@@ -10,31 +10,39 @@ namespace collections::connectors {
 
 absl::string_view ExitCodeName(int code) {
   switch (code) {
-    case kExitOk: return "OK";
-    case kExitUsage: return "USAGE";
-    case kExitInputRejected: return "INPUT_REJECTED";
-    case kExitServerRefused: return "SERVER_REFUSED";
-    case kExitUnavailable: return "UNAVAILABLE";
-    case kExitQuarantined: return "QUARANTINED";
-    case kExitLocalError: return "LOCAL_ERROR";
-    case kExitInterrupted: return "INTERRUPTED";
-    default: return "UNKNOWN";
+    case kExitOk:
+      return "OK";
+    case kExitUsage:
+      return "USAGE";
+    case kExitInputRejected:
+      return "INPUT_REJECTED";
+    case kExitServerRefused:
+      return "SERVER_REFUSED";
+    case kExitUnavailable:
+      return "UNAVAILABLE";
+    case kExitQuarantined:
+      return "QUARANTINED";
+    case kExitLocalError:
+      return "LOCAL_ERROR";
+    case kExitInterrupted:
+      return "INTERRUPTED";
+    default:
+      return "UNKNOWN";
   }
 }
 
 std::string ExitCodeTable() {
-  return
-      "Exit codes:\n"
-      "  0    OK              every record applied (dry run: every record valid)\n"
-      "  1    USAGE           bad flags or arguments\n"
-      "  2    INPUT_REJECTED  bad records or an unusable file; nothing was applied\n"
-      "  3    SERVER_REFUSED  the server refused a call or a chunk (see the report)\n"
-      "  4    UNAVAILABLE     the server stayed unreachable after the retries;\n"
-      "                       run again to resume from the checkpoint\n"
-      "  5    QUARANTINED     --quarantine: good records applied, bad ones in\n"
-      "                       <file>.rejected.jsonl\n"
-      "  6    LOCAL_ERROR     cannot read the input or write checkpoint/report files\n"
-      "  130  INTERRUPTED     SIGINT/SIGTERM; run again to resume from the checkpoint\n";
+  return "Exit codes:\n"
+         "  0    OK              every record applied (dry run: every record valid)\n"
+         "  1    USAGE           bad flags or arguments\n"
+         "  2    INPUT_REJECTED  bad records or an unusable file; nothing was applied\n"
+         "  3    SERVER_REFUSED  the server refused a call or a chunk (see the report)\n"
+         "  4    UNAVAILABLE     the server stayed unreachable after the retries;\n"
+         "                       run again to resume from the checkpoint\n"
+         "  5    QUARANTINED     --quarantine: good records applied, bad ones in\n"
+         "                       <file>.rejected.jsonl\n"
+         "  6    LOCAL_ERROR     cannot read the input or write checkpoint/report files\n"
+         "  130  INTERRUPTED     SIGINT/SIGTERM; run again to resume from the checkpoint\n";
 }
 
 namespace {
@@ -43,11 +51,21 @@ void AppendJsonString(absl::string_view s, std::string* out) {
   out->push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (c < 0x20) {
           absl::StrAppend(out, absl::StrFormat("\\u%04x", c));
@@ -70,8 +88,8 @@ std::string Rejection::ToString() const {
 std::string Rejection::ToJson() const {
   std::string out = "{";
   const std::pair<absl::string_view, const std::string*> fields[] = {
-      {"stage", &stage},     {"location", &location},       {"field", &field},
-      {"reason", &reason},   {"description", &description}, {"external_id", &external_id}};
+      {"stage", &stage},   {"location", &location},       {"field", &field},
+      {"reason", &reason}, {"description", &description}, {"external_id", &external_id}};
   bool first = true;
   for (const auto& [name, value] : fields) {
     if (value->empty() && name == "external_id") continue;

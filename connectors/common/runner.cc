@@ -94,11 +94,11 @@ constexpr size_t kChunkBytes = 8 << 20;
 absl::Status RecordProblem(const ParsedRecord& rec, const AmountRules& rules) {
   const size_t bytes = rec.record.ByteSizeLong();
   if (bytes > kMaxRecordBytes) {
-    return domain::InvalidInput(
-        "RECORD_TOO_LARGE", "record",
-        absl::StrCat("the record is ", bytes, " bytes once encoded, more than the ",
-                     kMaxRecordBytes, " a record may have (a field holds far more text than "
-                                      "a ledger record should)"));
+    return domain::InvalidInput("RECORD_TOO_LARGE", "record",
+                                absl::StrCat("the record is ", bytes,
+                                             " bytes once encoded, more than the ", kMaxRecordBytes,
+                                             " a record may have (a field holds far more text than "
+                                             "a ledger record should)"));
   }
   return CheckRecordAmounts(rec.record, rules);
 }
@@ -272,12 +272,12 @@ class Runner {
       Keep(RejectionFromParserError(st));
       return Fail(kExitInputRejected, st);
     }
-    options_fp_ = Sha256Hex(absl::StrCat(
-        o_.format, "\x1f", o_.tenant, "\x1f", o_.parse.source_system, "\x1f",
-        o_.parse.default_currency, "\x1f", static_cast<int>(o_.parse.date_order), "\x1f",
-        static_cast<int>(o_.parse.encoding), "\x1f",
-        static_cast<int>(o_.parse.default_customer_kind), "\x1f", o_.chunk_size, "\x1f",
-        o_.format_options));
+    options_fp_ = Sha256Hex(absl::StrCat(o_.format, "\x1f", o_.tenant, "\x1f",
+                                         o_.parse.source_system, "\x1f", o_.parse.default_currency,
+                                         "\x1f", static_cast<int>(o_.parse.date_order), "\x1f",
+                                         static_cast<int>(o_.parse.encoding), "\x1f",
+                                         static_cast<int>(o_.parse.default_customer_kind), "\x1f",
+                                         o_.chunk_size, "\x1f", o_.format_options));
     r_.sync_id = absl::StrCat(o_.format, "-",
                               Sha256Hex(absl::StrCat(file_.sha256, options_fp_)).substr(0, 40));
     if (o_.dry_run) return ValidatePass();
@@ -293,7 +293,8 @@ class Runner {
       if ((*existing)->SameRun(want)) {
         resume = **existing;
       } else {
-        std::fprintf(stderr, "warning: %s belongs to another file or other options; starting over\n",
+        std::fprintf(stderr,
+                     "warning: %s belongs to another file or other options; starting over\n",
                      ckpt_path.c_str());
       }
     }
@@ -322,11 +323,20 @@ class Runner {
   void CountRecord(const v1::SyncRecord& rec) {
     ++r_.records;
     switch (rec.record_case()) {
-      case v1::SyncRecord::kCustomer: ++r_.customers; break;
-      case v1::SyncRecord::kInvoice: ++r_.invoices; break;
-      case v1::SyncRecord::kCreditNote: ++r_.credit_notes; break;
-      case v1::SyncRecord::kPayment: ++r_.payments; break;
-      default: break;
+      case v1::SyncRecord::kCustomer:
+        ++r_.customers;
+        break;
+      case v1::SyncRecord::kInvoice:
+        ++r_.invoices;
+        break;
+      case v1::SyncRecord::kCreditNote:
+        ++r_.credit_notes;
+        break;
+      case v1::SyncRecord::kPayment:
+        ++r_.payments;
+        break;
+      default:
+        break;
     }
   }
 
@@ -409,13 +419,12 @@ class Runner {
     *parser_failed = false;
     CountingFileBuf buf;
     if (!buf.Open(o_.input_path)) {
-      return domain::WithReason(absl::NotFoundError(absl::StrCat(
-                                    "cannot open ", o_.input_path, ": ", std::strerror(errno))),
+      return domain::WithReason(absl::NotFoundError(absl::StrCat("cannot open ", o_.input_path,
+                                                                 ": ", std::strerror(errno))),
                                 "INPUT_NOT_FOUND");
     }
     std::istream in(&buf);
-    ProgressBar bar(absl::StrCat(phase, " ", r_.input), file_.size,
-                    ProgressEnabled(o_.progress));
+    ProgressBar bar(absl::StrCat(phase, " ", r_.input), file_.size, ProgressEnabled(o_.progress));
     int64_t n = 0;
     absl::Status stop;
     DocumentKeys documents;
@@ -504,8 +513,7 @@ class Runner {
         Keep(RejectionFromParserError(st));
         return Fail(kExitInputRejected, st);
       }
-      if (st.code() == absl::StatusCode::kNotFound ||
-          st.code() == absl::StatusCode::kDataLoss) {
+      if (st.code() == absl::StatusCode::kNotFound || st.code() == absl::StatusCode::kDataLoss) {
         return Fail(kExitLocalError, st);
       }
       if (st.code() == absl::StatusCode::kCancelled) return Fail(kExitInterrupted, st);
@@ -657,9 +665,9 @@ class Runner {
         }
         if (!o_.quarantine || bad == 0) {
           return domain::WithReason(
-              absl::FailedPreconditionError(absl::StrCat(
-                  "the server rejected chunk ", ckpt.next_chunk,
-                  "; the chunks before it are applied, nothing of it or after it")),
+              absl::FailedPreconditionError(
+                  absl::StrCat("the server rejected chunk ", ckpt.next_chunk,
+                               "; the chunks before it are applied, nothing of it or after it")),
               "CHUNK_REJECTED");
         }
         if (retry.empty()) break;
@@ -698,10 +706,10 @@ class Runner {
           }
           if (!o_.quarantine) {
             Keep(FromIssue(issue));
-            return domain::WithReason(absl::InvalidArgumentError(
-                                          "the input changed between the validation and the "
-                                          "apply pass"),
-                                      "INPUT_CHANGED");
+            return domain::WithReason(
+                absl::InvalidArgumentError("the input changed between the validation and the "
+                                           "apply pass"),
+                "INPUT_CHANGED");
           }
           return quarantine(FromIssue(issue));
         },

@@ -50,14 +50,14 @@ namespace collections::connectors {
 
 // The exit codes of every connector executable.
 enum ExitCode : int {
-  kExitOk = 0,               // every record applied (or, dry run: all valid)
-  kExitUsage = 1,            // bad flags or arguments
-  kExitInputRejected = 2,    // bad records or an unusable file; nothing applied
-  kExitServerRefused = 3,    // the server refused a call or a chunk
-  kExitUnavailable = 4,      // the server stayed unreachable after the retries
-  kExitQuarantined = 5,      // --quarantine: good records applied, bad ones reported
-  kExitLocalError = 6,       // cannot read the input or write state/report files
-  kExitInterrupted = 130,    // SIGINT/SIGTERM; the checkpoint allows a resume
+  kExitOk = 0,             // every record applied (or, dry run: all valid)
+  kExitUsage = 1,          // bad flags or arguments
+  kExitInputRejected = 2,  // bad records or an unusable file; nothing applied
+  kExitServerRefused = 3,  // the server refused a call or a chunk
+  kExitUnavailable = 4,    // the server stayed unreachable after the retries
+  kExitQuarantined = 5,    // --quarantine: good records applied, bad ones reported
+  kExitLocalError = 6,     // cannot read the input or write state/report files
+  kExitInterrupted = 130,  // SIGINT/SIGTERM; the checkpoint allows a resume
 };
 // "OK", "USAGE", "INPUT_REJECTED", ...
 absl::string_view ExitCodeName(int code);
@@ -67,9 +67,9 @@ std::string ExitCodeTable();
 // A parser with the common signature of records.h, plus the input's path
 // for formats that must open the file themselves (GnuCash's SQLite books);
 // stream parsers ignore it.
-using ParseFn = std::function<absl::Status(std::istream& in, const std::string& path,
-                                           const ParseOptions&, const RecordSink&,
-                                           const IssueSink&)>;
+using ParseFn =
+    std::function<absl::Status(std::istream& in, const std::string& path, const ParseOptions&,
+                               const RecordSink&, const IssueSink&)>;
 
 struct RunOptions {
   std::string input_path;
@@ -126,9 +126,9 @@ struct RunResult {
   int64_t customers = 0, invoices = 0, credit_notes = 0, payments = 0;
   int64_t chunks = 0;  // chunks acknowledged (in total, with resumed ones)
   int64_t created = 0, updated = 0, unchanged = 0;
-  int64_t rejected = 0;     // bad records found (parser + server)
-  int64_t quarantined = 0;  // of which written to the quarantine report
-  int64_t deferred = 0;     // dry run: checks deferred to the apply pass
+  int64_t rejected = 0;             // bad records found (parser + server)
+  int64_t quarantined = 0;          // of which written to the quarantine report
+  int64_t deferred = 0;             // dry run: checks deferred to the apply pass
   int64_t resumed_from_chunk = -1;  // -1: not resumed
   int64_t retries = 0;
   std::string rejected_path;  // written when quarantined > 0

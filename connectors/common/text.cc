@@ -13,10 +13,9 @@ constexpr size_t kBufferBytes = 64 * 1024;
 // Windows-1252 0x80..0x9F as Unicode code points (0x80..0x9F itself where
 // the code page leaves the byte undefined).
 constexpr char32_t kCp1252High[32] = {
-    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
-    0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
 };
 
 void AppendUtf8(char32_t cp, std::string* out) {
@@ -137,8 +136,8 @@ int64_t Utf8Length(absl::string_view utf8) {
 absl::Status OpenInputFile(const std::string& path, std::ifstream* out) {
   out->open(path, std::ios::in | std::ios::binary);
   if (!out->is_open()) {
-    return domain::NotFoundError("FILE_NOT_FOUND", absl::StrCat("cannot open ", path, ": ",
-                                                                std::strerror(errno)));
+    return domain::NotFoundError("FILE_NOT_FOUND",
+                                 absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }
@@ -184,9 +183,8 @@ absl::StatusOr<bool> LineReader::Next(std::string* line) {
     const char* nl = static_cast<const char*>(std::memchr(start, '\n', end_ - pos_));
     const size_t take = nl ? static_cast<size_t>(nl - start) : end_ - pos_;
     if (raw_.size() + take > options_.max_line_bytes) {
-      return domain::InvalidInput(
-          "LINE_TOO_LONG", absl::StrCat("line ", line_number_ + 1),
-          absl::StrCat("longer than ", options_.max_line_bytes, " bytes"));
+      return domain::InvalidInput("LINE_TOO_LONG", absl::StrCat("line ", line_number_ + 1),
+                                  absl::StrCat("longer than ", options_.max_line_bytes, " bytes"));
     }
     raw_.append(start, take);
     saw_any = true;

@@ -77,8 +77,7 @@ absl::StatusOr<absl::CivilDay> ParseNumericDate(absl::string_view text, DateOrde
   return *d;
 }
 
-absl::StatusOr<int64_t> ParseScaledDecimal(absl::string_view text, int scale,
-                                           bool allow_grouping) {
+absl::StatusOr<int64_t> ParseScaledDecimal(absl::string_view text, int scale, bool allow_grouping) {
   return ParseScaled(text, scale, allow_grouping ? kPointDecimalGrouped : kXsdDecimal);
 }
 
@@ -184,7 +183,8 @@ std::string PublicText(absl::string_view text) {
   while (i < text.size()) {
     const size_t start = text.find("tenants/", i);
     if (start == absl::string_view::npos) break;
-    const bool word_start = start == 0 || absl::ascii_isspace(static_cast<unsigned char>(text[start - 1])) ||
+    const bool word_start = start == 0 ||
+                            absl::ascii_isspace(static_cast<unsigned char>(text[start - 1])) ||
                             text[start - 1] == '(' || text[start - 1] == '"';
     size_t end = start;
     while (end < text.size() && !absl::ascii_isspace(static_cast<unsigned char>(text[end])) &&

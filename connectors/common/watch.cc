@@ -11,8 +11,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
-#include "absl/time/clock.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "connectors/common/checkpoint.h"
 
 namespace collections::connectors {

@@ -128,9 +128,8 @@ absl::Status XmlStreamReader::Open() {
   // No NOENT (entities stay unexpanded), no DTDLOAD, no network; NONET also
   // blocks external entities. COMPACT reduces memory for text nodes.
   const int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT;
-  xmlTextReaderPtr r = xmlReaderForIO(&XmlStreamReader::ReadThunk, /*ioclose=*/nullptr,
-                                      this, source_name_.c_str(), /*encoding=*/nullptr,
-                                      options);
+  xmlTextReaderPtr r = xmlReaderForIO(&XmlStreamReader::ReadThunk, /*ioclose=*/nullptr, this,
+                                      source_name_.c_str(), /*encoding=*/nullptr, options);
   if (r == nullptr) {
     return absl::InternalError(absl::StrCat("cannot create an XML reader for ", source_name_));
   }
@@ -158,7 +157,8 @@ absl::Status XmlStreamReader::Open() {
 
 absl::StatusOr<std::unique_ptr<XmlStreamReader>> XmlStreamReader::FromReadFn(
     ReadFn read, absl::string_view source_name) {
-  std::unique_ptr<XmlStreamReader> r(new XmlStreamReader(std::string(source_name), std::move(read)));
+  std::unique_ptr<XmlStreamReader> r(
+      new XmlStreamReader(std::string(source_name), std::move(read)));
   if (absl::Status s = r->Open(); !s.ok()) return s;
   return r;
 }
@@ -282,8 +282,7 @@ absl::StatusOr<bool> XmlStreamReader::Next() {
   return true;
 }
 
-absl::StatusOr<bool> XmlStreamReader::NextElement(
-    std::initializer_list<absl::string_view> names) {
+absl::StatusOr<bool> XmlStreamReader::NextElement(std::initializer_list<absl::string_view> names) {
   while (true) {
     absl::StatusOr<bool> more = Next();
     if (!more.ok() || !*more) return more;

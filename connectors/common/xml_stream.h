@@ -73,13 +73,13 @@ class XmlStreamReader {
   // `source_name` is used in error messages (e.g. the file name). The
   // source must outlive the reader. Fails only when libxml2 cannot create a
   // reader; malformed input surfaces on Next().
-  static absl::StatusOr<std::unique_ptr<XmlStreamReader>> FromStream(
-      std::istream& in, absl::string_view source_name);
-  static absl::StatusOr<std::unique_ptr<XmlStreamReader>> FromReadFn(
-      ReadFn read, absl::string_view source_name);
+  static absl::StatusOr<std::unique_ptr<XmlStreamReader>> FromStream(std::istream& in,
+                                                                     absl::string_view source_name);
+  static absl::StatusOr<std::unique_ptr<XmlStreamReader>> FromReadFn(ReadFn read,
+                                                                     absl::string_view source_name);
   // `bytes` must outlive the reader.
-  static absl::StatusOr<std::unique_ptr<XmlStreamReader>> FromBytes(
-      absl::string_view bytes, absl::string_view source_name);
+  static absl::StatusOr<std::unique_ptr<XmlStreamReader>> FromBytes(absl::string_view bytes,
+                                                                    absl::string_view source_name);
 
   ~XmlStreamReader();
   XmlStreamReader(const XmlStreamReader&) = delete;

@@ -10,8 +10,8 @@
 #include "connectors/courier/letter_pdf.h"
 #include "connectors/courier/message.h"
 #include "google/protobuf/util/time_util.h"
-#include "service/base/json_text.h"
 #include "service/base/errors.h"
+#include "service/base/json_text.h"
 #include "service/base/status_macros.h"
 #include "service/messages/convert.h"
 
@@ -48,12 +48,13 @@ Courier::Courier(CourierConfig config, CourierState state, const std::atomic<boo
       state_(std::move(state)),
       stop_(stop),
       channel_(connectors::MakeConnectorChannel(config_.server)),
-      client_(channel_, [&] {
-        connectors::ClientOptions o = config_.client;
-        o.interrupted = stop;
-        o.log = [](absl::string_view line) { Log("retry", "", "", line); };
-        return o;
-      }()),
+      client_(channel_,
+              [&] {
+                connectors::ClientOptions o = config_.client;
+                o.interrupted = stop;
+                o.log = [](absl::string_view line) { Log("retry", "", "", line); };
+                return o;
+              }()),
       recovery_(v1::RecoveryService::NewStub(channel_)),
       letters_(v1::LetterService::NewStub(channel_)) {}
 
@@ -110,7 +111,8 @@ void Courier::ReadStream() {
     Log("stream interrupted", "", "", st.ok() ? "server ended the stream" : st.error_message());
     // Reconnect: 0.5 s doubling to 30 s, in steps that notice a stop.
     const absl::Time until =
-        absl::Now() + std::min(absl::Seconds(30), absl::Milliseconds(500) * (1 << std::min(failures, 6)));
+        absl::Now() +
+        std::min(absl::Seconds(30), absl::Milliseconds(500) * (1 << std::min(failures, 6)));
     ++failures;
     while (!stop_->load() && absl::Now() < until) absl::SleepFor(absl::Milliseconds(50));
   }
@@ -118,10 +120,14 @@ void Courier::ReadStream() {
 
 Route Courier::RouteOf(const v1::OutboxAction& a) const {
   switch (a.recommendation().channel()) {
-    case v1::CHANNEL_EMAIL: return config_.email;
-    case v1::CHANNEL_SMS: return config_.sms;
-    case v1::CHANNEL_LETTER: return config_.letter;
-    default: return config_.tasks;
+    case v1::CHANNEL_EMAIL:
+      return config_.email;
+    case v1::CHANNEL_SMS:
+      return config_.sms;
+    case v1::CHANNEL_LETTER:
+      return config_.letter;
+    default:
+      return config_.tasks;
   }
 }
 
@@ -160,7 +166,8 @@ TransportResult Courier::Deliver(const v1::OutboxAction& a, Route route) {
   std::string pdf;
   if (letter) {
     auto rendered = RenderLetterPdf(a);
-    if (!rendered.ok()) return {TransportResult::kRetry, 0, std::string(rendered.status().message())};
+    if (!rendered.ok())
+      return {TransportResult::kRetry, 0, std::string(rendered.status().message())};
     pdf = *std::move(rendered);
   }
   switch (route) {
@@ -186,7 +193,8 @@ TransportResult Courier::Deliver(const v1::OutboxAction& a, Route route) {
       if (!st.ok()) return {TransportResult::kRetry, 0, std::string(st.message())};
       return {TransportResult::kDelivered, 0, absl::StrCat("written to ", path)};
     }
-    case Route::kSkip: break;
+    case Route::kSkip:
+      break;
   }
   return {TransportResult::kRejected, 0, "no route"};
 }
@@ -197,7 +205,8 @@ absl::StatusOr<Courier::Next> Courier::Finish(const v1::OutboxAction& a,
   const ActionKey key = KeyOf(a.name());
   // CompleteAction takes at most 2000 characters; cut on a UTF-8 boundary.
   size_t cut = std::min<size_t>(detail.size(), 1900);
-  while (cut > 0 && cut < detail.size() && (static_cast<unsigned char>(detail[cut]) & 0xC0) == 0x80) --cut;
+  while (cut > 0 && cut < detail.size() && (static_cast<unsigned char>(detail[cut]) & 0xC0) == 0x80)
+    --cut;
   const std::string clipped = detail.substr(0, cut);
   RETURN_IF_ERROR(state_.WriteJournal(key.id, {status, clipped}));
   v1::CompleteActionRequest req;
@@ -230,12 +239,13 @@ absl::StatusOr<Courier::Next> Courier::Handle(Item& item, absl::Time* wake) {
   if (IsTask(a)) {
     if (item.first_attempt == absl::InfinitePast()) item.first_attempt = absl::Now();
     const TransportResult r = Deliver(a, route);
-    if (r.kind == TransportResult::kRetry && absl::Now() - item.first_attempt < config_.give_up_after) {
+    if (r.kind == TransportResult::kRetry &&
+        absl::Now() - item.first_attempt < config_.give_up_after) {
       *wake = absl::Now() + Backoff(++item.attempts);
       return Next::kWait;
     }
-    Log("task handed over", a.name(), r.kind == TransportResult::kDelivered ? "PENDING" : "NOT_HANDED_OVER",
-        r.detail);
+    Log("task handed over", a.name(),
+        r.kind == TransportResult::kDelivered ? "PENDING" : "NOT_HANDED_OVER", r.detail);
     return Next::kDone;
   }
   if (std::optional<JournalEntry> j = state_.Journal(key.id)) {
@@ -266,7 +276,8 @@ absl::StatusOr<Courier::Next> Courier::Handle(Item& item, absl::Time* wake) {
           absl::StrCat("allowed from ", TimeUtil::ToString(check.next_allowed_time())));
       return Next::kWait;
     }
-    return Finish(a, v1::OutboxAction::FAILED, absl::StrCat(check.rule(), ": ", check.message()), wake);
+    return Finish(a, v1::OutboxAction::FAILED, absl::StrCat(check.rule(), ": ", check.message()),
+                  wake);
   }
 
   if (item.first_attempt == absl::InfinitePast()) item.first_attempt = absl::Now();
@@ -317,20 +328,23 @@ absl::Status Courier::Run() {
     }
     if (!item) {
       // The earliest waiting action whose time has come.
-      auto due = std::min_element(waiting_.begin(), waiting_.end(), [](const auto& x, const auto& y) {
-        return x.second.first < y.second.first;
-      });
+      auto due = std::min_element(
+          waiting_.begin(), waiting_.end(),
+          [](const auto& x, const auto& y) { return x.second.first < y.second.first; });
       if (due != waiting_.end() && due->second.first <= absl::Now()) {
         item = std::move(due->second.second);
         waiting_.erase(due);
       } else {
         absl::MutexLock l(&mu_);
-        if (config_.once && stream_done_ && incoming_.empty()) break;  // the rest waits for the next run
+        if (config_.once && stream_done_ && incoming_.empty())
+          break;  // the rest waits for the next run
         absl::Duration idle = absl::Milliseconds(200);
-        if (due != waiting_.end()) idle = std::clamp(due->second.first - absl::Now(), absl::ZeroDuration(), idle);
-        mu_.AwaitWithTimeout(absl::Condition(
-                                 +[](std::deque<v1::OutboxAction>* q) { return !q->empty(); }, &incoming_),
-                             idle);
+        if (due != waiting_.end())
+          idle = std::clamp(due->second.first - absl::Now(), absl::ZeroDuration(), idle);
+        mu_.AwaitWithTimeout(
+            absl::Condition(
+                +[](std::deque<v1::OutboxAction>* q) { return !q->empty(); }, &incoming_),
+            idle);
         continue;
       }
     }

@@ -61,7 +61,9 @@ std::string Usage() {
       "e-mail, webhook or PDF letter, completing it exactly once with SENT, BOUNCED or FAILED.\n\n";
   for (const FlagDef& d : Defs()) {
     absl::StrAppend(&out, "  --", d.name, d.boolean ? "" : "=...", "  ", d.help,
-                    d.default_value.empty() || d.boolean ? "" : absl::StrCat(" (default ", d.default_value, ")"),
+                    d.default_value.empty() || d.boolean
+                        ? ""
+                        : absl::StrCat(" (default ", d.default_value, ")"),
                     "\n");
   }
   return out;
@@ -73,7 +75,8 @@ absl::StatusOr<std::string> ReadSecret(const std::string& path, absl::string_vie
   std::stringstream ss;
   ss << in.rdbuf();
   std::string s(absl::StripAsciiWhitespace(ss.str()));
-  if (s.empty()) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", path, " is empty"));
+  if (s.empty())
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", path, " is empty"));
   return s;
 }
 
@@ -94,7 +97,8 @@ absl::StatusOr<std::vector<std::string>> FileArgs(const std::string& path) {
     }
     absl::string_view name = absl::StripAsciiWhitespace(l.substr(0, eq));
     absl::string_view value = absl::StripAsciiWhitespace(l.substr(eq + 1));
-    if (name == "config") return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": config cannot nest"));
+    if (name == "config")
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": config cannot nest"));
     out.push_back(absl::StrCat("--", name, "=", value));
   }
   return out;
@@ -103,7 +107,8 @@ absl::StatusOr<std::vector<std::string>> FileArgs(const std::string& path) {
 absl::StatusOr<absl::Duration> SecondsOf(const FlagValues& f, absl::string_view name) {
   double s = 0;
   if (!absl::SimpleAtod(f.Get(name), &s) || s <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("--", name, " must be a positive number of seconds"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " must be a positive number of seconds"));
   }
   return absl::Seconds(s);
 }
@@ -112,11 +117,16 @@ absl::StatusOr<Route> RouteOf(const FlagValues& f, absl::string_view name,
                               std::initializer_list<Route> allowed) {
   const std::string v = f.Get(name);
   Route r;
-  if (v == "skip") r = Route::kSkip;
-  else if (v == "smtp") r = Route::kSmtp;
-  else if (v == "webhook") r = Route::kWebhook;
-  else if (v == "folder") r = Route::kFolder;
-  else return absl::InvalidArgumentError(absl::StrCat("--", name, ": unknown route \"", v, "\""));
+  if (v == "skip")
+    r = Route::kSkip;
+  else if (v == "smtp")
+    r = Route::kSmtp;
+  else if (v == "webhook")
+    r = Route::kWebhook;
+  else if (v == "folder")
+    r = Route::kFolder;
+  else
+    return absl::InvalidArgumentError(absl::StrCat("--", name, ": unknown route \"", v, "\""));
   for (Route a : allowed) {
     if (a == r) return r;
   }
@@ -134,7 +144,8 @@ absl::StatusOr<CourierConfig> ParseCourierConfig(const std::vector<std::string>&
     return CourierConfig{};
   }
   if (!positional.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", positional.front(), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument \"", positional.front(), "\""));
   }
   std::vector<std::string> all;
   if (first.Given("config")) {
@@ -150,7 +161,8 @@ absl::StatusOr<CourierConfig> ParseCourierConfig(const std::vector<std::string>&
   c.state_dir = f.Get("state_dir");
   if (c.state_dir.empty()) return absl::InvalidArgumentError("--state_dir is required");
   ASSIGN_OR_RETURN(c.client.call_timeout, SecondsOf(f, "deadline"));
-  if (!absl::SimpleAtoi(f.Get("max_attempts"), &c.client.max_attempts) || c.client.max_attempts < 1) {
+  if (!absl::SimpleAtoi(f.Get("max_attempts"), &c.client.max_attempts) ||
+      c.client.max_attempts < 1) {
     return absl::InvalidArgumentError("--max_attempts must be at least 1");
   }
   if (!f.Get("token_file").empty()) {
@@ -163,7 +175,9 @@ absl::StatusOr<CourierConfig> ParseCourierConfig(const std::vector<std::string>&
   ASSIGN_OR_RETURN(c.sms, RouteOf(f, "sms", {Route::kWebhook, Route::kSkip}));
   ASSIGN_OR_RETURN(c.letter, RouteOf(f, "letter", {Route::kFolder, Route::kWebhook, Route::kSkip}));
   ASSIGN_OR_RETURN(c.tasks, RouteOf(f, "tasks", {Route::kWebhook, Route::kSkip}));
-  const auto uses = [&](Route r) { return c.email == r || c.sms == r || c.letter == r || c.tasks == r; };
+  const auto uses = [&](Route r) {
+    return c.email == r || c.sms == r || c.letter == r || c.tasks == r;
+  };
 
   c.smtp.url = f.Get("smtp_url");
   c.smtp.starttls = f.Get("smtp_starttls");
@@ -182,24 +196,29 @@ absl::StatusOr<CourierConfig> ParseCourierConfig(const std::vector<std::string>&
     if (c.mail_from.find('@') == std::string::npos) {
       return absl::InvalidArgumentError("--mail_from must be an e-mail address");
     }
-    if (c.message_id_domain.empty()) c.message_id_domain = c.mail_from.substr(c.mail_from.find('@') + 1);
+    if (c.message_id_domain.empty())
+      c.message_id_domain = c.mail_from.substr(c.mail_from.find('@') + 1);
     if (!c.smtp.username.empty()) {
       if (f.Get("smtp_password_file").empty()) {
         return absl::InvalidArgumentError("--smtp_user needs --smtp_password_file");
       }
-      ASSIGN_OR_RETURN(c.smtp.password, ReadSecret(f.Get("smtp_password_file"), "smtp-password-file"));
+      ASSIGN_OR_RETURN(c.smtp.password,
+                       ReadSecret(f.Get("smtp_password_file"), "smtp-password-file"));
     }
   }
   c.webhook.url = f.Get("webhook_url");
   c.webhook.ca_file = f.Get("webhook_ca_file");
   if (uses(Route::kWebhook)) {
-    if (!absl::StartsWith(c.webhook.url, "https://") && !absl::StartsWith(c.webhook.url, "http://")) {
-      return absl::InvalidArgumentError("a webhook route needs --webhook_url (http:// or https://)");
+    if (!absl::StartsWith(c.webhook.url, "https://") &&
+        !absl::StartsWith(c.webhook.url, "http://")) {
+      return absl::InvalidArgumentError(
+          "a webhook route needs --webhook_url (http:// or https://)");
     }
     if (f.Get("webhook_secret_file").empty()) {
       return absl::InvalidArgumentError("a webhook route needs --webhook_secret_file");
     }
-    ASSIGN_OR_RETURN(c.webhook.secret, ReadSecret(f.Get("webhook_secret_file"), "webhook-secret-file"));
+    ASSIGN_OR_RETURN(c.webhook.secret,
+                     ReadSecret(f.Get("webhook_secret_file"), "webhook-secret-file"));
   }
   c.letters_dir = f.Get("letters_dir");
   if (uses(Route::kFolder) && c.letters_dir.empty()) {

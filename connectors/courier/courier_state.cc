@@ -22,7 +22,8 @@ namespace {
 
 absl::Status MakeDir(const std::string& path) {
   if (::mkdir(path.c_str(), 0700) == 0 || errno == EEXIST) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
+  return absl::FailedPreconditionError(
+      absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
 }
 
 std::optional<std::string> ReadAll(const std::string& path) {
@@ -52,12 +53,14 @@ absl::StatusOr<CourierState> CourierState::Open(const std::string& dir, const st
     if (kv[0] == "after_sequence") have_sequence = absl::SimpleAtoi(kv[1], &s.cursor_);
   }
   if (!have_sequence || s.cursor_ < 0) {
-    return domain::InvalidInput("STATE_CORRUPT", "state-dir",
-                                absl::StrCat(dir, "/cursor cannot be read; remove it to start over"));
+    return domain::InvalidInput(
+        "STATE_CORRUPT", "state-dir",
+        absl::StrCat(dir, "/cursor cannot be read; remove it to start over"));
   }
   if (file_tenant != tenant) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "state folder ", dir, " belongs to tenant \"", file_tenant, "\"; use one folder per tenant"));
+    return absl::FailedPreconditionError(absl::StrCat("state folder ", dir, " belongs to tenant \"",
+                                                      file_tenant,
+                                                      "\"; use one folder per tenant"));
   }
   return s;
 }
@@ -65,7 +68,8 @@ absl::StatusOr<CourierState> CourierState::Open(const std::string& dir, const st
 absl::Status CourierState::SaveCursor(int64_t after_sequence) {
   if (after_sequence == cursor_) return absl::OkStatus();
   absl::Status st = connectors::WriteFileAtomically(
-      absl::StrCat(dir_, "/cursor"), absl::StrCat("tenant ", tenant_, "\nafter_sequence ", after_sequence, "\n"));
+      absl::StrCat(dir_, "/cursor"),
+      absl::StrCat("tenant ", tenant_, "\nafter_sequence ", after_sequence, "\n"));
   if (st.ok()) cursor_ = after_sequence;
   return st;
 }

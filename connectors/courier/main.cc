@@ -36,7 +36,8 @@ int Fail(int code, absl::string_view what) {
 
 int main(int argc, char** argv) {
   std::string help;
-  auto config = collections::courier::ParseCourierConfig(std::vector<std::string>(argv + 1, argv + argc), &help);
+  auto config = collections::courier::ParseCourierConfig(
+      std::vector<std::string>(argv + 1, argv + argc), &help);
   if (!config.ok()) return Fail(2, config.status().message());
   if (!help.empty()) {
     std::cout << help;
@@ -52,8 +53,9 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   collections::courier::InitTransport();
 
-  std::fprintf(stderr, "{\"msg\":\"courier started\",\"tenant\":\"%s\",\"server\":\"%s\",\"cursor\":%lld}\n",
-               config->tenant.c_str(), config->server.c_str(), static_cast<long long>(state->cursor()));
+  std::fprintf(
+      stderr, "{\"msg\":\"courier started\",\"tenant\":\"%s\",\"server\":\"%s\",\"cursor\":%lld}\n",
+      config->tenant.c_str(), config->server.c_str(), static_cast<long long>(state->cursor()));
   std::fflush(stderr);
   collections::courier::Courier courier(*std::move(config), *std::move(state), &g_stop);
   absl::Status st = courier.Run();

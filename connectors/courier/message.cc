@@ -59,11 +59,20 @@ std::string HtmlEscape(absl::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -75,9 +84,8 @@ std::string LineToHtml(absl::string_view line) {
   size_t pos = 0;
   while (pos < line.size()) {
     size_t http = line.find("http", pos);
-    if (http == absl::string_view::npos ||
-        !(absl::StartsWith(line.substr(http), "https://") ||
-          absl::StartsWith(line.substr(http), "http://"))) {
+    if (http == absl::string_view::npos || !(absl::StartsWith(line.substr(http), "https://") ||
+                                             absl::StartsWith(line.substr(http), "http://"))) {
       if (http == absl::string_view::npos) {
         out += HtmlEscape(line.substr(pos));
         break;
@@ -90,7 +98,8 @@ std::string LineToHtml(absl::string_view line) {
     size_t end = line.find_first_of(" \t<>\"", http);
     if (end == absl::string_view::npos) end = line.size();
     // A sentence's full stop or comma is not part of the URL.
-    while (end > http && absl::string_view(".,;:)").find(line[end - 1]) != absl::string_view::npos) --end;
+    while (end > http && absl::string_view(".,;:)").find(line[end - 1]) != absl::string_view::npos)
+      --end;
     const std::string url = HtmlEscape(line.substr(http, end - http));
     absl::StrAppend(&out, "<a href=\"", url, "\">", url, "</a>");
     pos = end;
@@ -139,16 +148,18 @@ std::string ComposeEmail(const v1::OutboxAction& action, const EmailParts& parts
   absl::StrAppend(&m, "To: ", action.recipient(), "\r\n");
   if (!parts.reply_to.empty()) absl::StrAppend(&m, "Reply-To: ", parts.reply_to, "\r\n");
   absl::StrAppend(&m, "Subject: ", HeaderText(action.subject()), "\r\n");
-  absl::StrAppend(&m, "Date: ", absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", now, absl::UTCTimeZone()),
-                  "\r\n");
+  absl::StrAppend(
+      &m, "Date: ", absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", now, absl::UTCTimeZone()),
+      "\r\n");
   absl::StrAppend(&m, "Message-ID: ", message_id, "\r\n");
   absl::StrAppend(&m, "MIME-Version: 1.0\r\n");
   absl::StrAppend(&m, "X-Collections-Action: ", action.name(), "\r\n");
   absl::StrAppend(&m, "Content-Type: multipart/alternative; boundary=\"", boundary, "\"\r\n\r\n");
-  absl::StrAppend(&m, "--", boundary, "\r\n",
-                  "Content-Type: text/plain; charset=utf-8\r\n"
-                  "Content-Transfer-Encoding: base64\r\n\r\n",
-                  Base64Lines(absl::StrReplaceAll(NormalizedNewlines(action.body()), {{"\n", "\r\n"}})));
+  absl::StrAppend(
+      &m, "--", boundary, "\r\n",
+      "Content-Type: text/plain; charset=utf-8\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n",
+      Base64Lines(absl::StrReplaceAll(NormalizedNewlines(action.body()), {{"\n", "\r\n"}})));
   absl::StrAppend(&m, "--", boundary, "\r\n",
                   "Content-Type: text/html; charset=utf-8\r\n"
                   "Content-Transfer-Encoding: base64\r\n\r\n",
@@ -164,7 +175,8 @@ std::string FindPaymentLink(absl::string_view text, absl::string_view link_templ
   if (start == absl::string_view::npos) return "";
   size_t end = text.find_first_of(" \t\r\n<>\"", start);
   if (end == absl::string_view::npos) end = text.size();
-  while (end > start && absl::string_view(".,;:)").find(text[end - 1]) != absl::string_view::npos) --end;
+  while (end > start && absl::string_view(".,;:)").find(text[end - 1]) != absl::string_view::npos)
+    --end;
   return std::string(text.substr(start, end - start));
 }
 
@@ -173,7 +185,8 @@ std::string WebhookJson(const v1::OutboxAction& action, absl::string_view paymen
   const v1::Recommendation& rec = action.recommendation();
   const ActionKey key = KeyOf(action.name());
   std::vector<std::string> invoices;
-  for (const std::string& i : rec.invoices()) invoices.push_back(absl::StrCat("\"", JsonEscape(i), "\""));
+  for (const std::string& i : rec.invoices())
+    invoices.push_back(absl::StrCat("\"", JsonEscape(i), "\""));
   std::vector<std::string> amounts;
   for (const v1::Money& a : rec.amounts()) {
     amounts.push_back(absl::StrCat("{\"currency_code\":\"", JsonEscape(a.currency_code()),
@@ -181,14 +194,14 @@ std::string WebhookJson(const v1::OutboxAction& action, absl::string_view paymen
   }
   std::string out = absl::StrCat(
       "{\"action\":\"", JsonEscape(action.name()), "\",\"action_id\":\"", JsonEscape(key.id),
-      "\",\"tenant\":\"", JsonEscape(key.tenant), "\",\"customer\":\"", JsonEscape(action.customer()),
-      "\",\"channel\":\"", v1::Channel_Name(rec.channel()), "\",\"action_kind\":\"",
-      v1::Recommendation::Action_Name(rec.action()), "\",\"stage\":\"",
+      "\",\"tenant\":\"", JsonEscape(key.tenant), "\",\"customer\":\"",
+      JsonEscape(action.customer()), "\",\"channel\":\"", v1::Channel_Name(rec.channel()),
+      "\",\"action_kind\":\"", v1::Recommendation::Action_Name(rec.action()), "\",\"stage\":\"",
       v1::CollectionStage_Name(rec.stage()), "\",\"recipient\":\"", JsonEscape(action.recipient()),
-      "\",\"subject\":\"", JsonEscape(action.subject()), "\",\"text\":\"", JsonEscape(action.body()),
-      "\",\"payment_link\":\"", JsonEscape(payment_link), "\",\"invoices\":[",
-      absl::StrJoin(invoices, ","), "],\"amounts\":[", absl::StrJoin(amounts, ","),
-      "],\"create_time\":\"",
+      "\",\"subject\":\"", JsonEscape(action.subject()), "\",\"text\":\"",
+      JsonEscape(action.body()), "\",\"payment_link\":\"", JsonEscape(payment_link),
+      "\",\"invoices\":[", absl::StrJoin(invoices, ","), "],\"amounts\":[",
+      absl::StrJoin(amounts, ","), "],\"create_time\":\"",
       google::protobuf::util::TimeUtil::ToString(action.create_time()), "\"");
   if (!pdf.empty()) absl::StrAppend(&out, ",\"pdf_base64\":\"", absl::Base64Escape(pdf), "\"");
   absl::StrAppend(&out, "}");

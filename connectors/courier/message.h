@@ -30,9 +30,9 @@ ActionKey KeyOf(absl::string_view action_name);
 std::string MessageIdFor(absl::string_view action_name, absl::string_view domain);
 
 struct EmailParts {
-  std::string from;          // "collections@acme.example"
-  std::string from_name;     // display name, may be empty
-  std::string reply_to;      // may be empty
+  std::string from;       // "collections@acme.example"
+  std::string from_name;  // display name, may be empty
+  std::string reply_to;   // may be empty
   std::string message_id_domain;
 };
 

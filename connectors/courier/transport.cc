@@ -42,7 +42,9 @@ size_t CollectResponse(char* data, size_t size, size_t nmemb, void* user) {
   return size * nmemb;
 }
 
-long Seconds(absl::Duration d) { return static_cast<long>(std::max<int64_t>(1, absl::ToInt64Seconds(d))); }
+long Seconds(absl::Duration d) {
+  return static_cast<long>(std::max<int64_t>(1, absl::ToInt64Seconds(d)));
+}
 
 // A handle that reports errors into `error`, never raises signals, trusts
 // `ca_file` (empty: the system's bundle) and gives up after `timeout`.
@@ -63,8 +65,8 @@ CurlPtr NewHandle(char* error, const std::string& ca_file, absl::Duration timeou
 
 void InitTransport() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-TransportResult SendMail(const SmtpOptions& o, const std::string& from, const std::string& recipient,
-                         const std::string& message) {
+TransportResult SendMail(const SmtpOptions& o, const std::string& from,
+                         const std::string& recipient, const std::string& message) {
   char error[CURL_ERROR_SIZE];
   CurlPtr curl = NewHandle(error, o.ca_file, o.timeout);
   if (!curl) return {TransportResult::kRetry, 0, "curl_easy_init failed"};
@@ -96,7 +98,8 @@ TransportResult SendMail(const SmtpOptions& o, const std::string& from, const st
   if (rc == CURLE_OK) return {TransportResult::kDelivered, static_cast<int>(code), "250 accepted"};
   const bool auth_failure = rc == CURLE_LOGIN_DENIED || code == 530 || code == 534 || code == 535;
   if (code >= 500 && code < 600 && !auth_failure) {
-    return {TransportResult::kRejected, static_cast<int>(code), absl::StrCat("SMTP ", code, ": ", what)};
+    return {TransportResult::kRejected, static_cast<int>(code),
+            absl::StrCat("SMTP ", code, ": ", what)};
   }
   return {TransportResult::kRetry, static_cast<int>(code),
           code > 0 ? absl::StrCat("SMTP ", code, ": ", what) : what};
@@ -113,8 +116,9 @@ TransportResult PostWebhook(const WebhookOptions& o, const std::string& json,
   curl_slist* h = nullptr;
   h = curl_slist_append(h, "Content-Type: application/json");
   h = curl_slist_append(h, absl::StrCat(signing::kTimestampHeader, ": ", timestamp).c_str());
-  h = curl_slist_append(
-      h, absl::StrCat(signing::kSignatureHeader, ": ", signing::SignPayload(o.secret, timestamp, json)).c_str());
+  h = curl_slist_append(h, absl::StrCat(signing::kSignatureHeader, ": ",
+                                        signing::SignPayload(o.secret, timestamp, json))
+                               .c_str());
   h = curl_slist_append(h, absl::StrCat("Idempotency-Key: ", idempotency_key).c_str());
   h = curl_slist_append(h, "Expect:");
   SlistPtr headers(h);
@@ -131,11 +135,13 @@ TransportResult PostWebhook(const WebhookOptions& o, const std::string& json,
   }
   long code = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-  const std::string detail =
-      absl::StrCat("HTTP ", code, response.empty() ? "" : ": ", absl::StripAsciiWhitespace(response));
-  if (code >= 200 && code < 300) return {TransportResult::kDelivered, static_cast<int>(code), detail};
+  const std::string detail = absl::StrCat("HTTP ", code, response.empty() ? "" : ": ",
+                                          absl::StripAsciiWhitespace(response));
+  if (code >= 200 && code < 300)
+    return {TransportResult::kDelivered, static_cast<int>(code), detail};
   const bool transient = code == 408 || code == 409 || code == 425 || code == 429 || code >= 500;
-  return {transient ? TransportResult::kRetry : TransportResult::kRejected, static_cast<int>(code), detail};
+  return {transient ? TransportResult::kRetry : TransportResult::kRejected, static_cast<int>(code),
+          detail};
 }
 
 }  // namespace collections::courier

@@ -40,7 +40,7 @@ struct SmtpOptions {
   std::string starttls = "try";
   std::string username;  // empty = no AUTH
   std::string password;
-  std::string ca_file;   // empty = the system's CA bundle
+  std::string ca_file;  // empty = the system's CA bundle
   std::string helo_domain = "localhost";
   absl::Duration timeout = absl::Seconds(60);
 };

@@ -21,13 +21,15 @@ int main(int argc, char** argv) {
   cc::ConnectorSpec spec;
   spec.program = "collections-datev";
   spec.format = "datev";
-  spec.summary = "DATEV EXTF bookings and debtors into the ledger, and fees back as a Buchungsstapel";
+  spec.summary =
+      "DATEV EXTF bookings and debtors into the ledger, and fees back as a Buchungsstapel";
   spec.default_source_system = "datev";
   // DATEV fixes the decimal comma and forbids grouping.
   spec.number_format = cc::kCommaDecimal;
   spec.number_format_fixed = true;
   spec.flags = {
-      {"payment_terms_days", "14", "due date of an invoice booking without Fälligkeit: Belegdatum + days"},
+      {"payment_terms_days", "14",
+       "due date of an invoice booking without Fälligkeit: Belegdatum + days"},
       {"bank_accounts", "",
        "bank and cash accounts whose credits to a debtor are payments, e.g. 1200-1299,1800 "
        "(default: 1000-1299 for SKR03, 1600-1899 for SKR04, scaled to the account length)"},
@@ -35,8 +37,10 @@ int main(int argc, char** argv) {
       {"mandant", "", "export: DATEV client number (Mandantennummer)"},
       {"account_length", "4", "export: Sachkontenlänge, 4..8"},
       {"fee_account", "", "export: revenue account of late fees (required)"},
-      {"interest_account", "", "export: revenue account of late-payment interest (default: fee account)"},
-      {"writeoff_account", "", "export: account debited by write-offs and settlement credit notes (required)"},
+      {"interest_account", "",
+       "export: revenue account of late-payment interest (default: fee account)"},
+      {"writeoff_account", "",
+       "export: account debited by write-offs and settlement credit notes (required)"},
       {"fiscal_year_start", "0101", "export: first day of the fiscal year, MMDD"},
       {"chart", "", "export: SKR of the client, 03 or 04 (informational)"},
   };
@@ -49,10 +53,13 @@ int main(int argc, char** argv) {
     }
     if (!flags.Get("bank_accounts").empty()) {
       auto ranges = cc::ParseAccountRanges(flags.Get("bank_accounts"));
-      if (!ranges.ok()) return absl::InvalidArgumentError(absl::StrCat("--bank_accounts: ", ranges.status().message()));
+      if (!ranges.ok())
+        return absl::InvalidArgumentError(
+            absl::StrCat("--bank_accounts: ", ranges.status().message()));
       d.bank_accounts = *ranges;
     }
-    *fingerprint = absl::StrCat("terms=", d.payment_terms_days, ";banks=", flags.Get("bank_accounts"));
+    *fingerprint =
+        absl::StrCat("terms=", d.payment_terms_days, ";banks=", flags.Get("bank_accounts"));
     return cc::ParseFn([d](std::istream& in, const std::string&, const cc::ParseOptions& o,
                            const cc::RecordSink& on_record, const cc::IssueSink& on_issue) {
       return cc::ParseDatev(in, o, d, on_record, on_issue);
@@ -72,8 +79,9 @@ int main(int argc, char** argv) {
     o.writeoff_account = flags.Get("writeoff_account");
     const std::string fy = flags.Get("fiscal_year_start");
     if (fy.size() != 4 || !absl::SimpleAtoi(fy.substr(0, 2), &o.fiscal_year_start_month) ||
-        !absl::SimpleAtoi(fy.substr(2), &o.fiscal_year_start_day) || o.fiscal_year_start_month < 1 ||
-        o.fiscal_year_start_month > 12 || o.fiscal_year_start_day < 1 || o.fiscal_year_start_day > 28) {
+        !absl::SimpleAtoi(fy.substr(2), &o.fiscal_year_start_day) ||
+        o.fiscal_year_start_month < 1 || o.fiscal_year_start_month > 12 ||
+        o.fiscal_year_start_day < 1 || o.fiscal_year_start_day > 28) {
       return absl::InvalidArgumentError("--fiscal_year_start must be MMDD with a day of 01..28");
     }
     o.chart = flags.Get("chart");

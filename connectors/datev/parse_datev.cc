@@ -55,7 +55,8 @@ absl::StatusOr<absl::CivilDay> Yyyymmdd(absl::string_view s, absl::string_view f
     return HeaderError("INVALID_HEADER", field, absl::StrCat("\"", s, "\" is not YYYYMMDD"));
   }
   absl::StatusOr<absl::CivilDay> day = domain::MakeDay(y, m, d);
-  if (!day.ok()) return HeaderError("INVALID_HEADER", field, absl::StrCat("\"", s, "\" is not a calendar day"));
+  if (!day.ok())
+    return HeaderError("INVALID_HEADER", field, absl::StrCat("\"", s, "\" is not a calendar day"));
   return *day;
 }
 
@@ -94,7 +95,8 @@ absl::StatusOr<DatevHeader> ParseDatevHeader(const std::vector<std::string>& f) 
                        absl::StrCat("format version \"", at(1), "\"; 5xx and 7xx are read"));
   }
   if (!absl::SimpleAtoi(at(2), &h.category)) {
-    return HeaderError("INVALID_HEADER", "Formatkategorie", absl::StrCat("\"", at(2), "\" is not a number"));
+    return HeaderError("INVALID_HEADER", "Formatkategorie",
+                       absl::StrCat("\"", at(2), "\" is not a number"));
   }
   h.format_name = at(3);
   (void)absl::SimpleAtoi(at(4), &h.format_version);
@@ -103,10 +105,11 @@ absl::StatusOr<DatevHeader> ParseDatevHeader(const std::vector<std::string>& f) 
   if (!at(12).empty()) {
     ASSIGN_OR_RETURN(h.fiscal_year_start, Yyyymmdd(at(12), "WJ-Beginn"));
   } else if (h.category == kBookings) {
-    return HeaderError("INVALID_HEADER", "WJ-Beginn", "a Buchungsstapel needs the fiscal year start");
+    return HeaderError("INVALID_HEADER", "WJ-Beginn",
+                       "a Buchungsstapel needs the fiscal year start");
   }
-  if (!at(13).empty() &&
-      (!absl::SimpleAtoi(at(13), &h.account_length) || h.account_length < 4 || h.account_length > 8)) {
+  if (!at(13).empty() && (!absl::SimpleAtoi(at(13), &h.account_length) || h.account_length < 4 ||
+                          h.account_length > 8)) {
     return HeaderError("INVALID_HEADER", "Sachkontenlänge",
                        absl::StrCat("\"", at(13), "\" is not an account length of 4 to 8 digits"));
   }
@@ -123,7 +126,8 @@ absl::StatusOr<DatevHeader> ParseDatevHeader(const std::vector<std::string>& f) 
   }
   h.currency = at(21);
   if (!h.currency.empty() && !domain::IsKnownCurrency(h.currency)) {
-    return HeaderError("INVALID_HEADER", "WKZ", absl::StrCat("\"", h.currency, "\" is not an ISO 4217 currency"));
+    return HeaderError("INVALID_HEADER", "WKZ",
+                       absl::StrCat("\"", h.currency, "\" is not an ISO 4217 currency"));
   }
   h.chart = at(26);
   return h;
@@ -137,10 +141,12 @@ absl::StatusOr<AccountRanges> ParseAccountRanges(absl::string_view text) {
     int64_t a = 0, b = 0;
     if (!AllDigits(ends[0]) || !absl::SimpleAtoi(ends[0], &a) ||
         (ends.size() == 2 && (!AllDigits(ends[1]) || !absl::SimpleAtoi(ends[1], &b)))) {
-      return absl::InvalidArgumentError(absl::StrCat("\"", part, "\" is not an account or a range like 1200-1299"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", part, "\" is not an account or a range like 1200-1299"));
     }
     if (ends.size() == 1) b = a;
-    if (b < a) return absl::InvalidArgumentError(absl::StrCat("range \"", part, "\" ends before it starts"));
+    if (b < a)
+      return absl::InvalidArgumentError(absl::StrCat("range \"", part, "\" ends before it starts"));
     out.emplace_back(a, b);
   }
   return out;
@@ -156,18 +162,35 @@ namespace {
 
 // The Buchungsstapel's fixed fields (0-based).
 enum BookingField {
-  kUmsatz = 0, kSollHaben = 1, kWkz = 2, kKonto = 6, kGegenkonto = 7, kBelegdatum = 9,
-  kBelegfeld1 = 10, kBelegfeld2 = 11, kBuchungstext = 13,
+  kUmsatz = 0,
+  kSollHaben = 1,
+  kWkz = 2,
+  kKonto = 6,
+  kGegenkonto = 7,
+  kBelegdatum = 9,
+  kBelegfeld1 = 10,
+  kBelegfeld2 = 11,
+  kBuchungstext = 13,
 };
-const char* const kBookingNames[] = {
-    "Umsatz", "Soll/Haben-Kennzeichen", "WKZ Umsatz", "Kurs", "Basisumsatz", "WKZ Basisumsatz",
-    "Konto", "Gegenkonto", "BU-Schlüssel", "Belegdatum", "Belegfeld 1", "Belegfeld 2", "Skonto",
-    "Buchungstext"};
+const char* const kBookingNames[] = {"Umsatz",       "Soll/Haben-Kennzeichen",
+                                     "WKZ Umsatz",   "Kurs",
+                                     "Basisumsatz",  "WKZ Basisumsatz",
+                                     "Konto",        "Gegenkonto",
+                                     "BU-Schlüssel", "Belegdatum",
+                                     "Belegfeld 1",  "Belegfeld 2",
+                                     "Skonto",       "Buchungstext"};
 
 // Debitoren/Kreditoren fields (0-based).
 enum MasterField {
-  kMKonto = 0, kCompany = 1, kPersonName = 3, kFirstName = 4, kNoTypeName = 5, kAddresseeType = 6,
-  kShortName = 7, kCountry = 19, kEmail = 32,
+  kMKonto = 0,
+  kCompany = 1,
+  kPersonName = 3,
+  kFirstName = 4,
+  kNoTypeName = 5,
+  kAddresseeType = 6,
+  kShortName = 7,
+  kCountry = 19,
+  kEmail = 32,
 };
 
 // An invoice being gathered from consecutive booking rows. At namespace
@@ -206,9 +229,10 @@ class DatevParser {
     absl::StatusOr<DatevHeader> header = ParseDatevHeader(header_fields);
     if (!header.ok()) {
       auto fields = domain::FieldsOf(header.status());
-      return InputError(domain::ReasonOf(header.status()), first,
-                        absl::StrCat(fields.empty() ? "" : fields.front().field, ": ",
-                                     fields.empty() ? header.status().message() : fields.front().description));
+      return InputError(
+          domain::ReasonOf(header.status()), first,
+          absl::StrCat(fields.empty() ? "" : fields.front().field, ": ",
+                       fields.empty() ? header.status().message() : fields.front().description));
     }
     h_ = *header;
     stats_.header = h_;
@@ -291,7 +315,8 @@ class DatevParser {
     std::string s = V(row, kBelegdatum);
     if (s.size() == 3) s = "0" + s;  // "2102" may lose its leading zero: "102"
     auto bad = [&](absl::string_view why) {
-      Issue(row, kBelegdatum, "INVALID_DATE", absl::StrCat("Belegdatum \"", V(row, kBelegdatum), "\" ", why));
+      Issue(row, kBelegdatum, "INVALID_DATE",
+            absl::StrCat("Belegdatum \"", V(row, kBelegdatum), "\" ", why));
       return std::nullopt;
     };
     if (!AllDigits(s) || (s.size() != 4 && s.size() != 8)) return bad("is not DDMM or DDMMYYYY");
@@ -300,7 +325,8 @@ class DatevParser {
     absl::CivilDay from = h_.period_from.value_or(h_.fiscal_year_start);
     absl::CivilDay to = h_.period_to.value_or(absl::CivilDay(h_.fiscal_year_start.year() + 1,
                                                              h_.fiscal_year_start.month(),
-                                                             h_.fiscal_year_start.day()) - 1);
+                                                             h_.fiscal_year_start.day()) -
+                                              1);
     std::vector<int64_t> years = {from.year(), to.year()};
     if (s.size() == 8) {
       int y = 0;
@@ -323,7 +349,8 @@ class DatevParser {
   bool BookingRow(const CsvRecord& row) {
     std::string sh = absl::AsciiStrToUpper(V(row, kSollHaben));
     if (sh != "S" && sh != "H") {
-      Issue(row, kSollHaben, "INVALID_VALUE", absl::StrCat("\"", V(row, kSollHaben), "\" is not S or H"));
+      Issue(row, kSollHaben, "INVALID_VALUE",
+            absl::StrCat("\"", V(row, kSollHaben), "\" is not S or H"));
       return false;
     }
     std::optional<int64_t> konto = Account(row, kKonto);
@@ -347,7 +374,8 @@ class DatevParser {
     std::string currency = V(row, kWkz);
     if (currency.empty()) currency = h_.currency.empty() ? "EUR" : h_.currency;
     if (!domain::IsKnownCurrency(currency)) {
-      Issue(row, kWkz, "INVALID_CURRENCY", absl::StrCat("\"", currency, "\" is not an ISO 4217 currency"));
+      Issue(row, kWkz, "INVALID_CURRENCY",
+            absl::StrCat("\"", currency, "\" is not an ISO 4217 currency"));
       return false;
     }
     absl::StatusOr<int64_t> amount = ParseAmount(V(row, kUmsatz), currency, rules_);
@@ -357,7 +385,8 @@ class DatevParser {
     }
     if (*amount <= 0) {
       Issue(row, kUmsatz, "INVALID_AMOUNT",
-            absl::StrCat("Umsatz \"", V(row, kUmsatz), "\" must be positive (the sign is the S/H flag)"));
+            absl::StrCat("Umsatz \"", V(row, kUmsatz),
+                         "\" must be positive (the sign is the S/H flag)"));
       return false;
     }
     std::optional<absl::CivilDay> date = DocumentDate(row);
@@ -375,7 +404,8 @@ class DatevParser {
                absl::CivilDay date) {
     std::string number = V(row, kBelegfeld1);
     if (number.empty()) {
-      Issue(row, kBelegfeld1, "MISSING_FIELD", "an invoice booking needs its invoice number in Belegfeld 1");
+      Issue(row, kBelegfeld1, "MISSING_FIELD",
+            "an invoice booking needs its invoice number in Belegfeld 1");
       return false;
     }
     if (pending_ && (pending_->debtor != debtor || pending_->number != number ||
@@ -433,8 +463,9 @@ class DatevParser {
     if (!refused_number_.empty()) {
       if (number == refused_number_ &&
           (V(row, kKonto) == refused_debtor_ || V(row, kGegenkonto) == refused_debtor_)) {
-        Issue(row, kBelegfeld1, "INCOMPLETE_DOCUMENT",
-              absl::StrCat("a line of invoice ", number, " was refused, so none of it is imported"));
+        Issue(
+            row, kBelegfeld1, "INCOMPLETE_DOCUMENT",
+            absl::StrCat("a line of invoice ", number, " was refused, so none of it is imported"));
         return;
       }
       refused_number_.clear();
@@ -461,9 +492,10 @@ class DatevParser {
     pending_.reset();
     if (!seen_ids_.insert(Fingerprint(p.rec.record.invoice().external_ref().id())).second) {
       ++stats_.rejected;
-      on_issue_(ParseIssue{p.rec.where, "Belegfeld 1", "DUPLICATE_DOCUMENT",
-                           absl::StrCat("invoice number ", p.number, " (debtor ", p.debtor,
-                                        ") was used earlier in the file, apart from this booking")});
+      on_issue_(
+          ParseIssue{p.rec.where, "Belegfeld 1", "DUPLICATE_DOCUMENT",
+                     absl::StrCat("invoice number ", p.number, " (debtor ", p.debtor,
+                                  ") was used earlier in the file, apart from this booking")});
       return;
     }
     ++stats_.invoices;
@@ -511,7 +543,8 @@ class DatevParser {
     if (number.empty()) {
       if (invoice.empty()) {
         Issue(row, kBelegfeld1, "MISSING_FIELD",
-              "a credit to a debtor names its credit note in Belegfeld 2 or the invoice it credits in Belegfeld 1");
+              "a credit to a debtor names its credit note in Belegfeld 2 or the invoice it credits "
+              "in Belegfeld 1");
         return false;
       }
       number = absl::StrCat(invoice, "/", domain::FormatIsoDay(date));
@@ -542,8 +575,9 @@ class DatevParser {
         return;
       }
       Issue(row, kMKonto, "INVALID_ACCOUNT",
-            absl::StrCat(*account, " is not a personal account for account length ", h_.account_length,
-                         " (debtors ", h_.FirstDebtor(), "..", h_.LastDebtor(), ")"));
+            absl::StrCat(*account, " is not a personal account for account length ",
+                         h_.account_length, " (debtors ", h_.FirstDebtor(), "..", h_.LastDebtor(),
+                         ")"));
       return;
     }
     std::string type = V(row, kAddresseeType);
@@ -551,9 +585,10 @@ class DatevParser {
     std::string person = V(row, kPersonName);
     std::string first = V(row, kFirstName);
     std::string name = !company.empty() ? company
-                       : !person.empty() ? (first.empty() ? person : absl::StrCat(first, " ", person))
+                       : !person.empty()
+                           ? (first.empty() ? person : absl::StrCat(first, " ", person))
                        : !V(row, kNoTypeName).empty() ? V(row, kNoTypeName)
-                                                       : V(row, kShortName);
+                                                      : V(row, kShortName);
     if (name.empty()) {
       Issue(row, kCompany, "MISSING_FIELD", absl::StrCat("debtor ", *account, " has no name"));
       return;

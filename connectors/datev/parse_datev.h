@@ -70,18 +70,18 @@ namespace collections::connectors {
 
 // The EXTF header (line 1).
 struct DatevHeader {
-  std::string marker;          // "EXTF" or "DTVF"
-  int version = 0;             // 510, 700
-  int category = 0;            // 21 bookings, 16 debtors/creditors
-  std::string format_name;     // "Buchungsstapel"
+  std::string marker;       // "EXTF" or "DTVF"
+  int version = 0;          // 510, 700
+  int category = 0;         // 21 bookings, 16 debtors/creditors
+  std::string format_name;  // "Buchungsstapel"
   int format_version = 0;
-  std::string berater;         // advisor number
-  std::string mandant;         // client number
+  std::string berater;  // advisor number
+  std::string mandant;  // client number
   absl::CivilDay fiscal_year_start;
-  int account_length = 4;      // Sachkontenlänge
+  int account_length = 4;  // Sachkontenlänge
   std::optional<absl::CivilDay> period_from, period_to;
-  std::string currency;        // WKZ; "" = EUR
-  std::string chart;           // "03", "04" or ""
+  std::string currency;  // WKZ; "" = EUR
+  std::string chart;     // "03", "04" or ""
 
   // Debtor accounts: [first, last].
   int64_t FirstDebtor() const;
@@ -123,9 +123,9 @@ struct DatevStats {
 // naming the field as the caption row spells it) for rows it cannot read;
 // InvalidArgument NOT_DATEV / UNSUPPORTED_VERSION / INVALID_HEADER /
 // UNSUPPORTED_CATEGORY for the file as a whole. `stats` may be null.
-absl::Status ParseDatev(std::istream& in, const ParseOptions& options,
-                        const DatevOptions& datev, const RecordSink& on_record,
-                        const IssueSink& on_issue, DatevStats* stats = nullptr);
+absl::Status ParseDatev(std::istream& in, const ParseOptions& options, const DatevOptions& datev,
+                        const RecordSink& on_record, const IssueSink& on_issue,
+                        DatevStats* stats = nullptr);
 
 }  // namespace collections::connectors
 

@@ -65,18 +65,21 @@ struct Row {
 
 absl::Status WriteDatevBookings(const ExportSet& set, const std::vector<CollectionEntry>& entries,
                                 const DatevExportOptions& o, std::ostream& out) {
-  if (!AllDigits(o.berater) || o.berater.size() > 7 || !AllDigits(o.mandant) || o.mandant.size() > 5) {
-    return domain::InvalidInput("MISSING_FIELD", "berater/mandant",
-                                "the DATEV advisor (1..7 digits) and client (1..5 digits) numbers are required");
+  if (!AllDigits(o.berater) || o.berater.size() > 7 || !AllDigits(o.mandant) ||
+      o.mandant.size() > 5) {
+    return domain::InvalidInput(
+        "MISSING_FIELD", "berater/mandant",
+        "the DATEV advisor (1..7 digits) and client (1..5 digits) numbers are required");
   }
   const std::string interest = o.interest_account.empty() ? o.fee_account : o.interest_account;
-  for (const auto& [name, acct] : {std::pair<const char*, const std::string*>{"fee account", &o.fee_account},
-                                   {"interest account", &interest},
-                                   {"write-off account", &o.writeoff_account}}) {
+  for (const auto& [name, acct] :
+       {std::pair<const char*, const std::string*>{"fee account", &o.fee_account},
+        {"interest account", &interest},
+        {"write-off account", &o.writeoff_account}}) {
     if (!AllDigits(*acct) || static_cast<int>(acct->size()) != o.account_length) {
       return domain::InvalidInput("INVALID_ACCOUNT", name,
-                                  absl::StrCat("the ", name, " must be a Sachkonto of ", o.account_length,
-                                               " digits, got \"", *acct, "\""));
+                                  absl::StrCat("the ", name, " must be a Sachkonto of ",
+                                               o.account_length, " digits, got \"", *acct, "\""));
     }
   }
   // CollectionEntriesOf keeps the order of set.records (invoices and credit
@@ -85,7 +88,8 @@ absl::Status WriteDatevBookings(const ExportSet& set, const std::vector<Collecti
   for (const v1::SyncRecord& r : set.records) {
     if (r.has_invoice() || r.has_credit_note()) docs.push_back(&r);
   }
-  if (docs.size() != entries.size()) return absl::InternalError("export entries and records differ");
+  if (docs.size() != entries.size())
+    return absl::InternalError("export entries and records differ");
 
   int64_t first_debtor = 1, last_debtor = 7;
   for (int i = 0; i < o.account_length; ++i) first_debtor *= 10, last_debtor *= 10;
@@ -98,9 +102,10 @@ absl::Status WriteDatevBookings(const ExportSet& set, const std::vector<Collecti
     int64_t debtor = 0;
     if (!AllDigits(e.customer) || !absl::SimpleAtoi(e.customer, &debtor) || debtor < first_debtor ||
         debtor > last_debtor) {
-      return domain::InvalidInput("INVALID_ACCOUNT", field + ".customer_ref",
-                                  absl::StrCat("customer \"", e.customer, "\" is not a DATEV debtor account (",
-                                               first_debtor, "..", last_debtor, ")"));
+      return domain::InvalidInput(
+          "INVALID_ACCOUNT", field + ".customer_ref",
+          absl::StrCat("customer \"", e.customer, "\" is not a DATEV debtor account (",
+                       first_debtor, "..", last_debtor, ")"));
     }
     Row r;
     r.minor = e.amount.minor;
@@ -118,13 +123,12 @@ absl::Status WriteDatevBookings(const ExportSet& set, const std::vector<Collecti
       r.belegfeld1 = rec.credit_note().invoice_number();
       r.belegfeld2 = rec.credit_note().number();
     }
-    for (const auto& [b, max] : {std::pair<const std::string*, size_t>{&r.belegfeld1, 36},
-                                 {&r.belegfeld2, 12}}) {
+    for (const auto& [b, max] :
+         {std::pair<const std::string*, size_t>{&r.belegfeld1, 36}, {&r.belegfeld2, 12}}) {
       if (!ValidBelegfeld(*b, max)) {
-        return domain::InvalidInput(
-            "INVALID_DOCUMENT_NUMBER", field,
-            absl::StrCat("\"", *b, "\" cannot be a DATEV Belegfeld (up to ", max,
-                         " of a-z A-Z 0-9 $ & % * + - /)"));
+        return domain::InvalidInput("INVALID_DOCUMENT_NUMBER", field,
+                                    absl::StrCat("\"", *b, "\" cannot be a DATEV Belegfeld (up to ",
+                                                 max, " of a-z A-Z 0-9 $ & % * + - /)"));
       }
     }
     rows.push_back(std::move(r));
@@ -137,14 +141,15 @@ absl::Status WriteDatevBookings(const ExportSet& set, const std::vector<Collecti
     to = std::max(to, r.date);
   }
   absl::CivilDay fy_start(from.year(), o.fiscal_year_start_month, o.fiscal_year_start_day);
-  if (fy_start > from) fy_start = absl::CivilDay(from.year() - 1, o.fiscal_year_start_month, o.fiscal_year_start_day);
+  if (fy_start > from)
+    fy_start = absl::CivilDay(from.year() - 1, o.fiscal_year_start_month, o.fiscal_year_start_day);
   absl::CivilDay fy_end = absl::CivilDay(fy_start.year() + 1, fy_start.month(), fy_start.day()) - 1;
   if (to > fy_end) {
-    return domain::InvalidInput("SPANS_FISCAL_YEARS", "records",
-                                absl::StrCat("the bookings run from ", domain::FormatIsoDay(from), " to ",
-                                             domain::FormatIsoDay(to), ", past the fiscal year ending ",
-                                             domain::FormatIsoDay(fy_end),
-                                             "; a Buchungsstapel holds one fiscal year"));
+    return domain::InvalidInput(
+        "SPANS_FISCAL_YEARS", "records",
+        absl::StrCat("the bookings run from ", domain::FormatIsoDay(from), " to ",
+                     domain::FormatIsoDay(to), ", past the fiscal year ending ",
+                     domain::FormatIsoDay(fy_end), "; a Buchungsstapel holds one fiscal year"));
   }
   const std::string currency = rows.empty() ? "EUR" : rows.front().currency;
 
@@ -152,19 +157,23 @@ absl::Status WriteDatevBookings(const ExportSet& set, const std::vector<Collecti
   const char* eol = "\r\n";
   // Header: 31 fields (EXTF 700).
   absl::StrAppend(&text, "\"EXTF\";700;21;\"Buchungsstapel\";12;", o.created, ";;\"CO\";",
-                  Text("collections", 25), ";\"\";", o.berater, ";", o.mandant, ";", Day8(fy_start), ";",
-                  o.account_length, ";", Day8(from), ";", Day8(to), ";", Text("Collections", 30),
-                  ";\"\";1;0;0;\"", currency, "\";;\"\";;;", Text(o.chart, 2), ";;;\"\";\"\"", eol);
-  absl::StrAppend(&text,
-                  Utf8ToWindows1252("Umsatz (ohne Soll/Haben-Kz);Soll/Haben-Kennzeichen;WKZ Umsatz;Kurs;"
-                                    "Basisumsatz;WKZ Basisumsatz;Konto;Gegenkonto (ohne BU-Schlüssel);"
-                                    "BU-Schlüssel;Belegdatum;Belegfeld 1;Belegfeld 2;Skonto;Buchungstext"),
-                  eol);
+                  Text("collections", 25), ";\"\";", o.berater, ";", o.mandant, ";", Day8(fy_start),
+                  ";", o.account_length, ";", Day8(from), ";", Day8(to), ";",
+                  Text("Collections", 30), ";\"\";1;0;0;\"", currency, "\";;\"\";;;",
+                  Text(o.chart, 2), ";;;\"\";\"\"", eol);
+  absl::StrAppend(
+      &text,
+      Utf8ToWindows1252("Umsatz (ohne Soll/Haben-Kz);Soll/Haben-Kennzeichen;WKZ Umsatz;Kurs;"
+                        "Basisumsatz;WKZ Basisumsatz;Konto;Gegenkonto (ohne BU-Schlüssel);"
+                        "BU-Schlüssel;Belegdatum;Belegfeld 1;Belegfeld 2;Skonto;Buchungstext"),
+      eol);
   for (const Row& r : rows) {
-    std::string amount = absl::StrReplaceAll(domain::FormatDecimal(r.minor, r.currency), {{".", ","}});
-    absl::StrAppend(&text, amount, ";\"", std::string(1, r.sh), "\";\"", r.currency, "\";;;\"\";", r.konto, ";",
-                    r.gegenkonto, ";\"\";", absl::StrFormat("%02d%02d", r.date.day(), r.date.month()), ";",
-                    Text(r.belegfeld1, 36), ";", Text(r.belegfeld2, 12), ";;", Text(r.text, 60), eol);
+    std::string amount =
+        absl::StrReplaceAll(domain::FormatDecimal(r.minor, r.currency), {{".", ","}});
+    absl::StrAppend(
+        &text, amount, ";\"", std::string(1, r.sh), "\";\"", r.currency, "\";;;\"\";", r.konto, ";",
+        r.gegenkonto, ";\"\";", absl::StrFormat("%02d%02d", r.date.day(), r.date.month()), ";",
+        Text(r.belegfeld1, 36), ";", Text(r.belegfeld2, 12), ";;", Text(r.text, 60), eol);
   }
   out << text;
   if (!out) return absl::DataLossError("writing the DATEV file failed");

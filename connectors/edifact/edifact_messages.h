@@ -16,8 +16,10 @@
 #include "connectors/common/text.h"
 #include "connectors/common/values.h"
 #include "connectors/edifact/parse_edifact.h"
+#include "connectors/einvoice/document.h"
 #include "connectors/einvoice/edi_segments.h"
 #include "service/base/errors.h"
+#include "service/base/money.h"
 
 namespace collections::connectors::edifact_internal {
 
@@ -90,7 +92,10 @@ class Message {
  public:
   Message(const std::string& file, const AmountRules& amounts, const IssueSink& on_issue,
           const Decoder& decode, const EdiSegment& unh)
-      : file_(file), amounts_(amounts), on_issue_(on_issue), decode_(decode),
+      : file_(file),
+        amounts_(amounts),
+        on_issue_(on_issue),
+        decode_(decode),
         start_{file, unh.line, unh.column, ""} {}
   virtual ~Message() = default;
   virtual void OnSegment(const EdiSegment& s) = 0;
@@ -103,14 +108,17 @@ class Message {
   void Fail(const EdiSegment& s, size_t element, absl::string_view reason, absl::string_view why) {
     if (failed_) return;
     failed_ = true;
-    on_issue_(ParseIssue{At(s, element), FieldName(s, element), std::string(reason), std::string(why)});
+    on_issue_(
+        ParseIssue{At(s, element), FieldName(s, element), std::string(reason), std::string(why)});
   }
   void FailFrom(const EdiSegment& s, size_t element, const absl::Status& st) {
     if (failed_) return;
     failed_ = true;
     on_issue_(IssueFromStatus(st, At(s, element), FieldName(s, element)));
   }
-  std::string Text(const EdiSegment& s, size_t i, size_t j = 1) const { return decode_(s.Get(i, j)); }
+  std::string Text(const EdiSegment& s, size_t i, size_t j = 1) const {
+    return decode_(s.Get(i, j));
+  }
   std::optional<absl::CivilDay> Date(const EdiSegment& dtm) {
     auto d = ParseDateFormat(dtm.Get(1, 2), dtm.Get(1, 3));
     if (!d.ok()) {
@@ -130,9 +138,11 @@ class Message {
     }
     return Decimal(moa, 1, 2, currency);
   }
-  std::optional<int64_t> Decimal(const EdiSegment& s, size_t i, size_t j, const std::string& currency) {
+  std::optional<int64_t> Decimal(const EdiSegment& s, size_t i, size_t j,
+                                 const std::string& currency) {
     if (!domain::IsKnownCurrency(currency)) {
-      Fail(s, i, "MISSING_CURRENCY", "no CUX segment names the currency and no --currency was given");
+      Fail(s, i, "MISSING_CURRENCY",
+           "no CUX segment names the currency and no --currency was given");
       return std::nullopt;
     }
     // ISO 9735 v4 allows either decimal mark; EDIFACT never groups digits.

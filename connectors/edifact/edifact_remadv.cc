@@ -23,12 +23,12 @@
 #include "absl/strings/str_join.h"
 #include "connectors/common/text.h"
 #include "connectors/common/values.h"
+#include "connectors/edifact/edifact_messages.h"
 #include "connectors/einvoice/document.h"
 #include "connectors/einvoice/edi_segments.h"
 #include "service/base/errors.h"
 #include "service/base/money.h"
 #include "service/base/status_macros.h"
-#include "connectors/edifact/edifact_messages.h"
 
 namespace collections::connectors::edifact_internal {
 namespace {
@@ -39,7 +39,9 @@ class RemadvMessage : public Message {
  public:
   RemadvMessage(const std::string& file, const ParseOptions& options, const RecordSink& on_record,
                 const IssueSink& on_issue, const Decoder& decode, const EdiSegment& unh)
-      : Message(file, options.amounts, on_issue, decode, unh), options_(options), on_record_(on_record) {
+      : Message(file, options.amounts, on_issue, decode, unh),
+        options_(options),
+        on_record_(on_record) {
     currency_ = absl::AsciiStrToUpper(options.default_currency);
   }
 
@@ -78,16 +80,19 @@ class RemadvMessage : public Message {
     if (failed_) return;
     if (number_.empty()) {
       failed_ = true;
-      return on_issue_(ParseIssue{start_, "BGM02", "MISSING_FIELD", "the remittance advice has no number"});
+      return on_issue_(
+          ParseIssue{start_, "BGM02", "MISSING_FIELD", "the remittance advice has no number"});
     }
     if (!date_) {
       failed_ = true;
-      return on_issue_(ParseIssue{start_, "DTM+137", "MISSING_FIELD", "the remittance advice has no date"});
+      return on_issue_(
+          ParseIssue{start_, "DTM+137", "MISSING_FIELD", "the remittance advice has no date"});
     }
     ParsedRecord out = NewRecord(start_);
     v1::Payment* p = out.record.mutable_payment();
-    p->mutable_external_ref()->set_source_system(options_.source_system.empty() ? std::string(kDefaultSourceSystem)
-                                                                                : options_.source_system);
+    p->mutable_external_ref()->set_source_system(options_.source_system.empty()
+                                                     ? std::string(kDefaultSourceSystem)
+                                                     : options_.source_system);
     p->mutable_external_ref()->set_id(absl::StrCat("remadv:", number_));
     p->set_payer_reference(number_);
     p->set_payer_name(payer_);
@@ -100,13 +105,15 @@ class RemadvMessage : public Message {
         amount = it->second;
       } else if (auto due = d.moa.find("9"); due != d.moa.end()) {
         amount = due->second;
-        if (auto disc = d.moa.find("52"); disc != d.moa.end() && !AddChecked(&amount, -disc->second)) {
+        if (auto disc = d.moa.find("52");
+            disc != d.moa.end() && !AddChecked(&amount, -disc->second)) {
           return Overflow(d.where);
         }
       } else {
         failed_ = true;
-        return on_issue_(ParseIssue{d.where, "MOA+12", "MISSING_FIELD",
-                                    absl::StrCat("document ", d.number, " has no remitted amount (MOA+12 or MOA+9)")});
+        return on_issue_(ParseIssue{
+            d.where, "MOA+12", "MISSING_FIELD",
+            absl::StrCat("document ", d.number, " has no remitted amount (MOA+12 or MOA+9)")});
       }
       const DocumentKind kind = KindOfDocumentCode(d.code);
       const bool credit = kind == DocumentKind::kCreditNote || amount < 0;
@@ -114,12 +121,14 @@ class RemadvMessage : public Message {
       rd->set_number(d.number);
       rd->set_credit_note(credit);
       *rd->mutable_amount() = ToProtoMoney(amount < 0 ? -amount : amount, currency_);
-      if (!AddChecked(&net, credit ? -(amount < 0 ? -amount : amount) : amount)) return Overflow(d.where);
+      if (!AddChecked(&net, credit ? -(amount < 0 ? -amount : amount) : amount))
+        return Overflow(d.where);
     }
     const int64_t total = total_.value_or(net);
     if (total <= 0) {
       failed_ = true;
-      return on_issue_(ParseIssue{start_, "MOA+12", "UNEXPECTED_SIGN", "the remitted total is not positive"});
+      return on_issue_(
+          ParseIssue{start_, "MOA+12", "UNEXPECTED_SIGN", "the remitted total is not positive"});
     }
     *p->mutable_amount() = ToProtoMoney(total, currency_);
     AllocateRemittance(p);

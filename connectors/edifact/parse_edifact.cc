@@ -18,12 +18,12 @@
 #include "absl/strings/str_join.h"
 #include "connectors/common/text.h"
 #include "connectors/common/values.h"
+#include "connectors/edifact/edifact_messages.h"
 #include "connectors/einvoice/document.h"
 #include "connectors/einvoice/edi_segments.h"
 #include "service/base/errors.h"
 #include "service/base/money.h"
 #include "service/base/status_macros.h"
-#include "connectors/edifact/edifact_messages.h"
 
 namespace collections::connectors {
 namespace edifact_internal {
@@ -32,7 +32,8 @@ std::string FieldName(const EdiSegment& s, size_t element) {
   // "MOA+9", "DTM+137", "BGM02": a qualified segment by its qualifier.
   const std::string q = s.Get(1);
   if ((s.tag == "MOA" || s.tag == "DTM" || s.tag == "RFF" || s.tag == "NAD" || s.tag == "QTY" ||
-       s.tag == "PRI") && !q.empty()) {
+       s.tag == "PRI") &&
+      !q.empty()) {
     return absl::StrCat(s.tag, "+", q);
   }
   return element == 0 ? s.tag : absl::StrCat(s.tag, element < 10 ? "0" : "", element);
@@ -65,7 +66,9 @@ class InvoicMessage : public Message {
  public:
   InvoicMessage(const std::string& file, const ParseOptions& options, const RecordSink& on_record,
                 const IssueSink& on_issue, const Decoder& decode, const EdiSegment& unh)
-      : Message(file, options.amounts, on_issue, decode, unh), options_(options), on_record_(on_record) {
+      : Message(file, options.amounts, on_issue, decode, unh),
+        options_(options),
+        on_record_(on_record) {
     doc_.document = start_;
     currency_ = absl::AsciiStrToUpper(options.default_currency);
   }
@@ -151,8 +154,10 @@ class InvoicMessage : public Message {
     // Segments that open other groups end the current one.
     if (t == "ALC" || t == "TAX" || t == "LOC" || t == "TOD" || t == "PAC" || t == "EQD" ||
         t == "FII" || t == "CNT") {
-      if (t == "FII") group_ = "FII";
-      else if (group_ != "UNS") group_ = t;
+      if (t == "FII")
+        group_ = "FII";
+      else if (group_ != "UNS")
+        group_ = t;
     }
   }
 
@@ -196,7 +201,8 @@ class InvoicMessage : public Message {
     }
     if (!have_issue_date_) {
       failed_ = true;
-      return on_issue_(ParseIssue{doc_.document, "DTM+137", "MISSING_FIELD", "the document date (DTM+137) is required"});
+      return on_issue_(ParseIssue{doc_.document, "DTM+137", "MISSING_FIELD",
+                                  "the document date (DTM+137) is required"});
     }
     if (months_terms_ && !doc_.due_date) {
       // "n months after the invoice date": the same day n months later,
@@ -206,7 +212,8 @@ class InvoicMessage : public Message {
       if (absl::CivilMonth(d) != m) d = absl::CivilDay(absl::CivilMonth(m + 1)) - 1;
       doc_.due_date = d;
     }
-    MappedEInvoice mapped = MapEInvoice(doc_, EInvoiceMapOptions{Source(), options_.default_customer_kind});
+    MappedEInvoice mapped =
+        MapEInvoice(doc_, EInvoiceMapOptions{Source(), options_.default_customer_kind});
     if (mapped.issue) {
       failed_ = true;
       return on_issue_(*mapped.issue);
@@ -217,9 +224,11 @@ class InvoicMessage : public Message {
  private:
   std::string Currency() const { return doc_.currency.empty() ? currency_ : doc_.currency; }
   std::string Source() const {
-    return options_.source_system.empty() ? std::string(kDefaultSourceSystem) : options_.source_system;
+    return options_.source_system.empty() ? std::string(kDefaultSourceSystem)
+                                          : options_.source_system;
   }
-  void Note(const std::string& field, const EdiSegment& s, size_t element, const std::string& name) {
+  void Note(const std::string& field, const EdiSegment& s, size_t element,
+            const std::string& name) {
     Note(field, At(s, element), name);
   }
   void Note(const std::string& field, const Location& where, const std::string& name) {
@@ -331,7 +340,10 @@ class InvoicMessage : public Message {
     int n = 0;
     if (ref == "5" && relation == "3" && absl::SimpleAtoi(s.Get(3, 4), &n) && n >= 0 && n <= 3650) {
       const std::string kind = s.Get(1);
-      std::string what = absl::StrCat(n, unit == "D" ? " days" : unit == "W" ? " weeks" : unit == "M" ? " months" : "");
+      std::string what = absl::StrCat(n, unit == "D"   ? " days"
+                                         : unit == "W" ? " weeks"
+                                         : unit == "M" ? " months"
+                                                       : "");
       if (kind == "22") {
         AddTerms(absl::StrCat("discount within ", what, " of the invoice date"));
       } else if (kind == "1" || kind == "3") {
@@ -393,8 +405,13 @@ class EdifactParser {
  public:
   EdifactParser(std::istream& in, const ParseOptions& options, const RecordSink& on_record,
                 const IssueSink& on_issue, const EdifactOptions& edifact, EdifactStats* stats)
-      : reader_(in), options_(options), file_(options.file_name.empty() ? "<input>" : options.file_name),
-        on_record_(on_record), on_issue_(on_issue), edifact_(edifact), stats_(stats) {}
+      : reader_(in),
+        options_(options),
+        file_(options.file_name.empty() ? "<input>" : options.file_name),
+        on_record_(on_record),
+        on_issue_(on_issue),
+        edifact_(edifact),
+        stats_(stats) {}
 
   absl::Status Run() {
     // ISO 9735 defaults, in force without UNA: : + . ? (space) '.
@@ -402,7 +419,8 @@ class EdifactParser {
     RETURN_IF_ERROR(reader_.SkipNoise());
     ASSIGN_OR_RETURN(absl::string_view head, reader_.Peek(3));
     if (head != "UNA" && head != "UNB" && head != "UNH") {
-      return InputError("EDIFACT_NO_UNB", Here(), "an EDIFACT interchange starts with UNA, UNB or UNH");
+      return InputError("EDIFACT_NO_UNB", Here(),
+                        "an EDIFACT interchange starts with UNA, UNB or UNH");
     }
     EdiSegment s;
     while (true) {
@@ -418,11 +436,13 @@ class EdifactParser {
       RETURN_IF_ERROR(OnSegment(s));
     }
     if (message_) {
-      on_issue_(ParseIssue{message_start_, "UNT", "EDIFACT_UNTERMINATED_MESSAGE",
-                           absl::StrCat("message ", message_ref_, " has no UNT segment: the file is truncated")});
+      on_issue_(ParseIssue{
+          message_start_, "UNT", "EDIFACT_UNTERMINATED_MESSAGE",
+          absl::StrCat("message ", message_ref_, " has no UNT segment: the file is truncated")});
       message_.reset();
     }
-    if (in_interchange_) Warn(last_, 0, "EDIFACT_MISSING_UNZ", "the interchange has no UNZ segment");
+    if (in_interchange_)
+      Warn(last_, 0, "EDIFACT_MISSING_UNZ", "the interchange has no UNZ segment");
     return absl::OkStatus();
   }
 
@@ -431,14 +451,16 @@ class EdifactParser {
 
   absl::Status ReadUna() {
     ASSIGN_OR_RETURN(absl::string_view una, reader_.Peek(9));
-    if (una.size() < 9) return InputError("EDIFACT_BAD_UNA", Here(), "UNA needs six service characters");
+    if (una.size() < 9)
+      return InputError("EDIFACT_BAD_UNA", Here(), "UNA needs six service characters");
     EdiDelimiters d;
     d.component = una[3];
     d.element = una[4];
     d.release = una[6] == ' ' ? '\0' : una[6];
     d.terminator = una[8];
     if (d.component == d.element || d.element == d.terminator || d.component == d.terminator) {
-      return InputError("EDIFACT_BAD_UNA", Here(), "UNA names the same character for two delimiters");
+      return InputError("EDIFACT_BAD_UNA", Here(),
+                        "UNA names the same character for two delimiters");
     }
     reader_.Consume(9);
     reader_.set_delimiters(d);
@@ -448,8 +470,8 @@ class EdifactParser {
   void Warn(const EdiSegment& s, size_t element, absl::string_view reason, absl::string_view why) {
     ++stats_->warnings;
     if (edifact_.on_warning) {
-      edifact_.on_warning(ParseIssue{Location{file_, s.line, s.ColumnOf(element), ""}, FieldName(s, element),
-                                     std::string(reason), std::string(why)});
+      edifact_.on_warning(ParseIssue{Location{file_, s.line, s.ColumnOf(element), ""},
+                                     FieldName(s, element), std::string(reason), std::string(why)});
     }
   }
   void CheckCount(const EdiSegment& s, int64_t actual, absl::string_view what) {
@@ -483,8 +505,8 @@ class EdifactParser {
         return absl::OkStatus();
       }
       on_issue_(ParseIssue{message_start_, "UNT", "EDIFACT_UNTERMINATED_MESSAGE",
-                           absl::StrCat("message ", message_ref_, " ends without UNT (", t, " at line ",
-                                        s.line, ")")});
+                           absl::StrCat("message ", message_ref_, " ends without UNT (", t,
+                                        " at line ", s.line, ")")});
       message_.reset();
     }
     if (t == "UNB") return OnUnb(s);
@@ -505,7 +527,8 @@ class EdifactParser {
     }
     if (t == "UNO") return SkipObject(s);
     if (t == "UNP") return absl::OkStatus();
-    Warn(s, 0, "EDIFACT_UNEXPECTED_SEGMENT", absl::StrCat("segment ", t, " outside a message: ignored"));
+    Warn(s, 0, "EDIFACT_UNEXPECTED_SEGMENT",
+         absl::StrCat("segment ", t, " outside a message: ignored"));
     return absl::OkStatus();
   }
 
@@ -530,7 +553,8 @@ class EdifactParser {
   absl::Status SkipObject(const EdiSegment& s) {
     int64_t length = 0;
     if (!absl::SimpleAtoi(s.Get(4), &length) || length < 0 || length > (int64_t{1} << 30)) {
-      Warn(s, 4, "EDIFACT_BAD_OBJECT", "UNO does not give the object's length: its data is read as segments");
+      Warn(s, 4, "EDIFACT_BAD_OBJECT",
+           "UNO does not give the object's length: its data is read as segments");
       return absl::OkStatus();
     }
     while (length > 0) {
@@ -558,7 +582,8 @@ class EdifactParser {
       kind_ = &stats_->payments;
     } else {
       ++stats_->skipped;
-      Warn(s, 2, "EDIFACT_UNSUPPORTED_MESSAGE", absl::StrCat("message type ", type, " is not INVOIC or REMADV: skipped"));
+      Warn(s, 2, "EDIFACT_UNSUPPORTED_MESSAGE",
+           absl::StrCat("message type ", type, " is not INVOIC or REMADV: skipped"));
       message_ = std::make_unique<Skipped>(file_, options_.amounts, on_issue_, decode_, s);
       kind_ = nullptr;
     }
@@ -575,7 +600,8 @@ class EdifactParser {
   int64_t* kind_ = nullptr;
   // Counts the messages that became records.
   RecordSink counting_ = [this](ParsedRecord r) {
-    if (kind_ != nullptr && (r.record.has_invoice() || r.record.has_credit_note() || r.record.has_payment()) &&
+    if (kind_ != nullptr &&
+        (r.record.has_invoice() || r.record.has_credit_note() || r.record.has_payment()) &&
         !absl::StartsWith(r.record.payment().external_ref().id(), "prepaid:")) {
       ++*kind_;
     }
@@ -591,8 +617,9 @@ class EdifactParser {
 
 }  // namespace
 
-absl::Status ParseEdifact(std::istream& in, const ParseOptions& options, const RecordSink& on_record,
-                          const IssueSink& on_issue, const EdifactOptions& edifact, EdifactStats* stats) {
+absl::Status ParseEdifact(std::istream& in, const ParseOptions& options,
+                          const RecordSink& on_record, const IssueSink& on_issue,
+                          const EdifactOptions& edifact, EdifactStats* stats) {
   EdifactStats local;
   if (stats == nullptr) stats = &local;
   EdifactParser parser(in, options, on_record, on_issue, edifact, stats);

@@ -81,9 +81,9 @@ struct EdifactStats {
 // InvalidArgument with reason EDIFACT_NO_UNB (not an EDIFACT interchange),
 // EDIFACT_BAD_UNA, EDIFACT_UNSUPPORTED_CHARSET, EDI_UNTERMINATED_SEGMENT or
 // EDI_SEGMENT_TOO_LONG, each naming the line.
-absl::Status ParseEdifact(std::istream& in, const ParseOptions& options, const RecordSink& on_record,
-                          const IssueSink& on_issue, const EdifactOptions& edifact = {},
-                          EdifactStats* stats = nullptr);
+absl::Status ParseEdifact(std::istream& in, const ParseOptions& options,
+                          const RecordSink& on_record, const IssueSink& on_issue,
+                          const EdifactOptions& edifact = {}, EdifactStats* stats = nullptr);
 
 }  // namespace collections::connectors
 

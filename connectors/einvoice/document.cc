@@ -1,8 +1,8 @@
 #include "connectors/einvoice/document.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <climits>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -61,17 +61,20 @@ class Mapper {
   std::string Amount(int64_t minor) const { return domain::FormatDecimal(minor, doc_.currency); }
 
   void Build(MappedEInvoice* out) {
-    if (doc_.number.empty()) return Fail(out, "number", "MISSING_FIELD", "the document number is required");
+    if (doc_.number.empty())
+      return Fail(out, "number", "MISSING_FIELD", "the document number is required");
     const DocumentKind kind = KindOfDocumentCode(doc_.type_code);
     if (kind == DocumentKind::kUnknown) {
-      return Fail(out, "type", "UNSUPPORTED_DOCUMENT_TYPE",
-                  absl::StrCat("document type \"", doc_.type_code,
-                               "\" is not an invoice or credit note (UNTDID 1001 codes of EN 16931)"));
+      return Fail(
+          out, "type", "UNSUPPORTED_DOCUMENT_TYPE",
+          absl::StrCat("document type \"", doc_.type_code,
+                       "\" is not an invoice or credit note (UNTDID 1001 codes of EN 16931)"));
     }
     if (!domain::IsKnownCurrency(doc_.currency)) {
       return Fail(out, "currency", doc_.currency.empty() ? "MISSING_CURRENCY" : "UNKNOWN_CURRENCY",
-                  doc_.currency.empty() ? "the document currency is required"
-                                        : absl::StrCat("\"", doc_.currency, "\" is not an ISO 4217 code"));
+                  doc_.currency.empty()
+                      ? "the document currency is required"
+                      : absl::StrCat("\"", doc_.currency, "\" is not an ISO 4217 code"));
     }
     if (!doc_.total) return Fail(out, "total", "MISSING_FIELD", "the total with VAT is required");
     int64_t total = *doc_.total;
@@ -95,7 +98,8 @@ class Mapper {
                   absl::StrCat("a credit note (type ", doc_.type_code,
                                ") with a negative total is a debit; send it as an invoice"));
     }
-    if (prepaid < 0) return Fail(out, "prepaid", "UNEXPECTED_SIGN", "a prepaid amount is not negative");
+    if (prepaid < 0)
+      return Fail(out, "prepaid", "UNEXPECTED_SIGN", "a prepaid amount is not negative");
     if (credit && prepaid != 0) {
       return Fail(out, "prepaid", "UNSUPPORTED_PREPAID_CREDIT",
                   "a credit note with a prepaid (already refunded) amount cannot be mirrored: "
@@ -159,7 +163,8 @@ class Mapper {
       due = *doc_.due_date;
     } else if (doc_.terms_net_days) {
       due = doc_.issue_date + *doc_.terms_net_days;
-    } else if (auto days = doc_.terms_text_is_free ? NetDaysInTerms(doc_.terms_text) : std::nullopt) {
+    } else if (auto days =
+                   doc_.terms_text_is_free ? NetDaysInTerms(doc_.terms_text) : std::nullopt) {
       due = doc_.issue_date + *days;
     }
     if (due < doc_.issue_date) {
@@ -292,8 +297,8 @@ std::optional<int> NetDaysInTerms(absl::string_view terms) {
     while (k < lower.size() && lower[k] == ' ') ++k;
     int days = 0;
     for (absl::string_view unit : {"day", "tag", "jour", "dag", "día", "dia", "giorn"}) {
-      if (absl::string_view(lower).substr(k, unit.size()) == unit && absl::SimpleAtoi(lower.substr(i, j - i), &days) &&
-          days <= 3650) {
+      if (absl::string_view(lower).substr(k, unit.size()) == unit &&
+          absl::SimpleAtoi(lower.substr(i, j - i), &days) && days <= 3650) {
         return days;
       }
     }

@@ -121,7 +121,8 @@ struct EInvoice {
 
 struct EInvoiceMapOptions {
   std::string source_system;  // ExternalRef.source_system of every record
-  collections_sidecar::v1::CustomerKind default_customer_kind = collections_sidecar::v1::CUSTOMER_KIND_CONSUMER;
+  collections_sidecar::v1::CustomerKind default_customer_kind =
+      collections_sidecar::v1::CUSTOMER_KIND_CONSUMER;
 };
 
 // The records of one document, in the order they must be synced: the buyer

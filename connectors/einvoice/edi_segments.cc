@@ -115,9 +115,10 @@ absl::StatusOr<bool> EdiSegmentReader::Next(EdiSegment* segment) {
       finish_element();
       segment->unterminated = true;
       if (segment->tag.empty()) {
-        return domain::InvalidInput("EDI_UNTERMINATED_SEGMENT", absl::StrCat("line ", segment->line),
-                                    absl::StrCat("the input ends inside a segment that starts at line ",
-                                                 segment->line, ", column ", segment->column));
+        return domain::InvalidInput(
+            "EDI_UNTERMINATED_SEGMENT", absl::StrCat("line ", segment->line),
+            absl::StrCat("the input ends inside a segment that starts at line ", segment->line,
+                         ", column ", segment->column));
       }
       return true;
     }

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "connectors/common/values.h"
 #include "connectors/gnucash/gnucash_book.h"
 #include "service/base/errors.h"
@@ -23,8 +23,8 @@ class Db {
   }
   absl::Status Open(const std::string& path) {
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-      return absl::NotFoundError(absl::StrCat("cannot open ", path, ": ",
-                                              db_ != nullptr ? sqlite3_errmsg(db_) : "?"));
+      return absl::NotFoundError(
+          absl::StrCat("cannot open ", path, ": ", db_ != nullptr ? sqlite3_errmsg(db_) : "?"));
     }
     return absl::OkStatus();
   }
@@ -65,10 +65,10 @@ std::string OwnerTypeName(absl::string_view n) {
 absl::Status ReadSqliteBook(Db& db, const std::string& file, Book& book) {
   Location nowhere{file, 0, 0, ""};
   bool has_invoices = false;
-  RETURN_IF_ERROR(db.Query(
-      "SELECT name FROM sqlite_master WHERE type='table' AND name IN "
-      "('invoices','customers','transactions','splits','accounts','slots')",
-      [&](const auto& r) { has_invoices |= r[0] == "invoices"; }));
+  RETURN_IF_ERROR(
+      db.Query("SELECT name FROM sqlite_master WHERE type='table' AND name IN "
+               "('invoices','customers','transactions','splits','accounts','slots')",
+               [&](const auto& r) { has_invoices |= r[0] == "invoices"; }));
   if (!has_invoices) {
     return InputError("NOT_GNUCASH", nowhere, "the database has no GnuCash invoices table");
   }
@@ -83,12 +83,12 @@ absl::Status ReadSqliteBook(Db& db, const std::string& file, Book& book) {
                                 [&](const auto& r) { book.receivable_accounts.insert(r[0]); })));
   // Slots we need, keyed by the object they belong to.
   absl::flat_hash_map<std::string, std::map<std::string, std::string>> slots;
-  RETURN_IF_ERROR(wrap(db.Query(
-      "SELECT obj_guid, name, COALESCE(string_val, guid_val, timespec_val, "
-      "CAST(int64_val AS TEXT), gdate_val) FROM slots WHERE name IN "
-      "('gncInvoice/invoice-guid', 'gncOwner/owner-guid', 'trans-date-due', "
-      "'trans-txn-type', 'credit-note')",
-      [&](const auto& r) { slots[r[0]][r[1]] = r[2]; })));
+  RETURN_IF_ERROR(
+      wrap(db.Query("SELECT obj_guid, name, COALESCE(string_val, guid_val, timespec_val, "
+                    "CAST(int64_val AS TEXT), gdate_val) FROM slots WHERE name IN "
+                    "('gncInvoice/invoice-guid', 'gncOwner/owner-guid', 'trans-date-due', "
+                    "'trans-txn-type', 'credit-note')",
+                    [&](const auto& r) { slots[r[0]][r[1]] = r[2]; })));
   auto slot = [&](const std::string& obj, const std::string& key) {
     auto it = slots.find(obj);
     return it == slots.end() ? std::string() : SlotValue(it->second, key);
@@ -96,43 +96,47 @@ absl::Status ReadSqliteBook(Db& db, const std::string& file, Book& book) {
   RETURN_IF_ERROR(wrap(db.Query("SELECT guid FROM lots", [&](const auto& r) {
     book.lots[r[0]] = Lot{slot(r[0], "gncInvoice/invoice-guid"), slot(r[0], "gncOwner/owner-guid")};
   })));
-  RETURN_IF_ERROR(wrap(db.Query(
-      "SELECT t.guid, t.currency_guid, t.num, t.post_date, t.description, s.account_guid, "
-      "s.value_num || '/' || s.value_denom, COALESCE(s.lot_guid, '') "
-      "FROM transactions t JOIN splits s ON s.tx_guid = t.guid "
-      "JOIN accounts a ON a.guid = s.account_guid AND a.account_type = 'RECEIVABLE' "
-      "ORDER BY t.post_date, t.guid, s.guid",
-      [&](const auto& r) {
-        auto it = book.txn_index.find(r[0]);
-        if (it == book.txn_index.end()) {
-          Txn t;
-          t.guid = r[0];
-          t.currency = commodity[r[1]];
-          t.num = r[2];
-          t.posted = OptionalDate(r[3]);
-          t.description = r[4];
-          t.type = slot(r[0], "trans-txn-type");
-          t.due = OptionalDate(slot(r[0], "trans-date-due"));
-          t.where = Location{file, 0, 0, absl::StrCat("transactions/", r[0])};
-          book.AddTxn(std::move(t));
-          it = book.txn_index.find(r[0]);
-        }
-        book.txns[it->second].splits.push_back(Split{r[5], r[6], r[7]});
+  RETURN_IF_ERROR(wrap(
+      db.Query("SELECT t.guid, t.currency_guid, t.num, t.post_date, t.description, s.account_guid, "
+               "s.value_num || '/' || s.value_denom, COALESCE(s.lot_guid, '') "
+               "FROM transactions t JOIN splits s ON s.tx_guid = t.guid "
+               "JOIN accounts a ON a.guid = s.account_guid AND a.account_type = 'RECEIVABLE' "
+               "ORDER BY t.post_date, t.guid, s.guid",
+               [&](const auto& r) {
+                 auto it = book.txn_index.find(r[0]);
+                 if (it == book.txn_index.end()) {
+                   Txn t;
+                   t.guid = r[0];
+                   t.currency = commodity[r[1]];
+                   t.num = r[2];
+                   t.posted = OptionalDate(r[3]);
+                   t.description = r[4];
+                   t.type = slot(r[0], "trans-txn-type");
+                   t.due = OptionalDate(slot(r[0], "trans-date-due"));
+                   t.where = Location{file, 0, 0, absl::StrCat("transactions/", r[0])};
+                   book.AddTxn(std::move(t));
+                   it = book.txn_index.find(r[0]);
+                 }
+                 book.txns[it->second].splits.push_back(Split{r[5], r[6], r[7]});
+               })));
+  RETURN_IF_ERROR(
+      wrap(db.Query("SELECT guid, id, name, COALESCE(addr_name, ''), COALESCE(addr_email, ''), "
+                    "COALESCE(addr_phone, ''), COALESCE(terms, ''), currency, "
+                    "credit_num || '/' || credit_denom FROM customers ORDER BY id, guid",
+                    [&](const auto& r) {
+                      Customer c{r[0], r[1],
+                                 r[2], r[3],
+                                 r[4], r[5],
+                                 r[6], commodity[r[7]],
+                                 r[8], Location{file, 0, 0, absl::StrCat("customers/", r[0])}};
+                      book.customers.push_back(std::move(c));
+                    })));
+  RETURN_IF_ERROR(
+      wrap(db.Query("SELECT guid, owner_type, owner_guid FROM jobs", [&](const auto& r) {
+        book.job_owner[r[0]] = Owner{OwnerTypeName(r[1]), r[2]};
       })));
-  RETURN_IF_ERROR(wrap(db.Query(
-      "SELECT guid, id, name, COALESCE(addr_name, ''), COALESCE(addr_email, ''), "
-      "COALESCE(addr_phone, ''), COALESCE(terms, ''), currency, "
-      "credit_num || '/' || credit_denom FROM customers ORDER BY id, guid",
-      [&](const auto& r) {
-        Customer c{r[0], r[1], r[2], r[3], r[4], r[5], r[6], commodity[r[7]], r[8],
-                   Location{file, 0, 0, absl::StrCat("customers/", r[0])}};
-        book.customers.push_back(std::move(c));
-      })));
-  RETURN_IF_ERROR(wrap(db.Query("SELECT guid, owner_type, owner_guid FROM jobs", [&](const auto& r) {
-    book.job_owner[r[0]] = Owner{OwnerTypeName(r[1]), r[2]};
-  })));
-  RETURN_IF_ERROR(wrap(db.Query(
-      "SELECT guid, type, duedays, cutoff FROM billterms", [&](const auto& r) {
+  RETURN_IF_ERROR(
+      wrap(db.Query("SELECT guid, type, duedays, cutoff FROM billterms", [&](const auto& r) {
         Terms t;
         t.proximo = r[1] == "GNC_TERM_TYPE_PROXIMO";
         int v = 0;

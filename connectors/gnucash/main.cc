@@ -18,8 +18,7 @@ int main(int argc, char** argv) {
   spec.summary = "GnuCash books into the collections ledger, and fees back as import CSV";
   spec.default_source_system = "gnucash";
   spec.flags = {
-      {"customers_csv", "false",
-       "the input is GnuCash's customer importer CSV, not a book", true},
+      {"customers_csv", "false", "the input is GnuCash's customer importer CSV, not a book", true},
       {"csv", "transactions",
        "export: transactions (Import Transactions, gnc-trans; fees and write-offs) or "
        "invoices (Import Bills & Invoices; fees only)"},

@@ -74,13 +74,12 @@ using gnucash_internal::kJobOwner;
 using gnucash_internal::kReceivable;
 using gnucash_internal::Lot;
 using gnucash_internal::OptionalDate;
-using gnucash_internal::ParseGnuCashDate;
 using gnucash_internal::Owner;
+using gnucash_internal::ParseGnuCashDate;
 using gnucash_internal::SlotValue;
 using gnucash_internal::Split;
 using gnucash_internal::Terms;
 using gnucash_internal::Txn;
-
 
 void AddChannel(v1::Contact* contact, v1::ContactChannel::Type type, const std::string& address) {
   if (address.empty()) return;
@@ -88,7 +87,6 @@ void AddChannel(v1::Contact* contact, v1::ContactChannel::Type type, const std::
   ch->set_type(type);
   ch->set_address(address);
 }
-
 
 absl::CivilDay DueFromTerms(const Terms& t, absl::CivilDay posted) {
   if (!t.proximo) return posted + t.due_days;
@@ -125,7 +123,6 @@ void FlattenSlots(const XmlElement* container, const std::string& prefix,
   }
 }
 
-
 class XmlBookReader {
  public:
   XmlBookReader(std::string file, Book& book) : file_(std::move(file)), book_(book) {}
@@ -148,8 +145,8 @@ class XmlBookReader {
       if (r.depth() > 2) continue;
       absl::string_view name = r.local_name();
       if (name == "book") continue;  // the container of everything below
-      if (name == "account" || name == "transaction" || name == "GncCustomer" ||
-          name == "GncJob" || name == "GncBillTerm" || name == "GncInvoice") {
+      if (name == "account" || name == "transaction" || name == "GncCustomer" || name == "GncJob" ||
+          name == "GncBillTerm" || name == "GncInvoice") {
         ASSIGN_OR_RETURN(XmlElement e, r.ReadSubtree());
         Take(e);
       } else {
@@ -171,8 +168,8 @@ class XmlBookReader {
       for (const XmlElement* lot : e.FindAll("lots/lot")) {
         std::map<std::string, std::string> slots;
         FlattenSlots(lot->Child("slots"), "", slots);
-        book_.lots[lot->TextAt("id")] =
-            Lot{SlotValue(slots, "gncInvoice/invoice-guid"), SlotValue(slots, "gncOwner/owner-guid")};
+        book_.lots[lot->TextAt("id")] = Lot{SlotValue(slots, "gncInvoice/invoice-guid"),
+                                            SlotValue(slots, "gncOwner/owner-guid")};
       }
     } else if (e.name == "transaction") {
       Txn t;
@@ -311,8 +308,9 @@ class GunzipSource {
       inflated_ += out_before - z_.avail_out;
       if (inflated_ > kMaxRatio * compressed_ + kSlack) {
         bomb_ = true;
-        return Fail("the data expands more than 100 times (a decompression bomb?); "
-                    "if the book is genuine, gunzip it and pass the plain XML");
+        return Fail(
+            "the data expands more than 100 times (a decompression bomb?); "
+            "if the book is genuine, gunzip it and pass the plain XML");
       }
       at_member_end_ = rc == Z_STREAM_END;
       if (rc == Z_STREAM_END) {
@@ -441,9 +439,8 @@ class Emitter {
       if (txn == nullptr) {
         Issue(inv.where, "invoice:posttxn",
               domain::InvalidInput("MISSING_FIELD", "invoice:posttxn",
-                                   absl::StrCat("posting transaction ", inv.posttxn,
-                                                " of invoice ", inv.id,
-                                                " has no receivable split in the book")),
+                                   absl::StrCat("posting transaction ", inv.posttxn, " of invoice ",
+                                                inv.id, " has no receivable split in the book")),
               "MISSING_FIELD");
         continue;
       }
@@ -613,7 +610,8 @@ GnuCashFormat SniffGnuCash(absl::string_view b) {
       static_cast<unsigned char>(b[1]) == 0x8b) {
     return GnuCashFormat::kGzipXml;
   }
-  if (absl::StartsWith(b, absl::string_view("SQLite format 3\0", 16))) return GnuCashFormat::kSqlite;
+  if (absl::StartsWith(b, absl::string_view("SQLite format 3\0", 16)))
+    return GnuCashFormat::kSqlite;
   absl::string_view t = b;
   if (absl::StartsWith(t, "\xEF\xBB\xBF")) t.remove_prefix(3);
   t = absl::StripLeadingAsciiWhitespace(t);
@@ -680,8 +678,8 @@ absl::Status ParseGnuCashXml(std::istream& in, const ParseOptions& options,
     if (gunzip.has_value() && !gunzip->error().empty()) {
       return InputError(gunzip->bomb() ? "GZIP_BOMB" : "GZIP_CORRUPT",
                         Location{file, gunzip->bomb() ? reader->line() : 0, 0, ""},
-                        absl::StrCat("gzip: ", gunzip->error(), " (after ",
-                                     reader->bytes_read(), " uncompressed bytes)"));
+                        absl::StrCat("gzip: ", gunzip->error(), " (after ", reader->bytes_read(),
+                                     " uncompressed bytes)"));
     }
     return st;
   }

@@ -53,9 +53,9 @@ struct GnuCashStats {
   int64_t invoices = 0;
   int64_t credit_notes = 0;
   int64_t payments = 0;
-  int64_t drafts_skipped = 0;         // unposted invoices
-  int64_t non_customer_skipped = 0;   // vendor bills, employee vouchers
-  int64_t rejected = 0;               // reported through on_issue
+  int64_t drafts_skipped = 0;        // unposted invoices
+  int64_t non_customer_skipped = 0;  // vendor bills, employee vouchers
+  int64_t rejected = 0;              // reported through on_issue
 };
 
 // Reads an XML book, plain or gzip-compressed (sniffed), from `in`.

@@ -22,24 +22,28 @@ absl::Status WriteGnuCashInvoiceCsv(std::ostream& out, absl::Span<const Collecti
                                     ? options.interest_income_account
                                     : options.fee_income_account;
     std::vector<std::string> fields = {
-        e.id,                                      // id
-        date,                                      // date_opened
-        e.customer,                                // owner_id
-        e.invoice_number,                          // billingid: the invoice chased
-        absl::StrCat("collections entry ", e.id),  // notes
-        date,                                      // date
-        DescribeEntry(e),                            // desc
-        "",                                        // action
-        income,                                    // account
-        "1",                                       // quantity
+        e.id,                                                      // id
+        date,                                                      // date_opened
+        e.customer,                                                // owner_id
+        e.invoice_number,                                          // billingid: the invoice chased
+        absl::StrCat("collections entry ", e.id),                  // notes
+        date,                                                      // date
+        DescribeEntry(e),                                          // desc
+        "",                                                        // action
+        income,                                                    // account
+        "1",                                                       // quantity
         domain::FormatDecimal(e.amount.minor, e.amount.currency),  // price
-        "", "", "",                                // disc_type, disc_how, discount
-        "N", "N", "",                              // taxable, taxincluded, tax_table
-        options.post_invoices ? date : "",         // date_posted
-        options.post_invoices ? due : "",          // due_date
+        "",
+        "",
+        "",  // disc_type, disc_how, discount
+        "N",
+        "N",
+        "",                                                       // taxable, taxincluded, tax_table
+        options.post_invoices ? date : "",                        // date_posted
+        options.post_invoices ? due : "",                         // due_date
         options.post_invoices ? options.receivable_account : "",  // account_posted
-        options.post_invoices ? DescribeEntry(e) : "",              // memo_posted
-        "N",                                       // accu_splits
+        options.post_invoices ? DescribeEntry(e) : "",            // memo_posted
+        "N",                                                      // accu_splits
     };
     AppendCsvRecord(fields, options.separator, "\n", &text);
   }
@@ -52,11 +56,11 @@ absl::Status WriteGnuCashTransactionCsv(std::ostream& out,
                                         const GnuCashWriteOptions& options) {
   if (absl::Status s = ValidateEntries(entries); !s.ok()) return s;
   std::string text;
-  AppendCsvRecord({"Date", "Transaction ID", "Number", "Description", "Notes",
-                   "Commodity/Currency", "Void Reason", "Action", "Memo", "Full Account Name",
-                   "Account Name", "Amount With Sym", "Amount Num.", "Value With Sym",
-                   "Value Num.", "Reconcile", "Reconcile Date", "Rate/Price"},
-                  ',', "\n", &text);
+  AppendCsvRecord(
+      {"Date", "Transaction ID", "Number", "Description", "Notes", "Commodity/Currency",
+       "Void Reason", "Action", "Memo", "Full Account Name", "Account Name", "Amount With Sym",
+       "Amount Num.", "Value With Sym", "Value Num.", "Reconcile", "Reconcile Date", "Rate/Price"},
+      ',', "\n", &text);
   for (const CollectionEntry& e : entries) {
     std::string debit_account, credit_account;
     switch (e.kind) {
@@ -84,8 +88,8 @@ absl::Status WriteGnuCashTransactionCsv(std::ostream& out,
                      e.customer_name, absl::StrCat("CURRENCY::", e.amount.currency), "", "", memo,
                      debit_account, leaf(debit_account), "", amount, "", amount, "n", "", "1"},
                     ',', "\n", &text);
-    AppendCsvRecord({"", "", "", "", "", "", "", "", memo, credit_account, leaf(credit_account),
-                     "", negative, "", negative, "n", "", "1"},
+    AppendCsvRecord({"", "", "", "", "", "", "", "", memo, credit_account, leaf(credit_account), "",
+                     negative, "", negative, "n", "", "1"},
                     ',', "\n", &text);
   }
   out << text;

@@ -46,7 +46,9 @@ struct Row {
   }
 };
 
-std::string Upper(absl::string_view s) { return absl::AsciiStrToUpper(absl::StripAsciiWhitespace(s)); }
+std::string Upper(absl::string_view s) {
+  return absl::AsciiStrToUpper(absl::StripAsciiWhitespace(s));
+}
 
 // "Customer:Job:Sub-job" -> "Customer".
 std::string TopLevelName(absl::string_view name) {
@@ -62,7 +64,8 @@ v1::Payment::Method MethodFromPaymeth(absl::string_view paymeth) {
   }
   if (absl::StrContains(m, "CHECK") || absl::StrContains(m, "CHEQUE")) return v1::Payment::CHECK;
   if (absl::StrContains(m, "CASH")) return v1::Payment::CASH;
-  for (absl::string_view card : {"VISA", "MASTER", "AMERICAN EXPRESS", "AMEX", "DISCOVER", "CARD"}) {
+  for (absl::string_view card :
+       {"VISA", "MASTER", "AMERICAN EXPRESS", "AMEX", "DISCOVER", "CARD"}) {
     if (absl::StrContains(m, card)) return v1::Payment::CARD;
   }
   return v1::Payment::OTHER;
@@ -119,9 +122,9 @@ class IifParser {
   template <typename T>
   absl::StatusOr<T> WithFile(absl::StatusOr<T> v) {
     if (v.ok()) return v;
-    return InputError(domain::ReasonOf(v.status()).empty() ? "UNREADABLE_INPUT"
-                                                           : domain::ReasonOf(v.status()),
-                      Location{options_.file_name, 0, 0, ""}, v.status().message());
+    return InputError(
+        domain::ReasonOf(v.status()).empty() ? "UNREADABLE_INPUT" : domain::ReasonOf(v.status()),
+        Location{options_.file_name, 0, 0, ""}, v.status().message());
   }
 
   Location Where(const Row& row, absl::string_view column = {}) const {
@@ -231,7 +234,8 @@ class IifParser {
   }
 
   // Amount in minor units; an empty optional cell is `empty_value`.
-  std::optional<int64_t> Amount(const Row& row, absl::string_view column, const std::string& currency,
+  std::optional<int64_t> Amount(const Row& row, absl::string_view column,
+                                const std::string& currency,
                                 std::optional<int64_t> empty_value = std::nullopt) {
     const absl::string_view text = row.Get(column);
     if (text.empty()) {
@@ -380,8 +384,8 @@ class IifParser {
     }
     if (sum != 0) {
       return Issue(t, "AMOUNT", "UNBALANCED_TRANSACTION",
-                   absl::StrCat("TRNS and SPL amounts sum to ", domain::FormatDecimal(sum, currency),
-                                ", not 0"));
+                   absl::StrCat("TRNS and SPL amounts sum to ",
+                                domain::FormatDecimal(sum, currency), ", not 0"));
     }
     ParsedRecord out = NewRecord(Where(t));
     out.record.set_customer_ref(customer_ref);
@@ -459,7 +463,8 @@ class IifParser {
       }
       ++line_no;
       v1::InvoiceLine* line = inv->add_lines();
-      line->set_line_id(s.Get("SPLID").empty() ? absl::StrCat(line_no) : std::string(s.Get("SPLID")));
+      line->set_line_id(s.Get("SPLID").empty() ? absl::StrCat(line_no)
+                                               : std::string(s.Get("SPLID")));
       line->set_description(std::string(s.Get("MEMO").empty() ? s.Get("INVITEM") : s.Get("MEMO")));
       *line->mutable_amount() = ToProtoMoney(amount, currency);
       if (!s.Get("QNTY").empty()) {
@@ -484,8 +489,8 @@ class IifParser {
     return true;
   }
 
-  bool BuildCreditNote(const Row& t, absl::CivilDay date, int64_t total, const std::string& currency,
-                       ParsedRecord* out) {
+  bool BuildCreditNote(const Row& t, absl::CivilDay date, int64_t total,
+                       const std::string& currency, ParsedRecord* out) {
     if (total >= 0) {
       Issue(t, "AMOUNT", "UNEXPECTED_SIGN",
             "a CREDIT MEMO posts a negative amount to Accounts Receivable");
@@ -520,9 +525,9 @@ class IifParser {
     // QuickBooks payments often have no DOCNUM: the id is their content,
     // numbered when an identical payment repeats in the file (two equal
     // payments on one day are two payments).
-    p->mutable_external_ref()->set_id(payment_ids_.Next({customer_ref, domain::FormatIsoDay(date),
-                                                         absl::StrCat(total), t.Get("DOCNUM"),
-                                                         t.Get("ACCNT"), t.Get("MEMO")}));
+    p->mutable_external_ref()->set_id(
+        payment_ids_.Next({customer_ref, domain::FormatIsoDay(date), absl::StrCat(total),
+                           t.Get("DOCNUM"), t.Get("ACCNT"), t.Get("MEMO")}));
     *p->mutable_amount() = ToProtoMoney(total, currency);
     *p->mutable_received_date() = ToProtoDate(date);
     p->set_method(MethodFromPaymeth(t.Get("PAYMETH")));
@@ -592,8 +597,7 @@ std::optional<IifTerms> IifTermsTable::Find(absl::string_view name) const {
 }
 
 absl::Status ParseIif(std::istream& in, const ParseOptions& options, const RecordSink& on_record,
-                      const IssueSink& on_issue, IifTermsTable* terms,
-                      const IifParseOptions& iif) {
+                      const IssueSink& on_issue, IifTermsTable* terms, const IifParseOptions& iif) {
   IifParser parser(options, on_record, on_issue, terms, iif);
   return parser.Run(in);
 }

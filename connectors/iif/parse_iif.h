@@ -82,9 +82,9 @@ struct IifParseOptions {
 // IIF payments carry no document number of their own. Errors: InvalidArgument
 // only for unreadable input (LINE_TOO_LONG, ...); bad transactions and rows
 // go to `on_issue`.
-absl::Status ParseIif(std::istream& in, const ParseOptions& options,
-                      const RecordSink& on_record, const IssueSink& on_issue,
-                      IifTermsTable* terms = nullptr, const IifParseOptions& iif = {});
+absl::Status ParseIif(std::istream& in, const ParseOptions& options, const RecordSink& on_record,
+                      const IssueSink& on_issue, IifTermsTable* terms = nullptr,
+                      const IifParseOptions& iif = {});
 
 }  // namespace collections::connectors
 

@@ -16,13 +16,12 @@ namespace {
 namespace v1 = ::collections_sidecar::v1;
 
 // Column sets; the parser maps by name, QuickBooks too.
-const std::vector<std::string> kTrnsColumns = {"TRNSID", "TRNSTYPE", "DATE", "ACCNT", "NAME",
-                                               "AMOUNT", "DOCNUM", "MEMO", "CLEAR", "TOPRINT",
-                                               "DUEDATE", "TERMS"};
-const std::vector<std::string> kSplColumns = {"SPLID", "TRNSTYPE", "DATE", "ACCNT",
-                                              "NAME",  "AMOUNT",   "DOCNUM", "MEMO",
-                                              "CLEAR", "QNTY",     "PRICE", "INVITEM",
-                                              "EXTRA"};
+const std::vector<std::string> kTrnsColumns = {"TRNSID", "TRNSTYPE", "DATE",    "ACCNT",
+                                               "NAME",   "AMOUNT",   "DOCNUM",  "MEMO",
+                                               "CLEAR",  "TOPRINT",  "DUEDATE", "TERMS"};
+const std::vector<std::string> kSplColumns = {"SPLID",  "TRNSTYPE", "DATE", "ACCNT", "NAME",
+                                              "AMOUNT", "DOCNUM",   "MEMO", "CLEAR", "QNTY",
+                                              "PRICE",  "INVITEM",  "EXTRA"};
 
 std::string Field(absl::string_view text) {
   std::string out;
@@ -129,17 +128,28 @@ absl::Status IifWriter::WriteInvoice(const v1::Invoice& inv, absl::string_view c
   std::string text;
   const std::string& eol = options_.line_end;
   Cells t(kTrnsColumns);
-  t.Set("TRNSTYPE", "INVOICE").Set("DATE", IifDate(issue)).Set("ACCNT", options_.receivable_account)
-      .Set("NAME", customer).Set("AMOUNT", domain::FormatDecimal(total, cur))
-      .Set("DOCNUM", inv.number()).Set("CLEAR", "N").Set("TOPRINT", "N")
-      .Set("DUEDATE", IifDate(due)).Set("TERMS", TermsName(issue, due));
+  t.Set("TRNSTYPE", "INVOICE")
+      .Set("DATE", IifDate(issue))
+      .Set("ACCNT", options_.receivable_account)
+      .Set("NAME", customer)
+      .Set("AMOUNT", domain::FormatDecimal(total, cur))
+      .Set("DOCNUM", inv.number())
+      .Set("CLEAR", "N")
+      .Set("TOPRINT", "N")
+      .Set("DUEDATE", IifDate(due))
+      .Set("TERMS", TermsName(issue, due));
   AppendRow("TRNS", t, eol, &text);
   auto spl = [&](absl::string_view accnt, absl::string_view name, int64_t amount,
                  absl::string_view memo) {
     Cells s(kSplColumns);
-    s.Set("TRNSTYPE", "INVOICE").Set("DATE", IifDate(issue)).Set("ACCNT", accnt)
-        .Set("NAME", name).Set("AMOUNT", domain::FormatDecimal(amount, cur))
-        .Set("DOCNUM", inv.number()).Set("MEMO", memo).Set("CLEAR", "N");
+    s.Set("TRNSTYPE", "INVOICE")
+        .Set("DATE", IifDate(issue))
+        .Set("ACCNT", accnt)
+        .Set("NAME", name)
+        .Set("AMOUNT", domain::FormatDecimal(amount, cur))
+        .Set("DOCNUM", inv.number())
+        .Set("MEMO", memo)
+        .Set("CLEAR", "N");
     return s;
   };
   if (inv.lines_size() == 0) {
@@ -151,7 +161,8 @@ absl::Status IifWriter::WriteInvoice(const v1::Invoice& inv, absl::string_view c
     Cells s = spl(options_.fee_income_account, "", -l.amount().minor_units(), l.description());
     s.Set("INVITEM", options_.fee_item);
     if (l.quantity_milli() != 0) s.Set("QNTY", FormatQuantityMilli(-l.quantity_milli()));
-    if (l.has_unit_price()) s.Set("PRICE", domain::FormatDecimal(l.unit_price().minor_units(), cur));
+    if (l.has_unit_price())
+      s.Set("PRICE", domain::FormatDecimal(l.unit_price().minor_units(), cur));
     AppendRow("SPL", s, eol, &text);
   }
   if (tax > 0) {
@@ -179,15 +190,24 @@ absl::Status IifWriter::WriteCreditMemo(const v1::CreditNote& cn, absl::string_v
   std::string text;
   const std::string& eol = options_.line_end;
   Cells t(kTrnsColumns);
-  t.Set("TRNSTYPE", "CREDIT MEMO").Set("DATE", IifDate(issue))
-      .Set("ACCNT", options_.receivable_account).Set("NAME", customer)
-      .Set("AMOUNT", domain::FormatDecimal(-amount, cur)).Set("DOCNUM", cn.number())
-      .Set("MEMO", memo).Set("CLEAR", "N").Set("TOPRINT", "N");
+  t.Set("TRNSTYPE", "CREDIT MEMO")
+      .Set("DATE", IifDate(issue))
+      .Set("ACCNT", options_.receivable_account)
+      .Set("NAME", customer)
+      .Set("AMOUNT", domain::FormatDecimal(-amount, cur))
+      .Set("DOCNUM", cn.number())
+      .Set("MEMO", memo)
+      .Set("CLEAR", "N")
+      .Set("TOPRINT", "N");
   AppendRow("TRNS", t, eol, &text);
   Cells s(kSplColumns);
-  s.Set("TRNSTYPE", "CREDIT MEMO").Set("DATE", IifDate(issue)).Set("ACCNT", options_.credit_account)
-      .Set("AMOUNT", domain::FormatDecimal(amount, cur)).Set("DOCNUM", cn.number())
-      .Set("MEMO", cn.reason()).Set("CLEAR", "N");
+  s.Set("TRNSTYPE", "CREDIT MEMO")
+      .Set("DATE", IifDate(issue))
+      .Set("ACCNT", options_.credit_account)
+      .Set("AMOUNT", domain::FormatDecimal(amount, cur))
+      .Set("DOCNUM", cn.number())
+      .Set("MEMO", cn.reason())
+      .Set("CLEAR", "N");
   AppendRow("SPL", s, eol, &text);
   absl::StrAppend(&text, "ENDTRNS", eol);
   Emit(text);
@@ -207,16 +227,24 @@ absl::Status IifWriter::WriteWriteOff(const IifWriteOff& w) {
   std::string text;
   const std::string& eol = options_.line_end;
   Cells t(kTrnsColumns);
-  t.Set("TRNSTYPE", "GENERAL JOURNAL").Set("DATE", IifDate(w.date))
-      .Set("ACCNT", options_.write_off_account).Set("NAME", w.customer)
-      .Set("AMOUNT", domain::FormatDecimal(w.amount.minor, cur)).Set("DOCNUM", w.number)
-      .Set("MEMO", memo).Set("CLEAR", "N");
+  t.Set("TRNSTYPE", "GENERAL JOURNAL")
+      .Set("DATE", IifDate(w.date))
+      .Set("ACCNT", options_.write_off_account)
+      .Set("NAME", w.customer)
+      .Set("AMOUNT", domain::FormatDecimal(w.amount.minor, cur))
+      .Set("DOCNUM", w.number)
+      .Set("MEMO", memo)
+      .Set("CLEAR", "N");
   AppendRow("TRNS", t, eol, &text);
   Cells s(kSplColumns);
-  s.Set("TRNSTYPE", "GENERAL JOURNAL").Set("DATE", IifDate(w.date))
-      .Set("ACCNT", options_.receivable_account).Set("NAME", w.customer)
-      .Set("AMOUNT", domain::FormatDecimal(-w.amount.minor, cur)).Set("DOCNUM", w.number)
-      .Set("MEMO", memo).Set("CLEAR", "N");
+  s.Set("TRNSTYPE", "GENERAL JOURNAL")
+      .Set("DATE", IifDate(w.date))
+      .Set("ACCNT", options_.receivable_account)
+      .Set("NAME", w.customer)
+      .Set("AMOUNT", domain::FormatDecimal(-w.amount.minor, cur))
+      .Set("DOCNUM", w.number)
+      .Set("MEMO", memo)
+      .Set("CLEAR", "N");
   AppendRow("SPL", s, eol, &text);
   absl::StrAppend(&text, "ENDTRNS", eol);
   Emit(text);

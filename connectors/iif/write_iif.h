@@ -63,7 +63,8 @@ class IifWriter {
   // kind, or when amounts do not balance (total != lines + tax), are not
   // positive, or lack a currency or date.
   absl::Status Write(const collections_sidecar::v1::SyncRecord& record);
-  absl::Status WriteInvoice(const collections_sidecar::v1::Invoice& invoice, absl::string_view customer);
+  absl::Status WriteInvoice(const collections_sidecar::v1::Invoice& invoice,
+                            absl::string_view customer);
   absl::Status WriteCreditMemo(const collections_sidecar::v1::CreditNote& credit,
                                absl::string_view customer);
   absl::Status WriteWriteOff(const IifWriteOff& write_off);

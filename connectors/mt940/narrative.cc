@@ -88,14 +88,22 @@ void ReadSepaKeywords(absl::string_view purpose, const std::vector<size_t>& boun
     size_t to = h + 1 < hits.size() ? hits[h + 1].at : purpose.size();
     std::string value = Trimmed(purpose.substr(from, to - from));
     absl::string_view k = hits[h].keyword;
-    if (k == "EREF+") n.end_to_end_id = DropNotProvided(value);
-    else if (k == "KREF+") n.customer_reference = DropNotProvided(value);
-    else if (k == "MREF+") n.mandate_reference = value;
-    else if (k == "CRED+") n.creditor_id = value;
-    else if (k == "SVWZ+") svwz = value;
-    else if (k == "ABWA+") abwa = value;
-    else if (k == "IBAN+" && n.counterparty_account.empty()) n.counterparty_account = value;
-    else if (k == "BIC+" && n.counterparty_bic.empty()) n.counterparty_bic = value;
+    if (k == "EREF+")
+      n.end_to_end_id = DropNotProvided(value);
+    else if (k == "KREF+")
+      n.customer_reference = DropNotProvided(value);
+    else if (k == "MREF+")
+      n.mandate_reference = value;
+    else if (k == "CRED+")
+      n.creditor_id = value;
+    else if (k == "SVWZ+")
+      svwz = value;
+    else if (k == "ABWA+")
+      abwa = value;
+    else if (k == "IBAN+" && n.counterparty_account.empty())
+      n.counterparty_account = value;
+    else if (k == "BIC+" && n.counterparty_bic.empty())
+      n.counterparty_bic = value;
   }
   n.remittance = leading.empty() ? svwz : svwz.empty() ? leading : absl::StrCat(leading, " ", svwz);
   if (n.counterparty_name.empty()) n.counterparty_name = abwa;
@@ -120,9 +128,8 @@ void ParseGerman(absl::string_view text, Mt940Narrative& n) {
     std::string code(text.substr(i + 1, 2));
     size_t from = i + 3;
     size_t to = from;
-    while (to < text.size() &&
-           !(text[to] == sep && to + 2 < text.size() && IsDigit(text[to + 1]) &&
-             IsDigit(text[to + 2]))) {
+    while (to < text.size() && !(text[to] == sep && to + 2 < text.size() && IsDigit(text[to + 1]) &&
+                                 IsDigit(text[to + 2]))) {
       ++to;
     }
     absl::string_view value = text.substr(from, to - from);
@@ -170,7 +177,9 @@ absl::string_view SlashCodeAt(absl::string_view text, size_t i) {
   return "";
 }
 
-bool LooksSlashCoded(absl::string_view text) { return !text.empty() && !SlashCodeAt(text, 0).empty(); }
+bool LooksSlashCoded(absl::string_view text) {
+  return !text.empty() && !SlashCodeAt(text, 0).empty();
+}
 
 void ParseSlashCoded(absl::string_view text, Mt940Narrative& n) {
   n.dialect = Mt940Narrative::Dialect::kSlashCodes;

@@ -47,11 +47,11 @@ struct Mt940Narrative {
   std::string booking_text;
   // The remittance text: SVWZ+, /REMI/ (unstructured), or the free text.
   std::string remittance;
-  std::string end_to_end_id;       // EREF+ / /EREF/ ("NOTPROVIDED" dropped)
-  std::string customer_reference;  // KREF+
-  std::string mandate_reference;   // MREF+ / /MARF/
-  std::string creditor_id;         // CRED+ / /CSID/
-  std::string counterparty_name;   // ?32?33, /CNTP/ name, /NAME/, ABWA+ as fallback
+  std::string end_to_end_id;         // EREF+ / /EREF/ ("NOTPROVIDED" dropped)
+  std::string customer_reference;    // KREF+
+  std::string mandate_reference;     // MREF+ / /MARF/
+  std::string creditor_id;           // CRED+ / /CSID/
+  std::string counterparty_name;     // ?32?33, /CNTP/ name, /NAME/, ABWA+ as fallback
   std::string counterparty_account;  // ?31, /CNTP/ account, IBAN+
   std::string counterparty_bic;      // ?30, /CNTP/ BIC, BIC+
   std::string return_reason;         // /RTRN/

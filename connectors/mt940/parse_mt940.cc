@@ -116,9 +116,12 @@ std::optional<Balance> ParseBalance(absl::string_view s, const AmountRules& rule
     return std::nullopt;
   };
   s = absl::StripTrailingAsciiWhitespace(s);
-  if (s.size() < 11) return fail("INVALID_VALUE", absl::StrCat("\"", s, "\" is not a balance (mark, YYMMDD, currency, amount)"), 1);
+  if (s.size() < 11)
+    return fail("INVALID_VALUE",
+                absl::StrCat("\"", s, "\" is not a balance (mark, YYMMDD, currency, amount)"), 1);
   if (s[0] != 'C' && s[0] != 'D') {
-    return fail("INVALID_VALUE", absl::StrCat("debit/credit mark \"", s.substr(0, 1), "\" is not C or D"), 1);
+    return fail("INVALID_VALUE",
+                absl::StrCat("debit/credit mark \"", s.substr(0, 1), "\" is not C or D"), 1);
   }
   absl::StatusOr<absl::CivilDay> date = ParseYymmdd(s.substr(1, 6));
   if (!date.ok()) return fail("INVALID_DATE", Why(date.status()), 2);
@@ -126,7 +129,8 @@ std::optional<Balance> ParseBalance(absl::string_view s, const AmountRules& rule
   b.date = *date;
   b.currency = std::string(s.substr(7, 3));
   if (!domain::IsKnownCurrency(b.currency)) {
-    return fail("INVALID_CURRENCY", absl::StrCat("\"", b.currency, "\" is not an ISO 4217 currency"), 8);
+    return fail("INVALID_CURRENCY",
+                absl::StrCat("\"", b.currency, "\" is not an ISO 4217 currency"), 8);
   }
   absl::StatusOr<int64_t> minor = ParseSwiftAmount(s.substr(10), b.currency, rules);
   if (!minor.ok()) return fail(ReasonOr(minor.status(), "INVALID_AMOUNT"), Why(minor.status()), 11);
@@ -148,8 +152,8 @@ struct Entry {
   bool has_narrative = false;
 };
 
-std::optional<Entry> ParseEntry(const Field& f, absl::string_view currency, const AmountRules& rules,
-                                FieldError* error) {
+std::optional<Entry> ParseEntry(const Field& f, absl::string_view currency,
+                                const AmountRules& rules, FieldError* error) {
   auto fail = [&](absl::string_view reason, std::string why, size_t pos) {
     *error = FieldError{std::string(reason), std::move(why), static_cast<int64_t>(pos) + 1};
     return std::nullopt;
@@ -157,19 +161,22 @@ std::optional<Entry> ParseEntry(const Field& f, absl::string_view currency, cons
   absl::string_view s = absl::StripTrailingAsciiWhitespace(f.first());
   Entry e;
   e.line = f.line;
-  if (s.size() < 6) return fail("INVALID_DATE", "the line does not start with a value date YYMMDD", 0);
+  if (s.size() < 6)
+    return fail("INVALID_DATE", "the line does not start with a value date YYMMDD", 0);
   absl::StatusOr<absl::CivilDay> value = ParseYymmdd(s.substr(0, 6));
   if (!value.ok()) {
     return fail("INVALID_DATE", absl::StrCat("value date: ", Why(value.status())), 0);
   }
   e.value_date = *value;
   size_t p = 6;
-  if (p + 4 <= s.size() && IsDigit(s[p]) && IsDigit(s[p + 1]) && IsDigit(s[p + 2]) && IsDigit(s[p + 3])) {
+  if (p + 4 <= s.size() && IsDigit(s[p]) && IsDigit(s[p + 1]) && IsDigit(s[p + 2]) &&
+      IsDigit(s[p + 3])) {
     // Entry date MMDD: only checked for form; the value date is the payment's.
     int mm = (s[p] - '0') * 10 + (s[p + 1] - '0');
     int dd = (s[p + 2] - '0') * 10 + (s[p + 3] - '0');
     if (mm < 1 || mm > 12 || dd < 1 || dd > 31) {
-      return fail("INVALID_DATE", absl::StrCat("entry date \"", s.substr(p, 4), "\" is not MMDD"), p);
+      return fail("INVALID_DATE", absl::StrCat("entry date \"", s.substr(p, 4), "\" is not MMDD"),
+                  p);
     }
     p += 4;
   }
@@ -180,7 +187,9 @@ std::optional<Entry> ParseEntry(const Field& f, absl::string_view currency, cons
     e.mark = std::string(s.substr(p, 1));
     p += 1;
   } else {
-    return fail("INVALID_VALUE", absl::StrCat("debit/credit mark \"", s.substr(p, 2), "\" is not C, D, RC or RD"), p);
+    return fail("INVALID_VALUE",
+                absl::StrCat("debit/credit mark \"", s.substr(p, 2), "\" is not C, D, RC or RD"),
+                p);
   }
   // Funds code: the third letter of the currency code, optional.
   if (p + 1 < s.size() && IsUpper(s[p]) && IsDigit(s[p + 1])) ++p;
@@ -189,11 +198,14 @@ std::optional<Entry> ParseEntry(const Field& f, absl::string_view currency, cons
   while (p < s.size() && (IsDigit(s[p]) || s[p] == ',' || s[p] == '.')) ++p;
   absl::StatusOr<int64_t> minor =
       ParseSwiftAmount(s.substr(amount_start, p - amount_start), currency, rules);
-  if (!minor.ok()) return fail(ReasonOr(minor.status(), "INVALID_AMOUNT"), Why(minor.status()), amount_start);
+  if (!minor.ok())
+    return fail(ReasonOr(minor.status(), "INVALID_AMOUNT"), Why(minor.status()), amount_start);
   e.minor = *minor;
   while (p < s.size() && s[p] == ' ') ++p;  // seen: "D12,35 NRTI" (Commerzbank)
   if (p < s.size() && s[p] != 'N' && s[p] != 'F' && s[p] != 'S') {
-    return fail("INVALID_VALUE", absl::StrCat("transaction type \"", s.substr(p, 4), "\" does not start with N, F or S"), p);
+    return fail(
+        "INVALID_VALUE",
+        absl::StrCat("transaction type \"", s.substr(p, 4), "\" does not start with N, F or S"), p);
   }
   e.type = std::string(s.substr(p, 4));
   p = std::min(s.size(), p + 4);
@@ -352,9 +364,9 @@ class Mt940Parser {
       return;
     }
     static const absl::flat_hash_map<std::string, int>* const kStatementTags =
-        new absl::flat_hash_map<std::string, int>{{"25", 0},  {"28", 0},  {"28C", 0}, {"60F", 0},
-                                                 {"60M", 0}, {"61", 0},  {"86", 0},  {"62F", 0},
-                                                 {"62M", 0}, {"64", 0},  {"65", 0}};
+        new absl::flat_hash_map<std::string, int>{{"25", 0},  {"28", 0}, {"28C", 0}, {"60F", 0},
+                                                  {"60M", 0}, {"61", 0}, {"86", 0},  {"62F", 0},
+                                                  {"62M", 0}, {"64", 0}, {"65", 0}};
     if (!kStatementTags->contains(f.tag)) return;  // :21:, :34F:, :NS:, ":940:" ...
     if (!st_.open) {
       Issue(f.line, 0, f.tag, "MISSING_FIELD",
@@ -410,7 +422,8 @@ class Mt940Parser {
     }
     if (!st_.opening.has_value()) {
       Issue(f.line, 0, f.tag, "MISSING_FIELD",
-            "statement line without a readable opening balance (:60F:) before it: its currency is unknown");
+            "statement line without a readable opening balance (:60F:) before it: its currency is "
+            "unknown");
       Broken(f.line);
       return;
     }
@@ -541,7 +554,8 @@ class Mt940Parser {
     const Balance& o = *st_.opening;
     if (closing->currency != o.currency) {
       Issue(f.line, 0, f.tag, "CURRENCY_MISMATCH",
-            absl::StrCat("closing balance in ", closing->currency, ", opening balance in ", o.currency));
+            absl::StrCat("closing balance in ", closing->currency, ", opening balance in ",
+                         o.currency));
       Withhold("has its opening and closing balances in different currencies");
       return;
     }
@@ -569,8 +583,8 @@ class Mt940Parser {
                         domain::FormatDecimal(minor < 0 ? -minor : minor, st_.opening->currency));
   }
   std::string StatementName() const {
-    return absl::StrCat("statement :20:", st_.reference, st_.number.empty() ? "" : " :28C:",
-                        st_.number, " of line ", st_.line);
+    return absl::StrCat("statement :20:", st_.reference,
+                        st_.number.empty() ? "" : " :28C:", st_.number, " of line ", st_.line);
   }
 
   void Release() {
@@ -591,8 +605,8 @@ class Mt940Parser {
       const Payment& p = r.record.payment();
       Issue(r.where.line, 0, "61", "STATEMENT_NOT_RECONCILED",
             absl::StrCat(p.reversal() ? "reversal of " : "payment of ",
-                         domain::FormatMoney(domain::Money{p.amount().currency_code(),
-                                                           p.amount().minor_units()}),
+                         domain::FormatMoney(
+                             domain::Money{p.amount().currency_code(), p.amount().minor_units()}),
                          " not imported: ", StatementName(), " ", why));
     }
     st_.held.clear();
@@ -622,9 +636,8 @@ class Mt940Parser {
 
 }  // namespace
 
-absl::Status ParseMt940(std::istream& in, const ParseOptions& options,
-                        const RecordSink& on_record, const IssueSink& on_issue,
-                        Mt940Stats* stats) {
+absl::Status ParseMt940(std::istream& in, const ParseOptions& options, const RecordSink& on_record,
+                        const IssueSink& on_issue, Mt940Stats* stats) {
   Mt940Stats local;
   Mt940Stats& s = stats != nullptr ? *stats : local;
   LineReaderOptions ro;

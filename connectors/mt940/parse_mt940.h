@@ -80,9 +80,8 @@ struct Mt940Stats {
 // the input holds no statement (no :20: field), or the reader's error
 // (LINE_TOO_LONG, DataLoss). `stats` may be null. ExternalRef.source_system
 // is options.source_system or "mt940".
-absl::Status ParseMt940(std::istream& in, const ParseOptions& options,
-                        const RecordSink& on_record, const IssueSink& on_issue,
-                        Mt940Stats* stats = nullptr);
+absl::Status ParseMt940(std::istream& in, const ParseOptions& options, const RecordSink& on_record,
+                        const IssueSink& on_issue, Mt940Stats* stats = nullptr);
 
 }  // namespace collections::connectors
 

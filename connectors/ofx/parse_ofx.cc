@@ -78,8 +78,10 @@ class Tokenizer {
       if (space != std::string::npos) name.resize(space);
       if (name.empty()) return Malformed(line, "empty tag");
       for (char ch : name) {
-        if (!absl::ascii_isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '_' && ch != '-') {
-          return Malformed(line, absl::StrCat("'", std::string(1, ch), "' in tag name <", name, ">"));
+        if (!absl::ascii_isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '_' &&
+            ch != '-') {
+          return Malformed(line,
+                           absl::StrCat("'", std::string(1, ch), "' in tag name <", name, ">"));
         }
       }
       return Token{end ? Token::kEnd : Token::kStart, absl::AsciiStrToUpper(name), line};
@@ -147,11 +149,16 @@ std::string DecodeEntities(absl::string_view s) {
     }
     absl::string_view name = s.substr(i + 1, semi - i - 1);
     std::string rep;
-    if (name == "amp") rep = "&";
-    else if (name == "lt") rep = "<";
-    else if (name == "gt") rep = ">";
-    else if (name == "quot") rep = "\"";
-    else if (name == "apos") rep = "'";
+    if (name == "amp")
+      rep = "&";
+    else if (name == "lt")
+      rep = "<";
+    else if (name == "gt")
+      rep = ">";
+    else if (name == "quot")
+      rep = "\"";
+    else if (name == "apos")
+      rep = "'";
     else if (absl::StartsWith(name, "#")) {
       uint32_t cp = 0;
       bool ok = absl::StartsWith(name, "#x") || absl::StartsWith(name, "#X")
@@ -195,7 +202,8 @@ absl::StatusOr<int64_t> ParseOfxAmount(absl::string_view text, absl::string_view
                                        const AmountRules& rules) {
   absl::string_view s = absl::StripAsciiWhitespace(text);
   AmountRules ofx = rules;
-  ofx.format = absl::StrContains(s, ',') && !absl::StrContains(s, '.') ? kCommaDecimal : kXsdDecimal;
+  ofx.format =
+      absl::StrContains(s, ',') && !absl::StrContains(s, '.') ? kCommaDecimal : kXsdDecimal;
   return ParseAmount(s, currency, ofx);
 }
 
@@ -323,7 +331,8 @@ class OfxParser {
     if (pending.has_value()) RETURN_IF_ERROR(OnLeaf(pending->text, "", pending->line));
     while (!stack_.empty()) CloseUpTo(stack_.back());
     if (!server_error_.empty()) {
-      return InputError("OFX_ERROR_RESPONSE", Location{file_, server_error_line_, 0, ""}, server_error_);
+      return InputError("OFX_ERROR_RESPONSE", Location{file_, server_error_line_, 0, ""},
+                        server_error_);
     }
     return absl::OkStatus();
   }
@@ -350,7 +359,8 @@ class OfxParser {
       if (absl::StartsWith(h, "OFX") && v != std::string::npos) {
         stats_.version = h.substr(v + 9, h.find('"', v + 9) - v - 9);
       }
-      if (absl::StartsWith(h, "xml") && (absl::StrContains(h, "1252") || absl::StrContains(h, "8859-1"))) {
+      if (absl::StartsWith(h, "xml") &&
+          (absl::StrContains(h, "1252") || absl::StrContains(h, "8859-1"))) {
         windows1252_ = true;
       }
     }
@@ -444,9 +454,10 @@ class OfxParser {
     const Value* fitid = Field("FITID");
     const Value* amount_text = Field("TRNAMT");
     if (!Text("CORRECTACTION").empty()) {
-      Issue(txn_line_, "CORRECTACTION", "UNSUPPORTED_CORRECTION",
-            absl::StrCat("a correction (", Text("CORRECTACTION"), " of FITID ", Text("CORRECTFITID"),
-                         ") is not applied; correct the payment in the service instead"));
+      Issue(
+          txn_line_, "CORRECTACTION", "UNSUPPORTED_CORRECTION",
+          absl::StrCat("a correction (", Text("CORRECTACTION"), " of FITID ", Text("CORRECTFITID"),
+                       ") is not applied; correct the payment in the service instead"));
       return;
     }
     if (amount_text == nullptr) {
@@ -455,7 +466,8 @@ class OfxParser {
     }
     // The amount is in CURRENCY/CURSYM when given, else the statement's CURDEF.
     std::string currency = Text("CURRENCY.CURSYM");
-    int64_t currency_line = Field("CURRENCY.CURSYM") != nullptr ? Field("CURRENCY.CURSYM")->line : 0;
+    int64_t currency_line =
+        Field("CURRENCY.CURSYM") != nullptr ? Field("CURRENCY.CURSYM")->line : 0;
     if (currency.empty()) {
       currency = statement_.currency.text;
       currency_line = statement_.currency.line;
@@ -517,7 +529,8 @@ class OfxParser {
     p->set_payer_reference(!check.empty() && check != "0" ? check : refnum);
     p->set_bank_reference(fitid->text);
     p->set_remittance_text(Text("MEMO"));
-    for (const std::string& r : ReferencesInText(p->remittance_text())) p->add_creditor_references(r);
+    for (const std::string& r : ReferencesInText(p->remittance_text()))
+      p->add_creditor_references(r);
     p->mutable_external_ref()->set_source_system(source_system_);
     p->mutable_external_ref()->set_id(
         absl::StrCat(statement_.account.empty() ? "-" : statement_.account, "/", fitid->text));

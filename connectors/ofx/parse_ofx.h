@@ -56,16 +56,16 @@
 namespace collections::connectors {
 
 struct OfxStats {
-  std::string version;           // "102", "211" from the header ("" if none)
-  int64_t statements = 0;        // STMTRS and CCSTMTRS
-  int64_t transactions = 0;      // STMTTRN
-  int64_t credits = 0;           // payments emitted
-  int64_t debits_ignored = 0;    // negative amounts
+  std::string version;         // "102", "211" from the header ("" if none)
+  int64_t statements = 0;      // STMTRS and CCSTMTRS
+  int64_t transactions = 0;    // STMTTRN
+  int64_t credits = 0;         // payments emitted
+  int64_t debits_ignored = 0;  // negative amounts
   int64_t card_credits_ignored = 0;
   int64_t bank_income_ignored = 0;  // INT, DIV
   int64_t zero_ignored = 0;
   int64_t investment_statements_ignored = 0;
-  int64_t rejected = 0;          // issues reported
+  int64_t rejected = 0;  // issues reported
 };
 
 // Reads one OFX/QFX file from `in`; see the file comment. Issues (located

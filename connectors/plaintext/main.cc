@@ -38,8 +38,8 @@ int main(int argc, char** argv) {
         p.default_terms_days < 0) {
       return absl::InvalidArgumentError("--default_year and --terms_days must be numbers");
     }
-    *fingerprint = absl::StrCat(p.receivable_marker, "|", p.default_year, "|",
-                                p.default_terms_days);
+    *fingerprint =
+        absl::StrCat(p.receivable_marker, "|", p.default_year, "|", p.default_terms_days);
     return cc::ParseFn([p](std::istream& in, const std::string&, const cc::ParseOptions& o,
                            const cc::RecordSink& on_record, const cc::IssueSink& on_issue) {
       return cc::ParsePlaintextJournal(in, o, on_record, on_issue, p);

@@ -1,7 +1,7 @@
 #include "connectors/plaintext/parse_plaintext.h"
 
-#include <map>
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -232,8 +232,8 @@ class JournalParser {
   void Issue(int64_t line, absl::string_view field, absl::string_view reason,
              absl::string_view description) {
     ++stats_.rejected;
-    on_issue_(ParseIssue{At(line), std::string(field), std::string(reason),
-                         std::string(description)});
+    on_issue_(
+        ParseIssue{At(line), std::string(field), std::string(reason), std::string(description)});
   }
 
   void Line(absl::string_view line, int64_t number) {
@@ -263,7 +263,8 @@ class JournalParser {
   }
 
   void Directive(absl::string_view line) {
-    std::vector<absl::string_view> words = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    std::vector<absl::string_view> words =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     if (words.empty()) return;
     absl::string_view w = words[0];
     int y = 0;
@@ -293,10 +294,11 @@ class JournalParser {
     absl::string_view date_field = line.substr(0, end);
     absl::string_view rest = absl::StripLeadingAsciiWhitespace(line.substr(end));
     // beancount directives: "2008-01-01 open Assets:..", balance, pad, price...
-    std::vector<absl::string_view> words = absl::StrSplit(rest, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    std::vector<absl::string_view> words =
+        absl::StrSplit(rest, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     static const auto* kBeancountDirectives = new absl::flat_hash_set<absl::string_view>{
-        "open", "close", "balance", "pad", "price", "event", "note", "document", "commodity",
-        "custom", "query"};
+        "open", "close",    "balance",   "pad",    "price", "event",
+        "note", "document", "commodity", "custom", "query"};
     if (!words.empty() && kBeancountDirectives->contains(words[0])) {
       skipping_block_ = true;
       return;
@@ -364,7 +366,8 @@ class JournalParser {
     int year = dt->year.value_or(year_hint.value_or(year_));
     absl::StatusOr<absl::CivilDay> d = domain::MakeDay(year, dt->month, dt->day);
     if (!d.ok()) return std::nullopt;
-    if (dt->year.has_value() && !year_hint.has_value()) year_ = *dt->year;  // hledger: later partial dates follow
+    if (dt->year.has_value() && !year_hint.has_value())
+      year_ = *dt->year;  // hledger: later partial dates follow
     return *d;
   }
 
@@ -420,8 +423,9 @@ class JournalParser {
       }
     }
     absl::string_view account = text.substr(0, sep);
-    absl::string_view amount_text =
-        sep == std::string::npos ? absl::string_view() : absl::StripLeadingAsciiWhitespace(text.substr(sep));
+    absl::string_view amount_text = sep == std::string::npos
+                                        ? absl::string_view()
+                                        : absl::StripLeadingAsciiWhitespace(text.substr(sep));
     if ((absl::StartsWith(account, "(") && absl::EndsWith(account, ")")) ||
         (absl::StartsWith(account, "[") && absl::EndsWith(account, "]"))) {
       p.is_virtual = account[0] == '(';
@@ -571,17 +575,18 @@ class JournalParser {
       ASSIGN_OR_RETURN(sum, CheckedAdd(sum, *minor, "the transaction"));
     }
     if (sum == 0) return absl::OkStatus();
-    return domain::InvalidInput("UNBALANCED_TRANSACTION", "transaction",
-                                absl::StrCat("the postings sum to ",
-                                             domain::FormatDecimal(sum, currency), " ", currency,
-                                             ", not 0"));
+    return domain::InvalidInput(
+        "UNBALANCED_TRANSACTION", "transaction",
+        absl::StrCat("the postings sum to ", domain::FormatDecimal(sum, currency), " ", currency,
+                     ", not 0"));
   }
 
   void Book(const Transaction& t) {
     size_t marker = 0;
-    const bool receivable = std::any_of(t.postings.begin(), t.postings.end(), [&](const Posting& p) {
-      return SegmentMatches(p.account, plaintext_.receivable_marker, &marker);
-    });
+    const bool receivable =
+        std::any_of(t.postings.begin(), t.postings.end(), [&](const Posting& p) {
+          return SegmentMatches(p.account, plaintext_.receivable_marker, &marker);
+        });
     if (absl::Status st = CheckBalanced(t); receivable && !st.ok()) {
       ++stats_.rejected;
       on_issue_(IssueFromStatus(st, At(t.line), "transaction", "UNBALANCED_TRANSACTION"));
@@ -615,7 +620,7 @@ class JournalParser {
       if (money->minor > 0) {
         std::string id = !tagged_id.empty() ? tagged_id
                          : !code.empty()    ? ids_.Next({code})
-                                            : ids_.Next({date, t.description, p.account, amount_key});
+                                         : ids_.Next({date, t.description, p.account, amount_key});
         std::string number = !code.empty() ? code : absl::StrCat("JNL-", id.substr(0, 8));
         absl::CivilDay due = t.date + plaintext_.default_terms_days;
         if (std::optional<absl::CivilDay> tag = DueTag(absl::StrCat(t.comments, " ", p.comment))) {
@@ -643,7 +648,8 @@ class JournalParser {
         int64_t left = amount;
         for (OpenInvoice& o : open_[customer]) {
           if (left == 0) break;
-          if (o.open <= 0 || o.currency != money->currency || !MentionsNumber(text, o.number)) continue;
+          if (o.open <= 0 || o.currency != money->currency || !MentionsNumber(text, o.number))
+            continue;
           int64_t a = std::min(left, o.open);
           allocations.emplace_back(&o, a);
           left -= a;
@@ -727,9 +733,9 @@ class JournalParser {
 
 std::string CommodityToCurrency(absl::string_view commodity) {
   static const auto* kSymbols = new absl::flat_hash_map<absl::string_view, absl::string_view>{
-      {"$", "USD"}, {"US$", "USD"}, {"€", "EUR"}, {"£", "GBP"}, {"¥", "JPY"}, {"₹", "INR"},
-      {"CA$", "CAD"}, {"C$", "CAD"}, {"A$", "AUD"}, {"Fr.", "CHF"}, {"kr", "SEK"}, {"zł", "PLN"},
-      {"₽", "RUB"}, {"₩", "KRW"}, {"R$", "BRL"}};
+      {"$", "USD"},  {"US$", "USD"}, {"€", "EUR"},   {"£", "GBP"},  {"¥", "JPY"},
+      {"₹", "INR"},  {"CA$", "CAD"}, {"C$", "CAD"},  {"A$", "AUD"}, {"Fr.", "CHF"},
+      {"kr", "SEK"}, {"zł", "PLN"},  {"₽", "RUB"}, {"₩", "KRW"},  {"R$", "BRL"}};
   if (auto it = kSymbols->find(commodity); it != kSymbols->end()) return std::string(it->second);
   std::string upper = absl::AsciiStrToUpper(commodity);
   if (domain::IsKnownCurrency(upper)) return upper;

@@ -112,11 +112,11 @@ absl::Status WriteJournal(std::ostream& out, absl::Span<const CollectionEntry> e
   }
   for (const CollectionEntry& e : entries) {
     std::string receivable = Account(absl::StrCat(options.receivable_account, ":", e.customer), d);
-    std::string other = Account(e.kind == CollectionEntry::Kind::kFee ? options.fee_income_account
-                                : e.kind == CollectionEntry::Kind::kInterest
-                                    ? options.interest_income_account
-                                    : options.write_off_account,
-                                d);
+    std::string other =
+        Account(e.kind == CollectionEntry::Kind::kFee        ? options.fee_income_account
+                : e.kind == CollectionEntry::Kind::kInterest ? options.interest_income_account
+                                                             : options.write_off_account,
+                d);
     bool write_off = e.kind == CollectionEntry::Kind::kWriteOff;
     const std::string& debit = write_off ? other : receivable;
     const std::string& credit = write_off ? receivable : other;

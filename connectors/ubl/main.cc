@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   spec.default_source_system = "peppol";
   spec.flags = {
       {"out_dir", "", "export: folder for the documents, one <number>.xml each (required)"},
-      {"supplier_endpoint", "", "export: the seller's Peppol id as <scheme>:<id>, e.g. 0088:5790000435968"},
+      {"supplier_endpoint", "",
+       "export: the seller's Peppol id as <scheme>:<id>, e.g. 0088:5790000435968"},
       {"supplier_name", "", "export: the seller's legal name"},
       {"supplier_country", "", "export: the seller's ISO 3166 country code"},
       {"supplier_vat_id", "", "export: the seller's VAT id"},
@@ -55,7 +56,8 @@ int main(int argc, char** argv) {
     w.vat_percent = flags.Get("vat_percent");
     return cc::WriteOneFilePerDocument(
         set, dir, ".xml",
-        [&](const collections_sidecar::v1::SyncRecord& record, const collections_sidecar::v1::Customer& owner) {
+        [&](const collections_sidecar::v1::SyncRecord& record,
+            const collections_sidecar::v1::Customer& owner) {
           const cc::UblParty buyer = cc::UblPartyFromCustomer(owner);
           return record.has_invoice() ? cc::WriteUblInvoice(record.invoice(), buyer, w)
                                       : cc::WriteUblCreditNote(record.credit_note(), buyer, w);

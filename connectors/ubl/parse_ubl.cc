@@ -72,7 +72,8 @@ class UblParser {
     }
     const std::string root(reader->local_name());
     const std::string ns(reader->namespace_uri());
-    if (!((root == "Invoice" && ns == kInvoiceNs) || (root == "CreditNote" && ns == kCreditNoteNs))) {
+    if (!((root == "Invoice" && ns == kInvoiceNs) ||
+          (root == "CreditNote" && ns == kCreditNoteNs))) {
       return InputError("UBL_UNKNOWN_ROOT",
                         Location{options_.file_name, reader->line(), 0, absl::StrCat("/", root)},
                         absl::StrCat("not a UBL 2.1 Invoice or CreditNote: root {", ns, "}", root));
@@ -88,9 +89,7 @@ class UblParser {
   }
 
  private:
-  Location At(const XmlElement& e) const {
-    return Location{options_.file_name, e.line, 0, e.path};
-  }
+  Location At(const XmlElement& e) const { return Location{options_.file_name, e.line, 0, e.path}; }
   // An issue about `child` of `parent` (which may be missing).
   void Issue(const XmlElement& parent, absl::string_view child, absl::string_view field,
              absl::string_view reason, absl::string_view description) {
@@ -203,7 +202,8 @@ class UblParser {
       tax = *v;
       break;
     }
-    const std::string billing_ref = Trim(doc.TextAt("BillingReference/InvoiceDocumentReference/ID"));
+    const std::string billing_ref =
+        Trim(doc.TextAt("BillingReference/InvoiceDocumentReference/ID"));
 
     ParsedRecord customer = BuildCustomer(*party);
     const std::string customer_ref = customer.record.customer().external_ref().id();
@@ -237,7 +237,8 @@ class UblParser {
       if (!terms.empty()) inv->mutable_terms()->set_payment_terms_text(terms);
       inv->set_payment_reference(Trim(doc.TextAt("PaymentMeans/PaymentID")));
       auto due = Day(doc, "DueDate", "cbc:DueDate", &failed);
-      if (!due && !failed) due = Day(doc, "PaymentMeans/PaymentDueDate", "cbc:PaymentDueDate", &failed);
+      if (!due && !failed)
+        due = Day(doc, "PaymentMeans/PaymentDueDate", "cbc:PaymentDueDate", &failed);
       if (failed) return;
       if (!due) {
         const auto days = DaysInTerms(terms);
@@ -362,9 +363,9 @@ class UblParser {
     add(v1::ContactChannel::PHONE, Trim(party.TextAt("Contact/Telephone")));
     std::vector<std::string> address;
     if (const XmlElement* pa = party.Child("PostalAddress")) {
-      for (absl::string_view path : {"StreetName", "AdditionalStreetName", "AddressLine/Line",
-                                     "CityName", "PostalZone", "CountrySubentity",
-                                     "Country/IdentificationCode"}) {
+      for (absl::string_view path :
+           {"StreetName", "AdditionalStreetName", "AddressLine/Line", "CityName", "PostalZone",
+            "CountrySubentity", "Country/IdentificationCode"}) {
         const std::string v = Trim(pa->TextAt(path));
         if (!v.empty()) address.push_back(v);
       }

@@ -17,7 +17,8 @@ namespace {
 
 namespace v1 = ::collections_sidecar::v1;
 
-constexpr char kCacNs[] = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2";
+constexpr char kCacNs[] =
+    "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2";
 constexpr char kCbcNs[] = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2";
 
 absl::Status Missing(absl::string_view term, absl::string_view what) {
@@ -95,7 +96,8 @@ absl::StatusOr<Vat> ChooseVat(int64_t taxable, int64_t tax, const UblWriteOption
     if (v.category == "E") {
       v.percent.assign(1, '0');  // not = "0": GCC 12 -Wrestrict false positive
       v.exemption_reason = o.exemption_reason;
-      if (v.exemption_reason.empty()) return Rule("BR-E-10", "category E needs an exemption reason");
+      if (v.exemption_reason.empty())
+        return Rule("BR-E-10", "category E needs an exemption reason");
     } else if (v.category == "O") {
       v.exemption_reason = o.exemption_reason.empty() ? "Not subject to VAT" : o.exemption_reason;
     } else {
@@ -188,7 +190,8 @@ absl::Status ExplainDifference(Doc& d, int64_t lines, int64_t total, const UblWr
                            "allowance (BR-CO-17) nor a rounding below one unit"));
 }
 
-absl::StatusOr<std::string> WriteDoc(const Doc& d, const UblParty& buyer, const UblWriteOptions& o) {
+absl::StatusOr<std::string> WriteDoc(const Doc& d, const UblParty& buyer,
+                                     const UblWriteOptions& o) {
   RETURN_IF_ERROR(CheckParty(o.supplier, "supplier"));
   RETURN_IF_ERROR(CheckParty(buyer, "buyer"));
   if (d.number.empty()) return Missing("ID", "the document number (BT-1) is mandatory");

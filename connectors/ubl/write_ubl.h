@@ -85,8 +85,7 @@ struct UblWriteOptions {
 // PEPPOL_MISSING_ELEMENT, naming the rule or business term) when the
 // invoice or the parties cannot make a valid BIS 3 document.
 absl::StatusOr<std::string> WriteUblInvoice(const collections_sidecar::v1::Invoice& invoice,
-                                            const UblParty& buyer,
-                                            const UblWriteOptions& options);
+                                            const UblParty& buyer, const UblWriteOptions& options);
 // One UBL CreditNote document; `invoice_number` becomes its BillingReference.
 absl::StatusOr<std::string> WriteUblCreditNote(const collections_sidecar::v1::CreditNote& credit,
                                                const UblParty& buyer,

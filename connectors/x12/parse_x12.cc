@@ -15,10 +15,10 @@
 #include "connectors/common/values.h"
 #include "connectors/einvoice/document.h"
 #include "connectors/einvoice/edi_segments.h"
+#include "connectors/x12/x12_sets.h"
 #include "service/base/errors.h"
 #include "service/base/money.h"
 #include "service/base/status_macros.h"
-#include "connectors/x12/x12_sets.h"
 
 namespace collections::connectors {
 namespace x12_internal {
@@ -34,8 +34,9 @@ absl::StatusOr<int64_t> ParseN2(absl::string_view text, absl::string_view curren
     if (!absl::ascii_isdigit(static_cast<unsigned char>(s[i]))) digits = false;
   }
   if (!digits || !absl::SimpleAtoi(s, &hundredths)) {
-    return domain::InvalidInput("INVALID_AMOUNT", "amount",
-                                absl::StrCat("\"", s, "\" is not an N2 amount (digits, two implied decimals)"));
+    return domain::InvalidInput(
+        "INVALID_AMOUNT", "amount",
+        absl::StrCat("\"", s, "\" is not an N2 amount (digits, two implied decimals)"));
   }
   auto exp = domain::CurrencyExponent(currency);
   if (!exp.ok()) return exp.status();
@@ -139,12 +140,14 @@ class Invoice810 : public SetBase {
     if (buyer == nullptr) {
       doc_.where["buyer"] = start_;
       doc_.field_names["buyer"] = "N1";
-      return Fail(StSegment(), 0, "MISSING_FIELD", "the 810 names no bill-to (N1*BT), payer (N1*PR) or buyer (N1*BY)");
+      return Fail(StSegment(), 0, "MISSING_FIELD",
+                  "the 810 names no bill-to (N1*BT), payer (N1*PR) or buyer (N1*BY)");
     }
     doc_.buyer = *buyer;
     doc_.where["buyer"] = party_at_[buyer];
     doc_.field_names["buyer"] = "N1";
-    MappedEInvoice mapped = MapEInvoice(doc_, EInvoiceMapOptions{Source(), options_.default_customer_kind});
+    MappedEInvoice mapped =
+        MapEInvoice(doc_, EInvoiceMapOptions{Source(), options_.default_customer_kind});
     if (mapped.issue) {
       failed_ = true;
       return on_issue_(*mapped.issue);
@@ -187,7 +190,8 @@ class Invoice810 : public SetBase {
     }
     EInvoiceParty& p = parties_[code];
     p.name = Text(s.Get(2));
-    if (!s.Get(4).empty()) p.id = s.Get(3).empty() ? Text(s.Get(4)) : absl::StrCat(s.Get(3), ":", Text(s.Get(4)));
+    if (!s.Get(4).empty())
+      p.id = s.Get(3).empty() ? Text(s.Get(4)) : absl::StrCat(s.Get(3), ":", Text(s.Get(4)));
     party_ = &p;
     party_at_[&p] = At(s, 0);
   }
@@ -231,7 +235,8 @@ class Invoice810 : public SetBase {
     int days = 0;
     if (!net_days.empty() && !doc_.terms_net_days) {
       if (!absl::SimpleAtoi(net_days, &days) || days < 0 || days > 3650) {
-        return Fail(s, 7, "INVALID_VALUE", absl::StrCat("ITD07 \"", net_days, "\" is not a number of days"));
+        return Fail(s, 7, "INVALID_VALUE",
+                    absl::StrCat("ITD07 \"", net_days, "\" is not a number of days"));
       }
       doc_.terms_net_days = days;
       if (!doc_.where.count("due_date")) {
@@ -254,13 +259,15 @@ class Invoice810 : public SetBase {
     }
     if (!s.Get(4).empty()) {
       if (!domain::IsKnownCurrency(currency_)) {
-        return Fail(s, 4, "MISSING_CURRENCY", "no CUR segment names the currency and no --currency was given");
+        return Fail(s, 4, "MISSING_CURRENCY",
+                    "no CUR segment names the currency and no --currency was given");
       }
       auto price = ParseUnitPrice(s.Get(4), currency_, 1000, options_.amounts);
       if (!price.ok()) return FailFrom(s, 4, price.status());
       line.unit_price = *price;
       if (line.quantity_milli) {
-        auto amount = ScaledProduct(*line.quantity_milli, *price, 1000, /*round=*/true, "quantity x price");
+        auto amount =
+            ScaledProduct(*line.quantity_milli, *price, 1000, /*round=*/true, "quantity x price");
         if (!amount.ok()) return FailFrom(s, 4, amount.status());
         line.amount = *amount;
       }
@@ -274,7 +281,8 @@ class Invoice810 : public SetBase {
     doc_.where["total"] = At(s, 1);
     doc_.field_names["total"] = "TDS01";
     if (!domain::IsKnownCurrency(currency_)) {
-      return Fail(s, 1, "MISSING_CURRENCY", "no CUR segment names the currency and no --currency was given");
+      return Fail(s, 1, "MISSING_CURRENCY",
+                  "no CUR segment names the currency and no --currency was given");
     }
     auto total = ParseN2(s.Get(1), currency_, options_.amounts);
     if (!total.ok()) return FailFrom(s, 1, total.status());
@@ -299,8 +307,13 @@ class X12Parser {
  public:
   X12Parser(std::istream& in, const ParseOptions& options, const RecordSink& on_record,
             const IssueSink& on_issue, const X12Options& x12, X12Stats* stats)
-      : reader_(in), options_(options), file_(options.file_name.empty() ? "<input>" : options.file_name),
-        on_record_(on_record), on_issue_(on_issue), x12_(x12), stats_(stats) {}
+      : reader_(in),
+        options_(options),
+        file_(options.file_name.empty() ? "<input>" : options.file_name),
+        on_record_(on_record),
+        on_issue_(on_issue),
+        x12_(x12),
+        stats_(stats) {}
 
   absl::Status Run() {
     RETURN_IF_ERROR(reader_.SkipNoise());
@@ -318,7 +331,9 @@ class X12Parser {
       absl::StatusOr<bool> more = reader_.Next(&s);
       if (!more.ok()) return Located(more.status());
       if (!*more) break;
-      if (s.tag == "ISA") reader_.set_delimiters(EdiDelimiters{delims_.element, component_, delims_.terminator, '\0'});
+      if (s.tag == "ISA")
+        reader_.set_delimiters(
+            EdiDelimiters{delims_.element, component_, delims_.terminator, '\0'});
       OnSegment(s);
     }
     if (set_) {
@@ -371,16 +386,17 @@ class X12Parser {
   void Warn(const EdiSegment& s, size_t element, absl::string_view reason, absl::string_view why) {
     ++stats_->warnings;
     if (!x12_.on_warning) return;
-    x12_.on_warning(ParseIssue{Location{file_, s.line, s.ColumnOf(element), ""},
-                               element == 0 ? s.tag : absl::StrCat(s.tag, element < 10 ? "0" : "", element),
-                               std::string(reason), std::string(why)});
+    x12_.on_warning(
+        ParseIssue{Location{file_, s.line, s.ColumnOf(element), ""},
+                   element == 0 ? s.tag : absl::StrCat(s.tag, element < 10 ? "0" : "", element),
+                   std::string(reason), std::string(why)});
   }
   void CheckCount(const EdiSegment& s, size_t element, int64_t actual, absl::string_view what) {
     int64_t stated = 0;
     if (!absl::SimpleAtoi(s.Get(element), &stated) || stated != actual) {
       Warn(s, element, "X12_COUNT_MISMATCH",
-           absl::StrCat(s.tag, element < 10 ? "0" : "", element, " says ", s.Get(element), " ", what,
-                        ", the file has ", actual));
+           absl::StrCat(s.tag, element < 10 ? "0" : "", element, " says ", s.Get(element), " ",
+                        what, ", the file has ", actual));
     }
   }
   void CheckControl(const EdiSegment& s, size_t element, const std::string& opening,
@@ -404,9 +420,10 @@ class X12Parser {
       ++set_segments_;
       if (t == "SE") return EndSet(s);
       if (t == "ST" || t == "GE" || t == "IEA" || t == "ISA" || t == "GS") {
-        on_issue_(ParseIssue{set_start_, "SE", "X12_UNTERMINATED_SET",
-                             absl::StrCat("transaction set ", set_code_, " ", set_control_,
-                                          " ends without its SE segment (", t, " at line ", s.line, ")")});
+        on_issue_(ParseIssue{
+            set_start_, "SE", "X12_UNTERMINATED_SET",
+            absl::StrCat("transaction set ", set_code_, " ", set_control_,
+                         " ends without its SE segment (", t, " at line ", s.line, ")")});
         set_.reset();
       } else {
         return set_->OnSegment(s);
@@ -440,7 +457,8 @@ class X12Parser {
       return;
     }
     if (t == "ST") return StartSet(s);
-    Warn(s, 0, "X12_UNEXPECTED_SEGMENT", absl::StrCat("segment ", t, " outside a transaction set: ignored"));
+    Warn(s, 0, "X12_UNEXPECTED_SEGMENT",
+         absl::StrCat("segment ", t, " outside a transaction set: ignored"));
   }
 
   void StartSet(const EdiSegment& s) {
@@ -472,7 +490,8 @@ class X12Parser {
     if (invoice_ != nullptr) {
       if (auto ctt = invoice_->ctt(); ctt && ctt->first != invoice_->it1_count()) {
         Warn(ctt->second, 1, "X12_COUNT_MISMATCH",
-             absl::StrCat("CTT01 says ", ctt->first, " line items, the invoice has ", invoice_->it1_count()));
+             absl::StrCat("CTT01 says ", ctt->first, " line items, the invoice has ",
+                          invoice_->it1_count()));
       }
     }
     set_->Finish();

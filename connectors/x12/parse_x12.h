@@ -73,9 +73,9 @@ struct X12Stats {
   int64_t interchanges = 0;
   int64_t groups = 0;
   int64_t transaction_sets = 0;
-  int64_t invoices = 0;   // 810 sets mapped
-  int64_t payments = 0;   // 820 sets mapped
-  int64_t skipped = 0;    // other sets, prenotifications
+  int64_t invoices = 0;  // 810 sets mapped
+  int64_t payments = 0;  // 820 sets mapped
+  int64_t skipped = 0;   // other sets, prenotifications
   int64_t warnings = 0;
 };
 

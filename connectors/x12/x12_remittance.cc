@@ -20,16 +20,15 @@
 #include "connectors/common/values.h"
 #include "connectors/einvoice/document.h"
 #include "connectors/einvoice/edi_segments.h"
+#include "connectors/x12/x12_sets.h"
 #include "service/base/errors.h"
 #include "service/base/money.h"
 #include "service/base/status_macros.h"
-#include "connectors/x12/x12_sets.h"
 
 namespace collections::connectors::x12_internal {
 namespace {
 
 namespace v1 = ::collections_sidecar::v1;
-
 
 // Invoice-naming RMR01 qualifiers (X12 data element 128).
 bool NamesInvoice(absl::string_view q) { return q == "IV" || q == "OI" || q == "AP"; }
@@ -40,8 +39,11 @@ class Remittance820 : public SetBase {
   Remittance820(const std::string& file, const ParseOptions& options, const RecordSink& on_record,
                 const IssueSink& on_issue, const EdiSegment& st, const X12Options& x12,
                 std::string fallback_date, std::string sender, X12Stats* stats)
-      : SetBase(file, options, on_record, on_issue, st), x12_(x12),
-        fallback_date_(std::move(fallback_date)), sender_(std::move(sender)), st02_(st.Get(2)),
+      : SetBase(file, options, on_record, on_issue, st),
+        x12_(x12),
+        fallback_date_(std::move(fallback_date)),
+        sender_(std::move(sender)),
+        st02_(st.Get(2)),
         stats_(stats) {}
 
   void OnSegment(const EdiSegment& s) override {
@@ -60,7 +62,9 @@ class Remittance820 : public SetBase {
     if (t == "N1" && !in_entity_) {
       if (s.Get(1) == "PR") {
         payer_name_ = Text(s.Get(2));
-        if (!s.Get(4).empty()) payer_id_ = s.Get(3).empty() ? Text(s.Get(4)) : absl::StrCat(s.Get(3), ":", Text(s.Get(4)));
+        if (!s.Get(4).empty())
+          payer_id_ =
+              s.Get(3).empty() ? Text(s.Get(4)) : absl::StrCat(s.Get(3), ":", Text(s.Get(4)));
       }
       return;
     }
@@ -75,11 +79,13 @@ class Remittance820 : public SetBase {
 
   void Finish() override {
     if (failed_) return;
-    if (!bpr_) return Fail(StSegment(), 0, "MISSING_FIELD", "the 820 has no BPR segment (amount, date)");
+    if (!bpr_)
+      return Fail(StSegment(), 0, "MISSING_FIELD", "the 820 has no BPR segment (amount, date)");
     const EdiSegment& bpr = *bpr_;
     if (bpr.Get(1) == "P") {
       ++stats_->skipped;
-      return Warn(bpr, 1, "X12_PRENOTIFICATION", "BPR01 P is a prenotification: no money moves, skipped");
+      return Warn(bpr, 1, "X12_PRENOTIFICATION",
+                  "BPR01 P is a prenotification: no money moves, skipped");
     }
     auto amount = Decimal(bpr, 2, true);
     if (!amount) return;
@@ -104,9 +110,10 @@ class Remittance820 : public SetBase {
     *p->mutable_amount() = ToProtoMoney(*amount, currency_);
     *p->mutable_received_date() = ToProtoDate(*day);
     const std::string method = bpr.Get(4);
-    p->set_method(method == "CHK"                                      ? v1::Payment::CHECK
-                  : (method == "ACH" || method == "FWT" || method == "BOP") ? v1::Payment::BANK_TRANSFER
-                                                                          : v1::Payment::OTHER);
+    p->set_method(method == "CHK" ? v1::Payment::CHECK
+                  : (method == "ACH" || method == "FWT" || method == "BOP")
+                      ? v1::Payment::BANK_TRANSFER
+                      : v1::Payment::OTHER);
     p->set_payer_reference(trace_);
     p->set_payer_name(payer_name_);
     if (x12_.payer_is_customer && !payer_id_.empty()) out.record.set_customer_ref(payer_id_);
@@ -120,7 +127,8 @@ class Remittance820 : public SetBase {
       if (!ItemNet(item, &net)) return;
       if (NamesInvoice(item.qualifier) && net > 0) {
         AddRemitted(p, item.reference, false, net);
-        if (!AddChecked(&invoices_sum, net)) return Fail(item.segment, 4, "AMOUNT_OVERFLOW", "the amounts remitted overflow");
+        if (!AddChecked(&invoices_sum, net))
+          return Fail(item.segment, 4, "AMOUNT_OVERFLOW", "the amounts remitted overflow");
       } else if ((NamesInvoice(item.qualifier) || NamesCreditMemo(item.qualifier)) && net != 0) {
         AddRemitted(p, item.reference, true, net < 0 ? -net : net);
       } else {
@@ -139,10 +147,11 @@ class Remittance820 : public SetBase {
     p->set_remittance_text(absl::StrJoin(text, "\n"));
     if (const int64_t shortfall = AllocateRemittance(p); shortfall > 0) {
       Warn(bpr, 2, "X12_REMITTANCE_EXCEEDS_PAYMENT",
-           absl::StrCat("the invoices named add up to ", domain::FormatDecimal(invoices_sum, currency_),
-                        ", more than the payment ", domain::FormatDecimal(*amount, currency_),
-                        ": the last ones named stay open by ", domain::FormatDecimal(shortfall, currency_),
-                        " (deductions)"));
+           absl::StrCat("the invoices named add up to ",
+                        domain::FormatDecimal(invoices_sum, currency_), ", more than the payment ",
+                        domain::FormatDecimal(*amount, currency_),
+                        ": the last ones named stay open by ",
+                        domain::FormatDecimal(shortfall, currency_), " (deductions)"));
     }
     ++stats_->payments;
     on_record_(std::move(out));
@@ -163,7 +172,8 @@ class Remittance820 : public SetBase {
   void Warn(const EdiSegment& s, size_t element, absl::string_view reason, absl::string_view why) {
     ++stats_->warnings;
     if (x12_.on_warning) {
-      x12_.on_warning(ParseIssue{At(s, element), Field(s, element), std::string(reason), std::string(why)});
+      x12_.on_warning(
+          ParseIssue{At(s, element), Field(s, element), std::string(reason), std::string(why)});
     }
   }
 
@@ -210,7 +220,8 @@ class Remittance820 : public SetBase {
       return true;
     }
     if (!item.invoice_amount) {
-      Fail(item.segment, 4, "MISSING_FIELD", "RMR04 (amount paid) or RMR05 (invoice amount) is required");
+      Fail(item.segment, 4, "MISSING_FIELD",
+           "RMR04 (amount paid) or RMR05 (invoice amount) is required");
       return false;
     }
     int64_t v = *item.invoice_amount;

@@ -48,7 +48,10 @@ class SetBase : public TransactionSet {
  public:
   SetBase(const std::string& file, const ParseOptions& options, const RecordSink& on_record,
           const IssueSink& on_issue, const EdiSegment& st)
-      : file_(file), options_(options), on_record_(on_record), on_issue_(on_issue),
+      : file_(file),
+        options_(options),
+        on_record_(on_record),
+        on_issue_(on_issue),
         start_{file, st.line, st.column, ""} {}
 
  protected:
@@ -78,7 +81,8 @@ class SetBase : public TransactionSet {
     return s;
   }
   std::string Source() const {
-    return options_.source_system.empty() ? std::string(kDefaultSourceSystem) : options_.source_system;
+    return options_.source_system.empty() ? std::string(kDefaultSourceSystem)
+                                          : options_.source_system;
   }
   // A decimal (type R) amount of element `i`; nullopt (with an issue) when
   // malformed, or when absent and `required`.

@@ -64,9 +64,8 @@ int main(int argc, char** argv) {
     w.date_order = *order;
     w.account_code = flags.Get("account_code");
     w.tax_type = flags.Get("tax_type");
-    cc::XeroWriter writer(out, invoices ? cc::XeroDocument::kInvoices
-                                        : cc::XeroDocument::kCreditNotes,
-                          w);
+    cc::XeroWriter writer(
+        out, invoices ? cc::XeroDocument::kInvoices : cc::XeroDocument::kCreditNotes, w);
     for (const auto& record : set.records) {
       if (record.has_invoice() != invoices) continue;
       absl::Status st = writer.Write(record);

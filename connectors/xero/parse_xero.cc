@@ -139,7 +139,8 @@ class XeroParser {
     need(quantity_, "Quantity");
     need(unit_, "UnitAmount");
     if (!missing.empty()) {
-      return InputError("XERO_MISSING_COLUMN", Location{options_.file_name, header.first_line, 0, ""},
+      return InputError("XERO_MISSING_COLUMN",
+                        Location{options_.file_name, header.first_line, 0, ""},
                         absl::StrCat("not a Xero sales invoice file: the header lacks ",
                                      absl::StrJoin(missing, ", ")));
     }
@@ -278,8 +279,8 @@ class XeroParser {
 
   void GroupIssue(int index, absl::string_view reason, absl::string_view description) {
     Location where = group_->where;
-    on_issue_(ParseIssue{where, columns_.Spelling(index), std::string(reason),
-                         std::string(description)});
+    on_issue_(
+        ParseIssue{where, columns_.Spelling(index), std::string(reason), std::string(description)});
   }
 
   std::optional<absl::CivilDay> GroupDate(int index) {
@@ -318,9 +319,9 @@ class XeroParser {
       int64_t net = 0;
       if (st.ok()) {
         rounded = rounded || gross->rounded;
-        absl::StatusOr<int64_t> n =
-            xero_.amounts_include_tax ? CheckedAdd(gross->minor, -l.tax, "line amount")
-                                      : absl::StatusOr<int64_t>(gross->minor);
+        absl::StatusOr<int64_t> n = xero_.amounts_include_tax
+                                        ? CheckedAdd(gross->minor, -l.tax, "line amount")
+                                        : absl::StatusOr<int64_t>(gross->minor);
         st = n.status();
         if (st.ok()) net = *n;
       }
@@ -359,8 +360,11 @@ class XeroParser {
       }
     } else if (rounded && !amounts_.round) {
       return GroupIssue(unit_, "TOO_MANY_DECIMALS",
-                        absl::StrCat("a line of ", g.number, " (Quantity x UnitAmount) has more "
-                                     "decimals than ", cur, " allows and no Total confirms "
+                        absl::StrCat("a line of ", g.number,
+                                     " (Quantity x UnitAmount) has more "
+                                     "decimals than ",
+                                     cur,
+                                     " allows and no Total confirms "
                                      "its rounding (give --round to round half away from zero)"));
     }
     EmitCustomer();
@@ -377,7 +381,7 @@ class XeroParser {
       std::string reason;
       const std::string invoice = InvoiceNumberFromCreditText(reference, &reason);
       cn->set_invoice_number(invoice);
-      cn->set_reason(!invoice.empty() ? reason
+      cn->set_reason(!invoice.empty()     ? reason
                      : !reference.empty() ? reference
                                           : lines.front().description());
     } else {
@@ -451,9 +455,9 @@ class XeroParser {
       ch->set_address(email);
     }
     std::vector<std::string> address;
-    for (absl::string_view col : {"POAddressLine1", "POAddressLine2", "POAddressLine3",
-                                  "POAddressLine4", "POCity", "PORegion", "POPostalCode",
-                                  "POCountry"}) {
+    for (absl::string_view col :
+         {"POAddressLine1", "POAddressLine2", "POAddressLine3", "POAddressLine4", "POCity",
+          "PORegion", "POPostalCode", "POCountry"}) {
       const absl::string_view v = First(columns_.Find(col));
       if (!v.empty()) address.push_back(std::string(v));
     }

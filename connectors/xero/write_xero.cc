@@ -17,22 +17,21 @@ namespace v1 = ::collections_sidecar::v1;
 
 // Xero's sales invoice import template, in order.
 const std::vector<std::string> kInvoiceColumns = {
-    "*ContactName",   "EmailAddress",    "POAddressLine1", "POAddressLine2", "POAddressLine3",
-    "POAddressLine4", "POCity",          "PORegion",       "POPostalCode",   "POCountry",
-    "*InvoiceNumber", "Reference",       "*InvoiceDate",   "*DueDate",       "Total",
-    "InventoryItemCode", "*Description", "*Quantity",      "*UnitAmount",    "Discount",
-    "*AccountCode",   "*TaxType",        "TaxAmount",      "TrackingName1",  "TrackingOption1",
-    "TrackingName2",  "TrackingOption2", "Currency",       "BrandingTheme"};
+    "*ContactName",      "EmailAddress",    "POAddressLine1", "POAddressLine2", "POAddressLine3",
+    "POAddressLine4",    "POCity",          "PORegion",       "POPostalCode",   "POCountry",
+    "*InvoiceNumber",    "Reference",       "*InvoiceDate",   "*DueDate",       "Total",
+    "InventoryItemCode", "*Description",    "*Quantity",      "*UnitAmount",    "Discount",
+    "*AccountCode",      "*TaxType",        "TaxAmount",      "TrackingName1",  "TrackingOption1",
+    "TrackingName2",     "TrackingOption2", "Currency",       "BrandingTheme"};
 // The credit note template: the same without a due date, numbered and dated
 // as a credit note.
 const std::vector<std::string> kCreditColumns = {
-    "*ContactName",      "EmailAddress",   "POAddressLine1", "POAddressLine2",
-    "POAddressLine3",    "POAddressLine4", "POCity",         "PORegion",
-    "POPostalCode",      "POCountry",      "*CreditNoteNumber", "Reference",
-    "*CreditNoteDate",   "Total",          "InventoryItemCode", "*Description",
-    "*Quantity",         "*UnitAmount",    "Discount",       "*AccountCode",
-    "*TaxType",          "TaxAmount",      "TrackingName1",  "TrackingOption1",
-    "TrackingName2",     "TrackingOption2", "Currency",      "BrandingTheme"};
+    "*ContactName",      "EmailAddress", "POAddressLine1",  "POAddressLine2",  "POAddressLine3",
+    "POAddressLine4",    "POCity",       "PORegion",        "POPostalCode",    "POCountry",
+    "*CreditNoteNumber", "Reference",    "*CreditNoteDate", "Total",           "InventoryItemCode",
+    "*Description",      "*Quantity",    "*UnitAmount",     "Discount",        "*AccountCode",
+    "*TaxType",          "TaxAmount",    "TrackingName1",   "TrackingOption1", "TrackingName2",
+    "TrackingOption2",   "Currency",     "BrandingTheme"};
 
 class RowBuilder {
  public:
@@ -106,8 +105,8 @@ absl::Status XeroWriter::WriteInvoice(const v1::Invoice& inv, const std::string&
     const int64_t amount = l.amount().minor_units();
     Row r{l.description(), l.quantity_milli(), l.unit_price().minor_units(), l.tax().minor_units()};
     // Xero recomputes Quantity x UnitAmount: keep the pair only when exact.
-    if (r.quantity_milli == 0 || static_cast<__int128>(r.quantity_milli) * r.unit != 
-                                     static_cast<__int128>(amount) * 1000) {
+    if (r.quantity_milli == 0 ||
+        static_cast<__int128>(r.quantity_milli) * r.unit != static_cast<__int128>(amount) * 1000) {
       r.quantity_milli = 1000;
       r.unit = amount;
     }

@@ -50,8 +50,10 @@ class XeroWriter {
   absl::Status Write(const collections_sidecar::v1::SyncRecord& record);
 
  private:
-  absl::Status WriteInvoice(const collections_sidecar::v1::Invoice& inv, const std::string& contact);
-  absl::Status WriteCredit(const collections_sidecar::v1::CreditNote& cn, const std::string& contact);
+  absl::Status WriteInvoice(const collections_sidecar::v1::Invoice& inv,
+                            const std::string& contact);
+  absl::Status WriteCredit(const collections_sidecar::v1::CreditNote& cn,
+                           const std::string& contact);
   std::string Date(const collections_sidecar::v1::Date& d) const;
 
   std::ostream& out_;

@@ -72,8 +72,9 @@ Authenticator TokenAuthenticator(auth::TokenStore& tokens) {
     if (header.size() < 7 || !absl::EqualsIgnoreCase(header.substr(0, 7), "bearer ")) {
       return Unauthenticated("the authorization metadata must be \"Bearer <token>\"");
     }
-    ASSIGN_OR_RETURN(auth::TokenInfo info,
-                     tokens.Verify(absl::StripAsciiWhitespace(absl::string_view(header).substr(7))));
+    ASSIGN_OR_RETURN(
+        auth::TokenInfo info,
+        tokens.Verify(absl::StripAsciiWhitespace(absl::string_view(header).substr(7))));
     return Admit({absl::StrCat("token:", info.id), info.tenant, info.scope}, method, tenant);
   };
 }

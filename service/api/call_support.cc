@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "service/base/json_text.h"
 #include "service/base/errors.h"
+#include "service/base/json_text.h"
 
 namespace collections::api {
 
@@ -59,8 +59,10 @@ void LogCall(absl::string_view method, absl::string_view tenant, const app::Call
        {"latency_us", absl::ToInt64Microseconds(latency)}});
   line.pop_back();  // "}\n": the optional fields follow
   line.pop_back();
-  if (!request_id.empty()) absl::StrAppend(&line, ",\"request_id\":\"", base::JsonEscape(request_id), "\"");
-  if (code != grpc::StatusCode::OK) absl::StrAppend(&line, ",\"error\":\"", base::JsonEscape(message), "\"");
+  if (!request_id.empty())
+    absl::StrAppend(&line, ",\"request_id\":\"", base::JsonEscape(request_id), "\"");
+  if (code != grpc::StatusCode::OK)
+    absl::StrAppend(&line, ",\"error\":\"", base::JsonEscape(message), "\"");
   line += "}\n";
   std::fputs(line.c_str(), stderr);
 }
@@ -70,16 +72,16 @@ absl::Status OverloadStatus(WorkerPool::Refusal why, absl::string_view tenant) {
   constexpr absl::Duration kRetryDelay = absl::Seconds(1);
   if (why == WorkerPool::Refusal::kKeyQueueFull) {
     return domain::WithRetryDelay(
-        domain::WithReason(absl::ResourceExhaustedError(absl::StrCat(
-                               "tenant ", tenant,
-                               " has too many calls waiting; retry after the advised delay")),
-                           "TENANT_QUEUE_FULL"),
+        domain::WithReason(
+            absl::ResourceExhaustedError(absl::StrCat(
+                "tenant ", tenant, " has too many calls waiting; retry after the advised delay")),
+            "TENANT_QUEUE_FULL"),
         kRetryDelay);
   }
   return domain::WithRetryDelay(
-      domain::WithReason(absl::ResourceExhaustedError(
-                             "the server is overloaded; retry after the advised delay"),
-                         "SERVER_OVERLOADED"),
+      domain::WithReason(
+          absl::ResourceExhaustedError("the server is overloaded; retry after the advised delay"),
+          "SERVER_OVERLOADED"),
       kRetryDelay);
 }
 

@@ -12,9 +12,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
-#include "service/grpc_status/status_convert.h"
 #include "service/api/worker_pool.h"
 #include "service/app/app_common.h"
+#include "service/grpc_status/status_convert.h"
 
 namespace collections::api {
 
@@ -58,7 +58,6 @@ struct ServiceEnv {
 // it. Call once per call, before the first response is sent.
 std::string RequestIdOf(grpc::CallbackServerContext* ctx);
 
-
 // Writes one JSON log line for a finished call to stderr.
 void LogCall(absl::string_view method, absl::string_view tenant, const app::CallContext* caller,
              grpc::StatusCode code, absl::Duration latency, absl::string_view message,
@@ -95,7 +94,8 @@ grpc::ServerUnaryReactor* HandleUnary(const ServiceEnv& env, grpc::CallbackServe
     } else if (ctx->IsCancelled()) {
       st = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client");
     } else if (absl::FromChrono(ctx->deadline()) < absl::Now()) {
-      st = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed before the work began");
+      st = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        "deadline passed before the work began");
     } else {
       absl::StatusOr<Resp> result = fn(*caller);
       if (result.ok()) {

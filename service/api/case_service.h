@@ -17,8 +17,7 @@ class CaseService final : public v1::CaseService::CallbackService {
 
   grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* c, const v1::GetCaseRequest* r,
                                     v1::Case* out) override;
-  grpc::ServerUnaryReactor* ListCases(grpc::CallbackServerContext* c,
-                                      const v1::ListCasesRequest* r,
+  grpc::ServerUnaryReactor* ListCases(grpc::CallbackServerContext* c, const v1::ListCasesRequest* r,
                                       v1::ListCasesResponse* out) override;
   grpc::ServerUnaryReactor* RebuildCases(grpc::CallbackServerContext* c,
                                          const v1::RebuildCasesRequest* r,

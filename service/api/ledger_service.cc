@@ -3,8 +3,8 @@
 #include <memory>
 
 #include "absl/synchronization/mutex.h"
-#include "service/base/resource_names.h"
 #include "service/base/errors.h"
+#include "service/base/resource_names.h"
 #include "service/base/status_macros.h"
 
 namespace collections::api {
@@ -22,14 +22,16 @@ ServerUnaryReactor* LedgerService::GetCustomer(CallbackServerContext* c,
 ServerUnaryReactor* LedgerService::ListCustomers(CallbackServerContext* c,
                                                  const v1::ListCustomersRequest* r,
                                                  v1::ListCustomersResponse* out) {
-  return HandleUnary(env_, c, "LedgerService/ListCustomers", r->parent(), out,
-                     [this, r](const app::CallContext& who) { return app_.ListCustomers(who, *r); });
+  return HandleUnary(
+      env_, c, "LedgerService/ListCustomers", r->parent(), out,
+      [this, r](const app::CallContext& who) { return app_.ListCustomers(who, *r); });
 }
 ServerUnaryReactor* LedgerService::UpsertCustomer(CallbackServerContext* c,
                                                   const v1::UpsertCustomerRequest* r,
                                                   v1::Customer* out) {
-  return HandleUnary(env_, c, "LedgerService/UpsertCustomer", r->parent(), out,
-                     [this, r](const app::CallContext& who) { return app_.UpsertCustomer(who, *r); });
+  return HandleUnary(
+      env_, c, "LedgerService/UpsertCustomer", r->parent(), out,
+      [this, r](const app::CallContext& who) { return app_.UpsertCustomer(who, *r); });
 }
 ServerUnaryReactor* LedgerService::GetInvoice(CallbackServerContext* c,
                                               const v1::GetInvoiceRequest* r, v1::Invoice* out) {
@@ -45,8 +47,9 @@ ServerUnaryReactor* LedgerService::ListInvoices(CallbackServerContext* c,
 ServerUnaryReactor* LedgerService::UpsertInvoice(CallbackServerContext* c,
                                                  const v1::UpsertInvoiceRequest* r,
                                                  v1::Invoice* out) {
-  return HandleUnary(env_, c, "LedgerService/UpsertInvoice", r->parent(), out,
-                     [this, r](const app::CallContext& who) { return app_.UpsertInvoice(who, *r); });
+  return HandleUnary(
+      env_, c, "LedgerService/UpsertInvoice", r->parent(), out,
+      [this, r](const app::CallContext& who) { return app_.UpsertInvoice(who, *r); });
 }
 ServerUnaryReactor* LedgerService::VoidInvoice(CallbackServerContext* c,
                                                const v1::VoidInvoiceRequest* r, v1::Invoice* out) {
@@ -56,8 +59,9 @@ ServerUnaryReactor* LedgerService::VoidInvoice(CallbackServerContext* c,
 ServerUnaryReactor* LedgerService::RecordPayment(CallbackServerContext* c,
                                                  const v1::RecordPaymentRequest* r,
                                                  v1::Payment* out) {
-  return HandleUnary(env_, c, "LedgerService/RecordPayment", r->parent(), out,
-                     [this, r](const app::CallContext& who) { return app_.RecordPayment(who, *r); });
+  return HandleUnary(
+      env_, c, "LedgerService/RecordPayment", r->parent(), out,
+      [this, r](const app::CallContext& who) { return app_.RecordPayment(who, *r); });
 }
 ServerUnaryReactor* LedgerService::GetPayment(CallbackServerContext* c,
                                               const v1::GetPaymentRequest* r, v1::Payment* out) {
@@ -73,32 +77,37 @@ ServerUnaryReactor* LedgerService::ListPayments(CallbackServerContext* c,
 ServerUnaryReactor* LedgerService::RecordCreditNote(CallbackServerContext* c,
                                                     const v1::RecordCreditNoteRequest* r,
                                                     v1::CreditNote* out) {
-  return HandleUnary(env_, c, "LedgerService/RecordCreditNote", r->parent(), out,
-                     [this, r](const app::CallContext& who) { return app_.RecordCreditNote(who, *r); });
+  return HandleUnary(
+      env_, c, "LedgerService/RecordCreditNote", r->parent(), out,
+      [this, r](const app::CallContext& who) { return app_.RecordCreditNote(who, *r); });
 }
 ServerUnaryReactor* LedgerService::GetCreditNote(CallbackServerContext* c,
                                                  const v1::GetCreditNoteRequest* r,
                                                  v1::CreditNote* out) {
-  return HandleUnary(env_, c, "LedgerService/GetCreditNote", r->name(), out,
-                     [this, r](const app::CallContext& who) { return app_.GetCreditNote(who, *r); });
+  return HandleUnary(
+      env_, c, "LedgerService/GetCreditNote", r->name(), out,
+      [this, r](const app::CallContext& who) { return app_.GetCreditNote(who, *r); });
 }
 ServerUnaryReactor* LedgerService::ListCreditNotes(CallbackServerContext* c,
                                                    const v1::ListCreditNotesRequest* r,
                                                    v1::ListCreditNotesResponse* out) {
-  return HandleUnary(env_, c, "LedgerService/ListCreditNotes", r->parent(), out,
-                     [this, r](const app::CallContext& who) { return app_.ListCreditNotes(who, *r); });
+  return HandleUnary(
+      env_, c, "LedgerService/ListCreditNotes", r->parent(), out,
+      [this, r](const app::CallContext& who) { return app_.ListCreditNotes(who, *r); });
 }
 ServerUnaryReactor* LedgerService::GetAccountSummary(CallbackServerContext* c,
                                                      const v1::GetAccountSummaryRequest* r,
                                                      v1::AccountSummary* out) {
-  return HandleUnary(env_, c, "LedgerService/GetAccountSummary", r->customer(), out,
-                     [this, r](const app::CallContext& who) { return app_.GetAccountSummary(who, *r); });
+  return HandleUnary(
+      env_, c, "LedgerService/GetAccountSummary", r->customer(), out,
+      [this, r](const app::CallContext& who) { return app_.GetAccountSummary(who, *r); });
 }
 ServerUnaryReactor* LedgerService::GetAgingReport(CallbackServerContext* c,
                                                   const v1::GetAgingReportRequest* r,
                                                   v1::AgingReport* out) {
-  return HandleUnary(env_, c, "LedgerService/GetAgingReport", r->parent(), out,
-                     [this, r](const app::CallContext& who) { return app_.GetAgingReport(who, *r); });
+  return HandleUnary(
+      env_, c, "LedgerService/GetAgingReport", r->parent(), out,
+      [this, r](const app::CallContext& who) { return app_.GetAgingReport(who, *r); });
 }
 
 namespace {
@@ -109,7 +118,11 @@ class SyncReactor : public grpc::ServerReadReactor<v1::SyncLedgerRequest> {
  public:
   SyncReactor(const ServiceEnv& env, app::LedgerApp& app, CallbackServerContext* ctx,
               v1::SyncLedgerResponse* response)
-      : env_(env), app_(app), ctx_(ctx), response_(response), start_(absl::Now()),
+      : env_(env),
+        app_(app),
+        ctx_(ctx),
+        response_(response),
+        start_(absl::Now()),
         request_id_(RequestIdOf(ctx)) {
     StartRead(&chunk_);
   }
@@ -120,7 +133,8 @@ class SyncReactor : public grpc::ServerReadReactor<v1::SyncLedgerRequest> {
       return;
     }
     WorkerPool::Refusal why = WorkerPool::Refusal::kNone;
-    if (!env_.pool->Submit([this] { ApplyChunk(); }, grpc_status::TenantOf(chunk_.parent()), &why)) {
+    if (!env_.pool->Submit([this] { ApplyChunk(); }, grpc_status::TenantOf(chunk_.parent()),
+                           &why)) {
       Done(grpc_status::ToGrpcStatus(OverloadStatus(why, grpc_status::TenantOf(chunk_.parent()))));
     }
   }
@@ -202,21 +216,23 @@ grpc::ServerReadReactor<v1::SyncLedgerRequest>* LedgerService::SyncLedger(
   return new SyncReactor(env_, app_, c, out);
 }
 
-ServerUnaryReactor* AuditService::ListEvents(CallbackServerContext* c, const v1::ListEventsRequest* r,
+ServerUnaryReactor* AuditService::ListEvents(CallbackServerContext* c,
+                                             const v1::ListEventsRequest* r,
                                              v1::ListEventsResponse* out) {
   return HandleUnary(env_, c, "AuditService/ListEvents", r->parent(), out,
                      [this, r](const app::CallContext& who) { return app_.ListEvents(who, *r); });
 }
 
 grpc::ServerWriteReactor<v1::Event>* AuditService::WatchEvents(CallbackServerContext* c,
-                                                                const v1::WatchEventsRequest* r) {
-  absl::Status check = r->after_sequence() < 0
-                           ? domain::InvalidInput("INVALID_CURSOR", "after_sequence",
-                                                  "must not be negative")
-                           : absl::OkStatus();
+                                                               const v1::WatchEventsRequest* r) {
+  absl::Status check =
+      r->after_sequence() < 0
+          ? domain::InvalidInput("INVALID_CURSOR", "after_sequence", "must not be negative")
+          : absl::OkStatus();
   const std::string tenant = grpc_status::TenantOf(r->parent());
-  PageFetcher<v1::Event> fetch = [this, tenant](const app::CallContext&, int64_t after)
-      -> absl::StatusOr<std::vector<std::pair<int64_t, v1::Event>>> {
+  PageFetcher<v1::Event> fetch =
+      [this, tenant](const app::CallContext&,
+                     int64_t after) -> absl::StatusOr<std::vector<std::pair<int64_t, v1::Event>>> {
     store::EventFilter f;
     f.limit = 200;
     f.after_sequence = after;

@@ -18,7 +18,8 @@ class LedgerService final : public v1::LedgerService::CallbackService {
  public:
   LedgerService(const ServiceEnv& env, app::LedgerApp& app) : env_(env), app_(app) {}
 
-  grpc::ServerUnaryReactor* GetCustomer(grpc::CallbackServerContext* c, const v1::GetCustomerRequest* r,
+  grpc::ServerUnaryReactor* GetCustomer(grpc::CallbackServerContext* c,
+                                        const v1::GetCustomerRequest* r,
                                         v1::Customer* out) override;
   grpc::ServerUnaryReactor* ListCustomers(grpc::CallbackServerContext* c,
                                           const v1::ListCustomersRequest* r,
@@ -26,8 +27,8 @@ class LedgerService final : public v1::LedgerService::CallbackService {
   grpc::ServerUnaryReactor* UpsertCustomer(grpc::CallbackServerContext* c,
                                            const v1::UpsertCustomerRequest* r,
                                            v1::Customer* out) override;
-  grpc::ServerUnaryReactor* GetInvoice(grpc::CallbackServerContext* c, const v1::GetInvoiceRequest* r,
-                                       v1::Invoice* out) override;
+  grpc::ServerUnaryReactor* GetInvoice(grpc::CallbackServerContext* c,
+                                       const v1::GetInvoiceRequest* r, v1::Invoice* out) override;
   grpc::ServerUnaryReactor* ListInvoices(grpc::CallbackServerContext* c,
                                          const v1::ListInvoicesRequest* r,
                                          v1::ListInvoicesResponse* out) override;
@@ -39,8 +40,8 @@ class LedgerService final : public v1::LedgerService::CallbackService {
   grpc::ServerUnaryReactor* RecordPayment(grpc::CallbackServerContext* c,
                                           const v1::RecordPaymentRequest* r,
                                           v1::Payment* out) override;
-  grpc::ServerUnaryReactor* GetPayment(grpc::CallbackServerContext* c, const v1::GetPaymentRequest* r,
-                                       v1::Payment* out) override;
+  grpc::ServerUnaryReactor* GetPayment(grpc::CallbackServerContext* c,
+                                       const v1::GetPaymentRequest* r, v1::Payment* out) override;
   grpc::ServerUnaryReactor* ListPayments(grpc::CallbackServerContext* c,
                                          const v1::ListPaymentsRequest* r,
                                          v1::ListPaymentsResponse* out) override;
@@ -54,7 +55,7 @@ class LedgerService final : public v1::LedgerService::CallbackService {
                                             const v1::ListCreditNotesRequest* r,
                                             v1::ListCreditNotesResponse* out) override;
   grpc::ServerReadReactor<v1::SyncLedgerRequest>* SyncLedger(grpc::CallbackServerContext* c,
-                                                              v1::SyncLedgerResponse* out) override;
+                                                             v1::SyncLedgerResponse* out) override;
   grpc::ServerUnaryReactor* GetAccountSummary(grpc::CallbackServerContext* c,
                                               const v1::GetAccountSummaryRequest* r,
                                               v1::AccountSummary* out) override;
@@ -74,10 +75,11 @@ class AuditService final : public v1::AuditService::CallbackService {
   AuditService(const ServiceEnv& env, app::LedgerApp& app, const StreamEnv& streams)
       : env_(env), app_(app), streams_(streams) {}
 
-  grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext* c, const v1::ListEventsRequest* r,
+  grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext* c,
+                                       const v1::ListEventsRequest* r,
                                        v1::ListEventsResponse* out) override;
   grpc::ServerWriteReactor<v1::Event>* WatchEvents(grpc::CallbackServerContext* c,
-                                                    const v1::WatchEventsRequest* r) override;
+                                                   const v1::WatchEventsRequest* r) override;
 
  private:
   const ServiceEnv& env_;

@@ -16,91 +16,116 @@ namespace v1 = ::collections_sidecar::v1;
 using grpc::CallbackServerContext;
 using grpc::ServerUnaryReactor;
 
-ServerUnaryReactor* RecoveryService::GetPolicy(CallbackServerContext* c, const v1::GetPolicyRequest* r,
-                                    v1::CollectionPolicy* out) {
+ServerUnaryReactor* RecoveryService::GetPolicy(CallbackServerContext* c,
+                                               const v1::GetPolicyRequest* r,
+                                               v1::CollectionPolicy* out) {
   return HandleUnary(env_, c, "RecoveryService/GetPolicy", r->name(), out,
                      [this, r](const app::CallContext& who) { return app_.GetPolicy(who, *r); });
 }
 
-ServerUnaryReactor* RecoveryService::ReplacePolicy(CallbackServerContext* c, const v1::ReplacePolicyRequest* r,
-                                    v1::CollectionPolicy* out) {
-  return HandleUnary(env_, c, "RecoveryService/ReplacePolicy", r->policy().name(), out,
-                     [this, r](const app::CallContext& who) { return app_.ReplacePolicy(who, *r); });
+ServerUnaryReactor* RecoveryService::ReplacePolicy(CallbackServerContext* c,
+                                                   const v1::ReplacePolicyRequest* r,
+                                                   v1::CollectionPolicy* out) {
+  return HandleUnary(
+      env_, c, "RecoveryService/ReplacePolicy", r->policy().name(), out,
+      [this, r](const app::CallContext& who) { return app_.ReplacePolicy(who, *r); });
 }
 
-ServerUnaryReactor* RecoveryService::GetRecommendation(CallbackServerContext* c, const v1::GetRecommendationRequest* r,
-                                    v1::Recommendation* out) {
-  return HandleUnary(env_, c, "RecoveryService/GetRecommendation", r->customer(), out,
-                     [this, r](const app::CallContext& who) { return app_.GetRecommendation(who, *r); });
+ServerUnaryReactor* RecoveryService::GetRecommendation(CallbackServerContext* c,
+                                                       const v1::GetRecommendationRequest* r,
+                                                       v1::Recommendation* out) {
+  return HandleUnary(
+      env_, c, "RecoveryService/GetRecommendation", r->customer(), out,
+      [this, r](const app::CallContext& who) { return app_.GetRecommendation(who, *r); });
 }
 
-ServerUnaryReactor* RecoveryService::ListRecommendations(CallbackServerContext* c, const v1::ListRecommendationsRequest* r,
-                                    v1::ListRecommendationsResponse* out) {
-  return HandleUnary(env_, c, "RecoveryService/ListRecommendations", r->parent(), out,
-                     [this, r](const app::CallContext& who) { return app_.ListRecommendations(who, *r); });
+ServerUnaryReactor* RecoveryService::ListRecommendations(CallbackServerContext* c,
+                                                         const v1::ListRecommendationsRequest* r,
+                                                         v1::ListRecommendationsResponse* out) {
+  return HandleUnary(
+      env_, c, "RecoveryService/ListRecommendations", r->parent(), out,
+      [this, r](const app::CallContext& who) { return app_.ListRecommendations(who, *r); });
 }
 
-ServerUnaryReactor* RecoveryService::ListWorkQueue(CallbackServerContext* c, const v1::ListWorkQueueRequest* r,
-                                    v1::ListWorkQueueResponse* out) {
-  return HandleUnary(env_, c, "RecoveryService/ListWorkQueue", r->parent(), out,
-                     [this, r](const app::CallContext& who) { return app_.ListWorkQueue(who, *r); });
+ServerUnaryReactor* RecoveryService::ListWorkQueue(CallbackServerContext* c,
+                                                   const v1::ListWorkQueueRequest* r,
+                                                   v1::ListWorkQueueResponse* out) {
+  return HandleUnary(
+      env_, c, "RecoveryService/ListWorkQueue", r->parent(), out,
+      [this, r](const app::CallContext& who) { return app_.ListWorkQueue(who, *r); });
 }
 
-ServerUnaryReactor* RecoveryService::RecordContact(CallbackServerContext* c, const v1::RecordContactRequest* r,
-                                    v1::ContactRecord* out) {
-  return HandleUnary(env_, c, "RecoveryService/RecordContact", r->parent(), out,
-                     [this, r](const app::CallContext& who) { return app_.RecordContact(who, *r); });
+ServerUnaryReactor* RecoveryService::RecordContact(CallbackServerContext* c,
+                                                   const v1::RecordContactRequest* r,
+                                                   v1::ContactRecord* out) {
+  return HandleUnary(
+      env_, c, "RecoveryService/RecordContact", r->parent(), out,
+      [this, r](const app::CallContext& who) { return app_.RecordContact(who, *r); });
 }
 
-ServerUnaryReactor* RecoveryService::ListContacts(CallbackServerContext* c, const v1::ListContactsRequest* r,
-                                    v1::ListContactsResponse* out) {
+ServerUnaryReactor* RecoveryService::ListContacts(CallbackServerContext* c,
+                                                  const v1::ListContactsRequest* r,
+                                                  v1::ListContactsResponse* out) {
   return HandleUnary(env_, c, "RecoveryService/ListContacts", r->parent(), out,
                      [this, r](const app::CallContext& who) { return app_.ListContacts(who, *r); });
 }
 
-ServerUnaryReactor* RecoveryService::ExportCaseFile(CallbackServerContext* c, const v1::ExportCaseFileRequest* r,
-                                    v1::ExportCaseFileResponse* out) {
-  return HandleUnary(env_, c, "RecoveryService/ExportCaseFile", r->customer(), out,
-                     [this, r](const app::CallContext& who) { return app_.ExportCaseFile(who, *r); });
+ServerUnaryReactor* RecoveryService::ExportCaseFile(CallbackServerContext* c,
+                                                    const v1::ExportCaseFileRequest* r,
+                                                    v1::ExportCaseFileResponse* out) {
+  return HandleUnary(
+      env_, c, "RecoveryService/ExportCaseFile", r->customer(), out,
+      [this, r](const app::CallContext& who) { return app_.ExportCaseFile(who, *r); });
 }
 
-ServerUnaryReactor* RecoveryService::RenderMessage(CallbackServerContext* c, const v1::RenderMessageRequest* r,
-                                    v1::RenderMessageResponse* out) {
-  return HandleUnary(env_, c, "RecoveryService/RenderMessage", r->customer(), out,
-                     [this, r](const app::CallContext& who) { return app_.RenderMessage(who, *r); });
+ServerUnaryReactor* RecoveryService::RenderMessage(CallbackServerContext* c,
+                                                   const v1::RenderMessageRequest* r,
+                                                   v1::RenderMessageResponse* out) {
+  return HandleUnary(
+      env_, c, "RecoveryService/RenderMessage", r->customer(), out,
+      [this, r](const app::CallContext& who) { return app_.RenderMessage(who, *r); });
 }
 
-ServerUnaryReactor* RecoveryService::RunCollections(CallbackServerContext* c, const v1::RunCollectionsRequest* r,
-                                    v1::RunCollectionsResponse* out) {
-  return HandleUnary(env_, c, "RecoveryService/RunCollections", r->parent(), out,
-                     [this, r](const app::CallContext& who) { return app_.RunCollections(who, *r); });
+ServerUnaryReactor* RecoveryService::RunCollections(CallbackServerContext* c,
+                                                    const v1::RunCollectionsRequest* r,
+                                                    v1::RunCollectionsResponse* out) {
+  return HandleUnary(
+      env_, c, "RecoveryService/RunCollections", r->parent(), out,
+      [this, r](const app::CallContext& who) { return app_.RunCollections(who, *r); });
 }
 
-ServerUnaryReactor* RecoveryService::CompleteAction(CallbackServerContext* c, const v1::CompleteActionRequest* r,
-                                    v1::OutboxAction* out) {
-  return HandleUnary(env_, c, "RecoveryService/CompleteAction", r->name(), out,
-                     [this, r](const app::CallContext& who) { return app_.CompleteAction(who, *r); });
+ServerUnaryReactor* RecoveryService::CompleteAction(CallbackServerContext* c,
+                                                    const v1::CompleteActionRequest* r,
+                                                    v1::OutboxAction* out) {
+  return HandleUnary(
+      env_, c, "RecoveryService/CompleteAction", r->name(), out,
+      [this, r](const app::CallContext& who) { return app_.CompleteAction(who, *r); });
 }
 
-ServerUnaryReactor* RecoveryService::GetPaymentRisk(CallbackServerContext* c, const v1::GetPaymentRiskRequest* r,
-                                    v1::PaymentRisk* out) {
-  return HandleUnary(env_, c, "RecoveryService/GetPaymentRisk", r->name(), out,
-                     [this, r](const app::CallContext& who) { return app_.GetPaymentRisk(who, *r); });
+ServerUnaryReactor* RecoveryService::GetPaymentRisk(CallbackServerContext* c,
+                                                    const v1::GetPaymentRiskRequest* r,
+                                                    v1::PaymentRisk* out) {
+  return HandleUnary(
+      env_, c, "RecoveryService/GetPaymentRisk", r->name(), out,
+      [this, r](const app::CallContext& who) { return app_.GetPaymentRisk(who, *r); });
 }
 
-ServerUnaryReactor* RecoveryService::CheckAction(CallbackServerContext* c, const v1::CheckActionRequest* r,
-                                    v1::ActionCheck* out) {
-  return HandleUnary(env_, c, "RecoveryService/CheckAction", r->name(), out,
-                     [this, r](const app::CallContext& who) { return checker_.CheckAction(who, *r); });
+ServerUnaryReactor* RecoveryService::CheckAction(CallbackServerContext* c,
+                                                 const v1::CheckActionRequest* r,
+                                                 v1::ActionCheck* out) {
+  return HandleUnary(
+      env_, c, "RecoveryService/CheckAction", r->name(), out,
+      [this, r](const app::CallContext& who) { return checker_.CheckAction(who, *r); });
 }
 
 grpc::ServerWriteReactor<v1::OutboxAction>* RecoveryService::StreamActions(
     CallbackServerContext* c, const v1::StreamActionsRequest* r) {
   // Pages through the outbox after the cursor; in follow mode the stream
   // stays open for the actions later runs create.
-  PageFetcher<v1::OutboxAction> fetch = [this, req = *r](const app::CallContext& caller,
-                                                          int64_t after)
-      -> absl::StatusOr<std::vector<std::pair<int64_t, v1::OutboxAction>>> {
+  PageFetcher<v1::OutboxAction> fetch =
+      [this, req = *r](
+          const app::CallContext& caller,
+          int64_t after) -> absl::StatusOr<std::vector<std::pair<int64_t, v1::OutboxAction>>> {
     v1::StreamActionsRequest page = req;
     page.set_after_sequence(after);
     ASSIGN_OR_RETURN(auto actions, app_.ListActions(caller, page, 200));
@@ -108,10 +133,9 @@ grpc::ServerWriteReactor<v1::OutboxAction>* RecoveryService::StreamActions(
     for (auto& a : actions) out.emplace_back(a.sequence(), std::move(a));
     return out;
   };
-  return StartStream<v1::OutboxAction>(streams_, c, "RecoveryService/StreamActions",
-                                       app::ParseTenantName(r->parent(), "parent"),
-                                       absl::OkStatus(), r->after_sequence(), r->follow(),
-                                       std::move(fetch));
+  return StartStream<v1::OutboxAction>(
+      streams_, c, "RecoveryService/StreamActions", app::ParseTenantName(r->parent(), "parent"),
+      absl::OkStatus(), r->after_sequence(), r->follow(), std::move(fetch));
 }
 
 namespace {
@@ -125,7 +149,11 @@ class BacktestReactor final : public grpc::ServerWriteReactor<v1::BacktestProgre
  public:
   BacktestReactor(const ServiceEnv& env, app::RecoveryApp& app, CallbackServerContext* ctx,
                   const v1::BacktestPolicyRequest& request)
-      : env_(env), app_(app), ctx_(ctx), request_(request), tenant_(grpc_status::TenantOf(request.parent())),
+      : env_(env),
+        app_(app),
+        ctx_(ctx),
+        request_(request),
+        tenant_(grpc_status::TenantOf(request.parent())),
         request_id_(RequestIdOf(ctx)) {}
 
   void Start() {
@@ -159,8 +187,8 @@ class BacktestReactor final : public grpc::ServerWriteReactor<v1::BacktestProgre
       st = grpc_status::ToGrpcStatus(caller.status());
     } else {
       absl::Time next_progress = absl::InfinitePast();
-      absl::StatusOr<v1::BacktestReport> report = app_.BacktestPolicy(
-          *caller, request_, [&](const v1::BacktestProgress& p) {
+      absl::StatusOr<v1::BacktestReport> report =
+          app_.BacktestPolicy(*caller, request_, [&](const v1::BacktestProgress& p) {
             absl::MutexLock l(&mu_);
             if (cancelled_ || broken_) return false;
             const absl::Time now = absl::Now();

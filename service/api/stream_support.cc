@@ -13,11 +13,10 @@ absl::Status StreamLimits::Acquire(const std::string& tenant) {
     return domain::WithRetryDelay(
         domain::WithReason(
             absl::ResourceExhaustedError(
-                tenant_full
-                    ? absl::StrCat("tenant ", tenant, " has ", max_per_tenant_,
-                                   " open streams, its limit; close one or retry later")
-                    : absl::StrCat("the server has ", max_total_,
-                                   " open streams, its limit; retry later")),
+                tenant_full ? absl::StrCat("tenant ", tenant, " has ", max_per_tenant_,
+                                           " open streams, its limit; close one or retry later")
+                            : absl::StrCat("the server has ", max_total_,
+                                           " open streams, its limit; retry later")),
             "TOO_MANY_STREAMS"),
         absl::Seconds(5));
   }

@@ -97,11 +97,18 @@ template <typename Msg>
 class PolledStream final : public grpc::ServerWriteReactor<Msg>, public Parkable {
  public:
   PolledStream(const StreamEnv& senv, grpc::CallbackServerContext* ctx, const char* method,
-               std::string tenant, app::CallContext caller, std::string request_id,
-               int64_t cursor, bool follow, PageFetcher<Msg> fetch, absl::Time start)
-      : senv_(senv), ctx_(ctx), method_(method), tenant_(std::move(tenant)),
-        caller_(std::move(caller)), request_id_(std::move(request_id)), cursor_(cursor),
-        follow_(follow), fetch_(std::move(fetch)), start_(start) {}
+               std::string tenant, app::CallContext caller, std::string request_id, int64_t cursor,
+               bool follow, PageFetcher<Msg> fetch, absl::Time start)
+      : senv_(senv),
+        ctx_(ctx),
+        method_(method),
+        tenant_(std::move(tenant)),
+        caller_(std::move(caller)),
+        request_id_(std::move(request_id)),
+        cursor_(cursor),
+        follow_(follow),
+        fetch_(std::move(fetch)),
+        start_(start) {}
 
   void Wake() override {
     if (!senv_.env->pool->Submit([this] { Poll(); }, tenant_)) senv_.hub->Park(this);
@@ -131,8 +138,8 @@ class PolledStream final : public grpc::ServerWriteReactor<Msg>, public Parkable
     }
     const auto& recheck = senv_.env->recheck ? senv_.env->recheck : senv_.env->authenticate;
     absl::StatusOr<app::CallContext> still = recheck(*ctx_, method_, tenant_);
-    if (!still.ok() && (absl::IsUnauthenticated(still.status()) ||
-                        absl::IsPermissionDenied(still.status()))) {
+    if (!still.ok() &&
+        (absl::IsUnauthenticated(still.status()) || absl::IsPermissionDenied(still.status()))) {
       Done(grpc_status::ToGrpcStatus(still.status()));
       return;
     }
@@ -207,8 +214,8 @@ grpc::ServerWriteReactor<Msg>* StartStream(const StreamEnv& senv, grpc::Callback
   if (allowed.ok()) allowed = senv.limits->Acquire(*tenant);
   if (!allowed.ok()) {
     grpc::Status st = grpc_status::ToGrpcStatus(allowed);
-    FinishCall(*senv.env, method, tenant.ok() ? *tenant : "", who.ok() ? &*who : nullptr, st,
-               start, request_id);
+    FinishCall(*senv.env, method, tenant.ok() ? *tenant : "", who.ok() ? &*who : nullptr, st, start,
+               request_id);
     return new RejectedStream<Msg>(st);
   }
   auto* s = new PolledStream<Msg>(senv, ctx, method, *tenant, *who, std::move(request_id), cursor,

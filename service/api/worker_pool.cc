@@ -46,9 +46,7 @@ void WorkerPool::Loop() {
     std::function<void()> work;
     {
       absl::MutexLock l(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || queued_ > 0;
-      };
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || queued_ > 0; };
       mu_.Await(absl::Condition(&ready));
       if (queued_ == 0) return;  // stopping and drained
       // The key whose turn it is gives one call, then goes to the back.

@@ -32,8 +32,7 @@ class WorkerPool {
   enum class Refusal { kNone, kQueueFull, kKeyQueueFull, kStopping };
   // Queues `work` under `key`. false when the whole queue or the key's share
   // is full, or the pool is stopping; `why` (optional) says which.
-  bool Submit(std::function<void()> work, const std::string& key = "",
-              Refusal* why = nullptr);
+  bool Submit(std::function<void()> work, const std::string& key = "", Refusal* why = nullptr);
   int QueueDepth();
 
  private:

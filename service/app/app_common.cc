@@ -4,16 +4,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "collections_sidecar/v1/stored_event.pb.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/type_resolver_util.h"
-#include "service/base/resource_names.h"
-#include "service/domain/amount_limits.h"
 #include "service/base/errors.h"
+#include "service/base/resource_names.h"
 #include "service/base/status_macros.h"
+#include "service/domain/amount_limits.h"
 
 namespace collections::app {
 
@@ -29,10 +29,9 @@ absl::Status CheckTenant(const CallContext& ctx, absl::string_view tenant) {
 absl::StatusOr<absl::CivilDay> ToDay(const v1::Date& date, absl::string_view field) {
   auto day = domain::MakeDay(date.year(), date.month(), date.day());
   if (!day.ok()) {
-    return domain::InvalidInput(
-        "INVALID_DATE", field,
-        absl::StrFormat("%04d-%02d-%02d is not a calendar day", date.year(), date.month(),
-                        date.day()));
+    return domain::InvalidInput("INVALID_DATE", field,
+                                absl::StrFormat("%04d-%02d-%02d is not a calendar day", date.year(),
+                                                date.month(), date.day()));
   }
   return *day;
 }
@@ -85,7 +84,9 @@ absl::Time InstantOn(absl::CivilDay day, const domain::Clock& clock) {
   return absl::FromCivil(day, absl::UTCTimeZone()) + time_of_day;
 }
 
-domain::Money ToMoney(const v1::Money& m) { return domain::Money{m.currency_code(), m.minor_units()}; }
+domain::Money ToMoney(const v1::Money& m) {
+  return domain::Money{m.currency_code(), m.minor_units()};
+}
 
 v1::Money ToProtoMoney(absl::string_view currency, int64_t minor) {
   v1::Money m;
@@ -154,7 +155,7 @@ absl::StatusOr<std::string> PackedToJson(const google::protobuf::Any& packed) {
   }
   std::string out;
   const auto st = google::protobuf::util::BinaryToJsonString(&GeneratedTypes(), type_url,
-                                                            packed.value(), &out, JsonOptions());
+                                                             packed.value(), &out, JsonOptions());
   if (!st.ok()) {
     return absl::InternalError(absl::StrCat("stored event holds a ", packed.type_url(),
                                             " that does not render: ", st.ToString()));
@@ -204,12 +205,12 @@ absl::Status RunIdempotent(store::Transaction& tx, absl::string_view request_id,
     return absl::OkStatus();
   }
   RETURN_IF_ERROR(mutate());
-  return tx.PutRequest(request_id,
-                       store::StoredRequest{std::string(method), fp, response->SerializeAsString()});
+  return tx.PutRequest(
+      request_id, store::StoredRequest{std::string(method), fp, response->SerializeAsString()});
 }
 
-absl::Status AppendEvent(store::Transaction& tx, const domain::Clock& clock,
-                         const CallContext& ctx, absl::string_view tenant, absl::string_view type,
+absl::Status AppendEvent(store::Transaction& tx, const domain::Clock& clock, const CallContext& ctx,
+                         absl::string_view tenant, absl::string_view type,
                          absl::string_view resource, absl::string_view customer_resource,
                          const google::protobuf::Message* before,
                          const google::protobuf::Message* after, absl::string_view request_id) {

@@ -18,9 +18,9 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "service/app/page_token.h"
-#include "service/messages/convert.h"
 #include "service/base/dates.h"
 #include "service/base/money.h"
+#include "service/messages/convert.h"
 #include "service/store/store.h"
 
 namespace collections::app {
@@ -108,8 +108,8 @@ absl::Status RunIdempotent(store::Transaction& tx, absl::string_view request_id,
 // Appends one audit event with the resource before and after the change
 // (either may be null), stored as serialized messages: no JSON is rendered
 // here (v1::StoredEvent).
-absl::Status AppendEvent(store::Transaction& tx, const domain::Clock& clock,
-                         const CallContext& ctx, absl::string_view tenant, absl::string_view type,
+absl::Status AppendEvent(store::Transaction& tx, const domain::Clock& clock, const CallContext& ctx,
+                         absl::string_view tenant, absl::string_view type,
                          absl::string_view resource, absl::string_view customer_resource,
                          const google::protobuf::Message* before,
                          const google::protobuf::Message* after, absl::string_view request_id);

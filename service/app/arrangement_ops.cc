@@ -62,7 +62,8 @@ std::atomic<uint64_t> id_counter{0};
 
 }  // namespace
 
-absl::StatusOr<std::string> ArrangementOps::NewId(absl::string_view kind, absl::string_view prefix) {
+absl::StatusOr<std::string> ArrangementOps::NewId(absl::string_view kind,
+                                                  absl::string_view prefix) {
   for (int attempt = 0; attempt < 8; ++attempt) {
     const std::string seed =
         request_id_.empty()
@@ -78,14 +79,14 @@ absl::StatusOr<std::string> ArrangementOps::NewId(absl::string_view kind, absl::
 }
 
 absl::Status ArrangementOps::PutDoc(absl::string_view kind, const google::protobuf::Message& m,
-                    absl::string_view name) {
+                                    absl::string_view name) {
   return tx_.PutDoc(
       store::Doc{std::string(kind), IdOf(name), customer_, "", "", m.SerializeAsString()});
 }
 
 absl::Status ArrangementOps::Event(absl::string_view type, absl::string_view resource,
-                   const google::protobuf::Message* before,
-                   const google::protobuf::Message* after) {
+                                   const google::protobuf::Message* before,
+                                   const google::protobuf::Message* after) {
   return AppendEvent(tx_, clock_, ctx_, tenant_, type, resource, CustomerRes(), before, after,
                      request_id_);
 }
@@ -136,8 +137,7 @@ absl::StatusOr<std::vector<int>> ArrangementOps::ResolveInvoices(
     }
     if (found < 0) {
       return domain::WithField(
-          domain::NotFoundError("INVOICE_NOT_FOUND",
-                                absl::StrCat(f, ": no invoice \"", ref, "\"")),
+          domain::NotFoundError("INVOICE_NOT_FOUND", absl::StrCat(f, ": no invoice \"", ref, "\"")),
           f, "unknown invoice");
     }
     if (!seen.insert(found).second) return InvalidInput("DUPLICATE_INVOICE", f, "listed twice");
@@ -150,10 +150,10 @@ absl::StatusOr<std::vector<int>> ArrangementOps::ResolveInvoices(
                           absl::StrCat("the invoice is in ", inv.currency_code()));
     }
     if (require_open && (inv.voided() || snap->invoice_states[found].AmountDue() <= 0)) {
-      return domain::WithField(domain::PreconditionError(
-                                   "INVOICE_NOT_OPEN", absl::StrCat(f, ": invoice ", inv.number(),
-                                                                    " has nothing due")),
-                               f, "nothing due");
+      return domain::WithField(
+          domain::PreconditionError(
+              "INVOICE_NOT_OPEN", absl::StrCat(f, ": invoice ", inv.number(), " has nothing due")),
+          f, "nothing due");
     }
     out.push_back(found);
   }
@@ -178,7 +178,8 @@ absl::StatusOr<std::vector<domain::DatedAmount>> ArrangementOps::PaymentsTo(
   return out;
 }
 
-absl::StatusOr<v1::PromiseToPay> ArrangementOps::Evaluate(v1::PromiseToPay p, absl::CivilDay as_of) {
+absl::StatusOr<v1::PromiseToPay> ArrangementOps::Evaluate(v1::PromiseToPay p,
+                                                          absl::CivilDay as_of) {
   const domain::Promise d = PromiseOf(p);
   ASSIGN_OR_RETURN(auto pays, PaymentsTo(d.invoice_ids, d.amount.currency));
   const domain::PromiseEvaluation ev = domain::EvaluatePromise(d, pays, as_of);
@@ -193,13 +194,11 @@ absl::StatusOr<v1::PromiseToPay> ArrangementOps::Evaluate(v1::PromiseToPay p, ab
 }
 
 absl::StatusOr<v1::PaymentPlan> ArrangementOps::Evaluate(v1::PaymentPlan p, absl::CivilDay as_of,
-                                         domain::PlanEvaluation* eval) {
+                                                         domain::PlanEvaluation* eval) {
   const domain::PaymentPlan d = PlanOf(p);
   ASSIGN_OR_RETURN(auto pays, PaymentsTo(d.invoice_ids, d.currency));
-  const domain::PlanEvaluation ev =
-      domain::EvaluatePlan(d, pays, plan_policy(), as_of);
-  for (int i = 0; i < p.installments_size() && i < static_cast<int>(ev.installments.size());
-       ++i) {
+  const domain::PlanEvaluation ev = domain::EvaluatePlan(d, pays, plan_policy(), as_of);
+  for (int i = 0; i < p.installments_size() && i < static_cast<int>(ev.installments.size()); ++i) {
     auto* inst = p.mutable_installments(i);
     *inst->mutable_paid_amount() = ToProtoMoney(d.currency, ev.installments[i].paid);
     switch (ev.statuses[i]) {

@@ -18,12 +18,12 @@
 #include "absl/strings/string_view.h"
 #include "service/app/arrangements_app.h"
 #include "service/app/ledger_ops.h"
-#include "service/base/resource_names.h"
 #include "service/app/tenant_policy.h"
-#include "service/domain/amount_limits.h"
 #include "service/base/errors.h"
-#include "service/domain/plans.h"
+#include "service/base/resource_names.h"
 #include "service/base/status_macros.h"
+#include "service/domain/amount_limits.h"
+#include "service/domain/plans.h"
 
 namespace collections::app {
 
@@ -115,7 +115,6 @@ class ArrangementOps {
   // that lost its response but not its write cannot double-create), unique
   // otherwise.
   absl::StatusOr<std::string> NewId(absl::string_view kind, absl::string_view prefix);
-
 
   template <typename Msg>
   absl::StatusOr<Msg> GetDoc(absl::string_view kind, const std::string& name,

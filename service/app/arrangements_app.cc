@@ -142,8 +142,7 @@ absl::StatusOr<v1::RefreshArrangementsResponse> RefreshInOps(ArrangementOps& ops
       *next.mutable_waived_fees() = ToProtoMoney(ccy, waived);
     } else if (ev.status == domain::PlanStatus::kDefaulted) {
       domain::PaymentPlan d = PlanOf(p);
-      ASSIGN_OR_RETURN(auto outcome,
-                       domain::DefaultPlan(d, ev, {}, ops.plan_policy()));
+      ASSIGN_OR_RETURN(auto outcome, domain::DefaultPlan(d, ev, {}, ops.plan_policy()));
       (void)outcome;
       next.set_state(v1::PaymentPlan::DEFAULTED);
       next.set_in_arrears(true);
@@ -158,9 +157,9 @@ absl::StatusOr<v1::RefreshArrangementsResponse> RefreshInOps(ArrangementOps& ops
     }
     *next.mutable_update_time() = Ts(ops.Now());
     RETURN_IF_ERROR(ops.PutDoc(kPlanKind, next, next.name()));
-    RETURN_IF_ERROR(ops.Event(
-        next.state() == v1::PaymentPlan::COMPLETED ? "plan.completed" : "plan.defaulted",
-        next.name(), &p, &next));
+    RETURN_IF_ERROR(
+        ops.Event(next.state() == v1::PaymentPlan::COMPLETED ? "plan.completed" : "plan.defaulted",
+                  next.name(), &p, &next));
     *resp.add_changed()->mutable_plan() = next;
   }
   // Settlements: accepted and paid → closed; proposed past pay_by → lapsed.
@@ -205,8 +204,8 @@ absl::StatusOr<v1::RefreshArrangementsResponse> RefreshArrangementsInTx(
   static const ArrangementConfig* kConfig = new ArrangementConfig();
   ASSIGN_OR_RETURN(
       domain::CollectionPolicy policy,
-      LoadTenantDomainPolicy(tx, starting_policy != nullptr ? *starting_policy
-                                                            : kConfig->starting_policy));
+      LoadTenantDomainPolicy(
+          tx, starting_policy != nullptr ? *starting_policy : kConfig->starting_policy));
   ArrangementOps ops(tx, clock, ctx, *kConfig, std::move(policy), as_of, tenant, customer, "");
   RETURN_IF_ERROR(ops.ledger().LoadCustomer(customer).status());
   return RefreshInOps(ops, as_of);
@@ -260,11 +259,21 @@ absl::Status LoadArrangementContext(store::Transaction& tx, const std::string& t
     domain::SettlementHold h;
     h.id = IdOf(s.name());
     switch (s.state()) {
-      case v1::Settlement::PROPOSED: h.status = domain::SettlementStatus::kProposed; break;
-      case v1::Settlement::ACCEPTED: h.status = domain::SettlementStatus::kAccepted; break;
-      case v1::Settlement::PAID: h.status = domain::SettlementStatus::kPaid; break;
-      case v1::Settlement::LAPSED: h.status = domain::SettlementStatus::kLapsed; break;
-      default: h.status = domain::SettlementStatus::kOther; break;
+      case v1::Settlement::PROPOSED:
+        h.status = domain::SettlementStatus::kProposed;
+        break;
+      case v1::Settlement::ACCEPTED:
+        h.status = domain::SettlementStatus::kAccepted;
+        break;
+      case v1::Settlement::PAID:
+        h.status = domain::SettlementStatus::kPaid;
+        break;
+      case v1::Settlement::LAPSED:
+        h.status = domain::SettlementStatus::kLapsed;
+        break;
+      default:
+        h.status = domain::SettlementStatus::kOther;
+        break;
     }
     for (const auto& n : s.invoices()) h.invoice_ids.push_back(IdOf(n));
     h.amount = ToMoney(s.amount());

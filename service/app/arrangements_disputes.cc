@@ -24,8 +24,8 @@ absl::StatusOr<v1::Dispute> ArrangementsApp::OpenDispute(const CallContext& ctx,
   RETURN_IF_ERROR(CheckText(in.description(), 0, 4000, "dispute.description"));
   if (in.invoice().empty()) return InvalidInput("INVALID_DISPUTE", "dispute.invoice", "required");
   return MutateAccount<v1::Dispute>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(), "OpenDispute", r,
-      [&](ArrangementOps& ops) -> absl::StatusOr<v1::Dispute> {
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(),
+      "OpenDispute", r, [&](ArrangementOps& ops) -> absl::StatusOr<v1::Dispute> {
         ASSIGN_OR_RETURN(const AccountSnapshot* snap, ops.Account());
         google::protobuf::RepeatedPtrField<std::string> one;
         one.Add()->assign(in.invoice());
@@ -79,8 +79,8 @@ absl::StatusOr<v1::Dispute> ArrangementsApp::ResolveDispute(const CallContext& c
   RETURN_IF_ERROR(CheckText(r.resolved_by(), 1, 200, "resolved_by"));
   RETURN_IF_ERROR(CheckText(r.resolution_note(), 0, 4000, "resolution_note"));
   return MutateAccount<v1::Dispute>(
-      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(), "ResolveDispute", r,
-      [&](ArrangementOps& ops) -> absl::StatusOr<v1::Dispute> {
+      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(),
+      "ResolveDispute", r, [&](ArrangementOps& ops) -> absl::StatusOr<v1::Dispute> {
         ASSIGN_OR_RETURN(v1::Dispute d, ops.GetDoc<v1::Dispute>(kDisputeKind, r.name(), kDisputes,
                                                                 "DISPUTE_NOT_FOUND"));
         ASSIGN_OR_RETURN(const AccountSnapshot* snap, ops.Account());
@@ -137,8 +137,8 @@ absl::StatusOr<v1::WriteOff> ArrangementsApp::WriteOff(const CallContext& ctx,
   }
   RETURN_IF_ERROR(CheckText(in.note(), 0, 2000, "write_off.note"));
   return MutateAccount<v1::WriteOff>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(), "WriteOff", r,
-      [&](ArrangementOps& ops) -> absl::StatusOr<v1::WriteOff> {
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(), "WriteOff",
+      r, [&](ArrangementOps& ops) -> absl::StatusOr<v1::WriteOff> {
         ASSIGN_OR_RETURN(const AccountSnapshot* snap, ops.Account());
         ASSIGN_OR_RETURN(absl::CivilDay day,
                          DayOr(in.write_off_date(), ops.Today(), "write_off.write_off_date"));
@@ -191,8 +191,8 @@ absl::StatusOr<v1::WriteOff> ArrangementsApp::ReverseWriteOff(const CallContext&
   ASSIGN_OR_RETURN(ChildName n, Child(r.name(), kWriteOffs));
   RETURN_IF_ERROR(CheckText(r.reason(), 1, 2000, "reason"));
   return MutateAccount<v1::WriteOff>(
-      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(), "ReverseWriteOff", r,
-      [&](ArrangementOps& ops) -> absl::StatusOr<v1::WriteOff> {
+      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(),
+      "ReverseWriteOff", r, [&](ArrangementOps& ops) -> absl::StatusOr<v1::WriteOff> {
         ASSIGN_OR_RETURN(v1::WriteOff w,
                          ops.GetDoc<v1::WriteOff>(kWriteOffDocKind, r.name(), kWriteOffs,
                                                   "WRITE_OFF_NOT_FOUND"));

@@ -30,10 +30,9 @@ std::string FeeKindAbbrev(v1::Fee::Kind k) {
 
 }  // namespace
 
-absl::StatusOr<domain::FeeInput> ArrangementOps::FeeInputFor(int idx, int stage, const std::vector<v1::Fee>& fees,
-                                             const std::vector<v1::Dispute>& disputes,
-                                             const std::vector<v1::PaymentPlan>& plans,
-                                             absl::CivilDay as_of) {
+absl::StatusOr<domain::FeeInput> ArrangementOps::FeeInputFor(
+    int idx, int stage, const std::vector<v1::Fee>& fees, const std::vector<v1::Dispute>& disputes,
+    const std::vector<v1::PaymentPlan>& plans, absl::CivilDay as_of) {
   ASSIGN_OR_RETURN(const AccountSnapshot* snap, Account());
   const v1::Invoice& inv = snap->invoices[idx];
   domain::FeeInput in;
@@ -81,8 +80,7 @@ absl::StatusOr<std::vector<std::pair<int, domain::FeeAssessment>>> ArrangementOp
     if (only.empty() && snap->invoice_states[i].AmountDueAsOf(as_of) <= 0) continue;
     ASSIGN_OR_RETURN(domain::FeeInput in,
                      FeeInputFor(static_cast<int>(i), stage, fees, disputes, plans, as_of));
-    ASSIGN_OR_RETURN(domain::FeeAssessment a,
-                     domain::AssessLateFees(in, config_.fee_rules, as_of));
+    ASSIGN_OR_RETURN(domain::FeeAssessment a, domain::AssessLateFees(in, config_.fee_rules, as_of));
     if (a.lines.empty()) {
       if (skipped) skipped->push_back(absl::StrCat(inv.name(), ": ", a.skipped));
       continue;
@@ -110,8 +108,7 @@ v1::Fee ArrangementOps::FeeOf(int idx, const domain::FeeLine& line, absl::CivilD
 }
 
 absl::StatusOr<v1::Fee> ArrangementOps::RaiseFee(v1::Fee f, absl::CivilDay as_of) {
-  ASSIGN_OR_RETURN(std::string id,
-                   NewId(kFeeKind, absl::StrCat("fee-", FeeKindAbbrev(f.kind()))));
+  ASSIGN_OR_RETURN(std::string id, NewId(kFeeKind, absl::StrCat("fee-", FeeKindAbbrev(f.kind()))));
   f.set_name(Res(kFees, id));
   v1::Invoice inv;
   inv.mutable_external_ref()->set_source_system(kSidecarSource);
@@ -136,8 +133,8 @@ absl::StatusOr<v1::Fee> ArrangementOps::RaiseFee(v1::Fee f, absl::CivilDay as_of
   return f;
 }
 
-absl::StatusOr<int64_t> ArrangementOps::WaiveFees(const std::set<std::string>& invoice_ids, absl::CivilDay as_of,
-                                  const std::string& why) {
+absl::StatusOr<int64_t> ArrangementOps::WaiveFees(const std::set<std::string>& invoice_ids,
+                                                  absl::CivilDay as_of, const std::string& why) {
   ASSIGN_OR_RETURN(auto assessed, AssessAll(invoice_ids, 0, as_of, nullptr));
   int64_t total = 0;
   for (const auto& [idx, a] : assessed) {
@@ -193,8 +190,8 @@ absl::StatusOr<v1::ApplyLateFeesResponse> ArrangementsApp::ApplyLateFees(
     return InvalidInput("INVALID_STAGE", "stage", "must be 0..8");
   }
   return MutateAccount<v1::ApplyLateFeesResponse>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(), "ApplyLateFees", r,
-      [&](ArrangementOps& ops) -> absl::StatusOr<v1::ApplyLateFeesResponse> {
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(),
+      "ApplyLateFees", r, [&](ArrangementOps& ops) -> absl::StatusOr<v1::ApplyLateFeesResponse> {
         ASSIGN_OR_RETURN(const AccountSnapshot* snap, ops.Account());
         std::set<std::string> only;
         if (!r.invoices().empty()) {

@@ -28,8 +28,8 @@ absl::StatusOr<v1::PromiseToPay> ArrangementsApp::RecordPromise(const CallContex
   }
   ASSIGN_OR_RETURN(absl::CivilDay promised, ToDay(in.promised_date(), "promise.promised_date"));
   return MutateAccount<v1::PromiseToPay>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(), "RecordPromise", r,
-      [&](ArrangementOps& ops) -> absl::StatusOr<v1::PromiseToPay> {
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(),
+      "RecordPromise", r, [&](ArrangementOps& ops) -> absl::StatusOr<v1::PromiseToPay> {
         const int grace =
             in.grace_days() > 0 ? in.grace_days() : ops.policy().arrangements.promise_grace_days;
         v1::PromiseToPay p = in;
@@ -87,8 +87,8 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::ProposePaymentPlan(
     return InvalidInput("INVALID_PLAN", "installments", "must be 0..120");
   }
   return MutateAccount<v1::PaymentPlan>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(), "ProposePaymentPlan", r,
-      [&](ArrangementOps& ops) -> absl::StatusOr<v1::PaymentPlan> {
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(),
+      "ProposePaymentPlan", r, [&](ArrangementOps& ops) -> absl::StatusOr<v1::PaymentPlan> {
         ASSIGN_OR_RETURN(const AccountSnapshot* snap, ops.Account());
         v1::PaymentPlan plan;
         plan.set_kind(v1::PaymentPlan::INSTALLMENTS);
@@ -145,8 +145,7 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::ProposePaymentPlan(
           req.monthly_capacity = r.monthly_capacity().minor_units();
         }
         req.seasonal_weights.assign(r.seasonal_weights().begin(), r.seasonal_weights().end());
-        ASSIGN_OR_RETURN(auto schedule,
-                         domain::ProposeInstallments(req, ops.plan_policy()));
+        ASSIGN_OR_RETURN(auto schedule, domain::ProposeInstallments(req, ops.plan_policy()));
         plan.set_currency_code(ccy);
         *plan.mutable_total() = ToProtoMoney(ccy, balance);
         for (size_t i = 0; i < schedule.size(); ++i) {
@@ -173,8 +172,8 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::AcceptPaymentPlan(
     const CallContext& ctx, const v1::AcceptPaymentPlanRequest& r) {
   ASSIGN_OR_RETURN(ChildName n, Child(r.name(), kPlans));
   return MutateAccount<v1::PaymentPlan>(
-      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(), "AcceptPaymentPlan", r,
-      [&](ArrangementOps& ops) -> absl::StatusOr<v1::PaymentPlan> {
+      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(),
+      "AcceptPaymentPlan", r, [&](ArrangementOps& ops) -> absl::StatusOr<v1::PaymentPlan> {
         ASSIGN_OR_RETURN(v1::PaymentPlan plan, ops.GetDoc<v1::PaymentPlan>(
                                                    kPlanKind, r.name(), kPlans, "PLAN_NOT_FOUND"));
         if (plan.state() != v1::PaymentPlan::PROPOSED) {
@@ -229,8 +228,8 @@ absl::StatusOr<v1::PaymentPlan> ArrangementsApp::ExtendTerms(const CallContext& 
   if (r.invoices().empty()) return InvalidInput("INVALID_EXTENDED_TERMS", "invoices", "required");
   ASSIGN_OR_RETURN(absl::CivilDay new_due, ToDay(r.new_due_date(), "new_due_date"));
   return MutateAccount<v1::PaymentPlan>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(), "ExtendTerms", r,
-      [&](ArrangementOps& ops) -> absl::StatusOr<v1::PaymentPlan> {
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(),
+      "ExtendTerms", r, [&](ArrangementOps& ops) -> absl::StatusOr<v1::PaymentPlan> {
         ASSIGN_OR_RETURN(const AccountSnapshot* snap, ops.Account());
         ASSIGN_OR_RETURN(auto idx, ops.ResolveInvoices(r.invoices(), "", "invoices"));
         const std::string ccy = snap->invoices[idx[0]].currency_code();

@@ -16,8 +16,7 @@ absl::StatusOr<v1::Referral> ArrangementsApp::Refer(const CallContext& ctx,
                                                     const std::string& parent,
                                                     const v1::Referral& in, v1::Referral::Kind kind,
                                                     const std::string& request_id,
-                                                    const v1::Date& as_of,
-                                                    absl::string_view method,
+                                                    const v1::Date& as_of, absl::string_view method,
                                                     const google::protobuf::Message& request) {
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(parent, "parent"));
   RETURN_IF_ERROR(CheckText(in.party(), 1, 200, "referral.party"));
@@ -101,15 +100,13 @@ absl::StatusOr<v1::Referral> ArrangementsApp::Refer(const CallContext& ctx,
 absl::StatusOr<v1::Referral> ArrangementsApp::ReferToAgency(const CallContext& ctx,
                                                             const v1::ReferToAgencyRequest& r) {
   return Refer(ctx, r.parent(), r.referral(), v1::Referral::AGENCY, r.request_id(), r.as_of(),
-               "ReferToAgency",
-               r);
+               "ReferToAgency", r);
 }
 
 absl::StatusOr<v1::Referral> ArrangementsApp::ReferToLegal(const CallContext& ctx,
                                                            const v1::ReferToLegalRequest& r) {
   return Refer(ctx, r.parent(), r.referral(), v1::Referral::LEGAL, r.request_id(), r.as_of(),
-               "ReferToLegal",
-               r);
+               "ReferToLegal", r);
 }
 
 absl::StatusOr<v1::Referral> ArrangementsApp::RecordAgencyCollection(
@@ -117,8 +114,8 @@ absl::StatusOr<v1::Referral> ArrangementsApp::RecordAgencyCollection(
   ASSIGN_OR_RETURN(ChildName n, Child(r.name(), kReferrals));
   ASSIGN_OR_RETURN(absl::CivilDay day, ToDay(r.collected_date(), "collected_date"));
   return MutateAccount<v1::Referral>(
-      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(), "RecordAgencyCollection",
-      r, [&](ArrangementOps& ops) -> absl::StatusOr<v1::Referral> {
+      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(),
+      "RecordAgencyCollection", r, [&](ArrangementOps& ops) -> absl::StatusOr<v1::Referral> {
         ASSIGN_OR_RETURN(
             v1::Referral ref,
             ops.GetDoc<v1::Referral>(kReferralKind, r.name(), kReferrals, "REFERRAL_NOT_FOUND"));
@@ -186,8 +183,8 @@ absl::StatusOr<v1::Referral> ArrangementsApp::RecallReferral(const CallContext& 
   ASSIGN_OR_RETURN(ChildName n, Child(r.name(), kReferrals));
   RETURN_IF_ERROR(CheckText(r.reason(), 1, 2000, "reason"));
   return MutateAccount<v1::Referral>(
-      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(), "RecallReferral", r,
-      [&](ArrangementOps& ops) -> absl::StatusOr<v1::Referral> {
+      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(),
+      "RecallReferral", r, [&](ArrangementOps& ops) -> absl::StatusOr<v1::Referral> {
         ASSIGN_OR_RETURN(
             v1::Referral ref,
             ops.GetDoc<v1::Referral>(kReferralKind, r.name(), kReferrals, "REFERRAL_NOT_FOUND"));

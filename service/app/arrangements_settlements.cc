@@ -12,7 +12,8 @@ namespace collections::app {
 
 using domain::InvalidInput;
 
-absl::StatusOr<bool> ArrangementOps::CloseSettlementIfPaid(v1::Settlement& s, absl::CivilDay as_of) {
+absl::StatusOr<bool> ArrangementOps::CloseSettlementIfPaid(v1::Settlement& s,
+                                                           absl::CivilDay as_of) {
   if (s.state() != v1::Settlement::ACCEPTED) return false;
   ASSIGN_OR_RETURN(const AccountSnapshot* snap, Account());
   std::vector<std::string> ids;
@@ -145,8 +146,8 @@ absl::StatusOr<v1::Settlement> ArrangementsApp::ProposeSettlement(
                                        compute);
   }
   return MutateAccount<v1::Settlement>(
-      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(), "ProposeSettlement", r,
-      [&](ArrangementOps& ops) -> absl::StatusOr<v1::Settlement> {
+      store_, clock_, config_, ctx, cn.tenant, cn.customer, r.request_id(), r.as_of(),
+      "ProposeSettlement", r, [&](ArrangementOps& ops) -> absl::StatusOr<v1::Settlement> {
         ASSIGN_OR_RETURN(v1::Settlement s, compute(ops));
         ASSIGN_OR_RETURN(std::string id, ops.NewId(kSettlementDocKind, "stl"));
         s.set_name(ops.Res(kSettlements, id));
@@ -160,8 +161,8 @@ absl::StatusOr<v1::Settlement> ArrangementsApp::AcceptSettlement(
     const CallContext& ctx, const v1::AcceptSettlementRequest& r) {
   ASSIGN_OR_RETURN(ChildName n, Child(r.name(), kSettlements));
   return MutateAccount<v1::Settlement>(
-      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(), "AcceptSettlement", r,
-      [&](ArrangementOps& ops) -> absl::StatusOr<v1::Settlement> {
+      store_, clock_, config_, ctx, n.tenant, n.customer, r.request_id(), r.as_of(),
+      "AcceptSettlement", r, [&](ArrangementOps& ops) -> absl::StatusOr<v1::Settlement> {
         ASSIGN_OR_RETURN(v1::Settlement s,
                          ops.GetDoc<v1::Settlement>(kSettlementDocKind, r.name(), kSettlements,
                                                     "SETTLEMENT_NOT_FOUND"));

@@ -26,11 +26,11 @@
 #include "service/app/arrangement_convert.h"
 #include "service/app/arrangement_ops.h"
 #include "service/app/ledger_ops.h"
-#include "service/base/resource_names.h"
 #include "service/app/recovery_app.h"
-#include "service/domain/backtest.h"
 #include "service/base/errors.h"
+#include "service/base/resource_names.h"
 #include "service/base/status_macros.h"
+#include "service/domain/backtest.h"
 
 namespace collections::app {
 
@@ -52,7 +52,8 @@ class RunningBacktest {
   RunningBacktest(absl::Mutex& mu, std::set<std::string>& running, const std::string& tenant)
       : mu_(mu), running_(running), tenant_(tenant) {
     absl::MutexLock l(&mu_);
-    auto free = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_.count(tenant_) == 0; };
+    auto free = [this]()
+                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_.count(tenant_) == 0; };
     mu_.AwaitWithTimeout(absl::Condition(&free), kWaitForRunning);
     acquired_ = running_.insert(tenant_).second;
   }
@@ -109,9 +110,10 @@ absl::Status NoHistory(const std::string& tenant, absl::CivilDay last) {
   return domain::WithMetadata(
       domain::WithMetadata(
           domain::PreconditionError(
-              "NO_HISTORY", absl::StrCat("tenant ", tenant, " has no invoice issued on or before ",
-                                         day, ": there is no history to replay (sync its ledger "
-                                         "first, or choose a later end_date)")),
+              "NO_HISTORY",
+              absl::StrCat("tenant ", tenant, " has no invoice issued on or before ", day,
+                           ": there is no history to replay (sync its ledger "
+                           "first, or choose a later end_date)")),
           "tenant", tenant),
       "end_date", day);
 }
@@ -235,11 +237,10 @@ absl::Status CopyLedger(RecoveryApp& app, store::Transaction& tx, const std::str
       copy.fees.terms.push_back(std::move(terms));
       copy.invoices += static_cast<int64_t>(a.invoices.size());
       if (copy.invoices > kMaxBacktestInvoices) {
-        return domain::WithReason(
-            absl::ResourceExhaustedError(absl::StrCat("the ledger has more than ",
-                                                      kMaxBacktestInvoices,
-                                                      " invoices, the most a backtest reads")),
-            "BACKTEST_TOO_LARGE");
+        return domain::WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                                      "the ledger has more than ", kMaxBacktestInvoices,
+                                      " invoices, the most a backtest reads")),
+                                  "BACKTEST_TOO_LARGE");
       }
       copy.accounts.push_back(std::move(a));
     }
@@ -273,26 +274,28 @@ absl::StatusOr<DayRange> ReplayRange(const std::vector<domain::AccountContext>& 
     return domain::InvalidInput("INVALID_DATE_RANGE", "start_date", "after end_date");
   }
   if (to - from + 1 > kMaxBacktestDays) {
-    return domain::InvalidInput("INVALID_DATE_RANGE", "start_date",
-                                absl::StrCat("more than ", kMaxBacktestDays, " days before end_date"));
+    return domain::InvalidInput(
+        "INVALID_DATE_RANGE", "start_date",
+        absl::StrCat("more than ", kMaxBacktestDays, " days before end_date"));
   }
   return DayRange{from, to};
 }
 
 // Replays the risk scores, fits the reminder effect and replays each
 // candidate policy under it, into `out`. CANCELLED when `progress` says so.
-absl::Status Replay(const LedgerCopy& copy, const std::vector<Candidate>& candidates,
-                    DayRange days, Progress progress, v1::BacktestReport& out) {
+absl::Status Replay(const LedgerCopy& copy, const std::vector<Candidate>& candidates, DayRange days,
+                    Progress progress, v1::BacktestReport& out) {
   bool stopped = false;
-  const std::vector<domain::RiskPrediction> predictions = domain::ReplayRisk(
-      copy.accounts, days.from, days.to, [&](int done, int total) {
+  const std::vector<domain::RiskPrediction> predictions =
+      domain::ReplayRisk(copy.accounts, days.from, days.to, [&](int done, int total) {
         stopped = !progress("RISK", 0, done, total);
         return !stopped;
       });
   if (stopped) return Cancelled();
   FillRisk(domain::ScoreRisk(predictions), out.mutable_risk());
 
-  const domain::ReminderEffect effect = domain::FitReminderEffect(copy.accounts, days.from, days.to);
+  const domain::ReminderEffect effect =
+      domain::FitReminderEffect(copy.accounts, days.from, days.to);
   out.set_reminder_effect_fitted(effect.fitted);
   out.set_reminder_response_bp(effect.response_bp);
   out.set_reminder_lag_days(effect.lag_days);
@@ -312,10 +315,11 @@ absl::Status Replay(const LedgerCopy& copy, const std::vector<Candidate>& candid
     FillPolicy(candidates[i].label, candidates[i].version, o, out.add_policies());
   }
   if (unassessed > 0) {
-    out.add_assumptions(absl::StrCat(
-        unassessed, " invoices count no simulated fee: their terms could not be assessed on "
-                    "these days (a rate table without the day's rate, or terms the fee rules "
-                    "refuse; AssessFees on one of them names the problem)."));
+    out.add_assumptions(
+        absl::StrCat(unassessed,
+                     " invoices count no simulated fee: their terms could not be assessed on "
+                     "these days (a rate table without the day's rate, or terms the fee rules "
+                     "refuse; AssessFees on one of them names the problem)."));
   }
   return absl::OkStatus();
 }
@@ -352,15 +356,16 @@ absl::StatusOr<v1::BacktestReport> RecoveryApp::BacktestPolicy(const CallContext
 
   LedgerCopy copy;
   std::optional<Candidate> current;
-  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    copy = LedgerCopy{{}, {&config_.fee_rules, {}}, 0};
-    ASSIGN_OR_RETURN(v1::CollectionPolicy policy, TenantPolicy(tx));
-    if (ask.candidates.empty() || r.compare_with_current()) {
-      ASSIGN_OR_RETURN(domain::CollectionPolicy p, ToDomainPolicy(policy));
-      current = Candidate{"current", p, policy.version()};
-    }
-    return CopyLedger(*this, tx, tenant, ask.end.value_or(today), report, copy);
-  }));
+  RETURN_IF_ERROR(
+      store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        copy = LedgerCopy{{}, {&config_.fee_rules, {}}, 0};
+        ASSIGN_OR_RETURN(v1::CollectionPolicy policy, TenantPolicy(tx));
+        if (ask.candidates.empty() || r.compare_with_current()) {
+          ASSIGN_OR_RETURN(domain::CollectionPolicy p, ToDomainPolicy(policy));
+          current = Candidate{"current", p, policy.version()};
+        }
+        return CopyLedger(*this, tx, tenant, ask.end.value_or(today), report, copy);
+      }));
   if (current) ask.candidates.push_back(*std::move(current));
 
   ASSIGN_OR_RETURN(DayRange days, ReplayRange(copy.accounts, ask, today, tenant));

@@ -19,11 +19,11 @@
 #include "service/app/cases_internal.h"
 #include "service/app/ledger_ops.h"
 #include "service/app/partial_update.h"
+#include "service/base/errors.h"
 #include "service/base/resource_names.h"
+#include "service/base/status_macros.h"
 #include "service/store/customer_doc_cache.h"
 #include "service/store/store_wrapper.h"
-#include "service/base/errors.h"
-#include "service/base/status_macros.h"
 
 namespace collections::app {
 
@@ -131,11 +131,12 @@ v1::Case ToProtoCase(const std::string& tenant, const domain::Case& c) {
   out.set_name(absl::StrCat(CustomerResource(tenant, c.customer), "/case"));
   out.set_customer(CustomerResource(tenant, c.customer));
   out.set_display_name(c.display_name);
-  out.set_customer_kind(c.kind == domain::CustomerKind::kConsumer   ? v1::CUSTOMER_KIND_CONSUMER
-                        : c.kind == domain::CustomerKind::kBusiness ? v1::CUSTOMER_KIND_BUSINESS
-                                                                    : v1::CUSTOMER_KIND_UNSPECIFIED);
-  if (!c.customer.empty() && (c.recommendation.as_of != absl::CivilDay() ||
-                              !c.recommendation.reasons.empty())) {
+  out.set_customer_kind(c.kind == domain::CustomerKind::kConsumer ? v1::CUSTOMER_KIND_CONSUMER
+                        : c.kind == domain::CustomerKind::kBusiness
+                            ? v1::CUSTOMER_KIND_BUSINESS
+                            : v1::CUSTOMER_KIND_UNSPECIFIED);
+  if (!c.customer.empty() &&
+      (c.recommendation.as_of != absl::CivilDay() || !c.recommendation.reasons.empty())) {
     *out.mutable_recommendation() = ToProtoRecommendation(tenant, c.recommendation);
   }
   out.set_state(static_cast<v1::Case::State>(c.state));
@@ -197,9 +198,9 @@ domain::Case CaseFromProto(const v1::Case& p) {
   domain::Case c;
   if (auto cn = ParseCustomerName(p.customer(), "customer"); cn.ok()) c.customer = cn->customer;
   c.display_name = p.display_name();
-  c.kind = p.customer_kind() == v1::CUSTOMER_KIND_CONSUMER ? domain::CustomerKind::kConsumer
+  c.kind = p.customer_kind() == v1::CUSTOMER_KIND_CONSUMER   ? domain::CustomerKind::kConsumer
            : p.customer_kind() == v1::CUSTOMER_KIND_BUSINESS ? domain::CustomerKind::kBusiness
-                                                              : domain::CustomerKind::kUnspecified;
+                                                             : domain::CustomerKind::kUnspecified;
   c.state = static_cast<domain::CaseState>(p.state());
   c.stage = StageOf(p.stage());
   c.stage_entered = DayOf(p.stage_entered_date());
@@ -209,7 +210,8 @@ domain::Case CaseFromProto(const v1::Case& p) {
     domain::CasePause pause;
     pause.kind = static_cast<domain::PauseKind>(q.kind());
     pause.arrangement = q.arrangement().empty() ? "" : RelativeArrangement(q.arrangement());
-    for (const auto& inv : q.invoices()) pause.invoice_ids.push_back(inv.substr(inv.rfind('/') + 1));
+    for (const auto& inv : q.invoices())
+      pause.invoice_ids.push_back(inv.substr(inv.rfind('/') + 1));
     pause.until = DayOf(q.until());
     pause.condition = q.condition();
     c.pauses.push_back(std::move(pause));
@@ -260,7 +262,7 @@ domain::Case CaseFromProto(const v1::Case& p) {
 // ------------------------------------------------------------ keeper
 
 absl::StatusOr<std::optional<domain::Case>> CaseKeeper::Load(store::Transaction& tx,
-                                                            const std::string& customer) {
+                                                             const std::string& customer) {
   ASSIGN_OR_RETURN(auto row, tx.GetCase(customer));
   if (!row) return std::optional<domain::Case>();
   v1::Case p;
@@ -283,7 +285,8 @@ absl::StatusOr<domain::PortfolioTotals> LoadTotals(store::Transaction& tx) {
   std::vector<int64_t> v;
   for (const auto& part : parts) {
     int64_t x = 0;
-    if (!absl::SimpleAtoi(part, &x)) return absl::InternalError("stored portfolio aggregate does not parse");
+    if (!absl::SimpleAtoi(part, &x))
+      return absl::InternalError("stored portfolio aggregate does not parse");
     v.push_back(x);
   }
   if (v.size() != 6 + 2 * domain::kDelayBands || v[0] != domain::kRiskModelVersion) {
@@ -360,8 +363,8 @@ absl::StatusOr<CaseAdvance> CaseKeeper::Advance(store::Transaction& tx, const st
   CaseAdvance out;
   ASSIGN_OR_RETURN(out.account, loader_.LoadContext(tx, tenant, customer, day));
   domain::CaseEvent event{std::string(event_type), day, daily_run};
-  out.outcome = domain::Transition(before.value_or(domain::Case{}), event, out.account, policy,
-                                   prior);
+  out.outcome =
+      domain::Transition(before.value_or(domain::Case{}), event, out.account, policy, prior);
   if (write) RETURN_IF_ERROR(Put(tx, tenant, out.outcome.after, before));
   return out;
 }
@@ -422,8 +425,7 @@ class TrackingTransaction : public store::TransactionWrapper {
 
 class CaseKeepingStore : public store::StoreWrapper {
  public:
-  explicit CaseKeepingStore(std::unique_ptr<store::Store> inner)
-      : StoreWrapper(std::move(inner)) {}
+  explicit CaseKeepingStore(std::unique_ptr<store::Store> inner) : StoreWrapper(std::move(inner)) {}
   ~CaseKeepingStore() override { StopRefresher(); }
 
   void set_keeper(CaseKeeper* keeper) { keeper_ = keeper; }
@@ -475,33 +477,34 @@ class CaseKeepingStore : public store::StoreWrapper {
     // Most calls find nothing pending: ask in a read transaction, which does
     // not wait for the tenant's writers.
     bool any = false;
-    RETURN_IF_ERROR(target().Run(tenant, store::TxMode::kRead,
-                                [&](store::Transaction& tx) -> absl::Status {
-      auto stale = tx.ListStaleCases(customer, 1);
-      if (absl::IsUnimplemented(stale.status())) return absl::OkStatus();
-      if (!stale.ok()) return stale.status();
-      any = !stale->empty();
-      return absl::OkStatus();
-    }));
+    RETURN_IF_ERROR(
+        target().Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+          auto stale = tx.ListStaleCases(customer, 1);
+          if (absl::IsUnimplemented(stale.status())) return absl::OkStatus();
+          if (!stale.ok()) return stale.status();
+          any = !stale->empty();
+          return absl::OkStatus();
+        }));
     if (!any) return absl::OkStatus();
     while (true) {
       int listed = 0;
-      RETURN_IF_ERROR(target().Run(tenant, store::TxMode::kWrite,
-                                  [&](store::Transaction& tx) -> absl::Status {
-        listed = 0;
-        auto stale = tx.ListStaleCases(customer, kBatch);
-        if (absl::IsUnimplemented(stale.status())) return absl::OkStatus();
-        if (!stale.ok()) return stale.status();
-        listed = static_cast<int>(stale->size());
-        std::vector<std::string> moved;
-        for (const store::StaleCase& c : *stale) {
-          RETURN_IF_ERROR(keeper_->Advance(tx, tenant, c.customer, c.event,
-                                           domain::DayFromNumber(c.day), false)
-                              .status());
-          moved.push_back(c.customer);
-        }
-        return tx.ClearStaleCases(moved);
-      }));
+      RETURN_IF_ERROR(
+          target().Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
+            listed = 0;
+            auto stale = tx.ListStaleCases(customer, kBatch);
+            if (absl::IsUnimplemented(stale.status())) return absl::OkStatus();
+            if (!stale.ok()) return stale.status();
+            listed = static_cast<int>(stale->size());
+            std::vector<std::string> moved;
+            for (const store::StaleCase& c : *stale) {
+              RETURN_IF_ERROR(keeper_
+                                  ->Advance(tx, tenant, c.customer, c.event,
+                                            domain::DayFromNumber(c.day), false)
+                                  .status());
+              moved.push_back(c.customer);
+            }
+            return tx.ClearStaleCases(moved);
+          }));
       if (listed < kBatch) return absl::OkStatus();
     }
   }
@@ -530,7 +533,6 @@ class CaseKeepingStore : public store::StoreWrapper {
     }
     if (refresher_.joinable()) refresher_.join();
   }
-
 
  private:
   // Writes touching more customers than this defer their cases.

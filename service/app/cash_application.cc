@@ -8,10 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "service/base/resource_names.h"
-#include "service/domain/amount_limits.h"
 #include "service/base/errors.h"
+#include "service/base/resource_names.h"
 #include "service/base/status_macros.h"
+#include "service/domain/amount_limits.h"
 
 namespace collections::app {
 
@@ -20,9 +20,7 @@ namespace {
 
 using domain::InvalidInput;
 
-google::protobuf::Timestamp Now(const domain::Clock& clock) {
-  return Ts(clock.Now());
-}
+google::protobuf::Timestamp Now(const domain::Clock& clock) { return Ts(clock.Now()); }
 
 // A new document id for `ref` in `kind`: the readable form when free, the
 // hashed form (unique per reference) otherwise.
@@ -53,7 +51,8 @@ absl::StatusOr<std::vector<domain::OpenItem>> GatherOpenItems(
       for (const auto& row : page) {
         if (row.amount_due <= 0) continue;
         v1::Invoice inv;
-        if (!inv.ParseFromString(row.body)) return absl::InternalError("stored invoice does not parse");
+        if (!inv.ParseFromString(row.body))
+          return absl::InternalError("stored invoice does not parse");
         if (!names->count(row.customer)) {
           ASSIGN_OR_RETURN(v1::Customer c, ops.LoadCustomer(row.customer));
           (*names)[row.customer] = c.display_name();
@@ -150,14 +149,16 @@ absl::StatusOr<ApplyResult> StoreReviewItem(LedgerOps& ops, const domain::Clock&
   v1::UnappliedCash item;
   item.set_name(UnappliedCashName(ops.tenant(), id));
   *item.mutable_payment() = payment;
-  for (const auto& c : match.candidates) *item.add_suggestions() = ToSuggestion(ops.tenant(), c, names);
+  for (const auto& c : match.candidates)
+    *item.add_suggestions() = ToSuggestion(ops.tenant(), c, names);
   for (const auto& n : match.notes) item.add_notes(n);
   for (const auto& n : extra_notes) item.add_notes(n);
   item.set_status(v1::UnappliedCash::OPEN);
   *item.mutable_create_time() = Now(clock);
   *item.mutable_update_time() = item.create_time();
-  RETURN_IF_ERROR(ops.tx().PutDoc(store::Doc{kUnappliedCashKind, id, "", RefKey(payment.external_ref()),
-                                             payment.payer_reference(), item.SerializeAsString()}));
+  RETURN_IF_ERROR(
+      ops.tx().PutDoc(store::Doc{kUnappliedCashKind, id, "", RefKey(payment.external_ref()),
+                                 payment.payer_reference(), item.SerializeAsString()}));
   RETURN_IF_ERROR(AppendEvent(ops.tx(), clock, ctx, ops.tenant(), "unapplied_cash.created",
                               item.name(), "", nullptr, &item, ""));
   return ApplyResult{v1::RecordOutcome::CREATED, item.name()};
@@ -270,7 +271,8 @@ absl::StatusOr<ApplyResult> BankPaymentApplier::Apply(const v1::Payment& payment
   }
   ASSIGN_OR_RETURN(auto seen_item, tx.FindDocByRef(kUnappliedCashKind, key));
   if (seen_item) {
-    return ApplyResult{v1::RecordOutcome::UNCHANGED, UnappliedCashName(ops.tenant(), seen_item->id)};
+    return ApplyResult{v1::RecordOutcome::UNCHANGED,
+                       UnappliedCashName(ops.tenant(), seen_item->id)};
   }
   ASSIGN_OR_RETURN(auto seen_reversal, tx.FindDocByRef(kPaymentReversalKind, key));
   if (seen_reversal) {
@@ -324,9 +326,10 @@ absl::StatusOr<ApplyResult> BankPaymentApplier::Apply(const v1::Payment& payment
           if (item.id == a.item_id) item.amount_due.minor -= a.amount.minor;
         }
       }
-      cached.erase(std::remove_if(cached.begin(), cached.end(),
-                                  [](const domain::OpenItem& i) { return i.amount_due.minor <= 0; }),
-                   cached.end());
+      cached.erase(
+          std::remove_if(cached.begin(), cached.end(),
+                         [](const domain::OpenItem& i) { return i.amount_due.minor <= 0; }),
+          cached.end());
       return res;
     }
   }
@@ -376,29 +379,31 @@ absl::StatusOr<v1::ListUnappliedCashResponse> CashApp::ListUnappliedCash(
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
   ASSIGN_OR_RETURN(std::string after, PageStart(r));
   v1::ListUnappliedCashResponse resp;
-  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    std::vector<std::pair<std::string, v1::UnappliedCash>> found;
-    while (static_cast<int>(found.size()) <= page_size) {
-      ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kUnappliedCashKind, "", after, 500));
-      if (docs.empty()) break;
-      after = docs.back().id;
-      for (const auto& d : docs) {
-        ASSIGN_OR_RETURN(v1::UnappliedCash item, ParseDoc<v1::UnappliedCash>(d));
-        if (r.status() != v1::UnappliedCash::STATUS_UNSPECIFIED && item.status() != r.status()) {
-          continue;
+  RETURN_IF_ERROR(
+      store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        std::vector<std::pair<std::string, v1::UnappliedCash>> found;
+        while (static_cast<int>(found.size()) <= page_size) {
+          ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kUnappliedCashKind, "", after, 500));
+          if (docs.empty()) break;
+          after = docs.back().id;
+          for (const auto& d : docs) {
+            ASSIGN_OR_RETURN(v1::UnappliedCash item, ParseDoc<v1::UnappliedCash>(d));
+            if (r.status() != v1::UnappliedCash::STATUS_UNSPECIFIED &&
+                item.status() != r.status()) {
+              continue;
+            }
+            found.emplace_back(d.id, std::move(item));
+            if (static_cast<int>(found.size()) > page_size) break;
+          }
         }
-        found.emplace_back(d.id, std::move(item));
-        if (static_cast<int>(found.size()) > page_size) break;
-      }
-    }
-    for (int i = 0; i < static_cast<int>(found.size()) && i < page_size; ++i) {
-      *resp.add_items() = std::move(found[i].second);
-    }
-    if (static_cast<int>(found.size()) > page_size) {
-      resp.set_next_page_token(NextPageToken(r, found[page_size - 1].first));
-    }
-    return absl::OkStatus();
-  }));
+        for (int i = 0; i < static_cast<int>(found.size()) && i < page_size; ++i) {
+          *resp.add_items() = std::move(found[i].second);
+        }
+        if (static_cast<int>(found.size()) > page_size) {
+          resp.set_next_page_token(NextPageToken(r, found[page_size - 1].first));
+        }
+        return absl::OkStatus();
+      }));
   return resp;
 }
 
@@ -408,44 +413,46 @@ absl::StatusOr<v1::UnappliedCash> CashApp::ApplyUnappliedCash(
   RETURN_IF_ERROR(CheckTenant(ctx, n.tenant));
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.customer(), "customer"));
   if (cn.tenant != n.tenant) {
-    return InvalidInput("CROSS_TENANT_REFERENCE", "customer", "the customer belongs to another tenant");
+    return InvalidInput("CROSS_TENANT_REFERENCE", "customer",
+                        "the customer belongs to another tenant");
   }
   v1::UnappliedCash resp;
   RETURN_IF_ERROR(store_.Run(n.tenant, store::TxMode::kWrite, [&](store::Transaction& tx) {
-    return RunIdempotent(tx, r.request_id(), "CashApplicationService/ApplyUnappliedCash", r, &resp,
-                         [&]() -> absl::Status {
-      ASSIGN_OR_RETURN(auto loaded, LoadOpenItem(tx, n, r.name()));
-      auto& [doc, item] = loaded;
-      if (item.payment().reversal()) {
-        return domain::PreconditionError(
-            "UNAPPLIED_CASH_IS_REVERSAL",
-            absl::StrCat(r.name(), " is a reversal of an unknown payment; dismiss it instead"));
-      }
-      LedgerOps ops(tx, clock_, ctx, n.tenant, r.request_id());
-      v1::Payment p = item.payment();
-      p.clear_allocations();
-      if (r.allocations_size() > 0) {
-        *p.mutable_allocations() = r.allocations();
-      } else {
-        for (const auto& s : item.suggestions()) {
-          if (s.customer() == r.customer()) {
-            *p.mutable_allocations() = s.allocations();
-            break;
+    return RunIdempotent(
+        tx, r.request_id(), "CashApplicationService/ApplyUnappliedCash", r, &resp,
+        [&]() -> absl::Status {
+          ASSIGN_OR_RETURN(auto loaded, LoadOpenItem(tx, n, r.name()));
+          auto& [doc, item] = loaded;
+          if (item.payment().reversal()) {
+            return domain::PreconditionError(
+                "UNAPPLIED_CASH_IS_REVERSAL",
+                absl::StrCat(r.name(), " is a reversal of an unknown payment; dismiss it instead"));
           }
-        }
-      }
-      ASSIGN_OR_RETURN(ApplyResult res, ops.ApplyPayment(cn.customer, p));
-      v1::UnappliedCash before = item;
-      item.set_status(v1::UnappliedCash::APPLIED);
-      item.set_applied_payment(res.name);
-      *item.mutable_update_time() = Now(clock_);
-      doc.body = item.SerializeAsString();
-      RETURN_IF_ERROR(tx.PutDoc(doc));
-      RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, n.tenant, "unapplied_cash.applied", item.name(),
-                                  r.customer(), &before, &item, r.request_id()));
-      resp = item;
-      return absl::OkStatus();
-    });
+          LedgerOps ops(tx, clock_, ctx, n.tenant, r.request_id());
+          v1::Payment p = item.payment();
+          p.clear_allocations();
+          if (r.allocations_size() > 0) {
+            *p.mutable_allocations() = r.allocations();
+          } else {
+            for (const auto& s : item.suggestions()) {
+              if (s.customer() == r.customer()) {
+                *p.mutable_allocations() = s.allocations();
+                break;
+              }
+            }
+          }
+          ASSIGN_OR_RETURN(ApplyResult res, ops.ApplyPayment(cn.customer, p));
+          v1::UnappliedCash before = item;
+          item.set_status(v1::UnappliedCash::APPLIED);
+          item.set_applied_payment(res.name);
+          *item.mutable_update_time() = Now(clock_);
+          doc.body = item.SerializeAsString();
+          RETURN_IF_ERROR(tx.PutDoc(doc));
+          RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, n.tenant, "unapplied_cash.applied",
+                                      item.name(), r.customer(), &before, &item, r.request_id()));
+          resp = item;
+          return absl::OkStatus();
+        });
   }));
   return resp;
 }
@@ -459,21 +466,22 @@ absl::StatusOr<v1::UnappliedCash> CashApp::DismissUnappliedCash(
   }
   v1::UnappliedCash resp;
   RETURN_IF_ERROR(store_.Run(n.tenant, store::TxMode::kWrite, [&](store::Transaction& tx) {
-    return RunIdempotent(tx, r.request_id(), "CashApplicationService/DismissUnappliedCash", r,
-                         &resp, [&]() -> absl::Status {
-      ASSIGN_OR_RETURN(auto loaded, LoadOpenItem(tx, n, r.name()));
-      auto& [doc, item] = loaded;
-      v1::UnappliedCash before = item;
-      item.set_status(v1::UnappliedCash::DISMISSED);
-      item.set_dismiss_reason(r.reason());
-      *item.mutable_update_time() = Now(clock_);
-      doc.body = item.SerializeAsString();
-      RETURN_IF_ERROR(tx.PutDoc(doc));
-      RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, n.tenant, "unapplied_cash.dismissed",
-                                  item.name(), "", &before, &item, r.request_id()));
-      resp = item;
-      return absl::OkStatus();
-    });
+    return RunIdempotent(
+        tx, r.request_id(), "CashApplicationService/DismissUnappliedCash", r, &resp,
+        [&]() -> absl::Status {
+          ASSIGN_OR_RETURN(auto loaded, LoadOpenItem(tx, n, r.name()));
+          auto& [doc, item] = loaded;
+          v1::UnappliedCash before = item;
+          item.set_status(v1::UnappliedCash::DISMISSED);
+          item.set_dismiss_reason(r.reason());
+          *item.mutable_update_time() = Now(clock_);
+          doc.body = item.SerializeAsString();
+          RETURN_IF_ERROR(tx.PutDoc(doc));
+          RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, n.tenant, "unapplied_cash.dismissed",
+                                      item.name(), "", &before, &item, r.request_id()));
+          resp = item;
+          return absl::OkStatus();
+        });
   }));
   return resp;
 }

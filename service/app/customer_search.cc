@@ -1,9 +1,9 @@
 #include "service/app/customer_search.h"
 
 #include <algorithm>
-#include <tuple>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -45,7 +45,8 @@ std::vector<std::string> SearchTerms(absl::string_view text) {
     word.clear();
   };
   for (char c : text) {
-    if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80) {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+        static_cast<unsigned char>(c) >= 0x80) {
       word += absl::ascii_tolower(static_cast<unsigned char>(c));
     } else {
       other = other || !absl::ascii_isspace(static_cast<unsigned char>(c));
@@ -54,7 +55,8 @@ std::vector<std::string> SearchTerms(absl::string_view text) {
   }
   flush();
   std::string whole = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
-  if (other && !whole.empty() && whole.find('|') == std::string::npos && whole.find(' ') == std::string::npos) {
+  if (other && !whole.empty() && whole.find('|') == std::string::npos &&
+      whole.find(' ') == std::string::npos) {
     out.push_back(whole.substr(0, kMaxTermBytes));
   }
   std::sort(out.begin(), out.end());
@@ -98,28 +100,31 @@ absl::StatusOr<std::vector<SearchHit>> SearchCustomers(store::Store& store, cons
   // The longest word is the most selective prefix.
   const std::string scan = *std::max_element(
       words.begin(), words.end(), [](const auto& a, const auto& b) { return a.size() < b.size(); });
-  RETURN_IF_ERROR(store.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    out.clear();
-    ASSIGN_OR_RETURN(std::vector<store::Doc> rows, tx.ListDocs(kSearchKind, "", scan, kSearchScanRows));
-    std::set<std::string> seen;
-    for (const store::Doc& row : rows) {
-      if (!absl::StartsWith(row.id, scan)) break;
-      if (!seen.insert(row.customer).second) continue;
-      ASSIGN_OR_RETURN(std::optional<store::Doc> doc, tx.GetDoc(kCustomerKind, row.customer));
-      v1::Customer c;
-      if (!doc || !c.ParseFromString(doc->body)) continue;
-      // Every other word must begin a term of the name or reference, or
-      // be in the row's own term (an invoice number).
-      std::set<std::string> terms = CustomerTerms(c);
-      for (std::string& t : SearchTerms(row.id.substr(0, row.id.rfind('|')))) terms.insert(std::move(t));
-      const bool all = std::all_of(words.begin(), words.end(), [&](const std::string& w) {
-        return std::any_of(terms.begin(), terms.end(),
-                           [&](const std::string& t) { return absl::StartsWith(t, w); });
-      });
-      if (all) out.push_back({CustomerResource(tenant, row.customer), c.display_name()});
-    }
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      store.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        out.clear();
+        ASSIGN_OR_RETURN(std::vector<store::Doc> rows,
+                         tx.ListDocs(kSearchKind, "", scan, kSearchScanRows));
+        std::set<std::string> seen;
+        for (const store::Doc& row : rows) {
+          if (!absl::StartsWith(row.id, scan)) break;
+          if (!seen.insert(row.customer).second) continue;
+          ASSIGN_OR_RETURN(std::optional<store::Doc> doc, tx.GetDoc(kCustomerKind, row.customer));
+          v1::Customer c;
+          if (!doc || !c.ParseFromString(doc->body)) continue;
+          // Every other word must begin a term of the name or reference, or
+          // be in the row's own term (an invoice number).
+          std::set<std::string> terms = CustomerTerms(c);
+          for (std::string& t : SearchTerms(row.id.substr(0, row.id.rfind('|'))))
+            terms.insert(std::move(t));
+          const bool all = std::all_of(words.begin(), words.end(), [&](const std::string& w) {
+            return std::any_of(terms.begin(), terms.end(),
+                               [&](const std::string& t) { return absl::StartsWith(t, w); });
+          });
+          if (all) out.push_back({CustomerResource(tenant, row.customer), c.display_name()});
+        }
+        return absl::OkStatus();
+      }));
   std::sort(out.begin(), out.end(), [](const SearchHit& a, const SearchHit& b) {
     return std::tie(a.display_name, a.customer) < std::tie(b.display_name, b.customer);
   });
@@ -131,42 +136,45 @@ absl::Status MigrateCustomerSearch(store::Store& store) {
   ASSIGN_OR_RETURN(std::vector<std::string> tenants, store.ListTenants());
   for (const std::string& tenant : tenants) {
     bool needed = false;
-    RETURN_IF_ERROR(store.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-      ASSIGN_OR_RETURN(auto index, tx.ListDocs(kSearchKind, "", "", 1));
-      ASSIGN_OR_RETURN(auto customers, tx.ListDocs(kCustomerKind, "", "", 1));
-      needed = index.empty() && !customers.empty();
-      return absl::OkStatus();
-    }));
+    RETURN_IF_ERROR(
+        store.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+          ASSIGN_OR_RETURN(auto index, tx.ListDocs(kSearchKind, "", "", 1));
+          ASSIGN_OR_RETURN(auto customers, tx.ListDocs(kCustomerKind, "", "", 1));
+          needed = index.empty() && !customers.empty();
+          return absl::OkStatus();
+        }));
     if (!needed) continue;
     for (std::string after;;) {
       bool more = false;
-      RETURN_IF_ERROR(store.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kCustomerKind, "", after, kMigrateBatch));
-        for (const store::Doc& d : docs) {
-          v1::Customer c;
-          if (!c.ParseFromString(d.body)) return absl::InternalError("bad stored customer");
-          RETURN_IF_ERROR(IndexCustomer(tx, d.id, nullptr, c));
-        }
-        more = static_cast<int>(docs.size()) == kMigrateBatch;
-        if (!docs.empty()) after = docs.back().id;
-        return absl::OkStatus();
-      }));
+      RETURN_IF_ERROR(
+          store.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
+            ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kCustomerKind, "", after, kMigrateBatch));
+            for (const store::Doc& d : docs) {
+              v1::Customer c;
+              if (!c.ParseFromString(d.body)) return absl::InternalError("bad stored customer");
+              RETURN_IF_ERROR(IndexCustomer(tx, d.id, nullptr, c));
+            }
+            more = static_cast<int>(docs.size()) == kMigrateBatch;
+            if (!docs.empty()) after = docs.back().id;
+            return absl::OkStatus();
+          }));
       if (!more) break;
     }
     for (std::string after;;) {
       bool more = false;
-      RETURN_IF_ERROR(store.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
-        store::InvoiceFilter f;
-        f.after_id = after;
-        f.limit = kMigrateBatch;
-        ASSIGN_OR_RETURN(auto rows, tx.ListInvoices(f));
-        for (const store::InvoiceRow& r : rows) {
-          RETURN_IF_ERROR(IndexInvoiceNumber(tx, r.customer, "", r.number));
-        }
-        more = static_cast<int>(rows.size()) == kMigrateBatch;
-        if (!rows.empty()) after = rows.back().id;
-        return absl::OkStatus();
-      }));
+      RETURN_IF_ERROR(
+          store.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
+            store::InvoiceFilter f;
+            f.after_id = after;
+            f.limit = kMigrateBatch;
+            ASSIGN_OR_RETURN(auto rows, tx.ListInvoices(f));
+            for (const store::InvoiceRow& r : rows) {
+              RETURN_IF_ERROR(IndexInvoiceNumber(tx, r.customer, "", r.number));
+            }
+            more = static_cast<int>(rows.size()) == kMigrateBatch;
+            if (!rows.empty()) after = rows.back().id;
+            return absl::OkStatus();
+          }));
       if (!more) break;
     }
   }

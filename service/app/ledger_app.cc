@@ -13,11 +13,11 @@
 #include "service/app/cash_application.h"
 #include "service/app/ledger_ops.h"
 #include "service/app/partial_update.h"
-#include "service/base/resource_names.h"
-#include "service/domain/amount_limits.h"
 #include "service/base/errors.h"
-#include "service/domain/ledger.h"
+#include "service/base/resource_names.h"
 #include "service/base/status_macros.h"
+#include "service/domain/amount_limits.h"
+#include "service/domain/ledger.h"
 #include "service/messages/convert.h"
 
 namespace collections::app {
@@ -35,14 +35,15 @@ absl::StatusOr<Msg> GetChildDoc(store::Store& store, const CallContext& ctx,
   ASSIGN_OR_RETURN(ChildName n, ParseChildName(name, collection, "name"));
   RETURN_IF_ERROR(CheckTenant(ctx, n.tenant));
   Msg out;
-  RETURN_IF_ERROR(store.Run(n.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kind, n.id));
-    if (!doc || doc->customer != n.customer) {
-      return domain::NotFoundError(reason, absl::StrCat(name, " does not exist"));
-    }
-    ASSIGN_OR_RETURN(out, ParseDoc<Msg>(*doc));
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      store.Run(n.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kind, n.id));
+        if (!doc || doc->customer != n.customer) {
+          return domain::NotFoundError(reason, absl::StrCat(name, " does not exist"));
+        }
+        ASSIGN_OR_RETURN(out, ParseDoc<Msg>(*doc));
+        return absl::OkStatus();
+      }));
   return out;
 }
 
@@ -55,26 +56,26 @@ absl::StatusOr<Resp> ListChildDocs(store::Store& store, const CallContext& ctx, 
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
   ASSIGN_OR_RETURN(std::string after, PageStart(r));
   Resp resp;
-  RETURN_IF_ERROR(store.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kind, cn.customer, after, page_size + 1));
-    for (int i = 0; i < static_cast<int>(docs.size()) && i < page_size; ++i) {
-      ASSIGN_OR_RETURN(*(resp.*field)()->Add(), ParseDoc<Msg>(docs[i]));
-    }
-    if (static_cast<int>(docs.size()) > page_size) {
-      resp.set_next_page_token(NextPageToken(r, docs[page_size - 1].id));
-    }
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      store.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kind, cn.customer, after, page_size + 1));
+        for (int i = 0; i < static_cast<int>(docs.size()) && i < page_size; ++i) {
+          ASSIGN_OR_RETURN(*(resp.*field)()->Add(), ParseDoc<Msg>(docs[i]));
+        }
+        if (static_cast<int>(docs.size()) > page_size) {
+          resp.set_next_page_token(NextPageToken(r, docs[page_size - 1].id));
+        }
+        return absl::OkStatus();
+      }));
   return resp;
 }
 
 // Runs one mutation of a customer-owned record in a write transaction with
 // request_id idempotency.
 template <typename Resp>
-absl::StatusOr<Resp> Mutate(store::Store& store, const domain::Clock& clock,
-                            const CallContext& ctx, const std::string& tenant,
-                            const std::string& request_id, absl::string_view method,
-                            const google::protobuf::Message& request,
+absl::StatusOr<Resp> Mutate(store::Store& store, const domain::Clock& clock, const CallContext& ctx,
+                            const std::string& tenant, const std::string& request_id,
+                            absl::string_view method, const google::protobuf::Message& request,
                             const std::function<absl::StatusOr<Resp>(LedgerOps&)>& fn) {
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   Resp resp;
@@ -90,7 +91,8 @@ absl::StatusOr<Resp> Mutate(store::Store& store, const domain::Clock& clock,
 
 }  // namespace
 
-absl::StatusOr<absl::CivilDay> LedgerApp::AsOf(const v1::Date& date, absl::string_view field) const {
+absl::StatusOr<absl::CivilDay> LedgerApp::AsOf(const v1::Date& date,
+                                               absl::string_view field) const {
   return ResolveAsOf(date, clock_, AsOfUse::kRead, field);  // ledger reports write nothing
 }
 
@@ -99,11 +101,12 @@ absl::StatusOr<v1::Customer> LedgerApp::GetCustomer(const CallContext& ctx,
   ASSIGN_OR_RETURN(CustomerName n, ParseCustomerName(r.name(), "name"));
   RETURN_IF_ERROR(CheckTenant(ctx, n.tenant));
   v1::Customer out;
-  RETURN_IF_ERROR(store_.Run(n.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    LedgerOps ops(tx, clock_, ctx, n.tenant, "");
-    ASSIGN_OR_RETURN(out, ops.LoadCustomer(n.customer));
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      store_.Run(n.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        LedgerOps ops(tx, clock_, ctx, n.tenant, "");
+        ASSIGN_OR_RETURN(out, ops.LoadCustomer(n.customer));
+        return absl::OkStatus();
+      }));
   StampEtag(&out);
   return out;
 }
@@ -115,32 +118,33 @@ absl::StatusOr<v1::ListCustomersResponse> LedgerApp::ListCustomers(
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
   ASSIGN_OR_RETURN(std::string after, PageStart(r));
   v1::ListCustomersResponse resp;
-  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kCustomerKind, "", after, page_size + 1));
-    for (int i = 0; i < static_cast<int>(docs.size()) && i < page_size; ++i) {
-      ASSIGN_OR_RETURN(*resp.add_customers(), ParseDoc<v1::Customer>(docs[i]));
-      StampEtag(resp.mutable_customers()->Mutable(i));
-    }
-    if (static_cast<int>(docs.size()) > page_size) {
-      resp.set_next_page_token(NextPageToken(r, docs[page_size - 1].id));
-    }
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kCustomerKind, "", after, page_size + 1));
+        for (int i = 0; i < static_cast<int>(docs.size()) && i < page_size; ++i) {
+          ASSIGN_OR_RETURN(*resp.add_customers(), ParseDoc<v1::Customer>(docs[i]));
+          StampEtag(resp.mutable_customers()->Mutable(i));
+        }
+        if (static_cast<int>(docs.size()) > page_size) {
+          resp.set_next_page_token(NextPageToken(r, docs[page_size - 1].id));
+        }
+        return absl::OkStatus();
+      }));
   return resp;
 }
 
 absl::StatusOr<v1::Customer> LedgerApp::UpsertCustomer(const CallContext& ctx,
                                                        const v1::UpsertCustomerRequest& r) {
   ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(r.parent(), "parent"));
-  return Mutate<v1::Customer>(store_, clock_, ctx, tenant, r.request_id(), "UpsertCustomer", r,
-                              [&](LedgerOps& ops) -> absl::StatusOr<v1::Customer> {
-                                ASSIGN_OR_RETURN(ApplyResult res,
-                                                 ops.ApplyCustomer(r.customer(), r.update_mask()));
-                                ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(res.name, "name"));
-                                ASSIGN_OR_RETURN(v1::Customer out, ops.LoadCustomer(cn.customer));
-                                StampEtag(&out);
-                                return out;
-                              });
+  return Mutate<v1::Customer>(
+      store_, clock_, ctx, tenant, r.request_id(), "UpsertCustomer", r,
+      [&](LedgerOps& ops) -> absl::StatusOr<v1::Customer> {
+        ASSIGN_OR_RETURN(ApplyResult res, ops.ApplyCustomer(r.customer(), r.update_mask()));
+        ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(res.name, "name"));
+        ASSIGN_OR_RETURN(v1::Customer out, ops.LoadCustomer(cn.customer));
+        StampEtag(&out);
+        return out;
+      });
 }
 
 absl::StatusOr<v1::Invoice> LedgerApp::GetInvoice(const CallContext& ctx,
@@ -148,17 +152,18 @@ absl::StatusOr<v1::Invoice> LedgerApp::GetInvoice(const CallContext& ctx,
   ASSIGN_OR_RETURN(ChildName n, ParseChildName(r.name(), kInvoices, "name"));
   RETURN_IF_ERROR(CheckTenant(ctx, n.tenant));
   v1::Invoice out;
-  RETURN_IF_ERROR(store_.Run(n.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    LedgerOps ops(tx, clock_, ctx, n.tenant, "");
-    ASSIGN_OR_RETURN(out, ops.LoadInvoice(n.customer, n.id));
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      store_.Run(n.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        LedgerOps ops(tx, clock_, ctx, n.tenant, "");
+        ASSIGN_OR_RETURN(out, ops.LoadInvoice(n.customer, n.id));
+        return absl::OkStatus();
+      }));
   StampEtag(&out);
   return out;
 }
 
-absl::StatusOr<v1::ListInvoicesResponse> LedgerApp::ListInvoices(
-    const CallContext& ctx, const v1::ListInvoicesRequest& r) {
+absl::StatusOr<v1::ListInvoicesResponse> LedgerApp::ListInvoices(const CallContext& ctx,
+                                                                 const v1::ListInvoicesRequest& r) {
   std::string tenant, customer;
   if (auto cn = ParseCustomerName(r.parent(), "parent"); cn.ok()) {
     tenant = cn->tenant;
@@ -197,35 +202,37 @@ absl::StatusOr<v1::ListInvoicesResponse> LedgerApp::ListInvoices(
     f.overdue_as_of_day = domain::DayNumber(d);
   }
   v1::ListInvoicesResponse resp;
-  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, tx.ListInvoices(f));
-    for (int i = 0; i < static_cast<int>(rows.size()) && i < page_size; ++i) {
-      v1::Invoice* inv = resp.add_invoices();
-      if (!inv->ParseFromString(rows[i].body)) {
-        return absl::InternalError("stored invoice does not parse");
-      }
-      StampEtag(inv);
-    }
-    if (static_cast<int>(rows.size()) > page_size) {
-      resp.set_next_page_token(NextPageToken(r, rows[page_size - 1].id));
-    }
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(auto rows, tx.ListInvoices(f));
+        for (int i = 0; i < static_cast<int>(rows.size()) && i < page_size; ++i) {
+          v1::Invoice* inv = resp.add_invoices();
+          if (!inv->ParseFromString(rows[i].body)) {
+            return absl::InternalError("stored invoice does not parse");
+          }
+          StampEtag(inv);
+        }
+        if (static_cast<int>(rows.size()) > page_size) {
+          resp.set_next_page_token(NextPageToken(r, rows[page_size - 1].id));
+        }
+        return absl::OkStatus();
+      }));
   return resp;
 }
 
 absl::StatusOr<v1::Invoice> LedgerApp::UpsertInvoice(const CallContext& ctx,
                                                      const v1::UpsertInvoiceRequest& r) {
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.parent(), "parent"));
-  return Mutate<v1::Invoice>(store_, clock_, ctx, cn.tenant, r.request_id(), "UpsertInvoice", r,
-                             [&](LedgerOps& ops) -> absl::StatusOr<v1::Invoice> {
-                               ASSIGN_OR_RETURN(ApplyResult res, ops.ApplyInvoice(cn.customer, r.invoice(),
-                                                                                  r.update_mask()));
-                               ASSIGN_OR_RETURN(ChildName n, ParseChildName(res.name, kInvoices, "name"));
-                               ASSIGN_OR_RETURN(v1::Invoice out, ops.LoadInvoice(cn.customer, n.id));
-                               StampEtag(&out);
-                               return out;
-                             });
+  return Mutate<v1::Invoice>(
+      store_, clock_, ctx, cn.tenant, r.request_id(), "UpsertInvoice", r,
+      [&](LedgerOps& ops) -> absl::StatusOr<v1::Invoice> {
+        ASSIGN_OR_RETURN(ApplyResult res,
+                         ops.ApplyInvoice(cn.customer, r.invoice(), r.update_mask()));
+        ASSIGN_OR_RETURN(ChildName n, ParseChildName(res.name, kInvoices, "name"));
+        ASSIGN_OR_RETURN(v1::Invoice out, ops.LoadInvoice(cn.customer, n.id));
+        StampEtag(&out);
+        return out;
+      });
 }
 
 absl::StatusOr<v1::Invoice> LedgerApp::VoidInvoice(const CallContext& ctx,
@@ -265,11 +272,10 @@ absl::StatusOr<v1::Payment> LedgerApp::GetPayment(const CallContext& ctx,
                                   "PAYMENT_NOT_FOUND");
 }
 
-absl::StatusOr<v1::ListPaymentsResponse> LedgerApp::ListPayments(
-    const CallContext& ctx, const v1::ListPaymentsRequest& r) {
+absl::StatusOr<v1::ListPaymentsResponse> LedgerApp::ListPayments(const CallContext& ctx,
+                                                                 const v1::ListPaymentsRequest& r) {
   return ListChildDocs<v1::Payment, v1::ListPaymentsResponse>(
-      store_, ctx, r, kPaymentKind,
-      &v1::ListPaymentsResponse::mutable_payments);
+      store_, ctx, r, kPaymentKind, &v1::ListPaymentsResponse::mutable_payments);
 }
 
 absl::StatusOr<v1::CreditNote> LedgerApp::RecordCreditNote(const CallContext& ctx,
@@ -299,8 +305,7 @@ absl::StatusOr<v1::CreditNote> LedgerApp::GetCreditNote(const CallContext& ctx,
 absl::StatusOr<v1::ListCreditNotesResponse> LedgerApp::ListCreditNotes(
     const CallContext& ctx, const v1::ListCreditNotesRequest& r) {
   return ListChildDocs<v1::CreditNote, v1::ListCreditNotesResponse>(
-      store_, ctx, r, kCreditNoteKind,
-      &v1::ListCreditNotesResponse::mutable_credit_notes);
+      store_, ctx, r, kCreditNoteKind, &v1::ListCreditNotesResponse::mutable_credit_notes);
 }
 
 // ------------------------------------------------------------------- sync
@@ -311,11 +316,16 @@ namespace {
 // payments, so a chunk may list them in any order.
 int ApplyRank(const v1::SyncRecord& r) {
   switch (r.record_case()) {
-    case v1::SyncRecord::kCustomer: return 0;
-    case v1::SyncRecord::kInvoice: return 1;
-    case v1::SyncRecord::kCreditNote: return 2;
-    case v1::SyncRecord::kPayment: return 3;
-    default: return 4;
+    case v1::SyncRecord::kCustomer:
+      return 0;
+    case v1::SyncRecord::kInvoice:
+      return 1;
+    case v1::SyncRecord::kCreditNote:
+      return 2;
+    case v1::SyncRecord::kPayment:
+      return 3;
+    default:
+      return 4;
   }
 }
 
@@ -387,7 +397,8 @@ absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRe
     outcomes[i].set_chunk_index(chunk.chunk_index());
     outcomes[i].set_record_index(i);
     outcomes[i].set_source_location(chunk.records(i).source_location());
-    if (const auto* ref = messages::RefOf(chunk.records(i))) *outcomes[i].mutable_external_ref() = *ref;
+    if (const auto* ref = messages::RefOf(chunk.records(i)))
+      *outcomes[i].mutable_external_ref() = *ref;
   }
   std::vector<int> order(n);
   for (int i = 0; i < n; ++i) order[i] = i;
@@ -417,49 +428,50 @@ absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRe
   CallContext sync_ctx = ctx;
   sync_ctx.actor = absl::StrCat(actor, " sync:", chunk.sync_id());
   if (!bad) {
-    absl::Status st = store_.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
-      LedgerOps ops(tx, clock_, sync_ctx, tenant, "");
-      BankPaymentApplier bank_payments(ops, clock_, sync_ctx);
-      if (chunk.validate_only() && earlier != nullptr) ReplayEarlierChunks(ops, *earlier);
-      for (int i : order) {
-        const auto& rec = chunk.records(i);
-        absl::StatusOr<ApplyResult> res;
-        if (rec.record_case() == v1::SyncRecord::kCustomer) {
-          res = ops.ApplyCustomer(rec.customer(), rec.update_mask());
-        } else if (rec.has_payment() && rec.customer_ref().empty()) {
-          // A bank payment: it names no customer, so cash
-          // application finds the customer from its references.
-          res = bank_payments.Apply(rec.payment());
-        } else {
-          const v1::ExternalRef* ref = messages::RefOf(rec);
-          auto customer = ops.ResolveCustomer(rec.customer_ref(), ref->source_system());
-          if (!customer.ok()) {
-            res = customer.status();
-          } else if (rec.has_invoice()) {
-            res = ops.ApplyInvoice(*customer, rec.invoice(), rec.update_mask());
-          } else if (rec.has_credit_note()) {
-            res = ops.ApplyCreditNote(*customer, rec.credit_note(), rec.update_mask());
-          } else {
-            res = ops.ApplyPayment(*customer, rec.payment(), rec.update_mask());
+    absl::Status st =
+        store_.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
+          LedgerOps ops(tx, clock_, sync_ctx, tenant, "");
+          BankPaymentApplier bank_payments(ops, clock_, sync_ctx);
+          if (chunk.validate_only() && earlier != nullptr) ReplayEarlierChunks(ops, *earlier);
+          for (int i : order) {
+            const auto& rec = chunk.records(i);
+            absl::StatusOr<ApplyResult> res;
+            if (rec.record_case() == v1::SyncRecord::kCustomer) {
+              res = ops.ApplyCustomer(rec.customer(), rec.update_mask());
+            } else if (rec.has_payment() && rec.customer_ref().empty()) {
+              // A bank payment: it names no customer, so cash
+              // application finds the customer from its references.
+              res = bank_payments.Apply(rec.payment());
+            } else {
+              const v1::ExternalRef* ref = messages::RefOf(rec);
+              auto customer = ops.ResolveCustomer(rec.customer_ref(), ref->source_system());
+              if (!customer.ok()) {
+                res = customer.status();
+              } else if (rec.has_invoice()) {
+                res = ops.ApplyInvoice(*customer, rec.invoice(), rec.update_mask());
+              } else if (rec.has_credit_note()) {
+                res = ops.ApplyCreditNote(*customer, rec.credit_note(), rec.update_mask());
+              } else {
+                res = ops.ApplyPayment(*customer, rec.payment(), rec.update_mask());
+              }
+            }
+            if (!res.ok()) {
+              if (res.status().code() == absl::StatusCode::kInternal ||
+                  res.status().code() == absl::StatusCode::kAborted ||
+                  res.status().code() == absl::StatusCode::kUnavailable) {
+                return res.status();
+              }
+              reject(i, res.status());
+              return domain::WithReason(absl::CancelledError("chunk rejected"), "CHUNK_REJECTED");
+            }
+            outcomes[i].set_kind(res->kind);
+            outcomes[i].set_name(res->name);
           }
-        }
-        if (!res.ok()) {
-          if (res.status().code() == absl::StatusCode::kInternal ||
-              res.status().code() == absl::StatusCode::kAborted ||
-              res.status().code() == absl::StatusCode::kUnavailable) {
-            return res.status();
+          if (chunk.validate_only()) {
+            return domain::WithReason(absl::CancelledError("validate only"), "VALIDATE_ONLY");
           }
-          reject(i, res.status());
-          return domain::WithReason(absl::CancelledError("chunk rejected"), "CHUNK_REJECTED");
-        }
-        outcomes[i].set_kind(res->kind);
-        outcomes[i].set_name(res->name);
-      }
-      if (chunk.validate_only()) {
-        return domain::WithReason(absl::CancelledError("validate only"), "VALIDATE_ONLY");
-      }
-      return absl::OkStatus();
-    });
+          return absl::OkStatus();
+        });
     if (!st.ok() && domain::ReasonOf(st) != "CHUNK_REJECTED" &&
         domain::ReasonOf(st) != "VALIDATE_ONLY") {
       return st;
@@ -480,9 +492,15 @@ absl::Status LedgerApp::SyncChunk(const CallContext& ctx, const v1::SyncLedgerRe
   }
   for (auto& o : outcomes) {
     switch (o.kind()) {
-      case v1::RecordOutcome::CREATED: response->set_created(response->created() + 1); break;
-      case v1::RecordOutcome::UPDATED: response->set_updated(response->updated() + 1); break;
-      case v1::RecordOutcome::UNCHANGED: response->set_unchanged(response->unchanged() + 1); break;
+      case v1::RecordOutcome::CREATED:
+        response->set_created(response->created() + 1);
+        break;
+      case v1::RecordOutcome::UPDATED:
+        response->set_updated(response->updated() + 1);
+        break;
+      case v1::RecordOutcome::UNCHANGED:
+        response->set_unchanged(response->unchanged() + 1);
+        break;
       default:
         if (o.reason() != "CHUNK_REJECTED") response->set_rejected(response->rejected() + 1);
         break;
@@ -526,12 +544,13 @@ absl::StatusOr<v1::AccountSummary> LedgerApp::GetAccountSummary(
   ASSIGN_OR_RETURN(auto specs, Buckets(r.bucket_bounds()));
   AccountSnapshot snap;
   v1::AccountArrangements arrangements;
-  RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    LedgerOps ops(tx, clock_, ctx, cn.tenant, "");
-    ASSIGN_OR_RETURN(snap, ops.LoadAccount(cn.customer));
-    ASSIGN_OR_RETURN(arrangements, LoadAccountArrangements(tx, cn.tenant, cn.customer, as_of));
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        LedgerOps ops(tx, clock_, ctx, cn.tenant, "");
+        ASSIGN_OR_RETURN(snap, ops.LoadAccount(cn.customer));
+        ASSIGN_OR_RETURN(arrangements, LoadAccountArrangements(tx, cn.tenant, cn.customer, as_of));
+        return absl::OkStatus();
+      }));
   ASSIGN_OR_RETURN(
       domain::AccountFacts facts,
       domain::SummarizeAccount(snap.invoice_states, snap.credits, snap.payment_days, as_of, specs));
@@ -583,22 +602,23 @@ absl::StatusOr<v1::AgingReport> LedgerApp::GetAgingReport(const CallContext& ctx
   q.currency = r.currency_code();
   std::map<std::string, v1::Customer> customers;  // only when filtering by kind
   if (r.customer_kind() != v1::CUSTOMER_KIND_UNSPECIFIED) {
-    RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-      std::string last;
-      while (true) {
-        ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kCustomerKind, "", last, 1000));
-        if (docs.empty()) break;
-        last = docs.back().id;
-        for (const auto& d : docs) {
-          ASSIGN_OR_RETURN(v1::Customer c, ParseDoc<v1::Customer>(d));
-          if (c.kind() == r.customer_kind()) {
-            q.customers.push_back(d.id);
-            customers[d.id] = std::move(c);
+    RETURN_IF_ERROR(
+        store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+          std::string last;
+          while (true) {
+            ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kCustomerKind, "", last, 1000));
+            if (docs.empty()) break;
+            last = docs.back().id;
+            for (const auto& d : docs) {
+              ASSIGN_OR_RETURN(v1::Customer c, ParseDoc<v1::Customer>(d));
+              if (c.kind() == r.customer_kind()) {
+                q.customers.push_back(d.id);
+                customers[d.id] = std::move(c);
+              }
+            }
           }
-        }
-      }
-      return absl::OkStatus();
-    }));
+          return absl::OkStatus();
+        }));
     if (q.customers.empty()) q.customers.push_back("\x01none");
   }
   ASSIGN_OR_RETURN(std::vector<store::AgingCell> cells, store_.Aging(tenant, q));
@@ -681,22 +701,23 @@ absl::StatusOr<v1::AgingReport> LedgerApp::GetAgingReport(const CallContext& ctx
     row->set_invoice_count(static_cast<int>(t.count));
   }
   if (by_customer && !page_customers.empty()) {
-    RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-      for (auto& row : *out.mutable_rows()) {
-        ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(row.customer(), "customer"));
-        auto it = customers.find(cn.customer);
-        if (it != customers.end()) {
-          row.set_display_name(it->second.display_name());
-          continue;
-        }
-        ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kCustomerKind, cn.customer));
-        if (doc) {
-          ASSIGN_OR_RETURN(v1::Customer c, ParseDoc<v1::Customer>(*doc));
-          row.set_display_name(c.display_name());
-        }
-      }
-      return absl::OkStatus();
-    }));
+    RETURN_IF_ERROR(
+        store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+          for (auto& row : *out.mutable_rows()) {
+            ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(row.customer(), "customer"));
+            auto it = customers.find(cn.customer);
+            if (it != customers.end()) {
+              row.set_display_name(it->second.display_name());
+              continue;
+            }
+            ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kCustomerKind, cn.customer));
+            if (doc) {
+              ASSIGN_OR_RETURN(v1::Customer c, ParseDoc<v1::Customer>(*doc));
+              row.set_display_name(c.display_name());
+            }
+          }
+          return absl::OkStatus();
+        }));
   }
   return out;
 }

@@ -17,11 +17,11 @@
 #include "service/app/ledger_ops.h"
 #include "service/app/ledger_ops_internal.h"
 #include "service/app/partial_update.h"
+#include "service/base/errors.h"
 #include "service/base/resource_names.h"
+#include "service/base/status_macros.h"
 #include "service/domain/amount_limits.h"
 #include "service/messages/convert.h"
-#include "service/base/errors.h"
-#include "service/base/status_macros.h"
 
 namespace collections::app {
 
@@ -83,8 +83,8 @@ const OutputOnlyFields& CustomerOutputOnly() {
 }
 const OutputOnlyFields& InvoiceOutputOnly() {
   static const auto* f = new OutputOnlyFields{
-      "name",     "external_ref",       "status",    "amount_due",  "amount_paid", "amount_credited",
-      "voided",   "amount_written_off", "paid_date", "create_time", "update_time", "etag"};
+      "name",   "external_ref",       "status",    "amount_due",  "amount_paid", "amount_credited",
+      "voided", "amount_written_off", "paid_date", "create_time", "update_time", "etag"};
   return *f;
 }
 const OutputOnlyFields& SettlingDocOutputOnly() {
@@ -156,8 +156,8 @@ absl::StatusOr<Msg> MaskedSettlingDoc(store::Transaction& tx, const std::string&
 
 absl::StatusOr<ApplyResult> LedgerOps::ApplyCustomer(const v1::Customer& given,
                                                      const google::protobuf::FieldMask& mask) {
-  RETURN_IF_ERROR(ValidateUpdateMask(v1::Customer::descriptor(), mask, CustomerOutputOnly(),
-                                     "update_mask"));
+  RETURN_IF_ERROR(
+      ValidateUpdateMask(v1::Customer::descriptor(), mask, CustomerOutputOnly(), "update_mask"));
   v1::Customer in = given;
   std::optional<store::Doc> existing;
   if (!in.has_external_ref() && !in.name().empty()) {
@@ -169,8 +169,9 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCustomer(const v1::Customer& given,
     ASSIGN_OR_RETURN(existing, tx_.GetDoc(kCustomerKind, cn.customer));
     if (!existing) {
       return domain::NotFoundError("CUSTOMER_NOT_FOUND",
-                                   absl::StrCat(in.name(), " does not exist; give external_ref "
-                                                           "to create it"));
+                                   absl::StrCat(in.name(),
+                                                " does not exist; give external_ref "
+                                                "to create it"));
     }
     v1::Customer stored;
     if (!stored.ParseFromString(existing->body)) return absl::InternalError("bad stored customer");
@@ -241,8 +242,8 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCustomer(const v1::Customer& given,
 absl::StatusOr<ApplyResult> LedgerOps::ApplyInvoice(const std::string& customer_id,
                                                     const v1::Invoice& in,
                                                     const google::protobuf::FieldMask& mask) {
-  RETURN_IF_ERROR(ValidateUpdateMask(v1::Invoice::descriptor(), mask, InvoiceOutputOnly(),
-                                     "update_mask"));
+  RETURN_IF_ERROR(
+      ValidateUpdateMask(v1::Invoice::descriptor(), mask, InvoiceOutputOnly(), "update_mask"));
   RETURN_IF_ERROR(ValidateRef(in.external_ref(), "invoice.external_ref"));
   RETURN_IF_ERROR(RequireCustomer(customer_id));
   const std::string ref = RefKey(in.external_ref());
@@ -287,9 +288,9 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyInvoice(const std::string& customer_
     if (next.total().minor_units() < settled) {
       return domain::PreconditionError(
           "INVOICE_TOTAL_BELOW_SETTLED",
-          absl::StrCat(before.name(), ": new total ",
-                       domain::FormatMoney(ToMoney(next.total())), " is below the ",
-                       domain::FormatMoney({existing->currency, settled}), " already settled"));
+          absl::StrCat(before.name(), ": new total ", domain::FormatMoney(ToMoney(next.total())),
+                       " is below the ", domain::FormatMoney({existing->currency, settled}),
+                       " already settled"));
     }
     row = *existing;
     update = true;
@@ -325,7 +326,8 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyInvoice(const std::string& customer_
   row.status = next.status();
   row.body = next.SerializeAsString();
   RETURN_IF_ERROR(tx_.PutInvoice(row));
-  RETURN_IF_ERROR(IndexInvoiceNumber(tx_, customer_id, update ? before.number() : "", next.number()));
+  RETURN_IF_ERROR(
+      IndexInvoiceNumber(tx_, customer_id, update ? before.number() : "", next.number()));
   if (update) {
     RETURN_IF_ERROR(RefreshInvoice(row.id));
     ASSIGN_OR_RETURN(v1::Invoice after, LoadInvoice(customer_id, row.id));
@@ -350,7 +352,8 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyPayment(const std::string& customer_
   ASSIGN_OR_RETURN(auto existing, FindOwnedDoc(kPaymentKind, in.external_ref(), customer_id,
                                                "PAYMENT_CUSTOMER_CHANGED", &before, &id));
   ASSIGN_OR_RETURN(absl::CivilDay day, ToDay(in.received_date(), "payment.received_date"));
-  const bool same_input = existing && MessageDifferencer::Equals(PaymentInput(before), PaymentInput(in));
+  const bool same_input =
+      existing && MessageDifferencer::Equals(PaymentInput(before), PaymentInput(in));
   if (same_input && in.allocations().empty()) {
     // A replay without explicit allocations keeps the allocation made first.
     return ApplyResult{v1::RecordOutcome::UNCHANGED, before.name()};
@@ -395,7 +398,7 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyCreditNote(const std::string& custom
   absl::StatusOr<std::optional<store::InvoiceRow>> found;
   if (!in.invoice().empty() || !in.invoice_number().empty()) {
     found = LookupInvoice(customer_id, in.invoice(), in.invoice_number(), "credit_note",
-                               in.external_ref().source_system());
+                          in.external_ref().source_system());
     // EN 16931 BG-3: the preceding invoice reference is information, not a
     // precondition. A credit note naming an invoice the service does not
     // hold (yet) is kept as unapplied credit with the reference, and

@@ -17,11 +17,11 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "service/app/customer_search.h"
 #include "service/app/partial_update.h"
+#include "service/base/errors.h"
 #include "service/base/resource_names.h"
+#include "service/base/status_macros.h"
 #include "service/domain/amount_limits.h"
 #include "service/messages/convert.h"
-#include "service/base/errors.h"
-#include "service/base/status_macros.h"
 
 namespace collections::app {
 
@@ -94,9 +94,9 @@ absl::StatusOr<std::optional<store::InvoiceRow>> LedgerOps::FindInvoiceByRef(
 absl::StatusOr<v1::Customer> LedgerOps::LoadCustomer(const std::string& customer_id) {
   ASSIGN_OR_RETURN(auto doc, tx_.GetDoc(kCustomerKind, customer_id));
   if (!doc) {
-    return domain::NotFoundError("CUSTOMER_NOT_FOUND",
-                                 absl::StrCat(CustomerResource(tenant_, customer_id),
-                                              " does not exist"));
+    return domain::NotFoundError(
+        "CUSTOMER_NOT_FOUND",
+        absl::StrCat(CustomerResource(tenant_, customer_id), " does not exist"));
   }
   v1::Customer c;
   if (!c.ParseFromString(doc->body)) return absl::InternalError("stored customer does not parse");
@@ -115,7 +115,8 @@ absl::StatusOr<v1::Invoice> LedgerOps::LoadInvoice(const std::string& customer_i
   if (!row || row->customer != customer_id) {
     return domain::NotFoundError(
         "INVOICE_NOT_FOUND",
-        absl::StrCat(ChildResource(tenant_, customer_id, kInvoices, invoice_id), " does not exist"));
+        absl::StrCat(ChildResource(tenant_, customer_id, kInvoices, invoice_id),
+                     " does not exist"));
   }
   v1::Invoice inv;
   if (!inv.ParseFromString(row->body)) return absl::InternalError("stored invoice does not parse");
@@ -137,7 +138,8 @@ absl::StatusOr<std::string> LedgerOps::ResolveCustomer(const std::string& ref,
     return InvalidInput("MISSING_CUSTOMER", "customer_ref",
                         "name the customer by resource name or external id");
   }
-  ASSIGN_OR_RETURN(auto doc, tx_.FindDocByRef(kCustomerKind, absl::StrCat(source_system, "/", ref)));
+  ASSIGN_OR_RETURN(auto doc,
+                   tx_.FindDocByRef(kCustomerKind, absl::StrCat(source_system, "/", ref)));
   if (!doc && ref.find('/') != std::string::npos) {
     // "source_system/id": a customer known in another system (a bank
     // payment for an ERP customer).
@@ -154,8 +156,8 @@ absl::StatusOr<std::string> LedgerOps::ResolveCustomer(const std::string& ref,
   return doc->id;
 }
 
-domain::InvoiceState LedgerOps::ToInvoiceState(const store::InvoiceRow& row,
-                                               const std::vector<store::SettlementRow>& settlements) {
+domain::InvoiceState LedgerOps::ToInvoiceState(
+    const store::InvoiceRow& row, const std::vector<store::SettlementRow>& settlements) {
   domain::InvoiceState s;
   s.id = row.id;
   s.number = row.number;
@@ -167,9 +169,10 @@ domain::InvoiceState LedgerOps::ToInvoiceState(const store::InvoiceRow& row,
   s.voided = row.status == v1::Invoice::VOID;
   for (const auto& r : settlements) {
     if (r.invoice_id != row.id) continue;
-    domain::SettlementKind k = r.source_kind == kPaymentKind      ? domain::SettlementKind::kPayment
-                               : r.source_kind == kWriteOffKind ? domain::SettlementKind::kWriteOff
-                                                                : domain::SettlementKind::kCreditNote;
+    domain::SettlementKind k = r.source_kind == kPaymentKind ? domain::SettlementKind::kPayment
+                               : r.source_kind == kWriteOffKind
+                                   ? domain::SettlementKind::kWriteOff
+                                   : domain::SettlementKind::kCreditNote;
     s.settlements.push_back({k, domain::DayFromNumber(r.day), r.amount});
   }
   return s;
@@ -181,7 +184,8 @@ absl::Status LedgerOps::RefreshInvoice(const std::string& invoice_id) {
   ASSIGN_OR_RETURN(auto settlements, tx_.ListSettlements({invoice_id}));
   domain::InvoiceState st = ToInvoiceState(*row, settlements);
   v1::Invoice before;
-  if (!before.ParseFromString(row->body)) return absl::InternalError("stored invoice does not parse");
+  if (!before.ParseFromString(row->body))
+    return absl::InternalError("stored invoice does not parse");
   v1::Invoice after = before;
   const std::string& ccy = row->currency;
   const int64_t due = st.AmountDue();
@@ -256,8 +260,8 @@ absl::StatusOr<std::optional<store::InvoiceRow>> LedgerOps::LookupInvoice(
 }
 
 absl::StatusOr<std::vector<store::SettlementRow>> LedgerOps::ResolveAllocations(
-    const std::string& customer_id, const std::string& currency, int64_t amount,
-    absl::CivilDay day, const google::protobuf::RepeatedPtrField<v1::Allocation>& allocations,
+    const std::string& customer_id, const std::string& currency, int64_t amount, absl::CivilDay day,
+    const google::protobuf::RepeatedPtrField<v1::Allocation>& allocations,
     const std::string& source_kind, const std::string& source_id, const std::string& field,
     const std::string& source_system) {
   // Amounts this source already holds on each invoice (an update replaces them).
@@ -362,13 +366,14 @@ absl::StatusOr<ApplyResult> LedgerOps::StoreSettlingDoc(
     const std::string& customer_id, const std::string& ref, const std::string& number,
     const google::protobuf::Message* before, const google::protobuf::Message& next,
     const std::vector<store::SettlementRow>& rows) {
-  const std::string name = ChildResource(tenant_, customer_id,
-                                         kind == kPaymentKind ? kPayments : kCreditNotes, id);
+  const std::string name =
+      ChildResource(tenant_, customer_id, kind == kPaymentKind ? kPayments : kCreditNotes, id);
   if (before != nullptr && MessageDifferencer::Equals(*before, next)) {
     return ApplyResult{v1::RecordOutcome::UNCHANGED, name};
   }
   RETURN_IF_ERROR(ApplySettlements(kind, id, rows));
-  RETURN_IF_ERROR(tx_.PutDoc(store::Doc{kind, id, customer_id, ref, number, next.SerializeAsString()}));
+  RETURN_IF_ERROR(
+      tx_.PutDoc(store::Doc{kind, id, customer_id, ref, number, next.SerializeAsString()}));
   RETURN_IF_ERROR(Event(absl::StrCat(event_noun, before ? ".updated" : ".recorded"), name,
                         customer_id, before, &next));
   return ApplyResult{before ? v1::RecordOutcome::UPDATED : v1::RecordOutcome::CREATED, name};

@@ -39,7 +39,7 @@ struct AccountSnapshot {
   std::vector<domain::InvoiceState> invoice_states;  // same order
   std::vector<v1::Payment> payments;
   std::vector<v1::CreditNote> credit_notes;
-  std::vector<domain::CreditState> credits;          // unapplied amounts, dated
+  std::vector<domain::CreditState> credits;  // unapplied amounts, dated
   std::vector<absl::CivilDay> payment_days;
 };
 
@@ -51,7 +51,10 @@ class LedgerOps {
   // itself (SyncLedger reports "records[3].invoice.due_date").
   LedgerOps(store::Transaction& tx, const domain::Clock& clock, const CallContext& ctx,
             std::string tenant, std::string request_id)
-      : tx_(tx), clock_(clock), ctx_(ctx), tenant_(std::move(tenant)),
+      : tx_(tx),
+        clock_(clock),
+        ctx_(ctx),
+        tenant_(std::move(tenant)),
         request_id_(std::move(request_id)) {}
 
   // Static checks that need no stored state (shape, ranges, currencies).
@@ -69,7 +72,8 @@ class LedgerOps {
   // an empty mask, is replaced. A set etag must match the stored record's
   // (ABORTED ETAG_MISMATCH). A customer may be named by `name` alone.
   absl::StatusOr<ApplyResult> ApplyCustomer(
-      const v1::Customer& in, const google::protobuf::FieldMask& mask = google::protobuf::FieldMask());
+      const v1::Customer& in,
+      const google::protobuf::FieldMask& mask = google::protobuf::FieldMask());
   // `customer_id` must exist (NotFound otherwise).
   absl::StatusOr<ApplyResult> ApplyInvoice(
       const std::string& customer_id, const v1::Invoice& in,
@@ -99,16 +103,14 @@ class LedgerOps {
   // Finds the payment or credit note with external reference `ref`, parsed
   // into *before, refusing one owned by another customer; sets *id to its id
   // or to a new one.
-  absl::StatusOr<std::optional<store::Doc>> FindOwnedDoc(const std::string& kind,
-                                                         const v1::ExternalRef& ref,
-                                                         const std::string& customer_id,
-                                                         const std::string& moved_reason,
-                                                         google::protobuf::Message* before,
-                                                         std::string* id);
+  absl::StatusOr<std::optional<store::Doc>> FindOwnedDoc(
+      const std::string& kind, const v1::ExternalRef& ref, const std::string& customer_id,
+      const std::string& moved_reason, google::protobuf::Message* before, std::string* id);
   // Writes a payment or credit note with its settlements and audit event;
   // UNCHANGED (and nothing written) when `next` equals `before`.
-  absl::StatusOr<ApplyResult> StoreSettlingDoc(const std::string& kind, absl::string_view event_noun,
-                                               const std::string& id, const std::string& customer_id,
+  absl::StatusOr<ApplyResult> StoreSettlingDoc(const std::string& kind,
+                                               absl::string_view event_noun, const std::string& id,
+                                               const std::string& customer_id,
                                                const std::string& ref, const std::string& number,
                                                const google::protobuf::Message* before,
                                                const google::protobuf::Message& next,
@@ -145,10 +147,10 @@ class LedgerOps {
   // number; `number` alone is looked up as a number (ledger.proto,
   // Allocation.invoice). NotFound (INVOICE_NOT_FOUND) when none matches.
   absl::StatusOr<std::optional<store::InvoiceRow>> LookupInvoice(const std::string& customer_id,
-                                                                const std::string& invoice,
-                                                                const std::string& number,
-                                                                const std::string& field,
-                                                                const std::string& source_system);
+                                                                 const std::string& invoice,
+                                                                 const std::string& number,
+                                                                 const std::string& field,
+                                                                 const std::string& source_system);
   // Applies the customer's unapplied credit notes that name `invoice` (by
   // number or external id) but arrived before it.
   absl::Status ApplyWaitingCredits(const std::string& customer_id, const v1::Invoice& invoice);

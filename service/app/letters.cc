@@ -7,8 +7,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "service/app/recovery_convert.h"
-#include "service/base/resource_names.h"
 #include "service/base/errors.h"
+#include "service/base/resource_names.h"
 #include "service/base/status_macros.h"
 
 namespace collections::app {
@@ -134,9 +134,9 @@ int64_t Letters::compilations() const {
 }
 
 absl::StatusOr<domain::RenderedMessage> Letters::RenderCompiled(
-    const LetterKit& kit, const domain::AccountContext& account, const domain::Recommendation& rec, const domain::CompiledTemplate& t) {
-  ASSIGN_OR_RETURN(domain::RenderInput in,
-                   domain::MakeRenderInput(account, rec, kit.sender));
+    const LetterKit& kit, const domain::AccountContext& account, const domain::Recommendation& rec,
+    const domain::CompiledTemplate& t) {
+  ASSIGN_OR_RETURN(domain::RenderInput in, domain::MakeRenderInput(account, rec, kit.sender));
   AddPaymentLinks(kit.links, in);
   ASSIGN_OR_RETURN(domain::RenderedMessage m, t.Render(in));
   RETURN_IF_ERROR(domain::CheckTone(absl::StrCat(m.subject, "\n", m.body), account.customer.kind));

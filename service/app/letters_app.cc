@@ -9,8 +9,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "service/app/letters.h"
-#include "service/base/resource_names.h"
 #include "service/base/errors.h"
+#include "service/base/resource_names.h"
 #include "service/base/status_macros.h"
 
 namespace collections::app {
@@ -22,9 +22,7 @@ using domain::InvalidInput;
 
 constexpr char kTemplatesCollection[] = "messageTemplates";
 
-google::protobuf::Timestamp Now(const domain::Clock& clock) {
-  return Ts(clock.Now());
-}
+google::protobuf::Timestamp Now(const domain::Clock& clock) { return Ts(clock.Now()); }
 
 std::string ProfileName(absl::string_view tenant) {
   return absl::StrCat(TenantName(tenant), "/profile");

@@ -8,8 +8,8 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "service/base/resource_names.h"
 #include "service/base/errors.h"
+#include "service/base/resource_names.h"
 
 namespace collections::app {
 namespace {

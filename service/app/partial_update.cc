@@ -26,9 +26,7 @@ const FieldDescriptor* EtagField(const Message& m) {
 }
 
 // The head of a path: "economics.agency_fee_bp" -> "economics".
-absl::string_view TopLevel(absl::string_view path) {
-  return path.substr(0, path.find('.'));
-}
+absl::string_view TopLevel(absl::string_view path) { return path.substr(0, path.find('.')); }
 
 bool IsStar(const FieldMask& mask) { return mask.paths_size() == 1 && mask.paths(0) == "*"; }
 
@@ -55,8 +53,7 @@ std::string ComputeEtag(const Message& m) {
   }
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), 8));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), 8));
 }
 
 void StampEtag(Message* m) {
@@ -64,15 +61,14 @@ void StampEtag(Message* m) {
   m->GetReflection()->SetString(m, f, ComputeEtag(*m));
 }
 
-absl::Status CheckEtag(absl::string_view given, absl::string_view current,
-                       absl::string_view field, absl::string_view resource) {
+absl::Status CheckEtag(absl::string_view given, absl::string_view current, absl::string_view field,
+                       absl::string_view resource) {
   if (given.empty() || given == current) return absl::OkStatus();
   return domain::WithField(
-      domain::WithReason(
-          absl::AbortedError(absl::StrCat(
-              resource, " changed since it was read (etag \"", given, "\", now \"", current,
-              "\"): read it again and reapply the change")),
-          "ETAG_MISMATCH"),
+      domain::WithReason(absl::AbortedError(absl::StrCat(
+                             resource, " changed since it was read (etag \"", given, "\", now \"",
+                             current, "\"): read it again and reapply the change")),
+                         "ETAG_MISMATCH"),
       field, "stale etag");
 }
 
@@ -104,8 +100,7 @@ void ApplyUpdateMask(const Message& in, const FieldMask& mask, const OutputOnlyF
   FieldMaskUtil::MergeOptions options;
   options.set_replace_message_fields(true);
   options.set_replace_repeated_fields(true);
-  const FieldMask effective =
-      IsStar(mask) ? AllInputFields(in.GetDescriptor(), output_only) : mask;
+  const FieldMask effective = IsStar(mask) ? AllInputFields(in.GetDescriptor(), output_only) : mask;
   FieldMaskUtil::MergeMessageTo(in, effective, options, stored);
 }
 

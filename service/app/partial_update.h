@@ -31,8 +31,8 @@ void StampEtag(google::protobuf::Message* m);
 // OK when `given` is empty or equals `current`. Otherwise ABORTED with reason
 // ETAG_MISMATCH and a violation of `field`: the client read an older version
 // of `resource` and must read it again before writing.
-absl::Status CheckEtag(absl::string_view given, absl::string_view current,
-                       absl::string_view field, absl::string_view resource);
+absl::Status CheckEtag(absl::string_view given, absl::string_view current, absl::string_view field,
+                       absl::string_view resource);
 
 // INVALID_ARGUMENT (reason INVALID_UPDATE_MASK, field "<field>.paths[i]")
 // unless every path names a field of `type` (through singular messages) that

@@ -12,9 +12,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "service/base/resource_names.h"
 #include "service/base/errors.h"
 #include "service/base/money.h"
+#include "service/base/resource_names.h"
 #include "service/base/status_macros.h"
 
 namespace collections::app {
@@ -126,7 +126,8 @@ absl::StatusOr<PaymentNotifications::Recorded> PaymentNotifications::Record(
         ASSIGN_OR_RETURN(auto seen, tx.GetRequest(n.event_id));
         if (seen && seen->method == "RecordPayment") {
           v1::Payment p;
-          if (!p.ParseFromString(seen->response)) return absl::InternalError("stored response does not parse");
+          if (!p.ParseFromString(seen->response))
+            return absl::InternalError("stored response does not parse");
           recorded_before = std::move(p);
           return absl::OkStatus();
         }
@@ -152,7 +153,8 @@ absl::StatusOr<PaymentNotifications::Recorded> PaymentNotifications::Record(
       }));
   if (recorded_before) {
     std::string invoice_name;
-    if (recorded_before->allocations_size() > 0) invoice_name = recorded_before->allocations(0).invoice();
+    if (recorded_before->allocations_size() > 0)
+      invoice_name = recorded_before->allocations(0).invoice();
     return Recorded{invoice_name, *std::move(recorded_before)};
   }
   const std::vector<store::InvoiceRow>& found = by_number.empty() ? by_reference : by_number;
@@ -163,9 +165,9 @@ absl::StatusOr<PaymentNotifications::Recorded> PaymentNotifications::Record(
                      n.invoice, "\""));
   }
   if (found.size() > 1) {
-    return domain::PreconditionError(
-        "INVOICE_AMBIGUOUS", absl::StrCat("\"", n.invoice, "\" names ", found.size(),
-                                          " invoices of different customers"));
+    return domain::PreconditionError("INVOICE_AMBIGUOUS",
+                                     absl::StrCat("\"", n.invoice, "\" names ", found.size(),
+                                                  " invoices of different customers"));
   }
   const store::InvoiceRow& invoice = found.front();
 

@@ -8,9 +8,9 @@
 #include "service/app/arrangements_app.h"
 #include "service/app/ledger_ops.h"
 #include "service/base/resource_names.h"
+#include "service/base/status_macros.h"
 #include "service/domain/amount_limits.h"
 #include "service/domain/ledger.h"
-#include "service/base/status_macros.h"
 
 namespace collections::app {
 namespace {
@@ -87,34 +87,36 @@ absl::StatusOr<std::vector<PromiseDue>> PromisesDue(store::Store& store, const C
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   std::vector<PromiseDue> out;
   *truncated = false;
-  RETURN_IF_ERROR(store.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    out.clear();
-    ASSIGN_OR_RETURN(std::vector<store::Doc> docs, tx.ListDocs(kPromiseKind, "", "", scan_limit + 1));
-    if (static_cast<int>(docs.size()) > scan_limit) {
-      *truncated = true;
-      docs.resize(scan_limit);
-    }
-    std::map<std::string, std::string> names;  // customer id -> display name
-    for (const store::Doc& d : docs) {
-      PromiseDue due;
-      if (!due.promise.ParseFromString(d.body)) {
-        return absl::InternalError(absl::StrCat("promise ", d.id, " does not parse"));
-      }
-      if (due.promise.status() != v1::PromiseToPay::PENDING) continue;
-      ASSIGN_OR_RETURN(absl::CivilDay day, ToDay(due.promise.promised_date(), "promised_date"));
-      if (day < from || day > to) continue;
-      due.customer = CustomerResource(tenant, d.customer);
-      auto [it, fresh] = names.try_emplace(d.customer);
-      if (fresh) {
-        ASSIGN_OR_RETURN(std::optional<store::Doc> c, tx.GetDoc(kCustomerKind, d.customer));
-        v1::Customer customer;
-        if (c && customer.ParseFromString(c->body)) it->second = customer.display_name();
-      }
-      due.display_name = it->second;
-      out.push_back(std::move(due));
-    }
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      store.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        out.clear();
+        ASSIGN_OR_RETURN(std::vector<store::Doc> docs,
+                         tx.ListDocs(kPromiseKind, "", "", scan_limit + 1));
+        if (static_cast<int>(docs.size()) > scan_limit) {
+          *truncated = true;
+          docs.resize(scan_limit);
+        }
+        std::map<std::string, std::string> names;  // customer id -> display name
+        for (const store::Doc& d : docs) {
+          PromiseDue due;
+          if (!due.promise.ParseFromString(d.body)) {
+            return absl::InternalError(absl::StrCat("promise ", d.id, " does not parse"));
+          }
+          if (due.promise.status() != v1::PromiseToPay::PENDING) continue;
+          ASSIGN_OR_RETURN(absl::CivilDay day, ToDay(due.promise.promised_date(), "promised_date"));
+          if (day < from || day > to) continue;
+          due.customer = CustomerResource(tenant, d.customer);
+          auto [it, fresh] = names.try_emplace(d.customer);
+          if (fresh) {
+            ASSIGN_OR_RETURN(std::optional<store::Doc> c, tx.GetDoc(kCustomerKind, d.customer));
+            v1::Customer customer;
+            if (c && customer.ParseFromString(c->body)) it->second = customer.display_name();
+          }
+          due.display_name = it->second;
+          out.push_back(std::move(due));
+        }
+        return absl::OkStatus();
+      }));
   std::stable_sort(out.begin(), out.end(), [](const PromiseDue& a, const PromiseDue& b) {
     const auto& x = a.promise.promised_date();
     const auto& y = b.promise.promised_date();

@@ -45,7 +45,7 @@ absl::StatusOr<std::vector<PortfolioPoint>> PortfolioTrend(store::Store& store,
 
 struct PromiseDue {
   v1::PromiseToPay promise;
-  std::string customer;      // resource name
+  std::string customer;  // resource name
   std::string display_name;
 };
 

@@ -16,18 +16,18 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "collections_sidecar/v1/cases.pb.h"
 #include "service/app/arrangements_app.h"
 #include "service/app/cases_app.h"
-#include "collections_sidecar/v1/cases.pb.h"
 #include "service/app/ledger_ops.h"
 #include "service/app/partial_update.h"
 #include "service/app/recovery_internal.h"
-#include "service/base/resource_names.h"
-#include "service/domain/compliance.h"
 #include "service/base/errors.h"
+#include "service/base/resource_names.h"
+#include "service/base/status_macros.h"
+#include "service/domain/compliance.h"
 #include "service/domain/recommend.h"
 #include "service/domain/risk.h"
-#include "service/base/status_macros.h"
 #include "service/domain/templates.h"
 #include "service/domain/work_queue.h"
 
@@ -194,8 +194,8 @@ v1::WorkQueueItem WorkItemOfCase(const v1::Case& c, const domain::CollectionPoli
   item.set_oldest_days_past_due(c.oldest_days_past_due());
   int since = -1;
   if (c.has_last_contact_time()) {
-    since = static_cast<int>(as_of - absl::ToCivilDay(FromTs(c.last_contact_time()),
-                                                      absl::UTCTimeZone()));
+    since = static_cast<int>(as_of -
+                             absl::ToCivilDay(FromTs(c.last_contact_time()), absl::UTCTimeZone()));
   }
   item.set_days_since_last_contact(since);
   int neglected_after = policy.default_rules.neglected_after_days;
@@ -203,8 +203,8 @@ v1::WorkQueueItem WorkItemOfCase(const v1::Case& c, const domain::CollectionPoli
     if (seg.id == c.policy_segment()) neglected_after = seg.rules.neglected_after_days;
   }
   const bool overdue = c.oldest_days_past_due() > 0;
-  if (overdue && (since >= neglected_after ||
-                  (since < 0 && c.oldest_days_past_due() >= neglected_after))) {
+  if (overdue &&
+      (since >= neglected_after || (since < 0 && c.oldest_days_past_due() >= neglected_after))) {
     item.add_alerts(v1::WorkQueueItem::NEGLECTED);
   }
   for (const auto& reason : c.reasons()) {
@@ -253,15 +253,15 @@ absl::StatusOr<Portfolio> LoadOne(RecoveryApp& app, CaseKeeper* keeper, store::T
 
 absl::StatusOr<v1::CollectionPolicy> RecoveryApp::GetPolicy(const CallContext& ctx,
                                                             const v1::GetPolicyRequest& r) {
-  ASSIGN_OR_RETURN(std::string tenant, ParseTenantName(absl::StripSuffix(r.name(),
-                                                                         "/collectionPolicy"),
-                                                       "name"));
+  ASSIGN_OR_RETURN(std::string tenant,
+                   ParseTenantName(absl::StripSuffix(r.name(), "/collectionPolicy"), "name"));
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   v1::CollectionPolicy out;
-  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(out, TenantPolicy(tx));
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(out, TenantPolicy(tx));
+        return absl::OkStatus();
+      }));
   out.set_name(absl::StrCat(TenantName(tenant), "/collectionPolicy"));
   StampEtag(&out);
   return out;
@@ -269,9 +269,9 @@ absl::StatusOr<v1::CollectionPolicy> RecoveryApp::GetPolicy(const CallContext& c
 
 absl::StatusOr<v1::CollectionPolicy> RecoveryApp::ReplacePolicy(const CallContext& ctx,
                                                                 const v1::ReplacePolicyRequest& r) {
-  ASSIGN_OR_RETURN(std::string tenant,
-                   ParseTenantName(absl::StripSuffix(r.policy().name(), "/collectionPolicy"),
-                                   "policy.name"));
+  ASSIGN_OR_RETURN(
+      std::string tenant,
+      ParseTenantName(absl::StripSuffix(r.policy().name(), "/collectionPolicy"), "policy.name"));
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   static const auto* kOutputOnly =
       new OutputOnlyFields{"name", "version", "update_time", "updated_by", "etag"};
@@ -286,38 +286,38 @@ absl::StatusOr<v1::CollectionPolicy> RecoveryApp::ReplacePolicy(const CallContex
   const std::string name = absl::StrCat(TenantName(tenant), "/collectionPolicy");
   v1::CollectionPolicy out;
   RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) {
-    return RunIdempotent(tx, r.request_id(), "RecoveryService/ReplacePolicy", r, &out,
-                         [&]() -> absl::Status {
-      ASSIGN_OR_RETURN(v1::CollectionPolicy current, TenantPolicy(tx));
-      if (r.expected_version() > 0 && r.expected_version() != current.version()) {
-        return domain::WithReason(
-            absl::AbortedError(absl::StrCat("the policy is at version ", current.version(),
-                                            ", not ", r.expected_version())),
-            "POLICY_VERSION_MISMATCH");
-      }
-      v1::CollectionPolicy as_read = current;  // as GetPolicy returns it
-      as_read.set_name(name);
-      RETURN_IF_ERROR(CheckEtag(r.policy().etag(), ComputeEtag(as_read), "policy.etag", name));
-      if (!whole) {
-        v1::CollectionPolicy merged = current;
-        ApplyUpdateMask(r.policy(), r.update_mask(), *kOutputOnly, &merged);
-        validated = ToDomainPolicy(merged);
-        if (!validated.ok()) return domain::PrefixFields(validated.status(), "policy.");
-      }
-      // Stored with every unset field at its domain default, so that
-      // GetPolicy shows the policy in force.
-      out = ToProtoPolicy(*validated);
-      out.set_name(absl::StrCat(TenantName(tenant), "/collectionPolicy"));
-      out.set_version(std::max<int64_t>(1, current.version()) + 1);
-      *out.mutable_update_time() = Ts(clock_.Now());
-      out.set_updated_by(ctx.actor);
-      store::Doc doc{kPolicyKind, "current", "", "", "", out.SerializeAsString()};
-      RETURN_IF_ERROR(tx.PutDoc(doc));
-      RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, tenant, "policy.replaced", out.name(), "",
-                                  &current, &out, r.request_id()));
-      StampEtag(&out);
-      return absl::OkStatus();
-    });
+    return RunIdempotent(
+        tx, r.request_id(), "RecoveryService/ReplacePolicy", r, &out, [&]() -> absl::Status {
+          ASSIGN_OR_RETURN(v1::CollectionPolicy current, TenantPolicy(tx));
+          if (r.expected_version() > 0 && r.expected_version() != current.version()) {
+            return domain::WithReason(
+                absl::AbortedError(absl::StrCat("the policy is at version ", current.version(),
+                                                ", not ", r.expected_version())),
+                "POLICY_VERSION_MISMATCH");
+          }
+          v1::CollectionPolicy as_read = current;  // as GetPolicy returns it
+          as_read.set_name(name);
+          RETURN_IF_ERROR(CheckEtag(r.policy().etag(), ComputeEtag(as_read), "policy.etag", name));
+          if (!whole) {
+            v1::CollectionPolicy merged = current;
+            ApplyUpdateMask(r.policy(), r.update_mask(), *kOutputOnly, &merged);
+            validated = ToDomainPolicy(merged);
+            if (!validated.ok()) return domain::PrefixFields(validated.status(), "policy.");
+          }
+          // Stored with every unset field at its domain default, so that
+          // GetPolicy shows the policy in force.
+          out = ToProtoPolicy(*validated);
+          out.set_name(absl::StrCat(TenantName(tenant), "/collectionPolicy"));
+          out.set_version(std::max<int64_t>(1, current.version()) + 1);
+          *out.mutable_update_time() = Ts(clock_.Now());
+          out.set_updated_by(ctx.actor);
+          store::Doc doc{kPolicyKind, "current", "", "", "", out.SerializeAsString()};
+          RETURN_IF_ERROR(tx.PutDoc(doc));
+          RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, tenant, "policy.replaced", out.name(), "",
+                                      &current, &out, r.request_id()));
+          StampEtag(&out);
+          return absl::OkStatus();
+        });
   }));
   return out;
 }
@@ -330,18 +330,21 @@ absl::StatusOr<v1::Recommendation> RecoveryApp::GetRecommendation(
   RETURN_IF_ERROR(CheckTenant(ctx, cn.tenant));
   ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
   v1::Recommendation out;
-  RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
-    const domain::CollectionPolicy policy = PolicyFromProto(pp);
-    ASSIGN_OR_RETURN(Portfolio portfolio, LoadOne(*this, cases_, tx, cn.tenant, cn.customer, as_of));
-    for (const auto& account : portfolio.accounts) {
-      if (account.customer.id != cn.customer) continue;
-      out = ToProtoRecommendation(cn.tenant,
-                                  domain::Recommend(account, policy, portfolio.prior, as_of));
-      return absl::OkStatus();
-    }
-    return domain::NotFoundError("CUSTOMER_NOT_FOUND", absl::StrCat(r.customer(), " does not exist"));
-  }));
+  RETURN_IF_ERROR(
+      store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
+        const domain::CollectionPolicy policy = PolicyFromProto(pp);
+        ASSIGN_OR_RETURN(Portfolio portfolio,
+                         LoadOne(*this, cases_, tx, cn.tenant, cn.customer, as_of));
+        for (const auto& account : portfolio.accounts) {
+          if (account.customer.id != cn.customer) continue;
+          out = ToProtoRecommendation(cn.tenant,
+                                      domain::Recommend(account, policy, portfolio.prior, as_of));
+          return absl::OkStatus();
+        }
+        return domain::NotFoundError("CUSTOMER_NOT_FOUND",
+                                     absl::StrCat(r.customer(), " does not exist"));
+      }));
   return out;
 }
 
@@ -358,35 +361,37 @@ absl::StatusOr<v1::ListRecommendationsResponse> RecoveryApp::ListRecommendations
   ASSIGN_OR_RETURN(std::string after, PageStart(r));
   const int max_read = std::max(page_size * 20, 1000);
   v1::ListRecommendationsResponse out;
-  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
-    const domain::CollectionPolicy policy = PolicyFromProto(pp);
-    domain::PortfolioPrior prior;
-    if (cases_ != nullptr) {
-      ASSIGN_OR_RETURN(prior, cases_->Prior(tx));
-    } else {
-      ASSIGN_OR_RETURN(Portfolio all, LoadPortfolio(*this, tx, tenant, as_of));
-      prior = all.prior;
-    }
-    int read = 0;
-    bool more = true;
-    while (more && out.recommendations_size() < page_size && read < max_read) {
-      const int want = std::min(page_size - out.recommendations_size() + 1, max_read - read);
-      ASSIGN_OR_RETURN(auto customers, tx.ListDocs(kCustomerKind, "", after, want));
-      more = static_cast<int>(customers.size()) == want;
-      for (const auto& doc : customers) {
-        if (out.recommendations_size() == page_size) break;
-        ++read;
-        after = doc.id;
-        ASSIGN_OR_RETURN(domain::AccountContext account, LoadContext(tx, tenant, doc.id, as_of));
-        const domain::Recommendation rec = domain::Recommend(account, policy, prior, as_of);
-        if (r.actionable_only() && !rec.Actionable()) continue;
-        *out.add_recommendations() = ToProtoRecommendation(tenant, rec);
-      }
-    }
-    if (more) out.set_next_page_token(NextPageToken(r, after));
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
+        const domain::CollectionPolicy policy = PolicyFromProto(pp);
+        domain::PortfolioPrior prior;
+        if (cases_ != nullptr) {
+          ASSIGN_OR_RETURN(prior, cases_->Prior(tx));
+        } else {
+          ASSIGN_OR_RETURN(Portfolio all, LoadPortfolio(*this, tx, tenant, as_of));
+          prior = all.prior;
+        }
+        int read = 0;
+        bool more = true;
+        while (more && out.recommendations_size() < page_size && read < max_read) {
+          const int want = std::min(page_size - out.recommendations_size() + 1, max_read - read);
+          ASSIGN_OR_RETURN(auto customers, tx.ListDocs(kCustomerKind, "", after, want));
+          more = static_cast<int>(customers.size()) == want;
+          for (const auto& doc : customers) {
+            if (out.recommendations_size() == page_size) break;
+            ++read;
+            after = doc.id;
+            ASSIGN_OR_RETURN(domain::AccountContext account,
+                             LoadContext(tx, tenant, doc.id, as_of));
+            const domain::Recommendation rec = domain::Recommend(account, policy, prior, as_of);
+            if (r.actionable_only() && !rec.Actionable()) continue;
+            *out.add_recommendations() = ToProtoRecommendation(tenant, rec);
+          }
+        }
+        if (more) out.set_next_page_token(NextPageToken(r, after));
+        return absl::OkStatus();
+      }));
   return out;
 }
 
@@ -418,65 +423,66 @@ absl::StatusOr<v1::ListWorkQueueResponse> RecoveryApp::ListWorkQueue(
     f.after_customer = parts[2];
   }
   const bool post_filter = r.customer_kind() != v1::CUSTOMER_KIND_UNSPECIFIED ||
-                           r.alerts_size() > 0 ||
-                           r.min_stage() != v1::COLLECTION_STAGE_UNSPECIFIED;
+                           r.alerts_size() > 0 || r.min_stage() != v1::COLLECTION_STAGE_UNSPECIFIED;
   v1::ListWorkQueueResponse out;
-  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
-    const domain::CollectionPolicy policy = PolicyFromProto(pp);
-    if (!post_filter) {
-      if (total < 0) {
-        ASSIGN_OR_RETURN(total, tx.CountCases(f));
-      }
-      out.set_total_size(static_cast<int>(std::min<int64_t>(total, INT32_MAX)));
-    }
-    // Post-filters read on until the page is full (bounded: a page never
-    // reads more than 20 batches).
-    std::string last_customer;
-    int64_t last_priority = 0;
-    bool more = false;
-    for (int round = 0; round < 20 && out.items_size() < page_size; ++round) {
-      f.limit = page_size + 1;
-      ASSIGN_OR_RETURN(auto rows, tx.ListCases(f));
-      more = static_cast<int>(rows.size()) > page_size;
-      for (const auto& row : rows) {
-        if (out.items_size() == page_size) {
-          more = true;
-          break;
-        }
-        f.has_after = true;
-        f.after_priority = row.priority;
-        f.after_customer = row.customer;
-        v1::Case c;
-        if (!c.ParseFromString(row.body)) return absl::InternalError("stored case does not parse");
-        v1::WorkQueueItem item = WorkItemOfCase(c, policy, as_of);
-        if (r.customer_kind() != v1::CUSTOMER_KIND_UNSPECIFIED &&
-            c.customer_kind() != r.customer_kind()) {
-          continue;
-        }
-        if (r.min_stage() != v1::COLLECTION_STAGE_UNSPECIFIED &&
-            item.recommendation().stage() < r.min_stage()) {
-          continue;
-        }
-        if (r.alerts_size() > 0) {
-          bool any = false;
-          for (int a : item.alerts()) {
-            for (int want : r.alerts()) any = any || a == want;
+  RETURN_IF_ERROR(
+      store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
+        const domain::CollectionPolicy policy = PolicyFromProto(pp);
+        if (!post_filter) {
+          if (total < 0) {
+            ASSIGN_OR_RETURN(total, tx.CountCases(f));
           }
-          if (!any) continue;
+          out.set_total_size(static_cast<int>(std::min<int64_t>(total, INT32_MAX)));
         }
-        last_customer = row.customer;
-        last_priority = row.priority;
-        *out.add_items() = std::move(item);
-      }
-      if (!more) break;
-    }
-    if (more && !last_customer.empty()) {
-      out.set_next_page_token(NextPageToken(
-          r, absl::StrCat(last_priority, "|", total, "|", last_customer)));
-    }
-    return absl::OkStatus();
-  }));
+        // Post-filters read on until the page is full (bounded: a page never
+        // reads more than 20 batches).
+        std::string last_customer;
+        int64_t last_priority = 0;
+        bool more = false;
+        for (int round = 0; round < 20 && out.items_size() < page_size; ++round) {
+          f.limit = page_size + 1;
+          ASSIGN_OR_RETURN(auto rows, tx.ListCases(f));
+          more = static_cast<int>(rows.size()) > page_size;
+          for (const auto& row : rows) {
+            if (out.items_size() == page_size) {
+              more = true;
+              break;
+            }
+            f.has_after = true;
+            f.after_priority = row.priority;
+            f.after_customer = row.customer;
+            v1::Case c;
+            if (!c.ParseFromString(row.body))
+              return absl::InternalError("stored case does not parse");
+            v1::WorkQueueItem item = WorkItemOfCase(c, policy, as_of);
+            if (r.customer_kind() != v1::CUSTOMER_KIND_UNSPECIFIED &&
+                c.customer_kind() != r.customer_kind()) {
+              continue;
+            }
+            if (r.min_stage() != v1::COLLECTION_STAGE_UNSPECIFIED &&
+                item.recommendation().stage() < r.min_stage()) {
+              continue;
+            }
+            if (r.alerts_size() > 0) {
+              bool any = false;
+              for (int a : item.alerts()) {
+                for (int want : r.alerts()) any = any || a == want;
+              }
+              if (!any) continue;
+            }
+            last_customer = row.customer;
+            last_priority = row.priority;
+            *out.add_items() = std::move(item);
+          }
+          if (!more) break;
+        }
+        if (more && !last_customer.empty()) {
+          out.set_next_page_token(
+              NextPageToken(r, absl::StrCat(last_priority, "|", total, "|", last_customer)));
+        }
+        return absl::OkStatus();
+      }));
   return out;
 }
 
@@ -488,48 +494,53 @@ absl::StatusOr<v1::RenderMessageResponse> RecoveryApp::RenderMessage(
 }
 
 absl::StatusOr<v1::RenderMessageResponse> RecoveryApp::PreviewMessage(
-    const CallContext& ctx, const v1::RenderMessageRequest& r, const domain::MessageTemplate& text) {
+    const CallContext& ctx, const v1::RenderMessageRequest& r,
+    const domain::MessageTemplate& text) {
   return RenderFor(ctx, r, &text);
 }
 
 absl::StatusOr<v1::RenderMessageResponse> RecoveryApp::RenderFor(
-    const CallContext& ctx, const v1::RenderMessageRequest& r, const domain::MessageTemplate* text) {
+    const CallContext& ctx, const v1::RenderMessageRequest& r,
+    const domain::MessageTemplate* text) {
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.customer(), "customer"));
   RETURN_IF_ERROR(CheckTenant(ctx, cn.tenant));
   ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
   RETURN_IF_ERROR(CheckLength(r.template_id(), 128, "template_id"));
   v1::RenderMessageResponse out;
-  RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
-    const domain::CollectionPolicy policy = PolicyFromProto(pp);
-    ASSIGN_OR_RETURN(Portfolio portfolio, LoadOne(*this, cases_, tx, cn.tenant, cn.customer, as_of));
-    ASSIGN_OR_RETURN(LetterKit kit, letters_.Load(tx, cn.tenant));
-    for (const auto& account : portfolio.accounts) {
-      if (account.customer.id != cn.customer) continue;
-      const domain::Recommendation rec =
-          domain::Recommend(account, policy, portfolio.prior, as_of);
-      const std::string id = r.template_id().empty() ? rec.template_id : r.template_id();
-      if (text == nullptr && id.empty()) {
-        return domain::PreconditionError("NO_MESSAGE",
-                                         "the recommendation has no message; name a template_id");
-      }
-      ASSIGN_OR_RETURN(domain::RenderedMessage m,
-                       text != nullptr ? letters_.RenderText(kit, account, rec, *text)
-                                       : letters_.Render(kit, account, rec, id));
-      out.set_template_id(absl::StrCat(m.template_id, ".", m.locale));
-      out.set_subject(m.subject);
-      out.set_body(m.body);
-      return absl::OkStatus();
-    }
-    return domain::NotFoundError("CUSTOMER_NOT_FOUND", absl::StrCat(r.customer(), " does not exist"));
-  }));
+  RETURN_IF_ERROR(
+      store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
+        const domain::CollectionPolicy policy = PolicyFromProto(pp);
+        ASSIGN_OR_RETURN(Portfolio portfolio,
+                         LoadOne(*this, cases_, tx, cn.tenant, cn.customer, as_of));
+        ASSIGN_OR_RETURN(LetterKit kit, letters_.Load(tx, cn.tenant));
+        for (const auto& account : portfolio.accounts) {
+          if (account.customer.id != cn.customer) continue;
+          const domain::Recommendation rec =
+              domain::Recommend(account, policy, portfolio.prior, as_of);
+          const std::string id = r.template_id().empty() ? rec.template_id : r.template_id();
+          if (text == nullptr && id.empty()) {
+            return domain::PreconditionError(
+                "NO_MESSAGE", "the recommendation has no message; name a template_id");
+          }
+          ASSIGN_OR_RETURN(domain::RenderedMessage m,
+                           text != nullptr ? letters_.RenderText(kit, account, rec, *text)
+                                           : letters_.Render(kit, account, rec, id));
+          out.set_template_id(absl::StrCat(m.template_id, ".", m.locale));
+          out.set_subject(m.subject);
+          out.set_body(m.body);
+          return absl::OkStatus();
+        }
+        return domain::NotFoundError("CUSTOMER_NOT_FOUND",
+                                     absl::StrCat(r.customer(), " does not exist"));
+      }));
   return out;
 }
 
 // ------------------------------------------------------------ risk
 
 absl::StatusOr<v1::PaymentRisk> RecoveryApp::GetPaymentRisk(const CallContext& ctx,
-                                                           const v1::GetPaymentRiskRequest& r) {
+                                                            const v1::GetPaymentRiskRequest& r) {
   std::string tenant, customer, invoice;
   if (auto child = ParseChildName(r.name(), kInvoices, "name"); child.ok()) {
     tenant = child->tenant;
@@ -543,23 +554,25 @@ absl::StatusOr<v1::PaymentRisk> RecoveryApp::GetPaymentRisk(const CallContext& c
   RETURN_IF_ERROR(CheckTenant(ctx, tenant));
   ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(r.as_of()));
   v1::PaymentRisk out;
-  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(Portfolio portfolio, LoadOne(*this, cases_, tx, tenant, customer, as_of));
-    for (const auto& account : portfolio.accounts) {
-      if (account.customer.id != customer) continue;
-      if (invoice.empty()) {
-        out = ToProtoRisk(r.name(), domain::EstimateAccountRisk(account, portfolio.prior, as_of));
-        return absl::OkStatus();
-      }
-      for (const auto& inv : account.invoices) {
-        if (inv.state.id != invoice) continue;
-        out = ToProtoRisk(r.name(),
-                          domain::EstimateInvoiceRisk(account, inv.state, portfolio.prior, as_of));
-        return absl::OkStatus();
-      }
-    }
-    return domain::NotFoundError("NOT_FOUND", absl::StrCat(r.name(), " does not exist"));
-  }));
+  RETURN_IF_ERROR(
+      store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(Portfolio portfolio, LoadOne(*this, cases_, tx, tenant, customer, as_of));
+        for (const auto& account : portfolio.accounts) {
+          if (account.customer.id != customer) continue;
+          if (invoice.empty()) {
+            out =
+                ToProtoRisk(r.name(), domain::EstimateAccountRisk(account, portfolio.prior, as_of));
+            return absl::OkStatus();
+          }
+          for (const auto& inv : account.invoices) {
+            if (inv.state.id != invoice) continue;
+            out = ToProtoRisk(
+                r.name(), domain::EstimateInvoiceRisk(account, inv.state, portfolio.prior, as_of));
+            return absl::OkStatus();
+          }
+        }
+        return domain::NotFoundError("NOT_FOUND", absl::StrCat(r.name(), " does not exist"));
+      }));
   return out;
 }
 

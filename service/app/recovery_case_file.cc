@@ -6,9 +6,9 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
-#include <optional>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <tuple>
 
@@ -18,17 +18,17 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "collections_sidecar/v1/cases.pb.h"
 #include "service/app/arrangements_app.h"
 #include "service/app/cases_app.h"
-#include "collections_sidecar/v1/cases.pb.h"
 #include "service/app/ledger_ops.h"
 #include "service/app/partial_update.h"
-#include "service/base/resource_names.h"
-#include "service/domain/compliance.h"
 #include "service/base/errors.h"
+#include "service/base/resource_names.h"
+#include "service/base/status_macros.h"
+#include "service/domain/compliance.h"
 #include "service/domain/recommend.h"
 #include "service/domain/risk.h"
-#include "service/base/status_macros.h"
 #include "service/domain/templates.h"
 #include "service/domain/work_queue.h"
 
@@ -95,8 +95,8 @@ std::string CaseFileText(const CaseFile& f) {
   absl::StrAppend(&text, "As of:      ", absl::FormatCivilTime(as_of), "\n\n");
   absl::StrAppend(&text, "INVOICES\n");
   for (const auto& inv : snap.invoices) {
-    absl::StrAppend(&text, absl::StrFormat(
-                               "  %-14s issued %s due %s total %s due now %s %s\n", inv.number(),
+    absl::StrAppend(
+        &text, absl::StrFormat("  %-14s issued %s due %s total %s due now %s %s\n", inv.number(),
                                absl::StrFormat("%04d-%02d-%02d", inv.issue_date().year(),
                                                inv.issue_date().month(), inv.issue_date().day()),
                                absl::StrFormat("%04d-%02d-%02d", inv.due_date().year(),
@@ -107,28 +107,27 @@ std::string CaseFileText(const CaseFile& f) {
   }
   absl::StrAppend(&text, "\nPAYMENTS AND CREDITS\n");
   for (const auto& p : snap.payments) {
-    absl::StrAppend(&text, absl::StrFormat("  payment    %04d-%02d-%02d %s\n",
-                                           p.received_date().year(), p.received_date().month(),
-                                           p.received_date().day(),
-                                           domain::FormatMoney(ToMoney(p.amount()))));
+    absl::StrAppend(&text,
+                    absl::StrFormat("  payment    %04d-%02d-%02d %s\n", p.received_date().year(),
+                                    p.received_date().month(), p.received_date().day(),
+                                    domain::FormatMoney(ToMoney(p.amount()))));
   }
   for (const auto& c : snap.credit_notes) {
-    absl::StrAppend(&text, absl::StrFormat("  credit     %04d-%02d-%02d %s %s\n",
-                                           c.issue_date().year(), c.issue_date().month(),
-                                           c.issue_date().day(),
-                                           domain::FormatMoney(ToMoney(c.amount())), c.reason()));
+    absl::StrAppend(&text,
+                    absl::StrFormat("  credit     %04d-%02d-%02d %s %s\n", c.issue_date().year(),
+                                    c.issue_date().month(), c.issue_date().day(),
+                                    domain::FormatMoney(ToMoney(c.amount())), c.reason()));
   }
   absl::StrAppend(&text, "\nCONTACT HISTORY\n");
   for (const auto& c : contact_msgs) {
-    absl::StrAppend(&text, "  ", absl::FormatTime("%Y-%m-%d %H:%M UTC", FromTs(c.time()),
-                                                  absl::UTCTimeZone()),
-                    "  ", v1::Channel_Name(c.channel()), " ",
-                    v1::ContactRecord::Direction_Name(c.direction()), " ",
-                    v1::ContactRecord::Outcome_Name(c.outcome()),
-                    c.stage() != v1::COLLECTION_STAGE_UNSPECIFIED
-                        ? absl::StrCat(" [", v1::CollectionStage_Name(c.stage()), "]")
-                        : "",
-                    "\n");
+    absl::StrAppend(
+        &text, "  ", absl::FormatTime("%Y-%m-%d %H:%M UTC", FromTs(c.time()), absl::UTCTimeZone()),
+        "  ", v1::Channel_Name(c.channel()), " ", v1::ContactRecord::Direction_Name(c.direction()),
+        " ", v1::ContactRecord::Outcome_Name(c.outcome()),
+        c.stage() != v1::COLLECTION_STAGE_UNSPECIFIED
+            ? absl::StrCat(" [", v1::CollectionStage_Name(c.stage()), "]")
+            : "",
+        "\n");
     if (!c.summary().empty()) absl::StrAppend(&text, "      ", c.summary(), "\n");
     if (!c.agreement().empty()) absl::StrAppend(&text, "      Agreement: ", c.agreement(), "\n");
     if (!c.override_rule().empty()) {
@@ -136,18 +135,19 @@ std::string CaseFileText(const CaseFile& f) {
                       c.override_reason(), "\n");
     }
   }
-  absl::StrAppend(&text, "\nARRANGEMENTS (promises, plans, settlements, fees, disputes, end states)\n");
+  absl::StrAppend(&text,
+                  "\nARRANGEMENTS (promises, plans, settlements, fees, disputes, end states)\n");
   for (const auto& a : arrangements) absl::StrAppend(&text, "  ", ToJson(a), "\n");
   absl::StrAppend(&text, "\nACTIONS ISSUED\n");
   for (const auto& a : actions) {
-    absl::StrAppend(&text, "  #", a.sequence(), " ",
-                    absl::StrFormat("%04d-%02d-%02d", a.as_of().year(), a.as_of().month(),
-                                    a.as_of().day()),
-                    " ", v1::Recommendation::Action_Name(a.recommendation().action()), " ",
-                    v1::OutboxAction::Status_Name(a.status()), "  ", a.subject(), "\n");
+    absl::StrAppend(
+        &text, "  #", a.sequence(), " ",
+        absl::StrFormat("%04d-%02d-%02d", a.as_of().year(), a.as_of().month(), a.as_of().day()),
+        " ", v1::Recommendation::Action_Name(a.recommendation().action()), " ",
+        v1::OutboxAction::Status_Name(a.status()), "  ", a.subject(), "\n");
   }
-  absl::StrAppend(&text, "\nCURRENT ASSESSMENT\n  ", rec.explanation, "\n  ",
-                  rec.risk.explanation, "\n");
+  absl::StrAppend(&text, "\nCURRENT ASSESSMENT\n  ", rec.explanation, "\n  ", rec.risk.explanation,
+                  "\n");
   if (stored_case.state() != v1::Case::STATE_UNSPECIFIED) {
     absl::StrAppend(&text, "\nCASE\n  ", v1::Case::State_Name(stored_case.state()), ", stage ",
                     v1::CollectionStage_Name(stored_case.stage()), "\n");
@@ -175,49 +175,54 @@ absl::StatusOr<v1::ExportCaseFileResponse> RecoveryApp::ExportCaseFile(
   const absl::CivilDay as_of = f.as_of;
   f.customer_resource = CustomerResource(cn.tenant, cn.customer);
   if (cases_ != nullptr) RETURN_IF_ERROR(cases_->CatchUp(cn.tenant, cn.customer));
-  RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    static const CallContext kSystem{"system", ""};
-    LedgerOps ops(tx, clock_, kSystem, cn.tenant, "");
-    ASSIGN_OR_RETURN(f.snap, ops.LoadAccount(cn.customer));
-    AccountSnapshot& snap = f.snap;
-    // Everything in date order.
-    auto day_key = [](const v1::Date& d) { return std::tuple(d.year(), d.month(), d.day()); };
-    std::stable_sort(snap.invoices.begin(), snap.invoices.end(), [&](const auto& a, const auto& b) {
-      return day_key(a.issue_date()) < day_key(b.issue_date());
-    });
-    std::stable_sort(snap.payments.begin(), snap.payments.end(), [&](const auto& a, const auto& b) {
-      return day_key(a.received_date()) < day_key(b.received_date());
-    });
-    std::stable_sort(snap.credit_notes.begin(), snap.credit_notes.end(),
-                     [&](const auto& a, const auto& b) {
-                       return day_key(a.issue_date()) < day_key(b.issue_date());
-                     });
-    ASSIGN_OR_RETURN(auto contacts, AllDocs(tx, kContactKind, cn.customer));
+  RETURN_IF_ERROR(
+      store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        static const CallContext kSystem{"system", ""};
+        LedgerOps ops(tx, clock_, kSystem, cn.tenant, "");
+        ASSIGN_OR_RETURN(f.snap, ops.LoadAccount(cn.customer));
+        AccountSnapshot& snap = f.snap;
+        // Everything in date order.
+        auto day_key = [](const v1::Date& d) { return std::tuple(d.year(), d.month(), d.day()); };
+        std::stable_sort(snap.invoices.begin(), snap.invoices.end(),
+                         [&](const auto& a, const auto& b) {
+                           return day_key(a.issue_date()) < day_key(b.issue_date());
+                         });
+        std::stable_sort(snap.payments.begin(), snap.payments.end(),
+                         [&](const auto& a, const auto& b) {
+                           return day_key(a.received_date()) < day_key(b.received_date());
+                         });
+        std::stable_sort(snap.credit_notes.begin(), snap.credit_notes.end(),
+                         [&](const auto& a, const auto& b) {
+                           return day_key(a.issue_date()) < day_key(b.issue_date());
+                         });
+        ASSIGN_OR_RETURN(auto contacts, AllDocs(tx, kContactKind, cn.customer));
 
-    ASSIGN_OR_RETURN(auto outbox, AllDocs(tx, kOutboxKind, cn.customer));
-    ASSIGN_OR_RETURN(auto arrangements, ListAccountArrangements(tx, cn.customer));
-    ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
-    ASSIGN_OR_RETURN(Portfolio portfolio, LoadOne(*this, cases_, tx, cn.tenant, cn.customer, as_of));
-    domain::Recommendation rec;
-    for (const auto& a : portfolio.accounts) {
-      if (a.customer.id == cn.customer) rec = domain::Recommend(a, PolicyFromProto(pp), portfolio.prior, as_of);
-    }
-    for (const auto& d : contacts) {
-      ASSIGN_OR_RETURN(v1::ContactRecord c, ParseDoc<v1::ContactRecord>(d));
-      f.contacts.push_back(std::move(c));
-    }
-    f.arrangements = std::move(arrangements);
-    for (const auto& d : outbox) {
-      ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
-      f.actions.push_back(std::move(a));
-    }
-    f.rec = rec;
-    f.recommendation = ToProtoRecommendation(cn.tenant, rec);
-    v1::Case stored_case;
-    ASSIGN_OR_RETURN(auto case_row, tx.GetCase(cn.customer));
-    if (case_row && stored_case.ParseFromString(case_row->body)) f.stored_case = stored_case;
-    return absl::OkStatus();
-  }));
+        ASSIGN_OR_RETURN(auto outbox, AllDocs(tx, kOutboxKind, cn.customer));
+        ASSIGN_OR_RETURN(auto arrangements, ListAccountArrangements(tx, cn.customer));
+        ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
+        ASSIGN_OR_RETURN(Portfolio portfolio,
+                         LoadOne(*this, cases_, tx, cn.tenant, cn.customer, as_of));
+        domain::Recommendation rec;
+        for (const auto& a : portfolio.accounts) {
+          if (a.customer.id == cn.customer)
+            rec = domain::Recommend(a, PolicyFromProto(pp), portfolio.prior, as_of);
+        }
+        for (const auto& d : contacts) {
+          ASSIGN_OR_RETURN(v1::ContactRecord c, ParseDoc<v1::ContactRecord>(d));
+          f.contacts.push_back(std::move(c));
+        }
+        f.arrangements = std::move(arrangements);
+        for (const auto& d : outbox) {
+          ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
+          f.actions.push_back(std::move(a));
+        }
+        f.rec = rec;
+        f.recommendation = ToProtoRecommendation(cn.tenant, rec);
+        v1::Case stored_case;
+        ASSIGN_OR_RETURN(auto case_row, tx.GetCase(cn.customer));
+        if (case_row && stored_case.ParseFromString(case_row->body)) f.stored_case = stored_case;
+        return absl::OkStatus();
+      }));
   std::vector<std::string> json_parts = CaseFileJson(f);
   std::string text = CaseFileText(f);
   // The status history comes from the audit log.

@@ -17,17 +17,17 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "collections_sidecar/v1/cases.pb.h"
 #include "service/app/arrangements_app.h"
 #include "service/app/cases_app.h"
-#include "collections_sidecar/v1/cases.pb.h"
 #include "service/app/ledger_ops.h"
 #include "service/app/partial_update.h"
-#include "service/base/resource_names.h"
-#include "service/domain/compliance.h"
 #include "service/base/errors.h"
+#include "service/base/resource_names.h"
+#include "service/base/status_macros.h"
+#include "service/domain/compliance.h"
 #include "service/domain/recommend.h"
 #include "service/domain/risk.h"
-#include "service/base/status_macros.h"
 #include "service/domain/templates.h"
 #include "service/domain/work_queue.h"
 
@@ -53,9 +53,10 @@ absl::Status ValidateContact(const v1::ContactRecord& c) {
   RETURN_IF_ERROR(CheckLength(c.agreement(), 2000, "contact.agreement"));
   RETURN_IF_ERROR(CheckLength(c.actor(), 200, "contact.actor"));
   if (c.override_rule().empty() != c.override_reason().empty()) {
-    return InvalidInput("INVALID_OVERRIDE", c.override_rule().empty() ? "contact.override_rule"
-                                                                       : "contact.override_reason",
-                        "an override needs both the rule and the reason");
+    return InvalidInput(
+        "INVALID_OVERRIDE",
+        c.override_rule().empty() ? "contact.override_rule" : "contact.override_reason",
+        "an override needs both the rule and the reason");
   }
   if (!c.override_reason().empty() &&
       (c.override_reason().size() < 10 || c.override_reason().size() > 1000)) {
@@ -88,7 +89,7 @@ absl::Status CheckAfterCustomerExisted(store::Transaction& tx, const std::string
 }
 
 absl::StatusOr<v1::ContactRecord> RecoveryApp::RecordContact(const CallContext& ctx,
-                                                            const v1::RecordContactRequest& r) {
+                                                             const v1::RecordContactRequest& r) {
   ASSIGN_OR_RETURN(CustomerName cn, ParseCustomerName(r.parent(), "parent"));
   RETURN_IF_ERROR(CheckTenant(ctx, cn.tenant));
   RETURN_IF_ERROR(ValidateContact(r.contact()));
@@ -107,52 +108,57 @@ absl::StatusOr<v1::ContactRecord> RecoveryApp::RecordContact(const CallContext& 
   }
   v1::ContactRecord out;
   RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kWrite, [&](store::Transaction& tx) {
-    return RunIdempotent(tx, r.request_id(), "RecoveryService/RecordContact", r, &out,
-                         [&]() -> absl::Status {
-      out = r.contact();
-      if (!out.has_time()) *out.mutable_time() = Ts(clock_.Now());
-      const absl::Time when = FromTs(out.time());
-      RETURN_IF_ERROR(CheckAfterCustomerExisted(tx, cn.tenant, cn.customer, when, "contact.time"));
-      ASSIGN_OR_RETURN(domain::AccountContext account,
-                       LoadContext(tx, cn.tenant, cn.customer, absl::ToCivilDay(when, absl::UTCTimeZone())));
-      for (size_t i = 0; i < invoice_ids.size(); ++i) {
-        const bool known = std::any_of(account.invoices.begin(), account.invoices.end(),
-                                       [&](const auto& inv) { return inv.state.id == invoice_ids[i]; });
-        if (!known) {
-          return domain::NotFoundError("INVOICE_NOT_FOUND",
-                                       absl::StrCat(r.contact().invoices(i), " does not exist"));
-        }
-      }
-      ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
-      domain::ProposedContact proposed;
-      proposed.time = when;
-      proposed.channel = ChannelOf(out.channel());
-      proposed.direction = out.direction() == v1::ContactRecord::INBOUND
-                               ? domain::Direction::kInbound
-                               : domain::Direction::kOutbound;
-      proposed.invoice_ids = invoice_ids;
-      proposed.override_rule = out.override_rule();
-      proposed.override_reason = out.override_reason();
-      const domain::ComplianceVerdict verdict =
-          domain::CheckContact(account, PolicyFromProto(pp), proposed);
-      RETURN_IF_ERROR(domain::VerdictStatus(verdict));
-      if (!verdict.overridden) {
-        out.clear_override_rule();
-        out.clear_override_reason();
-      }
-      const std::string id =
-          ContactId(when, absl::StrCat(cn.customer, r.request_id(), out.SerializeAsString()));
-      out.set_name(ChildResource(cn.tenant, cn.customer, kContacts, id));
-      if (out.actor().empty()) out.set_actor(ctx.actor);
-      RETURN_IF_ERROR(tx.PutDoc({kContactKind, id, cn.customer, "", "", out.SerializeAsString()}));
-      const std::string customer_resource = CustomerResource(cn.tenant, cn.customer);
-      if (verdict.overridden) {
-        RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, cn.tenant, "compliance.overridden",
-                                    out.name(), customer_resource, nullptr, &out, r.request_id()));
-      }
-      return AppendEvent(tx, clock_, ctx, cn.tenant, "contact.recorded", out.name(),
-                         customer_resource, nullptr, &out, r.request_id());
-    });
+    return RunIdempotent(
+        tx, r.request_id(), "RecoveryService/RecordContact", r, &out, [&]() -> absl::Status {
+          out = r.contact();
+          if (!out.has_time()) *out.mutable_time() = Ts(clock_.Now());
+          const absl::Time when = FromTs(out.time());
+          RETURN_IF_ERROR(
+              CheckAfterCustomerExisted(tx, cn.tenant, cn.customer, when, "contact.time"));
+          ASSIGN_OR_RETURN(
+              domain::AccountContext account,
+              LoadContext(tx, cn.tenant, cn.customer, absl::ToCivilDay(when, absl::UTCTimeZone())));
+          for (size_t i = 0; i < invoice_ids.size(); ++i) {
+            const bool known =
+                std::any_of(account.invoices.begin(), account.invoices.end(),
+                            [&](const auto& inv) { return inv.state.id == invoice_ids[i]; });
+            if (!known) {
+              return domain::NotFoundError(
+                  "INVOICE_NOT_FOUND", absl::StrCat(r.contact().invoices(i), " does not exist"));
+            }
+          }
+          ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
+          domain::ProposedContact proposed;
+          proposed.time = when;
+          proposed.channel = ChannelOf(out.channel());
+          proposed.direction = out.direction() == v1::ContactRecord::INBOUND
+                                   ? domain::Direction::kInbound
+                                   : domain::Direction::kOutbound;
+          proposed.invoice_ids = invoice_ids;
+          proposed.override_rule = out.override_rule();
+          proposed.override_reason = out.override_reason();
+          const domain::ComplianceVerdict verdict =
+              domain::CheckContact(account, PolicyFromProto(pp), proposed);
+          RETURN_IF_ERROR(domain::VerdictStatus(verdict));
+          if (!verdict.overridden) {
+            out.clear_override_rule();
+            out.clear_override_reason();
+          }
+          const std::string id =
+              ContactId(when, absl::StrCat(cn.customer, r.request_id(), out.SerializeAsString()));
+          out.set_name(ChildResource(cn.tenant, cn.customer, kContacts, id));
+          if (out.actor().empty()) out.set_actor(ctx.actor);
+          RETURN_IF_ERROR(
+              tx.PutDoc({kContactKind, id, cn.customer, "", "", out.SerializeAsString()}));
+          const std::string customer_resource = CustomerResource(cn.tenant, cn.customer);
+          if (verdict.overridden) {
+            RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, cn.tenant, "compliance.overridden",
+                                        out.name(), customer_resource, nullptr, &out,
+                                        r.request_id()));
+          }
+          return AppendEvent(tx, clock_, ctx, cn.tenant, "contact.recorded", out.name(),
+                             customer_resource, nullptr, &out, r.request_id());
+        });
   }));
   return out;
 }
@@ -164,18 +170,18 @@ absl::StatusOr<v1::ListContactsResponse> RecoveryApp::ListContacts(
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
   ASSIGN_OR_RETURN(std::string after, PageStart(r));
   v1::ListContactsResponse out;
-  RETURN_IF_ERROR(store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kContactKind, cn.customer, after, page_size + 1));
-    for (int i = 0; i < static_cast<int>(docs.size()) && i < page_size; ++i) {
-      ASSIGN_OR_RETURN(*out.add_contacts(), ParseDoc<v1::ContactRecord>(docs[i]));
-    }
-    if (static_cast<int>(docs.size()) > page_size) {
-      out.set_next_page_token(NextPageToken(r, docs[page_size - 1].id));
-    }
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kContactKind, cn.customer, after, page_size + 1));
+        for (int i = 0; i < static_cast<int>(docs.size()) && i < page_size; ++i) {
+          ASSIGN_OR_RETURN(*out.add_contacts(), ParseDoc<v1::ContactRecord>(docs[i]));
+        }
+        if (static_cast<int>(docs.size()) > page_size) {
+          out.set_next_page_token(NextPageToken(r, docs[page_size - 1].id));
+        }
+        return absl::OkStatus();
+      }));
   return out;
 }
-
 
 }  // namespace collections::app

@@ -10,14 +10,14 @@ namespace collections::app {
 namespace v1 = ::collections_sidecar::v1;
 namespace {
 
-
 std::vector<domain::Money> MoneyList(const google::protobuf::RepeatedPtrField<v1::Money>& in) {
   std::vector<domain::Money> out;
   for (const auto& m : in) out.push_back(ToMoney(m));
   return out;
 }
 
-void AddMoney(const std::vector<domain::Money>& in, google::protobuf::RepeatedPtrField<v1::Money>* out) {
+void AddMoney(const std::vector<domain::Money>& in,
+              google::protobuf::RepeatedPtrField<v1::Money>* out) {
   for (const auto& m : in) *out->Add() = ToProtoMoney(m.currency, m.minor);
 }
 
@@ -98,9 +98,10 @@ domain::CollectionPolicy PolicyFromProto(const v1::CollectionPolicy& p) {
   for (const auto& s : p.segments()) {
     domain::SegmentPolicy seg;
     seg.id = s.id();
-    seg.match.kind = s.match().kind() == v1::CUSTOMER_KIND_CONSUMER   ? domain::CustomerKind::kConsumer
-                     : s.match().kind() == v1::CUSTOMER_KIND_BUSINESS ? domain::CustomerKind::kBusiness
-                                                                      : domain::CustomerKind::kUnspecified;
+    seg.match.kind =
+        s.match().kind() == v1::CUSTOMER_KIND_CONSUMER   ? domain::CustomerKind::kConsumer
+        : s.match().kind() == v1::CUSTOMER_KIND_BUSINESS ? domain::CustomerKind::kBusiness
+                                                         : domain::CustomerKind::kUnspecified;
     seg.match.tags_any = Vec(s.match().tags_any());
     seg.match.overdue_at_least = MoneyList(s.match().overdue_at_least());
     seg.match.overdue_below = MoneyList(s.match().overdue_below());
@@ -162,11 +163,10 @@ v1::CollectionPolicy ToProtoPolicy(const domain::CollectionPolicy& d) {
   for (const auto& seg : d.segments) {
     v1::SegmentPolicy* s = p.add_segments();
     s->set_id(seg.id);
-    s->mutable_match()->set_kind(seg.match.kind == domain::CustomerKind::kConsumer
-                                     ? v1::CUSTOMER_KIND_CONSUMER
-                                 : seg.match.kind == domain::CustomerKind::kBusiness
-                                     ? v1::CUSTOMER_KIND_BUSINESS
-                                     : v1::CUSTOMER_KIND_UNSPECIFIED);
+    s->mutable_match()->set_kind(
+        seg.match.kind == domain::CustomerKind::kConsumer   ? v1::CUSTOMER_KIND_CONSUMER
+        : seg.match.kind == domain::CustomerKind::kBusiness ? v1::CUSTOMER_KIND_BUSINESS
+                                                            : v1::CUSTOMER_KIND_UNSPECIFIED);
     for (const auto& t : seg.match.tags_any) s->mutable_match()->add_tags_any(t);
     AddMoney(seg.match.overdue_at_least, s->mutable_match()->mutable_overdue_at_least());
     AddMoney(seg.match.overdue_below, s->mutable_match()->mutable_overdue_below());
@@ -238,11 +238,20 @@ domain::CustomerFacts CustomerFactsOf(const std::string& id, const v1::Customer&
     for (const auto& ch : primary->channels()) {
       domain::ChannelAddress a;
       switch (ch.type()) {
-        case v1::ContactChannel::EMAIL: a.channel = domain::Channel::kEmail; break;
-        case v1::ContactChannel::PHONE: a.channel = domain::Channel::kPhone; break;
-        case v1::ContactChannel::SMS: a.channel = domain::Channel::kSms; break;
-        case v1::ContactChannel::POSTAL: a.channel = domain::Channel::kLetter; break;
-        default: continue;
+        case v1::ContactChannel::EMAIL:
+          a.channel = domain::Channel::kEmail;
+          break;
+        case v1::ContactChannel::PHONE:
+          a.channel = domain::Channel::kPhone;
+          break;
+        case v1::ContactChannel::SMS:
+          a.channel = domain::Channel::kSms;
+          break;
+        case v1::ContactChannel::POSTAL:
+          a.channel = domain::Channel::kLetter;
+          break;
+        default:
+          continue;
       }
       a.address = ch.address();
       a.opted_out = ch.opted_out();
@@ -323,8 +332,8 @@ v1::Recommendation ToProtoRecommendation(const std::string& tenant,
   p.set_explanation(rec.explanation);
   if (rec.economics) {
     auto* e = p.mutable_economics();
-    *e->mutable_expected_recovery() =
-        ToProtoMoney(rec.economics->expected_recovery.currency, rec.economics->expected_recovery.minor);
+    *e->mutable_expected_recovery() = ToProtoMoney(rec.economics->expected_recovery.currency,
+                                                   rec.economics->expected_recovery.minor);
     *e->mutable_cost() = ToProtoMoney(rec.economics->cost.currency, rec.economics->cost.minor);
     *e->mutable_net() = ToProtoMoney(rec.economics->net.currency, rec.economics->net.minor);
     e->set_recovery_bp(rec.economics->recovery_bp);

@@ -18,17 +18,17 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "collections_sidecar/v1/cases.pb.h"
 #include "service/app/arrangements_app.h"
 #include "service/app/cases_app.h"
-#include "collections_sidecar/v1/cases.pb.h"
 #include "service/app/ledger_ops.h"
 #include "service/app/partial_update.h"
-#include "service/base/resource_names.h"
-#include "service/domain/compliance.h"
 #include "service/base/errors.h"
+#include "service/base/resource_names.h"
+#include "service/base/status_macros.h"
+#include "service/domain/compliance.h"
 #include "service/domain/recommend.h"
 #include "service/domain/risk.h"
-#include "service/base/status_macros.h"
 #include "service/domain/templates.h"
 #include "service/domain/work_queue.h"
 
@@ -113,8 +113,8 @@ void AddBatch(Tally& t, std::map<int, int64_t>& by_kind, std::map<std::string, i
 }
 
 // The run's counts by action kind and refusal reason, into the reply.
-void AddCounts(const std::map<int, int64_t>& by_kind, const std::map<std::string, int64_t>& refusals,
-               v1::RunCollectionsResponse& out) {
+void AddCounts(const std::map<int, int64_t>& by_kind,
+               const std::map<std::string, int64_t>& refusals, v1::RunCollectionsResponse& out) {
   for (const auto& [kind, n] : by_kind) {
     v1::ActionCount* c = out.add_actions_by_kind();
     c->set_action(static_cast<v1::Recommendation::Action>(kind));
@@ -190,8 +190,8 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
               RefreshArrangementsInTx(tx, clock_, ctx, tenant, customer, as_of, &config_.policy)
                   .status());
         }
-        ASSIGN_OR_RETURN(CaseAdvance adv, cases_->Advance(tx, tenant, customer, "day.passed",
-                                                          as_of, true, !r.dry_run()));
+        ASSIGN_OR_RETURN(CaseAdvance adv, cases_->Advance(tx, tenant, customer, "day.passed", as_of,
+                                                          true, !r.dry_run()));
         const domain::Recommendation& rec = adv.outcome.recommendation;
         const domain::AccountContext& account = adv.account;
         if (!rec.reasons.empty() && IsComplianceReason(rec.reasons.back().code)) {
@@ -229,8 +229,8 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
           action.set_sequence(++sequence);
           if (t.first_sequence == 0) t.first_sequence = sequence;
           t.last_sequence = sequence;
-          RETURN_IF_ERROR(tx.PutDoc({kOutboxKind, id, customer, "", OutboxNumber(sequence),
-                                     action.SerializeAsString()}));
+          RETURN_IF_ERROR(tx.PutDoc(
+              {kOutboxKind, id, customer, "", OutboxNumber(sequence), action.SerializeAsString()}));
           RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, tenant, "outbox.created", action.name(),
                                       action.customer(), nullptr, &action, ""));
         } else if (static_cast<int>(t.samples.size()) < room_samples &&
@@ -264,24 +264,25 @@ absl::StatusOr<std::vector<v1::OutboxAction>> RecoveryApp::ListActions(
     return InvalidInput("INVALID_CURSOR", "after_sequence", "must not be negative");
   }
   std::vector<v1::OutboxAction> out;
-  RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-    // A cursor range of the number index; pending_only reads on past
-    // completed actions (bounded by the page).
-    std::string after = OutboxNumber(r.after_sequence());
-    constexpr int kPage = 500;
-    while (static_cast<int>(out.size()) < limit) {
-      ASSIGN_OR_RETURN(auto docs, tx.ListDocsByNumber(kOutboxKind, after, kPage));
-      for (const auto& d : docs) {
-        after = d.number;
-        ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
-        if (r.pending_only() && a.status() != v1::OutboxAction::PENDING) continue;
-        out.push_back(std::move(a));
-        if (static_cast<int>(out.size()) == limit) break;
-      }
-      if (static_cast<int>(docs.size()) < kPage) break;
-    }
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      store_.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        // A cursor range of the number index; pending_only reads on past
+        // completed actions (bounded by the page).
+        std::string after = OutboxNumber(r.after_sequence());
+        constexpr int kPage = 500;
+        while (static_cast<int>(out.size()) < limit) {
+          ASSIGN_OR_RETURN(auto docs, tx.ListDocsByNumber(kOutboxKind, after, kPage));
+          for (const auto& d : docs) {
+            after = d.number;
+            ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
+            if (r.pending_only() && a.status() != v1::OutboxAction::PENDING) continue;
+            out.push_back(std::move(a));
+            if (static_cast<int>(out.size()) == limit) break;
+          }
+          if (static_cast<int>(docs.size()) < kPage) break;
+        }
+        return absl::OkStatus();
+      }));
   return out;
 }
 
@@ -297,33 +298,34 @@ absl::Status RecoveryApp::MigrateStore() {
   constexpr char kMarker[] = "outbox_index";
   ASSIGN_OR_RETURN(auto tenants, store_.ListTenants());
   for (const auto& tenant : tenants) {
-    RETURN_IF_ERROR(store_.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
-      ASSIGN_OR_RETURN(auto marker, tx.GetDoc(kMarkerKind, kMarker));
-      if (marker) return absl::OkStatus();
-      std::string after;
-      int64_t pending = 0;
-      while (true) {
-        ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kOutboxKind, "", after, 1000));
-        for (auto& d : docs) {
-          after = d.id;
-          ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
-          pending += a.status() == v1::OutboxAction::PENDING;
-          if (!d.number.empty()) continue;
-          d.number = OutboxNumber(a.sequence());
-          RETURN_IF_ERROR(tx.PutDoc(d));
-        }
-        if (docs.size() < 1000) break;
-      }
-      RETURN_IF_ERROR(
-          tx.PutDoc({kCounterKind, kPendingCounter, "", "", "", absl::StrCat(pending)}));
-      return tx.PutDoc({kMarkerKind, kMarker, "", "", "", "1"});
-    }));
+    RETURN_IF_ERROR(
+        store_.Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
+          ASSIGN_OR_RETURN(auto marker, tx.GetDoc(kMarkerKind, kMarker));
+          if (marker) return absl::OkStatus();
+          std::string after;
+          int64_t pending = 0;
+          while (true) {
+            ASSIGN_OR_RETURN(auto docs, tx.ListDocs(kOutboxKind, "", after, 1000));
+            for (auto& d : docs) {
+              after = d.id;
+              ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
+              pending += a.status() == v1::OutboxAction::PENDING;
+              if (!d.number.empty()) continue;
+              d.number = OutboxNumber(a.sequence());
+              RETURN_IF_ERROR(tx.PutDoc(d));
+            }
+            if (docs.size() < 1000) break;
+          }
+          RETURN_IF_ERROR(
+              tx.PutDoc({kCounterKind, kPendingCounter, "", "", "", absl::StrCat(pending)}));
+          return tx.PutDoc({kMarkerKind, kMarker, "", "", "", "1"});
+        }));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<v1::OutboxAction> RecoveryApp::CompleteAction(const CallContext& ctx,
-                                                            const v1::CompleteActionRequest& r) {
+                                                             const v1::CompleteActionRequest& r) {
   ASSIGN_OR_RETURN(OutboxActionName n, ParseOutboxActionName(r.name(), "name"));
   RETURN_IF_ERROR(CheckTenant(ctx, n.tenant));
   if (r.status() != v1::OutboxAction::SENT && r.status() != v1::OutboxAction::BOUNCED &&
@@ -334,61 +336,71 @@ absl::StatusOr<v1::OutboxAction> RecoveryApp::CompleteAction(const CallContext& 
   if (r.has_time()) RETURN_IF_ERROR(CheckNotFuture(FromTs(r.time()), clock_, "time"));
   v1::OutboxAction out;
   RETURN_IF_ERROR(store_.Run(n.tenant, store::TxMode::kWrite, [&](store::Transaction& tx) {
-    return RunIdempotent(tx, r.request_id(), "RecoveryService/CompleteAction", r, &out,
-                         [&]() -> absl::Status {
-      ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kOutboxKind, n.id));
-      if (!doc) return domain::NotFoundError("ACTION_NOT_FOUND", absl::StrCat(r.name(), " does not exist"));
-      ASSIGN_OR_RETURN(v1::OutboxAction before, ParseDoc<v1::OutboxAction>(*doc));
-      if (before.status() != v1::OutboxAction::PENDING) {
-        return domain::PreconditionError(
-            "ACTION_ALREADY_COMPLETED",
-            absl::StrCat(r.name(), " is already ", v1::OutboxAction::Status_Name(before.status())));
-      }
-      out = before;
-      const absl::Time when = r.has_time() ? FromTs(r.time()) : clock_.Now();
-      RETURN_IF_ERROR(CheckAfterCustomerExisted(tx, n.tenant, doc->customer, when, "time"));
-      out.set_status(r.status());
-      out.set_status_detail(r.detail());
-      *out.mutable_complete_time() = Ts(when);
-      RETURN_IF_ERROR(tx.PutDoc({kOutboxKind, n.id, doc->customer, "", OutboxNumber(out.sequence()),
-                                 out.SerializeAsString()}));
-      RETURN_IF_ERROR(AddToCounter(tx, kPendingCounter, -1));
-      const std::string customer_resource = out.customer();
-      RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, n.tenant, "outbox.completed", out.name(),
-                                  customer_resource, &before, &out, r.request_id()));
-      // The delivery becomes part of the contact log the engine reads.
-      const v1::Recommendation& rec = out.recommendation();
-      if (rec.channel() == v1::CHANNEL_UNSPECIFIED && r.status() != v1::OutboxAction::DONE) {
-        return absl::OkStatus();
-      }
-      v1::ContactRecord contact;
-      *contact.mutable_time() = Ts(when);
-      contact.set_channel(rec.channel());
-      contact.set_direction(v1::ContactRecord::OUTBOUND);
-      switch (r.status()) {
-        case v1::OutboxAction::SENT: contact.set_outcome(v1::ContactRecord::SENT); break;
-        case v1::OutboxAction::BOUNCED: contact.set_outcome(v1::ContactRecord::BOUNCED); break;
-        case v1::OutboxAction::FAILED: contact.set_outcome(v1::ContactRecord::FAILED); break;
-        default:
-          contact.set_outcome(r.call_outcome() != v1::ContactRecord::OUTCOME_UNSPECIFIED
-                                  ? r.call_outcome()
-                                  : v1::ContactRecord::DONE);
-      }
-      contact.set_stage(rec.stage());
-      *contact.mutable_invoices() = rec.invoices();
-      contact.set_summary(absl::StrCat(v1::Recommendation::Action_Name(rec.action()), " ",
-                                       rec.template_id(), " ",
-                                       v1::OutboxAction::Status_Name(r.status()),
-                                       r.detail().empty() ? "" : ": ", r.detail()));
-      contact.set_actor(ctx.actor);
-      contact.set_outbox_action(out.name());
-      const std::string customer_id = doc->customer;
-      const std::string id = ContactId(when, out.name());
-      contact.set_name(ChildResource(n.tenant, customer_id, kContacts, id));
-      RETURN_IF_ERROR(tx.PutDoc({kContactKind, id, customer_id, "", "", contact.SerializeAsString()}));
-      return AppendEvent(tx, clock_, ctx, n.tenant, "contact.recorded", contact.name(),
-                         customer_resource, nullptr, &contact, r.request_id());
-    });
+    return RunIdempotent(
+        tx, r.request_id(), "RecoveryService/CompleteAction", r, &out, [&]() -> absl::Status {
+          ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kOutboxKind, n.id));
+          if (!doc)
+            return domain::NotFoundError("ACTION_NOT_FOUND",
+                                         absl::StrCat(r.name(), " does not exist"));
+          ASSIGN_OR_RETURN(v1::OutboxAction before, ParseDoc<v1::OutboxAction>(*doc));
+          if (before.status() != v1::OutboxAction::PENDING) {
+            return domain::PreconditionError(
+                "ACTION_ALREADY_COMPLETED",
+                absl::StrCat(r.name(), " is already ",
+                             v1::OutboxAction::Status_Name(before.status())));
+          }
+          out = before;
+          const absl::Time when = r.has_time() ? FromTs(r.time()) : clock_.Now();
+          RETURN_IF_ERROR(CheckAfterCustomerExisted(tx, n.tenant, doc->customer, when, "time"));
+          out.set_status(r.status());
+          out.set_status_detail(r.detail());
+          *out.mutable_complete_time() = Ts(when);
+          RETURN_IF_ERROR(tx.PutDoc({kOutboxKind, n.id, doc->customer, "",
+                                     OutboxNumber(out.sequence()), out.SerializeAsString()}));
+          RETURN_IF_ERROR(AddToCounter(tx, kPendingCounter, -1));
+          const std::string customer_resource = out.customer();
+          RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, n.tenant, "outbox.completed", out.name(),
+                                      customer_resource, &before, &out, r.request_id()));
+          // The delivery becomes part of the contact log the engine reads.
+          const v1::Recommendation& rec = out.recommendation();
+          if (rec.channel() == v1::CHANNEL_UNSPECIFIED && r.status() != v1::OutboxAction::DONE) {
+            return absl::OkStatus();
+          }
+          v1::ContactRecord contact;
+          *contact.mutable_time() = Ts(when);
+          contact.set_channel(rec.channel());
+          contact.set_direction(v1::ContactRecord::OUTBOUND);
+          switch (r.status()) {
+            case v1::OutboxAction::SENT:
+              contact.set_outcome(v1::ContactRecord::SENT);
+              break;
+            case v1::OutboxAction::BOUNCED:
+              contact.set_outcome(v1::ContactRecord::BOUNCED);
+              break;
+            case v1::OutboxAction::FAILED:
+              contact.set_outcome(v1::ContactRecord::FAILED);
+              break;
+            default:
+              contact.set_outcome(r.call_outcome() != v1::ContactRecord::OUTCOME_UNSPECIFIED
+                                      ? r.call_outcome()
+                                      : v1::ContactRecord::DONE);
+          }
+          contact.set_stage(rec.stage());
+          *contact.mutable_invoices() = rec.invoices();
+          contact.set_summary(absl::StrCat(v1::Recommendation::Action_Name(rec.action()), " ",
+                                           rec.template_id(), " ",
+                                           v1::OutboxAction::Status_Name(r.status()),
+                                           r.detail().empty() ? "" : ": ", r.detail()));
+          contact.set_actor(ctx.actor);
+          contact.set_outbox_action(out.name());
+          const std::string customer_id = doc->customer;
+          const std::string id = ContactId(when, out.name());
+          contact.set_name(ChildResource(n.tenant, customer_id, kContacts, id));
+          RETURN_IF_ERROR(
+              tx.PutDoc({kContactKind, id, customer_id, "", "", contact.SerializeAsString()}));
+          return AppendEvent(tx, clock_, ctx, n.tenant, "contact.recorded", contact.name(),
+                             customer_resource, nullptr, &contact, r.request_id());
+        });
   }));
   return out;
 }

@@ -10,8 +10,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "collections_sidecar/v1/auth.pb.h"
-#include "service/base/resource_names.h"
 #include "service/base/errors.h"
+#include "service/base/resource_names.h"
 #include "service/base/status_macros.h"
 #include "service/messages/convert.h"
 
@@ -40,7 +40,6 @@ bool IsLowerHex(absl::string_view s, size_t len) {
   }
   return true;
 }
-
 
 TokenInfo InfoOf(const v1::ApiToken& t) {
   TokenInfo info;

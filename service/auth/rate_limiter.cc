@@ -31,8 +31,8 @@ absl::Status RateLimiter::Acquire(absl::string_view tenant) {
     missing = 1.0 - b.tokens;
   }
   // Round up to whole milliseconds so that retrying after the delay passes.
-  const absl::Duration delay =
-      absl::Milliseconds(std::max<int64_t>(1, static_cast<int64_t>(std::ceil(missing / rate_ * 1000))));
+  const absl::Duration delay = absl::Milliseconds(
+      std::max<int64_t>(1, static_cast<int64_t>(std::ceil(missing / rate_ * 1000))));
   return domain::WithRetryDelay(
       domain::WithReason(absl::ResourceExhaustedError(absl::StrCat(
                              "tenant ", tenant, " is over its rate limit of ", rate_,

@@ -17,15 +17,13 @@ const absl::flat_hash_map<std::string, Scope>& MethodScopes() {
       for (const char* m : methods) (*t)[absl::StrCat(service, "/", m)] = scope;
     };
     add("LedgerService",
-        {"GetCustomer", "ListCustomers", "GetInvoice", "ListInvoices", "GetPayment",
-         "ListPayments", "GetCreditNote", "ListCreditNotes", "GetAccountSummary",
-         "GetAgingReport"},
+        {"GetCustomer", "ListCustomers", "GetInvoice", "ListInvoices", "GetPayment", "ListPayments",
+         "GetCreditNote", "ListCreditNotes", "GetAccountSummary", "GetAgingReport"},
         Scope::kRead);
     add("AuditService", {"ListEvents", "WatchEvents"}, Scope::kRead);
     add("RecoveryService",
         {"GetPolicy", "GetRecommendation", "ListRecommendations", "ListWorkQueue", "ListContacts",
-         "ExportCaseFile", "RenderMessage", "GetPaymentRisk", "CheckAction",
-         "BacktestPolicy"},
+         "ExportCaseFile", "RenderMessage", "GetPaymentRisk", "CheckAction", "BacktestPolicy"},
         Scope::kRead);
     // Reads evaluate promises and plans as of a day and store nothing;
     // RefreshArrangements (a write) records what they decided.
@@ -75,9 +73,12 @@ absl::StatusOr<Scope> ParseScope(absl::string_view text) {
 
 absl::string_view ScopeName(Scope scope) {
   switch (scope) {
-    case Scope::kRead: return "read";
-    case Scope::kWrite: return "write";
-    case Scope::kAdmin: return "admin";
+    case Scope::kRead:
+      return "read";
+    case Scope::kWrite:
+      return "write";
+    case Scope::kAdmin:
+      return "admin";
   }
   return "admin";
 }
@@ -91,11 +92,10 @@ Scope RequiredScope(absl::string_view method) {
 absl::Status CheckScope(Scope granted, absl::string_view method) {
   const Scope needed = RequiredScope(method);
   if (static_cast<int>(granted) >= static_cast<int>(needed)) return absl::OkStatus();
-  return domain::WithReason(
-      absl::PermissionDeniedError(absl::StrCat(method, " needs the ", ScopeName(needed),
-                                               " scope; the credentials grant ",
-                                               ScopeName(granted))),
-      "INSUFFICIENT_SCOPE");
+  return domain::WithReason(absl::PermissionDeniedError(
+                                absl::StrCat(method, " needs the ", ScopeName(needed),
+                                             " scope; the credentials grant ", ScopeName(granted))),
+                            "INSUFFICIENT_SCOPE");
 }
 
 }  // namespace collections::auth

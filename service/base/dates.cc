@@ -2,8 +2,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "service/base/errors.h"
 
 namespace collections::domain {
@@ -35,9 +35,7 @@ std::string FormatIsoDay(absl::CivilDay day) {
 int64_t DayNumber(absl::CivilDay day) { return day - absl::CivilDay(1970, 1, 1); }
 absl::CivilDay DayFromNumber(int64_t n) { return absl::CivilDay(1970, 1, 1) + n; }
 
-absl::CivilDay Clock::TodayUtc() const {
-  return absl::ToCivilDay(Now(), absl::UTCTimeZone());
-}
+absl::CivilDay Clock::TodayUtc() const { return absl::ToCivilDay(Now(), absl::UTCTimeZone()); }
 
 namespace {
 class RealClock : public Clock {
@@ -70,7 +68,8 @@ absl::StatusOr<std::unique_ptr<Clock>> ClockFromSpec(absl::string_view spec) {
     }
   }
   return InvalidInput("INVALID_CLOCK", "clock",
-                      absl::StrCat("\"", given, "\": expected system, fixed:YYYY-MM-DD or "
+                      absl::StrCat("\"", given,
+                                   "\": expected system, fixed:YYYY-MM-DD or "
                                    "fixed:YYYY-MM-DDTHH:MM:SSZ"));
 }
 

@@ -92,8 +92,8 @@ absl::Duration RetryDelayOf(const absl::Status& status) {
 absl::Status PrefixFields(const absl::Status& status, absl::string_view prefix) {
   if (status.ok()) return status;
   absl::Status out(status.code(), FieldsOf(status).empty()
-                                        ? std::string(status.message())
-                                        : absl::StrCat(prefix, status.message()));
+                                      ? std::string(status.message())
+                                      : absl::StrCat(prefix, status.message()));
   std::string reason = ReasonOf(status);
   if (!reason.empty()) out = WithReason(std::move(out), reason);
   for (const auto& f : FieldsOf(status)) {

@@ -9,9 +9,9 @@
 
 #include <map>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -26,8 +26,7 @@ struct FieldViolation {
 // Attaches a machine reason such as "INVOICE_CURRENCY_MISMATCH".
 absl::Status WithReason(absl::Status status, absl::string_view reason);
 // Attaches one more field violation.
-absl::Status WithField(absl::Status status, absl::string_view field,
-                       absl::string_view description);
+absl::Status WithField(absl::Status status, absl::string_view field, absl::string_view description);
 
 // INVALID_ARGUMENT with a reason and one field violation; the message is
 // "<field>: <description>".

@@ -13,9 +13,15 @@ std::string JsonEscape(absl::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           absl::StrAppend(&out, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
@@ -54,17 +60,22 @@ void WriteLog(LogLevel level, absl::string_view msg, LogFields fields) {
 
 LogLevel LevelOfCode(int code) {
   switch (static_cast<absl::StatusCode>(code)) {
-    case absl::StatusCode::kOk: return LogLevel::kInfo;
+    case absl::StatusCode::kOk:
+      return LogLevel::kInfo;
     case absl::StatusCode::kUnknown:
     case absl::StatusCode::kInternal:
     case absl::StatusCode::kUnimplemented:
     case absl::StatusCode::kDataLoss:
     case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kDeadlineExceeded: return LogLevel::kError;
-    default: return LogLevel::kWarning;
+    case absl::StatusCode::kDeadlineExceeded:
+      return LogLevel::kError;
+    default:
+      return LogLevel::kWarning;
   }
 }
 
-std::string CodeName(int code) { return absl::StatusCodeToString(static_cast<absl::StatusCode>(code)); }
+std::string CodeName(int code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
 
 }  // namespace collections::base

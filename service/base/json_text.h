@@ -23,11 +23,11 @@ enum class LogLevel { kInfo, kWarning, kError };
 class LogValue {
  public:
   LogValue(absl::string_view s);  // NOLINT: implicit, as fields are written inline
-  LogValue(const char* s) : LogValue(absl::string_view(s)) {}  // NOLINT
+  LogValue(const char* s) : LogValue(absl::string_view(s)) {}         // NOLINT
   LogValue(const std::string& s) : LogValue(absl::string_view(s)) {}  // NOLINT
-  LogValue(int v);      // NOLINT
-  LogValue(int64_t v);  // NOLINT
-  LogValue(bool v);     // NOLINT
+  LogValue(int v);                                                    // NOLINT
+  LogValue(int64_t v);                                                // NOLINT
+  LogValue(bool v);                                                   // NOLINT
   const std::string& json() const { return json_; }
 
  private:

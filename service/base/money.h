@@ -38,8 +38,7 @@ bool AddOverflows(int64_t a, int64_t b, int64_t* out);
 // `allow_grouping` a comma is accepted only between groups of exactly three
 // digits after a first group of one to three: "1,50" and "1234,567" are
 // errors, never 150 or 1234567.
-absl::StatusOr<int64_t> ParseMinorUnits(absl::string_view text,
-                                        absl::string_view currency,
+absl::StatusOr<int64_t> ParseMinorUnits(absl::string_view text, absl::string_view currency,
                                         bool allow_grouping = false);
 absl::StatusOr<Money> ParseMoney(absl::string_view text, absl::string_view currency,
                                  bool allow_grouping = false);

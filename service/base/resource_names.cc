@@ -11,9 +11,9 @@ namespace collections::app {
 namespace {
 
 absl::Status BadName(absl::string_view field, absl::string_view name, absl::string_view shape) {
-  return domain::InvalidInput("INVALID_RESOURCE_NAME", field,
-                              absl::StrCat("\"", name, "\" is not a resource name of the form ",
-                                           shape));
+  return domain::InvalidInput(
+      "INVALID_RESOURCE_NAME", field,
+      absl::StrCat("\"", name, "\" is not a resource name of the form ", shape));
 }
 
 }  // namespace
@@ -29,8 +29,8 @@ bool IsValidTenantId(absl::string_view id) {
 bool IsValidResourceId(absl::string_view id) {
   if (id.empty() || id.size() > 63 || id[0] == '.') return false;
   for (char c : id) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '.' || c == '_' || c == '~' || c == '-')) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '_' || c == '~' || c == '-')) {
       return false;
     }
   }

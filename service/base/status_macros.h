@@ -12,11 +12,11 @@
 #define COLLECTIONS_CONCAT_(a, b) COLLECTIONS_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function when `expr` (an absl::Status) is not OK.
-#define RETURN_IF_ERROR(expr)                        \
-  do {                                               \
-    if (absl::Status _st = (expr); !_st.ok()) {      \
-      return _st;                                    \
-    }                                                \
+#define RETURN_IF_ERROR(expr)                   \
+  do {                                          \
+    if (absl::Status _st = (expr); !_st.ok()) { \
+      return _st;                               \
+    }                                           \
   } while (false)
 
 // `ASSIGN_OR_RETURN(auto x, FunctionReturningStatusOr());`
@@ -25,8 +25,8 @@
 // `var` is a name and `lhs` a declaration ("auto x"): neither can be
 // parenthesized.
 // NOLINTBEGIN(bugprone-macro-parentheses)
-#define ASSIGN_OR_RETURN_IMPL_(var, lhs, rexpr) \
-  auto var = (rexpr);                           \
+#define ASSIGN_OR_RETURN_IMPL_(var, lhs, rexpr)  \
+  auto var = (rexpr);                            \
   if (!var.ok()) return std::move(var).status(); \
   lhs = *std::move(var)
 // NOLINTEND(bugprone-macro-parentheses)

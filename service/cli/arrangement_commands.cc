@@ -10,9 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "collections_sidecar/v1/arrangements.grpc.pb.h"
-#include "service/cli/cli.h"
 #include "service/base/dates.h"
 #include "service/base/money.h"
+#include "service/cli/cli.h"
 
 ABSL_DECLARE_FLAG(std::string, as_of);
 ABSL_DECLARE_FLAG(std::string, currency);

@@ -17,7 +17,8 @@
 
 ABSL_FLAG(std::string, compare, "", "backtest: a second policy file to replay side by side");
 ABSL_FLAG(bool, compare_current, false, "backtest: compare with the tenant's current policy");
-ABSL_FLAG(std::string, start_date, "", "backtest: first day replayed YYYY-MM-DD (default: first invoice)");
+ABSL_FLAG(std::string, start_date, "",
+          "backtest: first day replayed YYYY-MM-DD (default: first invoice)");
 ABSL_FLAG(std::string, end_date, "", "backtest: last day replayed YYYY-MM-DD (default: yesterday)");
 ABSL_FLAG(std::string, svg, "", "backtest: write the comparison plot to this SVG file");
 ABSL_FLAG(int, backtest_timeout_seconds, 3600, "backtest: deadline of the call");
@@ -40,7 +41,9 @@ bool DayFlag(const std::string& text, v1::Date* out) {
   return true;
 }
 
-std::string Day(const v1::Date& d) { return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day()); }
+std::string Day(const v1::Date& d) {
+  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+}
 
 std::string Minor(int64_t minor) { return absl::StrFormat("%.2f", minor / 100.0); }
 
@@ -49,14 +52,16 @@ void PrintRisk(const v1::BacktestReport& r) {
   std::printf("Risk model on %s .. %s: %lld invoices predicted on their issue day, %.1f%% late\n",
               Day(r.start_date()).c_str(), Day(r.end_date()).c_str(),
               static_cast<long long>(k.predictions()), 100 * k.observed_late_rate());
-  std::printf("AUC %.3f  Brier %.3f  days-late MAE %.2f (always \"0 days late\": %.2f)\n\n", k.auc(),
-              k.brier(), k.days_late_mae(), k.days_late_mae_always_zero());
-  std::vector<std::vector<std::string>> rows = {{"predicted", "invoices", "mean predicted", "observed"}};
+  std::printf("AUC %.3f  Brier %.3f  days-late MAE %.2f (always \"0 days late\": %.2f)\n\n",
+              k.auc(), k.brier(), k.days_late_mae(), k.days_late_mae_always_zero());
+  std::vector<std::vector<std::string>> rows = {
+      {"predicted", "invoices", "mean predicted", "observed"}};
   for (const auto& b : k.calibration()) {
     if (b.count() == 0) continue;
-    rows.push_back({absl::StrFormat("%.0f-%.0f%%", 100 * b.predicted_from(), 100 * b.predicted_to()),
-                    absl::StrCat(b.count()), absl::StrFormat("%.3f", b.mean_predicted()),
-                    absl::StrFormat("%.3f", b.observed_rate())});
+    rows.push_back(
+        {absl::StrFormat("%.0f-%.0f%%", 100 * b.predicted_from(), 100 * b.predicted_to()),
+         absl::StrCat(b.count()), absl::StrFormat("%.3f", b.mean_predicted()),
+         absl::StrFormat("%.3f", b.observed_rate())});
   }
   std::printf("%s\n", Table(rows, {false, true, true, true}).c_str());
 }
@@ -72,14 +77,20 @@ void PrintPolicies(const v1::BacktestReport& r) {
     rows.push_back(line);
   };
   row("contacts", [](const v1::PolicyBacktest& p) { return absl::StrCat(p.contacts()); });
-  row("contacts per overdue customer",
-      [](const v1::PolicyBacktest& p) { return absl::StrFormat("%.2f", p.contacts_per_customer()); });
-  row("customers contacted", [](const v1::PolicyBacktest& p) { return absl::StrCat(p.customers_contacted()); });
+  row("contacts per overdue customer", [](const v1::PolicyBacktest& p) {
+    return absl::StrFormat("%.2f", p.contacts_per_customer());
+  });
+  row("customers contacted",
+      [](const v1::PolicyBacktest& p) { return absl::StrCat(p.customers_contacted()); });
   row("referrals", [](const v1::PolicyBacktest& p) { return absl::StrCat(p.referrals()); });
-  row("settlements offered", [](const v1::PolicyBacktest& p) { return absl::StrCat(p.settlements_offered()); });
-  row("payment plans offered", [](const v1::PolicyBacktest& p) { return absl::StrCat(p.payment_plans_offered()); });
-  row("DSO actual (days)", [](const v1::PolicyBacktest& p) { return absl::StrFormat("%.1f", p.dso_actual()); });
-  row("DSO simulated (days)", [](const v1::PolicyBacktest& p) { return absl::StrFormat("%.1f", p.dso_simulated()); });
+  row("settlements offered",
+      [](const v1::PolicyBacktest& p) { return absl::StrCat(p.settlements_offered()); });
+  row("payment plans offered",
+      [](const v1::PolicyBacktest& p) { return absl::StrCat(p.payment_plans_offered()); });
+  row("DSO actual (days)",
+      [](const v1::PolicyBacktest& p) { return absl::StrFormat("%.1f", p.dso_actual()); });
+  row("DSO simulated (days)",
+      [](const v1::PolicyBacktest& p) { return absl::StrFormat("%.1f", p.dso_simulated()); });
   row("recovered actual", [](const v1::PolicyBacktest& p) {
     return absl::StrCat(p.currency(), " ", Minor(p.recovered_actual_minor()));
   });
@@ -92,15 +103,17 @@ void PrintPolicies(const v1::BacktestReport& r) {
   row("fees simulated", [](const v1::PolicyBacktest& p) {
     return absl::StrCat(p.currency(), " ", Minor(p.fees_simulated_minor()));
   });
-  row("invoices charged a fee", [](const v1::PolicyBacktest& p) { return absl::StrCat(p.fee_invoices()); });
+  row("invoices charged a fee",
+      [](const v1::PolicyBacktest& p) { return absl::StrCat(p.fee_invoices()); });
   for (int s = 1; s <= 8; ++s) {
     const auto stage = static_cast<v1::CollectionStage>(s);
-    row(absl::StrCat("reached ", v1::CollectionStage_Name(stage)), [stage](const v1::PolicyBacktest& p) {
-      for (const auto& c : p.stages_reached()) {
-        if (c.stage() == stage) return absl::StrCat(c.customers());
-      }
-      return std::string("0");
-    });
+    row(absl::StrCat("reached ", v1::CollectionStage_Name(stage)),
+        [stage](const v1::PolicyBacktest& p) {
+          for (const auto& c : p.stages_reached()) {
+            if (c.stage() == stage) return absl::StrCat(c.customers());
+          }
+          return std::string("0");
+        });
   }
   std::vector<bool> right(rows[0].size(), true);
   right[0] = false;
@@ -117,11 +130,12 @@ std::string ComparisonSvg(const v1::BacktestReport& r) {
     std::vector<double> values;
     int decimals;
   };
-  std::vector<Panel> panels = {{"DSO simulated (days)", {}, 1},
-                               {absl::StrCat("Recovered (", r.policies(0).currency(), ")"), {}, 0},
-                               {"Contacts per overdue customer", {}, 2},
-                               {"Referrals", {}, 0},
-                               {absl::StrCat("Fees simulated (", r.policies(0).currency(), ")"), {}, 0}};
+  std::vector<Panel> panels = {
+      {"DSO simulated (days)", {}, 1},
+      {absl::StrCat("Recovered (", r.policies(0).currency(), ")"), {}, 0},
+      {"Contacts per overdue customer", {}, 2},
+      {"Referrals", {}, 0},
+      {absl::StrCat("Fees simulated (", r.policies(0).currency(), ")"), {}, 0}};
   for (const auto& p : r.policies()) {
     panels[0].values.push_back(p.dso_simulated());
     panels[1].values.push_back(p.recovered_simulated_minor() / 100.0);
@@ -132,7 +146,8 @@ std::string ComparisonSvg(const v1::BacktestReport& r) {
   const char* colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c"};
   const int w = 220, h = 240, top = 40, base = 200;
   std::string svg = absl::StrFormat(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" "
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+      "font-family=\"sans-serif\" "
       "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
       w * static_cast<int>(panels.size()), h + 30);
   for (size_t i = 0; i < panels.size(); ++i) {
@@ -141,16 +156,18 @@ std::string ComparisonSvg(const v1::BacktestReport& r) {
     double max = 0;
     for (double v : pn.values) max = std::max(max, v);
     if (max <= 0) max = 1;
-    absl::StrAppendFormat(&svg, "<text x=\"%d\" y=\"20\" text-anchor=\"middle\" font-weight=\"bold\">%s</text>\n",
-                          x0 + w / 2, pn.title);
-    absl::StrAppendFormat(&svg, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333\"/>\n", x0 + 20,
-                          base, x0 + w - 20, base);
+    absl::StrAppendFormat(
+        &svg, "<text x=\"%d\" y=\"20\" text-anchor=\"middle\" font-weight=\"bold\">%s</text>\n",
+        x0 + w / 2, pn.title);
+    absl::StrAppendFormat(&svg, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333\"/>\n",
+                          x0 + 20, base, x0 + w - 20, base);
     const int n = static_cast<int>(pn.values.size());
     const int bar = (w - 60) / std::max(1, n);
     for (int k = 0; k < n; ++k) {
       const int height = static_cast<int>((base - top) * pn.values[k] / max);
       const int x = x0 + 30 + k * bar;
-      absl::StrAppendFormat(&svg, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", x,
+      absl::StrAppendFormat(&svg,
+                            "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", x,
                             base - height, bar - 10, height, colors[k % 3]);
       absl::StrAppendFormat(&svg, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
                             x + (bar - 10) / 2, base - height - 4,
@@ -158,7 +175,8 @@ std::string ComparisonSvg(const v1::BacktestReport& r) {
     }
   }
   for (int k = 0; k < r.policies_size(); ++k) {
-    absl::StrAppendFormat(&svg, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>\n",
+    absl::StrAppendFormat(&svg,
+                          "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>\n",
                           30 + k * 200, h + 5, colors[k % 3]);
     absl::StrAppendFormat(&svg, "<text x=\"%d\" y=\"%d\">%s (v%d)</text>\n", 48 + k * 200, h + 16,
                           r.policies(k).label(), r.policies(k).policy_version());
@@ -234,7 +252,8 @@ int BacktestCmd(Context& ctx, const std::vector<std::string>& args) {
 
 void RegisterBacktestCommands(CommandTable& table) {
   table["backtest"] = {
-      "backtest [<policy-file>] [--compare=<policy-file> | --compare_current] [--start_date=D] [--end_date=D] "
+      "backtest [<policy-file>] [--compare=<policy-file> | --compare_current] [--start_date=D] "
+      "[--end_date=D] "
       "[--svg=plot.svg]",
       "replay the tenant's history with a policy (default: the current one): risk-model accuracy, "
       "what the policy would have done, simulated DSO and recoveries",

@@ -155,10 +155,10 @@ int CasesCmd(Context& ctx, const std::vector<std::string>& args) {
 }  // namespace
 
 void RegisterCaseCommands(CommandTable& table) {
-  table["cases"] = {"cases get <customer> | cases list [--owner=O] [--limit=N] | "
-                    "cases rebuild [<customer>] [--verify]",
-                    "collection cases: one with its history, all by priority, rebuild or verify",
-                    CasesCmd};
+  table["cases"] = {
+      "cases get <customer> | cases list [--owner=O] [--limit=N] | "
+      "cases rebuild [<customer>] [--verify]",
+      "collection cases: one with its history, all by priority, rebuild or verify", CasesCmd};
 }
 
 }  // namespace collections::cli

@@ -12,8 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
-#include "service/grpc_status/status_convert.h"
 #include "service/base/errors.h"
+#include "service/grpc_status/status_convert.h"
 
 namespace collections::cli {
 
@@ -59,18 +59,24 @@ int Fail(const grpc::Status& status) {
     std::fprintf(stderr, "  field %s: %s\n", f.field.c_str(), f.description.c_str());
   }
   switch (status.error_code()) {
-    case grpc::StatusCode::NOT_FOUND: return kExitNotFound;
+    case grpc::StatusCode::NOT_FOUND:
+      return kExitNotFound;
     case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::OUT_OF_RANGE: return kExitInvalid;
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return kExitInvalid;
     case grpc::StatusCode::FAILED_PRECONDITION:
     case grpc::StatusCode::ALREADY_EXISTS:
-    case grpc::StatusCode::ABORTED: return kExitConflict;
+    case grpc::StatusCode::ABORTED:
+      return kExitConflict;
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return kExitUnavailable;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return kExitUnavailable;
     case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::PERMISSION_DENIED: return kExitDenied;
-    default: return kExitError;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return kExitDenied;
+    default:
+      return kExitError;
   }
 }
 

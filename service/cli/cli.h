@@ -20,18 +20,18 @@ namespace collections::cli {
 // Exit codes (documented in README "collectionsctl").
 enum ExitCode {
   kExitOk = 0,
-  kExitError = 1,           // anything else
-  kExitUsage = 2,           // bad command line
-  kExitNotFound = 3,        // NOT_FOUND
-  kExitInvalid = 4,         // INVALID_ARGUMENT / OUT_OF_RANGE
-  kExitConflict = 5,        // FAILED_PRECONDITION / ALREADY_EXISTS / ABORTED
-  kExitUnavailable = 6,     // UNAVAILABLE / DEADLINE_EXCEEDED / RESOURCE_EXHAUSTED
-  kExitDenied = 7,          // UNAUTHENTICATED / PERMISSION_DENIED
+  kExitError = 1,        // anything else
+  kExitUsage = 2,        // bad command line
+  kExitNotFound = 3,     // NOT_FOUND
+  kExitInvalid = 4,      // INVALID_ARGUMENT / OUT_OF_RANGE
+  kExitConflict = 5,     // FAILED_PRECONDITION / ALREADY_EXISTS / ABORTED
+  kExitUnavailable = 6,  // UNAVAILABLE / DEADLINE_EXCEEDED / RESOURCE_EXHAUSTED
+  kExitDenied = 7,       // UNAUTHENTICATED / PERMISSION_DENIED
 };
 
 struct Context {
-  std::string server;   // host:port
-  std::string tenant;   // tenant id
+  std::string server;  // host:port
+  std::string tenant;  // tenant id
   bool json = false;
   std::shared_ptr<grpc::Channel> channel;
   // Adds deadline and credentials metadata to a call.
@@ -107,14 +107,14 @@ class RowBudget {
 
 // Command groups.
 void RegisterLedgerCommands(CommandTable& table);
-void RegisterRecoveryCommands(CommandTable& table);  // recovery_commands.cc
-void RegisterBacktestCommands(CommandTable& table);  // backtest_commands.cc
-void RegisterMigrateCommands(CommandTable& table);  // migrate_tenant.cc
+void RegisterRecoveryCommands(CommandTable& table);     // recovery_commands.cc
+void RegisterBacktestCommands(CommandTable& table);     // backtest_commands.cc
+void RegisterMigrateCommands(CommandTable& table);      // migrate_tenant.cc
 void RegisterArrangementCommands(CommandTable& table);  // arrangement_commands.cc
-void RegisterTokenCommands(CommandTable& table);  // token_commands.cc
-void RegisterCaseCommands(CommandTable& table);  // case_commands.cc
-void RegisterLetterCommands(CommandTable& table);  // letters_commands.cc
-void RegisterHealthCommand(CommandTable& table);  // health_command.cc
+void RegisterTokenCommands(CommandTable& table);        // token_commands.cc
+void RegisterCaseCommands(CommandTable& table);         // case_commands.cc
+void RegisterLetterCommands(CommandTable& table);       // letters_commands.cc
+void RegisterHealthCommand(CommandTable& table);        // health_command.cc
 
 }  // namespace collections::cli
 

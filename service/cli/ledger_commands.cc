@@ -11,9 +11,9 @@
 #include "collections_sidecar/v1/audit.grpc.pb.h"
 #include "collections_sidecar/v1/ledger.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "service/cli/cli.h"
 #include "service/base/dates.h"
 #include "service/base/money.h"
+#include "service/cli/cli.h"
 
 ABSL_FLAG(std::string, as_of, "", "as-of date YYYY-MM-DD (default: today, UTC)");
 ABSL_FLAG(std::string, customer, "", "customer id or resource name");
@@ -55,7 +55,8 @@ std::string Money(const v1::Money& m) {
   return domain::FormatMoney({m.currency_code(), m.minor_units()});
 }
 std::string Amount(const v1::Money& m) {
-  return domain::FormatMoney({m.currency_code(), m.minor_units()}).substr(m.currency_code().size() + 1);
+  return domain::FormatMoney({m.currency_code(), m.minor_units()})
+      .substr(m.currency_code().size() + 1);
 }
 std::string Day(const v1::Date& d) {
   if (d.year() == 0) return "";
@@ -165,9 +166,9 @@ int InvoicesCmd(Context& ctx, const std::vector<std::string>& args) {
         continue;
       }
       std::vector<absl::string_view> parts = absl::StrSplit(inv.name(), '/');
-      rows.push_back({inv.number(), std::string(parts[3]), Day(inv.issue_date()), Day(inv.due_date()),
-                      v1::Invoice::Status_Name(inv.status()), Money(inv.total()),
-                      Money(inv.amount_due())});
+      rows.push_back({inv.number(), std::string(parts[3]), Day(inv.issue_date()),
+                      Day(inv.due_date()), v1::Invoice::Status_Name(inv.status()),
+                      Money(inv.total()), Money(inv.amount_due())});
     }
     req.set_page_token(resp.next_page_token());
   } while (!req.page_token().empty());
@@ -193,7 +194,8 @@ int SummaryCmd(Context& ctx, const std::vector<std::string>& args) {
   }
   std::cout << "Account " << s.customer() << " as of " << Day(s.as_of()) << "\n";
   for (const auto& p : s.positions()) {
-    std::cout << "\n" << p.currency_code() << ": balance " << Amount(p.balance()) << ", overdue "
+    std::cout << "\n"
+              << p.currency_code() << ": balance " << Amount(p.balance()) << ", overdue "
               << Amount(p.overdue()) << ", unapplied credit " << Amount(p.unapplied_credit())
               << ", open invoices " << p.open_invoice_count() << " (" << p.overdue_invoice_count()
               << " overdue), DSO " << p.dso_centi() / 100 << "." << (p.dso_centi() % 100) / 10
@@ -205,11 +207,11 @@ int SummaryCmd(Context& ctx, const std::vector<std::string>& args) {
     std::cout << Table(rows, {false, true, true});
   }
   const auto& h = s.payment_history();
-  std::cout << "\nOldest days past due: " << s.oldest_days_past_due() << "\nPayment history: "
-            << h.invoices_paid() << " invoices paid, " << h.paid_late_bp() / 100 << "% late, average "
-            << h.average_days_late_centi() / 100 << " days late, worst " << h.worst_days_late()
-            << " days, last payment " << (h.has_last_payment_date() ? Day(h.last_payment_date()) : "never")
-            << "\n";
+  std::cout << "\nOldest days past due: " << s.oldest_days_past_due()
+            << "\nPayment history: " << h.invoices_paid() << " invoices paid, "
+            << h.paid_late_bp() / 100 << "% late, average " << h.average_days_late_centi() / 100
+            << " days late, worst " << h.worst_days_late() << " days, last payment "
+            << (h.has_last_payment_date() ? Day(h.last_payment_date()) : "never") << "\n";
   return kExitOk;
 }
 
@@ -219,8 +221,9 @@ int AgingCmd(Context& ctx, const std::vector<std::string>& args) {
   v1::GetAgingReportRequest req;
   req.set_parent(ctx.TenantName());
   if (!ParseDateFlag(absl::GetFlag(FLAGS_as_of), req.mutable_as_of())) return kExitUsage;
-  req.set_group_by(absl::GetFlag(FLAGS_group_by) == "currency" ? v1::GetAgingReportRequest::CURRENCY
-                                                               : v1::GetAgingReportRequest::CUSTOMER);
+  req.set_group_by(absl::GetFlag(FLAGS_group_by) == "currency"
+                       ? v1::GetAgingReportRequest::CURRENCY
+                       : v1::GetAgingReportRequest::CUSTOMER);
   req.set_currency_code(absl::GetFlag(FLAGS_currency));
   req.set_overdue_only(absl::GetFlag(FLAGS_overdue_only));
   for (absl::string_view b : absl::StrSplit(absl::GetFlag(FLAGS_buckets), ',', absl::SkipEmpty())) {
@@ -256,13 +259,15 @@ int AgingCmd(Context& ctx, const std::vector<std::string>& args) {
   for (const auto& total : first.currency_totals()) {
     const std::string& ccy = total.currency_code();
     std::cout << "\n" << ccy << "\n";
-    std::vector<std::string> header = {req.group_by() == v1::GetAgingReportRequest::CURRENCY ? "CURRENCY" : "CUSTOMER"};
+    std::vector<std::string> header = {
+        req.group_by() == v1::GetAgingReportRequest::CURRENCY ? "CURRENCY" : "CUSTOMER"};
     for (const auto& b : total.buckets()) header.push_back(b.label());
     header.push_back("TOTAL");
     std::vector<std::vector<std::string>> table = {header};
     for (const auto& r : rows) {
       if (r.currency_code() != ccy) continue;
-      std::vector<std::string> line = {r.display_name().empty() ? r.currency_code() : r.display_name()};
+      std::vector<std::string> line = {r.display_name().empty() ? r.currency_code()
+                                                                : r.display_name()};
       for (const auto& b : r.buckets()) line.push_back(Amount(b.amount()));
       line.push_back(Amount(r.total()));
       table.push_back(line);
@@ -364,7 +369,8 @@ int SyncCmd(Context& ctx, const std::vector<std::string>& args) {
       cc.TryCancel();
       return kExitInvalid;
     }
-    if (rec->source_location().empty()) rec->set_source_location(absl::StrCat(args[0], ":", line_no));
+    if (rec->source_location().empty())
+      rec->set_source_location(absl::StrCat(args[0], ":", line_no));
     if (chunk.records_size() >= absl::GetFlag(FLAGS_chunk_size) && !flush()) break;
   }
   flush();
@@ -392,14 +398,16 @@ int SyncCmd(Context& ctx, const std::vector<std::string>& args) {
 
 void RegisterLedgerCommands(CommandTable& t) {
   t["customers"] = {"customers [list|get <customer>]", "list or show customers", CustomersCmd};
-  t["invoices"] = {"invoices [list [--customer=] [--status=] [--overdue_as_of=] [--currency=]] | "
-                   "get <name> | void <name> [--reason=]",
-                   "list, show or void invoices", InvoicesCmd};
+  t["invoices"] = {
+      "invoices [list [--customer=] [--status=] [--overdue_as_of=] [--currency=]] | "
+      "get <name> | void <name> [--reason=]",
+      "list, show or void invoices", InvoicesCmd};
   t["summary"] = {"summary <customer> [--as_of=YYYY-MM-DD]",
                   "balance, overdue, aging buckets, payment history and DSO of one account",
                   SummaryCmd};
-  t["aging"] = {"aging [--as_of=] [--group_by=customer|currency] [--currency=] [--buckets=30,60,90,120]",
-                "the aged-receivables report, one table per currency", AgingCmd};
+  t["aging"] = {
+      "aging [--as_of=] [--group_by=customer|currency] [--currency=] [--buckets=30,60,90,120]",
+      "the aged-receivables report, one table per currency", AgingCmd};
   t["events"] = {"events [--customer=] [--follow [--after=N]]", "the audit log; --follow tails it",
                  EventsCmd};
   t["sync"] = {"sync <records.jsonl> [--sync_id=] [--validate_only]",

@@ -14,8 +14,8 @@
 #include "collections_sidecar/v1/letters.grpc.pb.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
-#include "service/cli/cli.h"
 #include "service/base/dates.h"
+#include "service/cli/cli.h"
 
 ABSL_DECLARE_FLAG(std::string, as_of);
 ABSL_DECLARE_FLAG(std::string, request_id);
@@ -57,8 +57,9 @@ int ProfileCmd(Context& ctx, const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (args.size() != 2 || args[0] != "set") {
-    std::fprintf(stderr, "usage: profile get | profile set <file> [--update_mask=a,b] "
-                         "[--secret_file=F]\n");
+    std::fprintf(stderr,
+                 "usage: profile get | profile set <file> [--update_mask=a,b] "
+                 "[--secret_file=F]\n");
     return kExitUsage;
   }
   v1::UpdateTenantProfileRequest req;
@@ -164,23 +165,25 @@ int TemplatesCmd(Context& ctx, const std::vector<std::string>& args) {
     }
     return kExitOk;
   }
-  std::fprintf(stderr, "usage: templates list | get <id.locale> | replace <file> | "
-                       "preview <customer> <file> [--as_of=D]\n");
+  std::fprintf(stderr,
+               "usage: templates list | get <id.locale> | replace <file> | "
+               "preview <customer> <file> [--as_of=D]\n");
   return kExitUsage;
 }
 
 }  // namespace
 
 void RegisterLetterCommands(CommandTable& table) {
-  table["profile"] = {"profile get | profile set <file> [--update_mask=phone,signature] "
-                      "[--secret_file=F] [--expected_version=N]",
-                      "the tenant's letterhead and payment links (TenantProfile, proto text or "
-                      "JSON)",
-                      ProfileCmd};
-  table["templates"] = {"templates list | get <id.locale> | replace <file> [--expected_version=N] "
-                        "| preview <customer> <file> [--as_of=D]",
-                        "the tenant's message templates (MessageTemplate, proto text or JSON)",
-                        TemplatesCmd};
+  table["profile"] = {
+      "profile get | profile set <file> [--update_mask=phone,signature] "
+      "[--secret_file=F] [--expected_version=N]",
+      "the tenant's letterhead and payment links (TenantProfile, proto text or "
+      "JSON)",
+      ProfileCmd};
+  table["templates"] = {
+      "templates list | get <id.locale> | replace <file> [--expected_version=N] "
+      "| preview <customer> <file> [--as_of=D]",
+      "the tenant's message templates (MessageTemplate, proto text or JSON)", TemplatesCmd};
 }
 
 }  // namespace collections::cli

@@ -38,7 +38,8 @@ ABSL_FLAG(std::string, tls_ca, "",
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM client certificate for mTLS, with --tls_key; implies --tls "
           "(default: $COLLECTIONS_TLS_CERT)");
-ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert (default: $COLLECTIONS_TLS_KEY)");
+ABSL_FLAG(std::string, tls_key, "",
+          "PEM private key of --tls_cert (default: $COLLECTIONS_TLS_KEY)");
 ABSL_FLAG(std::string, tls_server_name, "",
           "expected name in the server's certificate when it differs from --server's host "
           "(default: $COLLECTIONS_TLS_SERVER_NAME)");
@@ -59,7 +60,8 @@ std::string Overview(const collections::cli::CommandTable& table) {
   std::string out =
       "usage: collectionsctl [flags] <command> [args]\n"
       "       collectionsctl help [<command>]\n\ncommands:\n";
-  for (const auto& [name, c] : table) absl::StrAppend(&out, "  ", c.usage, "\n      ", c.help, "\n");
+  for (const auto& [name, c] : table)
+    absl::StrAppend(&out, "  ", c.usage, "\n      ", c.help, "\n");
   absl::StrAppend(&out, "\nflags (default after '='; kebab-case spellings are accepted too):\n",
                   collections::cmdline::DescribeFlags({"service/cli/"}),
                   "\nenvironment: COLLECTIONS_SERVER, COLLECTIONS_TENANT, COLLECTIONS_TOKEN,\n"
@@ -84,9 +86,9 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials() {
     return grpc::InsecureChannelCredentials();
   }
   grpc::SslCredentialsOptions o;
-  for (const auto& [path, out] : {std::pair{ca, &o.pem_root_certs},
-                                  std::pair{cert, &o.pem_cert_chain},
-                                  std::pair{key, &o.pem_private_key}}) {
+  for (const auto& [path, out] :
+       {std::pair{ca, &o.pem_root_certs}, std::pair{cert, &o.pem_cert_chain},
+        std::pair{key, &o.pem_private_key}}) {
     if (path.empty()) continue;
     auto text = collections::auth::ReadFile(path);
     if (!text.ok()) return text.status();
@@ -114,7 +116,8 @@ int main(int argc, char** argv) {
 
   auto command_line = collections::cmdline::ParseCommandLine(argc, argv);
   if (!command_line.ok()) {
-    std::fprintf(stderr, "collectionsctl: %s\nRun collectionsctl help for the commands and flags.\n",
+    std::fprintf(stderr,
+                 "collectionsctl: %s\nRun collectionsctl help for the commands and flags.\n",
                  std::string(command_line.status().message()).c_str());
     return kExitUsage;
   }
@@ -159,7 +162,8 @@ int main(int argc, char** argv) {
   }
   auto credentials = Credentials();
   if (!credentials.ok()) {
-    std::fprintf(stderr, "collectionsctl: %s\n", std::string(credentials.status().message()).c_str());
+    std::fprintf(stderr, "collectionsctl: %s\n",
+                 std::string(credentials.status().message()).c_str());
     return kExitUsage;
   }
   grpc::ChannelArguments channel_args;

@@ -14,8 +14,8 @@
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "service/grpc_status/status_convert.h"
 #include "service/cli/cli.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/store/copy_tenant.h"
 #include "service/store/store.h"
 

@@ -20,9 +20,9 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
-#include "service/cli/cli.h"
 #include "service/base/dates.h"
 #include "service/base/money.h"
+#include "service/cli/cli.h"
 
 ABSL_DECLARE_FLAG(std::string, as_of);
 ABSL_DECLARE_FLAG(std::string, request_id);
@@ -41,7 +41,8 @@ ABSL_FLAG(std::string, agreement, "", "contact: any agreement reached");
 ABSL_FLAG(std::string, at, "", "contact/complete: when it happened, RFC 3339 (default: now)");
 ABSL_FLAG(std::string, override_rule, "", "contact: the compliance rule code to override");
 ABSL_FLAG(std::string, override_reason, "", "contact: why the override is justified (audited)");
-ABSL_FLAG(std::string, contact_stage, "", "contact: the ladder stage it carried out, e.g. FORMAL_NOTICE");
+ABSL_FLAG(std::string, contact_stage, "",
+          "contact: the ladder stage it carried out, e.g. FORMAL_NOTICE");
 ABSL_FLAG(bool, cease, false, "contact: the debtor asked in writing that communication cease");
 ABSL_FLAG(std::string, call_outcome, "", "complete: outcome of a call task, e.g. SPOKE");
 ABSL_FLAG(std::string, template_id, "", "render: template id (default: the recommended one)");
@@ -101,8 +102,8 @@ std::string StageText(v1::CollectionStage s) {
 }
 std::string Time(const google::protobuf::Timestamp& ts) {
   if (ts.seconds() == 0 && ts.nanos() == 0) return "";
-  return absl::FormatTime("%Y-%m-%d %H:%M UTC",
-                          absl::FromUnixSeconds(ts.seconds()), absl::UTCTimeZone());
+  return absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::FromUnixSeconds(ts.seconds()),
+                          absl::UTCTimeZone());
 }
 
 template <typename Enum>
@@ -117,8 +118,8 @@ bool ParseEnum(const std::string& text, bool (*parse)(const std::string&, Enum*)
 void PrintRecommendation(const v1::Recommendation& r) {
   std::printf("customer:   %s\n", r.customer().c_str());
   std::printf("action:     %s", v1::Recommendation::Action_Name(r.action()).c_str());
-  const bool acting = r.action() != v1::Recommendation::NO_ACTION &&
-                      r.action() != v1::Recommendation::PAUSE;
+  const bool acting =
+      r.action() != v1::Recommendation::NO_ACTION && r.action() != v1::Recommendation::PAUSE;
   if (!acting && r.stage() != v1::COLLECTION_STAGE_UNSPECIFIED) {
     std::printf(" (next: %s)", StageText(r.stage()).c_str());
   } else if (r.stage() != v1::COLLECTION_STAGE_UNSPECIFIED) {
@@ -128,7 +129,8 @@ void PrintRecommendation(const v1::Recommendation& r) {
   }
   std::printf("\n");
   std::printf("why:        %s\n", r.explanation().c_str());
-  if (acting && r.has_earliest_time()) std::printf("earliest:   %s\n", Time(r.earliest_time()).c_str());
+  if (acting && r.has_earliest_time())
+    std::printf("earliest:   %s\n", Time(r.earliest_time()).c_str());
   if (!r.template_id().empty()) std::printf("template:   %s\n", r.template_id().c_str());
   if (!r.assignee().empty()) std::printf("assignee:   %s\n", r.assignee().c_str());
   if (r.amounts_size() > 0) std::printf("covers:     %s\n", Monies(r.amounts()).c_str());
@@ -249,7 +251,8 @@ int CollectCmd(Context& ctx, const std::vector<std::string>& args) {
     sc.TryCancel();
     (void)reader->Finish();
   }
-  std::vector<std::vector<std::string>> rows = {{"SEQ", "CUSTOMER", "ACTION", "STAGE", "TO", "SUBJECT"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"SEQ", "CUSTOMER", "ACTION", "STAGE", "TO", "SUBJECT"}};
   for (const auto& a : shown) {
     rows.push_back({a.sequence() > 0 ? absl::StrCat(a.sequence()) : "-", Short(a.customer()),
                     v1::Recommendation::Action_Name(a.recommendation().action()),
@@ -360,7 +363,8 @@ int ContactCmd(Context& ctx, const std::vector<std::string>& args) {
   }
   c->set_direction(direction);
   v1::ContactRecord::Outcome outcome;
-  if (!ParseEnum(args[3], &v1::ContactRecord::Outcome_Parse, &outcome, "outcome")) return kExitUsage;
+  if (!ParseEnum(args[3], &v1::ContactRecord::Outcome_Parse, &outcome, "outcome"))
+    return kExitUsage;
   c->set_outcome(outcome);
   if (!absl::GetFlag(FLAGS_nonpayment).empty()) {
     v1::ContactRecord::NonPaymentReason reason;
@@ -378,7 +382,8 @@ int ContactCmd(Context& ctx, const std::vector<std::string>& args) {
     }
     c->set_stage(stage);
   }
-  for (absl::string_view inv : absl::StrSplit(absl::GetFlag(FLAGS_invoices), ',', absl::SkipEmpty())) {
+  for (absl::string_view inv :
+       absl::StrSplit(absl::GetFlag(FLAGS_invoices), ',', absl::SkipEmpty())) {
     c->add_invoices(absl::StartsWith(inv, "tenants/")
                         ? std::string(inv)
                         : absl::StrCat(req.parent(), "/invoices/", inv));
@@ -509,16 +514,17 @@ void RegisterRecoveryCommands(CommandTable& table) {
                       CollectCmd};
   table["actions"] = {"actions [--after=SEQ] [--pending_only] [--follow]",
                       "outbox actions from a cursor", ActionsCmd};
-  table["complete"] = {"complete <action> SENT|BOUNCED|FAILED|DONE [--summary=..] "
-                       "[--call_outcome=SPOKE] [--at=RFC3339]",
-                       "report delivery of an outbox action", CompleteCmd};
-  table["contact"] = {"contact <customer> <EMAIL|LETTER|SMS|PHONE|..> <OUTBOUND|INBOUND> "
-                      "<OUTCOME> [--nonpayment=CASH_FLOW] [--summary=..] [--agreement=..] "
-                      "[--invoices=N-1,..] [--override_rule=R --override_reason=..] [--cease]",
-                      "record a contact (checked by the compliance guard)", ContactCmd};
+  table["complete"] = {
+      "complete <action> SENT|BOUNCED|FAILED|DONE [--summary=..] "
+      "[--call_outcome=SPOKE] [--at=RFC3339]",
+      "report delivery of an outbox action", CompleteCmd};
+  table["contact"] = {
+      "contact <customer> <EMAIL|LETTER|SMS|PHONE|..> <OUTBOUND|INBOUND> "
+      "<OUTCOME> [--nonpayment=CASH_FLOW] [--summary=..] [--agreement=..] "
+      "[--invoices=N-1,..] [--override_rule=R --override_reason=..] [--cease]",
+      "record a contact (checked by the compliance guard)", ContactCmd};
   table["casefile"] = {"casefile <customer> [--as_of=D] [--json]",
-                       "the account's complete collection history, printable or JSON",
-                       CaseFileCmd};
+                       "the account's complete collection history, printable or JSON", CaseFileCmd};
   table["risk"] = {"risk <customer> [<invoice>] [--as_of=D]",
                    "payment-risk estimate with its explanation", RiskCmd};
   table["render"] = {"render <customer> [--template_id=ID] [--as_of=D]",

@@ -16,9 +16,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
-#include "service/grpc_status/status_convert.h"
 #include "service/auth/api_tokens.h"
 #include "service/cli/cli.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/store/store.h"
 
 ABSL_FLAG(std::string, store, "",
@@ -39,9 +39,11 @@ std::string Time(absl::Time t) {
 int Tokens(Context& ctx, const std::vector<std::string>& args) {
   if (args.empty()) return kExitUsage;
   std::string uri = absl::GetFlag(FLAGS_store);
-  if (uri.empty() && std::getenv("COLLECTIONS_STORE") != nullptr) uri = std::getenv("COLLECTIONS_STORE");
+  if (uri.empty() && std::getenv("COLLECTIONS_STORE") != nullptr)
+    uri = std::getenv("COLLECTIONS_STORE");
   if (uri.empty()) {
-    std::fprintf(stderr, "tokens: give --store (or $COLLECTIONS_STORE), the store collectionsd uses\n");
+    std::fprintf(stderr,
+                 "tokens: give --store (or $COLLECTIONS_STORE), the store collectionsd uses\n");
     return kExitUsage;
   }
   auto opened = store::OpenStore(uri);
@@ -73,10 +75,11 @@ int Tokens(Context& ctx, const std::vector<std::string>& args) {
         {"ID", "TENANT", "SCOPE", "CREATED", "REVOKED", "DESCRIPTION"}};
     for (const auto& t : *list) {
       if (ctx.json) {
-        std::printf("{\"id\":\"%s\",\"tenant\":\"%s\",\"scope\":\"%s\",\"createTime\":\"%s\","
-                    "\"revoked\":%s}\n",
-                    t.id.c_str(), t.tenant.c_str(), std::string(auth::ScopeName(t.scope)).c_str(),
-                    Time(t.create_time).c_str(), t.revoked() ? "true" : "false");
+        std::printf(
+            "{\"id\":\"%s\",\"tenant\":\"%s\",\"scope\":\"%s\",\"createTime\":\"%s\","
+            "\"revoked\":%s}\n",
+            t.id.c_str(), t.tenant.c_str(), std::string(auth::ScopeName(t.scope)).c_str(),
+            Time(t.create_time).c_str(), t.revoked() ? "true" : "false");
       }
       rows.push_back({t.id, t.tenant, std::string(auth::ScopeName(t.scope)), Time(t.create_time),
                       t.revoked() ? Time(t.revoke_time) : "-", t.description});

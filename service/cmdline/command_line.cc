@@ -5,12 +5,12 @@
 
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/reflection.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 
 namespace collections::cmdline {
 
@@ -126,8 +126,8 @@ std::string DescribeFlags(const std::vector<std::string>& path_fragments) {
   std::string out;
   for (const absl::CommandLineFlag* f : shown) {
     const std::string def = f->DefaultValue();
-    absl::StrAppend(&out, "  --", f->Name(), "=", def.empty() ? "\"\"" : def, "\n      ",
-                    f->Help(), "\n");
+    absl::StrAppend(&out, "  --", f->Name(), "=", def.empty() ? "\"\"" : def, "\n      ", f->Help(),
+                    "\n");
   }
   return out;
 }

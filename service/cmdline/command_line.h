@@ -33,8 +33,8 @@ struct CommandLine {
 // Parses argv[1..] into the ABSL_FLAG flags of the program: "--name=value",
 // "--name value", "--name" and "--noname" for booleans, either spelling of
 // the name; "--" ends the flags; --flagfile=PATH[,PATH] reads one flag a line
-// ('#' comments). --help/-h and --version are reported, not acted on. InvalidArgument, naming the flag, for an unknown flag, a missing
-// value or a value the flag's type refuses.
+// ('#' comments). --help/-h and --version are reported, not acted on. InvalidArgument, naming the
+// flag, for an unknown flag, a missing value or a value the flag's type refuses.
 absl::StatusOr<CommandLine> ParseCommandLine(int argc, char** argv);
 
 // "  --name=<default>\n      <help>\n" for every ABSL_FLAG defined in a source

@@ -8,13 +8,13 @@
 #define COLLECTIONS_DASHBOARD_ASSETS_H_
 
 #include <cstddef>
-#include "absl/strings/string_view.h"
 #include <vector>
+#include "absl/strings/string_view.h"
 
 namespace collections::dashboard {
 
 struct Asset {
-  const char* name;          // the path under /dashboard/assets/
+  const char* name;  // the path under /dashboard/assets/
   const char* content_type;
   const unsigned char* data;
   size_t size;

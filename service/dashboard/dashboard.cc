@@ -4,11 +4,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "service/base/resource_names.h"
 #include "service/auth/scopes.h"
+#include "service/base/errors.h"
+#include "service/base/resource_names.h"
 #include "service/dashboard/assets.h"
 #include "service/dashboard/html.h"
-#include "service/base/errors.h"
 
 namespace collections::dashboard {
 namespace {
@@ -84,18 +84,27 @@ HttpResponse HtmlResponse(int status, std::string html) {
 
 int HttpStatusOf(const absl::Status& status) {
   switch (status.code()) {
-    case absl::StatusCode::kOk: return 200;
+    case absl::StatusCode::kOk:
+      return 200;
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kOutOfRange: return 422;
-    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kOutOfRange:
+      return 422;
+    case absl::StatusCode::kNotFound:
+      return 404;
     case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kAborted: return 409;
-    case absl::StatusCode::kPermissionDenied: return 403;
-    case absl::StatusCode::kUnauthenticated: return 401;
-    case absl::StatusCode::kResourceExhausted: return 429;
-    case absl::StatusCode::kUnavailable: return 503;
-    default: return 500;
+    case absl::StatusCode::kAborted:
+      return 409;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -112,8 +121,8 @@ std::string ErrorNotice(const absl::Status& status) {
   if (!fields.empty()) {
     out += "<ul>";
     for (const auto& f : fields) {
-      absl::StrAppend(&out, "<li><span class=\"reason\">", Escape(f.field), "</span>: ",
-                      Escape(f.description), "</li>");
+      absl::StrAppend(&out, "<li><span class=\"reason\">", Escape(f.field),
+                      "</span>: ", Escape(f.description), "</li>");
     }
     out += "</ul>";
   }
@@ -143,7 +152,9 @@ std::optional<Dashboard::Caller> Dashboard::SignedIn(const HttpRequest& req) {
 HttpResponse Dashboard::SignInPage(absl::string_view error, int status) {
   std::string body = absl::StrCat(
       "<div class=\"signin\"><h1>Sign in</h1>",
-      error.empty() ? "" : absl::StrCat("<div class=\"notice error\" role=\"alert\">", Escape(error), "</div>"),
+      error.empty()
+          ? ""
+          : absl::StrCat("<div class=\"notice error\" role=\"alert\">", Escape(error), "</div>"),
       "<form method=\"post\" action=\"/dashboard/signin\">"
       "<label>API token <input type=\"password\" name=\"token\" id=\"token\" autocomplete=\"off\" "
       "required placeholder=\"ctk_…\"></label>"
@@ -162,9 +173,10 @@ HttpResponse Dashboard::SignIn(const HttpRequest& req) {
   }
   Session s = sessions_.Create(bearer);
   HttpResponse r = Redirect("/dashboard/overview");
-  r.headers["Set-Cookie"] = absl::StrCat(
-      CookieName(options_.secure_cookies), "=", s.id, "; Path=", options_.secure_cookies ? "/" : "/dashboard",
-      "; HttpOnly; SameSite=Strict", options_.secure_cookies ? "; Secure" : "");
+  r.headers["Set-Cookie"] =
+      absl::StrCat(CookieName(options_.secure_cookies), "=", s.id,
+                   "; Path=", options_.secure_cookies ? "/" : "/dashboard",
+                   "; HttpOnly; SameSite=Strict", options_.secure_cookies ? "; Secure" : "");
   return r;
 }
 
@@ -186,8 +198,9 @@ HttpResponse Dashboard::Get(const HttpRequest& req) {
     if (a == nullptr) return {404, "text/plain; charset=utf-8", "no such asset\n", {}};
     HttpResponse r{200, a->content_type, "", {}};
     if (a->missing) {
-      r.body = "/* Not built: run deploy/install.sh (npm ci && npm run build in "
-               "service/dashboard/web), then rebuild collectionsd. */\n";
+      r.body =
+          "/* Not built: run deploy/install.sh (npm ci && npm run build in "
+          "service/dashboard/web), then rebuild collectionsd. */\n";
     } else {
       r.body.assign(reinterpret_cast<const char*>(a->data), a->size);
     }
@@ -217,15 +230,17 @@ HttpResponse Dashboard::Post(const HttpRequest& req) {
   if (!caller) return Redirect("/dashboard/signin");
   const Form form = ParseForm(req.body);
   if (!SameOrigin(req) || !SessionStore::CsrfMatches(caller->session, Field(form, "csrf"))) {
-    return HtmlResponse(403, Page({"Refused", caller->tenant, caller->session.csrf, ""},
-                                  "<h1>Refused</h1><p>This form is stale or came from another site: "
-                                  "reload the page and send it again.</p>"));
+    return HtmlResponse(403,
+                        Page({"Refused", caller->tenant, caller->session.csrf, ""},
+                             "<h1>Refused</h1><p>This form is stale or came from another site: "
+                             "reload the page and send it again.</p>"));
   }
   if (req.path == "/dashboard/signout") return SignOut(*caller);
   absl::string_view path = req.path;
   if (absl::ConsumePrefix(&path, "/dashboard/accounts/")) {
     std::vector<std::string> parts = absl::StrSplit(path, '/');
-    if (parts.size() == 2 && app::IsValidResourceId(parts[0]) && !MethodOfAction(parts[1]).empty()) {
+    if (parts.size() == 2 && app::IsValidResourceId(parts[0]) &&
+        !MethodOfAction(parts[1]).empty()) {
       if (absl::Status st = auth::CheckScope(caller->token.scope, MethodOfAction(parts[1]));
           !st.ok()) {
         return Account(*caller, parts[0], ErrorNotice(st), HttpStatusOf(st), form);

@@ -25,9 +25,9 @@
 #include "absl/status/status.h"
 #include "service/app/app_common.h"
 #include "service/auth/api_tokens.h"
+#include "service/base/dates.h"
 #include "service/dashboard/session.h"
 #include "service/http/http_message.h"
-#include "service/base/dates.h"
 
 namespace collections::app {
 class ArrangementsApp;

@@ -42,12 +42,23 @@ std::string Escape(absl::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -119,14 +130,15 @@ std::string Page(const Frame& frame, absl::string_view body) {
   std::string nav;
   if (!frame.csrf.empty()) {
     auto link = [&](absl::string_view key, absl::string_view href, absl::string_view text) {
-      return absl::StrCat("<a href=\"", href, "\"", frame.active == key ? " aria-current=\"page\"" : "",
-                          ">", text, "</a>");
+      return absl::StrCat("<a href=\"", href, "\"",
+                          frame.active == key ? " aria-current=\"page\"" : "", ">", text, "</a>");
     };
-    nav = absl::StrCat(
-        "<nav>", link("overview", "/dashboard/overview", "Overview"),
-        link("queue", "/dashboard/queue", "Work queue"), "</nav><div class=\"who\"><span>tenant <b>",
-        Escape(frame.tenant), "</b></span><form method=\"post\" action=\"/dashboard/signout\">",
-        CsrfField(frame.csrf), "<button type=\"submit\">Sign out</button></form></div>");
+    nav = absl::StrCat("<nav>", link("overview", "/dashboard/overview", "Overview"),
+                       link("queue", "/dashboard/queue", "Work queue"),
+                       "</nav><div class=\"who\"><span>tenant <b>", Escape(frame.tenant),
+                       "</b></span><form method=\"post\" action=\"/dashboard/signout\">",
+                       CsrfField(frame.csrf),
+                       "<button type=\"submit\">Sign out</button></form></div>");
   }
   return absl::StrCat(
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -12,11 +12,11 @@
 #include "service/app/ledger_app.h"
 #include "service/app/portfolio.h"
 #include "service/app/recovery_app.h"
+#include "service/base/money.h"
 #include "service/base/resource_names.h"
 #include "service/dashboard/dashboard.h"
 #include "service/dashboard/html.h"
 #include "service/domain/ledger.h"
-#include "service/base/money.h"
 
 namespace collections::dashboard {
 namespace {
@@ -59,12 +59,14 @@ absl::CivilDay AsOf(const HttpRequest& req, const domain::Clock& clock, std::str
   const std::string text = req.Query("as_of");
   absl::CivilDay day;
   if (!text.empty() && absl::ParseCivilTime(text, &day)) return day;
-  if (!text.empty()) *error = absl::StrCat("\"", text, "\" is not a day (YYYY-MM-DD); showing today.");
+  if (!text.empty())
+    *error = absl::StrCat("\"", text, "\" is not a day (YYYY-MM-DD); showing today.");
   return clock.TodayUtc();
 }
 
 std::string MoneyCell(const std::string& currency, int64_t minor) {
-  return absl::StrCat("<td class=\"num\">", Escape(domain::FormatMoney({currency, minor})), "</td>");
+  return absl::StrCat("<td class=\"num\">", Escape(domain::FormatMoney({currency, minor})),
+                      "</td>");
 }
 
 std::string CustomerLink(const std::string& resource, const std::string& display_name) {
@@ -87,7 +89,8 @@ HttpResponse Dashboard::Overview(const Caller& caller, const HttpRequest& req) {
   absl::StatusOr<std::vector<app::PortfolioPoint>> trend =
       app::PortfolioTrend(apps_.ledger->store(), caller.ctx, caller.tenant, days);
   const Frame frame{"Overview", caller.tenant, caller.session.csrf, "overview"};
-  if (!trend.ok()) return HtmlResponse(HttpStatusOf(trend.status()), Page(frame, ErrorNotice(trend.status())));
+  if (!trend.ok())
+    return HtmlResponse(HttpStatusOf(trend.status()), Page(frame, ErrorNotice(trend.status())));
   absl::StatusOr<std::vector<domain::BucketSpec>> buckets =
       domain::MakeBuckets(app::kPortfolioBucketBounds);
   if (!buckets.ok()) return HtmlResponse(500, Page(frame, ErrorNotice(buckets.status())));
@@ -97,23 +100,28 @@ HttpResponse Dashboard::Overview(const Caller& caller, const HttpRequest& req) {
       "<h1>Overview</h1><form class=\"inline\" method=\"get\" action=\"/dashboard/overview\">"
       "<label>As of <input type=\"date\" name=\"as_of\" value=\"",
       Day(as_of), "\"></label><button type=\"submit\">Show</button></form>");
-  if (!warning.empty()) absl::StrAppend(&body, "<div class=\"notice error\">", Escape(warning), "</div>");
+  if (!warning.empty())
+    absl::StrAppend(&body, "<div class=\"notice error\">", Escape(warning), "</div>");
 
   // Figures of the day.
   body += "<div class=\"cards\" id=\"totals\">";
   if (today.currencies.empty()) {
-    body += "<div class=\"card\"><div class=\"label\">Open receivables</div><div class=\"value\">none</div></div>";
+    body +=
+        "<div class=\"card\"><div class=\"label\">Open receivables</div><div "
+        "class=\"value\">none</div></div>";
   }
   for (const auto& [ccy, p] : today.currencies) {
-    const int share = p.balance > 0 ? static_cast<int>((static_cast<__int128>(p.overdue) * 100) / p.balance) : 0;
+    const int share =
+        p.balance > 0 ? static_cast<int>((static_cast<__int128>(p.overdue) * 100) / p.balance) : 0;
     absl::StrAppend(
         &body, "<div class=\"card\"><div class=\"label\">Open, ", Escape(ccy),
         "</div><div class=\"value\">", Escape(domain::FormatMoney({ccy, p.balance})),
         "</div></div><div class=\"card\"><div class=\"label\">Overdue, ", Escape(ccy),
         "</div><div class=\"value overdue\">", Escape(domain::FormatMoney({ccy, p.overdue})),
-        "</div><div class=\"label\">", share, "% of open</div></div><div class=\"card\"><div "
-        "class=\"label\">DSO, ", Escape(ccy), "</div><div class=\"value\">", Cents(p.dso_centi),
-        " days</div></div>");
+        "</div><div class=\"label\">", share,
+        "% of open</div></div><div class=\"card\"><div "
+        "class=\"label\">DSO, ",
+        Escape(ccy), "</div><div class=\"value\">", Cents(p.dso_centi), " days</div></div>");
   }
   body += "</div>";
 
@@ -132,7 +140,8 @@ HttpResponse Dashboard::Overview(const Caller& caller, const HttpRequest& req) {
       for (const auto& point : *trend) {
         auto it = point.currencies.find(ccy);
         const int64_t v = it == point.currencies.end() || b >= it->second.buckets.size()
-                              ? 0 : it->second.buckets[b];
+                              ? 0
+                              : it->second.buckets[b];
         values.push_back(absl::StrFormat("%.2f", Major(v, ccy)));
       }
       series.push_back(absl::StrCat("{\"label\":", JsonString((*buckets)[b].label), ",\"values\":[",
@@ -151,7 +160,8 @@ HttpResponse Dashboard::Overview(const Caller& caller, const HttpRequest& req) {
                     " by month-end\"></canvas></div>");
   }
   if (!codes.empty()) {
-    body += "<div class=\"chart\"><canvas data-chart=\"dso\" aria-label=\"DSO trend\"></canvas></div>";
+    body +=
+        "<div class=\"chart\"><canvas data-chart=\"dso\" aria-label=\"DSO trend\"></canvas></div>";
   }
   absl::StrAppend(&body, "</div><script type=\"application/json\" id=\"chart-data\">{\"labels\":[",
                   absl::StrJoin(labels, ","), "],\"currencies\":[", absl::StrJoin(currencies, ","),
@@ -159,10 +169,14 @@ HttpResponse Dashboard::Overview(const Caller& caller, const HttpRequest& req) {
                   "<script src=\"/dashboard/assets/dashboard.js\"></script>");
 
   // The same figures as a table, exact.
-  absl::StrAppend(&body, "<h2>Aged receivables as of ", Day(as_of),
-                  "</h2><div class=\"table-wrap\"><table id=\"aging\"><thead><tr><th>Currency</th>");
-  for (const auto& b : *buckets) absl::StrAppend(&body, "<th class=\"num\">", Escape(b.label), "</th>");
-  body += "<th class=\"num\">Open</th><th class=\"num\">Overdue</th><th class=\"num\">DSO (days)</th></tr></thead><tbody>";
+  absl::StrAppend(
+      &body, "<h2>Aged receivables as of ", Day(as_of),
+      "</h2><div class=\"table-wrap\"><table id=\"aging\"><thead><tr><th>Currency</th>");
+  for (const auto& b : *buckets)
+    absl::StrAppend(&body, "<th class=\"num\">", Escape(b.label), "</th>");
+  body +=
+      "<th class=\"num\">Open</th><th class=\"num\">Overdue</th><th class=\"num\">DSO "
+      "(days)</th></tr></thead><tbody>";
   for (const auto& [ccy, p] : today.currencies) {
     absl::StrAppend(&body, "<tr><td>", Escape(ccy), "</td>");
     for (size_t b = 0; b < buckets->size(); ++b) {
@@ -175,19 +189,24 @@ HttpResponse Dashboard::Overview(const Caller& caller, const HttpRequest& req) {
 
   // Promises due in the week of as_of (Monday to Sunday).
   const absl::CivilDay monday =
-      as_of - ((static_cast<int>(absl::GetWeekday(as_of)) - static_cast<int>(absl::Weekday::monday) + 7) % 7);
+      as_of -
+      ((static_cast<int>(absl::GetWeekday(as_of)) - static_cast<int>(absl::Weekday::monday) + 7) %
+       7);
   const absl::CivilDay sunday = monday + 6;
   bool truncated = false;
-  absl::StatusOr<std::vector<app::PromiseDue>> promises = app::PromisesDue(
-      apps_.ledger->store(), caller.ctx, caller.tenant, monday, sunday, kPromiseScanLimit, &truncated);
-  absl::StrAppend(&body, "<h2>Promises due this week (", Day(monday), " to ", Day(sunday), ")</h2>");
+  absl::StatusOr<std::vector<app::PromiseDue>> promises =
+      app::PromisesDue(apps_.ledger->store(), caller.ctx, caller.tenant, monday, sunday,
+                       kPromiseScanLimit, &truncated);
+  absl::StrAppend(&body, "<h2>Promises due this week (", Day(monday), " to ", Day(sunday),
+                  ")</h2>");
   if (!promises.ok()) {
     body += ErrorNotice(promises.status());
   } else if (promises->empty()) {
     body += "<p class=\"muted\" id=\"promises\">No pending promise falls due this week.</p>";
   } else {
-    body += "<div class=\"table-wrap\"><table id=\"promises\"><thead><tr><th>Due</th><th>Account</th>"
-            "<th>Promised by</th><th class=\"num\">Amount</th></tr></thead><tbody>";
+    body +=
+        "<div class=\"table-wrap\"><table id=\"promises\"><thead><tr><th>Due</th><th>Account</th>"
+        "<th>Promised by</th><th class=\"num\">Amount</th></tr></thead><tbody>";
     for (const auto& p : *promises) {
       absl::StrAppend(&body, "<tr><td>", Day(p.promise.promised_date()), "</td><td>",
                       CustomerLink(p.customer, p.display_name), "</td><td>",
@@ -226,24 +245,35 @@ HttpResponse Dashboard::Queue(const Caller& caller, const HttpRequest& req) {
   std::string body = absl::StrCat(
       "<h1>Work queue</h1><form class=\"inline\" method=\"get\" action=\"/dashboard/queue\" "
       "id=\"queue-filters\"><label>Search name or reference <input type=\"search\" name=\"q\" "
-      "value=\"", Escape(search), "\" minlength=\"2\"></label>"
-      "<label>As of <input type=\"date\" name=\"as_of\" value=\"", Day(as_of), "\"></label>"
-      "<label>Owner <input name=\"owner\" value=\"", Escape(owner), "\" size=\"12\"></label>"
-      "<label>Stage <select name=\"stage\">", stages, "</select></label>"
-      "<label>Segment <select name=\"segment\">", option("", "all", segment),
-      option("business", "business", segment), option("consumer", "consumer", segment),
+      "value=\"",
+      Escape(search),
+      "\" minlength=\"2\"></label>"
+      "<label>As of <input type=\"date\" name=\"as_of\" value=\"",
+      Day(as_of),
+      "\"></label>"
+      "<label>Owner <input name=\"owner\" value=\"",
+      Escape(owner),
+      "\" size=\"12\"></label>"
+      "<label>Stage <select name=\"stage\">",
+      stages,
+      "</select></label>"
+      "<label>Segment <select name=\"segment\">",
+      option("", "all", segment), option("business", "business", segment),
+      option("consumer", "consumer", segment),
       "</select></label><button type=\"submit\">Filter</button></form>");
-  if (!warning.empty()) absl::StrAppend(&body, "<div class=\"notice error\">", Escape(warning), "</div>");
+  if (!warning.empty())
+    absl::StrAppend(&body, "<div class=\"notice error\">", Escape(warning), "</div>");
 
   if (!search.empty()) {
-    absl::StatusOr<std::vector<app::SearchHit>> hits =
-        app::SearchCustomers(apps_.ledger->store(), caller.ctx, caller.tenant, search, kSearchResults);
+    absl::StatusOr<std::vector<app::SearchHit>> hits = app::SearchCustomers(
+        apps_.ledger->store(), caller.ctx, caller.tenant, search, kSearchResults);
     absl::StrAppend(&body, "<h2>Accounts matching \"", Escape(search), "\"</h2>");
     if (!hits.ok()) {
       body += ErrorNotice(hits.status());
     } else if (hits->empty()) {
-      body += "<p class=\"muted\" id=\"search-results\">No account has a name, reference or invoice "
-              "number beginning so.</p>";
+      body +=
+          "<p class=\"muted\" id=\"search-results\">No account has a name, reference or invoice "
+          "number beginning so.</p>";
     } else {
       body += "<ul id=\"search-results\">";
       for (const app::SearchHit& h : *hits) {
@@ -265,7 +295,9 @@ HttpResponse Dashboard::Queue(const Caller& caller, const HttpRequest& req) {
   r.set_page_size(kQueuePageSize);
   r.set_page_token(req.Query("page_token"));
   absl::StatusOr<v1::ListWorkQueueResponse> queue = apps_.recovery->ListWorkQueue(caller.ctx, r);
-  if (!queue.ok()) return HtmlResponse(HttpStatusOf(queue.status()), Page(frame, body + ErrorNotice(queue.status())));
+  if (!queue.ok())
+    return HtmlResponse(HttpStatusOf(queue.status()),
+                        Page(frame, body + ErrorNotice(queue.status())));
 
   absl::StrAppend(&body, "<p class=\"muted\">", queue->total_size(),
                   " accounts need action, most urgent first.</p>"
@@ -296,9 +328,10 @@ HttpResponse Dashboard::Queue(const Caller& caller, const HttpRequest& req) {
   }
   body += "</tbody></table></div>";
   if (!queue->next_page_token().empty()) {
-    absl::StrAppend(&body, "<p><a href=\"/dashboard/queue?as_of=", Day(as_of), "&owner=",
-                    UrlEncode(owner), "&stage=", UrlEncode(stage), "&segment=", UrlEncode(segment),
-                    "&page_token=", UrlEncode(queue->next_page_token()), "\">Next page &rarr;</a></p>");
+    absl::StrAppend(
+        &body, "<p><a href=\"/dashboard/queue?as_of=", Day(as_of), "&owner=", UrlEncode(owner),
+        "&stage=", UrlEncode(stage), "&segment=", UrlEncode(segment),
+        "&page_token=", UrlEncode(queue->next_page_token()), "\">Next page &rarr;</a></p>");
   }
   return HtmlResponse(200, Page(frame, body));
 }

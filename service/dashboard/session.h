@@ -25,9 +25,9 @@
 namespace collections::dashboard {
 
 struct Session {
-  std::string id;       // 256 random bits, hex; the cookie's value
-  std::string csrf;     // 256 random bits, hex; a hidden field of every form
-  std::string bearer;   // the API token signed in with (never sent back)
+  std::string id;      // 256 random bits, hex; the cookie's value
+  std::string csrf;    // 256 random bits, hex; a hidden field of every form
+  std::string bearer;  // the API token signed in with (never sent back)
   absl::Time created;
   absl::Time last_seen;
 };
@@ -43,8 +43,8 @@ class SessionStore {
  public:
   // `now` is wall-clock time (not the service's business clock, which a demo
   // may fix on one day).
-  explicit SessionStore(SessionLimits limits = {},
-                        std::function<absl::Time()> now = [] { return absl::Now(); });
+  explicit SessionStore(
+      SessionLimits limits = {}, std::function<absl::Time()> now = [] { return absl::Now(); });
 
   // A new session for `bearer`.
   Session Create(absl::string_view bearer);

@@ -10,59 +10,94 @@ namespace collections::domain {
 
 const char* StageName(Stage stage) {
   switch (stage) {
-    case Stage::kNone: return "NONE";
-    case Stage::kPreDueReminder: return "PRE_DUE_REMINDER";
-    case Stage::kFriendlyReminder: return "FRIENDLY_REMINDER";
-    case Stage::kSecondReminder: return "SECOND_REMINDER_OR_CALL";
-    case Stage::kFormalNotice: return "FORMAL_NOTICE";
-    case Stage::kFinalDemand: return "FINAL_DEMAND";
-    case Stage::kAgencyReferral: return "AGENCY_REFERRAL";
-    case Stage::kLegalReview: return "LEGAL_REVIEW";
-    case Stage::kWriteOffReview: return "WRITE_OFF_REVIEW";
+    case Stage::kNone:
+      return "NONE";
+    case Stage::kPreDueReminder:
+      return "PRE_DUE_REMINDER";
+    case Stage::kFriendlyReminder:
+      return "FRIENDLY_REMINDER";
+    case Stage::kSecondReminder:
+      return "SECOND_REMINDER_OR_CALL";
+    case Stage::kFormalNotice:
+      return "FORMAL_NOTICE";
+    case Stage::kFinalDemand:
+      return "FINAL_DEMAND";
+    case Stage::kAgencyReferral:
+      return "AGENCY_REFERRAL";
+    case Stage::kLegalReview:
+      return "LEGAL_REVIEW";
+    case Stage::kWriteOffReview:
+      return "WRITE_OFF_REVIEW";
   }
   return "NONE";
 }
 
 const char* ChannelName(Channel channel) {
   switch (channel) {
-    case Channel::kUnspecified: return "UNSPECIFIED";
-    case Channel::kEmail: return "EMAIL";
-    case Channel::kLetter: return "LETTER";
-    case Channel::kSms: return "SMS";
-    case Channel::kPhone: return "PHONE";
-    case Channel::kPortal: return "PORTAL";
-    case Channel::kInPerson: return "IN_PERSON";
+    case Channel::kUnspecified:
+      return "UNSPECIFIED";
+    case Channel::kEmail:
+      return "EMAIL";
+    case Channel::kLetter:
+      return "LETTER";
+    case Channel::kSms:
+      return "SMS";
+    case Channel::kPhone:
+      return "PHONE";
+    case Channel::kPortal:
+      return "PORTAL";
+    case Channel::kInPerson:
+      return "IN_PERSON";
   }
   return "UNSPECIFIED";
 }
 
 const char* OutcomeName(ContactOutcome outcome) {
   switch (outcome) {
-    case ContactOutcome::kUnspecified: return "UNSPECIFIED";
-    case ContactOutcome::kNoAnswer: return "NO_ANSWER";
-    case ContactOutcome::kLeftMessage: return "LEFT_MESSAGE";
-    case ContactOutcome::kSpoke: return "SPOKE";
-    case ContactOutcome::kPromisedToPay: return "PROMISED_TO_PAY";
-    case ContactOutcome::kDisputed: return "DISPUTED";
-    case ContactOutcome::kRefused: return "REFUSED";
-    case ContactOutcome::kHardship: return "HARDSHIP";
-    case ContactOutcome::kSent: return "SENT";
-    case ContactOutcome::kBounced: return "BOUNCED";
-    case ContactOutcome::kFailed: return "FAILED";
-    case ContactOutcome::kDone: return "DONE";
+    case ContactOutcome::kUnspecified:
+      return "UNSPECIFIED";
+    case ContactOutcome::kNoAnswer:
+      return "NO_ANSWER";
+    case ContactOutcome::kLeftMessage:
+      return "LEFT_MESSAGE";
+    case ContactOutcome::kSpoke:
+      return "SPOKE";
+    case ContactOutcome::kPromisedToPay:
+      return "PROMISED_TO_PAY";
+    case ContactOutcome::kDisputed:
+      return "DISPUTED";
+    case ContactOutcome::kRefused:
+      return "REFUSED";
+    case ContactOutcome::kHardship:
+      return "HARDSHIP";
+    case ContactOutcome::kSent:
+      return "SENT";
+    case ContactOutcome::kBounced:
+      return "BOUNCED";
+    case ContactOutcome::kFailed:
+      return "FAILED";
+    case ContactOutcome::kDone:
+      return "DONE";
   }
   return "UNSPECIFIED";
 }
 
 const char* ReasonName(NonPaymentReason reason) {
   switch (reason) {
-    case NonPaymentReason::kUnspecified: return "UNSPECIFIED";
-    case NonPaymentReason::kOversight: return "OVERSIGHT";
-    case NonPaymentReason::kCashFlow: return "CASH_FLOW";
-    case NonPaymentReason::kDissatisfied: return "DISSATISFIED";
-    case NonPaymentReason::kDispute: return "DISPUTE";
-    case NonPaymentReason::kHardship: return "HARDSHIP";
-    case NonPaymentReason::kUnknown: return "UNKNOWN";
+    case NonPaymentReason::kUnspecified:
+      return "UNSPECIFIED";
+    case NonPaymentReason::kOversight:
+      return "OVERSIGHT";
+    case NonPaymentReason::kCashFlow:
+      return "CASH_FLOW";
+    case NonPaymentReason::kDissatisfied:
+      return "DISSATISFIED";
+    case NonPaymentReason::kDispute:
+      return "DISPUTE";
+    case NonPaymentReason::kHardship:
+      return "HARDSHIP";
+    case NonPaymentReason::kUnknown:
+      return "UNKNOWN";
   }
   return "UNSPECIFIED";
 }

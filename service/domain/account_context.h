@@ -19,8 +19,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "service/domain/ledger.h"
 #include "service/base/money.h"
+#include "service/domain/ledger.h"
 
 namespace collections::domain {
 
@@ -33,11 +33,11 @@ enum class CustomerKind { kUnspecified, kBusiness, kConsumer };
 // The ladder, in escalation order. The numeric order is the escalation order:
 // the engine never moves more than one rung per evaluation.
 enum class Stage {
-  kNone = 0,             // nothing done yet
-  kPreDueReminder = 1,   // courtesy note before the due date
+  kNone = 0,            // nothing done yet
+  kPreDueReminder = 1,  // courtesy note before the due date
   kFriendlyReminder = 2,
-  kSecondReminder = 3,   // second reminder or a call
-  kFormalNotice = 4,     // account, due dates, total, status, consequences
+  kSecondReminder = 3,  // second reminder or a call
+  kFormalNotice = 4,    // account, due dates, total, status, consequences
   kFinalDemand = 5,
   kAgencyReferral = 6,
   kLegalReview = 7,
@@ -72,8 +72,15 @@ enum class ContactOutcome {
 const char* OutcomeName(ContactOutcome outcome);
 
 // Why the customer has not paid, as far as anyone found out.
-enum class NonPaymentReason { kUnspecified, kOversight, kCashFlow, kDissatisfied, kDispute,
-                              kHardship, kUnknown };
+enum class NonPaymentReason {
+  kUnspecified,
+  kOversight,
+  kCashFlow,
+  kDissatisfied,
+  kDispute,
+  kHardship,
+  kUnknown
+};
 const char* ReasonName(NonPaymentReason reason);
 
 // ------------------------------------------------------------ customer
@@ -94,10 +101,10 @@ struct CustomerFacts {
   std::string country_code;       // ISO 3166 alpha-2
   std::vector<std::string> tags;  // "strategic", "seasonal", ...
   std::optional<absl::CivilDay> customer_since;
-  Money lifetime_revenue;         // reporting currency; empty currency = unknown
+  Money lifetime_revenue;  // reporting currency; empty currency = unknown
   std::optional<absl::CivilDay> last_order_date;
-  std::string account_owner;      // the tenant's employee owning the account
-  std::string contact_name;       // primary contact person
+  std::string account_owner;  // the tenant's employee owning the account
+  std::string contact_name;   // primary contact person
   std::vector<ChannelAddress> channels;
   // The debtor asked in writing that all communication stop (Reg F
   // §1006.6(c)(1)); only the limited notices of §1006.6(c)(2) remain.
@@ -171,7 +178,7 @@ struct Promise {
   std::vector<std::string> invoice_ids;  // empty = whole account
   PromiseStatus status = PromiseStatus::kPending;
   Channel channel = Channel::kUnspecified;
-  std::string made_by;                   // the debtor's person who promised
+  std::string made_by;                          // the debtor's person who promised
   std::optional<absl::CivilDay> resolved_date;  // when kept/broken was decided
 };
 
@@ -247,9 +254,9 @@ enum class EndState { kNone, kAgency, kLegal, kWrittenOff };
 struct Referral {
   EndState state = EndState::kNone;
   absl::CivilDay since;
-  std::string party;         // agency or law firm
-  int commission_bp = 0;     // agency commission in basis points
-  bool recalled = false;     // back to internal collection
+  std::string party;      // agency or law firm
+  int commission_bp = 0;  // agency commission in basis points
+  bool recalled = false;  // back to internal collection
 };
 
 // An action already written to the outbox and not yet completed; the engine
@@ -270,7 +277,7 @@ struct AccountContext {
   // Every invoice of the customer: open ones are collected, closed ones feed
   // the payment history and the risk estimate.
   std::vector<InvoiceContext> invoices;
-  std::vector<CreditState> credits;  // unapplied payments and credit notes
+  std::vector<CreditState> credits;     // unapplied payments and credit notes
   std::vector<ContactRecord> contacts;  // ascending by time
   std::vector<Promise> promises;
   std::vector<PaymentPlan> plans;

@@ -8,14 +8,13 @@ namespace collections::domain {
 absl::StatusOr<AllocationOrder> ParseAllocationOrder(absl::string_view text) {
   if (text.empty() || text == "PRINCIPAL_FIRST") return AllocationOrder::kPrincipalFirst;
   if (text == "COSTS_INTEREST_PRINCIPAL") return AllocationOrder::kCostsInterestPrincipal;
-  return InvalidInput("INVALID_ALLOCATION_ORDER", "allocation_order",
-                      absl::StrCat("\"", text,
-                                   "\": expected PRINCIPAL_FIRST or COSTS_INTEREST_PRINCIPAL"));
+  return InvalidInput(
+      "INVALID_ALLOCATION_ORDER", "allocation_order",
+      absl::StrCat("\"", text, "\": expected PRINCIPAL_FIRST or COSTS_INTEREST_PRINCIPAL"));
 }
 
 const char* AllocationOrderName(AllocationOrder order) {
-  return order == AllocationOrder::kPrincipalFirst ? "PRINCIPAL_FIRST"
-                                                   : "COSTS_INTEREST_PRINCIPAL";
+  return order == AllocationOrder::kPrincipalFirst ? "PRINCIPAL_FIRST" : "COSTS_INTEREST_PRINCIPAL";
 }
 
 DebtClass ClassOfFee(FeeKind kind) {

@@ -39,10 +39,9 @@ absl::Status CheckAmountCeiling(int64_t minor_units, absl::string_view currency,
   const int64_t max = MaxDocumentMinorUnits(currency);
   // -max <= x <= max, written so that INT64_MIN does not overflow.
   if (minor_units <= max && minor_units >= -max) return absl::OkStatus();
-  return InvalidInput(
-      "AMOUNT_TOO_LARGE", field,
-      absl::StrCat("at most ", FormatMoney(Money{std::string(currency), max}),
-                   " per document (", max, " minor units), got ", minor_units));
+  return InvalidInput("AMOUNT_TOO_LARGE", field,
+                      absl::StrCat("at most ", FormatMoney(Money{std::string(currency), max}),
+                                   " per document (", max, " minor units), got ", minor_units));
 }
 
 absl::Status AmountSumOverflow(absl::string_view what) {

@@ -206,8 +206,8 @@ std::vector<RiskPrediction> ReplayRisk(const std::vector<AccountContext>& accoun
 
 // ------------------------------------------------------------ reminders
 
-ReminderEffect FitReminderEffect(const std::vector<AccountContext>& accounts,
-                                 absl::CivilDay start, absl::CivilDay end) {
+ReminderEffect FitReminderEffect(const std::vector<AccountContext>& accounts, absl::CivilDay start,
+                                 absl::CivilDay end) {
   ReminderEffect e;
   struct Open {
     absl::CivilDay due;
@@ -252,7 +252,8 @@ ReminderEffect FitReminderEffect(const std::vector<AccountContext>& accounts,
   const double f1 = static_cast<double>(responded) / e.reminded;
   const double f0 = static_cast<double>(paid_anyway) / e.unreminded;
   e.fitted = true;
-  e.response_bp = f0 >= 1 ? 0 : static_cast<int>(std::lround(10000 * std::max(0.0, (f1 - f0) / (1 - f0))));
+  e.response_bp =
+      f0 >= 1 ? 0 : static_cast<int>(std::lround(10000 * std::max(0.0, (f1 - f0) / (1 - f0))));
   if (!lags.empty()) {
     std::sort(lags.begin(), lags.end());
     e.lag_days = std::max(1, lags[lags.size() / 2]);
@@ -266,9 +267,9 @@ namespace {
 
 // One customer as the replayed policy sees it.
 struct SimAccount {
-  AccountContext ctx;                // visible invoices and disputes, own contacts
-  std::vector<int> source;           // original invoice index of each visible invoice
-  std::vector<int> open;             // visible invoices with an amount due
+  AccountContext ctx;       // visible invoices and disputes, own contacts
+  std::vector<int> source;  // original invoice index of each visible invoice
+  std::vector<int> open;    // visible invoices with an amount due
   std::vector<std::optional<absl::CivilDay>> first_contact;  // by original invoice, after due
   // By original invoice: the ladder stages (bit = Stage) carried out on it
   // after its due date while it was open, for stage fees.
@@ -298,8 +299,8 @@ int MaxPreDueDays(const CollectionPolicy& policy) {
   return out;
 }
 
-void Apply(const Event& e, const std::vector<AccountContext>& accounts, std::vector<SimAccount>& sims,
-           std::vector<int>& visible_index) {
+void Apply(const Event& e, const std::vector<AccountContext>& accounts,
+           std::vector<SimAccount>& sims, std::vector<int>& visible_index) {
   const AccountContext& src = accounts[e.customer];
   SimAccount& sim = sims[e.customer];
   switch (e.kind) {
@@ -317,7 +318,8 @@ void Apply(const Event& e, const std::vector<AccountContext>& accounts, std::vec
       if (v < 0) break;
       InvoiceState& s = sim.ctx.invoices[v].state;
       s.settlements.push_back(src.invoices[e.index].state.settlements[e.settlement]);
-      if (s.AmountDue() <= 0) sim.open.erase(std::remove(sim.open.begin(), sim.open.end(), v), sim.open.end());
+      if (s.AmountDue() <= 0)
+        sim.open.erase(std::remove(sim.open.begin(), sim.open.end(), v), sim.open.end());
       break;
     }
     case EventKind::kDisputeOpened: {
@@ -377,7 +379,8 @@ void TakeStep(const Recommendation& rec, absl::CivilDay day, SimAccount& sim, Po
       break;
   }
   if (rec.action == Action::kOfferSettlement) ++out.settlements_offered;
-  if (rec.action == Action::kOfferPaymentPlan || rec.offer_payment_plan) ++out.payment_plans_offered;
+  if (rec.action == Action::kOfferPaymentPlan || rec.offer_payment_plan)
+    ++out.payment_plans_offered;
   ContactRecord k;
   k.id = absl::StrCat("bt-", sim.contacts);
   k.time = absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), 12, 0, 0), sim.tz);
@@ -488,22 +491,23 @@ void Simulate(const AccountContext& src, const SimAccount& sim, int i,
                          i < static_cast<int>(terms->size()) &&
                          EffectiveTerms((*terms)[i], {}).kind != LateFeeKind::kNone;
   // The expected fee over the scenarios (weight, invoice as paid in it, day assessed).
-  auto add_fees = [&](std::initializer_list<std::tuple<double, const InvoiceState*, absl::CivilDay>> cases) {
-    if (!has_terms) return;
-    double expected = 0;
-    for (const auto& [weight, invoice, as_of] : cases) {
-      if (weight <= 0) continue;
-      const std::optional<int64_t> fee =
-          FeesOf(src, *invoice, (*terms)[i], sim.stages_after_due[i], *fees.rules, as_of);
-      if (!fee) {
-        ++t.fees_unassessed;
-        return;
-      }
-      expected += weight * static_cast<double>(*fee);
-    }
-    t.fees_sim += expected;
-    if (expected > 0) ++t.fee_invoices;
-  };
+  auto add_fees =
+      [&](std::initializer_list<std::tuple<double, const InvoiceState*, absl::CivilDay>> cases) {
+        if (!has_terms) return;
+        double expected = 0;
+        for (const auto& [weight, invoice, as_of] : cases) {
+          if (weight <= 0) continue;
+          const std::optional<int64_t> fee =
+              FeesOf(src, *invoice, (*terms)[i], sim.stages_after_due[i], *fees.rules, as_of);
+          if (!fee) {
+            ++t.fees_unassessed;
+            return;
+          }
+          expected += weight * static_cast<double>(*fee);
+        }
+        t.fees_sim += expected;
+        if (expected > 0) ++t.fee_invoices;
+      };
   t.weighted_days_actual += total * days_out(base);
   t.amount += total;
   t.recovered_actual += static_cast<double>(paid_amount);
@@ -556,9 +560,9 @@ int64_t ActualFees(const AccountContext& src, const InvoiceState& s) {
 }  // namespace
 
 PolicyOutcome ReplayPolicy(const std::vector<AccountContext>& accounts,
-                           const CollectionPolicy& policy, absl::CivilDay start,
-                           absl::CivilDay end, const ReminderEffect& effect,
-                           const ReplayProgress& progress, const FeeReplay& fees) {
+                           const CollectionPolicy& policy, absl::CivilDay start, absl::CivilDay end,
+                           const ReminderEffect& effect, const ReplayProgress& progress,
+                           const FeeReplay& fees) {
   PolicyOutcome out;
   const int days = DayCount(start, end);
   std::vector<std::vector<Event>> events(days);

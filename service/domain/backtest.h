@@ -52,7 +52,7 @@ struct RiskPrediction {
   std::string customer;
   std::string invoice;
   absl::CivilDay issue_date;
-  double probability = 0;     // late_probability_bp / 10000
+  double probability = 0;  // late_probability_bp / 10000
   int expected_days_late = 0;
   bool late = false;
   // Days late when the outcome's delay is known (paid, or on time = 0);
@@ -74,7 +74,7 @@ struct RiskScores {
   double auc = 0.5;  // 0.5 when one class is empty
   double brier = 0;
   double days_late_mae = 0;
-  double days_late_mae_always_zero = 0;  // the baseline: "0 days late" every time
+  double days_late_mae_always_zero = 0;     // the baseline: "0 days late" every time
   std::vector<CalibrationBin> calibration;  // ten bins of width 0.1
 };
 
@@ -95,10 +95,10 @@ std::vector<RiskPrediction> ReplayRisk(const std::vector<AccountContext>& accoun
 // response_bp / 10000 an overdue invoice that the reminder reaches is paid
 // lag_days later (if that is earlier than it was paid).
 struct ReminderEffect {
-  bool fitted = false;   // false: the defaults below
+  bool fitted = false;  // false: the defaults below
   int response_bp = 3000;
   int lag_days = 7;
-  int64_t reminded = 0;    // sample sizes of the fit
+  int64_t reminded = 0;  // sample sizes of the fit
   int64_t unreminded = 0;
 };
 // Enough history for a fit: this many reminded and unreminded invoices.
@@ -111,8 +111,8 @@ inline constexpr int kReminderWindowDays = 14;
 // invoices never reminded, the share paid within the same window from the
 // same age (f0). response = (f1 - f0) / (1 - f0), at least 0; lag = the
 // median days from reminder to payment within the window.
-ReminderEffect FitReminderEffect(const std::vector<AccountContext>& accounts,
-                                 absl::CivilDay start, absl::CivilDay end);
+ReminderEffect FitReminderEffect(const std::vector<AccountContext>& accounts, absl::CivilDay start,
+                                 absl::CivilDay end);
 
 struct PolicyOutcome {
   int64_t contacts = 0;
@@ -163,9 +163,9 @@ struct FeeReplay {
 // Replays `policy` over [start, end] (see the header comment) and simulates
 // the payments under `effect`. Deterministic.
 PolicyOutcome ReplayPolicy(const std::vector<AccountContext>& accounts,
-                           const CollectionPolicy& policy, absl::CivilDay start,
-                           absl::CivilDay end, const ReminderEffect& effect,
-                           const ReplayProgress& progress, const FeeReplay& fees = {});
+                           const CollectionPolicy& policy, absl::CivilDay start, absl::CivilDay end,
+                           const ReminderEffect& effect, const ReplayProgress& progress,
+                           const FeeReplay& fees = {});
 
 // The assumptions of ReplayPolicy and the effect used, in sentences.
 std::vector<std::string> BacktestAssumptions(const ReminderEffect& effect);

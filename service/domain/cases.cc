@@ -13,28 +13,44 @@ namespace collections::domain {
 
 const char* CaseStateName(CaseState state) {
   switch (state) {
-    case CaseState::kClear: return "CLEAR";
-    case CaseState::kActive: return "ACTIVE";
-    case CaseState::kPaused: return "PAUSED";
-    case CaseState::kAwaitingApproval: return "AWAITING_APPROVAL";
-    case CaseState::kReferred: return "REFERRED";
-    case CaseState::kWrittenOff: return "WRITTEN_OFF";
-    case CaseState::kStalled: return "STALLED";
-    case CaseState::kUnspecified: break;
+    case CaseState::kClear:
+      return "CLEAR";
+    case CaseState::kActive:
+      return "ACTIVE";
+    case CaseState::kPaused:
+      return "PAUSED";
+    case CaseState::kAwaitingApproval:
+      return "AWAITING_APPROVAL";
+    case CaseState::kReferred:
+      return "REFERRED";
+    case CaseState::kWrittenOff:
+      return "WRITTEN_OFF";
+    case CaseState::kStalled:
+      return "STALLED";
+    case CaseState::kUnspecified:
+      break;
   }
   return "STATE_UNSPECIFIED";
 }
 
 const char* PauseKindName(PauseKind kind) {
   switch (kind) {
-    case PauseKind::kDispute: return "DISPUTE";
-    case PauseKind::kPromise: return "PROMISE";
-    case PauseKind::kPlan: return "PLAN";
-    case PauseKind::kSettlement: return "SETTLEMENT";
-    case PauseKind::kCease: return "CEASE";
-    case PauseKind::kManualHold: return "MANUAL_HOLD";
-    case PauseKind::kReferralApproval: return "REFERRAL_APPROVAL";
-    case PauseKind::kUnspecified: break;
+    case PauseKind::kDispute:
+      return "DISPUTE";
+    case PauseKind::kPromise:
+      return "PROMISE";
+    case PauseKind::kPlan:
+      return "PLAN";
+    case PauseKind::kSettlement:
+      return "SETTLEMENT";
+    case PauseKind::kCease:
+      return "CEASE";
+    case PauseKind::kManualHold:
+      return "MANUAL_HOLD";
+    case PauseKind::kReferralApproval:
+      return "REFERRAL_APPROVAL";
+    case PauseKind::kUnspecified:
+      break;
   }
   return "KIND_UNSPECIFIED";
 }
@@ -80,12 +96,15 @@ bool IsEscalation(Stage s) { return s != Stage::kNone && s != Stage::kPreDueRemi
 
 Action ActionOfChannel(Channel channel, Stage stage) {
   switch (channel) {
-    case Channel::kLetter: return Action::kLetter;
-    case Channel::kSms: return Action::kSms;
+    case Channel::kLetter:
+      return Action::kLetter;
+    case Channel::kSms:
+      return Action::kSms;
     case Channel::kPhone:
     case Channel::kInPerson:
       return Action::kCallTask;
-    case Channel::kEmail: return Action::kEmail;
+    case Channel::kEmail:
+      return Action::kEmail;
     default:
       if (stage == Stage::kAgencyReferral) return Action::kReferToAgency;
       if (stage == Stage::kLegalReview) return Action::kLegalReview;
@@ -111,8 +130,8 @@ std::vector<const InvoiceState*> OpenInvoices(const AccountContext& ctx, absl::C
 // issued. A stage is carried out when the debtor was reached or its attempts
 // are used up. The day is when that happened.
 void CarriedOut(const AccountContext& ctx, const PolicyRules& rules,
-                const std::vector<const InvoiceState*>& open, absl::CivilDay day,
-                absl::TimeZone tz, Stage* stage, std::optional<absl::CivilDay>* entered) {
+                const std::vector<const InvoiceState*>& open, absl::CivilDay day, absl::TimeZone tz,
+                Stage* stage, std::optional<absl::CivilDay>* entered) {
   *stage = Stage::kNone;
   entered->reset();
   if (open.empty()) return;
@@ -190,8 +209,8 @@ void SetLastStep(const AccountContext& ctx, absl::CivilDay day, absl::TimeZone t
 // Pauses, from the arrangements and holds in force on `day` over the open
 // invoices `open_ids`, and the arrangement that governs the case. True when
 // a referral waits for the account owner's approval.
-bool AddPauses(const AccountContext& ctx, const std::set<std::string>& open_ids,
-               absl::CivilDay day, Case& c) {
+bool AddPauses(const AccountContext& ctx, const std::set<std::string>& open_ids, absl::CivilDay day,
+               Case& c) {
   auto held = [&](const std::vector<std::string>& ids) {
     std::vector<std::string> out_ids;
     for (const auto& id : ids) {
@@ -212,8 +231,8 @@ bool AddPauses(const AccountContext& ctx, const std::set<std::string>& open_ids,
   for (const auto& p : ctx.plans) {
     if (p.status != PlanStatus::kActive) continue;
     if (held(p.invoice_ids).empty() && !p.invoice_ids.empty()) continue;  // all paid
-    c.pauses.push_back({PauseKind::kPlan, absl::StrCat("plans/", p.id),
-                        held(p.invoice_ids), std::nullopt,
+    c.pauses.push_back({PauseKind::kPlan, absl::StrCat("plans/", p.id), held(p.invoice_ids),
+                        std::nullopt,
                         p.in_arrears ? "an installment is in arrears: cure period running"
                                      : "while the installments are paid"});
     if (governing_plan == nullptr) governing_plan = &p;
@@ -229,25 +248,34 @@ bool AddPauses(const AccountContext& ctx, const std::set<std::string>& open_ids,
   }
   for (const auto& d : ctx.disputes) {
     if (d.status != DisputeStatus::kOpen || !open_ids.count(d.invoice_id)) continue;
-    c.pauses.push_back({PauseKind::kDispute, absl::StrCat("disputes/", d.id), {d.invoice_id},
-                        std::nullopt, "until the dispute is resolved"});
+    c.pauses.push_back({PauseKind::kDispute,
+                        absl::StrCat("disputes/", d.id),
+                        {d.invoice_id},
+                        std::nullopt,
+                        "until the dispute is resolved"});
   }
   for (const auto& inv : ctx.invoices) {
     if (!inv.on_hold || !open_ids.count(inv.state.id)) continue;
     if (inv.hold_until && *inv.hold_until < day) continue;
-    c.pauses.push_back({PauseKind::kManualHold, "", {inv.state.id}, inv.hold_until,
+    c.pauses.push_back({PauseKind::kManualHold,
+                        "",
+                        {inv.state.id},
+                        inv.hold_until,
                         inv.hold_reason.empty() ? "on hold" : inv.hold_reason});
   }
   bool awaiting_approval = false;
   for (const auto& p : ctx.pending) {
     if (!p.approval) continue;
     awaiting_approval = true;
-    c.pauses.push_back({PauseKind::kReferralApproval, absl::StrCat("outboxActions/", p.id), {},
-                        std::nullopt, "until the account owner decides on the referral"});
+    c.pauses.push_back({PauseKind::kReferralApproval,
+                        absl::StrCat("outboxActions/", p.id),
+                        {},
+                        std::nullopt,
+                        "until the account owner decides on the referral"});
   }
   if (ctx.customer.kind == CustomerKind::kConsumer && ctx.customer.cease_communication) {
-    c.pauses.push_back({PauseKind::kCease, "", {}, std::nullopt,
-                        "the consumer asked that communication cease"});
+    c.pauses.push_back(
+        {PauseKind::kCease, "", {}, std::nullopt, "the consumer asked that communication cease"});
   }
   if (governing_settlement != nullptr) {
     c.governing_arrangement = absl::StrCat("settlements/", governing_settlement->id);
@@ -397,12 +425,15 @@ void SetPriority(const AccountContext& ctx, const CollectionPolicy& policy,
   if (valued) prio = prio * 3 / 2;
   c.priority = static_cast<int64_t>(std::min<__int128>(prio, INT64_MAX));
   if (c.priority > 0) {
-    c.priority_explanation = absl::StrCat(
-        FormatMoney({main_currency, main_amount}), " at risk x ", Percent(p_bp),
-        " not collected (", c.oldest_days_past_due, " days past due, ",
-        Percent(c.risk.late_probability_bp), " late-payment risk) x ",
-        urgency_q == 4 ? "1" : urgency_q == 2 ? "1/2" : "1/4", " (", urgency_text, ")",
-        valued ? absl::StrCat(" x 3/2 (valued relationship: ", why_valued, ")") : "");
+    c.priority_explanation =
+        absl::StrCat(FormatMoney({main_currency, main_amount}), " at risk x ", Percent(p_bp),
+                     " not collected (", c.oldest_days_past_due, " days past due, ",
+                     Percent(c.risk.late_probability_bp), " late-payment risk) x ",
+                     urgency_q == 4   ? "1"
+                     : urgency_q == 2 ? "1/2"
+                                      : "1/4",
+                     " (", urgency_text, ")",
+                     valued ? absl::StrCat(" x 3/2 (valued relationship: ", why_valued, ")") : "");
   } else {
     c.priority_explanation = urgency_text;
   }
@@ -507,8 +538,8 @@ CaseOutcome Transition(const Case& before, const CaseEvent& event, const Account
   // The day the daily run must look again: the earliest day something
   // falls due by the passing of time alone.
   const bool acted_today = event.daily_run || ran_today || outbox_today;
-  c.due_day = NextDueDay(ctx, c, rec, out.action.has_value(), acted_today, open, open_ids, rules,
-                         day, tz);
+  c.due_day =
+      NextDueDay(ctx, c, rec, out.action.has_value(), acted_today, open, open_ids, rules, day, tz);
 
   // Priority: the expected loss avoided by acting now (see the header).
   SetPriority(ctx, policy, rec, overdue, day, c);

@@ -11,8 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "service/domain/amount_limits.h"
 #include "service/base/errors.h"
+#include "service/domain/amount_limits.h"
 
 namespace collections::domain {
 namespace {
@@ -73,9 +73,9 @@ std::string StripLeadingZeros(absl::string_view s) {
 // bytes are kept inside words (accented names stay words).
 std::set<std::string> NameWords(absl::string_view name) {
   static const auto* kNoise = new absl::flat_hash_set<absl::string_view>{
-      "gmbh", "ag", "sa", "s", "a", "r", "l", "sarl", "sàrl", "ltd", "limited", "inc",
-      "llc", "bv", "nv", "co", "kg", "sas", "srl", "plc", "the", "and", "und", "et",
-      "de", "ab", "oy", "as", "spa", "corp", "company", "mr", "mrs", "ms", "dr"};
+      "gmbh", "ag", "sa", "s",  "a",   "r",    "l",       "sarl", "sàrl", "ltd", "limited", "inc",
+      "llc",  "bv", "nv", "co", "kg",  "sas",  "srl",     "plc",  "the",  "and", "und",     "et",
+      "de",   "ab", "oy", "as", "spa", "corp", "company", "mr",   "mrs",  "ms",  "dr"};
   std::set<std::string> out;
   std::string word;
   auto flush = [&] {
@@ -128,8 +128,8 @@ TextHit FindNumberInText(absl::string_view upper_text, absl::string_view number)
   // "INV 1001", "inv1001", "INV-1001" for "INV-1001": windows of up to three
   // words whose letters and digits spell the number.
   std::vector<std::string> words;
-  for (absl::string_view w : absl::StrSplit(upper_text, absl::ByAnyChar(" \t\r\n,;:()"),
-                                            absl::SkipEmpty())) {
+  for (absl::string_view w :
+       absl::StrSplit(upper_text, absl::ByAnyChar(" \t\r\n,;:()"), absl::SkipEmpty())) {
     words.push_back(AlnumKey(w));
   }
   for (size_t i = 0; i < words.size(); ++i) {
@@ -242,8 +242,8 @@ class CandidateSet {
     c.basis = basis;
     c.evidence = std::move(evidence);
     if (amount->currency != payment_.amount.currency) {
-      c.evidence.push_back(absl::StrCat("matched on the instructed amount ",
-                                        FormatMoney(*amount), "; the account was credited ",
+      c.evidence.push_back(absl::StrCat("matched on the instructed amount ", FormatMoney(*amount),
+                                        "; the account was credited ",
                                         FormatMoney(payment_.amount)));
     }
     // The payer, as far as the bank tells us.
@@ -305,8 +305,8 @@ int AmountFit(const IncomingPayment& p, const std::vector<const OpenItem*>& item
                                      FormatMoney(due_money), " due"));
     return base - partial_penalty;
   }
-  evidence->push_back(absl::StrCat("overpayment: ", FormatMoney(*amount), " for ",
-                                   FormatMoney(due_money), " due"));
+  evidence->push_back(
+      absl::StrCat("overpayment: ", FormatMoney(*amount), " for ", FormatMoney(due_money), " due"));
   return base - over_penalty;
 }
 
@@ -433,7 +433,8 @@ void MatchStructuredReferences(const IncomingPayment& p, absl::Span<const OpenIt
     };
     int strong = basis == MatchBasis::kOtherReference ? 9300 : 9900;
     add(by_reference, strong, "is the payment reference of");
-    add(by_number, basis == MatchBasis::kOtherReference ? 9300 : 9500, "carries the invoice number");
+    add(by_number, basis == MatchBasis::kOtherReference ? 9300 : 9500,
+        "carries the invoice number");
     add(by_embedded_number, 8000, "ends with the digits of invoice");
   }
 }
@@ -495,8 +496,7 @@ void MatchReferredDocuments(const IncomingPayment& p, absl::Span<const OpenItem>
     std::vector<std::string> ev = evidence;
     int bp = AmountFit(p, group, 9600, 600, 600, &ev);
     std::optional<Money> amount = AmountIn(p, group.front()->amount_due.currency);
-    if (all_amounts && amount.has_value() && remitted_net.Clamped() == amount->minor &&
-        bp < 9600) {
+    if (all_amounts && amount.has_value() && remitted_net.Clamped() == amount->minor && bp < 9600) {
       // The payer's own breakdown adds up: a deliberate partial settlement.
       ev.push_back("the remitted amounts per document add up to the payment");
       bp = 9400;
@@ -515,10 +515,17 @@ void MatchTextNumbers(const IncomingPayment& p, absl::Span<const OpenItem> items
   for (const OpenItem& it : items) {
     if (it.kind != OpenItem::Kind::kInvoice) continue;
     switch (FindNumberInText(upper, it.number)) {
-      case TextHit::kExact: exact.push_back(&it); break;
-      case TextHit::kSeparatorInsensitive: loose.push_back(&it); break;
-      case TextHit::kNumericCore: core.push_back(&it); break;
-      case TextHit::kNone: break;
+      case TextHit::kExact:
+        exact.push_back(&it);
+        break;
+      case TextHit::kSeparatorInsensitive:
+        loose.push_back(&it);
+        break;
+      case TextHit::kNumericCore:
+        core.push_back(&it);
+        break;
+      case TextHit::kNone:
+        break;
     }
   }
   // All numbers found for one customer form one candidate: a payment that
@@ -535,8 +542,8 @@ void MatchTextNumbers(const IncomingPayment& p, absl::Span<const OpenItem> items
       if (is_exact) {
         ev.push_back(absl::StrCat("remittance text names invoice ", it->number));
       } else if (is_loose) {
-        ev.push_back(absl::StrCat("remittance text spells invoice ", it->number,
-                                  " with other separators"));
+        ev.push_back(
+            absl::StrCat("remittance text spells invoice ", it->number, " with other separators"));
         base = std::min(base, 9000);
       } else {
         ev.push_back(absl::StrCat("remittance text contains ", TrailingDigits(AlnumKey(it->number)),
@@ -583,8 +590,8 @@ void MatchAmountAndPayer(const IncomingPayment& p, absl::Span<const OpenItem> it
     for (const OpenItem* it : same_amount_any) {
       bool unique = same_amount_any.size() == 1;
       std::vector<std::string> ev = {absl::StrCat(
-          "amount ", FormatMoney(it->amount_due), " equals the amount due of ", it->number,
-          " of ", it->customer_name.empty() ? it->customer : it->customer_name,
+          "amount ", FormatMoney(it->amount_due), " equals the amount due of ", it->number, " of ",
+          it->customer_name.empty() ? it->customer : it->customer_name,
           unique ? " (the only open invoice with this amount)" : " (one of several)")};
       out.Add(MatchBasis::kAmountOnly, unique ? 5000 : 3000, Picks({it}), std::move(ev));
     }
@@ -681,14 +688,22 @@ bool IsValidBelgianStructuredReference(absl::string_view reference) {
 
 absl::string_view MatchBasisName(MatchBasis basis) {
   switch (basis) {
-    case MatchBasis::kCreditorReference: return "CREDITOR_REFERENCE";
-    case MatchBasis::kSwissReference: return "SWISS_REFERENCE";
-    case MatchBasis::kOtherReference: return "OTHER_REFERENCE";
-    case MatchBasis::kReferredDocument: return "REFERRED_DOCUMENT";
-    case MatchBasis::kInvoiceNumberInText: return "INVOICE_NUMBER_IN_TEXT";
-    case MatchBasis::kAmountAndPayer: return "AMOUNT_AND_PAYER";
-    case MatchBasis::kAmountOnly: return "AMOUNT_ONLY";
-    case MatchBasis::kPayerOpenBalance: return "PAYER_OPEN_BALANCE";
+    case MatchBasis::kCreditorReference:
+      return "CREDITOR_REFERENCE";
+    case MatchBasis::kSwissReference:
+      return "SWISS_REFERENCE";
+    case MatchBasis::kOtherReference:
+      return "OTHER_REFERENCE";
+    case MatchBasis::kReferredDocument:
+      return "REFERRED_DOCUMENT";
+    case MatchBasis::kInvoiceNumberInText:
+      return "INVOICE_NUMBER_IN_TEXT";
+    case MatchBasis::kAmountAndPayer:
+      return "AMOUNT_AND_PAYER";
+    case MatchBasis::kAmountOnly:
+      return "AMOUNT_ONLY";
+    case MatchBasis::kPayerOpenBalance:
+      return "PAYER_OPEN_BALANCE";
   }
   return "UNKNOWN";
 }
@@ -737,16 +752,17 @@ MatchResult MatchPayment(const IncomingPayment& payment, absl::Span<const OpenIt
   } else {
     const MatchCandidate& best = result.candidates[0];
     const MatchCandidate* second = result.candidates.size() > 1 ? &result.candidates[1] : nullptr;
-    bool confident = best.confidence_bp >= policy.auto_apply_min_bp &&
-                     (second == nullptr ||
-                      best.confidence_bp - second->confidence_bp >= policy.min_lead_bp);
+    bool confident =
+        best.confidence_bp >= policy.auto_apply_min_bp &&
+        (second == nullptr || best.confidence_bp - second->confidence_bp >= policy.min_lead_bp);
     // The remittance names two different sets of documents: whatever the
     // scores, only a human can tell which the payer meant.
     if (second != nullptr && NamesDocuments(best.basis) && NamesDocuments(second->basis)) {
       confident = false;
       result.notes.push_back("the remittance information names different documents");
     }
-    result.decision = confident ? MatchResult::Decision::kAutoApply : MatchResult::Decision::kReview;
+    result.decision =
+        confident ? MatchResult::Decision::kAutoApply : MatchResult::Decision::kReview;
   }
   return result;
 }

@@ -112,7 +112,7 @@ enum class MatchBasis {
   kInvoiceNumberInText,
   kAmountAndPayer,
   kAmountOnly,
-  kPayerOpenBalance,   // the payment equals everything the payer owes
+  kPayerOpenBalance,  // the payment equals everything the payer owes
 };
 absl::string_view MatchBasisName(MatchBasis basis);
 

@@ -58,21 +58,27 @@ constexpr int kWindowDays = 7;
 
 int IsoWeekday(absl::CivilDay day) {
   switch (absl::GetWeekday(day)) {
-    case absl::Weekday::monday: return 1;
-    case absl::Weekday::tuesday: return 2;
-    case absl::Weekday::wednesday: return 3;
-    case absl::Weekday::thursday: return 4;
-    case absl::Weekday::friday: return 5;
-    case absl::Weekday::saturday: return 6;
-    case absl::Weekday::sunday: return 7;
+    case absl::Weekday::monday:
+      return 1;
+    case absl::Weekday::tuesday:
+      return 2;
+    case absl::Weekday::wednesday:
+      return 3;
+    case absl::Weekday::thursday:
+      return 4;
+    case absl::Weekday::friday:
+      return 5;
+    case absl::Weekday::saturday:
+      return 6;
+    case absl::Weekday::sunday:
+      return 7;
   }
   return 1;
 }
 
 absl::Time LocalTime(absl::CivilDay day, int minute, const absl::TimeZone& tz) {
-  return absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), minute / 60,
-                                           minute % 60, 0),
-                         tz);
+  return absl::FromCivil(
+      absl::CivilSecond(day.year(), day.month(), day.day(), minute / 60, minute % 60, 0), tz);
 }
 
 // Refusal under construction; Check() stops at the first rule not overridden.
@@ -105,9 +111,9 @@ std::optional<Refusal> CheckHours(const CustomerFacts& customer, const Collectio
   const int minute = local.hour() * 60 + local.minute();
   const std::string local_text = absl::FormatCivilTime(local);
   if (customer.kind == CustomerKind::kConsumer) {
-    const bool ok = minute >= kConsumerStartMinute &&
-                    (minute < kConsumerEndMinute ||
-                     (minute == kConsumerEndMinute && local.second() == 0));
+    const bool ok =
+        minute >= kConsumerStartMinute &&
+        (minute < kConsumerEndMinute || (minute == kConsumerEndMinute && local.second() == 0));
     if (ok) return std::nullopt;
     const absl::CivilDay next = minute < kConsumerStartMinute ? day : day + 1;
     return Refusal{kRuleConsumerHours,
@@ -133,8 +139,8 @@ std::optional<Refusal> CheckHours(const CustomerFacts& customer, const Collectio
 
 // Reg F §1006.14(b)(2)(i): both presumptions count per debt, by calendar day
 // in the consumer's time zone.
-std::optional<Refusal> CheckCalls(const AccountContext& ctx, const absl::TimeZone& tz,
-                                  absl::Time t, const std::vector<std::string>& debts) {
+std::optional<Refusal> CheckCalls(const AccountContext& ctx, const absl::TimeZone& tz, absl::Time t,
+                                  const std::vector<std::string>& debts) {
   const absl::CivilDay day = absl::ToCivilDay(t, tz);
   for (const auto& debt : debts) {
     // (B) the conversation day is day one of the seven.
@@ -168,11 +174,11 @@ std::optional<Refusal> CheckCalls(const AccountContext& ctx, const absl::TimeZon
     if (calls_in_window(day) >= kCallCap) {
       absl::CivilDay next = day + 1;
       while (calls_in_window(next) >= kCallCap) ++next;
-      return Refusal{kRuleCallFrequency,
-                     absl::StrCat(calls_in_window(day),
-                                  " calls about this debt in the seven days up to ",
-                                  absl::FormatCivilTime(day), "; the limit is 7"),
-                     LocalTime(next, 0, tz)};
+      return Refusal{
+          kRuleCallFrequency,
+          absl::StrCat(calls_in_window(day), " calls about this debt in the seven days up to ",
+                       absl::FormatCivilTime(day), "; the limit is 7"),
+          LocalTime(next, 0, tz)};
     }
   }
   return std::nullopt;

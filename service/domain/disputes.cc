@@ -14,9 +14,12 @@ bool IsDisputeReason(absl::string_view reason) {
 
 const char* DisputeOutcomeName(DisputeOutcome outcome) {
   switch (outcome) {
-    case DisputeOutcome::kCreditNote: return "CREDIT_NOTE";
-    case DisputeOutcome::kCorrectedInvoice: return "CORRECTED_INVOICE";
-    case DisputeOutcome::kRejected: return "REJECTED";
+    case DisputeOutcome::kCreditNote:
+      return "CREDIT_NOTE";
+    case DisputeOutcome::kCorrectedInvoice:
+      return "CORRECTED_INVOICE";
+    case DisputeOutcome::kRejected:
+      return "REJECTED";
   }
   return "OUTCOME_UNSPECIFIED";
 }
@@ -30,8 +33,8 @@ absl::Status PrepareDispute(Dispute& d, const InvoiceState& invoice,
   }
   const int64_t due = invoice.AmountDueAsOf(today);
   if (invoice.voided || due <= 0) {
-    return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                          "invoice ", invoice.number, " has nothing due to dispute")),
+    return WithReason(absl::FailedPreconditionError(
+                          absl::StrCat("invoice ", invoice.number, " has nothing due to dispute")),
                       "INVOICE_NOT_OPEN");
   }
   int64_t limit = due;
@@ -39,9 +42,9 @@ absl::Status PrepareDispute(Dispute& d, const InvoiceState& invoice,
     auto it = std::find_if(lines.begin(), lines.end(),
                            [&](const DisputableLine& l) { return l.line_id == d.line_id; });
     if (it == lines.end()) {
-      return InvalidInput("INVALID_DISPUTE", "dispute.line_id",
-                          absl::StrCat("invoice ", invoice.number, " has no line \"", d.line_id,
-                                       "\""));
+      return InvalidInput(
+          "INVALID_DISPUTE", "dispute.line_id",
+          absl::StrCat("invoice ", invoice.number, " has no line \"", d.line_id, "\""));
     }
     limit = std::min(limit, it->amount);
   }
@@ -67,11 +70,10 @@ absl::Status PrepareDispute(Dispute& d, const InvoiceState& invoice,
 }
 
 absl::StatusOr<DisputeResolution> ResolveDispute(Dispute& d, DisputeOutcome outcome,
-                                                 int64_t credit_amount,
-                                                 const InvoiceState& invoice, absl::CivilDay day) {
+                                                 int64_t credit_amount, const InvoiceState& invoice,
+                                                 absl::CivilDay day) {
   if (d.status != DisputeStatus::kOpen) {
-    return WithReason(absl::FailedPreconditionError(
-                          absl::StrCat("dispute ", d.id, " is not open")),
+    return WithReason(absl::FailedPreconditionError(absl::StrCat("dispute ", d.id, " is not open")),
                       "DISPUTE_NOT_OPEN");
   }
   DisputeResolution r;
@@ -82,13 +84,13 @@ absl::StatusOr<DisputeResolution> ResolveDispute(Dispute& d, DisputeOutcome outc
     const int64_t limit = std::min(disputed, due);
     r.credit_amount = credit_amount == 0 ? limit : credit_amount;
     if (r.credit_amount <= 0 || r.credit_amount > limit) {
-      return InvalidInput("INVALID_DISPUTE", "credit_amount",
-                          absl::StrCat("must be 0 < amount <= ", limit,
-                                       " (the disputed amount still due)"));
+      return InvalidInput(
+          "INVALID_DISPUTE", "credit_amount",
+          absl::StrCat("must be 0 < amount <= ", limit, " (the disputed amount still due)"));
     }
   }
-  d.status = outcome == DisputeOutcome::kRejected ? DisputeStatus::kRejected
-                                                  : DisputeStatus::kResolved;
+  d.status =
+      outcome == DisputeOutcome::kRejected ? DisputeStatus::kRejected : DisputeStatus::kResolved;
   d.resolved_date = day;
   return r;
 }

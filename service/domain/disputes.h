@@ -55,8 +55,8 @@ struct DisputeResolution {
 // (the host's correction arrives through sync). FailedPrecondition
 // (DISPUTE_NOT_OPEN) when not open.
 absl::StatusOr<DisputeResolution> ResolveDispute(Dispute& dispute, DisputeOutcome outcome,
-                                                 int64_t credit_amount,
-                                                 const InvoiceState& invoice, absl::CivilDay day);
+                                                 int64_t credit_amount, const InvoiceState& invoice,
+                                                 absl::CivilDay day);
 
 // The part of the invoice's amount due that may be collected on `as_of`:
 // the amount due minus what open disputes hold back (never below zero).

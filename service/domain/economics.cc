@@ -20,9 +20,12 @@ int DaysOfMonths(int months) { return (months * 365 + 6) / 12; }
 
 const char* RecoveryPathName(RecoveryPath path) {
   switch (path) {
-    case RecoveryPath::kInternal: return "INTERNAL";
-    case RecoveryPath::kAgency: return "AGENCY";
-    case RecoveryPath::kLegal: return "LEGAL";
+    case RecoveryPath::kInternal:
+      return "INTERNAL";
+    case RecoveryPath::kAgency:
+      return "AGENCY";
+    case RecoveryPath::kLegal:
+      return "LEGAL";
   }
   return "UNSPECIFIED";
 }

@@ -4,9 +4,9 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "service/domain/amount_limits.h"
 #include "service/base/errors.h"
 #include "service/base/status_macros.h"
+#include "service/domain/amount_limits.h"
 
 namespace collections::domain {
 
@@ -29,8 +29,8 @@ WriteOffAdvice AdviseWriteOff(const SettlementFigures& figures) {
   advice.reasons.push_back(
       advice.recommended
           ? absl::StrCat("every way of collecting is expected to cost at least what it recovers "
-                         "(best: ", RecoveryPathName(advice.best_path), " at ", best,
-                         "): write off")
+                         "(best: ",
+                         RecoveryPathName(advice.best_path), " at ", best, "): write off")
           : absl::StrCat(RecoveryPathName(advice.best_path), " collection is expected to net ",
                          best, " today: do not write off"));
   return advice;
@@ -41,9 +41,9 @@ bool IsWriteOffReason(absl::string_view reason) {
          reason == "STATUTE_BARRED" || reason == "OTHER";
 }
 
-absl::StatusOr<std::vector<WriteOffLine>> PrepareWriteOff(
-    const std::vector<InvoiceState>& invoices, std::vector<WriteOffLine> requested,
-    absl::CivilDay day) {
+absl::StatusOr<std::vector<WriteOffLine>> PrepareWriteOff(const std::vector<InvoiceState>& invoices,
+                                                          std::vector<WriteOffLine> requested,
+                                                          absl::CivilDay day) {
   std::vector<WriteOffLine> out;
   if (requested.empty()) {
     for (const auto& inv : invoices) {
@@ -93,9 +93,9 @@ absl::StatusOr<ReferralCollection> SplitCollection(const Referral& referral, int
   ASSIGN_OR_RETURN(const int64_t outstanding,
                    SubtractAmounts(referred, collected_gross, "the referral's outstanding amount"));
   if (gross > outstanding) {
-    return InvalidInput("INVALID_COLLECTION", "gross",
-                        absl::StrCat("more than the ", outstanding,
-                                     " still outstanding on the referral"));
+    return InvalidInput(
+        "INVALID_COLLECTION", "gross",
+        absl::StrCat("more than the ", outstanding, " still outstanding on the referral"));
   }
   if (day < referral.since) {
     return InvalidInput("INVALID_COLLECTION", "collected_date", "before the referral");
@@ -120,8 +120,8 @@ absl::Status CheckNewReferral(const Referral& current, EndState state) {
                       (current.state == EndState::kAgency || current.state == EndState::kLegal);
   if (active && !(current.state == EndState::kAgency && state == EndState::kLegal)) {
     return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                          "the account is already referred (", EndStateName(current.state),
-                          ", ", current.party, "); recall it first")),
+                          "the account is already referred (", EndStateName(current.state), ", ",
+                          current.party, "); recall it first")),
                       "REFERRAL_ACTIVE");
   }
   return absl::OkStatus();
@@ -129,10 +129,14 @@ absl::Status CheckNewReferral(const Referral& current, EndState state) {
 
 const char* EndStateName(EndState state) {
   switch (state) {
-    case EndState::kNone: return "NONE";
-    case EndState::kAgency: return "AGENCY";
-    case EndState::kLegal: return "LEGAL";
-    case EndState::kWrittenOff: return "WRITTEN_OFF";
+    case EndState::kNone:
+      return "NONE";
+    case EndState::kAgency:
+      return "AGENCY";
+    case EndState::kLegal:
+      return "LEGAL";
+    case EndState::kWrittenOff:
+      return "WRITTEN_OFF";
   }
   return "NONE";
 }

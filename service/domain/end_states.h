@@ -47,9 +47,9 @@ struct WriteOffLine {
 // 0 < amount <= amount due (0 on input = in full). InvalidArgument
 // (INVALID_WRITE_OFF) naming "write_off.items[i]...", or FailedPrecondition
 // (NOTHING_TO_WRITE_OFF) when nothing is due.
-absl::StatusOr<std::vector<WriteOffLine>> PrepareWriteOff(
-    const std::vector<InvoiceState>& invoices, std::vector<WriteOffLine> requested,
-    absl::CivilDay day);
+absl::StatusOr<std::vector<WriteOffLine>> PrepareWriteOff(const std::vector<InvoiceState>& invoices,
+                                                          std::vector<WriteOffLine> requested,
+                                                          absl::CivilDay day);
 
 // One collection by an agency or a lawyer.
 struct ReferralCollection {

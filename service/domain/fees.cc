@@ -3,11 +3,11 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "service/domain/amount_limits.h"
 #include "service/base/dates.h"
 #include "service/base/errors.h"
-#include "service/domain/settlement.h"
 #include "service/base/status_macros.h"
+#include "service/domain/amount_limits.h"
+#include "service/domain/settlement.h"
 
 namespace collections::domain {
 namespace {
@@ -61,8 +61,7 @@ absl::Status AddInterest(const FeeInput& in, FeeKind kind, absl::CivilDay start,
   line.basis = absl::StrCat(what, " at ", FormatBasisPoints(last_rate), " a year, simple, /",
                             day_basis, " days, from ", FormatIsoDay(start), " to ",
                             FormatIsoDay(as_of), ": accrued ", Money2(in.invoice.currency, accrued),
-                            ", already charged ",
-                            Money2(in.invoice.currency, accrued - due));
+                            ", already charged ", Money2(in.invoice.currency, accrued - due));
   out.lines.push_back(std::move(line));
   return absl::OkStatus();
 }
@@ -79,11 +78,16 @@ LateFeeTerms EffectiveTerms(const LateFeeTerms& invoice, const LateFeeTerms& con
 
 const char* FeeKindName(FeeKind kind) {
   switch (kind) {
-    case FeeKind::kFixedStageFee: return "FIXED_STAGE_FEE";
-    case FeeKind::kPercentageFee: return "PERCENTAGE_FEE";
-    case FeeKind::kContractInterest: return "CONTRACT_INTEREST";
-    case FeeKind::kStatutoryInterest: return "STATUTORY_INTEREST";
-    case FeeKind::kStatutoryCompensation: return "STATUTORY_COMPENSATION";
+    case FeeKind::kFixedStageFee:
+      return "FIXED_STAGE_FEE";
+    case FeeKind::kPercentageFee:
+      return "PERCENTAGE_FEE";
+    case FeeKind::kContractInterest:
+      return "CONTRACT_INTEREST";
+    case FeeKind::kStatutoryInterest:
+      return "STATUTORY_INTEREST";
+    case FeeKind::kStatutoryCompensation:
+      return "STATUTORY_COMPENSATION";
   }
   return "KIND_UNSPECIFIED";
 }
@@ -187,7 +191,8 @@ absl::StatusOr<FeeAssessment> AssessLateFees(const FeeInput& in, const FeeRules&
     }
     case LateFeeKind::kPercentage: {
       if (terms.percentage_bp <= 0 || terms.percentage_bp > kBp) {
-        return InvalidInput("INVALID_FEE_TERMS", "terms.late_fee.percentage_bp", "must be 1..10000");
+        return InvalidInput("INVALID_FEE_TERMS", "terms.late_fee.percentage_bp",
+                            "must be 1..10000");
       }
       if (ChargedOf(in, FeeKind::kPercentageFee).Positive() || overdue <= 0) break;
       FeeLine line;
@@ -207,8 +212,8 @@ absl::StatusOr<FeeAssessment> AssessLateFees(const FeeInput& in, const FeeRules&
       const int rate = cap_rate(terms.annual_rate_bp);
       RETURN_IF_ERROR(AddInterest(
           in, FeeKind::kContractInterest, start, as_of, 365,
-          [rate](absl::CivilDay) -> absl::StatusOr<int> { return rate; }, "",
-          "contract interest", out));
+          [rate](absl::CivilDay) -> absl::StatusOr<int> { return rate; }, "", "contract interest",
+          out));
       break;
     }
     case LateFeeKind::kStatutory: {
@@ -236,9 +241,9 @@ absl::StatusOr<FeeAssessment> AssessLateFees(const FeeInput& in, const FeeRules&
           line.kind = FeeKind::kStatutoryCompensation;
           line.amount = comp;
           line.pack = pack.id;
-          line.basis = absl::StrCat(pack.citation, ": fixed compensation of ",
-                                    Money2(inv.currency, comp), " for a debt of ",
-                                    Money2(inv.currency, overdue));
+          line.basis =
+              absl::StrCat(pack.citation, ": fixed compensation of ", Money2(inv.currency, comp),
+                           " for a debt of ", Money2(inv.currency, overdue));
           out.lines.push_back(std::move(line));
         }
       }
@@ -248,8 +253,9 @@ absl::StatusOr<FeeAssessment> AssessLateFees(const FeeInput& in, const FeeRules&
             ASSIGN_OR_RETURN(int rate, StatutoryRateOn(pack, table, start, d));
             return cap_rate(rate);
           },
-          pack.id, absl::StrCat(pack.citation, " statutory interest (reference rate + ",
-                                FormatBasisPoints(pack.margin_bp), ")"),
+          pack.id,
+          absl::StrCat(pack.citation, " statutory interest (reference rate + ",
+                       FormatBasisPoints(pack.margin_bp), ")"),
           out));
       break;
     }

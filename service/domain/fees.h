@@ -23,9 +23,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "service/base/money.h"
 #include "service/domain/account_context.h"
 #include "service/domain/ledger.h"
-#include "service/base/money.h"
 #include "service/domain/statutory.h"
 
 namespace collections::domain {
@@ -34,10 +34,10 @@ namespace collections::domain {
 enum class LateFeeKind { kUnspecified, kNone, kFixedFee, kPercentage, kDailyInterest, kStatutory };
 struct LateFeeTerms {
   LateFeeKind kind = LateFeeKind::kUnspecified;
-  Money fixed_fee;            // kFixedFee, per stage
-  int percentage_bp = 0;      // kPercentage
-  int annual_rate_bp = 0;     // kDailyInterest
-  std::string statutory_pack; // kStatutory, e.g. "UK_LATE_PAYMENT_1998"
+  Money fixed_fee;             // kFixedFee, per stage
+  int percentage_bp = 0;       // kPercentage
+  int annual_rate_bp = 0;      // kDailyInterest
+  std::string statutory_pack;  // kStatutory, e.g. "UK_LATE_PAYMENT_1998"
 };
 
 // The invoice's terms when their kind is set, else the contract's; both
@@ -86,8 +86,8 @@ struct FeeInput {
   LateFeeTerms invoice_terms;
   LateFeeTerms contract_terms;
   CustomerKind customer_kind = CustomerKind::kBusiness;
-  std::string country;       // the debtor's ISO 3166 country (selects caps)
-  int stages_reached = 0;    // escalation stages carried out after the due date
+  std::string country;     // the debtor's ISO 3166 country (selects caps)
+  int stages_reached = 0;  // escalation stages carried out after the due date
   std::vector<ChargedFee> charged;
   // Non-empty: collection of the invoice is paused (an open dispute, a plan
   // in good standing); no fee is raised and this is the skip reason.
@@ -96,7 +96,7 @@ struct FeeInput {
 
 struct FeeLine {
   FeeKind kind = FeeKind::kFixedStageFee;
-  int64_t amount = 0;  // minor units of the invoice currency, > 0
+  int64_t amount = 0;                          // minor units of the invoice currency, > 0
   std::optional<absl::CivilDay> accrued_from;  // interest only
   std::optional<absl::CivilDay> accrued_to;
   int annual_rate_bp = 0;  // interest: the rate of the last day accrued
@@ -126,10 +126,10 @@ absl::StatusOr<FeeAssessment> AssessLateFees(const FeeInput& input, const FeeRul
 // (inclusive), rate per day from `rate_on` (basis points a year), one
 // rounding half up at the end; `last_rate` receives the rate of the last
 // accruing day. 0 when end < start.
-absl::StatusOr<int64_t> SimpleInterest(const InvoiceState& invoice, absl::CivilDay start,
-                                       absl::CivilDay end,
-                                       const std::function<absl::StatusOr<int>(absl::CivilDay)>& rate_on,
-                                       int day_basis, int* last_rate);
+absl::StatusOr<int64_t> SimpleInterest(
+    const InvoiceState& invoice, absl::CivilDay start, absl::CivilDay end,
+    const std::function<absl::StatusOr<int>(absl::CivilDay)>& rate_on, int day_basis,
+    int* last_rate);
 
 }  // namespace collections::domain
 

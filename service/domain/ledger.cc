@@ -5,9 +5,9 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "service/domain/amount_limits.h"
 #include "service/base/errors.h"
 #include "service/base/money.h"
+#include "service/domain/amount_limits.h"
 
 namespace collections::domain {
 
@@ -47,7 +47,7 @@ InvoiceStatus DeriveStatus(const InvoiceState& inv) {
   const int64_t due = inv.AmountDue();
   if (due <= 0) {
     return inv.Settled(SettlementKind::kWriteOff) > 0 ? InvoiceStatus::kWrittenOff
-                                                       : InvoiceStatus::kPaid;
+                                                      : InvoiceStatus::kPaid;
   }
   if (due < inv.total) return InvoiceStatus::kPartiallyPaid;
   return InvoiceStatus::kOpen;
@@ -55,11 +55,16 @@ InvoiceStatus DeriveStatus(const InvoiceState& inv) {
 
 const char* StatusName(InvoiceStatus status) {
   switch (status) {
-    case InvoiceStatus::kOpen: return "OPEN";
-    case InvoiceStatus::kPartiallyPaid: return "PARTIALLY_PAID";
-    case InvoiceStatus::kPaid: return "PAID";
-    case InvoiceStatus::kVoid: return "VOID";
-    case InvoiceStatus::kWrittenOff: return "WRITTEN_OFF";
+    case InvoiceStatus::kOpen:
+      return "OPEN";
+    case InvoiceStatus::kPartiallyPaid:
+      return "PARTIALLY_PAID";
+    case InvoiceStatus::kPaid:
+      return "PAID";
+    case InvoiceStatus::kVoid:
+      return "VOID";
+    case InvoiceStatus::kWrittenOff:
+      return "WRITTEN_OFF";
   }
   return "UNSPECIFIED";
 }
@@ -127,8 +132,8 @@ int64_t CountbackDsoCentiFromPeriods(int64_t balance, const std::vector<int64_t>
   for (int p = 0; p < kDsoPeriods; ++p) {
     const int64_t sales = p < static_cast<int>(period_sales.size()) ? period_sales[p] : 0;
     if (sales >= remaining) {
-      centi += static_cast<int64_t>((static_cast<__int128>(remaining) * kDsoPeriodDays * 100) /
-                                    sales);
+      centi +=
+          static_cast<int64_t>((static_cast<__int128>(remaining) * kDsoPeriodDays * 100) / sales);
       return centi;
     }
     remaining -= sales;
@@ -157,9 +162,10 @@ int64_t CountbackDsoCenti(const std::vector<InvoiceState>& invoices, const std::
 }
 
 absl::StatusOr<AccountFacts> SummarizeAccount(const std::vector<InvoiceState>& invoices,
-                              const std::vector<CreditState>& credits,
-                              const std::vector<absl::CivilDay>& payment_days,
-                              absl::CivilDay as_of, const std::vector<BucketSpec>& buckets) {
+                                              const std::vector<CreditState>& credits,
+                                              const std::vector<absl::CivilDay>& payment_days,
+                                              absl::CivilDay as_of,
+                                              const std::vector<BucketSpec>& buckets) {
   std::map<std::string, CurrencyAging> by_ccy;
   auto position = [&](const std::string& ccy) -> CurrencyAging& {
     auto& p = by_ccy[ccy];
@@ -221,7 +227,8 @@ absl::StatusOr<AccountFacts> SummarizeAccount(const std::vector<InvoiceState>& i
   if (facts.history.invoices_paid > 0) {
     facts.history.paid_late_bp = static_cast<int>(late * 10000LL / facts.history.invoices_paid);
   }
-  if (late > 0) facts.history.average_days_late_centi = static_cast<int>(late_days_sum * 100 / late);
+  if (late > 0)
+    facts.history.average_days_late_centi = static_cast<int>(late_days_sum * 100 / late);
   for (auto& [ccy, p] : by_ccy) {
     if (__builtin_sub_overflow(p.balance, p.unapplied, &p.net_balance) && overflow.empty()) {
       overflow = ccy;

@@ -91,14 +91,14 @@ struct BucketTotal {
 
 struct CurrencyAging {
   std::string currency;
-  int64_t balance = 0;        // open amount due
-  int64_t overdue = 0;        // part of balance past due
-  int64_t unapplied = 0;      // unapplied payments and credits
-  int64_t net_balance = 0;    // balance - unapplied
+  int64_t balance = 0;      // open amount due
+  int64_t overdue = 0;      // part of balance past due
+  int64_t unapplied = 0;    // unapplied payments and credits
+  int64_t net_balance = 0;  // balance - unapplied
   int open_count = 0;
   int overdue_count = 0;
   std::vector<BucketTotal> buckets;
-  int64_t dso_centi = 0;      // days sales outstanding x 100
+  int64_t dso_centi = 0;  // days sales outstanding x 100
 };
 
 struct PaymentHistoryFacts {
@@ -128,9 +128,10 @@ struct CreditState {
 // OUT_OF_RANGE AMOUNT_SUM_OVERFLOW (amount_limits.h) when a per-currency sum
 // leaves int64, instead of a wrapped figure.
 absl::StatusOr<AccountFacts> SummarizeAccount(const std::vector<InvoiceState>& invoices,
-                              const std::vector<CreditState>& credits,
-                              const std::vector<absl::CivilDay>& payment_days,
-                              absl::CivilDay as_of, const std::vector<BucketSpec>& buckets);
+                                              const std::vector<CreditState>& credits,
+                                              const std::vector<absl::CivilDay>& payment_days,
+                                              absl::CivilDay as_of,
+                                              const std::vector<BucketSpec>& buckets);
 
 // Countback DSO in hundredths of a day: walks back from as_of in 30-day
 // periods, consuming each period's invoiced total against the open balance.

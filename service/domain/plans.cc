@@ -4,8 +4,8 @@
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
-#include "service/domain/amount_limits.h"
 #include "service/base/errors.h"
+#include "service/domain/amount_limits.h"
 
 namespace collections::domain {
 namespace {
@@ -65,7 +65,8 @@ absl::Status ValidatePlanPolicy(const PlanPolicy& p) {
     const Money& m = p.min_installment[i];
     const std::string path = absl::StrCat("min_installment[", i, "]");
     if (!IsKnownCurrency(m.currency)) {
-      bad.push_back({path + ".currency_code", absl::StrCat("unknown currency \"", m.currency, "\"")});
+      bad.push_back(
+          {path + ".currency_code", absl::StrCat("unknown currency \"", m.currency, "\"")});
     }
     for (size_t j = 0; j < i; ++j) {
       if (p.min_installment[j].currency == m.currency) {
@@ -110,8 +111,8 @@ absl::StatusOr<std::vector<PlanInstallment>> ProposeInstallments(const PlanReque
   const int limit = std::min(policy.max_installments, policy.max_duration_months + 1);
   // The most installments that keep each at or above the minimum.
   const int64_t min_installment = policy.MinInstallment(req.currency);
-  const int64_t by_min = min_installment > 0 ? std::max<int64_t>(1, req.balance / min_installment)
-                                             : int64_t{limit};
+  const int64_t by_min =
+      min_installment > 0 ? std::max<int64_t>(1, req.balance / min_installment) : int64_t{limit};
   int n = 0;
   if (req.installments > 0) {
     if (req.installments > limit) {
@@ -119,17 +120,18 @@ absl::StatusOr<std::vector<PlanInstallment>> ProposeInstallments(const PlanReque
                            absl::StrCat("at most ", limit, " installments under the policy"));
     }
     if (req.installments > by_min) {
-      return ExceedsPolicy("installments",
-                           absl::StrCat(req.installments, " installments would be below the "
-                                        "minimum installment; at most ", by_min));
+      return ExceedsPolicy("installments", absl::StrCat(req.installments,
+                                                        " installments would be below the "
+                                                        "minimum installment; at most ",
+                                                        by_min));
     }
     n = req.installments;
   } else if (req.monthly_capacity > 0) {
     const int64_t need = CeilDiv(req.balance, req.monthly_capacity);
     if (need > limit) {
-      return ExceedsPolicy("monthly_capacity",
-                           absl::StrCat("needs ", need, " installments; the policy allows ",
-                                        limit));
+      return ExceedsPolicy(
+          "monthly_capacity",
+          absl::StrCat("needs ", need, " installments; the policy allows ", limit));
     }
     n = static_cast<int>(std::min<int64_t>(need, by_min));
   } else {
@@ -187,7 +189,8 @@ absl::StatusOr<std::vector<PlanInstallment>> ExtendedTermsSchedule(
   for (size_t i = 0; i < milestones.size(); ++i) {
     const auto& m = milestones[i];
     const std::string field = absl::StrCat("milestones[", i, "]");
-    if (m.amount <= 0) return InvalidInput("INVALID_EXTENDED_TERMS", field + ".amount", "must be > 0");
+    if (m.amount <= 0)
+      return InvalidInput("INVALID_EXTENDED_TERMS", field + ".amount", "must be > 0");
     if (m.due_date >= new_due) {
       return InvalidInput("INVALID_EXTENDED_TERMS", field + ".due_date",
                           "must be before the new due date");
@@ -217,10 +220,9 @@ PlanEvaluation EvaluatePlan(const PaymentPlan& plan, const std::vector<DatedAmou
                             const PlanPolicy& policy, absl::CivilDay as_of) {
   PlanEvaluation ev;
   ev.installments = plan.installments;
-  std::stable_sort(ev.installments.begin(), ev.installments.end(),
-                   [](const PlanInstallment& a, const PlanInstallment& b) {
-                     return a.due_date < b.due_date;
-                   });
+  std::stable_sort(
+      ev.installments.begin(), ev.installments.end(),
+      [](const PlanInstallment& a, const PlanInstallment& b) { return a.due_date < b.due_date; });
   AmountSum total, overpaid;
   for (auto& inst : ev.installments) {
     inst.paid = 0;
@@ -319,14 +321,14 @@ absl::StatusOr<PlanDefault> DefaultPlan(PaymentPlan& plan, const PlanEvaluation&
 
 absl::Status CheckRenegotiation(const PaymentPlan& plan, const PlanPolicy& policy) {
   if (plan.status != PlanStatus::kActive && plan.status != PlanStatus::kDefaulted) {
-    return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                          "a ", PlanStatusName(plan.status), " plan cannot be renegotiated")),
+    return WithReason(absl::FailedPreconditionError(absl::StrCat("a ", PlanStatusName(plan.status),
+                                                                 " plan cannot be renegotiated")),
                       "PLAN_NOT_RENEGOTIABLE");
   }
   if (plan.renegotiations >= policy.max_renegotiations) {
-    return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                          "the plan was renegotiated ", plan.renegotiations,
-                          " times; the policy allows ", policy.max_renegotiations)),
+    return WithReason(absl::FailedPreconditionError(
+                          absl::StrCat("the plan was renegotiated ", plan.renegotiations,
+                                       " times; the policy allows ", policy.max_renegotiations)),
                       "PLAN_RENEGOTIATION_LIMIT");
   }
   return absl::OkStatus();
@@ -334,21 +336,30 @@ absl::Status CheckRenegotiation(const PaymentPlan& plan, const PlanPolicy& polic
 
 const char* PlanStatusName(PlanStatus status) {
   switch (status) {
-    case PlanStatus::kProposed: return "PROPOSED";
-    case PlanStatus::kActive: return "ACTIVE";
-    case PlanStatus::kCompleted: return "COMPLETED";
-    case PlanStatus::kDefaulted: return "DEFAULTED";
-    case PlanStatus::kCancelled: return "CANCELLED";
+    case PlanStatus::kProposed:
+      return "PROPOSED";
+    case PlanStatus::kActive:
+      return "ACTIVE";
+    case PlanStatus::kCompleted:
+      return "COMPLETED";
+    case PlanStatus::kDefaulted:
+      return "DEFAULTED";
+    case PlanStatus::kCancelled:
+      return "CANCELLED";
   }
   return "UNSPECIFIED";
 }
 
 const char* InstallmentStatusName(InstallmentStatus status) {
   switch (status) {
-    case InstallmentStatus::kUpcoming: return "UPCOMING";
-    case InstallmentStatus::kDue: return "DUE";
-    case InstallmentStatus::kPaid: return "PAID";
-    case InstallmentStatus::kMissed: return "MISSED";
+    case InstallmentStatus::kUpcoming:
+      return "UPCOMING";
+    case InstallmentStatus::kDue:
+      return "DUE";
+    case InstallmentStatus::kPaid:
+      return "PAID";
+    case InstallmentStatus::kMissed:
+      return "MISSED";
   }
   return "UNSPECIFIED";
 }

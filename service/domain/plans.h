@@ -16,8 +16,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
-#include "service/domain/account_context.h"
 #include "service/base/money.h"
+#include "service/domain/account_context.h"
 #include "service/domain/promises.h"
 
 namespace collections::domain {
@@ -28,10 +28,10 @@ namespace collections::domain {
 // proto's.
 struct PlanPolicy {
   std::vector<Money> min_installment;  // per currency; a currency without an entry: none
-  int max_installments = 12;     // 1..120
-  int max_duration_months = 11;  // last installment at most this many months after the first
-  int grace_days = 5;            // after an installment's due date
-  int cure_days = 14;            // after the grace: reminder period, then default
+  int max_installments = 12;           // 1..120
+  int max_duration_months = 11;        // last installment at most this many months after the first
+  int grace_days = 5;                  // after an installment's due date
+  int cure_days = 14;                  // after the grace: reminder period, then default
   int max_renegotiations = 1;
   bool restore_waived_fees_on_default = true;
 
@@ -47,10 +47,10 @@ absl::Status ValidatePlanPolicy(const PlanPolicy& policy);
 
 struct PlanRequest {
   std::string currency;
-  int64_t balance = 0;          // minor units to schedule, > 0
-  absl::CivilDay first_due;     // the first installment's due date
-  int installments = 0;         // desired count; 0 = derive
-  int64_t monthly_capacity = 0; // what the debtor can pay a month; 0 = unknown
+  int64_t balance = 0;           // minor units to schedule, > 0
+  absl::CivilDay first_due;      // the first installment's due date
+  int installments = 0;          // desired count; 0 = derive
+  int64_t monthly_capacity = 0;  // what the debtor can pay a month; 0 = unknown
   // Empty, or 12 weights (January first) of 0..1000: a month's installment
   // is proportional to its weight, weight 0 skips the month.
   std::vector<int> seasonal_weights;
@@ -88,9 +88,9 @@ struct PlanEvaluation {
   std::vector<PlanInstallment> installments;  // with `paid` filled
   std::vector<InstallmentStatus> statuses;    // parallel to installments
   int64_t total = 0;
-  int64_t paid = 0;       // matched to installments (capped at total)
-  int64_t overpaid = 0;   // payments beyond the total
-  int64_t remaining = 0;  // total - paid
+  int64_t paid = 0;         // matched to installments (capped at total)
+  int64_t overpaid = 0;     // payments beyond the total
+  int64_t remaining = 0;    // total - paid
   bool in_arrears = false;  // some installment is kMissed
   // The earliest missed installment, if any.
   std::optional<absl::CivilDay> first_missed_due;
@@ -116,8 +116,8 @@ PlanEvaluation EvaluatePlan(const PaymentPlan& plan, const std::vector<DatedAmou
 
 // What a default gives back to the ladder.
 struct PlanDefault {
-  int64_t remaining = 0;                 // balance back on the ladder
-  std::vector<std::string> invoice_ids;  // the plan's invoices
+  int64_t remaining = 0;                      // balance back on the ladder
+  std::vector<std::string> invoice_ids;       // the plan's invoices
   std::vector<std::string> restored_fee_ids;  // waived fees to restore
 };
 

@@ -9,11 +9,16 @@ namespace collections::domain {
 
 const char* ToneName(Tone tone) {
   switch (tone) {
-    case Tone::kUnspecified: return "UNSPECIFIED";
-    case Tone::kFriendly: return "FRIENDLY";
-    case Tone::kNeutral: return "NEUTRAL";
-    case Tone::kFirm: return "FIRM";
-    case Tone::kFormal: return "FORMAL";
+    case Tone::kUnspecified:
+      return "UNSPECIFIED";
+    case Tone::kFriendly:
+      return "FRIENDLY";
+    case Tone::kNeutral:
+      return "NEUTRAL";
+    case Tone::kFirm:
+      return "FIRM";
+    case Tone::kFormal:
+      return "FORMAL";
   }
   return "UNSPECIFIED";
 }
@@ -50,7 +55,8 @@ class Violations {
     for (size_t i = 0; i < amounts.size(); ++i) {
       const std::string path = absl::StrCat(field, "[", i, "]");
       if (!IsKnownCurrency(amounts[i].currency)) {
-        Add(path + ".currency_code", absl::StrCat("unknown currency \"", amounts[i].currency, "\""));
+        Add(path + ".currency_code",
+            absl::StrCat("unknown currency \"", amounts[i].currency, "\""));
       } else if (!seen.insert(amounts[i].currency).second) {
         Add(path + ".currency_code", absl::StrCat("duplicate currency ", amounts[i].currency));
       }

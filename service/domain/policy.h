@@ -20,9 +20,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "service/base/money.h"
 #include "service/domain/account_context.h"
 #include "service/domain/economics.h"
-#include "service/base/money.h"
 #include "service/domain/plans.h"
 #include "service/domain/promises.h"
 #include "service/domain/settlement.h"

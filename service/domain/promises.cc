@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "service/domain/amount_limits.h"
 #include "service/base/errors.h"
+#include "service/domain/amount_limits.h"
 
 namespace collections::domain {
 namespace {
@@ -31,9 +31,9 @@ absl::Status ValidatePromise(const Promise& p, absl::CivilDay today) {
     return InvalidInput("INVALID_PROMISE", "promise.promised_date", "before today");
   }
   if (p.promised_date - today > kMaxPromiseHorizonDays) {
-    return InvalidInput("INVALID_PROMISE", "promise.promised_date",
-                        absl::StrCat("more than ", kMaxPromiseHorizonDays,
-                                     " days ahead: use a payment plan"));
+    return InvalidInput(
+        "INVALID_PROMISE", "promise.promised_date",
+        absl::StrCat("more than ", kMaxPromiseHorizonDays, " days ahead: use a payment plan"));
   }
   const int64_t grace = p.grace_end - p.promised_date;
   if (grace < 0 || grace > kMaxPromiseGraceDays) {
@@ -97,11 +97,16 @@ int BrokenPromiseCount(const std::vector<Promise>& promises, absl::CivilDay as_o
 
 const char* PromiseStatusName(PromiseStatus status) {
   switch (status) {
-    case PromiseStatus::kPending: return "PENDING";
-    case PromiseStatus::kKept: return "KEPT";
-    case PromiseStatus::kPartlyKept: return "PARTLY_KEPT";
-    case PromiseStatus::kBroken: return "BROKEN";
-    case PromiseStatus::kCancelled: return "CANCELLED";
+    case PromiseStatus::kPending:
+      return "PENDING";
+    case PromiseStatus::kKept:
+      return "KEPT";
+    case PromiseStatus::kPartlyKept:
+      return "PARTLY_KEPT";
+    case PromiseStatus::kBroken:
+      return "BROKEN";
+    case PromiseStatus::kCancelled:
+      return "CANCELLED";
   }
   return "UNSPECIFIED";
 }

@@ -6,28 +6,41 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "service/base/errors.h"
 #include "service/domain/amount_limits.h"
 #include "service/domain/compliance.h"
-#include "service/base/errors.h"
 #include "service/domain/recommend_steps.h"
 
 namespace collections::domain {
 
 const char* ActionName(Action action) {
   switch (action) {
-    case Action::kEmail: return "EMAIL";
-    case Action::kLetter: return "LETTER";
-    case Action::kSms: return "SMS";
-    case Action::kCallTask: return "CALL_TASK";
-    case Action::kOfferPaymentPlan: return "OFFER_PAYMENT_PLAN";
-    case Action::kOfferSettlement: return "OFFER_SETTLEMENT";
-    case Action::kApplyLateFee: return "APPLY_LATE_FEE";
-    case Action::kPause: return "PAUSE";
-    case Action::kReferToAgency: return "REFER_TO_AGENCY";
-    case Action::kLegalReview: return "LEGAL_REVIEW";
-    case Action::kWriteOffReview: return "WRITE_OFF_REVIEW";
-    case Action::kNoAction: return "NO_ACTION";
-    case Action::kApproveReferral: return "APPROVE_REFERRAL";
+    case Action::kEmail:
+      return "EMAIL";
+    case Action::kLetter:
+      return "LETTER";
+    case Action::kSms:
+      return "SMS";
+    case Action::kCallTask:
+      return "CALL_TASK";
+    case Action::kOfferPaymentPlan:
+      return "OFFER_PAYMENT_PLAN";
+    case Action::kOfferSettlement:
+      return "OFFER_SETTLEMENT";
+    case Action::kApplyLateFee:
+      return "APPLY_LATE_FEE";
+    case Action::kPause:
+      return "PAUSE";
+    case Action::kReferToAgency:
+      return "REFER_TO_AGENCY";
+    case Action::kLegalReview:
+      return "LEGAL_REVIEW";
+    case Action::kWriteOffReview:
+      return "WRITE_OFF_REVIEW";
+    case Action::kNoAction:
+      return "NO_ACTION";
+    case Action::kApproveReferral:
+      return "APPROVE_REFERRAL";
   }
   return "NO_ACTION";
 }
@@ -80,8 +93,10 @@ Action ActionFor(Stage s, Channel c) {
   if (s == Stage::kLegalReview) return Action::kLegalReview;
   if (s == Stage::kWriteOffReview) return Action::kWriteOffReview;
   switch (c) {
-    case Channel::kLetter: return Action::kLetter;
-    case Channel::kSms: return Action::kSms;
+    case Channel::kLetter:
+      return Action::kLetter;
+    case Channel::kSms:
+      return Action::kSms;
     case Channel::kPhone:
     case Channel::kInPerson:
       return Action::kCallTask;
@@ -92,7 +107,8 @@ Action ActionFor(Stage s, Channel c) {
 
 std::string TemplateId(Stage s, Channel c, Action a) {
   if (a == Action::kOfferPaymentPlan) {
-    return absl::StrCat("payment_plan_offer.", c == Channel::kPhone ? "call" : Lower(ChannelName(c)));
+    return absl::StrCat("payment_plan_offer.",
+                        c == Channel::kPhone ? "call" : Lower(ChannelName(c)));
   }
   if (a == Action::kCallTask) return absl::StrCat(Lower(StageName(s)), ".call");
   if (IsInternalStage(s)) return absl::StrCat(Lower(StageName(s)), ".task");
@@ -119,15 +135,24 @@ std::string Amounts(const std::vector<Money>& amounts) {
 
 const char* StagePhrase(Stage s) {
   switch (s) {
-    case Stage::kPreDueReminder: return "a pre-due reminder";
-    case Stage::kFriendlyReminder: return "a friendly reminder";
-    case Stage::kSecondReminder: return "a second reminder";
-    case Stage::kFormalNotice: return "a formal notice";
-    case Stage::kFinalDemand: return "a final demand";
-    case Stage::kAgencyReferral: return "an agency referral";
-    case Stage::kLegalReview: return "a legal review";
-    case Stage::kWriteOffReview: return "a write-off review";
-    case Stage::kNone: break;
+    case Stage::kPreDueReminder:
+      return "a pre-due reminder";
+    case Stage::kFriendlyReminder:
+      return "a friendly reminder";
+    case Stage::kSecondReminder:
+      return "a second reminder";
+    case Stage::kFormalNotice:
+      return "a formal notice";
+    case Stage::kFinalDemand:
+      return "a final demand";
+    case Stage::kAgencyReferral:
+      return "an agency referral";
+    case Stage::kLegalReview:
+      return "a legal review";
+    case Stage::kWriteOffReview:
+      return "a write-off review";
+    case Stage::kNone:
+      break;
   }
   return "no step";
 }

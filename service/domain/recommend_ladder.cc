@@ -9,9 +9,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "service/base/errors.h"
 #include "service/domain/amount_limits.h"
 #include "service/domain/compliance.h"
-#include "service/base/errors.h"
 #include "service/domain/recommend_steps.h"
 
 namespace collections::domain::recommend_detail {

@@ -57,9 +57,9 @@ class Builder {
   Recommendation& Decide(Action action, absl::string_view code, const std::string& text) {
     rec_.action = action;
     rec_.reasons.push_back({std::string(code), text});
-    rec_.explanation = facts_.empty() ? Capitalize(text)
-                                      : absl::StrCat(Capitalize(absl::StrJoin(facts_, ", ")),
-                                                     ": ", text);
+    rec_.explanation = facts_.empty()
+                           ? Capitalize(text)
+                           : absl::StrCat(Capitalize(absl::StrJoin(facts_, ", ")), ": ", text);
     return rec_;
   }
 

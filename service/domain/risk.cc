@@ -95,8 +95,8 @@ DelayModel PortfolioDelays(const std::array<int64_t, kDelayBands>& paid,
   m.banded = true;
   for (int b = 0; b < kDelayBands; ++b) {
     if (paid[b] <= 0 && open[b] <= 0) continue;
-    m.points.push_back({kDelayBandUpper[b], std::max<int64_t>(0, paid[b]),
-                        std::max<int64_t>(0, open[b])});
+    m.points.push_back(
+        {kDelayBandUpper[b], std::max<int64_t>(0, paid[b]), std::max<int64_t>(0, open[b])});
     m.payments += std::max<int64_t>(0, paid[b]);
   }
   return m;
@@ -156,8 +156,8 @@ std::vector<Signal> SignalsOf(const AccountContext& ctx, absl::CivilDay as_of) {
   int past_year = 0;
   for (const Dispute& d : ctx.disputes) {
     if (d.opened_date > as_of) continue;
-    const bool open = d.status == DisputeStatus::kOpen || !d.resolved_date ||
-                      *d.resolved_date > as_of;
+    const bool open =
+        d.status == DisputeStatus::kOpen || !d.resolved_date || *d.resolved_date > as_of;
     if (open) open_dispute = true;
     if (as_of - d.opened_date <= kRecentDisputeDays) recent_dispute = true;
     if (as_of - d.opened_date <= kDisputeHabitDays) ++past_year;
@@ -166,7 +166,8 @@ std::vector<Signal> SignalsOf(const AccountContext& ctx, absl::CivilDay as_of) {
     // Disputing is this customer's habit: its record already carries the
     // effect, and the odds would count it twice.
   } else if (open_dispute) {
-    out.push_back({"OPEN_DISPUTE", kOpenDisputeOdds, "an open dispute raises the odds by a quarter"});
+    out.push_back(
+        {"OPEN_DISPUTE", kOpenDisputeOdds, "an open dispute raises the odds by a quarter"});
   } else if (recent_dispute) {
     out.push_back({"RECENT_DISPUTE", kRecentDisputeOdds,
                    absl::StrCat("a dispute in the last ", kRecentDisputeDays,
@@ -183,15 +184,15 @@ std::vector<Signal> SignalsOf(const AccountContext& ctx, absl::CivilDay as_of) {
   }
   if (broken > 0) {
     const int counted = std::min(broken, kMaxBrokenPromisesCounted);
-    out.push_back({"BROKEN_PROMISE", std::pow(kBrokenPromiseOdds, counted),
-                   absl::StrCat(broken, " broken promise", broken > 1 ? "s" : "",
-                                " in the last year multipl", counted > 1 ? "y" : "ies",
-                                " the odds by ", counted > 1 ? "2.25" : "1.5")});
+    out.push_back(
+        {"BROKEN_PROMISE", std::pow(kBrokenPromiseOdds, counted),
+         absl::StrCat(broken, " broken promise", broken > 1 ? "s" : "", " in the last year multipl",
+                      counted > 1 ? "y" : "ies", " the odds by ", counted > 1 ? "2.25" : "1.5")});
   }
   for (const PaymentPlan& p : ctx.plans) {
     if (p.status == PlanStatus::kActive && p.in_arrears) {
-      out.push_back({"PLAN_IN_ARREARS", kPlanInArrearsOdds,
-                     "a payment plan in arrears doubles the odds"});
+      out.push_back(
+          {"PLAN_IN_ARREARS", kPlanInArrearsOdds, "a payment plan in arrears doubles the odds"});
       break;
     }
   }
@@ -205,7 +206,9 @@ double ApplyOdds(double p, double odds) {
   return o / (1 + o);
 }
 
-std::string Percent(double p) { return absl::StrFormat("%d%%", static_cast<int>(std::lround(p * 100))); }
+std::string Percent(double p) {
+  return absl::StrFormat("%d%%", static_cast<int>(std::lround(p * 100)));
+}
 
 // "1 day", "14 days".
 std::string Days(int n) { return absl::StrCat(n, n == 1 ? " day" : " days"); }
@@ -214,7 +217,7 @@ std::string DelayWords(const DelayQuartiles& q, bool own) {
   return absl::StrCat("If late, about ", Days(q.median), " (half of late payments between ", q.low,
                       " and ", q.high, " days; ",
                       q.payments == 0 ? std::string("a default until late payments are known")
-                      : own ? absl::StrCat("from ", q.payments, " own late payments")
+                      : own           ? absl::StrCat("from ", q.payments, " own late payments")
                             : absl::StrCat("from the portfolio's ", q.payments, " late payments"),
                       ")");
 }
@@ -267,9 +270,9 @@ SeasonRecord SeasonRecordOf(const AccountContext& ctx, absl::CivilDay as_of, int
 }
 
 const char* MonthName(int month) {
-  static constexpr const char* kNames[] = {"January", "February", "March",     "April",
-                                           "May",     "June",     "July",      "August",
-                                           "September", "October", "November", "December"};
+  static constexpr const char* kNames[] = {"January",   "February", "March",    "April",
+                                           "May",       "June",     "July",     "August",
+                                           "September", "October",  "November", "December"};
   return month >= 1 && month <= 12 ? kNames[month - 1] : "?";
 }
 
@@ -355,8 +358,8 @@ void PortfolioTotals::Add(const RiskContribution& c, int sign) {
     customers += sign;
     matured_sq += sign * c.matured * c.matured;
     // 128-bit so a customer with millions of invoices cannot overflow.
-    late_sq_over_n_micro += sign * static_cast<int64_t>(static_cast<__int128>(c.late) * c.late *
-                                                        1000000 / c.matured);
+    late_sq_over_n_micro +=
+        sign * static_cast<int64_t>(static_cast<__int128>(c.late) * c.late * 1000000 / c.matured);
   }
   matured += sign * c.matured;
   late += sign * c.late;
@@ -413,8 +416,8 @@ namespace {
 
 // `due_month` (1..12, or 0 for an account estimate) selects the seasonal
 // record the invoice's figure is blended with.
-AccountModel ModelOf(const AccountContext& ctx, const PortfolioPrior& prior,
-                     absl::CivilDay as_of, int due_month) {
+AccountModel ModelOf(const AccountContext& ctx, const PortfolioPrior& prior, absl::CivilDay as_of,
+                     int due_month) {
   AccountModel m;
   m.own = OwnRecordOf(ctx, as_of);
   if (m.own.weighted_matured > 0) {
@@ -455,8 +458,9 @@ std::string SeasonWords(const AccountModel& m) {
                       s.matured, " times against ", Percent(m.p_base),
                       " overall, and this customer's months differ more than chance would make "
                       "them (its overall rate weighs as ",
-                      absl::StrFormat("%.1f", m.season_weight), " invoices against them), which moves ",
-                      "the figure to ", Percent(m.p_season));
+                      absl::StrFormat("%.1f", m.season_weight),
+                      " invoices against them), which moves ", "the figure to ",
+                      Percent(m.p_season));
 }
 
 // The median of the whole predicted delay (0 = on time), in days.
@@ -476,8 +480,8 @@ RiskEstimate Fill(const AccountContext& ctx, const PortfolioPrior& prior, const 
   r.expected_days_late = PointDelay(m);
   r.expected_payment_date = as_of;
   r.own_history_count = m.own.matured;
-  r.own_weight_bp = static_cast<int>(
-      std::lround(10000 * m.own_evidence / (m.own_evidence + prior.strength)));
+  r.own_weight_bp =
+      static_cast<int>(std::lround(10000 * m.own_evidence / (m.own_evidence + prior.strength)));
   r.if_late = m.if_late;
   r.portfolio_late_bp = prior.late_bp;
   r.prior_strength_centi = static_cast<int>(std::lround(prior.strength * 100));
@@ -496,9 +500,9 @@ RiskEstimate Fill(const AccountContext& ctx, const PortfolioPrior& prior, const 
   const std::string portfolio = absl::StrCat(
       "portfolio ", Percent(prior.late_bp / 10000.0), " late over ", prior.matured,
       " matured invoices",
-      prior.matured < 10 * kColdStartWeight ? absl::StrCat(" (blended with a 50% default worth ",
-                                                           kColdStartWeight, " invoices)")
-                                            : std::string(),
+      prior.matured < 10 * kColdStartWeight
+          ? absl::StrCat(" (blended with a 50% default worth ", kColdStartWeight, " invoices)")
+          : std::string(),
       ", weighing as ", absl::StrFormat("%.1f", prior.strength), " invoices (",
       prior.strength_estimated ? "estimated from how much customers' late rates differ"
                                : "a default until enough customers have history",
@@ -509,13 +513,12 @@ RiskEstimate Fill(const AccountContext& ctx, const PortfolioPrior& prior, const 
       "Late-payment risk ", Percent(m.p), ": ", own, "; ", portfolio,
       seasonal ? absl::StrCat("; ", SeasonWords(m)) : std::string(),
       signal_words.empty() ? std::string()
-                           : absl::StrCat("; ", absl::StrJoin(signal_words, "; "),
-                                          " (from ", Percent(m.p_season), ")"),
+                           : absl::StrCat("; ", absl::StrJoin(signal_words, "; "), " (from ",
+                                          Percent(m.p_season), ")"),
       ". ", DelayWords(m.if_late, m.delays.own && m.delays.payments > 0), ". ",
-      r.expected_days_late == 0
-          ? std::string("Most likely paid on time.")
-          : absl::StrCat("Most likely paid about ", Days(r.expected_days_late),
-                         " after the due date."));
+      r.expected_days_late == 0 ? std::string("Most likely paid on time.")
+                                : absl::StrCat("Most likely paid about ",
+                                               Days(r.expected_days_late), " after the due date."));
   return r;
 }
 
@@ -550,11 +553,12 @@ RiskEstimate EstimateInvoiceRisk(const AccountContext& ctx, const InvoiceState& 
     const std::optional<double> median = KmQuantile(m.delays, 0.5, dpd);
     r.late_probability_bp = 10000;
     r.expected_days_late = std::max(dpd + 1, median ? RoundDays(*median) : dpd + 7);
-    r.explanation = absl::StrCat("Already ", Days(dpd), " past due; most likely paid about ",
-                                 Days(r.expected_days_late), " after the due date. ", r.explanation);
+    r.explanation =
+        absl::StrCat("Already ", Days(dpd), " past due; most likely paid about ",
+                     Days(r.expected_days_late), " after the due date. ", r.explanation);
   } else {
-    r.explanation = absl::StrCat("Due ", absl::FormatCivilTime(invoice.due_date), ". ",
-                                 r.explanation);
+    r.explanation =
+        absl::StrCat("Due ", absl::FormatCivilTime(invoice.due_date), ". ", r.explanation);
   }
   r.expected_payment_date = invoice.due_date + r.expected_days_late;
   return r;

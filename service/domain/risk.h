@@ -169,9 +169,9 @@ inline constexpr DelayQuartiles kDefaultDelay = {5, 14, 30, 0};
 
 // The portfolio's behaviour, derived from PortfolioTotals.
 struct PortfolioPrior {
-  int late_bp = kColdStartLateBp;    // mu, with the cold-start blend
+  int late_bp = kColdStartLateBp;           // mu, with the cold-start blend
   double strength = kDefaultPriorStrength;  // M, in invoices
-  bool strength_estimated = false;   // false: kDefaultPriorStrength
+  bool strength_estimated = false;          // false: kDefaultPriorStrength
   int64_t matured = 0;
   int64_t customers = 0;
   DelayQuartiles if_late = kDefaultDelay;
@@ -196,7 +196,7 @@ PortfolioPrior EstimatePortfolioPrior(const std::vector<const AccountContext*>& 
                                       absl::CivilDay as_of);
 
 struct RiskEstimate {
-  std::string subject;     // customer id or invoice id
+  std::string subject;  // customer id or invoice id
   int late_probability_bp = 0;
   int expected_days_late = 0;
   absl::CivilDay expected_payment_date;  // for invoices; as_of-based for accounts

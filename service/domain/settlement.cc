@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "service/domain/amount_limits.h"
 #include "service/base/errors.h"
 #include "service/base/status_macros.h"
+#include "service/domain/amount_limits.h"
 
 namespace collections::domain {
 namespace {
@@ -31,7 +31,8 @@ absl::Status ValidateSettlementPolicy(const SettlementPolicy& p) {
   absl::Status discount =
       CheckBp(p.max_discount_bp, "settlement_max_discount_bp", "INVALID_POLICY");
   if (st.ok()) return discount;
-  if (!discount.ok()) st = WithField(st, "settlement_max_discount_bp", "must be 0..10000 basis points");
+  if (!discount.ok())
+    st = WithField(st, "settlement_max_discount_bp", "must be 0..10000 basis points");
   return st;
 }
 
@@ -65,9 +66,9 @@ absl::StatusOr<SettlementFigures> ComputeSettlementFigures(
       return InvalidInput("INVALID_ALTERNATIVE", field + ".expected_days", "must be 0..3650");
     }
     if (a.cost < 0) return InvalidInput("INVALID_ALTERNATIVE", field + ".cost", "must be >= 0");
-    const RecoveryValue v = ValueRecovery(
-        balance, {a.path, a.probability_bp, a.expected_days, a.commission_bp, a.cost},
-        annual_discount_rate_bp);
+    const RecoveryValue v =
+        ValueRecovery(balance, {a.path, a.probability_bp, a.expected_days, a.commission_bp, a.cost},
+                      annual_discount_rate_bp);
     a.net_expected = ((AmountSum(v.recovered) -= v.commission) -= a.cost).Clamped();
     a.present_value = v.net;
     f.reasons.push_back(absl::StrCat(
@@ -86,8 +87,8 @@ absl::StatusOr<SettlementFigures> ComputeSettlementFigures(
   f.best_alternative = std::max<int64_t>(0, f.best_alternative);
   f.alternatives = std::move(alternatives);
   f.margin_floor = BpCeil(balance, policy.margin_floor_bp);
-  f.discount_cap_floor = balance - static_cast<int64_t>(
-      static_cast<__int128>(balance) * policy.max_discount_bp / kBp);
+  f.discount_cap_floor =
+      balance - static_cast<int64_t>(static_cast<__int128>(balance) * policy.max_discount_bp / kBp);
   f.minimum_acceptable = std::max({f.best_alternative, f.margin_floor, f.discount_cap_floor});
   f.minimum_acceptable = std::min(f.minimum_acceptable, balance);
   f.max_discount = balance - f.minimum_acceptable;
@@ -103,8 +104,7 @@ absl::StatusOr<SettlementFigures> ComputeSettlementFigures(
                                      " of the balance) is ", money(f.margin_floor)));
   } else {
     f.reasons.push_back(absl::StrCat("the policy's maximum discount is ",
-                                     FormatBasisPoints(policy.max_discount_bp),
-                                     " of the balance"));
+                                     FormatBasisPoints(policy.max_discount_bp), " of the balance"));
   }
   return f;
 }
@@ -116,12 +116,11 @@ absl::Status CheckSettlementOffer(const SettlementFigures& f, int64_t amount) {
                         absl::StrCat("must be > 0 and at most the balance ", money(f.balance)));
   }
   if (amount < f.margin_floor || amount < f.discount_cap_floor) {
-    return WithReason(
-        absl::FailedPreconditionError(absl::StrCat(
-            "offer ", money(amount), " is below the policy's floor ",
-            money(std::max(f.margin_floor, f.discount_cap_floor)), " for a balance of ",
-            money(f.balance))),
-        "SETTLEMENT_BELOW_MARGIN_FLOOR");
+    return WithReason(absl::FailedPreconditionError(
+                          absl::StrCat("offer ", money(amount), " is below the policy's floor ",
+                                       money(std::max(f.margin_floor, f.discount_cap_floor)),
+                                       " for a balance of ", money(f.balance))),
+                      "SETTLEMENT_BELOW_MARGIN_FLOOR");
   }
   if (amount < f.best_alternative) {
     return WithReason(

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "service/domain/economics.h"
 #include "service/base/money.h"
+#include "service/domain/economics.h"
 
 namespace collections::domain {
 
@@ -50,8 +50,8 @@ struct SettlementFigures {
   std::string currency;
   int64_t balance = 0;
   std::vector<SettlementAlternative> alternatives;  // with outputs filled
-  int64_t best_alternative = 0;  // max present value, >= 0
-  int64_t margin_floor = 0;      // balance x margin_floor_bp, rounded up
+  int64_t best_alternative = 0;                     // max present value, >= 0
+  int64_t margin_floor = 0;                         // balance x margin_floor_bp, rounded up
   int64_t discount_cap_floor = 0;  // balance - balance x max_discount_bp (rounded down)
   int64_t minimum_acceptable = 0;  // max of the three above
   int64_t max_discount = 0;        // balance - minimum_acceptable

@@ -128,7 +128,8 @@ absl::StatusOr<RateTable> RateTable::Parse(std::string name, absl::string_view t
     if (!day.ok()) return InvalidInput("INVALID_RATE_TABLE", where, "bad date");
     absl::StatusOr<int> bp = ParsePercentBp(absl::StripAsciiWhitespace(cols[1]));
     if (!bp.ok()) {
-      return InvalidInput("INVALID_RATE_TABLE", where, absl::StrCat("bad rate: ", bp.status().message()));
+      return InvalidInput("INVALID_RATE_TABLE", where,
+                          absl::StrCat("bad rate: ", bp.status().message()));
     }
     periods.push_back({*day, *bp});
   }
@@ -188,14 +189,15 @@ absl::StatusOr<int> StatutoryRateOn(const StatutoryPack& pack, const RateTable& 
     reference = start.month() <= 6 ? absl::CivilDay(start.year() - 1, 12, 31)
                                    : absl::CivilDay(start.year(), 6, 30);
   } else {
-    reference = day.month() <= 6 ? absl::CivilDay(day.year(), 1, 1)
-                                 : absl::CivilDay(day.year(), 7, 1);
+    reference =
+        day.month() <= 6 ? absl::CivilDay(day.year(), 1, 1) : absl::CivilDay(day.year(), 7, 1);
   }
   std::optional<int> rate = table.RateOn(reference);
   if (!rate) {
-    return WithReason(absl::NotFoundError(absl::StrCat("rate table ", table.name(),
-                                                       " has no rate on ", FormatIsoDay(reference))),
-                      "RATE_UNAVAILABLE");
+    return WithReason(
+        absl::NotFoundError(
+            absl::StrCat("rate table ", table.name(), " has no rate on ", FormatIsoDay(reference))),
+        "RATE_UNAVAILABLE");
   }
   return *rate + pack.margin_bp;
 }

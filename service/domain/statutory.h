@@ -96,12 +96,12 @@ struct CompensationBand {
 };
 
 struct StatutoryPack {
-  std::string id;        // "UK_LATE_PAYMENT_1998"
-  std::string citation;  // shown in fee explanations
+  std::string id;          // "UK_LATE_PAYMENT_1998"
+  std::string citation;    // shown in fee explanations
   std::string rate_table;  // key into FeeRules::rate_tables
   RateFixing fixing = RateFixing::kFixedAtStartHalfYear;
-  int margin_bp = 800;   // added to the reference rate
-  int day_basis = 365;   // days per year for simple daily interest
+  int margin_bp = 800;  // added to the reference rate
+  int day_basis = 365;  // days per year for simple daily interest
   // Compensation currency; no compensation on debts in other currencies.
   std::string compensation_currency;
   std::vector<CompensationBand> compensation;  // ascending min_debt

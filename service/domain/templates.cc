@@ -6,13 +6,13 @@
 
 #include <kainjow/mustache.hpp>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "service/base/errors.h"
 
 namespace collections::domain {
@@ -58,8 +58,7 @@ constexpr char kPayLine[] =
 
 // Who to contact, under the sender's name in e-mails (letters carry it in
 // the letterhead).
-constexpr char kEmailContact[] =
-    "{{#company_phone}}Phone: {{company_phone}}\n{{/company_phone}}";
+constexpr char kEmailContact[] = "{{#company_phone}}Phone: {{company_phone}}\n{{/company_phone}}";
 
 std::string Signoff(absl::string_view closing) {
   return absl::StrCat(closing, ",\n{{#signature}}{{signature}}\n{{/signature}}{{company_name}}\n");
@@ -103,7 +102,7 @@ constexpr char kCallHeader[] =
 
 MessageTemplate T(std::string id, Stage stage, Channel channel, Tone tone, std::string subject,
                   std::string body) {
-  return MessageTemplate{std::move(id),      "en", stage, channel, tone, std::move(subject),
+  return MessageTemplate{std::move(id),   "en", stage, channel, tone, std::move(subject),
                          std::move(body), 0};
 }
 
@@ -116,21 +115,24 @@ std::vector<MessageTemplate> BuildDefaults() {
   const std::string regards = Signoff("Kind regards") + kEmailContact;
   const std::string sincerely = Signoff("Yours sincerely");
   std::vector<MessageTemplate> t;
-  t.push_back(T("pre_due_reminder.email", Stage::kPreDueReminder, Channel::kEmail,
-                Tone::kFriendly, "Upcoming payment: {{total}} due soon",
+  t.push_back(T("pre_due_reminder.email", Stage::kPreDueReminder, Channel::kEmail, Tone::kFriendly,
+                "Upcoming payment: {{total}} due soon",
                 dear + "A quick courtesy note: the following invoice falls due shortly.\n\n" +
                     account + table + "\n" + pay +
                     "If you have already arranged payment, thank you and please ignore this "
-                    "note.\n\n" + regards));
+                    "note.\n\n" +
+                    regards));
   t.push_back(T("friendly_reminder.email", Stage::kFriendlyReminder, Channel::kEmail,
                 Tone::kFriendly, "Friendly reminder: {{total}} now due",
-                dear + "We hope all is well. Our records show that the following payment has not "
-                "reached us yet; it may simply have been overlooked.\n\n" +
+                dear +
+                    "We hope all is well. Our records show that the following payment has not "
+                    "reached us yet; it may simply have been overlooked.\n\n" +
                     account + table + "\n" + pay +
                     "If payment is already on its way, thank you. If anything about the invoice "
-                    "is unclear, just reply and we will sort it out.\n\n" + regards));
-  t.push_back(T("friendly_reminder.sms", Stage::kFriendlyReminder, Channel::kSms,
-                Tone::kFriendly, "",
+                    "is unclear, just reply and we will sort it out.\n\n" +
+                    regards));
+  t.push_back(T("friendly_reminder.sms", Stage::kFriendlyReminder, Channel::kSms, Tone::kFriendly,
+                "",
                 "{{company_name}}, account {{account_number}}: a friendly reminder that "
                 "{{total}} is now due.{{#invoices}} Invoice {{number}} was due {{due_date}}."
                 "{{/invoices}} Questions? Reply to this message{{#company_phone}} or call "
@@ -138,15 +140,20 @@ std::vector<MessageTemplate> BuildDefaults() {
                 "{{#has_payment_link}}\nPay online: {{payment_link}}{{/has_payment_link}}\n"));
   t.push_back(T("second_reminder_or_call.email", Stage::kSecondReminder, Channel::kEmail,
                 Tone::kNeutral, "Second reminder: {{total}} overdue",
-                dear + kPlanDefault + "We wrote to you recently about the payment below, which "
-                "is still open.\n\n" + account + table + "\n" + pay +
+                dear + kPlanDefault +
+                    "We wrote to you recently about the payment below, which "
+                    "is still open.\n\n" +
+                    account + table + "\n" + pay +
                     "Please let us know when we can expect payment. If there is a problem with "
                     "the invoice, or if paying in one go is difficult right now, reply to this "
-                    "message and we will look for a solution together.\n\n" + regards));
+                    "message and we will look for a solution together.\n\n" +
+                    regards));
   t.push_back(T("second_reminder_or_call.letter", Stage::kSecondReminder, Channel::kLetter,
                 Tone::kNeutral, "Second reminder: {{total}} overdue",
-                head + dear + kPlanDefault + "We wrote to you recently about the payment below, "
-                "which is still open.\n\n" + account + table + "\n" + pay +
+                head + dear + kPlanDefault +
+                    "We wrote to you recently about the payment below, "
+                    "which is still open.\n\n" +
+                    account + table + "\n" + pay +
                     "Please let us know when we can expect payment. If there is a problem with "
                     "the invoice, contact us and we will look for a solution together.\n\n" +
                     regards));
@@ -161,23 +168,23 @@ std::vector<MessageTemplate> BuildDefaults() {
   const std::string formal =
       dear + kPlanDefault +
       "Despite our earlier reminders, your account with {{company_name}} shows the "
-      "following overdue items:\n\n" + account + table +
-      "\nPlease pay the total within 14 days of this notice.\n\n" + pay +
+      "following overdue items:\n\n" +
+      account + table + "\nPlease pay the total within 14 days of this notice.\n\n" + pay +
       ConsequenceSentence("If the account remains unpaid") + kPlanOffer +
       "If you dispute any of these amounts, please tell us so that we can review them.\n\n";
   const std::string final_demand =
       dear + kPlanDefault +
       "We have written to you several times about the following overdue items and "
-      "have not received payment:\n\n" + account + table +
+      "have not received payment:\n\n" +
+      account + table +
       "\nThis is our final request before the account is passed on. Please pay "
-      "{{total}} within 7 days.\n\n" + pay +
-      ConsequenceSentence("If we do not receive payment or hear from you") + kPlanOffer;
+      "{{total}} within 7 days.\n\n" +
+      pay + ConsequenceSentence("If we do not receive payment or hear from you") + kPlanOffer;
   t.push_back(T("formal_notice.letter", Stage::kFormalNotice, Channel::kLetter, Tone::kFormal,
                 "Formal notice: overdue account {{account_number}}, {{total}}",
                 head + "Formal notice of overdue payment\n\n" + formal + sincerely));
   t.push_back(T("formal_notice.email", Stage::kFormalNotice, Channel::kEmail, Tone::kFormal,
-                "Formal notice: overdue account {{account_number}}, {{total}}",
-                formal + regards));
+                "Formal notice: overdue account {{account_number}}, {{total}}", formal + regards));
   t.push_back(T("final_demand.letter", Stage::kFinalDemand, Channel::kLetter, Tone::kFirm,
                 "Final demand: account {{account_number}}, {{total}}",
                 head + "Final demand for payment\n\n" + final_demand + sincerely));
@@ -189,57 +196,67 @@ std::vector<MessageTemplate> BuildDefaults() {
   const std::string plan =
       dear +
       "Thank you for explaining your situation. To make things easier, we can "
-      "spread the open amount of {{total}} over several instalments.\n\n" + account + table +
+      "spread the open amount of {{total}} over several instalments.\n\n" +
+      account + table +
       "\n{{#next_consequence}}Without an agreement or payment, we will {{next_consequence}} "
       "on or after {{next_consequence_date}}.\n\n{{/next_consequence}}";
   t.push_back(T("payment_plan_offer.email", Stage::kNone, Channel::kEmail, Tone::kFriendly,
                 "A payment plan for {{total}}",
-                plan + "Reply to this message and we will agree a schedule that works for "
-                "you.\n\n" + regards));
+                plan +
+                    "Reply to this message and we will agree a schedule that works for "
+                    "you.\n\n" +
+                    regards));
   t.push_back(T("payment_plan_offer.letter", Stage::kNone, Channel::kLetter, Tone::kFriendly,
                 "A payment plan for {{total}}",
-                head + plan + "Please contact us and we will agree a schedule that works for "
-                "you.\n\n" + regards));
+                head + plan +
+                    "Please contact us and we will agree a schedule that works for "
+                    "you.\n\n" +
+                    regards));
   t.push_back(T("payment_plan_offer.call", Stage::kNone, Channel::kPhone, Tone::kFriendly,
                 "Call {{customer_name}}: offer a payment plan for {{total}}",
                 std::string(kCallHeader) +
                     "The customer reported a cash-flow problem. Offer to spread {{total}} over "
-                    "instalments and agree a schedule.\n\nOpen items:\n" + table));
+                    "instalments and agree a schedule.\n\nOpen items:\n" +
+                    table));
   // A plan in arrears: a reminder of the plan, never a demand of the whole.
   const std::string arrears =
       dear +
       "An instalment of the payment plan we agreed for your account has not reached us. "
-      "The plan covers the following items:\n\n" + account + table +
+      "The plan covers the following items:\n\n" +
+      account + table +
       "\nPlease pay the missed instalment as soon as possible so that the plan stays in "
       "place. If your situation has changed, contact us and we will look at the schedule "
       "together.\n\n";
   t.push_back(T("plan_arrears_reminder.email", Stage::kNone, Channel::kEmail, Tone::kNeutral,
                 "Your payment plan: an instalment is overdue", arrears + regards));
   t.push_back(T("plan_arrears_reminder.letter", Stage::kNone, Channel::kLetter, Tone::kNeutral,
-                "Your payment plan: an instalment is overdue",
-                head + arrears + sincerely));
+                "Your payment plan: an instalment is overdue", head + arrears + sincerely));
   t.push_back(T("agency_referral.task", Stage::kAgencyReferral, Channel::kUnspecified,
                 Tone::kFormal, "Refer {{customer_name}} to the collection agency ({{total}})",
                 std::string(kTaskHeader) +
                     "Prepare the case file of {{customer_name}} and refer the account to the "
-                    "collection agency.\n\nOpen items:\n" + table));
+                    "collection agency.\n\nOpen items:\n" +
+                    table));
   t.push_back(T("approve_referral.task", Stage::kAgencyReferral, Channel::kUnspecified,
                 Tone::kFormal, "Approve or decline a referral of {{customer_name}} ({{total}})",
                 std::string(kTaskHeader) +
                     "{{customer_name}} is a valued relationship, so no referral is automatic. "
                     "Decide whether to {{#proposed_step}}{{proposed_step}}{{/proposed_step}}"
                     "{{^proposed_step}}refer the account{{/proposed_step}}, and record the "
-                    "decision; the case waits for it.\n\nOpen items:\n" + table));
+                    "decision; the case waits for it.\n\nOpen items:\n" +
+                    table));
   t.push_back(T("legal_review.task", Stage::kLegalReview, Channel::kUnspecified, Tone::kFormal,
                 "Legal review of {{customer_name}} ({{total}})",
                 std::string(kTaskHeader) +
                     "Review with counsel whether legal action against {{customer_name}} is worth "
-                    "its cost.\n\nOpen items:\n" + table));
+                    "its cost.\n\nOpen items:\n" +
+                    table));
   t.push_back(T("write_off_review.task", Stage::kWriteOffReview, Channel::kUnspecified,
                 Tone::kNeutral, "Write-off review of {{customer_name}} ({{total}})",
                 std::string(kTaskHeader) +
                     "Recovery of the following items is not expected to cover its cost. Review "
-                    "them for write-off.\n\nOpen items:\n" + table));
+                    "them for write-off.\n\nOpen items:\n" +
+                    table));
   return t;
 }
 
@@ -249,12 +266,20 @@ std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
 
 // Always filled, so a template may use them anywhere.
 constexpr const char* kAlwaysFilled[] = {"customer_name", "contact_name", "account_number",
-                                         "company_name", "as_of", "days_overdue"};
+                                         "company_name",  "as_of",        "days_overdue"};
 // Empty for some accounts: a use outside a guarding section is refused then.
-constexpr const char* kOptional[] = {
-    "total",          "attention",        "account_owner", "signature",
-    "company_address", "company_reply_to", "company_phone", "payment_link",
-    "next_consequence", "next_consequence_date", "proposed_step", "plan_defaulted_on"};
+constexpr const char* kOptional[] = {"total",
+                                     "attention",
+                                     "account_owner",
+                                     "signature",
+                                     "company_address",
+                                     "company_reply_to",
+                                     "company_phone",
+                                     "payment_link",
+                                     "next_consequence",
+                                     "next_consequence_date",
+                                     "proposed_step",
+                                     "plan_defaulted_on"};
 // Fields of one {{#invoices}} row.
 constexpr const char* kRowFields[] = {"number", "amount", "due_date", "days_overdue",
                                       "payment_link"};
@@ -371,9 +396,8 @@ std::map<std::string, std::string> TopLevelValues(const RenderInput& input) {
       {"payment_link", input.payment_link},
       {"next_consequence", input.next_consequence},
       {"proposed_step", input.proposed_step},
-      {"plan_defaulted_on", input.plan_defaulted_on
-                                ? absl::FormatCivilTime(*input.plan_defaulted_on)
-                                : std::string()},
+      {"plan_defaulted_on",
+       input.plan_defaulted_on ? absl::FormatCivilTime(*input.plan_defaulted_on) : std::string()},
       {"next_consequence_date", input.next_consequence_date
                                     ? absl::FormatCivilTime(*input.next_consequence_date)
                                     : std::string()},
@@ -389,12 +413,13 @@ bool RowFieldEmpty(const RenderInvoice& inv, absl::string_view name) {
 
 absl::Status MissingField(const MessageTemplate& tmpl, absl::string_view name,
                           absl::string_view where) {
-  return WithMetadata(
-      PreconditionError("MISSING_TEMPLATE_FIELD",
-                        absl::StrCat("template ", tmpl.id, ".", tmpl.locale, " uses {{", name,
-                                     "}}", where, " but it is empty for this account; set it, "
-                                     "or guard it with {{#", name, "}}...{{/", name, "}}")),
-      "field", name);
+  return WithMetadata(PreconditionError("MISSING_TEMPLATE_FIELD",
+                                        absl::StrCat("template ", tmpl.id, ".", tmpl.locale,
+                                                     " uses {{", name, "}}", where,
+                                                     " but it is empty for this account; set it, "
+                                                     "or guard it with {{#",
+                                                     name, "}}...{{/", name, "}}")),
+                      "field", name);
 }
 
 }  // namespace
@@ -425,9 +450,12 @@ absl::StatusOr<MessageTemplate> FindTemplate(const std::vector<MessageTemplate>&
 
 std::string ConsequenceText(Stage stage) {
   switch (stage) {
-    case Stage::kAgencyReferral: return "refer the account to a collection agency";
-    case Stage::kLegalReview: return "refer the account for legal review";
-    default: return "";
+    case Stage::kAgencyReferral:
+      return "refer the account to a collection agency";
+    case Stage::kLegalReview:
+      return "refer the account for legal review";
+    default:
+      return "";
   }
 }
 
@@ -447,8 +475,11 @@ absl::StatusOr<RenderInput> MakeRenderInput(const AccountContext& ctx, const Rec
       if (inv.state.id != id) continue;
       const InvoiceState& s = inv.state;
       const int64_t amount = s.AmountDueAsOf(rec.as_of) - ctx.DisputedAmount(s, rec.as_of);
-      in.invoices.push_back({s.number, {s.currency, amount}, s.due_date,
-                             std::max(0, DaysPastDue(s.due_date, rec.as_of)), ""});
+      in.invoices.push_back({s.number,
+                             {s.currency, amount},
+                             s.due_date,
+                             std::max(0, DaysPastDue(s.due_date, rec.as_of)),
+                             ""});
       if (AddOverflows(totals[s.currency], amount, &totals[s.currency])) {
         return absl::OutOfRangeError(
             absl::StrCat("the total owed in ", s.currency, " overflows at invoice ", s.number));
@@ -466,7 +497,8 @@ absl::StatusOr<RenderInput> MakeRenderInput(const AccountContext& ctx, const Rec
   in.proposed_step = ConsequenceText(rec.stage);
   if (rec.HasReason("PLAN_DEFAULTED")) {
     for (const auto& p : ctx.plans) {
-      if (p.status == PlanStatus::kDefaulted && p.defaulted_date && *p.defaulted_date <= rec.as_of &&
+      if (p.status == PlanStatus::kDefaulted && p.defaulted_date &&
+          *p.defaulted_date <= rec.as_of &&
           (!in.plan_defaulted_on || *p.defaulted_date > *in.plan_defaulted_on)) {
         in.plan_defaulted_on = p.defaulted_date;
       }
@@ -527,8 +559,8 @@ absl::StatusOr<RenderedMessage> CompiledTemplate::Render(const RenderInput& inpu
     row.set("number", Value(inv.number));
     row.set("amount", FormatMoney(inv.amount));
     row.set("due_date", absl::FormatCivilTime(inv.due_date));
-    row.set("days_overdue", inv.days_overdue > 0 ? data(std::to_string(inv.days_overdue))
-                                                 : Flag(false));
+    row.set("days_overdue",
+            inv.days_overdue > 0 ? data(std::to_string(inv.days_overdue)) : Flag(false));
     row.set("payment_link", Value(inv.payment_link));
     invoices.push_back(row);
   }
@@ -552,18 +584,30 @@ namespace {
 
 // Wording never acceptable in a collection message (FDCPA §806(2): obscene
 // or profane language; §806(1): threats of violence or harm).
-constexpr const char* kAbusive[] = {"idiot", "stupid", "deadbeat", "liar", "scum", "loser",
-                                    "damn", "hell", "crook", "worthless", "hurt you",
-                                    "you will regret"};
+constexpr const char* kAbusive[] = {"idiot", "stupid",    "deadbeat", "liar",
+                                    "scum",  "loser",     "damn",     "hell",
+                                    "crook", "worthless", "hurt you", "you will regret"};
 // Threats a consumer message must not make (FDCPA §807(4): arrest or
 // imprisonment, seizure, garnishment, sale; §807(5): action not intended or
 // not lawful; §807(7): false accusation of a crime; §806(3)-(4): publishing
 // the debtor's name).
-constexpr const char* kThreats[] = {"arrest", "jail", "prison", "police", "criminal",
-                                    "garnish", "seiz", "repossess", "sue you",
-                                    "lawsuit", "take you to court", "fraud", "blacklist",
-                                    "publish your name", "tell your employer",
-                                    "ruin your credit", "last chance before we"};
+constexpr const char* kThreats[] = {"arrest",
+                                    "jail",
+                                    "prison",
+                                    "police",
+                                    "criminal",
+                                    "garnish",
+                                    "seiz",
+                                    "repossess",
+                                    "sue you",
+                                    "lawsuit",
+                                    "take you to court",
+                                    "fraud",
+                                    "blacklist",
+                                    "publish your name",
+                                    "tell your employer",
+                                    "ruin your credit",
+                                    "last chance before we"};
 
 // `word` at a word start; a threat stem may be inflected ("garnishment",
 // "seized", "arrested"), an abusive word must stand alone ("hell" is not
@@ -606,22 +650,21 @@ absl::Status CheckTone(absl::string_view text, CustomerKind kind) {
 absl::Status ValidateTemplate(const MessageTemplate& tmpl) {
   // "<stage>.<channel>": two dot-separated words of [a-z0-9_].
   const std::vector<absl::string_view> words = absl::StrSplit(tmpl.id, '.');
-  const bool id_ok =
-      tmpl.id.size() <= 128 && words.size() == 2 &&
-      std::all_of(words.begin(), words.end(), [](absl::string_view w) {
-        return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
-          return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_';
-        });
-      });
+  const bool id_ok = tmpl.id.size() <= 128 && words.size() == 2 &&
+                     std::all_of(words.begin(), words.end(), [](absl::string_view w) {
+                       return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
+                         return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_';
+                       });
+                     });
   if (!id_ok) {
     return InvalidInput("TEMPLATE_INVALID", "id",
                         "\"<stage>.<channel>\" of [a-z0-9_], e.g. \"formal_notice.letter\", "
                         "at most 128 characters");
   }
-  const bool locale_ok =
-      !tmpl.locale.empty() && tmpl.locale.size() <= 35 && absl::ascii_isalpha(tmpl.locale[0]) &&
-      std::all_of(tmpl.locale.begin(), tmpl.locale.end(),
-                  [](char c) { return absl::ascii_isalnum(c) || c == '-'; });
+  const bool locale_ok = !tmpl.locale.empty() && tmpl.locale.size() <= 35 &&
+                         absl::ascii_isalpha(tmpl.locale[0]) &&
+                         std::all_of(tmpl.locale.begin(), tmpl.locale.end(),
+                                     [](char c) { return absl::ascii_isalnum(c) || c == '-'; });
   if (!locale_ok) return InvalidInput("TEMPLATE_INVALID", "locale", "a BCP 47 tag, e.g. \"en\"");
   if (tmpl.body.empty()) return InvalidInput("TEMPLATE_INVALID", "body", "required");
   if (tmpl.subject.size() > 1000) {
@@ -631,8 +674,8 @@ absl::Status ValidateTemplate(const MessageTemplate& tmpl) {
     return InvalidInput("TEMPLATE_INVALID", "body", "at most 20000 characters");
   }
   if (absl::Status st = CompiledTemplate::Compile(tmpl).status(); !st.ok()) return st;
-  absl::Status tone = CheckTone(absl::StrCat(tmpl.subject, "\n", tmpl.body),
-                                CustomerKind::kConsumer);
+  absl::Status tone =
+      CheckTone(absl::StrCat(tmpl.subject, "\n", tmpl.body), CustomerKind::kConsumer);
   if (!tone.ok()) {
     return InvalidInput("TEMPLATE_TONE_REFUSED", "body", tone.message());
   }

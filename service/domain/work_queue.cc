@@ -10,10 +10,14 @@ namespace collections::domain {
 
 const char* AlertName(Alert alert) {
   switch (alert) {
-    case Alert::kNeglected: return "NEGLECTED";
-    case Alert::kBrokenPromise: return "BROKEN_PROMISE";
-    case Alert::kOpenDispute: return "OPEN_DISPUTE";
-    case Alert::kPromiseDue: return "PROMISE_DUE";
+    case Alert::kNeglected:
+      return "NEGLECTED";
+    case Alert::kBrokenPromise:
+      return "BROKEN_PROMISE";
+    case Alert::kOpenDispute:
+      return "OPEN_DISPUTE";
+    case Alert::kPromiseDue:
+      return "PROMISE_DUE";
   }
   return "UNSPECIFIED";
 }
@@ -40,8 +44,8 @@ WorkQueueEntry ScoreAccount(const AccountContext& ctx, const Recommendation& rec
   const bool overdue = !rec.amounts.empty() && rec.oldest_days_past_due > 0 &&
                        !rec.HasReason("BELOW_MINIMUM_BALANCE");
   if (overdue && rec.action != Action::kPause) {
-    const int idle = e.days_since_last_contact >= 0 ? e.days_since_last_contact
-                                                     : rec.oldest_days_past_due;
+    const int idle =
+        e.days_since_last_contact >= 0 ? e.days_since_last_contact : rec.oldest_days_past_due;
     if (idle >= rules.neglected_after_days) e.alerts.push_back(Alert::kNeglected);
   }
   for (const auto& p : ctx.promises) {
@@ -86,7 +90,8 @@ WorkQueueEntry ScoreAccount(const AccountContext& ctx, const Recommendation& rec
                                     absl::StrCat("risk ", risk_points)};
   if (relationship_points > 0) parts.push_back(absl::StrCat("relationship ", relationship_points));
   if (alert_points > 0) parts.push_back(absl::StrCat("alerts ", alert_points));
-  e.priority_explanation = absl::StrCat("priority ", e.priority, " = ", absl::StrJoin(parts, " + "));
+  e.priority_explanation =
+      absl::StrCat("priority ", e.priority, " = ", absl::StrJoin(parts, " + "));
   return e;
 }
 

@@ -5,12 +5,12 @@
 #include <random>
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "service/base/json_text.h"
 #include "service/base/errors.h"
+#include "service/base/json_text.h"
 
 namespace collections::grpc_status {
 
@@ -19,8 +19,7 @@ namespace {
 // UNAUTHENTICATED and PERMISSION_DENIED: answers that must not depend on
 // whether the named resource exists.
 bool IsRefusal(absl::StatusCode code) {
-  return code == absl::StatusCode::kUnauthenticated ||
-         code == absl::StatusCode::kPermissionDenied;
+  return code == absl::StatusCode::kUnauthenticated || code == absl::StatusCode::kPermissionDenied;
 }
 
 // The message name of a detail this edge knows, by its type URL: "ErrorInfo"
@@ -45,7 +44,8 @@ bool IsPrivate(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kInternal:
     case absl::StatusCode::kUnknown:
-    case absl::StatusCode::kDataLoss: return true;
+    case absl::StatusCode::kDataLoss:
+      return true;
     default:
       return absl::StartsWith(status.message(), "sqlite ") ||
              absl::StartsWith(status.message(), "postgresql ");

@@ -15,7 +15,7 @@
 namespace collections::http {
 
 struct HttpRequest {
-  std::string path;  // percent-decoded
+  std::string path;           // percent-decoded
   std::string authorization;  // the Authorization header, or empty
   // The parts captured by the route's pattern, the headers (names compared
   // case-insensitively by Header()) and, for POST, the body.

@@ -59,13 +59,27 @@ void AddRoute(const pb::MethodDescriptor* method, const google::api::HttpRule& r
               std::vector<std::pair<std::string, std::string>>& out) {
   using R = google::api::HttpRule;
   switch (rule.pattern_case()) {
-    case R::kGet: out.emplace_back("GET", rule.get()); break;
-    case R::kPost: out.emplace_back("POST", rule.post()); break;
-    case R::kPut: out.emplace_back("PUT", rule.put()); break;
-    case R::kPatch: out.emplace_back("PATCH", rule.patch()); break;
-    case R::kDelete: out.emplace_back("DELETE", rule.delete_()); break;
-    case R::kCustom: out.emplace_back(rule.custom().kind(), rule.custom().path()); break;
-    case R::PATTERN_NOT_SET: out.emplace_back("", ""); break;
+    case R::kGet:
+      out.emplace_back("GET", rule.get());
+      break;
+    case R::kPost:
+      out.emplace_back("POST", rule.post());
+      break;
+    case R::kPut:
+      out.emplace_back("PUT", rule.put());
+      break;
+    case R::kPatch:
+      out.emplace_back("PATCH", rule.patch());
+      break;
+    case R::kDelete:
+      out.emplace_back("DELETE", rule.delete_());
+      break;
+    case R::kCustom:
+      out.emplace_back(rule.custom().kind(), rule.custom().path());
+      break;
+    case R::PATTERN_NOT_SET:
+      out.emplace_back("", "");
+      break;
   }
 }
 
@@ -137,9 +151,8 @@ bool MatchTemplate(const PathTemplate& t, const std::vector<absl::string_view>& 
 }  // namespace
 
 std::string FieldPathName(const FieldPath& path) {
-  return absl::StrJoin(path, ".", [](std::string* out, const pb::FieldDescriptor* f) {
-    out->append(f->name());
-  });
+  return absl::StrJoin(
+      path, ".", [](std::string* out, const pb::FieldDescriptor* f) { out->append(f->name()); });
 }
 
 absl::StatusOr<FieldPath> ResolveFieldPath(const pb::Descriptor& message,
@@ -191,13 +204,12 @@ absl::StatusOr<PathTemplate> ParsePathTemplate(absl::string_view text,
     const absl::string_view name = inner.substr(0, eq);
     auto field = ResolveFieldPath(request, name);
     if (!field.ok()) return bad(field.status().message());
-    if (field->back()->is_repeated() ||
-        field->back()->type() != pb::FieldDescriptor::TYPE_STRING) {
+    if (field->back()->is_repeated() || field->back()->type() != pb::FieldDescriptor::TYPE_STRING) {
       return bad(absl::StrCat("variable ", name, " must be a singular string field"));
     }
     PathTemplate::Variable v{*std::move(field), t.segments.size(), 0};
-    RETURN_IF_ERROR(AddSegments(eq == absl::string_view::npos ? "*" : inner.substr(eq + 1),
-                                text, t));
+    RETURN_IF_ERROR(
+        AddSegments(eq == absl::string_view::npos ? "*" : inner.substr(eq + 1), text, t));
     v.end = t.segments.size();
     t.variables.push_back(std::move(v));
   }
@@ -220,8 +232,8 @@ absl::StatusOr<RouteTable> RouteTable::Build(
       for (const google::api::HttpRule* r : rules) {
         std::vector<std::pair<std::string, std::string>> verb_path;
         AddRoute(method, *r, verb_path);
-        ASSIGN_OR_RETURN(Route route, MakeRoute(method, verb_path[0].first, verb_path[0].second,
-                                                r->body()));
+        ASSIGN_OR_RETURN(Route route,
+                         MakeRoute(method, verb_path[0].first, verb_path[0].second, r->body()));
         table.routes_.push_back(std::move(route));
       }
     }

@@ -89,8 +89,8 @@ class RouteTable {
   // variables. When several match, the one with the most literal segments
   // wins (then the first declared). Null when none matches;
   // `*path_known` (when given) tells whether another HTTP method would have.
-  const Route* Match(absl::string_view http_method, absl::string_view path,
-                     PathBindings* bindings, bool* path_known = nullptr) const;
+  const Route* Match(absl::string_view http_method, absl::string_view path, PathBindings* bindings,
+                     bool* path_known = nullptr) const;
 
  private:
   std::vector<Route> routes_;

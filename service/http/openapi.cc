@@ -114,8 +114,8 @@ class Writer {
   }
 
   void AddRoute(const Route& r, const std::string& operation_id) {
-    pb::Value& op = At(At(At(doc_, "paths"), OpenApiPath(r.path)),
-                       absl::AsciiStrToLower(r.http_method));
+    pb::Value& op =
+        At(At(At(doc_, "paths"), OpenApiPath(r.path)), absl::AsciiStrToLower(r.http_method));
     At(op, "operationId") = Str(operation_id);
     At(op, "summary") = Str(r.method->full_name());
     Push(At(op, "tags")) = Str(r.method->service()->name());
@@ -135,11 +135,11 @@ class Writer {
     Schema(out);
     pb::Value& ok = At(At(op, "responses"), "200");
     if (r.method->server_streaming()) {
-      At(ok, "description") = Str(absl::StrCat(
-          "A stream of ", out.name(), ", one JSON object per line; a line {\"error\": ...} "
-          "ends a stream that failed after it started."));
-      At(At(At(At(ok, "content"), "application/x-ndjson"), "schema"), "$ref") =
-          Str(SchemaRef(out));
+      At(ok, "description") =
+          Str(absl::StrCat("A stream of ", out.name(),
+                           ", one JSON object per line; a line {\"error\": ...} "
+                           "ends a stream that failed after it started."));
+      At(At(At(At(ok, "content"), "application/x-ndjson"), "schema"), "$ref") = Str(SchemaRef(out));
     } else {
       At(ok, "description") = Str(out.name());
       At(At(At(At(ok, "content"), "application/json"), "schema"), "$ref") = Str(SchemaRef(out));
@@ -193,7 +193,8 @@ class Writer {
       const FD* f = m.field(i);
       if (Covered(r, f, stack) || f->is_map()) continue;
       const std::string name = absl::StrCat(prefix, f->json_name());
-      if (f->message_type() != nullptr && f->message_type()->file()->package() != "google.protobuf") {
+      if (f->message_type() != nullptr &&
+          f->message_type()->file()->package() != "google.protobuf") {
         if (f->is_repeated() || depth + 1 >= kMaxQueryDepth) continue;
         auto next = stack;
         next.push_back(f);
@@ -215,19 +216,32 @@ class Writer {
   pb::Value ScalarSchema(const FD& f) {
     pb::Value s;
     switch (f.type()) {
-      case FD::TYPE_INT32: case FD::TYPE_SINT32: case FD::TYPE_SFIXED32:
-      case FD::TYPE_UINT32: case FD::TYPE_FIXED32:
+      case FD::TYPE_INT32:
+      case FD::TYPE_SINT32:
+      case FD::TYPE_SFIXED32:
+      case FD::TYPE_UINT32:
+      case FD::TYPE_FIXED32:
         At(s, "type") = Str("integer");
         At(s, "format") = Str("int32");
         break;
-      case FD::TYPE_INT64: case FD::TYPE_SINT64: case FD::TYPE_SFIXED64:
-      case FD::TYPE_UINT64: case FD::TYPE_FIXED64:
+      case FD::TYPE_INT64:
+      case FD::TYPE_SINT64:
+      case FD::TYPE_SFIXED64:
+      case FD::TYPE_UINT64:
+      case FD::TYPE_FIXED64:
         At(s, "type") = Str("string");
         At(s, "format") = Str("int64");
         break;
-      case FD::TYPE_DOUBLE: case FD::TYPE_FLOAT: At(s, "type") = Str("number"); break;
-      case FD::TYPE_BOOL: At(s, "type") = Str("boolean"); break;
-      case FD::TYPE_STRING: At(s, "type") = Str("string"); break;
+      case FD::TYPE_DOUBLE:
+      case FD::TYPE_FLOAT:
+        At(s, "type") = Str("number");
+        break;
+      case FD::TYPE_BOOL:
+        At(s, "type") = Str("boolean");
+        break;
+      case FD::TYPE_STRING:
+        At(s, "type") = Str("string");
+        break;
       case FD::TYPE_BYTES:
         At(s, "type") = Str("string");
         At(s, "format") = Str("byte");
@@ -239,7 +253,8 @@ class Writer {
         }
         break;
       }
-      case FD::TYPE_MESSAGE: case FD::TYPE_GROUP: {
+      case FD::TYPE_MESSAGE:
+      case FD::TYPE_GROUP: {
         const pb::Descriptor& m = *f.message_type();
         if (m.file()->package() == "google.protobuf") return WellKnown(m);
         At(s, "$ref") = Str(SchemaRef(m));

@@ -58,8 +58,8 @@ absl::Status SetText(pb::Message& request, const FieldPath& path, const std::str
   switch (f->cpp_type()) {
     case FD::CPPTYPE_STRING: {
       std::string v = text;
-      if (f->type() == FD::TYPE_BYTES &&
-          !absl::Base64Unescape(text, &v) && !absl::WebSafeBase64Unescape(text, &v)) {
+      if (f->type() == FD::TYPE_BYTES && !absl::Base64Unescape(text, &v) &&
+          !absl::WebSafeBase64Unescape(text, &v)) {
         return not_a("base64");
       }
       rep ? r->AddString(&m, f, v) : r->SetString(&m, f, v);
@@ -67,9 +67,12 @@ absl::Status SetText(pb::Message& request, const FieldPath& path, const std::str
     }
     case FD::CPPTYPE_BOOL: {
       bool v;
-      if (text == "true") v = true;
-      else if (text == "false") v = false;
-      else return not_a("true or false");
+      if (text == "true")
+        v = true;
+      else if (text == "false")
+        v = false;
+      else
+        return not_a("true or false");
       rep ? r->AddBool(&m, f, v) : r->SetBool(&m, f, v);
       return absl::OkStatus();
     }
@@ -138,9 +141,8 @@ bool Overlaps(const FieldPath& a, const FieldPath& b) {
 
 }  // namespace
 
-absl::Status FillRequest(const Route& route, const PathBindings& bindings,
-                         const QueryParams& query, const std::string& body,
-                         pb::Message& request) {
+absl::Status FillRequest(const Route& route, const PathBindings& bindings, const QueryParams& query,
+                         const std::string& body, pb::Message& request) {
   const bool has_body = !absl::StripAsciiWhitespace(body).empty();
   if (route.body.empty() && has_body) {
     return BadParam("body", absl::StrCat(route.http_method, " ", route.path.text,

@@ -29,9 +29,8 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
 // Fills `request` (of route.method->input_type()). On error the message is
 // left partly filled: discard it.
-absl::Status FillRequest(const Route& route, const PathBindings& bindings,
-                         const QueryParams& query, const std::string& body,
-                         google::protobuf::Message& request);
+absl::Status FillRequest(const Route& route, const PathBindings& bindings, const QueryParams& query,
+                         const std::string& body, google::protobuf::Message& request);
 
 // A response message as one line of JSON (lowerCamelCase names, fields at
 // their default value omitted, enums by name, int64 as strings).

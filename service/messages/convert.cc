@@ -16,11 +16,16 @@ absl::Time FromTs(const google::protobuf::Timestamp& ts) {
 
 const v1::ExternalRef* RefOf(const v1::SyncRecord& r) {
   switch (r.record_case()) {
-    case v1::SyncRecord::kCustomer: return &r.customer().external_ref();
-    case v1::SyncRecord::kInvoice: return &r.invoice().external_ref();
-    case v1::SyncRecord::kCreditNote: return &r.credit_note().external_ref();
-    case v1::SyncRecord::kPayment: return &r.payment().external_ref();
-    default: return nullptr;
+    case v1::SyncRecord::kCustomer:
+      return &r.customer().external_ref();
+    case v1::SyncRecord::kInvoice:
+      return &r.invoice().external_ref();
+    case v1::SyncRecord::kCreditNote:
+      return &r.credit_note().external_ref();
+    case v1::SyncRecord::kPayment:
+      return &r.payment().external_ref();
+    default:
+      return nullptr;
   }
 }
 

@@ -65,7 +65,8 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
         absl::StrCat("--http_listen needs host:port, not \"", listen, "\""));
   }
   std::string host = listen.substr(0, colon);
-  if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]")) host = host.substr(1, host.size() - 2);
+  if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]"))
+    host = host.substr(1, host.size() - 2);
 
   std::unique_ptr<HttpEndpoint> e(new HttpEndpoint());
   httplib::Server& s = *e->server_;
@@ -79,25 +80,25 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
   for (auto& [pattern, handler] : handlers) {
-    s.Get(pattern, [handler = std::move(handler)](const httplib::Request& req,
-                                                   httplib::Response& res) {
-      Answer(handler(FromLibrary(req)), res);
-    });
+    s.Get(pattern,
+          [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+            Answer(handler(FromLibrary(req)), res);
+          });
   }
   s.set_payload_max_length(api_handler ? kMaxApiBodyBytes : kMaxBodyBytes);
   for (auto& [pattern, handler] : post_handlers) {
-    s.Post(pattern, [handler = std::move(handler)](const httplib::Request& req,
-                                                    httplib::Response& res) {
-      if (req.body.size() > kMaxBodyBytes) {
-        res.status = 413;
-        return;
-      }
-      Answer(handler(FromLibrary(req)), res);
-    });
+    s.Post(pattern,
+           [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+             if (req.body.size() > kMaxBodyBytes) {
+               res.status = 413;
+               return;
+             }
+             Answer(handler(FromLibrary(req)), res);
+           });
   }
   if (api_handler) {
     auto api = [handler = std::move(api_handler)](const httplib::Request& req,
-                                                   httplib::Response& res) {
+                                                  httplib::Response& res) {
       Answer(handler(FromLibrary(req)), res);
     };
     const char* kApiPattern = "/v1/.*";
@@ -107,8 +108,8 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
     s.Patch(kApiPattern, api);
     s.Delete(kApiPattern, api);
   }
-  const bool bound = port == 0 ? (e->port_ = s.bind_to_any_port(host)) > 0
-                               : s.bind_to_port(host, port);
+  const bool bound =
+      port == 0 ? (e->port_ = s.bind_to_any_port(host)) > 0 : s.bind_to_port(host, port);
   if (!bound) {
     return absl::FailedPreconditionError(absl::StrCat(
         "cannot listen on ", listen, " for HTTP (address in use, or not an address of this host)"));

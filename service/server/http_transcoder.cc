@@ -12,9 +12,9 @@
 #include "absl/time/clock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "service/base/errors.h"
 #include "service/base/json_text.h"
 #include "service/grpc_status/status_convert.h"
-#include "service/base/errors.h"
 #include "service/http/openapi.h"
 #include "service/http/request_json.h"
 
@@ -45,21 +45,33 @@ constexpr const char* kForwardedHeaders[] = {"authorization", "x-request-id",
 // google/rpc/code.proto: the HTTP mapping of each code.
 int HttpStatusOf(grpc::StatusCode code) {
   switch (code) {
-    case grpc::StatusCode::OK: return 200;
-    case grpc::StatusCode::CANCELLED: return 499;
+    case grpc::StatusCode::OK:
+      return 200;
+    case grpc::StatusCode::CANCELLED:
+      return 499;
     case grpc::StatusCode::INVALID_ARGUMENT:
     case grpc::StatusCode::FAILED_PRECONDITION:
-    case grpc::StatusCode::OUT_OF_RANGE: return 400;
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return 504;
-    case grpc::StatusCode::NOT_FOUND: return 404;
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return 400;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return 504;
+    case grpc::StatusCode::NOT_FOUND:
+      return 404;
     case grpc::StatusCode::ALREADY_EXISTS:
-    case grpc::StatusCode::ABORTED: return 409;
-    case grpc::StatusCode::PERMISSION_DENIED: return 403;
-    case grpc::StatusCode::UNAUTHENTICATED: return 401;
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return 429;
-    case grpc::StatusCode::UNIMPLEMENTED: return 501;
-    case grpc::StatusCode::UNAVAILABLE: return 503;
-    default: return 500;  // UNKNOWN, INTERNAL, DATA_LOSS
+    case grpc::StatusCode::ABORTED:
+      return 409;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return 403;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return 401;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return 429;
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return 501;
+    case grpc::StatusCode::UNAVAILABLE:
+      return 503;
+    default:
+      return 500;  // UNKNOWN, INTERNAL, DATA_LOSS
   }
 }
 
@@ -78,8 +90,7 @@ std::string ErrorJson(const grpc::Status& status, int64_t* retry_after = nullptr
       }
     }
   }
-  return absl::StrCat("{\"error\":{\"code\":", HttpStatusOf(status.error_code()),
-                      ",\"status\":\"",
+  return absl::StrCat("{\"error\":{\"code\":", HttpStatusOf(status.error_code()), ",\"status\":\"",
                       absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
                       "\",\"message\":\"", base::JsonEscape(status.error_message()),
                       "\",\"details\":[", absl::StrJoin(parts, ","), "]}}");
@@ -87,8 +98,8 @@ std::string ErrorJson(const grpc::Status& status, int64_t* retry_after = nullptr
 
 HttpResponse ErrorResponse(const grpc::Status& status) {
   int64_t retry_after = 0;
-  HttpResponse out{HttpStatusOf(status.error_code()), kJson,
-                   ErrorJson(status, &retry_after) + "\n", {}, {}};
+  HttpResponse out{
+      HttpStatusOf(status.error_code()), kJson, ErrorJson(status, &retry_after) + "\n", {}, {}};
   if (retry_after > 0) out.headers["Retry-After"] = absl::StrCat(retry_after);
   return out;
 }
@@ -153,9 +164,8 @@ class InProcessCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grp
   Next Wait(std::string* out, absl::Duration timeout) {
     {
       absl::MutexLock lock(&mu_);
-      const auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return has_message_ || done_;
-      };
+      const auto ready = [this]()
+                             ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return has_message_ || done_; };
       if (!mu_.AwaitWithTimeout(absl::Condition(&ready), timeout)) return Next::kTimeout;
       if (!has_message_) return Next::kEnd;
       has_message_ = false;
@@ -255,21 +265,19 @@ HttpResponse HttpTranscoder::Handle(const HttpRequest& request) {
   const http::Route* route = routes_.Match(request.method, request.path, &bindings, &path_known);
   if (route == nullptr) {
     if (path_known) {
-      HttpResponse out = ErrorResponse(domain::WithReason(
-          absl::UnimplementedError(absl::StrCat(request.method, " is not a method of ",
-                                                request.path)),
-          "HTTP_METHOD_NOT_ALLOWED"));
+      HttpResponse out = ErrorResponse(
+          domain::WithReason(absl::UnimplementedError(absl::StrCat(
+                                 request.method, " is not a method of ", request.path)),
+                             "HTTP_METHOD_NOT_ALLOWED"));
       out.status = 405;
       return out;
     }
     return ErrorResponse(domain::NotFoundError(
-        "HTTP_ROUTE_NOT_FOUND",
-        absl::StrCat("no API method at ", request.method, " ", request.path,
-                     " (the routes are listed in ", kOpenApiPath, ")")));
+        "HTTP_ROUTE_NOT_FOUND", absl::StrCat("no API method at ", request.method, " ", request.path,
+                                             " (the routes are listed in ", kOpenApiPath, ")")));
   }
-  std::unique_ptr<pb::Message> message(pb::MessageFactory::generated_factory()
-                                           ->GetPrototype(route->method->input_type())
-                                           ->New());
+  std::unique_ptr<pb::Message> message(
+      pb::MessageFactory::generated_factory()->GetPrototype(route->method->input_type())->New());
   if (absl::Status st = http::FillRequest(*route, bindings, request.query, request.body, *message);
       !st.ok()) {
     return ErrorResponse(st);
@@ -289,11 +297,11 @@ HttpResponse HttpTranscoder::Call(const http::Route& route, const HttpRequest& r
     if (open_streams_.fetch_add(1) >= kMaxOpenStreams || stopping_) {
       --open_streams_;
       return ErrorResponse(domain::WithRetryDelay(
-        domain::WithReason(absl::ResourceExhaustedError(absl::StrCat(
-                               "at most ", kMaxOpenStreams,
-                               " streams over HTTP at once; use gRPC for more")),
-                           "HTTP_STREAMS_EXHAUSTED"),
-        absl::Seconds(5)));
+          domain::WithReason(
+              absl::ResourceExhaustedError(absl::StrCat(
+                  "at most ", kMaxOpenStreams, " streams over HTTP at once; use gRPC for more")),
+              "HTTP_STREAMS_EXHAUSTED"),
+          absl::Seconds(5)));
     }
     slot = std::shared_ptr<void>(nullptr, [this](void*) { --open_streams_; });
   }

@@ -46,8 +46,7 @@ ABSL_FLAG(int, max_queue_per_tenant, 0,
           "queued calls one tenant may hold (queue served round-robin by tenant); 0 = "
           "--max_queue / 4");
 ABSL_FLAG(int, max_streams, 128, "open WatchEvents and StreamActions streams in all");
-ABSL_FLAG(int, max_streams_per_tenant, 16,
-          "open WatchEvents and StreamActions streams per tenant");
+ABSL_FLAG(int, max_streams_per_tenant, 16, "open WatchEvents and StreamActions streams per tenant");
 ABSL_FLAG(int, max_message_bytes, 16 << 20, "largest request or response message");
 ABSL_FLAG(std::string, policy, "", "collection policy file (proto text or JSON)");
 ABSL_FLAG(std::string, clock, "system",
@@ -92,12 +91,16 @@ int Fail(const absl::Status& st) {
   WriteLog(LogLevel::kError, st.message(),
            {{"code", absl::StatusCodeToString(st.code())}, {"event", "start-up failed"}});
   switch (st.code()) {
-    case absl::StatusCode::kInvalidArgument: return kExitUsage;
-    case absl::StatusCode::kFailedPrecondition: return kExitListen;
+    case absl::StatusCode::kInvalidArgument:
+      return kExitUsage;
+    case absl::StatusCode::kFailedPrecondition:
+      return kExitListen;
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kInternal:
-    case absl::StatusCode::kPermissionDenied: return kExitStore;
-    default: return kExitOther;
+    case absl::StatusCode::kPermissionDenied:
+      return kExitStore;
+    default:
+      return kExitOther;
   }
 }
 
@@ -139,7 +142,8 @@ int main(int argc, char** argv) {
   auto command_line = collections::cmdline::ParseCommandLine(argc, argv);
   if (!command_line.ok()) {
     WriteLog(LogLevel::kError, command_line.status().message(),
-             {{"code", "INVALID_ARGUMENT"}, {"event", "start-up failed"},
+             {{"code", "INVALID_ARGUMENT"},
+              {"event", "start-up failed"},
               {"help", "collectionsd --help lists the flags"}});
     return kExitUsage;
   }
@@ -176,8 +180,8 @@ int main(int argc, char** argv) {
   opts.listen = absl::GetFlag(FLAGS_listen);
   opts.local_listen = absl::GetFlag(FLAGS_local_listen);
   if (!opts.local_listen.empty() && !IsLoopback(opts.local_listen)) {
-    return Fail(absl::InvalidArgumentError(absl::StrCat(
-        "--local_listen=", opts.local_listen, " is not a loopback or unix: address")));
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("--local_listen=", opts.local_listen, " is not a loopback or unix: address")));
   }
   opts.store_uri = absl::GetFlag(FLAGS_store);
   opts.workers = absl::GetFlag(FLAGS_workers);
@@ -197,10 +201,11 @@ int main(int argc, char** argv) {
   prod_opts.allow_insecure_remote = absl::GetFlag(FLAGS_allow_insecure_remote);
   auto production = collections::server::Production::Prepare(prod_opts, &opts);
   if (!production.ok()) return Fail(production.status());
-  if (!IsLoopback(opts.listen) && !absl::GetFlag(FLAGS_allow_insecure_remote) && !opts.credentials) {
-    return Fail(absl::InvalidArgumentError(absl::StrCat(
-        "refusing plaintext on non-loopback address ", opts.listen,
-        "; configure TLS or pass --allow_insecure_remote")));
+  if (!IsLoopback(opts.listen) && !absl::GetFlag(FLAGS_allow_insecure_remote) &&
+      !opts.credentials) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("refusing plaintext on non-loopback address ", opts.listen,
+                     "; configure TLS or pass --allow_insecure_remote")));
   }
   auto server = collections::server::Server::Start(opts);
   if (!server.ok()) return Fail(server.status());
@@ -209,9 +214,8 @@ int main(int argc, char** argv) {
     return Fail(st);
   }
   const auto bound_address = [](const std::string& address, int port) {
-    return absl::EndsWith(address, ":0")
-               ? absl::StrCat(address.substr(0, address.size() - 1), port)
-               : address;
+    return absl::EndsWith(address, ":0") ? absl::StrCat(address.substr(0, address.size() - 1), port)
+                                         : address;
   };
   const std::string bound = bound_address(opts.listen, (*server)->port());
   WriteLog(LogLevel::kInfo, "serving",
@@ -228,10 +232,9 @@ int main(int argc, char** argv) {
   int sig = 0;
   while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
     absl::Status st = (*production)->Reload();
-    WriteLog(st.ok() ? LogLevel::kInfo : LogLevel::kError, "reload",
-             {{"ok", st.ok()},
-              {"code", absl::StatusCodeToString(st.code())},
-              {"error", st.message()}});
+    WriteLog(
+        st.ok() ? LogLevel::kInfo : LogLevel::kError, "reload",
+        {{"ok", st.ok()}, {"code", absl::StatusCodeToString(st.code())}, {"error", st.message()}});
   }
   WriteLog(LogLevel::kInfo, "shutting down", {{"signal", strsignal(sig)}});
   (*production)->Detach();

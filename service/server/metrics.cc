@@ -46,9 +46,8 @@ void Header(std::string* out, absl::string_view name, absl::string_view help,
 }  // namespace
 
 const std::vector<double>& LatencyBuckets() {
-  static const auto* b = new std::vector<double>{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                 0.05,   0.1,   0.25,   0.5,   1,    2.5,
-                                                 5,      10};
+  static const auto* b = new std::vector<double>{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                 0.1,    0.25,  0.5,    1,     2.5,  5,     10};
   return *b;
 }
 
@@ -153,9 +152,9 @@ std::string MetricsRegistry::Render(bool per_tenant) {
                           WithLabel(labels, absl::StrCat("le=\"", Number(f.bounds[i]), "\"")), " ",
                           cumulative, "\n");
         }
-        absl::StrAppend(&out, name, "_bucket", WithLabel(labels, "le=\"+Inf\""), " ", s.count,
-                        "\n", name, "_sum", labels, " ", Number(s.sum), "\n", name, "_count",
-                        labels, " ", s.count, "\n");
+        absl::StrAppend(&out, name, "_bucket", WithLabel(labels, "le=\"+Inf\""), " ", s.count, "\n",
+                        name, "_sum", labels, " ", Number(s.sum), "\n", name, "_count", labels, " ",
+                        s.count, "\n");
       }
     }
   }

@@ -4,11 +4,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "service/auth/pem.h"
+#include "service/base/errors.h"
 #include "service/base/json_text.h"
 #include "service/base/resource_names.h"
-#include "service/auth/pem.h"
 #include "service/signing/signed_payload.h"
-#include "service/base/errors.h"
 
 namespace collections::server {
 
@@ -22,18 +22,24 @@ constexpr size_t kMinSecretBytes = 16;
 
 int HttpStatusOf(const absl::Status& st) {
   switch (st.code()) {
-    case absl::StatusCode::kUnauthenticated: return 401;
-    case absl::StatusCode::kPermissionDenied: return 403;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
     case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kOutOfRange: return 400;
+    case absl::StatusCode::kOutOfRange:
+      return 400;
     case absl::StatusCode::kNotFound:
     case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kAlreadyExists: return 422;
+    case absl::StatusCode::kAlreadyExists:
+      return 422;
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kAborted:
     case absl::StatusCode::kResourceExhausted:
-    case absl::StatusCode::kDeadlineExceeded: return 503;
-    default: return 500;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -45,22 +51,24 @@ HttpResponse ErrorResponse(const absl::Status& st) {
   if (!fields.empty()) {
     field = absl::StrCat(",\"field\":\"", base::JsonEscape(fields.front().field), "\"");
   }
-  HttpResponse out{HttpStatusOf(st), kJson,
-                   absl::StrCat("{\"error\":{\"code\":\"", base::JsonEscape(reason),
-                                "\",\"message\":\"", base::JsonEscape(st.message()), "\"", field,
-                                "}}\n"),
-                   {}};
+  HttpResponse out{
+      HttpStatusOf(st),
+      kJson,
+      absl::StrCat("{\"error\":{\"code\":\"", base::JsonEscape(reason), "\",\"message\":\"",
+                   base::JsonEscape(st.message()), "\"", field, "}}\n"),
+      {}};
   if (out.status == 503) out.headers.emplace("Retry-After", "5");
   return out;
 }
 
 void Log(absl::string_view tenant, absl::string_view event_id, int status,
          absl::string_view outcome) {
-  base::WriteLog(status >= 500 ? base::LogLevel::kError
-                : status >= 400 ? base::LogLevel::kWarning
-                                : base::LogLevel::kInfo,
-                "payment notification",
-                {{"tenant", tenant}, {"event_id", event_id}, {"status", status}, {"outcome", outcome}});
+  base::WriteLog(
+      status >= 500   ? base::LogLevel::kError
+      : status >= 400 ? base::LogLevel::kWarning
+                      : base::LogLevel::kInfo,
+      "payment notification",
+      {{"tenant", tenant}, {"event_id", event_id}, {"status", status}, {"outcome", outcome}});
 }
 
 // The tenant's secret; UNAUTHENTICATED (SIGNATURE_INVALID) when none is
@@ -105,13 +113,14 @@ HttpHandler PaymentNotificationHandler(PaymentNotificationOptions options,
     const v1::Payment& p = recorded->payment;
     Log(tenant, notification->event_id, 200, "RECORDED");
     return HttpResponse{
-        200, kJson,
+        200,
+        kJson,
         absl::StrCat("{\"payment\":\"", base::JsonEscape(p.name()), "\",\"invoice\":\"",
                      base::JsonEscape(recorded->invoice), "\",\"event_id\":\"",
-                     base::JsonEscape(notification->event_id), "\",\"amount_minor\":",
-                     p.amount().minor_units(), ",\"currency\":\"",
-                     base::JsonEscape(p.amount().currency_code()), "\",\"unapplied_minor\":",
-                     p.unapplied().minor_units(), "}\n"),
+                     base::JsonEscape(notification->event_id),
+                     "\",\"amount_minor\":", p.amount().minor_units(), ",\"currency\":\"",
+                     base::JsonEscape(p.amount().currency_code()),
+                     "\",\"unapplied_minor\":", p.unapplied().minor_units(), "}\n"),
         {}};
   };
 }

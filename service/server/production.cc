@@ -11,13 +11,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "service/base/json_text.h"
 #include "collections_sidecar/v1/recovery.pb.h"
 #include "service/app/recovery_app.h"
-#include "service/base/dates.h"
-#include "service/domain/ledger.h"
 #include "service/auth/pem.h"
+#include "service/base/dates.h"
+#include "service/base/json_text.h"
 #include "service/base/status_macros.h"
+#include "service/domain/ledger.h"
 #include "service/http/api_services.h"
 #include "service/server/payment_notification_endpoint.h"
 #include "service/server/timed_store.h"
@@ -57,8 +57,8 @@ absl::StatusOr<std::unique_ptr<Production>> Production::Prepare(ProductionOption
   const bool loopback = so->listen.empty() || IsLoopbackAddress(so->listen);
 
   if (o.auth != "tokens" && o.auth != "mtls" && o.auth != "none") {
-    return absl::InvalidArgumentError(absl::StrCat("--auth must be tokens, mtls or none, not \"",
-                                                   o.auth, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--auth must be tokens, mtls or none, not \"", o.auth, "\""));
   }
   if (o.auth == "none" && !loopback && !o.allow_insecure_remote) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -71,15 +71,16 @@ absl::StatusOr<std::unique_ptr<Production>> Production::Prepare(ProductionOption
     return absl::InvalidArgumentError("--tls_client_ca needs --tls_cert and --tls_key");
   }
   if (o.tls_cert.empty() && !loopback && !o.allow_insecure_remote) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "refusing plaintext on non-loopback address ", so->listen,
-        "; configure --tls_cert/--tls_key or pass --allow_insecure_remote"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("refusing plaintext on non-loopback address ", so->listen,
+                     "; configure --tls_cert/--tls_key or pass --allow_insecure_remote"));
   }
   if (o.auth == "mtls" && (o.tls_client_ca.empty() || o.mtls_identities.empty())) {
     return absl::InvalidArgumentError("--auth=mtls needs --tls_client_ca and --mtls_identities");
   }
   if (!o.tls_cert.empty()) {
-    ASSIGN_OR_RETURN(p->tls_, api::TlsCredentials::Create({o.tls_cert, o.tls_key, o.tls_client_ca}));
+    ASSIGN_OR_RETURN(p->tls_,
+                     api::TlsCredentials::Create({o.tls_cert, o.tls_key, o.tls_client_ca}));
     so->credentials = p->tls_->credentials();
   }
   if (o.auth == "mtls") {
@@ -90,9 +91,9 @@ absl::StatusOr<std::unique_ptr<Production>> Production::Prepare(ProductionOption
       ASSIGN_OR_RETURN(std::string token, auth::ReadFile(o.metrics_bearer_token_file));
       p->metrics_token_ = std::string(absl::StripAsciiWhitespace(token));
       if (p->metrics_token_.size() < 16) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--metrics_bearer_token_file ", o.metrics_bearer_token_file,
-            ": the token must be at least 16 characters"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("--metrics_bearer_token_file ", o.metrics_bearer_token_file,
+                         ": the token must be at least 16 characters"));
       }
     } else if (!IsLoopbackAddress(o.http_listen) && !o.allow_unauthenticated_metrics) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -126,8 +127,8 @@ absl::StatusOr<std::unique_ptr<Production>> Production::Prepare(ProductionOption
                             absl::string_view label, int64_t n) {
     if (n == 0) return;
     if (name == "sync_records") {
-      raw->metrics_.Count(kSyncRecords, {{"tenant", std::string(tenant)},
-                                         {"outcome", std::string(label)}},
+      raw->metrics_.Count(kSyncRecords,
+                          {{"tenant", std::string(tenant)}, {"outcome", std::string(label)}},
                           static_cast<double>(n));
     } else {
       raw->metrics_.Count(absl::StrCat("collections_", name, "_total"),
@@ -151,7 +152,9 @@ absl::StatusOr<std::unique_ptr<Production>> Production::Prepare(ProductionOption
     return timed;
   };
   so->authenticator = [raw](const grpc::CallbackServerContext& ctx, absl::string_view method,
-                            absl::string_view tenant) { return raw->authenticate_(ctx, method, tenant); };
+                            absl::string_view tenant) {
+    return raw->authenticate_(ctx, method, tenant);
+  };
   so->recheck = [raw](const grpc::CallbackServerContext& ctx, absl::string_view method,
                       absl::string_view tenant) { return raw->recheck_(ctx, method, tenant); };
   return p;
@@ -167,20 +170,21 @@ void Production::ObserveCall(absl::string_view method, int code, absl::Duration 
 
 absl::Status Production::Attach(Server& server) {
   server_ = &server;
-  if (!opts_.bootstrap_token_file.empty() && access(opts_.bootstrap_token_file.c_str(), F_OK) != 0) {
+  if (!opts_.bootstrap_token_file.empty() &&
+      access(opts_.bootstrap_token_file.c_str(), F_OK) != 0) {
     if (opts_.bootstrap_tenant.empty()) {
       return absl::InvalidArgumentError("--bootstrap_token_file needs --bootstrap_tenant");
     }
-    ASSIGN_OR_RETURN(auth::NewToken t,
-                     tokens_->Create(opts_.bootstrap_tenant, auth::Scope::kAdmin,
-                                     "bootstrap token written by collectionsd"));
+    ASSIGN_OR_RETURN(auth::NewToken t, tokens_->Create(opts_.bootstrap_tenant, auth::Scope::kAdmin,
+                                                       "bootstrap token written by collectionsd"));
     RETURN_IF_ERROR(WriteNewFile(opts_.bootstrap_token_file, t.bearer + "\n"));
-    base::WriteLog(base::LogLevel::kInfo, "bootstrap token created",
-                  {{"token_id", t.info.id}, {"tenant", t.info.tenant},
-                   {"file", opts_.bootstrap_token_file}});
+    base::WriteLog(
+        base::LogLevel::kInfo, "bootstrap token created",
+        {{"token_id", t.info.id}, {"tenant", t.info.tenant}, {"file", opts_.bootstrap_token_file}});
   }
-  metrics_.AddGauge("collections_worker_queue_depth", "Calls waiting for a store worker.",
-                    [this] { return Samples{{{}, static_cast<double>(server_->QueueDepth())}}; });
+  metrics_.AddGauge("collections_worker_queue_depth", "Calls waiting for a store worker.", [this] {
+    return Samples{{{}, static_cast<double>(server_->QueueDepth())}};
+  });
   metrics_.AddGauge("collections_open_receivables_minor_units",
                     "Open invoice amounts due, in minor units, by tenant, currency and aging "
                     "bucket (days past due).",
@@ -214,22 +218,24 @@ absl::Status Production::Attach(Server& server) {
       dashboard::DashboardOptions dopts;
       dopts.secure_cookies = opts_.dashboard_behind_tls;
       dashboard_ = std::make_unique<dashboard::Dashboard>(
-          dashboard::DashboardApps{apps.ledger, apps.recovery, apps.arrangements}, *tokens_, *clock_,
-          dopts);
-      handlers[dashboard::kDashboardRoute] = [this](const HttpRequest& req) { return dashboard_->Get(req); };
+          dashboard::DashboardApps{apps.ledger, apps.recovery, apps.arrangements}, *tokens_,
+          *clock_, dopts);
+      handlers[dashboard::kDashboardRoute] = [this](const HttpRequest& req) {
+        return dashboard_->Get(req);
+      };
       post_handlers[dashboard::kDashboardRoute] = [this](const HttpRequest& req) {
         return dashboard_->Post(req);
       };
     } else if (opts_.dashboard) {
       base::WriteLog(base::LogLevel::kWarning, "dashboard off",
-                    {{"why", absl::StrCat("--http_listen ", opts_.http_listen,
-                                          " is not loopback; sign-in sends API tokens, so pass "
-                                          "--dashboard_behind_tls when a TLS proxy fronts it")}});
+                     {{"why", absl::StrCat("--http_listen ", opts_.http_listen,
+                                           " is not loopback; sign-in sends API tokens, so pass "
+                                           "--dashboard_behind_tls when a TLS proxy fronts it")}});
     }
     HttpHandler api;
     if (opts_.http_api) {
-      ASSIGN_OR_RETURN(transcoder_, HttpTranscoder::Create(server.InProcessChannel(),
-                                                           http::ApiServiceNames()));
+      ASSIGN_OR_RETURN(transcoder_,
+                       HttpTranscoder::Create(server.InProcessChannel(), http::ApiServiceNames()));
       api = [t = transcoder_.get()](const HttpRequest& req) { return t->Handle(req); };
     }
     ASSIGN_OR_RETURN(http_, HttpEndpoint::Start(opts_.http_listen, std::move(handlers),
@@ -256,9 +262,9 @@ HttpResponse Production::Metrics(const HttpRequest& req) {
   constexpr char kText[] = "text/plain; version=0.0.4; charset=utf-8";
   if (!metrics_token_.empty()) {
     const std::string expected = "Bearer " + metrics_token_;
-    const bool match = req.authorization.size() == expected.size() &&
-                       CRYPTO_memcmp(req.authorization.data(), expected.data(),
-                                     expected.size()) == 0;
+    const bool match =
+        req.authorization.size() == expected.size() &&
+        CRYPTO_memcmp(req.authorization.data(), expected.data(), expected.size()) == 0;
     if (!match) {
       HttpResponse denied{401, "text/plain; charset=utf-8", "a bearer token is required\n"};
       denied.headers["WWW-Authenticate"] = "Bearer realm=\"collectionsd metrics\"";
@@ -274,7 +280,8 @@ HttpResponse Production::Ready() {
   // A trivial read transaction proves that the database answers.
   absl::Status st = store_->Run(auth::kSystemTenant, store::TxMode::kRead,
                                 [](store::Transaction&) { return absl::OkStatus(); });
-  if (!st.ok()) return {503, "text/plain; charset=utf-8", absl::StrCat("store: ", st.message(), "\n")};
+  if (!st.ok())
+    return {503, "text/plain; charset=utf-8", absl::StrCat("store: ", st.message(), "\n")};
   return {200, "text/plain; charset=utf-8", "ready\n"};
 }
 
@@ -301,17 +308,22 @@ Production::Portfolio Production::Snapshot() {
       Labels ls = {{"tenant", tenant}, {"currency", c.currency}, {"bucket", label}};
       p.open_amount.push_back({ls, static_cast<double>(c.amount)});
       p.open_invoices.push_back({ls, static_cast<double>(c.count)});
-      if (c.bucket > 0) overdue[c.currency] += static_cast<double>(c.amount);
-      else overdue.try_emplace(c.currency, 0);
+      if (c.bucket > 0)
+        overdue[c.currency] += static_cast<double>(c.amount);
+      else
+        overdue.try_emplace(c.currency, 0);
     }
     for (const auto& [ccy, amount] : overdue) {
       p.overdue_amount.push_back({{{"tenant", tenant}, {"currency", ccy}}, amount});
     }
     int64_t pending = 0;
-    store_->Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-      ASSIGN_OR_RETURN(pending, app::PendingActions(tx));
-      return absl::OkStatus();
-    }).IgnoreError();
+    store_
+        ->Run(tenant, store::TxMode::kRead,
+              [&](store::Transaction& tx) -> absl::Status {
+                ASSIGN_OR_RETURN(pending, app::PendingActions(tx));
+                return absl::OkStatus();
+              })
+        .IgnoreError();
     p.outbox_pending.push_back({{{"tenant", tenant}}, static_cast<double>(pending)});
   }
   cache_ = std::move(p);

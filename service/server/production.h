@@ -126,7 +126,7 @@ class Production {
   std::unique_ptr<auth::RateLimiter> limiter_;
   std::unique_ptr<api::TlsCredentials> tls_;
   api::Authenticator authenticate_;
-  api::Authenticator recheck_;  // authenticate_ without the rate limit
+  api::Authenticator recheck_;              // authenticate_ without the rate limit
   std::unique_ptr<app::LedgerApp> ledger_;  // payment notifications write through it
   std::unique_ptr<app::PaymentNotifications> notifications_;
   std::unique_ptr<HttpTranscoder> transcoder_;

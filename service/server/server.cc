@@ -58,10 +58,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   // it, each transaction reads an account's documents in one query.
   app::CaseKeepingStore* keeping = nullptr;
   s->store_ = app::WithCaseKeeping(app::WithAccountDocCache(std::move(s->store_)), &keeping);
-  impl.pool = std::make_unique<api::WorkerPool>(
-      impl.options.workers, impl.options.max_queue,
-      impl.options.max_queue_per_tenant > 0 ? impl.options.max_queue_per_tenant
-                                            : std::max(1, impl.options.max_queue / 4));
+  impl.pool = std::make_unique<api::WorkerPool>(impl.options.workers, impl.options.max_queue,
+                                                impl.options.max_queue_per_tenant > 0
+                                                    ? impl.options.max_queue_per_tenant
+                                                    : std::max(1, impl.options.max_queue / 4));
   impl.env.pool = impl.pool.get();
   impl.env.log_requests = impl.options.log_requests;
   impl.env.observe = impl.options.observer;
@@ -111,8 +111,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   // second collectionsd on the same port would start and take half the calls.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   if (!impl.options.listen.empty()) {
-    auto creds = impl.options.credentials ? impl.options.credentials
-                                          : grpc::InsecureServerCredentials();
+    auto creds =
+        impl.options.credentials ? impl.options.credentials : grpc::InsecureServerCredentials();
     builder.AddListeningPort(impl.options.listen, creds, &s->port_);
   }
   if (!impl.options.local_listen.empty()) {
@@ -125,10 +125,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl.grpc_server = builder.BuildAndStart();
   if (!impl.grpc_server || (!impl.options.listen.empty() && s->port_ == 0) ||
       (!impl.options.local_listen.empty() && s->local_port_ == 0)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot listen on ", impl.options.listen,
-        impl.options.local_listen.empty() ? "" : " and " + impl.options.local_listen,
-        " (address in use by another process, or not an address of this host)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot listen on ", impl.options.listen,
+                     impl.options.local_listen.empty() ? "" : " and " + impl.options.local_listen,
+                     " (address in use by another process, or not an address of this host)"));
   }
   auto* health = impl.grpc_server->GetHealthCheckService();
   if (health != nullptr) {

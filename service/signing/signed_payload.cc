@@ -62,8 +62,9 @@ absl::Status VerifySignedPayload(absl::string_view secret, absl::string_view tim
   if (skew > tolerance) {
     return Unauthenticated(
         "TIMESTAMP_OUT_OF_WINDOW",
-        absl::StrCat("signed at ", absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(timestamp),
-                                                    absl::UTCTimeZone()),
+        absl::StrCat("signed at ",
+                     absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(timestamp),
+                                      absl::UTCTimeZone()),
                      ", more than ", absl::FormatDuration(tolerance),
                      " from the receiver's time: a replay, or a clock out of step"));
   }

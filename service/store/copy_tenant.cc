@@ -90,8 +90,8 @@ absl::Status CopyRows(Transaction& src, Transaction& dst, CopyStats* stats) {
 // inside the same store's Run.
 absl::Status CopyInto(Store& from, Transaction& dst, absl::string_view tenant, CopyStats* stats) {
   *stats = CopyStats{};
-  RETURN_IF_ERROR(from.Run(tenant, TxMode::kRead,
-                           [&](Transaction& src) { return CopyRows(src, dst, stats); }));
+  RETURN_IF_ERROR(
+      from.Run(tenant, TxMode::kRead, [&](Transaction& src) { return CopyRows(src, dst, stats); }));
   EventFilter ef;
   ef.limit = kPage;
   while (true) {

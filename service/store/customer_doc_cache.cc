@@ -40,8 +40,7 @@ class DocCachingTransaction : public TransactionWrapper {
     return out;
   }
 
-  absl::StatusOr<std::optional<Doc>> GetDoc(absl::string_view kind,
-                                            absl::string_view id) override {
+  absl::StatusOr<std::optional<Doc>> GetDoc(absl::string_view kind, absl::string_view id) override {
     if (kinds_.contains(kind)) {
       auto where = owner_.find(DocKey(kind, id));
       if (where != owner_.end()) {

@@ -24,9 +24,7 @@ class EventSignal {
   void Wait(absl::Time deadline) {
     absl::MutexLock l(&mu_);
     const int64_t start = generation_;
-    auto changed = [this, start]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return generation_ != start;
-    };
+    auto changed = [this, start]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return generation_ != start; };
     mu_.AwaitWithDeadline(absl::Condition(&changed), deadline);
   }
 

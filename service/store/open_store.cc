@@ -18,9 +18,9 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view uri) {
     return OpenPostgresStore(uri);
   }
 #endif
-  return domain::InvalidInput("UNKNOWN_STORE_SCHEME", "store",
-                              absl::StrCat("\"", uri,
-                                           "\": expected sqlite:<path> or postgresql://..."));
+  return domain::InvalidInput(
+      "UNKNOWN_STORE_SCHEME", "store",
+      absl::StrCat("\"", uri, "\": expected sqlite:<path> or postgresql://..."));
 }
 
 }  // namespace collections::store

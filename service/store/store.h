@@ -46,8 +46,8 @@ struct SettlementRow {
   std::string invoice_id;
   std::string source_kind;  // "payment", "credit_note", "write_off"
   std::string source_id;
-  int64_t day = 0;          // day number (dates.h DayNumber)
-  int64_t amount = 0;       // minor units, > 0
+  int64_t day = 0;     // day number (dates.h DayNumber)
+  int64_t amount = 0;  // minor units, > 0
 };
 
 struct InvoiceRow {
@@ -65,11 +65,11 @@ struct InvoiceRow {
 };
 
 struct InvoiceFilter {
-  std::string customer;          // empty = all
-  std::vector<int> statuses;     // empty = all
-  std::string currency;          // empty = all
+  std::string customer;                      // empty = all
+  std::vector<int> statuses;                 // empty = all
+  std::string currency;                      // empty = all
   std::optional<int64_t> overdue_as_of_day;  // amount_due > 0 and due_day < day
-  std::string after_id;          // keyset pagination: ids > after_id
+  std::string after_id;                      // keyset pagination: ids > after_id
   int limit = 100;
 };
 
@@ -100,24 +100,24 @@ struct EventFilter {
 inline constexpr int64_t kNoDueDay = INT64_MAX;
 struct CaseRow {
   std::string customer;
-  int state = 0;             // collections_sidecar.v1.Case.State value
-  int stage = 0;             // collections_sidecar.v1.CollectionStage value
+  int state = 0;  // collections_sidecar.v1.Case.State value
+  int stage = 0;  // collections_sidecar.v1.CollectionStage value
   bool paused = false;
   std::string owner;
   int64_t priority = 0;
-  std::string currency;      // main currency of the overdue amount
-  int64_t overdue = 0;       // minor units of `currency`
+  std::string currency;  // main currency of the overdue amount
+  int64_t overdue = 0;   // minor units of `currency`
   int64_t due_day = kNoDueDay;
-  std::string body;          // serialized collections_sidecar.v1.Case
+  std::string body;  // serialized collections_sidecar.v1.Case
 };
 
 // Cases by priority (descending), ties by customer (ascending): keyset
 // pagination continues after (after_priority, after_customer).
 struct CaseFilter {
-  std::vector<int> states;   // empty = all
-  int stage = 0;             // 0 = all
+  std::vector<int> states;  // empty = all
+  int stage = 0;            // 0 = all
   std::optional<bool> paused;
-  std::string owner;         // empty = all
+  std::string owner;                   // empty = all
   std::optional<int64_t> min_overdue;  // inclusive
   std::optional<int64_t> max_overdue;  // inclusive
   bool overdue_only = false;
@@ -154,14 +154,14 @@ struct AgingQuery {
   int64_t as_of_day = 0;
   std::vector<int> bucket_bounds;  // upper bounds, ascending (see domain::MakeBuckets)
   bool by_customer = true;
-  std::string currency;            // filter, empty = all
+  std::string currency;                // filter, empty = all
   std::vector<std::string> customers;  // filter, empty = all
   AgingMeasure measure = AgingMeasure::kAmountDue;
 };
 struct AgingCell {
   std::string customer;  // empty when grouped by currency only
   std::string currency;
-  int bucket = 0;        // index into MakeBuckets(bucket_bounds)
+  int bucket = 0;  // index into MakeBuckets(bucket_bounds)
   int64_t amount = 0;
   int64_t count = 0;
 };
@@ -174,7 +174,8 @@ class Transaction {
   virtual ~Transaction() = default;
 
   // Documents.
-  virtual absl::StatusOr<std::optional<Doc>> GetDoc(absl::string_view kind, absl::string_view id) = 0;
+  virtual absl::StatusOr<std::optional<Doc>> GetDoc(absl::string_view kind,
+                                                    absl::string_view id) = 0;
   virtual absl::StatusOr<std::optional<Doc>> FindDocByRef(absl::string_view kind,
                                                           absl::string_view ref) = 0;
   virtual absl::StatusOr<std::optional<Doc>> FindDocByNumber(absl::string_view kind,

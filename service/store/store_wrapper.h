@@ -60,8 +60,8 @@ class TransactionWrapper : public Transaction {
   absl::StatusOr<std::optional<InvoiceRow>> FindInvoiceByRef(absl::string_view ref) override {
     return target_.FindInvoiceByRef(ref);
   }
-  absl::StatusOr<std::optional<InvoiceRow>> FindInvoiceByNumber(
-      absl::string_view customer, absl::string_view number) override {
+  absl::StatusOr<std::optional<InvoiceRow>> FindInvoiceByNumber(absl::string_view customer,
+                                                                absl::string_view number) override {
     return target_.FindInvoiceByNumber(customer, number);
   }
   absl::Status PutInvoice(const InvoiceRow& row) override { return target_.PutInvoice(row); }
@@ -158,9 +158,7 @@ class StoreWrapper : public Store {
                                                const AgingQuery& query) override {
     return target_->Aging(tenant, query);
   }
-  absl::StatusOr<std::vector<std::string>> ListTenants() override {
-    return target_->ListTenants();
-  }
+  absl::StatusOr<std::vector<std::string>> ListTenants() override { return target_->ListTenants(); }
   absl::string_view Backend() const override { return target_->Backend(); }
 
  private:

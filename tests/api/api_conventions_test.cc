@@ -12,8 +12,8 @@
 #include "absl/strings/escaping.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "service/grpc_status/status_convert.h"
 #include "service/base/errors.h"
+#include "service/grpc_status/status_convert.h"
 #include "tests/api/test_server.h"
 
 namespace collections::testing {
@@ -72,8 +72,9 @@ class ApiConventions : public ::testing::Test {
     std::vector<std::string> names;
     for (const char* id : {"C-1", "C-2", "C-3"}) {
       names.push_back(SeedCustomer(srv_, MakeCustomer(id, std::string("Customer ") + id)));
-      SeedInvoice(srv_, names.back(),
-                  MakeInvoice(std::string("INV-") + id, D(2026, 9, 1), D(2026, 10, 1), "EUR", 1000));
+      SeedInvoice(
+          srv_, names.back(),
+          MakeInvoice(std::string("INV-") + id, D(2026, 9, 1), D(2026, 10, 1), "EUR", 1000));
     }
     return names;
   }
@@ -118,7 +119,8 @@ TEST_F(ApiConventions, NotFoundNamesTheResourceAndKeepsItsReason) {
 }
 
 TEST(StatusConvert, ErrorWithoutReasonGetsTheCodeNameOnTheWireOnly) {
-  const grpc::Status st = grpc_status::ToGrpcStatus(absl::NotFoundError("gone"), "tenants/a/customers/b");
+  const grpc::Status st =
+      grpc_status::ToGrpcStatus(absl::NotFoundError("gone"), "tenants/a/customers/b");
   google::rpc::Status s;
   ASSERT_TRUE(s.ParseFromString(st.error_details()));
   google::rpc::ErrorInfo info;
@@ -130,10 +132,10 @@ TEST(StatusConvert, ErrorWithoutReasonGetsTheCodeNameOnTheWireOnly) {
 }
 
 TEST(StatusConvert, RefusalsNameTheTenantOnly) {
-  const grpc::Status a = grpc_status::ToGrpcStatus(absl::PermissionDeniedError("no"),
-                                           "tenants/beta/customers/exists");
+  const grpc::Status a =
+      grpc_status::ToGrpcStatus(absl::PermissionDeniedError("no"), "tenants/beta/customers/exists");
   const grpc::Status b = grpc_status::ToGrpcStatus(absl::PermissionDeniedError("no"),
-                                           "tenants/beta/customers/missing");
+                                                   "tenants/beta/customers/missing");
   EXPECT_EQ(a.error_details(), b.error_details());
   EXPECT_EQ(domain::MetadataOf(grpc_status::FromGrpcStatus(a)),
             (std::map<std::string, std::string>{{"tenant", "beta"}}));

@@ -39,9 +39,10 @@ class RawEvents {
   std::map<int64_t, std::string> Bodies() {
     std::map<int64_t, std::string> out;
     sqlite3_stmt* s = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db_, "SELECT seq, body FROM events WHERE tenant='acme' ORDER BY seq",
-                                 -1, &s, nullptr),
-              SQLITE_OK);
+    EXPECT_EQ(
+        sqlite3_prepare_v2(db_, "SELECT seq, body FROM events WHERE tenant='acme' ORDER BY seq", -1,
+                           &s, nullptr),
+        SQLITE_OK);
     while (sqlite3_step(s) == SQLITE_ROW) {
       out[sqlite3_column_int64(s, 0)] =
           std::string(static_cast<const char*>(sqlite3_column_blob(s, 1)),
@@ -102,7 +103,8 @@ std::vector<v1::Event> Watch(TestServer& srv, int64_t after_sequence, int n) {
 // message, here unpacked from what is stored now.
 std::string WritePathJson(const google::protobuf::Any& packed) {
   std::string type = packed.type_url().substr(packed.type_url().rfind('/') + 1);
-  const auto* desc = google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(type);
+  const auto* desc =
+      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(type);
   EXPECT_NE(desc, nullptr) << type;
   if (desc == nullptr) return "";
   std::unique_ptr<google::protobuf::Message> m(
@@ -198,7 +200,8 @@ TEST(AuditFormat, RowsWrittenAsJsonReadBackUnchanged) {
   // spacing that today's renderer would not produce: it must come back as
   // stored, not re-rendered).
   v1::Event old;
-  *old.mutable_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(1795000000123456789);
+  *old.mutable_time() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(1795000000123456789);
   old.set_actor("token:ops sync:nightly-41");
   old.set_type("customer.updated");
   old.set_resource(customer);
@@ -217,7 +220,8 @@ TEST(AuditFormat, RowsWrittenAsJsonReadBackUnchanged) {
   want.set_sequence(got.sequence());
   want.set_name("tenants/acme/events/" + std::to_string(got.sequence()));
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(got, want))
-      << got.DebugString() << "\nwant\n" << want.DebugString();
+      << got.DebugString() << "\nwant\n"
+      << want.DebugString();
   EXPECT_EQ(listed.back().type(), "customer.created");
   EXPECT_NE(listed.back().after_json().find("\"display_name\":\"Two\""), std::string::npos);
 

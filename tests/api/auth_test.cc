@@ -7,10 +7,10 @@
 #include <chrono>
 
 #include "collections_sidecar/v1/auth.pb.h"
-#include "service/grpc_status/status_convert.h"
 #include "service/auth/api_tokens.h"
 #include "service/auth/scopes.h"
 #include "service/base/errors.h"
+#include "service/grpc_status/status_convert.h"
 #include "tests/api/prod_support.h"
 
 namespace collections::testing {
@@ -67,8 +67,8 @@ class AuthTest : public ::testing::Test {
     req.set_parent("tenants/" + tenant);
     req.set_page_size(1000);
     v1::ListEventsResponse out;
-    grpc::Status st = audit_->ListEvents(
-        Ctx(tenant == "acme" ? acme_admin_ : beta_write_).get(), req, &out);
+    grpc::Status st =
+        audit_->ListEvents(Ctx(tenant == "acme" ? acme_admin_ : beta_write_).get(), req, &out);
     EXPECT_TRUE(st.ok()) << st.error_message();
     return {out.events().begin(), out.events().end()};
   }
@@ -106,8 +106,7 @@ TEST_F(AuthTest, WrongOrMalformedTokenIsUnauthenticated) {
   v1::GetCustomerRequest req;
   req.set_name(acme_customer_);
   v1::Customer out;
-  EXPECT_EQ(ledger_->GetCustomer(&ctx, req, &out).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(ledger_->GetCustomer(&ctx, req, &out).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   // The scheme is case-insensitive (RFC 6750).
   grpc::ClientContext lower;
   lower.AddMetadata("authorization", "bearer " + acme_read_);

@@ -67,8 +67,8 @@ class DeferredCases : public ::testing::Test {
     std::vector<v1::SyncRecord> recs;
     for (int i = 0; i < kCustomers; i += 2) {
       v1::SyncRecord p;
-      *p.mutable_payment() = MakePayment(absl::StrFormat("PAY-%03d", i), "EUR",
-                                         (1000 + i) * 100, D(2026, 11, 19));
+      *p.mutable_payment() =
+          MakePayment(absl::StrFormat("PAY-%03d", i), "EUR", (1000 + i) * 100, D(2026, 11, 19));
       // A bank payment names the ERP's customer as "source_system/id".
       p.set_customer_ref(absl::StrFormat("erp/C%03d", i));
       recs.push_back(p);

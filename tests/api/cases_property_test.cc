@@ -132,11 +132,10 @@ class CasesProperty : public ::testing::TestWithParam<const char*> {
       v1::UpsertInvoiceRequest req;
       req.set_parent(a.name);
       const int terms = static_cast<int>(rng_() % 31) - 5;  // some due already
-      *req.mutable_invoice() =
-          MakeInvoice(absl::StrCat(a.name.substr(a.name.rfind('/') + 1), "-", a.next++),
-                      DateIn(-static_cast<int>(rng_() % 40)), DateIn(terms),
-                      rng_() % 10 == 0 ? "USD" : "EUR",
-                      static_cast<int64_t>(1000 + rng_() % 900000));
+      *req.mutable_invoice() = MakeInvoice(
+          absl::StrCat(a.name.substr(a.name.rfind('/') + 1), "-", a.next++),
+          DateIn(-static_cast<int>(rng_() % 40)), DateIn(terms), rng_() % 10 == 0 ? "USD" : "EUR",
+          static_cast<int64_t>(1000 + rng_() % 900000));
       v1::Invoice out;
       if (Call(*ledger_, &v1::LedgerService::Stub::UpsertInvoice, req, &out).ok()) {
         a.invoices.push_back(out.name());
@@ -151,8 +150,8 @@ class CasesProperty : public ::testing::TestWithParam<const char*> {
       const int64_t amount = rng_() % 2 == 0 ? due : std::max<int64_t>(1, due / 3);
       v1::RecordPaymentRequest req;
       req.set_parent(a.name);
-      *req.mutable_payment() = MakePayment(absl::StrCat("p", ++payments_),
-                                           cur.currency_code(), amount, TodayDate());
+      *req.mutable_payment() =
+          MakePayment(absl::StrCat("p", ++payments_), cur.currency_code(), amount, TodayDate());
       auto* al = req.mutable_payment()->add_allocations();
       al->set_invoice(inv);
       *al->mutable_amount() = M(cur.currency_code(), amount);
@@ -185,8 +184,8 @@ class CasesProperty : public ::testing::TestWithParam<const char*> {
       v1::RecordContactRequest req;
       req.set_parent(a.name);
       auto* c = req.mutable_contact();
-      *c->mutable_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-          absl::ToUnixNanos(clock_.Now()));
+      *c->mutable_time() =
+          google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
       const bool inbound = rng_() % 3 == 0;
       c->set_direction(inbound ? v1::ContactRecord::INBOUND : v1::ContactRecord::OUTBOUND);
       c->set_channel(rng_() % 2 == 0 ? v1::CHANNEL_PHONE : v1::CHANNEL_EMAIL);
@@ -246,8 +245,7 @@ class CasesProperty : public ::testing::TestWithParam<const char*> {
       req.set_parent(a.name);
       req.add_invoices(inv);
       req.set_currency_code(cur.currency_code());
-      *req.mutable_amount() =
-          M(cur.currency_code(), cur.amount_due().minor_units() * 9 / 10);
+      *req.mutable_amount() = M(cur.currency_code(), cur.amount_due().minor_units() * 9 / 10);
       *req.mutable_pay_by() = DateIn(3 + static_cast<int>(rng_() % 10));
       v1::Settlement s;
       if (!Call(*arr_, &v1::ArrangementService::Stub::ProposeSettlement, req, &s).ok()) return;

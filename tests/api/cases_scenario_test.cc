@@ -44,9 +44,7 @@ class CaseScenario : public ::testing::Test {
     return absl::FromCivil(absl::CivilSecond(d.year(), d.month(), d.day(), hour, 0, 0),
                            absl::UTCTimeZone());
   }
-  static v1::Date Dt(absl::CivilDay d) {
-    return D(static_cast<int>(d.year()), d.month(), d.day());
-  }
+  static v1::Date Dt(absl::CivilDay d) { return D(static_cast<int>(d.year()), d.month(), d.day()); }
   absl::CivilDay Today() const { return today_; }
   void SetToday(absl::CivilDay d) {
     today_ = d;
@@ -134,8 +132,7 @@ class CaseScenario : public ::testing::Test {
       done.set_status(a.recommendation().channel() == v1::CHANNEL_UNSPECIFIED
                           ? v1::OutboxAction::DONE
                           : v1::OutboxAction::SENT);
-      *done.mutable_time() = TimeUtil::NanosecondsToTimestamp(
-          absl::ToUnixNanos(At(today_, 12)));
+      *done.mutable_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(At(today_, 12)));
       grpc::ClientContext dctx;
       v1::OutboxAction res;
       const grpc::Status dst = recovery_->CompleteAction(&dctx, done, &res);
@@ -170,8 +167,8 @@ class CaseScenario : public ::testing::Test {
 // with a letter that says so.
 TEST_F(CaseScenario, PlanGovernsTheLadderAndDefaultsOnTheDailyRun) {
   const std::string c = Customer("plan");
-  const std::string inv = Invoice(c, "P-1", absl::CivilDay(2026, 5, 1),
-                                  absl::CivilDay(2026, 5, 31), 300000);
+  const std::string inv =
+      Invoice(c, "P-1", absl::CivilDay(2026, 5, 1), absl::CivilDay(2026, 5, 31), 300000);
   SetToday(absl::CivilDay(2026, 6, 1));
   std::vector<Taken> first = Days(absl::CivilDay(2026, 6, 3), c);
   ASSERT_EQ(first.size(), 1u);
@@ -247,8 +244,8 @@ TEST_F(CaseScenario, PlanGovernsTheLadderAndDefaultsOnTheDailyRun) {
   bool paused_seen = false, resumed_seen = false;
   for (const auto& h : resumed.history()) {
     paused_seen = paused_seen || h.to_state() == v1::Case::PAUSED;
-    resumed_seen = resumed_seen || (h.from_state() == v1::Case::PAUSED &&
-                                    h.to_state() == v1::Case::ACTIVE);
+    resumed_seen =
+        resumed_seen || (h.from_state() == v1::Case::PAUSED && h.to_state() == v1::Case::ACTIVE);
   }
   EXPECT_TRUE(paused_seen);
   EXPECT_TRUE(resumed_seen);
@@ -266,10 +263,10 @@ TEST_F(CaseScenario, PlanGovernsTheLadderAndDefaultsOnTheDailyRun) {
 TEST_F(CaseScenario, SettlementPausesUntilPayByAndClosesOrResumes) {
   const std::string paid = Customer("settled");
   const std::string lapsed = Customer("lapsed");
-  const std::string inv_paid = Invoice(paid, "S-1", absl::CivilDay(2026, 4, 1),
-                                       absl::CivilDay(2026, 5, 1), 500000);
-  const std::string inv_lapsed = Invoice(lapsed, "S-2", absl::CivilDay(2026, 4, 1),
-                                         absl::CivilDay(2026, 5, 1), 500000);
+  const std::string inv_paid =
+      Invoice(paid, "S-1", absl::CivilDay(2026, 4, 1), absl::CivilDay(2026, 5, 1), 500000);
+  const std::string inv_lapsed =
+      Invoice(lapsed, "S-2", absl::CivilDay(2026, 4, 1), absl::CivilDay(2026, 5, 1), 500000);
   SetToday(absl::CivilDay(2026, 6, 1));
   Days(absl::CivilDay(2026, 6, 1));
   std::map<std::string, v1::Settlement> s;
@@ -320,10 +317,10 @@ TEST_F(CaseScenario, SettlementPausesUntilPayByAndClosesOrResumes) {
 TEST_F(CaseScenario, PromisesAreDecidedAndStoredByTheDailyRun) {
   const std::string keeper = Customer("keeper");
   const std::string breaker = Customer("breaker");
-  const std::string inv_k = Invoice(keeper, "K-1", absl::CivilDay(2026, 5, 1),
-                                    absl::CivilDay(2026, 5, 25), 120000);
-  const std::string inv_b = Invoice(breaker, "B-1", absl::CivilDay(2026, 5, 1),
-                                    absl::CivilDay(2026, 5, 25), 120000);
+  const std::string inv_k =
+      Invoice(keeper, "K-1", absl::CivilDay(2026, 5, 1), absl::CivilDay(2026, 5, 25), 120000);
+  const std::string inv_b =
+      Invoice(breaker, "B-1", absl::CivilDay(2026, 5, 1), absl::CivilDay(2026, 5, 25), 120000);
   SetToday(absl::CivilDay(2026, 6, 1));
   Days(absl::CivilDay(2026, 6, 2));
   std::map<std::string, v1::PromiseToPay> promise;
@@ -354,7 +351,8 @@ TEST_F(CaseScenario, PromisesAreDecidedAndStoredByTheDailyRun) {
     grpc::ClientContext ctx;
     v1::ListPromisesResponse out;
     EXPECT_TRUE(arr_->ListPromises(&ctx, req, &out).ok());
-    return out.promises_size() == 1 ? out.promises(0).status() : v1::PromiseToPay::STATUS_UNSPECIFIED;
+    return out.promises_size() == 1 ? out.promises(0).status()
+                                    : v1::PromiseToPay::STATUS_UNSPECIFIED;
   };
   EXPECT_EQ(status_of(keeper), v1::PromiseToPay::KEPT);
   EXPECT_EQ(status_of(breaker), v1::PromiseToPay::BROKEN);
@@ -371,10 +369,10 @@ TEST_F(CaseScenario, PromisesAreDecidedAndStoredByTheDailyRun) {
 // moves on; resolution resumes it.
 TEST_F(CaseScenario, DisputePausesOnlyTheDisputedInvoice) {
   const std::string c = Customer("disputer");
-  const std::string a = Invoice(c, "D-1", absl::CivilDay(2026, 5, 1), absl::CivilDay(2026, 5, 20),
-                                80000);
-  const std::string b = Invoice(c, "D-2", absl::CivilDay(2026, 5, 1), absl::CivilDay(2026, 5, 20),
-                                50000);
+  const std::string a =
+      Invoice(c, "D-1", absl::CivilDay(2026, 5, 1), absl::CivilDay(2026, 5, 20), 80000);
+  const std::string b =
+      Invoice(c, "D-2", absl::CivilDay(2026, 5, 1), absl::CivilDay(2026, 5, 20), 50000);
   SetToday(absl::CivilDay(2026, 5, 30));
   v1::OpenDisputeRequest req;
   req.set_parent(c);

@@ -21,10 +21,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "collections_sidecar/v1/ledger.grpc.pb.h"
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "service/http/api_services.h"
 #include "service/http/openapi.h"
 #include "service/http/request_json.h"
@@ -144,7 +144,8 @@ HttpAnswer Send(int port, const std::string& method, const std::string& target,
   httplib::Response res;
   httplib::Error error = httplib::Error::Success;
   client.send(req, res, error);
-  if (out.status == 0) ADD_FAILURE() << method << " " << target << ": " << httplib::to_string(error);
+  if (out.status == 0)
+    ADD_FAILURE() << method << " " << target << ": " << httplib::to_string(error);
   return out;
 }
 
@@ -277,7 +278,9 @@ TEST_F(HttpJsonTest, EveryMethodAnswersAsGrpcDoes) {
         absl::StrCat("/", r.method->service()->full_name(), "/", r.method->name());
     for (const std::string& token : {acme_, beta_, std::string()}) {
       SCOPED_TRACE(absl::StrCat(r.http_method, " ", url, " token=",
-                                token == acme_ ? "acme" : token == beta_ ? "beta" : "none"));
+                                token == acme_   ? "acme"
+                                : token == beta_ ? "beta"
+                                                 : "none"));
       OneCall call(stub, grpc_method, request->SerializeAsString(), token);
       const GrpcAnswer g = call.Await();
       const HttpAnswer h = Send(port_, r.http_method, url, body, token);
@@ -290,12 +293,10 @@ TEST_F(HttpJsonTest, EveryMethodAnswersAsGrpcDoes) {
           EXPECT_EQ(h.content_type, "application/json");
         }
         // The body (a stream's first line) is the response message's JSON.
-        std::unique_ptr<pb::Message> response(pb::MessageFactory::generated_factory()
-                                                  ->GetPrototype(r.method->output_type())
-                                                  ->New());
-        EXPECT_TRUE(pb::util::JsonStringToMessage(h.body.substr(0, h.body.find('\n')),
-                                                  response.get())
-                        .ok())
+        std::unique_ptr<pb::Message> response(
+            pb::MessageFactory::generated_factory()->GetPrototype(r.method->output_type())->New());
+        EXPECT_TRUE(
+            pb::util::JsonStringToMessage(h.body.substr(0, h.body.find('\n')), response.get()).ok())
             << h.body;
         continue;
       }
@@ -368,8 +369,8 @@ TEST_F(HttpJsonTest, StreamsAreNewlineDelimitedJson) {
   ASSERT_EQ(run.status, 200) << run.body;
 
   httplib::Client client("127.0.0.1", port_);
-  auto res = client.Get("/v1/tenants/acme/outboxActions:stream",
-                        {{"Authorization", "Bearer " + acme_}});
+  auto res =
+      client.Get("/v1/tenants/acme/outboxActions:stream", {{"Authorization", "Bearer " + acme_}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/x-ndjson");

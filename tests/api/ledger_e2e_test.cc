@@ -30,8 +30,8 @@ class LedgerE2E : public ::testing::Test {
     EXPECT_TRUE(st.ok()) << st.error_message();
     return out;
   }
-  grpc::Status UpsertInvoice(const std::string& customer, const v1::Invoice& inv,
-                             v1::Invoice* out, const std::string& request_id = "") {
+  grpc::Status UpsertInvoice(const std::string& customer, const v1::Invoice& inv, v1::Invoice* out,
+                             const std::string& request_id = "") {
     grpc::ClientContext ctx;
     v1::UpsertInvoiceRequest req;
     req.set_parent(customer);
@@ -93,8 +93,12 @@ TEST_F(LedgerE2E, InvoiceLifecycleAndDefaultAllocation) {
   v1::Customer c = Upsert(MakeCustomer("C-1", "Ortiz Bakery"));
   EXPECT_EQ(c.name(), "tenants/acme/customers/C-1");
   v1::Invoice a, b;
-  ASSERT_TRUE(UpsertInvoice(c.name(), MakeInvoice("INV-1", D(2026, 8, 1), D(2026, 8, 31), "EUR", 100000), &a).ok());
-  ASSERT_TRUE(UpsertInvoice(c.name(), MakeInvoice("INV-2", D(2026, 9, 1), D(2026, 10, 1), "EUR", 50000), &b).ok());
+  ASSERT_TRUE(UpsertInvoice(c.name(),
+                            MakeInvoice("INV-1", D(2026, 8, 1), D(2026, 8, 31), "EUR", 100000), &a)
+                  .ok());
+  ASSERT_TRUE(
+      UpsertInvoice(c.name(), MakeInvoice("INV-2", D(2026, 9, 1), D(2026, 10, 1), "EUR", 50000), &b)
+          .ok());
   EXPECT_EQ(a.status(), v1::Invoice::OPEN);
   EXPECT_EQ(a.amount_due().minor_units(), 100000);
 
@@ -139,7 +143,8 @@ TEST_F(LedgerE2E, InvoiceLifecycleAndDefaultAllocation) {
 TEST_F(LedgerE2E, AgingReportReconcilesPerCurrencyAndPages) {
   int64_t eur_total = 0, usd_total = 0;
   for (int i = 0; i < 5; ++i) {
-    v1::Customer c = Upsert(MakeCustomer("C-" + std::to_string(i), "Customer " + std::to_string(i)));
+    v1::Customer c =
+        Upsert(MakeCustomer("C-" + std::to_string(i), "Customer " + std::to_string(i)));
     for (int j = 0; j < 3; ++j) {
       const std::string ccy = (i + j) % 2 ? "USD" : "EUR";
       const int64_t amount = 1000 * (i + 1) + j;
@@ -147,7 +152,8 @@ TEST_F(LedgerE2E, AgingReportReconcilesPerCurrencyAndPages) {
       ASSERT_TRUE(UpsertInvoice(c.name(),
                                 MakeInvoice("I-" + std::to_string(i) + "-" + std::to_string(j),
                                             D(2026, 6, 1), D(2026, 6 + j * 2, 10), ccy, amount),
-                                &inv).ok());
+                                &inv)
+                      .ok());
       (ccy == "EUR" ? eur_total : usd_total) += amount;
     }
   }
@@ -204,7 +210,9 @@ struct BadCase {
 TEST_F(LedgerE2E, EveryBadInputIsRefusedAndWritesNothing) {
   v1::Customer c = Upsert(MakeCustomer("C-1", "Ortiz Bakery"));
   v1::Invoice eur;
-  ASSERT_TRUE(UpsertInvoice(c.name(), MakeInvoice("INV-1", D(2026, 8, 1), D(2026, 8, 31), "EUR", 10000), &eur).ok());
+  ASSERT_TRUE(UpsertInvoice(c.name(),
+                            MakeInvoice("INV-1", D(2026, 8, 1), D(2026, 8, 31), "EUR", 10000), &eur)
+                  .ok());
   const int events = srv_.EventCount();
   const std::string dump = LedgerDump();
 
@@ -223,18 +231,23 @@ TEST_F(LedgerE2E, EveryBadInputIsRefusedAndWritesNothing) {
     a->set_invoice(eur.name());
     *a->mutable_amount() = M("USD", 5000);
     v1::Payment out;
-    check({"currency", grpc::StatusCode::INVALID_ARGUMENT, "PAYMENT_CURRENCY_MISMATCH", "allocations[0]"},
+    check({"currency", grpc::StatusCode::INVALID_ARGUMENT, "PAYMENT_CURRENCY_MISMATCH",
+           "allocations[0]"},
           Pay(c.name(), p, &out));
   }
   {  // A due date before the issue date.
     v1::Invoice out;
-    check({"due<issue", grpc::StatusCode::INVALID_ARGUMENT, "INVOICE_DUE_BEFORE_ISSUE", "invoice.due_date"},
-          UpsertInvoice(c.name(), MakeInvoice("INV-X", D(2026, 8, 10), D(2026, 8, 1), "EUR", 100), &out));
+    check({"due<issue", grpc::StatusCode::INVALID_ARGUMENT, "INVOICE_DUE_BEFORE_ISSUE",
+           "invoice.due_date"},
+          UpsertInvoice(c.name(), MakeInvoice("INV-X", D(2026, 8, 10), D(2026, 8, 1), "EUR", 100),
+                        &out));
   }
   {  // A negative invoice total.
     v1::Invoice out;
-    check({"negative", grpc::StatusCode::INVALID_ARGUMENT, "INVOICE_NEGATIVE_TOTAL", "invoice.total"},
-          UpsertInvoice(c.name(), MakeInvoice("INV-N", D(2026, 8, 1), D(2026, 8, 31), "EUR", -100), &out));
+    check(
+        {"negative", grpc::StatusCode::INVALID_ARGUMENT, "INVOICE_NEGATIVE_TOTAL", "invoice.total"},
+        UpsertInvoice(c.name(), MakeInvoice("INV-N", D(2026, 8, 1), D(2026, 8, 31), "EUR", -100),
+                      &out));
   }
   {  // A payment over-allocated: allocations above the payment amount.
     v1::Payment p = MakePayment("TX-O", "EUR", 1000, D(2026, 9, 1));
@@ -242,7 +255,8 @@ TEST_F(LedgerE2E, EveryBadInputIsRefusedAndWritesNothing) {
     a->set_invoice(eur.name());
     *a->mutable_amount() = M("EUR", 2000);
     v1::Payment out;
-    check({"over-allocated payment", grpc::StatusCode::INVALID_ARGUMENT, "PAYMENT_OVER_ALLOCATED", "allocations[0]"},
+    check({"over-allocated payment", grpc::StatusCode::INVALID_ARGUMENT, "PAYMENT_OVER_ALLOCATED",
+           "allocations[0]"},
           Pay(c.name(), p, &out));
   }
   {  // An allocation above the invoice's amount due.
@@ -251,7 +265,8 @@ TEST_F(LedgerE2E, EveryBadInputIsRefusedAndWritesNothing) {
     a->set_invoice(eur.name());
     *a->mutable_amount() = M("EUR", 20000);
     v1::Payment out;
-    check({"over-allocated invoice", grpc::StatusCode::INVALID_ARGUMENT, "INVOICE_OVER_ALLOCATED", "allocations[0]"},
+    check({"over-allocated invoice", grpc::StatusCode::INVALID_ARGUMENT, "INVOICE_OVER_ALLOCATED",
+           "allocations[0]"},
           Pay(c.name(), p, &out));
   }
   {  // An unknown customer.
@@ -273,10 +288,13 @@ TEST_F(LedgerE2E, EveryBadInputIsRefusedAndWritesNothing) {
   }
   {  // An unknown currency and an impossible date.
     v1::Invoice out;
-    check({"currency code", grpc::StatusCode::INVALID_ARGUMENT, "UNKNOWN_CURRENCY", "currency_code"},
-          UpsertInvoice(c.name(), MakeInvoice("INV-C", D(2026, 8, 1), D(2026, 8, 31), "EUX", 100), &out));
+    check(
+        {"currency code", grpc::StatusCode::INVALID_ARGUMENT, "UNKNOWN_CURRENCY", "currency_code"},
+        UpsertInvoice(c.name(), MakeInvoice("INV-C", D(2026, 8, 1), D(2026, 8, 31), "EUX", 100),
+                      &out));
     check({"date", grpc::StatusCode::INVALID_ARGUMENT, "INVALID_DATE", "invoice.issue_date"},
-          UpsertInvoice(c.name(), MakeInvoice("INV-D", D(2026, 2, 30), D(2026, 8, 31), "EUR", 100), &out));
+          UpsertInvoice(c.name(), MakeInvoice("INV-D", D(2026, 2, 30), D(2026, 8, 31), "EUR", 100),
+                        &out));
   }
   {  // Voiding an invoice that has money on it is a state conflict.
     v1::Payment p;
@@ -296,7 +314,9 @@ TEST_F(LedgerE2E, EveryBadInputIsRefusedAndWritesNothing) {
 TEST_F(LedgerE2E, RequestIdReplayReturnsFirstAnswerAndReuseIsRefused) {
   v1::Customer c = Upsert(MakeCustomer("C-1", "Ortiz Bakery"));
   v1::Invoice inv;
-  ASSERT_TRUE(UpsertInvoice(c.name(), MakeInvoice("INV-1", D(2026, 8, 1), D(2026, 8, 31), "EUR", 10000), &inv).ok());
+  ASSERT_TRUE(UpsertInvoice(c.name(),
+                            MakeInvoice("INV-1", D(2026, 8, 1), D(2026, 8, 31), "EUR", 10000), &inv)
+                  .ok());
   v1::Payment p = MakePayment("TX-1", "EUR", 2500, D(2026, 9, 1));
   p.clear_external_ref();  // keyed by request id
   v1::Payment first, second;
@@ -320,7 +340,9 @@ TEST_F(LedgerE2E, RequestIdReplayReturnsFirstAnswerAndReuseIsRefused) {
 TEST_F(LedgerE2E, CreditNoteAgainstInvoiceAndAccount) {
   v1::Customer c = Upsert(MakeCustomer("C-1", "Ortiz Bakery"));
   v1::Invoice inv;
-  ASSERT_TRUE(UpsertInvoice(c.name(), MakeInvoice("INV-1", D(2026, 8, 1), D(2026, 8, 31), "EUR", 10000), &inv).ok());
+  ASSERT_TRUE(UpsertInvoice(c.name(),
+                            MakeInvoice("INV-1", D(2026, 8, 1), D(2026, 8, 31), "EUR", 10000), &inv)
+                  .ok());
   v1::CreditNote cn;
   cn.mutable_external_ref()->set_source_system("erp");
   cn.mutable_external_ref()->set_id("CN-1");
@@ -400,7 +422,9 @@ TEST_F(LedgerE2E, CreditNoteForAnUnknownInvoiceWaitsForIt) {
   EXPECT_EQ(out.unapplied().minor_units(), 1000);
 
   v1::Invoice inv;
-  ASSERT_TRUE(UpsertInvoice(c.name(), MakeInvoice("INV-9", D(2026, 8, 1), D(2026, 8, 31), "EUR", 10000), &inv).ok());
+  ASSERT_TRUE(UpsertInvoice(c.name(),
+                            MakeInvoice("INV-9", D(2026, 8, 1), D(2026, 8, 31), "EUR", 10000), &inv)
+                  .ok());
   v1::Invoice after = Get(inv.name());
   EXPECT_EQ(after.amount_credited().minor_units(), 1000);
   EXPECT_EQ(after.amount_due().minor_units(), 9000);

@@ -19,13 +19,13 @@
 #include "absl/strings/str_format.h"
 #include "collections_sidecar/v1/letters.grpc.pb.h"
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
-#include "service/grpc_status/status_convert.h"
 #include "service/app/letters_app.h"
 #include "service/app/payment_link.h"
 #include "service/app/recovery_app.h"
 #include "service/auth/scopes.h"
 #include "service/base/errors.h"
 #include "service/domain/templates.h"
+#include "service/grpc_status/status_convert.h"
 #include "tests/api/test_server.h"
 
 namespace collections::testing {

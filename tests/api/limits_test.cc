@@ -14,10 +14,10 @@
 #include "absl/synchronization/notification.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "service/grpc_status/status_convert.h"
 #include "service/api/worker_pool.h"
 #include "service/auth/rate_limiter.h"
 #include "service/base/errors.h"
+#include "service/grpc_status/status_convert.h"
 #include "service/store/store_wrapper.h"
 #include "tests/api/prod_support.h"
 
@@ -224,15 +224,19 @@ TEST(WorkerPool, TakesQueuedWorkRoundRobinAcrossTenants) {
   ASSERT_TRUE(pool.Submit([&] { gate.WaitForNotification(); }, "a"));
   absl::SleepFor(absl::Milliseconds(50));  // the worker holds the gate
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(pool.Submit([&, i] {
-      absl::MutexLock l(&mu);
-      order.push_back(absl::StrCat("a", i));
-    }, "a"));
+    ASSERT_TRUE(pool.Submit(
+        [&, i] {
+          absl::MutexLock l(&mu);
+          order.push_back(absl::StrCat("a", i));
+        },
+        "a"));
   }
-  ASSERT_TRUE(pool.Submit([&] {
-    absl::MutexLock l(&mu);
-    order.push_back("b0");
-  }, "b"));
+  ASSERT_TRUE(pool.Submit(
+      [&] {
+        absl::MutexLock l(&mu);
+        order.push_back("b0");
+      },
+      "b"));
   api::WorkerPool::Refusal why = api::WorkerPool::Refusal::kNone;
   EXPECT_TRUE(pool.Submit([] {}, "a", &why));  // a's 4th queued call
   EXPECT_FALSE(pool.Submit([] {}, "a", &why));

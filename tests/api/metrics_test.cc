@@ -184,8 +184,7 @@ TEST(MetricsExposure, OffLoopbackWithoutATokenIsRefusedOrAggregateOnly) {
   HttpResult r = HttpGet(srv.production().http_port(), "/metrics");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.body.find("tenant="), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find("collections_sync_records_total{outcome=\"created\"} 7"),
-            std::string::npos)
+  EXPECT_NE(r.body.find("collections_sync_records_total{outcome=\"created\"} 7"), std::string::npos)
       << r.body;
 }
 

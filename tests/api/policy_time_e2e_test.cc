@@ -18,9 +18,9 @@
 
 #include "collections_sidecar/v1/arrangements.grpc.pb.h"
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
-#include "service/grpc_status/status_convert.h"
 #include "service/app/recovery_convert.h"
 #include "service/base/errors.h"
+#include "service/grpc_status/status_convert.h"
 #include "tests/api/test_server.h"
 
 namespace collections::testing {

@@ -17,10 +17,10 @@
 #include <sstream>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "absl/strings/str_cat.h"
 
 namespace collections::testing {
 
@@ -146,18 +146,21 @@ bool Run(const std::string& command, std::string* log) {
 }
 
 bool NewCa(const TempDir& dir, const std::string& name) {
-  return Run(absl::StrCat("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-                          "-nodes -days 2 -subj '/CN=", name, " test CA' -keyout ",
-                          dir.File(name + ".key"), " -out ", dir.File(name + ".pem")));
+  return Run(absl::StrCat(
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+      "-nodes -days 2 -subj '/CN=",
+      name, " test CA' -keyout ", dir.File(name + ".key"), " -out ", dir.File(name + ".pem")));
 }
 
 bool NewCert(const TempDir& dir, const std::string& name, const std::string& ca,
              const std::string& cn, const std::string& san) {
   dir.Write(name + ".ext", san.empty() ? "basicConstraints=CA:FALSE\n"
                                        : absl::StrCat("basicConstraints=CA:FALSE\n"
-                                                      "subjectAltName=", san, "\n"));
+                                                      "subjectAltName=",
+                                                      san, "\n"));
   return Run(absl::StrCat("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-                          "-subj '/CN=", cn, "' -keyout ", dir.File(name + ".key"), " -out ",
+                          "-subj '/CN=",
+                          cn, "' -keyout ", dir.File(name + ".key"), " -out ",
                           dir.File(name + ".csr"))) &&
          Run(absl::StrCat("openssl x509 -req -days 2 -in ", dir.File(name + ".csr"), " -CA ",
                           dir.File(ca + ".pem"), " -CAkey ", dir.File(ca + ".key"),

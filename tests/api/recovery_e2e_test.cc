@@ -6,8 +6,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <unistd.h>
+#include <chrono>
 
 #include <filesystem>
 #include <fstream>
@@ -19,9 +19,9 @@
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
-#include "service/grpc_status/status_convert.h"
 #include "service/app/recovery_app.h"
 #include "service/base/errors.h"
+#include "service/grpc_status/status_convert.h"
 #include "tests/api/test_server.h"
 
 namespace collections::testing {

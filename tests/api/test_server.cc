@@ -2,14 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <unistd.h>
+#include <chrono>
 
 #include <cstdlib>
 #include <filesystem>
 
-#include "service/grpc_status/status_convert.h"
 #include "service/base/errors.h"
+#include "service/grpc_status/status_convert.h"
 
 namespace collections::testing {
 
@@ -124,7 +124,8 @@ v1::Payment MakePayment(const std::string& ext_id, const std::string& ccy, int64
 }
 
 v1::SyncLedgerResponse SyncChunk(TestServer& srv, const std::string& parent,
-                                 const std::string& sync_id, const std::vector<v1::SyncRecord>& recs) {
+                                 const std::string& sync_id,
+                                 const std::vector<v1::SyncRecord>& recs) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   v1::SyncLedgerResponse resp;

@@ -70,7 +70,8 @@ v1::Payment MakePayment(const std::string& ext_id, const std::string& ccy, int64
 // Syncs `recs` as one SyncLedger chunk of run `sync_id` under `parent`
 // ("tenants/acme"), expecting the call itself to succeed.
 v1::SyncLedgerResponse SyncChunk(TestServer& srv, const std::string& parent,
-                                 const std::string& sync_id, const std::vector<v1::SyncRecord>& recs);
+                                 const std::string& sync_id,
+                                 const std::vector<v1::SyncRecord>& recs);
 // Creates (or updates) a customer of tenant "acme" through the ledger API
 // and returns its resource name; a failure fails the test.
 std::string SeedCustomer(TestServer& srv, const v1::Customer& customer);

@@ -57,7 +57,8 @@ class TlsTest : public ::testing::Test {
     ASSERT_TRUE(NewCert(d, "erp", "ca", "erp-connector", "DNS:erp-connector.acme.internal"));
     ASSERT_TRUE(NewCert(d, "cn-only", "ca", "worker.beta", ""));
     ASSERT_TRUE(NewCert(d, "stranger", "ca", "stranger", "DNS:stranger.example"));
-    ASSERT_TRUE(NewCert(d, "rogue", "other-ca", "erp-connector", "DNS:erp-connector.acme.internal"));
+    ASSERT_TRUE(
+        NewCert(d, "rogue", "other-ca", "erp-connector", "DNS:erp-connector.acme.internal"));
     d.Write("identities.txt",
             "# identity                      tenant  scope\n"
             "erp-connector.acme.internal     acme    write\n"
@@ -103,9 +104,8 @@ TEST_F(TlsTest, ClientsWithoutAMappedTrustedCertificateAreRefused) {
   EXPECT_EQ(UpsertCustomer(TlsChannel(srv.target(), Pem("ca.pem")), "acme").error_code(),
             grpc::StatusCode::UNAVAILABLE);
   // Same name, but signed by another CA: the handshake fails.
-  EXPECT_EQ(UpsertCustomer(TlsChannel(srv.target(), Pem("ca.pem"), Pem("rogue.pem"),
-                                      Pem("rogue.key")),
-                           "acme")
+  EXPECT_EQ(UpsertCustomer(
+                TlsChannel(srv.target(), Pem("ca.pem"), Pem("rogue.pem"), Pem("rogue.key")), "acme")
                 .error_code(),
             grpc::StatusCode::UNAVAILABLE);
   // Trusted but not in the identity map.

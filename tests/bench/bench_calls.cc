@@ -28,9 +28,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "absl/strings/str_split.h"
 #include "collections_sidecar/v1/cases.grpc.pb.h"
 #include "collections_sidecar/v1/ledger.grpc.pb.h"
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
@@ -48,7 +48,8 @@ namespace collections::bench {
 
 int AgingRpc() {
   auto stub = v1::LedgerService::NewStub(Channel(0));
-  for (const auto group : {v1::GetAgingReportRequest::CUSTOMER, v1::GetAgingReportRequest::CURRENCY}) {
+  for (const auto group :
+       {v1::GetAgingReportRequest::CUSTOMER, v1::GetAgingReportRequest::CURRENCY}) {
     for (int r = 0; r < absl::GetFlag(FLAGS_reps); ++r) {
       v1::GetAgingReportRequest req;
       req.set_parent(absl::StrCat("tenants/", kTenant));
@@ -129,13 +130,11 @@ int RunCollections() {
     // Reported, not fatal: a reply above the message limit is a finding.
     Emit(absl::StrFormat("%s,\"available\":true,\"s\":%.4f,\"error\":\"%s\",\"error_code\":%d%s%s",
                          head, secs, absl::StrReplaceAll(st.error_message(), {{"\"", "'"}}),
-                         st.error_code(), CpuField("server_cpu_ms", cpu0, cpu1, 1),
-                         LabelField()));
+                         st.error_code(), CpuField("server_cpu_ms", cpu0, cpu1, 1), LabelField()));
     return 0;
   }
-  Emit(absl::StrFormat("%s,\"available\":true,\"s\":%.4f,%s%s%s", head, secs,
-                       ReplyFields(resp), CpuField("server_cpu_ms", cpu0, cpu1, 1),
-                       LabelField()));
+  Emit(absl::StrFormat("%s,\"available\":true,\"s\":%.4f,%s%s%s", head, secs, ReplyFields(resp),
+                       CpuField("server_cpu_ms", cpu0, cpu1, 1), LabelField()));
   return 0;
 }
 
@@ -178,8 +177,8 @@ int Dump() {
   if (!st.ok()) Fail(absl::StrCat("dump ", method, ": ", st.error_message()));
   std::ofstream(absl::GetFlag(FLAGS_out), std::ios::binary) << bytes;
   Emit(absl::StrFormat(
-      "\"kind\":\"dump\",\"method\":\"%s\",\"available\":true,\"bytes\":%d,\"s\":%.4f",
-      method, bytes.size(), secs));
+      "\"kind\":\"dump\",\"method\":\"%s\",\"available\":true,\"bytes\":%d,\"s\":%.4f", method,
+      bytes.size(), secs));
   return 0;
 }
 
@@ -230,10 +229,9 @@ void Measure(const std::string& method, const OneCall& call, Rng& rng) {
       method, calls, errors, wall_s, wall_s * 1000.0 / calls, pct(0.5), pct(0.9),
       lat_ms.empty() ? 0 : total_bytes / static_cast<int64_t>(lat_ms.size()),
       CpuField("server_cpu_ms", cpu0, cpu1, calls),
-      first_error.empty()
-          ? ""
-          : absl::StrFormat(",\"first_error\":\"%s\"",
-                            absl::StrReplaceAll(first_error, {{"\"", "'"}})),
+      first_error.empty() ? ""
+                          : absl::StrFormat(",\"first_error\":\"%s\"",
+                                            absl::StrReplaceAll(first_error, {{"\"", "'"}})),
       LabelField()));
 }
 
@@ -317,8 +315,9 @@ std::vector<std::string> Walk(const std::string& method, const PageCall& page) {
       pages > 0 ? wall_s * 1000.0 / pages : 0.0, bytes,
       CpuField("server_cpu_ms_per_page", cpu0, cpu1, pages),
       cpu0 < 0 ? "" : absl::StrFormat(",\"server_cpu_s\":%.4f", cpu1 - cpu0),
-      error.empty() ? "" : absl::StrFormat(",\"error\":\"%s\"",
-                                           absl::StrReplaceAll(error, {{"\"", "'"}})),
+      error.empty()
+          ? ""
+          : absl::StrFormat(",\"error\":\"%s\"", absl::StrReplaceAll(error, {{"\"", "'"}})),
       LabelField()));
   if (!complete) tokens.pop_back();  // the page that failed or was not reached
   return tokens;
@@ -329,14 +328,15 @@ std::vector<std::string> Walk(const std::string& method, const PageCall& page) {
 void MeasureList(const std::string& method, const PageCall& page, Rng& rng) {
   const std::vector<std::string> tokens = Walk(absl::StrCat(method, "_walk"), page);
   if (tokens.empty()) return;
-  Measure(absl::StrCat(method, "_page"),
-          [&](Rng& r, int64_t* bytes) {
-            std::string next;
-            int64_t items = 0;
-            return page(tokens[r.Between(0, static_cast<int64_t>(tokens.size()) - 1)], &next,
-                        &items, bytes);
-          },
-          rng);
+  Measure(
+      absl::StrCat(method, "_page"),
+      [&](Rng& r, int64_t* bytes) {
+        std::string next;
+        int64_t items = 0;
+        return page(tokens[r.Between(0, static_cast<int64_t>(tokens.size()) - 1)], &next, &items,
+                    bytes);
+      },
+      rng);
 }
 
 bool Wanted(const std::string& method) {
@@ -355,8 +355,7 @@ bool Wanted(const std::string& method) {
 int Calls() {
   auto channel = Channel(0);
   auto ledger = std::shared_ptr<v1::LedgerService::Stub>(v1::LedgerService::NewStub(channel));
-  auto recovery =
-      std::shared_ptr<v1::RecoveryService::Stub>(v1::RecoveryService::NewStub(channel));
+  auto recovery = std::shared_ptr<v1::RecoveryService::Stub>(v1::RecoveryService::NewStub(channel));
   auto cases = std::shared_ptr<v1::CaseService::Stub>(v1::CaseService::NewStub(channel));
   const v1::Date as_of = ToDate(AsOf());
   const std::string parent = absl::StrCat("tenants/", kTenant);
@@ -378,9 +377,9 @@ int Calls() {
                                     })},
       {"render_message", CustomerCall(recovery, &RS::RenderMessage, by_customer)},
       {"export_case_file", CustomerCall(recovery, &RS::ExportCaseFile, by_customer)},
-      {"get_case", CustomerCall(cases, &CS::GetCase, [](auto& r, const std::string& c) {
-         r.set_name(absl::StrCat(c, "/case"));
-       })},
+      {"get_case",
+       CustomerCall(cases, &CS::GetCase,
+                    [](auto& r, const std::string& c) { r.set_name(absl::StrCat(c, "/case")); })},
   };
   for (const auto& [name, call] : per_customer) {
     if (Wanted(name)) Measure(name, call, rng);
@@ -388,40 +387,43 @@ int Calls() {
   const int page_size = absl::GetFlag(FLAGS_page_size);
   if (Wanted("work_queue")) {
     MeasureList("work_queue",
-                Pager(recovery, &RS::ListWorkQueue,
-                      [&](v1::ListWorkQueueRequest& r) {
-                        r.set_parent(parent);
-                        *r.mutable_as_of() = as_of;
-                        r.set_page_size(page_size);
-                      },
-                      [](const v1::ListWorkQueueResponse& r) { return r.items_size(); }),
+                Pager(
+                    recovery, &RS::ListWorkQueue,
+                    [&](v1::ListWorkQueueRequest& r) {
+                      r.set_parent(parent);
+                      *r.mutable_as_of() = as_of;
+                      r.set_page_size(page_size);
+                    },
+                    [](const v1::ListWorkQueueResponse& r) { return r.items_size(); }),
                 rng);
   }
   if (Wanted("list_cases")) {
     MeasureList("list_cases",
-                Pager(cases, &CS::ListCases,
-                      [&](v1::ListCasesRequest& r) {
-                        r.set_parent(parent);
-                        r.set_page_size(page_size);
-                        r.set_omit_history(true);
-                      },
-                      [](const v1::ListCasesResponse& r) { return r.cases_size(); }),
+                Pager(
+                    cases, &CS::ListCases,
+                    [&](v1::ListCasesRequest& r) {
+                      r.set_parent(parent);
+                      r.set_page_size(page_size);
+                      r.set_omit_history(true);
+                    },
+                    [](const v1::ListCasesResponse& r) { return r.cases_size(); }),
                 rng);
   }
   if (Wanted("aging")) {
-    Measure("aging",
-            [&](Rng&, int64_t* bytes) {
-              v1::GetAgingReportRequest req;
-              req.set_parent(parent);
-              *req.mutable_as_of() = as_of;
-              req.set_page_size(1000);
-              v1::AgingReport resp;
-              grpc::ClientContext ctx;
-              grpc::Status st = ledger->GetAgingReport(&ctx, req, &resp);
-              *bytes = static_cast<int64_t>(resp.ByteSizeLong());
-              return st;
-            },
-            rng);
+    Measure(
+        "aging",
+        [&](Rng&, int64_t* bytes) {
+          v1::GetAgingReportRequest req;
+          req.set_parent(parent);
+          *req.mutable_as_of() = as_of;
+          req.set_page_size(1000);
+          v1::AgingReport resp;
+          grpc::ClientContext ctx;
+          grpc::Status st = ledger->GetAgingReport(&ctx, req, &resp);
+          *bytes = static_cast<int64_t>(resp.ByteSizeLong());
+          return st;
+        },
+        rng);
   }
   return 0;
 }

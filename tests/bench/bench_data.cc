@@ -71,9 +71,9 @@ Dataset::Dataset(const DataOptions& options) : options_(options) {
     InvoiceSpec& inv = invoices_[i];
     // Skewed towards low indices: a few customers hold hundreds of invoices,
     // the median one a handful.
-    inv.customer = std::min<int64_t>(
-        options.customers - 1,
-        static_cast<int64_t>(static_cast<double>(options.customers) * std::pow(rng.Uniform(), 1.5)));
+    inv.customer = std::min<int64_t>(options.customers - 1,
+                                     static_cast<int64_t>(static_cast<double>(options.customers) *
+                                                          std::pow(rng.Uniform(), 1.5)));
     const CustomerSpec& c = customers_[inv.customer];
     inv.id = absl::StrFormat("INV%08d", i + 1);
     inv.issue = options.as_of - rng.Between(0, 364);

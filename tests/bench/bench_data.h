@@ -44,7 +44,7 @@ struct InvoiceSpec {
   std::string id;        // external id = number = resource id
   absl::CivilDay issue;
   absl::CivilDay due;
-  int64_t total = 0;     // minor units
+  int64_t total = 0;  // minor units
   // A payment of `paid` (0 = none) received on `paid_on` (<= as_of).
   int64_t paid = 0;
   absl::CivilDay paid_on;
@@ -56,7 +56,7 @@ class Rng {
  public:
   explicit Rng(uint64_t seed) : s_(seed) {}
   uint64_t Next();
-  double Uniform();                       // [0, 1)
+  double Uniform();                         // [0, 1)
   int64_t Between(int64_t lo, int64_t hi);  // [lo, hi]
   double Normal();
 

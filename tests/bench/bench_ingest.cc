@@ -29,9 +29,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "absl/strings/str_split.h"
 #include "collections_sidecar/v1/cases.grpc.pb.h"
 #include "collections_sidecar/v1/ledger.grpc.pb.h"
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
@@ -122,11 +122,11 @@ int Ingest() {
   phase("customers", all_customers, [&](int64_t i) { return ds.CustomerRecord(i); });
   phase("invoices", all_invoices, [&](int64_t i) { return ds.InvoiceRecord(i); });
   phase("payments", paid, [&](int64_t i) { return ds.PaymentRecord(i); });
-  Emit(absl::StrFormat(
-      "\"kind\":\"dataset\",\"customers\":%d,\"invoices\":%d,\"open_invoices\":%d,"
-      "\"payments\":%d,\"seed\":%d",
-      ds.customers().size(), ds.invoices().size(), ds.open_invoices(), ds.payments(),
-      ds.options().seed));
+  Emit(
+      absl::StrFormat("\"kind\":\"dataset\",\"customers\":%d,\"invoices\":%d,\"open_invoices\":%d,"
+                      "\"payments\":%d,\"seed\":%d",
+                      ds.customers().size(), ds.invoices().size(), ds.open_invoices(),
+                      ds.payments(), ds.options().seed));
   return 0;
 }
 
@@ -185,8 +185,9 @@ int RawInsert() {
   }
   const Dataset ds(Options());
   Db db(path);
-  db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; "
-          "PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=ON;");
+  db.Exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; "
+      "PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=ON;");
   // Customers first (not timed): invoices reference them only by id.
   db.Exec("BEGIN");
   sqlite3_stmt* c = db.Prepare(
@@ -257,11 +258,11 @@ int RawInsert() {
   const double secs = Seconds(Clock::now() - t0);
   // CPU per row too: on a shared machine it is the floor's figure that
   // compares with the server's CPU per row.
-  Emit(absl::StrFormat(
-      "\"kind\":\"raw_insert\",\"rows\":%d,\"s\":%.4f,\"rows_per_s\":%.1f,"
-      "\"cpu_ms_per_row\":%.5f%s",
-      rows.size(), secs, rows.size() / secs, (SelfCpuSeconds() - cpu0) * 1000.0 / rows.size(),
-      LabelField()));
+  Emit(
+      absl::StrFormat("\"kind\":\"raw_insert\",\"rows\":%d,\"s\":%.4f,\"rows_per_s\":%.1f,"
+                      "\"cpu_ms_per_row\":%.5f%s",
+                      rows.size(), secs, rows.size() / secs,
+                      (SelfCpuSeconds() - cpu0) * 1000.0 / rows.size(), LabelField()));
   return 0;
 }
 
@@ -319,7 +320,8 @@ int SqlAging() {
   };
   int64_t open = 0;
   {
-    sqlite3_stmt* s = db.Prepare("SELECT COUNT(*) FROM invoices WHERE tenant=?1 AND status IN (1,2)");
+    sqlite3_stmt* s =
+        db.Prepare("SELECT COUNT(*) FROM invoices WHERE tenant=?1 AND status IN (1,2)");
     sqlite3_bind_text(s, 1, kTenant, -1, SQLITE_STATIC);
     if (sqlite3_step(s) == SQLITE_ROW) open = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);

@@ -27,9 +27,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "absl/strings/str_split.h"
 #include "collections_sidecar/v1/cases.grpc.pb.h"
 #include "collections_sidecar/v1/ledger.grpc.pb.h"
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
@@ -60,8 +60,8 @@ class Recorder {
       if (first_error_.empty()) first_error_ = st.error_message();
       return;
     }
-    lat_us_.push_back(static_cast<float>(
-        std::chrono::duration<double, std::micro>(finished - started).count()));
+    lat_us_.push_back(
+        static_cast<float>(std::chrono::duration<double, std::micro>(finished - started).count()));
   }
   std::vector<float> Latencies() {
     absl::MutexLock l(&mu_);
@@ -86,7 +86,8 @@ class Recorder {
 
 // One generic unary call of the load: `start` issues it with the callback
 // API and arranges for `done` to run on completion.
-using StartCall = std::function<void(int channel, Rng& rng, std::function<void(grpc::Status)> done)>;
+using StartCall =
+    std::function<void(int channel, Rng& rng, std::function<void(grpc::Status)> done)>;
 
 // The same closed/paced load for any unary read keyed by a customer: a
 // uniformly random customer of the generated ledger per call.
@@ -153,9 +154,8 @@ int Load() {
   }
   StartCall start = MakeStartCall(method, channels);
   const auto t0 = Clock::now();
-  const auto window_start =
-      t0 + std::chrono::duration_cast<Clock::duration>(
-               std::chrono::duration<double>(absl::GetFlag(FLAGS_warmup_s)));
+  const auto window_start = t0 + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(absl::GetFlag(FLAGS_warmup_s)));
   const auto window_end = window_start + std::chrono::duration_cast<Clock::duration>(
                                              std::chrono::duration<double>(duration));
   Recorder rec(window_start, window_end);
@@ -195,8 +195,8 @@ int Load() {
     rngs.push_back(std::make_unique<Rng>(seed));
     Rng& rng = *rngs.back();
     outstanding = 1;  // the pacer itself
-    const auto interval = std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(1.0 / rate));
+    const auto interval =
+        std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / rate));
     int64_t k = 0;
     for (auto next = t0; next < window_end; next = t0 + (++k) * interval) {
       std::this_thread::sleep_until(next);

@@ -52,9 +52,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "absl/strings/str_split.h"
 #include "collections_sidecar/v1/cases.grpc.pb.h"
 #include "collections_sidecar/v1/ledger.grpc.pb.h"
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
@@ -290,9 +290,10 @@ int main(int argc, char** argv) {
   }
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() < 2) {
-    std::fprintf(stderr, "usage: bench_tool <ingest|raw-insert|sql-aging|aging-rpc|"
-                         "run-collections|calls|rss-repeat|dump|load|read-file|exec|"
-                         "pg-server> [flags]\n");
+    std::fprintf(stderr,
+                 "usage: bench_tool <ingest|raw-insert|sql-aging|aging-rpc|"
+                 "run-collections|calls|rss-repeat|dump|load|read-file|exec|"
+                 "pg-server> [flags]\n");
     return 2;
   }
   const std::string cmd = positional[1];

@@ -54,8 +54,9 @@ Record RecordOf(const AccountContext& a, absl::CivilDay day) {
   for (const auto& inv : a.invoices) {
     const auto o = domain::OutcomeAsOf(inv.state, day);
     if (!o) continue;
-    const double w = std::exp2(-static_cast<double>(std::max<int64_t>(0, day - inv.state.due_date)) /
-                               domain::kRecencyHalfLifeDays);
+    const double w =
+        std::exp2(-static_cast<double>(std::max<int64_t>(0, day - inv.state.due_date)) /
+                  domain::kRecencyHalfLifeDays);
     r.n += 1;
     r.k += o->late;
     r.wn += w;
@@ -102,10 +103,12 @@ std::vector<RiskPrediction> Baseline(const synthetic::SyntheticLedger& ledger,
     const double rate = all.n > 0 ? all.k / all.n : 0.3;
     switch (which) {
       case 0: {  // the previous model
-        const double prior_late = all.paid > 0 ? static_cast<double>(all.paid_late) / all.paid : 0.3;
+        const double prior_late =
+            all.paid > 0 ? static_cast<double>(all.paid_late) / all.paid : 0.3;
         const double prior_days = all.paid > 0 ? static_cast<double>(all.paid_days) / all.paid : 8;
         p.probability = (r.paid_late + 8 * prior_late) / (r.paid + 8.0);
-        p.expected_days_late = static_cast<int>(std::lround((r.paid_days + 8 * prior_days) / (r.paid + 8.0)));
+        p.expected_days_late =
+            static_cast<int>(std::lround((r.paid_days + 8 * prior_days) / (r.paid + 8.0)));
         break;
       }
       case 1:
@@ -119,7 +122,8 @@ std::vector<RiskPrediction> Baseline(const synthetic::SyntheticLedger& ledger,
       case 3: {
         const auto& inv = ledger.accounts[c].invoices;
         for (const auto& i : inv) {
-          if (i.state.id == p.invoice) p.probability = ledger.TrueLateProbability(c, i.state.due_date);
+          if (i.state.id == p.invoice)
+            p.probability = ledger.TrueLateProbability(c, i.state.due_date);
         }
         break;
       }
@@ -165,7 +169,9 @@ void Row(const char* name, const synthetic::SyntheticLedger& ledger,
 void Table(const char* title, const synthetic::SyntheticLedger& ledger,
            const std::vector<RiskPrediction>& model) {
   std::printf("\n%s (%zu invoices)\n\n", title, model.size());
-  std::printf("| model | AUC | Brier | days-late MAE | worst calibration bin (n>=50) | cold start: predicted / observed |\n");
+  std::printf(
+      "| model | AUC | Brier | days-late MAE | worst calibration bin (n>=50) | cold start: "
+      "predicted / observed |\n");
   std::printf("|---|---|---|---|---|---|\n");
   Row("this model", ledger, model, true);
   Row("previous model (afe85f9)", ledger, Baseline(ledger, model, 0), true);
@@ -216,14 +222,16 @@ int Main() {
   std::printf("synthetic ledger: %zu customers, %zu invoices, %d days (generated in %.2f s)\n",
               ledger.accounts.size(), invoices, o.days, seconds(t0));
   t0 = std::chrono::steady_clock::now();
-  const std::vector<RiskPrediction> ps = domain::ReplayRisk(ledger.accounts, o.start, ledger.end, nullptr);
+  const std::vector<RiskPrediction> ps =
+      domain::ReplayRisk(ledger.accounts, o.start, ledger.end, nullptr);
   const double risk_s = seconds(t0);
   if (absl::GetFlag(FLAGS_timing)) {
     const domain::RiskScores s = domain::ScoreRisk(ps);
     std::printf("ReplayRisk: %zu predictions in %.2f s (AUC %.3f, Brier %.3f)\n", ps.size(), risk_s,
                 s.auc, s.brier);
     t0 = std::chrono::steady_clock::now();
-    const domain::ReminderEffect e = domain::FitReminderEffect(ledger.accounts, o.start, ledger.end);
+    const domain::ReminderEffect e =
+        domain::FitReminderEffect(ledger.accounts, o.start, ledger.end);
     // Every invoice with contract interest (8 % a year), so that every
     // invoice's fees are assessed: the fee replay's worst case.
     const domain::FeeRules rules = domain::DefaultFeeRules();
@@ -234,10 +242,11 @@ int Main() {
     for (const auto& a : ledger.accounts) fees.terms.emplace_back(a.invoices.size(), interest);
     const domain::PolicyOutcome out = domain::ReplayPolicy(ledger.accounts, domain::DefaultPolicy(),
                                                            o.start, ledger.end, e, nullptr, fees);
-    std::printf("ReplayPolicy (default policy, fees on every invoice): %lld contacts, %lld referrals, "
-                "EUR %.2f fees on %lld invoices in %.2f s\n",
-                static_cast<long long>(out.contacts), static_cast<long long>(out.referrals),
-                out.fees_simulated / 100.0, static_cast<long long>(out.fee_invoices), seconds(t0));
+    std::printf(
+        "ReplayPolicy (default policy, fees on every invoice): %lld contacts, %lld referrals, "
+        "EUR %.2f fees on %lld invoices in %.2f s\n",
+        static_cast<long long>(out.contacts), static_cast<long long>(out.referrals),
+        out.fees_simulated / 100.0, static_cast<long long>(out.fee_invoices), seconds(t0));
     std::printf("peak RSS %ld MiB\n", PeakRssKb() / 1024);
     return 0;
   }
@@ -250,14 +259,18 @@ int Main() {
   Table("Second half", ledger, second);
   const domain::RiskScores s = domain::ScoreRisk(second);
   const domain::RiskScores all = domain::ScoreRisk(ps);
-  std::printf("\nDays-late MAE of the point figure (the median of the predictive distribution) "
-              "against always \"0 days late\": whole range %.2f vs %.2f (%s), second half %.2f vs %.2f (%s)\n",
-              all.days_late_mae, all.days_late_mae_always_zero,
-              all.days_late_mae < all.days_late_mae_always_zero ? "beats it" : "does not beat it",
-              s.days_late_mae, s.days_late_mae_always_zero,
-              s.days_late_mae < s.days_late_mae_always_zero ? "beats it" : "does not beat it");
+  std::printf(
+      "\nDays-late MAE of the point figure (the median of the predictive distribution) "
+      "against always \"0 days late\": whole range %.2f vs %.2f (%s), second half %.2f vs %.2f "
+      "(%s)\n",
+      all.days_late_mae, all.days_late_mae_always_zero,
+      all.days_late_mae < all.days_late_mae_always_zero ? "beats it" : "does not beat it",
+      s.days_late_mae, s.days_late_mae_always_zero,
+      s.days_late_mae < s.days_late_mae_always_zero ? "beats it" : "does not beat it");
   PrintSeasonalExample(ledger);
-  std::printf("\nCalibration of this model, second half\n\n| predicted | invoices | mean predicted | observed |\n|---|---|---|---|\n");
+  std::printf(
+      "\nCalibration of this model, second half\n\n| predicted | invoices | mean predicted | "
+      "observed |\n|---|---|---|---|\n");
   for (const auto& b : s.calibration) {
     if (b.count == 0) continue;
     std::printf("| %.0f-%.0f %% | %lld | %.3f | %.3f |\n", b.from * 100, b.to * 100,

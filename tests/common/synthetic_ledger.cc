@@ -34,10 +34,14 @@ constexpr double kMeanDelays[] = {5, 10, 20, 40};
 
 const char* SegmentName(PayerSegment segment) {
   switch (segment) {
-    case PayerSegment::kStable: return "stable";
-    case PayerSegment::kDrifting: return "drifting";
-    case PayerSegment::kSeasonal: return "seasonal";
-    case PayerSegment::kDisputer: return "disputer";
+    case PayerSegment::kStable:
+      return "stable";
+    case PayerSegment::kDrifting:
+      return "drifting";
+    case PayerSegment::kSeasonal:
+      return "seasonal";
+    case PayerSegment::kDisputer:
+      return "disputer";
   }
   return "?";
 }
@@ -48,7 +52,8 @@ double SyntheticLedger::TrueLateProbability(int customer, absl::CivilDay due) co
     case PayerSegment::kStable:
       return c.late_start;
     case PayerSegment::kDrifting: {
-      const double t = std::clamp(static_cast<double>(due - options.start) / options.days, 0.0, 1.0);
+      const double t =
+          std::clamp(static_cast<double>(due - options.start) / options.days, 0.0, 1.0);
       return c.late_start + (c.late_end - c.late_start) * t;
     }
     case PayerSegment::kSeasonal:
@@ -129,9 +134,9 @@ SyntheticLedger GenerateSyntheticLedger(const SyntheticOptions& options) {
         if (reminded && paid > reminder && reminder <= out.end) {
           domain::ContactRecord k;
           k.id = absl::StrCat("k-", s.id);
-          k.time = absl::FromCivil(absl::CivilSecond(reminder.year(), reminder.month(),
-                                                     reminder.day(), 12, 0, 0),
-                                   absl::UTCTimeZone());
+          k.time = absl::FromCivil(
+              absl::CivilSecond(reminder.year(), reminder.month(), reminder.day(), 12, 0, 0),
+              absl::UTCTimeZone());
           k.channel = domain::Channel::kEmail;
           k.direction = domain::Direction::kOutbound;
           k.outcome = domain::ContactOutcome::kSent;

@@ -11,12 +11,12 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <chrono>
 
 #include <functional>
 #include <map>
@@ -98,7 +98,8 @@ class Sink {
     WaitFor([&] { return absl::StrContains(ReadAll(log_), "READY "); }, absl::Seconds(15));
     const std::string log = ReadAll(log_);
     const size_t at = log.find("READY ");
-    if (at != std::string::npos) absl::SimpleAtoi(log.substr(at + 6, log.find('\n', at) - at - 6), &port_);
+    if (at != std::string::npos)
+      absl::SimpleAtoi(log.substr(at + 6, log.find('\n', at) - at - 6), &port_);
   }
   ~Sink() {
     if (pid_ > 0) {
@@ -227,13 +228,21 @@ class CourierE2E : public ::testing::Test {
   }
 
   void StartCourier(const Sink* smtp, const Sink* webhook, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {
-        COURIER_BIN, "--server=" + srv_.target(), "--tenant=acme",
-        "--state_dir=" + srv_.dir().File("courier-state"), "--deadline=5",
-        "--mail_from=collections@acme.example", "--smtp_user=courier",
-        "--smtp_password_file=" + srv_.dir().File("smtp-password"), "--smtp_starttls=try",
-        "--letter=folder", "--letters_dir=" + srv_.dir().File("letters"), "--sms=skip",
-        "--retry_initial=0.2", "--retry_max=1", "--recheck_max=0.3"};
+    std::vector<std::string> argv = {COURIER_BIN,
+                                     "--server=" + srv_.target(),
+                                     "--tenant=acme",
+                                     "--state_dir=" + srv_.dir().File("courier-state"),
+                                     "--deadline=5",
+                                     "--mail_from=collections@acme.example",
+                                     "--smtp_user=courier",
+                                     "--smtp_password_file=" + srv_.dir().File("smtp-password"),
+                                     "--smtp_starttls=try",
+                                     "--letter=folder",
+                                     "--letters_dir=" + srv_.dir().File("letters"),
+                                     "--sms=skip",
+                                     "--retry_initial=0.2",
+                                     "--retry_max=1",
+                                     "--recheck_max=0.3"};
     if (smtp != nullptr) argv.push_back(absl::StrCat("--smtp_url=smtp://127.0.0.1:", smtp->port()));
     if (webhook != nullptr) {
       argv.push_back(absl::StrCat("--webhook_url=http://127.0.0.1:", webhook->port(), "/hook"));
@@ -246,8 +255,9 @@ class CourierE2E : public ::testing::Test {
   std::string CourierLog() { return ReadAll(srv_.dir().File("courier.log")); }
 
   Sink SmtpSink(double delay = 0) {
-    return Sink(srv_.dir(), "smtp", {"smtp", "--user=courier", "--password=s3cret-pw",
-                                     absl::StrCat("--delay=", delay)});
+    return Sink(
+        srv_.dir(), "smtp",
+        {"smtp", "--user=courier", "--password=s3cret-pw", absl::StrCat("--delay=", delay)});
   }
 
   domain::FixedClock clock_;
@@ -259,7 +269,8 @@ class CourierE2E : public ::testing::Test {
 };
 
 TEST_F(CourierE2E, EveryEmailArrivesOnceAcrossKill9) {
-  for (int i = 0; i < 8; ++i) AddDebtor(absl::StrCat("b", i), absl::StrCat("ap", i, "@debtor.example"));
+  for (int i = 0; i < 8; ++i)
+    AddDebtor(absl::StrCat("b", i), absl::StrCat("ap", i, "@debtor.example"));
   const std::vector<v1::OutboxAction> actions = Run();
   ASSERT_EQ(actions.size(), 8u);
   // Each message is stored, then answered 250 after 0.25 s: a kill lands
@@ -284,7 +295,8 @@ TEST_F(CourierE2E, EveryEmailArrivesOnceAcrossKill9) {
     expected_ids.insert(absl::StrCat("<", id, ".acme@acme.example>"));
   }
   auto outbox = Outbox();
-  for (const auto& a : actions) EXPECT_EQ(outbox[a.name()].status(), v1::OutboxAction::SENT) << a.name();
+  for (const auto& a : actions)
+    EXPECT_EQ(outbox[a.name()].status(), v1::OutboxAction::SENT) << a.name();
   std::set<std::string> seen_ids;
   const std::vector<std::string> files = smtp.Files();
   for (const std::string& f : files) {
@@ -311,7 +323,8 @@ TEST_F(CourierE2E, EveryEmailArrivesOnceAcrossKill9) {
 }
 
 TEST_F(CourierE2E, WebhooksAreSignedRetriedAndKeyedByAction) {
-  for (int i = 0; i < 3; ++i) AddDebtor(absl::StrCat("w", i), absl::StrCat("ap", i, "@debtor.example"));
+  for (int i = 0; i < 3; ++i)
+    AddDebtor(absl::StrCat("w", i), absl::StrCat("ap", i, "@debtor.example"));
   const std::vector<v1::OutboxAction> actions = Run();
   ASSERT_EQ(actions.size(), 3u);
   // The receiver answers 503 to the first request of every key.
@@ -345,8 +358,9 @@ TEST_F(CourierE2E, WaitsForTheDebtorsContactWindow) {
   ASSERT_EQ(actions.size(), 1u);
   Sink smtp = SmtpSink();
   StartCourier(&smtp, nullptr);
-  ASSERT_TRUE(WaitFor([&] { return absl::StrContains(CourierLog(), "waiting for the contact window"); },
-                      absl::Seconds(10)))
+  ASSERT_TRUE(
+      WaitFor([&] { return absl::StrContains(CourierLog(), "waiting for the contact window"); },
+              absl::Seconds(10)))
       << CourierLog();
   absl::SleepFor(absl::Seconds(1));
   EXPECT_TRUE(smtp.Files().empty());
@@ -361,8 +375,8 @@ TEST_F(CourierE2E, WaitsForTheDebtorsContactWindow) {
 
 TEST_F(CourierE2E, CeaseRecordedAfterCreationCancelsTheAction) {
   clock_.Set(Utc(20, 15, 0));  // 10:00 in New York
-  const std::string sam = AddDebtor("sam", "sam@consumer.example", v1::CUSTOMER_KIND_CONSUMER,
-                                    "America/New_York");
+  const std::string sam =
+      AddDebtor("sam", "sam@consumer.example", v1::CUSTOMER_KIND_CONSUMER, "America/New_York");
   const std::vector<v1::OutboxAction> actions = Run();
   ASSERT_EQ(actions.size(), 1u);
   clock_.Set(Utc(20, 15, 5));

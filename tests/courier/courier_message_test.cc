@@ -11,8 +11,8 @@
 #include "connectors/courier/courier_config.h"
 #include "connectors/courier/letter_pdf.h"
 #include "connectors/courier/message.h"
-#include "service/signing/signed_payload.h"
 #include "service/base/errors.h"
+#include "service/signing/signed_payload.h"
 
 namespace collections::courier {
 
@@ -25,14 +25,17 @@ v1::OutboxAction Action() {
   a.set_customer("tenants/acme/customers/sam");
   a.set_recipient("sam@example.net");
   a.set_subject("Zahlungserinnerung: Rechnung S-1 überfällig");
-  a.set_body("Dear Sam,\n\ninvoice S-1 is overdue.\nPay at https://pay.acme.example/i/S-1?t=abc.\n\nRegards");
+  a.set_body(
+      "Dear Sam,\n\ninvoice S-1 is overdue.\nPay at "
+      "https://pay.acme.example/i/S-1?t=abc.\n\nRegards");
   a.mutable_recommendation()->set_channel(v1::CHANNEL_EMAIL);
   a.mutable_recommendation()->add_invoices("tenants/acme/customers/sam/invoices/S-1");
   return a;
 }
 
 TEST(CourierMessage, MessageIdIsDerivedFromTheAction) {
-  EXPECT_EQ(MessageIdFor("tenants/acme/outboxActions/o-1", "acme.example"), "<o-1.acme@acme.example>");
+  EXPECT_EQ(MessageIdFor("tenants/acme/outboxActions/o-1", "acme.example"),
+            "<o-1.acme@acme.example>");
   EXPECT_EQ(MessageIdFor("tenants/acme/outboxActions/o-1", "acme.example"),
             MessageIdFor("tenants/acme/outboxActions/o-1", "acme.example"));
   EXPECT_NE(MessageIdFor("tenants/acme/outboxActions/o-1", "x"),
@@ -50,7 +53,8 @@ TEST(CourierMessage, EmailIsMultipartWithHeadersFromTheProfile) {
   EXPECT_TRUE(absl::StrContains(m, "Date: Fri, 20 Nov 2026 12:00:00 +0000\r\n"));
   // Non-ASCII subject as an RFC 2047 encoded word.
   EXPECT_TRUE(absl::StrContains(
-      m, "Subject: =?UTF-8?B?" + absl::Base64Escape("Zahlungserinnerung: Rechnung S-1 überfällig") + "?="));
+      m, "Subject: =?UTF-8?B?" + absl::Base64Escape("Zahlungserinnerung: Rechnung S-1 überfällig") +
+             "?="));
   EXPECT_TRUE(absl::StrContains(m, "Content-Type: multipart/alternative; boundary="));
   EXPECT_TRUE(absl::StrContains(m, "Content-Type: text/plain; charset=utf-8"));
   EXPECT_TRUE(absl::StrContains(m, "Content-Type: text/html; charset=utf-8"));
@@ -64,10 +68,12 @@ TEST(CourierMessage, EmailIsMultipartWithHeadersFromTheProfile) {
 }
 
 TEST(CourierMessage, HtmlEscapesTextAndLinksUrls) {
-  const std::string html = TextToHtml("A <b> & c\nsecond line\n\nPay: https://pay.example/x?a=1&b=2.");
+  const std::string html =
+      TextToHtml("A <b> & c\nsecond line\n\nPay: https://pay.example/x?a=1&b=2.");
   EXPECT_TRUE(absl::StrContains(html, "<p>A &lt;b&gt; &amp; c<br>\nsecond line</p>"));
   EXPECT_TRUE(absl::StrContains(
-      html, "<a href=\"https://pay.example/x?a=1&amp;b=2\">https://pay.example/x?a=1&amp;b=2</a>."));
+      html,
+      "<a href=\"https://pay.example/x?a=1&amp;b=2\">https://pay.example/x?a=1&amp;b=2</a>."));
 }
 
 TEST(CourierMessage, FindsThePaymentLinkOfTheTenantsTemplate) {
@@ -80,19 +86,22 @@ TEST(CourierMessage, FindsThePaymentLinkOfTheTenantsTemplate) {
 
 TEST(CourierMessage, WebhookJsonCarriesTheAction) {
   const std::string json = WebhookJson(Action(), "https://pay.acme.example/i/S-1?t=abc");
-  EXPECT_TRUE(absl::StrContains(json, "\"action\":\"tenants/acme/outboxActions/o-sam-20261120-2\""));
+  EXPECT_TRUE(
+      absl::StrContains(json, "\"action\":\"tenants/acme/outboxActions/o-sam-20261120-2\""));
   EXPECT_TRUE(absl::StrContains(json, "\"action_id\":\"o-sam-20261120-2\""));
   EXPECT_TRUE(absl::StrContains(json, "\"channel\":\"CHANNEL_EMAIL\""));
   EXPECT_TRUE(absl::StrContains(json, "\"text\":\"Dear Sam,\\n\\ninvoice S-1"));
   EXPECT_TRUE(absl::StrContains(json, "\"payment_link\":\"https://pay.acme.example/i/S-1?t=abc\""));
   EXPECT_FALSE(absl::StrContains(json, "pdf_base64"));
-  EXPECT_TRUE(absl::StrContains(WebhookJson(Action(), "", "%PDF-1.5"), "\"pdf_base64\":\"JVBERi0xLjU=\""));
+  EXPECT_TRUE(
+      absl::StrContains(WebhookJson(Action(), "", "%PDF-1.5"), "\"pdf_base64\":\"JVBERi0xLjU=\""));
 }
 
 TEST(CourierMessage, LetterIsAPdfWithEveryLine) {
   v1::OutboxAction a = Action();
   std::string long_body;
-  for (int i = 0; i < 120; ++i) long_body += "A line of the letter that goes on for a while, " + std::to_string(i) + "\n";
+  for (int i = 0; i < 120; ++i)
+    long_body += "A line of the letter that goes on for a while, " + std::to_string(i) + "\n";
   a.set_body(long_body);
   auto pdf = RenderLetterPdf(a);
   ASSERT_TRUE(pdf.ok()) << pdf.status();
@@ -112,16 +121,19 @@ TEST(SignedPayload, VerifiesSignatureAndWindow) {
   EXPECT_TRUE(absl::StartsWith(sig, "v1="));
   EXPECT_EQ(sig.size(), 3u + 64u);
   EXPECT_TRUE(signing::VerifySignedPayload("s3cret-s3cret-s3cret", "1795176000", sig, body, now,
-                                        absl::Minutes(5)).ok());
+                                           absl::Minutes(5))
+                  .ok());
   // Rotation: an old and a new signature side by side.
-  EXPECT_TRUE(signing::VerifySignedPayload("s3cret-s3cret-s3cret", "1795176000", "v1=00," + sig, body,
-                                        now, absl::Minutes(5)).ok());
+  EXPECT_TRUE(signing::VerifySignedPayload("s3cret-s3cret-s3cret", "1795176000", "v1=00," + sig,
+                                           body, now, absl::Minutes(5))
+                  .ok());
   auto reason = [&](absl::string_view secret, absl::string_view ts, absl::string_view s,
                     absl::string_view b, absl::Time at) {
     return domain::ReasonOf(signing::VerifySignedPayload(secret, ts, s, b, at, absl::Minutes(5)));
   };
   EXPECT_EQ(reason("other-secret-other", "1795176000", sig, body, now), "SIGNATURE_INVALID");
-  EXPECT_EQ(reason("s3cret-s3cret-s3cret", "1795176000", sig, body + " ", now), "SIGNATURE_INVALID");
+  EXPECT_EQ(reason("s3cret-s3cret-s3cret", "1795176000", sig, body + " ", now),
+            "SIGNATURE_INVALID");
   EXPECT_EQ(reason("s3cret-s3cret-s3cret", "1795176001", sig, body, now), "SIGNATURE_INVALID");
   EXPECT_EQ(reason("s3cret-s3cret-s3cret", "", sig, body, now), "SIGNATURE_MISSING");
   EXPECT_EQ(reason("s3cret-s3cret-s3cret", "1795176000", "", body, now), "SIGNATURE_MISSING");
@@ -139,9 +151,8 @@ TEST(CourierConfig, FileThenFlagsAndSecretsFromFiles) {
                                        << dir << "/pw\nretry-initial = 2\n";
   std::ofstream(dir + "/pw") << "hunter2\n";
   std::string help;
-  auto c = ParseCourierConfig({"--config=" + dir + "/courier.conf", "--retry_initial=7",
-                               "--letter=skip"},
-                              &help);
+  auto c = ParseCourierConfig(
+      {"--config=" + dir + "/courier.conf", "--retry_initial=7", "--letter=skip"}, &help);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->tenant, "acme");
   EXPECT_EQ(c->smtp.password, "hunter2");
@@ -152,11 +163,16 @@ TEST(CourierConfig, FileThenFlagsAndSecretsFromFiles) {
 
   EXPECT_FALSE(ParseCourierConfig({"--state_dir=/tmp/x"}, &help).ok());  // no tenant
   EXPECT_FALSE(ParseCourierConfig({"--tenant=acme", "--state_dir=/tmp/x", "--letter=skip",
-                                   "--sms=skip", "--mail_from=nobody"}, &help).ok());
-  EXPECT_FALSE(ParseCourierConfig({"--tenant=acme", "--state_dir=/tmp/x", "--letter=skip",
-                                   "--email=webhook", "--sms=skip",
-                                   "--webhook_url=https://hooks.example/x"}, &help).ok());  // no secret
-  EXPECT_FALSE(ParseCourierConfig({"--tenant=acme", "--state_dir=/tmp/x", "--email=folder"}, &help).ok());
+                                   "--sms=skip", "--mail_from=nobody"},
+                                  &help)
+                   .ok());
+  EXPECT_FALSE(
+      ParseCourierConfig({"--tenant=acme", "--state_dir=/tmp/x", "--letter=skip", "--email=webhook",
+                          "--sms=skip", "--webhook_url=https://hooks.example/x"},
+                         &help)
+          .ok());  // no secret
+  EXPECT_FALSE(
+      ParseCourierConfig({"--tenant=acme", "--state_dir=/tmp/x", "--email=folder"}, &help).ok());
 }
 
 }  // namespace

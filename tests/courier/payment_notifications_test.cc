@@ -92,7 +92,8 @@ class PaymentNotifications : public ::testing::Test {
                     "application/json");
   }
 
-  const absl::Time kNow = absl::FromCivil(absl::CivilSecond(2026, 11, 20, 12, 0, 0), absl::UTCTimeZone());
+  const absl::Time kNow =
+      absl::FromCivil(absl::CivilSecond(2026, 11, 20, 12, 0, 0), absl::UTCTimeZone());
   ProdServer srv_;
   std::unique_ptr<v1::LedgerService::Stub> ledger_;
   std::string customer_;
@@ -130,7 +131,8 @@ TEST_F(PaymentNotifications, PaymentReferenceFindsTheInvoice) {
 }
 
 TEST_F(PaymentNotifications, BadSignatureIsRefusedAndWritesNothing) {
-  auto r = Post(Body("evt_bad", "INV-1", 4000), "acme", std::nullopt, "not-the-tenant-secret-at-all");
+  auto r =
+      Post(Body("evt_bad", "INV-1", 4000), "acme", std::nullopt, "not-the-tenant-secret-at-all");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
   EXPECT_TRUE(absl::StrContains(r->body, "\"code\":\"SIGNATURE_INVALID\"")) << r->body;
@@ -138,8 +140,8 @@ TEST_F(PaymentNotifications, BadSignatureIsRefusedAndWritesNothing) {
 
   // Unsigned.
   httplib::Client cli("127.0.0.1", srv_.production().http_port());
-  auto unsigned_post = cli.Post("/v1/tenants/acme/paymentNotifications", Body("evt_bad", "INV-1", 4000),
-                                "application/json");
+  auto unsigned_post = cli.Post("/v1/tenants/acme/paymentNotifications",
+                                Body("evt_bad", "INV-1", 4000), "application/json");
   ASSERT_TRUE(unsigned_post);
   EXPECT_EQ(unsigned_post->status, 401);
   EXPECT_TRUE(absl::StrContains(unsigned_post->body, "SIGNATURE_MISSING")) << unsigned_post->body;
@@ -185,8 +187,9 @@ TEST_F(PaymentNotifications, UnknownInvoiceAndBadBodiesAreRefused) {
   EXPECT_EQ(negative->status, 400);
   EXPECT_TRUE(absl::StrContains(negative->body, "\"field\":\"amount_minor\"")) << negative->body;
 
-  auto wrong_ccy = Post(absl::StrCat("{\"event_id\":\"evt_c\",\"invoice\":\"INV-1\",\"amount_minor\":5,",
-                                     "\"currency\":\"XXQ\",\"paid_at\":\"2026-11-20T10:00:00Z\"}"));
+  auto wrong_ccy =
+      Post(absl::StrCat("{\"event_id\":\"evt_c\",\"invoice\":\"INV-1\",\"amount_minor\":5,",
+                        "\"currency\":\"XXQ\",\"paid_at\":\"2026-11-20T10:00:00Z\"}"));
   ASSERT_TRUE(wrong_ccy);
   EXPECT_EQ(wrong_ccy->status, 400);
   EXPECT_TRUE(absl::StrContains(wrong_ccy->body, "\"field\":\"currency\"")) << wrong_ccy->body;

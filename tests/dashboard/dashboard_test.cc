@@ -48,8 +48,8 @@ class DashboardTest : public ::testing::Test {
 
   // Signs in with `bearer`; the session cookie ("name=value"), or empty.
   std::string SignIn(const std::string& bearer) {
-    auto res = Client().Post("/dashboard/signin", "token=" + bearer,
-                             "application/x-www-form-urlencoded");
+    auto res =
+        Client().Post("/dashboard/signin", "token=" + bearer, "application/x-www-form-urlencoded");
     if (!res || res->status != 303) return "";
     const std::string set = res->get_header_value("Set-Cookie");
     return set.substr(0, set.find(';'));
@@ -108,7 +108,8 @@ TEST_F(DashboardTest, PagesNeedASessionThatOnlyAValidTokenStarts) {
   auto page = Get(set.substr(0, set.find(';')), "/dashboard/overview");
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 200);
-  EXPECT_TRUE(absl::StrContains(page->get_header_value("Content-Security-Policy"), "script-src 'self'"));
+  EXPECT_TRUE(
+      absl::StrContains(page->get_header_value("Content-Security-Policy"), "script-src 'self'"));
   EXPECT_EQ(page->get_header_value("Cache-Control"), "no-store");
 }
 

@@ -6,12 +6,12 @@
 
 #include <climits>
 
+#include "service/base/errors.h"
+#include "service/base/money.h"
 #include "service/domain/account_context.h"
 #include "service/domain/amount_limits.h"
-#include "service/base/errors.h"
 #include "service/domain/fees.h"
 #include "service/domain/ledger.h"
-#include "service/base/money.h"
 #include "service/domain/plans.h"
 #include "service/domain/promises.h"
 
@@ -157,9 +157,9 @@ TEST(AmountOverflow, PromisePaidPastInt64IsKeptNotBroken) {
   p.amount = Money{"EUR", INT64_MAX};
   p.promised_date = absl::CivilDay(2026, 3, 10);
   p.grace_end = PromiseGraceEnd(p.promised_date, 3);
-  const PromiseEvaluation ev = EvaluatePromise(
-      p, {{absl::CivilDay(2026, 3, 2), kHalf}, {absl::CivilDay(2026, 3, 3), kHalf}},
-      absl::CivilDay(2026, 3, 20));
+  const PromiseEvaluation ev =
+      EvaluatePromise(p, {{absl::CivilDay(2026, 3, 2), kHalf}, {absl::CivilDay(2026, 3, 3), kHalf}},
+                      absl::CivilDay(2026, 3, 20));
   EXPECT_EQ(ev.status, PromiseStatus::kKept);
   EXPECT_EQ(ev.paid, INT64_MAX);  // saturated, never negative
   EXPECT_EQ(ev.shortfall, 0);
@@ -173,8 +173,8 @@ TEST(AmountOverflow, InterestPastInt64IsAnErrorNotAWrappedFee) {
                                 365, nullptr);
   ASSERT_TRUE(one_day.ok()) << one_day.status();
   EXPECT_EQ(*one_day, 25269512429739112LL);  // round(INT64_MAX / 365)
-  auto two_years = SimpleInterest(inv, absl::CivilDay(2026, 2, 1), absl::CivilDay(2028, 2, 1),
-                                  rate, 365, nullptr);
+  auto two_years = SimpleInterest(inv, absl::CivilDay(2026, 2, 1), absl::CivilDay(2028, 2, 1), rate,
+                                  365, nullptr);
   ExpectSumOverflow(two_years.status());
 }
 

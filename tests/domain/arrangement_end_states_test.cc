@@ -1,9 +1,9 @@
 // Allocation order, disputes and end states (write-off, referrals).
 #include "gtest/gtest.h"
+#include "service/base/errors.h"
 #include "service/domain/allocation_order.h"
 #include "service/domain/disputes.h"
 #include "service/domain/end_states.h"
-#include "service/base/errors.h"
 
 namespace collections::domain {
 namespace {
@@ -90,10 +90,10 @@ TEST(Disputes, PauseTheDisputedAmountAndResumeOnRejection) {
   EXPECT_EQ(account.disputes[0].status, DisputeStatus::kRejected);
   EXPECT_EQ(account.disputes[0].resolved_date, today + 5);
   EXPECT_EQ(CollectibleAmount(account, inv, today + 5), 100000);
-  EXPECT_EQ(ReasonOf(ResolveDispute(account.disputes[0], DisputeOutcome::kRejected, 0, inv,
-                                    today + 6)
-                         .status()),
-            "DISPUTE_NOT_OPEN");
+  EXPECT_EQ(
+      ReasonOf(ResolveDispute(account.disputes[0], DisputeOutcome::kRejected, 0, inv, today + 6)
+                   .status()),
+      "DISPUTE_NOT_OPEN");
 }
 
 TEST(Disputes, CreditNoteOutcomeIsBoundedByTheDisputedAmount) {
@@ -159,7 +159,7 @@ TEST(EndStates, WriteOffRecommendedWhenRecoveryIsBelowCost) {
                                              {RecoveryPath::kAgency, 4000, 120, 3000, 10000},
                                              {RecoveryPath::kLegal, 8000, 365, 0, 50000}};
   auto f = ComputeSettlementFigures(Money{"EUR", 30000}, alts, SettlementPolicy(),
-                                     Economics().annual_discount_rate_bp);
+                                    Economics().annual_discount_rate_bp);
   ASSERT_TRUE(f.ok());
   WriteOffAdvice advice = AdviseWriteOff(*f);
   EXPECT_TRUE(advice.recommended);
@@ -167,7 +167,7 @@ TEST(EndStates, WriteOffRecommendedWhenRecoveryIsBelowCost) {
 
   // The same account owing EUR 30,000.00 is worth pursuing.
   auto big = ComputeSettlementFigures(Money{"EUR", 3000000}, alts, SettlementPolicy(),
-                                     Economics().annual_discount_rate_bp);
+                                      Economics().annual_discount_rate_bp);
   ASSERT_TRUE(big.ok());
   EXPECT_FALSE(AdviseWriteOff(*big).recommended);
 }
@@ -183,9 +183,9 @@ TEST(EndStates, ReferralCollectionsAreNetOfCommissionAndRecallable) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->commission, 30864);
   EXPECT_EQ(c->net, 92593);
-  EXPECT_EQ(ReasonOf(SplitCollection(r, 500000, 400000, 123457, absl::CivilDay(2026, 6, 1))
-                         .status()),
-            "INVALID_COLLECTION");
+  EXPECT_EQ(
+      ReasonOf(SplitCollection(r, 500000, 400000, 123457, absl::CivilDay(2026, 6, 1)).status()),
+      "INVALID_COLLECTION");
 
   EXPECT_EQ(ReasonOf(CheckNewReferral(r, EndState::kAgency)), "REFERRAL_ACTIVE");
   EXPECT_TRUE(CheckNewReferral(r, EndState::kLegal).ok());  // escalate to legal

@@ -133,7 +133,8 @@ TEST(Backtest, RiskReplaySeesOnlyWhatWasKnownOnTheIssueDay) {
 
 // The customer's late rate so far (portfolio rate without history): the
 // baseline the issue measured the old model against.
-double BaselineBrier(const synthetic::SyntheticLedger& ledger, const std::vector<RiskPrediction>& ps) {
+double BaselineBrier(const synthetic::SyntheticLedger& ledger,
+                     const std::vector<RiskPrediction>& ps) {
   std::map<std::string, const AccountContext*> by_id;
   for (const auto& a : ledger.accounts) by_id[a.customer.id] = &a;
   double sum = 0;
@@ -203,8 +204,8 @@ TEST(Backtest, PolicyReplayCountsStepsAndMovesPaymentsByTheStatedEffect) {
   const ReminderEffect effect;  // the default: 30 %, 7 days
   // The default ladder without its external steps: reminders and letters.
   CollectionPolicy reminders = DefaultPolicy();
-  for (auto* rules : {&reminders.default_rules, &reminders.segments[0].rules,
-                      &reminders.segments[1].rules}) {
+  for (auto* rules :
+       {&reminders.default_rules, &reminders.segments[0].rules, &reminders.segments[1].rules}) {
     rules->stages.resize(4);
   }
   const PolicyOutcome standard =
@@ -234,7 +235,8 @@ TEST(Backtest, PolicyReplayCountsStepsAndMovesPaymentsByTheStatedEffect) {
   silent.default_rules.stages.clear();
   silent.default_rules.pre_due_reminder_days.clear();
   silent.segments.clear();
-  const PolicyOutcome none = ReplayPolicy(ledger.accounts, silent, o.start, ledger.end, effect, nullptr);
+  const PolicyOutcome none =
+      ReplayPolicy(ledger.accounts, silent, o.start, ledger.end, effect, nullptr);
   EXPECT_EQ(none.contacts, 0);
   EXPECT_EQ(none.referrals, 0);
   EXPECT_DOUBLE_EQ(none.dso_simulated, none.dso_actual);

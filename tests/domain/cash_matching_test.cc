@@ -18,15 +18,15 @@ struct RefCase {
 
 TEST(RfReference, ValidatesIso11649CheckDigits) {
   const RefCase cases[] = {
-      {"RF18539007547034", true},        // ISO 11649 example
-      {"RF18 5390 0754 7034", true},     // paper form with spaces
-      {"rf18539007547034", true},        // case-insensitive
-      {"RF19539007547034", false},       // wrong check digits
-      {"RF18539007547035", false},       // body typo
-      {"RF185390075470", false},         // truncated body
-      {"RF18", false},                   // no body
-      {"RF1A539007547034", false},       // check digits not digits
-      {"RF18-5390-0754-7034", false},    // dashes are not part of the form
+      {"RF18539007547034", true},             // ISO 11649 example
+      {"RF18 5390 0754 7034", true},          // paper form with spaces
+      {"rf18539007547034", true},             // case-insensitive
+      {"RF19539007547034", false},            // wrong check digits
+      {"RF18539007547035", false},            // body typo
+      {"RF185390075470", false},              // truncated body
+      {"RF18", false},                        // no body
+      {"RF1A539007547034", false},            // check digits not digits
+      {"RF18-5390-0754-7034", false},         // dashes are not part of the form
       {"RF181234567890123456789012", false},  // body of 22 > 21 characters
       {"XX18539007547034", false},
       {"", false},
@@ -76,14 +76,10 @@ TEST(SwissReference, Mod10RecursiveCheckDigit) {
 
 TEST(BelgianReference, Mod97CheckDigits) {
   const RefCase cases[] = {
-      {"+++090/9337/55493+++", true},
-      {"***090/9337/55493***", true},
-      {"090933755493", true},
-      {"+++090/9337/55494+++", false},
-      {"+++123/4567/89002+++", true},   // 1234567890 mod 97 = 2
-      {"+++000/0000/00097+++", true},   // 0 mod 97 = 0 -> 97
-      {"+++000/0000/00000+++", false},
-      {"+++090/9337/5549+++", false},   // 11 digits
+      {"+++090/9337/55493+++", true},  {"***090/9337/55493***", true}, {"090933755493", true},
+      {"+++090/9337/55494+++", false}, {"+++123/4567/89002+++", true},  // 1234567890 mod 97 = 2
+      {"+++000/0000/00097+++", true},                                   // 0 mod 97 = 0 -> 97
+      {"+++000/0000/00000+++", false}, {"+++090/9337/5549+++", false},  // 11 digits
       {"+++090/9337/5549X+++", false},
   };
   for (const RefCase& c : cases) {
@@ -140,10 +136,10 @@ struct MatchCase {
   const char* name;
   IncomingPayment payment;
   MatchResult::Decision decision;
-  MatchBasis basis;             // of the best candidate (ignored when unmatched)
-  const char* allocations;      // of the best candidate
-  int64_t unapplied;            // of the best candidate
-  int min_bp;                   // best candidate's confidence bounds
+  MatchBasis basis;         // of the best candidate (ignored when unmatched)
+  const char* allocations;  // of the best candidate
+  int64_t unapplied;        // of the best candidate
+  int min_bp;               // best candidate's confidence bounds
   int max_bp;
 };
 
@@ -177,22 +173,26 @@ TEST(MatchPayment, TableOfRemittanceShapes) {
   const MatchCase cases[] = {
       {"rf reference exact amount", Pay(10000, "", "", {kRfA}), D::kAutoApply,
        B::kCreditorReference, "inv-a1=10000", 0, 9900, 9900},
-      {"rf reference printed with spaces, lower case", Pay(10000, "", "", {"rf" + kRfA.substr(2, 4) + " " + kRfA.substr(6)}),
-       D::kAutoApply, B::kCreditorReference, "inv-a1=10000", 0, 9900, 9900},
+      {"rf reference printed with spaces, lower case",
+       Pay(10000, "", "", {"rf" + kRfA.substr(2, 4) + " " + kRfA.substr(6)}), D::kAutoApply,
+       B::kCreditorReference, "inv-a1=10000", 0, 9900, 9900},
       {"rf reference partial payment", Pay(4000, "", "", {kRfA}), D::kAutoApply,
        B::kCreditorReference, "inv-a1=4000", 0, 9600, 9600},
       {"rf reference overpayment keeps the rest unapplied", Pay(12000, "", "", {kRfA}),
        D::kAutoApply, B::kCreditorReference, "inv-a1=10000", 2000, 9400, 9400},
-      {"rf reference whose body is the invoice number", Pay(5000, "", "", {*MakeRfReference("INV1002")}),
-       D::kAutoApply, B::kCreditorReference, "inv-a2=5000", 0, 9500, 9500},
-      {"qr reference equal to the payment reference", Pay(5000, "", "", {"210000000003139471430009017"}),
-       D::kAutoApply, B::kSwissReference, "inv-g1=5000", 0, 9900, 9900},
-      {"isr reference carrying a numeric invoice number", Pay(4200, "", "", {isr}),
-       D::kAutoApply, B::kSwissReference, "inv-g2=4200", 0, 9500, 9500},
+      {"rf reference whose body is the invoice number",
+       Pay(5000, "", "", {*MakeRfReference("INV1002")}), D::kAutoApply, B::kCreditorReference,
+       "inv-a2=5000", 0, 9500, 9500},
+      {"qr reference equal to the payment reference",
+       Pay(5000, "", "", {"210000000003139471430009017"}), D::kAutoApply, B::kSwissReference,
+       "inv-g1=5000", 0, 9900, 9900},
+      {"isr reference carrying a numeric invoice number", Pay(4200, "", "", {isr}), D::kAutoApply,
+       B::kSwissReference, "inv-g2=4200", 0, 9500, 9500},
       {"isr reference without its check digit is only a reference",
-       Pay(4200, "", "", {isr.substr(0, 26)}), D::kReview, B::kAmountOnly, "inv-g2=4200", 0, 5000, 5000},
-      {"referred documents net of a credit note", referred, D::kAutoApply,
-       B::kReferredDocument, "cn-a1=3000,inv-a1=10000,inv-a2=5000", 0, 9800, 9900},
+       Pay(4200, "", "", {isr.substr(0, 26)}), D::kReview, B::kAmountOnly, "inv-g2=4200", 0, 5000,
+       5000},
+      {"referred documents net of a credit note", referred, D::kAutoApply, B::kReferredDocument,
+       "cn-a1=3000,inv-a1=10000,inv-a2=5000", 0, 9800, 9900},
       {"referred documents without amounts", referred_no_amounts, D::kAutoApply,
        B::kReferredDocument, "cn-a1=3000,inv-a1=10000,inv-a2=5000", 0, 9600, 9600},
       {"invoice number in text", Pay(5000, "", "Payment for INV-1002, thanks"), D::kAutoApply,
@@ -215,12 +215,12 @@ TEST(MatchPayment, TableOfRemittanceShapes) {
        B::kPayerOpenBalance, "cn-a1=3000,inv-a1=10000,inv-a2=5000,inv-a3=25000", 0, 7700, 7700},
       {"bad rf check digits fall through to heuristics", Pay(10000, "", "", {"RF00INV1001"}),
        D::kReview, B::kAmountOnly, "inv-a1=10000", 0, 5000, 5000},
-      {"rf names one invoice, text another: a human decides",
-       Pay(10000, "", "INV-1003", {kRfA}), D::kReview, B::kCreditorReference, "inv-a1=10000", 0,
-       9900, 9900},
+      {"rf names one invoice, text another: a human decides", Pay(10000, "", "INV-1003", {kRfA}),
+       D::kReview, B::kCreditorReference, "inv-a1=10000", 0, 9900, 9900},
       {"known customer differs from the reference's owner", known_other, D::kReview,
        B::kCreditorReference, "inv-a1=10000", 0, 6900, 6900},
-      {"nothing fits", Pay(123, "Someone Else", "gift"), D::kUnmatched, B::kAmountOnly, "", 0, 0, 0},
+      {"nothing fits", Pay(123, "Someone Else", "gift"), D::kUnmatched, B::kAmountOnly, "", 0, 0,
+       0},
   };
   std::vector<OpenItem> book = Book();
   for (const MatchCase& c : cases) {
@@ -246,8 +246,8 @@ TEST(MatchPayment, TableOfRemittanceShapes) {
 }
 
 TEST(MatchPayment, BadReferenceBecomesANote) {
-  MatchResult r = MatchPayment(Pay(10000, "", "", {"RF00INV1001", "210000000003139471430009018"}),
-                               Book());
+  MatchResult r =
+      MatchPayment(Pay(10000, "", "", {"RF00INV1001", "210000000003139471430009018"}), Book());
   ASSERT_EQ(r.notes.size(), 2u);
   EXPECT_NE(r.notes[0].find("invalid check digits"), std::string::npos);
   EXPECT_NE(r.notes[1].find("invalid check digit"), std::string::npos);
@@ -347,7 +347,7 @@ TEST(MatchPayment, BelgianStructuredCommunication) {
 // that equals nothing stays a note.
 TEST(MatchPayment, BadCheckDigitsMatchAnExactlyEqualStoredReference) {
   std::vector<OpenItem> book = Book();
-  book[1].payment_reference = "RF00 INV 1002";  // invalid ISO 11649 check digits
+  book[1].payment_reference = "RF00 INV 1002";         // invalid ISO 11649 check digits
   book[2].payment_reference = "+++090/9337/55494+++";  // invalid mod 97
   MatchResult rf = MatchPayment(Pay(5000, "", "", {"rf00inv1002"}), book);
   ASSERT_FALSE(rf.candidates.empty());
@@ -359,8 +359,7 @@ TEST(MatchPayment, BadCheckDigitsMatchAnExactlyEqualStoredReference) {
   ASSERT_FALSE(be.candidates.empty());
   EXPECT_EQ(Allocations(be.candidates[0]), "inv-a3=25000");
   MatchResult swiss = MatchPayment(Pay(5000, "", "", {"210000000003139471430009018"}), book);
-  EXPECT_TRUE(swiss.candidates.empty() ||
-              swiss.candidates[0].basis != MatchBasis::kSwissReference);
+  EXPECT_TRUE(swiss.candidates.empty() || swiss.candidates[0].basis != MatchBasis::kSwissReference);
   ASSERT_EQ(swiss.notes.size(), 1u);
   EXPECT_NE(swiss.notes[0].find("ignored"), std::string::npos);
 }

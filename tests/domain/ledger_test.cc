@@ -6,8 +6,8 @@
 
 #include <climits>
 
-#include "service/domain/amount_limits.h"
 #include "service/base/errors.h"
+#include "service/domain/amount_limits.h"
 
 namespace collections::domain {
 namespace {
@@ -45,7 +45,8 @@ TEST(Ledger, DerivesStatusFromSettlements) {
 TEST(Allocation, OldestDueFirstThenUnapplied) {
   InvoiceState a = Inv("a", CivilDay(2026, 1, 1), CivilDay(2026, 3, 1), 300);
   InvoiceState b = Inv("b", CivilDay(2026, 1, 5), CivilDay(2026, 2, 1), 200);
-  InvoiceState c = Inv("c", CivilDay(2026, 1, 2), CivilDay(2026, 2, 1), 100);  // same due, older issue
+  InvoiceState c =
+      Inv("c", CivilDay(2026, 1, 2), CivilDay(2026, 2, 1), 100);  // same due, older issue
   int64_t unapplied = -1;
   auto lines = AllocateOldestFirst({&a, &b, &c}, 350, &unapplied);
   ASSERT_EQ(lines.size(), 3u);
@@ -67,7 +68,7 @@ TEST(Aging, BucketBoundariesAreInclusive) {
   struct {
     int dpd;
     int bucket;
-  } cases[] = {{-10, 0}, {0, 0}, {1, 1}, {30, 1}, {31, 2}, {60, 2},
+  } cases[] = {{-10, 0}, {0, 0},  {1, 1},  {30, 1},  {31, 2},  {60, 2},
                {61, 3},  {90, 3}, {91, 4}, {120, 4}, {121, 5}, {5000, 5}};
   for (const auto& c : cases) EXPECT_EQ(BucketIndex(buckets, c.dpd), c.bucket) << c.dpd;
 }
@@ -90,8 +91,9 @@ TEST(Summary, AsOfIgnoresLaterIssuesAndSettlements) {
   invs[0].settlements.push_back({SettlementKind::kPayment, CivilDay(2026, 4, 10), 200});
   invs[1].settlements.push_back({SettlementKind::kPayment, CivilDay(2026, 5, 15), 500});  // later
   auto buckets = *MakeBuckets(DefaultBucketBounds());
-  AccountFacts f = *SummarizeAccount(invs, {{"EUR", CivilDay(2026, 4, 1), 70}},
-                                     {CivilDay(2026, 4, 10), CivilDay(2026, 5, 15)}, as_of, buckets);
+  AccountFacts f =
+      *SummarizeAccount(invs, {{"EUR", CivilDay(2026, 4, 1), 70}},
+                        {CivilDay(2026, 4, 10), CivilDay(2026, 5, 15)}, as_of, buckets);
   ASSERT_EQ(f.positions.size(), 1u);
   const auto& p = f.positions[0];
   EXPECT_EQ(p.balance, 800 + 500 + 250);
@@ -133,9 +135,10 @@ TEST(Summary, BalancePastInt64FailsInsteadOfWrapping) {
   EXPECT_EQ(f.status().code(), absl::StatusCode::kOutOfRange);
   EXPECT_EQ(ReasonOf(f.status()), "AMOUNT_SUM_OVERFLOW");
   // Unapplied credit beyond the balance's range fails the same way.
-  auto g = SummarizeAccount({Inv("c", CivilDay(2026, 1, 1), CivilDay(2026, 1, 31), 5)},
-                            {{"EUR", CivilDay(2026, 1, 2), INT64_MAX}, {"EUR", CivilDay(2026, 1, 3), 9}},
-                            {}, CivilDay(2026, 6, 1), *MakeBuckets({30}));
+  auto g =
+      SummarizeAccount({Inv("c", CivilDay(2026, 1, 1), CivilDay(2026, 1, 31), 5)},
+                       {{"EUR", CivilDay(2026, 1, 2), INT64_MAX}, {"EUR", CivilDay(2026, 1, 3), 9}},
+                       {}, CivilDay(2026, 6, 1), *MakeBuckets({30}));
   EXPECT_EQ(ReasonOf(g.status()), "AMOUNT_SUM_OVERFLOW");
 }
 

@@ -69,8 +69,8 @@ TEST(Promises, BrokenIgnoresPaymentsOutsideTheWindow) {
 
 TEST(Promises, PendingPausesEscalationThroughTheGraceEnd) {
   Promise p = MakePromise();
-  for (absl::CivilDay day : {absl::CivilDay(2026, 3, 1), absl::CivilDay(2026, 3, 10),
-                             absl::CivilDay(2026, 3, 13)}) {
+  for (absl::CivilDay day :
+       {absl::CivilDay(2026, 3, 1), absl::CivilDay(2026, 3, 10), absl::CivilDay(2026, 3, 13)}) {
     const PromiseEvaluation ev = EvaluatePromise(p, {}, day);
     EXPECT_EQ(ev.status, PromiseStatus::kPending) << day;
     EXPECT_TRUE(ev.pauses_escalation) << day;

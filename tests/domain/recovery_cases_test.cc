@@ -75,8 +75,8 @@ TEST(CasePriority, StoredPriorityHoldsUntilTheCaseIsDueAgain) {
       EXPECT_EQ(fresh.after.priority, stored.priority)
           << "amount " << a.amount << " on " << day << " (evaluated "
           << (stored.evaluated_day ? absl::FormatCivilTime(*stored.evaluated_day) : "never")
-          << ", due " << absl::FormatCivilTime(*stored.due_day) << "): "
-          << fresh.after.priority_explanation << " vs " << stored.priority_explanation;
+          << ", due " << absl::FormatCivilTime(*stored.due_day)
+          << "): " << fresh.after.priority_explanation << " vs " << stored.priority_explanation;
       ++checked_days;
     }
   }

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "service/domain/compliance.h"
 #include "service/base/errors.h"
+#include "service/domain/compliance.h"
 #include "tests/domain/recovery_fixtures.h"
 
 namespace collections::domain {
@@ -111,7 +111,8 @@ TEST(ComplianceCalls, SevenCallsInSevenDaysPerDebt) {
   }
   const CollectionPolicy policy = DefaultPolicy();
   // An eighth call on day 7 about debt A is refused.
-  ComplianceVerdict v = CheckContact(ctx, policy, Call(At(Day(2026, 3, 7), 15, 0, "America/Chicago")));
+  ComplianceVerdict v =
+      CheckContact(ctx, policy, Call(At(Day(2026, 3, 7), 15, 0, "America/Chicago")));
   EXPECT_FALSE(v.allowed);
   EXPECT_EQ(v.rule, kRuleCallFrequency);
   EXPECT_NE(v.message.find("12 CFR §1006.14(b)(2)(i)(A)"), std::string::npos);
@@ -121,10 +122,12 @@ TEST(ComplianceCalls, SevenCallsInSevenDaysPerDebt) {
   EXPECT_TRUE(CheckContact(ctx, policy, Call(At(Day(2026, 3, 7), 15, 0, "America/Chicago"), {"B"}))
                   .allowed);
   // Day 8: the window 2..8 holds six calls.
-  EXPECT_TRUE(CheckContact(ctx, policy, Call(At(Day(2026, 3, 8), 10, 0, "America/Chicago"))).allowed);
+  EXPECT_TRUE(
+      CheckContact(ctx, policy, Call(At(Day(2026, 3, 8), 10, 0, "America/Chicago"))).allowed);
   // Six calls: a seventh is still allowed.
   ctx.contacts.pop_back();
-  EXPECT_TRUE(CheckContact(ctx, policy, Call(At(Day(2026, 3, 7), 15, 0, "America/Chicago"))).allowed);
+  EXPECT_TRUE(
+      CheckContact(ctx, policy, Call(At(Day(2026, 3, 7), 15, 0, "America/Chicago"))).allowed);
   // Business debts are not under Reg F.
   ctx = ConsumerWithDebt("America/Chicago");
   ctx.customer.kind = CustomerKind::kBusiness;
@@ -132,7 +135,8 @@ TEST(ComplianceCalls, SevenCallsInSevenDaysPerDebt) {
     ctx.contacts.push_back(
         PastCall(At(Day(2026, 3, 2), 10, d, "America/Chicago"), ContactOutcome::kNoAnswer, {"A"}));
   }
-  EXPECT_TRUE(CheckContact(ctx, policy, Call(At(Day(2026, 3, 2), 11, 0, "America/Chicago"))).allowed);
+  EXPECT_TRUE(
+      CheckContact(ctx, policy, Call(At(Day(2026, 3, 2), 11, 0, "America/Chicago"))).allowed);
 }
 
 TEST(ComplianceCalls, NoCallWithinSevenDaysAfterAConversation) {
@@ -141,7 +145,8 @@ TEST(ComplianceCalls, NoCallWithinSevenDaysAfterAConversation) {
       PastCall(At(Day(2026, 4, 1), 18, 0, "America/Denver"), ContactOutcome::kSpoke, {"A"}));
   const CollectionPolicy policy = DefaultPolicy();
   // The conversation day is day one: 19:00 that evening through day seven.
-  EXPECT_FALSE(CheckContact(ctx, policy, Call(At(Day(2026, 4, 1), 19, 0, "America/Denver"))).allowed);
+  EXPECT_FALSE(
+      CheckContact(ctx, policy, Call(At(Day(2026, 4, 1), 19, 0, "America/Denver"))).allowed);
   for (int d = 2; d <= 7; ++d) {
     SCOPED_TRACE(d);
     const ComplianceVerdict v =
@@ -161,7 +166,8 @@ TEST(ComplianceCalls, NoCallWithinSevenDaysAfterAConversation) {
   EXPECT_EQ(*t, At(Day(2026, 4, 8), 8, 0, "America/Denver"));
   // An inbound call is a conversation too.
   ctx.contacts[0].direction = Direction::kInbound;
-  EXPECT_FALSE(CheckContact(ctx, policy, Call(At(Day(2026, 4, 3), 12, 0, "America/Denver"))).allowed);
+  EXPECT_FALSE(
+      CheckContact(ctx, policy, Call(At(Day(2026, 4, 3), 12, 0, "America/Denver"))).allowed);
 }
 
 TEST(ComplianceState, CeaseCommunicationAndAuditedOverride) {
@@ -210,12 +216,12 @@ TEST(ComplianceState, OptOutAndDisputedDebt) {
   v = CheckContact(ctx, policy, Call(At(Day(2026, 2, 2), 12, 0, "America/New_York"), {"A"}));
   EXPECT_EQ(v.rule, kRuleDisputedDebt);
   // The other debt is not disputed.
-  EXPECT_TRUE(
-      CheckContact(ctx, policy, Call(At(Day(2026, 2, 2), 12, 0, "America/New_York"), {"B"})).allowed);
+  EXPECT_TRUE(CheckContact(ctx, policy, Call(At(Day(2026, 2, 2), 12, 0, "America/New_York"), {"B"}))
+                  .allowed);
   // Verification sent: collection may resume (FDCPA §809(b)).
   ctx.disputes[0].validated = true;
-  EXPECT_TRUE(
-      CheckContact(ctx, policy, Call(At(Day(2026, 2, 2), 12, 0, "America/New_York"), {"A"})).allowed);
+  EXPECT_TRUE(CheckContact(ctx, policy, Call(At(Day(2026, 2, 2), 12, 0, "America/New_York"), {"A"}))
+                  .allowed);
 }
 
 TEST(ComplianceHours, BusinessHoursAndDays) {
@@ -223,7 +229,8 @@ TEST(ComplianceHours, BusinessHoursAndDays) {
   ctx.invoices.push_back(Invoice("A", Day(2026, 1, 1), Day(2026, 1, 31), 50000));
   const CollectionPolicy policy = DefaultPolicy();
   // Saturday 2026-02-07 11:00 Berlin: refused until Monday 09:00.
-  ComplianceVerdict v = CheckContact(ctx, policy, Call(At(Day(2026, 2, 7), 11, 0, "Europe/Berlin")));
+  ComplianceVerdict v =
+      CheckContact(ctx, policy, Call(At(Day(2026, 2, 7), 11, 0, "Europe/Berlin")));
   EXPECT_EQ(v.rule, kRuleBusinessHours);
   ASSERT_TRUE(v.next_allowed.has_value());
   EXPECT_EQ(*v.next_allowed, At(Day(2026, 2, 9), 9, 0, "Europe/Berlin"));
@@ -231,7 +238,8 @@ TEST(ComplianceHours, BusinessHoursAndDays) {
   // A policy open on Saturdays allows it.
   CollectionPolicy saturday = policy;
   saturday.business_hours.days = {1, 2, 3, 4, 5, 6};
-  EXPECT_TRUE(CheckContact(ctx, saturday, Call(At(Day(2026, 2, 7), 11, 0, "Europe/Berlin"))).allowed);
+  EXPECT_TRUE(
+      CheckContact(ctx, saturday, Call(At(Day(2026, 2, 7), 11, 0, "Europe/Berlin"))).allowed);
 }
 
 }  // namespace

@@ -37,29 +37,40 @@ TEST(RecommendLadder, EveryStageTransition) {
       {"pre-due", {}, Day(2026, 1, 28), Stage::kPreDueReminder, Action::kEmail},
       {"nothing yet before pre-due window", {}, Day(2026, 1, 20), Stage::kNone, Action::kNoAction},
       {"first day overdue", {}, Day(2026, 2, 1), Stage::kFriendlyReminder, Action::kEmail},
-      {"friendly -> second", {{Day(2026, 2, 1), Stage::kFriendlyReminder}}, Day(2026, 2, 14),
-       Stage::kSecondReminder, Action::kEmail},
+      {"friendly -> second",
+       {{Day(2026, 2, 1), Stage::kFriendlyReminder}},
+       Day(2026, 2, 14),
+       Stage::kSecondReminder,
+       Action::kEmail},
       {"second -> formal notice",
        {{Day(2026, 2, 1), Stage::kFriendlyReminder}, {Day(2026, 2, 14), Stage::kSecondReminder}},
-       Day(2026, 3, 2), Stage::kFormalNotice, Action::kLetter},
+       Day(2026, 3, 2),
+       Stage::kFormalNotice,
+       Action::kLetter},
       {"formal -> final demand",
        {{Day(2026, 2, 1), Stage::kFriendlyReminder},
         {Day(2026, 2, 14), Stage::kSecondReminder},
         {Day(2026, 3, 2), Stage::kFormalNotice}},
-       Day(2026, 3, 17), Stage::kFinalDemand, Action::kLetter},
+       Day(2026, 3, 17),
+       Stage::kFinalDemand,
+       Action::kLetter},
       {"final -> agency",
        {{Day(2026, 2, 1), Stage::kFriendlyReminder},
         {Day(2026, 2, 14), Stage::kSecondReminder},
         {Day(2026, 3, 2), Stage::kFormalNotice},
         {Day(2026, 3, 17), Stage::kFinalDemand}},
-       Day(2026, 5, 1), Stage::kAgencyReferral, Action::kReferToAgency},
+       Day(2026, 5, 1),
+       Stage::kAgencyReferral,
+       Action::kReferToAgency},
       {"agency -> legal review",
        {{Day(2026, 2, 1), Stage::kFriendlyReminder},
         {Day(2026, 2, 14), Stage::kSecondReminder},
         {Day(2026, 3, 2), Stage::kFormalNotice},
         {Day(2026, 3, 17), Stage::kFinalDemand},
         {Day(2026, 5, 1), Stage::kAgencyReferral}},
-       Day(2026, 5, 31), Stage::kLegalReview, Action::kLegalReview},
+       Day(2026, 5, 31),
+       Stage::kLegalReview,
+       Action::kLegalReview},
       {"legal -> write-off review",
        {{Day(2026, 2, 1), Stage::kFriendlyReminder},
         {Day(2026, 2, 14), Stage::kSecondReminder},
@@ -67,7 +78,9 @@ TEST(RecommendLadder, EveryStageTransition) {
         {Day(2026, 3, 17), Stage::kFinalDemand},
         {Day(2026, 5, 1), Stage::kAgencyReferral},
         {Day(2026, 5, 31), Stage::kLegalReview}},
-       Day(2026, 7, 30), Stage::kWriteOffReview, Action::kWriteOffReview},
+       Day(2026, 7, 30),
+       Stage::kWriteOffReview,
+       Action::kWriteOffReview},
       {"ladder complete",
        {{Day(2026, 2, 1), Stage::kFriendlyReminder},
         {Day(2026, 2, 14), Stage::kSecondReminder},
@@ -76,7 +89,9 @@ TEST(RecommendLadder, EveryStageTransition) {
         {Day(2026, 5, 1), Stage::kAgencyReferral},
         {Day(2026, 5, 31), Stage::kLegalReview},
         {Day(2026, 7, 30), Stage::kWriteOffReview}},
-       Day(2026, 9, 1), Stage::kNone, Action::kNoAction},
+       Day(2026, 9, 1),
+       Stage::kNone,
+       Action::kNoAction},
   };
   const CollectionPolicy policy = DefaultPolicy();
   for (const auto& c : cases) {
@@ -116,18 +131,17 @@ std::vector<Stage> Simulate(AccountContext ctx, absl::CivilDay start, int step, 
     const Recommendation rec = Recommend(ctx, policy, kPrior, d);
     if (!rec.Actionable()) continue;
     taken.push_back(rec.stage);
-    ctx.contacts.push_back(Sent(d, rec.stage,
-                                rec.channel == Channel::kUnspecified ? Channel::kEmail : rec.channel,
-                                ContactOutcome::kDone));
+    ctx.contacts.push_back(
+        Sent(d, rec.stage, rec.channel == Channel::kUnspecified ? Channel::kEmail : rec.channel,
+             ContactOutcome::kDone));
   }
   return taken;
 }
 
 TEST(RecommendLadder, NoStageSkippedWhenRunsAreMissed) {
-  const std::vector<Stage> ladder = {Stage::kFriendlyReminder, Stage::kSecondReminder,
-                                     Stage::kFormalNotice,     Stage::kFinalDemand,
-                                     Stage::kAgencyReferral,   Stage::kLegalReview,
-                                     Stage::kWriteOffReview};
+  const std::vector<Stage> ladder = {
+      Stage::kFriendlyReminder, Stage::kSecondReminder, Stage::kFormalNotice,  Stage::kFinalDemand,
+      Stage::kAgencyReferral,   Stage::kLegalReview,    Stage::kWriteOffReview};
   // Chased from day 1, with runs missed: every rung in order, one at a time.
   for (int step : {1, 3, 10, 30}) {
     SCOPED_TRACE(step);
@@ -274,7 +288,8 @@ TEST(RecommendRelationship, ValuedCustomerGetsACallBeforeAFormalNotice) {
   EXPECT_EQ(fresh.stage, Stage::kFormalNotice);
   EXPECT_EQ(fresh.action, Action::kLetter);
 
-  const Recommendation valued = Recommend(history(testing::ValuedBusiness()), policy, kPrior, as_of);
+  const Recommendation valued =
+      Recommend(history(testing::ValuedBusiness()), policy, kPrior, as_of);
   EXPECT_EQ(valued.action, Action::kCallTask);
   EXPECT_EQ(valued.stage, Stage::kSecondReminder);
   EXPECT_EQ(valued.assignee, "maria@acme.example");

@@ -19,7 +19,8 @@ using testing::Day;
 // date (negative: early), or unpaid when `late_by` is nullopt.
 InvoiceContext Paid(const std::string& id, absl::CivilDay issue, std::optional<int> late_by) {
   InvoiceContext inv = testing::Invoice(id, issue, issue + 30, 10000);
-  if (late_by) inv.state.settlements.push_back({SettlementKind::kPayment, issue + 30 + *late_by, 10000});
+  if (late_by)
+    inv.state.settlements.push_back({SettlementKind::kPayment, issue + 30 + *late_by, 10000});
   return inv;
 }
 
@@ -31,9 +32,9 @@ TEST(PaymentRisk, OutcomesCountUnpaidOverdueInvoicesAsLateAndIgnoreTheFuture) {
   const absl::CivilDay as_of = Day(2026, 3, 1);
   InvoiceContext on_time = Paid("a", Day(2026, 1, 1), -2);
   InvoiceContext paid_late = Paid("b", Day(2026, 1, 1), 9);
-  InvoiceContext unpaid = Paid("c", Day(2026, 1, 5), std::nullopt);      // due 2026-02-04
-  InvoiceContext not_due = Paid("d", Day(2026, 2, 20), std::nullopt);    // due 2026-03-22
-  InvoiceContext paid_later = Paid("e", Day(2026, 1, 10), 40);           // paid after as_of
+  InvoiceContext unpaid = Paid("c", Day(2026, 1, 5), std::nullopt);    // due 2026-02-04
+  InvoiceContext not_due = Paid("d", Day(2026, 2, 20), std::nullopt);  // due 2026-03-22
+  InvoiceContext paid_later = Paid("e", Day(2026, 1, 10), 40);         // paid after as_of
   EXPECT_FALSE(OutcomeAsOf(on_time.state, as_of)->late);
   EXPECT_EQ(OutcomeAsOf(paid_late.state, as_of)->days_late, 9);
   EXPECT_TRUE(OutcomeAsOf(paid_late.state, as_of)->paid);
@@ -85,7 +86,7 @@ TEST(PaymentRisk, PriorStrengthFollowsHowMuchCustomersDiffer) {
   const std::optional<double> m_alike = PriorStrengthFromTotals(TotalsOf(alike, 40));
   const std::optional<double> m_different = PriorStrengthFromTotals(TotalsOf(different, 40));
   ASSERT_TRUE(m_alike && m_different);
-  EXPECT_GE(*m_alike, 30.0);  // customers are alike: lean on the portfolio
+  EXPECT_GE(*m_alike, 30.0);     // customers are alike: lean on the portfolio
   EXPECT_LE(*m_different, 2.0);  // they differ: a customer's record speaks for itself
   EXPECT_GE(*m_different, kMinPriorStrength);
   EXPECT_LE(*m_alike, kMaxPriorStrength);
@@ -95,7 +96,8 @@ TEST(PaymentRisk, PriorStrengthFollowsHowMuchCustomersDiffer) {
   const PortfolioPrior prior = PriorFromTotals(TotalsOf(different, 40));
   EXPECT_TRUE(prior.strength_estimated);
   AccountContext reliable = testing::NewBusiness();
-  for (int i = 0; i < 20; ++i) reliable.invoices.push_back(Paid(absl::StrCat("r", i), Day(2025, 1, 1) + 14 * i, -1));
+  for (int i = 0; i < 20; ++i)
+    reliable.invoices.push_back(Paid(absl::StrCat("r", i), Day(2025, 1, 1) + 14 * i, -1));
   const RiskEstimate r = EstimateAccountRisk(reliable, prior, Day(2026, 3, 1));
   EXPECT_LT(r.late_probability_bp, 600) << r.explanation;
   EXPECT_NE(r.explanation.find("estimated from how much customers' late rates differ"),
@@ -145,8 +147,10 @@ TEST(PaymentRisk, DaysLateIsTheMedianOfTheLateDelaysAndOpenInvoicesCountAsAtLeas
   const absl::CivilDay as_of = Day(2026, 6, 1);
   AccountContext ctx = testing::NewBusiness();
   const int delays[] = {3, 5, 5, 8, 12};
-  for (int i = 0; i < 5; ++i) ctx.invoices.push_back(Paid(absl::StrCat("p", i), Day(2025, 6, 1) + 20 * i, delays[i]));
-  for (int i = 0; i < 5; ++i) ctx.invoices.push_back(Paid(absl::StrCat("q", i), Day(2025, 3, 1) + 20 * i, -3));
+  for (int i = 0; i < 5; ++i)
+    ctx.invoices.push_back(Paid(absl::StrCat("p", i), Day(2025, 6, 1) + 20 * i, delays[i]));
+  for (int i = 0; i < 5; ++i)
+    ctx.invoices.push_back(Paid(absl::StrCat("q", i), Day(2025, 3, 1) + 20 * i, -3));
   const PortfolioPrior prior;
   const RiskEstimate r = EstimateAccountRisk(ctx, prior, as_of);
   EXPECT_EQ(r.if_late.median, 5);
@@ -158,7 +162,8 @@ TEST(PaymentRisk, DaysLateIsTheMedianOfTheLateDelaysAndOpenInvoicesCountAsAtLeas
   // Five invoices open 40+ days past due: at least that late, so the median
   // of the late delays moves past the paid ones.
   AccountContext slow = ctx;
-  for (int i = 0; i < 5; ++i) slow.invoices.push_back(Paid(absl::StrCat("o", i), Day(2026, 3, 1) + i, std::nullopt));
+  for (int i = 0; i < 5; ++i)
+    slow.invoices.push_back(Paid(absl::StrCat("o", i), Day(2026, 3, 1) + i, std::nullopt));
   const RiskEstimate s = EstimateAccountRisk(slow, prior, as_of);
   EXPECT_EQ(s.if_late.median, 12);
   EXPECT_GT(s.late_probability_bp, r.late_probability_bp);
@@ -168,8 +173,10 @@ TEST(PaymentRisk, DaysLateIsTheMedianOfTheLateDelaysAndOpenInvoicesCountAsAtLeas
   AccountContext mostly_on_time = testing::NewBusiness();
   AccountContext mostly_late = testing::NewBusiness();
   for (int i = 0; i < 20; ++i) {
-    mostly_on_time.invoices.push_back(Paid(absl::StrCat("t", i), Day(2025, 1, 1) + 14 * i, i < 2 ? 10 : -1));
-    mostly_late.invoices.push_back(Paid(absl::StrCat("l", i), Day(2025, 1, 1) + 14 * i, i < 18 ? 10 : -1));
+    mostly_on_time.invoices.push_back(
+        Paid(absl::StrCat("t", i), Day(2025, 1, 1) + 14 * i, i < 2 ? 10 : -1));
+    mostly_late.invoices.push_back(
+        Paid(absl::StrCat("l", i), Day(2025, 1, 1) + 14 * i, i < 18 ? 10 : -1));
   }
   EXPECT_EQ(EstimateAccountRisk(mostly_on_time, prior, as_of).expected_days_late, 0);
   EXPECT_EQ(EstimateAccountRisk(mostly_late, prior, as_of).expected_days_late, 10);
@@ -186,7 +193,9 @@ TEST(PaymentRisk, DaysLateIsTheMedianOfTheLateDelaysAndOpenInvoicesCountAsAtLeas
 TEST(PaymentRisk, DisputesBrokenPromisesAndPlansInArrearsRaiseTheOdds) {
   const absl::CivilDay as_of = Day(2026, 3, 1);
   AccountContext ctx = testing::NewBusiness();
-  for (int i = 0; i < 10; ++i) ctx.invoices.push_back(Paid(absl::StrCat("p", i), Day(2025, 1, 1) + 30 * i, i % 3 == 0 ? 6 : -1));
+  for (int i = 0; i < 10; ++i)
+    ctx.invoices.push_back(
+        Paid(absl::StrCat("p", i), Day(2025, 1, 1) + 30 * i, i % 3 == 0 ? 6 : -1));
   ctx.invoices.push_back(Paid("new", Day(2026, 2, 20), std::nullopt));
   const PortfolioPrior prior;
   const RiskEstimate base = EstimateAccountRisk(ctx, prior, as_of);
@@ -202,7 +211,8 @@ TEST(PaymentRisk, DisputesBrokenPromisesAndPlansInArrearsRaiseTheOdds) {
   EXPECT_GT(open.late_probability_bp, base.late_probability_bp);
   EXPECT_NE(open.explanation.find("open dispute"), std::string::npos);
   // The disputed invoice itself more so.
-  const RiskEstimate inv = EstimateInvoiceRisk(disputed, disputed.invoices.back().state, prior, as_of);
+  const RiskEstimate inv =
+      EstimateInvoiceRisk(disputed, disputed.invoices.back().state, prior, as_of);
   EXPECT_TRUE(HasSignal(inv, "INVOICE_DISPUTED"));
   EXPECT_GT(inv.late_probability_bp, open.late_probability_bp);
   // Resolved two months ago: a recent dispute, a smaller step. A dispute
@@ -355,7 +365,8 @@ TEST(PaymentRisk, HabitualDisputesAreAlreadyInTheRecord) {
   const absl::CivilDay as_of = Day(2026, 3, 1);
   AccountContext ctx = testing::NewBusiness();
   for (int i = 0; i < 12; ++i) {
-    ctx.invoices.push_back(Paid(absl::StrCat("p", i), Day(2025, 1, 1) + 30 * i, i % 3 == 0 ? 40 : -1));
+    ctx.invoices.push_back(
+        Paid(absl::StrCat("p", i), Day(2025, 1, 1) + 30 * i, i % 3 == 0 ? 40 : -1));
   }
   const PortfolioPrior prior;
   const RiskEstimate base = EstimateAccountRisk(ctx, prior, as_of);

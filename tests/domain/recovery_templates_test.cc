@@ -6,9 +6,9 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "service/base/errors.h"
 #include "service/domain/policy.h"
@@ -99,8 +99,7 @@ TEST(Templates, GoldenRenderingOfEveryShippedTemplate) {
     SCOPED_TRACE(t.id);
     auto rendered = Render(t, Fixture());
     ASSERT_TRUE(rendered.ok()) << rendered.status();
-    const std::string text =
-        absl::StrCat("Subject: ", rendered->subject, "\n\n", rendered->body);
+    const std::string text = absl::StrCat("Subject: ", rendered->subject, "\n\n", rendered->body);
     const std::string path = absl::StrCat(RECOVERY_GOLDEN_DIR, "/", t.id, ".", t.locale, ".txt");
     if (update) {
       std::ofstream(path, std::ios::binary) << text;
@@ -260,8 +259,9 @@ TEST(Templates, AnUnguardedEmptyFieldIsRefusedNamingIt) {
   EXPECT_EQ(ReasonOf(r.status()), "MISSING_TEMPLATE_FIELD");
   EXPECT_EQ(MetadataOf(r.status())["field"], "account_owner");
   // Guarded, or with the field set, it renders.
-  t.body = "Please call {{#account_owner}}{{account_owner}}{{/account_owner}}"
-           "{{^account_owner}}us{{/account_owner}} now.";
+  t.body =
+      "Please call {{#account_owner}}{{account_owner}}{{/account_owner}}"
+      "{{^account_owner}}us{{/account_owner}} now.";
   EXPECT_EQ(Render(t, Sparse())->body, "Please call us now.");
   EXPECT_EQ(Render(t, Fixture())->body, "Please call Maria Keller now.");
   // Row fields: a link per invoice that one invoice lacks.

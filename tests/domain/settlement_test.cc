@@ -28,8 +28,8 @@ std::vector<SettlementAlternative> Alternatives() {
 
 SettlementPolicy Policy() {
   SettlementPolicy p;
-  p.margin_floor_bp = 7000;   // never below 70% of the balance
-  p.max_discount_bp = 4000;   // never more than 40% off
+  p.margin_floor_bp = 7000;  // never below 70% of the balance
+  p.max_discount_bp = 4000;  // never more than 40% off
   return p;
 }
 

@@ -41,7 +41,8 @@ class AmountCeiling : public ::testing::Test {
     grpc::ClientContext ctx;
     v1::RecordPaymentRequest req;
     req.set_parent(customer_.name());
-    *req.mutable_payment() = MakePayment(absl::StrCat("TX-", amount), "EUR", amount, D(2026, 11, 1));
+    *req.mutable_payment() =
+        MakePayment(absl::StrCat("TX-", amount), "EUR", amount, D(2026, 11, 1));
     v1::Payment out;
     return srv_.ledger().RecordPayment(&ctx, req, &out);
   }

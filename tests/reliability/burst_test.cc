@@ -20,8 +20,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "service/grpc_status/status_convert.h"
 #include "service/base/errors.h"
+#include "service/grpc_status/status_convert.h"
 #include "tests/api/prod_support.h"
 
 namespace collections::testing {
@@ -140,16 +140,18 @@ TEST(Burst, ShedsTheExcessWithRetryInfoWhileHealthAnswersAndOtherTenantsAreServe
     Result* r = results.back().get();
     r->req = ListOf("acme");
     r->ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
-    acme_stub->async()->ListCustomers(&r->ctx, &r->req, &r->out, [r, &mu, &pending](grpc::Status st) {
-      r->status = std::move(st);
-      absl::MutexLock l(&mu);
-      --pending;
-    });
+    acme_stub->async()->ListCustomers(&r->ctx, &r->req, &r->out,
+                                      [r, &mu, &pending](grpc::Status st) {
+                                        r->status = std::move(st);
+                                        absl::MutexLock l(&mu);
+                                        --pending;
+                                      });
   }
   {
     absl::MutexLock l(&mu);
-    const bool answered = mu.AwaitWithTimeout(
-        absl::Condition(+[](int* n) { return *n == 0; }, &pending), absl::Seconds(30));
+    const bool answered = mu.AwaitWithTimeout(absl::Condition(
+                                                  +[](int* n) { return *n == 0; }, &pending),
+                                              absl::Seconds(30));
     ASSERT_TRUE(answered) << pending << " calls unanswered";
   }
   const absl::Duration burst_time = absl::Now() - burst_start;
@@ -172,8 +174,8 @@ TEST(Burst, ShedsTheExcessWithRetryInfoWhileHealthAnswersAndOtherTenantsAreServe
     ++shed;
     EXPECT_GT(domain::RetryDelayOf(detail), absl::ZeroDuration()) << r->status.error_message();
   }
-  std::string summary = absl::StrCat(served, " served, ", shed, " shed in ",
-                                     absl::FormatDuration(burst_time), ";");
+  std::string summary =
+      absl::StrCat(served, " served, ", shed, " shed in ", absl::FormatDuration(burst_time), ";");
   for (const auto& [k, n] : outcomes) absl::StrAppend(&summary, " ", k, ": ", n);
   absl::StrAppend(&summary, "; health ", grpc_health.runs, " checks (worst ",
                   absl::FormatDuration(grpc_health.worst), "), /healthz ", http_health.runs,

@@ -61,9 +61,8 @@ grpc::Status SeedDueLedger(const std::shared_ptr<grpc::Channel>& channel, int cu
       v1::Customer customer = MakeCustomer(absl::StrFormat("C%05d", c), absl::StrCat("Debtor ", c));
       *req.add_records()->mutable_customer() = customer;
       v1::SyncRecord* r = req.add_records();
-      *r->mutable_invoice() =
-          MakeInvoice(absl::StrFormat("INV-%05d", c), D(2026, 9, 1), D(2026, 10, 1), "EUR",
-                      50000 + c);
+      *r->mutable_invoice() = MakeInvoice(absl::StrFormat("INV-%05d", c), D(2026, 9, 1),
+                                          D(2026, 10, 1), "EUR", 50000 + c);
       r->set_customer_ref(absl::StrFormat("C%05d", c));
     }
     if (!writer->Write(req)) break;
@@ -73,7 +72,7 @@ grpc::Status SeedDueLedger(const std::shared_ptr<grpc::Channel>& channel, int cu
 }
 
 grpc::Status RunDay(v1::RecoveryService::Stub& stub, v1::RunCollectionsResponse* out,
-                 bool dry_run = false) {
+                    bool dry_run = false) {
   grpc::ClientContext ctx;
   Deadline(&ctx, 600);
   v1::RunCollectionsRequest req;

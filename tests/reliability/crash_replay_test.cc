@@ -41,8 +41,8 @@ constexpr int kThreads = 4;
 v1::RecordPaymentRequest PaymentRequest(int i) {
   v1::RecordPaymentRequest req;
   req.set_parent(CustomerName(i % kCustomers));
-  *req.mutable_payment() = MakePayment(absl::StrCat("TX-burst-", i), "EUR", 1 + i % 7,
-                                       D(2026, 9, 10));
+  *req.mutable_payment() =
+      MakePayment(absl::StrCat("TX-burst-", i), "EUR", 1 + i % 7, D(2026, 9, 10));
   req.set_request_id(absl::StrCat("burst-", i));
   return req;
 }
@@ -244,8 +244,8 @@ TEST(CrashReplay, ACollectionsRunKilledMidwayAndRunAgainLeavesTheOutboxOfAnUnint
   // The victim: killed while its run is under way, as soon as the run's
   // first actions are visible (the run commits a batch of cases at a time)
   // and before it has finished.
-  absl::StatusOr<Daemon> first = StartDaemon(COLLECTIONSD_PATH, flags("cut.db"),
-                                             dir.File("cut1.log"));
+  absl::StatusOr<Daemon> first =
+      StartDaemon(COLLECTIONSD_PATH, flags("cut.db"), dir.File("cut1.log"));
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_TRUE(LedgerClient(ChannelTo(first->port)).Sync(PortfolioStream(kPortfolio), &synced).ok());
   grpc::Status cut_run;
@@ -266,8 +266,8 @@ TEST(CrashReplay, ACollectionsRunKilledMidwayAndRunAgainLeavesTheOutboxOfAnUnint
   run.join();
   ASSERT_FALSE(cut_run.ok()) << "the run finished before the kill (" << run_time << ")";
 
-  absl::StatusOr<Daemon> second = StartDaemon(COLLECTIONSD_PATH, flags("cut.db"),
-                                              dir.File("cut2.log"));
+  absl::StatusOr<Daemon> second =
+      StartDaemon(COLLECTIONSD_PATH, flags("cut.db"), dir.File("cut2.log"));
   ASSERT_TRUE(second.ok()) << second.status();
   auto channel = ChannelTo(second->port);
   const std::vector<std::string> after_kill = Outbox(channel);

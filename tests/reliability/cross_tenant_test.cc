@@ -242,7 +242,7 @@ constexpr int64_t kSecretTotal = 987654321;
 constexpr int64_t kSecretPaid = 123456789;
 const std::vector<std::string>& SecretMarkers() {
   static const auto* m = new std::vector<std::string>{
-      "Zanzibar", "zanzibar", "987654321", "9876543.21", "9,876,543.21", "864197532",
+      "Zanzibar",   "zanzibar",     "987654321", "9876543.21", "9,876,543.21", "864197532",
       "8641975.32", "8,641,975.32", "123456789", "1234567.89", "1,234,567.89"};
   return *m;
 }
@@ -423,7 +423,7 @@ TEST_F(CrossTenant, EveryMethodRefusesOtherCredentialsAndLeaksNothingOfAnotherTe
   // Hidden references: beta's tokens on beta's resources, acme's names in
   // every other reference field. `parent` is tried both as the tenant and
   // as beta's customer, whichever the method takes.
-  int reached = 0;  // probes that got past authentication
+  int reached = 0;                             // probes that got past authentication
   std::map<std::string, int> hidden_outcomes;  // code and reason -> probes
   const std::vector<std::string> beta_tokens = {srv_.Token("beta", Scope::kWrite), beta_admin_};
   for (const pb::MethodDescriptor* m : methods) {
@@ -465,9 +465,10 @@ TEST_F(CrossTenant, EveryMethodRefusesOtherCredentialsAndLeaksNothingOfAnotherTe
   RecordProperty("calls", calls);
   RecordProperty("methods", static_cast<int>(methods.size()));
   RecordProperty("hidden_reference_probes_past_authentication", reached);
-  std::printf("%zu methods, %d calls, %d hidden-reference probes past authentication, "
-              "%d control answers with acme's data\n",
-              methods.size(), calls, reached, control_with_secrets);
+  std::printf(
+      "%zu methods, %d calls, %d hidden-reference probes past authentication, "
+      "%d control answers with acme's data\n",
+      methods.size(), calls, reached, control_with_secrets);
   for (const auto& [outcome, n] : hidden_outcomes) {
     std::printf("  hidden references: %s x%d\n", outcome.c_str(), n);
   }

@@ -27,7 +27,8 @@ TEST_F(PgCommit, StoreSessionsCommitWithSynchronousCommitOnWhateverTheDefaults) 
   // The test cluster already runs with synchronous_commit=off (pg_harness:
   // speed); the database default says so too, as a careless operator might.
   ASSERT_TRUE(
-      PgQuery(uri_, absl::StrCat("ALTER DATABASE \"", *db, "\" SET synchronous_commit = off")).ok());
+      PgQuery(uri_, absl::StrCat("ALTER DATABASE \"", *db, "\" SET synchronous_commit = off"))
+          .ok());
   absl::StatusOr<std::string> plain = PgQuery(uri_, "SHOW synchronous_commit");
   ASSERT_TRUE(plain.ok()) << plain.status();
   ASSERT_EQ(*plain, "off") << "a plain session must see the unsafe default for this test to bite";
@@ -54,10 +55,10 @@ TEST_F(PgCommit, StoreSessionsCommitWithSynchronousCommitOnWhateverTheDefaults) 
   for (int t = 0; t < 3; ++t) {
     writers.emplace_back([&, t] {
       for (int i = 0; i < 10; ++i) {
-        absl::Status w = store->Run(
-            "acme", store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
-              return tx.PutDoc(store::Doc{"probe", absl::StrCat("d-", t, "-", i), "", "", "",
-                                          "body"});
+        absl::Status w =
+            store->Run("acme", store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
+              return tx.PutDoc(
+                  store::Doc{"probe", absl::StrCat("d-", t, "-", i), "", "", "", "body"});
             });
         EXPECT_TRUE(w.ok()) << w;
       }
@@ -68,9 +69,10 @@ TEST_F(PgCommit, StoreSessionsCommitWithSynchronousCommitOnWhateverTheDefaults) 
   absl::StatusOr<std::string> rows = PgQuery(uri_, "SELECT count(*) FROM commit_probe");
   ASSERT_TRUE(rows.ok()) << rows.status();
   EXPECT_EQ(*rows, "30");
-  absl::StatusOr<std::string> unsafe = PgQuery(
-      uri_, "SELECT count(*) FROM commit_probe WHERE setting NOT IN "
-            "('on', 'local', 'remote_write', 'remote_apply')");
+  absl::StatusOr<std::string> unsafe =
+      PgQuery(uri_,
+              "SELECT count(*) FROM commit_probe WHERE setting NOT IN "
+              "('on', 'local', 'remote_write', 'remote_apply')");
   ASSERT_TRUE(unsafe.ok()) << unsafe.status();
   EXPECT_EQ(*unsafe, "0") << "store writes committed with synchronous_commit=off";
 }

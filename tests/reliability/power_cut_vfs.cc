@@ -102,10 +102,25 @@ int Fetch(sqlite3_file* f, sqlite3_int64 o, int n, void** out) {
 }
 int Unfetch(sqlite3_file* f, sqlite3_int64 o, void* p) { return SQLITE_OK; }
 
-const sqlite3_io_methods kMethods = {
-    3,     Close,           Read,     Write,    Truncate,  Sync,       FileSize,
-    Lock,  Unlock,          CheckReservedLock, FileControl, SectorSize, DeviceCharacteristics,
-    ShmMap, ShmLock,        ShmBarrier, ShmUnmap, Fetch,   Unfetch};
+const sqlite3_io_methods kMethods = {3,
+                                     Close,
+                                     Read,
+                                     Write,
+                                     Truncate,
+                                     Sync,
+                                     FileSize,
+                                     Lock,
+                                     Unlock,
+                                     CheckReservedLock,
+                                     FileControl,
+                                     SectorSize,
+                                     DeviceCharacteristics,
+                                     ShmMap,
+                                     ShmLock,
+                                     ShmBarrier,
+                                     ShmUnmap,
+                                     Fetch,
+                                     Unfetch};
 
 int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {
   CutFile* cf = Cut(f);

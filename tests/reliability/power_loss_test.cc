@@ -80,8 +80,7 @@ Outcome RecordAndCut(const TempDir& dir, const std::string& uri) {
     grpc::ClientContext ctx;
     v1::RecordPaymentRequest req;
     req.set_parent(c.name());
-    *req.mutable_payment() =
-        MakePayment(absl::StrCat("TX-", i), "EUR", 1000 + i, D(2026, 11, 1));
+    *req.mutable_payment() = MakePayment(absl::StrCat("TX-", i), "EUR", 1000 + i, D(2026, 11, 1));
     req.set_request_id(absl::StrCat("pay-", i));
     v1::Payment p;
     if (!stub->RecordPayment(&ctx, req, &p).ok()) continue;

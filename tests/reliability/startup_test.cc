@@ -55,22 +55,31 @@ TEST(Startup, EveryBadFlagOrDependencyExitsWithOneLineAndADocumentedCode) {
   dir.Write("not-a-dir", "x");
   const std::vector<BadStart> cases = {
       {"unknown store scheme", {"--store=bogus:x"}, 2, "bogus:x"},
-      {"sqlite path under a file", {"--store=sqlite:" + dir.File("not-a-dir/ledger.db")}, 3,
+      {"sqlite path under a file",
+       {"--store=sqlite:" + dir.File("not-a-dir/ledger.db")},
+       3,
        "not-a-dir/ledger.db"},
-      {"sqlite path in a missing folder", {"--store=sqlite:" + dir.File("missing/ledger.db")}, 3,
+      {"sqlite path in a missing folder",
+       {"--store=sqlite:" + dir.File("missing/ledger.db")},
+       3,
        "missing/ledger.db"},
-      {"bad synchronous option", {"--store=sqlite:" + dir.File("a.db") + "?synchronous=off"}, 2,
+      {"bad synchronous option",
+       {"--store=sqlite:" + dir.File("a.db") + "?synchronous=off"},
+       2,
        "synchronous"},
       {"unreachable postgresql",
-       {"--store=postgresql://collections@127.0.0.1:1/ledger?connect_timeout=2"}, 3,
+       {"--store=postgresql://collections@127.0.0.1:1/ledger?connect_timeout=2"},
+       3,
        "postgresql"},
       {"listen address not of this host",
        {"--store=sqlite:" + dir.File("b.db"), "--listen=192.0.2.1:50051",
         "--allow_insecure_remote"},
-       4, "192.0.2.1:50051"},
+       4,
+       "192.0.2.1:50051"},
       {"unknown auth mode", {"--store=sqlite:" + dir.File("c.db"), "--auth=magic"}, 2, "magic"},
       {"bad http listen address",
-       {"--store=sqlite:" + dir.File("d.db"), "--http_listen=127.0.0.1:notaport"}, 2,
+       {"--store=sqlite:" + dir.File("d.db"), "--http_listen=127.0.0.1:notaport"},
+       2,
        "notaport"},
   };
   for (const BadStart& c : cases) {
@@ -108,7 +117,8 @@ TEST(Startup, EveryLifecycleLogLineIsOneJsonObject) {
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) ExpectLogLine(line);
   for (const char* msg : {"serving", "shutting down", "stopped"}) {
     EXPECT_TRUE(absl::StrContains(text, absl::StrCat("\"level\":\"info\",\"msg\":\"", msg, "\"")))
-        << msg << "\n" << text;
+        << msg << "\n"
+        << text;
   }
 }
 
@@ -117,9 +127,9 @@ TEST(Startup, HelpListsEveryFlagWithItsDefaultAndVersionNamesTheBuild) {
   const Exit help = RunToEnd(COLLECTIONSD_PATH, {"--help"}, dir.File("help.log"));
   EXPECT_EQ(help.code, 0);
   const std::string help_text = ReadAll(dir.File("help.log"));
-  for (const char* flag : {"--listen=127.0.0.1:50051", "--store=sqlite:collections.db",
-                           "--shutdown_grace=10s", "--auth=none", "--tls_cert=\"\"",
-                           "--rate_limit_qps="}) {
+  for (const char* flag :
+       {"--listen=127.0.0.1:50051", "--store=sqlite:collections.db", "--shutdown_grace=10s",
+        "--auth=none", "--tls_cert=\"\"", "--rate_limit_qps="}) {
     EXPECT_TRUE(absl::StrContains(help_text, flag)) << flag << "\n" << help_text;
   }
   const Exit version = RunToEnd(COLLECTIONSD_PATH, {"--version"}, dir.File("version.log"));
@@ -139,9 +149,9 @@ TEST(Startup, HelpListsEveryFlagWithItsDefaultAndVersionNamesTheBuild) {
 
 TEST(Startup, ASecondInstanceOnTheSamePortFailsWithAddressInUse) {
   TempDir dir;
-  absl::StatusOr<Daemon> first = StartDaemon(
-      COLLECTIONSD_PATH, {"--listen=127.0.0.1:0", "--store=sqlite:" + dir.File("a.db")},
-      dir.File("a.log"));
+  absl::StatusOr<Daemon> first =
+      StartDaemon(COLLECTIONSD_PATH, {"--listen=127.0.0.1:0", "--store=sqlite:" + dir.File("a.db")},
+                  dir.File("a.log"));
   ASSERT_TRUE(first.ok()) << first.status();
   const Exit second = RunToEnd(
       COLLECTIONSD_PATH,

@@ -12,8 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
-#include "service/grpc_status/status_convert.h"
 #include "service/base/errors.h"
+#include "service/grpc_status/status_convert.h"
 #include "tests/api/prod_support.h"
 
 namespace collections::testing {

@@ -48,8 +48,8 @@ std::vector<v1::SyncLedgerRequest> LedgerStream(const std::string& sync_id) {
         MakeCustomer(CustomerId(c), absl::StrCat("Customer ", c));
     for (int i = 0; i < kInvoices; ++i) {
       v1::SyncRecord* r = chunks[c < kCustomers / 2 ? 1 : 2].add_records();
-      *r->mutable_invoice() = MakeInvoice(InvoiceNumber(c, i), D(2026, 7, 1 + i),
-                                          D(2026, 8, 1 + i), "EUR", 10000 + 1000 * c + 100 * i);
+      *r->mutable_invoice() = MakeInvoice(InvoiceNumber(c, i), D(2026, 7, 1 + i), D(2026, 8, 1 + i),
+                                          "EUR", 10000 + 1000 * c + 100 * i);
       r->set_customer_ref(CustomerId(c));
     }
   }
@@ -97,8 +97,8 @@ grpc::Status LedgerClient::Run(const Operation& op, const std::string& sync_id,
     r->set_customer_ref(absl::StrCat("erp/", CustomerId(op.customer)));
     v1::SyncLedgerResponse resp;
     grpc::Status st = Sync({chunk}, &resp);
-    if (st.ok() && (resp.outcomes_size() != 1 || resp.rejected() != 0 ||
-                    resp.chunks_rejected() != 0)) {
+    if (st.ok() &&
+        (resp.outcomes_size() != 1 || resp.rejected() != 0 || resp.chunks_rejected() != 0)) {
       return grpc::Status(grpc::StatusCode::INTERNAL, resp.DebugString());
     }
     if (st.ok()) *answer = resp.outcomes(0).name();

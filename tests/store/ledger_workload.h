@@ -49,8 +49,7 @@ class LedgerClient {
  public:
   explicit LedgerClient(std::shared_ptr<grpc::Channel> channel);
 
-  grpc::Status Sync(const std::vector<v1::SyncLedgerRequest>& chunks,
-                    v1::SyncLedgerResponse* out);
+  grpc::Status Sync(const std::vector<v1::SyncLedgerRequest>& chunks, v1::SyncLedgerResponse* out);
   // Runs one payment operation (SyncPayment under `sync_id`). `answer` gets
   // RecordPayment's serialized response, or the synced record's name; a
   // rejected sync record is an INTERNAL error.

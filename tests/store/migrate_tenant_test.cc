@@ -4,8 +4,8 @@
 // identical account summaries, invoices, payments and event history (only
 // the event sequence numbers, assigned by the target, differ). Copying again
 // is refused and changes nothing; other tenants are not copied.
-#include <gtest/gtest.h>
 #include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <filesystem>
@@ -29,8 +29,7 @@ namespace {
 using google::protobuf::util::MessageDifferencer;
 
 // Runs collectionsctl with `args`; returns its exit code, output in *log.
-int Collectionsctl(const std::vector<std::string>& args, const std::string& dir,
-                   std::string* log) {
+int Collectionsctl(const std::vector<std::string>& args, const std::string& dir, std::string* log) {
   const std::string path = dir + "/collectionsctl.log";
   std::filesystem::remove(path);
   std::vector<std::string> argv = {COLLECTIONSCTL_PATH};
@@ -97,8 +96,9 @@ TEST_F(MigrateTenantTest, CopyAnswersLikeTheOriginal) {
   for (int c = 0; c < kCustomers; ++c) {
     const v1::AccountSummary want = src.Summary(c);
     const v1::AccountSummary got = dst.Summary(c);
-    EXPECT_TRUE(MessageDifferencer::Equals(got, want))
-        << "customer " << c << "\ngot:\n" << got.DebugString() << "want:\n" << want.DebugString();
+    EXPECT_TRUE(MessageDifferencer::Equals(got, want)) << "customer " << c << "\ngot:\n"
+                                                       << got.DebugString() << "want:\n"
+                                                       << want.DebugString();
     const std::vector<v1::Payment> want_payments = src.Payments(c);
     const std::vector<v1::Payment> got_payments = dst.Payments(c);
     ASSERT_EQ(got_payments.size(), want_payments.size());
@@ -118,7 +118,9 @@ TEST_F(MigrateTenantTest, CopyAnswersLikeTheOriginal) {
   const std::vector<v1::Event> got_plain = WithoutPositions(got_events);
   for (size_t i = 0; i < got_events.size(); ++i) {
     EXPECT_TRUE(MessageDifferencer::Equals(got_plain[i], want_plain[i]))
-        << i << "\ngot:\n" << got_plain[i].DebugString() << "want:\n" << want_plain[i].DebugString();
+        << i << "\ngot:\n"
+        << got_plain[i].DebugString() << "want:\n"
+        << want_plain[i].DebugString();
     if (i > 0) {
       EXPECT_LT(got_events[i - 1].sequence(), got_events[i].sequence());
     }
@@ -144,8 +146,8 @@ TEST(MigrateTenantUsage, MissingStoresIsAUsageError) {
                            tmpl, &log),
             2)
       << log;
-  EXPECT_EQ(Collectionsctl({"--tenant=acme", "migrate-tenant", "--from=sqlite::memory:",
-                            "--to=sqlite::memory:"},
+  EXPECT_EQ(Collectionsctl({"--tenant=acme", "migrate-tenant",
+                            "--from=sqlite::memory:", "--to=sqlite::memory:"},
                            tmpl, &log),
             2)
       << log;

@@ -102,8 +102,8 @@ absl::Status RunToCompletion(const Identity& who, const std::vector<std::string>
   while (waitpid(*pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::InternalError(absl::StrCat(args[0], " failed (status ", status, "); log ", log,
-                                            ":\n", LogTail(log)));
+    return absl::InternalError(
+        absl::StrCat(args[0], " failed (status ", status, "); log ", log, ":\n", LogTail(log)));
   }
   return absl::OkStatus();
 }
@@ -233,12 +233,12 @@ class PgClusterStarter {
     // server to us when that thread is the main thread (which lives as long
     // as the process).
     const bool main_thread = syscall(SYS_gettid) == getpid();
-    absl::StatusOr<pid_t> pid = Spawn(
-        who,
-        {(*bin / "postgres").string(), "-D", data.string(), "-k", dir.string(), "-c",
-         "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c",
-         "full_page_writes=off", "-c", "max_connections=200"},
-        log, main_thread ? SIGQUIT : 0);  // SIGQUIT = immediate shutdown
+    absl::StatusOr<pid_t> pid =
+        Spawn(who,
+              {(*bin / "postgres").string(), "-D", data.string(), "-k", dir.string(), "-c",
+               "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c",
+               "full_page_writes=off", "-c", "max_connections=200"},
+              log, main_thread ? SIGQUIT : 0);  // SIGQUIT = immediate shutdown
     if (!pid.ok()) return pid.status();
     g_running->server = *pid;
     const std::string uri =
@@ -265,19 +265,19 @@ class PgClusterStarter {
   // and user next to the clusters and copied (cp -a) for each cluster.
   static absl::Status MakeDataDir(const Identity& who, const fs::path& bin, const fs::path& data,
                                   const std::string& log) {
-    const fs::path cache = TempRoot() /
-                           absl::StrCat("collections-pg-template-", geteuid(), "-",
-                                        absl::StrReplaceAll(bin.string(), {{"/", "_"}}));
+    const fs::path cache =
+        TempRoot() / absl::StrCat("collections-pg-template-", geteuid(), "-",
+                                  absl::StrReplaceAll(bin.string(), {{"/", "_"}}));
     const Identity self;
     if (fs::exists(cache / "PG_VERSION") &&
         RunToCompletion(self, {"/bin/cp", "-a", cache.string(), data.string()}, log).ok()) {
       return absl::OkStatus();
     }
-    absl::Status st = RunToCompletion(
-        who,
-        {(bin / "initdb").string(), "-D", data.string(), "-U", "postgres", "-A", "trust", "-E",
-         "UTF8", "--locale=C", "--no-sync"},
-        log);
+    absl::Status st =
+        RunToCompletion(who,
+                        {(bin / "initdb").string(), "-D", data.string(), "-U", "postgres", "-A",
+                         "trust", "-E", "UTF8", "--locale=C", "--no-sync"},
+                        log);
     if (!st.ok()) return st;
     // Publish the template atomically; losing the race to another process
     // is fine (rename onto a non-empty folder fails and ours is removed).
@@ -313,8 +313,8 @@ absl::StatusOr<std::string> PgCluster::CreateDatabase() {
   const std::string name = absl::StrCat("t_", getpid(), "_", next_db_++);
   // FILE_COPY: copying the template's files is faster than WAL-logging them
   // (PostgreSQL 15's default), and this server does not keep WAL anyway.
-  absl::Status st = PgQuery(uri_, absl::StrCat("CREATE DATABASE ", name, " STRATEGY FILE_COPY"))
-                        .status();
+  absl::Status st =
+      PgQuery(uri_, absl::StrCat("CREATE DATABASE ", name, " STRATEGY FILE_COPY")).status();
   if (!st.ok()) st = PgQuery(uri_, absl::StrCat("CREATE DATABASE ", name)).status();  // before 15
   if (!st.ok()) return st;
   return UriFor(name);

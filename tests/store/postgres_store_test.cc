@@ -62,9 +62,10 @@ TEST_F(PostgresStoreTest, ReplicasStartingTogetherMigrateOnce) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(opened.load(), 4);
   // Each migration step ran once: one row per version, 1..N without repeats.
-  absl::StatusOr<std::string> rows = PgQuery(
-      uri_, "SELECT count(*) = count(DISTINCT version) AND count(*) = max(version) "
-            "FROM schema_version");
+  absl::StatusOr<std::string> rows =
+      PgQuery(uri_,
+              "SELECT count(*) = count(DISTINCT version) AND count(*) = max(version) "
+              "FROM schema_version");
   ASSERT_TRUE(rows.ok()) << rows.status();
   EXPECT_EQ(*rows, "t");
 }
@@ -90,9 +91,12 @@ TEST_F(PostgresStoreTest, BackendNameIsPostgresql) {
 TEST_F(PostgresStoreTest, SerializationFailuresAreRetriedThenAborted) {
   std::unique_ptr<Store> store = Open();
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->Run("acme", TxMode::kWrite, [](Transaction& tx) {
-                     return tx.PutDoc(Doc{"counter", "n", "", "", "", "0"});
-                   }).ok());
+  ASSERT_TRUE(store
+                  ->Run("acme", TxMode::kWrite,
+                        [](Transaction& tx) {
+                          return tx.PutDoc(Doc{"counter", "n", "", "", "", "0"});
+                        })
+                  .ok());
   auto bump = [&]() -> absl::Status {
     return PgQuery(uri_,
                    "UPDATE docs SET body = convert_to((convert_from(body, 'UTF8')::int + 1)::text, "
@@ -122,11 +126,14 @@ TEST_F(PostgresStoreTest, SerializationFailuresAreRetriedThenAborted) {
   EXPECT_EQ(attempts, 20);
   // 2 rival increments, +100 by the contested write that won, then 20 more
   // rival increments; only the winning contested write's event exists.
-  ASSERT_TRUE(store->Run("acme", TxMode::kRead, [](Transaction& tx) -> absl::Status {
-                     ASSIGN_OR_RETURN(std::optional<Doc> d, tx.GetDoc("counter", "n"));
-                     EXPECT_TRUE(d.has_value() && d->body == "122") << (d ? d->body : "none");
-                     return absl::OkStatus();
-                   }).ok());
+  ASSERT_TRUE(store
+                  ->Run("acme", TxMode::kRead,
+                        [](Transaction& tx) -> absl::Status {
+                          ASSIGN_OR_RETURN(std::optional<Doc> d, tx.GetDoc("counter", "n"));
+                          EXPECT_TRUE(d.has_value() && d->body == "122") << (d ? d->body : "none");
+                          return absl::OkStatus();
+                        })
+                  .ok());
   absl::StatusOr<std::vector<EventRow>> events = store->ListEvents("acme", {});
   ASSERT_TRUE(events.ok());
   EXPECT_EQ(events->size(), 1u);
@@ -179,9 +186,10 @@ TEST_F(PostgresStoreTest, PoolOfOneServesManyThreads) {
   for (int t = 0; t < 6; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 5; ++i) {
-        if (store->Run("acme", TxMode::kWrite, [](Transaction& tx) {
-                   return AppendEvent(tx).status();
-                 }).ok()) {
+        if (store
+                ->Run("acme", TxMode::kWrite,
+                      [](Transaction& tx) { return AppendEvent(tx).status(); })
+                .ok()) {
           ++ok;
         }
       }
@@ -189,9 +197,10 @@ TEST_F(PostgresStoreTest, PoolOfOneServesManyThreads) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 30);
-  absl::StatusOr<std::string> backends = PgQuery(
-      uri_, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
-            "application_name = 'collectionsd'");
+  absl::StatusOr<std::string> backends =
+      PgQuery(uri_,
+              "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+              "application_name = 'collectionsd'");
   ASSERT_TRUE(backends.ok()) << backends.status();
   // One pooled connection plus the listener.
   EXPECT_EQ(*backends, "2");
@@ -202,10 +211,13 @@ TEST_F(PostgresStoreTest, PoolOfOneServesManyThreads) {
 TEST_F(PostgresStoreTest, ManyDistinctStatementsStillAnswer) {
   std::unique_ptr<Store> store = Open("&pool_size=1");
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->Run("acme", TxMode::kWrite, [](Transaction& tx) {
-                     return tx.PutInvoice(InvoiceRow{"i1", "c1", "", "N1", "EUR", 0, 100, 500,
-                                                     500, 1, "b"});
-                   }).ok());
+  ASSERT_TRUE(store
+                  ->Run("acme", TxMode::kWrite,
+                        [](Transaction& tx) {
+                          return tx.PutInvoice(
+                              InvoiceRow{"i1", "c1", "", "N1", "EUR", 0, 100, 500, 500, 1, "b"});
+                        })
+                  .ok());
   for (int bound = 1; bound <= 300; ++bound) {
     absl::StatusOr<std::vector<AgingCell>> cells =
         store->Aging("acme", AgingQuery{200, {bound}, true, "", {}});
@@ -242,9 +254,8 @@ TEST_F(PostgresStoreTest, WaitForEventsWakesForAnotherReplicasCommit) {
   ASSERT_NE(mine, nullptr);
   ASSERT_NE(theirs, nullptr);
   const absl::Duration took = WakeUpTime(*mine, [&] {
-    return theirs->Run("acme", TxMode::kWrite, [](Transaction& tx) {
-      return AppendEvent(tx).status();
-    });
+    return theirs->Run("acme", TxMode::kWrite,
+                       [](Transaction& tx) { return AppendEvent(tx).status(); });
   });
   EXPECT_LT(took, absl::Seconds(30));
 }
@@ -256,8 +267,8 @@ TEST_F(PostgresStoreTest, WaitForEventsFallsBackToPolling) {
   ASSERT_NE(mine, nullptr);
   const absl::Duration took = WakeUpTime(*mine, [&] {
     return PgQuery(uri_,
-               "INSERT INTO events(tenant, customer, resource, body) "
-               "VALUES ('acme', 'c', 'r', '\\x00')")
+                   "INSERT INTO events(tenant, customer, resource, body) "
+                   "VALUES ('acme', 'c', 'r', '\\x00')")
         .status();
   });
   EXPECT_LT(took, absl::Seconds(30));

@@ -16,11 +16,11 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <google/protobuf/util/message_differencer.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <chrono>
 
 #include <algorithm>
 #include <filesystem>
@@ -276,7 +276,8 @@ TEST_F(ReplicasTest, ConcurrentClientsOnTwoReplicasMatchOneServer) {
     for (int c = 0; c < kCustomers; ++c) {
       v1::AccountSummary got = client->Summary(c);
       EXPECT_TRUE(MessageDifferencer::Equals(got, ref.summaries[c]))
-          << "customer " << c << "\ngot:\n" << got.DebugString() << "\nwant:\n"
+          << "customer " << c << "\ngot:\n"
+          << got.DebugString() << "\nwant:\n"
           << ref.summaries[c].DebugString();
       EXPECT_EQ(PaymentsWithoutTimes(*client, c), ref.payments[c]);
     }

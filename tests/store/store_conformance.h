@@ -49,8 +49,8 @@ inline Doc MakeDoc(std::string kind, std::string id, std::string customer = "",
 }
 
 inline InvoiceRow MakeInvoice(std::string id, std::string customer, std::string currency,
-                              int64_t issue_day, int64_t due_day, int64_t total,
-                              int64_t amount_due, int status, std::string ref = "") {
+                              int64_t issue_day, int64_t due_day, int64_t total, int64_t amount_due,
+                              int status, std::string ref = "") {
   InvoiceRow r;
   r.id = id;
   r.customer = std::move(customer);
@@ -189,8 +189,8 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
   }
   static absl::StatusOr<int64_t> Append(Transaction& tx, absl::string_view customer,
                                         absl::string_view resource, absl::string_view body = "e") {
-    return tx.AppendEvent(EventRow{0, "", std::string(customer), std::string(resource),
-                                   std::string(body), ""});
+    return tx.AppendEvent(
+        EventRow{0, "", std::string(customer), std::string(resource), std::string(body), ""});
   }
 
   std::string dir_;

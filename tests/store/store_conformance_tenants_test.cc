@@ -42,20 +42,21 @@ TEST_P(StoreConformance, ErrorRollsBackEveryWrite) {
 }
 
 TEST_P(StoreConformance, ReadTransactionSeesCommittedWrites) {
-  ASSERT_TRUE(Write("acme", [&](Transaction& tx) {
-                return tx.PutDoc(MakeDoc("customer", "c1"));
-              }).ok());
+  ASSERT_TRUE(
+      Write("acme", [&](Transaction& tx) { return tx.PutDoc(MakeDoc("customer", "c1")); }).ok());
   const absl::Status not_found = absl::NotFoundError("stop");
-  EXPECT_EQ(Read("acme", [&](Transaction& tx) -> absl::Status {
-              ASSIGN_OR_RETURN(std::optional<Doc> d, tx.GetDoc("customer", "c1"));
-              EXPECT_TRUE(d.has_value());
-              return not_found;  // A read's own error comes back unchanged.
-            }),
+  EXPECT_EQ(Read("acme",
+                 [&](Transaction& tx) -> absl::Status {
+                   ASSIGN_OR_RETURN(std::optional<Doc> d, tx.GetDoc("customer", "c1"));
+                   EXPECT_TRUE(d.has_value());
+                   return not_found;  // A read's own error comes back unchanged.
+                 }),
             not_found);
 }
 
 TEST_P(StoreConformance, ListTenantsNamesTenantsWithDocsInvoicesOrEvents) {
-  ASSERT_TRUE(Write("b", [&](Transaction& tx) { return tx.PutDoc(MakeDoc("customer", "c")); }).ok());
+  ASSERT_TRUE(
+      Write("b", [&](Transaction& tx) { return tx.PutDoc(MakeDoc("customer", "c")); }).ok());
   ASSERT_TRUE(Write("a", [&](Transaction& tx) {
                 return tx.PutInvoice(MakeInvoice("i", "c", "EUR", 1, 2, 1, 1, 1));
               }).ok());
@@ -69,7 +70,8 @@ TEST_P(StoreConformance, ListTenantsNamesTenantsWithDocsInvoicesOrEvents) {
 TEST_P(StoreConformance, TenantsAreIsolated) {
   auto fill = [&](absl::string_view tenant) {
     return Write(tenant, [&](Transaction& tx) -> absl::Status {
-      RETURN_IF_ERROR(tx.PutDoc(MakeDoc("customer", "c1", "c1", "erp/c1", "K1", std::string(tenant))));
+      RETURN_IF_ERROR(
+          tx.PutDoc(MakeDoc("customer", "c1", "c1", "erp/c1", "K1", std::string(tenant))));
       RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i1", "c1", "EUR", 1, 2, 100, 90, 2, "erp/i1")));
       RETURN_IF_ERROR(tx.ReplaceSettlements("payment", "p1", {{"i1", "", "", 1, 10}}));
       RETURN_IF_ERROR(Append(tx, "c1", "r").status());
@@ -150,8 +152,8 @@ absl::Status FillTenant(Store& store, absl::string_view tenant) {
     RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i2", "A", "EUR", 1, 30, 500, 100, 2, "erp/i2")));
     RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i1", "A", "EUR", 1, 30, 900, 0, 3, "erp/i1")));
     RETURN_IF_ERROR(tx.ReplaceSettlements("payment", "p2", {{"i1", "", "", 5, 100}}));
-    RETURN_IF_ERROR(tx.ReplaceSettlements(
-        "payment", "p1", {{"i2", "", "", 4, 400}, {"i1", "", "", 4, 300}}));
+    RETURN_IF_ERROR(
+        tx.ReplaceSettlements("payment", "p1", {{"i2", "", "", 4, 400}, {"i1", "", "", 4, 300}}));
     RETURN_IF_ERROR(tx.ReplaceSettlements("credit_note", "c1", {{"i1", "", "", 6, 500}}));
     // Replaced last: p2's rows now come after p1's and c1's.
     RETURN_IF_ERROR(tx.ReplaceSettlements("payment", "p2", {{"i1", "", "", 7, 100}}));
@@ -185,13 +187,13 @@ std::vector<std::string> Snapshot(Store& store, absl::string_view tenant) {
     }
     ASSIGN_OR_RETURN(auto settlements, tx.ListSettlementsInOrder(0, 1000));
     for (const auto& [pos, r] : settlements) {
-      out.push_back(absl::StrCat("settlement ", r.invoice_id, "|", r.source_kind, "|",
-                                 r.source_id, "|", r.day, "|", r.amount));
+      out.push_back(absl::StrCat("settlement ", r.invoice_id, "|", r.source_kind, "|", r.source_id,
+                                 "|", r.day, "|", r.amount));
     }
     ASSIGN_OR_RETURN(auto requests, tx.ListRequests("", 1000));
     for (const auto& [id, r] : requests) {
-      out.push_back(absl::StrCat("request ", id, "|", r.method, "|", r.request_hash, "|",
-                                 r.response));
+      out.push_back(
+          absl::StrCat("request ", id, "|", r.method, "|", r.request_hash, "|", r.response));
     }
     return absl::OkStatus();
   });
@@ -200,7 +202,8 @@ std::vector<std::string> Snapshot(Store& store, absl::string_view tenant) {
   EXPECT_TRUE(events.ok()) << events.status();
   if (events.ok()) {
     for (const auto& e : *events) {
-      out.push_back(absl::StrCat("event ", e.tenant, "|", e.customer, "|", e.resource, "|", e.body));
+      out.push_back(
+          absl::StrCat("event ", e.tenant, "|", e.customer, "|", e.resource, "|", e.body));
     }
   }
   return out;

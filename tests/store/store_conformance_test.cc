@@ -2,8 +2,8 @@
 // for SQLite (a temporary file and :memory:) and PostgreSQL (a fresh database
 // on the throwaway cluster of pg_harness.h). A backend is correct when it
 // answers exactly as these tests expect; the SQLite store is the reference.
-#include "service/store/customer_doc_cache.h"
 #include "tests/store/store_conformance.h"
+#include "service/store/customer_doc_cache.h"
 
 namespace collections::store::conformance {
 namespace {
@@ -44,12 +44,13 @@ TEST_P(StoreConformance, PutDocReplacesAndDeleteRemoves) {
 }
 
 TEST_P(StoreConformance, FindDocByRefAndByNumber) {
-  ASSERT_TRUE(Write("acme", [&](Transaction& tx) -> absl::Status {
-                RETURN_IF_ERROR(tx.PutDoc(MakeDoc("credit_note", "cn-2", "c-1", "erp/CN2", "CN-7")));
-                RETURN_IF_ERROR(tx.PutDoc(MakeDoc("credit_note", "cn-1", "c-1", "erp/CN1", "CN-7")));
-                RETURN_IF_ERROR(tx.PutDoc(MakeDoc("credit_note", "cn-3", "c-2", "erp/CN3", "CN-7")));
-                return tx.PutDoc(MakeDoc("payment", "p-1", "c-1", "erp/CN1", "CN-7"));
-              }).ok());
+  ASSERT_TRUE(
+      Write("acme", [&](Transaction& tx) -> absl::Status {
+        RETURN_IF_ERROR(tx.PutDoc(MakeDoc("credit_note", "cn-2", "c-1", "erp/CN2", "CN-7")));
+        RETURN_IF_ERROR(tx.PutDoc(MakeDoc("credit_note", "cn-1", "c-1", "erp/CN1", "CN-7")));
+        RETURN_IF_ERROR(tx.PutDoc(MakeDoc("credit_note", "cn-3", "c-2", "erp/CN3", "CN-7")));
+        return tx.PutDoc(MakeDoc("payment", "p-1", "c-1", "erp/CN1", "CN-7"));
+      }).ok());
   ASSERT_TRUE(Read("acme", [&](Transaction& tx) -> absl::Status {
                 ASSIGN_OR_RETURN(std::optional<Doc> r, tx.FindDocByRef("credit_note", "erp/CN3"));
                 EXPECT_TRUE(r.has_value() && r->id == "cn-3");
@@ -132,17 +133,16 @@ TEST_P(StoreConformance, ListCustomerDocsReadsTheKindsAskedForInOneList) {
                 RETURN_IF_ERROR(tx.PutDoc(MakeDoc("payment", "p3", "c-2")));
                 return tx.PutDoc(MakeDoc("fee", "f2", "c-1"));
               }).ok());
-  ASSERT_TRUE(Read("acme", [&](Transaction& tx) -> absl::Status {
-                ASSIGN_OR_RETURN(std::vector<Doc> all,
-                                 tx.ListCustomerDocs("c-1", {"payment", "fee"}, 10));
-                EXPECT_EQ(Ids(all), (std::vector<std::string>{"f1", "f2", "P1", "p2"}));
-                ASSIGN_OR_RETURN(std::vector<Doc> two,
-                                 tx.ListCustomerDocs("c-1", {"payment", "fee"}, 2));
-                EXPECT_EQ(Ids(two), (std::vector<std::string>{"f1", "f2"}));
-                ASSIGN_OR_RETURN(std::vector<Doc> none, tx.ListCustomerDocs("c-3", {"fee"}, 10));
-                EXPECT_TRUE(none.empty());
-                return absl::OkStatus();
-              }).ok());
+  ASSERT_TRUE(
+      Read("acme", [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::vector<Doc> all, tx.ListCustomerDocs("c-1", {"payment", "fee"}, 10));
+        EXPECT_EQ(Ids(all), (std::vector<std::string>{"f1", "f2", "P1", "p2"}));
+        ASSIGN_OR_RETURN(std::vector<Doc> two, tx.ListCustomerDocs("c-1", {"payment", "fee"}, 2));
+        EXPECT_EQ(Ids(two), (std::vector<std::string>{"f1", "f2"}));
+        ASSIGN_OR_RETURN(std::vector<Doc> none, tx.ListCustomerDocs("c-3", {"fee"}, 10));
+        EXPECT_TRUE(none.empty());
+        return absl::OkStatus();
+      }).ok());
 }
 
 // The per-transaction cache of customers' documents answers every listing
@@ -156,42 +156,44 @@ TEST_P(StoreConformance, CustomerDocCacheAnswersAsTheBackend) {
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
   auto customer = [&](int n) { return absl::StrCat("c", pick(n)); };
   ASSERT_TRUE(Write("acme", [&](Transaction& tx) -> absl::Status {
-    std::unique_ptr<Transaction> cached = CachingTransaction(tx, kinds);
-    for (int step = 0; step < 1500; ++step) {
-      // Many customers early on, so that the cache fills and starts over.
-      const int customers = step < 700 ? kMaxCustomers + 40 : 12;
-      const std::string kind = all_kinds[pick(3)];
-      const std::string id = absl::StrCat(pick(2) ? "d" : "D", pick(40));
-      switch (pick(5)) {
-        case 0:
-        case 1:
-          RETURN_IF_ERROR(cached->PutDoc(
-              MakeDoc(kind, id, customer(customers), "", "", absl::StrCat("body ", step))));
-          break;
-        case 2:
-          RETURN_IF_ERROR(cached->DeleteDoc(kind, id));
-          break;
-        case 3: {
-          const std::string c = customer(customers);
-          const std::string after = pick(3) == 0 ? "" : absl::StrCat("d", pick(40));
-          const int limit = 1 + pick(5);
-          ASSIGN_OR_RETURN(std::vector<Doc> want, tx.ListDocs(kind, c, after, limit));
-          ASSIGN_OR_RETURN(std::vector<Doc> got, cached->ListDocs(kind, c, after, limit));
-          EXPECT_EQ(AllFields(got), AllFields(want)) << "step " << step << " " << kind << " " << c;
-          break;
-        }
-        default: {
-          ASSIGN_OR_RETURN(std::optional<Doc> want, tx.GetDoc(kind, id));
-          ASSIGN_OR_RETURN(std::optional<Doc> got, cached->GetDoc(kind, id));
-          EXPECT_EQ(got.has_value(), want.has_value()) << "step " << step;
-          if (got && want) {
-            EXPECT_EQ(Fields(*got), Fields(*want)) << "step " << step;
-          }
-        }
-      }
-    }
-    return absl::OkStatus();
-  }).ok());
+                std::unique_ptr<Transaction> cached = CachingTransaction(tx, kinds);
+                for (int step = 0; step < 1500; ++step) {
+                  // Many customers early on, so that the cache fills and starts over.
+                  const int customers = step < 700 ? kMaxCustomers + 40 : 12;
+                  const std::string kind = all_kinds[pick(3)];
+                  const std::string id = absl::StrCat(pick(2) ? "d" : "D", pick(40));
+                  switch (pick(5)) {
+                    case 0:
+                    case 1:
+                      RETURN_IF_ERROR(cached->PutDoc(MakeDoc(kind, id, customer(customers), "", "",
+                                                             absl::StrCat("body ", step))));
+                      break;
+                    case 2:
+                      RETURN_IF_ERROR(cached->DeleteDoc(kind, id));
+                      break;
+                    case 3: {
+                      const std::string c = customer(customers);
+                      const std::string after = pick(3) == 0 ? "" : absl::StrCat("d", pick(40));
+                      const int limit = 1 + pick(5);
+                      ASSIGN_OR_RETURN(std::vector<Doc> want, tx.ListDocs(kind, c, after, limit));
+                      ASSIGN_OR_RETURN(std::vector<Doc> got,
+                                       cached->ListDocs(kind, c, after, limit));
+                      EXPECT_EQ(AllFields(got), AllFields(want))
+                          << "step " << step << " " << kind << " " << c;
+                      break;
+                    }
+                    default: {
+                      ASSIGN_OR_RETURN(std::optional<Doc> want, tx.GetDoc(kind, id));
+                      ASSIGN_OR_RETURN(std::optional<Doc> got, cached->GetDoc(kind, id));
+                      EXPECT_EQ(got.has_value(), want.has_value()) << "step " << step;
+                      if (got && want) {
+                        EXPECT_EQ(Fields(*got), Fields(*want)) << "step " << step;
+                      }
+                    }
+                  }
+                }
+                return absl::OkStatus();
+              }).ok());
 }
 
 // ----------------------------------------------------------------- invoices
@@ -240,14 +242,15 @@ TEST_P(StoreConformance, InvoiceRefIsUniqueAndTheTransactionGoesOn) {
 }
 
 TEST_P(StoreConformance, ListInvoicesFiltersAndPaginates) {
-  ASSERT_TRUE(Write("acme", [&](Transaction& tx) -> absl::Status {
-                RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i1", "A", "EUR", 100, 130, 1000, 1000, 1)));
-                RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i2", "A", "USD", 100, 120, 900, 500, 2)));
-                RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i3", "B", "EUR", 100, 100, 800, 0, 3)));
-                RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i4", "B", "EUR", 100, 110, 700, 700, 1)));
-                RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i5", "A", "EUR", 50, 90, 300, 300, 5)));
-                return tx.PutInvoice(MakeInvoice("i6", "A", "EUR", 50, 90, 300, 0, 4));
-              }).ok());
+  ASSERT_TRUE(
+      Write("acme", [&](Transaction& tx) -> absl::Status {
+        RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i1", "A", "EUR", 100, 130, 1000, 1000, 1)));
+        RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i2", "A", "USD", 100, 120, 900, 500, 2)));
+        RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i3", "B", "EUR", 100, 100, 800, 0, 3)));
+        RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i4", "B", "EUR", 100, 110, 700, 700, 1)));
+        RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i5", "A", "EUR", 50, 90, 300, 300, 5)));
+        return tx.PutInvoice(MakeInvoice("i6", "A", "EUR", 50, 90, 300, 0, 4));
+      }).ok());
   auto list = [&](InvoiceFilter f) {
     std::vector<std::string> ids;
     EXPECT_TRUE(Read("acme", [&](Transaction& tx) -> absl::Status {
@@ -276,32 +279,31 @@ TEST_P(StoreConformance, ListInvoicesFiltersAndPaginates) {
 // -------------------------------------------------------------- settlements
 
 TEST_P(StoreConformance, ReplaceSettlementsReplacesOnlyThatSource) {
-  ASSERT_TRUE(Write("acme", [&](Transaction& tx) -> absl::Status {
-                RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i1", "A", "EUR", 1, 2, 1000, 1000, 1)));
-                RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i2", "A", "EUR", 1, 2, 1000, 1000, 1)));
-                RETURN_IF_ERROR(tx.ReplaceSettlements(
-                    "payment", "p1", {{"i2", "", "", 10, 300}, {"i1", "", "", 10, 200}}));
-                RETURN_IF_ERROR(
-                    tx.ReplaceSettlements("credit_note", "cn1", {{"i1", "", "", 11, 50}}));
-                return tx.ReplaceSettlements("payment", "p2", {{"i1", "", "", 12, 25}});
-              }).ok());
+  ASSERT_TRUE(
+      Write("acme", [&](Transaction& tx) -> absl::Status {
+        RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i1", "A", "EUR", 1, 2, 1000, 1000, 1)));
+        RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i2", "A", "EUR", 1, 2, 1000, 1000, 1)));
+        RETURN_IF_ERROR(tx.ReplaceSettlements("payment", "p1",
+                                              {{"i2", "", "", 10, 300}, {"i1", "", "", 10, 200}}));
+        RETURN_IF_ERROR(tx.ReplaceSettlements("credit_note", "cn1", {{"i1", "", "", 11, 50}}));
+        return tx.ReplaceSettlements("payment", "p2", {{"i1", "", "", 12, 25}});
+      }).ok());
   using S = SettlementRow;
-  ASSERT_TRUE(Read("acme", [&](Transaction& tx) -> absl::Status {
-                // Grouped by invoice in the order asked; insertion order within.
-                ASSIGN_OR_RETURN(std::vector<S> rows, tx.ListSettlements({"i2", "i1", "i9"}));
-                EXPECT_EQ(AllFields(rows), AllFields(std::vector<S>{
-                                               {"i2", "payment", "p1", 10, 300},
-                                               {"i1", "payment", "p1", 10, 200},
-                                               {"i1", "credit_note", "cn1", 11, 50},
-                                               {"i1", "payment", "p2", 12, 25}}));
-                ASSIGN_OR_RETURN(rows, tx.ListSettlementsBySource("payment", "p1"));
-                EXPECT_EQ(AllFields(rows), AllFields(std::vector<S>{
-                                               {"i2", "payment", "p1", 10, 300},
-                                               {"i1", "payment", "p1", 10, 200}}));
-                ASSIGN_OR_RETURN(rows, tx.ListSettlements({}));
-                EXPECT_TRUE(rows.empty());
-                return absl::OkStatus();
-              }).ok());
+  ASSERT_TRUE(
+      Read("acme", [&](Transaction& tx) -> absl::Status {
+        // Grouped by invoice in the order asked; insertion order within.
+        ASSIGN_OR_RETURN(std::vector<S> rows, tx.ListSettlements({"i2", "i1", "i9"}));
+        EXPECT_EQ(AllFields(rows), AllFields(std::vector<S>{{"i2", "payment", "p1", 10, 300},
+                                                            {"i1", "payment", "p1", 10, 200},
+                                                            {"i1", "credit_note", "cn1", 11, 50},
+                                                            {"i1", "payment", "p2", 12, 25}}));
+        ASSIGN_OR_RETURN(rows, tx.ListSettlementsBySource("payment", "p1"));
+        EXPECT_EQ(AllFields(rows), AllFields(std::vector<S>{{"i2", "payment", "p1", 10, 300},
+                                                            {"i1", "payment", "p1", 10, 200}}));
+        ASSIGN_OR_RETURN(rows, tx.ListSettlements({}));
+        EXPECT_TRUE(rows.empty());
+        return absl::OkStatus();
+      }).ok());
   // A smaller replacement, then an empty one.
   ASSERT_TRUE(Write("acme", [&](Transaction& tx) {
                 return tx.ReplaceSettlements("payment", "p1", {{"i1", "", "", 13, 400}});
@@ -311,9 +313,9 @@ TEST_P(StoreConformance, ReplaceSettlementsReplacesOnlyThatSource) {
               }).ok());
   ASSERT_TRUE(Read("acme", [&](Transaction& tx) -> absl::Status {
                 ASSIGN_OR_RETURN(std::vector<S> rows, tx.ListSettlements({"i1", "i2"}));
-                EXPECT_EQ(AllFields(rows), AllFields(std::vector<S>{
-                                               {"i1", "payment", "p2", 12, 25},
-                                               {"i1", "payment", "p1", 13, 400}}));
+                EXPECT_EQ(AllFields(rows),
+                          AllFields(std::vector<S>{{"i1", "payment", "p2", 12, 25},
+                                                   {"i1", "payment", "p1", 13, 400}}));
                 ASSIGN_OR_RETURN(rows, tx.ListSettlementsBySource("credit_note", "cn1"));
                 EXPECT_TRUE(rows.empty());
                 return absl::OkStatus();
@@ -351,30 +353,30 @@ class AgingTest : public StoreConformance {
   // Days are day numbers; bounds {30, 60, 90}: bucket 0 = not yet due,
   // 1 = 1..30 days past due, 2 = 31..60, 3 = 61..90, 4 = over 90.
   void SetUpPortfolio() {
-    ASSERT_TRUE(Write("acme", [&](Transaction& tx) -> absl::Status {
-                  RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i1", "A", "EUR", 900, 990, 1000, 1000, 1)));
-                  // 500 issued, 200 paid on day 960.
-                  RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i2", "A", "EUR", 850, 950, 500, 300, 2)));
-                  RETURN_IF_ERROR(tx.ReplaceSettlements("payment", "p1", {{"i2", "", "", 960, 200}}));
-                  RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i3", "B", "EUR", 800, 1010, 700, 700, 1)));
-                  RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i4", "B", "USD", 700, 800, 400, 400, 1)));
-                  // Paid in full on day 850.
-                  RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i5", "B", "EUR", 700, 800, 100, 0, 3)));
-                  RETURN_IF_ERROR(tx.ReplaceSettlements("payment", "p2", {{"i5", "", "", 850, 100}}));
-                  // Void: never counts.
-                  return tx.PutInvoice(MakeInvoice("i6", "A", "EUR", 700, 800, 999, 999, 4));
-                }).ok());
+    ASSERT_TRUE(
+        Write("acme", [&](Transaction& tx) -> absl::Status {
+          RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i1", "A", "EUR", 900, 990, 1000, 1000, 1)));
+          // 500 issued, 200 paid on day 960.
+          RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i2", "A", "EUR", 850, 950, 500, 300, 2)));
+          RETURN_IF_ERROR(tx.ReplaceSettlements("payment", "p1", {{"i2", "", "", 960, 200}}));
+          RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i3", "B", "EUR", 800, 1010, 700, 700, 1)));
+          RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i4", "B", "USD", 700, 800, 400, 400, 1)));
+          // Paid in full on day 850.
+          RETURN_IF_ERROR(tx.PutInvoice(MakeInvoice("i5", "B", "EUR", 700, 800, 100, 0, 3)));
+          RETURN_IF_ERROR(tx.ReplaceSettlements("payment", "p2", {{"i5", "", "", 850, 100}}));
+          // Void: never counts.
+          return tx.PutInvoice(MakeInvoice("i6", "A", "EUR", 700, 800, 999, 999, 4));
+        }).ok());
   }
   using Cells = std::vector<std::tuple<std::string, std::string, int, int64_t, int64_t>>;
 };
 
 TEST_P(AgingTest, FastPathUsesStoredAmountsWhenNothingHappenedAfterAsOf) {
   SetUpPortfolio();
-  EXPECT_EQ(AllFields(Aging("acme", {.as_of_day = 1000})),
-            (Cells{{"A", "EUR", 1, 1000, 1},
-                   {"A", "EUR", 2, 300, 1},
-                   {"B", "EUR", 0, 700, 1},
-                   {"B", "USD", 4, 400, 1}}));
+  EXPECT_EQ(AllFields(Aging("acme", {.as_of_day = 1000})), (Cells{{"A", "EUR", 1, 1000, 1},
+                                                                  {"A", "EUR", 2, 300, 1},
+                                                                  {"B", "EUR", 0, 700, 1},
+                                                                  {"B", "USD", 4, 400, 1}}));
   EXPECT_EQ(AllFields(Aging("acme", {.as_of_day = 1000, .by_customer = false})),
             (Cells{{"", "EUR", 0, 700, 1},
                    {"", "EUR", 1, 1000, 1},
@@ -390,16 +392,13 @@ TEST_P(AgingTest, FastPathUsesStoredAmountsWhenNothingHappenedAfterAsOf) {
 TEST_P(AgingTest, SlowPathReplaysSettlementsAsOfAnEarlierDay) {
   SetUpPortfolio();
   // Before the payment of day 960: i2 still owes all 500.
-  EXPECT_EQ(AllFields(Aging("acme", {.as_of_day = 955})),
-            (Cells{{"A", "EUR", 0, 1000, 1},
-                   {"A", "EUR", 1, 500, 1},
-                   {"B", "EUR", 0, 700, 1},
-                   {"B", "USD", 4, 400, 1}}));
+  EXPECT_EQ(AllFields(Aging("acme", {.as_of_day = 955})), (Cells{{"A", "EUR", 0, 1000, 1},
+                                                                 {"A", "EUR", 1, 500, 1},
+                                                                 {"B", "EUR", 0, 700, 1},
+                                                                 {"B", "USD", 4, 400, 1}}));
   // Before i1 was issued, and i5 already paid on day 850.
   EXPECT_EQ(AllFields(Aging("acme", {.as_of_day = 890})),
-            (Cells{{"A", "EUR", 0, 500, 1},
-                   {"B", "EUR", 0, 700, 1},
-                   {"B", "USD", 3, 400, 1}}));
+            (Cells{{"A", "EUR", 0, 500, 1}, {"B", "EUR", 0, 700, 1}, {"B", "USD", 3, 400, 1}}));
   // Before i5's payment (and before i1, i2 were issued), grouped by currency.
   EXPECT_EQ(AllFields(Aging("acme", {.as_of_day = 849, .by_customer = false})),
             (Cells{{"", "EUR", 0, 700, 1}, {"", "EUR", 2, 100, 1}, {"", "USD", 2, 400, 1}}));
@@ -447,8 +446,7 @@ TEST_P(AgingTest, InvoicedMeasureSumsTotalsByDaysSinceIssue) {
 TEST_P(StoreConformance, EventsListInSequenceOrderWithFilters) {
   std::vector<int64_t> seq;
   ASSERT_TRUE(Write("acme", [&](Transaction& tx) -> absl::Status {
-                for (auto [customer, resource] :
-                     std::vector<std::pair<std::string, std::string>>{
+                for (auto [customer, resource] : std::vector<std::pair<std::string, std::string>>{
                          {"c1", "tenants/acme/customers/c1/invoices/i1"},
                          {"c2", "tenants/acme/customers/c2/invoices/i2"},
                          {"c1", "tenants/acme/customers/c1/payments/p1"}}) {
@@ -484,7 +482,8 @@ TEST_P(StoreConformance, EventsListInSequenceOrderWithFilters) {
   EXPECT_EQ(Sequences(Events("acme", {.customer = "c1"})), (std::vector<int64_t>{seq[0], seq[2]}));
   EXPECT_EQ(Sequences(Events("acme", {.resource_prefix = "tenants/acme/customers/c1/"})),
             (std::vector<int64_t>{seq[0], seq[2]}));
-  EXPECT_EQ(Sequences(Events("acme", {.customer = "c1", .resource_prefix = "tenants/acme/customers/c1/p"})),
+  EXPECT_EQ(Sequences(Events("acme",
+                             {.customer = "c1", .resource_prefix = "tenants/acme/customers/c1/p"})),
             (std::vector<int64_t>{seq[2]}));
   EXPECT_EQ(Events("other").size(), 1u);
   EXPECT_TRUE(Events("nobody").empty());
@@ -673,4 +672,3 @@ INSTANTIATE_TEST_SUITE_P(Backends, AgingTest, ::testing::ValuesIn(kBackends), Ba
 
 }  // namespace
 }  // namespace collections::store::conformance
-

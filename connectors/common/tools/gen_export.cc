@@ -70,8 +70,7 @@ GenExportStats GenerateIif(const GenExportOptions& options, std::ostream& out) {
   std::vector<int64_t> last_invoice(static_cast<size_t>(options.customers) + 1, 0);
   for (int64_t t = 1;; ++t) {
     const int64_t written = stats.bytes + static_cast<int64_t>(buf.size());
-    if (options.target_bytes > 0 ? written >= options.target_bytes
-                                 : t > options.transactions) {
+    if (options.target_bytes > 0 ? written >= options.target_bytes : t > options.transactions) {
       break;
     }
     const int64_t customer = 1 + (t - 1) % options.customers;
@@ -112,9 +111,8 @@ GenExportStats GenerateIif(const GenExportOptions& options, std::ostream& out) {
       const std::string doc = absl::StrFormat("INV-%08d", invoice_no);
       emit(absl::StrCat("TRNS\t\tINVOICE\t", Mdy(date), "\tAccounts Receivable\t", name, "\t",
                         bad ? "12x.00" : Amount(total), "\t", doc, "\t\t", Mdy(date + 30), "\t"));
-      emit(absl::StrCat("SPL\t\tINVOICE\t", Mdy(date), "\tServices\t\t", Amount(-qty * price),
-                        "\t", doc, "\tConsulting hours\t", -qty, "\t", Amount(price),
-                        "\tConsulting"));
+      emit(absl::StrCat("SPL\t\tINVOICE\t", Mdy(date), "\tServices\t\t", Amount(-qty * price), "\t",
+                        doc, "\tConsulting hours\t", -qty, "\t", Amount(price), "\tConsulting"));
       emit(absl::StrCat("SPL\t\tINVOICE\t", Mdy(date), "\tServices\t\t", Amount(-fee), "\t", doc,
                         "\tMaterials\t\t\tMaterials"));
       emit("ENDTRNS");

@@ -6,9 +6,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "service/domain/amount_limits.h"
 #include "service/base/errors.h"
 #include "service/base/status_macros.h"
+#include "service/domain/amount_limits.h"
 #include "service/store/postgres/postgres_internal.h"
 
 namespace collections::store::pg {

@@ -133,7 +133,8 @@ class PostgresStore : public Store {
     RETURN_IF_ERROR(RunRead([&](PgConn& c) -> absl::Status {
       ASSIGN_OR_RETURN(Rows r, c.Query(sql, p));
       for (int i = 0; i < r.size(); ++i) {
-        out.push_back(EventRow{r.Int(i, 0), r.Str(i, 1), r.Str(i, 2), r.Str(i, 3), r.Str(i, 4), ""});
+        out.push_back(
+            EventRow{r.Int(i, 0), r.Str(i, 1), r.Str(i, 2), r.Str(i, 3), r.Str(i, 4), ""});
       }
       return absl::OkStatus();
     }));
@@ -185,21 +186,24 @@ class PostgresStore : public Store {
       if (invoiced) {
         sql = absl::StrCat("SELECT ", customer_col, ", currency, ", bucket,
                            " AS b, SUM(total)::bigint, COUNT(*) FROM invoices WHERE tenant=$2 "
-                           "AND ", NotVoidStatusSql(), " AND issue_day<=$1",
-                           filter, " GROUP BY ", group, ", b ORDER BY ", group, ", b");
+                           "AND ",
+                           NotVoidStatusSql(), " AND issue_day<=$1", filter, " GROUP BY ", group,
+                           ", b ORDER BY ", group, ", b");
       } else if (exact_now) {
         sql = absl::StrCat("SELECT ", customer_col, ", currency, ", bucket,
                            " AS b, SUM(amount_due)::bigint, COUNT(*) FROM invoices "
-                           "WHERE tenant=$2 AND ", OutstandingStatusSql(),
-                           filter, " GROUP BY ", group, ", b ORDER BY ", group, ", b");
+                           "WHERE tenant=$2 AND ",
+                           OutstandingStatusSql(), filter, " GROUP BY ", group, ", b ORDER BY ",
+                           group, ", b");
       } else {
         sql = absl::StrCat(
             "SELECT ", customer_col, ", currency, ", bucket,
             " AS b, SUM(due)::bigint, COUNT(*) FROM (SELECT customer, currency, due_day, total - "
             "COALESCE((SELECT SUM(s.amount) FROM settlements s WHERE s.tenant=i.tenant AND "
             "s.invoice_id=i.id AND s.day<=$1), 0)::bigint AS due FROM invoices i WHERE tenant=$2 "
-            "AND ", NotVoidStatusSql(), " AND issue_day<=$1",
-            filter, ") AS o WHERE due>0 GROUP BY ", group, ", b ORDER BY ", group, ", b");
+            "AND ",
+            NotVoidStatusSql(), " AND issue_day<=$1", filter, ") AS o WHERE due>0 GROUP BY ", group,
+            ", b ORDER BY ", group, ", b");
       }
       ASSIGN_OR_RETURN(Rows r, c.Query(sql, p));
       for (int i = 0; i < r.size(); ++i) {

@@ -59,8 +59,7 @@ absl::Status SqliteTransaction::PutCase(const CaseRow& r) {
 absl::StatusOr<int64_t> SqliteTransaction::CountCases(const CaseFilter& filter) {
   CaseFilter f = filter;
   f.has_after = false;
-  std::string sql = absl::StrCat("SELECT COUNT(*) FROM cases WHERE tenant=? ",
-                                 CaseConditions(f));
+  std::string sql = absl::StrCat("SELECT COUNT(*) FROM cases WHERE tenant=? ", CaseConditions(f));
   PREPARE_OR_RETURN(s, c_, sql);
   s->Bind(1, tenant_);
   if (!f.owner.empty()) s->Bind(2, f.owner);
@@ -106,8 +105,9 @@ absl::StatusOr<std::vector<CaseRow>> SqliteTransaction::ListCases(const CaseFilt
   return out;
 }
 
-absl::StatusOr<std::vector<std::string>> SqliteTransaction::ListDueCases(int64_t day, absl::string_view after,
-                                                      int limit) {
+absl::StatusOr<std::vector<std::string>> SqliteTransaction::ListDueCases(int64_t day,
+                                                                         absl::string_view after,
+                                                                         int limit) {
   PREPARE_OR_RETURN(s, c_,
                     "SELECT customer FROM cases WHERE tenant=? AND due_day<=? AND customer>? "
                     "ORDER BY customer LIMIT ?");
@@ -135,7 +135,7 @@ absl::Status SqliteTransaction::MarkCasesStale(const std::vector<StaleCase>& cas
 }
 
 absl::StatusOr<std::vector<StaleCase>> SqliteTransaction::ListStaleCases(absl::string_view customer,
-                                                      int limit) {
+                                                                         int limit) {
   PREPARE_OR_RETURN(s, c_,
                     "SELECT customer, event, day FROM stale_cases WHERE tenant=? "
                     "AND (?='' OR customer=?) ORDER BY customer LIMIT ?");

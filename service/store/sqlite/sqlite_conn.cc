@@ -35,8 +35,9 @@ Connection::~Connection() {
   if (db_ != nullptr) sqlite3_close(db_);
 }
 
-absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bool read_only,
-                                                       const char* synchronous) {
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
+                                                             bool read_only,
+                                                             const char* synchronous) {
   auto c = std::make_unique<Connection>();
   int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
               SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
@@ -45,10 +46,10 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
                                                c->db_ ? sqlite3_errmsg(c->db_) : "out of memory"));
   }
   sqlite3_busy_timeout(c->db_, 5000);
-  RETURN_IF_ERROR(c->ExecScript(
-      absl::StrCat("PRAGMA foreign_keys=ON; PRAGMA synchronous=", synchronous,
-                   "; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;")
-          .c_str()));
+  RETURN_IF_ERROR(
+      c->ExecScript(absl::StrCat("PRAGMA foreign_keys=ON; PRAGMA synchronous=", synchronous,
+                                 "; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;")
+                        .c_str()));
   return c;
 }
 

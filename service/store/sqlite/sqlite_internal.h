@@ -98,7 +98,7 @@ class Connection {
  public:
   ~Connection();
   static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& path, bool read_only,
-                                                         const char* synchronous = "FULL");
+                                                          const char* synchronous = "FULL");
   absl::Status ExecScript(const char* sql);
   absl::StatusOr<std::unique_ptr<Stmt>> Prepare(const std::string& sql);
   // One statement without results (BEGIN, COMMIT...), prepared once per
@@ -149,8 +149,8 @@ class SqliteTransaction : public Transaction {
 
   absl::StatusOr<std::vector<SettlementRow>> ListSettlements(
       const std::vector<std::string>& invoice_ids) override;
-  absl::StatusOr<std::vector<SettlementRow>> ListSettlementsBySource(
-      absl::string_view kind, absl::string_view id) override;
+  absl::StatusOr<std::vector<SettlementRow>> ListSettlementsBySource(absl::string_view kind,
+                                                                     absl::string_view id) override;
   absl::Status ReplaceSettlements(absl::string_view kind, absl::string_view id,
                                   const std::vector<SettlementRow>& rows) override;
 

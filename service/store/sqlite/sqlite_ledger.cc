@@ -56,25 +56,27 @@ InvoiceRow ReadInvoice(const Stmt& s) {
 
 }  // namespace
 
-absl::StatusOr<std::optional<Doc>> SqliteTransaction::GetDoc(absl::string_view kind, absl::string_view id) {
+absl::StatusOr<std::optional<Doc>> SqliteTransaction::GetDoc(absl::string_view kind,
+                                                             absl::string_view id) {
   PREPARE_OR_RETURN(s, c_, absl::StrCat(kDocCols, "WHERE tenant=? AND kind=? AND id=?"));
   s->Bind(1, tenant_).Bind(2, kind).Bind(3, id);
   return OneDoc(*s);
 }
 
 absl::StatusOr<std::optional<Doc>> SqliteTransaction::FindDocByRef(absl::string_view kind,
-                                                absl::string_view ref) {
+                                                                   absl::string_view ref) {
   PREPARE_OR_RETURN(s, c_, absl::StrCat(kDocCols, "WHERE tenant=? AND kind=? AND ref=?"));
   s->Bind(1, tenant_).Bind(2, kind).Bind(3, ref);
   return OneDoc(*s);
 }
 
 absl::StatusOr<std::optional<Doc>> SqliteTransaction::FindDocByNumber(absl::string_view kind,
-                                                   absl::string_view customer,
-                                                   absl::string_view number) {
-  PREPARE_OR_RETURN(
-      s, c_, absl::StrCat(kDocCols, "WHERE tenant=? AND kind=? AND customer=? AND number=? "
-                                    "ORDER BY id LIMIT 1"));
+                                                                      absl::string_view customer,
+                                                                      absl::string_view number) {
+  PREPARE_OR_RETURN(s, c_,
+                    absl::StrCat(kDocCols,
+                                 "WHERE tenant=? AND kind=? AND customer=? AND number=? "
+                                 "ORDER BY id LIMIT 1"));
   s->Bind(1, tenant_).Bind(2, kind).Bind(3, customer).Bind(4, number);
   return OneDoc(*s);
 }
@@ -97,21 +99,23 @@ absl::Status SqliteTransaction::DeleteDoc(absl::string_view kind, absl::string_v
 }
 
 absl::StatusOr<std::vector<Doc>> SqliteTransaction::ListDocsByNumber(absl::string_view kind,
-                                                  absl::string_view after_number,
-                                                  int limit) {
+                                                                     absl::string_view after_number,
+                                                                     int limit) {
   PREPARE_OR_RETURN(s, c_,
-                    absl::StrCat(kDocCols, "INDEXED BY docs_kind_number WHERE tenant=? AND "
-                                           "kind=? AND number IS NOT NULL AND number>? "
-                                           "ORDER BY number LIMIT ?"));
+                    absl::StrCat(kDocCols,
+                                 "INDEXED BY docs_kind_number WHERE tenant=? AND "
+                                 "kind=? AND number IS NOT NULL AND number>? "
+                                 "ORDER BY number LIMIT ?"));
   s->Bind(1, tenant_).Bind(2, kind).Bind(3, after_number).Bind(4, static_cast<int64_t>(limit));
   return ReadDocs(*s);
 }
 
-absl::StatusOr<std::vector<Doc>> SqliteTransaction::ListDocs(absl::string_view kind, absl::string_view customer,
-                                          absl::string_view after_id, int limit) {
+absl::StatusOr<std::vector<Doc>> SqliteTransaction::ListDocs(absl::string_view kind,
+                                                             absl::string_view customer,
+                                                             absl::string_view after_id,
+                                                             int limit) {
   std::string sql = absl::StrCat(kDocCols, "WHERE tenant=? AND kind=? AND id>? ",
-                                 customer.empty() ? "" : "AND customer=? ",
-                                 "ORDER BY id LIMIT ?");
+                                 customer.empty() ? "" : "AND customer=? ", "ORDER BY id LIMIT ?");
   PREPARE_OR_RETURN(s, c_, sql);
   int i = 1;
   s->Bind(i++, tenant_);
@@ -128,16 +132,19 @@ absl::StatusOr<std::optional<InvoiceRow>> SqliteTransaction::GetInvoice(absl::st
   return OneInvoice(*s);
 }
 
-absl::StatusOr<std::optional<InvoiceRow>> SqliteTransaction::FindInvoiceByRef(absl::string_view ref) {
+absl::StatusOr<std::optional<InvoiceRow>> SqliteTransaction::FindInvoiceByRef(
+    absl::string_view ref) {
   PREPARE_OR_RETURN(s, c_, absl::StrCat(kInvCols, "WHERE tenant=? AND ref=?"));
   s->Bind(1, tenant_).Bind(2, ref);
   return OneInvoice(*s);
 }
 
-absl::StatusOr<std::optional<InvoiceRow>> SqliteTransaction::FindInvoiceByNumber(absl::string_view customer,
-                                                              absl::string_view number) {
-  PREPARE_OR_RETURN(s, c_, absl::StrCat(kInvCols, "WHERE tenant=? AND customer=? AND number=? "
-                                                  "ORDER BY id LIMIT 1"));
+absl::StatusOr<std::optional<InvoiceRow>> SqliteTransaction::FindInvoiceByNumber(
+    absl::string_view customer, absl::string_view number) {
+  PREPARE_OR_RETURN(s, c_,
+                    absl::StrCat(kInvCols,
+                                 "WHERE tenant=? AND customer=? AND number=? "
+                                 "ORDER BY id LIMIT 1"));
   s->Bind(1, tenant_).Bind(2, customer).Bind(3, number);
   return OneInvoice(*s);
 }
@@ -212,10 +219,10 @@ absl::StatusOr<std::vector<SettlementRow>> SqliteTransaction::ListSettlementsByS
 }
 
 absl::Status SqliteTransaction::ReplaceSettlements(absl::string_view kind, absl::string_view id,
-                                const std::vector<SettlementRow>& rows) {
+                                                   const std::vector<SettlementRow>& rows) {
   {
-    PREPARE_OR_RETURN(
-        d, c_, "DELETE FROM settlements WHERE tenant=? AND source_kind=? AND source_id=?");
+    PREPARE_OR_RETURN(d, c_,
+                      "DELETE FROM settlements WHERE tenant=? AND source_kind=? AND source_id=?");
     d->Bind(1, tenant_).Bind(2, kind).Bind(3, id);
     RETURN_IF_ERROR(d->Exec());
   }
@@ -231,15 +238,15 @@ absl::Status SqliteTransaction::ReplaceSettlements(absl::string_view kind, absl:
 }
 
 absl::StatusOr<int64_t> SqliteTransaction::AppendEvent(const EventRow& e) {
-  PREPARE_OR_RETURN(s, c_,
-                    "INSERT INTO events(tenant, customer, resource, body) VALUES (?,?,?,?)");
+  PREPARE_OR_RETURN(s, c_, "INSERT INTO events(tenant, customer, resource, body) VALUES (?,?,?,?)");
   s->Bind(1, tenant_).Bind(2, e.customer).Bind(3, e.resource).BindBlob(4, e.body);
   RETURN_IF_ERROR(s->Exec());
   wrote_event_ = true;
   return sqlite3_last_insert_rowid(c_.db());
 }
 
-absl::StatusOr<std::optional<StoredRequest>> SqliteTransaction::GetRequest(absl::string_view request_id) {
+absl::StatusOr<std::optional<StoredRequest>> SqliteTransaction::GetRequest(
+    absl::string_view request_id) {
   PREPARE_OR_RETURN(s, c_,
                     "SELECT method, request_hash, response FROM requests "
                     "WHERE tenant=? AND request_id=?");
@@ -285,8 +292,8 @@ absl::StatusOr<std::vector<std::pair<std::string, StoredRequest>>> SqliteTransac
   return out;
 }
 
-absl::StatusOr<std::vector<std::pair<int64_t, SettlementRow>>> SqliteTransaction::ListSettlementsInOrder(
-    int64_t after, int limit) {
+absl::StatusOr<std::vector<std::pair<int64_t, SettlementRow>>>
+SqliteTransaction::ListSettlementsInOrder(int64_t after, int limit) {
   PREPARE_OR_RETURN(s, c_,
                     "SELECT rowid, invoice_id, source_kind, source_id, day, amount "
                     "FROM settlements WHERE tenant=? AND rowid>? ORDER BY rowid LIMIT ?");

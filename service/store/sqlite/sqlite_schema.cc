@@ -73,18 +73,19 @@ CREATE TABLE stale_cases (
 }  // namespace
 
 absl::Status Migrate(Connection& writer) {
-  RETURN_IF_ERROR(writer.ExecScript(
-      "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+  RETURN_IF_ERROR(
+      writer.ExecScript("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
   int64_t version = 0;
   {
-    ASSIGN_OR_RETURN(auto s, writer.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+    ASSIGN_OR_RETURN(auto s,
+                     writer.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
     ASSIGN_OR_RETURN(bool row, s->Step());
     if (row) version = s->Int(0);
   }
   const int64_t target = sizeof(kMigrations) / sizeof(kMigrations[0]);
   if (version > target) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "database schema version ", version, " is newer than this build (", target, ")"));
+    return absl::FailedPreconditionError(absl::StrCat("database schema version ", version,
+                                                      " is newer than this build (", target, ")"));
   }
   for (int64_t v = version; v < target; ++v) {
     RETURN_IF_ERROR(writer.ExecScript("BEGIN IMMEDIATE"));

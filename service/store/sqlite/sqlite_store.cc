@@ -42,14 +42,15 @@ std::string SqliteAgingSql(const AgingQuery& q, bool as_stored) {
   if (invoiced) {
     return absl::StrCat("SELECT ", q.by_customer ? "customer" : "''", ", currency, ", bucket,
                         " AS b, SUM(total), COUNT(*) FROM invoices WHERE tenant=?2 AND ",
-                        NotVoidStatusSql(), " AND issue_day<=?1",
-                        filter, " GROUP BY ", group, ", b ORDER BY ", group, ", b");
+                        NotVoidStatusSql(), " AND issue_day<=?1", filter, " GROUP BY ", group,
+                        ", b ORDER BY ", group, ", b");
   }
   if (as_stored) {
     return absl::StrCat("SELECT ", q.by_customer ? "customer" : "''", ", currency, ", bucket,
                         " AS b, SUM(amount_due), COUNT(*) FROM invoices INDEXED BY invoices_aging "
-                        "WHERE tenant=?2 AND ", OutstandingStatusSql(),
-                        filter, " GROUP BY ", group, ", b ORDER BY ", group, ", b");
+                        "WHERE tenant=?2 AND ",
+                        OutstandingStatusSql(), filter, " GROUP BY ", group, ", b ORDER BY ", group,
+                        ", b");
   }
   return absl::StrCat(
       "SELECT ", q.by_customer ? "customer" : "''", ", currency, ", bucket,
@@ -57,8 +58,8 @@ std::string SqliteAgingSql(const AgingQuery& q, bool as_stored) {
       "COALESCE((SELECT SUM(s.amount) FROM settlements s INDEXED BY settlements_invoice "
       "WHERE s.tenant=i.tenant AND "
       "s.invoice_id=i.id AND s.day<=?1), 0) AS due FROM invoices i WHERE tenant=?2 AND ",
-      NotVoidStatusSql(), " AND issue_day<=?1",
-      filter, ") WHERE due>0 GROUP BY ", group, ", b ORDER BY ", group, ", b");
+      NotVoidStatusSql(), " AND issue_day<=?1", filter, ") WHERE due>0 GROUP BY ", group,
+      ", b ORDER BY ", group, ", b");
 }
 
 }  // namespace collections::store
@@ -118,7 +119,6 @@ class SqliteStore : public Store {
   }
 
  public:
-
   absl::Status Run(absl::string_view tenant, TxMode mode,
                    const std::function<absl::Status(Transaction&)>& fn) override {
     if (mode == TxMode::kRead && !memory_) return RunRead(tenant, fn);
@@ -142,7 +142,8 @@ class SqliteStore : public Store {
                                                    const EventFilter& f) override {
     std::vector<EventRow> out;
     absl::Status st = WithReader([&](Connection& c) -> absl::Status {
-      std::string sql = "SELECT seq, tenant, customer, resource, body FROM events WHERE tenant=? AND seq>? ";
+      std::string sql =
+          "SELECT seq, tenant, customer, resource, body FROM events WHERE tenant=? AND seq>? ";
       if (!f.customer.empty()) sql += "AND customer=? ";
       if (!f.resource_prefix.empty()) sql += "AND substr(resource, 1, ?)=? ";
       sql += "ORDER BY seq LIMIT ?";
@@ -179,9 +180,10 @@ class SqliteStore : public Store {
       // amount_due is the amount due as of that day.
       bool exact_now = false;
       {
-        PREPARE_OR_RETURN(s, c,
-                          "SELECT NOT EXISTS(SELECT 1 FROM settlements WHERE tenant=?1 AND day>?2) "
-                          "AND NOT EXISTS(SELECT 1 FROM invoices WHERE tenant=?1 AND issue_day>?2)");
+        PREPARE_OR_RETURN(
+            s, c,
+            "SELECT NOT EXISTS(SELECT 1 FROM settlements WHERE tenant=?1 AND day>?2) "
+            "AND NOT EXISTS(SELECT 1 FROM invoices WHERE tenant=?1 AND issue_day>?2)");
         s->Bind(1, tenant).Bind(2, q.as_of_day);
         ASSIGN_OR_RETURN(bool row, s->Step());
         exact_now = row && s->Int(0) != 0 && q.measure == AgingMeasure::kAmountDue;
@@ -193,8 +195,8 @@ class SqliteStore : public Store {
       while (true) {
         ASSIGN_OR_RETURN(bool row, s->Step());
         if (!row) break;
-        out.push_back(AgingCell{s->Text(0), s->Text(1), static_cast<int>(s->Int(2)), s->Int(3),
-                                s->Int(4)});
+        out.push_back(
+            AgingCell{s->Text(0), s->Text(1), static_cast<int>(s->Int(2)), s->Int(3), s->Int(4)});
       }
       return absl::OkStatus();
     });

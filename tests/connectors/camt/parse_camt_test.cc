@@ -14,8 +14,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
-#include "service/domain/cash_matching.h"
 #include "service/base/errors.h"
+#include "service/domain/cash_matching.h"
 
 namespace collections::connectors {
 
@@ -59,7 +59,8 @@ Parsed ParseFixture(const std::string& name) {
 
 std::string Ids(const Parsed& p) {
   std::string out;
-  for (const ParsedRecord& r : p.records) absl::StrAppend(&out, r.record.payment().external_ref().id(), "\n");
+  for (const ParsedRecord& r : p.records)
+    absl::StrAppend(&out, r.record.payment().external_ref().id(), "\n");
   return out;
 }
 
@@ -99,15 +100,16 @@ TEST(ParseCamt, Version08StructuredRemittanceAndFx) {
   EXPECT_TRUE(p.records[0].record.customer_ref().empty());
   EXPECT_EQ(p.records[0].where.line, 22);
   EXPECT_EQ(p.records[0].where.xpath, "/Document/BkToCstmrStmt/Stmt/Ntry/NtryDtls/TxDtls");
-  EXPECT_EQ(p.records[0].record.source_location(),
-            "camt053_v08_structured_fx.xml:/Document/BkToCstmrStmt/Stmt/Ntry/NtryDtls/TxDtls (line 22)");
+  EXPECT_EQ(
+      p.records[0].record.source_location(),
+      "camt053_v08_structured_fx.xml:/Document/BkToCstmrStmt/Stmt/Ntry/NtryDtls/TxDtls (line 22)");
 
   const v1::Payment& fx = p.payment(1);
   EXPECT_EQ(fx.amount().minor_units(), 9210);
   EXPECT_EQ(fx.amount().currency_code(), "EUR");
   EXPECT_EQ(fx.instructed_amount().currency_code(), "USD");
   EXPECT_EQ(fx.instructed_amount().minor_units(), 10000);
-  EXPECT_EQ(fx.received_date().day(), 11);  // value date, not booking date
+  EXPECT_EQ(fx.received_date().day(), 11);     // value date, not booking date
   EXPECT_EQ(fx.payer_reference(), "TX-FX-1");  // NOTPROVIDED is not a reference
   EXPECT_EQ(fx.remittance_text(), "Invoice G-77001");
   EXPECT_EQ(p.records[1].where.xpath, "/Document/BkToCstmrStmt/Stmt/Ntry[2]/NtryDtls/TxDtls");
@@ -196,12 +198,12 @@ TEST(ParseCamt, BadValuesAreReportedWithLocationsAndSkipped) {
   }
   ASSERT_EQ(reasons.size(), 8u) << absl::StrJoin(reasons, ",");
   EXPECT_EQ(reasons[0], "TOO_MANY_DECIMALS");  // 10.005 EUR
-  EXPECT_EQ(reasons[1], "MISSING_CURRENCY"); // no Ccy
-  EXPECT_EQ(reasons[2], "INVALID_AMOUNT");   // signed
-  EXPECT_EQ(reasons[3], "INVALID_DATE");     // 2026-02-30
-  EXPECT_EQ(reasons[4], "UNKNOWN_CURRENCY"); // XYZ
-  EXPECT_EQ(reasons[5], "INVALID_VALUE");    // CdtDbtInd CREDIT
-  EXPECT_EQ(reasons[6], "MISSING_FIELD");    // batch without amounts (x2)
+  EXPECT_EQ(reasons[1], "MISSING_CURRENCY");   // no Ccy
+  EXPECT_EQ(reasons[2], "INVALID_AMOUNT");     // signed
+  EXPECT_EQ(reasons[3], "INVALID_DATE");       // 2026-02-30
+  EXPECT_EQ(reasons[4], "UNKNOWN_CURRENCY");   // XYZ
+  EXPECT_EQ(reasons[5], "INVALID_VALUE");      // CdtDbtInd CREDIT
+  EXPECT_EQ(reasons[6], "MISSING_FIELD");      // batch without amounts (x2)
   EXPECT_EQ(reasons[7], "MISSING_FIELD");
   EXPECT_EQ(p.issues[0].where.xpath, "/Document/BkToCstmrStmt/Stmt/Ntry/Amt");
   EXPECT_EQ(p.issues[3].where.xpath, "/Document/BkToCstmrStmt/Stmt/Ntry[4]");
@@ -227,11 +229,13 @@ TEST(ParseCamt, MalformedXmlDeepInALongDocument) {
   std::string text =
       "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt><Stmt>\n";
   for (int i = 0; i < 300; ++i) {
-    absl::StrAppend(&text, "<Ntry><Amt Ccy=\"EUR\">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>"
-                           "<BookgDt><Dt>2026-01-01</Dt></BookgDt><AcctSvcrRef>R", i,
-                    "</AcctSvcrRef></Ntry>\n");
+    absl::StrAppend(&text,
+                    "<Ntry><Amt Ccy=\"EUR\">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>"
+                    "<BookgDt><Dt>2026-01-01</Dt></BookgDt><AcctSvcrRef>R",
+                    i, "</AcctSvcrRef></Ntry>\n");
   }
-  absl::StrAppend(&text, "<Ntry><Amt Ccy=\"EUR\">1.00</Amt></Ntyr>\n</Stmt></BkToCstmrStmt></Document>\n");
+  absl::StrAppend(&text,
+                  "<Ntry><Amt Ccy=\"EUR\">1.00</Amt></Ntyr>\n</Stmt></BkToCstmrStmt></Document>\n");
   Parsed p = ParseText(text, "long.xml");
   ASSERT_FALSE(p.status.ok());
   std::vector<domain::FieldViolation> f = domain::FieldsOf(p.status);
@@ -245,8 +249,9 @@ TEST(ParseCamt, OtherDocumentsAreNotCamt) {
   Parsed p = ParseFixture("not_camt_ubl.xml");
   EXPECT_EQ(domain::ReasonOf(p.status), "NOT_CAMT");
   EXPECT_TRUE(p.records.empty());
-  for (const char* text : {"", "EndToEndId,Amount\n1,2\n", "<Document><Other/></Document>",
-                           "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pain.001.001.03\"/>"}) {
+  for (const char* text :
+       {"", "EndToEndId,Amount\n1,2\n", "<Document><Other/></Document>",
+        "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pain.001.001.03\"/>"}) {
     Parsed q = ParseText(text);
     EXPECT_FALSE(q.status.ok()) << text;
     EXPECT_TRUE(q.records.empty()) << text;
@@ -276,11 +281,14 @@ TEST(ParseCamt, EveryVersionFrom02To08) {
   for (const char* msg : {"053", "054", "052"}) {
     for (const char* v : {"02", "03", "04", "05", "06", "07", "08"}) {
       std::string m = msg;
-      std::string text = absl::StrReplaceAll(
-          body, {{"05M", m},
-                 {"VV", v},
-                 {"STAG", m == "053" ? "Stmt" : m == "054" ? "DbtCdtNtfctn" : "AcctRpt"},
-                 {"NODE", m == "053" ? "Stmt" : m == "054" ? "Ntfctn" : "Rpt"}});
+      std::string text = absl::StrReplaceAll(body, {{"05M", m},
+                                                    {"VV", v},
+                                                    {"STAG", m == "053"   ? "Stmt"
+                                                             : m == "054" ? "DbtCdtNtfctn"
+                                                                          : "AcctRpt"},
+                                                    {"NODE", m == "053"   ? "Stmt"
+                                                             : m == "054" ? "Ntfctn"
+                                                                          : "Rpt"}});
       Parsed p = ParseText(text);
       SCOPED_TRACE(absl::StrCat("camt.", msg, ".001.", v));
       ASSERT_TRUE(p.status.ok()) << p.status;
@@ -318,7 +326,8 @@ domain::IncomingPayment ToIncoming(const v1::Payment& p) {
   for (const std::string& r : p.creditor_references()) in.structured_references.push_back(r);
   for (const auto& d : p.remitted_documents()) {
     domain::ReferredDocument doc{d.number(), d.credit_note(), std::nullopt};
-    if (d.has_amount()) doc.amount = domain::Money{d.amount().currency_code(), d.amount().minor_units()};
+    if (d.has_amount())
+      doc.amount = domain::Money{d.amount().currency_code(), d.amount().minor_units()};
     in.referred_documents.push_back(doc);
   }
   return in;
@@ -340,10 +349,14 @@ TEST(CamtCashApplication, FixturePaymentsMatchTheDemoBook) {
     return it;
   };
   std::vector<domain::OpenItem> book = {
-      item("i1", "INV-1001", "acme", "ACME Trading GmbH", 10000, "EUR", domain::OpenItem::Kind::kInvoice),
-      item("i2", "INV-1002", "acme", "ACME Trading GmbH", 5000, "EUR", domain::OpenItem::Kind::kInvoice),
-      item("c1", "CN-9001", "acme", "ACME Trading GmbH", 3000, "EUR", domain::OpenItem::Kind::kCreditNote),
-      item("g1", "G-77001", "globex", "Globex Corporation", 10000, "USD", domain::OpenItem::Kind::kInvoice),
+      item("i1", "INV-1001", "acme", "ACME Trading GmbH", 10000, "EUR",
+           domain::OpenItem::Kind::kInvoice),
+      item("i2", "INV-1002", "acme", "ACME Trading GmbH", 5000, "EUR",
+           domain::OpenItem::Kind::kInvoice),
+      item("c1", "CN-9001", "acme", "ACME Trading GmbH", 3000, "EUR",
+           domain::OpenItem::Kind::kCreditNote),
+      item("g1", "G-77001", "globex", "Globex Corporation", 10000, "USD",
+           domain::OpenItem::Kind::kInvoice),
   };
   // Referred documents net of a credit note: applied automatically.
   domain::MatchResult a = domain::MatchPayment(ToIncoming(p.payment(0)), book);
@@ -375,10 +388,20 @@ TEST(ParseCamtSamples, ImportWithExpectedAmounts) {
   const SampleExpectation expected[] = {
       // 1 credit 1405.31; the returned direct-debit batch (DBIT + RvslInd)
       // reverses two earlier credits of 564.05 and 100.00; 1 debit.
-      {"oca-camt053-v02-abnamro-style.xml", "camt.053.001.02", 1, 2, 1,
-       {56405, 10000, 140531}, "EUR"},
+      {"oca-camt053-v02-abnamro-style.xml",
+       "camt.053.001.02",
+       1,
+       2,
+       1,
+       {56405, 10000, 140531},
+       "EUR"},
       // One batched credit of 3483.00 split into its two ESR payments.
-      {"oca-camt053-v04-swiss-batched-esr.xml", "camt.053.001.04", 2, 0, 0, {218700, 129600},
+      {"oca-camt053-v04-swiss-batched-esr.xml",
+       "camt.053.001.04",
+       2,
+       0,
+       0,
+       {218700, 129600},
        "CHF"},
       // Two statements: a credit of 8.85 in the first, a debit in the second.
       {"genkgo-camt053-v02-multi-statement.xml", "camt.053.001.02", 1, 0, 1, {885}, "EUR"},
@@ -490,11 +513,12 @@ TEST(ParseCamt, MemoryStaysFlatOnALargeStatement) {
     if (i % 10 != 0) expected_sum += ((i % 997) + 1) * 100 + 25;
   }
   EXPECT_EQ(sum, expected_sum);
-  std::printf("camt streaming: %lld bytes, %lld payments, RSS before %lld kB, at 10%% %lld kB, "
-              "max %lld kB\n",
-              static_cast<long long>(size), static_cast<long long>(count),
-              static_cast<long long>(rss_before), static_cast<long long>(rss_at_10pct),
-              static_cast<long long>(rss_max));
+  std::printf(
+      "camt streaming: %lld bytes, %lld payments, RSS before %lld kB, at 10%% %lld kB, "
+      "max %lld kB\n",
+      static_cast<long long>(size), static_cast<long long>(count),
+      static_cast<long long>(rss_before), static_cast<long long>(rss_at_10pct),
+      static_cast<long long>(rss_max));
   // Flat: no growth with the number of entries beyond allocator noise.
   EXPECT_LT(rss_max - rss_at_10pct, 4096) << "RSS grew while streaming";
 }

@@ -7,8 +7,8 @@
 #include "connectors/einvoice/document.h"
 #include "gtest/gtest.h"
 #include "service/base/errors.h"
-#include "tests/connectors/common/parse_test_util.h"
 #include "tests/connectors/common/expected_records.h"
+#include "tests/connectors/common/parse_test_util.h"
 
 namespace collections::connectors {
 namespace {
@@ -55,9 +55,9 @@ TEST_F(CiiSamples, CenExample2PrepaidAndDueDate) {
   EXPECT_EQ(inv.number(), "TOSL108");
   EXPECT_EQ(inv.currency_code(), "NOK");
   EXPECT_EQ(Day(inv.issue_date()), "2013-6-30");
-  EXPECT_EQ(Day(inv.due_date()), "2013-7-20");      // DueDateDateTime 20130720
-  EXPECT_EQ(inv.total().minor_units(), 180178);     // GrandTotalAmount 1801.78
-  EXPECT_EQ(inv.tax().minor_units(), 36528);        // TaxTotalAmount 365.28
+  EXPECT_EQ(Day(inv.due_date()), "2013-7-20");   // DueDateDateTime 20130720
+  EXPECT_EQ(inv.total().minor_units(), 180178);  // GrandTotalAmount 1801.78
+  EXPECT_EQ(inv.tax().minor_units(), 36528);     // TaxTotalAmount 365.28
   EXPECT_EQ(inv.payment_reference(), "0003434323213231");
   EXPECT_EQ(inv.lines_size(), 5);
   const v1::Payment& prepaid = c.records[2].record.payment();
@@ -96,8 +96,9 @@ TEST_F(CiiSamples, XRechnungSkontoGivesTheNetDueDate) {
   // No due date: #SKONTO#TAGE=30#PROZENT=0.00# is the net term, 30 days
   // after 2016-06-27.
   EXPECT_EQ(Day(inv.due_date()), "2016-7-27");
-  EXPECT_EQ(inv.terms().payment_terms_text(),
-            "#SKONTO#TAGE=7#PROZENT=2.00#\n#SKONTO#TAGE=14#PROZENT=1.00#\n#SKONTO#TAGE=30#PROZENT=0.00#");
+  EXPECT_EQ(
+      inv.terms().payment_terms_text(),
+      "#SKONTO#TAGE=7#PROZENT=2.00#\n#SKONTO#TAGE=14#PROZENT=1.00#\n#SKONTO#TAGE=30#PROZENT=0.00#");
 }
 
 TEST_F(CiiSamples, BetriebskostenPrepaidAdvancePayments) {
@@ -149,7 +150,8 @@ TEST(CiiParse, En16931InvoiceWithMandateAndReference) {
   EXPECT_EQ(inv.payment_reference(), "RF18539007547034");
   // "30 Tagen" in the terms: due 30 days after 2026-01-05.
   EXPECT_EQ(Day(inv.due_date()), "2026-2-4");
-  EXPECT_EQ(inv.terms().payment_terms_text(), "Zahlbar innerhalb 30 Tagen netto\nSEPA mandate MANDATE-77");
+  EXPECT_EQ(inv.terms().payment_terms_text(),
+            "Zahlbar innerhalb 30 Tagen netto\nSEPA mandate MANDATE-77");
   ASSERT_EQ(inv.lines_size(), 1);
   EXPECT_EQ(inv.lines(0).quantity_milli(), 2000);
   EXPECT_EQ(inv.lines(0).unit_price().minor_units(), 10000);
@@ -204,7 +206,9 @@ TEST(CiiParse, EveryBadInputIsRefusedWithItsReasonAndNoRecord) {
     o.file_name = name;
     testing::BadInputResult got;
     int records = 0;
-    got.status = ParseCii(in, o, [&](ParsedRecord) { ++records; }, [&](ParseIssue i) { got.issues.push_back(std::move(i)); });
+    got.status = ParseCii(
+        in, o, [&](ParsedRecord) { ++records; },
+        [&](ParseIssue i) { got.issues.push_back(std::move(i)); });
     EXPECT_EQ(records, 0) << name;
     return got;
   });
@@ -213,8 +217,9 @@ TEST(CiiParse, EveryBadInputIsRefusedWithItsReasonAndNoRecord) {
 
 TEST(CiiParse, PdfWithoutAnInvoiceIsRefused) {
   // A valid PDF with no attachment, made here with qpdf.
-  const std::string pdf = "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-                          "2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+  const std::string pdf =
+      "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+      "2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
   auto got = ExtractEmbeddedInvoice(pdf, "empty.pdf");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(domain::ReasonOf(got.status()), "FACTURX_NO_INVOICE") << got.status();
@@ -225,7 +230,8 @@ TEST(CiiParse, LongDocumentsStreamWithBoundedLineDetail) {
   std::string lines;
   std::string line =
       "<ram:IncludedSupplyChainTradeLineItem><ram:SpecifiedLineTradeSettlement>"
-      "<ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>1.00</ram:LineTotalAmount>"
+      "<ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>1.00</"
+      "ram:LineTotalAmount>"
       "</ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement>"
       "</ram:IncludedSupplyChainTradeLineItem>\n";
   for (int i = 0; i < 20000; ++i) lines += line;
@@ -248,20 +254,26 @@ TEST(CiiStreaming, OneHugeDocumentKeepsMemoryFlat) {
   const std::string xml = testing::ReadFile(testing::TestData("minimum-profile.xml"));
   const size_t cut = xml.find("<rsm:SupplyChainTradeTransaction>") + 34;
   const std::string line =
-      "<ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument><ram:LineID>1</ram:LineID>"
-      "</ram:AssociatedDocumentLineDocument><ram:SpecifiedTradeProduct><ram:Name>Consulting hour</ram:Name>"
+      "<ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument><ram:LineID>1</"
+      "ram:LineID>"
+      "</ram:AssociatedDocumentLineDocument><ram:SpecifiedTradeProduct><ram:Name>Consulting "
+      "hour</ram:Name>"
       "</ram:SpecifiedTradeProduct><ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice>"
-      "<ram:ChargeAmount>1.00</ram:ChargeAmount></ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement>"
+      "<ram:ChargeAmount>1.00</ram:ChargeAmount></ram:NetPriceProductTradePrice></"
+      "ram:SpecifiedLineTradeAgreement>"
       "<ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode=\"HUR\">1</ram:BilledQuantity>"
       "</ram:SpecifiedLineTradeDelivery><ram:SpecifiedLineTradeSettlement>"
-      "<ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>1.00</ram:LineTotalAmount>"
+      "<ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>1.00</"
+      "ram:LineTotalAmount>"
       "</ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement>"
       "</ram:IncludedSupplyChainTradeLineItem>\n";
   const std::string head = xml.substr(0, cut), tail = xml.substr(cut);
   const int64_t n = (testing::StreamTestBytes() - static_cast<int64_t>(head.size() + tail.size())) /
                     static_cast<int64_t>(line.size());
   testing::GeneratedInput source(
-      head, [&](int64_t i) { return i < n ? line : i == n ? tail : std::string(); },
+      head, [&](int64_t i) { return i < n    ? line
+                                    : i == n ? tail
+                                             : std::string(); },
       static_cast<int64_t>(head.size() + tail.size()) + n * static_cast<int64_t>(line.size()));
   CiiStats stats;
   int64_t kept = 0;

@@ -94,21 +94,30 @@ std::vector<std::string> En16931Violations(const std::string& xml) {
   need("BR-5", "SupplyChainTradeTransaction/ApplicableHeaderTradeSettlement/InvoiceCurrencyCode");
   need("BR-6", "SupplyChainTradeTransaction/ApplicableHeaderTradeAgreement/SellerTradeParty/Name");
   need("BR-7", "SupplyChainTradeTransaction/ApplicableHeaderTradeAgreement/BuyerTradeParty/Name");
-  need("BR-9", "SupplyChainTradeTransaction/ApplicableHeaderTradeAgreement/SellerTradeParty/PostalTradeAddress/CountryID");
-  need("BR-11", "SupplyChainTradeTransaction/ApplicableHeaderTradeAgreement/BuyerTradeParty/PostalTradeAddress/CountryID");
+  need("BR-9",
+       "SupplyChainTradeTransaction/ApplicableHeaderTradeAgreement/SellerTradeParty/"
+       "PostalTradeAddress/CountryID");
+  need("BR-11",
+       "SupplyChainTradeTransaction/ApplicableHeaderTradeAgreement/BuyerTradeParty/"
+       "PostalTradeAddress/CountryID");
   const XmlElement* tx = r.Find("SupplyChainTradeTransaction");
   if (tx == nullptr) return {"no transaction"};
   const auto lines = tx->Children("IncludedSupplyChainTradeLineItem");
   if (lines.empty()) bad.push_back("BR-16");
   int64_t line_sum = 0;
   for (const XmlElement* l : lines) {
-    line_sum += Minor(l->Find("SpecifiedLineTradeSettlement/SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount"));
+    line_sum +=
+        Minor(l->Find("SpecifiedLineTradeSettlement/SpecifiedTradeSettlementLineMonetarySummation/"
+                      "LineTotalAmount"));
     if (l->TextAt("SpecifiedTradeProduct/Name").empty()) bad.push_back("BR-25");
   }
-  const XmlElement* s = tx->Find("ApplicableHeaderTradeSettlement/SpecifiedTradeSettlementHeaderMonetarySummation");
+  const XmlElement* s =
+      tx->Find("ApplicableHeaderTradeSettlement/SpecifiedTradeSettlementHeaderMonetarySummation");
   if (s == nullptr) return {"no totals"};
-  const int64_t line_total = Minor(s->Child("LineTotalAmount")), basis = Minor(s->Child("TaxBasisTotalAmount"));
-  const int64_t tax = Minor(s->Child("TaxTotalAmount")), grand = Minor(s->Child("GrandTotalAmount"));
+  const int64_t line_total = Minor(s->Child("LineTotalAmount")),
+                basis = Minor(s->Child("TaxBasisTotalAmount"));
+  const int64_t tax = Minor(s->Child("TaxTotalAmount")),
+                grand = Minor(s->Child("GrandTotalAmount"));
   const int64_t due = Minor(s->Child("DuePayableAmount"));
   if (line_total != line_sum) bad.push_back("BR-CO-10");
   if (basis != line_total) bad.push_back("BR-CO-13");
@@ -120,10 +129,15 @@ std::vector<std::string> En16931Violations(const std::string& xml) {
   } else {
     if (Minor(vat->Child("CalculatedAmount")) != tax) bad.push_back("BR-CO-14");
     if (Minor(vat->Child("BasisAmount")) != basis) bad.push_back("BR-CO-18");
-    if (vat->TextAt("CategoryCode") == "E" && vat->TextAt("ExemptionReason").empty()) bad.push_back("BR-E-10");
+    if (vat->TextAt("CategoryCode") == "E" && vat->TextAt("ExemptionReason").empty())
+      bad.push_back("BR-E-10");
   }
-  if (due > 0 && tx->TextAt("ApplicableHeaderTradeSettlement/SpecifiedTradePaymentTerms/DueDateDateTime/DateTimeString").empty() &&
-      tx->TextAt("ApplicableHeaderTradeSettlement/SpecifiedTradePaymentTerms/Description").empty()) {
+  if (due > 0 &&
+      tx->TextAt("ApplicableHeaderTradeSettlement/SpecifiedTradePaymentTerms/DueDateDateTime/"
+                 "DateTimeString")
+          .empty() &&
+      tx->TextAt("ApplicableHeaderTradeSettlement/SpecifiedTradePaymentTerms/Description")
+          .empty()) {
     bad.push_back("BR-CO-25");
   }
   return bad;
@@ -132,7 +146,8 @@ std::vector<std::string> En16931Violations(const std::string& xml) {
 testing::Collected ReadBack(const std::string& bytes) {
   ParseOptions o;
   o.file_name = "export";
-  return testing::CollectString(bytes, [&](std::istream& in, auto r, auto i) { return ParseCii(in, o, r, i); });
+  return testing::CollectString(
+      bytes, [&](std::istream& in, auto r, auto i) { return ParseCii(in, o, r, i); });
 }
 
 TEST(CiiWrite, FeeInvoiceWithVatFollowsEn16931AndReadsBack) {
@@ -187,7 +202,11 @@ TEST(CiiWrite, DataThatBreaksARuleIsRefused) {
     std::function<void(v1::Invoice&, CiiWriteOptions&, CiiParty&)> edit;
   };
   const std::vector<Case> cases = {
-      {"BR-CO-17", [](v1::Invoice& i, CiiWriteOptions&, CiiParty&) { *i.mutable_tax() = ProtoMoney("EUR", 700); *i.mutable_total() = ProtoMoney("EUR", 4700); }},
+      {"BR-CO-17",
+       [](v1::Invoice& i, CiiWriteOptions&, CiiParty&) {
+         *i.mutable_tax() = ProtoMoney("EUR", 700);
+         *i.mutable_total() = ProtoMoney("EUR", 4700);
+       }},
       {"BR-S-05", [](v1::Invoice&, CiiWriteOptions& o, CiiParty&) { o.vat_percent.clear(); }},
       {"BR-S-02", [](v1::Invoice&, CiiWriteOptions& o, CiiParty&) { o.seller.vat_id.clear(); }},
       {"BR-11", [](v1::Invoice&, CiiWriteOptions&, CiiParty& b) { b.country_code.clear(); }},
@@ -218,9 +237,10 @@ TEST(FacturX, ExportIsPdfA3WithTheInvoiceAndReimportsTheSameAmounts) {
   ASSERT_TRUE(pdf.ok()) << pdf.status();
   ASSERT_TRUE(absl::StartsWith(*pdf, "%PDF-1.7")) << pdf->substr(0, 10);
   // The PDF/A-3 and Factur-X structures.
-  for (const char* part : {"<pdfaid:part>3</pdfaid:part>", "<pdfaid:conformance>B</pdfaid:conformance>",
-                           "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>", "/GTS_PDFA1",
-                           "/AFRelationship /Alternative", "/Subtype /text#2fxml", "/FontFile"}) {
+  for (const char* part :
+       {"<pdfaid:part>3</pdfaid:part>", "<pdfaid:conformance>B</pdfaid:conformance>",
+        "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>", "/GTS_PDFA1",
+        "/AFRelationship /Alternative", "/Subtype /text#2fxml", "/FontFile"}) {
     EXPECT_TRUE(absl::StrContains(*pdf, part)) << part;
   }
   auto embedded = ExtractEmbeddedInvoice(*pdf, "fee.pdf");

@@ -39,7 +39,9 @@ TEST(ParseAmount, ReadsEachFormatsOwnGrammar) {
       {"1234,", kCommaDecimal, "EUR", 123400},  // MT940 writes "1234,"
       {"1.234,56", kCommaDecimalGrouped, "EUR", 123456},
       {"1 234,56", NumberFormat{',', ' '}, "EUR", 123456},
-      {"1\xC2\xA0" "234,56", NumberFormat{',', ' '}, "EUR", 123456},
+      {"1\xC2\xA0"
+       "234,56",
+       NumberFormat{',', ' '}, "EUR", 123456},
       {"1'234.50", NumberFormat{'.', '\''}, "CHF", 123450},
       {"100", kXsdDecimal, "JPY", 100},
       {"1.234", kXsdDecimal, "KWD", 1234},
@@ -53,8 +55,8 @@ TEST(ParseAmount, ReadsEachFormatsOwnGrammar) {
 
 TEST(ParseAmount, CommaIsAGroupMarkOnlyBetweenGroupsOfThree) {
   // "1,50" was stored as 150.00 when a comma anywhere counted as grouping.
-  for (const char* text : {"1,50", "12,34.00", "1234,567", ",123", "1,,234", "1,234,56",
-                           "1,2345", "1,234.5,6"}) {
+  for (const char* text :
+       {"1,50", "12,34.00", "1234,567", ",123", "1,,234", "1,234,56", "1,2345", "1,234.5,6"}) {
     auto got = ParseAmount(text, "USD", Rules(kPointDecimalGrouped));
     ASSERT_FALSE(got.ok()) << text << " read as " << *got;
     EXPECT_EQ(domain::ReasonOf(got.status()), "INVALID_AMOUNT") << text;
@@ -67,8 +69,8 @@ TEST(ParseAmount, CommaIsAGroupMarkOnlyBetweenGroupsOfThree) {
 }
 
 TEST(ParseAmount, RejectsWhatNoGrammarAllows) {
-  for (const char* text : {"", "-", "+", ".", "1e5", "$12", "(12.00)", "12 00", "12.00-",
-                           "--1", "1.2.3", "0x10", "١٢", "12,00"}) {
+  for (const char* text : {"", "-", "+", ".", "1e5", "$12", "(12.00)", "12 00", "12.00-", "--1",
+                           "1.2.3", "0x10", "١٢", "12,00"}) {
     auto got = ParseAmount(text, "EUR", Rules(kXsdDecimal));
     EXPECT_FALSE(got.ok()) << "\"" << text << "\" read as " << got.value_or(0);
   }
@@ -101,8 +103,7 @@ TEST(ParseAmount, RefusesAmountsAboveTheCeiling) {
   EXPECT_EQ(domain::ReasonOf(ParseAmount("99999999999999999999999", "EUR", rules).status()),
             "AMOUNT_ABOVE_CEILING");
   rules.ceiling_major = 100;
-  EXPECT_EQ(domain::ReasonOf(ParseAmount("100.01", "USD", rules).status()),
-            "AMOUNT_ABOVE_CEILING");
+  EXPECT_EQ(domain::ReasonOf(ParseAmount("100.01", "USD", rules).status()), "AMOUNT_ABOVE_CEILING");
   EXPECT_EQ(domain::ReasonOf(ParseAmount("1", "XXX", rules).status()), "UNKNOWN_CURRENCY");
 }
 
@@ -110,8 +111,7 @@ TEST(ParseScaled, QuantitiesAndPricesAtTheirOwnScale) {
   EXPECT_EQ(ParseScaled("2.5", 3, kXsdDecimal).value(), 2500);
   EXPECT_EQ(ParseScaled("1,000.125", 3, kPointDecimalGrouped).value(), 1000125);
   EXPECT_EQ(ParseScaled("0.12345", 4, kXsdDecimal, true).value(), 1235);
-  EXPECT_EQ(domain::ReasonOf(ParseScaled("0.12345", 4, kXsdDecimal).status()),
-            "TOO_MANY_DECIMALS");
+  EXPECT_EQ(domain::ReasonOf(ParseScaled("0.12345", 4, kXsdDecimal).status()), "TOO_MANY_DECIMALS");
   EXPECT_EQ(domain::ReasonOf(ParseScaled("99999999999999999.99", 4, kXsdDecimal).status()),
             "MONEY_OVERFLOW");
   EXPECT_EQ(domain::ReasonOf(ParseScaled("1,5", 3, kPointDecimalGrouped).status()),

@@ -38,7 +38,8 @@ inline std::string Quoted(const std::string& s) {
                       "\"");
 }
 inline std::string MoneyText(const collections_sidecar::v1::Money& m) {
-  return absl::StrCat(m.currency_code(), " ", domain::FormatDecimal(m.minor_units(), m.currency_code()));
+  return absl::StrCat(m.currency_code(), " ",
+                      domain::FormatDecimal(m.minor_units(), m.currency_code()));
 }
 inline std::string DateText(const collections_sidecar::v1::Date& d) {
   char buf[16];
@@ -51,14 +52,16 @@ inline std::string RecordLine(const ParsedRecord& r) {
   const collections_sidecar::v1::SyncRecord& rec = r.record;
   std::vector<std::string> f;
   f.push_back(absl::StrCat("line=", r.where.line));
-  if (!rec.customer_ref().empty()) f.push_back(absl::StrCat("customer=", Quoted(rec.customer_ref())));
+  if (!rec.customer_ref().empty())
+    f.push_back(absl::StrCat("customer=", Quoted(rec.customer_ref())));
   switch (rec.record_case()) {
     case collections_sidecar::v1::SyncRecord::kPayment: {
       const auto& p = rec.payment();
       f.push_back(absl::StrCat("amount=", MoneyText(p.amount())));
       f.push_back(absl::StrCat("date=", DateText(p.received_date())));
       if (p.reversal()) f.push_back("reversal");
-      f.push_back(absl::StrCat("method=", collections_sidecar::v1::Payment::Method_Name(p.method())));
+      f.push_back(
+          absl::StrCat("method=", collections_sidecar::v1::Payment::Method_Name(p.method())));
       f.push_back(absl::StrCat("id=", Quoted(p.external_ref().id())));
       f.push_back(absl::StrCat("account=", Quoted(p.account_id())));
       f.push_back(absl::StrCat("payer=", Quoted(p.payer_name())));
@@ -66,7 +69,8 @@ inline std::string RecordLine(const ParsedRecord& r) {
       f.push_back(absl::StrCat("bank_ref=", Quoted(p.bank_reference())));
       f.push_back(absl::StrCat("text=", Quoted(p.remittance_text())));
       for (const auto& c : p.creditor_references()) f.push_back(absl::StrCat("ref=", Quoted(c)));
-      if (p.has_instructed_amount()) f.push_back(absl::StrCat("instructed=", MoneyText(p.instructed_amount())));
+      if (p.has_instructed_amount())
+        f.push_back(absl::StrCat("instructed=", MoneyText(p.instructed_amount())));
       for (const auto& a : p.allocations()) {
         f.push_back(absl::StrCat("alloc=", Quoted(a.invoice_number()), ":", MoneyText(a.amount())));
       }
@@ -86,7 +90,8 @@ inline std::string RecordLine(const ParsedRecord& r) {
       const auto& c = rec.credit_note();
       f.push_back(absl::StrCat("number=", Quoted(c.number())));
       f.push_back(absl::StrCat("amount=", MoneyText(c.amount())));
-      if (!c.invoice_number().empty()) f.push_back(absl::StrCat("credits=", Quoted(c.invoice_number())));
+      if (!c.invoice_number().empty())
+        f.push_back(absl::StrCat("credits=", Quoted(c.invoice_number())));
       f.push_back(absl::StrCat("issued=", DateText(c.issue_date())));
       f.push_back(absl::StrCat("id=", Quoted(c.external_ref().id())));
       for (const auto& a : c.allocations()) {
@@ -101,7 +106,8 @@ inline std::string RecordLine(const ParsedRecord& r) {
       f.push_back(absl::StrCat("kind=", collections_sidecar::v1::CustomerKind_Name(c.kind())));
       if (!c.country_code().empty()) f.push_back(absl::StrCat("country=", c.country_code()));
       for (const auto& contact : c.contacts()) {
-        for (const auto& ch : contact.channels()) f.push_back(absl::StrCat("contact=", Quoted(ch.address())));
+        for (const auto& ch : contact.channels())
+          f.push_back(absl::StrCat("contact=", Quoted(ch.address())));
       }
       return absl::StrCat("customer ", absl::StrJoin(f, " "));
     }
@@ -132,8 +138,8 @@ inline std::vector<std::string> ParseLines(const absl::Status& status, const std
 template <typename CheckFn>
 int ForEachSample(const std::string& format, CheckFn check) {
   int files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(
-           absl::StrCat(COLLECTIONS_SAMPLES_DIR, "/", format))) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(absl::StrCat(COLLECTIONS_SAMPLES_DIR, "/", format))) {
     std::string name = entry.path().filename().string();
     if (absl::EndsWith(name, ".md")) continue;
     ++files;
@@ -154,7 +160,8 @@ struct BadInputResult {
 template <typename CheckFn>
 int ForEachBadInput(CheckFn check) {
   int files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(absl::StrCat(COLLECTIONS_TESTDATA_DIR, "/bad"))) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(absl::StrCat(COLLECTIONS_TESTDATA_DIR, "/bad"))) {
     ++files;
     std::string name = entry.path().filename().string();
     SCOPED_TRACE(name);

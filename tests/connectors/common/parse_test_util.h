@@ -39,7 +39,8 @@ struct Collected {
     return absl::StrJoin(lines, "\n");
   }
   // Records of one kind, in order.
-  std::vector<const collections_sidecar::v1::SyncRecord*> Of(collections_sidecar::v1::SyncRecord::RecordCase kind) const {
+  std::vector<const collections_sidecar::v1::SyncRecord*> Of(
+      collections_sidecar::v1::SyncRecord::RecordCase kind) const {
     std::vector<const collections_sidecar::v1::SyncRecord*> out;
     for (const auto& r : records) {
       if (r.record.record_case() == kind) out.push_back(&r.record);
@@ -187,13 +188,14 @@ struct StreamMeasure {
 
   int64_t growth_kb() const { return rss_max_kb - rss_before_kb; }
   void Print(const std::string& what) const {
-    std::printf("[ measure ] %s: %.1f MB, %lld records in %.2f s wall, %.2f s CPU = "
-                "%.1f MB/s per CPU second, %.0f records/s; "
-                "RSS before %lld kB, max during %lld kB (growth %lld kB)\n",
-                what.c_str(), bytes / 1048576.0, static_cast<long long>(records), seconds,
-                cpu_seconds, bytes / 1048576.0 / cpu_seconds, records / cpu_seconds,
-                static_cast<long long>(rss_before_kb), static_cast<long long>(rss_max_kb),
-                static_cast<long long>(growth_kb()));
+    std::printf(
+        "[ measure ] %s: %.1f MB, %lld records in %.2f s wall, %.2f s CPU = "
+        "%.1f MB/s per CPU second, %.0f records/s; "
+        "RSS before %lld kB, max during %lld kB (growth %lld kB)\n",
+        what.c_str(), bytes / 1048576.0, static_cast<long long>(records), seconds, cpu_seconds,
+        bytes / 1048576.0 / cpu_seconds, records / cpu_seconds,
+        static_cast<long long>(rss_before_kb), static_cast<long long>(rss_max_kb),
+        static_cast<long long>(growth_kb()));
   }
 };
 

@@ -49,7 +49,9 @@ TEST(LineReader, StripsUtf8BomOnlyAtStart) {
 
 TEST(LineReader, AutoDetectsWindows1252) {
   // "Müller" and "€5" in Windows-1252 after an ASCII line.
-  std::istringstream in("name\nM\xFCller\n\x80" "5\n");
+  std::istringstream in(
+      "name\nM\xFCller\n\x80"
+      "5\n");
   LineReader reader(in);
   std::string line;
   ASSERT_TRUE(*reader.Next(&line));
@@ -58,11 +60,16 @@ TEST(LineReader, AutoDetectsWindows1252) {
   EXPECT_EQ(line, "M\xC3\xBCller");
   EXPECT_EQ(reader.encoding(), TextEncoding::kWindows1252);
   ASSERT_TRUE(*reader.Next(&line));
-  EXPECT_EQ(line, "\xE2\x82\xAC" "5");
+  EXPECT_EQ(line,
+            "\xE2\x82\xAC"
+            "5");
 }
 
 TEST(LineReader, KeepsValidUtf8InAutoMode) {
-  EXPECT_EQ(ReadAll("S\xC3\xB6" "dermalm\n"), Lines{"S\xC3\xB6" "dermalm"});
+  EXPECT_EQ(ReadAll("S\xC3\xB6"
+                    "dermalm\n"),
+            Lines{"S\xC3\xB6"
+                  "dermalm"});
 }
 
 TEST(LineReader, ForcedWindows1252TranscodesEvenValidUtf8Bytes) {
@@ -113,10 +120,12 @@ TEST(Encoding, RoundTripsWindows1252) {
 TEST(Encoding, ValidatesUtf8) {
   EXPECT_TRUE(IsValidUtf8("plain"));
   EXPECT_TRUE(IsValidUtf8("\xF0\x9F\x98\x80"));
-  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));          // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // surrogate
-  EXPECT_FALSE(IsValidUtf8("\xE2\x82"));          // truncated
-  EXPECT_EQ(Utf8Length("S\xC3\xB6" "d"), 3);
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));      // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));  // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xE2\x82"));      // truncated
+  EXPECT_EQ(Utf8Length("S\xC3\xB6"
+                       "d"),
+            3);
 }
 
 }  // namespace

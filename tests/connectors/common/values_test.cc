@@ -32,8 +32,8 @@ TEST(ParseNumericDate, FormsSeenInExports) {
 }
 
 TEST(ParseNumericDate, RejectsNonDates) {
-  for (const char* text : {"", "0/0/0", "2/30/2026", "13/1/2020", "29/3/2019", "1/2/3",
-                           "1/2", "a/b/cc", "1/2/123", "2026-13-01"}) {
+  for (const char* text : {"", "0/0/0", "2/30/2026", "13/1/2020", "29/3/2019", "1/2/3", "1/2",
+                           "a/b/cc", "1/2/123", "2026-13-01"}) {
     auto got = ParseNumericDate(text, DateOrder::kMonthDayYear);
     EXPECT_FALSE(got.ok()) << text;
     EXPECT_EQ(domain::ReasonOf(got.status()), "INVALID_DATE") << text;
@@ -66,14 +66,13 @@ TEST(StableId, IsAFixedFunctionOfItsParts) {
 
 TEST(Issues, CarryReasonFieldAndLocation) {
   const Location where{"f.csv", 4, 9, ""};
-  ParseIssue issue = IssueFromStatus(
-      domain::InvalidInput("INVALID_AMOUNT", "amount", "\"x\" is not an amount"), where,
-      "*UnitAmount");
+  ParseIssue issue =
+      IssueFromStatus(domain::InvalidInput("INVALID_AMOUNT", "amount", "\"x\" is not an amount"),
+                      where, "*UnitAmount");
   EXPECT_EQ(issue.reason, "INVALID_AMOUNT");
   EXPECT_EQ(issue.field, "*UnitAmount");
   EXPECT_EQ(issue.description, "\"x\" is not an amount");
-  EXPECT_EQ(issue.ToString(),
-            "f.csv:4:9: *UnitAmount: \"x\" is not an amount (INVALID_AMOUNT)");
+  EXPECT_EQ(issue.ToString(), "f.csv:4:9: *UnitAmount: \"x\" is not an amount (INVALID_AMOUNT)");
   EXPECT_EQ((Location{"u.xml", 12, 0, "/Invoice/cbc:ID"}).ToString(),
             "u.xml:/Invoice/cbc:ID (line 12)");
   EXPECT_EQ(NewRecord(where).record.source_location(), "f.csv:4:9");

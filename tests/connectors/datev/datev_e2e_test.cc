@@ -24,7 +24,8 @@ class DatevLedger : public InProcessLedger {
     connectors::ParseOptions o;
     o.file_name = name;
     absl::Status st = connectors::ParseDatev(
-        in, o, connectors::DatevOptions{}, [&](connectors::ParsedRecord r) { recs.push_back(r.record); },
+        in, o, connectors::DatevOptions{},
+        [&](connectors::ParsedRecord r) { recs.push_back(r.record); },
         [&](connectors::ParseIssue i) { ADD_FAILURE() << i.ToString(); });
     EXPECT_TRUE(st.ok()) << st;
     v1::SyncLedgerResponse resp = Sync("datev-" + name, recs);

@@ -39,14 +39,18 @@ Parsed Parse(const std::string& text, const std::string& name = "EXTF.csv", Date
 }
 
 constexpr char kCaptions[] =
-    "Umsatz (ohne Soll/Haben-Kz);Soll/Haben-Kennzeichen;WKZ Umsatz;Kurs;Basisumsatz;WKZ Basisumsatz;"
-    "Konto;Gegenkonto (ohne BU-Schl\xFC" "ssel);BU-Schl\xFC" "ssel;Belegdatum;Belegfeld 1;Belegfeld 2;"
+    "Umsatz (ohne Soll/Haben-Kz);Soll/Haben-Kennzeichen;WKZ Umsatz;Kurs;Basisumsatz;WKZ "
+    "Basisumsatz;"
+    "Konto;Gegenkonto (ohne BU-Schl\xFC"
+    "ssel);BU-Schl\xFC"
+    "ssel;Belegdatum;Belegfeld 1;Belegfeld 2;"
     "Skonto;Buchungstext\r\n";
 
 // A Buchungsstapel of November 2026 (SKR03, 4-digit accounts) around `rows`.
 std::string Batch(const std::string& rows) {
   return absl::StrCat(
-      "\"EXTF\";700;21;\"Buchungsstapel\";12;20261201120000000;;\"RE\";\"\";\"\";1001;456;20260101;4;"
+      "\"EXTF\";700;21;\"Buchungsstapel\";12;20261201120000000;;\"RE\";\"\";\"\";1001;456;20260101;"
+      "4;"
       "20261101;20261130;\"Test\";\"\";1;0;0;\"EUR\";;\"\";;;\"03\";;;\"\";\"\"\r\n",
       kCaptions, rows);
 }
@@ -60,7 +64,8 @@ TEST(DatevHeader, VersionsCategoriesAndRanges) {
   EXPECT_EQ(h->LastDebtor(), 699999);
   EXPECT_EQ(h->LastCreditor(), 999999);
   EXPECT_EQ(*h->period_to, absl::CivilDay(2018, 2, 28));
-  EXPECT_EQ(domain::ReasonOf(ParseDatevHeader({"EXTF", "600", "21"}).status()), "UNSUPPORTED_VERSION");
+  EXPECT_EQ(domain::ReasonOf(ParseDatevHeader({"EXTF", "600", "21"}).status()),
+            "UNSUPPORTED_VERSION");
   EXPECT_EQ(domain::ReasonOf(ParseDatevHeader({"Konto", "Name"}).status()), "NOT_DATEV");
   EXPECT_EQ(DefaultBankAccounts("04", 5), (AccountRanges{{16000, 18999}}));
   EXPECT_EQ(DefaultBankAccounts("", 4), (AccountRanges{{1000, 1299}}));
@@ -75,7 +80,8 @@ TEST(DatevBookings, WhatEachBookingBecomes) {
       // revenue reductions, an invoice booked from the revenue side (H on
       // the revenue account), and a bank fee without a debtor.
       "1000,00;\"S\";\"\";;;\"\";10000;8400;\"\";0511;\"RE-100\";\"\";;\"Beratung\"\r\n"
-      "70,00;\"S\";\"\";;;\"\";10000;8300;\"\";0511;\"RE-100\";\"\";;\"B\xFC" "cher\"\r\n"
+      "70,00;\"S\";\"\";;;\"\";10000;8300;\"\";0511;\"RE-100\";\"\";;\"B\xFC"
+      "cher\"\r\n"
       "500,00;\"H\";\"\";;;\"\";10000;1200;\"\";2011;\"RE-100\";\"\";;\"Zahlung\"\r\n"
       "50,00;\"S\";\"\";;;\"\";8736;10000;\"\";2111;\"RE-100\";\"GS-7\";;\"Nachlass\"\r\n"
       "119,00;\"H\";\"\";;;\"\";8400;20000;\"\";2211;\"RE-101\";\"\";;\"Wartung\"\r\n"
@@ -126,11 +132,11 @@ TEST(DatevBookings, BelegdatumYearComesFromThePeriodAcrossTheYearEnd) {
 }
 
 TEST(DatevBookings, ARefusedLineRefusesItsWholeInvoice) {
-  Parsed p = Parse(Batch(
-      "100,00;\"S\";\"\";;;\"\";10000;8400;\"\";0511;\"RE-1\";\"\";;\"A\"\r\n"
-      "1,005;\"S\";\"\";;;\"\";10000;8300;\"\";0511;\"RE-1\";\"\";;\"B\"\r\n"
-      "5,00;\"S\";\"\";;;\"\";10000;8300;\"\";0511;\"RE-1\";\"\";;\"C\"\r\n"
-      "7,00;\"S\";\"\";;;\"\";10000;8400;\"\";0611;\"RE-2\";\"\";;\"D\"\r\n"));
+  Parsed p =
+      Parse(Batch("100,00;\"S\";\"\";;;\"\";10000;8400;\"\";0511;\"RE-1\";\"\";;\"A\"\r\n"
+                  "1,005;\"S\";\"\";;;\"\";10000;8300;\"\";0511;\"RE-1\";\"\";;\"B\"\r\n"
+                  "5,00;\"S\";\"\";;;\"\";10000;8300;\"\";0511;\"RE-1\";\"\";;\"C\"\r\n"
+                  "7,00;\"S\";\"\";;;\"\";10000;8400;\"\";0611;\"RE-2\";\"\";;\"D\"\r\n"));
   ASSERT_EQ(p.records.size(), 1u);
   EXPECT_EQ(p.rec(0).invoice().number(), "RE-2");
   std::vector<std::string> reasons;
@@ -141,11 +147,16 @@ TEST(DatevBookings, ARefusedLineRefusesItsWholeInvoice) {
 
 TEST(DatevMaster, DebtorsBecomeCustomersCreditorsAreSkipped) {
   std::string file = absl::StrCat(
-      "\"EXTF\";700;16;\"Debitoren/Kreditoren\";5;20261201120000000;;\"RE\";\"\";\"\";1001;456;20260101;4;;;"
+      "\"EXTF\";700;16;\"Debitoren/"
+      "Kreditoren\";5;20261201120000000;;\"RE\";\"\";\"\";1001;456;20260101;4;;;"
       "\"\";\"\";;;;\"\";;\"\";;;\"03\";;;\"\";\"\"\r\n",
-      "Konto;Name (Adressattyp Unternehmen);Unternehmensgegenstand;Name (Adressattyp nat\xFCrl. Person);"
-      "Vorname (Adressattyp nat\xFCrl. Person);Name (Adressattyp keine Angabe);Adressattyp;Kurzbezeichnung\r\n",
-      "10000;\"M\xF6" "bel GmbH\";\"\";\"\";\"\";\"\";\"2\";\"M\xF6" "bel\"\r\n",
+      "Konto;Name (Adressattyp Unternehmen);Unternehmensgegenstand;Name (Adressattyp nat\xFCrl. "
+      "Person);"
+      "Vorname (Adressattyp nat\xFCrl. Person);Name (Adressattyp keine "
+      "Angabe);Adressattyp;Kurzbezeichnung\r\n",
+      "10000;\"M\xF6"
+      "bel GmbH\";\"\";\"\";\"\";\"\";\"2\";\"M\xF6"
+      "bel\"\r\n",
       "10001;\"\";\"\";\"Meier\";\"Anna\";\"\";\"1\";\"\"\r\n",
       "70000;\"Lieferant AG\";\"\";\"\";\"\";\"\";\"2\";\"\"\r\n");
   Parsed p = Parse(file);
@@ -172,15 +183,17 @@ TEST(DatevBadInput, EveryFileIsRefusedWithItsReason) {
 }
 
 TEST(DatevSamples, EverySampleMatchesItsExpectationFile) {
-  if (!testing::HaveSamples("datev")) GTEST_SKIP() << "no samples at " << testing::SampleDir("datev");
+  if (!testing::HaveSamples("datev"))
+    GTEST_SKIP() << "no samples at " << testing::SampleDir("datev");
   int files = testing::ForEachSample("datev", [](const std::string& path, const std::string& name) {
     Parsed p = Parse(testing::ReadFile(path), name);
     const DatevHeader& h = p.stats.header;
     std::string stats = absl::StrCat(
-        "version=", h.version, " category=", h.category, " berater=", h.berater, " mandant=", h.mandant,
-        " account_length=", h.account_length, " rows=", p.stats.rows, " customers=", p.stats.customers,
-        " invoices=", p.stats.invoices, " credit_notes=", p.stats.credit_notes, " payments=",
-        p.stats.payments, " other_bookings_ignored=", p.stats.other_bookings_ignored,
+        "version=", h.version, " category=", h.category, " berater=", h.berater,
+        " mandant=", h.mandant, " account_length=", h.account_length, " rows=", p.stats.rows,
+        " customers=", p.stats.customers, " invoices=", p.stats.invoices,
+        " credit_notes=", p.stats.credit_notes, " payments=", p.stats.payments,
+        " other_bookings_ignored=", p.stats.other_bookings_ignored,
         " creditors_ignored=", p.stats.creditors_ignored);
     testing::ExpectMatchesFile(testing::ParseLines(p.status, stats, p.records, p.issues),
                                absl::StrCat(EXPECTED_DIR, "/", name, ".expected"),
@@ -247,9 +260,11 @@ TEST(DatevExport, ReimportsWithTheSameDocumentsAndAmounts) {
   std::ostringstream out;
   ASSERT_TRUE(WriteDatevBookings(set, EntriesOf(set), ExportOptions(), out).ok());
   const std::string file = out.str();
-  EXPECT_TRUE(absl::StartsWith(file, "\"EXTF\";700;21;\"Buchungsstapel\";12;20261201120000000;;\"CO\";"));
+  EXPECT_TRUE(
+      absl::StartsWith(file, "\"EXTF\";700;21;\"Buchungsstapel\";12;20261201120000000;;\"CO\";"));
   EXPECT_TRUE(absl::StrContains(file, ";1001;456;20260101;4;20261103;20261120;")) << file;
-  EXPECT_TRUE(absl::StrContains(file, "12,34;\"S\";\"EUR\";;;\"\";10000;2650;\"\";0411;\"ZI-2026-0002\""));
+  EXPECT_TRUE(
+      absl::StrContains(file, "12,34;\"S\";\"EUR\";;;\"\";10000;2650;\"\";0411;\"ZI-2026-0002\""));
   EXPECT_TRUE(absl::StrContains(file, "\"Mahngeb\xFChr RE-100\""));  // Windows-1252
   Parsed back = Parse(file, "export.csv");
   ASSERT_TRUE(back.status.ok()) << back.status;
@@ -281,13 +296,16 @@ TEST(DatevExport, RefusesWhatDatevCannotHoldAndWritesNothing) {
     const char* reason;
   };
   const Case cases[] = {
-      {"customer is not a debtor account", [](ExportSet& s, DatevExportOptions&) { s.records[0].set_customer_ref("C-1"); },
+      {"customer is not a debtor account",
+       [](ExportSet& s, DatevExportOptions&) { s.records[0].set_customer_ref("C-1"); },
        "INVALID_ACCOUNT"},
       {"number with a character DATEV refuses",
-       [](ExportSet& s, DatevExportOptions&) { s.records[0].mutable_invoice()->set_number("MG_1"); },
+       [](ExportSet& s, DatevExportOptions&) {
+         s.records[0].mutable_invoice()->set_number("MG_1");
+       },
        "INVALID_DOCUMENT_NUMBER"},
-      {"missing write-off account", [](ExportSet&, DatevExportOptions& o) { o.writeoff_account.clear(); },
-       "INVALID_ACCOUNT"},
+      {"missing write-off account",
+       [](ExportSet&, DatevExportOptions& o) { o.writeoff_account.clear(); }, "INVALID_ACCOUNT"},
       {"two fiscal years",
        [](ExportSet& s, DatevExportOptions&) {
          *s.records[0].mutable_invoice()->mutable_issue_date() = testing::ProtoDay(2025, 12, 30);
@@ -314,10 +332,11 @@ TEST(DatevStreaming, MemoryStaysFlatOnALargeBatch) {
     int day = static_cast<int>(i % 28) + 1;
     char date[8];
     std::snprintf(date, sizeof date, "%02d11", day);
-    return absl::StrCat("119,00;\"S\";\"\";;;\"\";", 10000 + i % 50000, ";8400;\"\";", date, ";\"RE-", i,
-                        "\";\"\";;\"Leistung ", i, "\"\r\n119,00;\"H\";\"\";;;\"\";", 10000 + i % 50000,
-                        ";1200;\"\";", date, ";\"RE-", i, "\";\"\";;\"Zahlung\"\r\n2,50;\"H\";\"\";;;\"\";1200;4970;\"\";",
-                        date, ";\"\";\"\";;\"Geb\xFChr\"\r\n");
+    return absl::StrCat("119,00;\"S\";\"\";;;\"\";", 10000 + i % 50000, ";8400;\"\";", date,
+                        ";\"RE-", i, "\";\"\";;\"Leistung ", i, "\"\r\n119,00;\"H\";\"\";;;\"\";",
+                        10000 + i % 50000, ";1200;\"\";", date, ";\"RE-", i,
+                        "\";\"\";;\"Zahlung\"\r\n2,50;\"H\";\"\";;;\"\";1200;4970;\"\";", date,
+                        ";\"\";\"\";;\"Geb\xFChr\"\r\n");
   };
   testing::GeneratedInput source(Batch(""), rows, testing::StreamTestBytes());
   int64_t invoiced = 0, paid = 0;

@@ -5,8 +5,8 @@
 #include "connectors/edifact/parse_edifact.h"
 #include "gtest/gtest.h"
 #include "service/base/errors.h"
-#include "tests/connectors/common/parse_test_util.h"
 #include "tests/connectors/common/expected_records.h"
+#include "tests/connectors/common/parse_test_util.h"
 
 namespace collections::connectors {
 namespace {
@@ -42,9 +42,12 @@ std::string Day(const v1::Date& d) { return absl::StrCat(d.year(), "-", d.month(
 class EdifactSamples : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!testing::HaveSamples("edifact")) GTEST_SKIP() << "no samples at " << testing::SampleDir("edifact");
+    if (!testing::HaveSamples("edifact"))
+      GTEST_SKIP() << "no samples at " << testing::SampleDir("edifact");
   }
-  Parsed Parse(const std::string& name) { return ParseFile(testing::SamplePath("edifact", name), name); }
+  Parsed Parse(const std::string& name) {
+    return ParseFile(testing::SamplePath("edifact", name), name);
+  }
 };
 
 TEST_F(EdifactSamples, Eancom96aTwoInvoicesInOneInterchange) {
@@ -132,7 +135,7 @@ TEST(EdifactParse, Latin1IsConvertedToUtf8) {
   EXPECT_EQ(c.contacts(0).name(), "Erika Mustermann");
   const v1::Invoice& inv = p.c.records[1].record.invoice();
   EXPECT_EQ(inv.total().minor_units(), 23800);
-  EXPECT_EQ(Day(inv.due_date()), "2026-2-4");  // PAT 5:3:D:30
+  EXPECT_EQ(Day(inv.due_date()), "2026-2-4");                    // PAT 5:3:D:30
   EXPECT_EQ(inv.lines(0).description(), "Beratung + Schulung");  // released '+'
   EXPECT_EQ(inv.lines(0).amount().minor_units(), 20000);
 }
@@ -187,7 +190,9 @@ TEST(EdifactParse, EveryBadInputIsRefusedWithItsReasonAndNoRecord) {
     o.file_name = name;
     testing::BadInputResult got;
     int records = 0;
-    got.status = ParseEdifact(in, o, [&](ParsedRecord) { ++records; }, [&](ParseIssue i) { got.issues.push_back(std::move(i)); });
+    got.status = ParseEdifact(
+        in, o, [&](ParsedRecord) { ++records; },
+        [&](ParseIssue i) { got.issues.push_back(std::move(i)); });
     EXPECT_EQ(records, 0) << name;
     return got;
   });
@@ -196,13 +201,18 @@ TEST(EdifactParse, EveryBadInputIsRefusedWithItsReasonAndNoRecord) {
 
 TEST(EdifactStreaming, ManyMessagesKeepMemoryFlat) {
   auto message = [](int64_t i) {
-    return absl::StrCat("UNH+", i, "+INVOIC:D:96A:UN:EAN008'\nBGM+380+INV", i, "+9'\nDTM+137:20260105:102'\n"
-                        "NAD+BY+", 4000001000000 + i % 1000, "::9++Kunde ", i % 1000, "'\nCUX+2:EUR:4'\n"
-                        "PAT+1++5:3:D:30'\nLIN+1++4000862141404:SRV'\nIMD+F++:::Beratung'\nQTY+47:2'\n"
-                        "MOA+203:200.00'\nPRI+AAA:100'\nUNS+S'\nMOA+77:238.00'\nMOA+176:38.00'\nUNT+15+", i, "'\n");
+    return absl::StrCat(
+        "UNH+", i, "+INVOIC:D:96A:UN:EAN008'\nBGM+380+INV", i,
+        "+9'\nDTM+137:20260105:102'\n"
+        "NAD+BY+",
+        4000001000000 + i % 1000, "::9++Kunde ", i % 1000,
+        "'\nCUX+2:EUR:4'\n"
+        "PAT+1++5:3:D:30'\nLIN+1++4000862141404:SRV'\nIMD+F++:::Beratung'\nQTY+47:2'\n"
+        "MOA+203:200.00'\nPRI+AAA:100'\nUNS+S'\nMOA+77:238.00'\nMOA+176:38.00'\nUNT+15+",
+        i, "'\n");
   };
-  testing::GeneratedInput source("UNA:+.? 'UNB+UNOC:3+SELLER:14+BUYER:14+260105:1200+REF1'\n", message,
-                                 testing::StreamTestBytes());
+  testing::GeneratedInput source("UNA:+.? 'UNB+UNOC:3+SELLER:14+BUYER:14+260105:1200+REF1'\n",
+                                 message, testing::StreamTestBytes());
   int64_t total = 0;
   testing::StreamMeasure m = testing::MeasureStreaming(
       source,

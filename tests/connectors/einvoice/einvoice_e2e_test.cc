@@ -34,10 +34,12 @@ constexpr char kTenant[] = "tenants/acme";
 TEST(CiiExportE2E, FacturXExportReimportsWithTheSameAmounts) {
   TestServer source;
   v1::SyncRecord customer;
-  *customer.mutable_customer() = collections::testing::MakeCustomer("0088:4000001123452", "Kunde AG");
+  *customer.mutable_customer() =
+      collections::testing::MakeCustomer("0088:4000001123452", "Kunde AG");
   customer.mutable_customer()->set_country_code("DE");
   v1::SyncRecord fee;
-  *fee.mutable_invoice() = collections::testing::MakeInvoice("FEE-1", D(2026, 11, 20), D(2026, 12, 4), "EUR", 4760);
+  *fee.mutable_invoice() =
+      collections::testing::MakeInvoice("FEE-1", D(2026, 11, 20), D(2026, 12, 4), "EUR", 4760);
   fee.mutable_invoice()->mutable_external_ref()->set_source_system("collections");
   *fee.mutable_invoice()->mutable_tax() = M("EUR", 760);
   fee.set_customer_ref("erp/0088:4000001123452");
@@ -68,7 +70,9 @@ TEST(CiiExportE2E, FacturXExportReimportsWithTheSameAmounts) {
   std::ostringstream written;
   absl::Status st = WriteOneFilePerDocument(
       *set, dir, ".pdf",
-      [&](const v1::SyncRecord& r, const v1::Customer& owner) { return WriteCiiDocument(r, owner, w, true); },
+      [&](const v1::SyncRecord& r, const v1::Customer& owner) {
+        return WriteCiiDocument(r, owner, w, true);
+      },
       written);
   ASSERT_TRUE(st.ok()) << st;
 
@@ -79,7 +83,8 @@ TEST(CiiExportE2E, FacturXExportReimportsWithTheSameAmounts) {
     o.file_name = file;
     int issues = 0;
     absl::Status parsed = ParseCii(
-        in, o, [&](ParsedRecord r) { imported.push_back(std::move(r.record)); }, [&](ParseIssue) { ++issues; });
+        in, o, [&](ParsedRecord r) { imported.push_back(std::move(r.record)); },
+        [&](ParseIssue) { ++issues; });
     ASSERT_TRUE(parsed.ok()) << parsed;
     ASSERT_EQ(issues, 0) << file;
   }
@@ -91,7 +96,8 @@ TEST(CiiExportE2E, FacturXExportReimportsWithTheSameAmounts) {
   for (const auto& l : lines) all += l + "\n";
   // The fee's 47.60 (7.60 VAT) less the 10.00 settlement credit it names.
   EXPECT_NE(all.find("invoice \"FEE-1\""), std::string::npos) << all;
-  EXPECT_NE(all.find("total=EUR 47.60 tax=EUR 7.60 amount_due=EUR 37.60"), std::string::npos) << all;
+  EXPECT_NE(all.find("total=EUR 47.60 tax=EUR 7.60 amount_due=EUR 37.60"), std::string::npos)
+      << all;
   EXPECT_NE(all.find("credit_note \"SET-1\""), std::string::npos) << all;
   EXPECT_NE(all.find("amount=EUR 10.00 credits=\"FEE-1\""), std::string::npos) << all;
 }

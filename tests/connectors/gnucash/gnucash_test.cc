@@ -93,11 +93,10 @@ std::string Summary(const Parsed& p) {
                                      s.customer().credit_limit().minor_units()));
         break;
       case SyncRecord::kInvoice:
-        lines.push_back(absl::StrCat("invoice ", s.invoice().number(), " ", s.customer_ref(), " ",
-                                     s.invoice().total().minor_units(), " ",
-                                     s.invoice().currency_code(), " issued ",
-                                     Date(s.invoice().issue_date()), " due ",
-                                     Date(s.invoice().due_date())));
+        lines.push_back(absl::StrCat(
+            "invoice ", s.invoice().number(), " ", s.customer_ref(), " ",
+            s.invoice().total().minor_units(), " ", s.invoice().currency_code(), " issued ",
+            Date(s.invoice().issue_date()), " due ", Date(s.invoice().due_date())));
         break;
       case SyncRecord::kCreditNote:
         lines.push_back(absl::StrCat("credit ", s.credit_note().number(), " ", s.customer_ref(),
@@ -108,10 +107,9 @@ std::string Summary(const Parsed& p) {
         for (const auto& a : s.payment().allocations()) {
           alloc.push_back(absl::StrCat(a.invoice_number(), "=", a.amount().minor_units()));
         }
-        lines.push_back(absl::StrCat("payment ", s.customer_ref(), " ",
-                                     s.payment().amount().minor_units(), " on ",
-                                     Date(s.payment().received_date()), " [",
-                                     absl::StrJoin(alloc, ","), "]"));
+        lines.push_back(absl::StrCat(
+            "payment ", s.customer_ref(), " ", s.payment().amount().minor_units(), " on ",
+            Date(s.payment().received_date()), " [", absl::StrJoin(alloc, ","), "]"));
         break;
       }
       default:
@@ -169,7 +167,8 @@ TEST(GnuCashXml, GzipBookReadsTheSame) {
   fs::path gz = TempPath("book.gnucash");
   gzFile f = gzopen(gz.string().c_str(), "wb");
   ASSERT_NE(f, nullptr);
-  ASSERT_EQ(gzwrite(f, xml.data(), static_cast<unsigned>(xml.size())), static_cast<int>(xml.size()));
+  ASSERT_EQ(gzwrite(f, xml.data(), static_cast<unsigned>(xml.size())),
+            static_cast<int>(xml.size()));
   gzclose(f);
   std::string bytes = ReadFile(gz);
   ASSERT_EQ(SniffGnuCash(bytes), GnuCashFormat::kGzipXml);
@@ -206,14 +205,16 @@ TEST(GnuCashXml, BookWithoutNamespaceDeclarations) {
 }
 
 TEST(GnuCashXml, OtherInputsAreRefused) {
-  const std::string inputs[] = {"", "hello", "<Document/>", std::string("SQLite format 3\0rest", 20)};
+  const std::string inputs[] = {"", "hello", "<Document/>",
+                                std::string("SQLite format 3\0rest", 20)};
   for (const std::string& text : inputs) {
     Parsed p = ParseXmlText(text, "x");
     EXPECT_EQ(domain::ReasonOf(p.status), "NOT_GNUCASH") << text << " " << p.status;
     EXPECT_TRUE(p.records.empty());
   }
   // Well-formedness errors name the line.
-  Parsed m = ParseXmlText("<?xml version=\"1.0\"?>\n<gnc-v2>\n<gnc:book>\n</gnc-v2>\n", "bad.gnucash");
+  Parsed m =
+      ParseXmlText("<?xml version=\"1.0\"?>\n<gnc-v2>\n<gnc:book>\n</gnc-v2>\n", "bad.gnucash");
   EXPECT_EQ(domain::ReasonOf(m.status), "XML_MALFORMED");
   EXPECT_TRUE(m.records.empty());
 }
@@ -225,13 +226,20 @@ TEST(GnuCashRational, ExactOrRejected) {
     int64_t minor;
     const char* reason;  // "" when OK
   } cases[] = {
-      {"225300/100", "EUR", 225300, ""},  {"-132760/100", "EUR", -132760, ""},
-      {"7", "EUR", 700, ""},              {"1000000/10000", "EUR", 10000, ""},
-      {"5/2", "EUR", 250, ""},            {"12345/1000", "EUR", 0, "INEXACT_AMOUNT"},
-      {"12340/1000", "EUR", 1234, ""},    {"1/3", "EUR", 0, "INEXACT_AMOUNT"},
-      {"500/1", "JPY", 500, ""},          {"5001/10", "JPY", 0, "INEXACT_AMOUNT"},
-      {"1234/1000", "KWD", 1234, ""},     {"1/0", "EUR", 0, "INVALID_AMOUNT"},
-      {"abc", "EUR", 0, "INVALID_AMOUNT"}, {"1/2/3", "EUR", 0, "INVALID_AMOUNT"},
+      {"225300/100", "EUR", 225300, ""},
+      {"-132760/100", "EUR", -132760, ""},
+      {"7", "EUR", 700, ""},
+      {"1000000/10000", "EUR", 10000, ""},
+      {"5/2", "EUR", 250, ""},
+      {"12345/1000", "EUR", 0, "INEXACT_AMOUNT"},
+      {"12340/1000", "EUR", 1234, ""},
+      {"1/3", "EUR", 0, "INEXACT_AMOUNT"},
+      {"500/1", "JPY", 500, ""},
+      {"5001/10", "JPY", 0, "INEXACT_AMOUNT"},
+      {"1234/1000", "KWD", 1234, ""},
+      {"1/0", "EUR", 0, "INVALID_AMOUNT"},
+      {"abc", "EUR", 0, "INVALID_AMOUNT"},
+      {"1/2/3", "EUR", 0, "INVALID_AMOUNT"},
       {"922337203685477580/1", "EUR", 0, "INVALID_AMOUNT"},
       {"1/1", "XXX", 0, "UNKNOWN_CURRENCY"},
   };
@@ -252,7 +260,8 @@ TEST(GnuCashRational, ExactOrRejected) {
 void Exec(sqlite3* db, const std::string& sql) {
   char* err = nullptr;
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
-      << (err != nullptr ? err : "") << "\n" << sql;
+      << (err != nullptr ? err : "") << "\n"
+      << sql;
 }
 
 // The small book again, in the GnuCash SQL backend's tables (the columns
@@ -377,7 +386,8 @@ TEST(GnuCashSqlite, OtherDatabasesAreRefused) {
 // -------------------------------------------------------------- samples
 
 TEST(GnuCashSamples, JGnuCashTestBook) {
-  fs::path path = fs::path(COLLECTIONS_SAMPLES_DIR) / "gnucash" / "jgnucash-test-book-with-invoices.gnucash";
+  fs::path path =
+      fs::path(COLLECTIONS_SAMPLES_DIR) / "gnucash" / "jgnucash-test-book-with-invoices.gnucash";
   if (!fs::exists(path)) GTEST_SKIP() << "sample not found: " << path;
   Parsed p = ParsePath(path);
   ASSERT_TRUE(p.status.ok()) << p.status;

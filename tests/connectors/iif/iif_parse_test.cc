@@ -62,7 +62,7 @@ Collected ParseFile(const std::string& path, const ParseOptions& options,
   }));
 }
 
-#define EXPECT_DATE(actual, y, m, d)                                              \
+#define EXPECT_DATE(actual, y, m, d)                                                   \
   EXPECT_EQ(absl::StrCat((actual).year(), "-", (actual).month(), "-", (actual).day()), \
             absl::StrCat(y, "-", m, "-", d))
 
@@ -143,8 +143,7 @@ TEST_F(IifSamples, CustomerPaymentToAJob) {
   // The id is stable across runs.
   Collected again = Parse("gnucash-intuit-customer_payment.iif");
   ASSERT_EQ(again.records.size(), 1u);
-  EXPECT_EQ(again.records[0].record.payment().external_ref().id(),
-            r.payment().external_ref().id());
+  EXPECT_EQ(again.records[0].record.payment().external_ref().id(), r.payment().external_ref().id());
 }
 
 // Two identical payments in one file (same day, customer, amount, no
@@ -207,7 +206,7 @@ TEST_F(IifSamples, TermsListThenCustomerList) {
   EXPECT_EQ(andres.external_ref().id(), "Andres, Cristina");  // quoted in the file
   EXPECT_EQ(andres.display_name(), "Cristina Andres");
   EXPECT_EQ(andres.kind(), v1::CUSTOMER_KIND_CONSUMER);  // CTYPE Residential
-  EXPECT_EQ(andres.payment_terms_days(), 30);             // "2% 10 Net 30"
+  EXPECT_EQ(andres.payment_terms_days(), 30);            // "2% 10 Net 30"
   ASSERT_EQ(andres.contacts_size(), 1);
   EXPECT_EQ(andres.contacts(0).name(), "Cristina Andres");
   bool has_email = false;
@@ -312,8 +311,8 @@ TEST(IifParse, Windows1252Text) {
 
 TEST(IifParse, TermsFromAnEarlierFileDeriveDueDates) {
   IifTermsTable terms;
-  ASSERT_TRUE(ParseText("!TERMS\tNAME\tSTDDUEDAYS\nTERMS\tSpecial 45\t45\n", Usd(), &terms)
-                  .status.ok());
+  ASSERT_TRUE(
+      ParseText("!TERMS\tNAME\tSTDDUEDAYS\nTERMS\tSpecial 45\t45\n", Usd(), &terms).status.ok());
   Collected c = ParseText(
       "!TRNS\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\tTERMS\n"
       "!SPL\tTRNSTYPE\tDATE\tACCNT\tAMOUNT\n!ENDTRNS\n"
@@ -393,12 +392,13 @@ TEST(IifParse, StatementChargeIsAnInvoice) {
   EXPECT_EQ(first.external_ref().id(), first.number());
   EXPECT_DATE(first.due_date(), 2026, 3, 5);
   // The generated number is stable across runs.
-  EXPECT_EQ(ParseText(
-                "!TRNS\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\tMEMO\n"
-                "!SPL\tTRNSTYPE\tDATE\tACCNT\tAMOUNT\n!ENDTRNS\n"
-                "TRNS\tSTMT CHG\t3/5/26\tAccounts Receivable\tAcme\t45.00\t\tService call\n"
-                "SPL\tSTMT CHG\t3/5/26\tIncome\t-45.00\nENDTRNS\n")
-                .records[0].record.invoice().number(),
+  EXPECT_EQ(ParseText("!TRNS\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\tMEMO\n"
+                      "!SPL\tTRNSTYPE\tDATE\tACCNT\tAMOUNT\n!ENDTRNS\n"
+                      "TRNS\tSTMT CHG\t3/5/26\tAccounts Receivable\tAcme\t45.00\t\tService call\n"
+                      "SPL\tSTMT CHG\t3/5/26\tIncome\t-45.00\nENDTRNS\n")
+                .records[0]
+                .record.invoice()
+                .number(),
             first.number());
   EXPECT_EQ(c.records[1].record.invoice().number(), "SC-2");
 }
@@ -424,8 +424,8 @@ TEST(IifParse, CommaOnlyBetweenGroupsOfThree) {
   o.amounts.format = kCommaDecimalGrouped;
   o.amounts.format_chosen = true;
   Collected eu = ParseText(head +
-                           "TRNS\tINVOICE\t1/2/26\tAR\tX\t1,50\tA1\n"
-                           "SPL\tINVOICE\t1/2/26\tIncome\t-1,50\nENDTRNS\n",
+                               "TRNS\tINVOICE\t1/2/26\tAR\tX\t1,50\tA1\n"
+                               "SPL\tINVOICE\t1/2/26\tIncome\t-1,50\nENDTRNS\n",
                            o);
   ASSERT_EQ(eu.records.size(), 1u) << eu.IssuesText();
   EXPECT_EQ(eu.records[0].record.invoice().total().minor_units(), 150);
@@ -523,8 +523,7 @@ TEST(IifParse, MemoryStaysFlatOnALargeGeneratedExport) {
         "TRNS\t\tINVOICE\t3/", 1 + i % 28, "/26\tAccounts Receivable\t\"Customer ", i % 5000,
         ", Inc.\"\t\"1,234.56\"\t", n, "\tgenerated\t\tNet 30\n",
         "SPL\t\tINVOICE\t3/1/26\tIncome\t\t-1000.00\t\tConsulting services\t-8\t125\tHours\n",
-        "SPL\t\tINVOICE\t3/1/26\tIncome\t\t-234.56\t\tExpenses\t-1\t234.56\tExp\n",
-        "ENDTRNS\n");
+        "SPL\t\tINVOICE\t3/1/26\tIncome\t\t-234.56\t\tExpenses\t-1\t234.56\tExp\n", "ENDTRNS\n");
   };
   testing::GeneratedInput source(header, body, testing::StreamTestBytes());
   int64_t invoices = 0, total = 0;

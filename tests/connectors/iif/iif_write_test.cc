@@ -62,11 +62,12 @@ std::vector<ParsedRecord> Reparse(const std::string& iif, std::vector<ParseIssue
   std::vector<ParsedRecord> out;
   std::istringstream in(iif);
   // The customers a re-import implies (no !CUST rows) are set aside.
-  EXPECT_TRUE(ParseIif(in, o,
-                       [&](ParsedRecord r) {
-                         if (!r.implied_customer) out.push_back(std::move(r));
-                       },
-                       [&](ParseIssue i) { issues->push_back(std::move(i)); })
+  EXPECT_TRUE(ParseIif(
+                  in, o,
+                  [&](ParsedRecord r) {
+                    if (!r.implied_customer) out.push_back(std::move(r));
+                  },
+                  [&](ParseIssue i) { issues->push_back(std::move(i)); })
                   .ok());
   return out;
 }
@@ -117,8 +118,8 @@ TEST(IifWrite, WriteOffIsABalancedGeneralJournal) {
   options.windows1252 = false;
   options.line_end.assign(1, '\n');  // not = "\n": GCC 12 -Wrestrict false positive
   IifWriter writer(out, options);
-  IifWriteOff w{"WO-1", absl::CivilDay(2026, 6, 30), "Melton, Johnny", "1001",
-                domain::Money{"USD", 99925}, "uncollectible"};
+  IifWriteOff w{"WO-1", absl::CivilDay(2026, 6, 30), "Melton, Johnny",
+                "1001", domain::Money{"USD", 99925}, "uncollectible"};
   ASSERT_TRUE(writer.WriteWriteOff(w).ok());
   const std::string text = out.str();
   EXPECT_NE(text.find("TRNS\t\tGENERAL JOURNAL\t06/30/2026\tBad Debt\t\"Melton, Johnny\"\t999.25\t"

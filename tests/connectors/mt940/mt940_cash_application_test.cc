@@ -11,7 +11,9 @@ namespace collections::testing {
 namespace v1 = ::collections_sidecar::v1;
 namespace {
 
-std::string Fixture(const std::string& name) { return std::string(COLLECTIONS_TESTDATA_DIR) + "/" + name; }
+std::string Fixture(const std::string& name) {
+  return std::string(COLLECTIONS_TESTDATA_DIR) + "/" + name;
+}
 
 class Mt940CashApplication : public CashLedger {
  protected:

@@ -94,16 +94,16 @@ TEST(Mt940, StatementLineInFull) {
 
 TEST(Mt940, ReturnedItemDebitIsAReversalOfItsEndToEndId) {
   // Commerzbank's SEPA direct-debit return: a D line of type RTI.
-  Parsed p = Parse(Statement(
-      ":61:2006080608D12,35 NRTIKREF+//2016021783252833\n"
-      "/OCMT/EUR11,85//CHGS/EUR0,50/\n"
-      ":86:109?00SEPA-LASTSCHR. RETOURE CORE?109075/629?20EREF+A1.200080779.\n"
-      "400143254?21.4961336 KREF+SEPA-DA202006?2201221740-34972000-P1 MR\n"
-      "EF+2?230852HW2723821 CRED+DE41EON0?240000129793 OAMT+11,85 SVWZ+?\n"
-      "25SONSTIGE GRUENDE ENDABRECHN?26UNG NR. 500106875 ZU VERTRA?2740\n"
-      "0143254, KUNDENNUM MER 2?2802227779?30CSDBDE71XXX?31DE50712345600\n"
-      "200691329?32TESTER?33EL\n",
-      "C200605EUR12,35", "C200608EUR0,00"));
+  Parsed p =
+      Parse(Statement(":61:2006080608D12,35 NRTIKREF+//2016021783252833\n"
+                      "/OCMT/EUR11,85//CHGS/EUR0,50/\n"
+                      ":86:109?00SEPA-LASTSCHR. RETOURE CORE?109075/629?20EREF+A1.200080779.\n"
+                      "400143254?21.4961336 KREF+SEPA-DA202006?2201221740-34972000-P1 MR\n"
+                      "EF+2?230852HW2723821 CRED+DE41EON0?240000129793 OAMT+11,85 SVWZ+?\n"
+                      "25SONSTIGE GRUENDE ENDABRECHN?26UNG NR. 500106875 ZU VERTRA?2740\n"
+                      "0143254, KUNDENNUM MER 2?2802227779?30CSDBDE71XXX?31DE50712345600\n"
+                      "200691329?32TESTER?33EL\n",
+                      "C200605EUR12,35", "C200608EUR0,00"));
   ASSERT_TRUE(p.issues.empty()) << p.IssuesText();
   ASSERT_EQ(p.records.size(), 1u);
   const v1::Payment& r = p.payment(0);
@@ -119,10 +119,9 @@ TEST(Mt940, ReturnedItemDebitIsAReversalOfItsEndToEndId) {
 // ------------------------------------------------------------ :86: dialects
 
 TEST(Mt940Narrative, GermanSubfieldsWithSepaKeywords) {
-  Mt940Narrative n = ParseNarrative({
-      "166?00SEPA-UEBERWEISUNG?109310?20EREF+E2E-2026-0042?21SVWZ+Rechnung RE-2026-0",
-      "042 und RE-2026-0043?30GENODEF1S04?31DE02701500000000594937?32Muster",
-      "mann GmbH"});
+  Mt940Narrative n = ParseNarrative(
+      {"166?00SEPA-UEBERWEISUNG?109310?20EREF+E2E-2026-0042?21SVWZ+Rechnung RE-2026-0",
+       "042 und RE-2026-0043?30GENODEF1S04?31DE02701500000000594937?32Muster", "mann GmbH"});
   EXPECT_EQ(n.dialect, Mt940Narrative::Dialect::kGermanSubfields);
   EXPECT_EQ(n.transaction_code, "166");
   EXPECT_EQ(n.booking_text, "SEPA-UEBERWEISUNG");
@@ -135,18 +134,19 @@ TEST(Mt940Narrative, GermanSubfieldsWithSepaKeywords) {
 
 TEST(Mt940Narrative, GermanWithoutKeywordsKeepsTheWholePurpose) {
   // Older layout: each ?2x a line; a full 27-character one runs on.
-  Mt940Narrative n = ParseNarrative({"051?00UEBERWEISUNGSGUTSCHRIFT?20RE 4711?21KD 55?22Lieferung vom 01.02.2026 un",
-                                     "?23d 03.02.2026?32Meier"});
+  Mt940Narrative n = ParseNarrative(
+      {"051?00UEBERWEISUNGSGUTSCHRIFT?20RE 4711?21KD 55?22Lieferung vom 01.02.2026 un",
+       "?23d 03.02.2026?32Meier"});
   EXPECT_EQ(n.remittance, "RE 4711 KD 55 Lieferung vom 01.02.2026 und 03.02.2026");
   EXPECT_EQ(n.counterparty_name, "Meier");
   EXPECT_TRUE(n.end_to_end_id.empty());
 }
 
 TEST(Mt940Narrative, DutchSlashCodes) {
-  Mt940Narrative n = ParseNarrative({
-      "/EREF/02164810730000043//MARF/M12345678909//CSID/NL39KPN12345",
-      "0000000//CNTP/NL75INGB0000012345/INGBNL2A/KPN - MOBIEL///REMI/UST",
-      "D//Factuurnr: 2015/123456789.00/"});
+  Mt940Narrative n =
+      ParseNarrative({"/EREF/02164810730000043//MARF/M12345678909//CSID/NL39KPN12345",
+                      "0000000//CNTP/NL75INGB0000012345/INGBNL2A/KPN - MOBIEL///REMI/UST",
+                      "D//Factuurnr: 2015/123456789.00/"});
   EXPECT_EQ(n.dialect, Mt940Narrative::Dialect::kSlashCodes);
   EXPECT_EQ(n.end_to_end_id, "02164810730000043");
   EXPECT_EQ(n.mandate_reference, "M12345678909");
@@ -158,7 +158,8 @@ TEST(Mt940Narrative, DutchSlashCodes) {
 }
 
 TEST(Mt940Narrative, StructuredRemittanceAndRabobankNames) {
-  Mt940Narrative a = ParseNarrative({"/CNTP/BE68539007547034/GKCCBEBB/Client SA///REMI/STRD/CUR/RF18539007547034/"});
+  Mt940Narrative a = ParseNarrative(
+      {"/CNTP/BE68539007547034/GKCCBEBB/Client SA///REMI/STRD/CUR/RF18539007547034/"});
   ASSERT_EQ(a.structured_references.size(), 1u);
   EXPECT_EQ(a.structured_references[0], "RF18539007547034");
   EXPECT_EQ(a.counterparty_name, "Client SA");
@@ -171,10 +172,10 @@ TEST(Mt940Narrative, StructuredRemittanceAndRabobankNames) {
 
 TEST(Mt940Narrative, FreeTextIsKeptWithWrappedLinesJoined) {
   std::string padded = "Betaling aan I" + std::string(0, ' ');
-  Mt940Narrative n = ParseNarrative({"NL47INGB9999999999 hr jansen",
-                                     std::string(65, ' '),
-                                     "000000000000000000000000000000000 0000000000000000 Betaling aan I",
-                                     "CS 99999999999 factuur 2026-17"});
+  Mt940Narrative n =
+      ParseNarrative({"NL47INGB9999999999 hr jansen", std::string(65, ' '),
+                      "000000000000000000000000000000000 0000000000000000 Betaling aan I",
+                      "CS 99999999999 factuur 2026-17"});
   EXPECT_EQ(n.dialect, Mt940Narrative::Dialect::kFreeText);
   EXPECT_EQ(n.remittance,
             "NL47INGB9999999999 hr jansen\n000000000000000000000000000000000 0000000000000000 "
@@ -182,9 +183,10 @@ TEST(Mt940Narrative, FreeTextIsKeptWithWrappedLinesJoined) {
 }
 
 TEST(Mt940, ReferencesTypedIntoTheTextBecomeStructured) {
-  Parsed p = Parse(Statement(":61:260302C10,00NTRFNONREF\n"
-                             ":86:166?00GUTSCHRIFT?20SVWZ+RF18 5390 0754 7034 +++090/9337/55493+++\n",
-                             "C260301EUR0,00", "C260302EUR10,00"));
+  Parsed p =
+      Parse(Statement(":61:260302C10,00NTRFNONREF\n"
+                      ":86:166?00GUTSCHRIFT?20SVWZ+RF18 5390 0754 7034 +++090/9337/55493+++\n",
+                      "C260301EUR0,00", "C260302EUR10,00"));
   ASSERT_EQ(p.records.size(), 1u) << p.IssuesText();
   ASSERT_EQ(p.payment(0).creditor_references_size(), 2);
   EXPECT_EQ(p.payment(0).creditor_references(0), "RF18539007547034");
@@ -215,8 +217,8 @@ TEST(Mt940, SharedAmountRulesRoundAndCeiling) {
 // --------------------------------------------------------- reconciliation
 
 TEST(Mt940, AStatementThatDoesNotReconcileIsWithheldAndTheOthersImported) {
-  std::string good = Statement(":61:260302C50,00NTRFNONREF//G1\n", "C260301EUR100,00",
-                               "C260302EUR150,00", "GOOD");
+  std::string good =
+      Statement(":61:260302C50,00NTRFNONREF//G1\n", "C260301EUR100,00", "C260302EUR150,00", "GOOD");
   std::string bad = Statement(":61:260303C50,00NTRFNONREF//B1\n:61:260303D20,00NTRFNONREF//B2\n",
                               "C260302EUR150,00", "C260303EUR190,00", "BAD");
   Parsed p = Parse(good + bad);
@@ -237,8 +239,12 @@ TEST(Mt940, AStatementThatDoesNotReconcileIsWithheldAndTheOthersImported) {
 
 TEST(Mt940, DebitBalancesAndIntermediatePagesReconcile) {
   // A statement in two pages (:60M:/:62M:), starting overdrawn.
-  std::string page1 = ":20:P\n:25:X\n:28C:3/1\n:60F:D260301EUR100,00\n:61:260302C250,00NTRF//A\n:62M:C260302EUR150,00\n-\n";
-  std::string page2 = ":20:P\n:25:X\n:28C:3/2\n:60M:C260302EUR150,00\n:61:260302D200,00NTRF//B\n:62F:D260302EUR50,00\n:64:D260302EUR50,00\n-\n";
+  std::string page1 =
+      ":20:P\n:25:X\n:28C:3/1\n:60F:D260301EUR100,00\n:61:260302C250,00NTRF//"
+      "A\n:62M:C260302EUR150,00\n-\n";
+  std::string page2 =
+      ":20:P\n:25:X\n:28C:3/2\n:60M:C260302EUR150,00\n:61:260302D200,00NTRF//"
+      "B\n:62F:D260302EUR50,00\n:64:D260302EUR50,00\n-\n";
   Parsed p = Parse(page1 + page2);
   EXPECT_TRUE(p.issues.empty()) << p.IssuesText();
   EXPECT_EQ(p.records.size(), 1u);
@@ -264,9 +270,9 @@ TEST(Mt940, SwiftEnvelopesHeadersAndLineEndsGiveTheSameRecords) {
                                "C260301EUR100,00", "C260302EUR150,00");
   std::string plain = body + body;
   std::string body_no_dash = body.substr(0, body.size() - 2);  // without "-\n"
-  std::string enveloped = absl::StrCat("{1:F01INGBNL2AXXXX0000000000}{2:O940INGBNL2AXXXXN}{3:{108:X}}{4:\n",
-                                       body_no_dash, "-}{5:}\n", "{1:F01X}{2:O940X}{4:\n", body_no_dash,
-                                       "-}\n");
+  std::string enveloped =
+      absl::StrCat("{1:F01INGBNL2AXXXX0000000000}{2:O940INGBNL2AXXXXN}{3:{108:X}}{4:\n",
+                   body_no_dash, "-}{5:}\n", "{1:F01X}{2:O940X}{4:\n", body_no_dash, "-}\n");
   std::string rabo = ":940:\n" + plain;
   std::string crlf = absl::StrReplaceAll(plain, {{"\n", "\r\n"}});
   Parsed a = Parse(plain);
@@ -286,16 +292,19 @@ TEST(Mt940, SwiftEnvelopesHeadersAndLineEndsGiveTheSameRecords) {
 }
 
 TEST(Mt940, Windows1252NarrativeBecomesUtf8) {
-  Parsed p = Parse(Statement(":61:260302C10,00NTRF//A\n:86:166?00GUTSCHRIFT?20SVWZ+Gr\xFC\xDF" "e?32M\xFCller\n",
-                             "C260301EUR0,00", "C260302EUR10,00"));
+  Parsed p =
+      Parse(Statement(":61:260302C10,00NTRF//A\n:86:166?00GUTSCHRIFT?20SVWZ+Gr\xFC\xDF"
+                      "e?32M\xFCller\n",
+                      "C260301EUR0,00", "C260302EUR10,00"));
   ASSERT_EQ(p.records.size(), 1u) << p.IssuesText();
   EXPECT_EQ(p.payment(0).remittance_text(), "Gr\u00fc\u00dfe");
   EXPECT_EQ(p.payment(0).payer_name(), "M\u00fcller");
 }
 
 TEST(Mt940, SameFileTwiceGivesTheSameIdsAndRepeatsAreNumbered) {
-  std::string s = Statement(":61:260302C10,00NTRFNONREF\n:86:same\n:61:260302C10,00NTRFNONREF\n:86:same\n",
-                            "C260301EUR0,00", "C260302EUR20,00");
+  std::string s =
+      Statement(":61:260302C10,00NTRFNONREF\n:86:same\n:61:260302C10,00NTRFNONREF\n:86:same\n",
+                "C260301EUR0,00", "C260302EUR20,00");
   Parsed a = Parse(s), b = Parse(s);
   ASSERT_EQ(a.records.size(), 2u);
   EXPECT_NE(a.payment(0).external_ref().id(), a.payment(1).external_ref().id());
@@ -329,13 +338,15 @@ TEST(Mt940BadInput, EmptyInputIsNotMt940) {
 // --------------------------------------------------------------- samples
 
 TEST(Mt940Samples, EverySampleMatchesItsExpectationFile) {
-  if (!testing::HaveSamples("mt940")) GTEST_SKIP() << "no samples at " << testing::SampleDir("mt940");
+  if (!testing::HaveSamples("mt940"))
+    GTEST_SKIP() << "no samples at " << testing::SampleDir("mt940");
   int files = testing::ForEachSample("mt940", [](const std::string& path, const std::string& name) {
     Parsed p = Parse(testing::ReadFile(path), name);
-    std::string stats = absl::StrCat(
-        "statements=", p.stats.statements, " entries=", p.stats.entries, " credits=", p.stats.credits,
-        " reversals=", p.stats.reversals, " debits_ignored=", p.stats.debits_ignored,
-        " unreconciled=", p.stats.unreconciled_statements);
+    std::string stats =
+        absl::StrCat("statements=", p.stats.statements, " entries=", p.stats.entries,
+                     " credits=", p.stats.credits, " reversals=", p.stats.reversals,
+                     " debits_ignored=", p.stats.debits_ignored,
+                     " unreconciled=", p.stats.unreconciled_statements);
     testing::ExpectMatchesFile(testing::ParseLines(p.status, stats, p.records, p.issues),
                                absl::StrCat(EXPECTED_DIR, "/", name, ".expected"),
                                absl::StrCat("# ", name, "\n"));

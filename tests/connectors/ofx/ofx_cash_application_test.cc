@@ -13,13 +13,13 @@ namespace {
 class OfxCashApplication : public CashLedger {
  protected:
   v1::SyncLedgerResponse Import(const std::string& name) {
-    return SyncStatement(std::string(COLLECTIONS_TESTDATA_DIR) + "/" + name,
-                         [&](std::istream& in, const connectors::RecordSink& r,
-                             const connectors::IssueSink& i) {
-                           connectors::ParseOptions o;
-                           o.file_name = name;
-                           return connectors::ParseOfx(in, o, r, i);
-                         });
+    return SyncStatement(
+        std::string(COLLECTIONS_TESTDATA_DIR) + "/" + name,
+        [&](std::istream& in, const connectors::RecordSink& r, const connectors::IssueSink& i) {
+          connectors::ParseOptions o;
+          o.file_name = name;
+          return connectors::ParseOfx(in, o, r, i);
+        });
   }
 };
 

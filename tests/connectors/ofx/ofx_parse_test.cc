@@ -20,7 +20,6 @@ namespace collections::connectors {
 namespace v1 = ::collections_sidecar::v1;
 namespace {
 
-
 struct Parsed : testing::Collected {
   OfxStats stats;
   const v1::Payment& payment(size_t i) const { return records.at(i).record.payment(); }
@@ -43,22 +42,26 @@ constexpr char kSgmlHeader[] =
 
 // The same bank statement as OFX 1.02 SGML (unclosed leaves) and 2.11 XML.
 std::string Sgml(const std::string& transactions, const std::string& curdef = "USD") {
-  return absl::StrCat(kSgmlHeader,
-                      "<OFX>\n<SIGNONMSGSRSV1><SONRS><STATUS><CODE>0<SEVERITY>INFO</STATUS>"
-                      "<DTSERVER>20261120<LANGUAGE>ENG</SONRS></SIGNONMSGSRSV1>\n"
-                      "<BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS>\n"
-                      "<STMTRS><CURDEF>", curdef, "\n<BANKACCTFROM><BANKID>121000248<ACCTID>4711"
-                      "<ACCTTYPE>CHECKING</BANKACCTFROM>\n<BANKTRANLIST><DTSTART>20261101<DTEND>20261120\n",
-                      transactions,
-                      "</BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>\n");
+  return absl::StrCat(
+      kSgmlHeader,
+      "<OFX>\n<SIGNONMSGSRSV1><SONRS><STATUS><CODE>0<SEVERITY>INFO</STATUS>"
+      "<DTSERVER>20261120<LANGUAGE>ENG</SONRS></SIGNONMSGSRSV1>\n"
+      "<BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS>\n"
+      "<STMTRS><CURDEF>",
+      curdef,
+      "\n<BANKACCTFROM><BANKID>121000248<ACCTID>4711"
+      "<ACCTTYPE>CHECKING</BANKACCTFROM>\n<BANKTRANLIST><DTSTART>20261101<DTEND>20261120\n",
+      transactions, "</BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>\n");
 }
 std::string Xml(const std::string& transactions) {
   return absl::StrCat(
       "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
-      "<?OFX OFXHEADER=\"200\" VERSION=\"211\" SECURITY=\"NONE\" OLDFILEUID=\"NONE\" NEWFILEUID=\"NONE\"?>\n"
+      "<?OFX OFXHEADER=\"200\" VERSION=\"211\" SECURITY=\"NONE\" OLDFILEUID=\"NONE\" "
+      "NEWFILEUID=\"NONE\"?>\n"
       "<OFX><SIGNONMSGSRSV1><SONRS><STATUS><CODE>0</CODE><SEVERITY>INFO</SEVERITY></STATUS>"
       "<DTSERVER>20261120</DTSERVER><LANGUAGE>ENG</LANGUAGE></SONRS></SIGNONMSGSRSV1>\n"
-      "<BANKMSGSRSV1><STMTTRNRS><TRNUID>1</TRNUID><STATUS><CODE>0</CODE><SEVERITY>INFO</SEVERITY></STATUS>\n"
+      "<BANKMSGSRSV1><STMTTRNRS><TRNUID>1</TRNUID><STATUS><CODE>0</CODE><SEVERITY>INFO</SEVERITY></"
+      "STATUS>\n"
       "<STMTRS><CURDEF>USD</CURDEF><BANKACCTFROM><BANKID>121000248</BANKID><ACCTID>4711</ACCTID>"
       "<ACCTTYPE>CHECKING</ACCTTYPE></BANKACCTFROM>\n<BANKTRANLIST><DTSTART>20261101</DTSTART>"
       "<DTEND>20261120</DTEND>\n",
@@ -66,11 +69,13 @@ std::string Xml(const std::string& transactions) {
 }
 
 TEST(Ofx, SgmlAndXmlGenerationsGiveTheSamePayment) {
-  Parsed a = Parse(Sgml("<STMTTRN><TRNTYPE>CHECK<DTPOSTED>20261118235959.000[-5:EST]<TRNAMT>1234.50"
-                        "<FITID>F-1<CHECKNUM>1042<NAME>Joe's Diner &amp; Bar<MEMO>INV-7</STMTTRN>\n"));
-  Parsed b = Parse(Xml("<STMTTRN><TRNTYPE>CHECK</TRNTYPE><DTPOSTED>20261118235959.000[-5:EST]</DTPOSTED>"
-                       "<TRNAMT>1234.50</TRNAMT><FITID>F-1</FITID><CHECKNUM>1042</CHECKNUM>"
-                       "<NAME>Joe's Diner &amp; Bar</NAME><MEMO>INV-7</MEMO></STMTTRN>\n"));
+  Parsed a =
+      Parse(Sgml("<STMTTRN><TRNTYPE>CHECK<DTPOSTED>20261118235959.000[-5:EST]<TRNAMT>1234.50"
+                 "<FITID>F-1<CHECKNUM>1042<NAME>Joe's Diner &amp; Bar<MEMO>INV-7</STMTTRN>\n"));
+  Parsed b =
+      Parse(Xml("<STMTTRN><TRNTYPE>CHECK</TRNTYPE><DTPOSTED>20261118235959.000[-5:EST]</DTPOSTED>"
+                "<TRNAMT>1234.50</TRNAMT><FITID>F-1</FITID><CHECKNUM>1042</CHECKNUM>"
+                "<NAME>Joe's Diner &amp; Bar</NAME><MEMO>INV-7</MEMO></STMTTRN>\n"));
   for (const Parsed* p : {&a, &b}) {
     ASSERT_TRUE(p->status.ok()) << p->status;
     ASSERT_TRUE(p->issues.empty()) << p->IssuesText();
@@ -95,13 +100,13 @@ TEST(Ofx, SgmlAndXmlGenerationsGiveTheSamePayment) {
 }
 
 TEST(Ofx, OnlyCreditsOfBankStatementsArePayments) {
-  Parsed p = Parse(Sgml(
-      "<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20261118<TRNAMT>-5.00<FITID>D1<NAME>Shop</STMTTRN>\n"
-      "<STMTTRN><TRNTYPE>INT<DTPOSTED>20261118<TRNAMT>0.12<FITID>I1<NAME>Interest</STMTTRN>\n"
-      "<STMTTRN><TRNTYPE>DIV<DTPOSTED>20261118<TRNAMT>3.00<FITID>V1<NAME>Dividend</STMTTRN>\n"
-      "<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261118<TRNAMT>0.00<FITID>Z1<NAME>Zero</STMTTRN>\n"
-      "<STMTTRN><TRNTYPE>DIRECTDEP<DTPOSTED>20261118<TRNAMT>+75,25<FITID>C1<PAYEE><NAME>Acme"
-      "<ADDR1>1 Main St</PAYEE><MEMO>RF18 5390 0754 7034</STMTTRN>\n"));
+  Parsed p = Parse(
+      Sgml("<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20261118<TRNAMT>-5.00<FITID>D1<NAME>Shop</STMTTRN>\n"
+           "<STMTTRN><TRNTYPE>INT<DTPOSTED>20261118<TRNAMT>0.12<FITID>I1<NAME>Interest</STMTTRN>\n"
+           "<STMTTRN><TRNTYPE>DIV<DTPOSTED>20261118<TRNAMT>3.00<FITID>V1<NAME>Dividend</STMTTRN>\n"
+           "<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261118<TRNAMT>0.00<FITID>Z1<NAME>Zero</STMTTRN>\n"
+           "<STMTTRN><TRNTYPE>DIRECTDEP<DTPOSTED>20261118<TRNAMT>+75,25<FITID>C1<PAYEE><NAME>Acme"
+           "<ADDR1>1 Main St</PAYEE><MEMO>RF18 5390 0754 7034</STMTTRN>\n"));
   ASSERT_TRUE(p.issues.empty()) << p.IssuesText();
   ASSERT_EQ(p.records.size(), 1u);
   EXPECT_EQ(p.payment(0).amount().minor_units(), 7525);
@@ -126,24 +131,27 @@ TEST(Ofx, CreditCardCreditsAreNotCustomerPayments) {
 }
 
 TEST(Ofx, ForeignCurrencyTransactionIsInItsCurrency) {
-  Parsed p = Parse(Sgml("<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261118<TRNAMT>5000<FITID>J1<NAME>Tokyo KK"
-                        "<CURRENCY><CURRATE>0.0067<CURSYM>JPY</CURRENCY></STMTTRN>\n"));
+  Parsed p =
+      Parse(Sgml("<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261118<TRNAMT>5000<FITID>J1<NAME>Tokyo KK"
+                 "<CURRENCY><CURRATE>0.0067<CURSYM>JPY</CURRENCY></STMTTRN>\n"));
   ASSERT_EQ(p.records.size(), 1u) << p.IssuesText();
   EXPECT_EQ(p.payment(0).amount().currency_code(), "JPY");
   EXPECT_EQ(p.payment(0).amount().minor_units(), 5000);
 }
 
 TEST(Ofx, Windows1252NamesBecomeUtf8) {
-  Parsed p = Parse(Sgml("<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261118<TRNAMT>1<FITID>U1<NAME>M\xFCller"
-                        " \x96 Caf\xE9</STMTTRN>\n"));
+  Parsed p =
+      Parse(Sgml("<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261118<TRNAMT>1<FITID>U1<NAME>M\xFCller"
+                 " \x96 Caf\xE9</STMTTRN>\n"));
   ASSERT_EQ(p.records.size(), 1u);
   EXPECT_EQ(p.payment(0).payer_name(), "M\u00fcller \u2013 Caf\u00e9");
 }
 
 TEST(Ofx, ElementsAfterTheClosedRootAreIgnored) {
   // Found by fuzzing: a leaf after </OFX> once read an empty element stack.
-  Parsed p = Parse(Sgml("<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261118<TRNAMT>1<FITID>U1<NAME>A</STMTTRN>\n") +
-                   "<STMTTRN><TRNAMT>5<FITID>X</STMTTRN><A>text</B>");
+  Parsed p = Parse(
+      Sgml("<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261118<TRNAMT>1<FITID>U1<NAME>A</STMTTRN>\n") +
+      "<STMTTRN><TRNAMT>5<FITID>X</STMTTRN><A>text</B>");
   ASSERT_TRUE(p.status.ok()) << p.status;
   EXPECT_EQ(p.records.size(), 1u);
 }
@@ -151,14 +159,16 @@ TEST(Ofx, ElementsAfterTheClosedRootAreIgnored) {
 TEST(Ofx, ATruncatedFileClosesItsOpenAggregates) {
   // Found by an ASan fuzz run: closing the aggregates left open at the end
   // compared a name with a stack element it had just popped.
-  std::string whole = Sgml("<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261118<TRNAMT>1<FITID>U1<NAME>A</STMTTRN>\n");
+  std::string whole =
+      Sgml("<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261118<TRNAMT>1<FITID>U1<NAME>A</STMTTRN>\n");
   Parsed p = Parse(whole.substr(0, whole.find("</BANKTRANLIST>")));
   ASSERT_TRUE(p.status.ok()) << p.status;
   EXPECT_EQ(p.records.size(), 1u);
 }
 
 TEST(Ofx, SameFileTwiceGivesTheSameIds) {
-  std::string s = Sgml("<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261118<TRNAMT>1<FITID>U1<NAME>A</STMTTRN>\n");
+  std::string s =
+      Sgml("<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261118<TRNAMT>1<FITID>U1<NAME>A</STMTTRN>\n");
   EXPECT_EQ(Parse(s).payment(0).external_ref().id(), Parse(s).payment(0).external_ref().id());
 }
 
@@ -177,10 +187,11 @@ TEST(OfxSamples, EverySampleMatchesItsExpectationFile) {
   if (!testing::HaveSamples("ofx")) GTEST_SKIP() << "no samples at " << testing::SampleDir("ofx");
   int files = testing::ForEachSample("ofx", [](const std::string& path, const std::string& name) {
     Parsed p = Parse(testing::ReadFile(path), name);
-    std::string stats = absl::StrCat(
-        "version=", p.stats.version, " statements=", p.stats.statements, " transactions=",
-        p.stats.transactions, " credits=", p.stats.credits, " debits_ignored=", p.stats.debits_ignored,
-        " card_credits_ignored=", p.stats.card_credits_ignored);
+    std::string stats =
+        absl::StrCat("version=", p.stats.version, " statements=", p.stats.statements,
+                     " transactions=", p.stats.transactions, " credits=", p.stats.credits,
+                     " debits_ignored=", p.stats.debits_ignored,
+                     " card_credits_ignored=", p.stats.card_credits_ignored);
     testing::ExpectMatchesFile(testing::ParseLines(p.status, stats, p.records, p.issues),
                                absl::StrCat(EXPECTED_DIR, "/", name, ".expected"),
                                absl::StrCat("# ", name, "\n"));
@@ -196,8 +207,9 @@ TEST(OfxStreaming, MemoryStaysFlatOnALargeStatement) {
                         100000 + i, " thank you</STMTTRN>\n");
   };
   testing::GeneratedInput source(
-      absl::StrCat(kSgmlHeader, "<OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>USD<BANKACCTFROM>"
-                                "<ACCTID>4711</BANKACCTFROM><BANKTRANLIST>\n"),
+      absl::StrCat(kSgmlHeader,
+                   "<OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>USD<BANKACCTFROM>"
+                   "<ACCTID>4711</BANKACCTFROM><BANKTRANLIST>\n"),
       txn, testing::StreamTestBytes());
   int64_t sum = 0;
   testing::StreamMeasure m = testing::MeasureStreaming(

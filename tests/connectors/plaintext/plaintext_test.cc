@@ -70,10 +70,10 @@ std::string Summary(const Parsed& p) {
                                      s.customer().display_name(), "\"", at));
         break;
       case SyncRecord::kInvoice:
-        lines.push_back(absl::StrCat("invoice ", s.invoice().number(), " ", s.customer_ref(), " ",
-                                     s.invoice().total().minor_units(), " ",
-                                     s.invoice().currency_code(), " ", Date(s.invoice().issue_date()),
-                                     " due ", Date(s.invoice().due_date()), at));
+        lines.push_back(absl::StrCat(
+            "invoice ", s.invoice().number(), " ", s.customer_ref(), " ",
+            s.invoice().total().minor_units(), " ", s.invoice().currency_code(), " ",
+            Date(s.invoice().issue_date()), " due ", Date(s.invoice().due_date()), at));
         break;
       case SyncRecord::kCreditNote:
         lines.push_back(absl::StrCat("credit ", s.customer_ref(), " ",
@@ -86,11 +86,10 @@ std::string Summary(const Parsed& p) {
         for (const auto& a : s.payment().allocations()) {
           alloc.push_back(absl::StrCat(a.invoice_number(), "=", a.amount().minor_units()));
         }
-        lines.push_back(absl::StrCat("payment ", s.customer_ref(), " ",
-                                     s.payment().amount().minor_units(), " ",
-                                     s.payment().amount().currency_code(), " ",
-                                     Date(s.payment().received_date()), " [",
-                                     absl::StrJoin(alloc, ","), "]", at));
+        lines.push_back(absl::StrCat(
+            "payment ", s.customer_ref(), " ", s.payment().amount().minor_units(), " ",
+            s.payment().amount().currency_code(), " ", Date(s.payment().received_date()), " [",
+            absl::StrJoin(alloc, ","), "]", at));
         break;
       }
       default:
@@ -201,8 +200,8 @@ struct AmountCase {
 
 // One receivable posting of `c.text` after `directives` reads as c.minor.
 void ExpectAmount(const std::string& directives, const AmountCase& c) {
-  std::istringstream in(absl::StrCat(directives, "2025-03-01 t\n  assets:receivable:x  ", c.text,
-                                     "\n  income:y\n"));
+  std::istringstream in(
+      absl::StrCat(directives, "2025-03-01 t\n  assets:receivable:x  ", c.text, "\n  income:y\n"));
   Parsed p = Parse(in, "mem");
   ASSERT_TRUE(p.issues.empty()) << c.text << ": " << p.issues[0].ToString();
   ASSERT_EQ(p.records.size(), 2u) << c.text;
@@ -214,11 +213,18 @@ void ExpectAmount(const std::string& directives, const AmountCase& c) {
 
 TEST(PlaintextJournal, AmountForms) {
   const AmountCase cases[] = {
-      {"$1000", 100000, "USD"},        {"$-1000", -100000, "USD"},    {"-$1,000.00", -100000, "USD"},
-      {"500.00€", 50000, "EUR"},       {"431.92 USD", 43192, "USD"},
-      {"USD 431.92", 43192, "USD"},    {"£600", 60000, "GBP"},
-      {"1,234,567.89 USD", 123456789, "USD"}, {"¥1500", 1500, "JPY"}, {"-0.5 EUR", -50, "EUR"},
-      {"10 EUR @ 1.1 USD", 1000, "EUR"}, {"3 CHF {2.50 EUR}", 300, "CHF"},
+      {"$1000", 100000, "USD"},
+      {"$-1000", -100000, "USD"},
+      {"-$1,000.00", -100000, "USD"},
+      {"500.00€", 50000, "EUR"},
+      {"431.92 USD", 43192, "USD"},
+      {"USD 431.92", 43192, "USD"},
+      {"£600", 60000, "GBP"},
+      {"1,234,567.89 USD", 123456789, "USD"},
+      {"¥1500", 1500, "JPY"},
+      {"-0.5 EUR", -50, "EUR"},
+      {"10 EUR @ 1.1 USD", 1000, "EUR"},
+      {"3 CHF {2.50 EUR}", 300, "CHF"},
   };
   for (const AmountCase& c : cases) ExpectAmount("", c);
 }
@@ -229,7 +235,8 @@ TEST(PlaintextJournal, UnbalancedTransactionIsRefused) {
   std::istringstream in(
       "2025-03-01 (INV-1) Acme\n    assets:receivable:acme    EUR 10.00\n    income    EUR -9.00\n"
       "2025-03-02 (INV-2) Acme\n    assets:receivable:acme    EUR 10.00\n    income    EUR -10.00\n"
-      "2025-03-03 (INV-3) Acme\n    assets:receivable:acme    10 EUR @ 1.1 USD\n    income    USD -11\n");
+      "2025-03-03 (INV-3) Acme\n    assets:receivable:acme    10 EUR @ 1.1 USD\n    income    USD "
+      "-11\n");
   Parsed p = Parse(in, "mem");
   ASSERT_EQ(p.issues.size(), 1u);
   EXPECT_EQ(p.issues[0].reason, "UNBALANCED_TRANSACTION");
@@ -243,7 +250,8 @@ TEST(PlaintextJournal, UnbalancedTransactionIsRefused) {
 // or --number_format), never guessed from the digits: "12,50" in a journal
 // without it is an error that names the fix, not 1250.00.
 TEST(PlaintextJournal, DecimalCommaIsDeclaredNotGuessed) {
-  const AmountCase comma[] = {{"€ 12,50", 1250, "EUR"}, {"1.000,00 EUR", 100000, "EUR"},
+  const AmountCase comma[] = {{"€ 12,50", 1250, "EUR"},
+                              {"1.000,00 EUR", 100000, "EUR"},
                               {"-1.234.567,8 EUR", -123456780, "EUR"}};
   for (const AmountCase& c : comma) ExpectAmount("decimal-mark ,\n", c);
   for (const char* text : {"€ 12,50", "1.000,00 EUR", "12.345 USD", "1,23,456.00 USD"}) {
@@ -282,7 +290,7 @@ TEST(PlaintextSamples, HledgerBorrowing) {
   EXPECT_TRUE(p.issues.empty()) << p.issues[0].ToString();
   // Only bob's receivable; alice and the bank are payables.
   std::string summary = Summary(p);
-  EXPECT_EQ(summary.substr(0, summary.find(" @", summary.find("invoice")) ),
+  EXPECT_EQ(summary.substr(0, summary.find(" @", summary.find("invoice"))),
             "customer bob \"bob\" @15\ninvoice JNL-" +
                 p.records[1].record.invoice().external_ref().id().substr(0, 8) +
                 " bob 2500 USD 2024-1-3 due 2024-1-3");
@@ -441,8 +449,8 @@ TEST(JournalWriter, LedgerAcceptsAndBalancesMatch) {
   std::ostringstream out;
   ASSERT_TRUE(WriteJournal(out, e).ok());
   fs::path file = WriteTemp("export.ledger", out.str());
-  CommandResult bal = Command(absl::StrCat("ledger -f ", file.string(),
-                                 " balance --flat --no-total ^assets:receivable ^expenses"));
+  CommandResult bal = Command(absl::StrCat(
+      "ledger -f ", file.string(), " balance --flat --no-total ^assets:receivable ^expenses"));
   ASSERT_EQ(bal.exit_code, 0) << bal.output << "\n" << out.str();
   std::map<std::string, std::string> b = BalanceLines(bal.output);
   EXPECT_EQ(b["assets:receivable:acme"], "-1197.69 EUR") << bal.output;
@@ -481,8 +489,8 @@ TEST(JournalWriter, BothDialectsRoundTripIdentityExactly) {
   e[2].number = "WO-1";
   e[2].customer = "acme-gmbh:de";
   e[3].customer = "Globex \"EU\" \\ Ltd";
-  for (auto dialect : {JournalWriteOptions::Dialect::kLedger,
-                       JournalWriteOptions::Dialect::kBeancount}) {
+  for (auto dialect :
+       {JournalWriteOptions::Dialect::kLedger, JournalWriteOptions::Dialect::kBeancount}) {
     JournalWriteOptions o;
     o.dialect = dialect;
     std::ostringstream out;
@@ -537,8 +545,11 @@ TEST(JournalWriter, BeancountDialectOpensItsAccounts) {
   ASSERT_TRUE(WriteJournal(out, e, o).ok());
   std::string text = out.str();
   EXPECT_TRUE(absl::StrContains(text, "2026-04-01 open Assets:Receivable:Acme\n")) << text;
-  EXPECT_TRUE(absl::StrContains(text, "2026-04-01 open Assets:Receivable:Globex-Europe-Ltd\n")) << text;
-  EXPECT_TRUE(absl::StrContains(text, "2026-04-30 * \"Acme Corp\" \"Write-off for invoice INV-100\"\n")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "2026-04-01 open Assets:Receivable:Globex-Europe-Ltd\n"))
+      << text;
+  EXPECT_TRUE(
+      absl::StrContains(text, "2026-04-30 * \"Acme Corp\" \"Write-off for invoice INV-100\"\n"))
+      << text;
   // And the parser reads it back.
   std::istringstream in(text);
   Parsed p = Parse(in, "export.beancount");

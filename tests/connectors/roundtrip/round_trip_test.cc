@@ -192,8 +192,8 @@ std::map<std::string, std::string> Documents(TestServer& srv, std::vector<std::s
       // The write-off's credit note exists only after the round trip; in the
       // source the write-off itself closes INV-3 (compared by amount due).
       if (absl::StartsWith(cn.number(), "WO-")) {
-        out["write-off " + numbers[cn.invoice()]] = absl::StrCat(
-            "amount=", cn.amount().minor_units(), " ", cn.amount().currency_code());
+        out["write-off " + numbers[cn.invoice()]] =
+            absl::StrCat("amount=", cn.amount().minor_units(), " ", cn.amount().currency_code());
         continue;
       }
       std::vector<std::string> credits;
@@ -337,19 +337,25 @@ TEST_P(RoundTrip, ReimportKeepsCustomersNumbersAmountsDueAndCreditLinks) {
   const HostBooks target_books = SeedHostBooks(target.server());
   SeedHostPayments(target.server(), target_books);
   for (const std::string& f : files) {
-    std::vector<std::string> argv = {Bin(w.format), "--server=" + target.address(),
-                                     "--tenant=acme", "--source_system=erp", "--file=" + f,
-                                     "--progress=never", "--state_dir=" + dir.File("state")};
+    std::vector<std::string> argv = {Bin(w.format),
+                                     "--server=" + target.address(),
+                                     "--tenant=acme",
+                                     "--source_system=erp",
+                                     "--file=" + f,
+                                     "--progress=never",
+                                     "--state_dir=" + dir.File("state")};
     argv.insert(argv.end(), w.import_flags.begin(), w.import_flags.end());
     ProcessResult r = RunProcess(argv);
-    ASSERT_EQ(r.exit_code, 0) << w.name << ": " << f << "\n" << r.out << r.err << "\n"
+    ASSERT_EQ(r.exit_code, 0) << w.name << ": " << f << "\n"
+                              << r.out << r.err << "\n"
                               << ReadFile(f);
   }
 
   std::vector<std::string> source_customers, target_customers;
   auto want = Documents(source.server(), &source_customers);
   const auto got = Documents(target.server(), &target_customers);
-  EXPECT_EQ(got, want) << w.name << "\nsource:\n" << Show(want) << "after the round trip:\n"
+  EXPECT_EQ(got, want) << w.name << "\nsource:\n"
+                       << Show(want) << "after the round trip:\n"
                        << Show(got);
   EXPECT_EQ(target_customers, source_customers);
   // 3 host invoices, 2 fee invoices, the settlement credit note, the write-off.

@@ -30,12 +30,10 @@ using connectors::GenExportOptions;
 using connectors::RunOptions;
 using connectors::RunResult;
 
-const connectors::ParseFn kParseIif = [](std::istream& in, const std::string&,
-                                         const connectors::ParseOptions& o,
-                                         const connectors::RecordSink& r,
-                                         const connectors::IssueSink& i) {
-  return connectors::ParseIif(in, o, r, i);
-};
+const connectors::ParseFn kParseIif =
+    [](std::istream& in, const std::string&, const connectors::ParseOptions& o,
+       const connectors::RecordSink& r,
+       const connectors::IssueSink& i) { return connectors::ParseIif(in, o, r, i); };
 
 RunOptions Options(const std::string& file, int chunk_size = 100) {
   RunOptions o;
@@ -202,9 +200,8 @@ TEST(ConnectorRuntime, RetriesUntilTheServerComesUp) {
   connectors::LedgerClient client(
       connectors::MakeConnectorChannel(absl::StrCat("127.0.0.1:", port)), co);
   RunResult result;
-  std::thread runner([&] {
-    result = connectors::RunFile(Options(dir.File("export.iif")), kParseIif, &client);
-  });
+  std::thread runner(
+      [&] { result = connectors::RunFile(Options(dir.File("export.iif")), kParseIif, &client); });
   // The client is already failing and backing off; now the server starts.
   while (client.retries() < 2) absl::SleepFor(absl::Milliseconds(20));
   LoopbackServer server(port);
@@ -280,8 +277,8 @@ TEST(ConnectorExecutable, KilledAtManyPointsEndsWithTheSameLedger) {
       {connectors::kKillAfterCheckpointEnv, 5}, {connectors::kKillAfterAckEnv, 4},
   };
   for (const auto& [env, k] : kills) {
-    ProcessResult r = RunProcess(Connector(server, dir.File("export.iif")),
-                                 {{env, std::to_string(k)}});
+    ProcessResult r =
+        RunProcess(Connector(server, dir.File("export.iif")), {{env, std::to_string(k)}});
     ASSERT_TRUE(r.killed) << env << "=" << k << " exit " << r.exit_code << "\n" << r.out << r.err;
     EXPECT_EQ(r.signal, SIGKILL);
     ASSERT_TRUE(fs::exists(dir.File("export.iif.checkpoint")) ||
@@ -345,15 +342,14 @@ TEST(ConnectorExecutable, WatchModeFilesIntoDoneAndFailed) {
   WriteIif(watch + "/.hidden.iif", Gen(10));
   WriteIif(watch + "/d-partial.iif.part", Gen(10));
 
-  ProcessResult r = RunProcess({COLLECTIONS_IIF_BIN, "--server=" + server.address(),
-                                "--tenant=acme", "--watch=" + watch, "--once", "--settle=0",
-                                "--progress=never"});
+  ProcessResult r =
+      RunProcess({COLLECTIONS_IIF_BIN, "--server=" + server.address(), "--tenant=acme",
+                  "--watch=" + watch, "--once", "--settle=0", "--progress=never"});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_TRUE(fs::exists(watch + "/done/a-good.iif"));
   EXPECT_TRUE(absl::StrContains(ReadFile(watch + "/done/a-good.iif.report.txt"), "OK (exit 0)"));
   EXPECT_TRUE(fs::exists(watch + "/failed/b-bad.iif"));
-  EXPECT_TRUE(absl::StrContains(ReadFile(watch + "/failed/b-bad.iif.report.txt"),
-                                "b-bad.iif:"));
+  EXPECT_TRUE(absl::StrContains(ReadFile(watch + "/failed/b-bad.iif.report.txt"), "b-bad.iif:"));
   EXPECT_TRUE(fs::exists(watch + "/failed/c-refused.iif"));
   EXPECT_TRUE(absl::StrContains(ReadFile(watch + "/failed/c-refused.iif.report.txt"),
                                 "INVOICE_DUE_BEFORE_ISSUE"));
@@ -364,9 +360,9 @@ TEST(ConnectorExecutable, WatchModeFilesIntoDoneAndFailed) {
 
   // Quarantine in watch mode: the bad file goes to done/ with its report.
   WriteIif(watch + "/e-mixed.iif", Gen(200, 25, /*bad_every=*/50));
-  ProcessResult q = RunProcess({COLLECTIONS_IIF_BIN, "--server=" + server.address(),
-                                "--tenant=acme", "--watch=" + watch, "--once", "--settle=0",
-                                "--quarantine", "--progress=never"});
+  ProcessResult q =
+      RunProcess({COLLECTIONS_IIF_BIN, "--server=" + server.address(), "--tenant=acme",
+                  "--watch=" + watch, "--once", "--settle=0", "--quarantine", "--progress=never"});
   EXPECT_EQ(q.exit_code, 0) << q.out << q.err;
   EXPECT_TRUE(fs::exists(watch + "/done/e-mixed.iif"));
   EXPECT_TRUE(fs::exists(watch + "/done/e-mixed.iif.rejected.jsonl"));

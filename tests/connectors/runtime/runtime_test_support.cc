@@ -47,8 +47,7 @@ std::unique_ptr<connectors::LedgerClient> LoopbackServer::Client(int max_attempt
   o.max_backoff = absl::Milliseconds(500);
   o.jitter_seed = 42;
   o.call_timeout = absl::Seconds(30);
-  return std::make_unique<connectors::LedgerClient>(
-      connectors::MakeConnectorChannel(address()), o);
+  return std::make_unique<connectors::LedgerClient>(connectors::MakeConnectorChannel(address()), o);
 }
 
 int FreePort() {

@@ -2,13 +2,13 @@
 // backoff, the retry policy against a fake LedgerService, reports.
 #include <grpcpp/grpcpp.h>
 
+#include <unistd.h>
 #include <atomic>
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <unistd.h>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -19,16 +19,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "connectors/common/checkpoint.h"
 #include "connectors/common/client.h"
 #include "connectors/common/connector_main.h"
 #include "connectors/common/progress.h"
 #include "connectors/common/runner.h"
 #include "connectors/common/watch.h"
-#include "service/grpc_status/status_convert.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "service/base/errors.h"
+#include "service/grpc_status/status_convert.h"
 
 namespace collections::connectors {
 
@@ -332,7 +332,8 @@ TEST(Client, RefusalsAreNotRetriedAndKeepTheirReason) {
 
 TEST(Client, GivesUpAfterMaxAttempts) {
   ScriptedLedger svc;
-  for (int i = 0; i < 10; ++i) svc.failures.push_back(grpc::Status(grpc::StatusCode::UNAVAILABLE, "x"));
+  for (int i = 0; i < 10; ++i)
+    svc.failures.push_back(grpc::Status(grpc::StatusCode::UNAVAILABLE, "x"));
   FakeServer server(&svc);
   ClientOptions o;
   o.max_attempts = 4;
@@ -346,7 +347,8 @@ TEST(Client, GivesUpAfterMaxAttempts) {
 
 TEST(Client, InterruptStopsTheRetries) {
   ScriptedLedger svc;
-  for (int i = 0; i < 10; ++i) svc.failures.push_back(grpc::Status(grpc::StatusCode::UNAVAILABLE, "x"));
+  for (int i = 0; i < 10; ++i)
+    svc.failures.push_back(grpc::Status(grpc::StatusCode::UNAVAILABLE, "x"));
   FakeServer server(&svc);
   std::atomic<bool> interrupted{true};
   ClientOptions o;
@@ -359,8 +361,8 @@ TEST(Client, InterruptStopsTheRetries) {
 }
 
 TEST(Report, RejectionsAsTextAndJson) {
-  Rejection r{"parse", "export.iif:12:7", "AMOUNT", "INVALID_AMOUNT", "\"12x\" is not\tan amount",
-              ""};
+  Rejection r{"parse",          "export.iif:12:7",           "AMOUNT",
+              "INVALID_AMOUNT", "\"12x\" is not\tan amount", ""};
   EXPECT_EQ(r.ToString(), "export.iif:12:7: AMOUNT: \"12x\" is not\tan amount (INVALID_AMOUNT)");
   EXPECT_EQ(r.ToJson(),
             "{\"stage\":\"parse\",\"location\":\"export.iif:12:7\",\"field\":\"AMOUNT\","
@@ -374,9 +376,9 @@ TEST(Report, RejectionsAsTextAndJson) {
 // under its name, and README lists exactly those codes, each described by
 // its name in words ("2 input rejected").
 TEST(Report, ExitCodesAreDocumented) {
-  const std::vector<int> codes = {kExitOk,          kExitUsage,       kExitInputRejected,
-                                  kExitServerRefused, kExitUnavailable, kExitQuarantined,
-                                  kExitLocalError,  kExitInterrupted};
+  const std::vector<int> codes = {
+      kExitOk,          kExitUsage,       kExitInputRejected, kExitServerRefused,
+      kExitUnavailable, kExitQuarantined, kExitLocalError,    kExitInterrupted};
   std::map<int, std::string> table;  // code -> name, from the --help table
   std::istringstream lines(ExitCodeTable());
   std::string line;
@@ -393,8 +395,7 @@ TEST(Report, ExitCodesAreDocumented) {
   EXPECT_EQ(tabled, codes);
   for (int code : codes) EXPECT_EQ(table[code], ExitCodeName(code)) << code;
 
-  const std::string readme_path =
-      std::string(COLLECTIONS_README);
+  const std::string readme_path = std::string(COLLECTIONS_README);
   std::ifstream in(readme_path);
   ASSERT_TRUE(in.good()) << readme_path;
   std::stringstream all;
@@ -422,8 +423,8 @@ TEST(Report, ExitCodesAreDocumented) {
 }
 
 TEST(Progress, RendersBarRateAndRecords) {
-  const std::string s = ProgressBar::Render("sync x.iif", 512 << 20, 1024 << 20, 1234,
-                                            absl::Seconds(4), 10);
+  const std::string s =
+      ProgressBar::Render("sync x.iif", 512 << 20, 1024 << 20, 1234, absl::Seconds(4), 10);
   EXPECT_EQ(s, "sync x.iif [=====>    ]  50% 512.0/1024.0 MB 128.0 MB/s 1234 records");
   EXPECT_FALSE(ProgressEnabled(ProgressMode::kNever));
   EXPECT_TRUE(ProgressEnabled(ProgressMode::kAlways));

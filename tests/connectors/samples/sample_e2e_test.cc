@@ -126,7 +126,8 @@ TEST_P(SampleE2E, StoredLedgerMatchesTheExpectation) {
   for (size_t k = 0; k < want.syncs.size(); ++k) {
     const Sync& s = want.syncs[k];
     const std::string input = InputPath(e, s.input);
-    if (!fs::exists(input)) GTEST_SKIP() << input << " not found (see ../shared/samples/SOURCES.md)";
+    if (!fs::exists(input))
+      GTEST_SKIP() << input << " not found (see ../shared/samples/SOURCES.md)";
     // A copy, so that checkpoints and quarantine reports stay in the temp dir.
     const std::string copy = dir.File(absl::StrCat(k, "-", fs::path(input).filename().string()));
     fs::copy_file(input, copy);
@@ -151,7 +152,8 @@ TEST_P(SampleE2E, StoredLedgerMatchesTheExpectation) {
   EXPECT_EQ(exit_name, want.exit) << run.out << run.err;
   for (const std::string& text : want.says) {
     EXPECT_TRUE(absl::StrContains(run.out + run.err, text))
-        << "the run does not say \"" << text << "\":\n" << run.out << run.err;
+        << "the run does not say \"" << text << "\":\n"
+        << run.out << run.err;
   }
   EXPECT_EQ(absl::StrJoin(got, "\n"), absl::StrJoin(want.ledger, "\n")) << run.out << run.err;
 }

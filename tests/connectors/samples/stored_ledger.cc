@@ -23,7 +23,8 @@ std::string Q(const std::string& s) {
 }
 std::string Amount(const v1::Money& m) {
   if (m.currency_code().empty()) return "-";
-  return absl::StrCat(m.currency_code(), " ", domain::FormatDecimal(m.minor_units(), m.currency_code()));
+  return absl::StrCat(m.currency_code(), " ",
+                      domain::FormatDecimal(m.minor_units(), m.currency_code()));
 }
 std::string Day(const v1::Date& d) {
   char buf[16];
@@ -62,7 +63,8 @@ std::vector<std::string> StoredLedgerLines(TestServer& server, const std::string
   const std::string parent = absl::StrCat("tenants/", tenant);
   std::vector<std::string> lines;
   const auto customers = ListAll<v1::ListCustomersRequest, v1::ListCustomersResponse>(
-      parent, [&](auto* ctx, const auto& req, auto* resp) { return ledger.ListCustomers(ctx, req, resp); },
+      parent,
+      [&](auto* ctx, const auto& req, auto* resp) { return ledger.ListCustomers(ctx, req, resp); },
       [](const auto& r) -> const auto& { return r.customers(); });
   for (const v1::Customer& c : customers) {
     const std::string& id = c.external_ref().id();
@@ -70,7 +72,8 @@ std::vector<std::string> StoredLedgerLines(TestServer& server, const std::string
                                  " kind=", v1::CustomerKind_Name(c.kind())));
     std::map<std::string, std::string> numbers;  // invoice resource name -> number
     const auto invoices = ListAll<v1::ListInvoicesRequest, v1::ListInvoicesResponse>(
-        c.name(), [&](auto* ctx, const auto& req, auto* resp) { return ledger.ListInvoices(ctx, req, resp); },
+        c.name(),
+        [&](auto* ctx, const auto& req, auto* resp) { return ledger.ListInvoices(ctx, req, resp); },
         [](const auto& r) -> const auto& { return r.invoices(); });
     for (const v1::Invoice& i : invoices) {
       numbers[i.name()] = i.number();
@@ -84,46 +87,52 @@ std::vector<std::string> StoredLedgerLines(TestServer& server, const std::string
       std::vector<std::string> out;
       for (const v1::Allocation& a : list) {
         auto it = numbers.find(a.invoice());
-        out.push_back(absl::StrCat(it == numbers.end() ? a.invoice() : it->second, ":",
-                                   domain::FormatDecimal(a.amount().minor_units(),
-                                                         a.amount().currency_code())));
+        out.push_back(absl::StrCat(
+            it == numbers.end() ? a.invoice() : it->second, ":",
+            domain::FormatDecimal(a.amount().minor_units(), a.amount().currency_code())));
       }
       return absl::StrJoin(out, " ");
     };
     const auto notes = ListAll<v1::ListCreditNotesRequest, v1::ListCreditNotesResponse>(
         c.name(),
-        [&](auto* ctx, const auto& req, auto* resp) { return ledger.ListCreditNotes(ctx, req, resp); },
+        [&](auto* ctx, const auto& req, auto* resp) {
+          return ledger.ListCreditNotes(ctx, req, resp);
+        },
         [](const auto& r) -> const auto& { return r.credit_notes(); });
     for (const v1::CreditNote& n : notes) {
       auto it = numbers.find(n.invoice());
       lines.push_back(absl::StrCat(
           "credit_note ", Q(n.number()), " customer=", Q(id), " issued=", Day(n.issue_date()),
-          " amount=", Amount(n.amount()), " credits=",
-          Q(it != numbers.end() ? it->second : n.invoice_number()),
-          " allocations=[", allocations(n.allocations()), "] unapplied=", Amount(n.unapplied())));
+          " amount=", Amount(n.amount()),
+          " credits=", Q(it != numbers.end() ? it->second : n.invoice_number()), " allocations=[",
+          allocations(n.allocations()), "] unapplied=", Amount(n.unapplied())));
     }
     const auto payments = ListAll<v1::ListPaymentsRequest, v1::ListPaymentsResponse>(
-        c.name(), [&](auto* ctx, const auto& req, auto* resp) { return ledger.ListPayments(ctx, req, resp); },
+        c.name(),
+        [&](auto* ctx, const auto& req, auto* resp) { return ledger.ListPayments(ctx, req, resp); },
         [](const auto& r) -> const auto& { return r.payments(); });
     for (const v1::Payment& p : payments) {
       lines.push_back(absl::StrCat("payment ", Q(p.external_ref().id()), " customer=", Q(id),
-                                   " received=", Day(p.received_date()), " amount=",
-                                   Amount(p.amount()), p.reversal() ? " reversal" : "",
+                                   " received=", Day(p.received_date()),
+                                   " amount=", Amount(p.amount()), p.reversal() ? " reversal" : "",
                                    " allocations=[", allocations(p.allocations()),
                                    "] unapplied=", Amount(p.unapplied())));
     }
   }
   auto cash = v1::CashApplicationService::NewStub(server.channel());
   const auto items = ListAll<v1::ListUnappliedCashRequest, v1::ListUnappliedCashResponse>(
-      parent, [&](auto* ctx, const auto& req, auto* resp) { return cash->ListUnappliedCash(ctx, req, resp); },
+      parent,
+      [&](auto* ctx, const auto& req, auto* resp) {
+        return cash->ListUnappliedCash(ctx, req, resp);
+      },
       [](const auto& r) -> const auto& { return r.items(); });
   for (const v1::UnappliedCash& u : items) {
     const v1::Payment& p = u.payment();
-    lines.push_back(absl::StrCat("unapplied_cash ", Q(p.external_ref().id()), " received=",
-                                 Day(p.received_date()), " amount=", Amount(p.amount()),
-                                 p.reversal() ? " reversal" : "", " payer=", Q(p.payer_name()),
-                                 " status=", v1::UnappliedCash::Status_Name(u.status()),
-                                 " suggestions=", u.suggestions_size()));
+    lines.push_back(absl::StrCat(
+        "unapplied_cash ", Q(p.external_ref().id()), " received=", Day(p.received_date()),
+        " amount=", Amount(p.amount()), p.reversal() ? " reversal" : "",
+        " payer=", Q(p.payer_name()), " status=", v1::UnappliedCash::Status_Name(u.status()),
+        " suggestions=", u.suggestions_size()));
   }
   return lines;
 }

@@ -6,10 +6,12 @@
 // (sample_e2e_test.cc) and usable by any test that starts a TestServer.
 //
 //   customer "C-1" name="Ortiz Bakery" kind=CONSUMER
-//   invoice "INV-1" customer="C-1" issued=2026-08-01 due=2026-08-31 total=EUR 100.00 tax=EUR 0.00 amount_due=EUR 90.00 status=PARTIALLY_PAID lines=2
-//   credit_note "CN-1" customer="C-1" issued=2026-09-02 amount=EUR 10.00 credits="INV-1" unapplied=EUR 0.00
-//   payment "bank-7" customer="C-1" received=2026-09-03 amount=EUR 5.00 allocations=[INV-1:5.00] unapplied=EUR 0.00
-//   unapplied_cash "E2E-1" received=2026-09-03 amount=EUR 5.00 payer="Ortiz" status=OPEN suggestions=1
+//   invoice "INV-1" customer="C-1" issued=2026-08-01 due=2026-08-31 total=EUR 100.00 tax=EUR 0.00
+//   amount_due=EUR 90.00 status=PARTIALLY_PAID lines=2 credit_note "CN-1" customer="C-1"
+//   issued=2026-09-02 amount=EUR 10.00 credits="INV-1" unapplied=EUR 0.00 payment "bank-7"
+//   customer="C-1" received=2026-09-03 amount=EUR 5.00 allocations=[INV-1:5.00] unapplied=EUR 0.00
+//   unapplied_cash "E2E-1" received=2026-09-03 amount=EUR 5.00 payer="Ortiz" status=OPEN
+//   suggestions=1
 //
 // Customers in the server's order (by id), each followed by its documents.
 #ifndef COLLECTIONS_TESTS_CONNECTORS_SAMPLES_STORED_LEDGER_H_

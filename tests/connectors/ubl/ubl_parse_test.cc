@@ -43,7 +43,9 @@ class UblSamples : public ::testing::Test {
                    << " (see ../shared/samples/SOURCES.md)";
     }
   }
-  Collected Parse(const std::string& name) { return ParseFile(testing::SamplePath("ubl", name), name); }
+  Collected Parse(const std::string& name) {
+    return ParseFile(testing::SamplePath("ubl", name), name);
+  }
 };
 
 TEST_F(UblSamples, PeppolBaseInvoice) {
@@ -117,7 +119,8 @@ TEST_F(UblSamples, AllowancesTaxCurrencyAndPrepaidAmount) {
   EXPECT_EQ(inv.lines(1).amount().minor_units(), 100000);
   const v1::Customer& buyer = c.records[0].record.customer();
   EXPECT_TRUE(HasChannel(buyer, v1::ContactChannel::POSTAL,
-                         "Hovedgatan 32\nPo box 878\nStockholm\n456 34\nS\xC3\xB6" "dermalm\nSE"));
+                         "Hovedgatan 32\nPo box 878\nStockholm\n456 34\nS\xC3\xB6"
+                         "dermalm\nSE"));
   // PrepaidAmount 1000 becomes a payment on the invoice, so that the
   // ledger's amount due is PayableAmount 6125.00.
   const v1::SyncRecord& p = c.records[2].record;
@@ -176,7 +179,9 @@ TEST(UblParse, NegativeInvoiceIsACreditNoteForTheReferencedInvoice) {
   EXPECT_EQ(r.credit_note().number(), "INV-9");
   EXPECT_EQ(r.credit_note().invoice_number(), "INV-7");
   EXPECT_EQ(r.credit_note().amount().minor_units(), 12100);
-  EXPECT_EQ(r.credit_note().reason(), "Correction \xE2\x80\x93 facture annul\xC3\xA9" "e");
+  EXPECT_EQ(r.credit_note().reason(),
+            "Correction \xE2\x80\x93 facture annul\xC3\xA9"
+            "e");
 }
 
 TEST(UblParse, PrepaidRoundingAndDueDateInPaymentMeans) {
@@ -232,18 +237,18 @@ TEST_P(UblMalformed, NamesTheProblemAndEmitsNothing) {
 
 INSTANTIATE_TEST_SUITE_P(
     Files, UblMalformed,
-    ::testing::Values(
-        BadCase{"not-well-formed.xml", true, "XML_MALFORMED", "", ":33"},
-        BadCase{"camt-root.xml", true, "UBL_UNKNOWN_ROOT", "", "/Document"},
-        BadCase{"empty.xml", true, "XML_MALFORMED", "", "empty.xml"},
-        BadCase{"missing-id.xml", false, "MISSING_FIELD", "cbc:ID", "/Invoice/ID"},
-        BadCase{"bad-date.xml", false, "INVALID_DATE", "cbc:IssueDate", "/Invoice/IssueDate"},
-        BadCase{"bad-amount.xml", false, "INVALID_AMOUNT", "cbc:TaxInclusiveAmount",
-                "/Invoice/LegalMonetaryTotal/TaxInclusiveAmount"},
-        BadCase{"totals-inconsistent.xml", false, "UBL_TOTALS_INCONSISTENT", "cbc:PayableAmount",
-                "/Invoice/LegalMonetaryTotal/PayableAmount"},
-        BadCase{"currency-mismatch.xml", false, "CURRENCY_MISMATCH", "cbc:PrepaidAmount",
-                "/Invoice/LegalMonetaryTotal/PrepaidAmount"}),
+    ::testing::Values(BadCase{"not-well-formed.xml", true, "XML_MALFORMED", "", ":33"},
+                      BadCase{"camt-root.xml", true, "UBL_UNKNOWN_ROOT", "", "/Document"},
+                      BadCase{"empty.xml", true, "XML_MALFORMED", "", "empty.xml"},
+                      BadCase{"missing-id.xml", false, "MISSING_FIELD", "cbc:ID", "/Invoice/ID"},
+                      BadCase{"bad-date.xml", false, "INVALID_DATE", "cbc:IssueDate",
+                              "/Invoice/IssueDate"},
+                      BadCase{"bad-amount.xml", false, "INVALID_AMOUNT", "cbc:TaxInclusiveAmount",
+                              "/Invoice/LegalMonetaryTotal/TaxInclusiveAmount"},
+                      BadCase{"totals-inconsistent.xml", false, "UBL_TOTALS_INCONSISTENT",
+                              "cbc:PayableAmount", "/Invoice/LegalMonetaryTotal/PayableAmount"},
+                      BadCase{"currency-mismatch.xml", false, "CURRENCY_MISMATCH",
+                              "cbc:PrepaidAmount", "/Invoice/LegalMonetaryTotal/PrepaidAmount"}),
     [](const ::testing::TestParamInfo<BadCase>& info) {
       std::string name;
       for (const char* p = info.param.file; *p != '.'; ++p) name.push_back(*p == '-' ? '_' : *p);

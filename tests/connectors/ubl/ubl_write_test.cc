@@ -22,7 +22,9 @@ UblWriteOptions Seller() {
   o.supplier.registration_name = "Acme Collections & Co <Ltd>";  // needs escaping
   o.supplier.vat_id = "DK12345678";
   o.supplier.street = "Hovedgaden 1";
-  o.supplier.city = "K\xC3\xB8" "benhavn";
+  o.supplier.city =
+      "K\xC3\xB8"
+      "benhavn";
   o.supplier.postal_zone = "1050";
   o.supplier.country_code = "DK";
   o.payee_account = "DK5000400440116243";
@@ -92,8 +94,8 @@ std::vector<ParsedRecord> Reparse(const std::string& xml) {
 // Counts the nodes an XPath (with cbc:/cac: prefixes and "u:" for the root
 // namespace) selects in `xml`.
 int Count(const std::string& xml, const std::string& root_ns, const std::string& xpath) {
-  xmlDocPtr doc = xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "w.xml", nullptr,
-                                XML_PARSE_NONET);
+  xmlDocPtr doc =
+      xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "w.xml", nullptr, XML_PARSE_NONET);
   if (doc == nullptr) return -1;
   xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
   auto reg = [&](const char* prefix, const std::string& uri) {
@@ -143,27 +145,37 @@ TEST(UblWrite, InvoiceCarriesEveryMandatoryBis3Element) {
   auto xml = WriteUblInvoice(FeeInvoice(), Buyer(), Seller());
   ASSERT_TRUE(xml.ok()) << xml.status();
   const std::string ns = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2";
-  EXPECT_EQ(Count(*xml, ns, std::string("/u:Invoice/cbc:CustomizationID[.='") +
-                                kPeppolBis3CustomizationId + "']"),
-            1);
-  EXPECT_EQ(Count(*xml, ns, std::string("/u:Invoice/cbc:ProfileID[.='") + kPeppolBis3ProfileId + "']"),
-            1);
+  EXPECT_EQ(
+      Count(*xml, ns,
+            std::string("/u:Invoice/cbc:CustomizationID[.='") + kPeppolBis3CustomizationId + "']"),
+      1);
+  EXPECT_EQ(
+      Count(*xml, ns, std::string("/u:Invoice/cbc:ProfileID[.='") + kPeppolBis3ProfileId + "']"),
+      1);
   for (const char* path : {
-           "/u:Invoice/cbc:ID", "/u:Invoice/cbc:IssueDate", "/u:Invoice/cbc:DueDate",
-           "/u:Invoice/cbc:InvoiceTypeCode[.='380']", "/u:Invoice/cbc:DocumentCurrencyCode",
+           "/u:Invoice/cbc:ID",
+           "/u:Invoice/cbc:IssueDate",
+           "/u:Invoice/cbc:DueDate",
+           "/u:Invoice/cbc:InvoiceTypeCode[.='380']",
+           "/u:Invoice/cbc:DocumentCurrencyCode",
            "/u:Invoice/cbc:BuyerReference",
            "/u:Invoice/cac:AccountingSupplierParty/cac:Party/cbc:EndpointID[@schemeID='0088']",
-           "/u:Invoice/cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode",
+           "/u:Invoice/cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/"
+           "cbc:IdentificationCode",
            "/u:Invoice/cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:CompanyID",
-           "/u:Invoice/cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName",
+           "/u:Invoice/cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/"
+           "cbc:RegistrationName",
            "/u:Invoice/cac:AccountingCustomerParty/cac:Party/cbc:EndpointID[@schemeID='9930']",
-           "/u:Invoice/cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode",
-           "/u:Invoice/cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName",
+           "/u:Invoice/cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/"
+           "cbc:IdentificationCode",
+           "/u:Invoice/cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/"
+           "cbc:RegistrationName",
            "/u:Invoice/cac:PaymentMeans/cbc:PaymentMeansCode",
            "/u:Invoice/cac:PaymentMeans/cbc:PaymentID",
            "/u:Invoice/cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID",
            "/u:Invoice/cac:TaxTotal/cbc:TaxAmount[@currencyID='EUR']",
-           "/u:Invoice/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cbc:ID='E'][cbc:Percent='0']/cbc:TaxExemptionReason",
+           "/u:Invoice/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cbc:ID='E'][cbc:Percent='0']/"
+           "cbc:TaxExemptionReason",
            "/u:Invoice/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:ID[.='VAT']",
            "/u:Invoice/cac:LegalMonetaryTotal/cbc:LineExtensionAmount[.='42.50']",
            "/u:Invoice/cac:LegalMonetaryTotal/cbc:TaxExclusiveAmount",
@@ -190,9 +202,11 @@ TEST(UblWrite, CreditNoteCarriesTheCreditNoteElements) {
   ASSERT_TRUE(xml.ok()) << xml.status();
   const std::string ns = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2";
   for (const char* path : {
-           "/u:CreditNote/cbc:CustomizationID", "/u:CreditNote/cbc:ProfileID",
+           "/u:CreditNote/cbc:CustomizationID",
+           "/u:CreditNote/cbc:ProfileID",
            "/u:CreditNote/cbc:CreditNoteTypeCode[.='381']",
-           "/u:CreditNote/cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID[.='INV-2025-0133']",
+           "/u:CreditNote/cac:BillingReference/cac:InvoiceDocumentReference/"
+           "cbc:ID[.='INV-2025-0133']",
            "/u:CreditNote/cac:CreditNoteLine/cbc:CreditedQuantity",
            "/u:CreditNote/cac:LegalMonetaryTotal/cbc:PayableAmount[.='500.00']",
        }) {
@@ -272,17 +286,26 @@ TEST(UblWrite, DocumentLevelChargesAllowancesAndRoundingKeepTheTotalsConsistent)
   };
   const std::string m = "/u:Invoice/cac:LegalMonetaryTotal/";
   const std::vector<Case> cases = {
-      {"rounding", 0, 4248, "",
+      {"rounding",
+       0,
+       4248,
+       "",
        {m + "cbc:LineExtensionAmount[.='42.50']", m + "cbc:TaxExclusiveAmount[.='42.50']",
         m + "cbc:TaxInclusiveAmount[.='42.50']", m + "cbc:PayableRoundingAmount[.='-0.02']",
         m + "cbc:PayableAmount[.='42.48']"}},
-      {"charge with VAT", 1000, 6000, "20",
+      {"charge with VAT",
+       1000,
+       6000,
+       "20",
        {"/u:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator='true'][cbc:Amount='7.50']"
         "[cbc:AllowanceChargeReason]/cac:TaxCategory[cbc:ID='S'][cbc:Percent='20']",
         "//cac:TaxSubtotal/cbc:TaxableAmount[.='50.00']", m + "cbc:LineExtensionAmount[.='42.50']",
         m + "cbc:TaxExclusiveAmount[.='50.00']", m + "cbc:ChargeTotalAmount[.='7.50']",
         m + "cbc:TaxInclusiveAmount[.='60.00']", m + "cbc:PayableAmount[.='60.00']"}},
-      {"allowance", 0, 4000, "",
+      {"allowance",
+       0,
+       4000,
+       "",
        {"/u:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator='false'][cbc:Amount='2.50']",
         m + "cbc:TaxExclusiveAmount[.='40.00']", m + "cbc:AllowanceTotalAmount[.='2.50']",
         m + "cbc:PayableAmount[.='40.00']"}},

@@ -5,8 +5,8 @@
 #include "connectors/x12/parse_x12.h"
 #include "gtest/gtest.h"
 #include "service/base/errors.h"
-#include "tests/connectors/common/parse_test_util.h"
 #include "tests/connectors/common/expected_records.h"
+#include "tests/connectors/common/parse_test_util.h"
 
 namespace collections::connectors {
 namespace {
@@ -73,10 +73,11 @@ TEST_F(X12Samples, VicsTwoInvoicesInOneGroup) {
   const v1::Invoice& a = invoices[0]->invoice();
   EXPECT_EQ(a.number(), "465266");
   EXPECT_EQ(Day(a.issue_date()), "2002-5-24");
-  EXPECT_EQ(Day(a.due_date()), "2002-6-23");  // ITD06
-  EXPECT_EQ(a.total().minor_units(), 843202);   // TDS 843202 = 8432.02
+  EXPECT_EQ(Day(a.due_date()), "2002-6-23");   // ITD06
+  EXPECT_EQ(a.total().minor_units(), 843202);  // TDS 843202 = 8432.02
   EXPECT_EQ(a.lines_size(), 4);
-  EXPECT_EQ(a.terms().payment_terms_text(), "1 % discount within 15 days (until 20020608), net 30 days (due 20020623)");
+  EXPECT_EQ(a.terms().payment_terms_text(),
+            "1 % discount within 15 days (until 20020608), net 30 days (due 20020623)");
   EXPECT_EQ(invoices[0]->customer_ref(), "9:2100988529600");  // N1*BT
   EXPECT_EQ(invoices[1]->invoice().number(), "465267");
   EXPECT_EQ(invoices[1]->invoice().total().minor_units(), 112992);
@@ -103,9 +104,9 @@ TEST_F(X12Samples, AdobeCrTerminatorBomAndIndentation) {
   ASSERT_EQ(invoices.size(), 1u);
   const v1::Invoice& inv = invoices[0]->invoice();
   EXPECT_EQ(inv.number(), "0013833070");
-  EXPECT_EQ(inv.currency_code(), "USD");                // CUR*SE*USD
-  EXPECT_EQ(inv.total().minor_units(), 16000);           // TDS 16000 = 160.00
-  EXPECT_EQ(Day(inv.due_date()), "2007-3-5");            // 35 net days after 2007-01-29
+  EXPECT_EQ(inv.currency_code(), "USD");                    // CUR*SE*USD
+  EXPECT_EQ(inv.total().minor_units(), 16000);              // TDS 16000 = 160.00
+  EXPECT_EQ(Day(inv.due_date()), "2007-3-5");               // 35 net days after 2007-01-29
   EXPECT_EQ(invoices[0]->customer_ref(), "91:0000012137");  // N1*BT
 }
 
@@ -235,8 +236,10 @@ TEST(X12Parse, ControlCountMismatchesAreLocatedWarnings) {
   EXPECT_EQ(p.c.Of(v1::SyncRecord::kInvoice).size(), 1u);
   EXPECT_EQ(p.c.Of(v1::SyncRecord::kCreditNote).size(), 1u);
   std::vector<std::string> got;
-  for (const auto& w : p.warnings) got.push_back(absl::StrCat(w.field, " ", w.reason, " line ", w.where.line));
-  EXPECT_EQ(got, (std::vector<std::string>{"GE01 X12_COUNT_MISMATCH line 18", "IEA01 X12_COUNT_MISMATCH line 19",
+  for (const auto& w : p.warnings)
+    got.push_back(absl::StrCat(w.field, " ", w.reason, " line ", w.where.line));
+  EXPECT_EQ(got, (std::vector<std::string>{"GE01 X12_COUNT_MISMATCH line 18",
+                                           "IEA01 X12_COUNT_MISMATCH line 19",
                                            "IEA02 X12_CONTROL_MISMATCH line 19"}));
 }
 
@@ -248,7 +251,9 @@ TEST(X12Parse, EveryBadInputIsRefusedWithItsReasonAndNoRecord) {
     o.file_name = name;
     testing::BadInputResult got;
     int records = 0;
-    got.status = ParseX12(in, o, [&](ParsedRecord) { ++records; }, [&](ParseIssue i) { got.issues.push_back(std::move(i)); });
+    got.status = ParseX12(
+        in, o, [&](ParsedRecord) { ++records; },
+        [&](ParseIssue i) { got.issues.push_back(std::move(i)); });
     EXPECT_EQ(records, 0) << name;
     return got;
   });
@@ -259,17 +264,23 @@ TEST(X12Streaming, ManyTransactionSetsKeepMemoryFlat) {
   // One interchange of alternating 810 invoices (2 lines each) and 820
   // remittances paying them; the trailer never comes (a warning).
   const std::string isa =
-      "ISA*00*          *00*          *ZZ*SELLER         *ZZ*BUYER          *260105*1200*^*00501*000000042*0*P*:~\n"
+      "ISA*00*          *00*          *ZZ*SELLER         *ZZ*BUYER          "
+      "*260105*1200*^*00501*000000042*0*P*:~\n"
       "GS*IN*SELLER*BUYER*20260105*1200*7*X*005010~\n";
   auto set = [](int64_t i) {
     if (i % 2 == 0) {
-      return absl::StrCat("ST*810*", i, "~\nBIG*20260105*INV-", i, "~\nCUR*SE*USD~\nN1*BT*CUSTOMER ", i % 1000,
-                          "*92*C-", i % 1000, "~\nITD*01*3*****30~\nIT1*1*3*EA*25.50**VP*W-1~\nPID*F****WIDGET~\n"
-                          "IT1*2*1*EA*100**VP*S-1~\nTDS*17650~\nCTT*2~\nSE*11*", i, "~\n");
+      return absl::StrCat("ST*810*", i, "~\nBIG*20260105*INV-", i,
+                          "~\nCUR*SE*USD~\nN1*BT*CUSTOMER ", i % 1000, "*92*C-", i % 1000,
+                          "~\nITD*01*3*****30~\nIT1*1*3*EA*25.50**VP*W-1~\nPID*F****WIDGET~\n"
+                          "IT1*2*1*EA*100**VP*S-1~\nTDS*17650~\nCTT*2~\nSE*11*",
+                          i, "~\n");
     }
-    return absl::StrCat("ST*820*", i, "~\nBPR*C*176.50*C*ACH*CCP*01*011000015*DA*1*2**01*021000021*DA*9*20260120~\n"
-                        "TRN*1*T", i, "~\nCUR*PR*USD~\nN1*PR*CUSTOMER*92*C-1~\nENT*1~\nRMR*IV*INV-", i - 1,
-                        "*PI*176.50~\nSE*8*", i, "~\n");
+    return absl::StrCat(
+        "ST*820*", i,
+        "~\nBPR*C*176.50*C*ACH*CCP*01*011000015*DA*1*2**01*021000021*DA*9*20260120~\n"
+        "TRN*1*T",
+        i, "~\nCUR*PR*USD~\nN1*PR*CUSTOMER*92*C-1~\nENT*1~\nRMR*IV*INV-", i - 1,
+        "*PI*176.50~\nSE*8*", i, "~\n");
   };
   testing::GeneratedInput source(isa, set, testing::StreamTestBytes());
   int64_t paid = 0;
@@ -281,7 +292,8 @@ TEST(X12Streaming, ManyTransactionSetsKeepMemoryFlat) {
         return ParseX12(in, o, r, i);
       },
       [&](const ParsedRecord& r) {
-        if (r.record.has_payment()) paid += r.record.payment().allocations(0).amount().minor_units();
+        if (r.record.has_payment())
+          paid += r.record.payment().allocations(0).amount().minor_units();
       });
   ASSERT_TRUE(m.status.ok()) << m.status;
   m.Print("x12");

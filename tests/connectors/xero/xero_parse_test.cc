@@ -83,9 +83,9 @@ TEST_F(XeroSamples, MockDataCrlfDayFirst) {
   EXPECT_EQ(first.customer_ref(), "Sonair");
   EXPECT_EQ(first.invoice().number(), "12");
   EXPECT_EQ(first.invoice().external_ref().source_system(), "xero");
-  EXPECT_EQ(Day(first.invoice().issue_date()), "2019-6-7");   // 7/6/2019, day first
-  EXPECT_EQ(Day(first.invoice().due_date()), "2019-2-8");     // before issue: generated data
-  EXPECT_EQ(first.invoice().total().minor_units(), 206700);   // 53 x 39
+  EXPECT_EQ(Day(first.invoice().issue_date()), "2019-6-7");  // 7/6/2019, day first
+  EXPECT_EQ(Day(first.invoice().due_date()), "2019-2-8");    // before issue: generated data
+  EXPECT_EQ(first.invoice().total().minor_units(), 206700);  // 53 x 39
   EXPECT_EQ(first.invoice().currency_code(), "GBP");
   ASSERT_EQ(first.invoice().lines_size(), 1);
   EXPECT_EQ(first.invoice().lines(0).quantity_milli(), 53000);
@@ -100,8 +100,7 @@ TEST_F(XeroSamples, MockDataCrlfDayFirst) {
 
 TEST_F(XeroSamples, MonthFirstRejectsDayFirstDates) {
   const std::string name = "xero-sales-invoice-template-mockdata-crlf.csv";
-  Collected c = ParseFile(testing::SamplePath("xero", name),
-                          Opts(name, DateOrder::kMonthDayYear));
+  Collected c = ParseFile(testing::SamplePath("xero", name), Opts(name, DateOrder::kMonthDayYear));
   ASSERT_TRUE(c.status.ok());
   int invalid_dates = 0;
   for (const auto& i : c.issues) invalid_dates += i.reason == "INVALID_DATE";
@@ -303,8 +302,9 @@ TEST(XeroParse, NotAXeroFileIsAFileError) {
 }
 
 TEST(XeroParse, UnterminatedQuoteIsAFileError) {
-  std::istringstream in("ContactName,InvoiceNumber,InvoiceDate,DueDate,Quantity,UnitAmount\n"
-                        "A,1,1/2/2026,1/3/2026,1,\"10\n");
+  std::istringstream in(
+      "ContactName,InvoiceNumber,InvoiceDate,DueDate,Quantity,UnitAmount\n"
+      "A,1,1/2/2026,1/3/2026,1,\"10\n");
   Collected c = ParseStream(in, Opts("q.csv"));
   EXPECT_FALSE(c.status.ok());
   EXPECT_EQ(domain::ReasonOf(c.status), "CSV_UNTERMINATED_QUOTE");
@@ -312,8 +312,9 @@ TEST(XeroParse, UnterminatedQuoteIsAFileError) {
 }
 
 TEST(XeroParse, MissingCurrencyWithoutDefault) {
-  std::istringstream in("ContactName,InvoiceNumber,InvoiceDate,DueDate,Quantity,UnitAmount\n"
-                        "A,1,1/2/2026,1/3/2026,1,10\n");
+  std::istringstream in(
+      "ContactName,InvoiceNumber,InvoiceDate,DueDate,Quantity,UnitAmount\n"
+      "A,1,1/2/2026,1/3/2026,1,10\n");
   Collected c = ParseStream(in, Opts("c.csv", DateOrder::kDayMonthYear, ""));
   ASSERT_TRUE(c.status.ok());
   EXPECT_TRUE(c.records.empty());

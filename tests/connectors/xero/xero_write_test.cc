@@ -62,8 +62,9 @@ std::vector<ParsedRecord> Reparse(const std::string& csv, DateOrder order,
   o.date_order = order;
   std::vector<ParsedRecord> out;
   std::istringstream in(csv);
-  absl::Status st = ParseXeroInvoices(in, o, [&](ParsedRecord r) { out.push_back(std::move(r)); },
-                                      [&](ParseIssue i) { issues->push_back(std::move(i)); });
+  absl::Status st = ParseXeroInvoices(
+      in, o, [&](ParsedRecord r) { out.push_back(std::move(r)); },
+      [&](ParseIssue i) { issues->push_back(std::move(i)); });
   EXPECT_TRUE(st.ok()) << st;
   return out;
 }
