@@ -137,6 +137,9 @@ class SqliteTransaction : public Transaction {
   absl::StatusOr<std::vector<Doc>> ListDocsByNumber(absl::string_view kind,
                                                     absl::string_view after_number,
                                                     int limit) override;
+  absl::StatusOr<std::vector<Doc>> ListCustomerDocs(absl::string_view customer,
+                                                    const std::vector<std::string>& kinds,
+                                                    int limit) override;
   absl::StatusOr<std::vector<Doc>> ListDocs(absl::string_view kind, absl::string_view customer,
                                             absl::string_view after_id, int limit) override;
 

@@ -126,6 +126,25 @@ absl::StatusOr<std::vector<Doc>> SqliteTransaction::ListDocs(absl::string_view k
   return ReadDocs(*s);
 }
 
+// One statement for every kind: kind IN (?, ...) probes the docs_customer
+// index (tenant, kind, customer, id) once per kind. The text depends only on
+// the number of kinds, so a caller with a fixed list prepares it once.
+absl::StatusOr<std::vector<Doc>> SqliteTransaction::ListCustomerDocs(
+    absl::string_view customer, const std::vector<std::string>& kinds, int limit) {
+  if (kinds.empty()) return std::vector<Doc>();
+  std::string marks = "?";
+  for (size_t k = 1; k < kinds.size(); ++k) marks += ",?";
+  PREPARE_OR_RETURN(s, c_,
+                    absl::StrCat(kDocCols, "WHERE tenant=? AND customer=? AND kind IN (", marks,
+                                 ") ORDER BY kind, id LIMIT ?"));
+  int i = 1;
+  s->Bind(i++, tenant_);
+  s->Bind(i++, customer);
+  for (const std::string& kind : kinds) s->Bind(i++, kind);
+  s->Bind(i++, static_cast<int64_t>(limit));
+  return ReadDocs(*s);
+}
+
 absl::StatusOr<std::optional<InvoiceRow>> SqliteTransaction::GetInvoice(absl::string_view id) {
   PREPARE_OR_RETURN(s, c_, absl::StrCat(kInvCols, "WHERE tenant=? AND id=?"));
   s->Bind(1, tenant_).Bind(2, id);
