@@ -106,7 +106,8 @@ MessageTemplate T(std::string id, Stage stage, Channel channel, Tone tone, std::
                          std::move(body), 0};
 }
 
-std::vector<MessageTemplate> BuildDefaults() {
+// The pieces the default templates are assembled from.
+struct Pieces {
   const std::string head = kLetterhead;
   const std::string dear = kGreeting;
   const std::string account = kAccount;
@@ -114,7 +115,17 @@ std::vector<MessageTemplate> BuildDefaults() {
   const std::string pay = kPayLine;
   const std::string regards = Signoff("Kind regards") + kEmailContact;
   const std::string sincerely = Signoff("Yours sincerely");
-  std::vector<MessageTemplate> t;
+};
+
+// The dunning ladder: from the pre-due reminder to the final demand.
+void AddLadderTemplates(const Pieces& p, std::vector<MessageTemplate>& t) {
+  const std::string& head = p.head;
+  const std::string& dear = p.dear;
+  const std::string& account = p.account;
+  const std::string& table = p.table;
+  const std::string& pay = p.pay;
+  const std::string& regards = p.regards;
+  const std::string& sincerely = p.sincerely;
   t.push_back(T("pre_due_reminder.email", Stage::kPreDueReminder, Channel::kEmail, Tone::kFriendly,
                 "Upcoming payment: {{total}} due soon",
                 dear + "A quick courtesy note: the following invoice falls due shortly.\n\n" +
@@ -193,6 +204,17 @@ std::vector<MessageTemplate> BuildDefaults() {
   // A plan offered in place of a formal notice or final demand still names
   // the consequence: a referral may only follow a letter that named it, and
   // the field is only set from that rung on.
+}
+
+// Arrangements (plan offers, plans in arrears) and the tasks of the later
+// stages (agency, legal, write-off).
+void AddArrangementAndTaskTemplates(const Pieces& p, std::vector<MessageTemplate>& t) {
+  const std::string& head = p.head;
+  const std::string& dear = p.dear;
+  const std::string& account = p.account;
+  const std::string& table = p.table;
+  const std::string& regards = p.regards;
+  const std::string& sincerely = p.sincerely;
   const std::string plan =
       dear +
       "Thank you for explaining your situation. To make things easier, we can "
@@ -257,6 +279,13 @@ std::vector<MessageTemplate> BuildDefaults() {
                     "Recovery of the following items is not expected to cover its cost. Review "
                     "them for write-off.\n\nOpen items:\n" +
                     table));
+}
+
+std::vector<MessageTemplate> BuildDefaults() {
+  const Pieces pieces;
+  std::vector<MessageTemplate> t;
+  AddLadderTemplates(pieces, t);
+  AddArrangementAndTaskTemplates(pieces, t);
   return t;
 }
 
