@@ -230,7 +230,7 @@ absl::Status AppendEvent(store::Transaction& tx, const domain::Clock& clock, con
   row.resource = std::string(resource);
   row.body = e.SerializeAsString();
   row.type = std::string(type);
-  return tx.AppendEvent(row).status();
+  return tx.AddEvent(row);
 }
 
 absl::StatusOr<v1::Event> EventFromRow(const store::EventRow& row) {

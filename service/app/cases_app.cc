@@ -381,20 +381,13 @@ class TrackingTransaction : public store::TransactionWrapper {
 
   absl::StatusOr<int64_t> AppendEvent(const store::EventRow& event) override {
     ASSIGN_OR_RETURN(int64_t seq, target().AppendEvent(event));
-    const std::string customer = CustomerIdOf(event.customer);
-    if (!customer.empty() && !handled_.count(customer)) {
-      // The writer names the type; a copied row (copy_tenant) has it only
-      // in its body.
-      std::string type = event.type;
-      if (type.empty()) {
-        v1::Event e;
-        type = e.ParseFromString(event.body) && !e.type().empty() ? e.type() : "ledger.changed";
-      }
-      auto [it, inserted] = touched_.emplace(customer, type);
-      if (!inserted) it->second = type;  // the last event names the change
-      if (inserted) order_.push_back(customer);
-    }
+    Track(event);
     return seq;
+  }
+  absl::Status AddEvent(const store::EventRow& event) override {
+    RETURN_IF_ERROR(target().AddEvent(event));
+    Track(event);
+    return absl::OkStatus();
   }
 
   void KeepInline() { keep_inline_ = true; }
@@ -415,6 +408,23 @@ class TrackingTransaction : public store::TransactionWrapper {
   }
 
  private:
+  // Notes the customer of an appended event and the change it names.
+  void Track(const store::EventRow& event) {
+    const std::string customer = CustomerIdOf(event.customer);
+    if (!customer.empty() && !handled_.count(customer)) {
+      // The writer names the type; a copied row (copy_tenant) has it only
+      // in its body.
+      std::string type = event.type;
+      if (type.empty()) {
+        v1::Event e;
+        type = e.ParseFromString(event.body) && !e.type().empty() ? e.type() : "ledger.changed";
+      }
+      auto [it, inserted] = touched_.emplace(customer, type);
+      if (!inserted) it->second = type;  // the last event names the change
+      if (inserted) order_.push_back(customer);
+    }
+  }
+
   std::map<std::string, std::string> touched_;  // customer -> last event type
   std::vector<std::string> order_;
   std::set<std::string> handled_;

@@ -5,7 +5,7 @@
 //
 // Faults:
 //   * FailWrites: the write calls of transactions (PutDoc, DeleteDoc,
-//     PutInvoice, ReplaceSettlements, PutCase, AppendEvent, PutRequest)
+//     PutInvoice, ReplaceSettlements, PutCase, AppendEvent, AddEvent, PutRequest)
 //     fail with the given status, optionally after a number of writes have
 //     gone through, so that a call fails half-way with some of its writes
 //     already made inside the transaction;
@@ -109,6 +109,10 @@ class FaultyStore : public StoreWrapper {
     absl::StatusOr<int64_t> AppendEvent(const EventRow& event) override {
       if (absl::Status st = store_.NextWrite(); !st.ok()) return st;
       return TransactionWrapper::AppendEvent(event);
+    }
+    absl::Status AddEvent(const EventRow& event) override {
+      if (absl::Status st = store_.NextWrite(); !st.ok()) return st;
+      return TransactionWrapper::AddEvent(event);
     }
     absl::Status PutRequest(absl::string_view request_id, const StoredRequest& request) override {
       if (absl::Status st = store_.NextWrite(); !st.ok()) return st;

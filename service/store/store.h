@@ -169,6 +169,12 @@ struct AgingCell {
 // All reads and writes of one unit of work. Not thread-safe; lives only
 // inside Store::Run. Methods return Internal/Unavailable on storage errors
 // and Aborted on a conflict that the store's retry loop handles.
+//
+// A backend may defer a write's outcome (PostgreSQL sends its writes in a
+// pipeline and reads their results with the transaction's next read or at
+// commit). A deferred failure is returned by the call that learns of it and
+// by every later call of the transaction, and the transaction does not
+// commit: a write's error is never lost, only reported later.
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -182,7 +188,7 @@ class Transaction {
                                                              absl::string_view customer,
                                                              absl::string_view number) = 0;
   // Inserts or replaces by (kind, id). AlreadyExists if `ref` belongs to
-  // another id.
+  // another id (possibly deferred, see above); the document is not written.
   virtual absl::Status PutDoc(const Doc& doc) = 0;
   virtual absl::Status DeleteDoc(absl::string_view kind, absl::string_view id) = 0;
   // Ids ascending, after `after_id`; `customer` empty = all customers.
@@ -251,6 +257,9 @@ class Transaction {
 
   // Audit log. Returns the sequence assigned.
   virtual absl::StatusOr<int64_t> AppendEvent(const EventRow& event) = 0;
+  // The same, for a writer that does not need the sequence: a backend may
+  // then defer the write (see above).
+  virtual absl::Status AddEvent(const EventRow& event) { return AppendEvent(event).status(); }
 
   // Idempotency records (request_id).
   virtual absl::StatusOr<std::optional<StoredRequest>> GetRequest(absl::string_view request_id) = 0;

@@ -1,6 +1,7 @@
 // What only the PostgreSQL store promises beyond the conformance suite:
 // URI handling, migrations shared by replicas that start together, retries of
-// serialization failures (and Aborted once they run out), a bounded pool, and
+// serialization failures (and Aborted once they run out), pipelined writes
+// whose failures fail their transaction, a bounded pool, and
 // WaitForEvents woken by other processes' commits.
 #include <atomic>
 #include <memory>
@@ -204,6 +205,69 @@ TEST_F(PostgresStoreTest, PoolOfOneServesManyThreads) {
   ASSERT_TRUE(backends.ok()) << backends.status();
   // One pooled connection plus the listener.
   EXPECT_EQ(*backends, "2");
+}
+
+// Writes go in libpq's pipeline, so a failing one is reported by the
+// transaction's next read or at commit: the transaction then fails with
+// that statement's error, nothing of it is written (not even the writes
+// queued before or after it), and the pooled connection serves the next
+// transaction.
+TEST_F(PostgresStoreTest, APipelinedWriteThatFailsFailsItsTransaction) {
+  std::unique_ptr<Store> store = Open("&pool_size=1");
+  ASSERT_NE(store, nullptr);
+  auto doc = [](const std::string& id, const std::string& customer) {
+    return Doc{"customer", id, customer, "", "", "body"};
+  };
+  // PostgreSQL refuses a NUL byte in text: the write fails on the server.
+  const std::string bad_customer("c\0x", 3);
+  for (bool read_after : {true, false}) {
+    SCOPED_TRACE(read_after ? "reported by a read" : "reported at commit");
+    bool read_failed = false;
+    absl::Status st = store->Run("acme", TxMode::kWrite, [&](Transaction& tx) -> absl::Status {
+      RETURN_IF_ERROR(tx.PutDoc(doc("before", "c1")));
+      RETURN_IF_ERROR(tx.PutDoc(doc("bad", bad_customer)));
+      RETURN_IF_ERROR(tx.PutDoc(doc("after", "c1")));
+      if (read_after) {
+        absl::StatusOr<std::optional<Doc>> got = tx.GetDoc("customer", "before");
+        read_failed = !got.ok();
+        RETURN_IF_ERROR(got.status());
+        // Every later call reports the same failure.
+        EXPECT_FALSE(tx.PutDoc(doc("later", "c1")).ok());
+      }
+      return absl::OkStatus();
+    });
+    EXPECT_FALSE(st.ok());
+    EXPECT_EQ(read_failed, read_after);
+    // Named by its own statement (the upsert into docs), not by the read.
+    EXPECT_NE(st.message().find("FROM docs WHERE tenant=$1 AND kind="), absl::string_view::npos)
+        << st;
+    EXPECT_NE(st.message().find("0x00"), absl::string_view::npos) << st;
+    for (const char* id : {"before", "bad", "after", "later"}) {
+      absl::StatusOr<std::string> n = PgQuery(
+          uri_, absl::StrCat("SELECT count(*) FROM docs WHERE tenant='acme' AND id='", id, "'"));
+      ASSERT_TRUE(n.ok()) << n.status();
+      EXPECT_EQ(*n, "0") << id;
+    }
+  }
+  // The one pooled connection is usable: a later transaction commits.
+  ASSERT_TRUE(store
+                  ->Run("acme", TxMode::kWrite,
+                        [&](Transaction& tx) -> absl::Status {
+                          for (int i = 0; i < 200; ++i) {  // past the queue's bound
+                            RETURN_IF_ERROR(tx.PutDoc(doc(absl::StrCat("d", i), "c1")));
+                            RETURN_IF_ERROR(tx.AddEvent(EventRow{0, "", "c1", "r", "b", ""}));
+                          }
+                          return absl::OkStatus();
+                        })
+                  .ok());
+  absl::StatusOr<std::string> n = PgQuery(uri_, "SELECT count(*) FROM docs WHERE tenant='acme'");
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, "200");
+  EventFilter all;
+  all.limit = 1000;
+  absl::StatusOr<std::vector<EventRow>> events = store->ListEvents("acme", all);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(events->size(), 200u);
 }
 
 // Aging SQL embeds the caller's bucket bounds: past the per-connection

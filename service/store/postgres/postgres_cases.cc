@@ -68,25 +68,25 @@ absl::StatusOr<std::optional<CaseRow>> PgTransaction::GetCase(absl::string_view 
 
 absl::Status PgTransaction::PutCase(const CaseRow& c) {
   RETURN_IF_ERROR(LockTenant());
-  return Q("INSERT INTO cases(tenant, customer, state, stage, paused, owner, priority, currency, "
-           "overdue, due_day, body) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) "
-           "ON CONFLICT (tenant, customer) DO UPDATE SET state=EXCLUDED.state, "
-           "stage=EXCLUDED.stage, paused=EXCLUDED.paused, owner=EXCLUDED.owner, "
-           "priority=EXCLUDED.priority, currency=EXCLUDED.currency, overdue=EXCLUDED.overdue, "
-           "due_day=EXCLUDED.due_day, body=EXCLUDED.body",
-           Params()
-               .Text(tenant_)
-               .Text(c.customer)
-               .Int(c.state)
-               .Int(c.stage)
-               .Int(c.paused ? 1 : 0)
-               .Text(c.owner)
-               .Int(c.priority)
-               .Text(c.currency)
-               .Int(c.overdue)
-               .Int(c.due_day)
-               .Bytea(c.body))
-      .status();
+  return W(
+      "INSERT INTO cases(tenant, customer, state, stage, paused, owner, priority, currency, "
+      "overdue, due_day, body) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) "
+      "ON CONFLICT (tenant, customer) DO UPDATE SET state=EXCLUDED.state, "
+      "stage=EXCLUDED.stage, paused=EXCLUDED.paused, owner=EXCLUDED.owner, "
+      "priority=EXCLUDED.priority, currency=EXCLUDED.currency, overdue=EXCLUDED.overdue, "
+      "due_day=EXCLUDED.due_day, body=EXCLUDED.body",
+      Params()
+          .Text(tenant_)
+          .Text(c.customer)
+          .Int(c.state)
+          .Int(c.stage)
+          .Int(c.paused ? 1 : 0)
+          .Text(c.owner)
+          .Int(c.priority)
+          .Text(c.currency)
+          .Int(c.overdue)
+          .Int(c.due_day)
+          .Bytea(c.body));
 }
 
 absl::StatusOr<int64_t> PgTransaction::CountCases(const CaseFilter& filter) {
@@ -128,16 +128,16 @@ absl::Status PgTransaction::MarkCasesStale(const std::vector<StaleCase>& cases) 
   if (cases.empty()) return absl::OkStatus();
   RETURN_IF_ERROR(LockTenant());
   // One statement for the whole set; a customer listed twice keeps its last mark.
-  return Q("INSERT INTO stale_cases(tenant, customer, event, day) "
-           "SELECT DISTINCT ON (c) $1, c, e, d FROM unnest($2::text[], $3::text[], $4::bigint[]) "
-           "WITH ORDINALITY AS u(c, e, d, pos) ORDER BY c, pos DESC "
-           "ON CONFLICT (tenant, customer) DO UPDATE SET event=EXCLUDED.event, day=EXCLUDED.day",
-           Params()
-               .Text(tenant_)
-               .TextColumn(cases, &StaleCase::customer)
-               .TextColumn(cases, &StaleCase::event)
-               .IntColumn(cases, &StaleCase::day))
-      .status();
+  return W(
+      "INSERT INTO stale_cases(tenant, customer, event, day) "
+      "SELECT DISTINCT ON (c) $1, c, e, d FROM unnest($2::text[], $3::text[], $4::bigint[]) "
+      "WITH ORDINALITY AS u(c, e, d, pos) ORDER BY c, pos DESC "
+      "ON CONFLICT (tenant, customer) DO UPDATE SET event=EXCLUDED.event, day=EXCLUDED.day",
+      Params()
+          .Text(tenant_)
+          .TextColumn(cases, &StaleCase::customer)
+          .TextColumn(cases, &StaleCase::event)
+          .IntColumn(cases, &StaleCase::day));
 }
 
 absl::StatusOr<std::vector<StaleCase>> PgTransaction::ListStaleCases(absl::string_view customer,
@@ -156,9 +156,8 @@ absl::StatusOr<std::vector<StaleCase>> PgTransaction::ListStaleCases(absl::strin
 absl::Status PgTransaction::ClearStaleCases(const std::vector<std::string>& customers) {
   if (customers.empty()) return absl::OkStatus();
   RETURN_IF_ERROR(LockTenant());
-  return Q("DELETE FROM stale_cases WHERE tenant=$1 AND customer = ANY($2::text[])",
-           Params().Text(tenant_).TextArray(customers))
-      .status();
+  return W("DELETE FROM stale_cases WHERE tenant=$1 AND customer = ANY($2::text[])",
+           Params().Text(tenant_).TextArray(customers));
 }
 
 }  // namespace collections::store::pg

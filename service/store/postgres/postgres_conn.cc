@@ -79,6 +79,9 @@ absl::StatusOr<std::unique_ptr<PgConn>> PgConn::Open(const std::string& uri) {
 }
 
 absl::Status PgConn::Exec(const std::string& sql, std::string* tag) {
+  // PQexec is not allowed in a pipeline. A ROLLBACK goes ahead whatever the
+  // pipelined writes did; anything else reports their failure instead.
+  if (absl::Status flushed = Flush(); !flushed.ok() && sql != "ROLLBACK") return flushed;
   ResultPtr r(PQexec(c_, sql.c_str()));
   if (PQresultStatus(r.get()) != PGRES_COMMAND_OK && PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
     return Failed(r.get(), sql);
@@ -88,6 +91,14 @@ absl::Status PgConn::Exec(const std::string& sql, std::string* tag) {
 }
 
 absl::StatusOr<Rows> PgConn::Query(const std::string& sql, const Params& p) {
+  if (!pending_.empty()) {
+    // Behind pipelined writes: one more statement in the pipeline, and one
+    // round trip for all of them.
+    ResultPtr out;
+    RETURN_IF_ERROR(SendStatement(sql, p, nullptr, &out));
+    RETURN_IF_ERROR(Flush());
+    return Rows(std::move(out));
+  }
   std::vector<const char*> values;
   std::vector<int> lengths, formats;
   p.Pointers(&values, &lengths, &formats);
@@ -112,6 +123,81 @@ absl::StatusOr<Rows> PgConn::Query(const std::string& sql, const Params& p) {
     return Failed(r.get(), sql);
   }
   return Rows(std::move(r));
+}
+
+absl::Status PgConn::Send(const std::string& sql, const Params& p, Check check) {
+  RETURN_IF_ERROR(SendStatement(sql, p, std::move(check), nullptr));
+  if (pending_.size() >= kMaxQueued) return Flush();
+  return absl::OkStatus();
+}
+
+absl::Status PgConn::SendStatement(const std::string& sql, const Params& p, Check check,
+                                   ResultPtr* out) {
+  if (PQpipelineStatus(c_) == PQ_PIPELINE_OFF && PQenterPipelineMode(c_) != 1) {
+    return Failed(nullptr, sql);
+  }
+  std::vector<const char*> values;
+  std::vector<int> lengths, formats;
+  p.Pointers(&values, &lengths, &formats);
+  auto it = prepared_.find(sql);
+  int sent = 0;
+  if (it == prepared_.end() && prepared_.size() >= kMaxPrepared) {
+    sent = PQsendQueryParams(c_, sql.c_str(), p.size(), p.types(), values.data(), lengths.data(),
+                             formats.data(), /*resultFormat=*/1);
+  } else {
+    if (it == prepared_.end()) {
+      std::string name = absl::StrCat("c", prepared_.size());
+      if (PQsendPrepare(c_, name.c_str(), sql.c_str(), p.size(), p.types()) != 1) {
+        return Failed(nullptr, sql);
+      }
+      pending_.push_back(Pending{sql, nullptr, nullptr, /*prepare=*/true});
+      it = prepared_.emplace(sql, std::move(name)).first;
+    }
+    sent = PQsendQueryPrepared(c_, it->second.c_str(), p.size(), values.data(), lengths.data(),
+                               formats.data(), /*resultFormat=*/1);
+  }
+  if (sent != 1) return Failed(nullptr, sql);
+  pending_.push_back(Pending{sql, std::move(check), out, false});
+  return absl::OkStatus();
+}
+
+absl::Status PgConn::Flush() {
+  if (PQpipelineStatus(c_) == PQ_PIPELINE_OFF) return absl::OkStatus();
+  std::vector<Pending> pending;
+  pending.swap(pending_);
+  if (PQpipelineSync(c_) != 1) {
+    Discard();  // results would be out of step with what we expect
+    return Failed(nullptr, "pipeline sync");
+  }
+  absl::Status first;
+  for (Pending& q : pending) {
+    ResultPtr r(PQgetResult(c_));
+    if (r == nullptr) {  // the connection broke
+      Discard();
+      return first.ok() ? Failed(nullptr, q.sql) : first;
+    }
+    // Each statement's results end with a null result.
+    while (PGresult* more = PQgetResult(c_)) PQclear(more);
+    const ExecStatusType st = PQresultStatus(r.get());
+    if (st == PGRES_PIPELINE_ABORTED) continue;  // an earlier statement failed
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+      if (q.prepare) prepared_.erase(q.sql);
+      if (first.ok()) first = Failed(r.get(), q.sql);
+      continue;
+    }
+    if (q.out != nullptr) {
+      *q.out = std::move(r);
+    } else if (q.check != nullptr && first.ok()) {
+      first = q.check(Rows(std::move(r)));
+    }
+  }
+  ResultPtr sync(PQgetResult(c_));
+  if (sync == nullptr || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC ||
+      PQexitPipelineMode(c_) != 1) {
+    Discard();
+    if (first.ok()) first = Failed(sync.get(), "pipeline sync");
+  }
+  return first;
 }
 
 absl::Status PgConn::Failed(const PGresult* r, absl::string_view sql) {

@@ -239,11 +239,29 @@ class PgConn {
   // Prepares `sql` once per connection and runs it with `p`. Past
   // kMaxPrepared distinct texts (aging SQL embeds caller-chosen bucket
   // bounds) statements run unnamed, so the server-side cache stays bounded.
+  // Statements sent in the pipeline (Send) are flushed first, with this one
+  // in the same round trip.
   absl::StatusOr<Rows> Query(const std::string& sql, const Params& p);
+
+  // Checks the rows of a pipelined statement (a reference held by another
+  // id is an error).
+  using Check = std::function<absl::Status(const Rows&)>;
+  // Sends a write in libpq's pipeline without waiting for its result: a
+  // run of writes costs one round trip, taken by the next Query, Exec or
+  // Flush. At most kMaxQueued statements wait; the one that fills the queue
+  // flushes it. Ordering is the statements' own, so a later read sees the
+  // writes before it.
+  absl::Status Send(const std::string& sql, const Params& p, Check check = nullptr);
+  // Reads the results of every sent statement, in order, and leaves the
+  // pipeline. Returns the first failure (its statement named as Query
+  // names it, or its check's error); the server skipped the statements
+  // after it, and the transaction is aborted.
+  absl::Status Flush();
 
   // Reusable by the next borrower: connected and outside any transaction.
   bool Reusable() const {
-    return !discard_ && PQstatus(c_) == CONNECTION_OK && PQtransactionStatus(c_) == PQTRANS_IDLE;
+    return !discard_ && PQstatus(c_) == CONNECTION_OK && PQtransactionStatus(c_) == PQTRANS_IDLE &&
+           pending_.empty();
   }
   // Never hand this connection out again (it holds session state, such as
   // a lock it failed to release); closing it releases that state.
@@ -254,11 +272,22 @@ class PgConn {
   void clear_last_state() { last_state_.clear(); }
 
  private:
+  // A statement sent in the pipeline whose result is not read yet.
+  struct Pending {
+    std::string sql;
+    Check check;
+    ResultPtr* out = nullptr;  // a read: its result goes here
+    bool prepare = false;      // the PQsendPrepare of `sql`
+  };
+  static constexpr size_t kMaxQueued = 64;
+
   explicit PgConn(PGconn* c) : c_(c) {}
   absl::Status Failed(const PGresult* r, absl::string_view sql);
+  absl::Status SendStatement(const std::string& sql, const Params& p, Check check, ResultPtr* out);
 
   PGconn* c_;
   std::map<std::string, std::string> prepared_;  // SQL text -> statement name
+  std::vector<Pending> pending_;
   std::string last_state_;
   bool discard_ = false;
 };
@@ -325,6 +354,7 @@ class PgTransaction : public Transaction {
   absl::Status ReplaceSettlements(absl::string_view kind, absl::string_view id,
                                   const std::vector<SettlementRow>& rows) override;
   absl::StatusOr<int64_t> AppendEvent(const EventRow& e) override;
+  absl::Status AddEvent(const EventRow& e) override;
   absl::StatusOr<std::optional<StoredRequest>> GetRequest(absl::string_view request_id) override;
   absl::Status PutRequest(absl::string_view request_id, const StoredRequest& v) override;
   absl::StatusOr<std::vector<std::string>> ListDocKinds() override;
@@ -345,6 +375,10 @@ class PgTransaction : public Transaction {
                                                         int limit) override;
   absl::Status ClearStaleCases(const std::vector<std::string>& customers) override;
 
+  // Reads the results of the pipelined writes (PgConn::Flush), noting a
+  // failure as Q does. The store calls it before COMMIT.
+  absl::Status Flush();
+
   bool wrote_event() const { return wrote_event_; }
   // A statement failed with a serialization failure or deadlock: whatever fn
   // made of that error, the attempt must be rolled back and run again.
@@ -355,6 +389,11 @@ class PgTransaction : public Transaction {
  private:
   // Runs one statement, noting a failure that makes the attempt retryable.
   absl::StatusOr<Rows> Q(const std::string& sql, const Params& p);
+  // Sends one write in the pipeline (PgConn::Send), noting failures as Q.
+  absl::Status W(const std::string& sql, const Params& p, PgConn::Check check = nullptr);
+  // Notes a failure that makes the attempt retryable or the connection
+  // gone; once a write failed, every later call returns its error.
+  absl::Status Note(absl::Status st);
   // The per-tenant write lock (see kTenantLockClass), once per transaction.
   absl::Status LockTenant();
 
@@ -364,6 +403,7 @@ class PgTransaction : public Transaction {
   bool wrote_event_ = false;
   bool retryable_ = false;
   bool disconnected_ = false;
+  absl::Status failed_;  // the first failure of a pipelined write
 };
 
 }  // namespace collections::store::pg

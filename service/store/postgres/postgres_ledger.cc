@@ -59,24 +59,53 @@ std::optional<InvoiceRow> OneInvoice(const Rows& r) {
   return ReadInvoice(r, 0);
 }
 
+// The check of an upsert that skips a reference another id holds: its one
+// row names that id, or is null.
+absl::Status RefTaken(const Rows& r, absl::string_view kind, absl::string_view ref) {
+  if (r.size() == 1 && !r.IsNull(0, 0)) {
+    return absl::AlreadyExistsError(absl::StrCat("postgresql: ", kind, " reference \"", ref,
+                                                 "\" already belongs to id \"", r.Str(0, 0), "\""));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-absl::StatusOr<Rows> PgTransaction::Q(const std::string& sql, const Params& p) {
-  absl::StatusOr<Rows> r = c_.Query(sql, p);
-  if (!r.ok()) {
+absl::Status PgTransaction::Note(absl::Status st) {
+  if (!st.ok()) {
     if (IsRetryableState(c_.last_state())) retryable_ = true;
     if (PQstatus(c_.raw()) != CONNECTION_OK) disconnected_ = true;
+    if (failed_.ok()) failed_ = st;
   }
+  return st;
+}
+
+// A failed statement aborts a PostgreSQL transaction, and a failed check
+// of a pipelined write stands for a write that did not happen: either way
+// the transaction cannot commit, so every later call reports the failure.
+absl::StatusOr<Rows> PgTransaction::Q(const std::string& sql, const Params& p) {
+  RETURN_IF_ERROR(failed_);
+  absl::StatusOr<Rows> r = c_.Query(sql, p);
+  if (!r.ok()) return Note(r.status());
   return r;
+}
+
+absl::Status PgTransaction::W(const std::string& sql, const Params& p, PgConn::Check check) {
+  RETURN_IF_ERROR(failed_);
+  return Note(c_.Send(sql, p, std::move(check)));
+}
+
+absl::Status PgTransaction::Flush() {
+  RETURN_IF_ERROR(failed_);
+  return Note(c_.Flush());
 }
 
 // The per-tenant write lock: see kTenantLockClass in postgres_internal.h.
 absl::Status PgTransaction::LockTenant() {
   if (locked_) return absl::OkStatus();
   RETURN_IF_ERROR(
-      Q(absl::StrCat("SELECT 1 FROM pg_advisory_xact_lock(", kTenantLockClass, ", hashtext($1))"),
-        Params().Text(tenant_))
-          .status());
+      W(absl::StrCat("SELECT 1 FROM pg_advisory_xact_lock(", kTenantLockClass, ", hashtext($1))"),
+        Params().Text(tenant_)));
   locked_ = true;
   return absl::OkStatus();
 }
@@ -110,34 +139,28 @@ absl::StatusOr<std::optional<Doc>> PgTransaction::FindDocByNumber(absl::string_v
 // SQLite) instead of aborting it with a unique violation.
 absl::Status PgTransaction::PutDoc(const Doc& d) {
   RETURN_IF_ERROR(LockTenant());
-  ASSIGN_OR_RETURN(
-      Rows r,
-      Q("WITH taken AS (SELECT id FROM docs WHERE tenant=$1 AND kind=$2 AND ref=$5 AND id<>$3 "
-        "LIMIT 1), up AS (INSERT INTO docs(tenant, kind, id, customer, ref, number, body) "
-        "SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM taken) "
-        "ON CONFLICT (tenant, kind, id) DO UPDATE SET customer=EXCLUDED.customer, "
-        "ref=EXCLUDED.ref, number=EXCLUDED.number, body=EXCLUDED.body RETURNING 1) "
-        "SELECT (SELECT id FROM taken)",
-        Params()
-            .Text(tenant_)
-            .Text(d.kind)
-            .Text(d.id)
-            .Text(d.customer)
-            .NullableText(d.ref)
-            .NullableText(d.number)
-            .Bytea(d.body)));
-  if (r.size() == 1 && !r.IsNull(0, 0)) {
-    return absl::AlreadyExistsError(absl::StrCat("postgresql: ", d.kind, " reference \"", d.ref,
-                                                 "\" already belongs to id \"", r.Str(0, 0), "\""));
-  }
-  return absl::OkStatus();
+  return W(
+      "WITH taken AS (SELECT id FROM docs WHERE tenant=$1 AND kind=$2 AND ref=$5 AND id<>$3 "
+      "LIMIT 1), up AS (INSERT INTO docs(tenant, kind, id, customer, ref, number, body) "
+      "SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM taken) "
+      "ON CONFLICT (tenant, kind, id) DO UPDATE SET customer=EXCLUDED.customer, "
+      "ref=EXCLUDED.ref, number=EXCLUDED.number, body=EXCLUDED.body RETURNING 1) "
+      "SELECT (SELECT id FROM taken)",
+      Params()
+          .Text(tenant_)
+          .Text(d.kind)
+          .Text(d.id)
+          .Text(d.customer)
+          .NullableText(d.ref)
+          .NullableText(d.number)
+          .Bytea(d.body),
+      [kind = d.kind, ref = d.ref](const Rows& r) { return RefTaken(r, kind, ref); });
 }
 
 absl::Status PgTransaction::DeleteDoc(absl::string_view kind, absl::string_view id) {
   RETURN_IF_ERROR(LockTenant());
-  return Q("DELETE FROM docs WHERE tenant=$1 AND kind=$2 AND id=$3",
-           Params().Text(tenant_).Text(kind).Text(id))
-      .status();
+  return W("DELETE FROM docs WHERE tenant=$1 AND kind=$2 AND id=$3",
+           Params().Text(tenant_).Text(kind).Text(id));
 }
 
 absl::StatusOr<std::vector<Doc>> PgTransaction::ListDocsByNumber(absl::string_view kind,
@@ -171,8 +194,8 @@ absl::StatusOr<std::vector<Doc>> PgTransaction::ListDocs(absl::string_view kind,
   return out;
 }
 
-// One statement for every kind: the docs_customer index (tenant, kind,
-// customer, id) is read once per kind, in the order asked for.
+// One statement for every kind: one range of docs_customer_kind (tenant,
+// customer, kind, id).
 absl::StatusOr<std::vector<Doc>> PgTransaction::ListCustomerDocs(
     absl::string_view customer, const std::vector<std::string>& kinds, int limit) {
   ASSIGN_OR_RETURN(Rows r, Q(absl::StrCat(kDocCols,
@@ -208,36 +231,31 @@ absl::StatusOr<std::optional<InvoiceRow>> PgTransaction::FindInvoiceByNumber(
 
 absl::Status PgTransaction::PutInvoice(const InvoiceRow& v) {
   RETURN_IF_ERROR(LockTenant());
-  ASSIGN_OR_RETURN(
-      Rows r,
-      Q("WITH taken AS (SELECT id FROM invoices WHERE tenant=$1 AND ref=$4 AND id<>$2 LIMIT 1), "
-        "up AS (INSERT INTO invoices(tenant, id, customer, ref, number, currency, issue_day, "
-        "due_day, total, amount_due, status, body) "
-        "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 "
-        "WHERE NOT EXISTS (SELECT 1 FROM taken) "
-        "ON CONFLICT (tenant, id) DO UPDATE SET customer=EXCLUDED.customer, ref=EXCLUDED.ref, "
-        "number=EXCLUDED.number, currency=EXCLUDED.currency, issue_day=EXCLUDED.issue_day, "
-        "due_day=EXCLUDED.due_day, total=EXCLUDED.total, amount_due=EXCLUDED.amount_due, "
-        "status=EXCLUDED.status, body=EXCLUDED.body RETURNING 1) "
-        "SELECT (SELECT id FROM taken)",
-        Params()
-            .Text(tenant_)
-            .Text(v.id)
-            .Text(v.customer)
-            .NullableText(v.ref)
-            .Text(v.number)
-            .Text(v.currency)
-            .Int(v.issue_day)
-            .Int(v.due_day)
-            .Int(v.total)
-            .Int(v.amount_due)
-            .Int(v.status)
-            .Bytea(v.body)));
-  if (r.size() == 1 && !r.IsNull(0, 0)) {
-    return absl::AlreadyExistsError(absl::StrCat("postgresql: invoice reference \"", v.ref,
-                                                 "\" already belongs to id \"", r.Str(0, 0), "\""));
-  }
-  return absl::OkStatus();
+  return W(
+      "WITH taken AS (SELECT id FROM invoices WHERE tenant=$1 AND ref=$4 AND id<>$2 LIMIT 1), "
+      "up AS (INSERT INTO invoices(tenant, id, customer, ref, number, currency, issue_day, "
+      "due_day, total, amount_due, status, body) "
+      "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 "
+      "WHERE NOT EXISTS (SELECT 1 FROM taken) "
+      "ON CONFLICT (tenant, id) DO UPDATE SET customer=EXCLUDED.customer, ref=EXCLUDED.ref, "
+      "number=EXCLUDED.number, currency=EXCLUDED.currency, issue_day=EXCLUDED.issue_day, "
+      "due_day=EXCLUDED.due_day, total=EXCLUDED.total, amount_due=EXCLUDED.amount_due, "
+      "status=EXCLUDED.status, body=EXCLUDED.body RETURNING 1) "
+      "SELECT (SELECT id FROM taken)",
+      Params()
+          .Text(tenant_)
+          .Text(v.id)
+          .Text(v.customer)
+          .NullableText(v.ref)
+          .Text(v.number)
+          .Text(v.currency)
+          .Int(v.issue_day)
+          .Int(v.due_day)
+          .Int(v.total)
+          .Int(v.amount_due)
+          .Int(v.status)
+          .Bytea(v.body),
+      [ref = v.ref](const Rows& r) { return RefTaken(r, "invoice", ref); });
 }
 
 absl::StatusOr<std::vector<InvoiceRow>> PgTransaction::ListInvoices(const InvoiceFilter& f) {
@@ -295,23 +313,22 @@ absl::StatusOr<std::vector<SettlementRow>> PgTransaction::ListSettlementsBySourc
 absl::Status PgTransaction::ReplaceSettlements(absl::string_view kind, absl::string_view id,
                                                const std::vector<SettlementRow>& rows) {
   RETURN_IF_ERROR(LockTenant());
-  RETURN_IF_ERROR(Q("DELETE FROM settlements WHERE tenant=$1 AND source_kind=$2 AND source_id=$3",
-                    Params().Text(tenant_).Text(kind).Text(id))
-                      .status());
+  RETURN_IF_ERROR(W("DELETE FROM settlements WHERE tenant=$1 AND source_kind=$2 AND source_id=$3",
+                    Params().Text(tenant_).Text(kind).Text(id)));
   if (rows.empty()) return absl::OkStatus();
   // One round trip for all rows; ORDER BY keeps the given order in the
   // BIGSERIAL ids that ListSettlements sorts by.
-  return Q("INSERT INTO settlements(tenant, invoice_id, source_kind, source_id, day, amount) "
-           "SELECT $1, u.invoice, $2, $3, u.day, u.amount FROM unnest($4::text[], $5::int8[], "
-           "$6::int8[]) WITH ORDINALITY AS u(invoice, day, amount, pos) ORDER BY u.pos",
-           Params()
-               .Text(tenant_)
-               .Text(kind)
-               .Text(id)
-               .TextColumn(rows, &SettlementRow::invoice_id)
-               .IntColumn(rows, &SettlementRow::day)
-               .IntColumn(rows, &SettlementRow::amount))
-      .status();
+  return W(
+      "INSERT INTO settlements(tenant, invoice_id, source_kind, source_id, day, amount) "
+      "SELECT $1, u.invoice, $2, $3, u.day, u.amount FROM unnest($4::text[], $5::int8[], "
+      "$6::int8[]) WITH ORDINALITY AS u(invoice, day, amount, pos) ORDER BY u.pos",
+      Params()
+          .Text(tenant_)
+          .Text(kind)
+          .Text(id)
+          .TextColumn(rows, &SettlementRow::invoice_id)
+          .IntColumn(rows, &SettlementRow::day)
+          .IntColumn(rows, &SettlementRow::amount));
 }
 
 // pg_notify in the same statement: PostgreSQL delivers it at commit, folds
@@ -326,6 +343,16 @@ absl::StatusOr<int64_t> PgTransaction::AppendEvent(const EventRow& e) {
   if (r.size() != 1) return absl::InternalError("postgresql: event insert returned no sequence");
   wrote_event_ = true;
   return r.Int(0, 0);
+}
+
+absl::Status PgTransaction::AddEvent(const EventRow& e) {
+  RETURN_IF_ERROR(LockTenant());
+  RETURN_IF_ERROR(W(absl::StrCat("INSERT INTO events(tenant, customer, resource, body) "
+                                 "SELECT $1, $2, $3, $4 FROM pg_notify('",
+                                 kChannel, "', $1)"),
+                    Params().Text(tenant_).Text(e.customer).Text(e.resource).Bytea(e.body)));
+  wrote_event_ = true;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<StoredRequest>> PgTransaction::GetRequest(

@@ -278,6 +278,8 @@ class PostgresStore : public Store {
     }
     PgTransaction tx(c, std::string(tenant));
     absl::Status st = fn(tx);
+    // The pipelined writes' results, before deciding to commit.
+    if (st.ok()) st = tx.Flush();
     if (tx.retryable() || tx.disconnected()) {
       c.Exec("ROLLBACK").IgnoreError();
       *retry = true;
