@@ -30,6 +30,22 @@ absl::Status SqlError(sqlite3* db, absl::string_view what) {
   return absl::InternalError(msg);
 }
 
+namespace {
+
+// Page cache sizes (negative: KiB). The writer keeps a large cache: ingest
+// rewrites the upper B-tree pages of every index each chunk. Readers are
+// pooled, one per concurrent read, and each would fill its own cache with
+// copies of the same pages: a small cache holds the hot upper levels and
+// the operating system's page cache serves the rest. Measured at 100,000
+// invoices, GetAccountSummary in a closed loop (16 in flight): 64 MiB per
+// reader ran at 2,900 calls/s until every reader's cache had filled (5,100
+// after), peak RSS 369 MB; 4 MiB runs at 5,000-5,300 from the start, peak
+// RSS 55 MB.
+constexpr int kWriterCacheKib = -65536;
+constexpr int kReaderCacheKib = -4096;
+
+}  // namespace
+
 Connection::~Connection() {
   for (auto& [sql, s] : cache_) sqlite3_finalize(s);
   if (db_ != nullptr) sqlite3_close(db_);
@@ -46,10 +62,11 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
                                                c->db_ ? sqlite3_errmsg(c->db_) : "out of memory"));
   }
   sqlite3_busy_timeout(c->db_, 5000);
-  RETURN_IF_ERROR(
-      c->ExecScript(absl::StrCat("PRAGMA foreign_keys=ON; PRAGMA synchronous=", synchronous,
-                                 "; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;")
-                        .c_str()));
+  RETURN_IF_ERROR(c->ExecScript(
+      absl::StrCat("PRAGMA foreign_keys=ON; PRAGMA synchronous=", synchronous,
+                   "; PRAGMA cache_size=", read_only ? kReaderCacheKib : kWriterCacheKib,
+                   "; PRAGMA temp_store=MEMORY;")
+          .c_str()));
   return c;
 }
 

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -91,6 +92,13 @@ class SqliteStore : public Store {
  public:
   SqliteStore(std::string path, std::string synchronous)
       : path_(std::move(path)), synchronous_(std::move(synchronous)) {}
+  ~SqliteStore() override {
+    {
+      absl::MutexLock l(&checkpoint_mu_);
+      stop_checkpoints_ = true;
+    }
+    if (checkpointer_.joinable()) checkpointer_.join();
+  }
 
   absl::Status Init() {
     const bool memory = path_ == ":memory:";
@@ -115,7 +123,58 @@ class SqliteStore : public Store {
     if (!memory) RETURN_IF_ERROR(writer_->ExecScript("PRAGMA journal_mode=WAL;"));
     RETURN_IF_ERROR(Migrate(*writer_));
     memory_ = memory;
+    if (!memory) RETURN_IF_ERROR(StartCheckpointer());
     return absl::OkStatus();
+  }
+
+  // Checkpoints (copying the WAL back into the database file, with its
+  // fsync) run on a thread of their own, so that a commit only appends to
+  // the WAL: with SQLite's automatic checkpoint the committing writer did
+  // it, 15 % of collectionsd's CPU during a 300,000-invoice ingest. The
+  // writer's WAL hook wakes the thread past kCheckpointPages; past
+  // kWriterCheckpointPages (the thread falling far behind, or readers
+  // holding old snapshots) the writer checkpoints itself, so the WAL stays
+  // bounded.
+  static constexpr int kCheckpointPages = 1000;  // SQLite's own default
+  static constexpr int kWriterCheckpointPages = 64 * 1000;
+
+  absl::Status StartCheckpointer() {
+    ASSIGN_OR_RETURN(checkpoint_conn_,
+                     Connection::Open(path_, /*read_only=*/false, synchronous_.c_str()));
+    // Replaces SQLite's automatic checkpoint on the writer.
+    sqlite3_wal_hook(writer_->db(), &SqliteStore::OnWalCommit, this);
+    checkpointer_ = std::thread([this] { CheckpointLoop(); });
+    return absl::OkStatus();
+  }
+
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages) {
+    auto* store = static_cast<SqliteStore*>(self);
+    if (pages >= kWriterCheckpointPages) {
+      sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= kCheckpointPages) {
+      absl::MutexLock l(&store->checkpoint_mu_);
+      store->checkpoint_wanted_ = true;
+    }
+    return SQLITE_OK;
+  }
+
+  void CheckpointLoop() {
+    absl::MutexLock l(&checkpoint_mu_);
+    while (true) {
+      checkpoint_mu_.Await(absl::Condition(
+          +[](SqliteStore* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->checkpoint_mu_) {
+            return s->checkpoint_wanted_ || s->stop_checkpoints_;
+          },
+          this));
+      if (stop_checkpoints_) return;
+      checkpoint_wanted_ = false;
+      checkpoint_mu_.Unlock();
+      // PASSIVE: never waits for the writer or readers; what it cannot copy
+      // yet is copied by a later round.
+      sqlite3_wal_checkpoint_v2(checkpoint_conn_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                nullptr);
+      checkpoint_mu_.Lock();
+    }
   }
 
  public:
@@ -278,6 +337,11 @@ class SqliteStore : public Store {
   absl::Mutex pool_mu_;
   std::vector<std::unique_ptr<Connection>> pool_ ABSL_GUARDED_BY(pool_mu_);
   EventSignal events_;
+  absl::Mutex checkpoint_mu_;
+  bool checkpoint_wanted_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
+  bool stop_checkpoints_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
+  std::unique_ptr<Connection> checkpoint_conn_;
+  std::thread checkpointer_;
 };
 
 }  // namespace
