@@ -98,6 +98,8 @@ class SqliteStore : public Store {
       stop_checkpoints_ = true;
     }
     if (checkpointer_.joinable()) checkpointer_.join();
+    // The hook points at this object, whose mutex dies before the writer.
+    if (writer_ != nullptr) sqlite3_wal_hook(writer_->db(), nullptr, nullptr);
   }
 
   absl::Status Init() {
