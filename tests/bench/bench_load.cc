@@ -94,12 +94,26 @@ using StartCall =
 template <typename Req, typename Resp, typename Stub, typename Invoke>
 StartCall MakeCustomerCall(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
                            Invoke invoke) {
+  return MakeCustomerCall<Req, Resp, Stub>(
+      channels,
+      [](Req* req, const std::string& customer, const v1::Date& as_of) {
+        req->set_customer(customer);
+        *req->mutable_as_of() = as_of;
+      },
+      std::move(invoke));
+}
+
+// The same, with `fill` setting the request's fields from the customer's
+// resource name and the as-of day.
+template <typename Req, typename Resp, typename Stub, typename Fill, typename Invoke>
+StartCall MakeCustomerCall(const std::vector<std::shared_ptr<grpc::Channel>>& channels, Fill fill,
+                           Invoke invoke) {
   auto stubs = std::make_shared<std::vector<std::unique_ptr<typename Stub::Stub>>>();
   for (const auto& ch : channels) stubs->push_back(Stub::NewStub(ch));
   const int64_t customers = absl::GetFlag(FLAGS_customers);
   const v1::Date as_of = ToDate(AsOf());
-  return [stubs, customers, as_of, invoke](int channel, Rng& rng,
-                                           std::function<void(grpc::Status)> done) {
+  return [stubs, customers, as_of, fill, invoke](int channel, Rng& rng,
+                                                 std::function<void(grpc::Status)> done) {
     struct Call {
       grpc::ClientContext ctx;
       Req req;
@@ -107,8 +121,7 @@ StartCall MakeCustomerCall(const std::vector<std::shared_ptr<grpc::Channel>>& ch
     };
     auto* call = new Call;
     call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    call->req.set_customer(CustomerName(rng.Between(0, customers - 1)));
-    *call->req.mutable_as_of() = as_of;
+    fill(&call->req, CustomerName(rng.Between(0, customers - 1)), as_of);
     invoke(*(*stubs)[channel], &call->ctx, &call->req, &call->resp,
            [call, done = std::move(done)](grpc::Status st) {
              delete call;
@@ -123,6 +136,18 @@ StartCall MakeStartCall(const std::string& method,
     return MakeCustomerCall<v1::GetAccountSummaryRequest, v1::AccountSummary, v1::LedgerService>(
         channels, [](auto& stub, auto* ctx, auto* req, auto* resp, auto cb) {
           stub.async()->GetAccountSummary(ctx, req, resp, std::move(cb));
+        });
+  }
+  if (method == "case") {
+    // One stored row read by its key: what any call that reads the store
+    // costs at the least through this server.
+    return MakeCustomerCall<v1::GetCaseRequest, v1::Case, v1::CaseService>(
+        channels,
+        [](v1::GetCaseRequest* req, const std::string& customer, const v1::Date&) {
+          req->set_name(absl::StrCat(customer, "/case"));
+        },
+        [](auto& stub, auto* ctx, auto* req, auto* resp, auto cb) {
+          stub.async()->GetCase(ctx, req, resp, std::move(cb));
         });
   }
   return MakeCustomerCall<v1::GetRecommendationRequest, v1::Recommendation, v1::RecoveryService>(

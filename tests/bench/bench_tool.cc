@@ -74,7 +74,7 @@ ABSL_FLAG(std::string, as_of, "2026-06-30", "as-of day of the generated ledger a
 ABSL_FLAG(int, chunk, 1000, "records per SyncLedger call");
 ABSL_FLAG(std::string, db, "", "SQLite database file");
 ABSL_FLAG(int, reps, 3, "repetitions");
-ABSL_FLAG(std::string, method, "summary", "summary | recommendation");
+ABSL_FLAG(std::string, method, "summary", "summary | recommendation | case");
 ABSL_FLAG(int, channels, 2, "gRPC channels (separate connections)");
 ABSL_FLAG(int, inflight, 8, "calls in flight per channel (closed loop) or the cap (paced)");
 ABSL_FLAG(double, rate, 0, "paced (open-loop) calls per second; 0 = closed loop");

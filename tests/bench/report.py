@@ -441,6 +441,9 @@ def scaling_point(rows, backend, n):
     p["summary_qps"] = svc and svc["qps"]
     p["summary_noop_qps"] = noop and noop["qps"]
     p["summary_ratio"] = (svc["qps"] / noop["qps"]) if svc and noop and noop["qps"] else None
+    case = one(rows, kind="load", label=f"{label}.case")
+    p["case_qps"] = case and case["qps"]
+    p["case_ratio"] = (case["qps"] / noop["qps"]) if case and noop and noop["qps"] else None
     sql = [r for r in pick(rows, kind="sql_aging", label=f"{label}.floor")
            if r["variant"] != "store_sql_asof_replay"]
     best = min((statistics.median([x["s"] for x in sql if x["variant"] == v])
@@ -633,6 +636,8 @@ def render_scaling(rep):
         row("GetAccountSummary closed loop, calls/s (no-op floor)",
             lambda q: f"{fmt(q['summary_qps'])} ({fmt(q['summary_noop_qps'])})")
         row("**summary ratio** (target ≥ 0.5)", lambda q: fmt(q["summary_ratio"], 3))
+        row("GetCase closed loop, calls/s (ratio to the same no-op floor): one keyed row",
+            lambda q: f"{fmt(q['case_qps'])} ({fmt(q['case_ratio'], 3)})")
         row("GetAgingReport ms (best plain SQL ms)",
             lambda q: f"{ms((q['calls'].get('aging') or {}).get('wall_ms'))} "
                       f"({ms(q['aging_best_sql_ms'])})")

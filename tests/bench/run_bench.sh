@@ -245,6 +245,9 @@ scaling_point() {
               --duration_s="$DURATION" --warmup_s="$WARMUP")
   tool "${load[@]}" --target="127.0.0.1:$NOOP_PORT" --label="$label.floor.summary"
   tool "${load[@]}" --target="$TARGET" --label="$label.summary"
+  # The same closed loop on GetCase (one keyed row read): the least any call
+  # that reads the store costs through this server.
+  tool "${load[@]/--method=summary/--method=case}" --target="$TARGET" --label="$label.case"
   stop_pid "$NOOP_PID"
   stop_pid "$SERVER_PID"
   [[ -n $pg_pid ]] && stop_pid "$pg_pid"

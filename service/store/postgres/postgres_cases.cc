@@ -48,9 +48,12 @@ int AppendCaseConditions(const CaseFilter& f, std::string* out, Params* out_p) {
   if (f.min_overdue) absl::StrAppend(&sql, "AND overdue>=", *f.min_overdue, " ");
   if (f.max_overdue) absl::StrAppend(&sql, "AND overdue<=", *f.max_overdue, " ");
   if (f.overdue_only) absl::StrAppend(&sql, "AND overdue>0 ");
+  // priority<=$k repeats what the OR implies: it is the bound that starts the
+  // index range at the page's position. Without it the scan began at the
+  // list's first case (a page deep in a walk of 100,000 cases: 85 ms).
   if (f.has_after) {
-    absl::StrAppend(&sql, "AND (priority<$", n + 1, " OR (priority=$", n + 1, " AND customer>$",
-                    n + 2, ")) ");
+    absl::StrAppend(&sql, "AND priority<=$", n + 1, " AND (priority<$", n + 1, " OR (priority=$",
+                    n + 1, " AND customer>$", n + 2, ")) ");
     n += 2;
     p.Int(f.after_priority).Text(f.after_customer);
   }

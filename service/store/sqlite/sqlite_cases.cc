@@ -78,7 +78,11 @@ std::string SqliteTransaction::CaseConditions(const CaseFilter& f) {
   if (f.min_overdue) absl::StrAppend(&sql, "AND overdue>=", *f.min_overdue, " ");
   if (f.max_overdue) absl::StrAppend(&sql, "AND overdue<=", *f.max_overdue, " ");
   if (f.overdue_only) absl::StrAppend(&sql, "AND overdue>0 ");
-  if (f.has_after) absl::StrAppend(&sql, "AND (priority<? OR (priority=? AND customer>?)) ");
+  // priority<=? repeats what the OR implies: it is the bound that starts the
+  // index range at the page's position instead of the list's beginning.
+  if (f.has_after) {
+    absl::StrAppend(&sql, "AND priority<=? AND (priority<? OR (priority=? AND customer>?)) ");
+  }
   return sql;
 }
 
@@ -92,8 +96,9 @@ absl::StatusOr<std::vector<CaseRow>> SqliteTransaction::ListCases(const CaseFilt
   if (f.has_after) {
     s->Bind(i, f.after_priority);
     s->Bind(i + 1, f.after_priority);
-    s->Bind(i + 2, f.after_customer);
-    i += 3;
+    s->Bind(i + 2, f.after_priority);
+    s->Bind(i + 3, f.after_customer);
+    i += 4;
   }
   s->Bind(i++, static_cast<int64_t>(f.limit));
   std::vector<CaseRow> out;
