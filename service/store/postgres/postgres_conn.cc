@@ -91,38 +91,12 @@ absl::Status PgConn::Exec(const std::string& sql, std::string* tag) {
 }
 
 absl::StatusOr<Rows> PgConn::Query(const std::string& sql, const Params& p) {
-  if (!pending_.empty()) {
-    // Behind pipelined writes: one more statement in the pipeline, and one
-    // round trip for all of them.
-    ResultPtr out;
-    RETURN_IF_ERROR(SendStatement(sql, p, nullptr, &out));
-    RETURN_IF_ERROR(Flush());
-    return Rows(std::move(out));
-  }
-  std::vector<const char*> values;
-  std::vector<int> lengths, formats;
-  p.Pointers(&values, &lengths, &formats);
-  auto it = prepared_.find(sql);
-  if (it == prepared_.end() && prepared_.size() >= kMaxPrepared) {
-    ResultPtr r(PQexecParams(c_, sql.c_str(), p.size(), p.types(), values.data(), lengths.data(),
-                             formats.data(), /*resultFormat=*/1));
-    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK && PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
-      return Failed(r.get(), sql);
-    }
-    return Rows(std::move(r));
-  }
-  if (it == prepared_.end()) {
-    std::string name = absl::StrCat("c", prepared_.size());
-    ResultPtr r(PQprepare(c_, name.c_str(), sql.c_str(), p.size(), p.types()));
-    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return Failed(r.get(), sql);
-    it = prepared_.emplace(sql, std::move(name)).first;
-  }
-  ResultPtr r(PQexecPrepared(c_, it->second.c_str(), p.size(), values.data(), lengths.data(),
-                             formats.data(), /*resultFormat=*/1));
-  if (PQresultStatus(r.get()) != PGRES_COMMAND_OK && PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
-    return Failed(r.get(), sql);
-  }
-  return Rows(std::move(r));
+  // Through the pipeline, behind any writes sent before it: one round trip
+  // for all of them (and for a statement's first PREPARE).
+  ResultPtr out;
+  RETURN_IF_ERROR(SendStatement(sql, p, nullptr, &out));
+  RETURN_IF_ERROR(Flush());
+  return Rows(std::move(out));
 }
 
 absl::Status PgConn::Send(const std::string& sql, const Params& p, Check check) {

@@ -239,8 +239,8 @@ class PgConn {
   // Prepares `sql` once per connection and runs it with `p`. Past
   // kMaxPrepared distinct texts (aging SQL embeds caller-chosen bucket
   // bounds) statements run unnamed, so the server-side cache stays bounded.
-  // Statements sent in the pipeline (Send) are flushed first, with this one
-  // in the same round trip.
+  // Statements sent in the pipeline (Send) are read first, with this one in
+  // the same round trip.
   absl::StatusOr<Rows> Query(const std::string& sql, const Params& p);
 
   // Checks the rows of a pipelined statement (a reference held by another

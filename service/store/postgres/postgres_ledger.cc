@@ -135,8 +135,8 @@ absl::StatusOr<std::optional<Doc>> PgTransaction::FindDocByNumber(absl::string_v
 }
 
 // The reference check and the upsert are one statement, so that a taken
-// reference answers AlreadyExists and leaves the transaction usable (as in
-// SQLite) instead of aborting it with a unique violation.
+// reference answers AlreadyExists naming the id that holds it (from the
+// pipelined check), not a bare unique violation.
 absl::Status PgTransaction::PutDoc(const Doc& d) {
   RETURN_IF_ERROR(LockTenant());
   return W(
