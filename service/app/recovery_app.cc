@@ -116,15 +116,25 @@ absl::StatusOr<domain::AccountContext> RecoveryApp::LoadContext(store::Transacti
   static const CallContext kSystem{"system", ""};
   LedgerOps ops(tx, clock_, kSystem, tenant, "");
   ASSIGN_OR_RETURN(AccountSnapshot snap, ops.LoadAccount(customer));
+  ASSIGN_OR_RETURN(auto contacts, AllDocs(tx, kContactKind, customer));
+  ASSIGN_OR_RETURN(auto outbox, AllDocs(tx, kOutboxKind, customer));
+  return BuildContext(tx, tenant, customer, as_of, snap.customer, std::move(snap.invoice_states),
+                      std::move(snap.credits), contacts, outbox);
+}
+
+absl::StatusOr<domain::AccountContext> RecoveryApp::BuildContext(
+    store::Transaction& tx, const std::string& tenant, const std::string& customer,
+    absl::CivilDay as_of, const v1::Customer& customer_doc,
+    std::vector<domain::InvoiceState> invoice_states, std::vector<domain::CreditState> credits,
+    const std::vector<store::Doc>& contacts, const std::vector<store::Doc>& outbox) {
   domain::AccountContext ctx;
-  ctx.customer = CustomerFactsOf(customer, snap.customer);
-  for (auto& s : snap.invoice_states) {
+  ctx.customer = CustomerFactsOf(customer, customer_doc);
+  for (auto& s : invoice_states) {
     domain::InvoiceContext inv;
     inv.state = std::move(s);
     ctx.invoices.push_back(std::move(inv));
   }
-  ctx.credits = std::move(snap.credits);
-  ASSIGN_OR_RETURN(auto contacts, AllDocs(tx, kContactKind, customer));
+  ctx.credits = std::move(credits);
   for (const auto& d : contacts) {
     ASSIGN_OR_RETURN(v1::ContactRecord c, ParseDoc<v1::ContactRecord>(d));
     ctx.contacts.push_back(ContactOf(c));
@@ -138,7 +148,6 @@ absl::StatusOr<domain::AccountContext> RecoveryApp::LoadContext(store::Transacti
   }
   std::stable_sort(ctx.contacts.begin(), ctx.contacts.end(),
                    [](const auto& a, const auto& b) { return a.time < b.time; });
-  ASSIGN_OR_RETURN(auto outbox, AllDocs(tx, kOutboxKind, customer));
   for (const auto& d : outbox) {
     ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
     ASSIGN_OR_RETURN(absl::CivilDay day, ToDay(a.as_of(), "as_of"));

@@ -136,6 +136,15 @@ class RecoveryApp {
 
  private:
   absl::StatusOr<absl::CivilDay> AsOf(const v1::Date& d) const;
+  // LoadContext's second half: the engine's input from what was read of the
+  // account (its invoice and credit states, contact and outbox documents),
+  // the arrangements read here. A caller that has read those already (the
+  // case file) does not read them twice.
+  absl::StatusOr<domain::AccountContext> BuildContext(
+      store::Transaction& tx, const std::string& tenant, const std::string& customer,
+      absl::CivilDay as_of, const v1::Customer& customer_doc,
+      std::vector<domain::InvoiceState> invoice_states, std::vector<domain::CreditState> credits,
+      const std::vector<store::Doc>& contacts, const std::vector<store::Doc>& outbox);
   // RenderMessage and PreviewMessage: `text` null = the stored template.
   absl::StatusOr<v1::RenderMessageResponse> RenderFor(const CallContext& ctx,
                                                       const v1::RenderMessageRequest& r,

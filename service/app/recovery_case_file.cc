@@ -200,8 +200,18 @@ absl::StatusOr<v1::ExportCaseFileResponse> RecoveryApp::ExportCaseFile(
         ASSIGN_OR_RETURN(auto outbox, AllDocs(tx, kOutboxKind, cn.customer));
         ASSIGN_OR_RETURN(auto arrangements, ListAccountArrangements(tx, cn.customer));
         ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
-        ASSIGN_OR_RETURN(Portfolio portfolio,
-                         LoadOne(*this, cases_, tx, cn.tenant, cn.customer, as_of));
+        // The engine's input from what was read above, not read again.
+        Portfolio portfolio;
+        if (cases_ == nullptr) {
+          ASSIGN_OR_RETURN(portfolio, LoadOne(*this, cases_, tx, cn.tenant, cn.customer, as_of));
+        } else {
+          ASSIGN_OR_RETURN(portfolio.prior, cases_->Prior(tx));
+          ASSIGN_OR_RETURN(domain::AccountContext account,
+                           BuildContext(tx, cn.tenant, cn.customer, as_of, snap.customer,
+                                        snap.invoice_states, snap.credits, contacts, outbox));
+          RETURN_IF_ERROR(domain::AccountAmountsFit(account));
+          portfolio.accounts.push_back(std::move(account));
+        }
         domain::Recommendation rec;
         for (const auto& a : portfolio.accounts) {
           if (a.customer.id == cn.customer)

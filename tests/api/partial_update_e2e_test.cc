@@ -13,6 +13,7 @@
 
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
 #include "google/protobuf/util/time_util.h"
+#include "service/app/partial_update.h"
 #include "tests/api/test_server.h"
 
 namespace collections::testing {
@@ -245,6 +246,23 @@ TEST_F(PartialUpdateE2E, ContactBeforeTheCustomerExistedIsRefused) {
   st = RecordContactAt(*recovery_, name_, nullptr, &out);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(TimeUtil::TimestampToNanoseconds(out.time()), absl::ToUnixNanos(srv_.clock().Now()));
+}
+
+// The etag covers every field but itself: the same whether the message
+// holds an etag or not, and what StampEtag writes.
+TEST(EtagTest, CoversEveryFieldButItself) {
+  v1::Customer c;
+  c.set_display_name("Ada Ltd");
+  const std::string plain = app::ComputeEtag(c);
+  ASSERT_EQ(plain.size(), 16u);
+  v1::Customer stamped = c;
+  stamped.set_etag("0123456789abcdef");
+  EXPECT_EQ(app::ComputeEtag(stamped), plain);
+  app::StampEtag(&stamped);
+  EXPECT_EQ(stamped.etag(), plain);
+  EXPECT_EQ(app::ComputeEtag(stamped), plain);
+  c.set_display_name("Ada Limited");
+  EXPECT_NE(app::ComputeEtag(c), plain);
 }
 
 }  // namespace
