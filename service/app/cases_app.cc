@@ -638,6 +638,21 @@ absl::Status CaseKeeper::CatchUp(const std::string& tenant, absl::string_view cu
   return deferred_ == nullptr ? absl::OkStatus() : deferred_->CatchUp(tenant, customer);
 }
 
+absl::Status CaseKeeper::ReadCurrent(store::Store& store, const std::string& tenant,
+                                     const std::string& customer,
+                                     const std::function<absl::Status(store::Transaction&)>& read) {
+  if (deferred_ == nullptr) return store.Run(tenant, store::TxMode::kRead, read);
+  bool stale = false;
+  RETURN_IF_ERROR(
+      store.Run(tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(stale, IsStale(tx, customer));
+        return stale ? absl::OkStatus() : read(tx);
+      }));
+  if (!stale) return absl::OkStatus();
+  RETURN_IF_ERROR(CatchUp(tenant, customer));
+  return store.Run(tenant, store::TxMode::kRead, read);
+}
+
 absl::StatusOr<bool> CaseKeeper::IsStale(store::Transaction& tx, absl::string_view customer) {
   auto marks = tx.ListStaleCases(customer, 1);
   if (absl::IsUnimplemented(marks.status())) return false;

@@ -16,6 +16,7 @@
 #ifndef COLLECTIONS_APP_CASES_APP_H_
 #define COLLECTIONS_APP_CASES_APP_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +70,14 @@ class CaseKeeper {
   absl::Status CatchUp(const std::string& tenant, absl::string_view customer = {});
   // Whether `customer`'s case waits for a deferred refresh.
   absl::StatusOr<bool> IsStale(store::Transaction& tx, absl::string_view customer);
+  // Runs `read` in a read transaction of `store` in which `customer`'s case
+  // is current: CatchUp(tenant, customer) then `read`, but when nothing is
+  // pending (the common case) in one transaction, not two. `read` may run
+  // twice only if the first transaction found the case stale (it is then
+  // not called in that one).
+  absl::Status ReadCurrent(store::Store& store, const std::string& tenant,
+                           const std::string& customer,
+                           const std::function<absl::Status(store::Transaction&)>& read);
 
   const domain::Clock& clock() const { return clock_; }
   RecoveryApp& loader() { return loader_; }

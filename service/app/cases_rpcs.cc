@@ -54,10 +54,9 @@ constexpr const char* kCasesNotFilters[] = {"omit_history"};
 absl::StatusOr<v1::Case> CasesApp::GetCase(const CallContext& ctx, const v1::GetCaseRequest& r) {
   ASSIGN_OR_RETURN(CaseName n, ParseCaseName(r.name()));
   RETURN_IF_ERROR(CheckTenant(ctx, n.tenant));
-  RETURN_IF_ERROR(keeper_.CatchUp(n.tenant, n.customer));
   v1::Case out;
-  RETURN_IF_ERROR(
-      store_.Run(n.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
+  RETURN_IF_ERROR(keeper_.ReadCurrent(
+      store_, n.tenant, n.customer, [&](store::Transaction& tx) -> absl::Status {
         ASSIGN_OR_RETURN(auto row, tx.GetCase(n.customer));
         if (!row) {
           ASSIGN_OR_RETURN(auto customer, tx.GetDoc(kCustomerKind2, n.customer));

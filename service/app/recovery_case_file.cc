@@ -174,65 +174,66 @@ absl::StatusOr<v1::ExportCaseFileResponse> RecoveryApp::ExportCaseFile(
   ASSIGN_OR_RETURN(f.as_of, AsOf(r.as_of()));
   const absl::CivilDay as_of = f.as_of;
   f.customer_resource = CustomerResource(cn.tenant, cn.customer);
-  if (cases_ != nullptr) RETURN_IF_ERROR(cases_->CatchUp(cn.tenant, cn.customer));
-  RETURN_IF_ERROR(
-      store_.Run(cn.tenant, store::TxMode::kRead, [&](store::Transaction& tx) -> absl::Status {
-        static const CallContext kSystem{"system", ""};
-        LedgerOps ops(tx, clock_, kSystem, cn.tenant, "");
-        ASSIGN_OR_RETURN(f.snap, ops.LoadAccount(cn.customer));
-        AccountSnapshot& snap = f.snap;
-        // Everything in date order.
-        auto day_key = [](const v1::Date& d) { return std::tuple(d.year(), d.month(), d.day()); };
-        std::stable_sort(snap.invoices.begin(), snap.invoices.end(),
-                         [&](const auto& a, const auto& b) {
-                           return day_key(a.issue_date()) < day_key(b.issue_date());
-                         });
-        std::stable_sort(snap.payments.begin(), snap.payments.end(),
-                         [&](const auto& a, const auto& b) {
-                           return day_key(a.received_date()) < day_key(b.received_date());
-                         });
-        std::stable_sort(snap.credit_notes.begin(), snap.credit_notes.end(),
-                         [&](const auto& a, const auto& b) {
-                           return day_key(a.issue_date()) < day_key(b.issue_date());
-                         });
-        ASSIGN_OR_RETURN(auto contacts, AllDocs(tx, kContactKind, cn.customer));
+  auto read = [&](store::Transaction& tx) -> absl::Status {
+    f.contacts.clear();
+    f.actions.clear();
+    static const CallContext kSystem{"system", ""};
+    LedgerOps ops(tx, clock_, kSystem, cn.tenant, "");
+    ASSIGN_OR_RETURN(f.snap, ops.LoadAccount(cn.customer));
+    AccountSnapshot& snap = f.snap;
+    // Everything in date order.
+    auto day_key = [](const v1::Date& d) { return std::tuple(d.year(), d.month(), d.day()); };
+    std::stable_sort(snap.invoices.begin(), snap.invoices.end(), [&](const auto& a, const auto& b) {
+      return day_key(a.issue_date()) < day_key(b.issue_date());
+    });
+    std::stable_sort(snap.payments.begin(), snap.payments.end(), [&](const auto& a, const auto& b) {
+      return day_key(a.received_date()) < day_key(b.received_date());
+    });
+    std::stable_sort(snap.credit_notes.begin(), snap.credit_notes.end(),
+                     [&](const auto& a, const auto& b) {
+                       return day_key(a.issue_date()) < day_key(b.issue_date());
+                     });
+    ASSIGN_OR_RETURN(auto contacts, AllDocs(tx, kContactKind, cn.customer));
 
-        ASSIGN_OR_RETURN(auto outbox, AllDocs(tx, kOutboxKind, cn.customer));
-        ASSIGN_OR_RETURN(auto arrangements, ListAccountArrangements(tx, cn.customer));
-        ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
-        // The engine's input from what was read above, not read again.
-        Portfolio portfolio;
-        if (cases_ == nullptr) {
-          ASSIGN_OR_RETURN(portfolio, LoadOne(*this, cases_, tx, cn.tenant, cn.customer, as_of));
-        } else {
-          ASSIGN_OR_RETURN(portfolio.prior, cases_->Prior(tx));
-          ASSIGN_OR_RETURN(domain::AccountContext account,
-                           BuildContext(tx, cn.tenant, cn.customer, as_of, snap.customer,
-                                        snap.invoice_states, snap.credits, contacts, outbox));
-          RETURN_IF_ERROR(domain::AccountAmountsFit(account));
-          portfolio.accounts.push_back(std::move(account));
-        }
-        domain::Recommendation rec;
-        for (const auto& a : portfolio.accounts) {
-          if (a.customer.id == cn.customer)
-            rec = domain::Recommend(a, PolicyFromProto(pp), portfolio.prior, as_of);
-        }
-        for (const auto& d : contacts) {
-          ASSIGN_OR_RETURN(v1::ContactRecord c, ParseDoc<v1::ContactRecord>(d));
-          f.contacts.push_back(std::move(c));
-        }
-        f.arrangements = std::move(arrangements);
-        for (const auto& d : outbox) {
-          ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
-          f.actions.push_back(std::move(a));
-        }
-        f.rec = rec;
-        f.recommendation = ToProtoRecommendation(cn.tenant, rec);
-        v1::Case stored_case;
-        ASSIGN_OR_RETURN(auto case_row, tx.GetCase(cn.customer));
-        if (case_row && stored_case.ParseFromString(case_row->body)) f.stored_case = stored_case;
-        return absl::OkStatus();
-      }));
+    ASSIGN_OR_RETURN(auto outbox, AllDocs(tx, kOutboxKind, cn.customer));
+    ASSIGN_OR_RETURN(auto arrangements, ListAccountArrangements(tx, cn.customer));
+    ASSIGN_OR_RETURN(v1::CollectionPolicy pp, TenantPolicy(tx));
+    // The engine's input from what was read above, not read again.
+    Portfolio portfolio;
+    if (cases_ == nullptr) {
+      ASSIGN_OR_RETURN(portfolio, LoadOne(*this, cases_, tx, cn.tenant, cn.customer, as_of));
+    } else {
+      ASSIGN_OR_RETURN(portfolio.prior, cases_->Prior(tx));
+      ASSIGN_OR_RETURN(domain::AccountContext account,
+                       BuildContext(tx, cn.tenant, cn.customer, as_of, snap.customer,
+                                    snap.invoice_states, snap.credits, contacts, outbox));
+      RETURN_IF_ERROR(domain::AccountAmountsFit(account));
+      portfolio.accounts.push_back(std::move(account));
+    }
+    domain::Recommendation rec;
+    for (const auto& a : portfolio.accounts) {
+      if (a.customer.id == cn.customer)
+        rec = domain::Recommend(a, PolicyFromProto(pp), portfolio.prior, as_of);
+    }
+    for (const auto& d : contacts) {
+      ASSIGN_OR_RETURN(v1::ContactRecord c, ParseDoc<v1::ContactRecord>(d));
+      f.contacts.push_back(std::move(c));
+    }
+    f.arrangements = std::move(arrangements);
+    for (const auto& d : outbox) {
+      ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));
+      f.actions.push_back(std::move(a));
+    }
+    f.rec = rec;
+    f.recommendation = ToProtoRecommendation(cn.tenant, rec);
+    v1::Case stored_case;
+    ASSIGN_OR_RETURN(auto case_row, tx.GetCase(cn.customer));
+    if (case_row && stored_case.ParseFromString(case_row->body)) f.stored_case = stored_case;
+    return absl::OkStatus();
+  };
+  // The stored case current with the ledger (a bulk write may have deferred it).
+  RETURN_IF_ERROR(cases_ != nullptr ? cases_->ReadCurrent(store_, cn.tenant, cn.customer, read)
+                                    : store_.Run(cn.tenant, store::TxMode::kRead, read));
   std::vector<std::string> json_parts = CaseFileJson(f);
   std::string text = CaseFileText(f);
   // The status history comes from the audit log.

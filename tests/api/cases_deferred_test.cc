@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "collections_sidecar/v1/cases.grpc.pb.h"
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
@@ -152,6 +153,33 @@ TEST_F(DeferredCases, GetCaseRightAfterABulkSyncShowsTheSyncedDebt) {
   const v1::Case unpaid = GetCase(customers[9]);
   ASSERT_EQ(unpaid.overdue_size(), 1);
   EXPECT_EQ(unpaid.overdue(0).minor_units(), 1009 * 100);
+}
+
+// The case file's CASE section and its JSON "case" are the case moved by
+// the file's own catch-up, in the same read as the ledger it shows.
+TEST_F(DeferredCases, CaseFileRightAfterABulkSyncShowsTheCurrentCase) {
+  const std::vector<std::string> customers = SyncOverdueLedger();
+  SyncPaymentsOfEvenCustomers();
+  for (int i : {4, 5}) {
+    grpc::ClientContext ctx;
+    v1::ExportCaseFileRequest req;
+    req.set_customer(customers[i]);
+    v1::ExportCaseFileResponse out;
+    const grpc::Status st = recovery_->ExportCaseFile(&ctx, req, &out);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    const v1::Case stored = GetCase(customers[i]);
+    // The case as GetCase returns it, and the file's own view of it.
+    EXPECT_NE(out.text().find(absl::StrCat("\nCASE\n  ", v1::Case::State_Name(stored.state()))),
+              std::string::npos)
+        << out.text();
+    if (i % 2 == 0) {
+      EXPECT_EQ(stored.overdue_size(), 0) << stored.DebugString();
+    } else {
+      ASSERT_EQ(stored.overdue_size(), 1);
+      EXPECT_EQ(stored.state(), v1::Case::ACTIVE);
+    }
+    EXPECT_NE(out.json().find("\"case\":"), std::string::npos);
+  }
 }
 
 TEST_F(DeferredCases, ListsRightAfterABulkSyncHoldEveryOverdueAccount) {
