@@ -238,7 +238,18 @@ int Load() {
     }
     if (outstanding.fetch_sub(1) == 1) all_done.Notify();
   }
+  // collectionsd's CPU over the measured window (--server_pid), sampled on
+  // a thread of its own since the pacer may hold this one past the window's
+  // start.
+  double cpu0 = -1, cpu1 = -1;
+  std::thread cpu_sampler([&] {
+    std::this_thread::sleep_until(window_start);
+    cpu0 = ServerCpuSeconds();
+    std::this_thread::sleep_until(window_end);
+    cpu1 = ServerCpuSeconds();
+  });
   std::this_thread::sleep_until(window_end);
+  cpu_sampler.join();
   // Calls still running 60 s after the window are reported as unfinished;
   // the process then exits without waiting for them.
   const bool finished = all_done.WaitForNotificationWithTimeout(absl::Seconds(60));
@@ -248,11 +259,12 @@ int Load() {
   Emit(absl::StrFormat(
       "\"kind\":\"load\",\"method\":\"%s\",\"mode\":\"%s\",\"channels\":%d,\"inflight\":%d,"
       "\"rate\":%.1f,\"duration_s\":%.2f,\"calls\":%d,\"errors\":%d,\"shed\":%d,\"qps\":%.1f,"
-      "\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f%s%s%s",
+      "\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f%s%s%s%s",
       method, rate > 0 ? "paced" : "closed", n_channels, inflight, rate, duration, lat.size(),
       errors, shed.load(), lat.size() / duration, Percentile(lat, 0.5), Percentile(lat, 0.9),
-      Percentile(lat, 0.99), lat.empty() ? 0.0f : lat.back(), LabelField(),
-      errors > 0 ? absl::StrFormat(",\"first_error\":\"%s\"", rec.first_error()) : "",
+      Percentile(lat, 0.99), lat.empty() ? 0.0f : lat.back(),
+      CpuField("server_cpu_ms_per_call", cpu0, cpu1, static_cast<int64_t>(lat.size())),
+      LabelField(), errors > 0 ? absl::StrFormat(",\"first_error\":\"%s\"", rec.first_error()) : "",
       finished ? "" : absl::StrFormat(",\"unfinished\":%d", outstanding.load())));
   if (!finished) std::_Exit(0);
   return 0;

@@ -243,11 +243,11 @@ scaling_point() {
   start_noop --summary_response="$WORK/summary.bin"
   local load=(load "${COMMON[@]}" --method=summary --channels="$CHANNELS" --inflight="$INFLIGHT"
               --duration_s="$DURATION" --warmup_s="$WARMUP")
-  tool "${load[@]}" --target="127.0.0.1:$NOOP_PORT" --label="$label.floor.summary"
-  tool "${load[@]}" --target="$TARGET" --label="$label.summary"
+  tool "${load[@]}" --target="127.0.0.1:$NOOP_PORT" --server_pid="$NOOP_PID" --label="$label.floor.summary"
+  tool "${load[@]}" --target="$TARGET" --server_pid="$SERVER_PID" --label="$label.summary"
   # The same closed loop on GetCase (one keyed row read): the least any call
   # that reads the store costs through this server.
-  tool "${load[@]/--method=summary/--method=case}" --target="$TARGET" --label="$label.case"
+  tool "${load[@]/--method=summary/--method=case}" --target="$TARGET" --server_pid="$SERVER_PID" --label="$label.case"
   stop_pid "$NOOP_PID"
   stop_pid "$SERVER_PID"
   [[ -n $pg_pid ]] && stop_pid "$pg_pid"
