@@ -248,13 +248,19 @@ absl::StatusOr<Portfolio> LoadOne(RecoveryApp& app, CaseKeeper* keeper, store::T
                                   const std::string& tenant, const std::string& customer,
                                   absl::CivilDay as_of) {
   if (keeper == nullptr) return LoadPortfolio(app, tx, tenant, as_of);
-  Portfolio p;
-  ASSIGN_OR_RETURN(p.prior, keeper->Prior(tx));
   ASSIGN_OR_RETURN(auto doc, tx.GetDoc(kCustomerKind, customer));
-  if (!doc) return p;
+  if (!doc) return PortfolioOfOne(*keeper, tx, std::nullopt);
   ASSIGN_OR_RETURN(domain::AccountContext ctx, app.LoadContext(tx, tenant, customer, as_of));
-  RETURN_IF_ERROR(domain::AccountAmountsFit(ctx));
-  p.accounts.push_back(std::move(ctx));
+  return PortfolioOfOne(*keeper, tx, std::move(ctx));
+}
+
+absl::StatusOr<Portfolio> PortfolioOfOne(CaseKeeper& keeper, store::Transaction& tx,
+                                         std::optional<domain::AccountContext> account) {
+  Portfolio p;
+  ASSIGN_OR_RETURN(p.prior, keeper.Prior(tx));
+  if (!account) return p;
+  RETURN_IF_ERROR(domain::AccountAmountsFit(*account));
+  p.accounts.push_back(*std::move(account));
   return p;
 }
 

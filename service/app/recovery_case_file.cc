@@ -203,12 +203,10 @@ absl::StatusOr<v1::ExportCaseFileResponse> RecoveryApp::ExportCaseFile(
     if (cases_ == nullptr) {
       ASSIGN_OR_RETURN(portfolio, LoadOne(*this, cases_, tx, cn.tenant, cn.customer, as_of));
     } else {
-      ASSIGN_OR_RETURN(portfolio.prior, cases_->Prior(tx));
       ASSIGN_OR_RETURN(domain::AccountContext account,
                        BuildContext(tx, cn.tenant, cn.customer, as_of, snap.customer,
                                     snap.invoice_states, snap.credits, contacts, outbox));
-      RETURN_IF_ERROR(domain::AccountAmountsFit(account));
-      portfolio.accounts.push_back(std::move(account));
+      ASSIGN_OR_RETURN(portfolio, PortfolioOfOne(*cases_, tx, std::move(account)));
     }
     domain::Recommendation rec;
     for (const auto& a : portfolio.accounts) {

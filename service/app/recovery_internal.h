@@ -4,6 +4,7 @@
 #ifndef COLLECTIONS_APP_RECOVERY_INTERNAL_H_
 #define COLLECTIONS_APP_RECOVERY_INTERNAL_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,10 @@ struct Portfolio {
 absl::StatusOr<Portfolio> LoadOne(RecoveryApp& app, CaseKeeper* keeper, store::Transaction& tx,
                                   const std::string& tenant, const std::string& customer,
                                   absl::CivilDay as_of);
+// LoadOne's result from an account its caller has built (nullopt: the
+// customer does not exist), with the tenant's prior from `keeper`.
+absl::StatusOr<Portfolio> PortfolioOfOne(CaseKeeper& keeper, store::Transaction& tx,
+                                         std::optional<domain::AccountContext> account);
 
 // A contact or completion dated before the customer existed is refused: a
 // client that sent an unset clock (the 1970 epoch) made the last contact
