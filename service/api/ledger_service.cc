@@ -237,11 +237,10 @@ grpc::ServerWriteReactor<v1::Event>* AuditService::WatchEvents(CallbackServerCon
     f.limit = 200;
     f.after_sequence = after;
     ASSIGN_OR_RETURN(auto rows, app_.store().ListEvents(tenant, f));
+    ASSIGN_OR_RETURN(std::vector<v1::Event> events, app::EventsFromRows(rows));
     std::vector<std::pair<int64_t, v1::Event>> out;
-    for (const auto& row : rows) {
-      ASSIGN_OR_RETURN(v1::Event ev, app::EventFromRow(row));
-      out.emplace_back(row.sequence, std::move(ev));
-    }
+    for (size_t i = 0; i < rows.size(); ++i)
+      out.emplace_back(rows[i].sequence, std::move(events[i]));
     return out;
   };
   return StartStream<v1::Event>(streams_, c, "AuditService/WatchEvents",

@@ -1,5 +1,7 @@
 #include "service/app/app_common.h"
 
+#include <map>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -8,12 +10,11 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "google/protobuf/util/json_util.h"
-#include "google/protobuf/util/type_resolver_util.h"
 #include "service/base/errors.h"
 #include "service/base/resource_names.h"
 #include "service/base/status_macros.h"
 #include "service/domain/amount_limits.h"
+#include "service/messages/json.h"
 
 namespace collections::app {
 
@@ -125,51 +126,20 @@ absl::StatusOr<int> PageSize(int requested, int def, int max) {
 
 namespace {
 
-google::protobuf::util::JsonPrintOptions JsonOptions() {
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
-  return opts;
-}
-
-// Resolves the types of the generated messages (every collections_sidecar.v1
-// message), as MessageToJsonString does for them. Thread-safe.
-google::protobuf::util::TypeResolver& GeneratedTypes() {
-  static google::protobuf::util::TypeResolver* const resolver =
-      google::protobuf::util::NewTypeResolverForDescriptorPool(
-          "type.googleapis.com", google::protobuf::DescriptorPool::generated_pool());
-  return *resolver;
-}
-
-// The JSON of a packed message, equal to ToJson of the message itself:
-// MessageToJsonString renders a message by converting its serialized bytes
-// with the same resolver and options, and `packed` holds those bytes.
-absl::StatusOr<std::string> PackedToJson(const google::protobuf::Any& packed) {
-  // Events stored before the proto package was renamed name their types
-  // "type.googleapis.com/collections.v1.X"; the messages kept their fields and
-  // numbers, so they render as collections_sidecar.v1.X.
+// The type URL of a packed state. Events stored before the proto package
+// was renamed name their types "type.googleapis.com/collections.v1.X"; the
+// messages kept their fields and numbers, so they render as
+// collections_sidecar.v1.X.
+std::string CurrentTypeUrl(absl::string_view type_url) {
   constexpr absl::string_view kOldPrefix = "type.googleapis.com/collections.v1.";
-  std::string type_url = packed.type_url();
-  if (absl::StartsWith(type_url, kOldPrefix)) {
-    type_url = absl::StrCat("type.googleapis.com/collections_sidecar.v1.",
-                            type_url.substr(kOldPrefix.size()));
-  }
-  std::string out;
-  const auto st = google::protobuf::util::BinaryToJsonString(&GeneratedTypes(), type_url,
-                                                             packed.value(), &out, JsonOptions());
-  if (!st.ok()) {
-    return absl::InternalError(absl::StrCat("stored event holds a ", packed.type_url(),
-                                            " that does not render: ", st.ToString()));
-  }
-  return out;
+  if (!absl::StartsWith(type_url, kOldPrefix)) return std::string(type_url);
+  return absl::StrCat("type.googleapis.com/collections_sidecar.v1.",
+                      type_url.substr(kOldPrefix.size()));
 }
 
 }  // namespace
 
-std::string ToJson(const google::protobuf::Message& m) {
-  std::string out;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, JsonOptions());
-  return out;
-}
+std::string ToJson(const google::protobuf::Message& m) { return messages::MessageJson(m); }
 
 std::string Fingerprint(const google::protobuf::Message& m) {
   std::string bytes;
@@ -233,31 +203,60 @@ absl::Status AppendEvent(store::Transaction& tx, const domain::Clock& clock, con
   return tx.AddEvent(row);
 }
 
+absl::StatusOr<std::vector<v1::Event>> EventsFromRows(absl::Span<const store::EventRow> rows) {
+  std::vector<v1::Event> events(rows.size());
+  // The packed before and after states, by type: each type is rendered in
+  // one pass of the printer (messages::SerializedJsonEach).
+  struct Packed {
+    std::vector<absl::string_view> bytes;
+    std::vector<std::string*> json;  // where each rendering goes
+  };
+  std::map<std::string, Packed> packed;
+  std::vector<v1::StoredEvent> stored(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const store::EventRow& row = rows[i];
+    v1::StoredEvent& s = stored[i];
+    if (!s.ParseFromString(row.body)) {
+      return absl::InternalError(absl::StrCat("stored event ", row.sequence, " does not parse"));
+    }
+    v1::Event& e = events[i];
+    e.set_name(absl::StrCat("tenants/", row.tenant, "/events/", row.sequence));
+    e.set_sequence(row.sequence);
+    *e.mutable_time() = std::move(*s.mutable_time());
+    e.set_actor(std::move(*s.mutable_actor()));
+    e.set_type(std::move(*s.mutable_type()));
+    e.set_resource(std::move(*s.mutable_resource()));
+    e.set_customer(std::move(*s.mutable_customer()));
+    // A row of either format (stored_event.proto): packed messages are
+    // rendered below, JSON written by older versions is returned as stored.
+    auto state = [&](bool has, const google::protobuf::Any& any, std::string* stored_json,
+                     std::string* json) {
+      if (!has) {
+        *json = std::move(*stored_json);
+        return;
+      }
+      Packed& p = packed[CurrentTypeUrl(any.type_url())];
+      p.bytes.push_back(any.value());
+      p.json.push_back(json);
+    };
+    state(s.has_before(), s.before(), s.mutable_before_json(), e.mutable_before_json());
+    state(s.has_after(), s.after(), s.mutable_after_json(), e.mutable_after_json());
+    e.set_request_id(std::move(*s.mutable_request_id()));
+  }
+  for (auto& [type_url, p] : packed) {
+    absl::StatusOr<std::vector<std::string>> json = messages::SerializedJsonEach(type_url, p.bytes);
+    if (!json.ok()) {
+      return absl::InternalError(absl::StrCat("a stored event holds a ", type_url,
+                                              " that does not render: ", json.status().message()));
+    }
+    for (size_t i = 0; i < p.json.size(); ++i) *p.json[i] = std::move((*json)[i]);
+  }
+  return events;
+}
+
 absl::StatusOr<v1::Event> EventFromRow(const store::EventRow& row) {
-  v1::StoredEvent stored;
-  if (!stored.ParseFromString(row.body)) return absl::InternalError("stored event does not parse");
-  v1::Event e;
-  e.set_name(absl::StrCat("tenants/", row.tenant, "/events/", row.sequence));
-  e.set_sequence(row.sequence);
-  *e.mutable_time() = std::move(*stored.mutable_time());
-  e.set_actor(std::move(*stored.mutable_actor()));
-  e.set_type(std::move(*stored.mutable_type()));
-  e.set_resource(std::move(*stored.mutable_resource()));
-  e.set_customer(std::move(*stored.mutable_customer()));
-  // A row of either format (stored_event.proto): packed messages are
-  // rendered now, JSON written by older versions is returned as stored.
-  if (stored.has_before()) {
-    ASSIGN_OR_RETURN(*e.mutable_before_json(), PackedToJson(stored.before()));
-  } else {
-    e.set_before_json(std::move(*stored.mutable_before_json()));
-  }
-  if (stored.has_after()) {
-    ASSIGN_OR_RETURN(*e.mutable_after_json(), PackedToJson(stored.after()));
-  } else {
-    e.set_after_json(std::move(*stored.mutable_after_json()));
-  }
-  e.set_request_id(std::move(*stored.mutable_request_id()));
-  return e;
+  ASSIGN_OR_RETURN(std::vector<v1::Event> events, EventsFromRows({row}));
+  return std::move(events.front());
 }
 
 }  // namespace collections::app

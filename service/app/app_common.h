@@ -7,12 +7,14 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "collections_sidecar/v1/audit.pb.h"
 #include "collections_sidecar/v1/types.pb.h"
 #include "google/protobuf/message.h"
@@ -119,6 +121,10 @@ absl::Status AppendEvent(store::Transaction& tx, const domain::Clock& clock, con
 // before StoredEvent existed carry their JSON and return it unchanged).
 // Internal when a stored body does not parse or render.
 absl::StatusOr<v1::Event> EventFromRow(const store::EventRow& row);
+
+// EventFromRow of each row; the before and after states of a type are
+// rendered in one pass (a page of events costs one rendering per type).
+absl::StatusOr<std::vector<v1::Event>> EventsFromRows(absl::Span<const store::EventRow> rows);
 
 }  // namespace collections::app
 

@@ -748,9 +748,9 @@ absl::StatusOr<v1::ListEventsResponse> LedgerApp::ListEvents(const CallContext& 
   }
   ASSIGN_OR_RETURN(auto rows, store_.ListEvents(tenant, f));
   v1::ListEventsResponse resp;
-  for (int i = 0; i < static_cast<int>(rows.size()) && i < page_size; ++i) {
-    ASSIGN_OR_RETURN(*resp.add_events(), EventFromRow(rows[i]));
-  }
+  ASSIGN_OR_RETURN(std::vector<v1::Event> events,
+                   EventsFromRows(absl::MakeConstSpan(rows).subspan(0, page_size)));
+  for (v1::Event& e : events) *resp.add_events() = std::move(e);
   if (static_cast<int>(rows.size()) > page_size) {
     resp.set_next_page_token(NextPageToken(r, absl::StrCat(rows[page_size - 1].sequence)));
   }

@@ -31,6 +31,7 @@
 #include "service/domain/risk.h"
 #include "service/domain/templates.h"
 #include "service/domain/work_queue.h"
+#include "service/messages/json.h"
 
 namespace collections::app {
 
@@ -55,14 +56,8 @@ struct CaseFile {
 
 // The case file's JSON members, in the order of the document.
 std::vector<std::string> CaseFileJson(const CaseFile& f) {
-  auto list = [](const std::vector<std::string>& items) {
-    return absl::StrCat("[", absl::StrJoin(items, ","), "]");
-  };
-  auto each = [&](const auto& msgs) {
-    std::vector<std::string> items;
-    for (const auto& m : msgs) items.push_back(ToJson(m));
-    return list(items);
-  };
+  // Each list in one pass of the printer (messages::ArrayJson).
+  auto each = [](const auto& msgs) { return messages::ArrayJson(msgs); };
   std::vector<std::string> json_parts;
   json_parts.push_back(absl::StrCat("\"customer\":", ToJson(f.snap.customer)));
   json_parts.push_back(absl::StrCat("\"asOf\":\"", absl::FormatCivilTime(f.as_of), "\""));
@@ -239,16 +234,14 @@ absl::StatusOr<v1::ExportCaseFileResponse> RecoveryApp::ExportCaseFile(
   filter.customer = f.customer_resource;
   filter.limit = 10000;
   ASSIGN_OR_RETURN(auto rows, store_.ListEvents(cn.tenant, filter));
-  std::vector<std::string> events;
+  ASSIGN_OR_RETURN(std::vector<v1::Event> events, EventsFromRows(rows));
   absl::StrAppend(&text, "\nAUDIT TRAIL\n");
-  for (const auto& row : rows) {
-    ASSIGN_OR_RETURN(v1::Event e, EventFromRow(row));
-    events.push_back(ToJson(e));
+  for (const v1::Event& e : events) {
     absl::StrAppend(&text, "  #", e.sequence(), " ",
                     absl::FormatTime("%Y-%m-%d %H:%M UTC", FromTs(e.time()), absl::UTCTimeZone()),
                     " ", e.type(), " ", e.resource(), " by ", e.actor(), "\n");
   }
-  json_parts.push_back(absl::StrCat("\"events\":[", absl::StrJoin(events, ","), "]"));
+  json_parts.push_back(absl::StrCat("\"events\":", messages::ArrayJson(events)));
   v1::ExportCaseFileResponse out;
   out.set_json(absl::StrCat("{", absl::StrJoin(json_parts, ","), "}"));
   out.set_text(std::move(text));

@@ -1,0 +1,263 @@
+#include "service/messages/json.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/type.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/type_resolver.h>
+#include <google/protobuf/util/type_resolver_util.h>
+
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "service/base/status_macros.h"
+
+namespace collections::messages {
+namespace {
+
+namespace pb = ::google::protobuf;
+
+constexpr absl::string_view kUrlPrefix = "type.googleapis.com/";
+// The type of a list of T: message { repeated T items = 1; }. Resolved here
+// only; no message of the generated pool has this prefix.
+constexpr absl::string_view kArrayPrefix = "type.googleapis.com/collections.internal.ArrayOf/";
+constexpr absl::string_view kArrayOpen = "{\"items\":";
+constexpr uint32_t kItemsTag = (1 << 3) | 2;  // field 1, length-delimited
+
+// The generated pool's types, each resolved once and copied out on demand
+// (the printer takes a copy it owns). Thread-safe.
+class CachingResolver final : public pb::util::TypeResolver {
+ public:
+  CachingResolver()
+      : base_(pb::util::NewTypeResolverForDescriptorPool(
+            std::string(kUrlPrefix.substr(0, kUrlPrefix.size() - 1)),
+            pb::DescriptorPool::generated_pool())) {}
+
+  pb::util::Status ResolveMessageType(const std::string& type_url, pb::Type* type) override {
+    return Resolve(types_, type_url, type, [&](pb::Type* resolved) {
+      if (!absl::StartsWith(type_url, kArrayPrefix)) {
+        return base_->ResolveMessageType(type_url, resolved);
+      }
+      resolved->set_name(type_url.substr(kUrlPrefix.size()));
+      pb::Field* f = resolved->add_fields();
+      f->set_kind(pb::Field::TYPE_MESSAGE);
+      f->set_cardinality(pb::Field::CARDINALITY_REPEATED);
+      f->set_number(1);
+      f->set_name("items");
+      f->set_json_name("items");
+      f->set_type_url(absl::StrCat(kUrlPrefix, type_url.substr(kArrayPrefix.size())));
+      return pb::util::Status();
+    });
+  }
+
+  pb::util::Status ResolveEnumType(const std::string& type_url, pb::Enum* enum_type) override {
+    return Resolve(enums_, type_url, enum_type,
+                   [&](pb::Enum* resolved) { return base_->ResolveEnumType(type_url, resolved); });
+  }
+
+ private:
+  const std::unique_ptr<pb::util::TypeResolver> base_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<pb::Type>> types_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::unique_ptr<pb::Enum>> enums_ ABSL_GUARDED_BY(mu_);
+
+  // A copy of the cached description of `type_url`, resolved by `resolve`
+  // the first time.
+  template <typename T, typename F>
+  pb::util::Status Resolve(absl::flat_hash_map<std::string, std::unique_ptr<T>>& cache,
+                           const std::string& type_url, T* out, F resolve) {
+    {
+      absl::ReaderMutexLock l(&mu_);
+      auto it = cache.find(type_url);
+      if (it != cache.end()) {
+        *out = *it->second;
+        return pb::util::Status();
+      }
+    }
+    auto resolved = std::make_unique<T>();
+    pb::util::Status st = resolve(resolved.get());
+    if (!st.ok()) return st;
+    *out = *resolved;
+    absl::MutexLock l(&mu_);
+    cache.try_emplace(type_url, std::move(resolved));
+    return pb::util::Status();
+  }
+};
+
+CachingResolver& Resolver() {
+  static CachingResolver* const resolver = new CachingResolver();
+  return *resolver;
+}
+
+pb::util::JsonPrintOptions Options() {
+  pb::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  return opts;
+}
+
+absl::Status Render(const std::string& type_url, const std::string& bytes, std::string* out) {
+  pb::util::Status st = pb::util::BinaryToJsonString(&Resolver(), type_url, bytes, out, Options());
+  if (!st.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a ", type_url, " that does not render as JSON: ", st.ToString()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string MessageJson(const pb::Message& m) {
+  std::string out;
+  // A generated message always renders (its type is in the generated pool).
+  (void)Render(absl::StrCat(kUrlPrefix, m.GetDescriptor()->full_name()), m.SerializeAsString(),
+               &out);
+  return out;
+}
+
+namespace {
+
+// The generated message type `type_url` names, or null.
+const pb::Descriptor* GeneratedType(absl::string_view type_url) {
+  if (!absl::StartsWith(type_url, kUrlPrefix)) return nullptr;
+  return pb::DescriptorPool::generated_pool()->FindMessageTypeByName(
+      std::string(type_url.substr(kUrlPrefix.size())));
+}
+
+// InvalidArgument unless each of `items` parses as `type`: the printer
+// renders what it can of bytes that do not parse.
+absl::Status CheckParses(const pb::Descriptor* type, absl::Span<const absl::string_view> items) {
+  std::unique_ptr<pb::Message> parsed(
+      pb::MessageFactory::generated_factory()->GetPrototype(type)->New());
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!parsed->ParseFromArray(items[i].data(), static_cast<int>(items[i].size()))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bytes that do not parse as ", type->full_name(), " (item ", i, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The serialized messages of `type` as one JSON array, in one pass of the
+// printer: rendered as message { repeated T items = 1; }, whose wire form is
+// each item as field 1, length-delimited.
+absl::StatusOr<std::string> RenderArray(const pb::Descriptor* type,
+                                        absl::Span<const absl::string_view> items) {
+  if (items.empty()) return std::string("[]");
+  std::string bytes;
+  {
+    pb::io::StringOutputStream sos(&bytes);
+    pb::io::CodedOutputStream cos(&sos);
+    for (absl::string_view item : items) {
+      cos.WriteTag(kItemsTag);
+      cos.WriteVarint32(static_cast<uint32_t>(item.size()));
+      cos.WriteRaw(item.data(), static_cast<int>(item.size()));
+    }
+  }
+  std::string out;
+  RETURN_IF_ERROR(Render(absl::StrCat(kArrayPrefix, type->full_name()), bytes, &out));
+  // {"items":[...]} -> [...]
+  if (!absl::StartsWith(out, kArrayOpen) || !absl::EndsWith(out, "]}")) {
+    return absl::InternalError(
+        absl::StrCat("a list of ", type->full_name(), " rendered as unexpected JSON"));
+  }
+  out.pop_back();
+  out.erase(0, kArrayOpen.size());
+  return out;
+}
+
+// The top-level items of a JSON array as the printer writes it (nothing
+// between tokens outside strings), or an empty vector when it does not hold
+// `n` of them.
+std::vector<std::string> SplitArray(absl::string_view array, size_t n) {
+  std::vector<std::string> items;
+  if (array.size() < 2 || array.front() != '[' || array.back() != ']') return {};
+  items.reserve(n);
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  size_t start = 1;
+  for (size_t i = 1; i + 1 < array.size(); ++i) {
+    const char c = array[i];
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    } else if (c == ',' && depth == 0) {
+      items.emplace_back(array.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  if (array.size() > 2) items.emplace_back(array.substr(start, array.size() - 1 - start));
+  if (items.size() != n || depth != 0 || in_string) return {};
+  return items;
+}
+
+// The array joined from each item's JSON.
+std::string JoinedArrayJson(absl::Span<const pb::Message* const> items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    absl::StrAppend(&out, i == 0 ? "" : ",", MessageJson(*items[i]));
+  }
+  out.push_back(']');
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> SerializedJson(absl::string_view type_url, absl::string_view bytes) {
+  ASSIGN_OR_RETURN(std::vector<std::string> each, SerializedJsonEach(type_url, {bytes}));
+  return std::move(each.front());
+}
+
+absl::StatusOr<std::vector<std::string>> SerializedJsonEach(
+    absl::string_view type_url, absl::Span<const absl::string_view> items) {
+  const pb::Descriptor* type = GeneratedType(type_url);
+  if (type == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown message type ", type_url));
+  }
+  RETURN_IF_ERROR(CheckParses(type, items));
+  if (items.empty()) return std::vector<std::string>();
+  ASSIGN_OR_RETURN(std::string array, RenderArray(type, items));
+  std::vector<std::string> each = SplitArray(array, items.size());
+  if (each.empty()) {
+    return absl::InternalError(absl::StrCat(items.size(), " ", type->full_name(),
+                                            " rendered as an array of another length"));
+  }
+  return each;
+}
+
+std::string ArrayJson(absl::Span<const pb::Message* const> items) {
+  if (items.empty()) return "[]";
+  const pb::Descriptor* type = items.front()->GetDescriptor();
+  for (const pb::Message* m : items) {
+    if (m->GetDescriptor() != type) return JoinedArrayJson(items);
+  }
+  std::vector<std::string> bytes;
+  bytes.reserve(items.size());
+  for (const pb::Message* m : items) bytes.push_back(m->SerializeAsString());
+  std::vector<absl::string_view> views(bytes.begin(), bytes.end());
+  absl::StatusOr<std::string> out = RenderArray(type, views);
+  // Messages of a generated type always render; this is only a safety net.
+  return out.ok() ? *std::move(out) : JoinedArrayJson(items);
+}
+
+}  // namespace collections::messages
