@@ -48,6 +48,7 @@ struct CaseFile {
   AccountSnapshot snap;  // invoices, payments and credit notes in date order
   std::vector<v1::ContactRecord> contacts;
   std::vector<v1::Arrangement> arrangements;
+  std::vector<std::string> arrangements_json;  // each, shown in the text and the JSON
   std::vector<v1::OutboxAction> actions;
   domain::Recommendation rec;
   v1::Recommendation recommendation;
@@ -65,7 +66,8 @@ std::vector<std::string> CaseFileJson(const CaseFile& f) {
   json_parts.push_back(absl::StrCat("\"payments\":", each(f.snap.payments)));
   json_parts.push_back(absl::StrCat("\"creditNotes\":", each(f.snap.credit_notes)));
   json_parts.push_back(absl::StrCat("\"contacts\":", each(f.contacts)));
-  json_parts.push_back(absl::StrCat("\"arrangements\":", each(f.arrangements)));
+  json_parts.push_back(
+      absl::StrCat("\"arrangements\":[", absl::StrJoin(f.arrangements_json, ","), "]"));
   json_parts.push_back(absl::StrCat("\"outboxActions\":", each(f.actions)));
   json_parts.push_back(absl::StrCat("\"recommendation\":", ToJson(f.recommendation)));
   if (f.stored_case) json_parts.push_back(absl::StrCat("\"case\":", ToJson(*f.stored_case)));
@@ -78,7 +80,6 @@ std::string CaseFileText(const CaseFile& f) {
   const absl::CivilDay as_of = f.as_of;
   const std::string& customer_resource = f.customer_resource;
   const std::vector<v1::ContactRecord>& contact_msgs = f.contacts;
-  const std::vector<v1::Arrangement>& arrangements = f.arrangements;
   const std::vector<v1::OutboxAction>& actions = f.actions;
   const domain::Recommendation& rec = f.rec;
   const v1::Case stored_case = f.stored_case.value_or(v1::Case());
@@ -132,7 +133,7 @@ std::string CaseFileText(const CaseFile& f) {
   }
   absl::StrAppend(&text,
                   "\nARRANGEMENTS (promises, plans, settlements, fees, disputes, end states)\n");
-  for (const auto& a : arrangements) absl::StrAppend(&text, "  ", ToJson(a), "\n");
+  for (const std::string& a : f.arrangements_json) absl::StrAppend(&text, "  ", a, "\n");
   absl::StrAppend(&text, "\nACTIONS ISSUED\n");
   for (const auto& a : actions) {
     absl::StrAppend(
@@ -212,6 +213,7 @@ absl::StatusOr<v1::ExportCaseFileResponse> RecoveryApp::ExportCaseFile(
       ASSIGN_OR_RETURN(v1::ContactRecord c, ParseDoc<v1::ContactRecord>(d));
       f.contacts.push_back(std::move(c));
     }
+    f.arrangements_json = messages::EachJson(arrangements);
     f.arrangements = std::move(arrangements);
     for (const auto& d : outbox) {
       ASSIGN_OR_RETURN(v1::OutboxAction a, ParseDoc<v1::OutboxAction>(d));

@@ -245,6 +245,27 @@ absl::StatusOr<std::vector<std::string>> SerializedJsonEach(
   return each;
 }
 
+std::vector<std::string> EachJson(absl::Span<const pb::Message* const> items) {
+  std::vector<std::string> out;
+  if (items.empty()) return out;
+  const pb::Descriptor* type = items.front()->GetDescriptor();
+  bool one_type = true;
+  for (const pb::Message* m : items) one_type = one_type && m->GetDescriptor() == type;
+  if (one_type) {
+    std::vector<std::string> bytes;
+    bytes.reserve(items.size());
+    for (const pb::Message* m : items) bytes.push_back(m->SerializeAsString());
+    std::vector<absl::string_view> views(bytes.begin(), bytes.end());
+    absl::StatusOr<std::vector<std::string>> each =
+        SerializedJsonEach(absl::StrCat(kUrlPrefix, type->full_name()), views);
+    // Messages of a generated type always render; this is only a safety net.
+    if (each.ok()) return *std::move(each);
+  }
+  out.reserve(items.size());
+  for (const pb::Message* m : items) out.push_back(MessageJson(*m));
+  return out;
+}
+
 std::string ArrayJson(absl::Span<const pb::Message* const> items) {
   if (items.empty()) return "[]";
   const pb::Descriptor* type = items.front()->GetDescriptor();

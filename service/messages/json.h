@@ -39,6 +39,18 @@ absl::StatusOr<std::vector<std::string>> SerializedJsonEach(
 // joined by "," + "]". Every item has the same generated type.
 std::string ArrayJson(absl::Span<const google::protobuf::Message* const> items);
 
+// MessageJson of each of `items`, rendered in one pass when they share a
+// type.
+std::vector<std::string> EachJson(absl::Span<const google::protobuf::Message* const> items);
+
+template <typename M>
+std::vector<std::string> EachJson(const std::vector<M>& items) {
+  std::vector<const google::protobuf::Message*> ptrs;
+  ptrs.reserve(items.size());
+  for (const M& m : items) ptrs.push_back(&m);
+  return EachJson(absl::MakeConstSpan(ptrs));
+}
+
 template <typename M>
 std::string ArrayJson(const std::vector<M>& items) {
   std::vector<const google::protobuf::Message*> ptrs;

@@ -139,6 +139,19 @@ TEST(ArrayJson, MixedTypesStillRenderEachItem) {
   const v1::Event ev = AnEvent(2);
   const std::vector<const google::protobuf::Message*> items = {&inv, &ev};
   EXPECT_EQ(ArrayJson(absl::MakeConstSpan(items)), JoinedReference(items));
+  EXPECT_EQ(EachJson(absl::MakeConstSpan(items)),
+            (std::vector<std::string>{Reference(inv), Reference(ev)}));
+}
+
+TEST(EachJson, EqualsEachItemAlone) {
+  std::vector<v1::Arrangement> arrangements(4);
+  arrangements[0].mutable_promise()->set_status(v1::PromiseToPay::KEPT);
+  arrangements[1].mutable_dispute()->set_description("\"goods, not [received]\"");
+  arrangements[3].mutable_promise()->mutable_amount()->set_minor_units(-5);
+  const std::vector<std::string> each = EachJson(arrangements);
+  ASSERT_EQ(each.size(), arrangements.size());
+  for (size_t i = 0; i < each.size(); ++i) EXPECT_EQ(each[i], Reference(arrangements[i])) << i;
+  EXPECT_TRUE(EachJson(std::vector<v1::Arrangement>()).empty());
 }
 
 TEST(MessageJson, IsThreadSafe) {
