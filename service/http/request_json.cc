@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "service/base/errors.h"
 #include "service/base/status_macros.h"
+#include "service/messages/json.h"
 
 namespace collections::http {
 
@@ -181,12 +182,8 @@ absl::Status FillRequest(const Route& route, const PathBindings& bindings, const
 }
 
 std::string ResponseJson(const pb::Message& response) {
-  pb::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = false;
-  std::string out;
   // Printing a valid message cannot fail (Any payloads are our own types).
-  (void)pb::util::MessageToJsonString(response, &out, options);
-  return out;
+  return messages::MessageJson(response, messages::JsonNames::kLowerCamel);
 }
 
 }  // namespace collections::http

@@ -96,14 +96,16 @@ CachingResolver& Resolver() {
   return *resolver;
 }
 
-pb::util::JsonPrintOptions Options() {
+pb::util::JsonPrintOptions Options(JsonNames names) {
   pb::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
+  opts.preserve_proto_field_names = names == JsonNames::kProto;
   return opts;
 }
 
-absl::Status Render(const std::string& type_url, const std::string& bytes, std::string* out) {
-  pb::util::Status st = pb::util::BinaryToJsonString(&Resolver(), type_url, bytes, out, Options());
+absl::Status Render(const std::string& type_url, const std::string& bytes, std::string* out,
+                    JsonNames names = JsonNames::kProto) {
+  pb::util::Status st =
+      pb::util::BinaryToJsonString(&Resolver(), type_url, bytes, out, Options(names));
   if (!st.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("a ", type_url, " that does not render as JSON: ", st.ToString()));
@@ -113,11 +115,11 @@ absl::Status Render(const std::string& type_url, const std::string& bytes, std::
 
 }  // namespace
 
-std::string MessageJson(const pb::Message& m) {
+std::string MessageJson(const pb::Message& m, JsonNames names) {
   std::string out;
   // A generated message always renders (its type is in the generated pool).
   (void)Render(absl::StrCat(kUrlPrefix, m.GetDescriptor()->full_name()), m.SerializeAsString(),
-               &out);
+               &out, names);
   return out;
 }
 

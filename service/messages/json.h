@@ -19,9 +19,14 @@
 
 namespace collections::messages {
 
+// The field names of the JSON: the proto names (as stored and exported) or
+// lowerCamelCase (the HTTP API, as proto3's JSON mapping has them).
+enum class JsonNames { kProto, kLowerCamel };
+
 // The JSON of `m`, equal to MessageToJsonString with
-// preserve_proto_field_names. `m` must be a generated message.
-std::string MessageJson(const google::protobuf::Message& m);
+// preserve_proto_field_names set as `names` says. `m` must be a generated
+// message.
+std::string MessageJson(const google::protobuf::Message& m, JsonNames names = JsonNames::kProto);
 
 // The JSON of a message given as its type URL
 // ("type.googleapis.com/<full name>") and its serialized bytes, equal to

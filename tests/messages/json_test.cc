@@ -75,6 +75,16 @@ TEST(MessageJson, EqualsProtobufsPrinter) {
   EXPECT_EQ(MessageJson(v1::Customer()), "{}");
 }
 
+TEST(MessageJson, LowerCamelNamesEqualProtobufsPrinter) {
+  google::protobuf::util::JsonPrintOptions opts;
+  std::string want;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(AnInvoice(3), &want, opts).ok());
+  EXPECT_EQ(MessageJson(AnInvoice(3), JsonNames::kLowerCamel), want);
+  EXPECT_NE(want.find("\"issueDate\""), std::string::npos);
+  // The proto-name types and the camel-case ones share one cache.
+  EXPECT_EQ(MessageJson(AnInvoice(3)), Reference(AnInvoice(3)));
+}
+
 TEST(SerializedJson, RendersTheBytesOfANamedTypeAndRejectsWhatItCannot) {
   const v1::Invoice inv = AnInvoice(4);
   auto json =
