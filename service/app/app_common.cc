@@ -210,6 +210,7 @@ absl::StatusOr<std::vector<v1::Event>> EventsFromRows(absl::Span<const store::Ev
   struct Packed {
     std::vector<absl::string_view> bytes;
     std::vector<std::string*> json;  // where each rendering goes
+    std::vector<int64_t> sequence;   // of the event each state belongs to
   };
   std::map<std::string, Packed> packed;
   std::vector<v1::StoredEvent> stored(rows.size());
@@ -238,6 +239,7 @@ absl::StatusOr<std::vector<v1::Event>> EventsFromRows(absl::Span<const store::Ev
       Packed& p = packed[CurrentTypeUrl(any.type_url())];
       p.bytes.push_back(any.value());
       p.json.push_back(json);
+      p.sequence.push_back(row.sequence);
     };
     state(s.has_before(), s.before(), s.mutable_before_json(), e.mutable_before_json());
     state(s.has_after(), s.after(), s.mutable_after_json(), e.mutable_after_json());
@@ -246,7 +248,15 @@ absl::StatusOr<std::vector<v1::Event>> EventsFromRows(absl::Span<const store::Ev
   for (auto& [type_url, p] : packed) {
     absl::StatusOr<std::vector<std::string>> json = messages::SerializedJsonEach(type_url, p.bytes);
     if (!json.ok()) {
-      return absl::InternalError(absl::StrCat("a stored event holds a ", type_url,
+      // Name the event: the first whose state does not render alone.
+      int64_t sequence = p.sequence.front();
+      for (size_t i = 0; i < p.bytes.size(); ++i) {
+        if (!messages::SerializedJson(type_url, p.bytes[i]).ok()) {
+          sequence = p.sequence[i];
+          break;
+        }
+      }
+      return absl::InternalError(absl::StrCat("stored event ", sequence, " holds a ", type_url,
                                               " that does not render: ", json.status().message()));
     }
     for (size_t i = 0; i < p.json.size(); ++i) *p.json[i] = std::move((*json)[i]);

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "collections_sidecar/v1/stored_event.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
@@ -54,16 +56,18 @@ class RawEvents {
 
   // Appends a row as a version before StoredEvent wrote it: the body is a
   // collections_sidecar.v1.Event with the JSON in before_json/after_json.
-  void InsertOld(const v1::Event& e) {
-    const std::string body = e.SerializeAsString();
+  void InsertOld(const v1::Event& e) { Insert(e.customer(), e.resource(), e.SerializeAsString()); }
+
+  // Appends a row with `body` as it is.
+  void Insert(const std::string& customer, const std::string& resource, const std::string& body) {
     sqlite3_stmt* s = nullptr;
     ASSERT_EQ(sqlite3_prepare_v2(db_,
                                  "INSERT INTO events(tenant, customer, resource, body) "
                                  "VALUES ('acme', ?, ?, ?)",
                                  -1, &s, nullptr),
               SQLITE_OK);
-    sqlite3_bind_text(s, 1, e.customer().c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, e.resource().c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, customer.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, resource.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_blob(s, 3, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
     EXPECT_EQ(sqlite3_step(s), SQLITE_DONE);
     sqlite3_finalize(s);
@@ -228,6 +232,48 @@ TEST(AuditFormat, RowsWrittenAsJsonReadBackUnchanged) {
   const std::vector<v1::Event> watched = Watch(srv, before_old.back().sequence(), 2);
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(watched[0], want));
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(watched[1], listed.back()));
+}
+
+TEST(AuditFormat, AStoredStateThatDoesNotParseIsInternalNamingItsEvent) {
+  TestServer srv;
+  const std::string customer = SeedCustomer(srv, MakeCustomer("C-1", "One"));
+  const std::vector<v1::Event> good = ListAll(srv);
+  ASSERT_FALSE(good.empty());
+  // A row whose after state claims to be a Customer but is cut short: field 1
+  // declared 100 bytes long with one present. The printer alone would render
+  // what it could of it.
+  v1::StoredEvent bad;
+  bad.set_type("customer.updated");
+  bad.set_resource(customer);
+  bad.set_customer(customer);
+  bad.mutable_after()->set_type_url("type.googleapis.com/collections_sidecar.v1.Customer");
+  bad.mutable_after()->set_value(std::string("\x0a\x64x"));
+  RawEvents raw(srv.db_path());
+  raw.Insert(customer, customer, bad.SerializeAsString());
+  SeedCustomer(srv, MakeCustomer("C-2", "Two"));  // a good row after it, same type
+  const int64_t bad_sequence = good.back().sequence() + 1;
+
+  // The client gets INTERNAL with an error id; the server's log line with
+  // that id names the event and the type.
+  grpc::ClientContext ctx;
+  v1::ListEventsRequest req;
+  req.set_parent(kTenant);
+  v1::ListEventsResponse resp;
+  ::testing::internal::CaptureStderr();
+  grpc::Status st = srv.audit().ListEvents(&ctx, req, &resp);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INTERNAL);
+  const size_t id_at = st.error_message().find("error id ");
+  ASSERT_NE(id_at, std::string::npos) << st.error_message();
+  const std::string id = st.error_message().substr(id_at + 9, 16);
+  std::string line;
+  for (absl::string_view l : absl::StrSplit(log, '\n')) {
+    if (absl::StrContains(l, id)) line = std::string(l);
+  }
+  EXPECT_NE(line.find("stored event " + std::to_string(bad_sequence) + " holds a "),
+            std::string::npos)
+      << log;
+  EXPECT_NE(line.find("collections_sidecar.v1.Customer"), std::string::npos) << log;
 }
 
 }  // namespace
