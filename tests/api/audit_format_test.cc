@@ -243,9 +243,7 @@ TEST(AuditFormat, AStoredStateThatDoesNotParseIsInternalNamingItsEvent) {
   // declared 100 bytes long with one present. The printer alone would render
   // what it could of it.
   v1::StoredEvent bad;
-  bad.set_type("customer.updated");
-  bad.set_resource(customer);
-  bad.set_customer(customer);
+  bad.set_type("customer.updated");  // the row's columns name the customer
   bad.mutable_after()->set_type_url("type.googleapis.com/collections_sidecar.v1.Customer");
   bad.mutable_after()->set_value(std::string("\x0a\x64x"));
   RawEvents raw(srv.db_path());
