@@ -247,22 +247,44 @@ absl::StatusOr<std::vector<std::string>> SerializedJsonEach(
   return each;
 }
 
-std::vector<std::string> EachJson(absl::Span<const pb::Message* const> items) {
-  std::vector<std::string> out;
-  if (items.empty()) return out;
-  const pb::Descriptor* type = items.front()->GetDescriptor();
-  bool one_type = true;
-  for (const pb::Message* m : items) one_type = one_type && m->GetDescriptor() == type;
-  if (one_type) {
-    std::vector<std::string> bytes;
-    bytes.reserve(items.size());
-    for (const pb::Message* m : items) bytes.push_back(m->SerializeAsString());
-    std::vector<absl::string_view> views(bytes.begin(), bytes.end());
-    absl::StatusOr<std::vector<std::string>> each =
-        SerializedJsonEach(absl::StrCat(kUrlPrefix, type->full_name()), views);
-    // Messages of a generated type always render; this is only a safety net.
-    if (each.ok()) return *std::move(each);
+namespace {
+
+// The items serialized, when they share one type (else `type` is null), for
+// RenderArray. They need no parse check, being messages already.
+struct OneType {
+  const pb::Descriptor* type = nullptr;
+  std::vector<std::string> bytes;
+
+  absl::StatusOr<std::string> Render() const {
+    const std::vector<absl::string_view> views(bytes.begin(), bytes.end());
+    return RenderArray(type, views);
   }
+};
+OneType SerializeOneType(absl::Span<const pb::Message* const> items) {
+  OneType out;
+  if (items.empty()) return out;
+  for (const pb::Message* m : items) {
+    if (m->GetDescriptor() != items.front()->GetDescriptor()) return out;
+  }
+  out.type = items.front()->GetDescriptor();
+  out.bytes.reserve(items.size());
+  for (const pb::Message* m : items) out.bytes.push_back(m->SerializeAsString());
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> EachJson(absl::Span<const pb::Message* const> items) {
+  const OneType serialized = SerializeOneType(items);
+  if (serialized.type != nullptr) {
+    absl::StatusOr<std::string> array = serialized.Render();
+    // Messages of a generated type always render; the fallback is a safety net.
+    if (array.ok()) {
+      std::vector<std::string> each = SplitArray(*array, items.size());
+      if (!each.empty()) return each;
+    }
+  }
+  std::vector<std::string> out;
   out.reserve(items.size());
   for (const pb::Message* m : items) out.push_back(MessageJson(*m));
   return out;
@@ -270,17 +292,13 @@ std::vector<std::string> EachJson(absl::Span<const pb::Message* const> items) {
 
 std::string ArrayJson(absl::Span<const pb::Message* const> items) {
   if (items.empty()) return "[]";
-  const pb::Descriptor* type = items.front()->GetDescriptor();
-  for (const pb::Message* m : items) {
-    if (m->GetDescriptor() != type) return JoinedArrayJson(items);
+  const OneType serialized = SerializeOneType(items);
+  if (serialized.type != nullptr) {
+    absl::StatusOr<std::string> array = serialized.Render();
+    // Messages of a generated type always render; the fallback is a safety net.
+    if (array.ok()) return *std::move(array);
   }
-  std::vector<std::string> bytes;
-  bytes.reserve(items.size());
-  for (const pb::Message* m : items) bytes.push_back(m->SerializeAsString());
-  std::vector<absl::string_view> views(bytes.begin(), bytes.end());
-  absl::StatusOr<std::string> out = RenderArray(type, views);
-  // Messages of a generated type always render; this is only a safety net.
-  return out.ok() ? *std::move(out) : JoinedArrayJson(items);
+  return JoinedArrayJson(items);
 }
 
 }  // namespace collections::messages
