@@ -113,7 +113,8 @@ RULES = {
                    | {"service/domain", "service/store", "service/messages"},
     "service/auth": STD | {"absl", "protobuf", "proto", "openssl"} | BASE
                     | {"service/domain", "service/store", "service/messages"},
-    "service/http": STD | {"absl", "protobuf", "proto"} | BASE | {"service/domain"},
+    "service/http": STD | {"absl", "protobuf", "proto"} | BASE
+                    | {"service/domain", "service/messages"},  # messages: proto JSON
     # absl::Status <-> grpc::Status, shared by the API edge and every client.
     "service/grpc_status": STD | {"absl", "protobuf", "proto", "grpc"} | BASE,
     "service/api": STD | {"absl", "protobuf", "proto", "grpc", "grpc_stubs"} | BASE
