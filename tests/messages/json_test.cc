@@ -29,7 +29,8 @@ std::string Reference(const google::protobuf::Message& m) {
 std::string JoinedReference(const std::vector<const google::protobuf::Message*>& items) {
   std::string out = "[";
   for (size_t i = 0; i < items.size(); ++i) {
-    out += (i == 0 ? "" : ",") + Reference(*items[i]);
+    if (i > 0) out += ",";
+    out += Reference(*items[i]);
   }
   return out + "]";
 }
