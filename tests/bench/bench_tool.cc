@@ -4,7 +4,9 @@
 //
 //   bench_tool ingest      --target=127.0.0.1:P --customers=N --invoices=M --seed=S
 //   bench_tool raw-insert  --db=floor.db --customers=N --invoices=M --seed=S
+//                          [--write_set=service --chunk=1000 --case_bytes=B]
 //   bench_tool sql-aging   --db=ledger.db --reps=R
+//   bench_tool sql-summary --db=ledger.db --calls=N   (one account's reads in plain SQL)
 //   bench_tool aging-rpc   --target=... --reps=R
 //   bench_tool run-collections --target=... [--dry_run] [--phase=NAME]   (one run, reply size)
 //   bench_tool calls       --target=... --server_pid=P [--methods=a,b] [--calls=N]
@@ -73,6 +75,10 @@ ABSL_FLAG(uint64_t, seed, 42, "seed of the generated ledger");
 ABSL_FLAG(std::string, as_of, "2026-06-30", "as-of day of the generated ledger and queries");
 ABSL_FLAG(int, chunk, 1000, "records per SyncLedger call");
 ABSL_FLAG(std::string, db, "", "SQLite database file");
+ABSL_FLAG(std::string, write_set, "invoices",
+          "raw-insert: invoices (the invoice rows in one transaction) or service (with "
+          "each invoice's audit event and each customer's case, committed every --chunk)");
+ABSL_FLAG(int, case_bytes, 3000, "raw-insert --write_set=service: bytes of each case's body");
 ABSL_FLAG(int, reps, 3, "repetitions");
 ABSL_FLAG(std::string, method, "summary", "summary | recommendation | case");
 ABSL_FLAG(int, channels, 2, "gRPC channels (separate connections)");
@@ -291,7 +297,7 @@ int main(int argc, char** argv) {
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() < 2) {
     std::fprintf(stderr,
-                 "usage: bench_tool <ingest|raw-insert|sql-aging|aging-rpc|"
+                 "usage: bench_tool <ingest|raw-insert|sql-aging|sql-summary|aging-rpc|"
                  "run-collections|calls|rss-repeat|dump|load|read-file|exec|"
                  "pg-server> [flags]\n");
     return 2;
@@ -299,6 +305,7 @@ int main(int argc, char** argv) {
   const std::string cmd = positional[1];
   if (cmd == "ingest") return Ingest();
   if (cmd == "raw-insert") return RawInsert();
+  if (cmd == "sql-summary") return SqlSummary();
   if (cmd == "sql-aging") return SqlAging();
   if (cmd == "aging-rpc") return AgingRpc();
   if (cmd == "run-collections") return RunCollections();

@@ -27,6 +27,8 @@ ABSL_DECLARE_FLAG(int64_t, customers);
 ABSL_DECLARE_FLAG(int64_t, invoices);
 ABSL_DECLARE_FLAG(uint64_t, seed);
 ABSL_DECLARE_FLAG(std::string, as_of);
+ABSL_DECLARE_FLAG(std::string, write_set);
+ABSL_DECLARE_FLAG(int, case_bytes);
 ABSL_DECLARE_FLAG(int, chunk);
 ABSL_DECLARE_FLAG(std::string, db);
 ABSL_DECLARE_FLAG(int, reps);
@@ -85,6 +87,7 @@ std::string CpuField(const char* name, double cpu0, double cpu1, int64_t units);
 int Ingest();          // bench_ingest.cc
 int RawInsert();       // bench_ingest.cc
 int SqlAging();        // bench_ingest.cc
+int SqlSummary();      // bench_ingest.cc
 int AgingRpc();        // bench_calls.cc
 int RunCollections();  // bench_calls.cc
 int Dump();            // bench_calls.cc

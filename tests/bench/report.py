@@ -433,6 +433,19 @@ def scaling_point(rows, backend, n):
     p["ingest_cpu_ratio"] = (floor["cpu_ms_per_row"] / ing["server_cpu_ms_per_row"]
                              if ing and floor and floor.get("cpu_ms_per_row")
                              and ing.get("server_cpu_ms_per_row") else None)
+    # The floor of the service's own write set (bench_ingest.cc RawInsert,
+    # --write_set=service): the most any design that keeps a per-record
+    # audit event and a case per customer can reach against the plain floor.
+    ws = one(rows, kind="raw_insert", label=f"{label}.floor_write_set")
+    p["write_set_rows_per_s"] = ws and ws["rows_per_s"]
+    p["write_set_cpu_ms_per_row"] = ws and ws.get("cpu_ms_per_row")
+    p["write_set_commit_rows"] = ws and ws.get("commit_rows")
+    p["write_set_bound"] = ((ws["rows_per_s"] / floor["rows_per_s"],
+                             floor["cpu_ms_per_row"] / ws["cpu_ms_per_row"])
+                            if ws and floor and ws.get("cpu_ms_per_row") else None)
+    p["ingest_vs_write_set"] = ((ing["rows_per_s"] / ws["rows_per_s"],
+                                 ws["cpu_ms_per_row"] / ing["server_cpu_ms_per_row"])
+                                if ws and ing and ing.get("server_cpu_ms_per_row") else None)
     for ph in ("customers", "payments"):
         r = one(rows, kind="ingest", label=label, phase=ph)
         p[f"ingest_{ph}_rows_per_s"] = r and r["rows_per_s"]
@@ -441,6 +454,16 @@ def scaling_point(rows, backend, n):
     p["summary_qps"] = svc and svc["qps"]
     p["summary_noop_qps"] = noop and noop["qps"]
     p["summary_ratio"] = (svc["qps"] / noop["qps"]) if svc and noop and noop["qps"] else None
+    # By CPU: the no-op server's per call over collectionsd's, and the bound
+    # that one account's reads in plain SQL (sql-summary) leave any server.
+    noop_cpu = noop and noop.get("server_cpu_ms_per_call")
+    svc_cpu = svc and svc.get("server_cpu_ms_per_call")
+    p["summary_cpu_ms"] = (noop_cpu, svc_cpu)
+    p["summary_cpu_ratio"] = noop_cpu / svc_cpu if noop_cpu and svc_cpu else None
+    sqs = one(rows, kind="sql_summary", label=f"{label}.floor")
+    p["summary_sql_cpu_ms"] = sqs and sqs["cpu_ms_per_call"]
+    p["summary_cpu_bound"] = (noop_cpu / (noop_cpu + sqs["cpu_ms_per_call"])
+                              if noop_cpu and sqs else None)
     case = one(rows, kind="load", label=f"{label}.case")
     p["case_qps"] = case and case["qps"]
     p["case_ratio"] = (case["qps"] / noop["qps"]) if case and noop and noop["qps"] else None
@@ -537,6 +560,16 @@ def scaling_targets(targets, backend, points):
         (big["ingest_ratio"] or 0) >= 0.5)
     add("summary", "GetAccountSummary ≥ 0.5 of the no-op gRPC floor", big["summary_ratio"],
         (big["summary_ratio"] or 0) >= 0.5)
+    # Not targets: what the two ratios above can reach at all here (the
+    # write set's floor by rows/s; one account's plain-SQL reads by CPU).
+    for ident, text, value in (
+            ("ingest.bound", "the most any ingest with a per-record audit event and a case per "
+             "customer reaches against the raw floor (write-set floor, by rows/s)",
+             (big["write_set_bound"] or (None,))[0]),
+            ("summary.bound", "the most any GetAccountSummary reaches against the no-op floor "
+             "by CPU (plain-SQL reads of one account)", big["summary_cpu_bound"])):
+        targets.append({"id": f"{backend}.{ident}", "target": f"{text} ({at})", "value": value,
+                        "met": None})
     add("aging", "GetAgingReport ≤ 1.5× the best plain SQL", big["aging_ratio"],
         big["aging_ratio"] is not None and big["aging_ratio"] <= 1.5)
     add("memory", "Peak RSS ≤ 1 KB per invoice after every call", big["peak_kb_per_invoice"],
@@ -630,12 +663,27 @@ def render_scaling(rep):
         row("raw SQLite floor, CPU ms per row", lambda q: ms(q["ingest_floor_cpu_ms_per_row"]))
         row("**ingest ratio** (target ≥ 0.5): by rows/s, and by CPU per row",
             lambda q: f"{fmt(q['ingest_ratio'], 3)}, {fmt(q['ingest_cpu_ratio'], 3)}")
+        row("raw SQLite inserts of the service's write set (each invoice's audit event too, "
+            "each customer's case, a commit per SyncLedger chunk), rows/s (CPU ms per row)",
+            lambda q: f"{fmt(q['write_set_rows_per_s'])} ({ms(q['write_set_cpu_ms_per_row'])})")
+        row("the most that write set allows against the raw floor: by rows/s, by CPU",
+            lambda q: "—" if not q["write_set_bound"] else
+            f"{fmt(q['write_set_bound'][0], 3)}, {fmt(q['write_set_bound'][1], 3)}")
+        row("SyncLedger against that write-set floor: by rows/s, by CPU",
+            lambda q: "—" if not q["ingest_vs_write_set"] else
+            f"{fmt(q['ingest_vs_write_set'][0], 3)}, {fmt(q['ingest_vs_write_set'][1], 3)}")
         row("SyncLedger customers / payments, rows/s",
             lambda q: f"{fmt(q['ingest_customers_rows_per_s'])} / "
                       f"{fmt(q['ingest_payments_rows_per_s'])}")
         row("GetAccountSummary closed loop, calls/s (no-op floor)",
             lambda q: f"{fmt(q['summary_qps'])} ({fmt(q['summary_noop_qps'])})")
         row("**summary ratio** (target ≥ 0.5)", lambda q: fmt(q["summary_ratio"], 3))
+        row("server CPU ms per call: no-op floor / GetAccountSummary (ratio)",
+            lambda q: f"{ms(q['summary_cpu_ms'][0])} / {ms(q['summary_cpu_ms'][1])} "
+                      f"({fmt(q['summary_cpu_ratio'], 3)})")
+        row("one account's reads in plain SQL, CPU ms (the most a server can reach by CPU: "
+            "no-op / (no-op + SQL))",
+            lambda q: f"{ms(q['summary_sql_cpu_ms'])} ({fmt(q['summary_cpu_bound'], 3)})")
         row("GetCase closed loop, calls/s (ratio to the same no-op floor): one keyed row",
             lambda q: f"{fmt(q['case_qps'])} ({fmt(q['case_ratio'], 3)})")
         row("GetAgingReport ms (best plain SQL ms)",

@@ -213,6 +213,10 @@ scaling_point() {
   log "$label: raw SQLite insert floor"
   tool raw-insert "${COMMON[@]}" --db="$WORK/floor.db" --label="$label.floor"
   rm -f "$WORK"/floor.db*
+  log "$label: raw SQLite insert of the service's write set"
+  tool raw-insert "${COMMON[@]}" --db="$WORK/floor.db" --write_set=service \
+    --label="$label.floor_write_set"
+  rm -f "$WORK"/floor.db*
   local pg_pid=""
   if [[ $backend == postgresql ]]; then
     rm -f "$WORK/pg.uri"
@@ -236,6 +240,7 @@ scaling_point() {
   if [[ $backend == sqlite ]]; then
     log "$label: plain SQL aging floor"
     tool sql-aging "${COMMON[@]}" --db="$STORE" --reps="$REPS" --label="$label.floor"
+    tool sql-summary "${COMMON[@]}" --db="$STORE" --calls=3000 --label="$label.floor"
     echo "{\"kind\":\"db_size\",\"label\":\"$label\",\"bytes\":$(cat "$STORE" "$STORE-wal" 2>/dev/null | wc -c)}" >> "$RESULTS"
   fi
   log "$label: GetAccountSummary closed loop against the no-op floor"
