@@ -621,17 +621,9 @@ absl::StatusOr<v1::AgingReport> LedgerApp::GetAgingReport(const CallContext& ctx
         }));
     if (q.customers.empty()) q.customers.push_back("\x01none");
   }
-  ASSIGN_OR_RETURN(std::vector<store::AgingCell> cells, store_.Aging(tenant, q));
-  // One pass over the cells in (customer, currency, bucket) order: the
-  // SQLite store returns them so; a database collating otherwise is sorted
-  // here. Rows are summed run by run, and only the page's rows are kept.
-  const auto cell_order = [](const store::AgingCell& a, const store::AgingCell& b) {
-    return std::tie(a.customer, a.currency, a.bucket) < std::tie(b.customer, b.currency, b.bucket);
-  };
-  if (!std::is_sorted(cells.begin(), cells.end(), cell_order)) {
-    std::sort(cells.begin(), cells.end(), cell_order);
-  }
-
+  // One pass over the cells in (customer, currency, bucket) order, as the
+  // store visits them: rows are summed run by run, and only the page's rows
+  // are kept; the cells themselves are never held.
   struct Row {
     std::vector<domain::BucketTotal> buckets;
     int64_t total = 0, overdue = 0, count = 0;
@@ -677,18 +669,25 @@ absl::StatusOr<v1::AgingReport> LedgerApp::GetAgingReport(const CallContext& ctx
     ++emitted;
   };
   std::map<std::string, Row> totals;  // by currency
-  for (size_t i = 0; i < cells.size();) {
-    Row row;
-    size_t j = i;
-    for (; j < cells.size() && cells[j].customer == cells[i].customer &&
-           cells[j].currency == cells[i].currency;
-         ++j) {
-      RETURN_IF_ERROR(add(cells[j], row));
-      RETURN_IF_ERROR(add(cells[j], totals[cells[j].currency]));
+  Row run;                            // the (customer, currency) being summed
+  Row* run_total = nullptr;           // its currency's total
+  std::string run_customer, run_currency;
+  const auto end_run = [&] {
+    if (run_total != nullptr && by_customer) offer(run_customer, run_currency, run);
+  };
+  RETURN_IF_ERROR(store_.VisitAging(tenant, q, [&](const store::AgingCell& c) -> absl::Status {
+    if (run_total == nullptr || c.customer != run_customer || c.currency != run_currency) {
+      end_run();
+      for (auto& b : run.buckets) b = domain::BucketTotal{};
+      run.total = run.overdue = run.count = 0;
+      run_customer = c.customer;
+      run_currency = c.currency;
+      run_total = &totals[c.currency];
     }
-    if (by_customer) offer(cells[i].customer, cells[i].currency, row);
-    i = j;
-  }
+    RETURN_IF_ERROR(add(c, run));
+    return add(c, *run_total);
+  }));
+  end_run();
   if (!by_customer) {
     for (const auto& [ccy, t] : totals) offer("", ccy, t);
   }

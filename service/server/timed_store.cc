@@ -38,6 +38,14 @@ class TimedStore : public store::StoreWrapper {
     Record("aging", r.ok(), start);
     return r;
   }
+  absl::Status VisitAging(
+      absl::string_view tenant, const store::AgingQuery& query,
+      const std::function<absl::Status(const store::AgingCell&)>& visit) override {
+    const absl::Time start = absl::Now();
+    absl::Status st = target().VisitAging(tenant, query, visit);
+    Record("aging", st.ok(), start);
+    return st;
+  }
   absl::StatusOr<std::vector<std::string>> ListTenants() override {
     const absl::Time start = absl::Now();
     auto r = target().ListTenants();

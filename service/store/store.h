@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -328,6 +329,27 @@ class Store {
   // Aging over the whole tenant. Thread-safe.
   virtual absl::StatusOr<std::vector<AgingCell>> Aging(absl::string_view tenant,
                                                        const AgingQuery& query) = 0;
+  // The same cells one at a time, in (customer, currency, bucket) byte
+  // order, without holding them all (a 1M-invoice ledger has hundreds of
+  // thousands). An error from `visit` stops the walk and is returned. The
+  // default collects Aging() and sorts it. Thread-safe.
+  virtual absl::Status VisitAging(absl::string_view tenant, const AgingQuery& query,
+                                  const std::function<absl::Status(const AgingCell&)>& visit) {
+    absl::StatusOr<std::vector<AgingCell>> cells = Aging(tenant, query);
+    if (!cells.ok()) return cells.status();
+    const auto order = [](const AgingCell& a, const AgingCell& b) {
+      return std::tie(a.customer, a.currency, a.bucket) <
+             std::tie(b.customer, b.currency, b.bucket);
+    };
+    if (!std::is_sorted(cells->begin(), cells->end(), order)) {
+      std::sort(cells->begin(), cells->end(), order);
+    }
+    for (const AgingCell& c : *cells) {
+      absl::Status st = visit(c);
+      if (!st.ok()) return st;
+    }
+    return absl::OkStatus();
+  }
 
   // Lists tenants that have any data (for migration and metrics).
   virtual absl::StatusOr<std::vector<std::string>> ListTenants() = 0;

@@ -159,6 +159,10 @@ class StoreWrapper : public Store {
                                                const AgingQuery& query) override {
     return target_->Aging(tenant, query);
   }
+  absl::Status VisitAging(absl::string_view tenant, const AgingQuery& query,
+                          const std::function<absl::Status(const AgingCell&)>& visit) override {
+    return target_->VisitAging(tenant, query, visit);
+  }
   absl::StatusOr<std::vector<std::string>> ListTenants() override { return target_->ListTenants(); }
   absl::string_view Backend() const override { return target_->Backend(); }
 

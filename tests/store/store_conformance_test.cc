@@ -436,6 +436,38 @@ TEST_P(AgingTest, FutureInvoiceForcesSlowPathWithSameAnswer) {
             (Cells{{"A", "EUR", 3, 50, 1}, {"A", "EUR", 4, 300, 1}}));
 }
 
+TEST_P(AgingTest, VisitAgingWalksTheSameCellsInOrderAndStopsOnAnError) {
+  SetUpPortfolio();
+  const std::vector<int> bounds = {30, 60, 90};
+  for (const AgingQuery& q :
+       {AgingQuery{.as_of_day = 1000, .bucket_bounds = bounds},
+        AgingQuery{.as_of_day = 955, .bucket_bounds = bounds},  // the replay path
+        AgingQuery{.as_of_day = 1000, .bucket_bounds = bounds, .customers = {"B", "Z"}}}) {
+    std::vector<AgingCell> visited;
+    ASSERT_TRUE(store_
+                    ->VisitAging("acme", q,
+                                 [&](const AgingCell& c) {
+                                   visited.push_back(c);
+                                   return absl::OkStatus();
+                                 })
+                    .ok());
+    std::vector<AgingCell> sorted = Aging("acme", q);
+    std::sort(sorted.begin(), sorted.end(), [](const AgingCell& a, const AgingCell& b) {
+      return std::tie(a.customer, a.currency, a.bucket) <
+             std::tie(b.customer, b.currency, b.bucket);
+    });
+    ASSERT_FALSE(sorted.empty());
+    EXPECT_EQ(AllFields(visited), AllFields(sorted));
+  }
+  int seen = 0;
+  const absl::Status st = store_->VisitAging(
+      "acme", {.as_of_day = 1000, .bucket_bounds = bounds}, [&](const AgingCell&) {
+        return ++seen == 2 ? absl::CancelledError("enough") : absl::OkStatus();
+      });
+  EXPECT_EQ(st, absl::CancelledError("enough"));
+  EXPECT_EQ(seen, 2);
+}
+
 TEST_P(AgingTest, InvoicedMeasureSumsTotalsByDaysSinceIssue) {
   SetUpPortfolio();
   // Bounds {100, 200, 300} on days since issue: paid invoices count (they

@@ -87,6 +87,12 @@ class Stmt {
     int n = sqlite3_column_bytes(s_, col);
     return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), n);
   }
+  // The column's bytes, valid until the next Step() or Reset().
+  absl::string_view TextView(int col) const {
+    const void* p = sqlite3_column_blob(s_, col);
+    int n = sqlite3_column_bytes(s_, col);
+    return p == nullptr ? absl::string_view() : absl::string_view(static_cast<const char*>(p), n);
+  }
   int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
 
  private:
