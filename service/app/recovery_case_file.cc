@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -55,23 +56,39 @@ struct CaseFile {
   std::optional<v1::Case> stored_case;  // as stored, with its transition history
 };
 
-// The case file's JSON members, in the order of the document.
-std::vector<std::string> CaseFileJson(const CaseFile& f) {
-  // Each list in one pass of the printer (messages::ArrayJson).
-  auto each = [](const auto& msgs) { return messages::ArrayJson(msgs); };
-  std::vector<std::string> json_parts;
-  json_parts.push_back(absl::StrCat("\"customer\":", ToJson(f.snap.customer)));
-  json_parts.push_back(absl::StrCat("\"asOf\":\"", absl::FormatCivilTime(f.as_of), "\""));
-  json_parts.push_back(absl::StrCat("\"invoices\":", each(f.snap.invoices)));
-  json_parts.push_back(absl::StrCat("\"payments\":", each(f.snap.payments)));
-  json_parts.push_back(absl::StrCat("\"creditNotes\":", each(f.snap.credit_notes)));
-  json_parts.push_back(absl::StrCat("\"contacts\":", each(f.contacts)));
-  json_parts.push_back(
-      absl::StrCat("\"arrangements\":[", absl::StrJoin(f.arrangements_json, ","), "]"));
-  json_parts.push_back(absl::StrCat("\"outboxActions\":", each(f.actions)));
-  json_parts.push_back(absl::StrCat("\"recommendation\":", ToJson(f.recommendation)));
-  if (f.stored_case) json_parts.push_back(absl::StrCat("\"case\":", ToJson(*f.stored_case)));
-  return json_parts;
+// The case file's JSON, members in the order of the document, rendered in
+// one pass of the printer.
+std::string CaseFileJson(const CaseFile& f, const std::vector<v1::Event>& events) {
+  messages::ObjectJson json;
+  json.Message("customer", f.snap.customer)
+      .Raw("asOf", absl::StrCat("\"", absl::FormatCivilTime(f.as_of), "\""))
+      .Array("invoices", f.snap.invoices)
+      .Array("payments", f.snap.payments)
+      .Array("creditNotes", f.snap.credit_notes)
+      .Array("contacts", f.contacts)
+      .Raw("arrangements", absl::StrCat("[", absl::StrJoin(f.arrangements_json, ","), "]"))
+      .Array("outboxActions", f.actions)
+      .Message("recommendation", f.recommendation);
+  if (f.stored_case) json.Message("case", *f.stored_case);
+  json.Array("events", events);
+  return json.Render();
+}
+
+// Every event `filter` selects, read by `list` a page at a time: the case
+// file holds the whole audit trail of the account, however long.
+absl::Status ReadAllEvents(
+    store::EventFilter filter,
+    const std::function<absl::StatusOr<std::vector<store::EventRow>>(const store::EventFilter&)>&
+        list,
+    std::vector<store::EventRow>* out) {
+  filter.limit = 1000;
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<store::EventRow> page, list(filter));
+    const bool last = static_cast<int>(page.size()) < filter.limit;
+    if (!page.empty()) filter.after_sequence = page.back().sequence;
+    for (store::EventRow& row : page) out->push_back(std::move(row));
+    if (last) return absl::OkStatus();
+  }
 }
 
 // The printable document, up to the audit trail.
@@ -170,6 +187,11 @@ absl::StatusOr<v1::ExportCaseFileResponse> RecoveryApp::ExportCaseFile(
   ASSIGN_OR_RETURN(f.as_of, AsOf(r.as_of()));
   const absl::CivilDay as_of = f.as_of;
   f.customer_resource = CustomerResource(cn.tenant, cn.customer);
+  // The status history comes from the audit log.
+  store::EventFilter filter;
+  filter.customer = f.customer_resource;
+  std::vector<store::EventRow> event_rows;
+  bool events_read = false;
   auto read = [&](store::Transaction& tx) -> absl::Status {
     f.contacts.clear();
     f.actions.clear();
@@ -224,28 +246,32 @@ absl::StatusOr<v1::ExportCaseFileResponse> RecoveryApp::ExportCaseFile(
     v1::Case stored_case;
     ASSIGN_OR_RETURN(auto case_row, tx.GetCase(cn.customer));
     if (case_row && stored_case.ParseFromString(case_row->body)) f.stored_case = stored_case;
-    return absl::OkStatus();
+    // The audit trail from the same snapshot as the documents, where the
+    // backend can.
+    event_rows.clear();
+    absl::Status listed = ReadAllEvents(
+        filter, [&](const store::EventFilter& page) { return tx.ListEvents(page); }, &event_rows);
+    events_read = !absl::IsUnimplemented(listed);
+    return events_read ? listed : absl::OkStatus();
   };
   // The stored case current with the ledger (a bulk write may have deferred it).
   RETURN_IF_ERROR(cases_ != nullptr ? cases_->ReadCurrent(store_, cn.tenant, cn.customer, read)
                                     : store_.Run(cn.tenant, store::TxMode::kRead, read));
-  std::vector<std::string> json_parts = CaseFileJson(f);
   std::string text = CaseFileText(f);
-  // The status history comes from the audit log.
-  store::EventFilter filter;
-  filter.customer = f.customer_resource;
-  filter.limit = 10000;
-  ASSIGN_OR_RETURN(auto rows, store_.ListEvents(cn.tenant, filter));
-  ASSIGN_OR_RETURN(std::vector<v1::Event> events, EventsFromRows(rows));
+  if (!events_read) {
+    RETURN_IF_ERROR(ReadAllEvents(
+        filter, [&](const store::EventFilter& page) { return store_.ListEvents(cn.tenant, page); },
+        &event_rows));
+  }
+  ASSIGN_OR_RETURN(std::vector<v1::Event> events, EventsFromRows(event_rows));
   absl::StrAppend(&text, "\nAUDIT TRAIL\n");
   for (const v1::Event& e : events) {
     absl::StrAppend(&text, "  #", e.sequence(), " ",
                     absl::FormatTime("%Y-%m-%d %H:%M UTC", FromTs(e.time()), absl::UTCTimeZone()),
                     " ", e.type(), " ", e.resource(), " by ", e.actor(), "\n");
   }
-  json_parts.push_back(absl::StrCat("\"events\":", messages::ArrayJson(events)));
   v1::ExportCaseFileResponse out;
-  out.set_json(absl::StrCat("{", absl::StrJoin(json_parts, ","), "}"));
+  out.set_json(CaseFileJson(f, events));
   out.set_text(std::move(text));
   return out;
 }

@@ -14,8 +14,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "service/base/status_macros.h"
 
@@ -29,6 +31,10 @@ constexpr absl::string_view kUrlPrefix = "type.googleapis.com/";
 // only; no message of the generated pool has this prefix.
 constexpr absl::string_view kArrayPrefix = "type.googleapis.com/collections.internal.ArrayOf/";
 constexpr absl::string_view kArrayOpen = "{\"items\":";
+// The type of an object of named members (ObjectJson): the rest of the URL
+// lists them in order, "name=R:full.Type" (repeated) or "name=S:full.Type"
+// (singular) joined by ';'; member i is field i + 1.
+constexpr absl::string_view kObjectPrefix = "type.googleapis.com/collections.internal.Object/";
 constexpr uint32_t kItemsTag = (1 << 3) | 2;  // field 1, length-delimited
 
 // The generated pool's types, each resolved once and copied out on demand
@@ -42,6 +48,7 @@ class CachingResolver final : public pb::util::TypeResolver {
 
   pb::util::Status ResolveMessageType(const std::string& type_url, pb::Type* type) override {
     return Resolve(types_, type_url, type, [&](pb::Type* resolved) {
+      if (absl::StartsWith(type_url, kObjectPrefix)) return ResolveObject(type_url, resolved);
       if (!absl::StartsWith(type_url, kArrayPrefix)) {
         return base_->ResolveMessageType(type_url, resolved);
       }
@@ -63,6 +70,30 @@ class CachingResolver final : public pb::util::TypeResolver {
   }
 
  private:
+  // The type of an ObjectJson shape (kObjectPrefix).
+  static pb::util::Status ResolveObject(const std::string& type_url, pb::Type* resolved) {
+    resolved->set_name(type_url.substr(kUrlPrefix.size()));
+    int number = 0;
+    for (absl::string_view member :
+         absl::StrSplit(absl::string_view(type_url).substr(kObjectPrefix.size()), ';')) {
+      const std::vector<absl::string_view> parts = absl::StrSplit(member, absl::MaxSplits('=', 1));
+      if (parts.size() != 2 || parts[1].size() < 3 || parts[1][1] != ':' ||
+          (parts[1][0] != 'R' && parts[1][0] != 'S')) {
+        return pb::util::Status(pb::util::StatusCode::kInvalidArgument,
+                                absl::StrCat("malformed object type ", type_url));
+      }
+      pb::Field* f = resolved->add_fields();
+      f->set_kind(pb::Field::TYPE_MESSAGE);
+      f->set_cardinality(parts[1][0] == 'R' ? pb::Field::CARDINALITY_REPEATED
+                                            : pb::Field::CARDINALITY_OPTIONAL);
+      f->set_number(++number);
+      f->set_name(std::string(parts[0]));
+      f->set_json_name(std::string(parts[0]));
+      f->set_type_url(absl::StrCat(kUrlPrefix, parts[1].substr(2)));
+    }
+    return pb::util::Status();
+  }
+
   const std::unique_ptr<pb::util::TypeResolver> base_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<pb::Type>> types_ ABSL_GUARDED_BY(mu_);
@@ -174,19 +205,20 @@ absl::StatusOr<std::string> RenderArray(const pb::Descriptor* type,
   return out;
 }
 
-// The top-level items of a JSON array as the printer writes it (nothing
-// between tokens outside strings), or an empty vector when it does not hold
-// `n` of them.
-std::vector<std::string> SplitArray(absl::string_view array, size_t n) {
+// The top-level values of `inner`, the text between the brackets of a JSON
+// array or the braces of an object as the printer writes it (nothing between
+// tokens outside strings), split at its top-level commas; empty when the
+// text does not close every string and bracket it opens.
+std::vector<std::string> SplitTopLevel(absl::string_view inner, size_t expected) {
   std::vector<std::string> items;
-  if (array.size() < 2 || array.front() != '[' || array.back() != ']') return {};
-  items.reserve(n);
+  if (inner.empty()) return items;
+  items.reserve(expected);
   int depth = 0;
   bool in_string = false;
   bool escaped = false;
-  size_t start = 1;
-  for (size_t i = 1; i + 1 < array.size(); ++i) {
-    const char c = array[i];
+  size_t start = 0;
+  for (size_t i = 0; i < inner.size(); ++i) {
+    const char c = inner[i];
     if (in_string) {
       if (escaped) {
         escaped = false;
@@ -204,12 +236,21 @@ std::vector<std::string> SplitArray(absl::string_view array, size_t n) {
     } else if (c == '}' || c == ']') {
       --depth;
     } else if (c == ',' && depth == 0) {
-      items.emplace_back(array.substr(start, i - start));
+      items.emplace_back(inner.substr(start, i - start));
       start = i + 1;
     }
   }
-  if (array.size() > 2) items.emplace_back(array.substr(start, array.size() - 1 - start));
-  if (items.size() != n || depth != 0 || in_string) return {};
+  if (depth != 0 || in_string) return {};
+  items.emplace_back(inner.substr(start));
+  return items;
+}
+
+// The top-level items of a JSON array as the printer writes it, or an empty
+// vector when it does not hold `n` of them.
+std::vector<std::string> SplitArray(absl::string_view array, size_t n) {
+  if (array.size() < 2 || array.front() != '[' || array.back() != ']') return {};
+  std::vector<std::string> items = SplitTopLevel(array.substr(1, array.size() - 2), n);
+  if (items.size() != n) return {};
   return items;
 }
 
@@ -299,6 +340,127 @@ std::string ArrayJson(absl::Span<const pb::Message* const> items) {
     if (array.ok()) return *std::move(array);
   }
   return JoinedArrayJson(items);
+}
+
+namespace {
+
+// `name` as a JSON string.
+std::string QuotedName(absl::string_view name) {
+  std::string out = "\"";
+  for (const char c : name) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      absl::StrAppend(&out, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+// Whether `name` can name a field of an object type (kObjectPrefix).
+bool IsIdentifier(absl::string_view name) {
+  if (name.empty()) return false;
+  for (const char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+ObjectJson& ObjectJson::Raw(absl::string_view name, std::string json) {
+  Member member;
+  member.name = std::string(name);
+  member.raw = std::move(json);
+  members_.push_back(std::move(member));
+  return *this;
+}
+
+ObjectJson& ObjectJson::Message(absl::string_view name, const pb::Message& m) {
+  if (!IsIdentifier(name)) return Raw(name, MessageJson(m));
+  Member member;
+  member.name = std::string(name);
+  member.type = m.GetDescriptor();
+  member.bytes.push_back(m.SerializeAsString());
+  members_.push_back(std::move(member));
+  return *this;
+}
+
+ObjectJson& ObjectJson::Array(absl::string_view name, absl::Span<const pb::Message* const> items) {
+  if (items.empty()) return Raw(name, "[]");
+  OneType serialized = SerializeOneType(items);
+  if (serialized.type == nullptr || !IsIdentifier(name)) return Raw(name, ArrayJson(items));
+  Member member;
+  member.name = std::string(name);
+  member.type = serialized.type;
+  member.repeated = true;
+  member.bytes = std::move(serialized.bytes);
+  members_.push_back(std::move(member));
+  return *this;
+}
+
+std::string ObjectJson::Render() const {
+  // The members with messages, as the fields of one object type.
+  std::string type_url(kObjectPrefix);
+  std::string bytes;
+  size_t fields = 0;
+  {
+    pb::io::StringOutputStream sos(&bytes);
+    pb::io::CodedOutputStream cos(&sos);
+    for (const Member& m : members_) {
+      if (m.type == nullptr) continue;
+      absl::StrAppend(&type_url, fields == 0 ? "" : ";", m.name,
+                      m.repeated ? "=R:" : "=S:", m.type->full_name());
+      ++fields;
+      const uint32_t tag = (static_cast<uint32_t>(fields) << 3) | 2;
+      for (const std::string& b : m.bytes) {
+        cos.WriteTag(tag);
+        cos.WriteVarint32(static_cast<uint32_t>(b.size()));
+        cos.WriteRaw(b.data(), static_cast<int>(b.size()));
+      }
+    }
+  }
+  // Each field's `"name":value`, in order, or none when the pass failed.
+  std::vector<std::string> rendered;
+  if (fields > 0) {
+    std::string object;
+    if (messages::Render(type_url, bytes, &object).ok() && object.size() >= 2 &&
+        object.front() == '{' && object.back() == '}') {
+      rendered = SplitTopLevel(absl::string_view(object).substr(1, object.size() - 2), fields);
+      if (rendered.size() != fields) rendered.clear();
+    }
+  }
+  std::string out = "{";
+  size_t next = 0;
+  for (const Member& m : members_) {
+    if (out.size() > 1) out.push_back(',');
+    if (m.type == nullptr) {
+      absl::StrAppend(&out, QuotedName(m.name), ":", m.raw);
+      continue;
+    }
+    const std::string prefix = absl::StrCat(QuotedName(m.name), ":");
+    if (!rendered.empty() && absl::StartsWith(rendered[next], prefix)) {
+      absl::StrAppend(&out, rendered[next]);
+    } else {
+      // A safety net: messages of a generated type always render.
+      std::string value;
+      if (m.repeated) {
+        std::vector<absl::string_view> views(m.bytes.begin(), m.bytes.end());
+        value = RenderArray(m.type, views).value_or("[]");
+      } else {
+        (void)messages::Render(absl::StrCat(kUrlPrefix, m.type->full_name()), m.bytes.front(),
+                               &value);
+      }
+      absl::StrAppend(&out, prefix, value);
+    }
+    ++next;
+  }
+  out.push_back('}');
+  return out;
 }
 
 }  // namespace collections::messages

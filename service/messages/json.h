@@ -48,6 +48,45 @@ std::string ArrayJson(absl::Span<const google::protobuf::Message* const> items);
 // type.
 std::vector<std::string> EachJson(absl::Span<const google::protobuf::Message* const> items);
 
+// A JSON object of named members, built member by member and rendered in
+// one pass of the printer: each member's messages are written as one field
+// of a message type made for the object's shape (the names and types of its
+// members, in order), so the printer resolves each type the object reaches
+// once, not once per member. Equal to "{" + each `"name":value` joined by
+// "," + "}", where a value is what MessageJson, ArrayJson or the raw text
+// gives. Names are JSON-safe identifiers chosen by the caller (letters,
+// digits and '_').
+class ObjectJson {
+ public:
+  // `"name":json`, with `json` as given.
+  ObjectJson& Raw(absl::string_view name, std::string json);
+  // `"name":MessageJson(m)`.
+  ObjectJson& Message(absl::string_view name, const google::protobuf::Message& m);
+  // `"name":ArrayJson(items)`.
+  ObjectJson& Array(absl::string_view name,
+                    absl::Span<const google::protobuf::Message* const> items);
+  template <typename M>
+  ObjectJson& Array(absl::string_view name, const std::vector<M>& items) {
+    std::vector<const google::protobuf::Message*> ptrs;
+    ptrs.reserve(items.size());
+    for (const M& m : items) ptrs.push_back(&m);
+    return Array(name, absl::MakeConstSpan(ptrs));
+  }
+
+  // The object's JSON.
+  std::string Render() const;
+
+ private:
+  struct Member {
+    std::string name;
+    std::string raw;                                     // the value, when no messages
+    const google::protobuf::Descriptor* type = nullptr;  // of the messages, if any
+    bool repeated = false;
+    std::vector<std::string> bytes;  // each message serialized
+  };
+  std::vector<Member> members_;
+};
+
 template <typename M>
 std::vector<std::string> EachJson(const std::vector<M>& items) {
   std::vector<const google::protobuf::Message*> ptrs;

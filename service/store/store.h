@@ -261,6 +261,14 @@ class Transaction {
   // The same, for a writer that does not need the sequence: a backend may
   // then defer the write (see above).
   virtual absl::Status AddEvent(const EventRow& event) { return AppendEvent(event).status(); }
+  // The events `filter` selects, in sequence order, as this transaction sees
+  // the log: in a read transaction, from the same snapshot as its other
+  // reads (a document and its audit trail agree). Events this transaction
+  // added may be missing (AddEvent may defer them). A backend without it
+  // answers Unimplemented, and the caller reads Store::ListEvents instead.
+  virtual absl::StatusOr<std::vector<EventRow>> ListEvents(const EventFilter& filter) {
+    return absl::UnimplementedError("Transaction::ListEvents");
+  }
 
   // Idempotency records (request_id).
   virtual absl::StatusOr<std::optional<StoredRequest>> GetRequest(absl::string_view request_id) = 0;

@@ -100,6 +100,9 @@ class TransactionWrapper : public Transaction {
   absl::StatusOr<int64_t> AppendEvent(const EventRow& event) override {
     return target_.AppendEvent(event);
   }
+  absl::StatusOr<std::vector<EventRow>> ListEvents(const EventFilter& filter) override {
+    return target_.ListEvents(filter);
+  }
   absl::Status AddEvent(const EventRow& event) override { return target_.AddEvent(event); }
 
   absl::StatusOr<std::optional<StoredRequest>> GetRequest(absl::string_view request_id) override {

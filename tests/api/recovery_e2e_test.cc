@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "collections_sidecar/v1/recovery.grpc.pb.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/app/recovery_app.h"
@@ -466,6 +467,77 @@ TEST_F(RecoveryE2E, WorkQueueRiskCaseFileAndPolicy) {
 
 // BacktestPolicy: progress then the report on one stream, two
 // policies side by side, nothing written; bad policies and ranges refused.
+// The case file is the record a dispute or a court reads: it holds the
+// account's whole audit trail, however long, as the audit API lists it.
+TEST_F(RecoveryE2E, CaseFileHoldsTheWholeAuditTrailOfALongAccount) {
+  // 3,000 invoices of one customer, in chunks of 1,000: the trail spans
+  // several pages of the case file's event reads.
+  grpc::ClientContext sctx;
+  sctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  v1::SyncLedgerResponse synced;
+  auto writer = srv_.ledger().SyncLedger(&sctx, &synced);
+  constexpr int kInvoices = 3000;
+  for (int chunk = 0; chunk < kInvoices / 1000; ++chunk) {
+    v1::SyncLedgerRequest req;
+    req.set_parent(kTenant);
+    req.set_sync_id("long-account");
+    req.set_chunk_index(chunk);
+    for (int i = chunk * 1000; i < (chunk + 1) * 1000; ++i) {
+      v1::SyncRecord* r = req.add_records();
+      *r->mutable_invoice() =
+          MakeInvoice("L-" + std::to_string(i), D(2026, 8, 1), D(2026, 9, 1), "GBP", 1000 + i);
+      r->set_customer_ref(names_["northwind"]);  // by resource name
+    }
+    ASSERT_TRUE(writer->Write(req));
+  }
+  writer->WritesDone();
+  grpc::Status st = writer->Finish();
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(synced.created(), kInvoices);
+
+  // The account's events as the audit API lists them, page by page.
+  std::vector<int64_t> listed;
+  std::string token;
+  do {
+    grpc::ClientContext lctx;
+    v1::ListEventsRequest lreq;
+    lreq.set_parent(kTenant);
+    lreq.set_customer(names_["northwind"]);
+    lreq.set_page_size(1000);
+    lreq.set_page_token(token);
+    v1::ListEventsResponse page;
+    st = srv_.audit().ListEvents(&lctx, lreq, &page);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    for (const v1::Event& e : page.events()) listed.push_back(e.sequence());
+    token = page.next_page_token();
+  } while (!token.empty());
+  ASSERT_GT(listed.size(), static_cast<size_t>(kInvoices));
+
+  grpc::ClientContext cctx;
+  v1::ExportCaseFileRequest creq;
+  creq.set_customer(names_["northwind"]);
+  *creq.mutable_as_of() = D(2026, 11, 20);
+  v1::ExportCaseFileResponse file;
+  st = recovery_->ExportCaseFile(&cctx, creq, &file);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  google::protobuf::Struct json;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(file.json(), &json).ok());
+  const auto& events = json.fields().at("events").list_value().values();
+  std::vector<int64_t> in_file;
+  for (const auto& e : events) {
+    in_file.push_back(std::stoll(e.struct_value().fields().at("sequence").string_value()));
+  }
+  EXPECT_EQ(in_file, listed);
+  EXPECT_EQ(json.fields().at("invoices").list_value().values_size(), kInvoices + 2);
+  // The text's trail has a line per event too.
+  size_t lines = 0;
+  for (size_t at = file.text().find("\n  #", file.text().find("AUDIT TRAIL"));
+       at != std::string::npos; at = file.text().find("\n  #", at + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, listed.size());
+}
+
 TEST_F(RecoveryE2E, BacktestStreamsProgressThenComparesTwoPoliciesAndWritesNothing) {
   // Pay one invoice late so the history has an outcome of each kind.
   {

@@ -165,6 +165,45 @@ TEST(EachJson, EqualsEachItemAlone) {
   EXPECT_TRUE(EachJson(std::vector<v1::Arrangement>()).empty());
 }
 
+TEST(ObjectJson, EqualsEachMemberRenderedAloneInItsOrder) {
+  std::vector<v1::Invoice> invoices;
+  for (int i = 0; i < 3; ++i) invoices.push_back(AnInvoice(i));
+  invoices[2].set_number("\"a\":[1,{\"b\":2}],");  // delimiters inside a string
+  std::vector<v1::Event> events = {AnEvent(1), AnEvent(2)};
+  std::vector<v1::Invoice> more = {AnInvoice(7)};
+  v1::Arrangement promise;
+  promise.mutable_promise()->set_status(v1::PromiseToPay::KEPT);
+  const v1::Invoice inv = AnInvoice(9);
+  const v1::Event ev = AnEvent(3);
+  const std::vector<const google::protobuf::Message*> mixed = {&inv, &ev};
+
+  ObjectJson object;
+  object.Message("customer", promise)
+      .Raw("asOf", "\"2026-12-04\"")
+      .Array("invoices", invoices)
+      .Array("payments", std::vector<v1::Event>())
+      .Message("empty", v1::Customer())
+      .Array("mixed", absl::MakeConstSpan(mixed))
+      .Array("events", events)
+      .Array("moreInvoices", more)  // a type already used by another member
+      .Message("odd \"name\"", inv);
+  std::vector<const google::protobuf::Message*> inv_ptrs, ev_ptrs;
+  for (const auto& m : invoices) inv_ptrs.push_back(&m);
+  for (const auto& m : events) ev_ptrs.push_back(&m);
+  const std::string want = "{\"customer\":" + Reference(promise) +
+                           ",\"asOf\":\"2026-12-04\",\"invoices\":" + JoinedReference(inv_ptrs) +
+                           ",\"payments\":[],\"empty\":{},\"mixed\":" + JoinedReference(mixed) +
+                           ",\"events\":" + JoinedReference(ev_ptrs) + ",\"moreInvoices\":[" +
+                           Reference(more[0]) + "],\"odd \\\"name\\\"\":" + Reference(inv) + "}";
+  EXPECT_EQ(object.Render(), want);
+  // Rendering again (the object's type is cached now) gives the same text.
+  EXPECT_EQ(object.Render(), want);
+
+  EXPECT_EQ(ObjectJson().Render(), "{}");
+  EXPECT_EQ(ObjectJson().Raw("a", "1").Array("b", std::vector<v1::Invoice>()).Render(),
+            "{\"a\":1,\"b\":[]}");
+}
+
 TEST(MessageJson, IsThreadSafe) {
   std::vector<std::thread> threads;
   std::vector<std::string> got(8);

@@ -192,6 +192,30 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
     return tx.AppendEvent(
         EventRow{0, "", std::string(customer), std::string(resource), std::string(body), ""});
   }
+  // Appends three events to "acme" in one transaction (c1's invoice i1,
+  // c2's invoice i2, c1's payment p1, with kBinaryBody) and one to "other";
+  // returns acme's sequences in that order, empty on failure.
+  std::vector<int64_t> AppendSampleEvents() {
+    std::vector<int64_t> seq;
+    absl::Status st = Write("acme", [&](Transaction& tx) -> absl::Status {
+      seq.clear();
+      for (auto [customer, resource] : std::vector<std::pair<std::string, std::string>>{
+               {"c1", "tenants/acme/customers/c1/invoices/i1"},
+               {"c2", "tenants/acme/customers/c2/invoices/i2"},
+               {"c1", "tenants/acme/customers/c1/payments/p1"}}) {
+        ASSIGN_OR_RETURN(int64_t s, Append(tx, customer, resource, kBinaryBody));
+        seq.push_back(s);
+      }
+      return absl::OkStatus();
+    });
+    if (st.ok()) {
+      st = Write("other", [&](Transaction& tx) {
+        return Append(tx, "c1", "tenants/other/customers/c1").status();
+      });
+    }
+    EXPECT_TRUE(st.ok()) << st;
+    return st.ok() ? seq : std::vector<int64_t>();
+  }
 
   std::string dir_;
   std::string uri_;

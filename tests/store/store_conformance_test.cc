@@ -491,20 +491,8 @@ TEST_P(AgingTest, InvoicedMeasureSumsTotalsByDaysSinceIssue) {
 // ------------------------------------------------------------------- events
 
 TEST_P(StoreConformance, EventsListInSequenceOrderWithFilters) {
-  std::vector<int64_t> seq;
-  ASSERT_TRUE(Write("acme", [&](Transaction& tx) -> absl::Status {
-                for (auto [customer, resource] : std::vector<std::pair<std::string, std::string>>{
-                         {"c1", "tenants/acme/customers/c1/invoices/i1"},
-                         {"c2", "tenants/acme/customers/c2/invoices/i2"},
-                         {"c1", "tenants/acme/customers/c1/payments/p1"}}) {
-                  ASSIGN_OR_RETURN(int64_t s, Append(tx, customer, resource, kBinaryBody));
-                  seq.push_back(s);
-                }
-                return absl::OkStatus();
-              }).ok());
-  ASSERT_TRUE(Write("other", [&](Transaction& tx) {
-                return Append(tx, "c1", "tenants/other/customers/c1").status();
-              }).ok());
+  std::vector<int64_t> seq = AppendSampleEvents();
+  ASSERT_EQ(seq.size(), 3u);
   ASSERT_TRUE(Write("acme", [&](Transaction& tx) -> absl::Status {
                 ASSIGN_OR_RETURN(int64_t s, Append(tx, "", "tenants/acme/settings"));
                 seq.push_back(s);
@@ -534,6 +522,54 @@ TEST_P(StoreConformance, EventsListInSequenceOrderWithFilters) {
             (std::vector<int64_t>{seq[2]}));
   EXPECT_EQ(Events("other").size(), 1u);
   EXPECT_TRUE(Events("nobody").empty());
+}
+
+// Transaction::ListEvents reads the log from the transaction's snapshot, so
+// a read of documents and their audit trail agree: an event committed by
+// another writer during the read transaction is not listed in it.
+TEST_P(StoreConformance, EventsInAReadTransactionComeFromItsSnapshot) {
+  std::vector<int64_t> seq = AppendSampleEvents();
+  ASSERT_EQ(seq.size(), 3u);
+  int64_t later = 0;
+  auto add_later = [&](Transaction& w) -> absl::Status {
+    ASSIGN_OR_RETURN(later, Append(w, "c1", "tenants/acme/customers/c1/notes/n1"));
+    return absl::OkStatus();
+  };
+  // The in-memory SQLite store runs reads on its one writer connection, so
+  // nothing can commit during a read there.
+  const bool concurrent = GetParam().kind != BackendKind::kSqliteMemory;
+  std::vector<EventRow> first, second;
+  ASSERT_TRUE(Read("acme", [&](Transaction& tx) -> absl::Status {
+                ASSIGN_OR_RETURN(first, tx.ListEvents({.customer = "c1"}));
+                // Another writer commits an event of the same customer.
+                if (concurrent) {
+                  RETURN_IF_ERROR(Write("acme", add_later));
+                }
+                ASSIGN_OR_RETURN(second, tx.ListEvents({.customer = "c1"}));
+                return absl::OkStatus();
+              }).ok());
+  if (!concurrent) {
+    ASSERT_TRUE(Write("acme", add_later).ok());
+  }
+  EXPECT_EQ(Sequences(first), (std::vector<int64_t>{seq[0], seq[2]}));
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].tenant, "acme");
+  EXPECT_EQ(first[0].resource, "tenants/acme/customers/c1/invoices/i1");
+  EXPECT_EQ(first[0].body, kBinaryBody);
+  EXPECT_EQ(Sequences(second), Sequences(first));
+  EXPECT_GT(later, seq[2]);
+  // The next transaction sees it; the filters and the limit apply as in
+  // Store::ListEvents.
+  ASSERT_TRUE(Read("acme", [&](Transaction& tx) -> absl::Status {
+                ASSIGN_OR_RETURN(std::vector<EventRow> now, tx.ListEvents({.customer = "c1"}));
+                EXPECT_EQ(Sequences(now), (std::vector<int64_t>{seq[0], seq[2], later}));
+                ASSIGN_OR_RETURN(now, tx.ListEvents({.after_sequence = seq[0], .limit = 2}));
+                EXPECT_EQ(Sequences(now), (std::vector<int64_t>{seq[1], seq[2]}));
+                ASSIGN_OR_RETURN(now,
+                                 tx.ListEvents({.resource_prefix = "tenants/acme/customers/c1/n"}));
+                EXPECT_EQ(Sequences(now), (std::vector<int64_t>{later}));
+                return absl::OkStatus();
+              }).ok());
 }
 
 TEST_P(StoreConformance, WaitForEventsWakesOnCommit) {

@@ -317,6 +317,12 @@ class Pool {
 // schema is newer than this build.
 absl::Status Migrate(PgConn& c);
 
+// The events of `tenant` that `f` selects, in sequence order, read on `c`
+// (Store::ListEvents in a read transaction of its own,
+// Transaction::ListEvents in the caller's).
+absl::StatusOr<std::vector<EventRow>> ReadEvents(PgConn& c, absl::string_view tenant,
+                                                 const EventFilter& f);
+
 // One transaction of one tenant on one connection; the store begins and ends
 // it (postgres_store.cc). Its methods live by meaning in postgres_ledger.cc
 // and postgres_cases.cc.
@@ -354,6 +360,7 @@ class PgTransaction : public Transaction {
   absl::Status ReplaceSettlements(absl::string_view kind, absl::string_view id,
                                   const std::vector<SettlementRow>& rows) override;
   absl::StatusOr<int64_t> AppendEvent(const EventRow& e) override;
+  absl::StatusOr<std::vector<EventRow>> ListEvents(const EventFilter& f) override;
   absl::Status AddEvent(const EventRow& e) override;
   absl::StatusOr<std::optional<StoredRequest>> GetRequest(absl::string_view request_id) override;
   absl::Status PutRequest(absl::string_view request_id, const StoredRequest& v) override;

@@ -331,6 +331,38 @@ absl::Status PgTransaction::ReplaceSettlements(absl::string_view kind, absl::str
           .IntColumn(rows, &SettlementRow::amount));
 }
 
+absl::StatusOr<std::vector<EventRow>> ReadEvents(PgConn& c, absl::string_view tenant,
+                                                 const EventFilter& f) {
+  Params p;
+  p.Text(tenant).Int(f.after_sequence).Int(f.limit);
+  std::string sql =
+      "SELECT seq, tenant, customer, resource, body FROM events WHERE tenant=$1 AND seq>$2 ";
+  int n = 3;
+  if (!f.customer.empty()) {
+    absl::StrAppend(&sql, "AND customer=$", ++n, " ");
+    p.Text(f.customer);
+  }
+  if (!f.resource_prefix.empty()) {
+    absl::StrAppend(&sql, "AND starts_with(resource, $", ++n, ") ");
+    p.Text(f.resource_prefix);
+  }
+  sql += "ORDER BY seq LIMIT $3";
+  ASSIGN_OR_RETURN(Rows r, c.Query(sql, p));
+  std::vector<EventRow> out;
+  out.reserve(r.size());
+  for (int i = 0; i < r.size(); ++i) {
+    out.push_back(EventRow{r.Int(i, 0), r.Str(i, 1), r.Str(i, 2), r.Str(i, 3), r.Str(i, 4), ""});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<EventRow>> PgTransaction::ListEvents(const EventFilter& f) {
+  RETURN_IF_ERROR(failed_);
+  absl::StatusOr<std::vector<EventRow>> r = ReadEvents(c_, tenant_, f);
+  if (!r.ok()) return Note(r.status());
+  return r;
+}
+
 // pg_notify in the same statement: PostgreSQL delivers it at commit, folds
 // duplicates within one transaction, and drops it on rollback.
 absl::StatusOr<int64_t> PgTransaction::AppendEvent(const EventRow& e) {

@@ -115,27 +115,9 @@ class PostgresStore : public Store {
 
   absl::StatusOr<std::vector<EventRow>> ListEvents(absl::string_view tenant,
                                                    const EventFilter& f) override {
-    Params p;
-    p.Text(tenant).Int(f.after_sequence).Int(f.limit);
-    std::string sql =
-        "SELECT seq, tenant, customer, resource, body FROM events WHERE tenant=$1 AND seq>$2 ";
-    int n = 3;
-    if (!f.customer.empty()) {
-      absl::StrAppend(&sql, "AND customer=$", ++n, " ");
-      p.Text(f.customer);
-    }
-    if (!f.resource_prefix.empty()) {
-      absl::StrAppend(&sql, "AND starts_with(resource, $", ++n, ") ");
-      p.Text(f.resource_prefix);
-    }
-    sql += "ORDER BY seq LIMIT $3";
     std::vector<EventRow> out;
     RETURN_IF_ERROR(RunRead([&](PgConn& c) -> absl::Status {
-      ASSIGN_OR_RETURN(Rows r, c.Query(sql, p));
-      for (int i = 0; i < r.size(); ++i) {
-        out.push_back(
-            EventRow{r.Int(i, 0), r.Str(i, 1), r.Str(i, 2), r.Str(i, 3), r.Str(i, 4), ""});
-      }
+      ASSIGN_OR_RETURN(out, ReadEvents(c, tenant, f));
       return absl::OkStatus();
     }));
     return out;

@@ -124,6 +124,11 @@ constexpr char kRollback[] = "ROLLBACK";
 
 #define PREPARE_OR_RETURN(var, conn, sql) ASSIGN_OR_RETURN(auto var, (conn).Prepare(sql))
 
+// The events of `tenant` that `f` selects, in sequence order, read on `c`
+// (Store::ListEvents on a reader, Transaction::ListEvents on its own).
+absl::StatusOr<std::vector<EventRow>> ReadEvents(Connection& c, absl::string_view tenant,
+                                                 const EventFilter& f);
+
 // Applies the schema migrations that `writer` has not applied yet
 // (sqlite_schema.cc).
 absl::Status Migrate(Connection& writer);
@@ -164,6 +169,7 @@ class SqliteTransaction : public Transaction {
                                   const std::vector<SettlementRow>& rows) override;
 
   absl::StatusOr<int64_t> AppendEvent(const EventRow& e) override;
+  absl::StatusOr<std::vector<EventRow>> ListEvents(const EventFilter& f) override;
 
   absl::StatusOr<std::optional<StoredRequest>> GetRequest(absl::string_view request_id) override;
   absl::Status PutRequest(absl::string_view request_id, const StoredRequest& r) override;

@@ -256,6 +256,36 @@ absl::Status SqliteTransaction::ReplaceSettlements(absl::string_view kind, absl:
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<EventRow>> ReadEvents(Connection& c, absl::string_view tenant,
+                                                 const EventFilter& f) {
+  std::string sql =
+      "SELECT seq, tenant, customer, resource, body FROM events WHERE tenant=? AND seq>? ";
+  if (!f.customer.empty()) sql += "AND customer=? ";
+  if (!f.resource_prefix.empty()) sql += "AND substr(resource, 1, ?)=? ";
+  sql += "ORDER BY seq LIMIT ?";
+  PREPARE_OR_RETURN(s, c, sql);
+  int i = 1;
+  s->Bind(i++, tenant);
+  s->Bind(i++, f.after_sequence);
+  if (!f.customer.empty()) s->Bind(i++, f.customer);
+  if (!f.resource_prefix.empty()) {
+    s->Bind(i++, static_cast<int64_t>(f.resource_prefix.size()));
+    s->Bind(i++, f.resource_prefix);
+  }
+  s->Bind(i++, static_cast<int64_t>(f.limit));
+  std::vector<EventRow> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    out.push_back(EventRow{s->Int(0), s->Text(1), s->Text(2), s->Text(3), s->Text(4), ""});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<EventRow>> SqliteTransaction::ListEvents(const EventFilter& f) {
+  return ReadEvents(c_, tenant_, f);
+}
+
 absl::StatusOr<int64_t> SqliteTransaction::AppendEvent(const EventRow& e) {
   PREPARE_OR_RETURN(s, c_, "INSERT INTO events(tenant, customer, resource, body) VALUES (?,?,?,?)");
   s->Bind(1, tenant_).Bind(2, e.customer).Bind(3, e.resource).BindBlob(4, e.body);

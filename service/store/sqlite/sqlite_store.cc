@@ -204,26 +204,7 @@ class SqliteStore : public Store {
                                                    const EventFilter& f) override {
     std::vector<EventRow> out;
     absl::Status st = WithReader([&](Connection& c) -> absl::Status {
-      std::string sql =
-          "SELECT seq, tenant, customer, resource, body FROM events WHERE tenant=? AND seq>? ";
-      if (!f.customer.empty()) sql += "AND customer=? ";
-      if (!f.resource_prefix.empty()) sql += "AND substr(resource, 1, ?)=? ";
-      sql += "ORDER BY seq LIMIT ?";
-      PREPARE_OR_RETURN(s, c, sql);
-      int i = 1;
-      s->Bind(i++, tenant);
-      s->Bind(i++, f.after_sequence);
-      if (!f.customer.empty()) s->Bind(i++, f.customer);
-      if (!f.resource_prefix.empty()) {
-        s->Bind(i++, static_cast<int64_t>(f.resource_prefix.size()));
-        s->Bind(i++, f.resource_prefix);
-      }
-      s->Bind(i++, static_cast<int64_t>(f.limit));
-      while (true) {
-        ASSIGN_OR_RETURN(bool row, s->Step());
-        if (!row) break;
-        out.push_back(EventRow{s->Int(0), s->Text(1), s->Text(2), s->Text(3), s->Text(4), ""});
-      }
+      ASSIGN_OR_RETURN(out, ReadEvents(c, tenant, f));
       return absl::OkStatus();
     });
     if (!st.ok()) return st;
