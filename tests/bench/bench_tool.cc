@@ -286,9 +286,8 @@ int Exec(const std::vector<char*>& argv) {
 int main(int argc, char** argv) {
   using namespace collections::bench;  // NOLINT
   // The plain-SQLite floors run with the configuration collectionsd gives
-  // SQLite (sqlite_conn.cc): no memory statistics, so no process-wide mutex
-  // around each of SQLite's allocations.
-  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  // SQLite.
+  collections::store::ConfigureSqliteProcess();
   // "exec -- program args": everything after "--" belongs to the child.
   std::vector<char*> child;
   for (int i = 1; i < argc; ++i) {

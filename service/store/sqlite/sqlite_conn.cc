@@ -14,6 +14,19 @@
 #include "service/base/status_macros.h"
 #include "service/domain/amount_limits.h"
 #include "service/store/sqlite/sqlite_internal.h"
+#include "service/store/sqlite/sqlite_store.h"
+
+namespace collections::store {
+
+void ConfigureSqliteProcess() {
+  // Once: when something in the process initialized SQLite first, the call
+  // is refused (SQLITE_MISUSE) and the statistics stay on, which only costs
+  // time.
+  static const int kNoMemoryStatistics = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)kNoMemoryStatistics;
+}
+
+}  // namespace collections::store
 
 namespace collections::store::sqlite {
 
@@ -54,13 +67,7 @@ Connection::~Connection() {
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
                                                              bool read_only,
                                                              const char* synchronous) {
-  // Once, before SQLite initializes: its memory statistics (on by default)
-  // take one process-wide mutex around every allocation, which every
-  // connection's statements contend on; nothing here reads them. When
-  // something in the process initialized SQLite first, the call is refused
-  // (SQLITE_MISUSE) and the statistics stay on, which only costs time.
-  static const int kNoMemoryStatistics = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-  (void)kNoMemoryStatistics;
+  ConfigureSqliteProcess();
   auto c = std::make_unique<Connection>();
   int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
               SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;

@@ -16,6 +16,15 @@ namespace collections::store {
 // `path` is a file name or ":memory:" (then one shared in-memory database).
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(absl::string_view path);
 
+// Gives SQLite the process-wide configuration the store runs with: memory
+// statistics off (on by default, they take one process-wide mutex around each
+// of SQLite's allocations, which every connection contends on; nothing here
+// reads them). Takes effect only before SQLite initializes; the store calls
+// it before its first connection, and a program that uses SQLite directly
+// (the benchmark's plain-SQL floors) calls it first thing so that it runs
+// with the same configuration. Later calls change nothing.
+void ConfigureSqliteProcess();
+
 // The SQL that Store::Aging runs for `q`: `as_stored` = the fast path, which
 // sums the stored amount_due of open invoices through the covering index
 // invoices_aging (used when nothing was issued or settled after as_of);
