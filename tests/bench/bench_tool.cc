@@ -12,8 +12,8 @@
 //   bench_tool calls       --target=... --server_pid=P [--methods=a,b] [--calls=N]
 //                          (every per-customer call, a random page of the work queue and of
 //                          the cases by page token, and full walks of both)
-//   bench_tool rss-repeat  --target=... --server_pid=P --calls=1000  (memory over repeated
-//                          recovery calls)
+//   bench_tool rss-repeat  --target=... --server_pid=P --calls=1000 [--rss_warmup_calls=W]
+//                          (memory over repeated recovery calls, after W of them)
 //   bench_tool dump        --target=... --method=summary|recommendation --out=FILE
 //   bench_tool load        --target=... --method=summary|recommendation
 //                          --channels=C --inflight=N [--rate=QPS] --duration_s=D --warmup_s=W
@@ -92,6 +92,8 @@ ABSL_FLAG(std::string, file, "", "input file (read-file)");
 ABSL_FLAG(int, server_pid, 0, "collectionsd's pid: report its CPU per call and its memory");
 ABSL_FLAG(std::string, methods, "all", "calls: comma-separated methods to measure, or all");
 ABSL_FLAG(int, calls, 200, "calls / rss-repeat: calls per method (at least)");
+ABSL_FLAG(int, rss_warmup_calls, 100,
+          "rss-repeat: calls made before the measured window (caches filling up)");
 ABSL_FLAG(double, min_s, 2, "calls: measure each method for at least this many seconds");
 ABSL_FLAG(double, max_s, 60, "calls: and at most this many (at least one call)");
 ABSL_FLAG(double, walk_max_s, 300, "calls: stop a full walk of a list after this many seconds");

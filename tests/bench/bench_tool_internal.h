@@ -32,6 +32,7 @@ ABSL_DECLARE_FLAG(int, case_bytes);
 ABSL_DECLARE_FLAG(int, chunk);
 ABSL_DECLARE_FLAG(std::string, db);
 ABSL_DECLARE_FLAG(int, reps);
+ABSL_DECLARE_FLAG(int, rss_warmup_calls);
 ABSL_DECLARE_FLAG(std::string, method);
 ABSL_DECLARE_FLAG(int, channels);
 ABSL_DECLARE_FLAG(int, inflight);
