@@ -179,6 +179,11 @@ absl::Status RunIdempotent(store::Transaction& tx, absl::string_view request_id,
       request_id, store::StoredRequest{std::string(method), fp, response->SerializeAsString()});
 }
 
+bool IsStoreFailure(const absl::Status& st) {
+  return absl::IsUnavailable(st) || absl::IsAborted(st) || absl::IsDeadlineExceeded(st) ||
+         absl::IsCancelled(st) || absl::IsResourceExhausted(st);
+}
+
 absl::Status AppendEvent(store::Transaction& tx, const domain::Clock& clock, const CallContext& ctx,
                          absl::string_view tenant, absl::string_view type,
                          absl::string_view resource, absl::string_view customer_resource,

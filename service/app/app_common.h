@@ -107,6 +107,13 @@ absl::Status RunIdempotent(store::Transaction& tx, absl::string_view request_id,
                            google::protobuf::Message* response,
                            const std::function<absl::Status()>& mutate);
 
+// Whether `st` is a failure of the store itself (unavailable, a conflict
+// that outlived its retries, a deadline, cancelled, out of resources), as
+// opposed to one of the data a call worked on. Work over many cases stops
+// on the first kind (it resumes once the store is back) and, on the second,
+// passes over the one case that fails so that it holds back no other.
+bool IsStoreFailure(const absl::Status& st);
+
 // Appends one audit event with the resource before and after the change
 // (either may be null), stored as serialized messages: no JSON is rendered
 // here (v1::StoredEvent).

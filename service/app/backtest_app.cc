@@ -87,7 +87,10 @@ absl::StatusOr<std::vector<domain::LateFeeTerms>> TakeFeeTerms(store::Transactio
     ASSIGN_OR_RETURN(std::vector<store::InvoiceRow> page, tx.ListInvoices(f));
     for (const store::InvoiceRow& row : page) {
       v1::Invoice inv;
-      if (!inv.ParseFromString(row.body)) return absl::InternalError("bad stored invoice");
+      if (!inv.ParseFromString(row.body)) {
+        return absl::InternalError(
+            absl::StrCat("stored invoice ", row.id, " (number ", row.number, ") does not parse"));
+      }
       by_id[row.id] = {TermsOf(inv.terms().late_fee()), IsFeeInvoice(inv)};
     }
     if (static_cast<int>(page.size()) < f.limit) break;

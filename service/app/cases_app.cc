@@ -482,7 +482,8 @@ class CaseKeepingStore : public store::StoreWrapper {
 
   // Moves every case of `tenant` marked stale (only `customer`'s when it is
   // not empty), in transactions of kBatch customers.
-  absl::Status CatchUp(const std::string& tenant, absl::string_view customer) {
+  absl::Status CatchUp(const std::string& tenant, absl::string_view customer,
+                       std::vector<CaseKeeper::CaseFailure>* failures = nullptr) {
     if (keeper_ == nullptr) return absl::OkStatus();
     // Most calls find nothing pending: ask in a read transaction, which does
     // not wait for the tenant's writers.
@@ -496,26 +497,43 @@ class CaseKeepingStore : public store::StoreWrapper {
           return absl::OkStatus();
         }));
     if (!any) return absl::OkStatus();
+    // Cases whose move fails on their own data (a stored document that does
+    // not parse, say): left stale, with their last state, and passed over by
+    // the rest of this catch-up, so that one of them does not hold back the
+    // tenant's lists and daily run. A catch-up of one customer returns the
+    // error; that case's readers see it.
+    std::set<std::string> failed;
     while (true) {
+      const int limit = kBatch + static_cast<int>(failed.size());
       int listed = 0;
-      RETURN_IF_ERROR(
+      std::vector<store::StaleCase> batch;
+      absl::Status st =
           target().Run(tenant, store::TxMode::kWrite, [&](store::Transaction& tx) -> absl::Status {
             listed = 0;
-            auto stale = tx.ListStaleCases(customer, kBatch);
+            batch.clear();
+            auto stale = tx.ListStaleCases(customer, limit);
             if (absl::IsUnimplemented(stale.status())) return absl::OkStatus();
             if (!stale.ok()) return stale.status();
             listed = static_cast<int>(stale->size());
-            std::vector<std::string> moved;
-            for (const store::StaleCase& c : *stale) {
-              RETURN_IF_ERROR(keeper_
-                                  ->Advance(tx, tenant, c.customer, c.event,
-                                            domain::DayFromNumber(c.day), false)
-                                  .status());
-              moved.push_back(c.customer);
+            for (store::StaleCase& c : *stale) {
+              if (!failed.count(c.customer)) batch.push_back(std::move(c));
             }
-            return tx.ClearStaleCases(moved);
-          }));
-      if (listed < kBatch) return absl::OkStatus();
+            return MoveStale(tx, tenant, batch);
+          });
+      if (!st.ok()) {
+        if (batch.empty() || IsStoreFailure(st) || !customer.empty()) return st;
+        // Nothing of the batch was written: again, one case at a time.
+        for (const store::StaleCase& c : batch) {
+          absl::Status one =
+              target().Run(tenant, store::TxMode::kWrite,
+                           [&](store::Transaction& tx) { return MoveStale(tx, tenant, {c}); });
+          if (one.ok()) continue;
+          if (IsStoreFailure(one)) return one;
+          failed.insert(c.customer);
+          if (failures != nullptr) failures->push_back({c.customer, one});
+        }
+      }
+      if (listed < limit) return absl::OkStatus();
     }
   }
 
@@ -550,6 +568,20 @@ class CaseKeepingStore : public store::StoreWrapper {
   }
 
  private:
+  // Moves the `stale` cases in `tx` and clears their marks.
+  absl::Status MoveStale(store::Transaction& tx, const std::string& tenant,
+                         const std::vector<store::StaleCase>& stale) {
+    std::vector<std::string> moved;
+    moved.reserve(stale.size());
+    for (const store::StaleCase& c : stale) {
+      RETURN_IF_ERROR(
+          keeper_->Advance(tx, tenant, c.customer, c.event, domain::DayFromNumber(c.day), false)
+              .status());
+      moved.push_back(c.customer);
+    }
+    return moved.empty() ? absl::OkStatus() : tx.ClearStaleCases(moved);
+  }
+
   // Writes touching more customers than this defer their cases.
   static constexpr int kInlineCases = 16;
   static constexpr absl::Duration kQuiet = absl::Milliseconds(500);
@@ -634,8 +666,9 @@ void SetKeeper(CaseKeepingStore* store, CaseKeeper* keeper) {
 void StartCaseRefresher(CaseKeepingStore* store) { store->StartRefresher(); }
 void StopCaseRefresher(CaseKeepingStore* store) { store->StopRefresher(); }
 
-absl::Status CaseKeeper::CatchUp(const std::string& tenant, absl::string_view customer) {
-  return deferred_ == nullptr ? absl::OkStatus() : deferred_->CatchUp(tenant, customer);
+absl::Status CaseKeeper::CatchUp(const std::string& tenant, absl::string_view customer,
+                                 std::vector<CaseFailure>* failures) {
+  return deferred_ == nullptr ? absl::OkStatus() : deferred_->CatchUp(tenant, customer, failures);
 }
 
 absl::Status CaseKeeper::ReadCurrent(store::Store& store, const std::string& tenant,

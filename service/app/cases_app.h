@@ -66,8 +66,17 @@ class CaseKeeper {
   // Moves the cases whose refresh a bulk write deferred (all of the
   // tenant's, or only `customer`'s when it is not empty). Lists, the daily
   // run and a case's readers call it first, so they never see a case older
-  // than the ledger; a no-op when nothing is pending.
-  absl::Status CatchUp(const std::string& tenant, absl::string_view customer = {});
+  // than the ledger; a no-op when nothing is pending. A case whose move
+  // fails on its own data (IsStoreFailure false) is passed over in a
+  // tenant-wide catch-up: it keeps its last state and its mark, is added to
+  // `failures` when given, and holds back no other case. A catch-up of one
+  // customer returns that error.
+  struct CaseFailure {
+    std::string customer;
+    absl::Status status;
+  };
+  absl::Status CatchUp(const std::string& tenant, absl::string_view customer = {},
+                       std::vector<CaseFailure>* failures = nullptr);
   // Whether `customer`'s case waits for a deferred refresh.
   absl::StatusOr<bool> IsStale(store::Transaction& tx, absl::string_view customer);
   // Runs `read` in a read transaction of `store` in which `customer`'s case

@@ -254,7 +254,10 @@ absl::StatusOr<ApplyResult> LedgerOps::ApplyInvoice(const std::string& customer_
   v1::Invoice next = InvoiceInput(in);
   bool update = false;
   if (existing) {
-    if (!before.ParseFromString(existing->body)) return absl::InternalError("bad stored invoice");
+    if (!before.ParseFromString(existing->body)) {
+      return absl::InternalError(absl::StrCat("stored invoice ", existing->id, " (number ",
+                                              existing->number, ") does not parse"));
+    }
     if (existing->customer == customer_id) {
       RETURN_IF_ERROR(CheckEtag(in.etag(), ComputeEtag(before), "invoice.etag", before.name()));
     }

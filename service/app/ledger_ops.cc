@@ -405,7 +405,10 @@ absl::StatusOr<AccountSnapshot> LedgerOps::LoadAccount(const std::string& custom
   for (auto& s : settlements) by_invoice[s.invoice_id].push_back(s);
   for (const auto& r : rows) {
     v1::Invoice inv;
-    if (!inv.ParseFromString(r.body)) return absl::InternalError("bad stored invoice");
+    if (!inv.ParseFromString(r.body)) {
+      return absl::InternalError(
+          absl::StrCat("stored invoice ", r.id, " (number ", r.number, ") does not parse"));
+    }
     snap.invoices.push_back(std::move(inv));
     snap.invoice_states.push_back(ToInvoiceState(r, by_invoice[r.id]));
   }

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <tuple>
 
@@ -141,10 +142,24 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
   if (cases_ == nullptr) return absl::FailedPreconditionError("cases are not kept by this server");
   // Cases a bulk sync left stale move first (derived state, also before a
   // dry run), so the due list is the ledger's.
-  RETURN_IF_ERROR(cases_->CatchUp(tenant));
+  std::vector<CaseKeeper::CaseFailure> stale_failures;
+  RETURN_IF_ERROR(cases_->CatchUp(tenant, {}, &stale_failures));
   v1::RunCollectionsResponse out;
   const store::TxMode mode = r.dry_run() ? store::TxMode::kRead : store::TxMode::kWrite;
   constexpr int kMaxRefusalSamples = 20;
+  // A case the run passes over because of its own data (counted once).
+  std::set<std::string> failed;
+  auto fail = [&](const std::string& customer, absl::string_view what, const absl::Status& st) {
+    if (!failed.insert(customer).second) return;
+    out.set_failed(out.failed() + 1);
+    if (out.failure_samples_size() >= kMaxRefusalSamples) return;
+    v1::RecommendationReason* f = out.add_failure_samples();
+    f->set_code(absl::AsciiStrToUpper(absl::StatusCodeToString(st.code())));
+    f->set_text(absl::StrCat(CustomerResource(tenant, customer), ": ", what, ": ", st.message()));
+  };
+  for (const CaseKeeper::CaseFailure& f : stale_failures) {
+    fail(f.customer, "case not brought up to date with the ledger", f.status);
+  }
   constexpr int kMaxSamples = 10;
   constexpr size_t kMaxSampleBytes = 32 * 1024;
   std::map<int, int64_t> by_kind;
@@ -154,101 +169,124 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
   // stops half-way resumes where it stopped (advanced cases are no longer
   // due today) and never writes an action twice.
   constexpr int kBatch = 200;
+  // Advances `customers` (due cases) in `tx`, counting into `t`.
+  auto advance = [&](store::Transaction& tx, const std::vector<std::string>& customers,
+                     Tally& t) -> absl::Status {
+    t = Tally{};
+    const int room_refusals = kMaxRefusalSamples - out.refusal_samples_size();
+    const int room_samples = kMaxSamples - out.samples_size();
+    size_t room_bytes = kMaxSampleBytes;
+    for (const auto& s : out.samples()) room_bytes -= std::min(room_bytes, s.ByteSizeLong());
+    auto refuse = [&](const std::string& code, const std::string& customer,
+                      absl::string_view text) {
+      ++t.refusals[code];
+      if (static_cast<int>(t.refusal_samples.size()) >= room_refusals) return;
+      v1::RecommendationReason& s = t.refusal_samples.emplace_back();
+      s.set_code(code);
+      s.set_text(absl::StrCat(CustomerResource(tenant, customer), ": ", text));
+    };
+    KeepCasesInline(tx);
+    if (customers.empty()) return absl::OkStatus();
+    // The letterhead and templates, once per batch.
+    ASSIGN_OR_RETURN(LetterKit kit, letters_.Load(tx, tenant));
+    ASSIGN_OR_RETURN(auto counter, tx.GetDoc(kCounterKind, kOutboxKind));
+    int64_t sequence = 0;
+    if (counter && !absl::SimpleAtoi(counter->body, &sequence)) {
+      return absl::InternalError("bad outbox counter");
+    }
+    for (const std::string& customer : customers) {
+      ++t.evaluated;
+      if (!r.dry_run()) {
+        // The passing of days decides promises, plans and settlements first.
+        RETURN_IF_ERROR(
+            RefreshArrangementsInTx(tx, clock_, ctx, tenant, customer, as_of, &config_.policy)
+                .status());
+      }
+      ASSIGN_OR_RETURN(CaseAdvance adv, cases_->Advance(tx, tenant, customer, "day.passed", as_of,
+                                                        true, !r.dry_run()));
+      const domain::Recommendation& rec = adv.outcome.recommendation;
+      const domain::AccountContext& account = adv.account;
+      if (!rec.reasons.empty() && IsComplianceReason(rec.reasons.back().code)) {
+        refuse(rec.reasons.back().code, customer, rec.reasons.back().text);
+      }
+      if (!adv.outcome.action) {
+        if (rec.Actionable() && rec.action != domain::Action::kPause) ++t.already_present;
+        continue;
+      }
+      v1::OutboxAction action;
+      const std::string id = OutboxId(customer, as_of, rec.stage);
+      action.set_name(OutboxActionResource(tenant, id));
+      action.set_customer(CustomerResource(tenant, customer));
+      *action.mutable_as_of() = ToProtoDate(as_of);
+      *action.mutable_recommendation() = ToProtoRecommendation(tenant, rec);
+      auto message = letters_.Render(kit, account, rec, rec.template_id);
+      if (message.ok()) {
+        action.set_subject(message->subject);
+        action.set_body(message->body);
+      } else if (absl::IsFailedPrecondition(message.status())) {
+        // The tone check refused the template for this debtor, or it needs
+        // a field the account lacks: do not send.
+        refuse(domain::ReasonOf(message.status()), customer, message.status().message());
+        continue;
+      } else {
+        action.set_subject(rec.explanation);
+      }
+      if (const domain::ChannelAddress* a = AddressOf(account.customer, rec.channel)) {
+        action.set_recipient(a->address);
+      }
+      action.set_status(v1::OutboxAction::PENDING);
+      *action.mutable_create_time() = Ts(clock_.Now());
+      ++t.by_kind[action.recommendation().action()];
+      if (!r.dry_run()) {
+        action.set_sequence(++sequence);
+        if (t.first_sequence == 0) t.first_sequence = sequence;
+        t.last_sequence = sequence;
+        RETURN_IF_ERROR(tx.PutDoc(
+            {kOutboxKind, id, customer, "", OutboxNumber(sequence), action.SerializeAsString()}));
+        RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, tenant, "outbox.created", action.name(),
+                                    action.customer(), nullptr, &action, ""));
+      } else if (static_cast<int>(t.samples.size()) < room_samples &&
+                 t.sample_bytes + action.ByteSizeLong() <= room_bytes) {
+        t.sample_bytes += action.ByteSizeLong();
+        t.samples.push_back(std::move(action));
+      }
+    }
+    if (!r.dry_run()) {
+      RETURN_IF_ERROR(tx.PutDoc({kCounterKind, kOutboxKind, "", "", "", absl::StrCat(sequence)}));
+      int64_t written = 0;
+      for (const auto& [kind, n] : t.by_kind) written += n;
+      RETURN_IF_ERROR(AddToCounter(tx, kPendingCounter, written));
+    }
+    return absl::OkStatus();
+  };
   std::string after;
   while (true) {
     std::vector<std::string> due;
     Tally t;
-    RETURN_IF_ERROR(store_.Run(tenant, mode, [&](store::Transaction& tx) -> absl::Status {
-      t = Tally{};
-      const int room_refusals = kMaxRefusalSamples - out.refusal_samples_size();
-      const int room_samples = kMaxSamples - out.samples_size();
-      size_t room_bytes = kMaxSampleBytes;
-      for (const auto& s : out.samples()) room_bytes -= std::min(room_bytes, s.ByteSizeLong());
-      auto refuse = [&](const std::string& code, const std::string& customer,
-                        absl::string_view text) {
-        ++t.refusals[code];
-        if (static_cast<int>(t.refusal_samples.size()) >= room_refusals) return;
-        v1::RecommendationReason& s = t.refusal_samples.emplace_back();
-        s.set_code(code);
-        s.set_text(absl::StrCat(CustomerResource(tenant, customer), ": ", text));
-      };
-      KeepCasesInline(tx);
+    absl::Status batch = store_.Run(tenant, mode, [&](store::Transaction& tx) -> absl::Status {
       ASSIGN_OR_RETURN(due, tx.ListDueCases(domain::DayNumber(as_of), after, kBatch));
-      if (due.empty()) return absl::OkStatus();
-      // The letterhead and templates, once per batch.
-      ASSIGN_OR_RETURN(LetterKit kit, letters_.Load(tx, tenant));
-      ASSIGN_OR_RETURN(auto counter, tx.GetDoc(kCounterKind, kOutboxKind));
-      int64_t sequence = 0;
-      if (counter && !absl::SimpleAtoi(counter->body, &sequence)) {
-        return absl::InternalError("bad outbox counter");
-      }
+      return advance(tx, due, t);
+    });
+    if (batch.ok()) {
+      if (!due.empty()) out.set_batches(out.batches() + 1);
+      AddBatch(t, by_kind, refusals, out);
+    } else if (due.empty() || IsStoreFailure(batch)) {
+      return batch;
+    } else {
+      // Nothing of the batch was written. Run it again one case at a time,
+      // so that a case failing on its own data holds back no other.
       for (const std::string& customer : due) {
-        ++t.evaluated;
-        if (!r.dry_run()) {
-          // The passing of days decides promises, plans and settlements first.
-          RETURN_IF_ERROR(
-              RefreshArrangementsInTx(tx, clock_, ctx, tenant, customer, as_of, &config_.policy)
-                  .status());
-        }
-        ASSIGN_OR_RETURN(CaseAdvance adv, cases_->Advance(tx, tenant, customer, "day.passed", as_of,
-                                                          true, !r.dry_run()));
-        const domain::Recommendation& rec = adv.outcome.recommendation;
-        const domain::AccountContext& account = adv.account;
-        if (!rec.reasons.empty() && IsComplianceReason(rec.reasons.back().code)) {
-          refuse(rec.reasons.back().code, customer, rec.reasons.back().text);
-        }
-        if (!adv.outcome.action) {
-          if (rec.Actionable() && rec.action != domain::Action::kPause) ++t.already_present;
+        absl::Status one = store_.Run(
+            tenant, mode, [&](store::Transaction& tx) { return advance(tx, {customer}, t); });
+        if (one.ok()) {
+          out.set_batches(out.batches() + 1);
+          AddBatch(t, by_kind, refusals, out);
           continue;
         }
-        v1::OutboxAction action;
-        const std::string id = OutboxId(customer, as_of, rec.stage);
-        action.set_name(OutboxActionResource(tenant, id));
-        action.set_customer(CustomerResource(tenant, customer));
-        *action.mutable_as_of() = ToProtoDate(as_of);
-        *action.mutable_recommendation() = ToProtoRecommendation(tenant, rec);
-        auto message = letters_.Render(kit, account, rec, rec.template_id);
-        if (message.ok()) {
-          action.set_subject(message->subject);
-          action.set_body(message->body);
-        } else if (absl::IsFailedPrecondition(message.status())) {
-          // The tone check refused the template for this debtor, or it needs
-          // a field the account lacks: do not send.
-          refuse(domain::ReasonOf(message.status()), customer, message.status().message());
-          continue;
-        } else {
-          action.set_subject(rec.explanation);
-        }
-        if (const domain::ChannelAddress* a = AddressOf(account.customer, rec.channel)) {
-          action.set_recipient(a->address);
-        }
-        action.set_status(v1::OutboxAction::PENDING);
-        *action.mutable_create_time() = Ts(clock_.Now());
-        ++t.by_kind[action.recommendation().action()];
-        if (!r.dry_run()) {
-          action.set_sequence(++sequence);
-          if (t.first_sequence == 0) t.first_sequence = sequence;
-          t.last_sequence = sequence;
-          RETURN_IF_ERROR(tx.PutDoc(
-              {kOutboxKind, id, customer, "", OutboxNumber(sequence), action.SerializeAsString()}));
-          RETURN_IF_ERROR(AppendEvent(tx, clock_, ctx, tenant, "outbox.created", action.name(),
-                                      action.customer(), nullptr, &action, ""));
-        } else if (static_cast<int>(t.samples.size()) < room_samples &&
-                   t.sample_bytes + action.ByteSizeLong() <= room_bytes) {
-          t.sample_bytes += action.ByteSizeLong();
-          t.samples.push_back(std::move(action));
-        }
+        if (IsStoreFailure(one)) return one;
+        fail(customer, "not advanced", one);
       }
-      if (!r.dry_run()) {
-        RETURN_IF_ERROR(tx.PutDoc({kCounterKind, kOutboxKind, "", "", "", absl::StrCat(sequence)}));
-        int64_t written = 0;
-        for (const auto& [kind, n] : t.by_kind) written += n;
-        RETURN_IF_ERROR(AddToCounter(tx, kPendingCounter, written));
-      }
-      return absl::OkStatus();
-    }));
-    if (!due.empty()) out.set_batches(out.batches() + 1);
-    AddBatch(t, by_kind, refusals, out);
+    }
     if (static_cast<int>(due.size()) < kBatch) break;
     after = due.back();
   }
