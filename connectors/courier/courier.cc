@@ -13,6 +13,7 @@
 #include "service/base/errors.h"
 #include "service/base/json_text.h"
 #include "service/base/status_macros.h"
+#include "service/base/utf8.h"
 #include "service/messages/convert.h"
 
 namespace collections::courier {
@@ -204,10 +205,7 @@ absl::StatusOr<Courier::Next> Courier::Finish(const v1::OutboxAction& a,
                                               const std::string& detail, absl::Time* wake) {
   const ActionKey key = KeyOf(a.name());
   // CompleteAction takes at most 2000 characters; cut on a UTF-8 boundary.
-  size_t cut = std::min<size_t>(detail.size(), 1900);
-  while (cut > 0 && cut < detail.size() && (static_cast<unsigned char>(detail[cut]) & 0xC0) == 0x80)
-    --cut;
-  const std::string clipped = detail.substr(0, cut);
+  const std::string clipped(base::ClipUtf8(detail, 1900));
   RETURN_IF_ERROR(state_.WriteJournal(key.id, {status, clipped}));
   v1::CompleteActionRequest req;
   req.set_name(a.name());

@@ -27,6 +27,7 @@
 #include "service/base/errors.h"
 #include "service/base/resource_names.h"
 #include "service/base/status_macros.h"
+#include "service/base/utf8.h"
 #include "service/domain/compliance.h"
 #include "service/domain/recommend.h"
 #include "service/domain/risk.h"
@@ -155,7 +156,11 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
     if (out.failure_samples_size() >= kMaxRefusalSamples) return;
     v1::RecommendationReason* f = out.add_failure_samples();
     f->set_code(absl::AsciiStrToUpper(absl::StatusCodeToString(st.code())));
-    f->set_text(absl::StrCat(CustomerResource(tenant, customer), ": ", what, ": ", st.message()));
+    // A bounded sample, so that the reply keeps its fixed size.
+    constexpr size_t kMaxSampleText = 512;
+    f->set_text(std::string(base::ClipUtf8(
+        absl::StrCat(CustomerResource(tenant, customer), ": ", what, ": ", st.message()),
+        kMaxSampleText)));
   };
   for (const CaseKeeper::CaseFailure& f : stale_failures) {
     fail(f.customer, "case not brought up to date with the ledger", f.status);
