@@ -114,6 +114,25 @@ absl::Status RunIdempotent(store::Transaction& tx, absl::string_view request_id,
 // passes over the one case that fails so that it holds back no other.
 bool IsStoreFailure(const absl::Status& st);
 
+// After a batch over `items` ended with `batch` (its transaction rolled
+// back when not OK): OK when it succeeded; its error when it listed nothing
+// or the store itself failed; otherwise runs `one` for each item in its own
+// transaction, hands each item that fails on its own data to `failed`, and
+// stops at the first store failure.
+template <typename T>
+absl::Status RetryOneByOne(const absl::Status& batch, const std::vector<T>& items,
+                           const std::function<absl::Status(const T&)>& one,
+                           const std::function<void(const T&, const absl::Status&)>& failed) {
+  if (batch.ok() || items.empty() || IsStoreFailure(batch)) return batch;
+  for (const T& item : items) {
+    absl::Status st = one(item);
+    if (st.ok()) continue;
+    if (IsStoreFailure(st)) return st;
+    failed(item, st);
+  }
+  return absl::OkStatus();
+}
+
 // Appends one audit event with the resource before and after the change
 // (either may be null), stored as serialized messages: no JSON is rendered
 // here (v1::StoredEvent).

@@ -520,19 +520,18 @@ class CaseKeepingStore : public store::StoreWrapper {
             }
             return MoveStale(tx, tenant, batch);
           });
-      if (!st.ok()) {
-        if (batch.empty() || IsStoreFailure(st) || !customer.empty()) return st;
-        // Nothing of the batch was written: again, one case at a time.
-        for (const store::StaleCase& c : batch) {
-          absl::Status one =
-              target().Run(tenant, store::TxMode::kWrite,
-                           [&](store::Transaction& tx) { return MoveStale(tx, tenant, {c}); });
-          if (one.ok()) continue;
-          if (IsStoreFailure(one)) return one;
-          failed.insert(c.customer);
-          if (failures != nullptr) failures->push_back({c.customer, one});
-        }
-      }
+      if (!customer.empty()) RETURN_IF_ERROR(st);
+      // Nothing of a failed batch was written: again, one case at a time.
+      RETURN_IF_ERROR(RetryOneByOne<store::StaleCase>(
+          st, batch,
+          [&](const store::StaleCase& c) {
+            return target().Run(tenant, store::TxMode::kWrite,
+                                [&](store::Transaction& tx) { return MoveStale(tx, tenant, {c}); });
+          },
+          [&](const store::StaleCase& c, const absl::Status& error) {
+            failed.insert(c.customer);
+            if (failures != nullptr) failures->push_back({c.customer, error});
+          }));
       if (listed < limit) return absl::OkStatus();
     }
   }

@@ -268,30 +268,29 @@ absl::StatusOr<v1::RunCollectionsResponse> RecoveryApp::RunCollections(
   while (true) {
     std::vector<std::string> due;
     Tally t;
+    // Each committed transaction's counts go into the reply.
+    auto commit = [&](Tally& done) {
+      out.set_batches(out.batches() + 1);
+      AddBatch(done, by_kind, refusals, out);
+    };
     absl::Status batch = store_.Run(tenant, mode, [&](store::Transaction& tx) -> absl::Status {
       ASSIGN_OR_RETURN(due, tx.ListDueCases(domain::DayNumber(as_of), after, kBatch));
       return advance(tx, due, t);
     });
-    if (batch.ok()) {
-      if (!due.empty()) out.set_batches(out.batches() + 1);
-      AddBatch(t, by_kind, refusals, out);
-    } else if (due.empty() || IsStoreFailure(batch)) {
-      return batch;
-    } else {
-      // Nothing of the batch was written. Run it again one case at a time,
-      // so that a case failing on its own data holds back no other.
-      for (const std::string& customer : due) {
-        absl::Status one = store_.Run(
-            tenant, mode, [&](store::Transaction& tx) { return advance(tx, {customer}, t); });
-        if (one.ok()) {
-          out.set_batches(out.batches() + 1);
-          AddBatch(t, by_kind, refusals, out);
-          continue;
-        }
-        if (IsStoreFailure(one)) return one;
-        fail(customer, "not advanced", one);
-      }
-    }
+    if (batch.ok() && !due.empty()) commit(t);
+    // Nothing of a failed batch was written: again, one case at a time, so
+    // that a case failing on its own data holds back no other.
+    RETURN_IF_ERROR(RetryOneByOne<std::string>(
+        batch, due,
+        [&](const std::string& customer) {
+          absl::Status one = store_.Run(
+              tenant, mode, [&](store::Transaction& tx) { return advance(tx, {customer}, t); });
+          if (one.ok()) commit(t);
+          return one;
+        },
+        [&](const std::string& customer, const absl::Status& error) {
+          fail(customer, "not advanced", error);
+        }));
     if (static_cast<int>(due.size()) < kBatch) break;
     after = due.back();
   }
